@@ -1,0 +1,40 @@
+// The `mesos-ts` command: one binary, one subcommand per role.
+import { errorMessage, MesosError } from '../common/errors.js';
+
+type Command = { summary: string; run: (argv: string[]) => Promise<number | void> };
+
+const COMMANDS: Record<string, Command> = {
+  master: { summary: 'run a master', run: async (argv) => (await import('../master/main.js')).masterCommand(argv) },
+  agent: { summary: 'run an agent on this node', run: async (argv) => (await import('../agent/main.js')).agentCommand(argv) },
+  execute: {
+    summary: 'run tasks on the cluster and wait for them (like mesos-execute)',
+    run: async (argv) => (await import('../framework/cli/execute.js')).executeCommand(argv),
+  },
+  local: {
+    summary: 'a master, two agents and a demo framework on this machine',
+    run: async (argv) => (await import('./local.js')).localCommand(argv),
+  },
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+    const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`);
+    const out = `Usage: mesos-ts <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nRun 'mesos-ts <command> --help' for a command's flags.`;
+    if (name && name !== '--help' && name !== '-h' && name !== 'help') {
+      process.stderr.write(`mesos-ts: unknown command '${name}'\n\n${out}\n`);
+      process.exit(2);
+    }
+    process.stdout.write(out + '\n');
+    return;
+  }
+  try {
+    const code = await command.run(rest);
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    process.stderr.write(`mesos-ts ${name}: ${errorMessage(err)}\n`);
+    process.exit(err instanceof MesosError && err.code === 'INVALID_ARGUMENT' ? 2 : 1);
+  }
+}

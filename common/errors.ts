@@ -1,0 +1,64 @@
+// Error classes shared by every component. Each has a stable `code`; the one
+// place that maps codes to gRPC status codes is common/grpc-status.ts.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export class MesosError extends Error {
+  override readonly name: string = 'MesosError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A call or flag that is malformed: nothing was changed. */
+export class InvalidArgument extends MesosError {
+  override readonly name = 'InvalidArgument';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+export class NotFound extends MesosError {
+  override readonly name = 'NotFound';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOT_FOUND', message, options);
+  }
+}
+
+/** The call is well formed but the state does not allow it (e.g. not subscribed). */
+export class FailedPrecondition extends MesosError {
+  override readonly name = 'FailedPrecondition';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FAILED_PRECONDITION', message, options);
+  }
+}
+
+export class PermissionDenied extends MesosError {
+  override readonly name = 'PermissionDenied';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PERMISSION_DENIED', message, options);
+  }
+}
+
+/** Not the leader, no leader, or shutting down: try again elsewhere or later. */
+export class Unavailable extends MesosError {
+  override readonly name = 'Unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

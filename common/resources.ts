@@ -1,0 +1,356 @@
+// Resource arithmetic shared by master, agent, SDK and simulator.
+//
+// A Resources value is an immutable bag of named resources, each either a
+// scalar (cpus, mem, disk, gpus), a set of port-like ranges (ports) or a
+// set of strings. Every resource also carries the role it is reserved for
+// ('*' = unreserved), so `cpus(*)` and `cpus(analytics)` never mix.
+//
+// Text syntax is Mesos's: `cpus:2;mem:1024;ports:[31000-32000];disks:{a,b}`,
+// with an optional role: `cpus(analytics):4`. Scalars are kept in fixed
+// point with three decimals, as Mesos does, so 0.1 + 0.2 is 0.3.
+import type { ResourceIn, ResourceOut } from '../proto/index.js';
+import { InvalidArgument } from './errors.js';
+
+export type Range = readonly [begin: number, end: number];
+
+export type ResourceValue =
+  | { readonly kind: 'scalar'; readonly value: number }
+  | { readonly kind: 'ranges'; readonly ranges: readonly Range[] }
+  | { readonly kind: 'set'; readonly items: ReadonlySet<string> };
+
+export interface ResourceEntry {
+  readonly name: string;
+  readonly role: string;
+  readonly value: ResourceValue;
+}
+
+export const UNRESERVED = '*';
+
+const SCALE = 1000;
+const roundScalar = (v: number): number => Math.round(v * SCALE) / SCALE;
+const keyOf = (name: string, role: string): string => `${name}(${role})`;
+
+export class Resources {
+  static readonly EMPTY = new Resources(new Map());
+
+  private constructor(private readonly entries: ReadonlyMap<string, ResourceEntry>) {}
+
+  /** Parses Mesos resource text; throws InvalidArgument naming the bad token. */
+  static parse(text: string, defaultRole = UNRESERVED): Resources {
+    const map = new Map<string, ResourceEntry>();
+    const trimmed = text.trim();
+    if (trimmed === '') return Resources.EMPTY;
+    for (const rawToken of trimmed.split(';')) {
+      const token = rawToken.trim();
+      if (token === '') continue;
+      const entry = parseToken(token, defaultRole);
+      const key = keyOf(entry.name, entry.role);
+      const prev = map.get(key);
+      map.set(key, prev ? { ...entry, value: addValues(prev.value, entry.value, entry.name) } : entry);
+    }
+    return new Resources(dropEmpty(map));
+  }
+
+  static scalars(values: Record<string, number>, role = UNRESERVED): Resources {
+    const map = new Map<string, ResourceEntry>();
+    for (const [name, value] of Object.entries(values)) {
+      map.set(keyOf(name, role), { name, role, value: { kind: 'scalar', value: roundScalar(value) } });
+    }
+    return new Resources(dropEmpty(map));
+  }
+
+  static fromEntries(list: Iterable<ResourceEntry>): Resources {
+    let out = Resources.EMPTY;
+    for (const e of list) out = out.add(new Resources(new Map([[keyOf(e.name, e.role), e]])));
+    return out;
+  }
+
+  /** From protobuf `Resource` messages; throws InvalidArgument on malformed ones. */
+  static fromProto(list: readonly (ResourceIn | ResourceOut)[] | null | undefined, field = 'resources'): Resources {
+    const entries: ResourceEntry[] = [];
+    (list ?? []).forEach((r, i) => entries.push(entryFromProto(r, `${field}[${i}]`)));
+    return Resources.fromEntries(entries);
+  }
+
+  toProto(): ResourceIn[] {
+    return [...this.entries.values()].map((e) => entryToProto(e));
+  }
+
+  list(): readonly ResourceEntry[] {
+    return [...this.entries.values()];
+  }
+
+  isEmpty(): boolean {
+    return this.entries.size === 0;
+  }
+
+  /** Sum of a scalar over all roles (or one role). */
+  scalar(name: string, role?: string): number {
+    let total = 0;
+    for (const e of this.entries.values()) {
+      if (e.name === name && (role === undefined || e.role === role) && e.value.kind === 'scalar') total += e.value.value;
+    }
+    return roundScalar(total);
+  }
+
+  /** Ranges of a resource over all roles (or one role), sorted and coalesced. */
+  ranges(name: string, role?: string): readonly Range[] {
+    let out: Range[] = [];
+    for (const e of this.entries.values()) {
+      if (e.name === name && (role === undefined || e.role === role) && e.value.kind === 'ranges') out = unionRanges(out, e.value.ranges);
+    }
+    return out;
+  }
+
+  names(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.name))];
+  }
+
+  roles(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.role))];
+  }
+
+  filter(pred: (e: ResourceEntry) => boolean): Resources {
+    return new Resources(new Map([...this.entries].filter(([, e]) => pred(e))));
+  }
+
+  /** The same resources with every entry moved to `role`. */
+  withRole(role: string): Resources {
+    return Resources.fromEntries([...this.entries.values()].map((e) => ({ ...e, role })));
+  }
+
+  add(other: Resources): Resources {
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
+    const map = new Map(this.entries);
+    for (const [key, e] of other.entries) {
+      const prev = map.get(key);
+      map.set(key, prev ? { ...prev, value: addValues(prev.value, e.value, e.name) } : e);
+    }
+    return new Resources(dropEmpty(map));
+  }
+
+  /** this - other. Throws if `other` is not contained in `this`. */
+  subtract(other: Resources): Resources {
+    if (!this.contains(other)) {
+      throw new InvalidArgument(`cannot subtract ${other.toString()} from ${this.toString()}: not contained`);
+    }
+    const map = new Map(this.entries);
+    for (const [key, e] of other.entries) {
+      const prev = map.get(key);
+      if (prev) map.set(key, { ...prev, value: subtractValues(prev.value, e.value) });
+    }
+    return new Resources(dropEmpty(map));
+  }
+
+  contains(other: Resources): boolean {
+    for (const [key, e] of other.entries) {
+      const mine = this.entries.get(key);
+      if (!mine) return false;
+      if (!containsValue(mine.value, e.value)) return false;
+    }
+    return true;
+  }
+
+  equals(other: Resources): boolean {
+    return this.contains(other) && other.contains(this);
+  }
+
+  /** Mesos text form, e.g. `cpus:2;mem:1024;ports:[31000-31010]`. */
+  toString(): string {
+    return [...this.entries.values()]
+      .sort((a, b) => a.name.localeCompare(b.name) || a.role.localeCompare(b.role))
+      .map((e) => `${e.name}${e.role === UNRESERVED ? '' : `(${e.role})`}:${formatValue(e.value)}`)
+      .join(';');
+  }
+
+  toJSON(): Record<string, number | string> {
+    const out: Record<string, number | string> = {};
+    for (const e of this.entries.values()) {
+      const name = e.role === UNRESERVED ? e.name : `${e.name}(${e.role})`;
+      out[name] = e.value.kind === 'scalar' ? e.value.value : formatValue(e.value);
+    }
+    return out;
+  }
+}
+
+// ---- ranges --------------------------------------------------------------
+
+export function unionRanges(a: readonly Range[], b: readonly Range[]): Range[] {
+  const all = [...a, ...b].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [begin, end] of all) {
+    const last = out[out.length - 1];
+    if (last && begin <= last[1] + 1) last[1] = Math.max(last[1], end);
+    else out.push([begin, end]);
+  }
+  return out;
+}
+
+export function subtractRanges(a: readonly Range[], b: readonly Range[]): Range[] {
+  let out: Range[] = [...a];
+  for (const [sb, se] of b) {
+    const next: Range[] = [];
+    for (const [ab, ae] of out) {
+      if (se < ab || sb > ae) next.push([ab, ae]);
+      else {
+        if (sb > ab) next.push([ab, sb - 1]);
+        if (se < ae) next.push([se + 1, ae]);
+      }
+    }
+    out = next;
+  }
+  return out;
+}
+
+export function rangesContain(outer: readonly Range[], inner: readonly Range[]): boolean {
+  return inner.every(([b, e]) => outer.some(([ob, oe]) => ob <= b && e <= oe));
+}
+
+export function rangesSize(ranges: readonly Range[]): number {
+  return ranges.reduce((n, [b, e]) => n + (e - b + 1), 0);
+}
+
+/** The first `count` values of `ranges`, as ranges (used to pick ports). */
+export function takeFromRanges(ranges: readonly Range[], count: number): Range[] {
+  const out: Range[] = [];
+  let left = count;
+  for (const [b, e] of ranges) {
+    if (left <= 0) break;
+    const n = Math.min(left, e - b + 1);
+    out.push([b, b + n - 1]);
+    left -= n;
+  }
+  return left > 0 ? [] : out;
+}
+
+export function rangeValues(ranges: readonly Range[]): number[] {
+  const out: number[] = [];
+  for (const [b, e] of ranges) for (let v = b; v <= e; v++) out.push(v);
+  return out;
+}
+
+// ---- values --------------------------------------------------------------
+
+function addValues(a: ResourceValue, b: ResourceValue, name: string): ResourceValue {
+  if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', value: roundScalar(a.value + b.value) };
+  if (a.kind === 'ranges' && b.kind === 'ranges') return { kind: 'ranges', ranges: unionRanges(a.ranges, b.ranges) };
+  if (a.kind === 'set' && b.kind === 'set') return { kind: 'set', items: new Set([...a.items, ...b.items]) };
+  throw new InvalidArgument(`resource '${name}' is given both as ${a.kind} and as ${b.kind}`);
+}
+
+function subtractValues(a: ResourceValue, b: ResourceValue): ResourceValue {
+  if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', value: roundScalar(a.value - b.value) };
+  if (a.kind === 'ranges' && b.kind === 'ranges') return { kind: 'ranges', ranges: subtractRanges(a.ranges, b.ranges) };
+  if (a.kind === 'set' && b.kind === 'set') return { kind: 'set', items: new Set([...a.items].filter((i) => !b.items.has(i))) };
+  return a;
+}
+
+function containsValue(a: ResourceValue, b: ResourceValue): boolean {
+  if (a.kind === 'scalar' && b.kind === 'scalar') return roundScalar(a.value - b.value) >= 0;
+  if (a.kind === 'ranges' && b.kind === 'ranges') return rangesContain(a.ranges, b.ranges);
+  if (a.kind === 'set' && b.kind === 'set') return [...b.items].every((i) => a.items.has(i));
+  return false;
+}
+
+function isEmptyValue(v: ResourceValue): boolean {
+  if (v.kind === 'scalar') return v.value <= 0;
+  if (v.kind === 'ranges') return v.ranges.length === 0;
+  return v.items.size === 0;
+}
+
+function dropEmpty(map: Map<string, ResourceEntry>): Map<string, ResourceEntry> {
+  for (const [key, e] of map) if (isEmptyValue(e.value)) map.delete(key);
+  return map;
+}
+
+function formatValue(v: ResourceValue): string {
+  if (v.kind === 'scalar') return String(v.value);
+  if (v.kind === 'ranges') return `[${v.ranges.map(([b, e]) => `${b}-${e}`).join(',')}]`;
+  return `{${[...v.items].join(',')}}`;
+}
+
+// ---- parsing -------------------------------------------------------------
+
+const TOKEN = /^([A-Za-z_][A-Za-z0-9_.-]*)(?:\(([^()]*)\))?\s*:\s*(.+)$/;
+
+function parseToken(token: string, defaultRole: string): ResourceEntry {
+  const m = TOKEN.exec(token);
+  if (!m) throw new InvalidArgument(`bad resource '${token}': expected NAME:VALUE or NAME(ROLE):VALUE`);
+  const [, name = '', roleText, valueText = ''] = m;
+  const role = roleText === undefined ? defaultRole : roleText.trim();
+  if (role === '') throw new InvalidArgument(`bad resource '${token}': empty role`);
+  return { name, role, value: parseValue(valueText.trim(), token) };
+}
+
+function parseValue(text: string, token: string): ResourceValue {
+  if (text.startsWith('[')) {
+    if (!text.endsWith(']')) throw new InvalidArgument(`bad resource '${token}': ranges must end with ']'`);
+    const body = text.slice(1, -1).trim();
+    const ranges: Range[] = [];
+    for (const part of body === '' ? [] : body.split(',')) {
+      const rm = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+      if (!rm) throw new InvalidArgument(`bad resource '${token}': range '${part.trim()}' is not BEGIN-END`);
+      const begin = Number(rm[1]);
+      const end = Number(rm[2]);
+      if (begin > end) throw new InvalidArgument(`bad resource '${token}': range '${part.trim()}' ends before it begins`);
+      ranges.push([begin, end]);
+    }
+    return { kind: 'ranges', ranges: unionRanges([], ranges) };
+  }
+  if (text.startsWith('{')) {
+    if (!text.endsWith('}')) throw new InvalidArgument(`bad resource '${token}': sets must end with '}'`);
+    const items = text.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return { kind: 'set', items: new Set(items) };
+  }
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value)) throw new InvalidArgument(`bad resource '${token}': '${text}' is not a number`);
+  if (value < 0) throw new InvalidArgument(`bad resource '${token}': negative value`);
+  return { kind: 'scalar', value: roundScalar(value) };
+}
+
+// ---- protobuf ------------------------------------------------------------
+
+function entryFromProto(r: ResourceIn | ResourceOut, where: string): ResourceEntry {
+  const name = r.name ?? '';
+  if (name === '') throw new InvalidArgument(`${where}.name is missing`);
+  const reservations = r.reservations ?? [];
+  const last = reservations[reservations.length - 1];
+  const role = last?.role || (r.role && r.role !== '' ? r.role : UNRESERVED);
+  const type = r.type ?? 'SCALAR';
+  if (type === 'SCALAR' || type === 0) {
+    const value = Number(r.scalar?.value);
+    if (!r.scalar || !Number.isFinite(value) || value < 0) {
+      throw new InvalidArgument(`${where} ('${name}'): scalar value ${JSON.stringify(r.scalar?.value)} is not a non-negative number`);
+    }
+    return { name, role, value: { kind: 'scalar', value: roundScalar(value) } };
+  }
+  if (type === 'RANGES' || type === 1) {
+    const ranges: Range[] = [];
+    for (const rg of r.ranges?.range ?? []) {
+      const begin = Number(rg.begin);
+      const end = Number(rg.end);
+      if (!Number.isInteger(begin) || !Number.isInteger(end) || begin > end || begin < 0) {
+        throw new InvalidArgument(`${where} ('${name}'): bad range ${JSON.stringify(rg)}`);
+      }
+      ranges.push([begin, end]);
+    }
+    return { name, role, value: { kind: 'ranges', ranges: unionRanges([], ranges) } };
+  }
+  if (type === 'SET' || type === 2) {
+    return { name, role, value: { kind: 'set', items: new Set((r.set?.item ?? []).map(String)) } };
+  }
+  throw new InvalidArgument(`${where} ('${name}'): unsupported resource type ${String(type)}`);
+}
+
+function entryToProto(e: ResourceEntry): ResourceIn {
+  const reservations = e.role === UNRESERVED ? [] : [{ type: 'STATIC' as const, role: e.role }];
+  switch (e.value.kind) {
+    case 'scalar':
+      return { name: e.name, type: 'SCALAR', scalar: { value: e.value.value }, reservations };
+    case 'ranges':
+      return { name: e.name, type: 'RANGES', ranges: { range: e.value.ranges.map(([begin, end]) => ({ begin, end })) }, reservations };
+    case 'set':
+      return { name: e.name, type: 'SET', set: { item: [...e.value.items] }, reservations };
+  }
+}

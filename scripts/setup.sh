@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine to the point where mesos-ts can run:
+# Debian packages, node modules, generated proto types, a running Docker
+# engine and the locally built task image. Idempotent; says what it does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
+if [ "${MESOS_TS_NEED_ZK:-0}" = 1 ] && [ ! -f /usr/share/java/zookeeper.jar ]; then need_pkgs+=(zookeeper); fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "[setup] missing Debian packages: ${need_pkgs[*]} (run as root or install them)" >&2; exit 1; fi
+  say "installing Debian packages: ${need_pkgs[*]} (apt-get)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules/@grpc/grpc-js ] || [ ! -d node_modules/vitest ]; then
+  say "installing node modules (npm ci)"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+fi
+
+say "generating TypeScript types from proto/"
+node scripts/gen-proto-types.mjs
+
+bash scripts/ensure-docker.sh
+bash scripts/build-images.sh
