@@ -10,6 +10,13 @@
 // Resources stay "allocated" to a framework from the moment they are
 // offered until the master recovers them: an offer declined, rescinded or
 // expired, the unused part of an accepted offer, or a task that ended.
+//
+// Bookkeeping contract: an agent's free pool changes only through addAgent
+// (total minus `used`), allocate() and recoverResources(). Adding or
+// removing a framework changes only the fair-share bookkeeping (its share),
+// never an agent's free pool: before removing a framework the master
+// recovers what it holds. recoverResources() for a framework the allocator
+// does not know simply returns the resources to the agent's pool.
 import type { Resources } from '../../common/resources.js';
 
 export interface AllocationDecision {

@@ -1,0 +1,19 @@
+// The master's flags, named as Apache Mesos names them where Mesos has them.
+import type { FlagSpecs } from '../common/flags.js';
+
+export const MASTER_FLAGS = {
+  ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP and gRPC)' },
+  port: { type: 'number', default: 5050, help: 'HTTP port (/state, /health); 0 picks a free port' },
+  grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
+  hostname: { type: 'string', help: 'hostname to advertise (default: the --ip)' },
+  allocator: { type: 'string', default: 'drf', help: 'allocation policy: drf or random' },
+  allocation_interval: { type: 'duration', default: 1, help: 'time between allocation passes (passes also run when resources change)' },
+  offer_timeout: { type: 'duration', default: 30, help: 'unused offers are rescinded after this long; 0 keeps them (Mesos default)' },
+  heartbeat_interval: { type: 'duration', default: 15, help: 'interval of HEARTBEAT events to schedulers' },
+  agent_ping_timeout: { type: 'duration', default: 15, help: 'interval of pings to agents' },
+  max_agent_ping_timeouts: { type: 'number', default: 5, help: 'missed pings before an agent link is dropped' },
+  agent_reregister_timeout: {
+    type: 'duration', default: 600, help: 'how long a disconnected agent has to come back before its tasks are unreachable',
+  },
+  quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
+} as const satisfies FlagSpecs;

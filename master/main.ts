@@ -1,0 +1,92 @@
+// Starting a master: flags -> allocator -> Master -> gRPC + HTTP servers.
+import * as grpc from '@grpc/grpc-js';
+import { grpcObject } from '../proto/index.js';
+import { parseFlags, usage, type Flags } from '../common/flags.js';
+import { InvalidArgument } from '../common/errors.js';
+import { systemClock } from '../common/clock.js';
+import { newMasterId } from '../common/ids.js';
+import { createAllocator } from './allocator/index.js';
+import { Master } from './master.js';
+import { MASTER_FLAGS } from './flags.js';
+import { schedulerService } from './rpc/scheduler-service.js';
+import { agentLinkService } from './rpc/agent-link-service.js';
+import { withSafeDecoding } from './rpc/safe-service.js';
+import { startMasterHttp } from './http.js';
+import { StateSnapshot } from './state-snapshot.js';
+
+export const VERSION = '0.1.0';
+
+export type MasterFlags = Flags<typeof MASTER_FLAGS>;
+
+export interface RunningMaster {
+  readonly master: Master;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  stop(): Promise<void>;
+}
+
+/** Mesos encodes MasterInfo.ip as the IPv4 address in network byte order read as a host (little-endian) integer. */
+export function packIp(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return 0;
+  return (((parts[3]! << 24) >>> 0) + (parts[2]! << 16) + (parts[1]! << 8) + parts[0]!) >>> 0;
+}
+
+export async function startMaster(argv: string[] | Partial<MasterFlags>, log = (line: string) => process.stderr.write(line + '\n')): Promise<RunningMaster> {
+  const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
+  if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
+  if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
+  const allocator = createAllocator(flags.allocator);
+  const id = newMasterId();
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${flags.ip}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+  const hostname = flags.hostname ?? flags.ip;
+  const say = flags.quiet ? () => {} : (line: string) => log(`[master] ${line}`);
+  let snapshot: StateSnapshot | null = null;
+  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, state: () => snapshot });
+  const info = {
+    id, ip: packIp(flags.ip), port: http.port, pid: `master@${flags.ip}:${http.port}`, hostname, version: VERSION,
+    address: { hostname, ip: flags.ip, port: http.port },
+  };
+  const master = new Master({
+    id, info, allocator, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
+    heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
+    agentPingInterval: flags.agent_ping_timeout, log: say,
+  });
+  snapshot = new StateSnapshot(master);
+  const leader = () => master;
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
+    pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
+  }));
+  master.start();
+  say(`master ${id} leading; gRPC on ${flags.ip}:${grpcPort}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`);
+  return {
+    master,
+    grpcAddress: `${flags.ip}:${grpcPort}`,
+    httpAddress: `${flags.ip}:${http.port}`,
+    async stop() {
+      master.stop();
+      server.forceShutdown();
+      http.server.closeAllConnections();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+    },
+  };
+}
+
+export async function masterCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(MASTER_FLAGS, argv);
+  if (flags.help) {
+    process.stdout.write(usage('master', 'Runs a mesos-ts master: schedulers and agents connect to its gRPC port.', MASTER_FLAGS) + '\n');
+    return 0;
+  }
+  const running = await startMaster(argv);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.stop();
+  return 0;
+}

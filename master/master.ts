@@ -1,0 +1,443 @@
+// The leading master's state machine: frameworks, agents, offers, tasks.
+//
+//   scheduler ──Call──> rpc adapter ──> Master.subscribe / Master.call ──> scheduler-calls.ts
+//   agent ──AgentMessage──> rpc adapter ──> Master.registerAgent / agentMessage
+//   allocation timer ──> Allocator.allocate(now) ──> offers ──> EventSink.send(OFFERS)
+//
+// Everything runs on the one event loop; each handler validates first and
+// mutates only when the input is good, so a bad call changes nothing.
+import { randomUUID } from 'node:crypto';
+import type { Call, EventIn, MasterInfoIn, AgentMessageOut, TaskStatusIn, TaskState } from '../proto/index.js';
+import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import type { Allocator, AllocationDecision } from './allocator/allocator.js';
+import type { Clock } from '../common/clock.js';
+import { IdGenerator } from '../common/ids.js';
+import { Resources } from '../common/resources.js';
+import { isTerminal } from '../common/task-state.js';
+import { FailedPrecondition, InvalidArgument, NotFound } from '../common/errors.js';
+import { validateCall, frameworkRoles } from './validation.js';
+import { OfferBook, type OfferRecord } from './offer-book.js';
+import { TaskBook, type TaskRecord } from './task-book.js';
+import type { AgentConnection, AgentRecord, EventSink, FrameworkRecord } from './records.js';
+import { masterStatus } from './status.js';
+import { handleSchedulerCall } from './scheduler-calls.js';
+import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
+
+export interface MasterOptions {
+  readonly id: string;
+  readonly info: MasterInfoIn;
+  readonly allocator: Allocator;
+  readonly clock: Clock;
+  /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
+  readonly allocationInterval: number;
+  /** Seconds before an unused offer is rescinded; 0 keeps offers until used. */
+  readonly offerTimeout: number;
+  readonly heartbeatInterval: number;
+  /** Seconds a disconnected agent has to come back before its tasks are unreachable. */
+  readonly agentReregisterTimeout: number;
+  readonly agentPingInterval: number;
+  readonly log: (line: string) => void;
+}
+
+export class Master {
+  readonly frameworks = new Map<string, FrameworkRecord>();
+  readonly agents = new Map<string, AgentRecord>();
+  readonly offers = new OfferBook();
+  readonly tasks = new TaskBook();
+  readonly ids: IdGenerator;
+  /** Bumped on every change; /state caches its snapshot per version. */
+  version = 0;
+  readonly startTime: number;
+  private allocationPending = false;
+  private allocationTimer: NodeJS.Timeout | null = null;
+  private readonly completedFrameworks: FrameworkRecord[] = [];
+
+  constructor(readonly options: MasterOptions) {
+    this.ids = new IdGenerator(options.id);
+    this.startTime = options.clock.now();
+  }
+
+  get allocator(): Allocator {
+    return this.options.allocator;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  log(line: string): void {
+    this.options.log(line);
+  }
+
+  start(): void {
+    this.allocationTimer = setInterval(() => this.runAllocation(), this.options.allocationInterval * 1000);
+    this.allocationTimer.unref();
+  }
+
+  stop(): void {
+    if (this.allocationTimer) clearInterval(this.allocationTimer);
+    for (const fw of this.frameworks.values()) {
+      this.stopHeartbeat(fw);
+      if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
+      fw.sink?.close();
+    }
+    for (const agent of this.agents.values()) {
+      if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
+      agent.conn?.close('master is shutting down');
+    }
+    for (const offer of this.offers.view().values()) if (offer.timer) clearTimeout(offer.timer);
+  }
+
+  // ---- frameworks -------------------------------------------------------
+
+  /**
+   * SUBSCRIBE: registers or fails over a framework and attaches its event
+   * stream. `open` receives the new stream id (the adapter sends it to the
+   * client first) and returns the sink; SUBSCRIBED is the first event.
+   */
+  subscribe(call: Call, open: (streamId: string) => EventSink): { frameworkId: string; streamId: string } {
+    validateCall(call, 'SUBSCRIBE');
+    const info = call.subscribe!.framework_info!;
+    const roles = frameworkRoles(info);
+    const requestedId = info.id?.value ?? '';
+    const id = requestedId || this.ids.framework();
+    let fw = this.frameworks.get(id);
+    if (fw) {
+      this.log(`framework ${id} (${info.name}) re-subscribed${fw.sink ? ', replacing its previous stream' : ''}`);
+      fw.sink?.close('Framework failed over');
+      this.detachSink(fw);
+      this.rescindOffersOf(fw, false);
+      this.allocator.removeFramework(id);
+      fw.reregisteredTime = this.now();
+    } else {
+      fw = {
+        id, info, roles, partitionAware: false, sink: null, streamId: null, heartbeat: null, failoverTimer: null,
+        registeredTime: this.now(), reregisteredTime: null, unregisteredTime: null,
+      };
+      this.frameworks.set(id, fw);
+      this.log(`framework ${id} (${info.name}) subscribed with roles ${roles.join(',')}`);
+    }
+    fw.info = { ...info, id: { value: id } };
+    fw.roles = roles;
+    fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
+    this.allocator.addFramework(id, { roles, suppressedRoles: call.subscribe!.suppressed_roles }, this.usedByFramework(id));
+    if (call.subscribe!.suppressed_roles.length > 0) this.allocator.suppress(id, call.subscribe!.suppressed_roles);
+    const streamId = randomUUID();
+    const sink = open(streamId);
+    fw.sink = sink;
+    fw.streamId = streamId;
+    sink.send({
+      type: 'SUBSCRIBED',
+      subscribed: { framework_id: { value: id }, heartbeat_interval_seconds: this.options.heartbeatInterval, master_info: this.options.info },
+    });
+    fw.heartbeat = setInterval(() => fw!.sink?.send({ type: 'HEARTBEAT' }), this.options.heartbeatInterval * 1000);
+    fw.heartbeat.unref();
+    this.changed();
+    return { frameworkId: id, streamId };
+  }
+
+  /** Any call but SUBSCRIBE, from a subscribed framework presenting its stream id. */
+  call(call: Call, streamId: string | undefined, expected?: Call['type']): void {
+    validateCall(call, expected);
+    if (call.type === 'SUBSCRIBE') throw new InvalidArgument('SUBSCRIBE opens a stream; use the Subscribe method');
+    const fw = this.frameworks.get(call.framework_id!.value);
+    if (!fw) throw new NotFound(`framework ${call.framework_id!.value} is unknown to this master`);
+    if (!fw.sink || !fw.streamId) throw new FailedPrecondition(`framework ${fw.id} is not subscribed`);
+    if (streamId !== fw.streamId) {
+      throw new InvalidArgument(`the stream id '${streamId ?? ''}' does not match framework ${fw.id}'s subscription`);
+    }
+    handleSchedulerCall(this, fw, call);
+    this.changed();
+  }
+
+  /** The scheduler's stream went away: keep its tasks for failover_timeout. */
+  streamClosed(frameworkId: string, streamId: string): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || fw.streamId !== streamId) return;
+    this.detachSink(fw);
+    this.rescindOffersOf(fw, false);
+    this.allocator.setFrameworkActive(fw.id, false);
+    const timeout = fw.info.failover_timeout;
+    this.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${timeout}s`);
+    fw.failoverTimer = setTimeout(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`), timeout * 1000);
+    this.changed();
+  }
+
+  /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it. */
+  removeFramework(fw: FrameworkRecord, why: string): void {
+    this.log(`removing framework ${fw.id}: ${why}`);
+    if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
+    fw.failoverTimer = null;
+    this.rescindOffersOf(fw, false);
+    fw.sink?.close();
+    this.detachSink(fw);
+    for (const agent of this.agents.values()) {
+      if (this.tasks.ofAgent(agent.id).some((t) => t.frameworkId === fw.id)) {
+        agent.conn?.send({ shutdown_framework: { framework_id: { value: fw.id } } });
+      }
+    }
+    for (const task of this.tasks.ofFramework(fw.id)) {
+      if (!isTerminal(task.state)) this.tasks.apply(task, 'TASK_KILLED');
+      this.recoverTask(task);
+      this.tasks.complete(task);
+    }
+    this.allocator.removeFramework(fw.id);
+    this.frameworks.delete(fw.id);
+    fw.unregisteredTime = this.now();
+    this.completedFrameworks.push(fw);
+    if (this.completedFrameworks.length > 100) this.completedFrameworks.shift();
+    this.changed();
+    this.scheduleAllocation();
+  }
+
+  completedFrameworkList(): readonly FrameworkRecord[] {
+    return this.completedFrameworks;
+  }
+
+  sendEvent(fw: FrameworkRecord, event: EventIn): void {
+    fw.sink?.send(event);
+  }
+
+  forwardStatus(frameworkId: string, status: TaskStatusIn): void {
+    const fw = this.frameworks.get(frameworkId);
+    fw?.sink?.send({ type: 'UPDATE', update: { status } });
+  }
+
+  private detachSink(fw: FrameworkRecord): void {
+    this.stopHeartbeat(fw);
+    fw.sink = null;
+    fw.streamId = null;
+  }
+
+  private stopHeartbeat(fw: FrameworkRecord): void {
+    if (fw.heartbeat) clearInterval(fw.heartbeat);
+    fw.heartbeat = null;
+  }
+
+  // ---- offers and allocation -------------------------------------------
+
+  /** Coalesces triggers: many changes in one tick cause one allocation pass. */
+  scheduleAllocation(): void {
+    if (this.allocationPending) return;
+    this.allocationPending = true;
+    setImmediate(() => this.runAllocation());
+  }
+
+  runAllocation(): void {
+    this.allocationPending = false;
+    const now = this.now();
+    const decisions = this.allocator.allocate(now);
+    if (decisions.length === 0) return;
+    const byFramework = new Map<string, AllocationDecision[]>();
+    for (const d of decisions) {
+      const list = byFramework.get(d.frameworkId) ?? [];
+      list.push(d);
+      byFramework.set(d.frameworkId, list);
+    }
+    for (const [frameworkId, list] of byFramework) {
+      const fw = this.frameworks.get(frameworkId);
+      const usable = list.filter((d) => fw?.sink && this.agents.get(d.agentId)?.conn);
+      for (const d of list) if (!usable.includes(d)) this.allocator.recoverResources(d.frameworkId, d.agentId, d.resources, 0, now);
+      if (!fw || usable.length === 0) continue;
+      const offers = usable.map((d) => this.makeOffer(d, now));
+      fw.sink!.send({ type: 'OFFERS', offers: { offers: offers.map((o) => this.offerMessage(o)) } });
+    }
+    this.changed();
+  }
+
+  private makeOffer(d: AllocationDecision, now: number): OfferRecord {
+    const offer: OfferRecord = {
+      id: this.ids.offer(), frameworkId: d.frameworkId, agentId: d.agentId, role: d.role, resources: d.resources, createdAt: now, timer: null,
+    };
+    if (this.options.offerTimeout > 0) {
+      offer.timer = setTimeout(() => this.rescindOffer(offer.id, 'offer timeout'), this.options.offerTimeout * 1000);
+      offer.timer.unref();
+    }
+    this.offers.add(offer);
+    return offer;
+  }
+
+  offerMessage(offer: OfferRecord) {
+    const agent = this.agents.get(offer.agentId);
+    return {
+      id: { value: offer.id },
+      framework_id: { value: offer.frameworkId },
+      agent_id: { value: offer.agentId },
+      hostname: agent?.info.hostname ?? '',
+      resources: offer.resources.toProto().map((r) => ({ ...r, allocation_info: { role: offer.role } })),
+      attributes: agent?.info.attributes ?? [],
+      allocation_info: { role: offer.role },
+    };
+  }
+
+  /** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */
+  rescindOffer(offerId: string, why: string): void {
+    const offer = this.offers.take(offerId);
+    if (!offer) return;
+    this.log(`rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
+    this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources, 0, this.now());
+    const fw = this.frameworks.get(offer.frameworkId);
+    if (fw) this.sendEvent(fw, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+    this.changed();
+    this.scheduleAllocation();
+  }
+
+  private rescindOffersOf(fw: FrameworkRecord, notify: boolean): void {
+    for (const offer of this.offers.ofFramework(fw.id)) {
+      this.offers.take(offer.id);
+      this.allocator.recoverResources(fw.id, offer.agentId, offer.resources, 0, this.now());
+      if (notify) this.sendEvent(fw, { type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
+    }
+    this.scheduleAllocation();
+  }
+
+  /** Resources frameworks hold on agents through their non-terminal tasks. */
+  usedByFramework(frameworkId: string): Map<string, Resources> {
+    const used = new Map<string, Resources>();
+    for (const t of this.tasks.ofFramework(frameworkId)) {
+      if (t.recovered || !this.agents.get(t.agentId)?.conn) continue;
+      used.set(t.agentId, (used.get(t.agentId) ?? Resources.EMPTY).add(t.resources));
+    }
+    return used;
+  }
+
+  usedOnAgent(agentId: string): Map<string, Resources> {
+    const used = new Map<string, Resources>();
+    for (const t of this.tasks.ofAgent(agentId)) {
+      if (t.recovered) continue;
+      used.set(t.frameworkId, (used.get(t.frameworkId) ?? Resources.EMPTY).add(t.resources));
+    }
+    return used;
+  }
+
+  // ---- agents -----------------------------------------------------------
+
+  registerAgent(message: RegisterAgent__Output, conn: AgentConnection): AgentRecord {
+    const info = message.agent_info!;
+    const total = validateAgentInfo(message);
+    const requested = info.id?.value ?? '';
+    let agent = requested ? this.agents.get(requested) : undefined;
+    if (agent) {
+      if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
+      agent.reregisterTimer = null;
+      agent.conn?.close('agent re-registered on a new connection');
+      agent.info = { ...info, id: { value: agent.id } };
+      agent.total = total;
+      agent.conn = conn;
+      agent.reregisteredTime = this.now();
+      this.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)`);
+    } else {
+      const id = requested || this.ids.agent();
+      agent = {
+        id, info: { ...info, id: { value: id } }, total, conn, registeredTime: this.now(), reregisteredTime: requested ? this.now() : null,
+        reregisterTimer: null, pendingKills: new Map(),
+      };
+      this.agents.set(id, agent);
+      this.log(`agent ${id} (${info.hostname}) registered with ${total.toString()}`);
+    }
+    adoptReportedTasks(this, agent, message);
+    this.allocator.addAgent(agent.id, agent.total, this.usedOnAgent(agent.id));
+    for (const kill of agent.pendingKills.values()) {
+      conn.send({ kill_task: { framework_id: { value: kill.frameworkId }, task_id: { value: kill.taskId } } });
+    }
+    agent.pendingKills.clear();
+    conn.send({
+      registered: { agent_id: { value: agent.id }, master_info: this.options.info, ping_interval_seconds: this.options.agentPingInterval },
+    });
+    this.changed();
+    this.scheduleAllocation();
+    return agent;
+  }
+
+  agentDisconnected(agentId: string, conn: AgentConnection): void {
+    const agent = this.agents.get(agentId);
+    if (!agent || agent.conn !== conn) return;
+    agent.conn = null;
+    for (const offer of this.offers.ofAgent(agentId)) this.rescindOffer(offer.id, `agent ${agentId} disconnected`);
+    this.allocator.removeAgent(agentId);
+    const timeout = this.options.agentReregisterTimeout;
+    this.log(`agent ${agentId} disconnected; waiting ${timeout}s for it to come back`);
+    agent.reregisterTimer = setTimeout(() => this.markAgentUnreachable(agent), timeout * 1000);
+    agent.reregisterTimer.unref();
+    this.changed();
+  }
+
+  private markAgentUnreachable(agent: AgentRecord): void {
+    agent.reregisterTimer = null;
+    this.log(`agent ${agent.id} did not come back: its tasks are unreachable`);
+    for (const task of this.tasks.ofAgent(agent.id)) {
+      if (isTerminal(task.state)) continue;
+      const fw = this.frameworks.get(task.frameworkId);
+      const state: TaskState = fw?.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
+      this.masterUpdate(task, state, 'REASON_AGENT_REMOVED', `agent ${agent.id} is unreachable`);
+    }
+    this.changed();
+  }
+
+  agentMessage(agentId: string, message: AgentMessageOut): void {
+    if (message.kind === 'status_update' && message.status_update) {
+      const { framework_id, status } = message.status_update;
+      if (!framework_id?.value || !status?.task_id?.value) {
+        this.log(`agent ${agentId} sent a status update without framework_id or task_id; ignored`);
+        return;
+      }
+      this.statusUpdate(agentId, framework_id.value, status);
+    }
+  }
+
+  /** An update from an agent: apply it to the task, forward it to the framework. */
+  private statusUpdate(agentId: string, frameworkId: string, status: NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>): void {
+    if (!this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId)) {
+      // The framework is gone: nobody will acknowledge, so the master does.
+      this.acknowledgeToAgent(agentId, frameworkId, status.task_id!.value, status.uuid);
+      return;
+    }
+    const task = this.tasks.get(frameworkId, status.task_id!.value);
+    if (task) {
+      const result = this.tasks.apply(task, status.state);
+      if (result === 'illegal') {
+        this.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
+      } else {
+        task.status = status;
+        task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
+        if (isTerminal(task.state)) this.recoverTask(task);
+      }
+    }
+    this.forwardStatus(frameworkId, status);
+    this.changed();
+  }
+
+  acknowledgeToAgent(agentId: string, frameworkId: string, taskId: string, uuid: Buffer): void {
+    if (uuid.length === 0) return;
+    this.agents.get(agentId)?.conn?.send({
+      acknowledgement: { agent_id: { value: agentId }, framework_id: { value: frameworkId }, task_id: { value: taskId }, uuid },
+    });
+  }
+
+  /** A terminal task's resources go back to the pool (once). */
+  recoverTask(task: TaskRecord): void {
+    if (task.recovered) return;
+    task.recovered = true;
+    if (this.agents.get(task.agentId)?.conn && this.frameworks.has(task.frameworkId)) {
+      this.allocator.recoverResources(task.frameworkId, task.agentId, task.resources, 0, this.now());
+      this.scheduleAllocation();
+    }
+  }
+
+  /** A status made by the master itself (no uuid, nothing to acknowledge). */
+  masterUpdate(task: TaskRecord, state: TaskState, reason: NonNullable<TaskStatusIn['reason']>, message: string): void {
+    if (this.tasks.apply(task, state) === 'illegal') return;
+    const status = masterStatus({ taskId: task.taskId, state, now: this.now(), agentId: task.agentId, reason, message });
+    task.status = status;
+    task.statusUuid = null;
+    if (isTerminal(state)) {
+      this.recoverTask(task);
+      this.tasks.complete(task);
+    }
+    this.forwardStatus(task.frameworkId, status);
+  }
+
+  changed(): void {
+    this.version++;
+  }
+}

@@ -1,0 +1,82 @@
+// The AgentLink gRPC service: one bidirectional stream per agent. The first
+// message must be RegisterAgent; afterwards status updates and pongs flow
+// up and the master's messages flow down. The master pings on an interval
+// and drops an agent that misses `maxPingTimeouts` pongs in a row.
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Master } from '../master.js';
+import type { AgentConnection } from '../records.js';
+import { MalformedMessage } from './safe-service.js';
+
+export interface AgentLinkOptions {
+  readonly pingInterval: number;
+  readonly maxPingTimeouts: number;
+}
+
+type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
+
+export function agentLinkService(leader: () => Master, options: AgentLinkOptions): UntypedServiceImplementation {
+  return { Connect: (stream: Stream) => connect(leader, options, stream) };
+}
+
+function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream): void {
+  let agentId: string | null = null;
+  let master: Master | null = null;
+  let open = true;
+  let ping: NodeJS.Timeout | null = null;
+  let seq = 0;
+  let lastPong = 0;
+
+  const conn: AgentConnection = {
+    send(message) {
+      if (open) stream.write(message);
+    },
+    close(reason) {
+      if (!open) return;
+      finish();
+      stream.write({ refused: { message: reason } });
+      stream.end();
+    },
+  };
+  const finish = () => {
+    if (!open) return;
+    open = false;
+    if (ping) clearInterval(ping);
+    if (master && agentId) master.agentDisconnected(agentId, conn);
+  };
+  const refuse = (message: string) => {
+    const wasOpen = open;
+    finish();
+    if (!wasOpen) return;
+    stream.write({ refused: { message } });
+    stream.end();
+  };
+
+  stream.on('data', (message: AgentMessageOut | MalformedMessage) => {
+    if (!open) return;
+    if (message instanceof MalformedMessage) return refuse(message.reason);
+    try {
+      if (agentId === null) {
+        if (message.kind !== 'register' || !message.register) return refuse('the first message on an agent link must be RegisterAgent');
+        master = leader();
+        agentId = master.registerAgent(message.register, conn).id;
+        ping = setInterval(() => {
+          if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`);
+          conn.send({ ping: { seq: ++seq } });
+        }, options.pingInterval * 1000);
+        return;
+      }
+      if (message.kind === 'pong') lastPong = Math.max(lastPong, Number(message.pong?.seq ?? 0));
+      else master!.agentMessage(agentId, message);
+    } catch (err) {
+      refuse(errorMessage(err));
+    }
+  });
+  stream.on('end', () => {
+    finish();
+    stream.end();
+  });
+  stream.on('error', finish);
+  stream.on('cancelled', finish);
+}

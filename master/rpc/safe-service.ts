@@ -1,0 +1,26 @@
+// gRPC service definitions whose request decoding never throws. grpc-js
+// answers a message it cannot decode with INTERNAL; we want INVALID_ARGUMENT
+// and a message naming the problem, so decoding failures become a marker
+// the handlers turn into that status.
+import type { ServiceDefinition } from '@grpc/grpc-js';
+
+export class MalformedMessage {
+  constructor(readonly reason: string) {}
+}
+
+export function withSafeDecoding<T extends ServiceDefinition>(service: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(service)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          return new MalformedMessage(`cannot decode ${method.path} request: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
+    };
+  }
+  return out as T;
+}

@@ -1,0 +1,91 @@
+// The Scheduler gRPC service: a thin adapter from gRPC to Master.subscribe
+// and Master.call. Subscribe streams events with backpressure; the stream
+// id travels as `mesos-stream-id` metadata, as the HTTP API's
+// Mesos-Stream-Id header does.
+import { Metadata, status as GrpcStatus, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
+import { toServiceError } from '../../common/grpc-status.js';
+import { Unavailable } from '../../common/errors.js';
+import type { Master } from '../master.js';
+import type { EventSink } from '../records.js';
+import { MalformedMessage } from './safe-service.js';
+
+export const STREAM_ID_KEY = 'mesos-stream-id';
+/** A subscriber that lets this much pile up unread is cut off. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+const UNARY: Record<string, Call['type']> = {
+  Teardown: 'TEARDOWN', Accept: 'ACCEPT', Decline: 'DECLINE', AcceptInverseOffers: 'ACCEPT_INVERSE_OFFERS',
+  DeclineInverseOffers: 'DECLINE_INVERSE_OFFERS', Revive: 'REVIVE', Kill: 'KILL', Shutdown: 'SHUTDOWN',
+  Acknowledge: 'ACKNOWLEDGE', Reconcile: 'RECONCILE', Message: 'MESSAGE', Request: 'REQUEST', Suppress: 'SUPPRESS',
+  UpdateFramework: 'UPDATE_FRAMEWORK',
+};
+
+/** `leader` returns the master when this process leads, else throws Unavailable naming the leader. */
+export function schedulerService(leader: () => Master): UntypedServiceImplementation {
+  const impl: UntypedServiceImplementation = {
+    Subscribe: (stream: ServerWritableStream<Call | MalformedMessage, EventIn>) => subscribe(leader, stream),
+  };
+  for (const [method, type] of Object.entries(UNARY)) {
+    impl[method] = (call: ServerUnaryCall<Call | MalformedMessage, SchedulerResponse>, callback: sendUnaryData<SchedulerResponse>) => {
+      try {
+        if (call.request instanceof MalformedMessage) return callback({ code: GrpcStatus.INVALID_ARGUMENT, details: call.request.reason });
+        const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
+        leader().call(call.request, streamId, type);
+        callback(null, {});
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    };
+  }
+  return impl;
+}
+
+function subscribe(leader: () => Master, stream: ServerWritableStream<Call | MalformedMessage, EventIn>): void {
+  if (stream.request instanceof MalformedMessage) {
+    stream.destroy({ name: 'MalformedMessage', message: stream.request.reason, code: GrpcStatus.INVALID_ARGUMENT } as Error);
+    return;
+  }
+  let master: Master;
+  try {
+    master = leader();
+  } catch (err) {
+    stream.destroy(toServiceError(err instanceof Error ? err : new Unavailable(String(err))) as Error);
+    return;
+  }
+  let open = true;
+  const sink: EventSink = {
+    send(event) {
+      if (!open) return;
+      if (stream.writableLength > MAX_BUFFERED_BYTES) {
+        sink.close(`the scheduler reads too slowly (${stream.writableLength} bytes unread)`);
+        return;
+      }
+      stream.write(event);
+    },
+    close(error) {
+      if (!open) return;
+      if (error) stream.write({ type: 'ERROR', error: { message: error } });
+      open = false;
+      stream.end();
+    },
+  };
+  try {
+    const { frameworkId, streamId } = master.subscribe(stream.request, (streamId) => {
+      const metadata = new Metadata();
+      metadata.set(STREAM_ID_KEY, streamId);
+      stream.sendMetadata(metadata);
+      return sink;
+    });
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      master.streamClosed(frameworkId, streamId);
+    };
+    stream.on('cancelled', closed);
+    stream.on('close', closed);
+    stream.on('error', closed);
+  } catch (err) {
+    stream.destroy(toServiceError(err) as Error);
+  }
+}

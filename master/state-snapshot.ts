@@ -1,0 +1,91 @@
+// The JSON served at /state. Built from the master's records only when
+// something changed since the last build (Master.version), so polling
+// /state costs a string copy and never holds up allocation.
+import type { Master } from './master.js';
+import type { TaskRecord } from './task-book.js';
+import { Resources } from '../common/resources.js';
+import { isTerminal } from '../common/task-state.js';
+
+export class StateSnapshot {
+  private built = -1;
+  private json = '';
+
+  constructor(private readonly master: Master) {}
+
+  get(): string {
+    if (this.built !== this.master.version) {
+      this.json = JSON.stringify(buildState(this.master));
+      this.built = this.master.version;
+    }
+    return this.json;
+  }
+}
+
+export function buildState(master: Master) {
+  const info = master.options.info;
+  const offered = new Map<string, Resources>();
+  for (const o of master.offers.view().values()) offered.set(o.agentId, (offered.get(o.agentId) ?? Resources.EMPTY).add(o.resources));
+  const agents = [...master.agents.values()].map((a) => {
+    const used = master.tasks.ofAgent(a.id).filter((t) => !t.recovered).reduce((sum, t) => sum.add(t.resources), Resources.EMPTY);
+    return {
+      id: a.id,
+      hostname: a.info.hostname,
+      port: a.info.port,
+      active: a.conn !== null,
+      registered_time: a.registeredTime,
+      reregistered_time: a.reregisteredTime,
+      attributes: Object.fromEntries(a.info.attributes.map((attr) => [attr.name, attr.text?.value ?? attr.scalar?.value ?? null])),
+      resources: a.total.toJSON(),
+      used_resources: used.toJSON(),
+      offered_resources: (offered.get(a.id) ?? Resources.EMPTY).toJSON(),
+    };
+  });
+  const frameworks = [...master.frameworks.values()].map((f) => {
+    const tasks = master.tasks.ofFramework(f.id);
+    const used = tasks.filter((t) => !t.recovered).reduce((sum, t) => sum.add(t.resources), Resources.EMPTY);
+    return {
+      id: f.id,
+      name: f.info.name,
+      user: f.info.user,
+      roles: f.roles,
+      active: f.sink !== null,
+      connected: f.sink !== null,
+      failover_timeout: f.info.failover_timeout,
+      registered_time: f.registeredTime,
+      reregistered_time: f.reregisteredTime,
+      used_resources: used.toJSON(),
+      offered_resources: master.offers.ofFramework(f.id).reduce((sum, o) => sum.add(o.resources), Resources.EMPTY).toJSON(),
+      tasks: tasks.filter((t) => !isTerminal(t.state)).map(taskJson),
+      unacknowledged_tasks: tasks.filter((t) => isTerminal(t.state)).map(taskJson),
+      offers: master.offers.ofFramework(f.id).map((o) => ({ id: o.id, agent_id: o.agentId, resources: o.resources.toJSON() })),
+    };
+  });
+  return {
+    version: info.version,
+    id: info.id,
+    pid: info.pid,
+    hostname: info.hostname,
+    leader: info.pid,
+    leader_info: info,
+    start_time: master.startTime,
+    activated_slaves: agents.filter((a) => a.active).length,
+    agents,
+    slaves: agents,
+    frameworks,
+    completed_frameworks: master.completedFrameworkList().map((f) => ({ id: f.id, name: f.info.name, unregistered_time: f.unregisteredTime })),
+    completed_tasks: master.tasks.completedTasks().slice(-200).map(taskJson),
+  };
+}
+
+function taskJson(t: TaskRecord) {
+  return {
+    id: t.taskId,
+    name: t.info.name,
+    framework_id: t.frameworkId,
+    agent_id: t.agentId,
+    slave_id: t.agentId,
+    state: t.state,
+    resources: t.resources.toJSON(),
+    statuses: t.status ? [{ state: t.status.state, timestamp: t.status.timestamp, message: t.status.message ?? '' }] : [],
+  };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { Resources, subtractRanges, takeFromRanges, unionRanges } from '../../common/resources.js';
+import { InvalidArgument } from '../../common/errors.js';
+
+describe('Resources.parse', () => {
+  it('reads Mesos resource text', () => {
+    const r = Resources.parse('cpus:2;mem:1024;disk:4096;ports:[31000-32000]');
+    expect(r.scalar('cpus')).toBe(2);
+    expect(r.scalar('mem')).toBe(1024);
+    expect(r.ranges('ports')).toEqual([[31000, 32000]]);
+    expect(r.toString()).toBe('cpus:2;disk:4096;mem:1024;ports:[31000-32000]');
+  });
+
+  it('keeps roles apart', () => {
+    const r = Resources.parse('cpus:2;cpus(analytics):4');
+    expect(r.scalar('cpus')).toBe(6);
+    expect(r.scalar('cpus', '*')).toBe(2);
+    expect(r.scalar('cpus', 'analytics')).toBe(4);
+  });
+
+  it('reads sets and coalesces ranges', () => {
+    const r = Resources.parse('disks:{a,b};ports:[5-9,1-4,20-20]');
+    expect(r.ranges('ports')).toEqual([[1, 9], [20, 20]]);
+    expect(r.list().find((e) => e.name === 'disks')?.value).toEqual({ kind: 'set', items: new Set(['a', 'b']) });
+  });
+
+  it.each([
+    ['cpus', "bad resource 'cpus'"],
+    ['cpus:two', "'two' is not a number"],
+    ['cpus:-1', 'negative value'],
+    ['ports:[10-5]', 'ends before it begins'],
+    ['ports:[a-b]', "range 'a-b'"],
+    ['cpus:1;mem:[1-2];mem:3', "resource 'mem' is given both as ranges and as scalar"],
+  ])('rejects %s naming the problem', (text, message) => {
+    expect(() => Resources.parse(text)).toThrow(InvalidArgument);
+    expect(() => Resources.parse(text)).toThrow(message);
+  });
+});
+
+describe('Resources arithmetic', () => {
+  const agent = Resources.parse('cpus:4;mem:2048;ports:[31000-31009]');
+
+  it('adds and subtracts scalars in fixed point', () => {
+    const a = Resources.parse('cpus:0.1');
+    const b = Resources.parse('cpus:0.2');
+    expect(a.add(b).scalar('cpus')).toBe(0.3);
+    expect(a.add(b).subtract(Resources.parse('cpus:0.3')).isEmpty()).toBe(true);
+  });
+
+  it('subtracts ranges, splitting them', () => {
+    const left = agent.subtract(Resources.parse('ports:[31003-31004]'));
+    expect(left.ranges('ports')).toEqual([[31000, 31002], [31005, 31009]]);
+  });
+
+  it('contains only what fits, per role', () => {
+    expect(agent.contains(Resources.parse('cpus:4;mem:2048'))).toBe(true);
+    expect(agent.contains(Resources.parse('cpus:4.001'))).toBe(false);
+    expect(agent.contains(Resources.parse('ports:[31009-31010]'))).toBe(false);
+    expect(agent.contains(Resources.parse('cpus(analytics):1'))).toBe(false);
+  });
+
+  it('refuses to subtract what is not there', () => {
+    expect(() => agent.subtract(Resources.parse('gpus:1'))).toThrow('not contained');
+  });
+
+  it('round-trips through protobuf messages', () => {
+    const r = Resources.parse('cpus:1.5;mem:64;ports:[1-3];cpus(web):2');
+    expect(Resources.fromProto(r.toProto()).equals(r)).toBe(true);
+  });
+
+  it('rejects malformed protobuf resources with the field path', () => {
+    expect(() => Resources.fromProto([{ name: 'cpus', type: 'SCALAR', scalar: { value: -1 } }], 'task.resources')).toThrow(
+      "task.resources[0] ('cpus')",
+    );
+    expect(() => Resources.fromProto([{ type: 'SCALAR', scalar: { value: 1 } }])).toThrow('resources[0].name is missing');
+  });
+});
+
+describe('ranges', () => {
+  it('unions, subtracts and takes', () => {
+    expect(unionRanges([[1, 3]], [[4, 6], [10, 12]])).toEqual([[1, 6], [10, 12]]);
+    expect(subtractRanges([[1, 10]], [[1, 1], [5, 6], [10, 10]])).toEqual([[2, 4], [7, 9]]);
+    expect(takeFromRanges([[1, 2], [10, 20]], 3)).toEqual([[1, 2], [10, 10]]);
+    expect(takeFromRanges([[1, 2]], 3)).toEqual([]);
+  });
+});
