@@ -14,7 +14,8 @@ import { withSafeDecoding } from './rpc/safe-service.js';
 import { startMasterHttp } from './http.js';
 import { StateSnapshot } from './state-snapshot.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../common/version.js';
+import { VERSION } from '../common/version.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
 
@@ -32,7 +33,10 @@ export function packIp(ip: string): number {
   return (((parts[3]! << 24) >>> 0) + (parts[2]! << 16) + (parts[1]! << 8) + parts[0]!) >>> 0;
 }
 
-export async function startMaster(argv: string[] | Partial<MasterFlags>, log = (line: string) => process.stderr.write(line + '\n')): Promise<RunningMaster> {
+export async function startMaster(
+  argv: string[] | Partial<MasterFlags>,
+  log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): Promise<RunningMaster> {
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
