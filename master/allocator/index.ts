@@ -1,0 +1,22 @@
+// The allocator registry: policies by name. `--allocator NAME` picks one;
+// an unknown name is an error listing the known ones.
+import { InvalidArgument } from '../../common/errors.js';
+import type { Allocator, AllocatorOptions } from './allocator.js';
+import { HierarchicalAllocator } from './hierarchical.js';
+import { DrfSorter } from './sorter/drf.js';
+import { RandomSorter } from './sorter/random.js';
+
+const FACTORIES: Record<string, (options: AllocatorOptions) => Allocator> = {
+  drf: (options) => new HierarchicalAllocator('drf', () => new DrfSorter(), options),
+  random: (options) => new HierarchicalAllocator('random', (random) => new RandomSorter(random), options),
+};
+
+export const ALLOCATOR_NAMES = Object.keys(FACTORIES);
+
+export function createAllocator(name: string, options: AllocatorOptions = {}): Allocator {
+  const factory = FACTORIES[name];
+  if (!factory) throw new InvalidArgument(`unknown allocator '${name}'; known: ${ALLOCATOR_NAMES.join(', ')}`);
+  return factory(options);
+}
+
+export type { Allocator, AllocatorOptions, AllocationDecision, FrameworkSpec } from './allocator.js';

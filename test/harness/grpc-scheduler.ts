@@ -1,0 +1,56 @@
+// A bare gRPC scheduler client for tests that need to send exactly the
+// bytes or calls a misbehaving framework would (the SDK would refuse to).
+import * as grpc from '@grpc/grpc-js';
+import { grpcObject, type CallIn, type EventOut, type SchedulerClient } from '../../proto/index.js';
+
+export class RawScheduler {
+  readonly client: SchedulerClient;
+  readonly events: EventOut[] = [];
+  streamId = '';
+  frameworkId = '';
+  private stream: grpc.ClientReadableStream<EventOut> | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(address: string) {
+    this.client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure()) as unknown as SchedulerClient;
+  }
+
+  async subscribe(info: NonNullable<NonNullable<CallIn['subscribe']>['framework_info']>): Promise<EventOut> {
+    const stream = this.client.Subscribe({ type: 'SUBSCRIBE', subscribe: { framework_info: info } });
+    this.stream = stream;
+    stream.on('metadata', (md) => (this.streamId = String(md.get('mesos-stream-id')[0] ?? '')));
+    stream.on('data', (event: EventOut) => {
+      if (event.type === 'SUBSCRIBED') this.frameworkId = event.subscribed!.framework_id!.value;
+      this.events.push(event);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    stream.on('error', () => {});
+    return this.next((e) => e.type === 'SUBSCRIBED' || e.type === 'ERROR', 10_000);
+  }
+
+  /** Waits for the first event (already seen or future) matching `pred`. */
+  async next(pred: (e: EventOut) => boolean, timeoutMs = 15_000): Promise<EventOut> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(pred);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs} ms; saw ${this.events.map((e) => e.type).join(',')}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  call(method: string, call: CallIn, streamId = this.streamId): Promise<void> {
+    const md = new grpc.Metadata();
+    if (streamId) md.set('mesos-stream-id', streamId);
+    const fn = (this.client as unknown as Record<string, Function>)[method]!.bind(this.client);
+    return new Promise((resolve, reject) => fn({ framework_id: { value: this.frameworkId }, ...call }, md, (err: Error | null) => (err ? reject(err) : resolve())));
+  }
+
+  close(): void {
+    this.stream?.cancel();
+    this.client.close();
+  }
+}
