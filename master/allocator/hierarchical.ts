@@ -23,8 +23,12 @@ interface FrameworkState {
   roles: string[];
   active: boolean;
   readonly suppressed: Set<string>;
-  /** agent -> time (s) until which this framework refuses the agent's resources. */
-  readonly filters: Map<string, number>;
+  /**
+   * agent -> what the framework refused there and until when (s). As in
+   * Mesos, the filter only hides offers holding nothing but refused
+   * resources: what a finishing task frees on that agent is offered again.
+   */
+  readonly filters: Map<string, { until: number; refused: Resources }>;
 }
 
 export const DEFAULT_MIN_ALLOCATABLE: readonly Resources[] = [Resources.parse('cpus:0.01'), Resources.parse('mem:32')];
@@ -148,7 +152,11 @@ export class HierarchicalAllocator implements Allocator {
     }
     if (byRole && byRole.size === 0) agent.held.delete(frameworkId);
     const fw = this.frameworks.get(frameworkId);
-    if (fw && refuseSeconds > 0) fw.filters.set(agentId, now + refuseSeconds);
+    if (fw && refuseSeconds > 0) {
+      const prior = fw.filters.get(agentId);
+      const refused = prior && prior.until > now ? prior.refused.add(resources) : resources;
+      fw.filters.set(agentId, { until: Math.max(now + refuseSeconds, prior?.until ?? 0), refused });
+    }
   }
 
   suppress(frameworkId: string, roles?: readonly string[]): void {
@@ -171,7 +179,7 @@ export class HierarchicalAllocator implements Allocator {
       for (const role of [...this.roleSorter.sort()]) {
         const offerable = agent.free.filter((e) => e.role === UNRESERVED || e.role === role);
         if (!this.allocatable(offerable)) continue;
-        const frameworkId = this.firstEligible(role, agentId, now);
+        const frameworkId = this.firstEligible(role, agentId, offerable, now);
         if (!frameworkId) continue;
         agent.free = agent.free.subtract(offerable);
         const byRole = agent.held.get(frameworkId) ?? new Map<string, Resources>();
@@ -191,14 +199,14 @@ export class HierarchicalAllocator implements Allocator {
     return role ? (this.frameworkSorters.get(role)?.share(frameworkId) ?? 0) : 0;
   }
 
-  private firstEligible(role: string, agentId: string, now: number): string | undefined {
+  private firstEligible(role: string, agentId: string, offerable: Resources, now: number): string | undefined {
     for (const frameworkId of this.frameworkSorters.get(role)?.sort() ?? []) {
       const fw = this.frameworks.get(frameworkId)!;
       if (!fw.active || fw.suppressed.has(role)) continue;
-      const until = fw.filters.get(agentId);
-      if (until !== undefined) {
-        if (until > now) continue;
-        fw.filters.delete(agentId);
+      const filter = fw.filters.get(agentId);
+      if (filter) {
+        if (filter.until <= now) fw.filters.delete(agentId);
+        else if (filter.refused.contains(offerable)) continue;
       }
       return frameworkId;
     }
