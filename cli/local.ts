@@ -61,7 +61,7 @@ export async function localCommand(argv: string[]): Promise<number> {
       tasks: flags.tasks,
       image: flags.image,
       signal: abort.signal,
-      onProgress: (view) => (live ? live.draw(renderDemo(view)) : undefined),
+      onProgress: (view) => (live ? live.draw(renderDemo(view, { color: true })) : undefined),
       onEvent: live ? undefined : (line: string) => say(line),
     });
     live?.done();

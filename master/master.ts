@@ -70,7 +70,7 @@ export class Master {
   }
 
   start(): void {
-    this.allocationTimer = setInterval(() => this.runAllocation(), this.options.allocationInterval * 1000);
+    this.allocationTimer = setInterval(this.safely(() => this.runAllocation()), this.options.allocationInterval * 1000);
     this.allocationTimer.unref();
   }
 
@@ -159,7 +159,7 @@ export class Master {
     this.allocator.setFrameworkActive(fw.id, false);
     const timeout = fw.info.failover_timeout;
     this.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${timeout}s`);
-    fw.failoverTimer = setTimeout(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`), timeout * 1000);
+    fw.failoverTimer = setTimeout(this.safely(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`)), timeout * 1000);
     this.changed();
   }
 
@@ -220,7 +220,7 @@ export class Master {
   scheduleAllocation(): void {
     if (this.allocationPending) return;
     this.allocationPending = true;
-    setImmediate(() => this.runAllocation());
+    setImmediate(this.safely(() => this.runAllocation()));
   }
 
   runAllocation(): void {
@@ -250,7 +250,7 @@ export class Master {
       id: this.ids.offer(), frameworkId: d.frameworkId, agentId: d.agentId, role: d.role, resources: d.resources, createdAt: now, timer: null,
     };
     if (this.options.offerTimeout > 0) {
-      offer.timer = setTimeout(() => this.rescindOffer(offer.id, 'offer timeout'), this.options.offerTimeout * 1000);
+      offer.timer = setTimeout(this.safely(() => this.rescindOffer(offer.id, 'offer timeout')), this.options.offerTimeout * 1000);
       offer.timer.unref();
     }
     this.offers.add(offer);
@@ -357,7 +357,7 @@ export class Master {
     this.allocator.removeAgent(agentId);
     const timeout = this.options.agentReregisterTimeout;
     this.log(`agent ${agentId} disconnected; waiting ${timeout}s for it to come back`);
-    agent.reregisterTimer = setTimeout(() => this.markAgentUnreachable(agent), timeout * 1000);
+    agent.reregisterTimer = setTimeout(this.safely(() => this.markAgentUnreachable(agent)), timeout * 1000);
     agent.reregisterTimer.unref();
     this.changed();
   }
@@ -439,5 +439,16 @@ export class Master {
 
   changed(): void {
     this.version++;
+  }
+
+  /** Wraps a callback run from a timer or a stream event: a bug in it is logged, never fatal to the master. */
+  safely(fn: () => void): () => void {
+    return () => {
+      try {
+        fn();
+      } catch (err) {
+        this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    };
   }
 }

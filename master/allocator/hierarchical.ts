@@ -76,7 +76,7 @@ export class HierarchicalAllocator implements Allocator {
       this.track(frameworkId, role, taken, 1);
     }
     this.agents.set(agentId, { total, free, held });
-    this.setTotal(this.total.add(total));
+    this.setTotal(this.total.add(scalarsOf(total)));
   }
 
   removeAgent(agentId: string): void {
@@ -84,7 +84,7 @@ export class HierarchicalAllocator implements Allocator {
     if (!agent) return;
     for (const [frameworkId, byRole] of agent.held) for (const [role, r] of byRole) this.track(frameworkId, role, r, -1);
     this.agents.delete(agentId);
-    this.setTotal(this.total.subtract(agent.total));
+    this.setTotal(this.total.subtract(scalarsOf(agent.total)));
     for (const fw of this.frameworks.values()) fw.filters.delete(agentId);
   }
 
@@ -242,6 +242,15 @@ export class HierarchicalAllocator implements Allocator {
     }
     return ids;
   }
+}
+
+/**
+ * The part of an agent's resources that adds up across the cluster. Ranges
+ * do not: two agents both offering ports 31000-32000 hold twice the ports,
+ * but a union of ranges would count them once.
+ */
+function scalarsOf(resources: Resources): Resources {
+  return resources.filter((e) => e.value.kind === 'scalar');
 }
 
 /** Whether `resources` hold `min`'s quantities, counting every role together. */

@@ -43,7 +43,12 @@ function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream
     if (!open) return;
     open = false;
     if (ping) clearInterval(ping);
-    if (master && agentId) master.agentDisconnected(agentId, conn);
+    try {
+      if (master && agentId) master.agentDisconnected(agentId, conn);
+    } catch (err) {
+      // A bug here must not take the master down with it.
+      master?.log(`error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
+    }
   };
   const refuse = (message: string) => {
     const wasOpen = open;

@@ -80,7 +80,7 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call | Mal
     const closed = () => {
       if (!open) return;
       open = false;
-      master.streamClosed(frameworkId, streamId);
+      master.safely(() => master.streamClosed(frameworkId, streamId))();
     };
     stream.on('cancelled', closed);
     stream.on('close', closed);

@@ -167,12 +167,12 @@ describe('a real cluster', () => {
   });
 
   it('shows agents, frameworks and tasks in /state', async () => {
-    const st = await (await fetch(`http://${cluster.master.httpAddress}/state`)).json();
+    const st: any = await (await fetch(`http://${cluster.master.httpAddress}/state`)).json();
     expect(st.agents).toHaveLength(1);
     expect(st.agents[0].resources.cpus).toBe(2);
     const fw = st.frameworks.find((f: { name: string }) => f.name === 'e2e');
     expect(fw).toBeDefined();
-    const agentState = await (await fetch(`http://${cluster.agents[0]!.httpAddress}/state`)).json();
+    const agentState: any = await (await fetch(`http://${cluster.agents[0]!.httpAddress}/state`)).json();
     expect(agentState.id).toBe(st.agents[0].id);
   });
 });

@@ -1,0 +1,25 @@
+// The framework SDK: write a Mesos-style scheduler against a mesos-ts master.
+//
+//   Scheduler        the subscription: events (EventEmitter or `for await`), calls, reconnection
+//   matching         fit task demands (`cpus:0.1;mem:32` + ports) into offers
+//   task-builder     TaskInfo for a command in a Docker container
+//   BatchPlan/runBatch   run a batch of such tasks to completion (retries, concurrency, kill)
+export { Scheduler, STREAM_ID_KEY, silentLogger, warningsLogger } from './scheduler.js';
+export type { SchedulerOptions, SchedulerState, SubscribedEvent, CallOptions, Logger } from './scheduler.js';
+export type { SchedulerEvent, SchedulerEventType, SchedulerEventMap } from './events.js';
+export { needsAcknowledgement } from './events.js';
+export { DEFAULT_RECONNECT, reconnectDelay, reconnectSchedule, resolveReconnect } from './backoff.js';
+export type { ReconnectOptions } from './backoff.js';
+export { frameworkInfo, offerIdOf } from './calls.js';
+export type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask, CapabilityType } from './calls.js';
+export { parseDemand, fitDemand, matchDemand, packOffers, OfferPacker } from './matching.js';
+export type { Demand, Fit, OfferLike, Placement, PackResult, PackOptions, PackStrategy } from './matching.js';
+export { dockerTask, allocationRoleOf } from './task-builder.js';
+export type { DockerTaskSpec, DockerNetwork } from './task-builder.js';
+export { BatchPlan, formatTaskLine } from './batch.js';
+export type { BatchTaskSpec, BatchTaskView, BatchTaskState, BatchOptions, BatchSummary, OfferDecision } from './batch.js';
+export { runBatch } from './batch-runner.js';
+export type { RunBatchOptions, BatchOutcome } from './batch-runner.js';
+export { Resources } from '../../common/resources.js';
+export type { OfferOut, TaskInfoIn, TaskStatusOut, MasterInfoOut } from '../../proto/index.js';
+export { isTerminal } from '../../common/task-state.js';

@@ -1,0 +1,436 @@
+// The scheduler client: one framework's subscription to a master, kept alive.
+//
+//   idle ──start()──> subscribing ──SUBSCRIBED──> subscribed
+//                          ^                          │ stream error / end /
+//                          │                          │ heartbeats missed
+//                          └── backoff ── reconnecting <┘   (re-SUBSCRIBE with the FrameworkID)
+//   any ──close() / teardown() / ERROR event / maxAttempts──> closed
+//
+// Events reach the user twice over, as the same objects: EventEmitter
+// listeners (`scheduler.on('offers', ...)`) and `for await` iterators from
+// `events()`. An iterator that falls `highWaterMark` events behind pauses
+// the gRPC stream until it catches up, so a slow consumer slows the master's
+// sender down instead of filling memory. Calls are unary gRPC methods
+// carrying the framework id and the `mesos-stream-id` of the live stream.
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type TaskInfoIn, type TaskStatusOut } from '../../proto/index.js';
+import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
+import { fromServiceError } from '../../common/grpc-status.js';
+import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { EventQueue } from './event-queue.js';
+import { Watchdog } from './watchdog.js';
+import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
+import * as calls from './calls.js';
+import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
+
+export const STREAM_ID_KEY = 'mesos-stream-id';
+const DEFAULT_HIGH_WATER_MARK = 256;
+/** Used when a master advertises no heartbeat interval (Mesos's default). */
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
+/** The default: only warnings (lost connections, failed acknowledgements), on stderr. */
+export const warningsLogger: Logger = { ...silentLogger, warn: (m) => process.stderr.write(`[scheduler] ${m}\n`) };
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface SchedulerOptions {
+  /** The master's gRPC address `host:port`, or several comma-separated, tried in turn after failures. */
+  readonly master: string;
+  readonly framework: FrameworkOptions;
+  /** Acknowledge every status update that carries a uuid right after delivering it. Default true. */
+  readonly autoAcknowledge?: boolean;
+  /** Roles to subscribe suppressed (no offers until revive()). Default none. */
+  readonly suppressedRoles?: readonly string[];
+  /** Retry, liveness and call deadlines; see backoff.ts for the defaults. */
+  readonly reconnect?: Partial<ReconnectOptions>;
+  /** Events an events() iterator may buffer before the stream is paused. Default 256. */
+  readonly highWaterMark?: number;
+  /** Default: warnings to stderr. */
+  readonly logger?: Logger;
+  /** Source of backoff jitter, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+export type SchedulerState = 'idle' | 'subscribing' | 'subscribed' | 'reconnecting' | 'closed';
+export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
+
+type UnaryMethod = 'Teardown' | 'Accept' | 'Decline' | 'Revive' | 'Kill' | 'Shutdown' | 'Acknowledge' | 'Reconcile' | 'Message' | 'Request' | 'Suppress' | 'UpdateFramework';
+type UnaryFn = (call: CallIn, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
+
+const METHODS: Readonly<Record<string, UnaryMethod>> = {
+  TEARDOWN: 'Teardown', ACCEPT: 'Accept', DECLINE: 'Decline', REVIVE: 'Revive', KILL: 'Kill', SHUTDOWN: 'Shutdown',
+  ACKNOWLEDGE: 'Acknowledge', RECONCILE: 'Reconcile', MESSAGE: 'Message', REQUEST: 'Request', SUPPRESS: 'Suppress',
+  UPDATE_FRAMEWORK: 'UpdateFramework',
+};
+
+/** Errors after which subscribing again cannot help. */
+const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED']);
+
+interface Session {
+  readonly client: SchedulerClient;
+  readonly frameworkId: string;
+  readonly streamId: string;
+}
+
+interface Attempt {
+  readonly subscribed: boolean;
+  readonly reason: MesosError;
+  readonly fatal: boolean;
+}
+
+export class Scheduler extends EventEmitter<SchedulerEventMap> {
+  private readonly addresses: readonly string[];
+  private readonly clients = new Map<string, SchedulerClient>();
+  private readonly retry: ReconnectOptions;
+  private readonly log: Logger;
+  private readonly autoAcknowledge: boolean;
+  private readonly highWaterMark: number;
+  private readonly queues = new Set<EventQueue<SchedulerEvent>>();
+  private readonly closing = new AbortController();
+  private readonly watchdog = new Watchdog();
+  private readonly first = deferred<SubscribedEvent>();
+  private currentState: SchedulerState = 'idle';
+  private id: string | null;
+  private everSubscribed = false;
+  private session: Session | null = null;
+  private stream: grpc.ClientReadableStream<EventOut> | null = null;
+  private paused = false;
+  private tearingDown = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: SchedulerOptions) {
+    super();
+    this.addresses = options.master.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    if (this.addresses.length === 0) throw new InvalidArgument('master must be host:port (or several, comma-separated)');
+    calls.frameworkInfo(options.framework); // validate now, not on the first attempt
+    this.retry = resolveReconnect(options.reconnect);
+    this.log = options.logger ?? warningsLogger;
+    this.autoAcknowledge = options.autoAcknowledge ?? true;
+    this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    this.id = options.framework.id ?? null;
+  }
+
+  get state(): SchedulerState {
+    return this.currentState;
+  }
+
+  /** Set once the master has assigned (or confirmed) it. */
+  get frameworkId(): string | null {
+    return this.id;
+  }
+
+  /** Subscribes (retrying with backoff) and resolves on the first SUBSCRIBED; the client then stays subscribed until close(). */
+  start(options: CallOptions = {}): Promise<SubscribedEvent> {
+    if (this.currentState === 'closed') return Promise.reject(new FailedPrecondition('the scheduler is closed'));
+    if (!this.loop) {
+      this.currentState = 'subscribing';
+      this.loop = this.run().catch((err: unknown) => this.shutdown(new MesosError('INTERNAL', errorMessage(err), { cause: err })));
+    }
+    return raceAbort(this.first.promise, options.signal);
+  }
+
+  /**
+   * Every event from now on, for `for await`. Ends after the 'closed' event,
+   * or at once when `signal` aborts. Create it before start() to see 'subscribed'.
+   */
+  events(options: CallOptions = {}): AsyncIterableIterator<SchedulerEvent> {
+    const { signal } = options;
+    const onAbort = (): void => queue.abort();
+    const queue: EventQueue<SchedulerEvent> = new EventQueue(Math.floor(this.highWaterMark / 2), {
+      onDrain: () => this.resumeIfDrained(),
+      onClose: () => {
+        this.queues.delete(queue);
+        signal?.removeEventListener('abort', onAbort);
+        this.resumeIfDrained();
+      },
+    });
+    if (this.currentState === 'closed') queue.end();
+    else if (signal?.aborted) queue.abort();
+    else {
+      this.queues.add(queue);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }
+    return queue;
+  }
+
+  accept(offers: OfferRef | readonly OfferRef[], operations: readonly OperationIn[], options: CallOptions & { refuseSeconds?: number } = {}): Promise<void> {
+    return this.request(() => calls.acceptCall(offers, operations, options.refuseSeconds), options);
+  }
+
+  /** ACCEPT with one LAUNCH; tasks without agent_id get the offer's agent. */
+  launch(offers: OfferRef | readonly OfferRef[], tasks: readonly TaskInfoIn[], options: CallOptions & { refuseSeconds?: number } = {}): Promise<void> {
+    return this.request(() => calls.launchCall(offers, tasks, options.refuseSeconds), options);
+  }
+
+  /** Mesos refuses the declined resources to this framework for refuseSeconds (master default 5). */
+  decline(offers: OfferRef | readonly OfferRef[], options: CallOptions & { refuseSeconds?: number } = {}): Promise<void> {
+    return this.request(() => calls.declineCall(offers, options.refuseSeconds), options);
+  }
+
+  revive(roles: readonly string[] = [], options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.reviveCall(roles), options);
+  }
+
+  suppress(roles: readonly string[] = [], options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.suppressCall(roles), options);
+  }
+
+  kill(taskId: string, options: CallOptions & { agentId?: string; gracePeriodSeconds?: number } = {}): Promise<void> {
+    return this.request(() => calls.killCall(taskId, options.agentId, options.gracePeriodSeconds), options);
+  }
+
+  /** Only for statuses with a uuid, and only needed with autoAcknowledge: false. */
+  acknowledge(status: TaskStatusOut, options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.acknowledgeCall(status), options);
+  }
+
+  /** Answers arrive as 'update' events without uuid. No tasks = implicit reconciliation of all tasks. */
+  reconcile(tasks: readonly ReconcileTask[] = [], options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.reconcileCall(tasks), options);
+  }
+
+  message(agentId: string, executorId: string, data: Uint8Array | string, options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.messageCall(agentId, executorId, data), options);
+  }
+
+  /** TEARDOWN: the master kills every task of this framework and forgets it. Then closes this client. */
+  async teardown(options: CallOptions = {}): Promise<void> {
+    this.tearingDown = true;
+    try {
+      await this.request(() => calls.teardownCall(), options);
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops the client without tearing the framework down (it fails over after failover_timeout). */
+  async close(): Promise<void> {
+    this.shutdown(null);
+    await this.loop;
+  }
+
+  /** Builds the call (a bad argument rejects, never throws) and sends it. */
+  private request(build: () => CallIn, options: CallOptions): Promise<void> {
+    try {
+      return this.send(build(), options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Sends any Call but SUBSCRIBE on the live subscription; framework_id is filled in. */
+  send(call: CallIn, options: CallOptions = {}): Promise<void> {
+    const { signal } = options;
+    const method = METHODS[String(call.type)];
+    if (!method) return Promise.reject(new InvalidArgument(`cannot send a ${String(call.type)} call`));
+    const session = this.session;
+    if (!session) {
+      const why = this.currentState === 'reconnecting' ? new Unavailable(`cannot ${call.type}: disconnected from the master, reconnecting`)
+        : new FailedPrecondition(`cannot ${call.type}: the scheduler is ${this.currentState}, not subscribed`);
+      return Promise.reject(why);
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const metadata = new grpc.Metadata();
+    metadata.set(STREAM_ID_KEY, session.streamId);
+    const fn = (session.client as unknown as Record<UnaryMethod, UnaryFn>)[method];
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => pending.cancel();
+      const pending = fn.call(session.client, { ...call, framework_id: { value: session.frameworkId } }, metadata,
+        { deadline: Date.now() + this.retry.callTimeoutMs }, (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (!err) resolve();
+          else reject(signal?.aborted ? signal.reason : fromServiceError(err));
+        });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ---- connection ----------------------------------------------------------
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let index = 0;
+    while (this.currentState !== 'closed') {
+      const address = this.addresses[index % this.addresses.length]!;
+      const attempt = await this.subscribeOnce(address);
+      if (this.isClosed()) return;
+      if (this.tearingDown) return this.shutdown(null); // the master ends the stream of a framework it tore down
+      failures = attempt.subscribed ? 1 : failures + 1;
+      if (attempt.fatal || failures > this.retry.maxAttempts) {
+        this.shutdown(attempt.fatal ? attempt.reason : new Unavailable(`gave up after ${failures - 1} attempts: ${attempt.reason.message}`, { cause: attempt.reason }));
+        return;
+      }
+      if (attempt.subscribed) {
+        this.currentState = 'reconnecting';
+        this.dispatch({ type: 'disconnected', reason: attempt.reason });
+      } else {
+        index++; // try the next master, if several were given
+      }
+      const delay = reconnectDelay(failures, this.retry, this.options.random ?? Math.random);
+      const what = attempt.subscribed ? attempt.reason.message : `cannot subscribe to ${address}: ${attempt.reason.message}`;
+      this.log.warn(`${what}; subscribing again in ${delay} ms (attempt ${failures})`);
+      await sleep(delay, undefined, { signal: this.closing.signal }).catch(() => {});
+    }
+  }
+
+  /** One SUBSCRIBE: resolves when that stream is over, saying why. */
+  private subscribeOnce(address: string): Promise<Attempt> {
+    const client = this.clientFor(address);
+    const call: CallIn = {
+      type: 'SUBSCRIBE',
+      subscribe: { framework_info: calls.frameworkInfo(this.options.framework, this.id ?? undefined), suppressed_roles: [...(this.options.suppressedRoles ?? [])] },
+      ...(this.id && { framework_id: { value: this.id } }),
+    };
+    return new Promise<Attempt>((resolve) => {
+      let subscribed = false;
+      let streamId = '';
+      let settled = false;
+      const stream = client.Subscribe(call);
+      const finish = (reason: MesosError, fatal: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.watchdog.stop();
+        this.session = null;
+        if (this.stream === stream) this.stream = null;
+        this.paused = false;
+        stream.removeAllListeners('data');
+        stream.cancel();
+        resolve({ subscribed, reason, fatal });
+      };
+      this.stream = stream;
+      this.watchdog.set(this.retry.subscribeTimeoutMs, () => finish(new Unavailable(`no SUBSCRIBED from ${address} within ${this.retry.subscribeTimeoutMs} ms`), false));
+      stream.on('metadata', (md: grpc.Metadata) => (streamId = String(md.get(STREAM_ID_KEY)[0] ?? '')));
+      stream.on('error', (err: grpc.ServiceError) => {
+        const reason = fromServiceError(err);
+        finish(reason, FATAL_CODES.has(reason.code));
+      });
+      stream.on('end', () => finish(new Unavailable(`the master at ${address} ended the event stream`), false));
+      stream.on('data', (event: EventOut) => {
+        this.watchdog.kick();
+        if (event.type === 'ERROR') {
+          const message = event.error?.message ?? '';
+          if (subscribed && !this.tearingDown) this.dispatch({ type: 'removed', message });
+          finish(new FailedPrecondition(`the master removed framework ${this.id ?? '(unsubscribed)'}: ${message}`), true);
+        } else if (event.type === 'SUBSCRIBED') {
+          const frameworkId = event.subscribed?.framework_id?.value ?? '';
+          if (!frameworkId || !streamId) {
+            finish(new Unavailable(`SUBSCRIBED from ${address} lacks ${frameworkId ? `the ${STREAM_ID_KEY} metadata` : 'a framework id'}`), false);
+            return;
+          }
+          subscribed = true;
+          this.onSubscribed({ client, frameworkId, streamId }, event, () => finish(this.heartbeatsMissed(event), false));
+        } else if (subscribed) {
+          const converted = fromWireEvent(event);
+          if (converted) this.dispatch(converted);
+        }
+      });
+    });
+  }
+
+  private onSubscribed(session: Session, event: EventOut, onSilence: () => void): void {
+    if (this.id && this.id !== session.frameworkId) this.log.warn(`the master gave framework id ${session.frameworkId}, not ${this.id}`);
+    const again = this.everSubscribed;
+    this.id = session.frameworkId;
+    this.session = session;
+    this.everSubscribed = true;
+    this.currentState = 'subscribed';
+    const heartbeat = event.subscribed?.heartbeat_interval_seconds || DEFAULT_HEARTBEAT_SECONDS;
+    this.watchdog.set(heartbeat * this.retry.missedHeartbeats * 1000, onSilence);
+    const subscribed: SubscribedEvent = { type: 'subscribed', frameworkId: session.frameworkId, heartbeatIntervalSeconds: heartbeat, masterInfo: event.subscribed?.master_info ?? null };
+    this.log.info(`subscribed as framework ${session.frameworkId}`);
+    this.first.resolve(subscribed);
+    this.dispatch(subscribed);
+    if (again) this.dispatch({ type: 'reconnected', frameworkId: session.frameworkId });
+  }
+
+  private heartbeatsMissed(event: EventOut): Unavailable {
+    const heartbeat = event.subscribed?.heartbeat_interval_seconds || DEFAULT_HEARTBEAT_SECONDS;
+    return new Unavailable(`no event from the master for ${heartbeat * this.retry.missedHeartbeats} s (${this.retry.missedHeartbeats} heartbeats missed)`);
+  }
+
+  private clientFor(address: string): SchedulerClient {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure()) as unknown as SchedulerClient;
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  private isClosed(): boolean {
+    return this.currentState === 'closed';
+  }
+
+  private shutdown(reason: MesosError | null): void {
+    if (this.currentState === 'closed') return;
+    this.currentState = 'closed';
+    this.closing.abort();
+    this.watchdog.stop();
+    this.session = null;
+    this.stream?.cancel();
+    this.stream = null;
+    this.first.reject(reason ?? new FailedPrecondition('the scheduler was closed before it subscribed'));
+    if (reason) this.log.warn(`scheduler closed: ${reason.message}`);
+    this.dispatch({ type: 'closed', reason });
+    for (const queue of [...this.queues]) queue.end();
+    for (const client of this.clients.values()) client.close();
+  }
+
+  // ---- delivery ------------------------------------------------------------
+
+  private dispatch(event: SchedulerEvent): void {
+    for (const queue of this.queues) queue.push(event);
+    try {
+      (this.emit as (name: string, e: SchedulerEvent) => boolean)(event.type, event);
+    } catch (err) {
+      this.log.warn(`a '${event.type}' listener threw: ${errorMessage(err)}`);
+    }
+    if (event.type === 'update' && this.autoAcknowledge && needsAcknowledgement(event.status)) {
+      this.acknowledge(event.status).catch((err: unknown) =>
+        this.log.warn(`acknowledging ${event.status.state} of task ${event.status.task_id?.value}: ${errorMessage(err)} (the agent will resend it)`),
+      );
+    }
+    if (!this.paused && this.stream && [...this.queues].some((q) => q.size >= this.highWaterMark)) {
+      this.paused = true;
+      this.watchdog.stop(); // silence while we do not read is not the master's fault
+      this.stream.pause();
+    }
+  }
+
+  private resumeIfDrained(): void {
+    const low = Math.floor(this.highWaterMark / 2);
+    if (!this.paused || [...this.queues].some((q) => q.size > low)) return;
+    this.paused = false;
+    this.watchdog.kick();
+    this.stream?.resume();
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => {}); // nobody may be waiting; start() re-raises it to whoever is
+  return { promise, resolve, reject };
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
