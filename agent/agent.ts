@@ -1,28 +1,34 @@
 // The agent: keeps the link to the master, runs a TaskRunner per task and
 // delivers their status updates reliably.
 //
-//   master ──RunTask──> Agent ──> TaskRunner ──> ContainerDriver (Docker)
-//                         ^            │ updates
-//   master <──StatusUpdate── StatusUpdateManager <──┘  (resent until acked)
-import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn } from '../proto/index.js';
+//   master ──RunTask──> Agent ──checkTask──> TaskRunner ──> ContainerDriver (Docker)
+//                         ^                      │ updates
+//   master <──StatusUpdate── StatusUpdateManager <┘  (resent until acknowledged)
+//
+// A task's runner is forgotten once its terminal update is acknowledged; a
+// framework once it has no runner left.
+import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Clock } from '../common/clock.js';
 import type { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
+import { taskKey } from '../common/ids.js';
+import { VERSION } from '../common/version.js';
 import type { ContainerDriver } from './driver/driver.js';
 import { MasterLink } from './master-link.js';
-import { StatusUpdateManager } from './status-update-manager.js';
-import { LABEL, TaskRunner, type RunnerContext } from './task-runner.js';
-import { VERSION } from '../common/version.js';
+import { StatusUpdateManager, type Timers } from './status-update-manager.js';
+import { TaskRunner, type RunnerContext } from './task-runner.js';
+import { LABEL, checkTask, graceSeconds } from './task-spec.js';
 
 export interface AgentOptions {
   readonly master: string;
   readonly hostname: string;
-  readonly httpPort: number;
+  /** The HTTP port, advertised in AgentInfo.port (read when registering: it may be picked after construction). */
+  readonly httpPort: () => number;
   readonly workDir: string;
   readonly resources: Resources;
-  readonly attributes: AttributeIn[];
+  readonly attributes: readonly AttributeIn[];
   readonly driver: ContainerDriver;
   readonly defaultImage: string;
   readonly pidsLimit: number;
@@ -30,38 +36,40 @@ export interface AgentOptions {
   readonly statusUpdateRetrySeconds: number;
   readonly clock: Clock;
   readonly log: (line: string) => void;
+  readonly random?: () => number;
+  readonly timers?: Timers;
 }
+
+/** Extra time, beyond the longest grace period, that stop() waits for tasks to die. */
+const STOP_SLACK_MS = 5000;
 
 export class Agent {
   id: string | null = null;
   readonly runners = new Map<string, TaskRunner>();
   readonly frameworks = new Map<string, FrameworkInfoOut>();
   readonly updates: StatusUpdateManager;
+  /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
+  version = 0;
   private readonly link: MasterLink;
   private readonly ctx: RunnerContext;
-  /** Bumped on every change; the HTTP /state caches per version. */
-  version = 0;
 
   constructor(readonly options: AgentOptions) {
-    this.updates = new StatusUpdateManager(
-      (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
-      options.statusUpdateRetrySeconds,
-    );
+    this.updates = new StatusUpdateManager({
+      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      retrySeconds: options.statusUpdateRetrySeconds,
+      ...(options.timers ? { timers: options.timers } : {}),
+    });
     this.link = new MasterLink({
       master: options.master,
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
-      onDisconnected: (why) => this.log(`lost the master (${why})`),
       log: (line) => this.log(line),
+      ...(options.random ? { random: options.random } : {}),
     });
     this.ctx = {
       driver: options.driver, agentId: () => this.id ?? '', hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
-      now: () => options.clock.now(), log: (line) => this.log(line),
-      emit: (frameworkId, status) => {
-        this.version++;
-        this.updates.update(frameworkId, status);
-      },
+      now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
     };
   }
 
@@ -69,27 +77,46 @@ export class Agent {
     this.options.log(`[agent ${this.id ?? 'unregistered'}] ${line}`);
   }
 
+  /** Removes containers of an earlier run in this work_dir, then dials the master. */
   async start(): Promise<void> {
-    await this.removeContainers('orphaned container of an earlier run');
+    await this.removeContainers((c) => !this.ownsContainer(c.id), 'orphaned container');
     this.link.connect();
   }
 
+  /** Leaves the master; with killTasks every task is killed (its grace honoured) and every container removed. */
   async stop(killTasks: boolean): Promise<void> {
     this.link.stop();
     this.updates.stop();
     if (!killTasks) return;
-    const running = [...this.runners.values()].filter((r) => !isTerminal(r.state));
-    for (const r of running) r.kill(0);
-    await Promise.race([Promise.all(running.map((r) => r.finished())), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    await this.removeContainers('container left at shutdown');
+    const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
+    const grace = Math.max(0, ...live.map((r) => graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds));
+    for (const r of live) r.kill();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((resolve) => (timer = setTimeout(resolve, grace * 1000 + STOP_SLACK_MS)));
+    await Promise.race([Promise.all(live.map((r) => r.finished())), bound]);
+    clearTimeout(timer);
+    await this.removeContainers(() => true, 'container left at shutdown');
   }
 
-  private async removeContainers(why: string): Promise<void> {
+  private ownsContainer(containerId: string): boolean {
+    return [...this.runners.values()].some((r) => r.containerId === containerId);
+  }
+
+  private async removeContainers(which: (c: { id: string }) => boolean, what: string): Promise<void> {
     const found = await this.options.driver.list({ [LABEL.workDir]: this.options.workDir });
-    for (const c of found) {
-      await this.options.driver.remove(c.id).catch((err) => this.log(`removing ${c.id}: ${errorMessage(err)}`));
-      this.log(`${why} ${c.id.slice(0, 12)} (task ${c.labels[LABEL.taskId] ?? '?'}) removed`);
+    for (const c of found.filter(which)) {
+      try {
+        await this.options.driver.remove(c.id);
+        this.log(`${what} ${c.name || c.id.slice(0, 12)} (task ${c.labels[LABEL.taskId] ?? '?'}) removed`);
+      } catch (err) {
+        this.log(`could not remove ${what} ${c.id.slice(0, 12)}: ${errorMessage(err)}`);
+      }
     }
+  }
+
+  private emit(frameworkId: string, status: TaskStatusIn): void {
+    this.version++;
+    this.updates.update(frameworkId, status);
   }
 
   private registration(): RegisterAgent {
@@ -97,89 +124,123 @@ export class Agent {
       .filter((r) => !isTerminal(r.state))
       .map((r) => ({
         name: r.task.name, task_id: r.task.task_id, framework_id: { value: r.frameworkId }, agent_id: { value: this.id ?? '' },
-        state: r.state, resources: r.task.resources, container: r.task.container,
+        executor_id: { value: r.taskId }, state: r.state, resources: r.task.resources, container: r.task.container,
+        statuses: r.lastStatus ? [r.lastStatus] : [], kill_policy: r.task.kill_policy,
       }));
+    const frameworkIds = new Set(tasks.map((t) => t.framework_id?.value));
     return {
       agent_info: {
-        hostname: this.options.hostname, port: this.options.httpPort, resources: this.options.resources.toProto(),
-        attributes: this.options.attributes, ...(this.id ? { id: { value: this.id } } : {}),
+        hostname: this.options.hostname, port: this.options.httpPort(), resources: this.options.resources.toProto(),
+        attributes: [...this.options.attributes], ...(this.id ? { id: { value: this.id } } : {}),
       },
       tasks,
-      frameworks: [...this.frameworks.values()],
+      frameworks: [...this.frameworks.values()].filter((f) => frameworkIds.has(f.id?.value)),
       version: VERSION,
     };
   }
 
+  /** Malformed or surprising messages are logged, never thrown: the agent keeps running. */
   private onMessage(message: MasterMessageOut): void {
     try {
       this.dispatch(message);
     } catch (err) {
-      this.log(`could not handle ${message.kind ?? 'a message'} from the master: ${errorMessage(err)}`);
+      this.log(`could not handle ${message?.kind ?? 'a message'} from the master: ${errorMessage(err)}`);
     }
     this.version++;
   }
 
   private dispatch(message: MasterMessageOut): void {
     switch (message.kind) {
-      case 'registered': {
-        const id = message.registered?.agent_id?.value ?? '';
-        if (this.id !== id) this.log(`registered with the master as ${id}`);
-        else this.log('re-registered with the master');
-        this.id = id;
-        return this.updates.resendAll();
-      }
-      case 'ping':
-        this.link.send({ pong: { seq: message.ping?.seq ?? 0 } });
-        return;
+      case 'registered':
+        return this.registered(message.registered?.agent_id?.value ?? '');
       case 'run_task':
-        return this.runTask(message.run_task!);
+        return this.runTask(message.run_task);
       case 'kill_task':
-        return this.killTask(message.kill_task!);
-      case 'acknowledgement': {
-        const ack = message.acknowledgement!;
-        const frameworkId = ack.framework_id?.value ?? '';
-        const taskId = ack.task_id?.value ?? '';
-        this.updates.acknowledge(frameworkId, taskId, ack.uuid);
-        const runner = this.runners.get(`${frameworkId}/${taskId}`);
-        if (runner && isTerminal(runner.state) && !this.updates.latest(frameworkId, taskId)) this.runners.delete(`${frameworkId}/${taskId}`);
-        return;
-      }
-      case 'shutdown_framework': {
-        const frameworkId = message.shutdown_framework?.framework_id?.value ?? '';
-        this.log(`shutting down framework ${frameworkId}`);
-        for (const r of this.runners.values()) if (r.frameworkId === frameworkId) r.kill();
-        return;
-      }
+        return this.killTask(message.kill_task);
+      case 'acknowledgement':
+        return this.acknowledged(message.acknowledgement);
+      case 'shutdown_framework':
+        return this.shutdownFramework(message.shutdown_framework?.framework_id?.value ?? '');
+      case 'refused':
+        return; // Logged by the link; the master closes the stream and the link retries with backoff.
       default:
-        return;
+        return this.log(`ignoring a message of unknown kind '${String(message.kind)}' from the master`);
     }
   }
 
-  private runTask(run: NonNullable<MasterMessageOut['run_task']>): void {
-    if (!run.framework || !run.task) return this.log('RunTask without framework or task; ignored');
-    const runner = new TaskRunner(this.ctx, run.framework, run.task);
-    const key = `${runner.frameworkId}/${runner.taskId}`;
-    const existing = this.runners.get(key);
-    if (existing && !isTerminal(existing.state)) return this.log(`task ${runner.taskId} already runs here; duplicate RunTask ignored`);
-    this.frameworks.set(runner.frameworkId, run.framework);
-    this.runners.set(key, runner);
-    this.log(`launching task ${runner.taskId} of framework ${runner.frameworkId} (${runner.resources.toString()})`);
-    runner.run().catch((err) => this.log(`task ${runner.taskId}: ${errorMessage(err)}`));
+  private registered(id: string): void {
+    if (!id) return this.log('AgentRegistered without an agent_id; ignored');
+    const previous = this.id;
+    this.id = id;
+    if (previous === null) this.log('registered with the master');
+    else if (previous !== id) this.log(`the master gave a new id (was ${previous})`);
+    else this.log('re-registered with the master');
+    this.updates.resendAll();
   }
 
-  private killTask(kill: NonNullable<MasterMessageOut['kill_task']>): void {
-    const frameworkId = kill.framework_id?.value ?? '';
-    const taskId = kill.task_id?.value ?? '';
-    const runner = this.runners.get(`${frameworkId}/${taskId}`);
+  private runTask(run: MasterMessageOut['run_task']): void {
+    const frameworkId = run?.framework?.id?.value ?? '';
+    const taskId = run?.task?.task_id?.value ?? '';
+    const checked = checkTask(run?.framework, run?.task);
+    if (!checked.ok) {
+      this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
+      if (!frameworkId || !taskId) return; // Nobody to tell.
+      return this.emit(frameworkId, this.agentStatus(taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', checked.message));
+    }
+    const key = taskKey(frameworkId, taskId);
+    const existing = this.runners.get(key);
+    if (existing && !isTerminal(existing.state)) return this.log(`task ${taskId} already runs here; duplicate RunTask ignored`);
+    const runner = new TaskRunner(this.ctx, run!.framework!, run!.task!, checked.resources);
+    this.frameworks.set(frameworkId, run!.framework!);
+    this.runners.set(key, runner);
+    this.log(`launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);
+    runner.run().catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
+  }
+
+  private killTask(kill: MasterMessageOut['kill_task']): void {
+    const frameworkId = kill?.framework_id?.value ?? '';
+    const taskId = kill?.task_id?.value ?? '';
+    const runner = this.runners.get(taskKey(frameworkId, taskId));
     if (!runner) {
-      this.ctx.emit(frameworkId, {
-        task_id: { value: taskId }, state: 'TASK_LOST', source: 'SOURCE_AGENT', reason: 'REASON_TASK_UNKNOWN',
-        agent_id: { value: this.id ?? '' }, timestamp: this.options.clock.now(), message: `task ${taskId} is unknown to agent ${this.id}`,
-      });
+      this.log(`asked to kill task ${taskId} of framework ${frameworkId}, which is unknown here`);
+      if (frameworkId && taskId) this.emit(frameworkId, this.agentStatus(taskId, 'TASK_LOST', 'REASON_TASK_UNKNOWN', 'task unknown to agent'));
       return;
     }
-    const grace = kill.kill_policy?.grace_period?.nanoseconds;
     this.log(`killing task ${taskId}`);
-    runner.kill(grace ? Number(grace) / 1e9 : undefined);
+    runner.kill(graceSeconds(kill?.kill_policy));
+  }
+
+  private acknowledged(ack: MasterMessageOut['acknowledgement']): void {
+    const frameworkId = ack?.framework_id?.value ?? '';
+    const taskId = ack?.task_id?.value ?? '';
+    if (!ack || !this.updates.acknowledge(frameworkId, taskId, ack.uuid)) return;
+    const runner = this.runners.get(taskKey(frameworkId, taskId));
+    if (runner && isTerminal(runner.state) && !this.updates.hasPending(frameworkId, taskId)) this.forget(runner);
+  }
+
+  private shutdownFramework(frameworkId: string): void {
+    const runners = [...this.runners.values()].filter((r) => r.frameworkId === frameworkId);
+    this.log(`shutting down framework ${frameworkId} (${runners.length} task(s))`);
+    for (const r of runners) r.kill();
+    // The framework is gone: no acknowledgement will come for its updates.
+    void Promise.all(runners.map((r) => r.finished())).then(() => {
+      this.updates.dropFramework(frameworkId);
+      for (const r of runners) this.forget(r);
+      this.frameworks.delete(frameworkId);
+      this.version++;
+    });
+  }
+
+  private forget(runner: TaskRunner): void {
+    const key = taskKey(runner.frameworkId, runner.taskId);
+    if (this.runners.get(key) === runner) this.runners.delete(key);
+    if (![...this.runners.values()].some((r) => r.frameworkId === runner.frameworkId)) this.frameworks.delete(runner.frameworkId);
+  }
+
+  private agentStatus(taskId: string, state: TaskStatusIn['state'], reason: TaskStatusIn['reason'], message: string): TaskStatusIn {
+    return {
+      task_id: { value: taskId }, state, reason, message, source: 'SOURCE_AGENT',
+      agent_id: { value: this.id ?? '' }, timestamp: this.options.clock.now(),
+    };
   }
 }

@@ -1,63 +1,107 @@
-// Starting an agent: flags -> resources -> Docker driver -> Agent + HTTP.
+// Starting an agent: flags -> checked config -> Docker driver -> Agent + HTTP.
+// `agentCommand` is `mesos-ts agent`; `startAgent` runs one in-process
+// (tests, `mesos-ts local`).
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
 import { systemClock } from '../common/clock.js';
+import type { AttributeIn } from '../proto/index.js';
 import { AGENT_FLAGS } from './flags.js';
 import { Agent } from './agent.js';
 import { DockerDriver, type PullPolicy } from './driver/docker.js';
-import { detectResources, parseAttributes } from './detect.js';
+import { detectResources } from './detect.js';
+import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
 
 export type AgentFlags = Flags<typeof AGENT_FLAGS>;
 
+/** startAgent's options: the flags by their names, plus a log sink (default: stderr). */
+export type AgentStartOptions = Partial<Omit<AgentFlags, 'help' | '_'>> & {
+  readonly master: string;
+  readonly log?: (line: string) => void;
+};
+
 export interface RunningAgent {
   readonly agent: Agent;
+  /** ip:port of the HTTP endpoint (the real port when --port=0). */
   readonly httpAddress: string;
+  readonly workDir: string;
+  /** null until the master registered the agent. */
   agentId(): string | null;
-  /** Stops the agent; with killTasks its containers are stopped and removed. */
+  /** Leaves the master. killTasks (default true) kills the tasks and removes their containers. */
   stop(options?: { killTasks?: boolean }): Promise<void>;
 }
 
-export async function startAgent(
-  argv: string[] | (Partial<AgentFlags> & { master: string; log?: (line: string) => void }),
-): Promise<RunningAgent> {
-  const given = Array.isArray(argv) ? parseFlags(AGENT_FLAGS, argv) : { ...parseFlags(AGENT_FLAGS, ['--master', argv.master]), ...argv };
-  const log = (!Array.isArray(argv) && argv.log) || ((line: string) => process.stderr.write(line + '\n'));
-  const flags = given as AgentFlags;
-  const workDir = resolve(flags.work_dir);
-  mkdirSync(workDir, { recursive: true });
-  const resources = flags.resources !== undefined ? Resources.parse(flags.resources) : detectResources(workDir);
-  if (resources.isEmpty()) throw new InvalidArgument('--resources is empty: an agent must offer something');
-  const attributes = parseAttributes(flags.attributes);
+interface AgentConfig {
+  readonly flags: AgentFlags;
+  readonly workDir: string;
+  readonly resources: Resources;
+  readonly attributes: AttributeIn[];
+}
+
+/** Checks the flags once, at the edge; every message names the flag and the value. */
+export function agentConfig(flags: AgentFlags): AgentConfig {
+  if (!/^[^:\s]+:\d{1,5}$/.test(flags.master)) throw new InvalidArgument(`--master must be host:port, got '${flags.master}'`);
   if (flags.docker_pull !== 'missing' && flags.docker_pull !== 'never') {
     throw new InvalidArgument(`--docker_pull must be 'missing' or 'never', got '${flags.docker_pull}'`);
   }
+  if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) throw new InvalidArgument(`--port must be 0..65535, got ${flags.port}`);
+  if (!Number.isInteger(flags.pids_limit) || flags.pids_limit < 1) throw new InvalidArgument(`--pids_limit must be a positive integer, got ${flags.pids_limit}`);
+  if (!(flags.status_update_retry_interval > 0)) {
+    throw new InvalidArgument(`--status_update_retry_interval must be > 0, got ${flags.status_update_retry_interval}`);
+  }
+  if (!(flags.docker_pull_timeout > 0)) throw new InvalidArgument(`--docker_pull_timeout must be > 0, got ${flags.docker_pull_timeout}`);
+  const workDir = resolve(flags.work_dir);
+  const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
+  if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
+  return { flags, workDir, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
+}
+
+/** As Mesos does: cpus, mem, disk and ports that --resources leaves out are detected. */
+function withDetected(given: Resources, workDir: string): Resources {
+  const missing = ['cpus', 'mem', 'disk', 'ports'].filter((name) => !given.names().includes(name));
+  if (missing.length === 0) return given;
+  return given.add(detectResources(workDir).filter((e) => missing.includes(e.name)));
+}
+
+export async function startAgent(options: string[] | AgentStartOptions): Promise<RunningAgent> {
+  const flags: AgentFlags = Array.isArray(options)
+    ? parseFlags(AGENT_FLAGS, options)
+    : { ...parseFlags(AGENT_FLAGS, ['--master', options.master]), ...withoutUndefined(options) };
+  const log = (!Array.isArray(options) && options.log) || ((line: string) => void process.stderr.write(line + '\n'));
+  const config = agentConfig(flags);
+  mkdirSync(config.workDir, { recursive: true });
   const driver = new DockerDriver({ socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout });
   await driver.docker.ping().catch((err: Error) => {
     throw new Error(`no Docker engine answers at ${flags.docker_socket} (${err.message}); run scripts/setup.sh to start one`);
   });
-  const say = flags.quiet ? () => {} : log;
   let httpPort = flags.port;
   const agent = new Agent({
-    master: flags.master, hostname: flags.hostname ?? flags.ip, get httpPort() { return httpPort; }, workDir, resources, attributes, driver,
-    defaultImage: flags.docker_default_image, pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period,
-    statusUpdateRetrySeconds: flags.status_update_retry_interval, clock: systemClock, log: say,
+    master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
+    resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
+    pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
+    clock: systemClock, log: flags.quiet ? () => {} : log,
   });
   const http = await startAgentHttp(agent, flags.ip, flags.port);
   httpPort = http.port;
-  await agent.start();
-  say(`[agent] offering ${resources.toString()} to the master at ${flags.master}; HTTP on http://${flags.ip}:${http.port}`);
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop(false);
+    await http.close();
+    throw err;
+  }
+  agent.log(`offering ${config.resources.toString()} to the master at ${flags.master}; HTTP on http://${flags.ip}:${http.port}`);
   return {
     agent,
     httpAddress: `${flags.ip}:${http.port}`,
+    workDir: config.workDir,
     agentId: () => agent.id,
-    async stop(options = {}) {
-      await agent.stop(options.killTasks ?? true);
-      http.server.closeAllConnections();
-      await new Promise<void>((done) => http.server.close(() => done()));
+    async stop(stopOptions = {}) {
+      await agent.stop(stopOptions.killTasks ?? true);
+      await http.close();
     },
   };
 }
@@ -65,15 +109,19 @@ export async function startAgent(
 export async function agentCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(AGENT_FLAGS, argv);
   if (flags.help) {
-    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker.', AGENT_FLAGS) + '\n');
+    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS) + '\n');
     return 0;
   }
   const running = await startAgent(argv);
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
   });
-  running.agent.log('shutting down: killing tasks and removing their containers');
+  running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
   await running.stop({ killTasks: true });
   return 0;
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,87 +1,172 @@
-// The agent's link to the master: one bidirectional gRPC stream, reopened
-// with exponential backoff (and jitter) whenever it breaks. Each new
-// stream starts with RegisterAgent, carrying the AgentID once the agent has
-// one, so the master sees a re-registration.
+// The agent's link to the master: one bidirectional gRPC stream
+// (mesos_ts.internal.AgentLink/Connect), reopened with exponential backoff
+// and jitter whenever it breaks. Each new stream starts with RegisterAgent,
+// carrying the AgentID once the agent has one, so the master sees a
+// re-registration. Pings are answered here; a master that stops pinging for
+// PING_TIMEOUTS intervals is taken as gone (a half-open TCP connection
+// would otherwise look alive forever).
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessageOut } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import { errorMessage } from '../common/errors.js';
+
+/** Reconnect backoff, milliseconds: starts at initialMs, doubles per failed attempt, capped at maxMs. */
+export interface BackoffOptions {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5000 };
+
+/** Missed pings before the agent gives up on the stream (Mesos: max_agent_ping_timeouts). */
+export const PING_TIMEOUTS = 5;
+/** A master that accepts the stream but never answers RegisterAgent is retried after this. */
+export const REGISTRATION_TIMEOUT_MS = 30_000;
+
+/** Delay before reconnect attempt `attempt` (0-based): "equal jitter", between half and all of the capped exponential. */
+export function backoffDelay(attempt: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
 
 export interface MasterLinkOptions {
+  /** The master's gRPC address, host:port. */
   readonly master: string;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
+  /** Every message from the master except pings (answered here). */
   readonly onMessage: (message: MasterMessageOut) => void;
-  readonly onDisconnected: (why: string) => void;
   readonly log: (line: string) => void;
   readonly random?: () => number;
-  /** Backoff between attempts: starts here, doubles, capped at maxBackoffMs. */
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** Aborting it is the same as stop(). */
+  readonly signal?: AbortSignal;
 }
+
+type Stream = grpc.ClientDuplexStream<AgentMessageIn, MasterMessageOut>;
 
 export class MasterLink {
   private readonly client: AgentLinkClient;
-  private stream: grpc.ClientDuplexStream<AgentMessageIn, MasterMessageOut> | null = null;
+  private stream: Stream | null = null;
+  private registeredOnStream = false;
   private stopped = false;
-  private backoffMs: number;
+  private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private pingInterval = 0;
 
   constructor(private readonly options: MasterLinkOptions) {
     this.client = new grpcObject.mesos_ts.internal.AgentLink(options.master, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 10_000,
     }) as unknown as AgentLinkClient;
-    this.backoffMs = options.initialBackoffMs ?? 200;
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  /** True between AgentRegistered and the end of that stream. */
+  get registered(): boolean {
+    return this.registeredOnStream;
   }
 
   connect(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.options.signal?.aborted) return;
     const stream = this.client.Connect();
     this.stream = stream;
+    this.registeredOnStream = false;
     let ended = false;
     const end = (why: string) => {
       if (ended) return;
       ended = true;
-      if (this.stream === stream) this.stream = null;
       stream.removeAllListeners('data');
+      stream.cancel(); // Frees our half of the call; a no-op once it has finished.
+      if (this.stream !== stream) return;
+      const wasRegistered = this.registeredOnStream;
+      this.stream = null;
+      this.registeredOnStream = false;
+      this.clearWatchdog();
       if (this.stopped) return;
-      this.options.onDisconnected(why);
-      this.scheduleReconnect();
+      if (wasRegistered) this.options.log(`lost the master (${why})`);
+      this.scheduleReconnect(why);
     };
-    stream.on('data', (message: MasterMessageOut) => {
-      if (message.kind === 'registered') this.backoffMs = this.options.initialBackoffMs ?? 200;
-      if (message.kind === 'refused') this.options.log(`master refused us: ${message.refused?.message ?? ''}`);
-      this.options.onMessage(message);
-    });
-    stream.on('error', (err: grpc.ServiceError) => end(err.details || err.message));
+    stream.on('data', (message: MasterMessageOut) => this.receive(stream, message));
+    stream.on('error', (err: grpc.ServiceError) => end((err.details || err.message).replace(/\.? ?Resolution note: ?$/, '')));
     stream.on('end', () => end('the master closed the link'));
     stream.on('close', () => end('the link closed'));
-    stream.write({ register: this.options.registration() });
+    this.armWatchdog(stream, REGISTRATION_TIMEOUT_MS, 'the master did not answer RegisterAgent');
+    this.write(stream, { register: this.options.registration() });
   }
 
-  /** Sends if connected; returns false otherwise (the caller retries later). */
+  /** Sends on the current stream; false when there is none (the caller resends later). */
   send(message: AgentMessageIn): boolean {
-    if (!this.stream) return false;
-    this.stream.write(message);
-    return true;
-  }
-
-  get connected(): boolean {
-    return this.stream !== null;
+    return this.stream !== null && this.write(this.stream, message);
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.stream?.end();
-    this.stream?.cancel();
+    this.clearWatchdog();
+    const stream = this.stream;
+    this.stream = null;
+    this.registeredOnStream = false;
+    if (stream) {
+      stream.end();
+      stream.cancel();
+    }
     this.client.close();
   }
 
-  private scheduleReconnect(): void {
-    const jitter = 0.5 + (this.options.random ?? Math.random)();
-    const delay = Math.round(this.backoffMs * jitter);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
-    this.options.log(`reconnecting to the master at ${this.options.master} in ${delay} ms`);
+  private receive(stream: Stream, message: MasterMessageOut): void {
+    if (message.kind === 'registered') {
+      this.registeredOnStream = true;
+      this.attempt = 0;
+    }
+    if (this.registeredOnStream) {
+      // Any message proves the master alive; silence for PING_TIMEOUTS pings does not.
+      if (message.kind === 'registered') this.pingInterval = message.registered?.ping_interval_seconds ?? 0;
+      const interval = this.pingInterval;
+      if (interval > 0) this.armWatchdog(stream, interval * 1000 * PING_TIMEOUTS, `no ping from the master for ${interval * PING_TIMEOUTS}s`);
+      else this.clearWatchdog();
+    }
+    if (message.kind === 'ping') {
+      this.write(stream, { pong: { seq: message.ping?.seq ?? 0 } });
+      return;
+    }
+    if (message.kind === 'refused') this.options.log(`the master refused us: ${message.refused?.message ?? '(no reason given)'}`);
+    this.options.onMessage(message);
+  }
+
+  private write(stream: Stream, message: AgentMessageIn): boolean {
+    try {
+      // false from write() only means "buffer full": the message is queued all the same.
+      stream.write(message);
+      return true;
+    } catch (err) {
+      this.options.log(`could not write to the master: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  private armWatchdog(stream: Stream, ms: number, why: string): void {
+    this.clearWatchdog();
+    this.watchdog = setTimeout(() => {
+      if (this.stream !== stream) return;
+      this.options.log(`${why}; reconnecting`);
+      stream.cancel();
+    }, ms);
+    this.watchdog.unref();
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private scheduleReconnect(why: string): void {
+    const attempt = this.attempt++;
+    const delay = backoffDelay(attempt, this.options.random ?? Math.random, this.options.backoff);
+    // An unreachable master is retried forever: log the first attempts, then about once a minute.
+    if (attempt < 3 || attempt % 12 === 0) this.options.log(`no link to the master at ${this.options.master} (${why}); retrying in ${delay} ms`);
     this.retryTimer = setTimeout(() => this.connect(), delay);
     this.retryTimer.unref();
   }

@@ -4,12 +4,15 @@
 // framework's acknowledgement comes back through the master carrying its
 // uuid; then the next update of that task goes out. After the agent
 // (re)registers, every head is resent at once.
+//
+// Pure logic: timers and uuids are injected, delivery is a callback.
 import { randomBytes } from 'node:crypto';
 import type { TaskStatusIn } from '../proto/index.js';
+import { taskKey } from '../common/ids.js';
 
 export interface PendingUpdate {
   readonly frameworkId: string;
-  readonly status: TaskStatusIn & { uuid: Buffer };
+  readonly status: TaskStatusIn & { readonly uuid: Buffer };
 }
 
 export interface Timers {
@@ -17,16 +20,23 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
+/** Real timers that do not keep the process alive on their own. */
 export const realTimers: Timers = {
-  set: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const MAX_RETRY_SECONDS = 600;
+export interface StatusUpdateManagerOptions {
+  /** Delivers an update to the master; false when there is no link (the retry timer or the next registration resends it). */
+  readonly send: (update: PendingUpdate) => boolean;
+  /** First resend interval, seconds (--status_update_retry_interval, default 10). */
+  readonly retrySeconds: number;
+  /** Cap of the doubling interval, seconds (Mesos: 10 minutes). */
+  readonly maxRetrySeconds?: number;
+  readonly timers?: Timers;
+  /** 16 random bytes per update. */
+  readonly uuid?: () => Buffer;
+}
 
 interface Stream {
   readonly queue: PendingUpdate[];
@@ -36,51 +46,51 @@ interface Stream {
 
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
+  private readonly timers: Timers;
+  private readonly uuid: () => Buffer;
+  private readonly maxRetrySeconds: number;
 
-  /**
-   * @param send delivers an update to the master; returns false when there is no link (it will be resent later).
-   */
-  constructor(
-    private readonly send: (update: PendingUpdate) => boolean,
-    private readonly retrySeconds: number,
-    private readonly timers: Timers = realTimers,
-  ) {}
+  constructor(private readonly options: StatusUpdateManagerOptions) {
+    this.timers = options.timers ?? realTimers;
+    this.uuid = options.uuid ?? (() => randomBytes(16));
+    this.maxRetrySeconds = options.maxRetrySeconds ?? 600;
+  }
 
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
   update(frameworkId: string, status: TaskStatusIn): PendingUpdate {
-    const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: randomBytes(16) } };
-    const key = streamKey(frameworkId, status.task_id?.value ?? '');
+    const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
+    const key = taskKey(frameworkId, status.task_id?.value ?? '');
     let stream = this.streams.get(key);
-    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.retrySeconds }));
+    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.options.retrySeconds }));
     stream.queue.push(pending);
     if (stream.queue.length === 1) this.transmit(stream);
     return pending;
   }
 
-  /** The framework acknowledged `uuid`: drop the head and send the next. Returns false for a stale ack. */
+  /** The framework acknowledged `uuid`: drop the head and send the next. False for a stale or unknown ack. */
   acknowledge(frameworkId: string, taskId: string, uuid: Buffer): boolean {
-    const key = streamKey(frameworkId, taskId);
+    const key = taskKey(frameworkId, taskId);
     const stream = this.streams.get(key);
     const head = stream?.queue[0];
     if (!stream || !head || !head.status.uuid.equals(uuid)) return false;
     this.timers.clear(stream.timer);
     stream.queue.shift();
-    stream.retrySeconds = this.retrySeconds;
+    stream.retrySeconds = this.options.retrySeconds;
     if (stream.queue.length === 0) this.streams.delete(key);
     else this.transmit(stream);
     return true;
   }
 
-  /** After (re)registration: resend every head now. */
+  /** After (re)registration: resend every head now, backoff restarted. */
   resendAll(): void {
     for (const stream of this.streams.values()) {
       this.timers.clear(stream.timer);
-      stream.retrySeconds = this.retrySeconds;
+      stream.retrySeconds = this.options.retrySeconds;
       this.transmit(stream);
     }
   }
 
-  /** Forgets a framework's streams (it was shut down; no ack will come). */
+  /** Forgets a framework's streams: it is gone and no acknowledgement will come. */
   dropFramework(frameworkId: string): void {
     for (const [key, stream] of this.streams) {
       if (stream.queue[0]?.frameworkId !== frameworkId) continue;
@@ -89,14 +99,13 @@ export class StatusUpdateManager {
     }
   }
 
-  pending(): PendingUpdate[] {
-    return [...this.streams.values()].flatMap((s) => s.queue);
+  /** True while some update of this task waits for its acknowledgement. */
+  hasPending(frameworkId: string, taskId: string): boolean {
+    return this.streams.has(taskKey(frameworkId, taskId));
   }
 
-  /** The last queued state of a task, acknowledged or not yet. */
-  latest(frameworkId: string, taskId: string): PendingUpdate | undefined {
-    const queue = this.streams.get(streamKey(frameworkId, taskId))?.queue;
-    return queue?.[queue.length - 1];
+  pending(): PendingUpdate[] {
+    return [...this.streams.values()].flatMap((s) => s.queue);
   }
 
   stop(): void {
@@ -106,11 +115,9 @@ export class StatusUpdateManager {
   private transmit(stream: Stream): void {
     const head = stream.queue[0];
     if (!head) return;
-    this.send(head);
+    this.options.send(head);
     const delay = stream.retrySeconds;
-    stream.retrySeconds = Math.min(stream.retrySeconds * 2, MAX_RETRY_SECONDS);
+    stream.retrySeconds = Math.min(stream.retrySeconds * 2, this.maxRetrySeconds);
     stream.timer = this.timers.set(() => this.transmit(stream), delay * 1000);
   }
 }
-
-const streamKey = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;

@@ -1,57 +1,50 @@
 // One task on this agent, from RunTask to its terminal update:
 //
-//   (RunTask) ──> STARTING ──launch──> RUNNING ──exit 0──> FINISHED
-//        │            │                   ├──exit n──> FAILED (status n, or OOM)
-//        │            └──launch error──> FAILED (REASON_CONTAINER_LAUNCH_FAILED)
-//        └──invalid──> ERROR              └──kill──> [KILLING] ──> KILLED
+//   (RunTask, checked) ──> STARTING ──launch──> RUNNING ──exit 0──> FINISHED
+//                              │                   ├──exit n──> FAILED (status n, or OOM)
+//                              ├──launch error──> FAILED (REASON_CONTAINER_LAUNCH_FAILED)
+//                              └──kill──> [KILLING] ──SIGTERM, grace, SIGKILL──> KILLED
 //
+// KILLING is sent only to frameworks with the TASK_KILLING_STATE capability.
 // The runner only produces updates; the status update manager delivers them.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskState } from '../proto/index.js';
-import { Resources, rangeValues } from '../common/resources.js';
+import { Resources } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
-import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerSpec } from './driver/driver.js';
+import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
+import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
 
-export interface RunnerContext {
+export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly driver: ContainerDriver;
   readonly agentId: () => string;
-  readonly hostname: string;
-  readonly workDir: string;
-  readonly defaultImage: string;
-  readonly pidsLimit: number;
+  /** --kill_grace_period, used when neither the kill nor the task names a grace. */
   readonly killGraceSeconds: number;
+  /** Seconds since the epoch. */
   readonly now: () => number;
   readonly emit: (frameworkId: string, status: TaskStatusIn) => void;
   readonly log: (line: string) => void;
 }
 
-export const LABEL = {
-  agentId: 'mesos-ts.agent_id',
-  frameworkId: 'mesos-ts.framework_id',
-  taskId: 'mesos-ts.task_id',
-  workDir: 'mesos-ts.work_dir',
-} as const;
-
-type Reason = NonNullable<TaskStatusIn['reason']>;
-
 export class TaskRunner {
   state: TaskState = 'TASK_STAGING';
   containerId: string | null = null;
-  readonly resources: Resources;
+  /** The last update this runner produced (what re-registration reports). */
+  lastStatus: TaskStatusIn | null = null;
   readonly sandbox: string;
   private killGrace: number | null = null;
+  private readonly launchAbort = new AbortController();
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
+  /** `task` and `resources` come from checkTask(): the runner trusts them. */
   constructor(
     private readonly ctx: RunnerContext,
     readonly framework: FrameworkInfoOut,
     readonly task: TaskInfoOut,
+    readonly resources: Resources,
   ) {
-    this.resources = safeResources(task);
-    this.sandbox = join(ctx.workDir, 'sandboxes', encodeURIComponent(this.frameworkId), encodeURIComponent(this.taskId));
+    this.sandbox = sandboxPath(ctx.workDir, this.frameworkId, this.taskId);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -69,33 +62,31 @@ export class TaskRunner {
   }
 
   async run(): Promise<void> {
-    const problem = this.validate();
-    if (problem) return this.report('TASK_ERROR', { reason: 'REASON_TASK_INVALID', message: problem, source: 'SOURCE_AGENT' });
     this.report('TASK_STARTING');
-    let spec: ContainerSpec;
+    const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.frameworkId, this.task, this.resources);
     try {
       mkdirSync(this.sandbox, { recursive: true });
-      spec = this.containerSpec();
-      this.containerId = await this.ctx.driver.launch(spec);
+      this.containerId = await this.ctx.driver.launch(spec, { signal: this.launchAbort.signal });
     } catch (err) {
+      if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
       return this.report('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
+    // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
     else this.report('TASK_RUNNING');
     const exit = await this.ctx.driver.wait(this.containerId);
-    await this.ctx.driver.remove(this.containerId).catch((err) => this.ctx.log(`removing container of ${this.taskId}: ${errorMessage(err)}`));
-    this.reportExit(exit, spec);
+    await this.ctx.driver.remove(this.containerId).catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
+    this.reportExit(exit, spec.memMiB);
   }
 
-  /** SIGTERM, then SIGKILL after the grace period (the kill's, the task's, or the agent's default). */
-  kill(graceSeconds?: number): void {
+  /** SIGTERM, then SIGKILL after the grace period: the kill's, else the task's kill_policy, else the agent's flag. */
+  kill(killGraceSeconds?: number): void {
     if (isTerminal(this.state) || this.killGrace !== null) return;
-    const taskGrace = this.task.kill_policy?.grace_period?.nanoseconds;
-    this.killGrace = graceSeconds ?? (taskGrace ? Number(taskGrace) / 1e9 : this.ctx.killGraceSeconds);
+    this.killGrace = killGraceSeconds ?? graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
     if (this.framework.capabilities.some((c) => c.type === 'TASK_KILLING_STATE')) this.report('TASK_KILLING');
     if (this.containerId) void this.stopContainer(this.killGrace);
-    // Not launched yet: run() stops the container as soon as it exists.
+    else this.launchAbort.abort(new Error('task killed during launch'));
   }
 
   private async stopContainer(grace: number): Promise<void> {
@@ -106,16 +97,18 @@ export class TaskRunner {
     }
   }
 
-  private reportExit(exit: ContainerExit, spec: ContainerSpec): void {
+  private reportExit(exit: ContainerExit, memMiB: number): void {
     if (this.killGrace !== null) return this.report('TASK_KILLED', { message: 'killed on request' });
     if (exit.oomKilled) {
       return this.report('TASK_FAILED', {
         reason: 'REASON_CONTAINER_LIMITATION_MEMORY',
-        message: `memory limit of ${spec.memMiB} MB exceeded (OOM killed)`,
-        limitation: { resources: Resources.scalars({ mem: spec.memMiB }).toProto() },
+        message: `memory limit of ${memMiB} MB exceeded (OOM killed)`,
+        limitation: { resources: Resources.scalars({ mem: memMiB }).toProto() },
       });
     }
-    if (exit.error) return this.report('TASK_FAILED', { reason: 'REASON_EXECUTOR_TERMINATED', message: `lost the container: ${exit.error}` });
+    if (exit.error !== undefined) {
+      return this.report('TASK_FAILED', { reason: 'REASON_EXECUTOR_TERMINATED', message: `lost the container: ${exit.error}`, source: 'SOURCE_AGENT' });
+    }
     if (exit.exitCode === 0) return this.report('TASK_FINISHED', { message: 'exited with status 0' });
     this.report('TASK_FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `exited with status ${exit.exitCode}` });
   }
@@ -133,67 +126,8 @@ export class TaskRunner {
       ...(this.containerId ? { container_status: { container_id: { value: this.containerId } } } : {}),
       ...extra,
     };
+    this.lastStatus = status;
     this.ctx.emit(this.frameworkId, status);
     if (isTerminal(state)) this.resolveDone();
-  }
-
-  private validate(): string | null {
-    if (!this.taskId) return 'TaskInfo.task_id is required';
-    if (!this.frameworkId) return 'RunTask.framework.id is required';
-    if (this.resources.scalar('cpus') <= 0) return 'TaskInfo.resources must include cpus > 0';
-    if (this.resources.scalar('mem') < 4) return `TaskInfo.resources must include mem >= 4 (MB), got ${this.resources.scalar('mem')}`;
-    const cmd = this.task.command;
-    if (!cmd && !this.task.container?.docker?.image) return 'TaskInfo.command or TaskInfo.container.docker.image is required';
-    if (cmd && cmd.shell && !cmd.value) return 'TaskInfo.command.value is required for a shell command';
-    return null;
-  }
-
-  private containerSpec(): ContainerSpec {
-    const ports = rangeValues(this.resources.ranges('ports'));
-    const env: Record<string, string> = {
-      MESOS_TASK_ID: this.taskId,
-      MESOS_FRAMEWORK_ID: this.frameworkId,
-      MESOS_AGENT_ID: this.ctx.agentId(),
-      HOST: this.ctx.hostname,
-    };
-    ports.forEach((p, i) => (env[`PORT${i}`] = String(p)));
-    if (ports.length > 0) {
-      env.PORT = String(ports[0]);
-      env.PORTS = ports.join(',');
-    }
-    for (const v of this.task.command?.environment?.variables ?? []) if (v.name) env[v.name] = v.value;
-    return {
-      image: this.task.container?.docker?.image || this.ctx.defaultImage,
-      argv: commandArgv(this.task),
-      env,
-      labels: {
-        [LABEL.agentId]: this.ctx.agentId(),
-        [LABEL.frameworkId]: this.frameworkId,
-        [LABEL.taskId]: this.taskId,
-        [LABEL.workDir]: this.ctx.workDir,
-      },
-      cpus: this.resources.scalar('cpus'),
-      memMiB: this.resources.scalar('mem'),
-      pidsLimit: this.ctx.pidsLimit,
-      stdoutPath: join(this.sandbox, 'stdout'),
-      stderrPath: join(this.sandbox, 'stderr'),
-    };
-  }
-}
-
-/** Mesos semantics: shell runs `/bin/sh -c value`; otherwise `value` is the program and `arguments` its argv. */
-export function commandArgv(task: TaskInfoOut): string[] {
-  const cmd = task.command;
-  if (!cmd || (!cmd.value && cmd.arguments.length === 0)) return [];
-  if (cmd.shell) return ['/bin/sh', '-c', cmd.value];
-  if (cmd.arguments.length === 0) return [cmd.value];
-  return [cmd.value || cmd.arguments[0]!, ...cmd.arguments.slice(1)];
-}
-
-function safeResources(task: TaskInfoOut): Resources {
-  try {
-    return Resources.fromProto(task.resources, 'TaskInfo.resources');
-  } catch {
-    return Resources.EMPTY;
   }
 }

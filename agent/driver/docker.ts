@@ -2,7 +2,8 @@
 // with host networking, no privileges and no mounts; the task's cpus and mem
 // become the engine's CPU quota (NanoCpus) and hard memory limit (no swap),
 // so the kernel enforces them. Output is attached before start, so nothing
-// the task prints is lost.
+// the task prints is lost, and docker-init is PID 1 so SIGTERM reaches the
+// task's process.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
@@ -16,6 +17,9 @@ export interface DockerDriverOptions {
   readonly pullTimeoutSeconds: number;
 }
 
+/** How long to wait for the output streams to drain once the container exited. */
+const DRAIN_MS = 2000;
+
 export class DockerDriver implements ContainerDriver {
   readonly docker: Docker;
   private readonly exits = new Map<string, Promise<ContainerExit>>();
@@ -24,63 +28,97 @@ export class DockerDriver implements ContainerDriver {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
   }
 
-  async launch(spec: ContainerSpec): Promise<string> {
-    await this.ensureImage(spec.image);
-    const memory = Math.round(spec.memMiB * 1024 * 1024);
+  async launch(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<string> {
+    await this.ensureImage(spec.image, spec.forcePull, options.signal);
+    options.signal?.throwIfAborted();
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        name: `mesos-ts-${randomUUID()}`,
-        Image: spec.image,
-        ...(spec.argv.length > 0 ? { Cmd: [...spec.argv] } : {}),
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: { ...spec.labels },
-        AttachStdout: true,
-        AttachStderr: true,
-        HostConfig: {
-          NetworkMode: 'host',
-          NanoCpus: Math.round(spec.cpus * 1e9),
-          Memory: memory,
-          MemorySwap: memory,
-          PidsLimit: spec.pidsLimit,
-          Init: true,
-          Privileged: false,
-          LogConfig: { Type: 'none', Config: {} },
-        },
-      });
+      container = await this.docker.createContainer(createOptions(spec));
     } catch (err) {
-      throw new LaunchError(`cannot create container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
+      throw new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
     }
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const out = createWriteStream(spec.stdoutPath, { flags: 'a' });
-      const errOut = createWriteStream(spec.stderrPath, { flags: 'a' });
-      this.docker.modem.demuxStream(stream, out, errOut);
-      const ended = new Promise<void>((resolve) => {
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', () => resolve());
+      const files = [createWriteStream(spec.stdoutPath, { flags: 'a' }), createWriteStream(spec.stderrPath, { flags: 'a' })] as const;
+      this.docker.modem.demuxStream(stream, files[0], files[1]);
+      const drained = new Promise<void>((resolve) => {
+        for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
       });
-      // Wait is registered before start so a fast exit is never missed.
+      // Wait is registered before start so that a fast exit is never missed.
       const waited = container.wait();
+      options.signal?.throwIfAborted();
       await container.start();
-      this.exits.set(container.id, this.exitOf(container, waited, ended, [out, errOut]));
+      this.exits.set(container.id, this.exitOf(container, waited, drained, files));
       return container.id;
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
-      throw new LaunchError(`cannot start container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
+      if (options.signal?.aborted) throw err;
+      throw new LaunchError(`cannot start a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
     }
   }
 
-  private async exitOf(container: Docker.Container, waited: Promise<{ StatusCode: number }>, ended: Promise<void>, files: WriteStream[]): Promise<ContainerExit> {
+  wait(id: string): Promise<ContainerExit> {
+    const known = this.exits.get(id);
+    if (known) return known;
+    // A container this driver did not start (an earlier run of the agent).
+    const container = this.docker.getContainer(id);
+    const exit = this.exitOf(container, container.wait(), Promise.resolve(), []);
+    this.exits.set(id, exit);
+    return exit;
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      // The engine takes whole seconds; round up so a grace is never cut short.
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceSeconds)) });
+    } catch (err) {
+      // 304: already stopped; 404: already gone. Both mean the job is done.
+      if (!hasStatus(err, 304, 404)) throw err;
+    }
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, running: info.State.Running };
+    } catch (err) {
+      if (hasStatus(err, 404)) return null;
+      throw err;
+    }
+  }
+
+  async list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const found = await this.docker.listContainers({ all: true, filters });
+    return found.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels, running: c.State === 'running' }));
+  }
+
+  async remove(id: string): Promise<void> {
+    this.exits.delete(id);
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (err) {
+      // 404: gone already; 409: removal already in progress.
+      if (!hasStatus(err, 404, 409)) throw err;
+    }
+  }
+
+  private async exitOf(
+    container: Docker.Container,
+    waited: Promise<{ StatusCode: number }>,
+    drained: Promise<void>,
+    files: readonly WriteStream[],
+  ): Promise<ContainerExit> {
     let exitCode = -1;
+    let error: string | undefined;
     try {
       exitCode = (await waited).StatusCode;
     } catch (err) {
-      return { exitCode, oomKilled: false, error: dockerMessage(err) };
+      error = dockerMessage(err);
     }
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
     await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(resolve))));
+    if (error !== undefined) return { exitCode, oomKilled: false, error };
     try {
       const info = await container.inspect();
       return { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
@@ -89,87 +127,80 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
-  wait(id: string): Promise<ContainerExit> {
-    const known = this.exits.get(id);
-    if (known) return known;
-    // A container started by an earlier run of the agent.
-    const container = this.docker.getContainer(id);
-    const exit = container.wait().then(
-      async (r: { StatusCode: number }) => {
-        const info = await container.inspect().catch(() => null);
-        return { exitCode: info?.State.ExitCode ?? r.StatusCode, oomKilled: info?.State.OOMKilled === true };
-      },
-      (err: unknown) => ({ exitCode: -1, oomKilled: false, error: dockerMessage(err) }),
-    );
-    this.exits.set(id, exit);
-    return exit;
-  }
-
-  async stop(id: string, graceSeconds: number): Promise<void> {
-    try {
-      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
-    } catch (err) {
-      // 304: already stopped; 404: already gone. Both mean the job is done.
-      const code = (err as { statusCode?: number }).statusCode;
-      if (code !== 304 && code !== 404) throw err;
-    }
-  }
-
-  async remove(id: string): Promise<void> {
-    this.exits.delete(id);
-    try {
-      await this.docker.getContainer(id).remove({ force: true });
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-    }
-  }
-
-  async list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]> {
-    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const found = await this.docker.listContainers({ all: true, filters });
-    return found.map((c) => ({ id: c.Id, labels: c.Labels, running: c.State === 'running' }));
-  }
-
   /** Never hangs on a pull: with 'never' a missing image fails at once; with 'missing' the pull is bounded. */
-  private async ensureImage(image: string): Promise<void> {
-    try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) {
-        throw new LaunchError(`cannot inspect image ${image}: ${dockerMessage(err)}`, false, { cause: err });
-      }
-    }
+  private async ensureImage(image: string, forcePull: boolean, signal?: AbortSignal): Promise<void> {
+    const present = await this.hasImage(image);
+    if (present && (!forcePull || this.options.pull === 'never')) return;
     if (this.options.pull === 'never') {
       throw new LaunchError(`image ${image} is not present on this agent and --docker_pull=never`, true);
     }
     try {
-      await this.pull(image);
+      await this.pull(image, signal);
     } catch (err) {
-      throw new LaunchError(`image ${image} is not present on this agent and pulling it failed: ${dockerMessage(err)}`, true, { cause: err });
+      if (signal?.aborted) throw err;
+      const what = present ? `pulling image ${image} (force_pull_image) failed` : `image ${image} is not present on this agent and pulling it failed`;
+      throw new LaunchError(`${what}: ${dockerMessage(err)}`, !present, { cause: err });
     }
   }
 
-  private async pull(image: string): Promise<void> {
-    const timeoutMs = this.options.pullTimeoutSeconds * 1000;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pull timed out after ${this.options.pullTimeoutSeconds}s`)), timeoutMs);
-      this.docker.pull(image, (err: Error | null, stream: NodeJS.ReadableStream) => {
-        if (err) {
-          clearTimeout(timer);
-          return reject(err);
-        }
-        this.docker.modem.followProgress(stream, (doneErr: Error | null) => {
-          clearTimeout(timer);
-          if (doneErr) reject(doneErr);
-          else resolve();
-        });
+  private async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if (hasStatus(err, 404)) return false;
+      throw new LaunchError(`cannot inspect image ${image}: ${dockerMessage(err)}`, false, { cause: err });
+    }
+  }
+
+  private async pull(image: string, signal?: AbortSignal): Promise<void> {
+    const seconds = this.options.pullTimeoutSeconds;
+    const timeout = AbortSignal.timeout(seconds * 1000);
+    const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const stream = await this.docker.pull(image, { abortSignal });
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+        abortSignal.addEventListener('abort', () => reject(abortSignal.reason), { once: true });
       });
-    });
+    } catch (err) {
+      if (timeout.aborted && !signal?.aborted) throw new Error(`pull timed out after ${seconds}s (--docker_pull_timeout)`, { cause: err });
+      throw err;
+    }
   }
 }
 
+function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const memory = Math.round(spec.memMiB * 1024 * 1024);
+  return {
+    name: `mesos-ts-${randomUUID()}`,
+    Image: spec.image,
+    ...(spec.command.entrypoint ? { Entrypoint: [...spec.command.entrypoint] } : {}),
+    ...(spec.command.args ? { Cmd: [...spec.command.args] } : {}),
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...spec.labels },
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: {
+      NetworkMode: 'host',
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      Memory: memory,
+      MemorySwap: memory,
+      PidsLimit: spec.pidsLimit,
+      Init: true,
+      Privileged: false,
+      // Output goes to the sandbox through the attach stream; the engine keeps no copy.
+      LogConfig: { Type: 'none', Config: {} },
+    },
+  };
+}
+
+function hasStatus(err: unknown, ...codes: number[]): boolean {
+  const code = (err as { statusCode?: number } | null)?.statusCode;
+  return code !== undefined && codes.includes(code);
+}
+
 function dockerMessage(err: unknown): string {
-  const e = err as { json?: { message?: string }; reason?: string; message?: string };
-  return e?.json?.message ?? e?.message ?? String(err);
+  const e = err as { json?: { message?: string }; message?: string } | null;
+  return (e?.json?.message ?? e?.message ?? String(err)).trim();
 }

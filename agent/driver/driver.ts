@@ -2,10 +2,21 @@
 // this interface; agent/driver/docker.ts puts the Docker engine behind it
 // (a second containerizer can implement it without Docker).
 
+/**
+ * What to run. `entrypoint` replaces the image's entrypoint (the task named
+ * its program); `args` alone keeps the image's entrypoint and replaces its
+ * command; neither runs the image as built.
+ */
+export interface ContainerCommand {
+  readonly entrypoint?: readonly string[];
+  readonly args?: readonly string[];
+}
+
 export interface ContainerSpec {
   readonly image: string;
-  /** argv; empty means the image's default command. */
-  readonly argv: readonly string[];
+  /** Ask the registry for a newer image even when one is present. */
+  readonly forcePull: boolean;
+  readonly command: ContainerCommand;
   readonly env: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
   readonly cpus: number;
@@ -19,16 +30,18 @@ export interface ContainerSpec {
 export interface ContainerExit {
   readonly exitCode: number;
   readonly oomKilled: boolean;
+  /** Set when the runtime lost track of the container (engine restarted, container removed by hand). */
   readonly error?: string;
 }
 
 export interface ContainerInfo {
   readonly id: string;
+  readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly running: boolean;
 }
 
-/** Why a launch failed before the container ran; `imageMissing` is the reason callers most need to tell apart. */
+/** Why a launch failed before the task ran; `imageMissing` is the case callers most need to tell apart. */
 export class LaunchError extends Error {
   override readonly name = 'LaunchError';
   constructor(message: string, readonly imageMissing = false, options?: { cause?: unknown }) {
@@ -37,13 +50,16 @@ export class LaunchError extends Error {
 }
 
 export interface ContainerDriver {
-  /** Creates and starts the container; rejects with LaunchError. */
-  launch(spec: ContainerSpec): Promise<string>;
-  /** Resolves when the container exits. */
+  /** Pulls if allowed and needed, creates and starts the container; rejects with LaunchError. */
+  launch(spec: ContainerSpec, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Resolves when the container exits (never rejects: a lost container is an exit with `error`). */
   wait(id: string): Promise<ContainerExit>;
-  /** SIGTERM, then SIGKILL after `graceSeconds`. */
+  /** SIGTERM, then SIGKILL after `graceSeconds`; a container already gone is not an error. */
   stop(id: string, graceSeconds: number): Promise<void>;
-  remove(id: string): Promise<void>;
+  /** null when no such container exists. */
+  inspect(id: string): Promise<ContainerInfo | null>;
   /** Containers carrying all these labels (running or not). */
   list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]>;
+  /** Kills if needed and removes; a container already gone is not an error. */
+  remove(id: string): Promise<void>;
 }

@@ -10,6 +10,8 @@ export class RawScheduler {
   frameworkId = '';
   private stream: grpc.ClientReadableStream<EventOut> | null = null;
   private waiters: (() => void)[] = [];
+  /** Acknowledge every update that carries a uuid as it arrives, as a well-behaved scheduler does. */
+  autoAcknowledge = false;
 
   constructor(address: string) {
     this.client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure()) as unknown as SchedulerClient;
@@ -22,6 +24,10 @@ export class RawScheduler {
     stream.on('data', (event: EventOut) => {
       if (event.type === 'SUBSCRIBED') this.frameworkId = event.subscribed!.framework_id!.value;
       this.events.push(event);
+      const st = event.update?.status;
+      if (this.autoAcknowledge && st && st.uuid.length > 0) {
+        void this.call('Acknowledge', { type: 'ACKNOWLEDGE', acknowledge: { agent_id: st.agent_id, task_id: st.task_id, uuid: st.uuid } }).catch(() => {});
+      }
       for (const w of this.waiters.splice(0)) w();
     });
     stream.on('error', () => {});
@@ -34,7 +40,7 @@ export class RawScheduler {
     for (;;) {
       const found = this.events.find(pred);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs} ms; saw ${this.events.map((e) => e.type).join(',')}`);
+      if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs} ms; saw ${this.events.map(describe).join(', ')}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 100);
@@ -53,4 +59,10 @@ export class RawScheduler {
     this.stream?.cancel();
     this.client.close();
   }
+}
+
+function describe(e: EventOut): string {
+  if (e.type === 'UPDATE') return `UPDATE(${e.update?.status?.task_id?.value}:${e.update?.status?.state}${e.update?.status?.message ? ` "${e.update.status.message}"` : ''})`;
+  if (e.type === 'OFFERS') return `OFFERS(${e.offers?.offers.map((o) => o.id?.value.split('-').pop()).join('+')})`;
+  return e.type;
 }

@@ -1,121 +1,179 @@
 // The task runner on the real Docker engine: every outcome a task can have,
 // the limits the engine enforces, and the sandbox. No master involved: the
-// runner's updates are collected as they are emitted.
-import { afterAll, describe, expect, it } from 'vitest';
+// runner's updates are collected through a plain callback.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
-import { LABEL, TaskRunner, type RunnerContext } from '../../agent/task-runner.js';
-import { Resources } from '../../common/resources.js';
+import { TaskRunner, type RunnerContext } from '../../agent/task-runner.js';
+import { checkTask, LABEL } from '../../agent/task-spec.js';
 import { systemClock } from '../../common/clock.js';
-import type { TaskStatusIn, FrameworkInfoOut, TaskInfoOut } from '../../proto/index.js';
+import { Resources } from '../../common/resources.js';
+import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 
 const IMAGE = 'mesos-ts/busybox:latest';
-const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-test-'));
+const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-docker-'));
 const driver = new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 });
 
-afterAll(async () => {
+async function removeOurContainers(): Promise<void> {
   for (const c of await driver.list({ [LABEL.workDir]: workDir })) await driver.remove(c.id);
+}
+
+afterEach(removeOurContainers);
+afterAll(async () => {
+  await removeOurContainers();
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function context(updates: TaskStatusIn[]): RunnerContext {
+function context(updates: TaskStatusIn[], d = driver): RunnerContext {
   return {
-    driver, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
-    now: () => systemClock.now(), emit: (_fw, status) => updates.push(status), log: () => {},
+    driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
+    now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), log: () => {},
   };
 }
 
 const framework = (caps: string[] = []) => ({ id: { value: 'fw-test' }, name: 'test', capabilities: caps.map((type) => ({ type })) }) as unknown as FrameworkInfoOut;
 
-function task(id: string, command: string, resources = 'cpus:0.5;mem:64', image = IMAGE): TaskInfoOut {
+function task(id: string, command: string | { value: string; arguments: string[] }, resources = 'cpus:0.5;mem:64', image = IMAGE): TaskInfoOut {
+  const cmd = typeof command === 'string' ? { value: command, shell: true, arguments: [] } : { ...command, shell: false };
   return {
     name: id, task_id: { value: id }, agent_id: { value: 'agent-test' }, resources: Resources.parse(resources).toProto(),
-    command: { value: command, shell: true, arguments: [], environment: null },
-    container: { type: 'DOCKER', docker: { image } }, kill_policy: null,
+    command: { ...cmd, environment: null, uris: [] },
+    container: { type: 'DOCKER', docker: { image, network: 'HOST', privileged: false, parameters: [], force_pull_image: false } },
+    kill_policy: null,
   } as unknown as TaskInfoOut;
 }
 
-async function run(t: TaskInfoOut, fw = framework()) {
+function runner(t: TaskInfoOut, fw = framework(), d = driver) {
   const updates: TaskStatusIn[] = [];
-  const runner = new TaskRunner(context(updates), fw, t);
-  await runner.run();
-  return { runner, updates, states: updates.map((u) => u.state) };
+  const checked = checkTask(fw, t);
+  if (!checked.ok) throw new Error(checked.message);
+  const r = new TaskRunner(context(updates, d), fw, t, checked.resources);
+  return { runner: r, updates, states: () => updates.map((u) => u.state), done: r.run() };
+}
+
+async function run(t: TaskInfoOut, fw = framework()) {
+  const started = runner(t, fw);
+  await started.done;
+  return { ...started, last: started.updates.at(-1)! };
 }
 
 describe('task runner on Docker', () => {
-  it('runs a task to FINISHED and keeps its output in the sandbox', async () => {
-    const { runner, states } = await run(task('ok', 'echo "hello $MESOS_TASK_ID port=$PORT0"; echo oops >&2', 'cpus:0.5;mem:64;ports:[31555-31556]'));
-    expect(states).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
-    expect(readFileSync(join(runner.sandbox, 'stdout'), 'utf8')).toBe('hello ok port=31555\n');
-    expect(readFileSync(join(runner.sandbox, 'stderr'), 'utf8')).toBe('oops\n');
+  it('runs a task to FINISHED, with its output in the sandbox and PORT0 from its ports', async () => {
+    const { runner: r, states, last } = await run(
+      task('ok', 'echo "hello $MESOS_TASK_ID port=$PORT0 port=$PORT ports=$PORTS"; echo oops >&2', 'cpus:0.5;mem:64;ports:[31557-31557,31555-31555]'),
+    );
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(last.source).toBe('SOURCE_EXECUTOR');
+    expect(last.container_status?.container_id?.value).toBe(r.containerId);
+    expect(r.sandbox).toBe(join(workDir, 'sandboxes', 'fw-test', 'ok'));
+    expect(readFileSync(join(r.sandbox, 'stdout'), 'utf8')).toBe('hello ok port=31555 port=31555 ports=31555,31557\n');
+    expect(readFileSync(join(r.sandbox, 'stderr'), 'utf8')).toBe('oops\n');
+    expect(await driver.inspect(r.containerId!)).toBeNull(); // removed once it exited
+  });
+
+  it('runs a command without a shell: value is the program, arguments its argv', async () => {
+    const { runner: r, last } = await run(task('argv', { value: '/bin/echo', arguments: ['echo', 'a b', '$HOME'] }));
+    expect(last.state).toBe('TASK_FINISHED');
+    expect(readFileSync(join(r.sandbox, 'stdout'), 'utf8')).toBe('a b $HOME\n');
   });
 
   it('reports a non-zero exit as FAILED with the status', async () => {
-    const { updates } = await run(task('exit3', 'exit 3'));
-    const last = updates.at(-1)!;
-    expect(last.state).toBe('TASK_FAILED');
-    expect(last.message).toBe('exited with status 3');
-    expect(last.reason).toBe('REASON_COMMAND_EXECUTOR_FAILED');
+    const { last } = await run(task('exit3', 'exit 3'));
+    expect(last).toMatchObject({ state: 'TASK_FAILED', message: 'exited with status 3', reason: 'REASON_COMMAND_EXECUTOR_FAILED' });
   });
 
   it('enforces the memory limit and names the OOM kill', async () => {
-    const { updates } = await run(task('oom', 'x=a; while true; do x="$x$x"; done', 'cpus:0.5;mem:32'));
-    const last = updates.at(-1)!;
-    expect(last.state).toBe('TASK_FAILED');
-    expect(last.reason).toBe('REASON_CONTAINER_LIMITATION_MEMORY');
-    expect(last.message).toContain('memory limit of 32 MB exceeded');
+    const { last } = await run(task('oom', 'x=a; while true; do x="$x$x"; done', 'cpus:0.5;mem:32'));
+    expect(last).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY' });
+    expect(last.message).toBe('memory limit of 32 MB exceeded (OOM killed)');
+    expect(Resources.fromProto(last.limitation?.resources).toString()).toBe('mem:32');
   });
 
-  it('passes cpu and memory limits to the engine', async () => {
-    const updates: TaskStatusIn[] = [];
-    const runner = new TaskRunner(context(updates), framework(), task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
-    const done = runner.run();
-    await waitFor(() => runner.state === 'TASK_RUNNING');
-    const info = await driver.docker.getContainer(runner.containerId!).inspect();
-    expect(info.HostConfig.NanoCpus).toBe(250_000_000);
-    expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
-    expect(info.HostConfig.NetworkMode).toBe('host');
-    expect(info.HostConfig.Privileged).toBe(false);
-    expect(info.Config.Labels[LABEL.taskId]).toBe('limits');
-    runner.kill(0);
+  it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
+    const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
+    await waitFor(() => r.state === 'TASK_RUNNING');
+    const info = await driver.docker.getContainer(r.containerId!).inspect();
+    expect(info.Name).toMatch(/^\/mesos-ts-[0-9a-f-]{36}$/);
+    expect(info.HostConfig).toMatchObject({
+      NanoCpus: 250_000_000, Memory: 48 * 1024 * 1024, MemorySwap: 48 * 1024 * 1024, PidsLimit: 64,
+      Init: true, NetworkMode: 'host', Privileged: false,
+    });
+    expect(info.HostConfig.Binds ?? []).toEqual([]);
+    expect(info.Config.Labels).toMatchObject({ [LABEL.taskId]: 'limits', [LABEL.frameworkId]: 'fw-test', [LABEL.agentId]: 'agent-test', [LABEL.workDir]: workDir });
+    r.kill(0);
     await done;
-    expect(updates.at(-1)!.state).toBe('TASK_KILLED');
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']); // no KILLING without the capability
   });
 
   it('kills with SIGTERM, then SIGKILL after the grace period', async () => {
-    const updates: TaskStatusIn[] = [];
-    const runner = new TaskRunner(context(updates), framework(['TASK_KILLING_STATE']), task('stubborn', "trap '' TERM; sleep 60 & wait; sleep 60"));
-    const done = runner.run();
-    await waitFor(() => runner.state === 'TASK_RUNNING');
+    const { runner: r, done, states } = runner(task('stubborn', "trap '' TERM; sleep 60 & wait; sleep 60"), framework(['TASK_KILLING_STATE']));
+    await waitFor(() => r.state === 'TASK_RUNNING');
     const t0 = Date.now();
-    runner.kill(1);
+    r.kill(2);
     await done;
     const took = Date.now() - t0;
-    expect(updates.map((u) => u.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
-    expect(took).toBeGreaterThanOrEqual(900);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+    expect(took).toBeGreaterThanOrEqual(1900);
     expect(took).toBeLessThan(8000);
   });
 
-  it('fails fast on a missing image, naming it', async () => {
+  it('stops a task that exits on SIGTERM without waiting for the grace', async () => {
+    const { runner: r, done, states } = runner(task('polite', 'sleep 60'));
+    await waitFor(() => r.state === 'TASK_RUNNING');
     const t0 = Date.now();
-    const { updates } = await run(task('noimage', 'true', 'cpus:0.1;mem:32', 'mesos-ts/does-not-exist:1'));
+    r.kill(20);
+    await done;
     expect(Date.now() - t0).toBeLessThan(5000);
-    const last = updates.at(-1)!;
-    expect(last.state).toBe('TASK_FAILED');
-    expect(last.reason).toBe('REASON_CONTAINER_LAUNCH_FAILED');
+    expect(states().at(-1)).toBe('TASK_KILLED');
+  });
+
+  it('fails fast on a missing image with --docker_pull=never, naming it', async () => {
+    const t0 = Date.now();
+    const { last, states } = await run(task('noimage', 'true', 'cpus:0.1;mem:32', 'mesos-ts/does-not-exist:1'));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_FAILED']);
+    expect(last).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT' });
     expect(last.message).toContain('mesos-ts/does-not-exist:1');
+    expect(last.message).toContain('--docker_pull=never');
   });
 
-  it('refuses a task without memory as TASK_ERROR', async () => {
-    const { states, updates } = await run(task('nomem', 'true', 'cpus:0.1'));
-    expect(states).toEqual(['TASK_ERROR']);
-    expect(updates[0]!.message).toContain('mem >= 4');
-  });
+  describe('pulling from a registry that never answers (on loopback)', () => {
+    let registry: Server;
+    const sockets = new Set<Socket>();
+    let image = '';
+    beforeAll(async () => {
+      registry = createServer((s) => void sockets.add(s)); // accept, then say nothing
+      await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+      image = `127.0.0.1:${(registry.address() as AddressInfo).port}/mesos-ts/silent:1`;
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => registry.close(resolve));
+    });
+    const pulling = new DockerDriver({ pull: 'missing', pullTimeoutSeconds: 1.5 });
 
-  it('leaves no container behind', async () => {
-    expect(await driver.list({ [LABEL.workDir]: workDir })).toEqual([]);
+    it('bounds the pull by --docker_pull_timeout and fails the task', async () => {
+      const t0 = Date.now();
+      const { done, updates } = runner(task('slowpull', 'true', 'cpus:0.1;mem:32', image), framework(), pulling);
+      await done;
+      expect(Date.now() - t0).toBeLessThan(6000);
+      const last = updates.at(-1)!;
+      expect(last).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+      expect(last.message).toContain(image);
+      expect(last.message).toContain('timed out after 1.5s');
+    });
+
+    it('kills a task while its image is being pulled', async () => {
+      const { runner: r, done, states } = runner(task('killpull', 'true', 'cpus:0.1;mem:32', image), framework(), pulling);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      r.kill();
+      await done;
+      expect(states()).toEqual(['TASK_STARTING', 'TASK_KILLED']);
+    });
   });
 });
 

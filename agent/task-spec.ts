@@ -1,0 +1,141 @@
+// From a RunTask to what the container driver runs: validation at the edge
+// (a message naming the field and value, becoming TASK_ERROR) and the pure
+// translation of TaskInfo into a ContainerSpec. No I/O here.
+import { join } from 'node:path';
+import type { FrameworkInfoOut, TaskInfoOut } from '../proto/index.js';
+import { Resources, rangeValues } from '../common/resources.js';
+import { errorMessage } from '../common/errors.js';
+import type { ContainerCommand, ContainerSpec } from './driver/driver.js';
+
+/** Labels on every container; `work_dir` is how an agent (and a test) finds its own. */
+export const LABEL = {
+  agentId: 'mesos-ts.agent_id',
+  frameworkId: 'mesos-ts.framework_id',
+  taskId: 'mesos-ts.task_id',
+  workDir: 'mesos-ts.work_dir',
+} as const;
+
+/** Below this the container runtime itself does not start reliably. */
+export const MIN_MEM_MIB = 4;
+
+export interface SpecContext {
+  readonly agentId: string;
+  readonly hostname: string;
+  readonly workDir: string;
+  readonly defaultImage: string;
+  readonly pidsLimit: number;
+}
+
+export type Checked = { readonly ok: true; readonly resources: Resources } | { readonly ok: false; readonly message: string };
+
+/** Everything the agent needs from a RunTask, or the first problem found. */
+export function checkTask(framework: FrameworkInfoOut | null | undefined, task: TaskInfoOut | null | undefined): Checked {
+  const fail = (message: string): Checked => ({ ok: false, message });
+  if (!framework?.id?.value) return fail('RunTask.framework.id is required');
+  if (!task) return fail('RunTask.task is required');
+  const taskId = task.task_id?.value ?? '';
+  if (!taskId) return fail('TaskInfo.task_id is required');
+  // The id becomes a directory name: keep it inside the sandboxes folder.
+  for (const id of [taskId, framework.id.value]) {
+    if (id === '.' || id === '..' || /[/\\\0]/.test(id)) return fail(`id '${id}' must not be '.', '..' or contain '/', '\\' or NUL`);
+  }
+  let resources: Resources;
+  try {
+    resources = Resources.fromProto(task.resources, 'TaskInfo.resources');
+  } catch (err) {
+    return fail(errorMessage(err));
+  }
+  const cpus = resources.scalar('cpus');
+  const mem = resources.scalar('mem');
+  if (cpus <= 0) return fail(`TaskInfo.resources must include cpus > 0, got cpus:${cpus}`);
+  if (mem < MIN_MEM_MIB) return fail(`TaskInfo.resources must include mem >= ${MIN_MEM_MIB} (MB), got mem:${mem}`);
+  const problem = checkCommand(task) ?? checkContainer(task);
+  return problem ? fail(problem) : { ok: true, resources };
+}
+
+function checkCommand(task: TaskInfoOut): string | null {
+  const cmd = task.command;
+  if (!cmd) return task.container?.docker?.image ? null : 'TaskInfo.command or TaskInfo.container.docker.image is required';
+  if (cmd.shell && !cmd.value) return 'TaskInfo.command.value is required when command.shell is true';
+  if (!cmd.shell && !cmd.value && cmd.arguments.length === 0 && !task.container?.docker?.image) {
+    return 'TaskInfo.command needs a value or arguments (or a docker image to run as built)';
+  }
+  if (cmd.uris.length > 0) return `TaskInfo.command.uris is not supported by this agent (got ${cmd.uris.length} URI(s))`;
+  for (const v of cmd.environment?.variables ?? []) {
+    if (!v.name) return 'TaskInfo.command.environment.variables[].name is required';
+    if (v.type === 'SECRET') return `TaskInfo.command.environment variable '${v.name}' is a SECRET, which this agent does not support`;
+  }
+  return null;
+}
+
+function checkContainer(task: TaskInfoOut): string | null {
+  const docker = task.container?.docker;
+  if (!docker) return null;
+  if (docker.network && docker.network !== 'HOST') return `TaskInfo.container.docker.network must be HOST, got ${docker.network}`;
+  if (docker.privileged) return 'TaskInfo.container.docker.privileged is not allowed on this agent';
+  if (docker.parameters.length > 0) {
+    return `TaskInfo.container.docker.parameters are not supported (got ${docker.parameters.map((p) => p.key).join(', ')})`;
+  }
+  return null;
+}
+
+/** `<work_dir>/sandboxes/<framework_id>/<task_id>`; the ids were checked by checkTask. */
+export function sandboxPath(workDir: string, frameworkId: string, taskId: string): string {
+  return join(workDir, 'sandboxes', frameworkId, taskId);
+}
+
+/**
+ * Mesos semantics: shell runs `/bin/sh -c value`; otherwise `value` is the
+ * program and `arguments` its argv, argv[0] included. Only arguments (no
+ * value) go to the image's own entrypoint; nothing runs the image as built.
+ */
+export function containerCommand(task: TaskInfoOut): ContainerCommand {
+  const cmd = task.command;
+  if (!cmd) return {};
+  if (cmd.shell) return { entrypoint: ['/bin/sh', '-c', cmd.value] };
+  if (cmd.value) return { entrypoint: [cmd.value, ...cmd.arguments.slice(1)] };
+  return cmd.arguments.length > 0 ? { args: [...cmd.arguments] } : {};
+}
+
+/** PORT0..PORTn over the task's sorted ports, PORT = PORT0, the MESOS_* ids; the task's own variables win. */
+export function taskEnvironment(ctx: SpecContext, frameworkId: string, task: TaskInfoOut, resources: Resources): Record<string, string> {
+  const env: Record<string, string> = {
+    MESOS_TASK_ID: task.task_id?.value ?? '',
+    MESOS_FRAMEWORK_ID: frameworkId,
+    MESOS_AGENT_ID: ctx.agentId,
+    HOST: ctx.hostname,
+  };
+  const ports = rangeValues(resources.ranges('ports'));
+  ports.forEach((p, i) => (env[`PORT${i}`] = String(p)));
+  if (ports.length > 0) {
+    env.PORT = String(ports[0]);
+    env.PORTS = ports.join(',');
+  }
+  for (const v of task.command?.environment?.variables ?? []) env[v.name] = v.value;
+  return env;
+}
+
+export function containerSpec(ctx: SpecContext, frameworkId: string, task: TaskInfoOut, resources: Resources): ContainerSpec {
+  const taskId = task.task_id?.value ?? '';
+  const sandbox = sandboxPath(ctx.workDir, frameworkId, taskId);
+  return {
+    image: task.container?.docker?.image || ctx.defaultImage,
+    forcePull: task.container?.docker?.force_pull_image === true,
+    command: containerCommand(task),
+    env: taskEnvironment(ctx, frameworkId, task, resources),
+    labels: { [LABEL.agentId]: ctx.agentId, [LABEL.frameworkId]: frameworkId, [LABEL.taskId]: taskId, [LABEL.workDir]: ctx.workDir },
+    cpus: resources.scalar('cpus'),
+    memMiB: resources.scalar('mem'),
+    pidsLimit: ctx.pidsLimit,
+    stdoutPath: join(sandbox, 'stdout'),
+    stderrPath: join(sandbox, 'stderr'),
+  };
+}
+
+/** A kill policy's grace in seconds, or undefined when the policy names none (0 is a real grace). */
+export function graceSeconds(policy: { grace_period?: { nanoseconds?: number | string | null } | null } | null | undefined): number | undefined {
+  const grace = policy?.grace_period;
+  if (!grace) return undefined;
+  const seconds = Number(grace.nanoseconds ?? 0) / 1e9;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}

@@ -1,0 +1,88 @@
+// The agent's edge: flags, --resources/--attributes parsing and the
+// reconnect backoff.
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { agentConfig } from '../../agent/main.js';
+import { parseAttributes } from '../../agent/attributes.js';
+import { backoffDelay } from '../../agent/master-link.js';
+import { AGENT_FLAGS } from '../../agent/flags.js';
+import { parseFlags } from '../../common/flags.js';
+
+// Detecting disk creates the work_dir.
+const workDir = join(tmpdir(), `mesos-ts-agent-config-${process.pid}`);
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+const config = (...argv: string[]) => agentConfig(parseFlags(AGENT_FLAGS, ['--master=127.0.0.1:5050', `--work_dir=${workDir}`, ...argv]));
+
+describe('agent flags', () => {
+  it('has the Mesos defaults', () => {
+    const { flags } = config('--resources=cpus:1;mem:64;disk:10;ports:[1-2]');
+    expect(flags).toMatchObject({
+      ip: '127.0.0.1', port: 5051, docker_pull: 'missing', docker_pull_timeout: 60, kill_grace_period: 3,
+      status_update_retry_interval: 10, pids_limit: 1024, docker_default_image: 'mesos-ts/busybox:latest',
+    });
+  });
+
+  it('parses --resources and detects what it leaves out', () => {
+    expect(config('--resources=cpus:2;mem:1024;disk:4096;ports:[31000-32000]').resources.toString()).toBe(
+      'cpus:2;disk:4096;mem:1024;ports:[31000-32000]',
+    );
+    const partial = config('--resources=cpus:3').resources;
+    expect(partial.scalar('cpus')).toBe(3);
+    expect(partial.scalar('mem')).toBeGreaterThanOrEqual(256);
+    expect(partial.scalar('disk')).toBeGreaterThan(0);
+    expect(partial.ranges('ports')).toEqual([[31000, 32000]]);
+  });
+
+  it('stops at a malformed --resources naming the bad token', () => {
+    expect(() => config('--resources=cpus:2;mem:lots')).toThrow(/mem:lots/);
+  });
+
+  it.each([
+    [['--docker_pull=always'], "--docker_pull must be 'missing' or 'never', got 'always'"],
+    [['--port=70000'], '--port must be 0..65535'],
+    [['--pids_limit=0'], '--pids_limit must be a positive integer'],
+    [['--attributes=rack'], "invalid attribute key:value pair 'rack'"],
+  ])('refuses %j', (argv, message) => {
+    expect(() => config('--resources=cpus:1;mem:64;disk:1;ports:[1-2]', ...argv)).toThrow(message);
+  });
+
+  it('refuses a --master that is not host:port', () => {
+    expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=localhost']))).toThrow("--master must be host:port, got 'localhost'");
+  });
+});
+
+describe('parseAttributes', () => {
+  it('parses text, scalars and ranges as Mesos does', () => {
+    expect(parseAttributes('rack:r1; zone:a b ;level:3;weight:0.5;slots:[1-4,6-8];neg:-1')).toEqual([
+      { name: 'rack', type: 'TEXT', text: { value: 'r1' } },
+      { name: 'zone', type: 'TEXT', text: { value: 'ab' } },
+      { name: 'level', type: 'SCALAR', scalar: { value: 3 } },
+      { name: 'weight', type: 'SCALAR', scalar: { value: 0.5 } },
+      { name: 'slots', type: 'RANGES', ranges: { range: [{ begin: 1, end: 4 }, { begin: 6, end: 8 }] } },
+      { name: 'neg', type: 'TEXT', text: { value: '-1' } },
+    ]);
+    expect(parseAttributes('')).toEqual([]);
+    expect(parseAttributes('url:http://x')).toEqual([{ name: 'url', type: 'TEXT', text: { value: 'http://x' } }]);
+  });
+
+  it.each([
+    ['rack', "invalid attribute key:value pair 'rack'"],
+    [':x', "invalid attribute key:value pair ':x'"],
+    ['a:', "invalid attribute key:value pair 'a:'"],
+    ['a:{x,y}', 'sets are not supported'],
+    ['a:[1-2', 'mismatched brackets'],
+    ['a:[x]', "got 'x'"],
+  ])('refuses %s', (text, message) => {
+    expect(() => parseAttributes(text)).toThrow(message);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from 200 ms, caps at 5 s, jitters between half and all of it', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, () => 1))).toEqual([200, 400, 800, 1600, 3200, 5000, 5000]);
+    expect([0, 1, 10].map((n) => backoffDelay(n, () => 0))).toEqual([100, 200, 2500]);
+  });
+});

@@ -1,0 +1,180 @@
+// The status update manager with hand-driven timers: ordering per task,
+// resend backoff, acknowledgements, re-registration.
+import { describe, expect, it } from 'vitest';
+import { StatusUpdateManager, type PendingUpdate, type Timers } from '../../agent/status-update-manager.js';
+import type { TaskStatusIn } from '../../proto/index.js';
+
+/** Timers run by hand: `advance(ms)` fires what is due, in order. */
+class FakeTimers implements Timers {
+  now = 0;
+  private next = 1;
+  private readonly due = new Map<number, { at: number; fn: () => void }>();
+  set(fn: () => void, ms: number): number {
+    const id = this.next++;
+    this.due.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+  clear(h: unknown): void {
+    this.due.delete(h as number);
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      const [id, t] = [...this.due].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0] ?? [];
+      if (id === undefined || !t) break;
+      this.due.delete(id);
+      this.now = t.at;
+      t.fn();
+    }
+    this.now = end;
+  }
+  get pending(): number {
+    return this.due.size;
+  }
+}
+
+const status = (task: string, state: TaskStatusIn['state']): TaskStatusIn => ({ task_id: { value: task }, state });
+
+function setup(options: { connected?: () => boolean } = {}) {
+  const sent: PendingUpdate[] = [];
+  const timers = new FakeTimers();
+  let n = 0;
+  const manager = new StatusUpdateManager({
+    send: (u) => {
+      if (options.connected && !options.connected()) return false;
+      sent.push(u);
+      return true;
+    },
+    retrySeconds: 10,
+    maxRetrySeconds: 600,
+    timers,
+    uuid: () => Buffer.alloc(16, ++n), // uuid i is sixteen bytes of value i
+  });
+  const states = () => sent.map((u) => `${u.status.task_id?.value}:${u.status.state}`);
+  return { sent, timers, manager, states };
+}
+
+describe('StatusUpdateManager', () => {
+  it('gives every update its own 16-byte uuid and keeps the rest of the status', () => {
+    const { manager } = setup();
+    const a = manager.update('f', { ...status('t', 'TASK_STARTING'), source: 'SOURCE_EXECUTOR', timestamp: 12.5 });
+    const b = manager.update('f', status('t', 'TASK_RUNNING'));
+    expect(a.status.uuid).toHaveLength(16);
+    expect(a.status.uuid.equals(b.status.uuid)).toBe(false);
+    expect(a.status.source).toBe('SOURCE_EXECUTOR');
+    expect(a.status.timestamp).toBe(12.5);
+    expect(a.frameworkId).toBe('f');
+  });
+
+  it('sends one update per task at a time, in order, the next after the ack', () => {
+    const { sent, manager, states } = setup();
+    manager.update('f', status('t', 'TASK_STARTING'));
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    expect(states()).toEqual(['t:TASK_STARTING']);
+    expect(manager.acknowledge('f', 't', sent[0]!.status.uuid)).toBe(true);
+    expect(states()).toEqual(['t:TASK_STARTING', 't:TASK_RUNNING']);
+    manager.acknowledge('f', 't', sent[1]!.status.uuid);
+    expect(states()).toEqual(['t:TASK_STARTING', 't:TASK_RUNNING', 't:TASK_FINISHED']);
+    expect(manager.hasPending('f', 't')).toBe(true);
+    manager.acknowledge('f', 't', sent[2]!.status.uuid);
+    expect(manager.hasPending('f', 't')).toBe(false);
+    expect(manager.pending()).toEqual([]);
+  });
+
+  it('keeps tasks (and frameworks) independent', () => {
+    const { manager, states } = setup();
+    manager.update('f', status('a', 'TASK_RUNNING'));
+    manager.update('f', status('b', 'TASK_RUNNING'));
+    manager.update('g', status('a', 'TASK_RUNNING'));
+    expect(states()).toEqual(['a:TASK_RUNNING', 'b:TASK_RUNNING', 'a:TASK_RUNNING']);
+  });
+
+  it('resends the same head on a doubling backoff, capped, until acknowledged', () => {
+    const { sent, timers, manager } = setup();
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    timers.advance(9_999);
+    expect(sent).toHaveLength(1);
+    timers.advance(1); // t = 10 s
+    expect(sent).toHaveLength(2);
+    timers.advance(20_000); // t = 30 s (interval 20 s)
+    expect(sent).toHaveLength(3);
+    timers.advance(39_999); // interval now 40 s: not yet
+    expect(sent).toHaveLength(3);
+    timers.advance(1);
+    expect(sent).toHaveLength(4);
+    // 80, 160, 320, then 600 (cap) instead of 640
+    timers.advance(80_000 + 160_000 + 320_000);
+    expect(sent).toHaveLength(7);
+    timers.advance(599_999);
+    expect(sent).toHaveLength(7);
+    timers.advance(1);
+    expect(sent).toHaveLength(8);
+    timers.advance(600_000);
+    expect(sent).toHaveLength(9);
+    expect(sent.every((u) => u.status.uuid.equals(sent[0]!.status.uuid))).toBe(true);
+    manager.acknowledge('f', 't', sent[0]!.status.uuid);
+    expect(timers.pending).toBe(0);
+    timers.advance(3_600_000);
+    expect(sent).toHaveLength(9);
+  });
+
+  it('restarts the backoff for the next update after an ack', () => {
+    const { sent, timers, manager } = setup();
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    timers.advance(30_000); // two resends: the interval is now 40 s
+    manager.acknowledge('f', 't', sent[0]!.status.uuid);
+    expect(sent.at(-1)!.status.state).toBe('TASK_FINISHED');
+    const before = sent.length;
+    timers.advance(10_000);
+    expect(sent).toHaveLength(before + 1);
+  });
+
+  it('ignores a stale, unknown or foreign acknowledgement', () => {
+    const { sent, manager } = setup();
+    manager.update('f', status('t', 'TASK_STARTING'));
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    expect(manager.acknowledge('f', 't', Buffer.alloc(16))).toBe(false);
+    expect(manager.acknowledge('g', 't', sent[0]!.status.uuid)).toBe(false);
+    expect(manager.acknowledge('f', 'other', sent[0]!.status.uuid)).toBe(false);
+    const second = manager.pending()[1]!.status.uuid;
+    expect(manager.acknowledge('f', 't', second)).toBe(false); // not the head
+    expect(manager.pending()).toHaveLength(2);
+    expect(manager.acknowledge('f', 't', sent[0]!.status.uuid)).toBe(true);
+    expect(manager.acknowledge('f', 't', sent[0]!.status.uuid)).toBe(false); // duplicate
+  });
+
+  it('resends every head at once after (re)registration, with the backoff restarted', () => {
+    let connected = false;
+    const { timers, manager, states } = setup({ connected: () => connected });
+    manager.update('f', status('a', 'TASK_RUNNING'));
+    manager.update('f', status('a', 'TASK_FINISHED'));
+    manager.update('f', status('b', 'TASK_RUNNING'));
+    timers.advance(35_000); // resends fail: no link
+    expect(states()).toEqual([]);
+    connected = true;
+    manager.resendAll();
+    expect(states()).toEqual(['a:TASK_RUNNING', 'b:TASK_RUNNING']);
+    timers.advance(10_000);
+    expect(states()).toHaveLength(4);
+  });
+
+  it('forgets a framework that was shut down', () => {
+    const { timers, manager, sent } = setup();
+    manager.update('f', status('a', 'TASK_KILLED'));
+    manager.update('g', status('a', 'TASK_RUNNING'));
+    manager.dropFramework('f');
+    expect(manager.pending().map((u) => u.frameworkId)).toEqual(['g']);
+    timers.advance(10_000);
+    expect(sent.map((u) => u.frameworkId)).toEqual(['f', 'g', 'g']);
+  });
+
+  it('stop() cancels every retry', () => {
+    const { timers, manager, sent } = setup();
+    manager.update('f', status('a', 'TASK_RUNNING'));
+    manager.stop();
+    timers.advance(3_600_000);
+    expect(sent).toHaveLength(1);
+  });
+});
