@@ -92,19 +92,18 @@ export class DrfSorter implements Sorter {
 
   private insert(client: Client): void {
     client.share = this.computeShare(client);
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compare(this.order[mid]!, client) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    this.order.splice(lo, 0, client);
+    this.order.splice(this.lowerBound(client), 0, client);
     this.names = [];
   }
 
   private indexOf(client: Client): number {
-    // Binary search to the first equal key, then scan: shares can tie.
+    // Shares can tie with other clients' only if names differ, so the key is unique.
+    const i = this.lowerBound(client);
+    return this.order[i] === client ? i : this.order.indexOf(client);
+  }
+
+  /** First position whose client does not sort before `client`. */
+  private lowerBound(client: Client): number {
     let lo = 0;
     let hi = this.order.length;
     while (lo < hi) {
@@ -112,8 +111,7 @@ export class DrfSorter implements Sorter {
       if (compare(this.order[mid]!, client) < 0) lo = mid + 1;
       else hi = mid;
     }
-    if (this.order[lo] === client) return lo;
-    return this.order.indexOf(client);
+    return lo;
   }
 }
 
