@@ -2,7 +2,7 @@
 // and Master.call. Subscribe streams events with backpressure; the stream
 // id travels as `mesos-stream-id` metadata, as the HTTP API's
 // Mesos-Stream-Id header does.
-import { Metadata, status as GrpcStatus, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus, type ServiceError, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
 import { toServiceError } from '../../common/grpc-status.js';
 import { Unavailable } from '../../common/errors.js';
@@ -43,15 +43,13 @@ export function schedulerService(leader: () => Master): UntypedServiceImplementa
 
 function subscribe(leader: () => Master, stream: ServerWritableStream<Call | MalformedMessage, EventIn>): void {
   if (stream.request instanceof MalformedMessage) {
-    stream.destroy({ name: 'MalformedMessage', message: stream.request.reason, code: GrpcStatus.INVALID_ARGUMENT } as Error);
-    return;
+    return fail(stream, { code: GrpcStatus.INVALID_ARGUMENT, details: stream.request.reason });
   }
   let master: Master;
   try {
     master = leader();
   } catch (err) {
-    stream.destroy(toServiceError(err instanceof Error ? err : new Unavailable(String(err))) as Error);
-    return;
+    return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
   let open = true;
   const sink: EventSink = {
@@ -86,6 +84,11 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call | Mal
     stream.on('close', closed);
     stream.on('error', closed);
   } catch (err) {
-    stream.destroy(toServiceError(err) as Error);
+    fail(stream, toServiceError(err));
   }
+}
+
+/** Ends a server stream with a status (grpc-js sends an emitted error as the call's status). */
+function fail(stream: ServerWritableStream<unknown, EventIn>, error: Partial<ServiceError>): void {
+  stream.emit('error', { ...error, metadata: error.metadata ?? new Metadata() });
 }

@@ -46,6 +46,18 @@ describe('scheduler API over gRPC', () => {
     expect(st.leader).toBe(`master@${running.httpAddress}`);
   });
 
+  it('refuses a SUBSCRIBE without a framework name with INVALID_ARGUMENT naming the field', async () => {
+    const s = new RawScheduler(running.grpcAddress);
+    clients.push(s);
+    const error = await new Promise<grpc.ServiceError>((resolve) => {
+      const call = s.client.Subscribe({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'x' } } });
+      call.on('data', () => {});
+      call.on('error', resolve);
+    });
+    expect(grpc.status[error.code]).toBe('INVALID_ARGUMENT');
+    expect(error.details).toBe('Call.subscribe.framework_info.name is required');
+  });
+
   it('sends heartbeats at the advertised interval', async () => {
     const s = await subscribed('beats');
     const t0 = Date.now();
@@ -70,8 +82,15 @@ describe('scheduler API over gRPC', () => {
         resolve(err ? `${grpc.status[err.code]}: ${err.details}` : 'OK'),
       ),
     );
+    const streamed = await new Promise<string>((resolve) => {
+      const call = client.makeServerStreamRequest('/mesos_ts.Scheduler/Subscribe', (b: Buffer) => b, (b: Buffer) => b, garbage);
+      call.on('data', () => {});
+      call.on('error', (err: grpc.ServiceError) => resolve(grpc.status[err.code]));
+      call.on('end', () => resolve('ended without error'));
+    });
     client.close();
     expect(result).toMatch(/^INVALID_ARGUMENT: cannot decode/);
+    expect(streamed).toBe('INVALID_ARGUMENT');
     expect((await fetch(`http://${running.httpAddress}/health`)).status).toBe(200);
   });
 
