@@ -44,8 +44,11 @@ export class DockerDriver implements ContainerDriver {
       const drained = new Promise<void>((resolve) => {
         for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
       });
-      // Wait is registered before start so that a fast exit is never missed.
-      const waited = container.wait();
+      // Wait is registered before start so that a fast exit is never missed. It must
+      // wait for the *next* exit: the default condition ('not-running') answers at
+      // once, with status 0, for a container that has not started yet, and a busy
+      // engine may see the wait before the start.
+      const waited = container.wait({ condition: 'next-exit' });
       options.signal?.throwIfAborted();
       await container.start();
       this.exits.set(container.id, this.exitOf(container, waited, drained, files));
