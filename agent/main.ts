@@ -3,6 +3,7 @@
 // (tests, `mesos-ts local`).
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
@@ -113,10 +114,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const running = await startAgent(argv);
-  const signal = await new Promise<string>((done) => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-  });
+  const signal = await shutdownSignal();
   running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
   await running.stop({ killTasks: true });
   return 0;

@@ -1,6 +1,7 @@
 // Starting a master: flags -> allocator -> Master -> gRPC + HTTP servers.
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
+import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
 import { systemClock } from '../common/clock.js';
@@ -87,10 +88,7 @@ export async function masterCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const running = await startMaster(argv);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await shutdownSignal();
   await running.stop();
   return 0;
 }

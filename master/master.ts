@@ -333,7 +333,7 @@ export class Master {
         reregisterTimer: null, pendingKills: new Map(),
       };
       this.agents.set(id, agent);
-      this.log(`agent ${id} (${info.hostname}) registered with ${total.toString()}`);
+      this.log(`agent ${id} (${info.hostname}) registered with ${total.toString()} and ${message.tasks.length} task(s)`);
     }
     adoptReportedTasks(this, agent, message);
     this.allocator.addAgent(agent.id, agent.total, this.usedOnAgent(agent.id));

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { startMaster, type MasterFlags, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 
-export const TEST_IMAGE = 'mesos-ts/busybox:latest';
+export { TEST_IMAGE } from './grpc-scheduler.js';
 
 export interface TestCluster {
   readonly master: RunningMaster;

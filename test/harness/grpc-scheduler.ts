@@ -1,7 +1,18 @@
 // A bare gRPC scheduler client for tests that need to send exactly the
 // bytes or calls a misbehaving framework would (the SDK would refuse to).
 import * as grpc from '@grpc/grpc-js';
-import { grpcObject, type CallIn, type EventOut, type SchedulerClient } from '../../proto/index.js';
+import { grpcObject, type CallIn, type EventOut, type OfferOut, type SchedulerClient, type TaskInfoIn } from '../../proto/index.js';
+import { Resources } from '../../common/resources.js';
+
+export const TEST_IMAGE = 'mesos-ts/busybox:latest';
+
+/** A shell command task in the test image, for the offer's agent. */
+export function commandTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32'): TaskInfoIn {
+  return {
+    name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: Resources.parse(resources).toProto(),
+    command: { value: command, shell: true }, container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
+  };
+}
 
 export class RawScheduler {
   readonly client: SchedulerClient;
@@ -53,6 +64,14 @@ export class RawScheduler {
     if (streamId) md.set('mesos-stream-id', streamId);
     const fn = (this.client as unknown as Record<string, Function>)[method]!.bind(this.client);
     return new Promise((resolve, reject) => fn({ framework_id: { value: this.frameworkId }, ...call }, md, (err: Error | null) => (err ? reject(err) : resolve())));
+  }
+
+  /** ACCEPT of one offer with a LAUNCH of `tasks`. */
+  launch(offer: OfferOut, tasks: TaskInfoIn[], refuseSeconds = 0): Promise<void> {
+    return this.call('Accept', {
+      type: 'ACCEPT',
+      accept: { offer_ids: [offer.id!], operations: [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters: { refuse_seconds: refuseSeconds } },
+    });
   }
 
   close(): void {

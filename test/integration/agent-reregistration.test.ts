@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
-import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { containersUnder, TEST_IMAGE, waitUntil } from '../harness/cluster.js';
-import { Resources } from '../../common/resources.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-rereg-'));
 const docker = new Docker();
@@ -22,6 +21,7 @@ afterAll(async () => {
   for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true });
   rmSync(base, { recursive: true, force: true });
 });
+
 
 const quiet = () => {};
 
@@ -42,16 +42,7 @@ describe('agent and master losing each other', () => {
     await s1.subscribe({ name: 'survivor', user: 'root', failover_timeout: 300, capabilities: [{ type: 'PARTITION_AWARE' }] });
     const frameworkId = s1.frameworkId;
     const offer = (await s1.next((e) => e.type === 'OFFERS')).offers!.offers[0]!;
-    await s1.call('Accept', {
-      type: 'ACCEPT',
-      accept: {
-        offer_ids: [offer.id!],
-        operations: [{ type: 'LAUNCH', launch: { task_infos: [{
-          name: 'long', task_id: { value: 'long' }, agent_id: offer.agent_id, resources: Resources.parse('cpus:0.1;mem:32').toProto(),
-          command: { value: 'sleep 120' }, container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
-        }] } }],
-      },
-    });
+    await s1.launch(offer, [commandTask('long', offer, 'sleep 120')]);
     await s1.next((e) => e.update?.status?.state === 'TASK_RUNNING', 20_000);
     await new Promise((r) => setTimeout(r, 200)); // let the acknowledgement reach the agent
     s1.close();

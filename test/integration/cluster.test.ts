@@ -1,10 +1,10 @@
 // End to end, all real: a master and an agent over loopback gRPC, tasks in
 // containers on the Docker engine, a scheduler speaking the raw protocol.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, containersUnder, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
-import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { startCluster, containersUnder, type TestCluster } from '../harness/cluster.js';
+import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { Resources } from '../../common/resources.js';
-import type { EventOut, OfferOut, TaskStatusOut } from '../../proto/index.js';
+import type { EventOut, OfferOut, TaskInfoIn, TaskStatusOut } from '../../proto/index.js';
 
 let cluster: TestCluster;
 let s: RawScheduler;
@@ -43,19 +43,8 @@ async function nextOffer(): Promise<OfferOut> {
   return offer;
 }
 
-function task(id: string, offer: OfferOut, command: string, resources = 'cpus:0.2;mem:32') {
-  return {
-    name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: Resources.parse(resources).toProto(),
-    command: { value: command, shell: true }, container: { type: 'DOCKER' as const, docker: { image: TEST_IMAGE } },
-  };
-}
-
-async function launch(offer: OfferOut, tasks: ReturnType<typeof task>[], refuse = 0): Promise<void> {
-  await s.call('Accept', {
-    type: 'ACCEPT',
-    accept: { offer_ids: [offer.id!], operations: [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters: { refuse_seconds: refuse } },
-  });
-}
+const task = commandTask;
+const launch = (offer: OfferOut, tasks: TaskInfoIn[], refuse = 0) => s.launch(offer, tasks, refuse);
 
 /** Waits for a state of a task, acknowledging every update with a uuid on the way (as a scheduler must). */
 const acked = new Set<string>();

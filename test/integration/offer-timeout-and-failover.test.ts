@@ -1,9 +1,8 @@
 // Offers expire by default, and a scheduler that stays away past its
 // failover_timeout loses its tasks: both against a real cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, containersUnder, waitUntil, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
-import { RawScheduler } from '../harness/grpc-scheduler.js';
-import { Resources } from '../../common/resources.js';
+import { startCluster, containersUnder, waitUntil, type TestCluster } from '../harness/cluster.js';
+import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 
 let cluster: TestCluster;
 const schedulers: RawScheduler[] = [];
@@ -39,17 +38,7 @@ describe('offers and framework failover', () => {
   it("kills a framework's tasks once it stays away past its failover_timeout", async () => {
     const s = await subscribe('leaver', 1);
     const offer = (await s.next((e) => e.type === 'OFFERS')).offers!.offers[0]!;
-    await s.call('Accept', {
-      type: 'ACCEPT',
-      accept: {
-        offer_ids: [offer.id!],
-        operations: [{ type: 'LAUNCH', launch: { task_infos: [{
-          name: 'orphan-to-be', task_id: { value: 'orphan-to-be' }, agent_id: offer.agent_id,
-          resources: Resources.parse('cpus:0.1;mem:32').toProto(), command: { value: 'sleep 120' },
-          container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
-        }] } }],
-      },
-    });
+    await s.launch(offer, [commandTask('orphan-to-be', offer, 'sleep 120')]);
     await s.next((e) => e.update?.status?.state === 'TASK_RUNNING', 20_000);
     const running = async () => (await containersUnder(cluster.base)).filter((c) => c.Labels['mesos-ts.task_id'] === 'orphan-to-be').length;
     expect(await running()).toBe(1);
