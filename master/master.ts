@@ -21,7 +21,7 @@ import { TaskBook, type TaskRecord } from './task-book.js';
 import type { AgentConnection, AgentRecord, EventSink, FrameworkRecord } from './records.js';
 import { masterStatus } from './status.js';
 import { handleSchedulerCall } from './scheduler-calls.js';
-import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
+import { agentDisconnected, agentMessage, registerAgent } from './agent-lifecycle.js';
 
 export interface MasterOptions {
   readonly id: string;
@@ -310,101 +310,23 @@ export class Master {
     return used;
   }
 
-  // ---- agents -----------------------------------------------------------
+  // ---- agents (agent-lifecycle.ts) -------------------------------------
 
   registerAgent(message: RegisterAgent__Output, conn: AgentConnection): AgentRecord {
-    const info = message.agent_info!;
-    const total = validateAgentInfo(message);
-    const requested = info.id?.value ?? '';
-    let agent = requested ? this.agents.get(requested) : undefined;
-    if (agent) {
-      if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
-      agent.reregisterTimer = null;
-      agent.conn?.close('agent re-registered on a new connection');
-      agent.info = { ...info, id: { value: agent.id } };
-      agent.total = total;
-      agent.conn = conn;
-      agent.reregisteredTime = this.now();
-      this.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)`);
-    } else {
-      const id = requested || this.ids.agent();
-      agent = {
-        id, info: { ...info, id: { value: id } }, total, conn, registeredTime: this.now(), reregisteredTime: requested ? this.now() : null,
-        reregisterTimer: null, pendingKills: new Map(),
-      };
-      this.agents.set(id, agent);
-      this.log(`agent ${id} (${info.hostname}) registered with ${total.toString()} and ${message.tasks.length} task(s)`);
-    }
-    adoptReportedTasks(this, agent, message);
-    this.allocator.addAgent(agent.id, agent.total, this.usedOnAgent(agent.id));
-    for (const kill of agent.pendingKills.values()) {
-      conn.send({ kill_task: { framework_id: { value: kill.frameworkId }, task_id: { value: kill.taskId } } });
-    }
-    agent.pendingKills.clear();
-    conn.send({
-      registered: { agent_id: { value: agent.id }, master_info: this.options.info, ping_interval_seconds: this.options.agentPingInterval },
-    });
-    this.changed();
-    this.scheduleAllocation();
-    return agent;
+    return registerAgent(this, message, conn);
   }
 
   agentDisconnected(agentId: string, conn: AgentConnection): void {
-    const agent = this.agents.get(agentId);
-    if (!agent || agent.conn !== conn) return;
-    agent.conn = null;
-    for (const offer of this.offers.ofAgent(agentId)) this.rescindOffer(offer.id, `agent ${agentId} disconnected`);
-    this.allocator.removeAgent(agentId);
-    const timeout = this.options.agentReregisterTimeout;
-    this.log(`agent ${agentId} disconnected; waiting ${timeout}s for it to come back`);
-    agent.reregisterTimer = setTimeout(this.safely(() => this.markAgentUnreachable(agent)), timeout * 1000);
-    agent.reregisterTimer.unref();
-    this.changed();
-  }
-
-  private markAgentUnreachable(agent: AgentRecord): void {
-    agent.reregisterTimer = null;
-    this.log(`agent ${agent.id} did not come back: its tasks are unreachable`);
-    for (const task of this.tasks.ofAgent(agent.id)) {
-      if (isTerminal(task.state)) continue;
-      const fw = this.frameworks.get(task.frameworkId);
-      const state: TaskState = fw?.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
-      this.masterUpdate(task, state, 'REASON_AGENT_REMOVED', `agent ${agent.id} is unreachable`);
-    }
-    this.changed();
+    agentDisconnected(this, agentId, conn);
   }
 
   agentMessage(agentId: string, message: AgentMessageOut): void {
-    if (message.kind === 'status_update' && message.status_update) {
-      const { framework_id, status } = message.status_update;
-      if (!framework_id?.value || !status?.task_id?.value) {
-        this.log(`agent ${agentId} sent a status update without framework_id or task_id; ignored`);
-        return;
-      }
-      this.statusUpdate(agentId, framework_id.value, status);
-    }
+    agentMessage(this, agentId, message);
   }
 
-  /** An update from an agent: apply it to the task, forward it to the framework. */
-  private statusUpdate(agentId: string, frameworkId: string, status: NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>): void {
-    if (!this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId)) {
-      // The framework is gone: nobody will acknowledge, so the master does.
-      this.acknowledgeToAgent(agentId, frameworkId, status.task_id!.value, status.uuid);
-      return;
-    }
-    const task = this.tasks.get(frameworkId, status.task_id!.value);
-    if (task) {
-      const result = this.tasks.apply(task, status.state);
-      if (result === 'illegal') {
-        this.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
-      } else {
-        task.status = status;
-        task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
-        if (isTerminal(task.state)) this.recoverTask(task);
-      }
-    }
-    this.forwardStatus(frameworkId, status);
-    this.changed();
+  /** True for a framework that was torn down or timed out (it will acknowledge nothing). */
+  wasRemoved(frameworkId: string): boolean {
+    return !this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId);
   }
 
   acknowledgeToAgent(agentId: string, frameworkId: string, taskId: string, uuid: Buffer): void {
