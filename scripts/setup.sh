@@ -10,7 +10,8 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
-if [ "${MESOS_TS_NEED_ZK:-0}" = 1 ] && [ ! -f /usr/share/java/zookeeper.jar ]; then need_pkgs+=(zookeeper); fi
+# ZooKeeper (for the high-availability tests and `--zk`); Java comes with it.
+[ -f /usr/share/java/zookeeper.jar ] || need_pkgs+=(zookeeper)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "[setup] missing Debian packages: ${need_pkgs[*]} (run as root or install them)" >&2; exit 1; fi
   say "installing Debian packages: ${need_pkgs[*]} (apt-get)"
@@ -18,7 +19,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules/@grpc/grpc-js ] || [ ! -d node_modules/vitest ]; then
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node modules (npm ci)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 fi

@@ -1,0 +1,98 @@
+// A small promise-based face of node-zookeeper-client: one session, the
+// handful of operations election and detection need, and a signal for the
+// session's end (expiry or close), after which the owner must stop acting.
+import zookeeper from 'node-zookeeper-client';
+import { Unavailable } from '../errors.js';
+
+export interface ZkSessionOptions {
+  readonly servers: string;
+  readonly sessionTimeoutMs: number;
+  /** How long to wait for the first connection before giving up. */
+  readonly connectTimeoutMs?: number;
+}
+
+export class ZkSession {
+  private readonly client: zookeeper.Client;
+  private ended = false;
+  private readonly endListeners: ((why: string) => void)[] = [];
+
+  private constructor(client: zookeeper.Client) {
+    this.client = client;
+    client.on('state', (state: zookeeper.State) => {
+      if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
+    });
+  }
+
+  static async connect(options: ZkSessionOptions): Promise<ZkSession> {
+    const client = zookeeper.createClient(options.servers, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 2 });
+    const session = new ZkSession(client);
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.close();
+        reject(new Unavailable(`cannot reach ZooKeeper at ${options.servers} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.connect();
+    });
+    return session;
+  }
+
+  get sessionId(): string {
+    return this.client.getSessionId().toString('hex');
+  }
+
+  get active(): boolean {
+    return !this.ended;
+  }
+
+  onEnd(listener: (why: string) => void): void {
+    if (this.ended) listener('session already ended');
+    else this.endListeners.push(listener);
+  }
+
+  mkdirp(path: string): Promise<void> {
+    return new Promise((resolve, reject) => this.client.mkdirp(path, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Creates an ephemeral sequential node `prefix<10 digits>`; returns its full path. */
+  createEphemeralSequential(prefix: string, data: Buffer): Promise<string> {
+    return new Promise((resolve, reject) =>
+      this.client.create(prefix, data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, path) => (err ? reject(err) : resolve(path))),
+    );
+  }
+
+  /** Children of `path`; `watch` fires once on the next change. */
+  children(path: string, watch?: () => void): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | zookeeper.Exception | null, children: string[]) => (err ? reject(err) : resolve(children));
+      if (watch) this.client.getChildren(path, () => watch(), done);
+      else this.client.getChildren(path, done);
+    });
+  }
+
+  /** The node's data, or null if it is gone. */
+  data(path: string): Promise<Buffer | null> {
+    return new Promise((resolve, reject) =>
+      this.client.getData(path, (err, data) => {
+        if (err && 'getCode' in err && err.getCode() === zookeeper.Exception.NO_NODE) return resolve(null);
+        if (err) return reject(err);
+        resolve(data ?? Buffer.alloc(0));
+      }),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+    this.end('session closed');
+  }
+
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const l of this.endListeners.splice(0)) l(why);
+  }
+}

@@ -1,0 +1,78 @@
+// Leader election and detection against a real ZooKeeper server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { ZkSession } from '../../common/zk/session.js';
+import { LeaderDetector } from '../../common/zk/detector.js';
+import { MasterContender } from '../../master/election/contender.js';
+import { waitUntil } from '../harness/cluster.js';
+
+let zk: TestZooKeeper;
+const sessions: ZkSession[] = [];
+
+beforeAll(async () => {
+  zk = await startZooKeeper();
+}, 60_000);
+afterAll(async () => {
+  for (const s of sessions) if (s.active) s.close();
+  await zk?.stop();
+});
+
+async function session(): Promise<ZkSession> {
+  const s = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 2000 });
+  sessions.push(s);
+  return s;
+}
+
+const masterInfo = (n: number) => ({
+  id: `master-${n}`, hostname: '127.0.0.1', ip: 16777343, port: 5050 + n, pid: `master@127.0.0.1:${5050 + n}`, version: '0.1.0',
+  address: { hostname: '127.0.0.1', ip: '127.0.0.1', port: 5050 + n }, grpc_address: `127.0.0.1:${6060 + n}`,
+});
+
+describe('leader election in ZooKeeper', () => {
+  it('elects exactly one of three masters, and a detector finds it', async () => {
+    const path = '/mesos-three';
+    const contenders = await Promise.all([1, 2, 3].map(async (n) => new MasterContender(await session(), path, masterInfo(n))));
+    for (const c of contenders) await c.contend();
+    await waitUntil(() => contenders.filter((c) => c.leadership.leading).length === 1, 5000, 'one leader');
+    expect(contenders[0]!.leadership.leading).toBe(true);
+
+    const detector = new LeaderDetector(await session(), path);
+    const leader = await detector.start();
+    expect(leader).toMatchObject({ id: 'master-1', http: '127.0.0.1:5051', grpc: '127.0.0.1:6061' });
+    expect(leader!.znode).toMatch(/^\/mesos-three\/json\.info_\d{10}$/);
+
+    // The leader goes away: the next in line leads, the detector follows.
+    const changes: (string | null)[] = [];
+    detector.onChange((l) => changes.push(l?.id ?? null));
+    contenders[0]!.withdraw();
+    await waitUntil(() => contenders[1]!.leadership.leading, 5000, 'the second master to lead');
+    expect(contenders[2]!.leadership.leading).toBe(false);
+    expect(contenders[0]!.leadership.leading).toBe(false);
+    await waitUntil(() => changes.includes('master-2'), 5000, 'the detector to follow');
+  });
+
+  it('skips garbage in the election path, with a warning', async () => {
+    const path = '/mesos-garbage';
+    const writer = await session();
+    await writer.mkdirp(path);
+    await writer.createEphemeralSequential(`${path}/json.info_`, Buffer.from('{not json'));
+    await writer.createEphemeralSequential(`${path}/json.info_`, Buffer.from(JSON.stringify({ id: 'x' })));
+    const contender = new MasterContender(await session(), path, masterInfo(7));
+    expect((await contender.contend()).leading).toBe(true);
+    const warnings: string[] = [];
+    const detector = new LeaderDetector(await session(), path, (line) => warnings.push(line));
+    expect((await detector.start())?.id).toBe('master-7');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^skipping \/mesos-garbage\/json\.info_\d{10}: not JSON$/),
+      expect.stringMatching(/^skipping \/mesos-garbage\/json\.info_\d{10}: missing id, address\.port or grpc_address$/),
+    ]);
+  });
+
+  it('reports an unreachable ZooKeeper clearly instead of hanging', async () => {
+    const t0 = Date.now();
+    await expect(ZkSession.connect({ servers: '127.0.0.1:1', sessionTimeoutMs: 2000, connectTimeoutMs: 1500 })).rejects.toThrow(
+      'cannot reach ZooKeeper at 127.0.0.1:1 within 1500 ms',
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
