@@ -9,6 +9,8 @@ export interface MasterHttpOptions {
   readonly port: number;
   /** The snapshot of the leading master, or null when this master does not lead. */
   readonly state: () => StateSnapshot | null;
+  /** The leader's HTTP host:port when another master leads (non-leaders redirect there). */
+  readonly leaderHttp?: () => string | null;
 }
 
 export async function startMasterHttp(options: MasterHttpOptions): Promise<{ server: Server; port: number }> {
@@ -32,7 +34,15 @@ function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResp
     case '/state.json':
     case '/master/state.json': {
       const snapshot = options.state();
-      if (!snapshot) return reply(res, 503, 'text/plain', 'this master is not the leader\n');
+      if (!snapshot) {
+        const leader = options.leaderHttp?.();
+        if (leader) {
+          // As Mesos does: a protocol-relative Location naming the leader.
+          res.writeHead(307, { Location: `//${leader}${req.url ?? path}`, 'Content-Type': 'text/plain' });
+          return void res.end(`this master is not the leader; the leader is ${leader}\n`);
+        }
+        return reply(res, 503, 'text/plain', 'no leading master is known\n');
+      }
       return reply(res, 200, 'application/json', snapshot.get());
     }
     default:

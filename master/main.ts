@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
-import { InvalidArgument } from '../common/errors.js';
+import { InvalidArgument, Unavailable } from '../common/errors.js';
+import { startElection, type Election } from './election/election.js';
 import { systemClock } from '../common/clock.js';
 import { newMasterId } from '../common/ids.js';
 import { createAllocator } from './allocator/index.js';
@@ -24,6 +25,8 @@ export interface RunningMaster {
   readonly master: Master;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** True while this master leads (always, without --zk). */
+  leading(): boolean;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export function packIp(ip: string): number {
 export async function startMaster(
   argv: string[] | Partial<MasterFlags>,
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  onDeposed?: (why: string) => void,
 ): Promise<RunningMaster> {
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
@@ -50,7 +54,12 @@ export async function startMaster(
   const hostname = flags.hostname ?? flags.ip;
   const say = flags.quiet ? () => {} : (line: string) => log(`[master] ${line}`);
   let snapshot: StateSnapshot | null = null;
-  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, state: () => snapshot });
+  let election: Election | null = null;
+  const http = await startMasterHttp({
+    ip: flags.ip, port: flags.port,
+    state: () => (election && !election.leading() ? null : snapshot),
+    leaderHttp: () => election?.leaderHttp() ?? null,
+  });
   const info = {
     id, ip: packIp(flags.ip), port: http.port, pid: `master@${flags.ip}:${http.port}`, hostname, version: VERSION,
     address: { hostname, ip: flags.ip, port: http.port },
@@ -61,18 +70,40 @@ export async function startMaster(
     agentPingInterval: flags.agent_ping_timeout, log: say,
   });
   snapshot = new StateSnapshot(master);
-  const leader = () => master;
+  const leader = () => {
+    if (election && !election.leading()) throw new Unavailable(election.notLeading());
+    return master;
+  };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }));
-  master.start();
-  say(`master ${id} leading; gRPC on ${flags.ip}:${grpcPort}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`);
+  const where = `gRPC on ${flags.ip}:${grpcPort}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
+  if (flags.zk) {
+    election = await startElection(flags.zk, flags.zk_session_timeout, { ...info, grpc_address: `${flags.ip}:${grpcPort}` }, say, {
+      elected: () => {
+        say(`elected leader; ${where}`);
+        master.start();
+      },
+      deposed: (why) => {
+        // No two leaders may act: a master that lost leadership stops for good.
+        say(`no longer leading (${why}); this master stops acting`);
+        master.stop();
+        onDeposed?.(why);
+      },
+    });
+    if (!election.leading()) say(`standing by; ${election.notLeading()}; ${where}`);
+  } else {
+    master.start();
+    say(`master ${id} leading; ${where}`);
+  }
   return {
     master,
     grpcAddress: `${flags.ip}:${grpcPort}`,
     httpAddress: `${flags.ip}:${http.port}`,
+    leading: () => !election || election.leading(),
     async stop() {
+      election?.withdraw();
       master.stop();
       server.forceShutdown();
       http.server.closeAllConnections();
@@ -87,8 +118,14 @@ export async function masterCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage('master', 'Runs a mesos-ts master: schedulers and agents connect to its gRPC port.', MASTER_FLAGS) + '\n');
     return 0;
   }
-  const running = await startMaster(argv);
-  await shutdownSignal();
+  let deposed: (why: string) => void = () => {};
+  const lost = new Promise<string>((resolve) => (deposed = resolve));
+  const running = await startMaster(argv, undefined, (why) => deposed(why));
+  const ended = await Promise.race([shutdownSignal(), lost.then(() => 'deposed' as const)]);
+  if (ended === 'deposed') {
+    await running.stop();
+    return 1;
+  }
   await running.stop();
   return 0;
 }

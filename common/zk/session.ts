@@ -16,16 +16,27 @@ export class ZkSession {
   private ended = false;
   private readonly endListeners: ((why: string) => void)[] = [];
 
-  private constructor(client: zookeeper.Client) {
+  private disconnectedTimer: NodeJS.Timeout | null = null;
+
+  private constructor(client: zookeeper.Client, sessionTimeoutMs: number) {
     this.client = client;
     client.on('state', (state: zookeeper.State) => {
       if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
+      // Cut off from ZooKeeper: after a session timeout the server has expired us,
+      // whether or not we hear it, so act as if it had.
+      if (state === zookeeper.State.DISCONNECTED && !this.disconnectedTimer) {
+        this.disconnectedTimer = setTimeout(() => this.end(`no contact with ZooKeeper for ${sessionTimeoutMs} ms`), sessionTimeoutMs);
+      }
+      if (state === zookeeper.State.SYNC_CONNECTED && this.disconnectedTimer) {
+        clearTimeout(this.disconnectedTimer);
+        this.disconnectedTimer = null;
+      }
     });
   }
 
   static async connect(options: ZkSessionOptions): Promise<ZkSession> {
     const client = zookeeper.createClient(options.servers, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 2 });
-    const session = new ZkSession(client);
+    const session = new ZkSession(client, options.sessionTimeoutMs);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -91,8 +102,10 @@ export class ZkSession {
   }
 
   private end(why: string): void {
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
     if (this.ended) return;
     this.ended = true;
+    this.client.close();
     for (const l of this.endListeners.splice(0)) l(why);
   }
 }

@@ -59,7 +59,7 @@ export async function startZooKeeper(opts: { tickTimeMs?: number } = {}): Promis
     port,
     connectString: `127.0.0.1:${port}`,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;

@@ -1,0 +1,73 @@
+// Replicated masters with a real ZooKeeper: one leads, the others redirect,
+// a new leader takes over when the leader leaves, and a leader cut off from
+// ZooKeeper past its session timeout stops acting.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { startMaster, type RunningMaster } from '../../master/main.js';
+import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/cluster.js';
+
+let zk: TestZooKeeper;
+const masters: RunningMaster[] = [];
+const deposed: string[] = [];
+const quiet = () => {};
+
+beforeAll(async () => {
+  zk = await startZooKeeper();
+  for (let i = 0; i < 3; i++) {
+    masters.push(
+      await startMaster({ port: 0, grpc_port: 0, zk: `zk://${zk.connectString}/mesos-ts`, zk_session_timeout: 2 }, quiet, (why) => deposed.push(`${i}: ${why}`)),
+    );
+  }
+}, 60_000);
+afterAll(async () => {
+  for (const m of masters) await m.stop();
+  await zk?.stop();
+});
+
+const leaders = () => masters.filter((m) => m.leading());
+
+async function subscribeError(m: RunningMaster): Promise<grpc.ServiceError | null> {
+  const s = new RawScheduler(m.grpcAddress);
+  try {
+    return await new Promise((resolve) => {
+      const call = s.client.Subscribe({ type: 'SUBSCRIBE', subscribe: { framework_info: { name: 'probe', user: 'x' } } });
+      call.on('data', () => resolve(null));
+      call.on('error', (err: grpc.ServiceError) => resolve(err));
+    });
+  } finally {
+    s.close();
+  }
+}
+
+describe('replicated masters', () => {
+  it('elect exactly one leader; the others redirect HTTP and refuse calls naming it', async () => {
+    await waitUntil(() => leaders().length === 1, 10_000, 'a leader');
+    const leader = leaders()[0]!;
+    expect(leader).toBe(masters[0]);
+    for (const standby of masters.slice(1)) {
+      const res = await fetch(`http://${standby.httpAddress}/state`, { redirect: 'manual' });
+      expect(res.status).toBe(307);
+      expect(res.headers.get('location')).toBe(`//${leader.httpAddress}/state`);
+      const err = await subscribeError(standby);
+      expect(grpc.status[err!.code]).toBe('UNAVAILABLE');
+      expect(err!.details).toContain(`the leading master is ${leader.grpcAddress}`);
+    }
+    expect(await subscribeError(leader)).toBeNull();
+  });
+
+  it('hands leadership to the next master when the leader leaves', async () => {
+    await masters[0]!.stop();
+    await waitUntil(() => masters[1]!.leading(), 10_000, 'master 1 to lead');
+    expect(masters[2]!.leading()).toBe(false);
+    expect((await fetch(`http://${masters[1]!.httpAddress}/state`)).status).toBe(200);
+  });
+
+  it('stops acting once cut off from ZooKeeper past the session timeout', async () => {
+    await zk.stop();
+    await waitUntil(() => !masters[1]!.leading(), 10_000, 'the leader to step down');
+    expect(deposed.some((d) => d.startsWith('1: '))).toBe(true);
+    expect(grpc.status[(await subscribeError(masters[1]!))!.code]).toBe('UNAVAILABLE');
+  });
+});
