@@ -23,6 +23,8 @@ import { LABEL, checkTask, graceSeconds } from './task-spec.js';
 
 export interface AgentOptions {
   readonly master: string;
+  /** With a zk:// master: where the leader is now (see common/zk/detector.ts). */
+  readonly leader?: () => string | null;
   readonly hostname: string;
   /** The HTTP port, advertised in AgentInfo.port (read when registering: it may be picked after construction). */
   readonly httpPort: () => number;
@@ -61,6 +63,7 @@ export class Agent {
     });
     this.link = new MasterLink({
       master: options.master,
+      ...(options.leader ? { leader: options.leader } : {}),
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
       log: (line) => this.log(line),
@@ -71,6 +74,11 @@ export class Agent {
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
     };
+  }
+
+  /** The leading master changed: re-register with the new one. */
+  leaderChanged(): void {
+    this.link.reconnect();
   }
 
   log(line: string): void {

@@ -4,6 +4,9 @@
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { shutdownSignal } from '../common/signals.js';
+import { parseZkUrl } from '../common/zk/url.js';
+import { ZkSession } from '../common/zk/session.js';
+import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
@@ -44,7 +47,8 @@ interface AgentConfig {
 
 /** Checks the flags once, at the edge; every message names the flag and the value. */
 export function agentConfig(flags: AgentFlags): AgentConfig {
-  if (!/^[^:\s]+:\d{1,5}$/.test(flags.master)) throw new InvalidArgument(`--master must be host:port, got '${flags.master}'`);
+  if (flags.master.startsWith('zk://')) parseZkUrl(flags.master);
+  else if (!/^[^:\s]+:\d{1,5}$/.test(flags.master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${flags.master}'`);
   if (flags.docker_pull !== 'missing' && flags.docker_pull !== 'never') {
     throw new InvalidArgument(`--docker_pull must be 'missing' or 'never', got '${flags.docker_pull}'`);
   }
@@ -78,12 +82,18 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   await driver.docker.ping().catch((err: Error) => {
     throw new Error(`no Docker engine answers at ${flags.docker_socket} (${err.message}); run scripts/setup.sh to start one`);
   });
+  const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, log) : null;
   let httpPort = flags.port;
   const agent = new Agent({
+    ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
     clock: systemClock, log: flags.quiet ? () => {} : log,
+  });
+  follow?.detector.onChange((leader) => {
+    agent.log(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
+    agent.leaderChanged();
   });
   const http = await startAgentHttp(agent, flags.ip, flags.port);
   httpPort = http.port;
@@ -101,6 +111,8 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     workDir: config.workDir,
     agentId: () => agent.id,
     async stop(stopOptions = {}) {
+      follow?.detector.stop();
+      follow?.session.close();
       await agent.stop(stopOptions.killTasks ?? true);
       await http.close();
     },
@@ -122,4 +134,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** `--master zk://...`: find the leading master in ZooKeeper and follow it. */
+async function followLeader(url: string, log: (line: string) => void): Promise<{ detector: LeaderDetector; session: ZkSession }> {
+  const { servers, path } = parseZkUrl(url);
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
+  const detector = new LeaderDetector(session, path, (line) => log(`[agent] ${line}`));
+  const leader = await detector.start();
+  log(`[agent] ${leader ? `leading master is ${leader.grpc}` : `no leading master in ${url} yet; waiting`}`);
+  return { detector, session };
 }

@@ -30,8 +30,10 @@ export function backoffDelay(attempt: number, random: () => number, options: Bac
 }
 
 export interface MasterLinkOptions {
-  /** The master's gRPC address, host:port. */
+  /** The master's gRPC address, host:port, or a zk:// URL (then `leader` says where it is). */
   readonly master: string;
+  /** With a zk:// master: the leading master's gRPC address now, or null while none is known. */
+  readonly leader?: () => string | null;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
@@ -46,7 +48,8 @@ export interface MasterLinkOptions {
 type Stream = grpc.ClientDuplexStream<AgentMessageIn, MasterMessageOut>;
 
 export class MasterLink {
-  private readonly client: AgentLinkClient;
+  private client: AgentLinkClient | null = null;
+  private clientAddress = '';
   private stream: Stream | null = null;
   private registeredOnStream = false;
   private stopped = false;
@@ -56,10 +59,6 @@ export class MasterLink {
   private pingInterval = 0;
 
   constructor(private readonly options: MasterLinkOptions) {
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(options.master, grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-    }) as unknown as AgentLinkClient;
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
@@ -70,7 +69,9 @@ export class MasterLink {
 
   connect(): void {
     if (this.stopped || this.options.signal?.aborted) return;
-    const stream = this.client.Connect();
+    const address = this.options.leader ? this.options.leader() : this.options.master;
+    if (!address) return this.scheduleReconnect('no leading master is known yet');
+    const stream = this.clientFor(address).Connect();
     this.stream = stream;
     this.registeredOnStream = false;
     let ended = false;
@@ -113,7 +114,23 @@ export class MasterLink {
       stream.end();
       stream.cancel();
     }
-    this.client.close();
+    this.client?.close();
+  }
+
+  /** The leader changed: drop the current stream; the next attempt dials the new one. */
+  reconnect(): void {
+    this.stream?.cancel();
+  }
+
+  private clientFor(address: string): AgentLinkClient {
+    if (this.client && this.clientAddress === address) return this.client;
+    this.client?.close();
+    this.clientAddress = address;
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+    }) as unknown as AgentLinkClient;
+    return this.client;
   }
 
   private receive(stream: Stream, message: MasterMessageOut): void {

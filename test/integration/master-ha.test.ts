@@ -7,8 +7,14 @@ import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/cluster.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let zk: TestZooKeeper;
+const base = mkdtempSync(join(tmpdir(), 'mesos-ts-ha-'));
+const agents: RunningAgent[] = [];
 const masters: RunningMaster[] = [];
 const deposed: string[] = [];
 const quiet = () => {};
@@ -22,8 +28,10 @@ beforeAll(async () => {
   }
 }, 60_000);
 afterAll(async () => {
+  for (const a of agents) await a.stop({ killTasks: true });
   for (const m of masters) await m.stop();
   await zk?.stop();
+  rmSync(base, { recursive: true, force: true });
 });
 
 const leaders = () => masters.filter((m) => m.leading());
@@ -57,9 +65,16 @@ describe('replicated masters', () => {
     expect(await subscribeError(leader)).toBeNull();
   });
 
-  it('hands leadership to the next master when the leader leaves', async () => {
+  it('hands leadership to the next master when the leader leaves; an agent on zk:// follows', async () => {
+    const agent = await startAgent({
+      master: `zk://${zk.connectString}/mesos-ts`, port: 0, work_dir: join(base, 'agent'), resources: 'cpus:1;mem:128;disk:10;ports:[31600-31601]',
+      docker_pull: 'never', log: quiet,
+    });
+    agents.push(agent);
+    await waitUntil(() => masters[0]!.master.agents.get(agent.agentId() ?? '')?.conn != null, 10_000, 'the agent to register with master 0');
     await masters[0]!.stop();
     await waitUntil(() => masters[1]!.leading(), 10_000, 'master 1 to lead');
+    await waitUntil(() => masters[1]!.master.agents.get(agent.agentId()!)?.conn != null, 15_000, 'the agent to re-register with master 1');
     expect(masters[2]!.leading()).toBe(false);
     expect((await fetch(`http://${masters[1]!.httpAddress}/state`)).status).toBe(200);
   });

@@ -50,7 +50,8 @@ describe('agent flags', () => {
   });
 
   it('refuses a --master that is not host:port', () => {
-    expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=localhost']))).toThrow("--master must be host:port, got 'localhost'");
+    expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=localhost']))).toThrow("--master must be host:port or zk://host:port/path, got 'localhost'");
+    expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=zk://localhost/mesos']))).toThrow("server 'localhost' is not host:port");
   });
 });
 
