@@ -24,10 +24,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Ready means serving: the four-letter command `ruok` is answered `imok`. */
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    let reply = '';
+    socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => socket.write('ruok'));
+    socket.on('data', (d: Buffer) => (reply += d.toString()));
+    socket.once('close', () => resolve(reply === 'imok'));
     socket.once('error', () => resolve(false));
   });
 
