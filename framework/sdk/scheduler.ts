@@ -18,6 +18,9 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type TaskInfoIn, type TaskStatusOut } from '../../proto/index.js';
 import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
 import { fromServiceError } from '../../common/grpc-status.js';
+import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
+import { ZkSession } from '../../common/zk/session.js';
+import { LeaderDetector } from '../../common/zk/detector.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
 import { EventQueue } from './event-queue.js';
 import { Watchdog } from './watchdog.js';
@@ -45,7 +48,11 @@ export interface CallOptions {
 }
 
 export interface SchedulerOptions {
-  /** The master's gRPC address `host:port`, or several comma-separated, tried in turn after failures. */
+  /**
+   * The master's gRPC address `host:port`, or several comma-separated, tried in
+   * turn after failures; or `zk://host:port/path` to follow the leading master
+   * in ZooKeeper (re-subscribing when the leader changes).
+   */
   readonly master: string;
   readonly framework: FrameworkOptions;
   /** Acknowledge every status update that carries a uuid right after delivering it. Default true. */
@@ -108,11 +115,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private paused = false;
   private tearingDown = false;
   private loop: Promise<void> | null = null;
+  private readonly zk: ZkUrl | null;
+  private leader: { session: ZkSession; detector: LeaderDetector } | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
     super();
-    this.addresses = options.master.split(',').map((a) => a.trim()).filter((a) => a !== '');
-    if (this.addresses.length === 0) throw new InvalidArgument('master must be host:port (or several, comma-separated)');
+    this.zk = options.master.startsWith('zk://') ? parseZkUrl(options.master) : null;
+    this.addresses = this.zk ? [] : options.master.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    if (!this.zk && this.addresses.length === 0) throw new InvalidArgument('master must be host:port (or several, comma-separated), or zk://host:port/path');
     calls.frameworkInfo(options.framework); // validate now, not on the first attempt
     this.retry = resolveReconnect(options.reconnect);
     this.log = options.logger ?? warningsLogger;
@@ -262,8 +272,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     let failures = 0;
     let index = 0;
     while (this.currentState !== 'closed') {
-      const address = this.addresses[index % this.addresses.length]!;
-      const attempt = await this.subscribeOnce(address);
+      if (this.zk && !this.leader) await this.followLeader(this.zk); // retried, with backoff, until ZooKeeper answers
+      if (this.isClosed()) return;
+      const address = this.leader ? this.leader.detector.current()?.grpc : this.addresses[index % this.addresses.length]!;
+      const attempt = address
+        ? await this.subscribeOnce(address)
+        : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${this.options.master}`) };
       if (this.isClosed()) return;
       if (this.tearingDown) return this.shutdown(null); // the master ends the stream of a framework it tore down
       failures = attempt.subscribed ? 1 : failures + 1;
@@ -385,6 +399,25 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.dispatch({ type: 'closed', reason });
     for (const queue of [...this.queues]) queue.end();
     for (const client of this.clients.values()) client.close();
+    this.leader?.detector.stop();
+    this.leader?.session.close();
+  }
+
+  /** zk:// masters: find the leader, and drop the stream whenever it changes so the loop re-subscribes there. */
+  private async followLeader(zk: ZkUrl): Promise<void> {
+    try {
+      const session = await ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: 10_000 });
+      const detector = new LeaderDetector(session, zk.path, (line) => this.log.warn(line));
+      this.leader = { session, detector };
+      detector.onChange((leader) => {
+        this.log.info(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
+        this.stream?.cancel();
+      });
+      await detector.start();
+      if (this.isClosed()) this.shutdown(null);
+    } catch (err) {
+      this.log.warn(`cannot follow the leader in ${this.options.master}: ${errorMessage(err)}`);
+    }
   }
 
   // ---- delivery ------------------------------------------------------------

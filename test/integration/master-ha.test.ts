@@ -8,6 +8,7 @@ import { startMaster, type RunningMaster } from '../../master/main.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/cluster.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { Scheduler, silentLogger } from '../../framework/sdk/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 let zk: TestZooKeeper;
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-ha-'));
 const agents: RunningAgent[] = [];
+const schedulers: Scheduler[] = [];
 const masters: RunningMaster[] = [];
 const deposed: string[] = [];
 const quiet = () => {};
@@ -28,6 +30,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 afterAll(async () => {
+  for (const s of schedulers) await s.close();
   for (const a of agents) await a.stop({ killTasks: true });
   for (const m of masters) await m.stop();
   await zk?.stop();
@@ -65,15 +68,21 @@ describe('replicated masters', () => {
     expect(await subscribeError(leader)).toBeNull();
   });
 
-  it('hands leadership to the next master when the leader leaves; an agent on zk:// follows', async () => {
+  it('hands leadership to the next master when the leader leaves; an agent and a scheduler on zk:// follow', async () => {
     const agent = await startAgent({
       master: `zk://${zk.connectString}/mesos-ts`, port: 0, work_dir: join(base, 'agent'), resources: 'cpus:1;mem:128;disk:10;ports:[31600-31601]',
       docker_pull: 'never', log: quiet,
     });
     agents.push(agent);
     await waitUntil(() => masters[0]!.master.agents.get(agent.agentId() ?? '')?.conn != null, 10_000, 'the agent to register with master 0');
+    const scheduler = new Scheduler({ master: `zk://${zk.connectString}/mesos-ts`, framework: { name: 'follower', failoverTimeoutSeconds: 60 },
+      logger: silentLogger, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+    schedulers.push(scheduler);
+    const { frameworkId } = await scheduler.start();
+    expect(masters[0]!.master.frameworks.has(frameworkId)).toBe(true);
     await masters[0]!.stop();
     await waitUntil(() => masters[1]!.leading(), 10_000, 'master 1 to lead');
+    await waitUntil(() => masters[1]!.master.frameworks.get(frameworkId)?.sink != null, 15_000, 'the scheduler to re-subscribe with master 1');
     await waitUntil(() => masters[1]!.master.agents.get(agent.agentId()!)?.conn != null, 15_000, 'the agent to re-register with master 1');
     expect(masters[2]!.leading()).toBe(false);
     expect((await fetch(`http://${masters[1]!.httpAddress}/state`)).status).toBe(200);
