@@ -8,7 +8,7 @@
 // unexpired refuse filter for this agent, and the resources it may take
 // (unreserved plus those reserved for the role) hold at least one of the
 // minimum allocatable bundles.
-import { Resources, UNRESERVED } from '../../common/resources.js';
+import { Resources, UNRESERVED, type ResourceEntry } from '../../common/resources.js';
 import type { AllocationDecision, Allocator, AllocatorOptions, FrameworkSpec } from './allocator.js';
 import type { Sorter, SorterFactory } from './sorter/sorter.js';
 
@@ -50,7 +50,8 @@ export class HierarchicalAllocator implements Allocator {
   private readonly frameworks = new Map<string, FrameworkState>();
   private readonly roleSorter: Sorter;
   private readonly frameworkSorters = new Map<string, Sorter>();
-  private readonly minAllocatable: readonly Resources[];
+  /** Each bundle as [name, amount] pairs, any role: checked for every agent, so parsed once. */
+  private readonly minAllocatable: readonly (readonly [string, number])[][];
   private readonly random: () => number;
   private total = Resources.EMPTY;
 
@@ -60,7 +61,9 @@ export class HierarchicalAllocator implements Allocator {
     options: AllocatorOptions = {},
   ) {
     this.random = options.random ?? seededRandom(42);
-    this.minAllocatable = options.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
+    this.minAllocatable = (options.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE).map((min) =>
+      min.list().flatMap((e) => (e.value.kind === 'scalar' ? [[e.name, e.value.value] as const] : [])),
+    );
     this.roleSorter = makeSorter(this.random);
   }
 
@@ -69,9 +72,12 @@ export class HierarchicalAllocator implements Allocator {
     let free = total;
     const held = new Map<string, Map<string, Resources>>();
     for (const [frameworkId, resources] of used) {
+      // A report larger than the agent (it should not happen) is clamped, not fatal.
       const taken = free.contains(resources) ? resources : resources.filter((e) => free.contains(Resources.fromEntries([e])));
       free = free.subtract(taken);
-      const role = this.frameworks.get(frameworkId)?.roles[0] ?? UNRESERVED;
+      // Unknown frameworks are credited when they re-subscribe with their `used`.
+      const role = this.frameworks.get(frameworkId)?.roles[0];
+      if (role === undefined || taken.isEmpty()) continue;
       held.set(frameworkId, new Map([[role, taken]]));
       this.track(frameworkId, role, taken, 1);
     }
@@ -141,14 +147,17 @@ export class HierarchicalAllocator implements Allocator {
     if (!agent || resources.isEmpty()) return;
     agent.free = agent.free.add(resources);
     const byRole = agent.held.get(frameworkId);
+    // Take what comes back off the framework's holdings role by role; the
+    // identity checks skip the arithmetic when a whole offer comes back.
     let left = resources;
-    for (const [role, r] of byRole ?? []) {
+    for (const [role, held] of byRole ?? []) {
       if (left.isEmpty()) break;
-      const part = r.contains(left) ? left : r;
-      byRole!.set(role, r.subtract(part));
-      if (byRole!.get(role)!.isEmpty()) byRole!.delete(role);
+      const part = left.contains(held) ? held : held.contains(left) ? left : held.filter((e) => left.contains(Resources.fromEntries([e])));
+      const rest = part === held ? Resources.EMPTY : held.subtract(part);
+      if (rest.isEmpty()) byRole!.delete(role);
+      else byRole!.set(role, rest);
       this.track(frameworkId, role, part, -1);
-      left = left.contains(part) ? left.subtract(part) : Resources.EMPTY;
+      left = part === left ? Resources.EMPTY : left.subtract(part);
     }
     if (byRole && byRole.size === 0) agent.held.delete(frameworkId);
     const fw = this.frameworks.get(frameworkId);
@@ -176,17 +185,19 @@ export class HierarchicalAllocator implements Allocator {
     for (const agentId of this.shuffledAgents()) {
       const agent = this.agents.get(agentId)!;
       if (!this.allocatable(agent.free)) continue;
+      // A copy: the order changes as soon as this agent is allocated.
       for (const role of [...this.roleSorter.sort()]) {
-        const offerable = agent.free.filter((e) => e.role === UNRESERVED || e.role === role);
-        if (!this.allocatable(offerable)) continue;
+        const offerable = offerableTo(agent.free, role);
+        if (offerable !== agent.free && !this.allocatable(offerable)) continue;
         const frameworkId = this.firstEligible(role, agentId, offerable, now);
         if (!frameworkId) continue;
-        agent.free = agent.free.subtract(offerable);
+        agent.free = offerable === agent.free ? Resources.EMPTY : agent.free.subtract(offerable);
         const byRole = agent.held.get(frameworkId) ?? new Map<string, Resources>();
         byRole.set(role, (byRole.get(role) ?? Resources.EMPTY).add(offerable));
         agent.held.set(frameworkId, byRole);
         this.track(frameworkId, role, offerable, 1);
         decisions.push({ frameworkId, agentId, role, resources: offerable });
+        // What is left can only be reserved for other roles: they come next.
         if (!this.allocatable(agent.free)) break;
       }
     }
@@ -214,7 +225,7 @@ export class HierarchicalAllocator implements Allocator {
   }
 
   private allocatable(resources: Resources): boolean {
-    return !resources.isEmpty() && this.minAllocatable.some((min) => containsAnyRole(resources, min));
+    return !resources.isEmpty() && this.minAllocatable.some((min) => min.every(([name, value]) => resources.scalar(name) >= value));
   }
 
   private track(frameworkId: string, role: string, resources: Resources, sign: 1 | -1): void {
@@ -253,7 +264,12 @@ function scalarsOf(resources: Resources): Resources {
   return resources.filter((e) => e.value.kind === 'scalar');
 }
 
-/** Whether `resources` hold `min`'s quantities, counting every role together. */
-function containsAnyRole(resources: Resources, min: Resources): boolean {
-  return min.list().every((e) => e.value.kind !== 'scalar' || resources.scalar(e.name) >= e.value.value);
+/**
+ * What a framework of `role` may take: unreserved resources and those
+ * reserved for the role. The same object when that is everything, the
+ * common case, so the allocator can skip a filter and a subtraction.
+ */
+function offerableTo(free: Resources, role: string): Resources {
+  const mine = (e: ResourceEntry): boolean => e.role === UNRESERVED || e.role === role;
+  return free.list().every(mine) ? free : free.filter(mine);
 }

@@ -6,15 +6,16 @@ import { HierarchicalAllocator } from './hierarchical.js';
 import { DrfSorter } from './sorter/drf.js';
 import { RandomSorter } from './sorter/random.js';
 
-const FACTORIES: Record<string, (options: AllocatorOptions) => Allocator> = {
+const FACTORIES: Record<AllocatorName, (options: AllocatorOptions) => Allocator> = {
   drf: (options) => new HierarchicalAllocator('drf', () => new DrfSorter(), options),
   random: (options) => new HierarchicalAllocator('random', (random) => new RandomSorter(random), options),
 };
 
-export const ALLOCATOR_NAMES = Object.keys(FACTORIES);
+export const ALLOCATOR_NAMES = ['drf', 'random'] as const;
+export type AllocatorName = (typeof ALLOCATOR_NAMES)[number];
 
 export function createAllocator(name: string, options: AllocatorOptions = {}): Allocator {
-  const factory = FACTORIES[name];
+  const factory = (ALLOCATOR_NAMES as readonly string[]).includes(name) ? FACTORIES[name as AllocatorName] : undefined;
   if (!factory) throw new InvalidArgument(`unknown allocator '${name}'; known: ${ALLOCATOR_NAMES.join(', ')}`);
   return factory(options);
 }

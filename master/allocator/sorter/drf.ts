@@ -74,7 +74,8 @@ export class DrfSorter implements Sorter {
   private change(name: string, resources: Resources, sign: 1 | -1): void {
     const client = this.clients.get(name);
     if (!client) return;
-    SHARED_NAMES.forEach((n, i) => (client.allocated[i] = Math.max(0, client.allocated[i]! + sign * resources.scalar(n))));
+    const amounts = amountsOf(resources);
+    for (let i = 0; i < SHARED_NAMES.length; i++) client.allocated[i] = Math.max(0, client.allocated[i]! + sign * amounts[i]!);
     if (this.dirty) return;
     this.order.splice(this.indexOf(client), 1);
     client.share = this.computeShare(client);
@@ -113,6 +114,21 @@ export class DrfSorter implements Sorter {
     }
     return lo;
   }
+}
+
+/**
+ * The SHARED_NAMES amounts of a Resources value. Resources are immutable and
+ * one offer is booked in two sorters and later recovered, so computing the
+ * vector once per object saves most of the scans.
+ */
+const amountsCache = new WeakMap<Resources, readonly number[]>();
+function amountsOf(resources: Resources): readonly number[] {
+  let amounts = amountsCache.get(resources);
+  if (!amounts) {
+    amounts = SHARED_NAMES.map((n) => resources.scalar(n));
+    amountsCache.set(resources, amounts);
+  }
+  return amounts;
 }
 
 function compare(a: Client, b: Client): number {
