@@ -340,7 +340,10 @@ export class Master {
   recoverTask(task: TaskRecord): void {
     if (task.recovered) return;
     task.recovered = true;
-    if (this.agents.get(task.agentId)?.conn && this.frameworks.has(task.frameworkId)) {
+    // The allocator returns resources of a framework it does not know (yet) to
+    // the agent's pool, so a task that ends before its framework re-subscribes
+    // after a failover frees its resources all the same.
+    if (this.agents.get(task.agentId)?.conn) {
       this.allocator.recoverResources(task.frameworkId, task.agentId, task.resources, 0, this.now());
       this.scheduleAllocation();
     }
