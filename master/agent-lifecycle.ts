@@ -4,35 +4,51 @@ import type { AgentMessageOut, TaskState } from '../proto/index.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import { isTerminal } from '../common/task-state.js';
 import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
+import { FailedPrecondition, Unavailable } from '../common/errors.js';
 import type { Master } from './master.js';
+import { taskFromRegistry } from './recovery.js';
 import type { AgentConnection, AgentRecord } from './records.js';
 
 type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>;
 
-export function registerAgent(master: Master, message: RegisterAgent__Output, conn: AgentConnection): AgentRecord {
+export async function registerAgent(master: Master, message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
   const info = message.agent_info!;
   const total = validateAgentInfo(message);
   const requested = info.id?.value ?? '';
-  let agent = requested ? master.agents.get(requested) : undefined;
+  if (requested && master.registry.agents.get(requested)?.gone_time != null) {
+    throw new FailedPrecondition(
+      `agent ${requested} is gone (unreachable longer than --registry_max_agent_age) and may not return; start it with an empty --work_dir to join as a new agent`,
+    );
+  }
+  const id = requested || master.ids.agent();
+  // Admitted only once the registry holds it: a successor must know every agent that might run tasks.
+  await master.registry.admitAgent(id, { ...info, id: { value: id } }, master.now());
+  if (!master.acting) throw new Unavailable('this master stopped leading while the agent registered; register with the new leader');
+  let agent = master.agents.get(id);
+  let wasUnreachable = false;
   if (agent) {
     if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
+    if (agent.goneTimer) clearTimeout(agent.goneTimer);
     agent.reregisterTimer = null;
+    agent.goneTimer = null;
+    wasUnreachable = agent.unreachableSince !== null;
+    agent.unreachableSince = null;
+    agent.recovered = false;
     agent.conn?.close('agent re-registered on a new connection');
     agent.info = { ...info, id: { value: agent.id } };
     agent.total = total;
     agent.conn = conn;
     agent.reregisteredTime = master.now();
-    master.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)`);
+    master.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
   } else {
-    const id = requested || master.ids.agent();
     agent = {
       id, info: { ...info, id: { value: id } }, total, conn, registeredTime: master.now(), reregisteredTime: requested ? master.now() : null,
-      reregisterTimer: null, pendingKills: new Map(),
+      reregisterTimer: null, recovered: false, unreachableSince: null, goneTimer: null, pendingKills: new Map(),
     };
     master.agents.set(id, agent);
-    master.log(`agent ${id} (${info.hostname}) registered with ${total.toString()} and ${message.tasks.length} task(s)`);
+    master.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${message.tasks.length} task(s)`);
   }
-  adoptReportedTasks(master, agent, message);
+  adoptReportedTasks(master, agent, message, wasUnreachable);
   master.allocator.addAgent(agent.id, agent.total, master.usedOnAgent(agent.id));
   for (const kill of agent.pendingKills.values()) {
     conn.send({ kill_task: { framework_id: { value: kill.frameworkId }, task_id: { value: kill.taskId } } });
@@ -43,6 +59,8 @@ export function registerAgent(master: Master, message: RegisterAgent__Output, co
   });
   master.changed();
   master.scheduleAllocation();
+  // The link may have gone while the registry was written.
+  if (!conn.open) agentDisconnected(master, agent.id, conn);
   return agent;
 }
 
@@ -52,22 +70,64 @@ export function agentDisconnected(master: Master, agentId: string, conn: AgentCo
   agent.conn = null;
   for (const offer of master.offers.ofAgent(agentId)) master.rescindOffer(offer.id, `agent ${agentId} disconnected`);
   master.allocator.removeAgent(agentId);
-  const timeout = master.options.agentReregisterTimeout;
-  master.log(`agent ${agentId} disconnected; waiting ${timeout}s for it to come back`);
-  agent.reregisterTimer = setTimeout(master.safely(() => markAgentUnreachable(master, agent)), timeout * 1000);
-  agent.reregisterTimer.unref();
+  master.log(`agent ${agentId} disconnected; waiting ${master.options.agentReregisterTimeout}s for it to come back`);
+  awaitReregistration(master, agent);
   master.changed();
 }
 
-function markAgentUnreachable(master: Master, agent: AgentRecord): void {
+/** The agent has --agent_reregister_timeout to come back before it is unreachable. */
+export function awaitReregistration(master: Master, agent: AgentRecord): void {
+  if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
+  agent.reregisterTimer = setTimeout(master.safelyAsync(() => markAgentUnreachable(master, agent)), master.options.agentReregisterTimeout * 1000);
+  agent.reregisterTimer.unref();
+}
+
+async function markAgentUnreachable(master: Master, agent: AgentRecord): Promise<void> {
   agent.reregisterTimer = null;
-  master.log(`agent ${agent.id} did not come back: its tasks are unreachable`);
+  const now = master.now();
+  await master.registry.markAgentUnreachable(agent.id, now);
+  if (!master.acting || agent.conn || master.agents.get(agent.id) !== agent) return; // Came back meanwhile.
+  master.log(`agent ${agent.id} did not come back within ${master.options.agentReregisterTimeout}s: it is unreachable, and so are its tasks`);
+  agent.recovered = false;
+  agent.unreachableSince = now;
+  // Tasks a predecessor sent there are known only from the registry's index.
+  for (const t of master.registry.agents.get(agent.id)?.tasks.values() ?? []) {
+    if (!master.tasks.get(t.framework_id, t.task_id)) master.tasks.add(taskFromRegistry(master, agent.id, t, 'TASK_STAGING'));
+  }
   for (const task of master.tasks.ofAgent(agent.id)) {
     if (isTerminal(task.state)) continue;
     const fw = master.frameworks.get(task.frameworkId);
     const state: TaskState = fw?.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
     master.masterUpdate(task, state, 'REASON_AGENT_REMOVED', `agent ${agent.id} is unreachable`);
   }
+  startGoneTimer(master, agent);
+  master.changed();
+}
+
+/** After --registry_max_agent_age unreachable, the agent is gone and so are its tasks (TASK_GONE). */
+export function startGoneTimer(master: Master, agent: AgentRecord): void {
+  const due = (agent.unreachableSince ?? master.now()) + master.options.registryMaxAgentAge * 1000;
+  const fire = () => {
+    const left = due - master.now();
+    if (left > 0) {
+      agent.goneTimer = setTimeout(fire, Math.min(left, 2 ** 31 - 1)); // setTimeout cannot wait longer than ~24 days.
+      agent.goneTimer.unref();
+      return;
+    }
+    agent.goneTimer = null;
+    master.safelyAsync(() => markAgentGone(master, agent))();
+  };
+  fire();
+}
+
+async function markAgentGone(master: Master, agent: AgentRecord): Promise<void> {
+  await master.registry.markAgentGone(agent.id, master.now());
+  if (!master.acting || agent.conn || master.agents.get(agent.id) !== agent) return;
+  master.log(`agent ${agent.id} was unreachable for ${master.options.registryMaxAgentAge}s: it is gone, and so are its tasks`);
+  for (const task of master.tasks.ofAgent(agent.id)) {
+    if (!isTerminal(task.state)) master.masterUpdate(task, 'TASK_GONE', 'REASON_AGENT_REMOVED', `agent ${agent.id} is gone`);
+  }
+  master.agents.delete(agent.id);
   master.changed();
 }
 

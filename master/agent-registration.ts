@@ -6,6 +6,9 @@ import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import type { Master } from './master.js';
 import type { AgentRecord } from './records.js';
+import { taskKeyOf, type RegistryTask } from './registry/registry.js';
+import { taskFromRegistry } from './recovery.js';
+import { masterStatus } from './status.js';
 
 /** Returns the agent's total resources; throws InvalidArgument naming the bad field. */
 export function validateAgentInfo(message: RegisterAgent__Output): Resources {
@@ -27,19 +30,39 @@ export function validateAgentInfo(message: RegisterAgent__Output): Resources {
  * Reconciles the master's tasks on this agent with the agent's report:
  * reported tasks the master does not know are adopted (a master that took
  * over learns them this way); tasks the master sent that the agent does not
- * have were lost on the way and are reported dropped.
+ * have (including those a predecessor sent, known from the registry) were
+ * lost on the way and are reported dropped. An agent back from being
+ * unreachable may report tasks the master already reported lost to their
+ * (not partition-aware) framework: those are killed, not adopted, so that
+ * what the framework was told stays true.
  */
-export function adoptReportedTasks(master: Master, agent: AgentRecord, message: RegisterAgent__Output): void {
+export function adoptReportedTasks(master: Master, agent: AgentRecord, message: RegisterAgent__Output, wasUnreachable: boolean): void {
   const reported = new Set<string>();
+  const adopted: RegistryTask[] = [];
   for (const t of message.tasks) {
     const frameworkId = t.framework_id!.value;
     const taskId = t.task_id!.value;
-    reported.add(`${frameworkId}/${taskId}`);
+    reported.add(taskKeyOf(frameworkId, taskId));
     const known = master.tasks.get(frameworkId, taskId);
     if (known) {
-      if (master.tasks.apply(known, t.state) === 'illegal') {
+      const before = known.state;
+      const result = master.tasks.apply(known, t.state);
+      if (result === 'illegal') {
         master.log(`agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
+      } else if (before === 'TASK_UNREACHABLE' && result === 'changed') {
+        // A partition-aware framework was told the task is unreachable: tell it the task is back.
+        const status = t.statuses[t.statuses.length - 1];
+        master.forwardStatus(frameworkId, masterStatus({
+          taskId, state: t.state, now: master.now(), agentId: agent.id, reason: 'REASON_AGENT_REREGISTERED',
+          message: `agent ${agent.id} is reachable again${status?.message ? `: ${status.message}` : ''}`,
+        }));
       }
+      continue;
+    }
+    const fw = master.frameworks.get(frameworkId);
+    if (wasUnreachable && !isTerminal(t.state) && (!fw || !fw.partitionAware)) {
+      master.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
+      agent.conn?.send({ kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
       continue;
     }
     master.tasks.add({
@@ -47,9 +70,18 @@ export function adoptReportedTasks(master: Master, agent: AgentRecord, message: 
       info: { name: t.name, task_id: t.task_id, agent_id: { value: agent.id }, resources: t.resources, container: t.container },
       status: t.statuses[t.statuses.length - 1] ?? null, statusUuid: null, recovered: false, createdAt: master.now(),
     });
+    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources });
+  }
+  if (adopted.length > 0) void master.registry.addTasks(agent.id, adopted);
+  // What a predecessor sent this agent is known from the registry index.
+  for (const t of master.registry.agents.get(agent.id)?.tasks.values() ?? []) {
+    if (!reported.has(taskKeyOf(t.framework_id, t.task_id)) && !master.tasks.get(t.framework_id, t.task_id)) {
+      master.tasks.add(taskFromRegistry(master, agent.id, t, 'TASK_STAGING'));
+    }
   }
   for (const task of master.tasks.ofAgent(agent.id)) {
-    if (isTerminal(task.state) || reported.has(`${task.frameworkId}/${task.taskId}`)) continue;
+    if (isTerminal(task.state) || reported.has(taskKeyOf(task.frameworkId, task.taskId))) continue;
+    if (master.launching.has(taskKeyOf(task.frameworkId, task.taskId))) continue; // Not sent yet: it will go on this link.
     const fw = master.frameworks.get(task.frameworkId);
     master.masterUpdate(
       task, fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_REREGISTERED',

@@ -15,6 +15,10 @@ export const MASTER_FLAGS = {
   agent_reregister_timeout: {
     type: 'duration', default: 600, help: 'how long a disconnected agent has to come back before its tasks are unreachable',
   },
+  registry_max_agent_age: {
+    type: 'duration', default: 14 * 24 * 3600,
+    help: 'an agent unreachable this long is gone: its tasks are reported TASK_GONE and it may not come back under its id',
+  },
   zk: { type: 'string', help: 'zk://host:port[,host:port]/path: contend for leadership with other masters there (default: lead alone)' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },

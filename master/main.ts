@@ -3,8 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
-import { InvalidArgument, Unavailable } from '../common/errors.js';
-import { startElection, type Election } from './election/election.js';
+import { errorMessage, InvalidArgument, Unavailable } from '../common/errors.js';
+import { connectElection, type Election } from './election/election.js';
+import { InMemoryStore, Registry } from './registry/registry.js';
 import { systemClock } from '../common/clock.js';
 import { newMasterId } from '../common/ids.js';
 import { createAllocator } from './allocator/index.js';
@@ -64,44 +65,64 @@ export async function startMaster(
     id, ip: packIp(flags.ip), port: http.port, pid: `master@${flags.ip}:${http.port}`, hostname, version: VERSION,
     address: { hostname, ip: flags.ip, port: http.port },
   };
+  const grpcAddress = `${flags.ip}:${grpcPort}`;
+  if (flags.zk) election = await connectElection(flags.zk, flags.zk_session_timeout, { ...info, grpc_address: grpcAddress }, say);
+  let over = false;
+  // No two leaders may act: a master that lost leadership (or can no longer
+  // write its registry) stops for good.
+  const stopActing = (why: string) => {
+    if (over) return;
+    over = true;
+    say(`no longer leading (${why}); this master stops acting`);
+    master.stop();
+    election?.withdraw();
+    onDeposed?.(why);
+  };
+  const registry = new Registry(election ? election.registryStore(say) : new InMemoryStore(), (err) => stopActing(err.message), say);
   const master = new Master({
-    id, info, allocator, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
+    id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
-    agentPingInterval: flags.agent_ping_timeout, log: say,
+    agentPingInterval: flags.agent_ping_timeout, registryMaxAgentAge: flags.registry_max_agent_age, log: say,
   });
   snapshot = new StateSnapshot(master);
   const leader = () => {
     if (election && !election.leading()) throw new Unavailable(election.notLeading());
+    if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
     return master;
   };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }));
-  const where = `gRPC on ${flags.ip}:${grpcPort}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
-  if (flags.zk) {
-    election = await startElection(flags.zk, flags.zk_session_timeout, { ...info, grpc_address: `${flags.ip}:${grpcPort}` }, say, {
+  const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
+  const takeOver = async () => {
+    try {
+      const started = Date.now();
+      const recovered = await master.recover();
+      if (over) return;
+      master.start();
+      say(`master ${id} leading; ${where}; registry (${registry.store.name}): ${recovered} [${Date.now() - started} ms]`);
+    } catch (err) {
+      stopActing(`registry recovery failed: ${errorMessage(err)}`);
+    }
+  };
+  if (election) {
+    await election.contend({
       elected: () => {
-        say(`elected leader; ${where}`);
-        master.start();
+        say('elected leader; recovering the registry');
+        void takeOver();
       },
-      deposed: (why) => {
-        // No two leaders may act: a master that lost leadership stops for good.
-        say(`no longer leading (${why}); this master stops acting`);
-        master.stop();
-        onDeposed?.(why);
-      },
+      deposed: stopActing,
     });
     if (!election.leading()) say(`standing by; ${election.notLeading()}; ${where}`);
   } else {
-    master.start();
-    say(`master ${id} leading; ${where}`);
+    await takeOver();
   }
   return {
     master,
-    grpcAddress: `${flags.ip}:${grpcPort}`,
+    grpcAddress,
     httpAddress: `${flags.ip}:${http.port}`,
-    leading: () => !election || election.leading(),
+    leading: () => (!election || election.leading()) && master.acting,
     async stop() {
       election?.withdraw();
       master.stop();

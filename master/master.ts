@@ -14,7 +14,9 @@ import type { Clock } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
-import { FailedPrecondition, InvalidArgument, NotFound } from '../common/errors.js';
+import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
+import type { Registry } from './registry/registry.js';
+import { recoverFromRegistry } from './recovery.js';
 import { validateCall, frameworkRoles } from './validation.js';
 import { OfferBook, type OfferRecord } from './offer-book.js';
 import { TaskBook, type TaskRecord } from './task-book.js';
@@ -27,6 +29,8 @@ export interface MasterOptions {
   readonly id: string;
   readonly info: MasterInfoIn;
   readonly allocator: Allocator;
+  /** Written before the master acts on what it admits (agents, frameworks, tasks). */
+  readonly registry: Registry;
   readonly clock: Clock;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
   readonly allocationInterval: number;
@@ -36,6 +40,8 @@ export interface MasterOptions {
   /** Seconds a disconnected agent has to come back before its tasks are unreachable. */
   readonly agentReregisterTimeout: number;
   readonly agentPingInterval: number;
+  /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
+  readonly registryMaxAgentAge: number;
   readonly log: (line: string) => void;
 }
 
@@ -48,6 +54,10 @@ export class Master {
   /** Bumped on every change; /state caches its snapshot per version. */
   version = 0;
   readonly startTime: number;
+  /** True between start() and stop(): only then does this master act. */
+  acting = false;
+  /** Tasks waiting for the registry before they are sent to their agent (framework/task keys). */
+  readonly launching = new Set<string>();
   private allocationPending = false;
   private allocationTimer: NodeJS.Timeout | null = null;
   private readonly completedFrameworks: FrameworkRecord[] = [];
@@ -61,6 +71,10 @@ export class Master {
     return this.options.allocator;
   }
 
+  get registry(): Registry {
+    return this.options.registry;
+  }
+
   now(): number {
     return this.options.clock.now();
   }
@@ -69,12 +83,20 @@ export class Master {
     this.options.log(line);
   }
 
+  /** Takes over what the registry holds (before start()); returns a summary for the log. */
+  async recover(): Promise<string> {
+    await this.registry.recover();
+    return recoverFromRegistry(this);
+  }
+
   start(): void {
+    this.acting = true;
     this.allocationTimer = setInterval(this.safely(() => this.runAllocation()), this.options.allocationInterval * 1000);
     this.allocationTimer.unref();
   }
 
   stop(): void {
+    this.acting = false;
     if (this.allocationTimer) clearInterval(this.allocationTimer);
     for (const fw of this.frameworks.values()) {
       this.stopHeartbeat(fw);
@@ -83,6 +105,7 @@ export class Master {
     }
     for (const agent of this.agents.values()) {
       if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
+      if (agent.goneTimer) clearTimeout(agent.goneTimer);
       agent.conn?.close('master is shutting down');
     }
     for (const offer of this.offers.view().values()) if (offer.timer) clearTimeout(offer.timer);
@@ -95,15 +118,20 @@ export class Master {
    * stream. `open` receives the new stream id (the adapter sends it to the
    * client first) and returns the sink; SUBSCRIBED is the first event.
    */
-  subscribe(call: Call, open: (streamId: string) => EventSink): { frameworkId: string; streamId: string } {
+  async subscribe(call: Call, open: (streamId: string) => EventSink): Promise<{ frameworkId: string; streamId: string }> {
     validateCall(call, 'SUBSCRIBE');
     const info = call.subscribe!.framework_info!;
     const roles = frameworkRoles(info);
     const requestedId = info.id?.value ?? '';
     const id = requestedId || this.ids.framework();
+    // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
+    await this.registry.putFramework(id, { ...info, id: { value: id } }, this.now());
+    if (!this.acting) throw new Unavailable('this master stopped leading while the framework subscribed; subscribe to the new leader');
     let fw = this.frameworks.get(id);
     if (fw) {
       this.log(`framework ${id} (${info.name}) re-subscribed${fw.sink ? ', replacing its previous stream' : ''}`);
+      if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
+      fw.failoverTimer = null;
       fw.sink?.close('Framework failed over');
       this.detachSink(fw);
       this.rescindOffersOf(fw, false);
@@ -159,8 +187,16 @@ export class Master {
     this.allocator.setFrameworkActive(fw.id, false);
     const timeout = fw.info.failover_timeout;
     this.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${timeout}s`);
-    fw.failoverTimer = setTimeout(this.safely(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`)), timeout * 1000);
+    this.startFailoverTimer(fw);
     this.changed();
+  }
+
+  /** A disconnected framework is removed (its tasks killed) unless it comes back within failover_timeout. */
+  startFailoverTimer(fw: FrameworkRecord): void {
+    const timeout = fw.info.failover_timeout;
+    if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
+    fw.failoverTimer = setTimeout(this.safely(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`)), timeout * 1000);
+    fw.failoverTimer.unref();
   }
 
   /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it. */
@@ -183,6 +219,7 @@ export class Master {
     }
     this.allocator.removeFramework(fw.id);
     this.frameworks.delete(fw.id);
+    void this.registry.removeFramework(fw.id);
     fw.unregisteredTime = this.now();
     this.completedFrameworks.push(fw);
     if (this.completedFrameworks.length > 100) this.completedFrameworks.shift();
@@ -312,7 +349,7 @@ export class Master {
 
   // ---- agents (agent-lifecycle.ts) -------------------------------------
 
-  registerAgent(message: RegisterAgent__Output, conn: AgentConnection): AgentRecord {
+  registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
     return registerAgent(this, message, conn);
   }
 
@@ -340,6 +377,7 @@ export class Master {
   recoverTask(task: TaskRecord): void {
     if (task.recovered) return;
     task.recovered = true;
+    void this.registry.removeTask(task.agentId, task.frameworkId, task.taskId);
     // The allocator returns resources of a framework it does not know (yet) to
     // the agent's pool, so a task that ends before its framework re-subscribes
     // after a failover frees its resources all the same.
@@ -364,6 +402,15 @@ export class Master {
 
   changed(): void {
     this.version++;
+  }
+
+  /** As safely(), for work that waits (on the registry): a rejection is logged, never unhandled. */
+  safelyAsync(fn: () => Promise<void>): () => void {
+    return () => {
+      fn().catch((err) => {
+        if (this.acting) this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      });
+    };
   }
 
   /** Wraps a callback run from a timer or a stream event: a bug in it is logged, never fatal to the master. */

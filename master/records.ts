@@ -14,6 +14,8 @@ export interface EventSink {
 
 /** An agent's open link. */
 export interface AgentConnection {
+  /** False once the link has gone (checked after waiting for the registry). */
+  readonly open: boolean;
   send(message: MasterMessageIn): void;
   close(reason: string): void;
 }
@@ -42,6 +44,12 @@ export interface AgentRecord {
   reregisteredTime: number | null;
   /** Runs while the agent is disconnected; when it fires, its tasks are unreachable. */
   reregisterTimer: NodeJS.Timeout | null;
+  /** Known from the registry, not yet re-registered with this master: its tasks' states are unknown. */
+  recovered: boolean;
+  /** When the agent was marked unreachable (ms), null while reachable. */
+  unreachableSince: number | null;
+  /** Runs while the agent is unreachable; when it fires, the agent is gone. */
+  goneTimer: NodeJS.Timeout | null;
   /** Kills asked for while the agent was away, sent when it comes back. */
   pendingKills: Map<string, { frameworkId: string; taskId: string }>;
 }

@@ -7,6 +7,8 @@ import { isTerminal } from '../common/task-state.js';
 import { planAccept } from './launch-plan.js';
 import type { Master } from './master.js';
 import type { FrameworkRecord } from './records.js';
+import type { TaskRecord } from './task-book.js';
+import { taskKeyOf } from './registry/registry.js';
 import { masterStatus, reconciliationStatus } from './status.js';
 
 const DEFAULT_REFUSE_SECONDS = 5;
@@ -60,18 +62,20 @@ function accept(master: Master, fw: FrameworkRecord, acceptCall: NonNullable<Cal
     master.log(`framework ${fw.id}: task ${taskId} refused: ${r.message}`);
     master.forwardStatus(fw.id, masterStatus({ taskId, state: r.state, now, agentId: r.task.agent_id?.value, reason: r.reason, message: r.message }));
   }
-  const agent = plan.agentId ? master.agents.get(plan.agentId) : undefined;
-  for (const { task, resources } of plan.launches) {
-    const record = {
-      frameworkId: fw.id, agentId: plan.agentId!, taskId: task.task_id!.value, info: task, resources, state: 'TASK_STAGING' as const,
-      status: null, statusUuid: null, recovered: false, createdAt: now,
-    };
+  const records: TaskRecord[] = plan.launches.map(({ task, resources }) => ({
+    frameworkId: fw.id, agentId: plan.agentId!, taskId: task.task_id!.value, info: task, resources, state: 'TASK_STAGING' as const,
+    status: null, statusUuid: null, recovered: false, createdAt: now,
+  }));
+  for (const record of records) {
     master.tasks.add(record);
-    if (agent?.conn) {
-      agent.conn.send({ run_task: { framework: fw.info, task } });
-    } else {
-      master.masterUpdate(record, fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_DISCONNECTED', `agent ${plan.agentId} is not connected`);
-    }
+    master.launching.add(taskKeyOf(fw.id, record.taskId));
+  }
+  if (records.length > 0) {
+    // The registry indexes a task before its agent hears of it, so a successor can report on it if the agent never returns.
+    const indexed = master.registry.addTasks(plan.agentId!, records.map((r) => ({
+      framework_id: fw.id, task_id: r.taskId, name: r.info.name ?? '', resources: r.resources.toProto(),
+    })));
+    indexed.then(() => records.forEach((r) => sendLaunch(master, r)), () => {}); // A failed write stops the master.
   }
   // What was offered but not used goes back, filtered for refuse_seconds.
   if (offers.length > 0) {
@@ -80,6 +84,21 @@ function accept(master: Master, fw: FrameworkRecord, acceptCall: NonNullable<Cal
     master.allocator.recoverResources(fw.id, agentId, plan.unused, plan.launches.length > 0 || plan.rejected.length === 0 ? refuse : 0, now);
     master.scheduleAllocation();
   }
+}
+
+/** Sends a task to its agent, unless it was killed or its agent left while the registry was written. */
+function sendLaunch(master: Master, record: TaskRecord): void {
+  master.launching.delete(taskKeyOf(record.frameworkId, record.taskId));
+  if (!master.acting || master.tasks.get(record.frameworkId, record.taskId) !== record || record.state !== 'TASK_STAGING') return;
+  const fw = master.frameworks.get(record.frameworkId);
+  const agent = master.agents.get(record.agentId);
+  if (fw && agent?.conn) {
+    agent.conn.send({ run_task: { framework: fw.info, task: record.info } });
+  } else {
+    const why = fw ? `agent ${record.agentId} is not connected` : `framework ${record.frameworkId} is gone`;
+    master.masterUpdate(record, fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_DISCONNECTED', why);
+  }
+  master.changed();
 }
 
 function decline(master: Master, fw: FrameworkRecord, declineCall: NonNullable<Call['decline']>): void {
@@ -108,6 +127,10 @@ function kill(master: Master, fw: FrameworkRecord, killCall: NonNullable<Call['k
           reason: 'REASON_RECONCILIATION', message: `kill: task ${taskId} is unknown to the master`,
         });
     return master.forwardStatus(fw.id, status);
+  }
+  if (master.launching.has(taskKeyOf(fw.id, taskId))) {
+    // Not yet sent to its agent: it never will be.
+    return master.masterUpdate(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `task ${taskId} was killed before it reached its agent`);
   }
   const agent = master.agents.get(task.agentId);
   const message = { framework_id: { value: fw.id }, task_id: { value: taskId }, ...(killCall.kill_policy ? { kill_policy: killCall.kill_policy } : {}) };
@@ -148,11 +171,30 @@ function reconcile(master: Master, fw: FrameworkRecord, rec: NonNullable<Call['r
       continue;
     }
     const agentId = agent_id?.value;
-    const agentKnown = agentId !== undefined && master.agents.get(agentId)?.conn;
-    const state = agentKnown ? (fw.partitionAware ? 'TASK_GONE' : 'TASK_LOST') : fw.partitionAware ? 'TASK_UNKNOWN' : 'TASK_LOST';
-    const message = agentKnown ? `task ${taskId} is not on agent ${agentId}` : `task ${taskId} is unknown to the master`;
-    master.forwardStatus(fw.id, masterStatus({ taskId, state, now, agentId, reason: 'REASON_RECONCILIATION', message }));
+    const answer = unknownTaskAnswer(master, fw, taskId, agentId);
+    if (!answer) continue; // On an agent that has not re-registered since this master took over: no answer yet, as in Mesos.
+    master.forwardStatus(fw.id, masterStatus({ taskId, now, agentId, reason: 'REASON_RECONCILIATION', ...answer }));
   }
+}
+
+/** What the master can say of a task it does not know, given the agent the framework names. */
+function unknownTaskAnswer(master: Master, fw: FrameworkRecord, taskId: string, agentId: string | undefined) {
+  const pa = fw.partitionAware;
+  const recoveredAgents = [...master.agents.values()].filter((a) => a.recovered);
+  if (agentId === undefined) {
+    const pending = recoveredAgents.some((a) => master.registry.agents.get(a.id)?.tasks.has(taskKeyOf(fw.id, taskId)));
+    return pending ? null : { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
+  }
+  const agent = master.agents.get(agentId);
+  if (agent?.recovered) return null;
+  if (master.registry.agents.get(agentId)?.gone_time != null) {
+    return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is gone` };
+  }
+  if (agent && agent.unreachableSince !== null) {
+    return { state: pa ? ('TASK_UNREACHABLE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is unreachable` };
+  }
+  if (agent?.conn) return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `task ${taskId} is not on agent ${agentId}` };
+  return { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
 }
 
 function updateFramework(master: Master, fw: FrameworkRecord, update: NonNullable<Call['update_framework']>): void {
@@ -160,6 +202,7 @@ function updateFramework(master: Master, fw: FrameworkRecord, update: NonNullabl
   if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
   fw.info = { ...info, id: { value: fw.id } };
   fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
+  void master.registry.putFramework(fw.id, fw.info, master.now());
   master.log(`framework ${fw.id} updated its FrameworkInfo`);
 }
 

@@ -11,6 +11,11 @@ export interface ZkSessionOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** One operation of an atomic multi: `check` fails the whole multi when the node is gone. */
+export type ZkOp =
+  | { readonly op: 'create' | 'set'; readonly path: string; readonly data: Buffer }
+  | { readonly op: 'remove' | 'check'; readonly path: string };
+
 export class ZkSession {
   private readonly client: zookeeper.Client;
   private ended = false;
@@ -94,6 +99,18 @@ export class ZkSession {
         resolve(data ?? Buffer.alloc(0));
       }),
     );
+  }
+
+  /** Runs `ops` atomically (a ZooKeeper multi): all apply or none does. */
+  commit(ops: readonly ZkOp[]): Promise<void> {
+    const tx = this.client.transaction();
+    for (const op of ops) {
+      if (op.op === 'create') tx.create(op.path, op.data, zookeeper.CreateMode.PERSISTENT);
+      else if (op.op === 'set') tx.setData(op.path, op.data, -1);
+      else if (op.op === 'remove') tx.remove(op.path, -1);
+      else tx.check(op.path, -1);
+    }
+    return new Promise((resolve, reject) => tx.commit((err) => (err ? reject(err) : resolve())));
   }
 
   close(): void {

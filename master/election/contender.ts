@@ -24,6 +24,11 @@ export class MasterContender {
     this.detector = new LeaderDetector(session, path, log);
   }
 
+  /** This candidacy's znode, once created. */
+  get candidacy(): string | null {
+    return this.session.active ? this.znode : null;
+  }
+
   get leadership(): Leadership {
     return this.state;
   }

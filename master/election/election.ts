@@ -4,45 +4,52 @@
 import { parseZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { MasterContender } from './contender.js';
+import { ZkRegistryStore } from '../registry/zk-store.js';
 
 export interface Election {
+  /** Enters the contest; `elected` may be called before this resolves. */
+  contend(on: { elected: () => void; deposed: (why: string) => void }): Promise<void>;
   leading(): boolean;
   /** The leader's HTTP host:port, for redirects; null when unknown or when this master leads. */
   leaderHttp(): string | null;
   /** Why this master does not act, naming the leader when known. */
   notLeading(): string;
   withdraw(): void;
+  /** The registry's home: the same session and path, fenced by this candidacy's znode. */
+  registryStore(log: (line: string) => void): ZkRegistryStore;
 }
 
-export async function startElection(
+/** Connects to ZooKeeper (a clear error if it cannot) without contending yet. */
+export async function connectElection(
   zkUrl: string,
   sessionTimeoutSeconds: number,
   info: Record<string, unknown>,
   log: (line: string) => void,
-  on: { elected: () => void; deposed: (why: string) => void },
 ): Promise<Election> {
   const { servers, path } = parseZkUrl(zkUrl);
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000 });
   const contender = new MasterContender(session, path, info, log);
   let everLed = false;
   let over: string | null = null;
-  contender.onChange((l) => {
-    if (over) return;
-    if (l.leading) {
-      everLed = true;
-      return on.elected();
-    }
-    if (everLed || l.why) {
-      over = l.why ?? 'another master leads now';
-      on.deposed(over);
-    }
-  });
-  const first = await contender.contend();
-  if (first.leading && !everLed) {
-    everLed = true;
-    on.elected();
-  }
   return {
+    async contend(on) {
+      contender.onChange((l) => {
+        if (over) return;
+        if (l.leading) {
+          everLed = true;
+          return on.elected();
+        }
+        if (everLed || l.why) {
+          over = l.why ?? 'another master leads now';
+          on.deposed(over);
+        }
+      });
+      const first = await contender.contend();
+      if (first.leading && !everLed) {
+        everLed = true;
+        on.elected();
+      }
+    },
     leading: () => !over && contender.leadership.leading,
     leaderHttp: () => {
       const l = contender.leadership;
@@ -55,5 +62,6 @@ export async function startElection(
       return l.leader ? `not the leader; the leading master is ${l.leader.grpc} (HTTP ${l.leader.http})` : 'not the leader; no leader is elected yet';
     },
     withdraw: () => contender.withdraw(),
+    registryStore: (log) => new ZkRegistryStore(session, path, () => contender.candidacy, log),
   };
 }

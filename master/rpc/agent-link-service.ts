@@ -27,8 +27,12 @@ function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream
   let ping: NodeJS.Timeout | null = null;
   let seq = 0;
   let lastPong = 0;
+  let registering = false;
 
   const conn: AgentConnection = {
+    get open() {
+      return open;
+    },
     send(message) {
       if (open) stream.write(message);
     },
@@ -63,13 +67,22 @@ function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream
     if (message instanceof MalformedMessage) return refuse(message.reason);
     try {
       if (agentId === null) {
+        if (registering) return; // Nothing else is expected before the master answers the registration.
         if (message.kind !== 'register' || !message.register) return refuse('the first message on an agent link must be RegisterAgent');
-        master = leader();
-        agentId = master.registerAgent(message.register, conn).id;
-        ping = setInterval(() => {
-          if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`);
-          conn.send({ ping: { seq: ++seq } });
-        }, options.pingInterval * 1000);
+        const m = (master = leader());
+        registering = true;
+        // Registration waits for the registry; the master notices itself if the link goes meanwhile.
+        m.registerAgent(message.register, conn).then(
+          (agent) => {
+            agentId = agent.id;
+            if (!open) return;
+            ping = setInterval(() => {
+              if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`);
+              conn.send({ ping: { seq: ++seq } });
+            }, options.pingInterval * 1000);
+          },
+          (err: unknown) => refuse(errorMessage(err)),
+        );
         return;
       }
       if (message.kind === 'pong') lastPong = Math.max(lastPong, Number(message.pong?.seq ?? 0));

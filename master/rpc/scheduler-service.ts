@@ -52,6 +52,10 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call | Mal
     return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
   let open = true;
+  let gone = false;
+  const goneEarly = () => (gone = true);
+  stream.on('cancelled', goneEarly);
+  stream.on('close', goneEarly);
   const sink: EventSink = {
     send(event) {
       if (!open) return;
@@ -68,24 +72,28 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call | Mal
       stream.end();
     },
   };
-  try {
-    const { frameworkId, streamId } = master.subscribe(stream.request, (streamId) => {
-      const metadata = new Metadata();
-      metadata.set(STREAM_ID_KEY, streamId);
-      stream.sendMetadata(metadata);
-      return sink;
-    });
-    const closed = () => {
-      if (!open) return;
-      open = false;
-      master.safely(() => master.streamClosed(frameworkId, streamId))();
-    };
-    stream.on('cancelled', closed);
-    stream.on('close', closed);
-    stream.on('error', closed);
-  } catch (err) {
-    fail(stream, toServiceError(err));
-  }
+  // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
+  master.subscribe(stream.request, (streamId) => {
+    const metadata = new Metadata();
+    metadata.set(STREAM_ID_KEY, streamId);
+    stream.sendMetadata(metadata);
+    return sink;
+  }).then(
+    ({ frameworkId, streamId }) => {
+      const closed = () => {
+        if (!open) return;
+        open = false;
+        master.safely(() => master.streamClosed(frameworkId, streamId))();
+      };
+      stream.on('cancelled', closed);
+      stream.on('close', closed);
+      stream.on('error', closed);
+      if (gone) closed();
+    },
+    (err: unknown) => {
+      if (!gone) fail(stream, toServiceError(err));
+    },
+  );
 }
 
 /** Ends a server stream with a status (grpc-js sends an emitted error as the call's status). */

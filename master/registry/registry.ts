@@ -1,0 +1,257 @@
+// The registry: what a master that takes over needs to carry on without
+// losing a task. It holds the admitted agents (their info, whether they are
+// unreachable or gone, and an index of the tasks the master sent them) and
+// the frameworks (their info, with failover_timeout).
+//
+// Every change is applied to the in-memory model at once and returns a
+// promise that settles when the store holds it. Changes made while a write
+// is in flight are grouped into the next one, so a burst of registrations
+// costs one round trip to ZooKeeper, not one each. The master acts on a
+// change (admits an agent, answers SUBSCRIBED, sends a task) only after its
+// promise resolves. A failed write is fatal to the leadership: the store
+// can no longer be trusted to match what the master did, so the master
+// stops acting, as Apache Mesos's registrar aborts.
+import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
+
+/** A task the master sent to an agent, as much as a successor needs to report on it. */
+export interface RegistryTask {
+  readonly framework_id: string;
+  readonly task_id: string;
+  readonly name: string;
+  readonly resources: ResourceIn[];
+}
+
+export interface RegistryAgent {
+  info: AgentInfoOut;
+  registered_time: number;
+  /** Set while the agent is unreachable (seconds since the epoch). */
+  unreachable_time: number | null;
+  /** Set once the agent is gone for good: it may not register again under its id. */
+  gone_time: number | null;
+  /** The agent's tasks, by `framework_id/task_id`. */
+  tasks: Map<string, RegistryTask>;
+}
+
+export interface RegistryFramework {
+  info: FrameworkInfoOut;
+  registered_time: number;
+}
+
+/** One entry as the store keeps it: a JSON document per agent or framework. */
+export type RegistryKey = `agents/${string}` | `frameworks/${string}`;
+
+export interface RegistryChange {
+  readonly key: RegistryKey;
+  /** The document to store, or null to delete it. */
+  readonly value: Record<string, unknown> | null;
+}
+
+/** Where the registry is kept: ZooKeeper when masters are replicated, memory otherwise. */
+export interface RegistryStore {
+  readonly name: string;
+  load(): Promise<Map<RegistryKey, Record<string, unknown>>>;
+  /** Applies every change atomically. */
+  write(changes: readonly RegistryChange[]): Promise<void>;
+}
+
+export class InMemoryStore implements RegistryStore {
+  readonly name = 'in memory (a single master: nothing survives it)';
+  private readonly docs = new Map<RegistryKey, Record<string, unknown>>();
+
+  async load(): Promise<Map<RegistryKey, Record<string, unknown>>> {
+    return new Map(this.docs);
+  }
+
+  async write(changes: readonly RegistryChange[]): Promise<void> {
+    for (const c of changes) {
+      if (c.value) this.docs.set(c.key, c.value);
+      else this.docs.delete(c.key);
+    }
+  }
+}
+
+export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  // Failures reach the master through onFailure; callers that do not wait must not see an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export class Registry {
+  readonly agents = new Map<string, RegistryAgent>();
+  readonly frameworks = new Map<string, RegistryFramework>();
+  private readonly dirty = new Set<RegistryKey>();
+  private next: Deferred | null = null;
+  private writing = false;
+  private failure: Error | null = null;
+  /** Completed writes and the changes they carried, for the benchmark and logs. */
+  writes = 0;
+
+  constructor(
+    readonly store: RegistryStore,
+    private readonly onFailure: (err: Error) => void = () => {},
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  /** Loads what the store holds; entries that do not parse are skipped with a warning. */
+  async recover(): Promise<void> {
+    const docs = await this.store.load();
+    for (const [key, doc] of docs) {
+      const [kind, id] = splitKey(key);
+      try {
+        if (kind === 'agents') this.agents.set(id, agentFromDoc(doc));
+        else this.frameworks.set(id, frameworkFromDoc(doc));
+      } catch (err) {
+        this.log(`registry: skipping ${key}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  // ---- agents -------------------------------------------------------------
+
+  /** Admits an agent, or records its new info; a returning unreachable agent becomes reachable. */
+  admitAgent(id: string, info: AgentInfoOut, now: number): Promise<void> {
+    const existing = this.agents.get(id);
+    if (existing) {
+      existing.info = info;
+      existing.unreachable_time = null;
+    } else {
+      this.agents.set(id, { info, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map() });
+    }
+    return this.touch(`agents/${id}`);
+  }
+
+  markAgentUnreachable(id: string, now: number): Promise<void> {
+    const agent = this.agents.get(id);
+    if (!agent) return Promise.resolve();
+    agent.unreachable_time = now;
+    return this.touch(`agents/${id}`);
+  }
+
+  /** The agent stays known as gone (so it cannot return under its id) but keeps no tasks. */
+  markAgentGone(id: string, now: number): Promise<void> {
+    const agent = this.agents.get(id);
+    if (!agent) return Promise.resolve();
+    agent.gone_time = now;
+    agent.tasks.clear();
+    return this.touch(`agents/${id}`);
+  }
+
+  addTasks(agentId: string, tasks: readonly RegistryTask[]): Promise<void> {
+    const agent = this.agents.get(agentId);
+    if (!agent) return Promise.resolve();
+    let added = false;
+    for (const t of tasks) {
+      const key = taskKeyOf(t.framework_id, t.task_id);
+      if (agent.tasks.has(key)) continue;
+      agent.tasks.set(key, t);
+      added = true;
+    }
+    return added ? this.touch(`agents/${agentId}`) : this.settled();
+  }
+
+  removeTask(agentId: string, frameworkId: string, taskId: string): Promise<void> {
+    const agent = this.agents.get(agentId);
+    if (!agent?.tasks.delete(taskKeyOf(frameworkId, taskId))) return Promise.resolve();
+    return this.touch(`agents/${agentId}`);
+  }
+
+  // ---- frameworks -----------------------------------------------------------
+
+  putFramework(id: string, info: FrameworkInfoOut, now: number): Promise<void> {
+    const existing = this.frameworks.get(id);
+    if (existing) existing.info = info;
+    else this.frameworks.set(id, { info, registered_time: now });
+    return this.touch(`frameworks/${id}`);
+  }
+
+  removeFramework(id: string): Promise<void> {
+    if (!this.frameworks.delete(id)) return Promise.resolve();
+    return this.touch(`frameworks/${id}`);
+  }
+
+  // ---- writing ----------------------------------------------------------------
+
+  private touch(key: RegistryKey): Promise<void> {
+    this.dirty.add(key);
+    return this.settled();
+  }
+
+  /** Settles when everything changed so far is stored. */
+  private settled(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.dirty.size === 0 && !this.writing) return Promise.resolve();
+    if (!this.next) {
+      this.next = deferred();
+      if (!this.writing) queueMicrotask(() => void this.flush());
+    }
+    return this.next.promise;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing || !this.next) return;
+    const batch = this.next;
+    this.next = null;
+    const changes = [...this.dirty].map((key) => this.change(key));
+    this.dirty.clear();
+    this.writing = true;
+    try {
+      if (changes.length > 0) await this.store.write(changes);
+      this.writes++;
+      batch.resolve();
+    } catch (err) {
+      this.failure = new Error(`registry write to ${this.store.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      batch.reject(this.failure);
+      (this.next as Deferred | null)?.reject(this.failure); // Changes made during the write fail with it.
+      this.next = null;
+      this.onFailure(this.failure);
+    } finally {
+      this.writing = false;
+    }
+    if (this.next && !this.failure) void this.flush();
+  }
+
+  private change(key: RegistryKey): RegistryChange {
+    const [kind, id] = splitKey(key);
+    if (kind === 'agents') {
+      const a = this.agents.get(id);
+      return { key, value: a ? { ...a, tasks: [...a.tasks.values()] } : null };
+    }
+    const f = this.frameworks.get(id);
+    return { key, value: f ? { ...f } : null };
+  }
+}
+
+function splitKey(key: RegistryKey): ['agents' | 'frameworks', string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash) as 'agents' | 'frameworks', key.slice(slash + 1)];
+}
+
+function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
+  const info = doc.info as AgentInfoOut | undefined;
+  if (!info || typeof info !== 'object' || typeof info.hostname !== 'string') throw new Error('agent entry without info.hostname');
+  const tasks = new Map<string, RegistryTask>();
+  for (const t of Array.isArray(doc.tasks) ? (doc.tasks as RegistryTask[]) : []) {
+    if (typeof t?.framework_id === 'string' && typeof t.task_id === 'string') {
+      tasks.set(taskKeyOf(t.framework_id, t.task_id), { ...t, resources: Array.isArray(t.resources) ? t.resources : [] });
+    }
+  }
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  return { info, registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks };
+}
+
+function frameworkFromDoc(doc: Record<string, unknown>): RegistryFramework {
+  const info = doc.info as FrameworkInfoOut | undefined;
+  if (!info || typeof info !== 'object' || typeof info.name !== 'string') throw new Error('framework entry without info.name');
+  return { info, registered_time: typeof doc.registered_time === 'number' ? doc.registered_time : 0 };
+}
