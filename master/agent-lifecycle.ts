@@ -106,11 +106,11 @@ async function markAgentUnreachable(master: Master, agent: AgentRecord): Promise
 
 /** After --registry_max_agent_age unreachable, the agent is gone and so are its tasks (TASK_GONE). */
 export function startGoneTimer(master: Master, agent: AgentRecord): void {
-  const due = (agent.unreachableSince ?? master.now()) + master.options.registryMaxAgentAge * 1000;
+  const due = (agent.unreachableSince ?? master.now()) + master.options.registryMaxAgentAge; // Seconds, as the clock counts.
   const fire = () => {
-    const left = due - master.now();
+    const left = (due - master.now()) * 1000;
     if (left > 0) {
-      agent.goneTimer = setTimeout(fire, Math.min(left, 2 ** 31 - 1)); // setTimeout cannot wait longer than ~24 days.
+      agent.goneTimer = setTimeout(fire, Math.min(Math.ceil(left), 2 ** 31 - 1)); // setTimeout cannot wait longer than ~24 days.
       agent.goneTimer.unref();
       return;
     }

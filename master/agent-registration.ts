@@ -60,6 +60,11 @@ export function adoptReportedTasks(master: Master, agent: AgentRecord, message: 
       continue;
     }
     const fw = master.frameworks.get(frameworkId);
+    if (master.wasRemoved(frameworkId) && !isTerminal(t.state)) {
+      master.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was removed; killing it`);
+      agent.conn?.send({ kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
+      continue;
+    }
     if (wasUnreachable && !isTerminal(t.state) && (!fw || !fw.partitionAware)) {
       master.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
       agent.conn?.send({ kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });

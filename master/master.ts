@@ -61,6 +61,7 @@ export class Master {
   private allocationPending = false;
   private allocationTimer: NodeJS.Timeout | null = null;
   private readonly completedFrameworks: FrameworkRecord[] = [];
+  private readonly removedFrameworkIds = new Set<string>();
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
@@ -219,12 +220,18 @@ export class Master {
     }
     this.allocator.removeFramework(fw.id);
     this.frameworks.delete(fw.id);
-    void this.registry.removeFramework(fw.id);
+    void this.registry.removeFramework(fw.id, this.now());
     fw.unregisteredTime = this.now();
-    this.completedFrameworks.push(fw);
-    if (this.completedFrameworks.length > 100) this.completedFrameworks.shift();
+    this.rememberRemoved(fw);
     this.changed();
     this.scheduleAllocation();
+  }
+
+  /** A framework that was torn down or timed out (here or under a predecessor). */
+  rememberRemoved(fw: FrameworkRecord): void {
+    this.removedFrameworkIds.add(fw.id);
+    this.completedFrameworks.push(fw);
+    if (this.completedFrameworks.length > 100) this.completedFrameworks.shift();
   }
 
   completedFrameworkList(): readonly FrameworkRecord[] {
@@ -363,7 +370,7 @@ export class Master {
 
   /** True for a framework that was torn down or timed out (it will acknowledge nothing). */
   wasRemoved(frameworkId: string): boolean {
-    return !this.frameworks.has(frameworkId) && this.completedFrameworks.some((f) => f.id === frameworkId);
+    return !this.frameworks.has(frameworkId) && this.removedFrameworkIds.has(frameworkId);
   }
 
   acknowledgeToAgent(agentId: string, frameworkId: string, taskId: string, uuid: Buffer): void {

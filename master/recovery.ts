@@ -23,8 +23,12 @@ export function recoverFromRegistry(master: Master): string {
     const fw: FrameworkRecord = {
       id, info, roles: frameworkRoles(info), partitionAware: info.capabilities?.some((c) => c.type === 'PARTITION_AWARE') ?? false,
       sink: null, streamId: null, heartbeat: null, failoverTimer: null, registeredTime: entry.registered_time, reregisteredTime: null,
-      unregisteredTime: null,
+      unregisteredTime: entry.removed_time,
     };
+    if (entry.removed_time !== null) {
+      master.rememberRemoved(fw);
+      continue;
+    }
     master.frameworks.set(id, fw);
     master.startFailoverTimer(fw);
     frameworks++;

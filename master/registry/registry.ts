@@ -35,7 +35,12 @@ export interface RegistryAgent {
 export interface RegistryFramework {
   info: FrameworkInfoOut;
   registered_time: number;
+  /** Set once the framework was torn down or timed out: agents coming back with its tasks have them killed. */
+  removed_time: number | null;
 }
+
+/** Removed frameworks the registry remembers (the oldest are forgotten). */
+export const MAX_REMOVED_FRAMEWORKS = 1000;
 
 /** One entry as the store keeps it: a JSON document per agent or framework. */
 export type RegistryKey = `agents/${string}` | `frameworks/${string}`;
@@ -170,13 +175,25 @@ export class Registry {
 
   putFramework(id: string, info: FrameworkInfoOut, now: number): Promise<void> {
     const existing = this.frameworks.get(id);
-    if (existing) existing.info = info;
-    else this.frameworks.set(id, { info, registered_time: now });
+    if (existing) {
+      existing.info = info;
+      existing.removed_time = null;
+    } else {
+      this.frameworks.set(id, { info, registered_time: now, removed_time: null });
+    }
     return this.touch(`frameworks/${id}`);
   }
 
-  removeFramework(id: string): Promise<void> {
-    if (!this.frameworks.delete(id)) return Promise.resolve();
+  /** Keeps the framework as removed; beyond MAX_REMOVED_FRAMEWORKS the oldest removed ones are forgotten. */
+  removeFramework(id: string, now: number): Promise<void> {
+    const entry = this.frameworks.get(id);
+    if (!entry) return Promise.resolve();
+    entry.removed_time = now;
+    const removed = [...this.frameworks].filter(([, f]) => f.removed_time !== null).sort(([, a], [, b]) => a.removed_time! - b.removed_time!);
+    for (const [old] of removed.slice(0, Math.max(0, removed.length - MAX_REMOVED_FRAMEWORKS))) {
+      this.frameworks.delete(old);
+      this.dirty.add(`frameworks/${old}`);
+    }
     return this.touch(`frameworks/${id}`);
   }
 
@@ -253,5 +270,6 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
 function frameworkFromDoc(doc: Record<string, unknown>): RegistryFramework {
   const info = doc.info as FrameworkInfoOut | undefined;
   if (!info || typeof info !== 'object' || typeof info.name !== 'string') throw new Error('framework entry without info.name');
-  return { info, registered_time: typeof doc.registered_time === 'number' ? doc.registered_time : 0 };
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  return { info, registered_time: num(doc.registered_time) ?? 0, removed_time: num(doc.removed_time) };
 }

@@ -1,0 +1,215 @@
+// The registry across a change of leader, with a real ZooKeeper, real
+// agents and real containers: what one master admitted, the next one knows.
+// Each case makes the current leader leave and checks what its successor
+// does with agents and frameworks that come back, or do not.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { startMaster, type RunningMaster } from '../../master/main.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
+import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { ZkSession } from '../../common/zk/session.js';
+import type { AgentInfoOut, EventOut, OfferOut } from '../../proto/index.js';
+import { Registry } from '../../master/registry/registry.js';
+import { ZkRegistryStore } from '../../master/registry/zk-store.js';
+
+const ZK_PATH = '/mesos-ts-registry';
+const quiet = (line: string) => { if (process.env.DEBUG_TEST) console.error(line); };
+let zk: TestZooKeeper;
+const base = mkdtempSync(join(tmpdir(), 'mesos-ts-registry-'));
+const masters: RunningMaster[] = [];
+const agents: RunningAgent[] = [];
+const schedulers: RawScheduler[] = [];
+
+beforeAll(async () => {
+  zk = await startZooKeeper();
+  for (let i = 0; i < 5; i++) await addMaster();
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of schedulers) s.close();
+  for (const a of agents) await a.stop({ killTasks: true }).catch(() => {});
+  for (const m of masters) await m.stop().catch(() => {});
+  await zk?.stop();
+  const docker = new Docker();
+  for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  rmSync(base, { recursive: true, force: true });
+});
+
+async function addMaster(): Promise<RunningMaster> {
+  const m = await startMaster({
+    port: 0, grpc_port: 0, zk: `zk://${zk.connectString}${ZK_PATH}`, zk_session_timeout: 2, allocation_interval: 0.1,
+    agent_reregister_timeout: 4, registry_max_agent_age: 2,
+  }, quiet);
+  masters.push(m);
+  return m;
+}
+
+async function leader(): Promise<RunningMaster> {
+  let found: RunningMaster | undefined;
+  await waitUntil(() => (found = masters.find((m) => m.leading())) !== undefined, 15_000, 'a leading master');
+  return found!;
+}
+
+/** The current leader leaves (its session closes, as when the process dies); returns its successor once it leads. */
+async function failOver(): Promise<{ old: RunningMaster; next: RunningMaster }> {
+  const old = await leader();
+  await old.stop();
+  masters.splice(masters.indexOf(old), 1);
+  return { old, next: await leader() };
+}
+
+async function agent(name: string): Promise<RunningAgent> {
+  const a = await startAgent({
+    master: `zk://${zk.connectString}${ZK_PATH}`, port: 0, work_dir: join(base, name), resources: 'cpus:1;mem:256;disk:10;ports:[31700-31709]',
+    docker_pull: 'never', kill_grace_period: 1, status_update_retry_interval: 1, log: quiet,
+  });
+  agents.push(a);
+  await waitUntil(() => a.agentId() !== null, 15_000, `agent ${name} to register`);
+  return a;
+}
+
+async function subscribe(m: RunningMaster, name: string, opts: { id?: string; failoverTimeout?: number; partitionAware?: boolean } = {}) {
+  const s = new RawScheduler(m.grpcAddress);
+  s.autoAcknowledge = true;
+  schedulers.push(s);
+  const ev = await s.subscribe({
+    name, user: 'root', failover_timeout: opts.failoverTimeout ?? 60, ...(opts.id ? { id: { value: opts.id } } : {}),
+    capabilities: opts.partitionAware ? [{ type: 'PARTITION_AWARE' }] : [],
+  });
+  expect(ev.type).toBe('SUBSCRIBED');
+  return s;
+}
+
+/** Launches `count` long-running tasks on the agent `agentId` and waits until they run. */
+async function launchSleepers(s: RawScheduler, agentId: string, prefix: string, count: number): Promise<string[]> {
+  const offer = (await s.next((e) => e.type === 'OFFERS' && e.offers!.offers.some((o) => o.agent_id?.value === agentId))).offers!.offers.find(
+    (o) => o.agent_id?.value === agentId,
+  ) as OfferOut;
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await s.launch(offer, ids.map((id) => commandTask(id, offer, 'sleep 3600', 'cpus:0.1;mem:32')));
+  for (const id of ids) await s.next(isUpdate(id, 'TASK_RUNNING'), 30_000);
+  // Wants nothing more: hands back what it holds so other frameworks get offers.
+  await s.call('Suppress', { type: 'SUPPRESS', suppress: { roles: [] } });
+  const held = s.events.flatMap((e) => e.offers?.offers ?? []).filter((o) => o.id!.value !== offer.id!.value);
+  await s.call('Decline', { type: 'DECLINE', decline: { offer_ids: held.map((o) => o.id!), filters: { refuse_seconds: 3600 } } });
+  return ids;
+}
+
+const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
+  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
+
+async function registryNode(path: string): Promise<Record<string, unknown> | null> {
+  const session = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 4000 });
+  try {
+    const data = await session.data(`${ZK_PATH}/registry/${path}`);
+    return data ? (JSON.parse(data.toString()) as Record<string, unknown>) : null;
+  } finally {
+    session.close();
+  }
+}
+
+describe('the registry across a change of leader', () => {
+  it('holds admitted agents, frameworks and tasks; the next leader takes them over without losing or duplicating a task', async () => {
+    const m0 = await leader();
+    const a = await agent('a1');
+    const s = await subscribe(m0, 'keeper');
+    const frameworkId = s.frameworkId;
+    const tasks = await launchSleepers(s, a.agentId()!, 'keep', 2);
+
+    const agentDoc = await registryNode(`agents/${a.agentId()}`);
+    expect((agentDoc!.info as { hostname: string }).hostname).toBeTruthy();
+    expect((agentDoc!.tasks as { task_id: string }[]).map((t) => t.task_id).sort()).toEqual(tasks);
+    const fwDoc = await registryNode(`frameworks/${frameworkId}`);
+    expect((fwDoc!.info as { failover_timeout: number }).failover_timeout).toBe(60);
+
+    s.close();
+    const { next } = await failOver();
+    // Known from the registry at once: the framework (disconnected) and the agent.
+    expect(next.master.frameworks.get(frameworkId)?.sink).toBeNull();
+    expect(next.master.agents.has(a.agentId()!)).toBe(true);
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+
+    const back = await subscribe(next, 'keeper', { id: frameworkId });
+    expect(back.frameworkId).toBe(frameworkId);
+    await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [] } });
+    for (const id of tasks) await back.next(isUpdate(id, 'TASK_RUNNING'));
+    expect((await containersUnder(join(base, 'a1'))).filter((c) => c.State === 'running')).toHaveLength(2);
+    // The failover timer was cancelled by the re-subscription: the framework stays past it.
+    expect(next.master.frameworks.get(frameworkId)?.failoverTimer).toBeNull();
+    back.close(); // Its offers go back for the next cases.
+  });
+
+  it('reports the tasks of an agent that never comes back TASK_UNREACHABLE, then TASK_GONE', async () => {
+    const m = await leader();
+    const a = await agent('a2');
+    const agentId = a.agentId()!;
+    const s = await subscribe(m, 'partition-aware', { partitionAware: true });
+    const [taskId] = await launchSleepers(s, agentId, 'stranded', 1);
+    s.close();
+    await a.stop({ killTasks: false }); // The agent dies; its container stays.
+    agents.splice(agents.indexOf(a), 1);
+    const { next } = await failOver();
+
+    const back = await subscribe(next, 'partition-aware', { id: s.frameworkId, partitionAware: true });
+    // While the agent may still re-register, reconciliation says nothing of its tasks (as in Mesos).
+    await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: taskId! }, agent_id: { value: agentId } }] } });
+    const unreachable = await back.next(isUpdate(taskId!, 'TASK_UNREACHABLE'), 10_000);
+    expect(unreachable.update!.status!.reason).toBe('REASON_AGENT_REMOVED');
+    expect(back.events.filter((e) => e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId)[0]).toBe(unreachable);
+    expect((await registryNode(`agents/${agentId}`))!.unreachable_time).toEqual(expect.any(Number));
+
+    await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: taskId! }, agent_id: { value: agentId } }] } });
+    await back.next((e) => isUpdate(taskId!, 'TASK_UNREACHABLE')(e) && e.update!.status!.reason === 'REASON_RECONCILIATION');
+
+    const gone = await back.next(isUpdate(taskId!, 'TASK_GONE'), 10_000);
+    expect(gone.update!.status!.message).toContain(`agent ${agentId} is gone`);
+    const doc = await registryNode(`agents/${agentId}`);
+    expect(doc!.gone_time).toEqual(expect.any(Number));
+    expect(doc!.tasks).toEqual([]);
+    expect(next.master.agents.has(agentId)).toBe(false);
+    back.close();
+  });
+
+  it('keeps the tasks of a framework that fails over within failover_timeout across masters, and kills them beyond it', async () => {
+    const m = await leader();
+    const a = await agent('a3');
+    const patient = await subscribe(m, 'patient', { failoverTimeout: 60 });
+    const [kept] = await launchSleepers(patient, a.agentId()!, 'patient', 1);
+    const hasty = await subscribe(m, 'hasty', { failoverTimeout: 1 });
+    const [killed] = await launchSleepers(hasty, a.agentId()!, 'hasty', 1);
+    patient.close();
+    hasty.close();
+    const { next } = await failOver();
+    const taskContainer = async (id: string) => (await containersUnder(join(base, 'a3'))).find((c) => c.Labels['mesos-ts.task_id'] === id);
+
+    // The hasty framework does not come back: the new leader removes it after its failover_timeout and its task goes.
+    await waitUntil(async () => (await taskContainer(killed!)) === undefined, 20_000, 'the hasty framework\'s task to be killed');
+    expect(next.master.frameworks.has(hasty.frameworkId)).toBe(false);
+    expect((await registryNode(`frameworks/${hasty.frameworkId}`))!.removed_time).toEqual(expect.any(Number));
+
+    const back = await subscribe(next, 'patient', { id: patient.frameworkId, failoverTimeout: 60 });
+    await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [] } });
+    await back.next(isUpdate(kept!, 'TASK_RUNNING'));
+    expect((await taskContainer(kept!))?.State).toBe('running');
+  });
+
+  it('cannot be written once its master\'s candidacy is gone: the write fails, the master is told, nothing lands', async () => {
+    const session = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 4000 });
+    try {
+      const failures: string[] = [];
+      const registry = new Registry(new ZkRegistryStore(session, ZK_PATH, () => `${ZK_PATH}/json.info_9999999999`), (err) => failures.push(err.message));
+      const info = { hostname: 'intruder', resources: [], attributes: [] } as unknown as AgentInfoOut;
+      await expect(registry.admitAgent('intruder', info, 1)).rejects.toThrow(/registry write to ZooKeeper .* failed/);
+      expect(failures).toHaveLength(1);
+      await expect(registry.admitAgent('intruder-2', info, 1)).rejects.toThrow(/failed/);
+      expect(await registryNode('agents/intruder')).toBeNull();
+    } finally {
+      session.close();
+    }
+  });
+});
