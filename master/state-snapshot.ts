@@ -25,7 +25,12 @@ export function buildState(master: Master) {
   const info = master.options.info;
   const offered = new Map<string, Resources>();
   for (const o of master.offers.view().values()) offered.set(o.agentId, (offered.get(o.agentId) ?? Resources.EMPTY).add(o.resources));
-  const agents = [...master.agents.values()].map((a) => {
+  // As Mesos splits them: registered agents (connected or waiting to come back), agents known
+  // from the registry that have not re-registered since this master took over, and unreachable ones.
+  const all = [...master.agents.values()];
+  const recovered = all.filter((a) => a.recovered).map((a) => ({ id: a.id, hostname: a.info.hostname, registered_time: a.registeredTime }));
+  const unreachable = all.filter((a) => a.unreachableSince !== null).map((a) => ({ id: a.id, hostname: a.info.hostname, timestamp: a.unreachableSince }));
+  const agents = all.filter((a) => !a.recovered && a.unreachableSince === null).map((a) => {
     const used = master.tasks.ofAgent(a.id).filter((t) => !t.recovered).reduce((sum, t) => sum.add(t.resources), Resources.EMPTY);
     return {
       id: a.id,
@@ -71,6 +76,8 @@ export function buildState(master: Master) {
     activated_slaves: agents.filter((a) => a.active).length,
     agents,
     slaves: agents,
+    recovered_slaves: recovered,
+    unreachable_slaves: unreachable,
     frameworks,
     completed_frameworks: master.completedFrameworkList().map((f) => ({ id: f.id, name: f.info.name, unregistered_time: f.unregisteredTime })),
     completed_tasks: master.tasks.completedTasks().slice(-200).map(taskJson),

@@ -9,7 +9,17 @@ export interface ZkSessionOptions {
   readonly sessionTimeoutMs: number;
   /** How long to wait for the first connection before giving up. */
   readonly connectTimeoutMs?: number;
+  /**
+   * End the session when this process was frozen (SIGSTOP, a long pause) for
+   * two thirds of the session timeout: ZooKeeper may have expired it while
+   * we could not hear, so a leader must not act on the belief that it still
+   * leads. Checked by a timer that runs before anything else once the
+   * process resumes.
+   */
+  readonly endOnStall?: boolean;
 }
+
+const STALL_CHECK_MS = 100;
 
 /** One operation of an atomic multi: `check` fails the whole multi when the node is gone. */
 export type ZkOp =
@@ -22,9 +32,19 @@ export class ZkSession {
   private readonly endListeners: ((why: string) => void)[] = [];
 
   private disconnectedTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
 
-  private constructor(client: zookeeper.Client, sessionTimeoutMs: number) {
+  private constructor(client: zookeeper.Client, sessionTimeoutMs: number, endOnStall: boolean) {
     this.client = client;
+    if (endOnStall) {
+      let last = Date.now();
+      this.stallTimer = setInterval(() => {
+        const now = Date.now();
+        if (now - last > (sessionTimeoutMs * 2) / 3) this.end(`this process was frozen for ${now - last} ms; the ZooKeeper session may have expired`);
+        last = now;
+      }, STALL_CHECK_MS);
+      this.stallTimer.unref();
+    }
     client.on('state', (state: zookeeper.State) => {
       if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
       // Cut off from ZooKeeper: after a session timeout the server has expired us,
@@ -41,7 +61,7 @@ export class ZkSession {
 
   static async connect(options: ZkSessionOptions): Promise<ZkSession> {
     const client = zookeeper.createClient(options.servers, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 2 });
-    const session = new ZkSession(client, options.sessionTimeoutMs);
+    const session = new ZkSession(client, options.sessionTimeoutMs, options.endOnStall ?? false);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -120,6 +140,7 @@ export class ZkSession {
 
   private end(why: string): void {
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     if (this.ended) return;
     this.ended = true;
     this.client.close();

@@ -27,7 +27,7 @@ export async function connectElection(
   log: (line: string) => void,
 ): Promise<Election> {
   const { servers, path } = parseZkUrl(zkUrl);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000 });
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000, endOnStall: true });
   const contender = new MasterContender(session, path, info, log);
   let everLed = false;
   let over: string | null = null;
