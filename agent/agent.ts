@@ -128,8 +128,9 @@ export class Agent {
   }
 
   private registration(): RegisterAgent {
+    // Tasks that ended but whose last update is not yet acknowledged are reported too (as Mesos
+    // agents do): a master that took over meanwhile must not think them lost.
     const tasks: TaskIn[] = [...this.runners.values()]
-      .filter((r) => !isTerminal(r.state))
       .map((r) => ({
         name: r.task.name, task_id: r.task.task_id, framework_id: { value: r.frameworkId }, agent_id: { value: this.id ?? '' },
         executor_id: { value: r.taskId }, state: r.state, resources: r.task.resources, container: r.task.container,

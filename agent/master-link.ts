@@ -117,8 +117,15 @@ export class MasterLink {
     this.client?.close();
   }
 
-  /** The leader changed: drop the current stream; the next attempt dials the new one. */
+  /** The leader changed: drop the current stream, or cut a backoff wait short; the next attempt dials the new one at once. */
   reconnect(): void {
+    this.attempt = 0;
+    if (this.retryTimer && !this.stream) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.connect();
+      return;
+    }
     this.stream?.cancel();
   }
 

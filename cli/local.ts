@@ -11,6 +11,7 @@ import { errorMessage } from '../common/errors.js';
 import { startMaster, type RunningMaster } from '../master/main.js';
 import { startAgent, type RunningAgent } from '../agent/main.js';
 import { runDemo, renderDemo } from '../framework/examples/demo.js';
+import { LiveArea } from './live-area.js';
 
 const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
@@ -105,17 +106,4 @@ async function containersUnder(base: string): Promise<number> {
   const docker = new Docker();
   const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
   return all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base)).length;
-}
-
-/** Redraws a block of lines in place on a terminal. */
-class LiveArea {
-  private lines = 0;
-  draw(text: string): void {
-    const out = text.endsWith('\n') ? text : text + '\n';
-    process.stdout.write((this.lines ? `\x1b[${this.lines}A\x1b[J` : '') + out);
-    this.lines = out.split('\n').length - 1;
-  }
-  done(): void {
-    this.lines = 0;
-  }
 }

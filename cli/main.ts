@@ -14,6 +14,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a master, two agents and a demo framework on this machine',
     run: async (argv) => (await import('./local.js')).localCommand(argv),
   },
+  demo: {
+    summary: 'run the demo framework against a running cluster (host:port or zk://)',
+    run: async (argv) => (await import('./demo.js')).demoCommand(argv),
+  },
 };
 
 export async function main(argv: string[]): Promise<void> {

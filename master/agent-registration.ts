@@ -60,7 +60,9 @@ export function adoptReportedTasks(master: Master, agent: AgentRecord, message: 
       continue;
     }
     const fw = master.frameworks.get(frameworkId);
-    if (master.wasRemoved(frameworkId) && !isTerminal(t.state)) {
+    if (master.wasRemoved(frameworkId)) {
+      // Nobody will acknowledge its updates (the master does, see statusUpdate); a live one is killed.
+      if (isTerminal(t.state)) continue;
       master.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was removed; killing it`);
       agent.conn?.send({ kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
       continue;

@@ -90,10 +90,15 @@ export async function startMaster(
     if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
     return master;
   };
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader));
+  // Set while a just-elected master reads its registry: calls arriving meanwhile wait for it (a few ms).
+  let takingOver: Promise<void> | null = null;
+  const ready = async () => {
+    if (takingOver) await takingOver;
+  };
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader, ready));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
-  }));
+  }, ready));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {
@@ -110,7 +115,7 @@ export async function startMaster(
     await election.contend({
       elected: () => {
         say('elected leader; recovering the registry');
-        void takeOver();
+        takingOver = takeOver().finally(() => (takingOver = null));
       },
       deposed: stopActing,
     });

@@ -46,6 +46,7 @@ export class ZkSession {
       this.stallTimer.unref();
     }
     client.on('state', (state: zookeeper.State) => {
+      if (this.ended) return; // Closing emits DISCONNECTED too; nothing must keep the process alive after.
       if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
       // Cut off from ZooKeeper: after a session timeout the server has expired us,
       // whether or not we hear it, so act as if it had.

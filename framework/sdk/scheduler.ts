@@ -117,6 +117,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private loop: Promise<void> | null = null;
   private readonly zk: ZkUrl | null;
   private leader: { session: ZkSession; detector: LeaderDetector } | null = null;
+  /** Aborted to end the backoff wait early (a new leader appeared). */
+  private wakeRetry: AbortController | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
     super();
@@ -294,7 +296,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       const delay = reconnectDelay(failures, this.retry, this.options.random ?? Math.random);
       const what = attempt.subscribed ? attempt.reason.message : `cannot subscribe to ${address}: ${attempt.reason.message}`;
       this.log.warn(`${what}; subscribing again in ${delay} ms (attempt ${failures})`);
-      await sleep(delay, undefined, { signal: this.closing.signal }).catch(() => {});
+      // A new leader in ZooKeeper cuts the wait short: there is somewhere to go now.
+      const wake = (this.wakeRetry = new AbortController());
+      await sleep(delay, undefined, { signal: AbortSignal.any([this.closing.signal, wake.signal]) }).catch(() => {});
+      this.wakeRetry = null;
+      if (wake.signal.aborted) failures = 0;
     }
   }
 
@@ -412,6 +418,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       detector.onChange((leader) => {
         this.log.info(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
         this.stream?.cancel();
+        if (leader) this.wakeRetry?.abort();
       });
       await detector.start();
       if (this.isClosed()) this.shutdown(null);

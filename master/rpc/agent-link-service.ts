@@ -16,11 +16,12 @@ export interface AgentLinkOptions {
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
 
-export function agentLinkService(leader: () => Master, options: AgentLinkOptions): UntypedServiceImplementation {
-  return { Connect: (stream: Stream) => connect(leader, options, stream) };
+/** `ready` settles once a just-elected master has taken over its registry: a registration arriving meanwhile waits. */
+export function agentLinkService(leader: () => Master, options: AgentLinkOptions, ready: () => Promise<void> = async () => {}): UntypedServiceImplementation {
+  return { Connect: (stream: Stream) => connect(leader, ready, options, stream) };
 }
 
-function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream): void {
+function connect(leader: () => Master, ready: () => Promise<void>, options: AgentLinkOptions, stream: Stream): void {
   let agentId: string | null = null;
   let master: Master | null = null;
   let open = true;
@@ -69,11 +70,16 @@ function connect(leader: () => Master, options: AgentLinkOptions, stream: Stream
       if (agentId === null) {
         if (registering) return; // Nothing else is expected before the master answers the registration.
         if (message.kind !== 'register' || !message.register) return refuse('the first message on an agent link must be RegisterAgent');
-        const m = (master = leader());
+        const register = message.register;
         registering = true;
         // Registration waits for the registry; the master notices itself if the link goes meanwhile.
-        m.registerAgent(message.register, conn).then(
+        ready().then(() => {
+          if (!open) return null;
+          master = leader();
+          return master.registerAgent(register, conn);
+        }).then(
           (agent) => {
+            if (!agent) return;
             agentId = agent.id;
             if (!open) return;
             ping = setInterval(() => {

@@ -21,10 +21,22 @@ const UNARY: Record<string, Call['type']> = {
   UpdateFramework: 'UPDATE_FRAMEWORK',
 };
 
-/** `leader` returns the master when this process leads, else throws Unavailable naming the leader. */
-export function schedulerService(leader: () => Master): UntypedServiceImplementation {
+/**
+ * `leader` returns the master when this process leads, else throws Unavailable
+ * naming the leader. `ready` settles once a master that was just elected has
+ * taken over its registry, so a subscription arriving meanwhile waits rather
+ * than fails.
+ */
+export function schedulerService(leader: () => Master, ready: () => Promise<void> = async () => {}): UntypedServiceImplementation {
   const impl: UntypedServiceImplementation = {
-    Subscribe: (stream: ServerWritableStream<Call | MalformedMessage, EventIn>) => subscribe(leader, stream),
+    Subscribe: (stream: ServerWritableStream<Call | MalformedMessage, EventIn>) => {
+      if (stream.request instanceof MalformedMessage) {
+        return fail(stream, { code: GrpcStatus.INVALID_ARGUMENT, details: stream.request.reason });
+      }
+      let gone = false;
+      stream.once('cancelled', () => (gone = true));
+      void ready().then(() => (gone ? undefined : subscribe(leader, stream as ServerWritableStream<Call, EventIn>)));
+    },
   };
   for (const [method, type] of Object.entries(UNARY)) {
     impl[method] = (call: ServerUnaryCall<Call | MalformedMessage, SchedulerResponse>, callback: sendUnaryData<SchedulerResponse>) => {
@@ -41,10 +53,7 @@ export function schedulerService(leader: () => Master): UntypedServiceImplementa
   return impl;
 }
 
-function subscribe(leader: () => Master, stream: ServerWritableStream<Call | MalformedMessage, EventIn>): void {
-  if (stream.request instanceof MalformedMessage) {
-    return fail(stream, { code: GrpcStatus.INVALID_ARGUMENT, details: stream.request.reason });
-  }
+function subscribe(leader: () => Master, stream: ServerWritableStream<Call, EventIn>): void {
   let master: Master;
   try {
     master = leader();

@@ -196,6 +196,31 @@ describe('the registry across a change of leader', () => {
     await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [] } });
     await back.next(isUpdate(kept!, 'TASK_RUNNING'));
     expect((await taskContainer(kept!))?.State).toBe('running');
+    back.close();
+  });
+
+  it('reports a task that ended while its framework and the leader were away with its real end, not as dropped', async () => {
+    const m = await leader();
+    const a = await agent('a4');
+    const s = await subscribe(m, 'away', { partitionAware: true });
+    const offer = (await s.next((e) => e.type === 'OFFERS' && e.offers!.offers.some((o) => o.agent_id?.value === a.agentId()))).offers!.offers.find(
+      (o) => o.agent_id?.value === a.agentId(),
+    )!;
+    await s.launch(offer, [commandTask('brief', offer, 'sleep 1; exit 3')]);
+    await s.next(isUpdate('brief', 'TASK_RUNNING'));
+    s.close(); // Nobody acknowledges the end: the agent keeps retrying it.
+    await waitUntil(async () => (await containersUnder(join(base, 'a4'))).every((c) => c.State !== 'running'), 15_000, 'the task to end');
+    const { next } = await failOver();
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+    const back = await subscribe(next, 'away', { id: s.frameworkId, partitionAware: true });
+    const failed = await back.next(isUpdate('brief', 'TASK_FAILED'), 15_000);
+    expect(failed.update!.status!.message).toContain('exited with status 3');
+    expect(back.events.filter((e) => e.type === 'UPDATE' && e.update?.status?.state === 'TASK_DROPPED')).toEqual([]);
+    // And the master agrees.
+    await back.call('Reconcile', { type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'brief' }, agent_id: { value: a.agentId()! } }] } });
+    const answer = await back.next((e) => e.type === 'UPDATE' && e.update?.status?.reason === 'REASON_RECONCILIATION');
+    expect(answer.update!.status!.state).toBe('TASK_FAILED');
+    back.close();
   });
 
   it('cannot be written once its master\'s candidacy is gone: the write fails, the master is told, nothing lands', async () => {

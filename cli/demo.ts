@@ -1,0 +1,85 @@
+// `mesos-ts demo`: the demo framework of `mesos-ts local`, run against a
+// cluster that is already up — one master (host:port), several
+// (comma-separated) or the leading one in ZooKeeper (zk://host:port/path),
+// as the docker-compose cluster's `demo` service does. On a terminal the
+// tasks' table is drawn live; otherwise (logs) one line per task change and
+// the table at the end. Exits 0 only when every demo task FINISHED.
+import { parseFlags, usage } from '../common/flags.js';
+import { InvalidArgument, errorMessage } from '../common/errors.js';
+import { parseZkUrl } from '../common/zk/url.js';
+import { runDemo, renderDemo, DEMO_IMAGE, type DemoResult, type DemoView } from '../framework/examples/demo.js';
+import { LiveArea } from './live-area.js';
+
+export const DEMO_FLAGS = {
+  master: { type: 'string', required: true, help: "the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH to follow the leader" },
+  tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch (each sleeps 1-3 s)' },
+  docker_image: { type: 'string', default: DEMO_IMAGE, help: 'image of the demo tasks (needs /bin/sh, echo and sleep; the agents must have it)' },
+  timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit (e.g. 2mins)' },
+  quiet: { type: 'boolean', default: false, help: 'print only the final table and summary' },
+} as const;
+
+const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
+
+/** Checks --master once, at the edge; the message names the flag and the value. */
+export function checkMasterFlag(master: string): void {
+  if (master.startsWith('zk://')) {
+    parseZkUrl(master);
+    return;
+  }
+  const addresses = master.split(',').map((a) => a.trim());
+  const bad = addresses.find((a) => !/^[^:\s]+:\d{1,5}$/.test(a));
+  if (bad !== undefined) throw new InvalidArgument(`--master must be host:port (or several, comma-separated) or zk://host:port/path, got '${master}'`);
+}
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(DEMO_FLAGS, argv);
+  if (flags.help) {
+    process.stdout.write(usage('demo', 'Runs the demo framework (short container tasks) against a running cluster and shows their states.', DEMO_FLAGS) + '\n');
+    return 0;
+  }
+  if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}'`);
+  checkMasterFlag(flags.master);
+  if (!Number.isInteger(flags.tasks) || flags.tasks < 1) throw new InvalidArgument(`--tasks must be a whole number >= 1, got ${flags.tasks}`);
+  if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
+
+  const abort = new AbortController();
+  let why = '';
+  const stop = (reason: string) => () => {
+    if (abort.signal.aborted) return;
+    why = reason;
+    say(`${reason}: killing the tasks and tearing the framework down`);
+    abort.abort();
+  };
+  const onSignal = stop('interrupted');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = setTimeout(stop(`timed out after ${flags.timeout} s`), flags.timeout * 1000);
+  const live = !flags.quiet && process.stdout.isTTY ? new LiveArea() : null;
+  let last = null as DemoView | null;
+  if (!flags.quiet) say(`launching ${flags.tasks} tasks from ${flags.docker_image} through ${flags.master}`);
+  let result: DemoResult;
+  try {
+    result = await runDemo({
+      master: flags.master,
+      tasks: flags.tasks,
+      image: flags.docker_image,
+      signal: abort.signal,
+      onProgress: (view) => {
+        last = view;
+        live?.draw(renderDemo(view, { color: true }));
+      },
+      onEvent: live || flags.quiet ? undefined : say,
+    });
+  } catch (err) {
+    if (err instanceof InvalidArgument) throw err;
+    say(`failed: ${errorMessage(err)}`);
+    return 1;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!live && last) process.stdout.write(renderDemo(last));
+  say(why && !result.ok ? `${result.summary} (${why})` : result.summary);
+  return result.ok ? 0 : 1;
+}

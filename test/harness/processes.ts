@@ -1,0 +1,236 @@
+// Masters and agents as real child processes (`node bin/mesos-ts.js ...`),
+// for tests and benchmarks that kill, stop and restart them: SIGKILL a
+// leader, SIGSTOP it past its session timeout, bring a master back on fresh
+// ports. Each process's stdout and stderr are kept as lines (and appended,
+// timestamped, to `<dir>/logs/<name>.log`); stopAll() stops every process, removes the task
+// containers labelled under the group's dir, and the dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import { freePort } from './zookeeper.js';
+
+export { freePort } from './zookeeper.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(REPO_ROOT, 'bin', 'mesos-ts.js');
+const STOP_GRACE_MS = 5000;
+const READY_TIMEOUT_MS = 30_000;
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export interface Proc {
+  readonly name: string;
+  readonly pid: number;
+  /** Every line of stdout and stderr so far, in arrival order. */
+  readonly lines: string[];
+  /** The first line (already seen or still to come) matching `re`; throws with the last 20 lines on timeout or exit. */
+  waitForLine(re: RegExp, ms: number): Promise<string>;
+  signal(sig: NodeJS.Signals): void;
+  /** Settles once the process has exited and its output is read. */
+  readonly exited: Promise<Exit>;
+  alive(): boolean;
+  /** SIGCONT (it may be stopped), SIGTERM, SIGKILL after 5 s; resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+export interface MasterProc extends Proc {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** 127.0.0.1:grpcPort, what agents and schedulers dial. */
+  readonly grpcAddress: string;
+  /** 127.0.0.1:httpPort, for /state and /health. */
+  readonly httpAddress: string;
+}
+
+export interface AgentProc extends Proc {
+  readonly httpPort: number;
+  readonly httpAddress: string;
+  readonly workDir: string;
+}
+
+class ChildProc implements Proc {
+  readonly lines: string[] = [];
+  readonly exited: Promise<Exit>;
+  private readonly waiters = new Set<() => void>();
+  private exit: Exit | null = null;
+
+  constructor(readonly name: string, private readonly child: ChildProcess, log: WriteStream) {
+    if (child.pid === undefined) throw new Error(`${name}: could not start ${process.execPath} ${CLI}`);
+    const take = (line: string) => {
+      this.lines.push(line);
+      log.write(`${new Date().toISOString()} ${line}\n`);
+      for (const w of this.waiters) w();
+    };
+    createInterface({ input: child.stdout! }).on('line', take);
+    createInterface({ input: child.stderr! }).on('line', take);
+    this.exited = new Promise<Exit>((resolve) => {
+      // 'close' comes after 'exit' and after stdout and stderr ended: no line is lost.
+      child.once('close', (code, signal) => {
+        this.exit = { code, signal };
+        log.end(() => resolve({ code, signal }));
+        for (const w of this.waiters) w();
+      });
+      child.once('error', (err) => take(`[harness] ${name}: ${err.message}`));
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.alive()) this.child.kill(sig);
+  }
+
+  waitForLine(re: RegExp, ms: number): Promise<string> {
+    let seen = 0;
+    const scan = () => {
+      for (; seen < this.lines.length; seen++) if (re.test(this.lines[seen]!)) return this.lines[seen]!;
+      return null;
+    };
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      const check = () => {
+        const line = scan();
+        if (line !== null) return (done(), resolve(line));
+        if (this.exit) return (done(), reject(this.failure(`exited (${describeExit(this.exit)}) before printing a line matching ${re}`)));
+      };
+      const timer = setTimeout(() => (done(), reject(this.failure(`printed no line matching ${re} within ${ms} ms`))), ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive()) return void (await this.exited);
+    this.signal('SIGCONT');
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  failure(what: string): Error {
+    return new Error(`${this.name} (pid ${this.pid}) ${what}; last lines:\n  ${this.lines.slice(-20).join('\n  ')}`);
+  }
+}
+
+const describeExit = (e: Exit) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
+
+export class ProcessGroup {
+  /** Holds the agents' work_dirs and `logs/`; removed by stopAll(). */
+  readonly dir: string;
+  private readonly procs: ChildProc[] = [];
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'mesos-ts-procs-'));
+    mkdirSync(join(this.dir, 'logs'));
+  }
+
+  /** A master on fresh loopback ports; resolves once its HTTP endpoint answers /health (leading or not). */
+  async spawnMaster(name: string, flags: string[]): Promise<MasterProc> {
+    const [httpPort, grpcPort] = await twoFreePorts();
+    const proc = this.spawn(name, ['master', '--ip=127.0.0.1', `--port=${httpPort}`, `--grpc_port=${grpcPort}`, '--quiet=false', ...flags]);
+    await this.healthy(proc, httpPort);
+    return Object.assign(proc, {
+      grpcPort, httpPort, grpcAddress: `127.0.0.1:${grpcPort}`, httpAddress: `127.0.0.1:${httpPort}`,
+    });
+  }
+
+  /**
+   * An agent with its work_dir at `<dir>/<name>` (the same name again is the
+   * same agent restarted), never pulling images, with a 1 s kill grace period;
+   * `flags` (at least --master) come last and win. Resolves once its HTTP
+   * endpoint answers, which is before it has registered with a master.
+   */
+  async spawnAgent(name: string, flags: string[]): Promise<AgentProc> {
+    const httpPort = await freePort();
+    const workDir = join(this.dir, name);
+    const proc = this.spawn(name, [
+      'agent', '--ip=127.0.0.1', `--port=${httpPort}`, `--work_dir=${workDir}`, '--docker_pull=never', '--kill_grace_period=1s', '--quiet=false', ...flags,
+    ]);
+    await this.healthy(proc, httpPort);
+    return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
+  }
+
+  /** Every process started so far, alive or not. */
+  processes(): readonly Proc[] {
+    return this.procs;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
+    await removeContainersUnder(this.dir);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private spawn(name: string, args: string[]): ChildProc {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
+    log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
+    const proc = new ChildProc(name, child, log);
+    this.procs.push(proc);
+    return proc;
+  }
+
+  private async healthy(proc: ChildProc, httpPort: number): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      if (res?.ok) return;
+      if (!proc.alive()) {
+        const exit = await proc.exited;
+        throw proc.failure(`exited (${describeExit(exit)}) before answering /health on port ${httpPort}`);
+      }
+      if (Date.now() > deadline) {
+        await proc.stop();
+        throw proc.failure(`did not answer /health on port ${httpPort} within ${READY_TIMEOUT_MS} ms`);
+      }
+      await sleep(50);
+    }
+  }
+}
+
+/** The leading master: it answers GET /state with 200 (standbys answer 307, or 503 with no leader known). */
+export async function leaderOf(masters: readonly MasterProc[]): Promise<MasterProc | null> {
+  const answers = await Promise.all(
+    masters.map(async (m) => {
+      if (!m.alive()) return false;
+      const res = await fetch(`http://${m.httpAddress}/state`, { redirect: 'manual', signal: AbortSignal.timeout(1000) }).catch(() => null);
+      await res?.body?.cancel();
+      return res?.status === 200;
+    }),
+  );
+  return masters.find((_, i) => answers[i]) ?? null;
+}
+
+async function twoFreePorts(): Promise<[number, number]> {
+  const a = await freePort();
+  for (;;) {
+    const b = await freePort();
+    if (b !== a) return [a, b];
+  }
+}
+
+/** Task containers carry their agent's work_dir as a label; those under `base` are ours. */
+async function removeContainersUnder(base: string): Promise<void> {
+  const docker = new Docker();
+  const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
+  const ours = all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base));
+  await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+}
