@@ -7,10 +7,17 @@
 //
 // A task's runner is forgotten once its terminal update is acknowledged; a
 // framework once it has no runner left.
+//
+// Everything a restart needs is checkpointed under work_dir (checkpoint.ts)
+// before it is acted on: the AgentID, each task before its container is
+// launched (and its container id once it exists), each update before it is
+// sent, each acknowledgement. start() recovers from it: the same AgentID,
+// every task's container watched again, unacknowledged updates resent in
+// order; containers of this work_dir that belong to no task are removed.
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Clock } from '../common/clock.js';
-import type { Resources } from '../common/resources.js';
+import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
@@ -20,6 +27,10 @@ import { MasterLink } from './master-link.js';
 import { StatusUpdateManager, type Timers } from './status-update-manager.js';
 import { TaskRunner, type RunnerContext } from './task-runner.js';
 import { LABEL, checkTask, graceSeconds } from './task-spec.js';
+import { Checkpointer } from './checkpoint.js';
+
+/** --recover: take tasks of an earlier run back (Mesos's default), or kill them all and start afresh. */
+export type RecoverMode = 'reconnect' | 'cleanup';
 
 export interface AgentOptions {
   readonly master: string;
@@ -36,6 +47,8 @@ export interface AgentOptions {
   readonly pidsLimit: number;
   readonly killGraceSeconds: number;
   readonly statusUpdateRetrySeconds: number;
+  /** Default 'reconnect'. */
+  readonly recover?: RecoverMode;
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly random?: () => number;
@@ -52,11 +65,17 @@ export class Agent {
   readonly updates: StatusUpdateManager;
   /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
   version = 0;
+  readonly checkpoint: Checkpointer;
   private readonly link: MasterLink;
   private readonly ctx: RunnerContext;
 
   constructor(readonly options: AgentOptions) {
+    this.checkpoint = new Checkpointer(options.workDir);
     this.updates = new StatusUpdateManager({
+      persist: {
+        update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
+        acknowledged: (frameworkId, taskId, uuid) => this.checkpoint.appendAck(frameworkId, taskId, uuid),
+      },
       send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
       retrySeconds: options.statusUpdateRetrySeconds,
       ...(options.timers ? { timers: options.timers } : {}),
@@ -73,6 +92,7 @@ export class Agent {
       driver: options.driver, agentId: () => this.id ?? '', hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
+      launched: (runner) => this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId),
     };
   }
 
@@ -85,10 +105,52 @@ export class Agent {
     this.options.log(`[agent ${this.id ?? 'unregistered'}] ${line}`);
   }
 
-  /** Removes containers of an earlier run in this work_dir, then dials the master. */
+  /** Recovers what an earlier run left (see recover()), then dials the master. */
   async start(): Promise<void> {
-    await this.removeContainers((c) => !this.ownsContainer(c.id), 'orphaned container');
+    if (this.options.recover === 'cleanup') await this.cleanup();
+    else await this.recover();
     this.link.connect();
+  }
+
+  /**
+   * Takes back the tasks an earlier run of this agent checkpointed: the same
+   * AgentID, each container found again (by the checkpointed id, else by its
+   * labels), unacknowledged updates queued again in order. Containers of this
+   * work_dir that belong to no checkpointed task are removed. Throws (naming
+   * the file) when a checkpoint cannot be read.
+   */
+  private async recover(): Promise<void> {
+    const recovered = this.checkpoint.recover();
+    for (const warning of recovered.warnings) this.log(warning);
+    this.id = recovered.agentId;
+    const containers = await this.options.driver.list({ [LABEL.workDir]: this.options.workDir });
+    const claimed = new Set<string>();
+    for (const t of recovered.tasks) {
+      const frameworkId = t.framework.id!.value;
+      const taskId = t.task.task_id!.value;
+      const runner = new TaskRunner(this.ctx, t.framework, t.task, Resources.fromProto(t.task.resources));
+      this.runners.set(taskKey(frameworkId, taskId), runner);
+      this.frameworks.set(frameworkId, t.framework);
+      for (const status of t.unacknowledged) this.updates.restore({ frameworkId, status });
+      const container =
+        containers.find((c) => c.id === t.containerId) ??
+        containers.find((c) => c.labels[LABEL.frameworkId] === frameworkId && c.labels[LABEL.taskId] === taskId);
+      if (container) claimed.add(container.id);
+      runner.resume(t.updates.at(-1) ?? null, container?.id ?? t.containerId).catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
+    }
+    if (recovered.agentId || recovered.tasks.length > 0) {
+      const live = [...this.runners.values()].filter((r) => !isTerminal(r.state)).length;
+      this.log(`recovered agent ${recovered.agentId ?? '(never registered)'}: ${recovered.tasks.length} task(s), ${live} not yet ended, ` +
+        `${this.updates.pending().length} update(s) not yet acknowledged`);
+    }
+    await this.removeContainers((c) => !claimed.has(c.id), 'orphaned container');
+  }
+
+  /** --recover=cleanup: every container of this work_dir is killed and removed, the checkpoint forgotten. */
+  private async cleanup(): Promise<void> {
+    await this.removeContainers(() => true, 'container of an earlier run (--recover=cleanup)');
+    this.checkpoint.wipe();
+    this.log('--recover=cleanup: started afresh (a new AgentID will be given)');
   }
 
   /** Leaves the master; with killTasks every task is killed (its grace honoured) and every container removed. */
@@ -104,10 +166,6 @@ export class Agent {
     await Promise.race([Promise.all(live.map((r) => r.finished())), bound]);
     clearTimeout(timer);
     await this.removeContainers(() => true, 'container left at shutdown');
-  }
-
-  private ownsContainer(containerId: string): boolean {
-    return [...this.runners.values()].some((r) => r.containerId === containerId);
   }
 
   private async removeContainers(which: (c: { id: string }) => boolean, what: string): Promise<void> {
@@ -181,6 +239,7 @@ export class Agent {
     if (!id) return this.log('AgentRegistered without an agent_id; ignored');
     const previous = this.id;
     this.id = id;
+    if (previous !== id) this.checkpoint.writeAgentId(id);
     if (previous === null) this.log('registered with the master');
     else if (previous !== id) this.log(`the master gave a new id (was ${previous})`);
     else this.log('re-registered with the master');
@@ -200,6 +259,8 @@ export class Agent {
     const existing = this.runners.get(key);
     if (existing && !isTerminal(existing.state)) return this.log(`task ${taskId} already runs here; duplicate RunTask ignored`);
     const runner = new TaskRunner(this.ctx, run!.framework!, run!.task!, checked.resources);
+    // Written down before anything is launched: a restarted agent must know every container it may have started.
+    this.checkpoint.writeTask(run!.framework!, run!.task!);
     this.frameworks.set(frameworkId, run!.framework!);
     this.runners.set(key, runner);
     this.log(`launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);
@@ -242,7 +303,10 @@ export class Agent {
 
   private forget(runner: TaskRunner): void {
     const key = taskKey(runner.frameworkId, runner.taskId);
-    if (this.runners.get(key) === runner) this.runners.delete(key);
+    if (this.runners.get(key) === runner) {
+      this.runners.delete(key);
+      this.checkpoint.removeTask(runner.frameworkId, runner.taskId);
+    }
     if (![...this.runners.values()].some((r) => r.frameworkId === runner.frameworkId)) this.frameworks.delete(runner.frameworkId);
   }
 

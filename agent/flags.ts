@@ -18,6 +18,10 @@ export const AGENT_FLAGS = {
   docker_pull_timeout: { type: 'duration', default: 60, help: 'a pull taking longer fails the task' },
   kill_grace_period: { type: 'duration', default: 3, help: 'time between SIGTERM and SIGKILL when neither the kill nor the task has a kill policy' },
   status_update_retry_interval: { type: 'duration', default: 10, help: 'first resend interval of an unacknowledged status update (doubles up to 10 mins)' },
+  recover: {
+    type: 'string', default: 'reconnect',
+    help: "'reconnect' takes back the tasks an earlier run of this agent left in --work_dir (same AgentID); 'cleanup' kills them all and starts afresh",
+  },
   pids_limit: { type: 'number', default: 1024, help: 'maximum number of processes in a task container' },
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
 } as const satisfies FlagSpecs;

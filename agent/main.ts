@@ -13,7 +13,7 @@ import { Resources } from '../common/resources.js';
 import { systemClock } from '../common/clock.js';
 import type { AttributeIn } from '../proto/index.js';
 import { AGENT_FLAGS } from './flags.js';
-import { Agent } from './agent.js';
+import { Agent, type RecoverMode } from './agent.js';
 import { DockerDriver, type PullPolicy } from './driver/docker.js';
 import { detectResources } from './detect.js';
 import { parseAttributes } from './attributes.js';
@@ -57,6 +57,9 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   if (!(flags.status_update_retry_interval > 0)) {
     throw new InvalidArgument(`--status_update_retry_interval must be > 0, got ${flags.status_update_retry_interval}`);
   }
+  if (flags.recover !== 'reconnect' && flags.recover !== 'cleanup') {
+    throw new InvalidArgument(`--recover must be 'reconnect' or 'cleanup', got '${flags.recover}'`);
+  }
   if (!(flags.docker_pull_timeout > 0)) throw new InvalidArgument(`--docker_pull_timeout must be > 0, got ${flags.docker_pull_timeout}`);
   const workDir = resolve(flags.work_dir);
   const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
@@ -89,6 +92,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
+    recover: flags.recover as RecoverMode,
     clock: systemClock, log: flags.quiet ? () => {} : log,
   });
   follow?.detector.onChange((leader) => {

@@ -36,6 +36,11 @@ export interface StatusUpdateManagerOptions {
   readonly timers?: Timers;
   /** 16 random bytes per update. */
   readonly uuid?: () => Buffer;
+  /** Writes an update down before it is first sent, and an acknowledgement once it is taken (see checkpoint.ts). */
+  readonly persist?: {
+    update(update: PendingUpdate): void;
+    acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void;
+  };
 }
 
 interface Stream {
@@ -59,6 +64,18 @@ export class StatusUpdateManager {
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
   update(frameworkId: string, status: TaskStatusIn): PendingUpdate {
     const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
+    this.options.persist?.update(pending);
+    return this.enqueue(pending);
+  }
+
+  /** An update recovered from the checkpoint (written down already, never acknowledged): queued with its uuid. */
+  restore(pending: PendingUpdate): void {
+    this.enqueue(pending);
+  }
+
+  private enqueue(pending: PendingUpdate): PendingUpdate {
+    const frameworkId = pending.frameworkId;
+    const status = pending.status;
     const key = taskKey(frameworkId, status.task_id?.value ?? '');
     let stream = this.streams.get(key);
     if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.options.retrySeconds }));
@@ -74,6 +91,7 @@ export class StatusUpdateManager {
     const head = stream?.queue[0];
     if (!stream || !head || !head.status.uuid.equals(uuid)) return false;
     this.timers.clear(stream.timer);
+    this.options.persist?.acknowledged(frameworkId, taskId, uuid);
     stream.queue.shift();
     stream.retrySeconds = this.options.retrySeconds;
     if (stream.queue.length === 0) this.streams.delete(key);

@@ -7,8 +7,15 @@
 //
 // KILLING is sent only to frameworks with the TASK_KILLING_STATE capability.
 // The runner only produces updates; the status update manager delivers them.
+//
+// After the agent restarts, resume() takes a task back where the checkpoint
+// left it: its container, still running, is watched again; one that exited
+// meanwhile is reported with its real exit status; one that is gone is
+// reported FAILED.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskState } from '../proto/index.js';
+import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut, TaskState } from '../proto/index.js';
 import { Resources } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
@@ -23,6 +30,8 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   /** Seconds since the epoch. */
   readonly now: () => number;
   readonly emit: (frameworkId: string, status: TaskStatusIn) => void;
+  /** The container exists: written down so that a restarted agent finds it again. */
+  readonly launched: (runner: TaskRunner) => void;
   readonly log: (line: string) => void;
 }
 
@@ -30,7 +39,7 @@ export class TaskRunner {
   state: TaskState = 'TASK_STAGING';
   containerId: string | null = null;
   /** The last update this runner produced (what re-registration reports). */
-  lastStatus: TaskStatusIn | null = null;
+  lastStatus: TaskStatusIn | TaskStatusOut | null = null;
   readonly sandbox: string;
   private killGrace: number | null = null;
   private readonly launchAbort = new AbortController();
@@ -67,6 +76,7 @@ export class TaskRunner {
     try {
       mkdirSync(this.sandbox, { recursive: true });
       this.containerId = await this.ctx.driver.launch(spec, { signal: this.launchAbort.signal });
+      this.ctx.launched(this);
     } catch (err) {
       if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
@@ -75,9 +85,47 @@ export class TaskRunner {
     // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
     else this.report('TASK_RUNNING');
-    const exit = await this.ctx.driver.wait(this.containerId);
-    await this.ctx.driver.remove(this.containerId).catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
-    this.reportExit(exit, spec.memMiB);
+    await this.watch(this.containerId, spec.memMiB);
+  }
+
+  /**
+   * Takes the task back after an agent restart: `last` is its last update
+   * (null if it had none), `containerId` its container as the checkpoint or
+   * the container labels know it (null if none was found).
+   */
+  async resume(last: TaskStatusOut | null, containerId: string | null): Promise<void> {
+    this.state = last?.state ?? 'TASK_STAGING';
+    this.lastStatus = last;
+    if (isTerminal(this.state)) return this.resolveDone();
+    if (this.state === 'TASK_KILLING') this.killGrace = graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
+    const info = containerId
+      ? await this.ctx.driver.reattach(containerId, {
+          stdoutPath: join(this.sandbox, 'stdout'), stderrPath: join(this.sandbox, 'stderr'), sinceSeconds: this.outputWrittenUntil(),
+        })
+      : null;
+    if (!info) {
+      const message = containerId ? 'its container is gone (removed while the agent was down)' : 'the agent stopped while launching it';
+      return this.report('TASK_FAILED', { reason: containerId ? 'REASON_EXECUTOR_TERMINATED' : 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
+    }
+    this.containerId = info.id;
+    if (this.killGrace !== null) void this.stopContainer(this.killGrace); // A kill was under way: finish it.
+    else if (info.running && this.state !== 'TASK_RUNNING') this.report('TASK_RUNNING');
+    await this.watch(info.id, this.resources.scalar('mem'));
+  }
+
+  private async watch(containerId: string, memMiB: number): Promise<void> {
+    const exit = await this.ctx.driver.wait(containerId);
+    await this.ctx.driver.remove(containerId).catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
+    this.reportExit(exit, memMiB);
+  }
+
+  /** Where the sandbox's output ends (epoch seconds): the container's own log is replayed from there. */
+  private outputWrittenUntil(): number {
+    try {
+      return Math.max(...['stdout', 'stderr'].map((f) => statSync(join(this.sandbox, f)).mtimeMs / 1000));
+    } catch {
+      return 0;
+    }
   }
 
   /** SIGTERM, then SIGKILL after the grace period: the kill's, else the task's kill_policy, else the agent's flag. */

@@ -70,6 +70,21 @@ export class DockerDriver implements ContainerDriver {
     return exit;
   }
 
+  async reattach(id: string, output: { stdoutPath: string; stderrPath: string; sinceSeconds: number }): Promise<ContainerInfo | null> {
+    const info = await this.inspect(id);
+    if (!info) return null;
+    const container = this.docker.getContainer(id);
+    // The container's own log (the engine kept it while nobody was attached) from where the sandbox stopped.
+    const stream = (await container.logs({ follow: true, stdout: true, stderr: true, since: Math.floor(output.sinceSeconds) })) as unknown as NodeJS.ReadableStream;
+    const files = [createWriteStream(output.stdoutPath, { flags: 'a' }), createWriteStream(output.stderrPath, { flags: 'a' })] as const;
+    this.docker.modem.demuxStream(stream, files[0], files[1]);
+    const drained = new Promise<void>((resolve) => {
+      for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
+    });
+    this.exits.set(id, this.exitOf(container, container.wait(), drained, files));
+    return info;
+  }
+
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
       // The engine takes whole seconds; round up so a grace is never cut short.
@@ -192,8 +207,9 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       PidsLimit: spec.pidsLimit,
       Init: true,
       Privileged: false,
-      // Output goes to the sandbox through the attach stream; the engine keeps no copy.
-      LogConfig: { Type: 'none', Config: {} },
+      // Output goes to the sandbox through the attach stream. The engine keeps a bounded copy
+      // too, so that an agent that restarts can replay what was printed while it was down.
+      LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
     },
   };
 }

@@ -62,4 +62,10 @@ export interface ContainerDriver {
   list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]>;
   /** Kills if needed and removes; a container already gone is not an error. */
   remove(id: string): Promise<void>;
+  /**
+   * Takes back a container an earlier run of the agent started: its output
+   * from `sinceSeconds` (epoch) on is appended to the files again, and wait()
+   * reports its exit, even if it exited meanwhile. null when it is gone.
+   */
+  reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }): Promise<ContainerInfo | null>;
 }

@@ -31,7 +31,7 @@ afterAll(async () => {
 function context(updates: TaskStatusIn[], d = driver): RunnerContext {
   return {
     driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
-    now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), log: () => {},
+    now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, log: () => {},
   };
 }
 

@@ -1,0 +1,209 @@
+// What the agent writes down so that it can be killed at any moment and
+// come back without losing a task or an update:
+//
+//   <work_dir>/meta/agent.json                                    {"agent_id": "..."}
+//   <work_dir>/meta/tasks/<framework_id>/<task_id>/task.json      FrameworkInfo + TaskInfo (protobuf, base64) + container id
+//   <work_dir>/meta/tasks/<framework_id>/<task_id>/updates        one JSON record a line: an update (TaskStatus with its
+//                                                                 uuid, protobuf, base64) or the acknowledgement of a uuid
+//
+// JSON files are replaced atomically (write, fsync, rename); update records
+// are appended and fsynced before the update is sent. Recovery reads it all
+// back: a torn last line of an updates file (the agent died while appending
+// it, so the update was never sent) is dropped with a warning; anything else
+// that does not parse stops the agent with an error naming the file, so a
+// running task is never silently forgotten.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
+import { protoRoot } from '../proto/index.js';
+import { FailedPrecondition } from '../common/errors.js';
+
+/** The proto-loader shape (keepCase, enums and longs as JS values, bytes as Buffer, defaults, oneofs). */
+const TO_OBJECT = { longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true } as const;
+
+function encode(typeName: string, value: object): string {
+  const type = protoRoot.lookupType(typeName);
+  return Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish()).toString('base64');
+}
+
+function decode<T>(typeName: string, base64: string): T {
+  const type = protoRoot.lookupType(typeName);
+  return type.toObject(type.decode(Buffer.from(base64, 'base64')), TO_OBJECT as never) as T;
+}
+
+export interface RecoveredTask {
+  readonly framework: FrameworkInfoOut;
+  readonly task: TaskInfoOut;
+  readonly containerId: string | null;
+  /** Every update the task produced, in order. */
+  readonly updates: readonly TaskStatusOut[];
+  /** The uuids of those not yet acknowledged (a suffix of `updates`). */
+  readonly unacknowledged: readonly TaskStatusOut[];
+}
+
+export interface Recovered {
+  readonly agentId: string | null;
+  readonly tasks: readonly RecoveredTask[];
+  /** What was dropped on the way (torn records), for the log. */
+  readonly warnings: readonly string[];
+}
+
+/** A checkpoint the agent cannot read: it names the file and says what to do. */
+export class CheckpointError extends FailedPrecondition {}
+
+export class Checkpointer {
+  readonly dir: string;
+
+  constructor(workDir: string) {
+    this.dir = join(workDir, 'meta');
+  }
+
+  writeAgentId(agentId: string): void {
+    this.writeJson(join(this.dir, 'agent.json'), { agent_id: agentId });
+  }
+
+  /** Before the task's container is launched. */
+  writeTask(framework: FrameworkInfoOut, task: TaskInfoOut, containerId: string | null = null): void {
+    const dir = this.taskDir(framework.id?.value ?? '', task.task_id?.value ?? '');
+    this.writeJson(join(dir, 'task.json'), {
+      framework: encode('mesos.v1.FrameworkInfo', framework),
+      task: encode('mesos.v1.TaskInfo', task),
+      container_id: containerId,
+    });
+  }
+
+  /** Before the update is sent. */
+  appendUpdate(frameworkId: string, status: TaskStatusIn & { readonly uuid: Buffer }): void {
+    this.append(frameworkId, status.task_id?.value ?? '', { update: encode('mesos.v1.TaskStatus', status) });
+  }
+
+  appendAck(frameworkId: string, taskId: string, uuid: Buffer): void {
+    this.append(frameworkId, taskId, { ack: uuid.toString('base64') });
+  }
+
+  /** The task is over and its last update acknowledged: nothing of it is needed any more. */
+  removeTask(frameworkId: string, taskId: string): void {
+    rmSync(this.taskDir(frameworkId, taskId), { recursive: true, force: true });
+    try {
+      rmSync(join(this.dir, 'tasks', frameworkId), { recursive: false });
+    } catch {
+      // Not empty (other tasks of the framework), or gone: both fine.
+    }
+  }
+
+  /** --recover=cleanup: forget everything. */
+  wipe(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  recover(): Recovered {
+    const warnings: string[] = [];
+    const agentFile = join(this.dir, 'agent.json');
+    let agentId: string | null = null;
+    if (existsSync(agentFile)) {
+      const doc = this.readJson(agentFile);
+      if (typeof doc.agent_id !== 'string' || doc.agent_id === '') throw this.corrupt(agentFile, 'no agent_id');
+      agentId = doc.agent_id;
+    }
+    const tasks: RecoveredTask[] = [];
+    const root = join(this.dir, 'tasks');
+    for (const frameworkId of existsSync(root) ? readdirSync(root) : []) {
+      for (const taskId of readdirSync(join(root, frameworkId))) {
+        const dir = join(root, frameworkId, taskId);
+        const taskFile = join(dir, 'task.json');
+        if (!existsSync(taskFile)) {
+          // The agent died before the task was written down: it was never launched.
+          warnings.push(`${dir}: no task.json (the agent stopped before launching the task); removed`);
+          rmSync(dir, { recursive: true, force: true });
+          continue;
+        }
+        tasks.push(this.recoverTask(taskFile, join(dir, 'updates'), warnings));
+      }
+    }
+    return { agentId, tasks, warnings };
+  }
+
+  private recoverTask(taskFile: string, updatesFile: string, warnings: string[]): RecoveredTask {
+    const doc = this.readJson(taskFile);
+    let framework: FrameworkInfoOut;
+    let task: TaskInfoOut;
+    try {
+      framework = decode<FrameworkInfoOut>('mesos.v1.FrameworkInfo', String(doc.framework));
+      task = decode<TaskInfoOut>('mesos.v1.TaskInfo', String(doc.task));
+    } catch (err) {
+      throw this.corrupt(taskFile, err instanceof Error ? err.message : String(err));
+    }
+    if (!framework.id?.value || !task.task_id?.value) throw this.corrupt(taskFile, 'no framework id or task id');
+    const updates: TaskStatusOut[] = [];
+    const acked = new Set<string>();
+    if (existsSync(updatesFile)) {
+      const text = readFileSync(updatesFile, 'utf8');
+      const lines = text.split('\n');
+      const torn = !text.endsWith('\n') && text.length > 0;
+      lines.forEach((line, i) => {
+        if (line === '') return;
+        try {
+          const record = JSON.parse(line) as { update?: string; ack?: string };
+          if (typeof record.update === 'string') updates.push(decode<TaskStatusOut>('mesos.v1.TaskStatus', record.update));
+          else if (typeof record.ack === 'string') acked.add(record.ack);
+          else throw new Error('neither an update nor an ack');
+        } catch (err) {
+          if (torn && i === lines.length - 1) {
+            warnings.push(`${updatesFile}: dropped a torn last record (the agent died while writing it, before sending it)`);
+            return;
+          }
+          throw this.corrupt(updatesFile, `line ${i + 1}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    }
+    const unacknowledged = updates.filter((u) => !acked.has(u.uuid.toString('base64')));
+    const containerId = typeof doc.container_id === 'string' ? doc.container_id : null;
+    return { framework, task, containerId, updates, unacknowledged };
+  }
+
+  private taskDir(frameworkId: string, taskId: string): string {
+    return join(this.dir, 'tasks', frameworkId, taskId);
+  }
+
+  private append(frameworkId: string, taskId: string, record: object): void {
+    const dir = this.taskDir(frameworkId, taskId);
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(join(dir, 'updates'), 'a');
+    try {
+      writeSync(fd, JSON.stringify(record) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private writeJson(file: string, value: object): void {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JSON.stringify(value) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  }
+
+  private readJson(file: string): Record<string, unknown> {
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
+      return doc as Record<string, unknown>;
+    } catch (err) {
+      throw this.corrupt(file, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private corrupt(file: string, why: string): CheckpointError {
+    return new CheckpointError(
+      `checkpoint ${file} is unreadable (${why}); the agent will not start without it, or it could lose a running task. ` +
+        'Repair or remove the file, or start with --recover=cleanup to kill every task of this work_dir and start afresh',
+    );
+  }
+}
