@@ -7,6 +7,7 @@ import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
 import { FailedPrecondition, Unavailable } from '../common/errors.js';
 import type { Master } from './master.js';
 import { taskFromRegistry } from './recovery.js';
+import { taskKeyOf } from './registry/registry.js';
 import type { AgentConnection, AgentRecord } from './records.js';
 
 type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>;
@@ -64,30 +65,38 @@ export async function registerAgent(master: Master, message: RegisterAgent__Outp
   return agent;
 }
 
-export function agentDisconnected(master: Master, agentId: string, conn: AgentConnection): void {
+/**
+ * The agent's link went. An agent that stopped answering pings has been
+ * silent for max_agent_ping_timeouts pings already: it is unreachable now.
+ * One whose link just closed (a restart, a network blip) gets as long again
+ * (agent_ping_timeout x max_agent_ping_timeouts, 75 s by default, as Mesos's
+ * health checks give it) to come back.
+ */
+export function agentDisconnected(master: Master, agentId: string, conn: AgentConnection, silent = false): void {
   const agent = master.agents.get(agentId);
   if (!agent || agent.conn !== conn) return;
   agent.conn = null;
   for (const offer of master.offers.ofAgent(agentId)) master.rescindOffer(offer.id, `agent ${agentId} disconnected`);
   master.allocator.removeAgent(agentId);
-  master.log(`agent ${agentId} disconnected; waiting ${master.options.agentReregisterTimeout}s for it to come back`);
-  awaitReregistration(master, agent);
+  const grace = silent ? 0 : master.options.agentDisconnectTimeout;
+  master.log(`agent ${agentId} ${silent ? 'stopped answering pings' : `disconnected; waiting ${grace}s for it to come back`}`);
+  awaitReregistration(master, agent, grace);
   master.changed();
 }
 
-/** The agent has --agent_reregister_timeout to come back before it is unreachable. */
-export function awaitReregistration(master: Master, agent: AgentRecord): void {
+/** After `seconds` without re-registering (--agent_reregister_timeout after a failover) the agent is unreachable. */
+export function awaitReregistration(master: Master, agent: AgentRecord, seconds = master.options.agentReregisterTimeout): void {
   if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
-  agent.reregisterTimer = setTimeout(master.safelyAsync(() => markAgentUnreachable(master, agent)), master.options.agentReregisterTimeout * 1000);
+  agent.reregisterTimer = setTimeout(master.safelyAsync(() => markAgentUnreachable(master, agent, seconds)), seconds * 1000);
   agent.reregisterTimer.unref();
 }
 
-async function markAgentUnreachable(master: Master, agent: AgentRecord): Promise<void> {
+async function markAgentUnreachable(master: Master, agent: AgentRecord, waited: number): Promise<void> {
   agent.reregisterTimer = null;
   const now = master.now();
   await master.registry.markAgentUnreachable(agent.id, now);
   if (!master.acting || agent.conn || master.agents.get(agent.id) !== agent) return; // Came back meanwhile.
-  master.log(`agent ${agent.id} did not come back within ${master.options.agentReregisterTimeout}s: it is unreachable, and so are its tasks`);
+  master.log(`agent ${agent.id} did not come back within ${waited}s: it is unreachable, and so are its tasks`);
   agent.recovered = false;
   agent.unreachableSince = now;
   // Tasks a predecessor sent there are known only from the registry's index.
@@ -144,9 +153,11 @@ export function agentMessage(master: Master, agentId: string, message: AgentMess
 
 /** An update from an agent: apply it to the task, forward it to the framework. */
 function statusUpdate(master: Master, agentId: string, frameworkId: string, status: AgentStatus): void {
-  if (master.wasRemoved(frameworkId)) {
-    // The framework is gone: nobody will acknowledge, so the master does.
+  const key = taskKeyOf(frameworkId, status.task_id!.value);
+  if (master.wasRemoved(frameworkId) || master.silenced.has(key)) {
+    // The framework is gone, or was told the task is lost: nobody will acknowledge, so the master does.
     master.acknowledgeToAgent(agentId, frameworkId, status.task_id!.value, status.uuid);
+    if (isTerminal(status.state)) master.silenced.delete(key);
     return;
   }
   const task = master.tasks.get(frameworkId, status.task_id!.value);

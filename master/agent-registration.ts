@@ -69,6 +69,7 @@ export function adoptReportedTasks(master: Master, agent: AgentRecord, message: 
     }
     if (wasUnreachable && !isTerminal(t.state) && (!fw || !fw.partitionAware)) {
       master.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
+      master.silenced.add(taskKeyOf(frameworkId, taskId)); // Its framework heard TASK_LOST: it hears nothing more of it.
       agent.conn?.send({ kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
       continue;
     }

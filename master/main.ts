@@ -82,7 +82,8 @@ export async function startMaster(
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
-    agentPingInterval: flags.agent_ping_timeout, registryMaxAgentAge: flags.registry_max_agent_age, log: say,
+    agentPingInterval: flags.agent_ping_timeout, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
+    registryMaxAgentAge: flags.registry_max_agent_age, log: say,
   });
   snapshot = new StateSnapshot(master);
   const leader = () => {

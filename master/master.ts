@@ -40,6 +40,8 @@ export interface MasterOptions {
   /** Seconds a disconnected agent has to come back before its tasks are unreachable. */
   readonly agentReregisterTimeout: number;
   readonly agentPingInterval: number;
+  /** Seconds an agent whose link closed has to come back before it is unreachable (ping interval x max missed pings). */
+  readonly agentDisconnectTimeout: number;
   /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
   readonly registryMaxAgentAge: number;
   readonly log: (line: string) => void;
@@ -58,6 +60,8 @@ export class Master {
   acting = false;
   /** Tasks waiting for the registry before they are sent to their agent (framework/task keys). */
   readonly launching = new Set<string>();
+  /** Tasks killed because their framework was already told they were lost: their updates are acknowledged, not forwarded. */
+  readonly silenced = new Set<string>();
   private allocationPending = false;
   private allocationTimer: NodeJS.Timeout | null = null;
   private readonly completedFrameworks: FrameworkRecord[] = [];
@@ -360,8 +364,9 @@ export class Master {
     return registerAgent(this, message, conn);
   }
 
-  agentDisconnected(agentId: string, conn: AgentConnection): void {
-    agentDisconnected(this, agentId, conn);
+  /** `silent`: it stopped answering pings (unreachable at once) rather than closing its link. */
+  agentDisconnected(agentId: string, conn: AgentConnection, silent = false): void {
+    agentDisconnected(this, agentId, conn, silent);
   }
 
   agentMessage(agentId: string, message: AgentMessageOut): void {

@@ -44,20 +44,20 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
       stream.end();
     },
   };
-  const finish = () => {
+  const finish = (silent = false) => {
     if (!open) return;
     open = false;
     if (ping) clearInterval(ping);
     try {
-      if (master && agentId) master.agentDisconnected(agentId, conn);
+      if (master && agentId) master.agentDisconnected(agentId, conn, silent);
     } catch (err) {
       // A bug here must not take the master down with it.
       master?.log(`error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
     }
   };
-  const refuse = (message: string) => {
+  const refuse = (message: string, silent = false) => {
     const wasOpen = open;
-    finish();
+    finish(silent);
     if (!wasOpen) return;
     stream.write({ refused: { message } });
     stream.end();
@@ -83,7 +83,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
             agentId = agent.id;
             if (!open) return;
             ping = setInterval(() => {
-              if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`);
+              if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`, true);
               conn.send({ ping: { seq: ++seq } });
             }, options.pingInterval * 1000);
           },
@@ -101,6 +101,6 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
     finish();
     stream.end();
   });
-  stream.on('error', finish);
-  stream.on('cancelled', finish);
+  stream.on('error', () => finish());
+  stream.on('cancelled', () => finish());
 }
