@@ -28,6 +28,8 @@ import { StatusUpdateManager, type Timers } from './status-update-manager.js';
 import { TaskRunner, type RunnerContext } from './task-runner.js';
 import { LABEL, checkTask, graceSeconds } from './task-spec.js';
 import { Checkpointer } from './checkpoint.js';
+import { SandboxGc } from './sandbox-gc.js';
+import { join } from 'node:path';
 
 /** --recover: take tasks of an earlier run back (Mesos's default), or kill them all and start afresh. */
 export type RecoverMode = 'reconnect' | 'cleanup';
@@ -49,6 +51,8 @@ export interface AgentOptions {
   readonly statusUpdateRetrySeconds: number;
   /** Default 'reconnect'. */
   readonly recover?: RecoverMode;
+  /** Seconds a finished task's sandbox is kept (--gc_delay); default one week. */
+  readonly gcDelaySeconds?: number;
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly random?: () => number;
@@ -66,11 +70,14 @@ export class Agent {
   /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
   version = 0;
   readonly checkpoint: Checkpointer;
+  readonly gc: SandboxGc;
   private readonly link: MasterLink;
   private readonly ctx: RunnerContext;
 
   constructor(readonly options: AgentOptions) {
     this.checkpoint = new Checkpointer(options.workDir);
+    this.gc = new SandboxGc(join(options.workDir, 'sandboxes'), options.gcDelaySeconds ?? 7 * 24 * 3600,
+      (sandbox) => [...this.runners.values()].some((r) => r.sandbox === sandbox), (line) => this.log(line));
     this.updates = new StatusUpdateManager({
       persist: {
         update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
@@ -109,6 +116,7 @@ export class Agent {
   async start(): Promise<void> {
     if (this.options.recover === 'cleanup') await this.cleanup();
     else await this.recover();
+    this.gc.scan();
     this.link.connect();
   }
 
@@ -157,6 +165,7 @@ export class Agent {
   async stop(killTasks: boolean): Promise<void> {
     this.link.stop();
     this.updates.stop();
+    this.gc.stop();
     if (!killTasks) return;
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
     const grace = Math.max(0, ...live.map((r) => graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds));
@@ -306,6 +315,7 @@ export class Agent {
     if (this.runners.get(key) === runner) {
       this.runners.delete(key);
       this.checkpoint.removeTask(runner.frameworkId, runner.taskId);
+      this.gc.schedule(runner.sandbox);
     }
     if (![...this.runners.values()].some((r) => r.frameworkId === runner.frameworkId)) this.frameworks.delete(runner.frameworkId);
   }

@@ -41,6 +41,7 @@ export interface RunningAgent {
 interface AgentConfig {
   readonly flags: AgentFlags;
   readonly workDir: string;
+  readonly logMaxBytes: number;
   readonly resources: Resources;
   readonly attributes: AttributeIn[];
 }
@@ -61,10 +62,25 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
     throw new InvalidArgument(`--recover must be 'reconnect' or 'cleanup', got '${flags.recover}'`);
   }
   if (!(flags.docker_pull_timeout > 0)) throw new InvalidArgument(`--docker_pull_timeout must be > 0, got ${flags.docker_pull_timeout}`);
+  const logMaxBytes = parseSize(flags.sandbox_log_max_size, 'sandbox_log_max_size');
+  if (!Number.isInteger(flags.sandbox_log_rotations) || flags.sandbox_log_rotations < 0) {
+    throw new InvalidArgument(`--sandbox_log_rotations must be a whole number >= 0, got ${flags.sandbox_log_rotations}`);
+  }
+  if (!(flags.gc_delay >= 0)) throw new InvalidArgument(`--gc_delay must not be negative, got ${flags.gc_delay}`);
   const workDir = resolve(flags.work_dir);
   const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
-  return { flags, workDir, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
+  return { flags, workDir, logMaxBytes, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+/** '10MB' -> bytes, as Mesos writes sizes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?B)?\s*$/i.exec(text);
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toUpperCase()];
+  if (!m || unit === undefined) throw new InvalidArgument(`--${flag}: '${text}' is not a size (e.g. 512KB, 10MB, 1GB)`);
+  return Math.round(Number(m[1]) * unit);
 }
 
 /** As Mesos does: cpus, mem, disk and ports that --resources leaves out are detected. */
@@ -81,7 +97,10 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const log = (!Array.isArray(options) && options.log) || ((line: string) => void process.stderr.write(line + '\n'));
   const config = agentConfig(flags);
   mkdirSync(config.workDir, { recursive: true });
-  const driver = new DockerDriver({ socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout });
+  const driver = new DockerDriver({
+    socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
+    logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
+  });
   await driver.docker.ping().catch((err: Error) => {
     throw new Error(`no Docker engine answers at ${flags.docker_socket} (${err.message}); run scripts/setup.sh to start one`);
   });
@@ -92,7 +111,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
-    recover: flags.recover as RecoverMode,
+    recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay,
     clock: systemClock, log: flags.quiet ? () => {} : log,
   });
   follow?.detector.onChange((leader) => {

@@ -10,6 +10,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run tasks on the cluster and wait for them (like mesos-execute)',
     run: async (argv) => (await import('../framework/cli/execute.js')).executeCommand(argv),
   },
+  logs: {
+    summary: "print a task's stdout or stderr from its sandbox (--follow to keep printing)",
+    run: async (argv) => (await import('./logs.js')).logsCommand(argv),
+  },
   local: {
     summary: 'a master, two agents and a demo framework on this machine',
     run: async (argv) => (await import('./local.js')).localCommand(argv),

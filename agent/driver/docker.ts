@@ -4,7 +4,8 @@
 // so the kernel enforces them. Output is attached before start, so nothing
 // the task prints is lost, and docker-init is PID 1 so SIGTERM reaches the
 // task's process.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { RotatingFile, type Rotation } from '../rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec } from './driver.js';
@@ -15,6 +16,8 @@ export interface DockerDriverOptions {
   readonly socketPath?: string;
   readonly pull: PullPolicy;
   readonly pullTimeoutSeconds: number;
+  /** Size-based rotation of the sandbox's stdout and stderr (default: none). */
+  readonly logRotation?: Rotation;
 }
 
 /** How long to wait for the output streams to drain once the container exited. */
@@ -39,7 +42,7 @@ export class DockerDriver implements ContainerDriver {
     }
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const files = [createWriteStream(spec.stdoutPath, { flags: 'a' }), createWriteStream(spec.stderrPath, { flags: 'a' })] as const;
+      const files = this.outputFiles(spec.stdoutPath, spec.stderrPath);
       this.docker.modem.demuxStream(stream, files[0], files[1]);
       const drained = new Promise<void>((resolve) => {
         for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
@@ -76,13 +79,18 @@ export class DockerDriver implements ContainerDriver {
     const container = this.docker.getContainer(id);
     // The container's own log (the engine kept it while nobody was attached) from where the sandbox stopped.
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true, since: Math.floor(output.sinceSeconds) })) as unknown as NodeJS.ReadableStream;
-    const files = [createWriteStream(output.stdoutPath, { flags: 'a' }), createWriteStream(output.stderrPath, { flags: 'a' })] as const;
+    const files = this.outputFiles(output.stdoutPath, output.stderrPath);
     this.docker.modem.demuxStream(stream, files[0], files[1]);
     const drained = new Promise<void>((resolve) => {
       for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
     });
     this.exits.set(id, this.exitOf(container, container.wait(), drained, files));
     return info;
+  }
+
+  private outputFiles(stdoutPath: string, stderrPath: string): readonly [Writable, Writable] {
+    const rotation = this.options.logRotation ?? { maxBytes: 0, keep: 0 };
+    return [new RotatingFile(stdoutPath, rotation), new RotatingFile(stderrPath, rotation)];
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
@@ -125,7 +133,7 @@ export class DockerDriver implements ContainerDriver {
     container: Docker.Container,
     waited: Promise<{ StatusCode: number }>,
     drained: Promise<void>,
-    files: readonly WriteStream[],
+    files: readonly Writable[],
   ): Promise<ContainerExit> {
     let exitCode = -1;
     let error: string | undefined;

@@ -1,0 +1,122 @@
+// `mesos-ts logs TASK_ID`: a task's stdout (or --stderr) from its sandbox,
+// wherever it runs. The master's /state says which agent has the task; the
+// agent's /files/read serves the file. --follow keeps printing what the task
+// writes until it ends (or Ctrl-C).
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseFlags, usage } from '../common/flags.js';
+import { InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
+import { parseZkUrl } from '../common/zk/url.js';
+import { ZkSession } from '../common/zk/session.js';
+import { LeaderDetector } from '../common/zk/detector.js';
+import { isTerminal } from '../common/task-state.js';
+import type { TaskState } from '../proto/index.js';
+
+export const LOGS_FLAGS = {
+  master: { type: 'string', default: '127.0.0.1:5050', help: "the master's HTTP address host:port, or zk://host:port/path to find the leader" },
+  framework: { type: 'string', help: 'the framework id, when several frameworks have a task of that id' },
+  stderr: { type: 'boolean', default: false, help: 'show stderr instead of stdout' },
+  follow: { type: 'boolean', default: false, help: 'keep printing new output until the task ends' },
+  tail: { type: 'number', help: 'start this many bytes before the end (default: the whole file)' },
+} as const;
+
+interface StateTask {
+  id: string;
+  framework_id: string;
+  agent_id: string;
+  state: string;
+}
+interface MasterState {
+  frameworks: { tasks: StateTask[]; unacknowledged_tasks?: StateTask[] }[];
+  completed_tasks?: StateTask[];
+  slaves: { id: string; hostname: string; port: number }[];
+}
+
+export async function logsCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(LOGS_FLAGS, argv);
+  if (flags.help) {
+    process.stdout.write(usage('logs TASK_ID', "Prints a task's stdout (or stderr) from its sandbox on its agent.", LOGS_FLAGS) + '\n');
+    return 0;
+  }
+  const taskId = flags._[0];
+  if (!taskId || flags._.length > 1) throw new InvalidArgument('give exactly one TASK_ID (mesos-ts logs TASK_ID [--follow])');
+  if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
+  const masterHttp = await masterAddress(flags.master);
+  const state = await getJson<MasterState>(`http://${masterHttp}/state`);
+  const task = findTask(state, taskId, flags.framework);
+  const agent = state.slaves.find((a) => a.id === task.agent_id);
+  if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.agent_id}, which the master no longer lists`);
+  const agentHttp = `${agent.hostname}:${agent.port}`;
+  const path = join(await sandboxOf(agentHttp, task), flags.stderr ? 'stderr' : 'stdout');
+  let offset = 0;
+  if (flags.tail !== undefined) {
+    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1))).offset;
+    offset = Math.max(0, size - flags.tail);
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    for (;;) {
+      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset));
+      process.stdout.write(chunk.data);
+      offset += Buffer.byteLength(chunk.data);
+      if (chunk.data.length > 0) continue;
+      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task))) return 0;
+      await sleep(500, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function findTask(state: MasterState, taskId: string, frameworkId: string | undefined): StateTask {
+  const all = [...state.frameworks.flatMap((f) => [...f.tasks, ...(f.unacknowledged_tasks ?? [])]), ...(state.completed_tasks ?? [])];
+  const matches = all.filter((t) => t.id === taskId && (!frameworkId || t.framework_id === frameworkId));
+  const frameworks = [...new Set(matches.map((t) => t.framework_id))];
+  if (frameworks.length === 0) throw new NotFound(`the master knows no task ${taskId}${frameworkId ? ` of framework ${frameworkId}` : ''}`);
+  if (frameworks.length > 1) throw new InvalidArgument(`several frameworks have a task ${taskId} (${frameworks.join(', ')}); pick one with --framework`);
+  return matches.find((t) => !isTerminal(t.state as TaskState)) ?? matches[matches.length - 1]!;
+}
+
+async function sandboxOf(agentHttp: string, task: StateTask): Promise<string> {
+  const state = await getJson<{ work_dir: string; tasks: { id: string; framework_id: string; sandbox: string }[] }>(`http://${agentHttp}/state`);
+  const live = state.tasks.find((t) => t.id === task.id && t.framework_id === task.framework_id);
+  return live?.sandbox ?? join(state.work_dir, 'sandboxes', task.framework_id, task.id);
+}
+
+async function taskEnded(agentHttp: string, task: StateTask): Promise<boolean> {
+  const state = await getJson<{ tasks: { id: string; framework_id: string; state: string }[] }>(`http://${agentHttp}/state`);
+  const live = state.tasks.find((t) => t.id === task.id && t.framework_id === task.framework_id);
+  return !live || isTerminal(live.state as TaskState);
+}
+
+const readUrl = (agentHttp: string, path: string, offset: number) =>
+  `http://${agentHttp}/files/read?path=${encodeURIComponent(path)}&offset=${offset}`;
+
+async function getJson<T>(url: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Unavailable(`cannot reach ${url}: ${(err as Error).message}`);
+  }
+  if (!res.ok) throw new Unavailable(`${url} answered ${res.status}: ${(await res.text()).trim()}`);
+  return (await res.json()) as T;
+}
+
+async function masterAddress(master: string): Promise<string> {
+  if (!master.startsWith('zk://')) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${master}'`);
+    return master;
+  }
+  const { servers, path } = parseZkUrl(master);
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
+  try {
+    const leader = await new LeaderDetector(session, path).start();
+    if (!leader) throw new Unavailable(`no leading master in ${master}`);
+    return leader.http;
+  } finally {
+    session.close();
+  }
+}
