@@ -30,6 +30,7 @@ import { LABEL, checkTask, graceSeconds } from './task-spec.js';
 import { Checkpointer } from './checkpoint.js';
 import { SandboxGc } from './sandbox-gc.js';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** --recover: take tasks of an earlier run back (Mesos's default), or kill them all and start afresh. */
 export type RecoverMode = 'reconnect' | 'cleanup';
@@ -69,6 +70,8 @@ export class Agent {
   readonly updates: StatusUpdateManager;
   /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
   version = 0;
+  /** Set by drain(): no new task is taken, and the master offers nothing of this agent. */
+  draining = false;
   readonly checkpoint: Checkpointer;
   readonly gc: SandboxGc;
   private readonly link: MasterLink;
@@ -159,6 +162,32 @@ export class Agent {
     await this.removeContainers(() => true, 'container of an earlier run (--recover=cleanup)');
     this.checkpoint.wipe();
     this.log('--recover=cleanup: started afresh (a new AgentID will be given)');
+  }
+
+  /**
+   * Drains the agent: the master stops offering it, new tasks are refused
+   * (TASK_DROPPED, REASON_AGENT_DRAINING) and running ones may end on their
+   * own; those still running after `timeoutSeconds` are killed. Resolves
+   * once every task has ended and its last update was acknowledged (or
+   * `timeoutSeconds` more have passed: what is left is checkpointed).
+   */
+  async drain(timeoutSeconds: number, reason = 'the operator asked'): Promise<void> {
+    this.draining = true;
+    this.version++;
+    this.link.send({ draining: { reason } });
+    const live = () => [...this.runners.values()].filter((r) => !isTerminal(r.state));
+    this.log(`draining (${reason}): ${live().length} task(s) may run for up to ${timeoutSeconds}s more`);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (live().length > 0 && Date.now() < deadline) await sleep(200);
+    const left = live();
+    if (left.length > 0) {
+      this.log(`drain timeout: killing ${left.length} task(s)`);
+      for (const r of left) r.kill();
+      await Promise.all(left.map((r) => r.finished()));
+    }
+    const flushBy = Date.now() + timeoutSeconds * 1000;
+    while (this.updates.pending().length > 0 && Date.now() < flushBy) await sleep(200);
+    this.log(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
   }
 
   /** Leaves the master; with killTasks every task is killed (its grace honoured) and every container removed. */
@@ -253,6 +282,7 @@ export class Agent {
     else if (previous !== id) this.log(`the master gave a new id (was ${previous})`);
     else this.log('re-registered with the master');
     this.updates.resendAll();
+    if (this.draining) this.link.send({ draining: { reason: 'still draining' } });
   }
 
   private runTask(run: MasterMessageOut['run_task']): void {
@@ -263,6 +293,10 @@ export class Agent {
       this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
       if (!frameworkId || !taskId) return; // Nobody to tell.
       return this.emit(frameworkId, this.agentStatus(taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', checked.message));
+    }
+    if (this.draining) {
+      this.log(`refusing task ${taskId} of framework ${frameworkId}: this agent is draining`);
+      return this.emit(frameworkId, this.agentStatus(taskId, 'TASK_DROPPED', 'REASON_AGENT_DRAINING', 'the agent is draining'));
     }
     const key = taskKey(frameworkId, taskId);
     const existing = this.runners.get(key);

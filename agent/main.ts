@@ -149,7 +149,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const running = await startAgent(argv);
-  const signal = await shutdownSignal();
+  // SIGUSR1 drains: no new tasks, running ones may finish (up to --drain_timeout), then the agent leaves.
+  const drained = new Promise<'SIGUSR1'>((resolve) => process.once('SIGUSR1', () => resolve('SIGUSR1')));
+  const signal = await Promise.race([shutdownSignal(), drained]);
+  if (signal === 'SIGUSR1') {
+    await running.agent.drain(flags.drain_timeout, 'SIGUSR1');
+    await running.stop({ killTasks: true });
+    return 0;
+  }
   running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
   await running.stop({ killTasks: true });
   return 0;

@@ -36,6 +36,7 @@ export async function registerAgent(master: Master, message: RegisterAgent__Outp
     agent.unreachableSince = null;
     agent.recovered = false;
     agent.conn?.close('agent re-registered on a new connection');
+    agent.draining = false; // A draining agent says so again once registered.
     agent.info = { ...info, id: { value: agent.id } };
     agent.total = total;
     agent.conn = conn;
@@ -140,7 +141,19 @@ async function markAgentGone(master: Master, agent: AgentRecord): Promise<void> 
   master.changed();
 }
 
+/** The agent takes no more tasks: what it has is not offered again; its tasks run on until they end. */
+function agentDraining(master: Master, agentId: string, reason: string): void {
+  const agent = master.agents.get(agentId);
+  if (!agent || agent.draining) return;
+  agent.draining = true;
+  master.log(`agent ${agentId} is draining${reason ? ` (${reason})` : ''}: its resources are no longer offered`);
+  for (const offer of master.offers.ofAgent(agentId)) master.rescindOffer(offer.id, `agent ${agentId} is draining`);
+  master.allocator.removeAgent(agentId);
+  master.changed();
+}
+
 export function agentMessage(master: Master, agentId: string, message: AgentMessageOut): void {
+  if (message.kind === 'draining') return agentDraining(master, agentId, message.draining?.reason ?? '');
   if (message.kind === 'status_update' && message.status_update) {
     const { framework_id, status } = message.status_update;
     if (!framework_id?.value || !status?.task_id?.value) {

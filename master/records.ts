@@ -50,6 +50,8 @@ export interface AgentRecord {
   unreachableSince: number | null;
   /** Runs while the agent is unreachable; when it fires, the agent is gone. */
   goneTimer: NodeJS.Timeout | null;
+  /** The agent is draining: its resources are not offered; its tasks run on. */
+  draining?: boolean;
   /** Kills asked for while the agent was away, sent when it comes back. */
   pendingKills: Map<string, { frameworkId: string; taskId: string }>;
 }

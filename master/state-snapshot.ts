@@ -37,6 +37,7 @@ export function buildState(master: Master) {
       hostname: a.info.hostname,
       port: a.info.port,
       active: a.conn !== null,
+      draining: a.draining === true,
       registered_time: a.registeredTime,
       reregistered_time: a.reregisteredTime,
       attributes: Object.fromEntries(a.info.attributes.map((attr) => [attr.name, attr.text?.value ?? attr.scalar?.value ?? null])),
