@@ -93,6 +93,24 @@ describe('task runner on Docker', () => {
     expect(Resources.fromProto(last.limitation?.resources).toString()).toBe('mem:32');
   });
 
+  it('enforces the pids limit: forks beyond it fail inside the container', async () => {
+    const updates: TaskStatusIn[] = [];
+    const t = task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked', 'cpus:0.5;mem:64');
+    const checked = checkTask(framework(), t);
+    if (!checked.ok) throw new Error(checked.message);
+    const r = new TaskRunner({ ...context(updates), pidsLimit: 8 }, framework(), t, checked.resources);
+    await r.run();
+    const stderr = readFileSync(join(r.sandbox, 'stderr'), 'utf8');
+    expect(stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    // Within the limit: the same loop runs clean with a higher limit.
+    const fine: TaskStatusIn[] = [];
+    const t2 = task('forky-ok', 'i=0; while [ $i -lt 5 ]; do sleep 1 & i=$((i+1)); done; wait; echo forked', 'cpus:0.5;mem:64');
+    const r2 = new TaskRunner({ ...context(fine), pidsLimit: 64 }, framework(), t2, Resources.parse('cpus:0.5;mem:64'));
+    await r2.run();
+    expect(fine.at(-1)?.state).toBe('TASK_FINISHED');
+    expect(readFileSync(join(r2.sandbox, 'stderr'), 'utf8')).toBe('');
+  });
+
   it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
     const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
     await waitFor(() => r.state === 'TASK_RUNNING');
