@@ -1,5 +1,8 @@
-// The master's HTTP endpoint for operators: GET /state (and /master/state),
-// GET /health. Later issues add the v1 scheduler HTTP API here.
+// The master's HTTP endpoint: GET /state (and /master/state), GET /health,
+// and whatever handlers are registered (the v1 scheduler API, metrics, the
+// web UI, ...): each is tried in turn before the built-in routes, and says
+// whether it took the request. `redirectToLeader` is how a non-leading master
+// answers: 307 to the leader, or 503 while none is known.
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StateSnapshot } from './state-snapshot.js';
@@ -11,10 +14,24 @@ export interface MasterHttpOptions {
   readonly state: () => StateSnapshot | null;
   /** The leader's HTTP host:port when another master leads (non-leaders redirect there). */
   readonly leaderHttp?: () => string | null;
+  /** Tried in order before the built-in routes; a handler returns true when it took the request. */
+  readonly handlers?: readonly HttpHandler[];
+}
+
+/** A route module: answers the request (true) or leaves it to the next (false). */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean | Promise<boolean>;
+
+/** As Mesos does when it does not lead: 307 with a protocol-relative Location naming the leader, or 503. */
+export function redirectToLeader(res: ServerResponse, leader: string | null, url: string): void {
+  if (leader) {
+    res.writeHead(307, { Location: `//${leader}${url}`, 'Content-Type': 'text/plain' });
+    return void res.end(`this master is not the leader; the leader is ${leader}\n`);
+  }
+  reply(res, 503, 'text/plain', 'no leading master is known\n');
 }
 
 export async function startMasterHttp(options: MasterHttpOptions): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => route(options, req, res));
+  const server = createServer((req, res) => void dispatch(options, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.ip, () => resolve());
@@ -22,8 +39,19 @@ export async function startMasterHttp(options: MasterHttpOptions): Promise<{ ser
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
+async function dispatch(options: MasterHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  try {
+    for (const handler of options.handlers ?? []) if (await handler(req, res, path)) return;
+    route(options, req, res, path);
+  } catch (err) {
+    // A bug in a handler must not take the master down; the client hears of it.
+    if (!res.headersSent) reply(res, 500, 'text/plain', `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    else res.destroy();
+  }
+}
+
+function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResponse, path: string): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain', `${req.method} is not allowed on ${path}\n`);
   switch (path) {
     case '/health':
@@ -34,15 +62,7 @@ function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResp
     case '/state.json':
     case '/master/state.json': {
       const snapshot = options.state();
-      if (!snapshot) {
-        const leader = options.leaderHttp?.();
-        if (leader) {
-          // As Mesos does: a protocol-relative Location naming the leader.
-          res.writeHead(307, { Location: `//${leader}${req.url ?? path}`, 'Content-Type': 'text/plain' });
-          return void res.end(`this master is not the leader; the leader is ${leader}\n`);
-        }
-        return reply(res, 503, 'text/plain', 'no leading master is known\n');
-      }
+      if (!snapshot) return redirectToLeader(res, options.leaderHttp?.() ?? null, req.url ?? path);
       return reply(res, 200, 'application/json', snapshot.get());
     }
     default:
@@ -50,7 +70,7 @@ function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResp
   }
 }
 
-function reply(res: ServerResponse, code: number, type: string, body: string): void {
+export function reply(res: ServerResponse, code: number, type: string, body: string): void {
   res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

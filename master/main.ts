@@ -14,7 +14,7 @@ import { MASTER_FLAGS } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withSafeDecoding } from './rpc/safe-service.js';
-import { startMasterHttp } from './http.js';
+import { startMasterHttp, type HttpHandler } from './http.js';
 import { StateSnapshot } from './state-snapshot.js';
 
 export { VERSION } from '../common/version.js';
@@ -56,10 +56,13 @@ export async function startMaster(
   const say = flags.quiet ? () => {} : (line: string) => log(`[master] ${line}`);
   let snapshot: StateSnapshot | null = null;
   let election: Election | null = null;
+  // HTTP route modules are registered below, once the master exists.
+  const httpHandlers: HttpHandler[] = [];
   const http = await startMasterHttp({
     ip: flags.ip, port: flags.port,
     state: () => (election && !election.leading() ? null : snapshot),
     leaderHttp: () => election?.leaderHttp() ?? null,
+    handlers: httpHandlers,
   });
   const info = {
     id, ip: packIp(flags.ip), port: http.port, pid: `master@${flags.ip}:${http.port}`, hostname, version: VERSION,
