@@ -195,7 +195,11 @@ export class Agent {
     this.link.stop();
     this.updates.stop();
     this.gc.stop();
-    if (!killTasks) return;
+    if (!killTasks) {
+      // The containers run on for the next start to take back; this process stops watching them.
+      for (const r of this.runners.values()) r.detach();
+      return;
+    }
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
     const grace = Math.max(0, ...live.map((r) => graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds));
     for (const r of live) r.kill();

@@ -12,6 +12,11 @@
 // left it: its container, still running, is watched again; one that exited
 // meanwhile is reported with its real exit status; one that is gone is
 // reported FAILED.
+//
+// A task with a health_check is checked while RUNNING (health-check.ts): each
+// result the framework is to see is a TASK_RUNNING update with `healthy` and
+// REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; after consecutive_failures the task
+// is killed as on request and ends KILLED, healthy=false, with that reason.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -21,6 +26,7 @@ import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
 import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
 import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
+import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type HealthResult } from './health-check.js';
 
 export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly driver: ContainerDriver;
@@ -42,6 +48,9 @@ export class TaskRunner {
   lastStatus: TaskStatusIn | TaskStatusOut | null = null;
   readonly sandbox: string;
   private killGrace: number | null = null;
+  private health: HealthChecker | null = null;
+  /** Set when a failing health check asked for the kill: the message of the terminal update. */
+  private healthKill: string | null = null;
   private readonly launchAbort = new AbortController();
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -84,7 +93,10 @@ export class TaskRunner {
     }
     // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
-    else this.report('TASK_RUNNING');
+    else {
+      this.report('TASK_RUNNING');
+      this.startHealthChecks();
+    }
     await this.watch(this.containerId, spec.memMiB);
   }
 
@@ -109,8 +121,39 @@ export class TaskRunner {
     }
     this.containerId = info.id;
     if (this.killGrace !== null) void this.stopContainer(this.killGrace); // A kill was under way: finish it.
-    else if (info.running && this.state !== 'TASK_RUNNING') this.report('TASK_RUNNING');
+    else if (info.running) {
+      // Checking goes on from the health last reported, if any (the checkpoint decodes an absent `healthy` as false).
+      const previous = this.state === 'TASK_RUNNING' && last?.reason === 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' ? last.healthy : undefined;
+      if (this.state !== 'TASK_RUNNING') this.report('TASK_RUNNING');
+      this.startHealthChecks(previous);
+    }
     await this.watch(info.id, this.resources.scalar('mem'));
+  }
+
+  /** The agent stops without killing its tasks: health checking stops too (a restarted agent resumes it). */
+  detach(): void {
+    this.health?.stop();
+  }
+
+  private startHealthChecks(previous?: boolean): void {
+    const check = this.task.health_check;
+    if (!check || !this.containerId || this.health) return;
+    const name = describeHealthCheck(check);
+    this.health = new HealthChecker({
+      name, policy: healthPolicy(check), now: this.ctx.now, onResult: (result) => this.healthChanged(result),
+      probe: healthProbe(check, { driver: this.ctx.driver, containerId: this.containerId }),
+      ...(previous !== undefined ? { previous } : {}),
+    });
+    this.health.start();
+  }
+
+  private healthChanged(result: HealthResult): void {
+    if (this.state !== 'TASK_RUNNING' || this.killGrace !== null) return;
+    this.report('TASK_RUNNING', { healthy: result.healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: result.message });
+    if (!result.kill) return;
+    this.ctx.log(`killing task ${this.taskId}: ${result.message}`);
+    this.healthKill = `killed: ${result.message}`;
+    this.kill();
   }
 
   private async watch(containerId: string, memMiB: number): Promise<void> {
@@ -131,6 +174,7 @@ export class TaskRunner {
   /** SIGTERM, then SIGKILL after the grace period: the kill's, else the task's kill_policy, else the agent's flag. */
   kill(killGraceSeconds?: number): void {
     if (isTerminal(this.state) || this.killGrace !== null) return;
+    this.health?.stop();
     this.killGrace = killGraceSeconds ?? graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
     if (this.framework.capabilities.some((c) => c.type === 'TASK_KILLING_STATE')) this.report('TASK_KILLING');
     if (this.containerId) void this.stopContainer(this.killGrace);
@@ -146,6 +190,9 @@ export class TaskRunner {
   }
 
   private reportExit(exit: ContainerExit, memMiB: number): void {
+    if (this.healthKill !== null) {
+      return this.report('TASK_KILLED', { healthy: false, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: this.healthKill });
+    }
     if (this.killGrace !== null) return this.report('TASK_KILLED', { message: 'killed on request' });
     if (exit.oomKilled) {
       return this.report('TASK_FAILED', {
@@ -175,6 +222,7 @@ export class TaskRunner {
       ...extra,
     };
     this.lastStatus = status;
+    if (isTerminal(state)) this.health?.stop();
     this.ctx.emit(this.frameworkId, status);
     if (isTerminal(state)) this.resolveDone();
   }

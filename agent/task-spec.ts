@@ -3,7 +3,7 @@
 // translation of TaskInfo into a ContainerSpec. No I/O here.
 import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut } from '../proto/index.js';
-import { Resources, rangeValues } from '../common/resources.js';
+import { Resources, rangeValues, rangesContain } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import type { ContainerCommand, ContainerSpec } from './driver/driver.js';
 
@@ -49,7 +49,7 @@ export function checkTask(framework: FrameworkInfoOut | null | undefined, task: 
   const mem = resources.scalar('mem');
   if (cpus <= 0) return fail(`TaskInfo.resources must include cpus > 0, got cpus:${cpus}`);
   if (mem < MIN_MEM_MIB) return fail(`TaskInfo.resources must include mem >= ${MIN_MEM_MIB} (MB), got mem:${mem}`);
-  const problem = checkCommand(task) ?? checkContainer(task);
+  const problem = checkCommand(task) ?? checkContainer(task) ?? checkHealthCheck(task, resources);
   return problem ? fail(problem) : { ok: true, resources };
 }
 
@@ -61,11 +61,58 @@ function checkCommand(task: TaskInfoOut): string | null {
     return 'TaskInfo.command needs a value or arguments (or a docker image to run as built)';
   }
   if (cmd.uris.length > 0) return `TaskInfo.command.uris is not supported by this agent (got ${cmd.uris.length} URI(s))`;
-  for (const v of cmd.environment?.variables ?? []) {
-    if (!v.name) return 'TaskInfo.command.environment.variables[].name is required';
-    if (v.type === 'SECRET') return `TaskInfo.command.environment variable '${v.name}' is a SECRET, which this agent does not support`;
+  return checkEnvironment('TaskInfo.command.environment', cmd.environment);
+}
+
+function checkEnvironment(field: string, env: NonNullable<TaskInfoOut['command']>['environment']): string | null {
+  for (const v of env?.variables ?? []) {
+    if (!v.name) return `${field}.variables[].name is required`;
+    if (v.type === 'SECRET') return `${field} variable '${v.name}' is a SECRET, which this agent does not support`;
   }
   return null;
+}
+
+/**
+ * TaskInfo.health_check, as Mesos validates it (non-negative seconds, a known
+ * type with its own field, an HTTP path starting with '/'), plus what this
+ * agent needs: consecutive_failures >= 1, scheme http, and the port of an
+ * HTTP or TCP check among the task's own ports. Absent fields have Mesos's defaults.
+ */
+function checkHealthCheck(task: TaskInfoOut, resources: Resources): string | null {
+  const check = task.health_check;
+  if (!check) return null;
+  const field = 'TaskInfo.health_check';
+  for (const name of ['delay_seconds', 'interval_seconds', 'timeout_seconds', 'grace_period_seconds'] as const) {
+    const value = check[name] as unknown;
+    if (value === undefined || value === null) continue;
+    const seconds = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+    if (!(seconds >= 0) || seconds === Infinity) return `${field}.${name} must be a non-negative number of seconds, got ${String(value)}`;
+  }
+  const failures = check.consecutive_failures as unknown;
+  if (failures !== undefined && failures !== null && !(Number.isInteger(failures) && (failures as number) >= 1)) {
+    return `${field}.consecutive_failures must be an integer >= 1, got ${String(failures)}`;
+  }
+  const ports = resources.ranges('ports');
+  const checkPort = (name: string, port: number | undefined): string | null => {
+    if (!port) return `${name} is required`;
+    return rangesContain(ports, [[port, port]]) ? null : `${name} ${port} is not one of the task's ports (${ports.map(([b, e]) => (b === e ? b : `${b}-${e}`)).join(',') || 'none'})`;
+  };
+  switch (check.type) {
+    case 'HTTP': {
+      if (!check.http) return `${field}.http is required for an HTTP health check`;
+      const scheme = check.http.scheme || 'http';
+      if (scheme !== 'http') return `${field}.http.scheme must be 'http' (this agent does not check https), got '${scheme}'`;
+      if (check.http.path && !check.http.path.startsWith('/')) return `${field}.http.path must start with '/', got '${check.http.path}'`;
+      return checkPort(`${field}.http.port`, check.http.port);
+    }
+    case 'TCP':
+      return check.tcp ? checkPort(`${field}.tcp.port`, check.tcp.port) : `${field}.tcp is required for a TCP health check`;
+    case 'COMMAND':
+      if (!check.command?.value) return `${field}.command.value is required for a COMMAND health check`;
+      return checkEnvironment(`${field}.command.environment`, check.command.environment);
+    default:
+      return `${field}.type must be HTTP, TCP or COMMAND, got ${String(check.type ?? 'none')}`;
+  }
 }
 
 function checkContainer(task: TaskInfoOut): string | null {

@@ -194,6 +194,63 @@ export class DockerDriver implements ContainerDriver {
       throw err;
     }
   }
+
+  /**
+   * docker exec: the command runs in the container's namespaces with its environment; the result
+   * keeps the last 4 KiB of its output. Past the timeout its process tree is killed through /proc
+   * (only processes in this container's cgroup: an agent in its own PID namespace kills nothing)
+   * and the result says so with exit code -1. (Types and fs are imported inline: this method is
+   * added without touching the rest of the file.)
+   */
+  async exec(
+    id: string,
+    command: import('./driver.js').ExecCommand,
+    timeoutSeconds: number,
+  ): Promise<import('./driver.js').ExecResult> {
+    const limit = 4096;
+    const Cmd = command.shell ? ['/bin/sh', '-c', command.value] : [command.value, ...command.arguments.slice(1)];
+    const Env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const exec = await this.docker.getContainer(id).exec({ Cmd, Env, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    let output = Buffer.alloc(0);
+    const sink = { write: (chunk: Buffer) => ((output = Buffer.concat([output, chunk]).subarray(-limit)), true) };
+    this.docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
+    const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => ['end', 'close', 'error'].forEach((e) => stream.on(e, resolve))),
+      ...(deadline < Infinity ? [new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))] : []),
+    ]);
+    clearTimeout(timer);
+    const text = () => output.toString('utf8');
+    let info = await exec.inspect();
+    // The stream ends when the command closes its output, usually as it exits: wait for the exit itself.
+    while (info.Running && Date.now() < deadline) info = await new Promise((r) => setTimeout(r, 50)).then(() => exec.inspect());
+    if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: text() };
+    stream.destroy();
+    const fs = await import('node:fs/promises');
+    const parents = new Map<number, number>();
+    for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
+      const stat = /^\d+$/.test(entry) ? await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '') : '';
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid) parents.set(Number(entry), ppid);
+    }
+    const tree = [info.Pid];
+    for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+    let killed = 0;
+    for (const pid of tree.filter((p) => p > 0)) {
+      const cgroup = await fs.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+      if (!cgroup.includes(info.ContainerID)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        // Gone already, or not ours to signal.
+      }
+    }
+    const what = killed > 0 ? `killed ${killed} process(es)` : 'could not be killed from the agent';
+    return { exitCode: -1, output: `${text()}\n[did not end within ${timeoutSeconds}s; ${what}]`.trimStart() };
+  }
 }
 
 function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {

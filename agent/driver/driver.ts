@@ -41,6 +41,23 @@ export interface ContainerInfo {
   readonly running: boolean;
 }
 
+/** A command run inside a running container, as TaskInfo.command runs (shell: `/bin/sh -c value`; else `value` with argv `arguments`). */
+export interface ExecCommand {
+  readonly shell: boolean;
+  readonly value: string;
+  /** argv, argv[0] included (as in Mesos); ignored when `shell`. */
+  readonly arguments: readonly string[];
+  /** Added to the container's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ExecResult {
+  /** -1 when the command did not end within its timeout. */
+  readonly exitCode: number;
+  /** The end of its stdout and stderr together (bounded). */
+  readonly output: string;
+}
+
 /** Why a launch failed before the task ran; `imageMissing` is the case callers most need to tell apart. */
 export class LaunchError extends Error {
   override readonly name = 'LaunchError';
@@ -68,4 +85,10 @@ export interface ContainerDriver {
    * reports its exit, even if it exited meanwhile. null when it is gone.
    */
   reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }): Promise<ContainerInfo | null>;
+  /**
+   * Runs a command inside the running container and resolves with its exit
+   * status; past `timeoutSeconds` (0: no limit) it is killed if it can be.
+   * Rejects only when the command cannot be started (e.g. no such container).
+   */
+  exec(id: string, command: ExecCommand, timeoutSeconds: number): Promise<ExecResult>;
 }
