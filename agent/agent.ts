@@ -26,7 +26,7 @@ import type { ContainerDriver } from './driver/driver.js';
 import { MasterLink } from './master-link.js';
 import { StatusUpdateManager, type Timers } from './status-update-manager.js';
 import { TaskRunner, type RunnerContext } from './task-runner.js';
-import { LABEL, checkTask, graceSeconds } from './task-spec.js';
+import { LABEL, checkTask, graceSeconds, type IsolationPolicy } from './task-spec.js';
 import { Checkpointer } from './checkpoint.js';
 import { SandboxGc } from './sandbox-gc.js';
 import { join } from 'node:path';
@@ -52,6 +52,8 @@ export interface AgentOptions {
   readonly statusUpdateRetrySeconds: number;
   /** Default 'reconnect'. */
   readonly recover?: RecoverMode;
+  /** Host paths and privileges tasks may ask for (default: none). */
+  readonly isolation?: IsolationPolicy;
   /** Seconds a finished task's sandbox is kept (--gc_delay); default one week. */
   readonly gcDelaySeconds?: number;
   readonly clock: Clock;
@@ -292,7 +294,7 @@ export class Agent {
   private runTask(run: MasterMessageOut['run_task']): void {
     const frameworkId = run?.framework?.id?.value ?? '';
     const taskId = run?.task?.task_id?.value ?? '';
-    const checked = checkTask(run?.framework, run?.task);
+    const checked = checkTask(run?.framework, run?.task, this.options.isolation);
     if (!checked.ok) {
       this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
       if (!frameworkId || !taskId) return; // Nobody to tell.

@@ -22,6 +22,8 @@ export const AGENT_FLAGS = {
     type: 'string', default: 'reconnect',
     help: "'reconnect' takes back the tasks an earlier run of this agent left in --work_dir (same AgentID); 'cleanup' kills them all and starts afresh",
   },
+  allowed_host_paths: { type: 'string', default: '', help: 'comma-separated host directories tasks may mount (ContainerInfo.volumes); none by default' },
+  allow_privileged: { type: 'boolean', default: false, help: 'let tasks that ask for it run privileged containers' },
   drain_timeout: { type: 'duration', default: 600, help: 'on SIGUSR1 (drain), how long tasks may run on before they are killed and the agent exits' },
   gc_delay: { type: 'duration', default: 7 * 24 * 3600, help: "how long a finished task's sandbox is kept (default one week)" },
   sandbox_log_max_size: { type: 'string', default: '10MB', help: "a task's stdout or stderr is rotated when it reaches this size (B, KB, MB, GB; 0 never)" },

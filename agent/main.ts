@@ -1,7 +1,8 @@
 // Starting an agent: flags -> checked config -> Docker driver -> Agent + HTTP.
 // `agentCommand` is `mesos-ts agent`; `startAgent` runs one in-process
 // (tests, `mesos-ts local`).
-import { resolve } from 'node:path';
+import { isAbsolute, normalize, resolve } from 'node:path';
+import type { IsolationPolicy } from './task-spec.js';
 import { mkdirSync } from 'node:fs';
 import { shutdownSignal } from '../common/signals.js';
 import { parseZkUrl } from '../common/zk/url.js';
@@ -42,6 +43,7 @@ interface AgentConfig {
   readonly flags: AgentFlags;
   readonly workDir: string;
   readonly logMaxBytes: number;
+  readonly isolation: IsolationPolicy;
   readonly resources: Resources;
   readonly attributes: AttributeIn[];
 }
@@ -67,10 +69,13 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
     throw new InvalidArgument(`--sandbox_log_rotations must be a whole number >= 0, got ${flags.sandbox_log_rotations}`);
   }
   if (!(flags.gc_delay >= 0)) throw new InvalidArgument(`--gc_delay must not be negative, got ${flags.gc_delay}`);
+  const allowedHostPaths = flags.allowed_host_paths.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const relative = allowedHostPaths.find((p) => !isAbsolute(p));
+  if (relative !== undefined) throw new InvalidArgument(`--allowed_host_paths must list absolute paths, got '${relative}'`);
   const workDir = resolve(flags.work_dir);
   const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
-  return { flags, workDir, logMaxBytes, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
+  return { flags, workDir, logMaxBytes, isolation: { allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
@@ -111,7 +116,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
-    recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay,
+    recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay, isolation: config.isolation,
     clock: systemClock, log: flags.quiet ? () => {} : log,
   });
   follow?.detector.onChange((leader) => {

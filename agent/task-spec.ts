@@ -1,7 +1,7 @@
 // From a RunTask to what the container driver runs: validation at the edge
 // (a message naming the field and value, becoming TASK_ERROR) and the pure
 // translation of TaskInfo into a ContainerSpec. No I/O here.
-import { join } from 'node:path';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut } from '../proto/index.js';
 import { Resources, rangeValues, rangesContain } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
@@ -28,8 +28,25 @@ export interface SpecContext {
 
 export type Checked = { readonly ok: true; readonly resources: Resources } | { readonly ok: false; readonly message: string };
 
+/**
+ * What a task may ask of its host beyond its resources. By default nothing:
+ * no host path is mounted and no container is privileged.
+ */
+export interface IsolationPolicy {
+  /** --allowed_host_paths: a task may mount a host path inside one of these. */
+  readonly allowedHostPaths: readonly string[];
+  /** --allow_privileged: a task may ask for a privileged container. */
+  readonly allowPrivileged: boolean;
+}
+
+export const STRICT: IsolationPolicy = { allowedHostPaths: [], allowPrivileged: false };
+
 /** Everything the agent needs from a RunTask, or the first problem found. */
-export function checkTask(framework: FrameworkInfoOut | null | undefined, task: TaskInfoOut | null | undefined): Checked {
+export function checkTask(
+  framework: FrameworkInfoOut | null | undefined,
+  task: TaskInfoOut | null | undefined,
+  policy: IsolationPolicy = STRICT,
+): Checked {
   const fail = (message: string): Checked => ({ ok: false, message });
   if (!framework?.id?.value) return fail('RunTask.framework.id is required');
   if (!task) return fail('RunTask.task is required');
@@ -49,7 +66,7 @@ export function checkTask(framework: FrameworkInfoOut | null | undefined, task: 
   const mem = resources.scalar('mem');
   if (cpus <= 0) return fail(`TaskInfo.resources must include cpus > 0, got cpus:${cpus}`);
   if (mem < MIN_MEM_MIB) return fail(`TaskInfo.resources must include mem >= ${MIN_MEM_MIB} (MB), got mem:${mem}`);
-  const problem = checkCommand(task) ?? checkContainer(task) ?? checkHealthCheck(task, resources);
+  const problem = checkCommand(task) ?? checkContainer(task, policy) ?? checkHealthCheck(task, resources);
   return problem ? fail(problem) : { ok: true, resources };
 }
 
@@ -115,11 +132,22 @@ function checkHealthCheck(task: TaskInfoOut, resources: Resources): string | nul
   }
 }
 
-function checkContainer(task: TaskInfoOut): string | null {
+function checkContainer(task: TaskInfoOut, policy: IsolationPolicy): string | null {
+  const volumes = task.container?.volumes ?? [];
+  for (const [i, v] of volumes.entries()) {
+    const field = `TaskInfo.container.volumes[${i}]`;
+    if (!v.container_path || !isAbsolute(v.container_path)) return `${field}.container_path must be an absolute path, got '${v.container_path ?? ''}'`;
+    if (!v.host_path || !isAbsolute(v.host_path)) return `${field}.host_path must be an absolute path (only host-path volumes are supported), got '${v.host_path ?? ''}'`;
+    const host = normalize(v.host_path);
+    if (!policy.allowedHostPaths.some((allowed) => host === allowed || host.startsWith(allowed.endsWith(sep) ? allowed : allowed + sep))) {
+      const allowed = policy.allowedHostPaths.length > 0 ? `--allowed_host_paths (${policy.allowedHostPaths.join(', ')})` : 'no host path (--allowed_host_paths is empty)';
+      return `${field}.host_path '${v.host_path}' may not be mounted: this agent allows ${allowed}`;
+    }
+  }
   const docker = task.container?.docker;
   if (!docker) return null;
   if (docker.network && docker.network !== 'HOST') return `TaskInfo.container.docker.network must be HOST, got ${docker.network}`;
-  if (docker.privileged) return 'TaskInfo.container.docker.privileged is not allowed on this agent';
+  if (docker.privileged && !policy.allowPrivileged) return 'TaskInfo.container.docker.privileged is not allowed on this agent (--allow_privileged is off)';
   if (docker.parameters.length > 0) {
     return `TaskInfo.container.docker.parameters are not supported (got ${docker.parameters.map((p) => p.key).join(', ')})`;
   }
@@ -174,6 +202,8 @@ export function containerSpec(ctx: SpecContext, frameworkId: string, task: TaskI
     cpus: resources.scalar('cpus'),
     memMiB: resources.scalar('mem'),
     pidsLimit: ctx.pidsLimit,
+    privileged: task.container?.docker?.privileged === true,
+    mounts: (task.container?.volumes ?? []).map((v) => ({ hostPath: normalize(v.host_path), containerPath: v.container_path, readOnly: v.mode !== 'RW' })),
     stdoutPath: join(sandbox, 'stdout'),
     stderrPath: join(sandbox, 'stderr'),
   };

@@ -271,7 +271,8 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       MemorySwap: memory,
       PidsLimit: spec.pidsLimit,
       Init: true,
-      Privileged: false,
+      Privileged: spec.privileged,
+      ...(spec.mounts.length > 0 ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
       // Output goes to the sandbox through the attach stream. The engine keeps a bounded copy
       // too, so that an agent that restarts can replay what was printed while it was down.
       LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },

@@ -22,6 +22,10 @@ export interface ContainerSpec {
   readonly cpus: number;
   readonly memMiB: number;
   readonly pidsLimit: number;
+  /** Only when the agent allows it (--allow_privileged) and the task asks. */
+  readonly privileged: boolean;
+  /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
+  readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
   /** Files the container's stdout and stderr are appended to. */
   readonly stdoutPath: string;
   readonly stderrPath: string;

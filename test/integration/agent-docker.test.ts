@@ -2,7 +2,7 @@
 // the limits the engine enforces, and the sandbox. No master involved: the
 // runner's updates are collected through a plain callback.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,39 @@ describe('task runner on Docker', () => {
     await r2.run();
     expect(fine.at(-1)?.state).toBe('TASK_FINISHED');
     expect(readFileSync(join(r2.sandbox, 'stderr'), 'utf8')).toBe('');
+  });
+
+  it('mounts a host path only where the agent allows it, read-only unless the task asks for RW', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'mesos-ts-shared-'));
+    writeFileSync(join(shared, 'greeting'), 'hello from the host\n');
+    const policy = { allowedHostPaths: [shared], allowPrivileged: false };
+    const withVolume = (id: string, command: string, mode: 'RO' | 'RW') => {
+      const t = task(id, command);
+      return { ...t, container: { ...t.container!, volumes: [{ host_path: shared, container_path: '/shared', mode }] } } as TaskInfoOut;
+    };
+    try {
+      expect(checkTask(framework(), withVolume('nope', 'true', 'RO'))).toMatchObject({
+        ok: false, message: expect.stringContaining("TaskInfo.container.volumes[0].host_path '" + shared + "' may not be mounted"),
+      });
+      const reader = withVolume('reader', 'cat /shared/greeting; echo x > /shared/written', 'RO');
+      const checked = checkTask(framework(), reader, policy);
+      if (!checked.ok) throw new Error(checked.message);
+      const updates: TaskStatusIn[] = [];
+      const r = new TaskRunner(context(updates), framework(), reader, checked.resources);
+      await r.run();
+      expect(readFileSync(join(r.sandbox, 'stdout'), 'utf8')).toBe('hello from the host\n');
+      expect(readFileSync(join(r.sandbox, 'stderr'), 'utf8')).toMatch(/Read-only file system/);
+      expect(existsSync(join(shared, 'written'))).toBe(false);
+
+      const writer = withVolume('writer', 'echo x > /shared/written', 'RW');
+      const w = new TaskRunner(context([]), framework(), writer, (checkTask(framework(), writer, policy) as { resources: Resources }).resources);
+      await w.run();
+      expect(readFileSync(join(shared, 'written'), 'utf8')).toBe('x\n');
+      expect(checkTask(framework(), { ...task('priv', 'true'), container: { ...task('priv', 'true').container!, docker: { ...task('priv', 'true').container!.docker!, privileged: true } } } as TaskInfoOut, policy))
+        .toMatchObject({ ok: false, message: expect.stringContaining('--allow_privileged is off') });
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
