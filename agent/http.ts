@@ -1,6 +1,8 @@
-// The agent's HTTP endpoint: GET /health and GET /state (JSON). /state is
-// served from a snapshot rebuilt only when the agent's version moved, so a
-// poller never costs more than one JSON.stringify per change.
+// The agent's HTTP endpoint: GET /health, GET /state (JSON), GET /files/read,
+// and its metrics at GET /metrics/snapshot (JSON) and GET /metrics
+// (Prometheus), see metrics.ts. /state is served from a snapshot rebuilt only
+// when the agent's version moved, so a poller never costs more than one
+// JSON.stringify per change.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -8,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Agent } from './agent.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
+import { serveMetrics } from '../common/metrics.js';
+import { AgentMetrics } from './metrics.js';
 
 export interface AgentHttp {
   readonly server: Server;
@@ -18,8 +22,11 @@ export interface AgentHttp {
 export async function startAgentHttp(agent: Agent, ip: string, port: number): Promise<AgentHttp> {
   let built = -1;
   let json = '';
+  // Started just before the agent recovers and registers: its uptime counts from here.
+  const metrics = new AgentMetrics(agent, agent.options.clock.now());
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/metrics' || path === '/metrics/snapshot') return void serveMetrics(req, res, path, metrics).catch(() => res.destroy());
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET' }).end();
     if (path === '/health') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
     if (path === '/files/read' || path === '/files/read.json') return void filesRead(agent, new URL(req.url ?? '/', 'http://agent'), res);
@@ -30,7 +37,7 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number): Pr
       }
       return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
     }
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no endpoint ${path}; try /state, /health or /files/read\n`);
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no endpoint ${path}; try /state, /health, /metrics/snapshot, /metrics or /files/read\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,14 +6,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
-import { parseZkUrl } from '../common/zk/url.js';
-import { ZkSession } from '../common/zk/session.js';
-import { LeaderDetector } from '../common/zk/detector.js';
 import { isTerminal } from '../common/task-state.js';
 import type { TaskState } from '../proto/index.js';
+import { MASTER_FLAG, masterAddress } from './master-address.js';
 
 export const LOGS_FLAGS = {
-  master: { type: 'string', default: '127.0.0.1:5050', help: "the master's HTTP address host:port, or zk://host:port/path to find the leader" },
+  master: MASTER_FLAG,
   framework: { type: 'string', help: 'the framework id, when several frameworks have a task of that id' },
   stderr: { type: 'boolean', default: false, help: 'show stderr instead of stdout' },
   follow: { type: 'boolean', default: false, help: 'keep printing new output until the task ends' },
@@ -103,20 +101,4 @@ async function getJson<T>(url: string): Promise<T> {
   }
   if (!res.ok) throw new Unavailable(`${url} answered ${res.status}: ${(await res.text()).trim()}`);
   return (await res.json()) as T;
-}
-
-async function masterAddress(master: string): Promise<string> {
-  if (!master.startsWith('zk://')) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${master}'`);
-    return master;
-  }
-  const { servers, path } = parseZkUrl(master);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
-  try {
-    const leader = await new LeaderDetector(session, path).start();
-    if (!leader) throw new Unavailable(`no leading master in ${master}`);
-    return leader.http;
-  } finally {
-    session.close();
-  }
 }

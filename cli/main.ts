@@ -14,6 +14,16 @@ const COMMANDS: Record<string, Command> = {
     summary: "print a task's stdout or stderr from its sandbox (--follow to keep printing)",
     run: async (argv) => (await import('./logs.js')).logsCommand(argv),
   },
+  state: {
+    summary: 'summarize the cluster: leading master, agents, frameworks, tasks, resources (--json for scripts)',
+    run: async (argv) => (await import('./state.js')).stateCommand('state', argv),
+  },
+  agents: { summary: 'list the agents as a table (--json for scripts)', run: async (argv) => (await import('./state.js')).stateCommand('agents', argv) },
+  frameworks: {
+    summary: 'list the frameworks as a table (--json for scripts)',
+    run: async (argv) => (await import('./state.js')).stateCommand('frameworks', argv),
+  },
+  tasks: { summary: 'list the tasks as a table (--all adds completed ones; --json for scripts)', run: async (argv) => (await import('./state.js')).stateCommand('tasks', argv) },
   local: {
     summary: 'a master, two agents and a demo framework on this machine',
     run: async (argv) => (await import('./local.js')).localCommand(argv),
@@ -21,6 +31,10 @@ const COMMANDS: Record<string, Command> = {
   demo: {
     summary: 'run the demo framework against a running cluster (host:port or zk://)',
     run: async (argv) => (await import('./demo.js')).demoCommand(argv),
+  },
+  simulate: {
+    summary: 'compare allocation policies on a workload in simulated time (summary, CSVs, SVG charts)',
+    run: async (argv) => (await import('./simulate.js')).simulateCommand(argv),
   },
 };
 

@@ -8,6 +8,7 @@ import { FailedPrecondition, Unavailable } from '../common/errors.js';
 import type { Master } from './master.js';
 import { taskFromRegistry } from './recovery.js';
 import { taskKeyOf } from './registry/registry.js';
+import { withDynamicReservations } from './reservations.js';
 import type { AgentConnection, AgentRecord } from './records.js';
 
 type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>;
@@ -38,7 +39,7 @@ export async function registerAgent(master: Master, message: RegisterAgent__Outp
     agent.conn?.close('agent re-registered on a new connection');
     agent.draining = false; // A draining agent says so again once registered.
     agent.info = { ...info, id: { value: agent.id } };
-    agent.total = total;
+    agent.total = withDynamicReservations(master, agent, total);
     agent.conn = conn;
     agent.reregisteredTime = master.now();
     master.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);

@@ -6,7 +6,18 @@ export const MASTER_FLAGS = {
   port: { type: 'number', default: 5050, help: 'HTTP port (/state, /health); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname to advertise (default: the --ip)' },
-  allocator: { type: 'string', default: 'drf', help: 'allocation policy: drf or random' },
+  allocator: {
+    type: 'string', default: 'drf',
+    help: 'allocation policy: drf, binpack, spread, fifo or random, or a module path (./my-policy.js) whose default export makes an Allocator',
+  },
+  weights: { type: 'string', help: 'role weights for fair sharing, ROLE=WEIGHT,... (e.g. ops=2,dev=1); other roles weigh 1' },
+  quota: {
+    type: 'string',
+    help: 'role quotas, ROLE:GUARANTEE[/LIMIT],... (e.g. ops:cpus:4;mem:1024/cpus:8,dev:cpus:1), or Mesos QuotaConfig JSON (inline or a .json file)',
+  },
+  min_allocatable_resources: {
+    type: 'string', default: 'cpus:0.01|mem:32', help: 'only offer an agent\'s free resources holding one of these bundles (separated by |)',
+  },
   allocation_interval: { type: 'duration', default: 1, help: 'time between allocation passes (passes also run when resources change)' },
   offer_timeout: { type: 'duration', default: 30, help: 'unused offers are rescinded after this long; 0 keeps them (Mesos default)' },
   heartbeat_interval: { type: 'duration', default: 15, help: 'interval of HEARTBEAT events to schedulers' },

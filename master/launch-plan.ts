@@ -1,20 +1,26 @@
 // Turns an ACCEPT call into a plan, without changing anything: which tasks
-// launch with which resources, which are refused and why, and what part of
-// the offered resources goes back to the pool. The master applies the plan.
+// launch with which resources, which are refused and why, which RESERVE and
+// UNRESERVE operations apply, and what part of the offered resources goes
+// back to the pool. The master applies the plan.
 //
 // Mesos's rules: the offers must exist, be distinct, belong to the caller
-// and come from one agent; if not, every task is dropped (TASK_DROPPED, or
-// TASK_LOST for frameworks that are not partition aware) with
-// REASON_INVALID_OFFERS and any valid offer among them is recovered. A bad
-// task gets TASK_ERROR on its own and the others still launch.
-import type { Call, TaskInfoOut, TaskState } from '../proto/index.js';
+// and come from one agent and one role; if not, every task is dropped
+// (TASK_DROPPED, or TASK_LOST for frameworks that are not partition aware)
+// with REASON_INVALID_OFFERS and any valid offer among them is recovered. A
+// bad task gets TASK_ERROR on its own and the others still launch.
+// Operations apply in order, each to what the ones before it left: a LAUNCH
+// after a RESERVE may use the reserved resources. A bad RESERVE or UNRESERVE
+// is dropped (the master logs why) and changes nothing.
+import type { Call, ResourceOut, TaskInfoOut, TaskState } from '../proto/index.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
-import { Resources } from '../common/resources.js';
+import { Resources, UNRESERVED } from '../common/resources.js';
 
 export interface OfferView {
   readonly id: string;
   readonly frameworkId: string;
   readonly agentId: string;
+  /** The role the offer is allocated to ('*' when omitted). */
+  readonly role?: string;
   readonly resources: Resources;
 }
 
@@ -25,6 +31,10 @@ export interface PlanContext {
   readonly offers: ReadonlyMap<string, OfferView>;
   /** Task ids of this framework that are not terminal. */
   readonly activeTaskIds: ReadonlySet<string>;
+  /** What is dynamically reserved on an agent: UNRESERVE releases only that (none when omitted). */
+  readonly dynamicReservations?: (agentId: string) => Resources;
+  /** False when the allocator cannot apply RESERVE/UNRESERVE: they are dropped. */
+  readonly reservationsSupported?: boolean;
 }
 
 export interface Rejection {
@@ -34,26 +44,31 @@ export interface Rejection {
   readonly message: string;
 }
 
+/** RESERVE: `from` (unreserved) becomes `to` (reserved for the offers' role); UNRESERVE the reverse. */
+export interface ReservationChange {
+  readonly type: 'RESERVE' | 'UNRESERVE';
+  readonly from: Resources;
+  readonly to: Resources;
+}
+
 export interface LaunchPlan {
   readonly agentId: string | null;
   /** Offers consumed by this call (valid ones); they leave the offer book. */
   readonly usedOfferIds: readonly string[];
   readonly launches: readonly { task: TaskInfoOut; resources: Resources }[];
   readonly rejected: readonly Rejection[];
-  /** Offered but not launched: recovered with the call's refuse filter. */
+  /** RESERVE / UNRESERVE operations to apply, in order. */
+  readonly reservations: readonly ReservationChange[];
+  /** Why each dropped operation was dropped, for the master's log. */
+  readonly dropped: readonly string[];
+  /** Offered but not launched (after the operations): recovered with the call's refuse filter. */
   readonly unused: Resources;
 }
 
-export function planAccept(accept: NonNullable<Call['accept']>, ctx: PlanContext): LaunchPlan {
-  const tasks: TaskInfoOut[] = [];
-  accept.operations.forEach((op, i) => {
-    if (op.type !== 'LAUNCH') {
-      throw new InvalidArgument(`Call.accept.operations[${i}].type ${op.type}: only LAUNCH is supported`);
-    }
-    if (!op.launch) throw new InvalidArgument(`Call.accept.operations[${i}].launch is required for a LAUNCH operation`);
-    tasks.push(...op.launch.task_infos);
-  });
+type Operation = NonNullable<Call['accept']>['operations'][number];
 
+export function planAccept(accept: NonNullable<Call['accept']>, ctx: PlanContext): LaunchPlan {
+  accept.operations.forEach(checkOperation);
   const offerIds = accept.offer_ids.map((o) => o.value);
   const valid = offerIds.map((id) => ctx.offers.get(id)).filter((o): o is OfferView => o?.frameworkId === ctx.frameworkId);
   const problem = offersProblem(offerIds, ctx);
@@ -61,41 +76,140 @@ export function planAccept(accept: NonNullable<Call['accept']>, ctx: PlanContext
   const usedOfferIds = [...new Set(valid.map((o) => o.id))];
   if (problem) {
     const state: TaskState = ctx.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
+    const tasks = accept.operations.flatMap((op) => op.launch?.task_infos ?? []);
     const rejected = tasks.map((task) => ({ task, state, reason: 'REASON_INVALID_OFFERS' as const, message: problem }));
-    return { agentId: null, usedOfferIds, launches: [], rejected, unused: offered };
+    const dropped = accept.operations.flatMap((op, i) => (op.type === 'LAUNCH' ? [] : [`${label(op, i)} dropped: ${problem}`]));
+    return { agentId: null, usedOfferIds, launches: [], rejected, reservations: [], dropped, unused: offered };
   }
 
   const agentId = valid[0]!.agentId;
+  const role = valid[0]!.role ?? UNRESERVED;
   const launches: { task: TaskInfoOut; resources: Resources }[] = [];
   const rejected: Rejection[] = [];
+  const reservations: ReservationChange[] = [];
+  const dropped: string[] = [];
   const seen = new Set<string>();
   let remaining = offered;
-  for (const task of tasks) {
-    const error = taskProblem(task, agentId, ctx, seen);
-    const resources = error ? Resources.EMPTY : parseTaskResources(task);
-    const message = error ?? resourcesProblem(resources, remaining);
-    const id = task.task_id?.value ?? '';
-    if (id) seen.add(id);
-    if (message) {
-      rejected.push({ task, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', message });
+  let dynamic = ctx.dynamicReservations?.(agentId) ?? Resources.EMPTY;
+  for (const [i, op] of accept.operations.entries()) {
+    if (op.type !== 'LAUNCH') {
+      const change = reservationChange(op, i, { role, remaining, dynamic, agentId, supported: ctx.reservationsSupported ?? true });
+      if (typeof change === 'string') {
+        dropped.push(`${label(op, i)} dropped: ${change}`);
+        continue;
+      }
+      remaining = remaining.subtract(change.from).add(change.to);
+      dynamic = change.type === 'RESERVE' ? dynamic.add(change.to) : dynamic.subtract(change.from);
+      reservations.push(change);
       continue;
     }
-    remaining = remaining.subtract(resources);
-    launches.push({ task, resources });
+    for (const task of op.launch!.task_infos) {
+      const error = taskProblem(task, agentId, ctx, seen);
+      const resources = error ? Resources.EMPTY : parseTaskResources(task);
+      const message = error ?? resourcesProblem(resources, remaining);
+      const id = task.task_id?.value ?? '';
+      if (id) seen.add(id);
+      if (message) {
+        rejected.push({ task, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', message });
+        continue;
+      }
+      remaining = remaining.subtract(resources);
+      launches.push({ task, resources });
+    }
   }
-  return { agentId, usedOfferIds, launches, rejected, unused: remaining };
+  return { agentId, usedOfferIds, launches, rejected, reservations, dropped, unused: remaining };
+}
+
+const PAYLOAD = { LAUNCH: 'launch', RESERVE: 'reserve', UNRESERVE: 'unreserve' } as const;
+
+/** Operation types and payloads: a malformed call is refused whole, before anything changes. */
+function checkOperation(op: Operation, i: number): void {
+  const field = `Call.accept.operations[${i}]`;
+  const payload = PAYLOAD[op.type as keyof typeof PAYLOAD] as (typeof PAYLOAD)[keyof typeof PAYLOAD] | undefined;
+  if (!payload) throw new InvalidArgument(`${field}.type ${op.type}: only LAUNCH, RESERVE and UNRESERVE are supported`);
+  if (!op[payload]) throw new InvalidArgument(`${field}.${payload} is required for a ${op.type} operation`);
+}
+
+const label = (op: Operation, i: number): string => `Call.accept.operations[${i}] (${op.type})`;
+
+interface ReservationScope {
+  /** The offers' role: the only one a framework may reserve for or unreserve from here. */
+  readonly role: string;
+  /** Offered resources left by the operations before. */
+  readonly remaining: Resources;
+  readonly dynamic: Resources;
+  readonly agentId: string;
+  readonly supported: boolean;
+}
+
+/** A RESERVE or UNRESERVE as a change, or why it is dropped. */
+function reservationChange(op: Operation, i: number, scope: ReservationScope): ReservationChange | string {
+  const field = `Call.accept.operations[${i}].${op.type === 'RESERVE' ? 'reserve' : 'unreserve'}`;
+  if (!scope.supported) return "this master's allocator does not support dynamic reservations (it has no updateAllocation)";
+  const list = (op.type === 'RESERVE' ? op.reserve!.resources : op.unreserve!.resources) ?? [];
+  if (list.length === 0) return `${field}.resources is empty`;
+  if (scope.role === UNRESERVED) return "the offers are allocated to role '*'; only a framework's own role can hold reservations";
+  let resources: Resources;
+  try {
+    resources = Resources.fromProto(list, `${field}.resources`);
+  } catch (err) {
+    return errorMessage(err);
+  }
+  return op.type === 'RESERVE' ? reserve(op.reserve!, list, resources, field, scope) : unreserve(resources, field, scope);
+}
+
+function reserve(op: NonNullable<Operation['reserve']>, list: ResourceOut[], to: Resources, field: string, scope: ReservationScope): ReservationChange | string {
+  for (const [j, r] of list.entries()) {
+    const where = `${field}.resources[${j}] ('${r.name}')`;
+    const reservations = r.reservations ?? [];
+    if (reservations.length === 0) return `${where} has no reservations; give [{ type: DYNAMIC, role: '${scope.role}' }]`;
+    if (reservations.length > 1) return `${where}: reservation refinement (several reservations) is not supported`;
+    const { type, role } = reservations[0]!;
+    if (type !== 'DYNAMIC') return `${where}.reservations[0].type must be DYNAMIC, got ${String(type)}`;
+    if (role !== scope.role) return `${where}.reservations[0].role '${role}' is not the offers' role '${scope.role}'`;
+  }
+  const from = to.withRole(UNRESERVED);
+  if (op.source.length > 0) {
+    let source: Resources;
+    try {
+      source = Resources.fromProto(op.source, `${field}.source`);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    if (!source.equals(from)) return `${field}.source (${source.toString()}) is not the unreserved form of ${field}.resources (${from.toString()})`;
+  }
+  if (scope.remaining.contains(from)) return { type: 'RESERVE', from, to };
+  const unreserved = scope.remaining.filter((e) => e.role === UNRESERVED);
+  return `reserving ${to.toString()} needs ${from.toString()} but the offers hold only ${unreserved.toString() || 'nothing'} unreserved (after the operations before it)`;
+}
+
+function unreserve(from: Resources, field: string, scope: ReservationScope): ReservationChange | string {
+  for (const e of from.list()) {
+    if (e.role === UNRESERVED) return `${field}.resources: '${e.name}' is not reserved`;
+    if (e.role !== scope.role) return `${field}.resources: '${e.name}' is reserved for '${e.role}', not for the offers' role '${scope.role}'`;
+  }
+  if (!scope.remaining.contains(from)) {
+    return `unreserving ${from.toString()} but the offers hold only ${scope.remaining.toString() || 'nothing'} (after the operations before it)`;
+  }
+  if (!scope.dynamic.contains(from)) {
+    return `${from.toString()} is not dynamically reserved on agent ${scope.agentId} (reservations from the agent's --resources cannot be unreserved)`;
+  }
+  return { type: 'UNRESERVE', from, to: from.withRole(UNRESERVED) };
 }
 
 function offersProblem(offerIds: readonly string[], ctx: PlanContext): string | null {
   if (new Set(offerIds).size !== offerIds.length) return `the offer ids are not distinct: ${offerIds.join(', ')}`;
   const agents = new Set<string>();
+  const roles = new Set<string>();
   for (const id of offerIds) {
     const offer = ctx.offers.get(id);
     if (!offer) return `offer ${id} is unknown, already used, declined or rescinded`;
     if (offer.frameworkId !== ctx.frameworkId) return `offer ${id} belongs to another framework`;
     agents.add(offer.agentId);
+    roles.add(offer.role ?? UNRESERVED);
   }
   if (agents.size > 1) return `the offers come from more than one agent (${[...agents].join(', ')}); an ACCEPT takes offers of one agent`;
+  if (roles.size > 1) return `the offers are allocated to more than one role (${[...roles].join(', ')}); an ACCEPT takes offers of one role`;
   return null;
 }
 

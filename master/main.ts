@@ -8,14 +8,21 @@ import { connectElection, type Election } from './election/election.js';
 import { InMemoryStore, Registry } from './registry/registry.js';
 import { systemClock } from '../common/clock.js';
 import { newMasterId } from '../common/ids.js';
-import { createAllocator } from './allocator/index.js';
+import { loadAllocator, type AllocatorOptions } from './allocator/index.js';
+import { parseMinAllocatable, parseQuota, parseWeights } from './allocator/flags.js';
 import { Master } from './master.js';
 import { MASTER_FLAGS } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withSafeDecoding } from './rpc/safe-service.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
+import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './state-snapshot.js';
+import { MasterMetrics } from './metrics.js';
+import { OperatorApi } from './operator/operator-api.js';
+import { operatorService } from './operator/grpc-service.js';
+import { operatorHttpApi } from './operator/http.js';
+import { serveMetrics } from '../common/metrics.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -38,6 +45,15 @@ export function packIp(ip: string): number {
   return (((parts[3]! << 24) >>> 0) + (parts[2]! << 16) + (parts[1]! << 8) + parts[0]!) >>> 0;
 }
 
+/** --weights, --quota and --min_allocatable_resources as the allocator takes them; throws InvalidArgument naming the flag. */
+export function allocatorOptions(flags: Pick<MasterFlags, 'weights' | 'quota' | 'min_allocatable_resources'>): AllocatorOptions {
+  return {
+    ...(flags.weights ? { weights: parseWeights(flags.weights) } : {}),
+    ...(flags.quota ? { quotas: parseQuota(flags.quota) } : {}),
+    ...(flags.min_allocatable_resources ? { minAllocatable: parseMinAllocatable(flags.min_allocatable_resources) } : {}),
+  };
+}
+
 export async function startMaster(
   argv: string[] | Partial<MasterFlags>,
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
@@ -46,7 +62,7 @@ export async function startMaster(
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
-  const allocator = createAllocator(flags.allocator);
+  const allocator = await loadAllocator(flags.allocator, allocatorOptions(flags));
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const grpcPort = await new Promise<number>((resolve, reject) =>
@@ -100,6 +116,20 @@ export async function startMaster(
     if (takingOver) await takingOver;
   };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader, ready));
+  // Metrics on every master (a standby says master/elected 0); the operator API from the leader only.
+  const leads = () => (!election || election.leading()) && master.acting;
+  const metrics = new MasterMetrics(master, { leading: leads, subscribers: () => operator.subscribers });
+  const operator = new OperatorApi({ master, metrics, leading: leads, heartbeatSeconds: flags.heartbeat_interval });
+  const operatorApi = () => {
+    leader(); // Throws Unavailable naming the leader when this master does not lead.
+    return operator;
+  };
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
+  httpHandlers.push(
+    (req, res, path) => serveMetrics(req, res, path, metrics),
+    operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
+  );
+  httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }, ready));

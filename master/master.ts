@@ -19,11 +19,14 @@ import type { Registry } from './registry/registry.js';
 import { recoverFromRegistry } from './recovery.js';
 import { validateCall, frameworkRoles } from './validation.js';
 import { OfferBook, type OfferRecord } from './offer-book.js';
-import { TaskBook, type TaskRecord } from './task-book.js';
+import type { TaskBook, TaskRecord } from './task-book.js';
+import { AgentMap, MasterEvents, ObservedTaskBook } from './cluster-events.js';
 import type { AgentConnection, AgentRecord, EventSink, FrameworkRecord } from './records.js';
 import { masterStatus } from './status.js';
 import { handleSchedulerCall } from './scheduler-calls.js';
 import { agentDisconnected, agentMessage, registerAgent } from './agent-lifecycle.js';
+import { markDynamic } from './reservations.js';
+import { reportQuotaFit } from './roles.js';
 
 export interface MasterOptions {
   readonly id: string;
@@ -48,10 +51,16 @@ export interface MasterOptions {
 }
 
 export class Master {
+  /**
+   * What happens here, for the operator event stream and the metrics
+   * (cluster-events.ts): `tasks` and `agents` report their own changes; the
+   * few other places that emit are marked `events.emit`. Listeners only read.
+   */
+  readonly events = new MasterEvents();
   readonly frameworks = new Map<string, FrameworkRecord>();
-  readonly agents = new Map<string, AgentRecord>();
+  readonly agents: Map<string, AgentRecord> = new AgentMap(this.events);
   readonly offers = new OfferBook();
-  readonly tasks = new TaskBook();
+  readonly tasks: TaskBook = new ObservedTaskBook(this.events);
   readonly ids: IdGenerator;
   /** Bumped on every change; /state caches its snapshot per version. */
   version = 0;
@@ -66,6 +75,8 @@ export class Master {
   private allocationTimer: NodeJS.Timeout | null = null;
   private readonly completedFrameworks: FrameworkRecord[] = [];
   private readonly removedFrameworkIds = new Set<string>();
+  /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
+  private readonly quotaAboveTotal = new Set<string>();
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
@@ -124,6 +135,7 @@ export class Master {
    * client first) and returns the sink; SUBSCRIBED is the first event.
    */
   async subscribe(call: Call, open: (streamId: string) => EventSink): Promise<{ frameworkId: string; streamId: string }> {
+    this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, 'SUBSCRIBE');
     const info = call.subscribe!.framework_info!;
     const roles = frameworkRoles(info);
@@ -165,12 +177,14 @@ export class Master {
     });
     fw.heartbeat = setInterval(() => fw!.sink?.send({ type: 'HEARTBEAT' }), this.options.heartbeatInterval * 1000);
     fw.heartbeat.unref();
+    this.events.emit({ type: fw.reregisteredTime === null ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED', framework: fw });
     this.changed();
     return { frameworkId: id, streamId };
   }
 
   /** Any call but SUBSCRIBE, from a subscribed framework presenting its stream id. */
   call(call: Call, streamId: string | undefined, expected?: Call['type']): void {
+    this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, expected);
     if (call.type === 'SUBSCRIBE') throw new InvalidArgument('SUBSCRIBE opens a stream; use the Subscribe method');
     const fw = this.frameworks.get(call.framework_id!.value);
@@ -180,6 +194,7 @@ export class Master {
       throw new InvalidArgument(`the stream id '${streamId ?? ''}' does not match framework ${fw.id}'s subscription`);
     }
     handleSchedulerCall(this, fw, call);
+    if (call.type === 'UPDATE_FRAMEWORK') this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
     this.changed();
   }
 
@@ -193,6 +208,7 @@ export class Master {
     const timeout = fw.info.failover_timeout;
     this.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${timeout}s`);
     this.startFailoverTimer(fw);
+    this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
     this.changed();
   }
 
@@ -227,6 +243,7 @@ export class Master {
     void this.registry.removeFramework(fw.id, this.now());
     fw.unregisteredTime = this.now();
     this.rememberRemoved(fw);
+    this.events.emit({ type: 'FRAMEWORK_REMOVED', framework: fw });
     this.changed();
     this.scheduleAllocation();
   }
@@ -249,6 +266,7 @@ export class Master {
   forwardStatus(frameworkId: string, status: TaskStatusIn): void {
     const fw = this.frameworks.get(frameworkId);
     fw?.sink?.send({ type: 'UPDATE', update: { status } });
+    this.events.emit({ type: 'STATUS_SENT', frameworkId, status });
   }
 
   private detachSink(fw: FrameworkRecord): void {
@@ -274,7 +292,10 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     const now = this.now();
+    reportQuotaFit(this, this.quotaAboveTotal);
+    const started = performance.now(); // Measured for allocator/mesos/allocation_run_ms; decides nothing.
     const decisions = this.allocator.allocate(now);
+    this.events.emit({ type: 'ALLOCATION_RUN', ms: performance.now() - started });
     if (decisions.length === 0) return;
     const byFramework = new Map<string, AllocationDecision[]>();
     for (const d of decisions) {
@@ -312,7 +333,7 @@ export class Master {
       framework_id: { value: offer.frameworkId },
       agent_id: { value: offer.agentId },
       hostname: agent?.info.hostname ?? '',
-      resources: offer.resources.toProto().map((r) => ({ ...r, allocation_info: { role: offer.role } })),
+      resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
       attributes: agent?.info.attributes ?? [],
       allocation_info: { role: offer.role },
     };
@@ -361,7 +382,16 @@ export class Master {
   // ---- agents (agent-lifecycle.ts) -------------------------------------
 
   registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
-    return registerAgent(this, message, conn);
+    const requested = message.agent_info?.id?.value ?? '';
+    this.events.emit({ type: 'AGENT_MESSAGE', kind: requested ? 'reregister' : 'register' });
+    const known = requested ? this.agents.get(requested) : undefined;
+    // New to this master, or back after a failover or from being unreachable: an AGENT_ADDED for observers.
+    const joining = !known || known.recovered || known.unreachableSince !== null;
+    return registerAgent(this, message, conn).then((agent) => {
+      this.events.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
+      if (joining) this.events.emit({ type: 'AGENT_ADDED', agent });
+      return agent;
+    });
   }
 
   /** `silent`: it stopped answering pings (unreachable at once) rather than closing its link. */
@@ -370,6 +400,7 @@ export class Master {
   }
 
   agentMessage(agentId: string, message: AgentMessageOut): void {
+    this.events.emit({ type: 'AGENT_MESSAGE', kind: message.kind ?? 'unknown' });
     agentMessage(this, agentId, message);
   }
 

@@ -54,4 +54,6 @@ export interface AgentRecord {
   draining?: boolean;
   /** Kills asked for while the agent was away, sent when it comes back. */
   pendingKills: Map<string, { frameworkId: string; taskId: string }>;
+  /** Made by RESERVE operations (already part of `total`); in this master's memory only. */
+  dynamicReservations?: Resources;
 }

@@ -4,7 +4,9 @@
 import type { Call, TaskStatusIn } from '../proto/index.js';
 import { FailedPrecondition, NotFound } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
+import { Resources } from '../common/resources.js';
 import { planAccept } from './launch-plan.js';
+import { applyReservations } from './reservations.js';
 import type { Master } from './master.js';
 import type { FrameworkRecord } from './records.js';
 import type { TaskRecord } from './task-book.js';
@@ -55,8 +57,14 @@ function refuseSeconds(filters: { refuse_seconds: number } | null): number {
 function accept(master: Master, fw: FrameworkRecord, acceptCall: NonNullable<Call['accept']>): void {
   const now = master.now();
   const activeTaskIds = new Set(master.tasks.ofFramework(fw.id).filter((t) => !isTerminal(t.state)).map((t) => t.taskId));
-  const plan = planAccept(acceptCall, { frameworkId: fw.id, partitionAware: fw.partitionAware, offers: master.offers.view(), activeTaskIds });
+  const plan = planAccept(acceptCall, {
+    frameworkId: fw.id, partitionAware: fw.partitionAware, offers: master.offers.view(), activeTaskIds,
+    dynamicReservations: (agentId) => master.agents.get(agentId)?.dynamicReservations ?? Resources.EMPTY,
+    reservationsSupported: typeof master.allocator.updateAllocation === 'function',
+  });
   const offers = plan.usedOfferIds.map((id) => master.offers.take(id)!);
+  for (const why of plan.dropped) master.log(`framework ${fw.id}: ${why}; its resources go back unchanged`);
+  if (plan.reservations.length > 0) applyReservations(master, fw.id, plan.agentId!, plan.reservations);
   for (const r of plan.rejected) {
     const taskId = r.task.task_id?.value || '(no task id)';
     master.log(`framework ${fw.id}: task ${taskId} refused: ${r.message}`);
@@ -81,7 +89,9 @@ function accept(master: Master, fw: FrameworkRecord, acceptCall: NonNullable<Cal
   if (offers.length > 0) {
     const refuse = refuseSeconds(acceptCall.filters);
     const agentId = offers[0]!.agentId;
-    master.allocator.recoverResources(fw.id, agentId, plan.unused, plan.launches.length > 0 || plan.rejected.length === 0 ? refuse : 0, now);
+    // A call that only failed (tasks refused, operations dropped) sets no filter: the framework will retry.
+    const refuseNow = plan.launches.length > 0 || plan.reservations.length > 0 || (plan.rejected.length === 0 && plan.dropped.length === 0);
+    master.allocator.recoverResources(fw.id, agentId, plan.unused, refuseNow ? refuse : 0, now);
     master.scheduleAllocation();
   }
 }

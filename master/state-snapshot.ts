@@ -5,6 +5,7 @@ import type { Master } from './master.js';
 import type { TaskRecord } from './task-book.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
+import { rolesJson } from './roles.js';
 
 export class StateSnapshot {
   private built = -1;
@@ -80,6 +81,7 @@ export function buildState(master: Master) {
     recovered_slaves: recovered,
     unreachable_slaves: unreachable,
     frameworks,
+    roles: rolesJson(master),
     completed_frameworks: master.completedFrameworkList().map((f) => ({ id: f.id, name: f.info.name, unregistered_time: f.unregisteredTime })),
     completed_tasks: master.tasks.completedTasks().slice(-200).map(taskJson),
   };

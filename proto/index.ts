@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as SchedulerServiceProto } from './gen/scheduler_service.js';
 import type { ProtoGrpcType as AgentServiceProto } from './gen/agent_service.js';
+import type { ProtoGrpcType as OperatorServiceProto } from './gen/operator_service.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -22,12 +23,13 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 const definition = protoLoader.loadSync(
-  ['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/scheduler_service.proto', 'mesos_ts/agent_service.proto'],
+  ['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/scheduler_service.proto', 'mesos_ts/agent_service.proto',
+    'mesos_ts/operator_service.proto'],
   LOADER_OPTIONS,
 );
 
 export const packageDefinition = definition;
-export const grpcObject = grpc.loadPackageDefinition(definition) as unknown as SchedulerServiceProto & AgentServiceProto;
+export const grpcObject = grpc.loadPackageDefinition(definition) as unknown as SchedulerServiceProto & AgentServiceProto & OperatorServiceProto;
 
 /** The protobufjs root, for encoding/decoding outside gRPC (HTTP API, checkpoints). */
 const require = createRequire(import.meta.url);
@@ -35,7 +37,9 @@ const protobuf = require('protobufjs') as typeof import('protobufjs');
 export const protoRoot: import('protobufjs').Root = (() => {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);
-  root.loadSync(['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/agent_service.proto'], { keepCase: true });
+  root.loadSync(['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/agent_service.proto', 'mesos/v1/master/master.proto'], {
+    keepCase: true,
+  });
   root.resolveAll();
   return root;
 })();
@@ -57,3 +61,7 @@ export type { AgentMessage as AgentMessageIn, AgentMessage__Output as AgentMessa
 export type { MasterMessage as MasterMessageIn, MasterMessage__Output as MasterMessageOut } from './gen/mesos_ts/internal/MasterMessage.js';
 export type { AgentLinkClient } from './gen/mesos_ts/internal/AgentLink.js';
 export type { SchedulerClient } from './gen/mesos_ts/Scheduler.js';
+export type { Call as OperatorCallIn, Call__Output as OperatorCall } from './gen/mesos/v1/master/Call.js';
+export type { Response as OperatorResponse } from './gen/mesos/v1/master/Response.js';
+export type { Event as OperatorEvent, Event__Output as OperatorEventOut } from './gen/mesos/v1/master/Event.js';
+export type { OperatorClient } from './gen/mesos_ts/operator/Operator.js';

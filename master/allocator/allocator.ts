@@ -12,16 +12,23 @@
 // expired, the unused part of an accepted offer, or a task that ended.
 //
 // Bookkeeping contract: an agent's free pool changes only through addAgent
-// (total minus `used`), allocate() and recoverResources(). Adding or
-// removing a framework changes only the fair-share bookkeeping (its share),
-// never an agent's free pool: before removing a framework the master
-// recovers what it holds. recoverResources() for a framework the allocator
-// does not know simply returns the resources to the agent's pool.
+// (total minus `used`), allocate(), recoverResources() and
+// updateAllocation(). Adding or removing a framework changes only the
+// fair-share bookkeeping (its share), never an agent's free pool: before
+// removing a framework the master recovers what it holds.
+// recoverResources() for a framework the allocator does not know simply
+// returns the resources to the agent's pool.
+//
+// A policy is any object with the required members below. The optional
+// ones are used when present: the master drops RESERVE/UNRESERVE operations
+// (with a log line) for a policy without updateAllocation, and /state lists
+// what roles() returns.
 import type { Resources } from '../../common/resources.js';
 
 export interface AllocationDecision {
   readonly frameworkId: string;
   readonly agentId: string;
+  /** The role the resources are allocated to (the offer's allocation_info.role). */
   readonly role: string;
   readonly resources: Resources;
 }
@@ -32,6 +39,32 @@ export interface FrameworkSpec {
   readonly suppressedRoles?: readonly string[];
   /** Accepts resources reserved for its roles only if true; '*' always. */
   readonly active?: boolean;
+}
+
+/** A role's quota: scalar quantities, unreserved form (`cpus:4;mem:1024`). */
+export interface RoleQuota {
+  /** Offered to the role before any fair sharing, and held back from other roles until the role has it. */
+  readonly guarantee?: Resources;
+  /** Never allocated beyond, reservations included. */
+  readonly limit?: Resources;
+}
+
+/** What a policy knows of a role, for /state and tests. */
+export interface RoleSummary {
+  readonly role: string;
+  readonly weight: number;
+  readonly quota: RoleQuota | null;
+  /** Offered to or in use by the role's frameworks. */
+  readonly allocated: Resources;
+  /** Reserved for the role on agents (static and dynamic), allocated or not. */
+  readonly reserved: Resources;
+  /** What counts against quota: allocated unreserved resources plus every reservation of the role. */
+  readonly consumed: Resources;
+  /** The guarantee holds more of some resource than the whole cluster has. */
+  readonly guaranteeAboveTotal: boolean;
+  /** Weighted share used to order roles (0 for policies without fairness). */
+  readonly share: number;
+  readonly frameworks: readonly string[];
 }
 
 export interface Allocator {
@@ -49,8 +82,8 @@ export interface Allocator {
 
   /**
    * Gives resources back to the pool. With `refuseSeconds` > 0 the framework
-   * will not be offered this agent's resources again before `now + refuseSeconds`
-   * (unless it revives).
+   * will not be offered this agent's resources again (for the role they were
+   * allocated to) before `now + refuseSeconds` (unless it revives).
    */
   recoverResources(frameworkId: string, agentId: string, resources: Resources, refuseSeconds: number, now: number): void;
 
@@ -61,6 +94,25 @@ export interface Allocator {
 
   /** One allocation pass at time `now` (seconds). Marks what it returns as allocated. */
   allocate(now: number): AllocationDecision[];
+
+  /**
+   * RESERVE / UNRESERVE: the framework holds `from` on the agent (offered to
+   * it); from now on it holds `to` instead (the same quantities, reserved for
+   * the role or unreserved), and the agent's total changes likewise. Throws
+   * if the framework does not hold `from` there.
+   */
+  updateAllocation?(frameworkId: string, agentId: string, from: Resources, to: Resources): void;
+  /** Replaces the weight of each role named (others keep theirs). */
+  updateWeights?(weights: ReadonlyMap<string, number>): void;
+  /** Sets (or with null removes) a role's quota. */
+  setQuota?(role: string, quota: RoleQuota | null): void;
+  /**
+   * Every role with frameworks, a weight, a quota or reservations. The master
+   * calls it on every pass (to log guarantees above the cluster's total) and
+   * reads only `role`, `quota` and `guaranteeAboveTotal` there: compute the
+   * rest lazily (getters) if it is costly.
+   */
+  roles?(): readonly RoleSummary[];
 }
 
 export interface AllocatorOptions {
@@ -68,4 +120,13 @@ export interface AllocatorOptions {
   readonly minAllocatable?: readonly Resources[];
   /** Random source in [0, 1) used to shuffle agents; injected for determinism. */
   readonly random?: () => number;
+  /** Role -> weight (default 1): a role of weight 2 gets twice the share of a role of weight 1. */
+  readonly weights?: ReadonlyMap<string, number>;
+  /** Role -> quota guarantee and/or limit. */
+  readonly quotas?: ReadonlyMap<string, { readonly guarantee?: Resources; readonly limit?: Resources }>;
 }
+
+/** The members every policy must have (loadAllocator checks a loaded module's product against it). */
+export const ALLOCATOR_METHODS = [
+  'addAgent', 'removeAgent', 'addFramework', 'removeFramework', 'setFrameworkActive', 'recoverResources', 'suppress', 'revive', 'allocate',
+] as const;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
 import { seededRandom } from '../../master/allocator/hierarchical.js';
 import { DrfSorter } from '../../master/allocator/sorter/drf.js';
+import { FifoSorter } from '../../master/allocator/sorter/fifo.js';
 import { RandomSorter } from '../../master/allocator/sorter/random.js';
 import type { SorterFactory } from '../../master/allocator/sorter/sorter.js';
 
@@ -13,6 +14,7 @@ const R = (text: string) => Resources.parse(text);
 const SORTERS: [string, SorterFactory][] = [
   ['drf', () => new DrfSorter()],
   ['random', (random) => new RandomSorter(random)],
+  ['fifo', () => new FifoSorter()],
 ];
 
 describe.each(SORTERS)('%s sorter contract', (_name, make) => {
@@ -65,6 +67,20 @@ describe('DRF sorter', () => {
     expect(s.share('c')).toBeCloseTo(0.4);
   });
 
+  it('moves a client when its weight changes', () => {
+    const s = new DrfSorter();
+    s.setTotal(R('cpus:10'));
+    s.add('a');
+    s.add('b');
+    s.allocated('a', R('cpus:4')); // a: 0.4
+    s.allocated('b', R('cpus:3')); // b: 0.3
+    expect(s.sort()).toEqual(['b', 'a']);
+    s.updateWeight('a', 2); // a: 0.4 / 2 = 0.2
+    expect(s.sort()).toEqual(['a', 'b']);
+    expect(s.share('a')).toBeCloseTo(0.2);
+    s.updateWeight('ghost', 3); // not an error
+  });
+
   it('skips resources the cluster has none of, and ignores ports', () => {
     const s = new DrfSorter();
     s.setTotal(R('cpus:10;mem:100')); // no disk, no gpus
@@ -107,6 +123,18 @@ describe('DRF sorter', () => {
     expect(tasks).toEqual({ A: 3, B: 2 });
     expect(s.share('A')).toBeCloseTo(2 / 3); // 12 GB of 18
     expect(s.share('B')).toBeCloseTo(2 / 3); // 6 cpus of 9
+  });
+});
+
+describe('fifo sorter', () => {
+  it('keeps the order clients were added in, whatever they hold; a client added again goes last', () => {
+    const s = new FifoSorter();
+    for (const c of ['z', 'a', 'm']) s.add(c);
+    s.allocated('z', R('cpus:100'));
+    expect(s.sort()).toEqual(['z', 'a', 'm']);
+    s.remove('z');
+    s.add('z');
+    expect(s.sort()).toEqual(['a', 'm', 'z']);
   });
 });
 

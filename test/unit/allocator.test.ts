@@ -3,36 +3,18 @@
 // every policy; tests about fairness use DRF. Expected shares are in comments.
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
-import type { Allocator } from '../../master/allocator/allocator.js';
+import { drain, runToCompletion } from '../harness/allocation.js';
 import { HierarchicalAllocator, seededRandom } from '../../master/allocator/hierarchical.js';
 import { ALLOCATOR_NAMES, createAllocator } from '../../master/allocator/index.js';
 
 const R = (text: string) => Resources.parse(text);
 const drf = () => createAllocator('drf') as HierarchicalAllocator;
+/** Policies that visit agents in a fresh random order each pass. */
+const SHUFFLES = new Set(['drf', 'fifo', 'random']);
 
-/** Each framework runs one task per offer if it fits and returns the rest; returns tasks per framework. */
-function runToCompletion(alloc: Allocator, demands: Record<string, string>): Record<string, number> {
-  const tasks: Record<string, number> = Object.fromEntries(Object.keys(demands).map((f) => [f, 0]));
-  for (let round = 0; round < 100; round++) {
-    const decisions = alloc.allocate(round);
-    let launched = 0;
-    for (const d of decisions) {
-      const demand = R(demands[d.frameworkId]!);
-      const fits = d.resources.contains(demand);
-      if (fits) {
-        tasks[d.frameworkId]!++;
-        launched++;
-      }
-      alloc.recoverResources(d.frameworkId, d.agentId, fits ? d.resources.subtract(demand) : d.resources, 0, round);
-    }
-    if (launched === 0) break; // nothing fits any more
-  }
-  return tasks;
-}
-
-describe('DRF fairness', () => {
+describe.each(['drf', 'binpack', 'spread'])('the DRF paper (%s)', (name) => {
   it('reproduces the DRF paper: A gets 3 tasks, B gets 2, both at a dominant share of 2/3', () => {
-    const alloc = drf();
+    const alloc = createAllocator(name) as HierarchicalAllocator;
     alloc.addAgent('s1', R('cpus:9;mem:18432'));
     alloc.addFramework('A', { roles: ['*'] });
     alloc.addFramework('B', { roles: ['*'] });
@@ -42,6 +24,19 @@ describe('DRF fairness', () => {
     expect(alloc.share('B')).toBeCloseTo(2 / 3); // 6 cpus of 9
   });
 
+  it('splits the same cluster cut into three agents less evenly: fragmentation, not unfairness', () => {
+    const alloc = createAllocator(name) as HierarchicalAllocator;
+    for (const id of ['s1', 's2', 's3']) alloc.addAgent(id, R('cpus:3;mem:6144'));
+    alloc.addFramework('A', { roles: ['a'] });
+    alloc.addFramework('B', { roles: ['b'] });
+    // A, B and A again each take an agent (lowest share first); then no agent has 4 GB or 3 cpus left.
+    expect(runToCompletion(alloc, { A: 'cpus:1;mem:4096', B: 'cpus:3;mem:1024' })).toEqual({ A: 2, B: 1 });
+    expect(alloc.share('A')).toBeCloseTo(4 / 9); // 8 GB of 18
+    expect(alloc.share('B')).toBeCloseTo(1 / 3); // 3 cpus of 9
+  });
+});
+
+describe('DRF fairness', () => {
   it('offers an agent to the framework with the lowest share', () => {
     const alloc = drf();
     alloc.addAgent('s1', R('cpus:4;mem:4096'), new Map([['big', R('cpus:2;mem:2048')]]));
@@ -245,8 +240,86 @@ describe.each(ALLOCATOR_NAMES)('%s allocator', (name) => {
       return alloc.allocate(0).map((d) => `${d.frameworkId}@${d.agentId}`);
     };
     expect(run(7)).toEqual(run(7));
-    expect(run(7)).not.toEqual(run(8));
-    expect(new Set(run(7).map((x) => x.split('@')[0])).size).toBe(5); // 20 agents reach all 5
+    // Agents are shuffled by drf, fifo and random; binpack and spread order them by use.
+    if (SHUFFLES.has(name)) expect(run(7)).not.toEqual(run(8));
+    else expect(run(7)).toEqual(run(8));
+    // 20 agents reach all 5 frameworks, except under fifo: the first subscriber takes everything.
+    expect(new Set(run(7).map((x) => x.split('@')[0])).size).toBe(name === 'fifo' ? 1 : 5);
+  });
+
+  it('offers a multi-role framework resources per role, each decision naming its role', () => {
+    const alloc = make();
+    alloc.addAgent('s1', R('cpus:1;mem:256;cpus(web):1;mem(web):256'));
+    alloc.addAgent('s2', R('cpus(batch):1;mem(batch):256'));
+    alloc.addFramework('f', { roles: ['web', 'batch'] });
+    const got = drain(alloc, 0).map((d) => `${d.agentId}:${d.role}:${d.resources.toString()}`).sort();
+    // s1's unreserved part goes to one of the roles with that role's reservation, or in two offers.
+    expect(got.filter((g) => g.startsWith('s2'))).toEqual(['s2:batch:cpus(batch):1;mem(batch):256']);
+    const onS1 = got.filter((g) => g.startsWith('s1')).join(' ');
+    expect(onS1).toContain('cpus(web):1');
+    expect(onS1).not.toContain('(batch)');
+  });
+
+  it('a refuse filter hides the agent from the refused role only', () => {
+    const alloc = make();
+    alloc.addAgent('s1', R('cpus:1;mem:256;cpus(web):1;mem(web):256'));
+    alloc.addFramework('f', { roles: ['web'] });
+    const [offer] = alloc.allocate(0);
+    alloc.recoverResources('f', 's1', offer!.resources, 60, 0); // web refuses s1 until 60
+    expect(alloc.allocate(1)).toEqual([]);
+    alloc.addFramework('f', { roles: ['web', 'batch'] }); // re-subscribes with a second role: filters start afresh
+    alloc.suppress('f', ['batch']);
+    const [again] = alloc.allocate(2);
+    alloc.recoverResources('f', 's1', again!.resources, 60, 2);
+    alloc.revive('f', ['batch']); // revives batch only: web's filter stays
+    expect(alloc.allocate(3)).toEqual([expect.objectContaining({ role: 'batch' })]);
+    expect(alloc.allocate(3)).toEqual([]); // web's reservation is left, and web still refuses s1
+  });
+
+  it('offers a dynamic reservation to its role only, and everything to everyone once unreserved', () => {
+    const alloc = make();
+    alloc.addAgent('s1', R('cpus:4;mem:1024'));
+    alloc.addFramework('ops-fw', { roles: ['ops'] });
+    const [offer] = alloc.allocate(0);
+    alloc.updateAllocation!('ops-fw', 's1', R('cpus:2;mem:512'), R('cpus(ops):2;mem(ops):512'));
+    alloc.recoverResources('ops-fw', 's1', offer!.resources.subtract(R('cpus:2;mem:512')).add(R('cpus(ops):2;mem(ops):512')), 0, 0);
+    alloc.suppress('ops-fw');
+    alloc.addFramework('dev-fw', { roles: ['dev'] });
+    const [toDev] = alloc.allocate(1);
+    expect(toDev).toMatchObject({ frameworkId: 'dev-fw', role: 'dev' });
+    expect(toDev!.resources.toString()).toBe('cpus:2;mem:512'); // not the reservation
+    alloc.revive('ops-fw');
+    const [toOps] = alloc.allocate(2);
+    expect(toOps).toMatchObject({ frameworkId: 'ops-fw', role: 'ops' });
+    expect(toOps!.resources.toString()).toBe('cpus(ops):2;mem(ops):512');
+    alloc.updateAllocation!('ops-fw', 's1', R('cpus(ops):2;mem(ops):512'), R('cpus:2;mem:512'));
+    alloc.recoverResources('ops-fw', 's1', R('cpus:2;mem:512'), 0, 2);
+    alloc.suppress('ops-fw');
+    expect(alloc.allocate(3)).toEqual([expect.objectContaining({ frameworkId: 'dev-fw' })]); // unreserved again
+    expect(() => alloc.updateAllocation!('ops-fw', 's1', R('cpus:9'), R('cpus(ops):9'))).toThrow(/does not hold cpus:9 on agent s1/);
+  });
+
+  it('never allocates a role beyond its quota limit, reservations included', () => {
+    const quotas = new Map([['a', { limit: R('cpus:3') }]]);
+    const alloc = createAllocator(name, { quotas });
+    alloc.addAgent('r', R('cpus(a):1;mem(a):256'));
+    for (let i = 0; i < 6; i++) alloc.addAgent(`s${i}`, R('cpus:1;mem:256'));
+    alloc.addFramework('f', { roles: ['a'] });
+    const cpus = drain(alloc, 0).reduce((n, d) => n + d.resources.scalar('cpus'), 0);
+    expect(cpus).toBe(3); // 1 reserved + 2 unreserved
+  });
+
+  it('offers a role its quota guarantee before others, and holds back what it lacks', () => {
+    const quotas = new Map([['a', { guarantee: R('cpus:6') }]]);
+    const alloc = createAllocator(name, { quotas });
+    for (let i = 0; i < 10; i++) alloc.addAgent(`s${i}`, R('cpus:1;mem:256'));
+    alloc.addFramework('fa', { roles: ['a'], suppressedRoles: ['a'] });
+    alloc.addFramework('fb', { roles: ['b'] });
+    const cpusOf = (ds: { frameworkId: string; resources: Resources }[], f: string) =>
+      ds.filter((d) => d.frameworkId === f).reduce((n, d) => n + d.resources.scalar('cpus'), 0);
+    expect(cpusOf(drain(alloc, 0), 'fb')).toBe(4); // 10 - the 6 a lacks; b may take their mem
+    alloc.revive('fa');
+    expect(cpusOf(drain(alloc, 1), 'fa')).toBe(6);
   });
 });
 
@@ -298,7 +371,7 @@ describe('createAllocator', () => {
   });
 
   it('rejects an unknown policy name, listing the known ones', () => {
-    expect(() => createAllocator('fastest')).toThrow("unknown allocator 'fastest'; known: drf, random");
+    expect(() => createAllocator('fastest')).toThrow("unknown allocator 'fastest'; known: drf, binpack, spread, fifo, random");
     expect(() => createAllocator('constructor')).toThrow(/unknown allocator 'constructor'/);
   });
 });

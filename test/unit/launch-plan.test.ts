@@ -77,8 +77,106 @@ describe('planAccept', () => {
     ]);
   });
 
-  it('throws on unsupported operations before changing anything', () => {
-    const call = { offer_ids: [{ value: 'o1' }], operations: [{ type: 'RESERVE' }], filters: null } as never;
-    expect(() => planAccept(call, ctx([offer('o1')]))).toThrow('only LAUNCH is supported');
+  it('throws on unsupported or malformed operations before changing anything', () => {
+    const create = { offer_ids: [{ value: 'o1' }], operations: [{ type: 'CREATE' }], filters: null } as never;
+    expect(() => planAccept(create, ctx([offer('o1')]))).toThrow('Call.accept.operations[0].type CREATE: only LAUNCH, RESERVE and UNRESERVE are supported');
+    const bare = { offer_ids: [{ value: 'o1' }], operations: [{ type: 'RESERVE', reserve: null }], filters: null } as never;
+    expect(() => planAccept(bare, ctx([offer('o1')]))).toThrow('Call.accept.operations[0].reserve is required for a RESERVE operation');
+  });
+
+  it('refuses offers allocated to different roles in one ACCEPT', () => {
+    const plan = planAccept(accept(['o1', 'o2'], [task('t1')]), ctx([opsOffer('o1'), { ...opsOffer('o2'), role: 'dev' }]));
+    expect(plan.rejected[0]!.message).toContain('more than one role (ops, dev)');
+  });
+});
+
+// ---- RESERVE / UNRESERVE ---------------------------------------------------
+
+const opsOffer = (id: string, text = 'cpus:4;mem:1024;cpus(ops):1'): OfferView => ({ id, agentId: 'a1', frameworkId: 'f1', role: 'ops', resources: Resources.parse(text) });
+
+/** Mesos's form of reserved resources: the reservation stacked on the resource. */
+function reserved(text: string, role = 'ops', type = 'DYNAMIC') {
+  return Resources.parse(text).toProto().map((r) => ({ ...r, reservations: [{ type, role }] }));
+}
+
+type Op = Record<string, unknown>;
+const RESERVE = (resources: unknown[], source: unknown[] = []): Op => ({ type: 'RESERVE', reserve: { resources, source } });
+const UNRESERVE = (resources: unknown[]): Op => ({ type: 'UNRESERVE', unreserve: { resources } });
+const LAUNCH = (...tasks: TaskInfoOut[]): Op => ({ type: 'LAUNCH', launch: { task_infos: tasks } });
+
+function acceptOps(offerIds: string[], ops: Op[]): NonNullable<Call['accept']> {
+  return { offer_ids: offerIds.map((value) => ({ value })), operations: ops, filters: null } as never;
+}
+
+const dynamicOn = (text: string) => ({ dynamicReservations: () => Resources.parse(text) });
+
+describe('planAccept: RESERVE and UNRESERVE', () => {
+  it('reserves offered resources for the offer role; a LAUNCH after it may use them', () => {
+    const t = task('t1', 'cpus(ops):1;mem(ops):128');
+    const plan = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:2;mem:512')), LAUNCH(t)]), ctx([opsOffer('o1')]));
+    expect(plan.dropped).toEqual([]);
+    expect(plan.reservations.map((c) => [c.type, c.from.toString(), c.to.toString()])).toEqual([['RESERVE', 'cpus:2;mem:512', 'cpus(ops):2;mem(ops):512']]);
+    expect(plan.launches).toHaveLength(1);
+    expect(plan.unused.toString()).toBe('cpus:2;cpus(ops):2;mem:512;mem(ops):384');
+  });
+
+  it('accepts a source equal to the unreserved form, and refuses another one', () => {
+    const ok = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:1'), Resources.parse('cpus:1').toProto())]), ctx([opsOffer('o1')]));
+    expect(ok.reservations).toHaveLength(1);
+    const bad = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:1'), Resources.parse('cpus:2').toProto())]), ctx([opsOffer('o1')]));
+    expect(bad.dropped[0]).toContain('source (cpus:2) is not the unreserved form of Call.accept.operations[0].reserve.resources (cpus:1)');
+  });
+
+  it.each([
+    ['more than offered', RESERVE(reserved('cpus:8')), 'reserving cpus(ops):8 needs cpus:8 but the offers hold only cpus:4;mem:1024 unreserved'],
+    ['for another role', RESERVE(reserved('cpus:1', 'dev')), "reservations[0].role 'dev' is not the offers' role 'ops'"],
+    ['a static reservation', RESERVE(reserved('cpus:1', 'ops', 'STATIC')), 'reservations[0].type must be DYNAMIC, got STATIC'],
+    ['without reservations', RESERVE(Resources.parse('cpus:1').toProto()), "resources[0] ('cpus') has no reservations"],
+    ['nothing', RESERVE([]), 'Call.accept.operations[0].reserve.resources is empty'],
+  ])('drops a RESERVE of %s, naming why, and changes nothing', (_what, op, message) => {
+    const plan = planAccept(acceptOps(['o1'], [op]), ctx([opsOffer('o1')]));
+    expect(plan.reservations).toEqual([]);
+    expect(plan.dropped).toHaveLength(1);
+    expect(plan.dropped[0]).toMatch(/^Call\.accept\.operations\[0\] \(RESERVE\) dropped: /);
+    expect(plan.dropped[0]).toContain(message);
+    expect(plan.unused.toString()).toBe('cpus:4;cpus(ops):1;mem:1024'); // everything goes back as it was
+  });
+
+  it('refuses reservations on offers allocated to role *', () => {
+    const plan = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:1'))]), ctx([offer('o1')]));
+    expect(plan.dropped[0]).toContain("allocated to role '*'");
+  });
+
+  it('drops reservations when the allocator cannot apply them', () => {
+    const plan = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:1'))]), { ...ctx([opsOffer('o1')]), reservationsSupported: false });
+    expect(plan.dropped[0]).toContain('does not support dynamic reservations');
+  });
+
+  it('unreserves what is dynamically reserved for the offer role', () => {
+    const plan = planAccept(acceptOps(['o1'], [UNRESERVE(reserved('cpus:1'))]), { ...ctx([opsOffer('o1')]), ...dynamicOn('cpus(ops):1') });
+    expect(plan.reservations.map((c) => [c.type, c.from.toString(), c.to.toString()])).toEqual([['UNRESERVE', 'cpus(ops):1', 'cpus:1']]);
+    expect(plan.unused.toString()).toBe('cpus:5;mem:1024');
+  });
+
+  it.each([
+    ['a static reservation', UNRESERVE(reserved('cpus:1')), {}, 'cpus(ops):1 is not dynamically reserved on agent a1'],
+    ['unreserved resources', UNRESERVE(Resources.parse('cpus:1').toProto()), dynamicOn('cpus(ops):1'), "'cpus' is not reserved"],
+    ['more than offered', UNRESERVE(reserved('cpus:2')), dynamicOn('cpus(ops):2'), 'unreserving cpus(ops):2 but the offers hold only'],
+  ])('drops an UNRESERVE of %s', (_what, op, extra, message) => {
+    const plan = planAccept(acceptOps(['o1'], [op]), { ...ctx([opsOffer('o1')]), ...extra });
+    expect(plan.reservations).toEqual([]);
+    expect(plan.dropped[0]).toContain(message);
+  });
+
+  it('applies operations in order: reserve, then unreserve what was just reserved', () => {
+    const plan = planAccept(acceptOps(['o1'], [RESERVE(reserved('cpus:2')), UNRESERVE(reserved('cpus:1'))]), ctx([opsOffer('o1')]));
+    expect(plan.dropped).toEqual([]);
+    expect(plan.reservations.map((c) => c.type)).toEqual(['RESERVE', 'UNRESERVE']);
+    expect(plan.unused.toString()).toBe('cpus:3;cpus(ops):2;mem:1024');
+  });
+
+  it('drops reservation operations with the offers when the offers are bad', () => {
+    const plan = planAccept(acceptOps(['gone'], [RESERVE(reserved('cpus:1'))]), ctx([]));
+    expect(plan.dropped).toEqual(['Call.accept.operations[0] (RESERVE) dropped: offer gone is unknown, already used, declined or rescinded']);
   });
 });

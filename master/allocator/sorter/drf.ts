@@ -42,6 +42,14 @@ export class DrfSorter implements Sorter {
     return this.clients.has(name);
   }
 
+  updateWeight(name: string, weight: number): void {
+    const client = this.clients.get(name);
+    if (!client || client.weight === weight) return;
+    if (!this.dirty) this.order.splice(this.indexOf(client), 1);
+    client.weight = weight;
+    if (!this.dirty) this.insert(client);
+  }
+
   allocated(name: string, resources: Resources): void {
     this.change(name, resources, 1);
   }

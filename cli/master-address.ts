@@ -1,0 +1,31 @@
+// Where the CLI finds the master: `--master host:port` is the master's HTTP
+// address; `--master zk://host:port/path` asks ZooKeeper which master leads
+// and uses its HTTP address. Shared by the commands that read the master
+// (logs, state, agents, frameworks, tasks).
+import { InvalidArgument, Unavailable } from '../common/errors.js';
+import { parseZkUrl } from '../common/zk/url.js';
+import { ZkSession } from '../common/zk/session.js';
+import { LeaderDetector } from '../common/zk/detector.js';
+
+export const MASTER_FLAG = {
+  type: 'string',
+  default: '127.0.0.1:5050',
+  help: "the master's HTTP address host:port, or zk://host:port/path to find the leader",
+} as const;
+
+/** The leading master's HTTP host:port; InvalidArgument for a malformed --master, Unavailable when no master leads. */
+export async function masterAddress(master: string): Promise<string> {
+  if (!master.startsWith('zk://')) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${master}'`);
+    return master;
+  }
+  const { servers, path } = parseZkUrl(master);
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
+  try {
+    const leader = await new LeaderDetector(session, path).start();
+    if (!leader) throw new Unavailable(`no leading master in ${master}`);
+    return leader.http;
+  } finally {
+    session.close();
+  }
+}

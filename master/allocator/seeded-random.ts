@@ -1,0 +1,14 @@
+// The default random source of the allocators (agent shuffles, the random
+// sorter): seeded, so a pass is reproducible; tests and the simulator pick the seed.
+
+/** A small seeded PRNG (mulberry32), the default source of agent shuffling. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,129 @@
+// What happens in the master, told to whoever listens: the operator event
+// stream (operator/subscription.ts) and the metrics (metrics.ts). The master
+// only emits; listeners never change it.
+//
+//   TASK_ADDED, TASK_UPDATED   every add and state change of Master.tasks (ObservedTaskBook)
+//   AGENT_ADDED                Master.registerAgent: an agent joins, or comes back after a
+//                              failover or from being unreachable
+//   AGENT_REMOVED              the master forgets an agent: it is gone (AgentMap)
+//   FRAMEWORK_ADDED/UPDATED/REMOVED   Master.subscribe, streamClosed, UPDATE_FRAMEWORK, removeFramework
+//   activity (metrics only)    scheduler calls and agent messages received, statuses sent to
+//                              frameworks, agent (re-)registrations, allocation passes
+//
+// Events are queued as they happen and delivered in order one microtask
+// later. A TASK_UPDATED carries the status that came with the state change:
+// the one the master forwards right after it (STATUS_SENT), else the one it
+// stored. A listener added while events wait hears only later ones (a
+// subscriber's snapshot already holds the earlier).
+import type { Call, TaskStatusIn, TaskState } from '../proto/index.js';
+import { taskKey } from '../common/ids.js';
+import { TaskBook, type ApplyResult, type TaskRecord } from './task-book.js';
+import type { AgentRecord, FrameworkRecord } from './records.js';
+
+export type ClusterEvent =
+  | { readonly type: 'TASK_ADDED'; readonly task: TaskRecord; readonly state: TaskState }
+  | {
+      readonly type: 'TASK_UPDATED';
+      readonly task: TaskRecord;
+      readonly state: TaskState;
+      readonly previous: TaskState;
+      /** The status that came with this state; null when there was none (filled in before delivery). */
+      status: TaskStatusIn | null;
+    }
+  | { readonly type: 'AGENT_ADDED'; readonly agent: AgentRecord }
+  | { readonly type: 'AGENT_REMOVED'; readonly agent: AgentRecord }
+  | { readonly type: 'FRAMEWORK_ADDED' | 'FRAMEWORK_UPDATED' | 'FRAMEWORK_REMOVED'; readonly framework: FrameworkRecord };
+
+export type MasterActivity =
+  /** A scheduler call as received (SUBSCRIBE included), before it is checked. */
+  | { readonly type: 'SCHEDULER_CALL'; readonly call: Call }
+  /** A message from an agent: 'register' / 'reregister' (RegisterAgent with or without an id) or its AgentMessage kind. */
+  | { readonly type: 'AGENT_MESSAGE'; readonly kind: string }
+  | { readonly type: 'AGENT_REGISTERED'; readonly agent: AgentRecord; readonly reregistered: boolean }
+  | { readonly type: 'STATUS_SENT'; readonly frameworkId: string; readonly status: TaskStatusIn }
+  | { readonly type: 'ALLOCATION_RUN'; readonly ms: number };
+
+export type MasterEvent = ClusterEvent | MasterActivity;
+
+export type MasterEventListener = (event: MasterEvent) => void;
+
+export class MasterEvents {
+  /** Each listener with the sequence number of the first event it hears. */
+  private readonly listeners = new Map<MasterEventListener, number>();
+  private queue: { seq: number; event: MasterEvent }[] = [];
+  /** The latest queued TASK_UPDATED of each task (framework/task key), for the status that follows it. */
+  private pendingUpdates = new Map<string, Extract<MasterEvent, { type: 'TASK_UPDATED' }>>();
+  private emitted = 0;
+
+  /** Hears every event emitted from now on, in order; returns the function that stops it. */
+  listen(listener: MasterEventListener): () => void {
+    this.listeners.set(listener, this.emitted);
+    return () => void this.listeners.delete(listener);
+  }
+
+  emit(event: MasterEvent): void {
+    const seq = this.emitted++;
+    if (this.listeners.size === 0) return;
+    if (event.type === 'TASK_UPDATED') this.pendingUpdates.set(taskKey(event.task.frameworkId, event.task.taskId), event);
+    if (event.type === 'STATUS_SENT') this.attachStatus(event.frameworkId, event.status);
+    this.queue.push({ seq, event });
+    if (this.queue.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** The status forwarded after a state change belongs to that change (the task may move on before delivery). */
+  private attachStatus(frameworkId: string, status: TaskStatusIn): void {
+    const update = this.pendingUpdates.get(taskKey(frameworkId, status.task_id?.value ?? ''));
+    if (update && update.status === null && update.state === status.state) update.status = status;
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    this.pendingUpdates = new Map();
+    for (const { seq, event } of batch) {
+      if (event.type === 'TASK_UPDATED' && event.status === null && event.task.status?.state === event.state) event.status = event.task.status;
+      for (const [listener, from] of this.listeners) {
+        if (seq < from) continue;
+        try {
+          listener(event);
+        } catch (err) {
+          // A listener's bug must not stop the others nor reach the master.
+          process.emitWarning(`a master event listener failed on ${event.type}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+  }
+}
+
+/** The master's task book, telling `events` of every task added and every state change. */
+export class ObservedTaskBook extends TaskBook {
+  constructor(private readonly events: MasterEvents) {
+    super();
+  }
+
+  override add(task: TaskRecord): void {
+    super.add(task);
+    this.events.emit({ type: 'TASK_ADDED', task, state: task.state });
+  }
+
+  override apply(task: TaskRecord, state: TaskState): ApplyResult {
+    const previous = task.state;
+    const result = super.apply(task, state);
+    if (result === 'changed') this.events.emit({ type: 'TASK_UPDATED', task, state, previous, status: null });
+    return result;
+  }
+}
+
+/** The master's agents by id; forgetting one (it is gone) is an AGENT_REMOVED event. */
+export class AgentMap extends Map<string, AgentRecord> {
+  constructor(private readonly events: MasterEvents) {
+    super();
+  }
+
+  override delete(id: string): boolean {
+    const agent = this.get(id);
+    const deleted = super.delete(id);
+    if (agent) this.events.emit({ type: 'AGENT_REMOVED', agent });
+    return deleted;
+  }
+}

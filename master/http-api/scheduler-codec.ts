@@ -1,0 +1,55 @@
+// Calls in and events out of the HTTP scheduler API, in JSON or protobuf.
+// Both directions go through the gRPC service's own (de)serializers, so a
+// Call reaches Master.subscribe / Master.call as the very object the gRPC
+// adapter would hand it, and an Event leaves as the same bytes.
+//
+// Events are framed in RecordIO as Mesos's docs/recordio.md defines it:
+// the record's length in decimal, a line feed, the record's bytes.
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import { packageDefinition, protoRoot, type Call, type CallIn, type EventIn, type EventOut } from '../../proto/index.js';
+import { InvalidArgument, errorMessage } from '../../common/errors.js';
+import { fromMesosJson, toMesosJson } from './proto-json.js';
+import type { Encoding } from './media-types.js';
+
+const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
+const EVENT = protoRoot.lookupType('mesos.v1.scheduler.Event');
+const grpcCall = packageDefinition['mesos.v1.scheduler.Call'] as MessageTypeDefinition<CallIn, Call>;
+const grpcEvent = packageDefinition['mesos.v1.scheduler.Event'] as MessageTypeDefinition<EventIn, EventOut>;
+
+/** A request body as a Call; InvalidArgument (400) with Mesos's wording when it cannot be read. */
+export function decodeCall(body: Buffer, encoding: Encoding): Call {
+  if (encoding === 'protobuf') return deserialize(body, 'Failed to parse body into Call protobuf');
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = CALL.encode(CALL.fromObject(fromMesosJson(CALL, json, 'Call'))).finish();
+  } catch (err) {
+    throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`, { cause: err });
+  }
+  return deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'Failed to convert JSON into Call protobuf');
+}
+
+function deserialize(bytes: Buffer, what: string): Call {
+  try {
+    return grpcCall.deserialize(bytes);
+  } catch (err) {
+    throw new InvalidArgument(`${what}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** An event as the bytes of one record: the gRPC serializer's protobuf, or Mesos's JSON of the same message. */
+export function encodeEvent(event: EventIn, encoding: Encoding): Buffer {
+  const bytes = grpcEvent.serialize(event);
+  if (encoding === 'protobuf') return bytes;
+  return Buffer.from(JSON.stringify(toMesosJson(EVENT, EVENT.decode(bytes))), 'utf8');
+}
+
+/** One RecordIO record: "<length>\n<bytes>", written in one piece so each event is one chunk on the wire. */
+export function recordIo(record: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${record.length}\n`, 'ascii'), record]);
+}

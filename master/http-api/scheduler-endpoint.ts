@@ -1,0 +1,170 @@
+// POST /api/v1/scheduler (also /master/api/v1/scheduler): Mesos's v1
+// scheduler HTTP API, a thin adapter to Master.subscribe and Master.call as
+// rpc/scheduler-service.ts is for gRPC: one behaviour, two encodings. The
+// checks come in Mesos's order, each with Mesos's status code:
+//
+//   leading? (307 to the leader / 503) ─> POST? (405) ─> Content-Type (400 / 415)
+//   ─> body (413) ─> decode (400) ─> validate (400)
+//   ─> SUBSCRIBE: Accept (406), no Mesos-Stream-Id (400)
+//        ─> 200, Mesos-Stream-Id, a RecordIO stream of Events until either side ends it
+//   ─> others: framework known (400), subscribed (403), Mesos-Stream-Id present (400)
+//        and matching (400) ─> Master.call ─> 202 Accepted, empty body
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Call, EventIn } from '../../proto/index.js';
+import { Unavailable, errorMessage } from '../../common/errors.js';
+import type { Master } from '../master.js';
+import type { EventSink } from '../records.js';
+import { validateCall } from '../validation.js';
+import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
+import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
+import { HttpError, httpStatusOf } from './http-status.js';
+
+export const SCHEDULER_API_PATHS: ReadonlySet<string> = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
+export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
+/** Larger request bodies are refused with 413 (an ACCEPT launching a thousand tasks is well below). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A subscriber that lets this much pile up unread is cut off, as over gRPC. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+export interface SchedulerHttpOptions {
+  /** The master when this process leads and acts; throws Unavailable otherwise (main.ts's `leader`). */
+  readonly leader: () => Master;
+  /** Settles once a just-elected master has taken over its registry: requests arriving meanwhile wait. */
+  readonly ready?: () => Promise<void>;
+  /** The leading master's HTTP host:port when another master leads; null while none is known. */
+  readonly leaderHttp?: () => string | null;
+  readonly maxBodyBytes?: number;
+}
+
+export function schedulerHttpApi(options: SchedulerHttpOptions): HttpHandler {
+  return async (req, res, path) => {
+    if (!SCHEDULER_API_PATHS.has(path)) return false;
+    try {
+      await serve(options, req, res);
+    } catch (err) {
+      refuse(res, err);
+    }
+    return true;
+  };
+}
+
+async function serve(options: SchedulerHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  await options.ready?.();
+  if (!leaderOrRedirect(options, req, res)) return;
+  if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
+  const encoding = requestEncoding(req.headers['content-type']);
+  const body = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  const call = decodeCall(body, encoding);
+  validateCall(call);
+  // Leadership may have moved while the body arrived.
+  const master = leaderOrRedirect(options, req, res);
+  if (!master) return;
+  if (call.type === 'SUBSCRIBE') return subscribe(master, call, req, res);
+  frameworkCall(master, call, req);
+  res.writeHead(202, { 'Content-Length': 0 });
+  res.end();
+}
+
+/** The master when this one leads; otherwise answers 307 naming the leader (or 503 while none is known) and returns null. */
+function leaderOrRedirect(options: SchedulerHttpOptions, req: IncomingMessage, res: ServerResponse): Master | null {
+  try {
+    return options.leader();
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    const leader = options.leaderHttp?.() ?? null;
+    if (leader) redirectToLeader(res, leader, req.url ?? '/api/v1/scheduler');
+    else reply(res, 503, 'text/plain; charset=utf-8', `${err.message}\n`);
+    return null;
+  }
+}
+
+function requestEncoding(header: string | undefined): Encoding {
+  const type = mediaTypeOf(header);
+  if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
+  const encoding = encodingOf(type);
+  if (!encoding) throw new HttpError(415, `Expecting 'Content-Type' of ${MEDIA_TYPE.json} or ${MEDIA_TYPE.protobuf}, got '${type}'`);
+  return encoding;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${max} bytes`, { Connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume(); // The rest is read and dropped; the answer does not wait for it.
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => reject(new HttpError(400, 'The request ended before its body was complete')));
+  });
+}
+
+/** A call of a subscribed framework, checked as Mesos checks it before the master applies it. */
+function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
+  const frameworkId = call.framework_id!.value; // validateCall requires it.
+  const fw = master.frameworks.get(frameworkId);
+  if (!fw) throw new HttpError(400, `Framework '${frameworkId}' cannot be found`);
+  if (!fw.sink) throw new HttpError(403, `Framework '${frameworkId}' is not subscribed`);
+  const streamId = req.headers['mesos-stream-id'];
+  if (streamId === undefined) throw new HttpError(400, `All non-subscribe calls should include the '${STREAM_ID_HEADER}' header`);
+  master.call(call, String(streamId));
+}
+
+/** SUBSCRIBE: the response is the framework's event stream, one RecordIO record per event. */
+async function subscribe(master: Master, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const encoding = negotiate(req.headers.accept);
+  if (!encoding) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
+  if (req.headers['mesos-stream-id'] !== undefined) {
+    throw new HttpError(400, `Subscribe calls should not include the '${STREAM_ID_HEADER}' header`);
+  }
+  let open = true;
+  let gone = req.socket.destroyed;
+  res.once('close', () => (gone = true));
+  const write = (event: EventIn) => res.write(recordIo(encodeEvent(event, encoding)));
+  const sink: EventSink = {
+    send(event) {
+      if (!open) return;
+      if (res.writableLength > MAX_BUFFERED_BYTES) return sink.close(`the scheduler reads too slowly (${res.writableLength} bytes unread)`);
+      try {
+        write(event);
+      } catch (err) {
+        sink.close(`cannot encode a ${event.type ?? ''} event: ${errorMessage(err)}`);
+      }
+    },
+    close(error) {
+      if (!open) return;
+      open = false;
+      if (error) write({ type: 'ERROR', error: { message: error } });
+      res.end();
+    },
+  };
+  // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
+  const { frameworkId, streamId } = await master.subscribe(call, (id) => {
+    res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], [STREAM_ID_HEADER]: id, 'Cache-Control': 'no-cache' });
+    return sink;
+  });
+  const closed = () => {
+    if (!open) return;
+    open = false;
+    master.safely(() => master.streamClosed(frameworkId, streamId))();
+  };
+  res.on('close', closed);
+  if (gone) closed();
+}
+
+/** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
+function refuse(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const headers = err instanceof HttpError ? err.headers : {};
+  const body = `${errorMessage(err)}\n`;
+  res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,231 @@
+// The master's metrics with Mesos's names (docs/monitoring.md in apache/mesos),
+// served at /metrics/snapshot (JSON) and /metrics (Prometheus) by every
+// master, leading or not: a standby says master/elected 0.
+//
+// Counters count what happened since this master started, from its events
+// (cluster-events.ts): task transitions into each terminal state (and tasks
+// refused at ACCEPT, as Mesos counts them), calls and messages received,
+// registrations, allocation passes. Gauges read the master's records; they
+// are rebuilt only when Master.version moved, so a scraper polling often
+// costs one pass over the records per change, never one per request.
+import type { Call, TaskState } from '../proto/index.js';
+import type { Master } from './master.js';
+import type { MasterEvent } from './cluster-events.js';
+import { Resources } from '../common/resources.js';
+import { fraction, PrometheusExposition, SYSTEM_METRICS, systemMetrics, type MetricSpec, type MetricsSnapshot } from '../common/metrics.js';
+
+const RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
+const UNIT: Record<(typeof RESOURCES)[number], string> = { cpus: 'CPUs', mem: 'memory in MB', disk: 'disk in MB', gpus: 'GPUs' };
+const NOUN: Record<(typeof RESOURCES)[number], string> = { cpus: 'CPUs', mem: 'memory', disk: 'disk', gpus: 'GPUs' };
+const TERMINAL = ['finished', 'failed', 'killed', 'lost', 'error', 'dropped', 'gone', 'gone_by_operator'] as const;
+const ACTIVE = ['staging', 'starting', 'running', 'killing', 'unreachable'] as const;
+
+/** Scheduler calls as Mesos counts them (ACCEPT: a launch, or an implicit decline when it launches nothing). */
+const CALL_COUNTERS: Partial<Record<Call['type'], string>> = {
+  DECLINE: 'master/messages_decline_offers',
+  REVIVE: 'master/messages_revive_offers',
+  SUPPRESS: 'master/messages_suppress_offers',
+  KILL: 'master/messages_kill_task',
+  ACKNOWLEDGE: 'master/messages_status_update_acknowledgement',
+  RECONCILE: 'master/messages_reconcile_tasks',
+  TEARDOWN: 'master/messages_unregister_framework',
+  REQUEST: 'master/messages_resource_request',
+  MESSAGE: 'master/messages_framework_to_executor',
+};
+const AGENT_MESSAGE_COUNTERS: Record<string, string> = {
+  register: 'master/messages_register_slave',
+  reregister: 'master/messages_reregister_slave',
+  status_update: 'master/messages_status_update',
+};
+
+export const MASTER_METRICS: readonly MetricSpec[] = [
+  { name: 'master/elected', kind: 'gauge', help: 'Whether this is the elected master' },
+  { name: 'master/uptime_secs', kind: 'gauge', help: 'Uptime in seconds' },
+  ...RESOURCES.flatMap((r): MetricSpec[] => [
+    { name: `master/${r}_total`, kind: 'gauge', help: `Total ${UNIT[r]} of the registered agents` },
+    { name: `master/${r}_used`, kind: 'gauge', help: `Allocated ${UNIT[r]} (held by tasks)` },
+    { name: `master/${r}_percent`, kind: 'gauge', help: `Fraction of ${NOUN[r]} allocated (0 to 1)` },
+  ]),
+  { name: 'master/slaves_active', kind: 'gauge', help: 'Registered agents that take tasks (connected, not draining)' },
+  { name: 'master/slaves_inactive', kind: 'gauge', help: 'Registered agents that are disconnected or draining' },
+  { name: 'master/slaves_connected', kind: 'gauge', help: 'Registered agents with an open link' },
+  { name: 'master/slaves_disconnected', kind: 'gauge', help: 'Registered agents whose link is down' },
+  { name: 'master/slaves_unreachable', kind: 'gauge', help: 'Unreachable agents' },
+  { name: 'master/slave_registrations', kind: 'counter', help: 'Agents registered for the first time' },
+  { name: 'master/slave_reregistrations', kind: 'counter', help: 'Agent re-registrations' },
+  { name: 'master/slave_removals', kind: 'counter', help: 'Agents removed (gone)' },
+  { name: 'master/frameworks_active', kind: 'gauge', help: 'Active frameworks' },
+  { name: 'master/frameworks_inactive', kind: 'gauge', help: 'Inactive frameworks' },
+  { name: 'master/frameworks_connected', kind: 'gauge', help: 'Connected frameworks' },
+  { name: 'master/frameworks_disconnected', kind: 'gauge', help: 'Disconnected frameworks (within their failover timeout)' },
+  { name: 'master/outstanding_offers', kind: 'gauge', help: 'Outstanding resource offers' },
+  { name: 'master/operator_event_stream_subscribers', kind: 'gauge', help: 'Operator API event stream subscribers' },
+  ...ACTIVE.map((s): MetricSpec => ({ name: `master/tasks_${s}`, kind: 'gauge', help: `Tasks now in TASK_${s.toUpperCase()}` })),
+  ...TERMINAL.map((s): MetricSpec => ({ name: `master/tasks_${s}`, kind: 'counter', help: `Tasks that became TASK_${s.toUpperCase()}` })),
+  { name: 'master/messages_register_framework', kind: 'counter', help: 'SUBSCRIBE calls without a framework id' },
+  { name: 'master/messages_reregister_framework', kind: 'counter', help: 'SUBSCRIBE calls with a framework id' },
+  { name: 'master/messages_launch_tasks', kind: 'counter', help: 'ACCEPT calls launching tasks' },
+  ...[...new Set([...Object.values(CALL_COUNTERS), ...Object.values(AGENT_MESSAGE_COUNTERS)])].map(
+    (name): MetricSpec => ({ name, kind: 'counter', help: `Messages received (${name.slice('master/messages_'.length)})` }),
+  ),
+  { name: 'allocator/mesos/allocation_runs', kind: 'counter', help: 'Allocation passes' },
+  { name: 'allocator/mesos/allocation_run_ms', kind: 'gauge', help: 'Duration of the last allocation pass in ms' },
+  { name: 'allocator/mesos/allocation_run_ms/count', kind: 'counter', help: 'Allocation passes timed' },
+  { name: 'allocator/mesos/allocation_run_ms/max', kind: 'gauge', help: 'Longest allocation pass in ms' },
+  { name: 'allocator/mesos/allocation_run_ms/min', kind: 'gauge', help: 'Shortest allocation pass in ms' },
+  ...(['cpus', 'mem', 'disk'] as const).flatMap((r): MetricSpec[] => [
+    { name: `allocator/mesos/resources/${r}/total`, kind: 'gauge', help: `Total ${UNIT[r]} the allocator knows` },
+    { name: `allocator/mesos/resources/${r}/offered_or_allocated`, kind: 'gauge', help: `Offered or allocated ${UNIT[r]}` },
+  ]),
+  ...SYSTEM_METRICS,
+];
+
+export interface MasterMetricsOptions {
+  /** True while this master leads and acts. */
+  readonly leading: () => boolean;
+  /** Open operator event streams (operator/subscription.ts). */
+  readonly subscribers?: () => number;
+}
+
+export class MasterMetrics {
+  readonly prometheus = new PrometheusExposition(MASTER_METRICS, () => this.snapshot());
+  /** Counters, and the allocation timings kept alongside them. */
+  private readonly counters = new Map<string, number>();
+  private built = -1;
+  private gauges: MetricsSnapshot = {};
+
+  constructor(private readonly master: Master, private readonly options: MasterMetricsOptions) {
+    master.events.listen((event) => this.count(event));
+  }
+
+  snapshot(): MetricsSnapshot {
+    const out: MetricsSnapshot = {};
+    for (const spec of MASTER_METRICS) out[spec.name] = 0;
+    for (const [name, value] of this.counters) out[name] = value;
+    return {
+      ...out,
+      ...this.stateGauges(),
+      'master/elected': this.options.leading() ? 1 : 0,
+      'master/uptime_secs': this.master.now() - this.master.startTime,
+      'master/operator_event_stream_subscribers': this.options.subscribers?.() ?? 0,
+      ...systemMetrics(),
+    };
+  }
+
+  private bump(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  private count(event: MasterEvent): void {
+    switch (event.type) {
+      case 'TASK_UPDATED': {
+        const state = stateName(event.state);
+        if ((TERMINAL as readonly string[]).includes(state)) this.bump(`master/tasks_${state}`);
+        return;
+      }
+      case 'STATUS_SENT': {
+        // Tasks refused at ACCEPT never enter the task book; Mesos counts them in tasks_error/dropped/lost.
+        const { status } = event;
+        if (status.source === 'SOURCE_MASTER' && (status.reason === 'REASON_TASK_INVALID' || status.reason === 'REASON_INVALID_OFFERS')) {
+          this.bump(`master/tasks_${stateName(status.state ?? 'TASK_ERROR')}`);
+        }
+        return;
+      }
+      case 'SCHEDULER_CALL':
+        return this.countCall(event.call);
+      case 'AGENT_MESSAGE': {
+        const name = AGENT_MESSAGE_COUNTERS[event.kind];
+        if (name) this.bump(name);
+        return;
+      }
+      case 'AGENT_REGISTERED':
+        return this.bump(event.reregistered ? 'master/slave_reregistrations' : 'master/slave_registrations');
+      case 'AGENT_REMOVED':
+        return this.bump('master/slave_removals');
+      case 'ALLOCATION_RUN': {
+        const runs = (this.counters.get('allocator/mesos/allocation_runs') ?? 0) + 1;
+        const max = this.counters.get('allocator/mesos/allocation_run_ms/max') ?? event.ms;
+        const min = this.counters.get('allocator/mesos/allocation_run_ms/min') ?? event.ms;
+        this.counters.set('allocator/mesos/allocation_runs', runs);
+        this.counters.set('allocator/mesos/allocation_run_ms/count', runs);
+        this.counters.set('allocator/mesos/allocation_run_ms', event.ms);
+        this.counters.set('allocator/mesos/allocation_run_ms/max', Math.max(max, event.ms));
+        this.counters.set('allocator/mesos/allocation_run_ms/min', Math.min(min, event.ms));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private countCall(call: Call): void {
+    if (call.type === 'SUBSCRIBE') {
+      const id = call.subscribe?.framework_info?.id?.value;
+      return this.bump(id ? 'master/messages_reregister_framework' : 'master/messages_register_framework');
+    }
+    if (call.type === 'ACCEPT') {
+      const launches = (call.accept?.operations ?? []).some((op) => op.type === 'LAUNCH' && (op.launch?.task_infos.length ?? 0) > 0);
+      return this.bump(launches ? 'master/messages_launch_tasks' : 'master/messages_decline_offers');
+    }
+    const name = CALL_COUNTERS[call.type];
+    if (name) this.bump(name);
+  }
+
+  /** Everything read from the records, rebuilt only when the master changed. */
+  private stateGauges(): MetricsSnapshot {
+    if (this.built === this.master.version) return this.gauges;
+    this.gauges = buildStateGauges(this.master);
+    this.built = this.master.version;
+    return this.gauges;
+  }
+}
+
+/** 'TASK_GONE_BY_OPERATOR' -> 'gone_by_operator', as the metric names spell states. */
+function stateName(state: TaskState): string {
+  return String(state).replace(/^TASK_/, '').toLowerCase();
+}
+
+/** As Mesos counts: "registered" agents are those neither recovered (not yet back after a failover) nor unreachable. */
+export function buildStateGauges(master: Master): MetricsSnapshot {
+  const out: MetricsSnapshot = {};
+  const registered = [...master.agents.values()].filter((a) => !a.recovered && a.unreachableSince === null);
+  const registeredIds = new Set(registered.map((a) => a.id));
+  const connected = registered.filter((a) => a.conn !== null);
+  const active = connected.filter((a) => !a.draining);
+  out['master/slaves_active'] = active.length;
+  out['master/slaves_inactive'] = registered.length - active.length;
+  out['master/slaves_connected'] = connected.length;
+  out['master/slaves_disconnected'] = registered.length - connected.length;
+  out['master/slaves_unreachable'] = [...master.agents.values()].filter((a) => a.unreachableSince !== null).length;
+
+  const frameworks = [...master.frameworks.values()];
+  const connectedFrameworks = frameworks.filter((f) => f.sink !== null).length;
+  out['master/frameworks_active'] = connectedFrameworks;
+  out['master/frameworks_connected'] = connectedFrameworks;
+  out['master/frameworks_inactive'] = frameworks.length - connectedFrameworks;
+  out['master/frameworks_disconnected'] = frameworks.length - connectedFrameworks;
+  out['master/outstanding_offers'] = master.offers.view().size;
+
+  const byState = new Map<string, number>();
+  let used = Resources.EMPTY;
+  for (const task of master.tasks.all()) {
+    const state = stateName(task.state);
+    byState.set(state, (byState.get(state) ?? 0) + 1);
+    if (!task.recovered && registeredIds.has(task.agentId)) used = used.add(task.resources);
+  }
+  for (const s of ACTIVE) out[`master/tasks_${s}`] = byState.get(s) ?? 0;
+
+  const total = registered.reduce((sum, a) => sum.add(a.total), Resources.EMPTY);
+  let offered = Resources.EMPTY;
+  for (const offer of master.offers.view().values()) offered = offered.add(offer.resources);
+  for (const r of RESOURCES) {
+    out[`master/${r}_total`] = total.scalar(r);
+    out[`master/${r}_used`] = used.scalar(r);
+    out[`master/${r}_percent`] = fraction(used.scalar(r), total.scalar(r));
+  }
+  for (const r of ['cpus', 'mem', 'disk'] as const) {
+    out[`allocator/mesos/resources/${r}/total`] = total.scalar(r);
+    out[`allocator/mesos/resources/${r}/offered_or_allocated`] = used.scalar(r) + offered.scalar(r);
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+// POST /api/v1 (also /master/api/v1): Mesos's v1 operator HTTP API for the
+// calls OperatorApi serves, in JSON or protobuf, as grpc-service.ts serves
+// them over gRPC: one behaviour, two encodings. And GET /master/redirect,
+// which sends a client to the leading master. Checks come in Mesos's order,
+// each with Mesos's status code:
+//
+//   leading? (307 to the leader / 503) ─> POST? (405) ─> Content-Type (400 / 415)
+//   ─> body (413) ─> decode (400) ─> Call.type known (400) and served (501) ─> Accept (406)
+//   ─> 200 with the mesos.v1.master.Response
+//   ─> SUBSCRIBE: 200 and a RecordIO stream of mesos.v1.master.Events until either side ends it
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { protoRoot, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
+import { InvalidArgument, Unavailable, errorMessage } from '../../common/errors.js';
+import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
+import { fromMesosJson, toMesosJson } from '../http-api/proto-json.js';
+import { HttpError, httpStatusOf } from '../http-api/http-status.js';
+import { recordIo } from '../http-api/scheduler-codec.js';
+import { callType, isServed, SERVED_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
+
+export const OPERATOR_API_PATHS: ReadonlySet<string> = new Set(['/api/v1', '/master/api/v1']);
+const REDIRECT_PATHS: ReadonlySet<string> = new Set(['/redirect', '/master/redirect']);
+/** Operator calls are small; larger bodies are refused with 413. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const CALL = protoRoot.lookupType('mesos.v1.master.Call');
+const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
+const EVENT = protoRoot.lookupType('mesos.v1.master.Event');
+
+export interface OperatorHttpOptions {
+  /** The operator API when this master leads and acts; throws Unavailable otherwise. */
+  readonly api: () => OperatorApi;
+  /** The leading master's HTTP host:port when another master leads; null while none is known or this one leads. */
+  readonly leaderHttp: () => string | null;
+  /** This master's own HTTP host:port (where /master/redirect points while it leads). */
+  readonly selfHttp: () => string;
+}
+
+export function operatorHttpApi(options: OperatorHttpOptions): HttpHandler {
+  // Answers to the state calls, encoded once per master version.
+  const cache = new Map<string, { version: number; body: Buffer }>();
+  return async (req, res, path) => {
+    if (REDIRECT_PATHS.has(path)) return redirect(options, req, res);
+    if (!OPERATOR_API_PATHS.has(path)) return false;
+    try {
+      await serve(options, cache, req, res);
+    } catch (err) {
+      refuse(res, err);
+    }
+    return true;
+  };
+}
+
+/** GET /master/redirect, as Mesos answers it: 307 to the leading master (this one, when it leads), 503 while none is known. */
+function redirect(options: OperatorHttpOptions, req: IncomingMessage, res: ServerResponse): true {
+  let leader: string | null;
+  try {
+    options.api();
+    leader = options.selfHttp();
+  } catch {
+    leader = options.leaderHttp();
+  }
+  if (leader) res.writeHead(307, { Location: `//${leader}`, 'Content-Length': 0 }).end();
+  else reply(res, 503, 'text/plain; charset=utf-8', 'no leading master is known\n');
+  return true;
+}
+
+async function serve(
+  options: OperatorHttpOptions, cache: Map<string, { version: number; body: Buffer }>, req: IncomingMessage, res: ServerResponse,
+): Promise<void> {
+  if (!leaderOrRedirect(options, req, res)) return;
+  if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
+  const type = mediaTypeOf(req.headers['content-type']);
+  if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
+  const encoding = encodingOf(type);
+  if (!encoding) throw new HttpError(415, `Expecting 'Content-Type' of ${MEDIA_TYPE.json} or ${MEDIA_TYPE.protobuf}, got '${type}'`);
+  const call = decodeCallType(await readBody(req), encoding);
+  if (!isServed(call)) {
+    throw new HttpError(501, `${call} is a call of Mesos's master API that mesos-ts does not serve; it serves ${[...SERVED_CALLS, 'SUBSCRIBE'].join(', ')}`);
+  }
+  const accept = negotiate(req.headers.accept);
+  if (!accept) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
+  // Leadership may have moved while the body arrived.
+  const api = leaderOrRedirect(options, req, res);
+  if (!api) return;
+  if (call === 'SUBSCRIBE') return subscribe(api, accept, res);
+  const body = answer(api, call, accept, cache);
+  res.writeHead(200, { 'Content-Type': MEDIA_TYPE[accept], 'Content-Length': body.length });
+  res.end(body);
+}
+
+function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, { version: number; body: Buffer }>): Buffer {
+  const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION';
+  const key = `${call}:${encoding}`;
+  const hit = cache.get(key);
+  if (cached && hit?.version === api.version) return hit.body;
+  const version = api.version;
+  const body = encode(RESPONSE, api.answer(call), encoding);
+  if (cached) cache.set(key, { version, body });
+  return body;
+}
+
+/** SUBSCRIBE: one RecordIO record per event, written as the client reads them. */
+async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  res.once('close', () => abort.abort());
+  res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], 'Cache-Control': 'no-cache' });
+  for await (const event of api.subscribe(abort.signal)) {
+    if (!res.write(recordIo(encode(EVENT, event, encoding)))) await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')]);
+    if (abort.signal.aborted) return;
+  }
+  res.end();
+}
+
+/** The master when this one leads; otherwise answers 307 naming the leader (or 503 while none is known) and returns null. */
+function leaderOrRedirect(options: OperatorHttpOptions, req: IncomingMessage, res: ServerResponse): OperatorApi | null {
+  try {
+    return options.api();
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    const leader = options.leaderHttp();
+    if (leader) redirectToLeader(res, leader, req.url ?? '/api/v1');
+    else reply(res, 503, 'text/plain; charset=utf-8', `${err.message}\n`);
+    return null;
+  }
+}
+
+/** The Call's type, read as Mesos reads the body; 400 when the body is no Call or names no call of the master API. */
+function decodeCallType(body: Buffer, encoding: Encoding): string {
+  if (encoding === 'protobuf') {
+    let decoded: { type?: unknown };
+    try {
+      decoded = CALL.toObject(CALL.decode(body), { enums: String }) as { type?: unknown };
+    } catch (err) {
+      throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
+    }
+    return callType(decoded.type);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
+  }
+  // The type first, so that a misspelt one is named (Mesos's reader would leave it unset).
+  const type = callType(typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
+  try {
+    CALL.fromObject(fromMesosJson(CALL, json, 'Call'));
+  } catch (err) {
+    throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`);
+  }
+  return type;
+}
+
+function encode(type: typeof RESPONSE, message: OperatorResponse | OperatorEvent, encoding: Encoding): Buffer {
+  if (encoding === 'json') return Buffer.from(JSON.stringify(toMesosJson(type, message)), 'utf8');
+  const bytes = type.encode(type.fromObject(message)).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else reject(tooLarge());
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
+function refuse(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const headers = err instanceof HttpError ? err.headers : {};
+  const body = `${errorMessage(err)}\n`;
+  res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

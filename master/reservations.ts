@@ -1,0 +1,62 @@
+// Dynamic reservations (RESERVE / UNRESERVE operations of an ACCEPT), applied
+// by the master after launch-plan.ts has checked them: the allocator moves
+// the framework's holding and the agent's total, the master's agent record
+// follows, and the reserved resources are then offered to that role only.
+//
+// Kept in the master's memory only: an agent that re-registers with this
+// master gets its dynamic reservations back; a new leader starts without
+// them (agent-side checkpointing of reservations is a separate issue).
+import type { ResourceIn } from '../proto/index.js';
+import { Resources } from '../common/resources.js';
+import type { ReservationChange } from './launch-plan.js';
+import type { Master } from './master.js';
+import type { AgentRecord } from './records.js';
+
+export function applyReservations(master: Master, frameworkId: string, agentId: string, changes: readonly ReservationChange[]): void {
+  const agent = master.agents.get(agentId);
+  for (const change of changes) {
+    master.allocator.updateAllocation!(frameworkId, agentId, change.from, change.to);
+    if (!agent) continue;
+    agent.total = agent.total.subtract(change.from).add(change.to);
+    const reserved = agent.dynamicReservations ?? Resources.EMPTY;
+    agent.dynamicReservations = change.type === 'RESERVE' ? reserved.add(change.to) : reserved.subtract(change.from);
+    const verb = change.type === 'RESERVE' ? 'reserved' : 'unreserved';
+    master.log(`framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
+  }
+}
+
+/**
+ * An agent (re-)registering brings its --resources total: its dynamic
+ * reservations are made again on top, as far as the total still holds them
+ * (an agent restarted with less loses those it cannot hold, with a log line).
+ */
+export function withDynamicReservations(master: Master, agent: AgentRecord, total: Resources): Resources {
+  const reserved = agent.dynamicReservations;
+  if (!reserved || reserved.isEmpty()) return total;
+  let out = total;
+  let kept = Resources.EMPTY;
+  for (const entry of reserved.list()) {
+    const to = Resources.fromEntries([entry]);
+    const from = to.withRole('*');
+    if (out.contains(from)) {
+      out = out.subtract(from).add(to);
+      kept = kept.add(to);
+    } else {
+      master.log(`agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
+    }
+  }
+  agent.dynamicReservations = kept;
+  return out;
+}
+
+/** Marks, in an offer's resources, the reservations that are dynamic (Resources itself does not tell). */
+export function markDynamic(resources: ResourceIn[], agent: AgentRecord | undefined): ResourceIn[] {
+  const dynamic = agent?.dynamicReservations;
+  if (!dynamic || dynamic.isEmpty()) return resources;
+  const roles = new Set(dynamic.list().map((e) => `${e.name}(${e.role})`));
+  return resources.map((r) => {
+    const last = r.reservations?.[r.reservations.length - 1];
+    if (!last || !roles.has(`${r.name}(${last.role})`)) return r;
+    return { ...r, reservations: [{ ...last, type: 'DYNAMIC' as const }] };
+  });
+}

@@ -1,0 +1,122 @@
+// An agent that runs nothing: it speaks the real agent link
+// (agent/master-link.ts) and keeps its status updates in the real
+// StatusUpdateManager (resent until acknowledged, one in flight per task),
+// but each task it is given just walks through `script` (RUNNING by
+// default), and a kill ends it KILLED. For tests and benchmarks of the
+// master and the scheduler APIs where containers would only add noise.
+import type { MasterMessageOut, TaskState } from '../../proto/index.js';
+import { MasterLink } from '../../agent/master-link.js';
+import { StatusUpdateManager } from '../../agent/status-update-manager.js';
+import { Resources } from '../../common/resources.js';
+import { isTerminal } from '../../common/task-state.js';
+import { VERSION } from '../../common/version.js';
+
+export interface LinkAgentOptions {
+  /** The master's gRPC address. */
+  readonly master: string;
+  readonly resources: string;
+  readonly hostname?: string;
+  /** The states each task reports in turn, each after the previous one is acknowledged. */
+  readonly script?: readonly TaskState[];
+  /** Seconds before an unacknowledged update is resent (doubling). */
+  readonly retrySeconds?: number;
+}
+
+export interface LinkAgentTask {
+  readonly frameworkId: string;
+  readonly taskId: string;
+  state: TaskState;
+}
+
+export class LinkAgent {
+  /** Every task the master sent, by framework/task. */
+  readonly tasks = new Map<string, LinkAgentTask>();
+  /** Acknowledgements that matched an update in flight. */
+  acknowledged = 0;
+  /** Called for each such acknowledgement. */
+  onAcknowledged: () => void = () => {};
+  agentId: string | null = null;
+  private readonly link: MasterLink;
+  private readonly updates: StatusUpdateManager;
+  private registered: () => void = () => {};
+
+  constructor(private readonly options: LinkAgentOptions) {
+    this.updates = new StatusUpdateManager({
+      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      retrySeconds: options.retrySeconds ?? 10,
+    });
+    this.link = new MasterLink({
+      master: options.master,
+      registration: () => ({
+        agent_info: {
+          hostname: options.hostname ?? '127.0.0.1', port: 0, resources: Resources.parse(options.resources).toProto(), attributes: [],
+          ...(this.agentId ? { id: { value: this.agentId } } : {}),
+        },
+        tasks: [], frameworks: [], version: VERSION,
+      }),
+      onMessage: (m) => this.receive(m),
+      log: () => {},
+    });
+  }
+
+  /** Registers; resolves with the AgentID. */
+  start(): Promise<string> {
+    const registered = new Promise<void>((resolve) => (this.registered = resolve));
+    this.link.connect();
+    return registered.then(() => this.agentId!);
+  }
+
+  stop(): void {
+    this.updates.stop();
+    this.link.stop();
+  }
+
+  /** Updates not yet acknowledged. */
+  pending(): number {
+    return this.updates.pending().length;
+  }
+
+  private receive(message: MasterMessageOut): void {
+    switch (message.kind) {
+      case 'registered':
+        this.agentId = message.registered!.agent_id!.value;
+        this.updates.resendAll();
+        return this.registered();
+      case 'run_task': {
+        const frameworkId = message.run_task!.framework!.id!.value;
+        const taskId = message.run_task!.task!.task_id!.value;
+        const task: LinkAgentTask = { frameworkId, taskId, state: 'TASK_STAGING' };
+        this.tasks.set(`${frameworkId}/${taskId}`, task);
+        for (const state of this.options.script ?? ['TASK_RUNNING']) this.report(task, state);
+        return;
+      }
+      case 'kill_task':
+        return this.kill(message.kill_task!.framework_id!.value, message.kill_task!.task_id!.value);
+      case 'shutdown_framework':
+        for (const t of this.tasks.values()) if (t.frameworkId === message.shutdown_framework!.framework_id!.value) this.kill(t.frameworkId, t.taskId);
+        return;
+      case 'acknowledgement': {
+        const ack = message.acknowledgement!;
+        if (this.updates.acknowledge(ack.framework_id!.value, ack.task_id!.value, ack.uuid)) {
+          this.acknowledged++;
+          this.onAcknowledged();
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private kill(frameworkId: string, taskId: string): void {
+    const task = this.tasks.get(`${frameworkId}/${taskId}`);
+    if (task && !isTerminal(task.state)) this.report(task, 'TASK_KILLED');
+  }
+
+  private report(task: LinkAgentTask, state: TaskState): void {
+    task.state = state;
+    this.updates.update(task.frameworkId, {
+      task_id: { value: task.taskId }, agent_id: { value: this.agentId! }, state, source: 'SOURCE_EXECUTOR', timestamp: Date.now() / 1000,
+    });
+  }
+}

@@ -1,0 +1,349 @@
+// Fuzzing the v1 scheduler HTTP API (fast-check): random Calls in JSON and
+// protobuf — random types, fields drawn from the schema, missing or
+// wrongly typed fields, unknown fields, random bytes, wrong headers — plus
+// well-formed ACCEPT/DECLINE/KILL/RECONCILE built from the offers and tasks
+// the fuzzed frameworks really hold, sent at a master with an agent on the
+// real agent link. Each answer must be a 2xx or a 4xx within 5 s; afterwards
+// the master must be up, a bystander framework untouched, /state agree with
+// what the agent runs, and every resource come back once the fuzzed
+// frameworks are gone. FUZZ_RUNS and FUZZ_SEED reproduce or lengthen a run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { request } from 'node:http';
+import type { Type } from 'protobufjs';
+import { startMaster, type RunningMaster } from '../../master/main.js';
+import { protoRoot } from '../../proto/index.js';
+import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { LinkAgent } from '../harness/link-agent.js';
+import { waitUntil } from '../harness/cluster.js';
+import { MesosHttpClient, type JsonOffer, type MesosCall, type WireEncoding } from '../harness/mesos-http-client.js';
+import { isTerminal } from '../../common/task-state.js';
+
+const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
+const CALL_TYPES = Object.keys(protoRoot.lookupEnum('mesos.v1.scheduler.Call.Type').values);
+const AGENT_RESOURCES = 'cpus:8;mem:4096;disk:1024;ports:[31000-31099]';
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+
+let running: RunningMaster;
+let agent: LinkAgent;
+let bystander: RawScheduler;
+const fuzzed: Record<'A' | 'B', MesosHttpClient | null> = { A: null, B: null };
+const retired: MesosHttpClient[] = [];
+const statuses = new Map<number, number>();
+/** Frameworks a fuzzed SUBSCRIBE registered and then hung up on: they wait out their failover_timeout. */
+const disconnected: string[] = [];
+let taskCounter = 0;
+
+beforeAll(async () => {
+  running = await startMaster({ port: 0, grpc_port: 0, heartbeat_interval: 0.5, allocation_interval: 0.05, quiet: true });
+  agent = new LinkAgent({ master: running.grpcAddress, resources: AGENT_RESOURCES, retrySeconds: 1 });
+  await agent.start();
+  bystander = new RawScheduler(running.grpcAddress);
+  await bystander.subscribe({ name: 'bystander', user: 'test', failover_timeout: 60 });
+  await bystander.call('Suppress', { type: 'SUPPRESS' });
+});
+afterAll(async () => {
+  for (const c of [...retired, fuzzed.A, fuzzed.B]) c?.close();
+  bystander?.close();
+  agent?.stop();
+  await running?.stop();
+});
+
+/** The fuzzed framework `name`, subscribed again whenever its stream ended (a fuzzed TEARDOWN, say). */
+async function framework(name: 'A' | 'B'): Promise<MesosHttpClient> {
+  const current = fuzzed[name];
+  if (current && !current.ended) return current;
+  if (current) retired.push(current);
+  const c = new MesosHttpClient({ master: running.httpAddress, encoding: name === 'A' ? 'json' : 'protobuf', autoAcknowledge: true });
+  const event = await c.subscribe({ name: `fuzz-${name}`, user: 'test', capabilities: [{ type: 'PARTITION_AWARE' }] });
+  expect(event.type).toBe('SUBSCRIBED');
+  fuzzed[name] = c;
+  return c;
+}
+
+// ---- arbitraries -------------------------------------------------------
+
+/** A value of the wrong JSON type (JSON only: protobuf cannot carry one). */
+const junk = fc.oneof(fc.constant(null), fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([{ value: 1 }]));
+const names = fc.constantFrom('', 'x', 'fz', '*', 'a/b', '..', 'role-1', ' ');
+const memo = new Map<string, fc.Arbitrary<Record<string, unknown>>>();
+
+/** Up to four fields of `type`, drawn from the schema (deeper messages get fewer), sometimes an unknown field. */
+function message(type: Type, depth: number, json: boolean): fc.Arbitrary<Record<string, unknown>> {
+  const key = `${type.fullName}:${depth}:${json}`;
+  const found = memo.get(key);
+  if (found) return found;
+  const arb = depth > 5
+    ? fc.constant({})
+    : fc.tuple(fc.subarray(type.fieldsArray, { maxLength: Math.min(type.fieldsArray.length, depth < 2 ? 4 : 2) }), fc.boolean()).chain(([fields, unknown]) => {
+      const entries: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const f of fields) {
+        const one = value(f, depth, json);
+        entries[f.name] = f.repeated ? fc.array(one, { maxLength: 3 }) : one;
+      }
+      if (unknown && json) entries.no_such_field = junk;
+      return fc.record(entries);
+    });
+  memo.set(key, arb);
+  return arb;
+}
+
+function value(field: Type['fieldsArray'][number], depth: number, json: boolean): fc.Arbitrary<unknown> {
+  field.resolve();
+  const resolved = field.resolvedType;
+  let good: fc.Arbitrary<unknown>;
+  if (resolved && 'fields' in resolved) good = fc.constant(null).chain(() => message(resolved as Type, depth + 1, json));
+  else if (resolved) good = fc.constantFrom(...Object.keys((resolved as { values: Record<string, number> }).values), 'NO_SUCH_VALUE');
+  else if (field.type === 'string') good = fc.oneof(names, fc.string({ maxLength: 12 }));
+  else if (field.type === 'bytes') good = fc.uint8Array({ minLength: 0, maxLength: 20 }).map((b) => Buffer.from(b).toString('base64'));
+  else if (field.type === 'bool') good = fc.boolean();
+  else if (field.type === 'double' || field.type === 'float') good = fc.oneof(fc.constantFrom(0, 0.01, 0.5, 1, 5, -1, 1e12), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }));
+  else good = fc.oneof(fc.constantFrom(0, 1, -1, 31000, 2 ** 31), fc.integer({ min: -1000, max: 100_000 }));
+  return json ? fc.oneof({ weight: 9, arbitrary: good }, { weight: 1, arbitrary: junk }) : good;
+}
+
+/** A random Call: a type (sometimes none known), its payload from the schema, sometimes another payload too. */
+const randomCall = (json: boolean) =>
+  fc.record({
+    type: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...CALL_TYPES) }, { weight: 1, arbitrary: json ? fc.string({ maxLength: 10 }) : fc.integer({ min: 0, max: 40 }) }),
+    extra: fc.option(fc.constantFrom(...CALL.fieldsArray.filter((f) => f.resolvedType && 'fields' in f.resolvedType).map((f) => f.name)), { freq: 5 }),
+  }).chain(({ type, extra }) => {
+    const payloadField = typeof type === 'string' ? CALL.fields[type.toLowerCase()] : undefined;
+    const parts: Record<string, fc.Arbitrary<unknown>> = { type: fc.constant(type) };
+    if (payloadField) parts[payloadField.name] = value(payloadField, 0, json);
+    if (extra && extra !== payloadField?.name) parts[extra] = value(CALL.fields[extra]!, 0, json);
+    return fc.record(parts);
+  });
+
+type Who = 'A' | 'B' | 'nobody' | 'missing' | 'disconnected';
+type StreamChoice = 'right' | 'missing' | 'wrong' | 'bystander-like';
+type Step =
+  | { kind: 'random'; encoding: WireEncoding; who: Who; stream: StreamChoice; call: Record<string, unknown> }
+  | { kind: 'garbage'; method: string; contentType: string | null; accept: string | null; body: Uint8Array }
+  | { kind: 'subscribe'; encoding: WireEncoding; accept: string | null; failover: number; extra: Record<string, unknown> }
+  | { kind: 'oversized'; encoding: WireEncoding }
+  | { kind: 'accept'; who: 'A' | 'B'; tasks: { cpus: number; mem: number; dup: boolean; noId: boolean }[]; refuse: number }
+  | { kind: 'decline' | 'reconcile' | 'kill'; who: 'A' | 'B'; pick: number };
+
+const who = fc.constantFrom<Who>('A', 'A', 'B', 'B', 'nobody', 'missing', 'disconnected');
+const stream = fc.constantFrom<StreamChoice>('right', 'right', 'right', 'missing', 'wrong', 'bystander-like');
+const encoded = (encoding: WireEncoding) =>
+  fc.record({ encoding: fc.constant(encoding), who, stream, call: randomCall(encoding === 'json') }).map((s) => ({ kind: 'random' as const, ...s }));
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 120, arbitrary: encoded('json') },
+  { weight: 120, arbitrary: encoded('protobuf') },
+  {
+    weight: 40,
+    arbitrary: fc.record({
+      kind: fc.constant('garbage' as const),
+      method: fc.constantFrom('POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE'),
+      contentType: fc.constantFrom('application/json', 'application/x-protobuf', 'text/plain', 'application/json; charset=utf-8', null),
+      accept: fc.constantFrom(null, '*/*', 'application/x-protobuf', 'text/html'),
+      body: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 200 }).map((s) => new TextEncoder().encode(s))),
+    }),
+  },
+  {
+    weight: 60,
+    arbitrary: fc.record({
+      kind: fc.constant('accept' as const), who: fc.constantFrom('A' as const, 'B' as const),
+      tasks: fc.array(fc.record({ cpus: fc.constantFrom(0.1, 0.5, 1, 3, 0, -1), mem: fc.constantFrom(16, 64, 512, 8192), dup: fc.boolean(), noId: fc.boolean() }), { maxLength: 3 }),
+      refuse: fc.constantFrom(0, 0, 1),
+    }),
+  },
+  { weight: 40, arbitrary: fc.record({ kind: fc.constantFrom('decline' as const, 'reconcile' as const, 'kill' as const), who: fc.constantFrom('A' as const, 'B' as const), pick: fc.nat(20) }) },
+  {
+    weight: 20,
+    arbitrary: fc.record({
+      kind: fc.constant('subscribe' as const), encoding: fc.constantFrom<WireEncoding>('json', 'protobuf'),
+      accept: fc.constantFrom(null, '*/*', 'application/json', 'application/x-protobuf', 'text/html'), failover: fc.constantFrom(0, 0.5, 60),
+      extra: message(protoRoot.lookupType('mesos.v1.FrameworkInfo'), 2, false),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('oversized' as const), encoding: fc.constantFrom<WireEncoding>('json', 'protobuf') }) },
+);
+
+// ---- running a step ----------------------------------------------------
+
+interface Exchange { status: number; text: string }
+
+/** One request; a 200 SUBSCRIBE stream is hung up at once. Fails after 5 s: the master must never hang. */
+function exchange(method: string, headers: Record<string, string>, body: Uint8Array): Promise<Exchange> {
+  const [host, port] = running.httpAddress.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port: Number(port), path: '/api/v1/scheduler', method, agent: false, headers: { ...headers, 'Content-Length': body.length } });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer within 5 s to ${method} ${JSON.stringify(headers)}`));
+    }, 5000);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('response', (res) => {
+      if (res.statusCode === 200) {
+        clearTimeout(timer);
+        req.destroy();
+        return resolve({ status: 200, text: '' });
+      }
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+    });
+    req.end(body);
+  });
+}
+
+const heldOffers = (c: MesosHttpClient, used: Set<string>): JsonOffer[] => {
+  const rescinded = new Set(c.events.filter((e) => e.type === 'RESCIND').map((e) => e.rescind!.offer_id.value));
+  return c.events.flatMap((e) => e.offers?.offers ?? []).filter((o) => !used.has(o.id.value) && !rescinded.has(o.id.value));
+};
+const usedOffers = new Set<string>();
+
+async function run(s: Step): Promise<Exchange> {
+  if (s.kind === 'garbage') {
+    const headers: Record<string, string> = {};
+    if (s.contentType) headers['Content-Type'] = s.contentType;
+    if (s.accept) headers.Accept = s.accept;
+    return exchange(s.method, headers, s.body);
+  }
+  if (s.kind === 'subscribe') {
+    // A framework of its own (never a failover of A, B or the bystander); the stream is hung up at once.
+    const id = `fz-sub-${taskCounter++}`;
+    const frameworkInfo = { ...s.extra, id: { value: id }, name: 'fz-sub', failover_timeout: s.failover, roles: [], capabilities: [] };
+    const call = { type: 'SUBSCRIBE', framework_id: { value: id }, subscribe: { framework_info: frameworkInfo } };
+    const headers: Record<string, string> = { 'Content-Type': s.encoding === 'json' ? 'application/json' : 'application/x-protobuf' };
+    if (s.accept) headers.Accept = s.accept;
+    const body = s.encoding === 'json' ? Buffer.from(JSON.stringify(call)) : CALL.encode(CALL.fromObject(call)).finish();
+    const answer = await exchange('POST', headers, body);
+    if (answer.status === 200 && s.failover >= 60) disconnected.push(id);
+    return answer;
+  }
+  if (s.kind === 'oversized') {
+    return exchange('POST', { 'Content-Type': s.encoding === 'json' ? 'application/json' : 'application/x-protobuf' }, Buffer.alloc(4 * 1024 * 1024 + 1, 0x20));
+  }
+  const fw = await framework(s.kind === 'random' ? (s.who === 'B' ? 'B' : 'A') : s.who);
+  if (s.kind === 'random') {
+    const call = { ...s.call };
+    if (s.who === 'A' || s.who === 'B') call.framework_id = { value: fw.frameworkId };
+    if (s.who === 'nobody') call.framework_id = { value: 'nobody-0000' };
+    if (s.who === 'disconnected') call.framework_id = { value: disconnected[taskCounter % Math.max(disconnected.length, 1)] ?? 'none-yet' };
+    if (call.type === 'SUBSCRIBE' && typeof call.subscribe === 'object' && call.subscribe !== null) {
+      // Never fail over the fuzzed frameworks or the bystander: a SUBSCRIBE names a framework of its own.
+      const sub = call.subscribe as Record<string, unknown>;
+      if (typeof sub.framework_info === 'object' && sub.framework_info !== null) (sub.framework_info as Record<string, unknown>).id = { value: `fz-sub-${taskCounter++}` };
+      delete call.framework_id;
+    }
+    const headers: Record<string, string> = { 'Content-Type': s.encoding === 'json' ? 'application/json' : 'application/x-protobuf' };
+    if (s.stream === 'right') headers['Mesos-Stream-Id'] = fw.streamId;
+    if (s.stream === 'wrong') headers['Mesos-Stream-Id'] = 'not-a-stream';
+    if (s.stream === 'bystander-like') headers['Mesos-Stream-Id'] = '00000000-0000-4000-8000-000000000000';
+    let body: Uint8Array;
+    try {
+      body = s.encoding === 'json' ? Buffer.from(JSON.stringify(call)) : CALL.encode(CALL.fromObject(call)).finish();
+    } catch {
+      body = Buffer.from(JSON.stringify(call)); // Not expressible in protobuf: the bytes are garbage then.
+    }
+    return exchange('POST', headers, body);
+  }
+  const offers = heldOffers(fw, usedOffers);
+  const call = (c: MesosCall) => fw.call(c).then((a) => ({ status: a.status, text: a.text }));
+  switch (s.kind) {
+    case 'accept': {
+      const offer = offers[0];
+      if (!offer) return call({ type: 'REVIVE' });
+      usedOffers.add(offer.id.value);
+      const tasks = s.tasks.map((t, i) => {
+        const id = t.dup && i > 0 ? `fz-task-${taskCounter - 1}` : `fz-task-${taskCounter++}`;
+        return {
+          name: id, ...(t.noId ? {} : { task_id: { value: id } }), agent_id: offer.agent_id, command: { value: 'true' },
+          resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: t.cpus } }, { name: 'mem', type: 'SCALAR', scalar: { value: t.mem } }],
+        };
+      });
+      return call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters: { refuse_seconds: s.refuse } } });
+    }
+    case 'decline': {
+      const ids = offers.map((o) => o.id);
+      ids.forEach((id) => usedOffers.add(id.value));
+      return ids.length > 0 ? call({ type: 'DECLINE', decline: { offer_ids: ids, filters: { refuse_seconds: 0 } } }) : call({ type: 'SUPPRESS' });
+    }
+    case 'reconcile':
+    case 'kill': {
+      const mine = [...agent.tasks.values()].filter((t) => t.frameworkId === fw.frameworkId);
+      const target = mine.length > 0 ? mine[s.pick % mine.length]!.taskId : `ghost-${s.pick}`;
+      if (s.kind === 'kill') return call({ type: 'KILL', kill: { task_id: { value: target } } });
+      return call({ type: 'RECONCILE', reconcile: { tasks: s.pick % 3 === 0 ? [] : [{ task_id: { value: target } }] } });
+    }
+  }
+}
+
+// ---- the property and the checks after it ----------------------------
+
+describe('fuzzing POST /api/v1/scheduler', () => {
+  it('answers every call with a 2xx or a 4xx, never a 5xx or silence', async () => {
+    await fc.assert(
+      fc.asyncProperty(step, async (s) => {
+        const { status, text } = await run(s);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        const ok = (status >= 200 && status < 300) || (status >= 400 && status < 500);
+        if (!ok) throw new Error(`answered ${status}: ${text.trim()}`);
+        if (status >= 400) expect(text.trim().length).toBeGreaterThan(0); // A refusal says why.
+      }),
+      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
+    );
+    // The run exercised acceptance as well as refusal.
+    expect(statuses.get(202) ?? 0).toBeGreaterThan(RUNS / 10);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(RUNS / 10);
+  }, 240_000);
+
+  it('stays up, and leaves the bystander framework untouched', async () => {
+    expect((await fetch(`http://${running.httpAddress}/health`)).status).toBe(200);
+    expect(bystander.events.filter((e) => e.type === 'ERROR')).toEqual([]);
+    const seen = bystander.events.length;
+    await bystander.next((e) => e.type === 'HEARTBEAT' && bystander.events.indexOf(e) >= seen, 3000);
+    await bystander.call('Revive', { type: 'REVIVE' });
+    await bystander.call('Suppress', { type: 'SUPPRESS' });
+  });
+
+  it('keeps /state consistent with what the agent runs and what is offered', async () => {
+    // Every update acknowledged (by the fuzzed schedulers, or by the master for removed frameworks).
+    await waitUntil(() => agent.pending() === 0, 15_000, 'every status update to be acknowledged');
+    const st: any = await (await fetch(`http://${running.httpAddress}/state`)).json();
+    const stateTasks = new Map<string, string>();
+    for (const fw of st.frameworks) for (const t of fw.tasks) stateTasks.set(`${fw.id}/${t.id}`, t.state);
+    const agentActive = new Map<string, string>([...agent.tasks].filter(([, t]) => !isTerminal(t.state)).map(([k, t]) => [k, String(t.state)]));
+    expect(stateTasks).toEqual(agentActive);
+    // Every task the agent was given is one the master launched and still knows (active or completed).
+    for (const t of agent.tasks.values()) expect(running.master.tasks.get(t.frameworkId, t.taskId) ?? running.master.tasks.completedTasks().find((c) => c.taskId === t.taskId)).toBeDefined();
+
+    const [agentState] = st.agents;
+    for (const r of ['cpus', 'mem']) {
+      expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(st.frameworks.flatMap((f: any) => f.tasks.map((t: any) => t.resources[r] ?? 0))), 6);
+      expect((agentState.used_resources[r] ?? 0) + (agentState.offered_resources[r] ?? 0)).toBeLessThanOrEqual(agentState.resources[r] + 1e-9);
+    }
+    const offers = st.frameworks.flatMap((f: any) => f.offers.map((o: any) => ({ ...o, connected: f.connected })));
+    expect(new Set(offers.map((o: any) => o.id)).size).toBe(offers.length);
+    expect(offers.filter((o: any) => !o.connected)).toEqual([]); // A disconnected framework holds no offer.
+    expect(sum(offers.map((o: any) => o.resources.cpus ?? 0))).toBeCloseTo(agentState.offered_resources.cpus ?? 0, 6);
+  });
+
+  it('gives every resource back once the fuzzed frameworks are gone', async () => {
+    for (const name of ['A', 'B'] as const) {
+      const c = await framework(name);
+      expect((await c.call({ type: 'TEARDOWN' })).status).toBe(202);
+    }
+    await waitUntil(() => agent.pending() === 0, 15_000, 'the torn-down tasks to be acknowledged');
+    const seen = bystander.events.length;
+    await bystander.call('Revive', { type: 'REVIVE' });
+    const offered = () => sum(bystander.events.slice(seen).flatMap((e) => e.offers?.offers ?? []).flatMap((o) => o.resources).filter((r) => r.name === 'cpus').map((r) => r.scalar!.value));
+    await waitUntil(() => Math.abs(offered() - 8) < 1e-9, 10_000, 'the whole agent (cpus:8) to be offered to the bystander');
+    console.log(`fuzz: ${RUNS} calls answered ${[...statuses].sort().map(([code, n]) => `${code}×${n}`).join(' ')}; the agent ran ${agent.tasks.size} task(s)`);
+  });
+});
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
