@@ -15,6 +15,7 @@ import { MASTER_FLAGS } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withSafeDecoding } from './rpc/safe-service.js';
+import { withStatusPresence } from './rpc/status-presence.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
 import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './state-snapshot.js';
@@ -130,7 +131,7 @@ export async function startMaster(
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
   );
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service), agentLinkService(leader, {
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, withStatusPresence), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }, ready));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;

@@ -215,9 +215,18 @@ export class Master {
   /** A disconnected framework is removed (its tasks killed) unless it comes back within failover_timeout. */
   startFailoverTimer(fw: FrameworkRecord): void {
     const timeout = fw.info.failover_timeout;
+    const due = this.now() + timeout; // Seconds, as the clock counts.
     if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-    fw.failoverTimer = setTimeout(this.safely(() => this.removeFramework(fw, `failover timeout (${timeout}s) expired`)), timeout * 1000);
-    fw.failoverTimer.unref();
+    // setTimeout cannot wait longer than ~24.8 days (Mesos suggests weeks): wait in steps.
+    const arm = () => {
+      const left = Math.max(0, (due - this.now()) * 1000);
+      fw.failoverTimer = setTimeout(
+        this.safely(() => (due - this.now() > 0 ? arm() : this.removeFramework(fw, `failover timeout (${timeout}s) expired`))),
+        Math.min(Math.ceil(left), 2 ** 31 - 1),
+      );
+      fw.failoverTimer.unref();
+    };
+    arm();
   }
 
   /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it. */

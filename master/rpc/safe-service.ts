@@ -8,14 +8,16 @@ export class MalformedMessage {
   constructor(readonly reason: string) {}
 }
 
-export function withSafeDecoding<T extends ServiceDefinition>(service: T): T {
+/** `refine` may adjust what was decoded (given the bytes too); it must not throw on good input. */
+export function withSafeDecoding<T extends ServiceDefinition>(service: T, refine?: (bytes: Buffer, decoded: never) => unknown): T {
   const out: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(service)) {
     out[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
         try {
-          return method.requestDeserialize(bytes);
+          const decoded = method.requestDeserialize(bytes);
+          return refine ? refine(bytes, decoded as never) : decoded;
         } catch (err) {
           return new MalformedMessage(`cannot decode ${method.path} request: ${err instanceof Error ? err.message : String(err)}`);
         }
