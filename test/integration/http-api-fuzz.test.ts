@@ -2,31 +2,41 @@
 // protobuf — random types, fields drawn from the schema, missing or
 // wrongly typed fields, unknown fields, random bytes, wrong headers — plus
 // well-formed ACCEPT/DECLINE/KILL/RECONCILE built from the offers and tasks
-// the fuzzed frameworks really hold, sent at a master with an agent on the
-// real agent link. Each answer must be a 2xx or a 4xx within 5 s; afterwards
-// the master must be up, a bystander framework untouched, /state agree with
-// what the agent runs, and every resource come back once the fuzzed
-// frameworks are gone. FUZZ_RUNS and FUZZ_SEED reproduce or lengthen a run.
+// the fuzzed frameworks really hold, sent at a master with a real agent
+// (agent/main.ts: its tasks run `true` in containers of the test image).
+// Each answer must be a 2xx or a 4xx within 5 s; afterwards the master must
+// be up, a bystander framework untouched, /state agree with what the agent
+// runs, and every resource come back once the fuzzed frameworks are gone.
+// Every container the agent started is removed in afterAll. FUZZ_RUNS and
+// FUZZ_SEED reproduce or lengthen a run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { request } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
 import type { Type } from 'protobufjs';
 import { startMaster, type RunningMaster } from '../../master/main.js';
-import { protoRoot } from '../../proto/index.js';
-import { RawScheduler } from '../harness/grpc-scheduler.js';
-import { LinkAgent } from '../harness/link-agent.js';
-import { waitUntil } from '../harness/cluster.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { protoRoot, type TaskState } from '../../proto/index.js';
+import { RawScheduler, TEST_IMAGE } from '../harness/grpc-scheduler.js';
+import { containersUnder, waitUntil } from '../harness/cluster.js';
 import { MesosHttpClient, type JsonOffer, type MesosCall, type WireEncoding } from '../harness/mesos-http-client.js';
 import { isTerminal } from '../../common/task-state.js';
 
 const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const CALL_TYPES = Object.keys(protoRoot.lookupEnum('mesos.v1.scheduler.Call.Type').values);
-const AGENT_RESOURCES = 'cpus:8;mem:4096;disk:1024;ports:[31000-31099]';
+// Small, so that few containers run at once; a port range no other test uses.
+const AGENT_CPUS = 1;
+const AGENT_RESOURCES = `cpus:${AGENT_CPUS};mem:256;disk:64;ports:[31990-31999]`;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 let running: RunningMaster;
-let agent: LinkAgent;
+let agent: RunningAgent;
+/** The agent's work_dir lives under it; every container it starts is labelled with that work_dir. */
+let base: string;
 let bystander: RawScheduler;
 const fuzzed: Record<'A' | 'B', MesosHttpClient | null> = { A: null, B: null };
 const retired: MesosHttpClient[] = [];
@@ -37,8 +47,12 @@ let taskCounter = 0;
 
 beforeAll(async () => {
   running = await startMaster({ port: 0, grpc_port: 0, heartbeat_interval: 0.5, allocation_interval: 0.05, quiet: true });
-  agent = new LinkAgent({ master: running.grpcAddress, resources: AGENT_RESOURCES, retrySeconds: 1 });
-  await agent.start();
+  base = mkdtempSync(join(tmpdir(), 'mesos-ts-fuzz-'));
+  agent = await startAgent({
+    master: running.grpcAddress, port: 0, work_dir: join(base, 'agent'), resources: AGENT_RESOURCES,
+    docker_pull: 'never', kill_grace_period: 1, status_update_retry_interval: 1, quiet: true,
+  });
+  await waitUntil(() => agent.agentId() !== null, 10_000, 'agent registration');
   bystander = new RawScheduler(running.grpcAddress);
   await bystander.subscribe({ name: 'bystander', user: 'test', failover_timeout: 60 });
   await bystander.call('Suppress', { type: 'SUPPRESS' });
@@ -46,9 +60,15 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of [...retired, fuzzed.A, fuzzed.B]) c?.close();
   bystander?.close();
-  agent?.stop();
+  await agent?.stop({ killTasks: true }).catch(() => {});
   await running?.stop();
-});
+  if (base) {
+    // The agent removes its containers when it stops; whatever it left is removed here.
+    const docker = new Docker();
+    for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    rmSync(base, { recursive: true, force: true });
+  }
+}, 60_000);
 
 /** The fuzzed framework `name`, subscribed again whenever its stream ended (a fuzzed TEARDOWN, say). */
 async function framework(name: 'A' | 'B'): Promise<MesosHttpClient> {
@@ -259,7 +279,8 @@ async function run(s: Step): Promise<Exchange> {
       const tasks = s.tasks.map((t, i) => {
         const id = t.dup && i > 0 ? `fz-task-${taskCounter - 1}` : `fz-task-${taskCounter++}`;
         return {
-          name: id, ...(t.noId ? {} : { task_id: { value: id } }), agent_id: offer.agent_id, command: { value: 'true' },
+          name: id, ...(t.noId ? {} : { task_id: { value: id } }), agent_id: offer.agent_id,
+          command: { value: 'true' }, container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
           resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: t.cpus } }, { name: 'mem', type: 'SCALAR', scalar: { value: t.mem } }],
         };
       });
@@ -272,7 +293,7 @@ async function run(s: Step): Promise<Exchange> {
     }
     case 'reconcile':
     case 'kill': {
-      const mine = [...agent.tasks.values()].filter((t) => t.frameworkId === fw.frameworkId);
+      const mine = [...agent.agent.runners.values()].filter((t) => t.frameworkId === fw.frameworkId);
       const target = mine.length > 0 ? mine[s.pick % mine.length]!.taskId : `ghost-${s.pick}`;
       if (s.kind === 'kill') return call({ type: 'KILL', kill: { task_id: { value: target } } });
       return call({ type: 'RECONCILE', reconcile: { tasks: s.pick % 3 === 0 ? [] : [{ task_id: { value: target } }] } });
@@ -310,39 +331,74 @@ describe('fuzzing POST /api/v1/scheduler', () => {
 
   it('keeps /state consistent with what the agent runs and what is offered', async () => {
     // Every update acknowledged (by the fuzzed schedulers, or by the master for removed frameworks).
-    await waitUntil(() => agent.pending() === 0, 15_000, 'every status update to be acknowledged');
-    const st: any = await (await fetch(`http://${running.httpAddress}/state`)).json();
+    await waitUntil(() => agent.agent.updates.pending().length === 0, 15_000, 'every status update to be acknowledged');
+    // The agent's tasks end on their own (`true`): read /state at a moment the agent stood still
+    // throughout (nothing received or reported) with nothing left to acknowledge.
+    let st: any;
+    let agentHttp: any;
+    await waitUntil(async () => {
+      const version = agent.agent.version;
+      if (agent.agent.updates.pending().length > 0) return false;
+      st = await (await fetch(`http://${running.httpAddress}/state`)).json();
+      agentHttp = await (await fetch(`http://${agent.httpAddress}/state`)).json();
+      return agent.agent.version === version && agent.agent.updates.pending().length === 0;
+    }, 15_000, 'the agent to stand still with every update acknowledged');
     const stateTasks = new Map<string, string>();
     for (const fw of st.frameworks) for (const t of fw.tasks) stateTasks.set(`${fw.id}/${t.id}`, t.state);
-    const agentActive = new Map<string, string>([...agent.tasks].filter(([, t]) => !isTerminal(t.state)).map(([k, t]) => [k, String(t.state)]));
+    const agentActive = new Map<string, string>(
+      [...agent.agent.runners.values()].filter((r) => !isTerminal(r.state)).map((r) => [`${r.frameworkId}/${r.taskId}`, String(r.state)]),
+    );
     expect(stateTasks).toEqual(agentActive);
-    // Every task the agent was given is one the master launched and still knows (active or completed).
-    for (const t of agent.tasks.values()) expect(running.master.tasks.get(t.frameworkId, t.taskId) ?? running.master.tasks.completedTasks().find((c) => c.taskId === t.taskId)).toBeDefined();
+    // The agent's own HTTP /state says the same.
+    expect(agentHttp.pending_status_updates).toBe(0);
+    expect(new Map<string, string>(agentHttp.tasks.filter((t: any) => !isTerminal(t.state)).map((t: any) => [`${t.framework_id}/${t.id}`, t.state]))).toEqual(agentActive);
+    // Every task the agent was given (each has a sandbox, kept for gc_delay) is one the master launched and still knows (active or completed).
+    const given = sandboxes(agent.workDir);
+    const givenKeys = new Set(given.map((t) => `${t.frameworkId}/${t.taskId}`));
+    for (const key of agentActive.keys()) expect(givenKeys, key).toContain(key);
+    for (const { frameworkId, taskId } of given) {
+      expect(running.master.tasks.get(frameworkId, taskId) ?? running.master.tasks.completedTasks().find((c) => c.frameworkId === frameworkId && c.taskId === taskId), `${frameworkId}/${taskId}`).toBeDefined();
+    }
 
     const [agentState] = st.agents;
     for (const r of ['cpus', 'mem']) {
       expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(st.frameworks.flatMap((f: any) => f.tasks.map((t: any) => t.resources[r] ?? 0))), 6);
+      expect(agentState.used_resources[r] ?? 0).toBeCloseTo(agentHttp.used_resources[r] ?? 0, 6); // What the agent's live tasks hold.
       expect((agentState.used_resources[r] ?? 0) + (agentState.offered_resources[r] ?? 0)).toBeLessThanOrEqual(agentState.resources[r] + 1e-9);
     }
     const offers = st.frameworks.flatMap((f: any) => f.offers.map((o: any) => ({ ...o, connected: f.connected })));
     expect(new Set(offers.map((o: any) => o.id)).size).toBe(offers.length);
     expect(offers.filter((o: any) => !o.connected)).toEqual([]); // A disconnected framework holds no offer.
     expect(sum(offers.map((o: any) => o.resources.cpus ?? 0))).toBeCloseTo(agentState.offered_resources.cpus ?? 0, 6);
-  });
+  }, 40_000);
 
   it('gives every resource back once the fuzzed frameworks are gone', async () => {
     for (const name of ['A', 'B'] as const) {
       const c = await framework(name);
       expect((await c.call({ type: 'TEARDOWN' })).status).toBe(202);
     }
-    await waitUntil(() => agent.pending() === 0, 15_000, 'the torn-down tasks to be acknowledged');
+    // The agent kills what they still ran and forgets their tasks once the containers are gone.
+    await waitUntil(() => agent.agent.updates.pending().length === 0 && agent.agent.runners.size === 0, 20_000, 'the torn-down tasks to end on the agent');
     const seen = bystander.events.length;
     await bystander.call('Revive', { type: 'REVIVE' });
-    const offered = () => sum(bystander.events.slice(seen).flatMap((e) => e.offers?.offers ?? []).flatMap((o) => o.resources).filter((r) => r.name === 'cpus').map((r) => r.scalar!.value));
-    await waitUntil(() => Math.abs(offered() - 8) < 1e-9, 10_000, 'the whole agent (cpus:8) to be offered to the bystander');
-    console.log(`fuzz: ${RUNS} calls answered ${[...statuses].sort().map(([code, n]) => `${code}×${n}`).join(' ')}; the agent ran ${agent.tasks.size} task(s)`);
-  });
+    const offered = (name: string) => sum(bystander.events.slice(seen).flatMap((e) => e.offers?.offers ?? []).flatMap((o) => o.resources).filter((r) => r.name === name).map((r) => r.scalar!.value));
+    await waitUntil(() => Math.abs(offered('cpus') - AGENT_CPUS) < 1e-9, 10_000, `the whole agent (cpus:${AGENT_CPUS}) to be offered to the bystander`);
+    expect(offered('mem')).toBeCloseTo(256, 6);
+    const ended = new Map<string, number>(); // How the fuzzed frameworks' tasks ended (those the master refused too).
+    for (const c of [...retired, fuzzed.A, fuzzed.B]) {
+      for (const e of c?.events ?? []) if (e.update && isTerminal(e.update.status.state as TaskState)) ended.set(e.update.status.state, (ended.get(e.update.status.state) ?? 0) + 1);
+    }
+    console.log(`fuzz: ${RUNS} calls answered ${[...statuses].sort().map(([code, n]) => `${code}×${n}`).join(' ')}; ` +
+      `the agent ran ${sandboxes(agent.workDir).length} task(s); the frameworks saw tasks end ${[...ended].sort().map(([state, n]) => `${state}×${n}`).join(' ') || '(none)'}`);
+  }, 40_000);
 });
+
+/** Every task the agent made a sandbox for: work_dir/sandboxes/<framework>/<task>. */
+function sandboxes(workDir: string): { frameworkId: string; taskId: string }[] {
+  const root = join(workDir, 'sandboxes');
+  if (!existsSync(root)) return [];
+  return readdirSync(root).flatMap((frameworkId) => readdirSync(join(root, frameworkId)).map((taskId) => ({ frameworkId, taskId })));
+}
 
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
