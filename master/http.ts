@@ -5,6 +5,7 @@
 // answers: 307 to the leader, or 503 while none is known.
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Unavailable } from '../common/errors.js';
 import type { StateSnapshot } from './state-snapshot.js';
 
 export interface MasterHttpOptions {
@@ -67,6 +68,22 @@ function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResp
     }
     default:
       return reply(res, 404, 'text/plain', `no endpoint ${path}; try /state or /health\n`);
+  }
+}
+
+/**
+ * `get()` when this master leads; otherwise answers 307 naming the leader (or
+ * 503 while none is known, with the reason `get` gave) and returns null.
+ */
+export function leaderOrRedirect<T>(get: () => T, leaderHttp: () => string | null, req: IncomingMessage, res: ServerResponse): T | null {
+  try {
+    return get();
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    const leader = leaderHttp();
+    if (leader) redirectToLeader(res, leader, req.url ?? '/');
+    else reply(res, 503, 'text/plain; charset=utf-8', `${err.message}\n`);
+    return null;
   }
 }
 

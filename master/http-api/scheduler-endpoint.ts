@@ -11,11 +11,11 @@
 //        and matching (400) ─> Master.call ─> 202 Accepted, empty body
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Call, EventIn } from '../../proto/index.js';
-import { Unavailable, errorMessage } from '../../common/errors.js';
+import { errorMessage } from '../../common/errors.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../records.js';
 import { validateCall } from '../validation.js';
-import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, httpStatusOf } from './http-status.js';
@@ -51,14 +51,14 @@ export function schedulerHttpApi(options: SchedulerHttpOptions): HttpHandler {
 
 async function serve(options: SchedulerHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await options.ready?.();
-  if (!leaderOrRedirect(options, req, res)) return;
+  if (!leaderOrRedirect(options.leader, () => options.leaderHttp?.() ?? null, req, res)) return;
   if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
   const encoding = requestEncoding(req.headers['content-type']);
   const body = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
   const call = decodeCall(body, encoding);
   validateCall(call);
   // Leadership may have moved while the body arrived.
-  const master = leaderOrRedirect(options, req, res);
+  const master = leaderOrRedirect(options.leader, () => options.leaderHttp?.() ?? null, req, res);
   if (!master) return;
   if (call.type === 'SUBSCRIBE') return subscribe(master, call, req, res);
   frameworkCall(master, call, req);
@@ -66,18 +66,6 @@ async function serve(options: SchedulerHttpOptions, req: IncomingMessage, res: S
   res.end();
 }
 
-/** The master when this one leads; otherwise answers 307 naming the leader (or 503 while none is known) and returns null. */
-function leaderOrRedirect(options: SchedulerHttpOptions, req: IncomingMessage, res: ServerResponse): Master | null {
-  try {
-    return options.leader();
-  } catch (err) {
-    if (!(err instanceof Unavailable)) throw err;
-    const leader = options.leaderHttp?.() ?? null;
-    if (leader) redirectToLeader(res, leader, req.url ?? '/api/v1/scheduler');
-    else reply(res, 503, 'text/plain; charset=utf-8', `${err.message}\n`);
-    return null;
-  }
-}
 
 function requestEncoding(header: string | undefined): Encoding {
   const type = mediaTypeOf(header);

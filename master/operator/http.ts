@@ -11,8 +11,8 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protoRoot, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
-import { InvalidArgument, Unavailable, errorMessage } from '../../common/errors.js';
-import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { InvalidArgument, errorMessage } from '../../common/errors.js';
+import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
 import { fromMesosJson, toMesosJson } from '../http-api/proto-json.js';
 import { HttpError, httpStatusOf } from '../http-api/http-status.js';
@@ -69,7 +69,7 @@ function redirect(options: OperatorHttpOptions, req: IncomingMessage, res: Serve
 async function serve(
   options: OperatorHttpOptions, cache: Map<string, { version: number; body: Buffer }>, req: IncomingMessage, res: ServerResponse,
 ): Promise<void> {
-  if (!leaderOrRedirect(options, req, res)) return;
+  if (!leaderOrRedirect(options.api, options.leaderHttp, req, res)) return;
   if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
   const type = mediaTypeOf(req.headers['content-type']);
   if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
@@ -82,7 +82,7 @@ async function serve(
   const accept = negotiate(req.headers.accept);
   if (!accept) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
   // Leadership may have moved while the body arrived.
-  const api = leaderOrRedirect(options, req, res);
+  const api = leaderOrRedirect(options.api, options.leaderHttp, req, res);
   if (!api) return;
   if (call === 'SUBSCRIBE') return subscribe(api, accept, res);
   const body = answer(api, call, accept, cache);
@@ -113,18 +113,6 @@ async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerRespon
   res.end();
 }
 
-/** The master when this one leads; otherwise answers 307 naming the leader (or 503 while none is known) and returns null. */
-function leaderOrRedirect(options: OperatorHttpOptions, req: IncomingMessage, res: ServerResponse): OperatorApi | null {
-  try {
-    return options.api();
-  } catch (err) {
-    if (!(err instanceof Unavailable)) throw err;
-    const leader = options.leaderHttp();
-    if (leader) redirectToLeader(res, leader, req.url ?? '/api/v1');
-    else reply(res, 503, 'text/plain; charset=utf-8', `${err.message}\n`);
-    return null;
-  }
-}
 
 /** The Call's type, read as Mesos reads the body; 400 when the body is no Call or names no call of the master API. */
 function decodeCallType(body: Buffer, encoding: Encoding): string {

@@ -2,7 +2,7 @@
 // (agent/master-link.ts) and keeps its status updates in the real
 // StatusUpdateManager (resent until acknowledged, one in flight per task),
 // but each task it is given just walks through `script` (RUNNING by
-// default), and a kill ends it KILLED. For tests and benchmarks of the
+// default), and a kill ends it KILLED. For benchmarks of the
 // master and the scheduler APIs where containers would only add noise.
 import type { MasterMessageOut, TaskState } from '../../proto/index.js';
 import { MasterLink } from '../../agent/master-link.js';
