@@ -23,6 +23,7 @@ import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
 import { operatorService } from './operator/grpc-service.js';
 import { operatorHttpApi } from './operator/http.js';
+import { agentHttpOf, webUi } from './webui/web-ui.js';
 import { serveMetrics } from '../common/metrics.js';
 
 export { VERSION } from '../common/version.js';
@@ -131,6 +132,7 @@ export async function startMaster(
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
   );
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
+  httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, withStatusPresence), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }, ready));

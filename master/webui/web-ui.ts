@@ -1,0 +1,133 @@
+// The web UI's HTTP side: the page at `/`, its static assets under `/ui/`,
+// `/ui/leader.json` (does this master lead, and who does), and a read-only
+// proxy to registered agents' `/state` and `/files/read` under
+// `/ui/agent/<agent_id>/`, because agents answer on other origins without
+// CORS headers. Everything the page shows live comes from the operator API
+// (`POST /api/v1` SUBSCRIBE) and `/state`; see docs/webui.md.
+//
+//   GET /                        index.html (every master; a standby's page says so and links to the leader)
+//   GET /ui/<asset>              the files of ./assets, by name (no directories)
+//   GET /ui/leader.json          { leading, self, leader }
+//   GET /ui/agent/<id>/state     the agent's /state          } leader only: 307 to the leader elsewhere,
+//   GET /ui/agent/<id>/files/read?path=&offset=&length=      }   404 for an agent the master does not know
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { errorMessage } from '../../common/errors.js';
+import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import type { Master } from '../master.js';
+
+export interface WebUiOptions {
+  /** True while this master leads and acts: its operator API answers, so the page subscribes here. */
+  readonly leading: () => boolean;
+  /** The leading master's HTTP host:port when another master leads; null while none is known. */
+  readonly leaderHttp: () => string | null;
+  /** This master's HTTP host:port. */
+  readonly selfHttp: () => string;
+  /** A registered agent's HTTP host:port, or null for an agent this master does not know. */
+  readonly agentHttp: (agentId: string) => string | null;
+}
+
+const ASSETS_DIR = new URL('./assets/', import.meta.url);
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
+// Only what ./assets holds is served; the name is checked before any file is read.
+const ASSET_NAME = /^[a-z][a-z0-9-]*\.(html|js|css)$/;
+// The page builds its DOM with textContent, never innerHTML; the policy is a second fence.
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-cache',
+};
+/** How long the proxy waits for an agent before answering 504. */
+const AGENT_TIMEOUT_MS = 5_000;
+
+/** The `agentHttp` option for a master: host:port as the agent registered it. */
+export function agentHttpOf(master: Master): (agentId: string) => string | null {
+  return (agentId) => {
+    const agent = master.agents.get(agentId);
+    return agent ? `${agent.info.hostname}:${agent.info.port}` : null;
+  };
+}
+
+export function webUi(options: WebUiOptions): HttpHandler {
+  const assets = new Map<string, Buffer>();
+  return async (req, res, path) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/' || path === '/index.html') return serveAsset(assets, 'index.html', res);
+    if (!path.startsWith('/ui/')) return false;
+    const rest = path.slice('/ui/'.length);
+    if (rest === 'leader.json') {
+      const leading = options.leading();
+      const body = JSON.stringify({ leading, self: options.selfHttp(), leader: leading ? options.selfHttp() : options.leaderHttp() });
+      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return true;
+    }
+    const proxied = /^agent\/([^/]+)\/(state|files\/read)$/.exec(rest);
+    if (proxied) {
+      if (!options.leading()) {
+        redirectToLeader(res, options.leaderHttp(), req.url ?? path);
+        return true;
+      }
+      const agentId = decodeOrNull(proxied[1]!);
+      if (agentId === null) reply(res, 400, 'text/plain; charset=utf-8', `malformed agent id in ${path}\n`);
+      else await proxyToAgent(options, agentId, proxied[2]!, new URL(req.url ?? path, 'http://master'), res);
+      return true;
+    }
+    return serveAsset(assets, rest, res);
+  };
+}
+
+async function serveAsset(cache: Map<string, Buffer>, name: string, res: ServerResponse): Promise<boolean> {
+  const match = ASSET_NAME.exec(name);
+  if (!match) return false;
+  let body = cache.get(name);
+  if (!body) {
+    try {
+      body = await readFile(new URL(name, ASSETS_DIR));
+    } catch {
+      return false; // Not one of ours: the built-in routes answer 404.
+    }
+    cache.set(name, body);
+  }
+  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': CONTENT_TYPES[match[1]!]!, 'Content-Length': body.length });
+  res.end(body);
+  return true;
+}
+
+/** GET the agent's /state or /files/read (only its path, offset and length pass) and answer what it answered. */
+async function proxyToAgent(options: WebUiOptions, agentId: string, what: string, url: URL, res: ServerResponse): Promise<void> {
+  const agent = options.agentHttp(agentId);
+  if (!agent) return reply(res, 404, 'text/plain; charset=utf-8', `this master knows no agent ${agentId}\n`);
+  const target = new URL(`http://${agent}/${what}`);
+  if (what === 'files/read') {
+    for (const key of ['path', 'offset', 'length']) {
+      const value = url.searchParams.get(key);
+      if (value !== null) target.searchParams.set(key, value);
+    }
+  }
+  let answer: Response;
+  try {
+    answer = await fetch(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS) });
+  } catch (err) {
+    return reply(res, 504, 'text/plain; charset=utf-8', `agent ${agentId} at ${agent} did not answer: ${errorMessage(err)}\n`);
+  }
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.writeHead(answer.status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': answer.headers.get('content-type') ?? 'application/octet-stream',
+    'Content-Length': body.length,
+  });
+  res.end(body);
+}
+
+function decodeOrNull(component: string): string | null {
+  try {
+    return decodeURIComponent(component);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,164 @@
+// The web UI in headless Chromium against a real master, agent and
+// containers: tasks launched by a framework appear on the page and change
+// state without a reload, agents and frameworks are listed, a task's log
+// link shows its output, names are shown as text (never markup), and a
+// standby's page sends the reader to the leader. Needs /usr/bin/chromium
+// (Debian's `chromium`, installed by scripts/setup.sh).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
+import { startMasterHttp } from '../../master/http.js';
+import { webUi } from '../../master/webui/web-ui.js';
+import type { EventOut, OfferOut } from '../../proto/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const DOCS_SCREENSHOT = new URL('../../docs/webui.png', import.meta.url);
+
+let cluster: TestCluster;
+let browser: Browser;
+let page: Page;
+let s: RawScheduler;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium package)`);
+  cluster = await startCluster({ agents: [] });
+  await cluster.addAgent('cpus:2;mem:1024;disk:1024;ports:[31000-31099]', 'rack:r1;zone:a');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 60_000);
+
+afterAll(async () => {
+  s?.close();
+  await browser?.close();
+  await cluster?.stop();
+});
+
+const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
+  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
+/** The text of the task's state badge on the page, without the TASK_ prefix. */
+const stateOnPage = (taskId: string) => page.locator(`tr[data-task-id="${taskId}"] .state`);
+
+describe('web UI', () => {
+  it('loads at / and goes live on the operator event stream', async () => {
+    await page.goto(`http://${cluster.master.httpAddress}/`);
+    await page.waitForSelector('body[data-conn="live"]', { timeout: 10_000 });
+    // Marks this document: if the page reloaded, the mark would be gone.
+    await page.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    await expect.poll(() => page.locator('#leader-address').textContent(), { timeout: 5_000 }).toBe(cluster.master.httpAddress);
+    expect(await page.locator('#uptime').textContent()).toMatch(/up \d+s/);
+  });
+
+  it('lists the agent with its resources and attributes, and the cluster totals', async () => {
+    const agentId = cluster.agents[0]!.agentId()!;
+    const row = page.locator(`tr[data-agent-id="${agentId}"]`);
+    await expect.poll(() => row.count(), { timeout: 5_000 }).toBe(1);
+    const text = await row.textContent();
+    expect(text).toContain('rack: r1');
+    expect(text).toContain('zone: a');
+    expect(text).toContain('cpus 0 / 2');
+    expect(text).toContain('mem 0 / 1024');
+    expect(await row.locator('.badge').textContent()).toBe('active');
+    expect(await page.locator('.resource[data-kind="cpus"] .resource-text').textContent()).toContain('of 2');
+  });
+
+  it('shows tasks appear and change state live: RUNNING, then the short one FINISHED', async () => {
+    s = new RawScheduler(cluster.master.grpcAddress);
+    s.autoAcknowledge = true;
+    await s.subscribe({ name: 'webui <b>test</b>', user: 'root' });
+    const fwRow = page.locator(`tr[data-framework-id="${s.frameworkId}"]`).first();
+    await expect.poll(() => page.locator(`#frameworks tr[data-framework-id="${s.frameworkId}"] .name`).textContent(), { timeout: 5_000 })
+      .toBe('webui <b>test</b>');
+    expect(await fwRow.locator('b').count()).toBe(0); // Shown as text, not markup.
+
+    const e = await s.next((ev) => ev.type === 'OFFERS');
+    const offer = e.offers!.offers[0] as OfferOut;
+    await s.launch(offer, [
+      commandTask('long', offer, 'echo long-started; sleep 3600', 'cpus:0.5;mem:128'),
+      { ...commandTask('short', offer, 'echo hello-from-short; echo oops >&2; sleep 3', 'cpus:0.25;mem:64'), name: 'short <img src=x>' },
+    ]);
+    await expect.poll(() => stateOnPage('long').textContent(), { timeout: 20_000 }).toBe('RUNNING');
+    await expect.poll(() => stateOnPage('short').textContent(), { timeout: 20_000 }).toBe('RUNNING');
+    expect(await page.locator('tr[data-task-id="short"] .name').textContent()).toBe('short <img src=x>');
+    expect(await page.locator('tr[data-task-id="short"] img').count()).toBe(0);
+    expect(await stateOnPage('long').getAttribute('class')).toContain('state-running');
+
+    // The framework's row: 2 tasks, 0.75 of 2 cpus and 192 of 1024 MB: dominant share cpus, 37.5%.
+    const row = page.locator(`#frameworks tr[data-framework-id="${s.frameworkId}"]`);
+    await expect.poll(() => row.locator('.share').textContent(), { timeout: 5_000 }).toContain('37.5% cpus');
+    expect(await row.locator('.tasks').textContent()).toBe('2');
+
+    await s.next(isUpdate('short', 'TASK_FINISHED'), 20_000);
+    await expect.poll(() => stateOnPage('short').textContent(), { timeout: 10_000 }).toBe('FINISHED');
+    expect(await stateOnPage('short').getAttribute('class')).toContain('state-finished');
+    expect(await stateOnPage('long').textContent()).toBe('RUNNING');
+    expect(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+  });
+
+  it("opens a task's sandbox stdout and stderr from its links", async () => {
+    const href = await page.locator('tr[data-task-id="short"] a.log-stdout').getAttribute('href');
+    expect(href).toMatch(/^\/ui\/log\.html\?/);
+    const viewer = await browser.newPage();
+    try {
+      await viewer.goto(new URL(href!, `http://${cluster.master.httpAddress}`).href);
+      await expect.poll(() => viewer.locator('#log').textContent(), { timeout: 10_000 }).toContain('hello-from-short');
+      await viewer.locator('nav a', { hasText: 'stderr' }).click();
+      await expect.poll(() => viewer.locator('#log').textContent(), { timeout: 10_000 }).toContain('oops');
+    } finally {
+      await viewer.close();
+    }
+    // The raw link goes to the agent's own /files/read.
+    const raw = await page.locator('tr[data-task-id="long"] a.log-raw').getAttribute('href');
+    const answer = (await (await fetch(raw!)).json()) as { data: string };
+    expect(answer.data).toContain('long-started');
+  });
+
+  it('serves only its assets, and proxies only to agents the master knows', async () => {
+    const get = (path: string) => fetch(`http://${cluster.master.httpAddress}${path}`, { redirect: 'manual' });
+    const index = await get('/');
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await index.text()).toContain('<script type="module" src="/ui/app.js">');
+    expect((await get('/ui/app.js')).headers.get('content-type')).toContain('text/javascript');
+    for (const path of ['/ui/web-ui.ts', '/ui/..%2fweb-ui.ts', '/ui/nothing.js']) expect((await get(path)).status, path).toBe(404);
+    expect(await (await get('/ui/leader.json')).json()).toEqual({ leading: true, self: cluster.master.httpAddress, leader: cluster.master.httpAddress });
+    expect((await get('/ui/agent/no-such-agent/state')).status).toBe(404);
+    expect((await get('/ui/agent/%E0%A4%A/state')).status).toBe(400);
+    const outside = await get(`/ui/agent/${cluster.agents[0]!.agentId()}/files/read?path=${encodeURIComponent('/etc/passwd')}`);
+    expect(outside.status).toBe(403); // The agent's own check, passed through.
+  });
+
+  it('draws the allocation chart and takes a screenshot', async () => {
+    await expect.poll(() => page.locator('#chart polyline').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#chart .legend').textContent()).toContain('share of webui <b>test</b>');
+    const file = join(cluster.base, 'webui.png');
+    await page.screenshot({ path: file, fullPage: true });
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+    copyFileSync(file, DOCS_SCREENSHOT);
+  });
+
+  it("a standby's page says so and then opens the leader's UI", async () => {
+    // A master that does not lead, as main.ts wires one: its page names the leader and goes there.
+    const standby = await startMasterHttp({
+      ip: '127.0.0.1', port: 0, state: () => null, leaderHttp: () => cluster.master.httpAddress,
+      handlers: [webUi({ leading: () => false, leaderHttp: () => cluster.master.httpAddress, selfHttp: () => 'standby', agentHttp: () => null })],
+    });
+    const other = await browser.newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${standby.port}/`);
+      await other.waitForSelector('body[data-conn="standby"]', { timeout: 5_000 });
+      expect(await other.locator('#standby').textContent()).toContain(`is a standby. The leading master is ${cluster.master.httpAddress}`);
+      expect(await other.locator('#leader-link').getAttribute('href')).toBe(`http://${cluster.master.httpAddress}/`);
+      await other.waitForURL(`http://${cluster.master.httpAddress}/`, { timeout: 10_000 });
+      await other.waitForSelector('body[data-conn="live"]', { timeout: 10_000 });
+      // The standby proxies nothing: it redirects to the leader.
+      const proxied = await fetch(`http://127.0.0.1:${standby.port}/ui/agent/x/state`, { redirect: 'manual' });
+      expect(proxied.status).toBe(307);
+    } finally {
+      await other.close();
+      standby.server.closeAllConnections();
+      await new Promise<void>((resolve) => standby.server.close(() => resolve()));
+    }
+  });
+});
