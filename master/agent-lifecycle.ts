@@ -101,6 +101,7 @@ async function markAgentUnreachable(master: Master, agent: AgentRecord, waited: 
   master.log(`agent ${agent.id} did not come back within ${waited}s: it is unreachable, and so are its tasks`);
   agent.recovered = false;
   agent.unreachableSince = now;
+  master.events.emit({ type: 'AGENT_REMOVED', agent }); // As Mesos: an unreachable agent leaves the registered ones.
   // Tasks a predecessor sent there are known only from the registry's index.
   for (const t of master.registry.agents.get(agent.id)?.tasks.values() ?? []) {
     if (!master.tasks.get(t.framework_id, t.task_id)) master.tasks.add(taskFromRegistry(master, agent.id, t, 'TASK_STAGING'));

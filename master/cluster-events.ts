@@ -5,7 +5,7 @@
 //   TASK_ADDED, TASK_UPDATED   every add and state change of Master.tasks (ObservedTaskBook)
 //   AGENT_ADDED                Master.registerAgent: an agent joins, or comes back after a
 //                              failover or from being unreachable
-//   AGENT_REMOVED              the master forgets an agent: it is gone (AgentMap)
+//   AGENT_REMOVED              an agent becomes unreachable, or the master forgets it (gone)
 //   FRAMEWORK_ADDED/UPDATED/REMOVED   Master.subscribe, streamClosed, UPDATE_FRAMEWORK, removeFramework
 //   activity (metrics only)    scheduler calls and agent messages received, statuses sent to
 //                              frameworks, agent (re-)registrations, allocation passes
@@ -114,7 +114,10 @@ export class ObservedTaskBook extends TaskBook {
   }
 }
 
-/** The master's agents by id; forgetting one (it is gone) is an AGENT_REMOVED event. */
+/**
+ * The master's agents by id; forgetting one (it is gone) is an AGENT_REMOVED
+ * event, unless it was unreachable: that was announced when it became so.
+ */
 export class AgentMap extends Map<string, AgentRecord> {
   constructor(private readonly events: MasterEvents) {
     super();
@@ -123,7 +126,7 @@ export class AgentMap extends Map<string, AgentRecord> {
   override delete(id: string): boolean {
     const agent = this.get(id);
     const deleted = super.delete(id);
-    if (agent) this.events.emit({ type: 'AGENT_REMOVED', agent });
+    if (agent && agent.unreachableSince === null) this.events.emit({ type: 'AGENT_REMOVED', agent });
     return deleted;
   }
 }

@@ -53,6 +53,10 @@ describe('an agent that stops answering', () => {
   it('is unreachable after the missed pings, and its tasks are reported as such; when it comes back, it is taken back', async () => {
     const aware = await launchOne('aware', true);
     const plain = await launchOne('plain', false);
+    const agentEvents: string[] = [];
+    const unlisten = master.master.events.listen((e) => {
+      if (e.type === 'AGENT_ADDED' || e.type === 'AGENT_REMOVED') agentEvents.push(e.type);
+    });
 
     agent.signal('SIGSTOP');
     const stoppedAt = Date.now();
@@ -77,5 +81,8 @@ describe('an agent that stops answering', () => {
     const agentRecord = [...master.master.agents.values()][0]!;
     expect(agentRecord.conn).not.toBeNull();
     expect(agentRecord.unreachableSince).toBeNull();
+    // The operator event stream saw it leave (unreachable) and come back.
+    expect(agentEvents).toEqual(['AGENT_REMOVED', 'AGENT_ADDED']);
+    unlisten();
   });
 });
