@@ -42,6 +42,7 @@ export function recoverFromRegistry(master: Master): string {
       id, info: entry.info, total: Resources.fromProto(entry.info.resources), conn: null, registeredTime: entry.registered_time,
       reregisteredTime: null, reregisterTimer: null, recovered: entry.unreachable_time === null, unreachableSince: entry.unreachable_time,
       goneTimer: null, pendingKills: new Map(),
+      ...(entry.reservations.length > 0 ? { dynamicReservations: Resources.fromProto(entry.reservations) } : {}),
     };
     master.agents.set(id, agent);
     agents++;

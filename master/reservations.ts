@@ -3,9 +3,8 @@
 // the framework's holding and the agent's total, the master's agent record
 // follows, and the reserved resources are then offered to that role only.
 //
-// Kept in the master's memory only: an agent that re-registers with this
-// master gets its dynamic reservations back; a new leader starts without
-// them (agent-side checkpointing of reservations is a separate issue).
+// Kept in the registry (with the agent's entry): an agent that re-registers,
+// with this master or with a new leader, gets its dynamic reservations back.
 import type { ResourceIn } from '../proto/index.js';
 import { Resources } from '../common/resources.js';
 import type { ReservationChange } from './launch-plan.js';
@@ -20,6 +19,7 @@ export function applyReservations(master: Master, frameworkId: string, agentId: 
     agent.total = agent.total.subtract(change.from).add(change.to);
     const reserved = agent.dynamicReservations ?? Resources.EMPTY;
     agent.dynamicReservations = change.type === 'RESERVE' ? reserved.add(change.to) : reserved.subtract(change.from);
+    void master.registry.setReservations(agentId, agent.dynamicReservations.toProto());
     const verb = change.type === 'RESERVE' ? 'reserved' : 'unreserved';
     master.log(`framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
   }
@@ -45,6 +45,7 @@ export function withDynamicReservations(master: Master, agent: AgentRecord, tota
       master.log(`agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
     }
   }
+  if (!kept.equals(reserved)) void master.registry.setReservations(agent.id, kept.toProto());
   agent.dynamicReservations = kept;
   return out;
 }

@@ -30,6 +30,8 @@ export interface RegistryAgent {
   gone_time: number | null;
   /** The agent's tasks, by `framework_id/task_id`. */
   tasks: Map<string, RegistryTask>;
+  /** Dynamic reservations made on the agent (RESERVE), applied again when it re-registers. */
+  reservations: ResourceIn[];
 }
 
 export interface RegistryFramework {
@@ -131,7 +133,7 @@ export class Registry {
       existing.info = info;
       existing.unreachable_time = null;
     } else {
-      this.agents.set(id, { info, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map() });
+      this.agents.set(id, { info, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [] });
     }
     return this.touch(`agents/${id}`);
   }
@@ -150,6 +152,13 @@ export class Registry {
     agent.gone_time = now;
     agent.tasks.clear();
     return this.touch(`agents/${id}`);
+  }
+
+  setReservations(agentId: string, reservations: ResourceIn[]): Promise<void> {
+    const agent = this.agents.get(agentId);
+    if (!agent) return Promise.resolve();
+    agent.reservations = reservations;
+    return this.touch(`agents/${agentId}`);
   }
 
   addTasks(agentId: string, tasks: readonly RegistryTask[]): Promise<void> {
@@ -264,7 +273,10 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
     }
   }
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  return { info, registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks };
+  const reservations = Array.isArray(doc.reservations) ? (doc.reservations as ResourceIn[]) : [];
+  return {
+    info, registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
+  };
 }
 
 function frameworkFromDoc(doc: Record<string, unknown>): RegistryFramework {

@@ -13,6 +13,7 @@ import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { containersUnder, waitUntil } from '../harness/cluster.js';
 import { ZkSession } from '../../common/zk/session.js';
+import { Resources } from '../../common/resources.js';
 import type { AgentInfoOut, EventOut, OfferOut } from '../../proto/index.js';
 import { Registry } from '../../master/registry/registry.js';
 import { ZkRegistryStore } from '../../master/registry/zk-store.js';
@@ -221,6 +222,34 @@ describe('the registry across a change of leader', () => {
     const answer = await back.next((e) => e.type === 'UPDATE' && e.update?.status?.reason === 'REASON_RECONCILIATION');
     expect(answer.update!.status!.state).toBe('TASK_FAILED');
     back.close();
+  });
+
+  it('keeps dynamic reservations across a change of leader', async () => {
+    await addMaster(); // A standby to take over (each case uses one up).
+    const m = await leader();
+    const a = await agent('a5');
+    const s = new RawScheduler(m.grpcAddress);
+    s.autoAcknowledge = true;
+    schedulers.push(s);
+    await s.subscribe({ name: 'reserver', user: 'root', role: 'ops', failover_timeout: 60 });
+    const onA5 = (e: EventOut) => e.type === 'OFFERS' && e.offers!.offers.some((o) => o.agent_id?.value === a.agentId());
+    const offer = (await s.next(onA5)).offers!.offers.find((o) => o.agent_id?.value === a.agentId())!;
+    const reserved = Resources.parse('cpus:0.5;mem:64').toProto().map((r) => ({ ...r, reservations: [{ type: 'DYNAMIC' as const, role: 'ops' }] }));
+    await s.call('Accept', { type: 'ACCEPT', accept: { offer_ids: [offer.id!], operations: [{ type: 'RESERVE', reserve: { resources: reserved } }], filters: { refuse_seconds: 0 } } });
+    await waitUntil(() => m.master.agents.get(a.agentId()!)?.total.toString().includes('cpus(ops):0.5') === true, 10_000, 'the reservation');
+    await waitUntil(async () => ((await registryNode(`agents/${a.agentId()}`))?.reservations as unknown[] | undefined)?.length === 2, 10_000, 'the registry to hold it');
+    s.close();
+
+    const { next } = await failOver();
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+    expect(next.master.agents.get(a.agentId()!)!.total.toString()).toContain('cpus(ops):0.5;');
+    const ops = new RawScheduler(next.grpcAddress);
+    schedulers.push(ops);
+    await ops.subscribe({ name: 'reserver', user: 'root', role: 'ops', failover_timeout: 60 });
+    const again = (await ops.next(onA5)).offers!.offers.find((o) => o.agent_id?.value === a.agentId())!;
+    const dynamic = again.resources.filter((r) => r.reservations.some((x) => x.role === 'ops' && x.type === 'DYNAMIC'));
+    expect(dynamic.map((r) => `${r.name}:${r.scalar?.value}`).sort()).toEqual(['cpus:0.5', 'mem:64']);
+    ops.close();
   });
 
   it('cannot be written once its master\'s candidacy is gone: the write fails, the master is told, nothing lands', async () => {
