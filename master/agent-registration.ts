@@ -78,7 +78,7 @@ export function adoptReportedTasks(master: Master, agent: AgentRecord, message: 
       info: { name: t.name, task_id: t.task_id, agent_id: { value: agent.id }, resources: t.resources, container: t.container },
       status: t.statuses[t.statuses.length - 1] ?? null, statusUuid: null, recovered: false, createdAt: master.now(),
     });
-    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources });
+    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: Resources.fromProto(t.resources).toString() });
   }
   if (adopted.length > 0) void master.registry.addTasks(agent.id, adopted);
   // What a predecessor sent this agent is known from the registry index.

@@ -62,9 +62,15 @@ export function recoverFromRegistry(master: Master): string {
 
 /** A task known only from the registry index: enough to report on it and to count its resources. */
 export function taskFromRegistry(master: Master, agentId: string, t: RegistryTask, state: TaskState): TaskRecord {
+  let resources = Resources.EMPTY;
+  try {
+    resources = t.resources ? Resources.parse(t.resources) : Resources.EMPTY;
+  } catch {
+    master.log(`registry: task ${t.task_id} on agent ${agentId} has unreadable resources '${t.resources}'; counted as none`);
+  }
   return {
-    frameworkId: t.framework_id, agentId, taskId: t.task_id, resources: Resources.fromProto(t.resources), state,
-    info: { name: t.name, task_id: { value: t.task_id }, agent_id: { value: agentId }, resources: t.resources },
+    frameworkId: t.framework_id, agentId, taskId: t.task_id, resources, state,
+    info: { name: t.name, task_id: { value: t.task_id }, agent_id: { value: agentId }, resources: resources.toProto() },
     status: null, statusUuid: null, recovered: false, createdAt: master.now(),
   };
 }

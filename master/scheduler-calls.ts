@@ -81,7 +81,7 @@ function accept(master: Master, fw: FrameworkRecord, acceptCall: NonNullable<Cal
   if (records.length > 0) {
     // The registry indexes a task before its agent hears of it, so a successor can report on it if the agent never returns.
     const indexed = master.registry.addTasks(plan.agentId!, records.map((r) => ({
-      framework_id: fw.id, task_id: r.taskId, name: r.info.name ?? '', resources: r.resources.toProto(),
+      framework_id: fw.id, task_id: r.taskId, name: r.info.name ?? '', resources: r.resources.toString(),
     })));
     indexed.then(() => records.forEach((r) => sendLaunch(master, r)), () => {}); // A failed write stops the master.
   }

@@ -18,7 +18,8 @@ export interface RegistryTask {
   readonly framework_id: string;
   readonly task_id: string;
   readonly name: string;
-  readonly resources: ResourceIn[];
+  /** In Mesos's text form (`cpus:0.1;mem:32`): compact, as an agent's whole index shares one ZooKeeper node. */
+  readonly resources: string;
 }
 
 export interface RegistryAgent {
@@ -269,7 +270,7 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
   const tasks = new Map<string, RegistryTask>();
   for (const t of Array.isArray(doc.tasks) ? (doc.tasks as RegistryTask[]) : []) {
     if (typeof t?.framework_id === 'string' && typeof t.task_id === 'string') {
-      tasks.set(taskKeyOf(t.framework_id, t.task_id), { ...t, resources: Array.isArray(t.resources) ? t.resources : [] });
+      tasks.set(taskKeyOf(t.framework_id, t.task_id), { ...t, resources: typeof t.resources === 'string' ? t.resources : '' });
     }
   }
   const num = (v: unknown) => (typeof v === 'number' ? v : null);

@@ -13,7 +13,7 @@ class CountingStore extends InMemoryStore {
 
 const agentInfo = (host: string) => ({ hostname: host, resources: [], attributes: [] }) as unknown as AgentInfoOut;
 const frameworkInfo = (name: string) => ({ name, user: 'u', failover_timeout: 5, capabilities: [], roles: [] }) as unknown as FrameworkInfoOut;
-const task = (fw: string, id: string) => ({ framework_id: fw, task_id: id, name: id, resources: [] });
+const task = (fw: string, id: string) => ({ framework_id: fw, task_id: id, name: id, resources: 'cpus:0.1;mem:32' });
 
 describe('Registry', () => {
   it('groups the changes of one tick into one write, and those made during a write into the next', async () => {
