@@ -379,9 +379,14 @@ describe('fuzzing POST /api/v1/scheduler', () => {
     }
     // The agent kills what they still ran and forgets their tasks once the containers are gone.
     await waitUntil(() => agent.agent.updates.pending().length === 0 && agent.agent.runners.size === 0, 20_000, 'the torn-down tasks to end on the agent');
-    const seen = bystander.events.length;
     await bystander.call('Revive', { type: 'REVIVE' });
-    const offered = (name: string) => sum(bystander.events.slice(seen).flatMap((e) => e.offers?.offers ?? []).flatMap((o) => o.resources).filter((r) => r.name === name).map((r) => r.scalar!.value));
+    // What the bystander holds: every offer it got (it never answers one) that was not rescinded since,
+    // including any it got while it was briefly revived in an earlier case.
+    const offered = (name: string) => {
+      const rescinded = new Set(bystander.events.filter((e) => e.type === 'RESCIND').map((e) => e.rescind!.offer_id!.value));
+      const held = bystander.events.flatMap((e) => e.offers?.offers ?? []).filter((o) => !rescinded.has(o.id!.value));
+      return sum(held.flatMap((o) => o.resources).filter((r) => r.name === name).map((r) => r.scalar!.value));
+    };
     await waitUntil(() => Math.abs(offered('cpus') - AGENT_CPUS) < 1e-9, 10_000, `the whole agent (cpus:${AGENT_CPUS}) to be offered to the bystander`);
     expect(offered('mem')).toBeCloseTo(256, 6);
     const ended = new Map<string, number>(); // How the fuzzed frameworks' tasks ended (those the master refused too).
