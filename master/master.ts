@@ -360,6 +360,16 @@ export class Master {
     this.scheduleAllocation();
   }
 
+  /** UPDATE_FRAMEWORK with other roles (or suppressed roles): outstanding offers go back, the allocator learns the new roles. */
+  changeRoles(fw: FrameworkRecord, roles: string[], suppressedRoles: readonly string[]): void {
+    this.rescindOffersOf(fw, true);
+    this.allocator.removeFramework(fw.id);
+    fw.roles = roles;
+    this.allocator.addFramework(fw.id, { roles, suppressedRoles, active: fw.sink !== null }, this.usedByFramework(fw.id));
+    if (suppressedRoles.length > 0) this.allocator.suppress(fw.id, suppressedRoles);
+    this.scheduleAllocation();
+  }
+
   private rescindOffersOf(fw: FrameworkRecord, notify: boolean): void {
     for (const offer of this.offers.ofFramework(fw.id)) {
       this.offers.take(offer.id);

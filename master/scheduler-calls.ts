@@ -12,6 +12,7 @@ import type { FrameworkRecord } from './records.js';
 import type { TaskRecord } from './task-book.js';
 import { taskKeyOf } from './registry/registry.js';
 import { masterStatus, reconciliationStatus } from './status.js';
+import { frameworkRoles } from './validation.js';
 
 const DEFAULT_REFUSE_SECONDS = 5;
 /** Mesos caps refuse_seconds at one year. */
@@ -210,7 +211,13 @@ function unknownTaskAnswer(master: Master, fw: FrameworkRecord, taskId: string, 
 function updateFramework(master: Master, fw: FrameworkRecord, update: NonNullable<Call['update_framework']>): void {
   const info = update.framework_info!;
   if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
+  const roles = frameworkRoles(info); // Throws, changing nothing, when the roles are not valid.
+  const rolesChanged = roles.length !== fw.roles.length || roles.some((r, i) => r !== fw.roles[i]);
   fw.info = { ...info, id: { value: fw.id } };
+  if (rolesChanged || update.suppressed_roles.length > 0) {
+    master.log(`framework ${fw.id} now has roles ${roles.join(',')}${update.suppressed_roles.length > 0 ? ` (suppressed: ${update.suppressed_roles.join(',')})` : ''}`);
+    master.changeRoles(fw, roles, update.suppressed_roles);
+  }
   fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
   void master.registry.putFramework(fw.id, fw.info, master.now());
   master.log(`framework ${fw.id} updated its FrameworkInfo`);
