@@ -14,7 +14,7 @@
 // sent, each acknowledgement. start() recovers from it: the same AgentID,
 // every task's container watched again, unacknowledged updates resent in
 // order; containers of this work_dir that belong to no task are removed.
-import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskStatusIn } from '../proto/index.js';
+import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Clock } from '../common/clock.js';
 import { Resources } from '../common/resources.js';
@@ -72,6 +72,8 @@ export class Agent {
   readonly updates: StatusUpdateManager;
   /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
   version = 0;
+  /** Tasks that ended on this agent since it started, by terminal state (for slave/tasks_finished etc.). */
+  readonly ended = new Map<TaskState, number>();
   /** Set by drain(): no new task is taken, and the master offers nothing of this agent. */
   draining = false;
   readonly checkpoint: Checkpointer;
@@ -226,7 +228,13 @@ export class Agent {
 
   private emit(frameworkId: string, status: TaskStatusIn): void {
     this.version++;
+    if (status.state && isTerminal(status.state)) this.ended.set(status.state, (this.ended.get(status.state) ?? 0) + 1);
     this.updates.update(frameworkId, status);
+  }
+
+  /** True while the link to the master is registered. */
+  get isRegistered(): boolean {
+    return this.link.registered;
   }
 
   private registration(): RegisterAgent {

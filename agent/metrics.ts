@@ -3,6 +3,7 @@
 // Everything is read from the agent's runners; the readings are rebuilt only
 // when Agent.version moved.
 import type { Agent } from './agent.js';
+import type { TaskState } from '../proto/index.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { fraction, PrometheusExposition, SYSTEM_METRICS, systemMetrics, type MetricSpec, type MetricsSnapshot } from '../common/metrics.js';
@@ -10,6 +11,7 @@ import { fraction, PrometheusExposition, SYSTEM_METRICS, systemMetrics, type Met
 const RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
 const UNIT: Record<(typeof RESOURCES)[number], string> = { cpus: 'CPUs', mem: 'memory in MB', disk: 'disk in MB', gpus: 'GPUs' };
 const ACTIVE = ['staging', 'starting', 'running', 'killing'] as const;
+const ENDED = ['finished', 'failed', 'killed', 'lost', 'error', 'dropped', 'gone'] as const;
 
 export const AGENT_METRICS: readonly MetricSpec[] = [
   { name: 'slave/registered', kind: 'gauge', help: 'Whether this agent is registered with a master' },
@@ -20,6 +22,7 @@ export const AGENT_METRICS: readonly MetricSpec[] = [
     { name: `slave/${r}_percent`, kind: 'gauge', help: `Fraction of the ${r} held by its tasks (0 to 1)` },
   ]),
   ...ACTIVE.map((s): MetricSpec => ({ name: `slave/tasks_${s}`, kind: 'gauge', help: `Tasks now in TASK_${s.toUpperCase()}` })),
+  ...ENDED.map((s): MetricSpec => ({ name: `slave/tasks_${s}`, kind: 'counter', help: `Tasks that ended TASK_${s.toUpperCase()} since the agent started` })),
   { name: 'slave/executors_running', kind: 'gauge', help: 'Task containers not yet ended (each task is its own executor)' },
   { name: 'slave/frameworks_active', kind: 'gauge', help: 'Frameworks with tasks on this agent' },
   ...SYSTEM_METRICS,
@@ -58,16 +61,12 @@ function readAgent(agent: Agent): MetricsSnapshot {
     out[`slave/${r}_percent`] = fraction(used.scalar(r), total.scalar(r));
   }
   for (const s of ACTIVE) out[`slave/tasks_${s}`] = live.filter((r) => r.state === `TASK_${s.toUpperCase()}`).length;
+  for (const s of ENDED) out[`slave/tasks_${s}`] = agent.ended.get(`TASK_${s.toUpperCase()}` as TaskState) ?? 0;
   out['slave/executors_running'] = live.length;
   out['slave/frameworks_active'] = agent.frameworks.size;
   return out;
 }
 
-/**
- * True while the link to the master is registered. The link is private to
- * Agent; this reads its public `registered` getter through an index access
- * until Agent exposes it (agent.ts is not ours to change here).
- */
 function registered(agent: Agent): boolean {
-  return agent['link'].registered;
+  return agent.isRegistered;
 }

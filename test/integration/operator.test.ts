@@ -121,6 +121,7 @@ describe('operator API and metrics on a real cluster', () => {
     const m = await snapshot(address);
     expect(m['slave/registered']).toBe(1);
     expect(m['slave/tasks_running']).toBe(1);
+    expect(m['slave/tasks_finished']).toBe(1); // Cumulative: counted when it ended, kept after it is forgotten.
     expect(m['slave/cpus_total']).toBe(2);
     expect(m['slave/cpus_used']).toBeCloseTo(0.3);
     expect(m['slave/mem_used']).toBe(64);
