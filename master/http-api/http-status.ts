@@ -1,6 +1,8 @@
 // The one mapping between our error classes and HTTP status codes, for the
-// master's HTTP APIs (as common/grpc-status.ts is for gRPC).
-import { MesosError, type ErrorCode } from '../../common/errors.js';
+// master's HTTP APIs (as common/grpc-status.ts is for gRPC), and the two
+// edge helpers both APIs share: reading a bounded body, answering an error.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MesosError, errorMessage, type ErrorCode } from '../../common/errors.js';
 
 const TO_HTTP: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
@@ -30,4 +32,34 @@ export function httpStatusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   if (err instanceof MesosError) return TO_HTTP[err.code];
   return 500;
+}
+
+/** The request body, at most `max` bytes (413 beyond, without waiting for the rest). */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${max} bytes`, { Connection: 'close' });
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume(); // The rest is read and dropped; the answer does not wait for it.
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => reject(new HttpError(400, 'The request ended before its body was complete')));
+  });
+}
+
+/** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
+export function refuse(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const headers = err instanceof HttpError ? err.headers : {};
+  const body = `${errorMessage(err)}\n`;
+  res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -18,7 +18,7 @@ import { validateCall } from '../validation.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
-import { HttpError, httpStatusOf } from './http-status.js';
+import { HttpError, readBody, refuse } from './http-status.js';
 
 export const SCHEDULER_API_PATHS: ReadonlySet<string> = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
 export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
@@ -75,25 +75,6 @@ function requestEncoding(header: string | undefined): Encoding {
   return encoding;
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${max} bytes`, { Connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.resume(); // The rest is read and dropped; the answer does not wait for it.
-      reject(tooLarge());
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => reject(new HttpError(400, 'The request ended before its body was complete')));
-  });
-}
 
 /** A call of a subscribed framework, checked as Mesos checks it before the master applies it. */
 function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
@@ -146,13 +127,4 @@ async function subscribe(master: Master, call: Call, req: IncomingMessage, res: 
   };
   res.on('close', closed);
   if (gone) closed();
-}
-
-/** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
-function refuse(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) return void res.destroy();
-  const headers = err instanceof HttpError ? err.headers : {};
-  const body = `${errorMessage(err)}\n`;
-  res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }

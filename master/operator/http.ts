@@ -15,7 +15,7 @@ import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
 import { fromMesosJson, toMesosJson } from '../http-api/proto-json.js';
-import { HttpError, httpStatusOf } from '../http-api/http-status.js';
+import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
 import { callType, isServed, SERVED_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
 
@@ -75,7 +75,7 @@ async function serve(
   if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
   const encoding = encodingOf(type);
   if (!encoding) throw new HttpError(415, `Expecting 'Content-Type' of ${MEDIA_TYPE.json} or ${MEDIA_TYPE.protobuf}, got '${type}'`);
-  const call = decodeCallType(await readBody(req), encoding);
+  const call = decodeCallType(await readBody(req, MAX_BODY_BYTES), encoding);
   if (!isServed(call)) {
     throw new HttpError(501, `${call} is a call of Mesos's master API that mesos-ts does not serve; it serves ${[...SERVED_CALLS, 'SUBSCRIBE'].join(', ')}`);
   }
@@ -145,29 +145,4 @@ function encode(type: typeof RESPONSE, message: OperatorResponse | OperatorEvent
   if (encoding === 'json') return Buffer.from(JSON.stringify(toMesosJson(type, message)), 'utf8');
   const bytes = type.encode(type.fromObject(message)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${MAX_BODY_BYTES} bytes`, { Connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else reject(tooLarge());
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
-/** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
-function refuse(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) return void res.destroy();
-  const headers = err instanceof HttpError ? err.headers : {};
-  const body = `${errorMessage(err)}\n`;
-  res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }
