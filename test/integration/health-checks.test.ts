@@ -5,7 +5,7 @@
 // each case to a few seconds.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../harness/zookeeper.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
@@ -29,15 +29,6 @@ afterAll(async () => {
   await removeOurContainers();
   rmSync(workDir, { recursive: true, force: true });
 });
-
-/** A port free on this host right now (tasks use host networking). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const framework = (caps: string[] = []) => ({ id: { value: 'fw-hc' }, name: 'test', capabilities: caps.map((type) => ({ type })) }) as unknown as FrameworkInfoOut;
 
