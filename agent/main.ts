@@ -5,7 +5,7 @@ import { isAbsolute, normalize, resolve } from 'node:path';
 import type { IsolationPolicy } from './task-spec.js';
 import { mkdirSync } from 'node:fs';
 import { shutdownSignal } from '../common/signals.js';
-import { parseZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, usage, type Flags } from '../common/flags.js';
@@ -50,8 +50,7 @@ interface AgentConfig {
 
 /** Checks the flags once, at the edge; every message names the flag and the value. */
 export function agentConfig(flags: AgentFlags): AgentConfig {
-  if (flags.master.startsWith('zk://')) parseZkUrl(flags.master);
-  else if (!/^[^:\s]+:\d{1,5}$/.test(flags.master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${flags.master}'`);
+  checkMasterFlag(flags.master);
   if (flags.docker_pull !== 'missing' && flags.docker_pull !== 'never') {
     throw new InvalidArgument(`--docker_pull must be 'missing' or 'never', got '${flags.docker_pull}'`);
   }

@@ -6,7 +6,7 @@
 // the table at the end. Exits 0 only when every demo task FINISHED.
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
-import { parseZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag } from '../common/zk/url.js';
 import { runDemo, renderDemo, DEMO_IMAGE, type DemoResult, type DemoView } from '../framework/examples/demo.js';
 import { LiveArea } from './live-area.js';
 
@@ -20,17 +20,6 @@ export const DEMO_FLAGS = {
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 
-/** Checks --master once, at the edge; the message names the flag and the value. */
-export function checkMasterFlag(master: string): void {
-  if (master.startsWith('zk://')) {
-    parseZkUrl(master);
-    return;
-  }
-  const addresses = master.split(',').map((a) => a.trim());
-  const bad = addresses.find((a) => !/^[^:\s]+:\d{1,5}$/.test(a));
-  if (bad !== undefined) throw new InvalidArgument(`--master must be host:port (or several, comma-separated) or zk://host:port/path, got '${master}'`);
-}
-
 export async function demoCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(DEMO_FLAGS, argv);
   if (flags.help) {
@@ -38,7 +27,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}'`);
-  checkMasterFlag(flags.master);
+  checkMasterFlag(flags.master, { several: true });
   if (!Number.isInteger(flags.tasks) || flags.tasks < 1) throw new InvalidArgument(`--tasks must be a whole number >= 1, got ${flags.tasks}`);
   if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
 

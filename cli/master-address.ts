@@ -2,8 +2,8 @@
 // address; `--master zk://host:port/path` asks ZooKeeper which master leads
 // and uses its HTTP address. Shared by the commands that read the master
 // (logs, state, agents, frameworks, tasks).
-import { InvalidArgument, Unavailable } from '../common/errors.js';
-import { parseZkUrl } from '../common/zk/url.js';
+import { Unavailable } from '../common/errors.js';
+import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 
@@ -15,10 +15,8 @@ export const MASTER_FLAG = {
 
 /** The leading master's HTTP host:port; InvalidArgument for a malformed --master, Unavailable when no master leads. */
 export async function masterAddress(master: string): Promise<string> {
-  if (!master.startsWith('zk://')) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(master)) throw new InvalidArgument(`--master must be host:port or zk://host:port/path, got '${master}'`);
-    return master;
-  }
+  checkMasterFlag(master);
+  if (!master.startsWith('zk://')) return master;
   const { servers, path } = parseZkUrl(master);
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
   try {

@@ -9,6 +9,22 @@ export interface ZkUrl {
   readonly path: string;
 }
 
+/**
+ * Checks a `--master` flag at the edge: `host:port` (several, comma-separated,
+ * when `several`) or a zk:// URL. The message names the flag and the value.
+ */
+export function checkMasterFlag(master: string, options: { readonly several?: boolean } = {}): void {
+  if (master.startsWith('zk://')) {
+    parseZkUrl(master);
+    return;
+  }
+  const addresses = options.several ? master.split(',').map((a) => a.trim()) : [master];
+  if (addresses.some((a) => !/^[^:\s]+:\d{1,5}$/.test(a))) {
+    const form = options.several ? 'host:port (or several, comma-separated)' : 'host:port';
+    throw new InvalidArgument(`--master must be ${form} or zk://host:port/path, got '${master}'`);
+  }
+}
+
 export function parseZkUrl(url: string): ZkUrl {
   const m = /^zk:\/\/(?:[^@/]+@)?([^/]+)(\/.*)$/.exec(url.trim());
   if (!m) throw new InvalidArgument(`'${url}' is not a ZooKeeper URL; expected zk://host:port[,host:port]/path`);
