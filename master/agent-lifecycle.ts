@@ -89,8 +89,7 @@ export function agentDisconnected(master: Master, agentId: string, conn: AgentCo
 /** After `seconds` without re-registering (--agent_reregister_timeout after a failover) the agent is unreachable. */
 export function awaitReregistration(master: Master, agent: AgentRecord, seconds = master.options.agentReregisterTimeout): void {
   if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
-  agent.reregisterTimer = setTimeout(master.safelyAsync(() => markAgentUnreachable(master, agent, seconds)), seconds * 1000);
-  agent.reregisterTimer.unref();
+  master.at(master.now() + seconds, master.safelyAsync(() => markAgentUnreachable(master, agent, seconds)), (t) => (agent.reregisterTimer = t));
 }
 
 async function markAgentUnreachable(master: Master, agent: AgentRecord, waited: number): Promise<void> {
@@ -119,17 +118,11 @@ async function markAgentUnreachable(master: Master, agent: AgentRecord, waited: 
 /** After --registry_max_agent_age unreachable, the agent is gone and so are its tasks (TASK_GONE). */
 export function startGoneTimer(master: Master, agent: AgentRecord): void {
   const due = (agent.unreachableSince ?? master.now()) + master.options.registryMaxAgentAge; // Seconds, as the clock counts.
-  const fire = () => {
-    const left = (due - master.now()) * 1000;
-    if (left > 0) {
-      agent.goneTimer = setTimeout(fire, Math.min(Math.ceil(left), 2 ** 31 - 1)); // setTimeout cannot wait longer than ~24 days.
-      agent.goneTimer.unref();
-      return;
-    }
+  const gone = () => {
     agent.goneTimer = null;
     master.safelyAsync(() => markAgentGone(master, agent))();
   };
-  fire();
+  master.at(due, gone, (t) => (agent.goneTimer = t));
 }
 
 async function markAgentGone(master: Master, agent: AgentRecord): Promise<void> {

@@ -215,16 +215,22 @@ export class Master {
   /** A disconnected framework is removed (its tasks killed) unless it comes back within failover_timeout. */
   startFailoverTimer(fw: FrameworkRecord): void {
     const timeout = fw.info.failover_timeout;
-    const due = this.now() + timeout; // Seconds, as the clock counts.
     if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-    // setTimeout cannot wait longer than ~24.8 days (Mesos suggests weeks): wait in steps.
+    this.at(this.now() + timeout, () => this.removeFramework(fw, `failover timeout (${timeout}s) expired`), (t) => (fw.failoverTimer = t));
+  }
+
+  /**
+   * Calls `fire` once the clock reaches `due` (seconds), never sooner.
+   * setTimeout cannot wait longer than ~24.8 days (Mesos suggests failover
+   * timeouts of weeks), so longer waits go in steps; `keep` receives each
+   * step's timer, for whoever may clear it.
+   */
+  at(due: number, fire: () => void, keep: (timer: NodeJS.Timeout) => void): void {
     const arm = () => {
-      const left = Math.max(0, (due - this.now()) * 1000);
-      fw.failoverTimer = setTimeout(
-        this.safely(() => (due - this.now() > 0 ? arm() : this.removeFramework(fw, `failover timeout (${timeout}s) expired`))),
-        Math.min(Math.ceil(left), 2 ** 31 - 1),
-      );
-      fw.failoverTimer.unref();
+      const left = Math.max(0, Math.ceil((due - this.now()) * 1000));
+      const timer = setTimeout(this.safely(() => (due - this.now() > 0 ? arm() : fire())), Math.min(left, 2 ** 31 - 1));
+      timer.unref();
+      keep(timer);
     };
     arm();
   }
