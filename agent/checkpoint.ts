@@ -15,11 +15,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
-import { protoRoot } from '../proto/index.js';
+import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
 import { FailedPrecondition } from '../common/errors.js';
 
-/** The proto-loader shape (keepCase, enums and longs as JS values, bytes as Buffer, defaults, oneofs). */
-const TO_OBJECT = { longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true } as const;
 
 function encode(typeName: string, value: object): string {
   const type = protoRoot.lookupType(typeName);
@@ -28,7 +26,7 @@ function encode(typeName: string, value: object): string {
 
 function decode<T>(typeName: string, base64: string): T {
   const type = protoRoot.lookupType(typeName);
-  return type.toObject(type.decode(Buffer.from(base64, 'base64')), TO_OBJECT as never) as T;
+  return type.toObject(type.decode(Buffer.from(base64, 'base64')), LOADER_OPTIONS as never) as T;
 }
 
 export interface RecoveredTask {

@@ -15,7 +15,7 @@ import { MASTER_FLAGS } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withSafeDecoding } from './rpc/safe-service.js';
-import { withStatusPresence } from './rpc/status-presence.js';
+import { decodeAgentMessage } from './rpc/status-presence.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
 import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './state-snapshot.js';
@@ -133,7 +133,7 @@ export async function startMaster(
   );
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, withStatusPresence), agentLinkService(leader, {
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), agentLinkService(leader, {
     pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
   }, ready));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;

@@ -8,16 +8,15 @@ export class MalformedMessage {
   constructor(readonly reason: string) {}
 }
 
-/** `refine` may adjust what was decoded (given the bytes too); it must not throw on good input. */
-export function withSafeDecoding<T extends ServiceDefinition>(service: T, refine?: (bytes: Buffer, decoded: never) => unknown): T {
+/** `decode`, when given, replaces the service's own request decoder (it may throw on bad input like the original). */
+export function withSafeDecoding<T extends ServiceDefinition>(service: T, decode?: (bytes: Buffer) => unknown): T {
   const out: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(service)) {
     out[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
         try {
-          const decoded = method.requestDeserialize(bytes);
-          return refine ? refine(bytes, decoded as never) : decoded;
+          return decode ? decode(bytes) : method.requestDeserialize(bytes);
         } catch (err) {
           return new MalformedMessage(`cannot decode ${method.path} request: ${err instanceof Error ? err.message : String(err)}`);
         }

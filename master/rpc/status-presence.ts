@@ -5,8 +5,11 @@
 // `healthy: false` and `data: ""`. For the statuses in agent messages, the
 // fields that were not on the wire are removed again, so what the master
 // forwards (over gRPC or HTTP/JSON) says what the agent said and no more.
+// This is the AgentLink's request decoder: one protobuf decode, then the
+// loader's conversion (exactly what grpc-js would have produced), then the
+// absent fields removed.
 import type { Message } from 'protobufjs';
-import { protoRoot } from '../../proto/index.js';
+import { LOADER_OPTIONS, protoRoot } from '../../proto/index.js';
 import type { AgentMessageOut } from '../../proto/index.js';
 
 const AGENT_MESSAGE = protoRoot.lookupType('mesos_ts.internal.AgentMessage');
@@ -23,12 +26,12 @@ function strip(decoded: object | null | undefined, raw: Raw | null | undefined):
   for (const name of PLAIN) if (!Object.prototype.hasOwnProperty.call(raw, name)) delete (decoded as Record<string, unknown>)[name];
 }
 
-export function withStatusPresence(bytes: Buffer, decoded: AgentMessageOut): AgentMessageOut {
+export function decodeAgentMessage(bytes: Buffer): AgentMessageOut {
+  const raw = AGENT_MESSAGE.decode(bytes) as Raw;
+  const decoded = AGENT_MESSAGE.toObject(raw, LOADER_OPTIONS as never) as AgentMessageOut;
   if (decoded.kind === 'status_update' && decoded.status_update?.status) {
-    const raw = AGENT_MESSAGE.decode(bytes) as Raw;
     strip(decoded.status_update.status, (raw.status_update as Raw | undefined)?.status as Raw | undefined);
   } else if (decoded.kind === 'register' && decoded.register) {
-    const raw = AGENT_MESSAGE.decode(bytes) as Raw;
     const rawTasks = ((raw.register as Raw | undefined)?.tasks ?? []) as Raw[];
     decoded.register.tasks.forEach((t, i) => t.statuses.forEach((s, j) => strip(s, (rawTasks[i]?.statuses as Raw[] | undefined)?.[j])));
   }

@@ -4,16 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { grpcObject } from '../../proto/index.js';
 import type { AgentMessageIn, AgentMessageOut } from '../../proto/index.js';
-import { withStatusPresence } from '../../master/rpc/status-presence.js';
+import { decodeAgentMessage } from '../../master/rpc/status-presence.js';
 
 const connect = (grpcObject.mesos_ts.internal.AgentLink.service as unknown as Record<string, {
   requestSerialize(m: AgentMessageIn): Buffer;
   requestDeserialize(b: Buffer): AgentMessageOut;
 }>).Connect!;
-const roundTrip = (m: AgentMessageIn) => {
-  const bytes = connect.requestSerialize(m);
-  return withStatusPresence(bytes, connect.requestDeserialize(bytes));
-};
+const roundTrip = (m: AgentMessageIn) => decodeAgentMessage(connect.requestSerialize(m));
 
 describe('status presence', () => {
   it('drops the defaults of fields the agent did not set, and keeps those it did', () => {
@@ -29,6 +26,25 @@ describe('status presence', () => {
       status_update: { framework_id: { value: 'f' }, status: { task_id: { value: 't' }, state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', healthy: false } },
     });
     expect(failed.status_update!.status!).toMatchObject({ reason: 'REASON_COMMAND_EXECUTOR_FAILED', healthy: false });
+  });
+
+  it('decodes everything else exactly as the gRPC loader does', () => {
+    const message: AgentMessageIn = {
+      register: {
+        agent_info: { hostname: 'h', port: 5051, attributes: [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }] },
+        tasks: [{ task_id: { value: 't' }, framework_id: { value: 'f' }, state: 'TASK_RUNNING', statuses: [{ task_id: { value: 't' }, state: 'TASK_RUNNING', reason: 'REASON_AGENT_REREGISTERED' }] }],
+        version: '1',
+      },
+    };
+    const bytes = connect.requestSerialize(message);
+    const ours = decodeAgentMessage(bytes);
+    const loader = connect.requestDeserialize(bytes);
+    expect(ours.register!.agent_info).toEqual(loader.register!.agent_info);
+    expect(ours.register!.version).toBe(loader.register!.version);
+    const { statuses: ourStatuses, ...ourTask } = ours.register!.tasks[0]!;
+    const { statuses: loaderStatuses, ...loaderTask } = loader.register!.tasks[0]!;
+    expect(ourTask).toEqual(loaderTask);
+    for (const [key, value] of Object.entries(ourStatuses[0]!)) expect(value, key).toEqual((loaderStatuses[0] as unknown as Record<string, unknown>)[key]);
   });
 
   it('does the same for the statuses an agent reports when it registers', () => {
