@@ -18,6 +18,7 @@ beforeAll(async () => {
   running = cluster.master;
 }, 60_000);
 afterAll(async () => {
+  if (process.env.DEBUG_TEST) console.error(cluster?.logs.join('\n'));
   await cluster?.stop();
   expect(await containersUnder(cluster.base)).toEqual([]);
 });
