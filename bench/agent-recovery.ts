@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
     let agent: AgentProc = await group.spawnAgent('agent', agentFlags);
-    await waitUntil(() => [...master.master.agents.values()].some((a) => a.conn), 20_000, 'the agent to register');
+    await waitUntil(() => [...master.master.agents.values()].some((a) => a.connected), 20_000, 'the agent to register');
     const agentId = [...master.master.agents.keys()][0]!;
     const s = new RawScheduler(master.grpcAddress);
     s.autoAcknowledge = true;
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       };
       await waitUntil(async () => {
         const a = master.master.agents.get(agentId);
-        return !!a?.conn && (a.reregisteredTime ?? 0) > before && running() === n && (await reattached()) === n;
+        return !!a?.connected && (a.reregisteredTime ?? 0) > before && running() === n && (await reattached()) === n;
       }, 60_000, 'the agent to re-register with every task');
       const reregistered = (performance.now() - t0) / 1000;
       await waitUntil(() => !Number.isNaN(recovered), 10_000, 'the recovery log line');

@@ -13,8 +13,9 @@ import { startMaster } from '../master/main.js';
 import { buildState } from '../master/state-snapshot.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { Resources } from '../common/resources.js';
-import type { AgentConnection, EventSink } from '../master/records.js';
+import type { AgentConnection, EventSink } from '../master/master.js';
 import type { Call } from '../proto/index.js';
+import type { AgentId, FrameworkId, TaskId } from '../common/ids.js';
 
 const FLAGS = {
   agents: { type: 'number', default: 1000, help: 'agents registered' },
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < flags.tasks; i++) {
       const taskId = `task-${i}`;
       master.tasks.add({
-        frameworkId: frameworkIds[i % frameworkIds.length]!, agentId: agentIds[i % agentIds.length]!, taskId, resources, state: 'TASK_RUNNING',
+        frameworkId: frameworkIds[i % frameworkIds.length]! as FrameworkId, agentId: agentIds[i % agentIds.length]! as AgentId, taskId: taskId as TaskId, resources, state: 'TASK_RUNNING',
         info: { name: taskId, task_id: { value: taskId }, resources: resources.toProto() }, status: null, statusUuid: null, recovered: false,
         createdAt: master.now(),
       });
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     const warm: number[] = [];
     let bytes = 0;
     for (let i = 0; i < flags.samples; i++) {
-      master.changed(); // Something changed: the next /state rebuilds its snapshot.
+      master.version++; // As if an operation ran: the next /state rebuilds its snapshot.
       const c = await get();
       cold.push(c.ms);
       bytes = c.bytes;

@@ -1,12 +1,13 @@
 // What happens in the master, told to whoever listens: the operator event
-// stream (operator/subscription.ts) and the metrics (metrics.ts). The master
-// only emits; listeners never change it.
+// stream (operator/operator-api.ts) and the metrics (metrics.ts). Operations
+// emit cluster events as effects (after the registry holds their change);
+// listeners never change the master.
 //
-//   TASK_ADDED, TASK_UPDATED   every add and state change of Master.tasks (ObservedTaskBook)
-//   AGENT_ADDED                Master.registerAgent: an agent joins, or comes back after a
+//   TASK_ADDED, TASK_UPDATED   every add and state change of a task (operations/task-changes.ts)
+//   AGENT_ADDED                admitAgent: an agent joins, or comes back after a
 //                              failover or from being unreachable
 //   AGENT_REMOVED              an agent becomes unreachable, or the master forgets it (gone)
-//   FRAMEWORK_ADDED/UPDATED/REMOVED   Master.subscribe, streamClosed, UPDATE_FRAMEWORK, removeFramework
+//   FRAMEWORK_ADDED/UPDATED/REMOVED   subscribeFramework, disconnectFramework, updateFramework, removeFramework
 //   activity (metrics only)    scheduler calls and agent messages received, statuses sent to
 //                              frameworks, agent (re-)registrations, allocation passes
 //
@@ -17,8 +18,7 @@
 // subscriber's snapshot already holds the earlier).
 import type { Call, TaskStatusIn, TaskState } from '../proto/index.js';
 import { taskKey } from '../common/ids.js';
-import { TaskBook, type ApplyResult, type TaskRecord } from './task-book.js';
-import type { AgentRecord, FrameworkRecord } from './records.js';
+import type { AgentRecord, FrameworkRecord, TaskRecord } from './state/records.js';
 
 export type ClusterEvent =
   | { readonly type: 'TASK_ADDED'; readonly task: TaskRecord; readonly state: TaskState }
@@ -92,41 +92,5 @@ export class MasterEvents {
         }
       }
     }
-  }
-}
-
-/** The master's task book, telling `events` of every task added and every state change. */
-export class ObservedTaskBook extends TaskBook {
-  constructor(private readonly events: MasterEvents) {
-    super();
-  }
-
-  override add(task: TaskRecord): void {
-    super.add(task);
-    this.events.emit({ type: 'TASK_ADDED', task, state: task.state });
-  }
-
-  override apply(task: TaskRecord, state: TaskState): ApplyResult {
-    const previous = task.state;
-    const result = super.apply(task, state);
-    if (result === 'changed') this.events.emit({ type: 'TASK_UPDATED', task, state, previous, status: null });
-    return result;
-  }
-}
-
-/**
- * The master's agents by id; forgetting one (it is gone) is an AGENT_REMOVED
- * event, unless it was unreachable: that was announced when it became so.
- */
-export class AgentMap extends Map<string, AgentRecord> {
-  constructor(private readonly events: MasterEvents) {
-    super();
-  }
-
-  override delete(id: string): boolean {
-    const agent = this.get(id);
-    const deleted = super.delete(id);
-    if (agent && agent.unreachableSince === null) this.events.emit({ type: 'AGENT_REMOVED', agent });
-    return deleted;
   }
 }

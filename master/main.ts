@@ -103,7 +103,7 @@ export async function startMaster(
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
-    agentPingInterval: flags.agent_ping_timeout, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
+    agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, log: say,
   });
   snapshot = new StateSnapshot(master);
@@ -133,9 +133,7 @@ export async function startMaster(
   );
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), agentLinkService(leader, {
-    pingInterval: flags.agent_ping_timeout, maxPingTimeouts: flags.max_agent_ping_timeouts,
-  }, ready));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), agentLinkService(leader, ready));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {

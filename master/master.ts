@@ -1,32 +1,62 @@
-// The leading master's state machine: frameworks, agents, offers, tasks.
+// The leading master's driver. It owns the links to schedulers and agents,
+// the deadlines and the allocation timer; everything it knows of the
+// cluster is in `state` (./state/), and every change is a named operation
+// (./operations/):
 //
-//   scheduler ──Call──> rpc adapter ──> Master.subscribe / Master.call ──> scheduler-calls.ts
-//   agent ──AgentMessage──> rpc adapter ──> Master.registerAgent / agentMessage
-//   allocation timer ──> Allocator.allocate(now) ──> offers ──> EventSink.send(OFFERS)
+//   gRPC / HTTP adapter ──> Master.subscribe / call / registerAgent / agentMessage
+//        │
+//        v
+//   operation(state, input, ctx) ──> state changed, Effects returned
+//        │
+//        v
+//   registry.apply(each RegistryOp) ──> outbox waits until the registry holds them
+//        │
+//        v
+//   effects run in order: to agents, to frameworks, allocator facts, deadlines, events
 //
-// Everything runs on the one event loop; each handler validates first and
-// mutates only when the input is good, so a bad call changes nothing.
+// Write before act: an operation's effects run only once the registry holds
+// its changes, and in the order the operations ran. A failed write ends
+// this master's leadership (main.ts stops it): nothing waiting is carried
+// out, so no scheduler or agent hears of a change the registry lacks.
 import { randomUUID } from 'node:crypto';
-import type { Call, EventIn, MasterInfoIn, AgentMessageOut, TaskStatusIn, TaskState } from '../proto/index.js';
+import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
-import type { Allocator, AllocationDecision } from './allocator/allocator.js';
+import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
+import { realTimers, type Timers } from '../common/timers.js';
 import { IdGenerator } from '../common/ids.js';
-import { Resources } from '../common/resources.js';
-import { isTerminal } from '../common/task-state.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
 import type { Registry } from './registry/registry.js';
-import { recoverFromRegistry } from './recovery.js';
-import { validateCall, frameworkRoles } from './validation.js';
-import { OfferBook, type OfferRecord } from './offer-book.js';
-import type { TaskBook, TaskRecord } from './task-book.js';
-import { AgentMap, MasterEvents, ObservedTaskBook } from './cluster-events.js';
-import type { AgentConnection, AgentRecord, EventSink, FrameworkRecord } from './records.js';
-import { masterStatus } from './status.js';
-import { handleSchedulerCall } from './scheduler-calls.js';
-import { agentDisconnected, agentMessage, registerAgent } from './agent-lifecycle.js';
-import { markDynamic } from './reservations.js';
-import { reportQuotaFit } from './roles.js';
+import { validateCall } from './validation.js';
+import { MasterEvents } from './cluster-events.js';
+import { Deadlines } from './deadlines.js';
+import { ClusterState } from './state/cluster.js';
+import type { AgentRecord, FrameworkRecord, OfferRecord } from './state/records.js';
+import { deadlineKey, Effects, type AllocatorFact, type Deadline, type Effect, type MasterConfig, type OpContext } from './operations/effects.js';
+import { disconnectFramework, failoverTimeoutExpired, heartbeat, subscribeFramework } from './operations/frameworks.js';
+import { schedulerCall } from './operations/scheduler-calls.js';
+import { admitAgent, disconnectAgent, drainAgent, markAgentGone, markAgentUnreachable } from './operations/agents.js';
+import { applyStatusUpdate } from './operations/tasks.js';
+import { dispatchLaunch } from './operations/launch.js';
+import { makeOffers, offerMessage, rescindOffer } from './operations/offers.js';
+import { recoverFromRegistry } from './operations/recovery.js';
+import { reportQuotaFit } from './allocator/quota-fit.js';
+import { Outbox } from './outbox.js';
+
+/** A subscribed scheduler's event stream. */
+export interface EventSink {
+  send(event: import('../proto/index.js').EventIn): void;
+  /** Ends the stream; with `error` an ERROR event goes first. */
+  close(error?: string): void;
+}
+
+/** An agent's open link. */
+export interface AgentConnection {
+  /** False once the link has gone. */
+  readonly open: boolean;
+  send(message: import('../proto/index.js').MasterMessageIn): void;
+  close(reason: string): void;
+}
 
 export interface MasterOptions {
   readonly id: string;
@@ -35,6 +65,8 @@ export interface MasterOptions {
   /** Written before the master acts on what it admits (agents, frameworks, tasks). */
   readonly registry: Registry;
   readonly clock: Clock;
+  /** Real timers by default; tests pass manual ones (test/harness/manual-timers.ts). */
+  readonly timers?: Timers;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
   readonly allocationInterval: number;
   /** Seconds before an unused offer is rescinded; 0 keeps offers until used. */
@@ -43,44 +75,83 @@ export interface MasterOptions {
   /** Seconds a disconnected agent has to come back before its tasks are unreachable. */
   readonly agentReregisterTimeout: number;
   readonly agentPingInterval: number;
+  /** Pings an agent may leave unanswered in a row before its link is dropped (default 5). */
+  readonly maxAgentPingTimeouts?: number;
   /** Seconds an agent whose link closed has to come back before it is unreachable (ping interval x max missed pings). */
   readonly agentDisconnectTimeout: number;
   /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
   readonly registryMaxAgentAge: number;
   readonly log: (line: string) => void;
+  /** A new Mesos-Stream-Id (random UUIDs by default). */
+  readonly newStreamId?: () => string;
+  /** Runs `fn` soon, once the current work is done (setImmediate by default): coalesced allocation passes. */
+  readonly defer?: (fn: () => void) => void;
+}
+
+/** An agent link the driver knows: which agent it carries once bound, and its pings. */
+interface Link {
+  readonly id: number;
+  readonly conn: AgentConnection;
+  agentId: string | null;
+  pingSeq: number;
+  lastPong: number;
 }
 
 export class Master {
   /**
    * What happens here, for the operator event stream and the metrics
-   * (cluster-events.ts): `tasks` and `agents` report their own changes; the
-   * few other places that emit are marked `events.emit`. Listeners only read.
+   * (cluster-events.ts): operations emit cluster events as effects; the
+   * driver emits activity (calls and messages received, allocation passes).
+   * Listeners only read.
    */
   readonly events = new MasterEvents();
-  readonly frameworks = new Map<string, FrameworkRecord>();
-  readonly agents: Map<string, AgentRecord> = new AgentMap(this.events);
-  readonly offers = new OfferBook();
-  readonly tasks: TaskBook = new ObservedTaskBook(this.events);
+  readonly state = new ClusterState();
   readonly ids: IdGenerator;
-  /** Bumped on every change; /state caches its snapshot per version. */
+  /** Bumped once per operation; /state caches its snapshot per version. */
   version = 0;
   readonly startTime: number;
   /** True between start() and stop(): only then does this master act. */
   acting = false;
-  /** Tasks waiting for the registry before they are sent to their agent (framework/task keys). */
-  readonly launching = new Set<string>();
-  /** Tasks killed because their framework was already told they were lost: their updates are acknowledged, not forwarded. */
-  readonly silenced = new Set<string>();
+  private readonly deadlines: Deadlines;
+  private readonly outbox: Outbox;
+  private readonly config: MasterConfig;
+  private readonly sinks = new Map<string, { readonly streamId: string; readonly sink: EventSink }>();
+  private readonly opening = new Map<string, (streamId: string) => EventSink>();
+  private readonly links = new WeakMap<AgentConnection, Link>();
+  private readonly linksById = new Map<number, Link>();
+  /** The link bound to each agent. */
+  private readonly agentLinks = new Map<string, Link>();
+  private nextLinkId = 1;
   private allocationPending = false;
-  private allocationTimer: NodeJS.Timeout | null = null;
-  private readonly completedFrameworks: FrameworkRecord[] = [];
-  private readonly removedFrameworkIds = new Set<string>();
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
   private readonly quotaAboveTotal = new Set<string>();
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
     this.startTime = options.clock.now();
+    this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
+    this.outbox = new Outbox((effects) => this.carryOut(effects), (line) => this.log(line));
+    this.config = {
+      info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
+      agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,
+      agentDisconnectTimeout: options.agentDisconnectTimeout, registryMaxAgentAge: options.registryMaxAgentAge,
+    };
+  }
+
+  get frameworks(): ReadonlyMap<string, FrameworkRecord> {
+    return this.state.frameworks;
+  }
+
+  get agents(): ReadonlyMap<string, AgentRecord> {
+    return this.state.agents;
+  }
+
+  get tasks() {
+    return this.state.tasks;
+  }
+
+  get offers() {
+    return this.state.offers;
   }
 
   get allocator(): Allocator {
@@ -99,32 +170,32 @@ export class Master {
     this.options.log(line);
   }
 
+  /** When a deadline fires (seconds), or undefined when it is not armed: for tests and /state. */
+  deadline(d: Deadline): number | undefined {
+    return this.deadlines.dueAt(deadlineKey(d));
+  }
+
   /** Takes over what the registry holds (before start()); returns a summary for the log. */
   async recover(): Promise<string> {
     await this.registry.recover();
-    return recoverFromRegistry(this);
+    const { result, done } = this.apply((fx, ctx) => recoverFromRegistry(this.state, fx, ctx));
+    await done;
+    return result;
   }
 
   start(): void {
     this.acting = true;
-    this.allocationTimer = setInterval(this.safely(() => this.runAllocation()), this.options.allocationInterval * 1000);
-    this.allocationTimer.unref();
+    this.armAllocation();
   }
 
   stop(): void {
     this.acting = false;
-    if (this.allocationTimer) clearInterval(this.allocationTimer);
-    for (const fw of this.frameworks.values()) {
-      this.stopHeartbeat(fw);
-      if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-      fw.sink?.close();
-    }
-    for (const agent of this.agents.values()) {
-      if (agent.reregisterTimer) clearTimeout(agent.reregisterTimer);
-      if (agent.goneTimer) clearTimeout(agent.goneTimer);
-      agent.conn?.close('master is shutting down');
-    }
-    for (const offer of this.offers.view().values()) if (offer.timer) clearTimeout(offer.timer);
+    this.deadlines.clear();
+    this.outbox.stop(new Unavailable('this master stopped leading; retry with the new leader'));
+    for (const { sink } of this.sinks.values()) sink.close();
+    this.sinks.clear();
+    for (const link of this.agentLinks.values()) link.conn.close('master is shutting down');
+    this.agentLinks.clear();
   }
 
   // ---- frameworks -------------------------------------------------------
@@ -132,54 +203,23 @@ export class Master {
   /**
    * SUBSCRIBE: registers or fails over a framework and attaches its event
    * stream. `open` receives the new stream id (the adapter sends it to the
-   * client first) and returns the sink; SUBSCRIBED is the first event.
+   * client first) and returns the sink; SUBSCRIBED is the first event. The
+   * promise settles once the registry holds the framework and SUBSCRIBED went.
    */
   async subscribe(call: Call, open: (streamId: string) => EventSink): Promise<{ frameworkId: string; streamId: string }> {
     this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, 'SUBSCRIBE');
-    const info = call.subscribe!.framework_info!;
-    const roles = frameworkRoles(info);
-    const requestedId = info.id?.value ?? '';
-    const id = requestedId || this.ids.framework();
-    // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
-    await this.registry.putFramework(id, { ...info, id: { value: id } }, this.now());
-    if (!this.acting) throw new Unavailable('this master stopped leading while the framework subscribed; subscribe to the new leader');
-    let fw = this.frameworks.get(id);
-    if (fw) {
-      this.log(`framework ${id} (${info.name}) re-subscribed${fw.sink ? ', replacing its previous stream' : ''}`);
-      if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-      fw.failoverTimer = null;
-      fw.sink?.close('Framework failed over');
-      this.detachSink(fw);
-      this.rescindOffersOf(fw, false);
-      this.allocator.removeFramework(id);
-      fw.reregisteredTime = this.now();
-    } else {
-      fw = {
-        id, info, roles, partitionAware: false, sink: null, streamId: null, heartbeat: null, failoverTimer: null,
-        registeredTime: this.now(), reregisteredTime: null, unregisteredTime: null,
-      };
-      this.frameworks.set(id, fw);
-      this.log(`framework ${id} (${info.name}) subscribed with roles ${roles.join(',')}`);
+    const streamId = (this.options.newStreamId ?? randomUUID)();
+    this.opening.set(streamId, open);
+    try {
+      const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, call.subscribe!, streamId));
+      await done;
+      return { frameworkId: fw.id, streamId };
+    } catch (err) {
+      throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the framework subscribed; subscribe to the new leader');
+    } finally {
+      this.opening.delete(streamId);
     }
-    fw.info = { ...info, id: { value: id } };
-    fw.roles = roles;
-    fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
-    this.allocator.addFramework(id, { roles, suppressedRoles: call.subscribe!.suppressed_roles }, this.usedByFramework(id));
-    if (call.subscribe!.suppressed_roles.length > 0) this.allocator.suppress(id, call.subscribe!.suppressed_roles);
-    const streamId = randomUUID();
-    const sink = open(streamId);
-    fw.sink = sink;
-    fw.streamId = streamId;
-    sink.send({
-      type: 'SUBSCRIBED',
-      subscribed: { framework_id: { value: id }, heartbeat_interval_seconds: this.options.heartbeatInterval, master_info: this.options.info },
-    });
-    fw.heartbeat = setInterval(() => fw!.sink?.send({ type: 'HEARTBEAT' }), this.options.heartbeatInterval * 1000);
-    fw.heartbeat.unref();
-    this.events.emit({ type: fw.reregisteredTime === null ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED', framework: fw });
-    this.changed();
-    return { frameworkId: id, streamId };
   }
 
   /** Any call but SUBSCRIBE, from a subscribed framework presenting its stream id. */
@@ -187,112 +227,22 @@ export class Master {
     this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, expected);
     if (call.type === 'SUBSCRIBE') throw new InvalidArgument('SUBSCRIBE opens a stream; use the Subscribe method');
-    const fw = this.frameworks.get(call.framework_id!.value);
+    const fw = this.state.framework(call.framework_id!.value);
     if (!fw) throw new NotFound(`framework ${call.framework_id!.value} is unknown to this master`);
-    if (!fw.sink || !fw.streamId) throw new FailedPrecondition(`framework ${fw.id} is not subscribed`);
+    if (!fw.connected || !fw.streamId) throw new FailedPrecondition(`framework ${fw.id} is not subscribed`);
     if (streamId !== fw.streamId) {
       throw new InvalidArgument(`the stream id '${streamId ?? ''}' does not match framework ${fw.id}'s subscription`);
     }
-    handleSchedulerCall(this, fw, call);
-    if (call.type === 'UPDATE_FRAMEWORK') this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
-    this.changed();
+    this.apply((fx, ctx) => schedulerCall(this.state, fx, ctx, fw, call));
   }
 
-  /** The scheduler's stream went away: keep its tasks for failover_timeout. */
+  /** The scheduler's stream went away: its tasks are kept for failover_timeout. */
   streamClosed(frameworkId: string, streamId: string): void {
-    const fw = this.frameworks.get(frameworkId);
-    if (!fw || fw.streamId !== streamId) return;
-    this.detachSink(fw);
-    this.rescindOffersOf(fw, false);
-    this.allocator.setFrameworkActive(fw.id, false);
-    const timeout = fw.info.failover_timeout;
-    this.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${timeout}s`);
-    this.startFailoverTimer(fw);
-    this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
-    this.changed();
-  }
-
-  /** A disconnected framework is removed (its tasks killed) unless it comes back within failover_timeout. */
-  startFailoverTimer(fw: FrameworkRecord): void {
-    const timeout = fw.info.failover_timeout;
-    if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-    this.at(this.now() + timeout, () => this.removeFramework(fw, `failover timeout (${timeout}s) expired`), (t) => (fw.failoverTimer = t));
-  }
-
-  /**
-   * Calls `fire` once the clock reaches `due` (seconds), never sooner.
-   * setTimeout cannot wait longer than ~24.8 days (Mesos suggests failover
-   * timeouts of weeks), so longer waits go in steps; `keep` receives each
-   * step's timer, for whoever may clear it.
-   */
-  at(due: number, fire: () => void, keep: (timer: NodeJS.Timeout) => void): void {
-    const arm = () => {
-      const left = Math.max(0, Math.ceil((due - this.now()) * 1000));
-      const timer = setTimeout(this.safely(() => (due - this.now() > 0 ? arm() : fire())), Math.min(left, 2 ** 31 - 1));
-      timer.unref();
-      keep(timer);
-    };
-    arm();
-  }
-
-  /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it. */
-  removeFramework(fw: FrameworkRecord, why: string): void {
-    this.log(`removing framework ${fw.id}: ${why}`);
-    if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-    fw.failoverTimer = null;
-    this.rescindOffersOf(fw, false);
-    fw.sink?.close();
-    this.detachSink(fw);
-    for (const agent of this.agents.values()) {
-      if (this.tasks.ofAgent(agent.id).some((t) => t.frameworkId === fw.id)) {
-        agent.conn?.send({ shutdown_framework: { framework_id: { value: fw.id } } });
-      }
-    }
-    for (const task of this.tasks.ofFramework(fw.id)) {
-      if (!isTerminal(task.state)) this.tasks.apply(task, 'TASK_KILLED');
-      this.recoverTask(task);
-      this.tasks.complete(task);
-    }
-    this.allocator.removeFramework(fw.id);
-    this.frameworks.delete(fw.id);
-    void this.registry.removeFramework(fw.id, this.now());
-    fw.unregisteredTime = this.now();
-    this.rememberRemoved(fw);
-    this.events.emit({ type: 'FRAMEWORK_REMOVED', framework: fw });
-    this.changed();
-    this.scheduleAllocation();
-  }
-
-  /** A framework that was torn down or timed out (here or under a predecessor). */
-  rememberRemoved(fw: FrameworkRecord): void {
-    this.removedFrameworkIds.add(fw.id);
-    this.completedFrameworks.push(fw);
-    if (this.completedFrameworks.length > 100) this.completedFrameworks.shift();
+    this.apply((fx, ctx) => disconnectFramework(this.state, fx, ctx, frameworkId, streamId));
   }
 
   completedFrameworkList(): readonly FrameworkRecord[] {
-    return this.completedFrameworks;
-  }
-
-  sendEvent(fw: FrameworkRecord, event: EventIn): void {
-    fw.sink?.send(event);
-  }
-
-  forwardStatus(frameworkId: string, status: TaskStatusIn): void {
-    const fw = this.frameworks.get(frameworkId);
-    fw?.sink?.send({ type: 'UPDATE', update: { status } });
-    this.events.emit({ type: 'STATUS_SENT', frameworkId, status });
-  }
-
-  private detachSink(fw: FrameworkRecord): void {
-    this.stopHeartbeat(fw);
-    fw.sink = null;
-    fw.streamId = null;
-  }
-
-  private stopHeartbeat(fw: FrameworkRecord): void {
-    if (fw.heartbeat) clearInterval(fw.heartbeat);
-    fw.heartbeat = null;
+    return this.state.completedFrameworkList();
   }
 
   // ---- offers and allocation -------------------------------------------
@@ -301,184 +251,225 @@ export class Master {
   scheduleAllocation(): void {
     if (this.allocationPending) return;
     this.allocationPending = true;
-    setImmediate(this.safely(() => this.runAllocation()));
+    (this.options.defer ?? setImmediate)(this.safely(() => this.runAllocation()));
   }
 
   runAllocation(): void {
     this.allocationPending = false;
-    const now = this.now();
-    reportQuotaFit(this, this.quotaAboveTotal);
+    if (!this.acting) return;
+    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, (line) => this.log(line));
     const started = performance.now(); // Measured for allocator/mesos/allocation_run_ms; decides nothing.
-    const decisions = this.allocator.allocate(now);
+    const decisions = this.allocator.allocate(this.now());
     this.events.emit({ type: 'ALLOCATION_RUN', ms: performance.now() - started });
-    if (decisions.length === 0) return;
-    const byFramework = new Map<string, AllocationDecision[]>();
-    for (const d of decisions) {
-      const list = byFramework.get(d.frameworkId) ?? [];
-      list.push(d);
-      byFramework.set(d.frameworkId, list);
-    }
-    for (const [frameworkId, list] of byFramework) {
-      const fw = this.frameworks.get(frameworkId);
-      const usable = list.filter((d) => fw?.sink && this.agents.get(d.agentId)?.conn);
-      for (const d of list) if (!usable.includes(d)) this.allocator.recoverResources(d.frameworkId, d.agentId, d.resources, 0, now);
-      if (!fw || usable.length === 0) continue;
-      const offers = usable.map((d) => this.makeOffer(d, now));
-      fw.sink!.send({ type: 'OFFERS', offers: { offers: offers.map((o) => this.offerMessage(o)) } });
-    }
-    this.changed();
-  }
-
-  private makeOffer(d: AllocationDecision, now: number): OfferRecord {
-    const offer: OfferRecord = {
-      id: this.ids.offer(), frameworkId: d.frameworkId, agentId: d.agentId, role: d.role, resources: d.resources, createdAt: now, timer: null,
-    };
-    if (this.options.offerTimeout > 0) {
-      offer.timer = setTimeout(this.safely(() => this.rescindOffer(offer.id, 'offer timeout')), this.options.offerTimeout * 1000);
-      offer.timer.unref();
-    }
-    this.offers.add(offer);
-    return offer;
+    if (decisions.length > 0) this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions));
   }
 
   offerMessage(offer: OfferRecord) {
-    const agent = this.agents.get(offer.agentId);
-    return {
-      id: { value: offer.id },
-      framework_id: { value: offer.frameworkId },
-      agent_id: { value: offer.agentId },
-      hostname: agent?.info.hostname ?? '',
-      resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
-      attributes: agent?.info.attributes ?? [],
-      allocation_info: { role: offer.role },
-    };
+    return offerMessage(this.state, offer);
   }
 
   /** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */
   rescindOffer(offerId: string, why: string): void {
-    const offer = this.offers.take(offerId);
-    if (!offer) return;
-    this.log(`rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
-    this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources, 0, this.now());
-    const fw = this.frameworks.get(offer.frameworkId);
-    if (fw) this.sendEvent(fw, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
-    this.changed();
-    this.scheduleAllocation();
+    this.apply((fx, ctx) => rescindOffer(this.state, fx, ctx, offerId, why));
   }
 
-  /** UPDATE_FRAMEWORK with other roles (or suppressed roles): outstanding offers go back, the allocator learns the new roles. */
-  changeRoles(fw: FrameworkRecord, roles: string[], suppressedRoles: readonly string[]): void {
-    this.rescindOffersOf(fw, true);
-    this.allocator.removeFramework(fw.id);
-    fw.roles = roles;
-    this.allocator.addFramework(fw.id, { roles, suppressedRoles, active: fw.sink !== null }, this.usedByFramework(fw.id));
-    if (suppressedRoles.length > 0) this.allocator.suppress(fw.id, suppressedRoles);
-    this.scheduleAllocation();
+  private armAllocation(): void {
+    this.deadlines.arm('allocation', this.now() + this.options.allocationInterval, this.safely(() => {
+      this.armAllocation();
+      this.runAllocation();
+    }));
   }
 
-  private rescindOffersOf(fw: FrameworkRecord, notify: boolean): void {
-    for (const offer of this.offers.ofFramework(fw.id)) {
-      this.offers.take(offer.id);
-      this.allocator.recoverResources(fw.id, offer.agentId, offer.resources, 0, this.now());
-      if (notify) this.sendEvent(fw, { type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
+  // ---- agents -------------------------------------------------------------
+
+  /** RegisterAgent on `conn`; settles once the registry holds the agent and REGISTERED went. */
+  async registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
+    this.events.emit({ type: 'AGENT_MESSAGE', kind: message.agent_info?.id?.value ? 'reregister' : 'register' });
+    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0 };
+    this.links.set(conn, link);
+    this.linksById.set(link.id, link);
+    let agent: AgentRecord;
+    try {
+      const applied = this.apply((fx, ctx) => admitAgent(this.state, fx, ctx, message, link.id));
+      agent = applied.result;
+      await applied.done;
+    } catch (err) {
+      if (link.agentId === null) this.linksById.delete(link.id);
+      throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the agent registered; register with the new leader');
     }
-    this.scheduleAllocation();
-  }
-
-  /** Resources frameworks hold on agents through their non-terminal tasks. */
-  usedByFramework(frameworkId: string): Map<string, Resources> {
-    const used = new Map<string, Resources>();
-    for (const t of this.tasks.ofFramework(frameworkId)) {
-      if (t.recovered || !this.agents.get(t.agentId)?.conn) continue;
-      used.set(t.agentId, (used.get(t.agentId) ?? Resources.EMPTY).add(t.resources));
-    }
-    return used;
-  }
-
-  usedOnAgent(agentId: string): Map<string, Resources> {
-    const used = new Map<string, Resources>();
-    for (const t of this.tasks.ofAgent(agentId)) {
-      if (t.recovered) continue;
-      used.set(t.frameworkId, (used.get(t.frameworkId) ?? Resources.EMPTY).add(t.resources));
-    }
-    return used;
-  }
-
-  // ---- agents (agent-lifecycle.ts) -------------------------------------
-
-  registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
-    const requested = message.agent_info?.id?.value ?? '';
-    this.events.emit({ type: 'AGENT_MESSAGE', kind: requested ? 'reregister' : 'register' });
-    const known = requested ? this.agents.get(requested) : undefined;
-    // New to this master, or back after a failover or from being unreachable: an AGENT_ADDED for observers.
-    const joining = !known || known.recovered || known.unreachableSince !== null;
-    return registerAgent(this, message, conn).then((agent) => {
-      this.events.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
-      if (joining) this.events.emit({ type: 'AGENT_ADDED', agent });
-      return agent;
-    });
+    // The link may have gone while the registry was written.
+    if (!conn.open) this.agentDisconnected(agent.id, conn);
+    return agent;
   }
 
   /** `silent`: it stopped answering pings (unreachable at once) rather than closing its link. */
   agentDisconnected(agentId: string, conn: AgentConnection, silent = false): void {
-    agentDisconnected(this, agentId, conn, silent);
+    const link = this.links.get(conn);
+    if (!link) return;
+    this.linksById.delete(link.id);
+    if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
+    this.deadlines.cancel(`agent-ping:${link.id}`);
+    this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent));
   }
 
-  agentMessage(agentId: string, message: AgentMessageOut): void {
+  agentMessage(agentId: string, message: AgentMessageOut, conn?: AgentConnection): void {
+    if (message.kind === 'pong') {
+      const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
+      if (link) link.lastPong = Math.max(link.lastPong, Number(message.pong?.seq ?? 0));
+      return;
+    }
     this.events.emit({ type: 'AGENT_MESSAGE', kind: message.kind ?? 'unknown' });
-    agentMessage(this, agentId, message);
-  }
-
-  /** True for a framework that was torn down or timed out (it will acknowledge nothing). */
-  wasRemoved(frameworkId: string): boolean {
-    return !this.frameworks.has(frameworkId) && this.removedFrameworkIds.has(frameworkId);
-  }
-
-  acknowledgeToAgent(agentId: string, frameworkId: string, taskId: string, uuid: Buffer): void {
-    if (uuid.length === 0) return;
-    this.agents.get(agentId)?.conn?.send({
-      acknowledgement: { agent_id: { value: agentId }, framework_id: { value: frameworkId }, task_id: { value: taskId }, uuid },
-    });
-  }
-
-  /** A terminal task's resources go back to the pool (once). */
-  recoverTask(task: TaskRecord): void {
-    if (task.recovered) return;
-    task.recovered = true;
-    void this.registry.removeTask(task.agentId, task.frameworkId, task.taskId);
-    // The allocator returns resources of a framework it does not know (yet) to
-    // the agent's pool, so a task that ends before its framework re-subscribes
-    // after a failover frees its resources all the same.
-    if (this.agents.get(task.agentId)?.conn) {
-      this.allocator.recoverResources(task.frameworkId, task.agentId, task.resources, 0, this.now());
-      this.scheduleAllocation();
+    if (message.kind === 'draining') {
+      this.apply((fx, ctx) => drainAgent(this.state, fx, ctx, agentId, message.draining?.reason ?? ''));
+    } else if (message.kind === 'status_update' && message.status_update) {
+      const { framework_id, status } = message.status_update;
+      if (!framework_id?.value || !status?.task_id?.value) {
+        this.log(`agent ${agentId} sent a status update without framework_id or task_id; ignored`);
+        return;
+      }
+      this.apply((fx, ctx) => applyStatusUpdate(this.state, fx, ctx, agentId, framework_id.value, status));
     }
   }
 
-  /** A status made by the master itself (no uuid, nothing to acknowledge). */
-  masterUpdate(task: TaskRecord, state: TaskState, reason: NonNullable<TaskStatusIn['reason']>, message: string): void {
-    if (this.tasks.apply(task, state) === 'illegal') return;
-    const status = masterStatus({ taskId: task.taskId, state, now: this.now(), agentId: task.agentId, reason, message });
-    task.status = status;
-    task.statusUuid = null;
-    if (isTerminal(state)) {
-      this.recoverTask(task);
-      this.tasks.complete(task);
-    }
-    this.forwardStatus(task.frameworkId, status);
+  /** Pings the agent on its link every ping interval; one that misses too many in a row is dropped, unreachable at once. */
+  private ping(link: Link): void {
+    const max = this.options.maxAgentPingTimeouts ?? 5;
+    this.deadlines.arm(`agent-ping:${link.id}`, this.now() + this.options.agentPingInterval, this.safely(() => {
+      if (!link.conn.open || link.agentId === null) return;
+      if (link.pingSeq - link.lastPong > max) {
+        this.agentDisconnected(link.agentId, link.conn, true);
+        link.conn.close(`agent ${link.agentId} missed ${max} pings`);
+        return;
+      }
+      link.conn.send({ ping: { seq: ++link.pingSeq } });
+      this.ping(link);
+    }));
   }
 
-  changed(): void {
+  // ---- the driver ---------------------------------------------------------
+
+  /**
+   * Applies one operation: it changes the state (or throws, changing
+   * nothing), its registry changes go to the registry, and its effects wait
+   * in the outbox until those are stored. `done` settles when the effects ran.
+   */
+  private apply<T>(operation: (fx: Effects, ctx: OpContext) => T): { result: T; done: Promise<void> } {
+    const fx = new Effects();
+    const result = operation(fx, this.context());
     this.version++;
+    let stored: Promise<void> | null = null;
+    for (const change of fx.persist) stored = this.registry.apply(change);
+    return { result, done: this.outbox.push(stored, fx.effects) };
   }
 
-  /** As safely(), for work that waits (on the registry): a rejection is logged, never unhandled. */
-  safelyAsync(fn: () => Promise<void>): () => void {
-    return () => {
-      fn().catch((err) => {
-        if (this.acting) this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      });
+  private context(): OpContext {
+    return {
+      now: this.now(), ids: this.ids, config: this.config, registry: this.registry,
+      reservationsSupported: typeof this.allocator.updateAllocation === 'function', log: (line) => this.log(line),
     };
+  }
+
+  private carryOut(effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      try {
+        this.carryOutOne(effect);
+      } catch (err) {
+        this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    }
+  }
+
+  private carryOutOne(effect: Effect): void {
+    switch (effect.type) {
+      case 'toAgent':
+        return this.agentLinks.get(effect.agentId)?.conn.send(effect.message);
+      case 'toFramework':
+        return this.sinks.get(effect.frameworkId)?.sink.send(effect.event);
+      case 'status':
+        this.sinks.get(effect.frameworkId)?.sink.send({ type: 'UPDATE', update: { status: effect.status } });
+        return this.events.emit({ type: 'STATUS_SENT', frameworkId: effect.frameworkId, status: effect.status });
+      case 'openStream': {
+        const open = this.opening.get(effect.streamId);
+        if (open) this.sinks.set(effect.frameworkId, { streamId: effect.streamId, sink: open(effect.streamId) });
+        return;
+      }
+      case 'closeStream':
+      case 'dropStream': {
+        const attached = this.sinks.get(effect.frameworkId);
+        if (attached?.streamId !== effect.streamId) return;
+        this.sinks.delete(effect.frameworkId);
+        if (effect.type === 'closeStream') attached.sink.close(effect.error);
+        return;
+      }
+      case 'attachAgent': {
+        const link = this.linksById.get(effect.linkId);
+        if (!link || !link.conn.open) return;
+        link.agentId = effect.agentId;
+        this.agentLinks.set(effect.agentId, link);
+        return this.ping(link);
+      }
+      case 'closeAgent': {
+        this.linksById.get(effect.linkId)?.conn.close(effect.reason);
+        return;
+      }
+      case 'allocator':
+        return this.tellAllocator(effect.fact);
+      case 'allocate':
+        return this.scheduleAllocation();
+      case 'arm':
+        return this.deadlines.arm(deadlineKey(effect.deadline), effect.at, this.safely(() => this.fire(effect.deadline)));
+      case 'cancel':
+        return this.deadlines.cancel(deadlineKey(effect.deadline));
+      case 'dispatch':
+        this.apply((fx, ctx) => dispatchLaunch(this.state, fx, ctx, effect.frameworkId, effect.taskIds));
+        return;
+      case 'emit':
+        return this.events.emit(effect.event);
+    }
+  }
+
+  private tellAllocator(fact: AllocatorFact): void {
+    const a = this.allocator;
+    switch (fact.call) {
+      case 'addFramework':
+        return a.addFramework(fact.frameworkId, fact.spec, fact.used as Map<string, import('../common/resources.js').Resources>);
+      case 'removeFramework':
+        return a.removeFramework(fact.frameworkId);
+      case 'setFrameworkActive':
+        return a.setFrameworkActive(fact.frameworkId, fact.active);
+      case 'suppress':
+        return a.suppress(fact.frameworkId, fact.roles as string[] | undefined);
+      case 'revive':
+        return a.revive(fact.frameworkId, fact.roles as string[] | undefined);
+      case 'addAgent':
+        return a.addAgent(fact.agentId, fact.total, fact.used as Map<string, import('../common/resources.js').Resources>);
+      case 'removeAgent':
+        return a.removeAgent(fact.agentId);
+      case 'recoverResources':
+        return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.now());
+      case 'updateAllocation':
+        return a.updateAllocation?.(fact.frameworkId, fact.agentId, fact.from, fact.to);
+    }
+  }
+
+  /** A deadline fired: its operation. */
+  private fire(d: Deadline): void {
+    switch (d.kind) {
+      case 'offer-timeout':
+        return this.rescindOffer(d.offerId, 'offer timeout');
+      case 'failover-timeout':
+        this.apply((fx, ctx) => failoverTimeoutExpired(this.state, fx, ctx, d.frameworkId));
+        return;
+      case 'heartbeat':
+        this.apply((fx, ctx) => heartbeat(this.state, fx, ctx, d.frameworkId));
+        return;
+      case 'reregister-timeout':
+        this.apply((fx, ctx) => markAgentUnreachable(this.state, fx, ctx, d.agentId, d.waited));
+        return;
+      case 'agent-gone':
+        this.apply((fx, ctx) => markAgentGone(this.state, fx, ctx, d.agentId));
+        return;
+    }
   }
 
   /** Wraps a callback run from a timer or a stream event: a bug in it is logged, never fatal to the master. */

@@ -190,7 +190,7 @@ export function buildStateGauges(master: Master): MetricsSnapshot {
   const out: MetricsSnapshot = {};
   const registered = [...master.agents.values()].filter((a) => !a.recovered && a.unreachableSince === null);
   const registeredIds = new Set(registered.map((a) => a.id));
-  const connected = registered.filter((a) => a.conn !== null);
+  const connected = registered.filter((a) => a.connected);
   const active = connected.filter((a) => !a.draining);
   out['master/slaves_active'] = active.length;
   out['master/slaves_inactive'] = registered.length - active.length;
@@ -199,7 +199,7 @@ export function buildStateGauges(master: Master): MetricsSnapshot {
   out['master/slaves_unreachable'] = [...master.agents.values()].filter((a) => a.unreachableSince !== null).length;
 
   const frameworks = [...master.frameworks.values()];
-  const connectedFrameworks = frameworks.filter((f) => f.sink !== null).length;
+  const connectedFrameworks = frameworks.filter((f) => f.connected).length;
   out['master/frameworks_active'] = connectedFrameworks;
   out['master/frameworks_connected'] = connectedFrameworks;
   out['master/frameworks_inactive'] = frameworks.length - connectedFrameworks;

@@ -1,9 +1,5 @@
 // Roles as the master reports them: the `roles` section of /state (weight,
-// quota, what is allocated and offered) and a log line whenever a role's
-// quota guarantee stops or starts fitting in the cluster. A guarantee above
-// the cluster's total is not an error: the cluster is empty when the master
-// starts and agents join later; until they add up to it, the role gets what
-// there is and other roles are held back from what it lacks.
+// quota, what is allocated and offered).
 import { Resources, UNRESERVED } from '../common/resources.js';
 import type { Master } from './master.js';
 
@@ -36,22 +32,4 @@ export function rolesJson(master: Master) {
       frameworks: frameworks.get(name) ?? [],
     };
   });
-}
-
-/** Logs each role whose guarantee starts or stops exceeding the cluster's total; `above` remembers which do. */
-export function reportQuotaFit(master: Master, above: Set<string>): void {
-  for (const s of master.allocator.roles?.() ?? []) {
-    const guarantee = s.quota?.guarantee;
-    if (!guarantee || s.guaranteeAboveTotal === above.has(s.role)) continue;
-    if (s.guaranteeAboveTotal) {
-      above.add(s.role);
-      master.log(
-        `quota: role ${s.role}'s guarantee (${guarantee.toString()}) is above the cluster's total resources${master.agents.size === 0 ? ' (no agents yet)' : ''}; ` +
-          'it gets what there is, and what it lacks is held back from other roles',
-      );
-    } else {
-      above.delete(s.role);
-      master.log(`quota: the cluster now holds role ${s.role}'s guarantee (${guarantee.toString()})`);
-    }
-  }
 }

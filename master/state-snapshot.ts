@@ -7,7 +7,7 @@
 // 1/STALE_FACTOR of the loop from allocation (the snapshot is then up to
 // that much behind).
 import type { Master } from './master.js';
-import type { TaskRecord } from './task-book.js';
+import type { TaskRecord } from './state/records.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { rolesJson } from './roles.js';
@@ -55,7 +55,7 @@ export function buildState(master: Master) {
       id: a.id,
       hostname: a.info.hostname,
       port: a.info.port,
-      active: a.conn !== null,
+      active: a.connected,
       draining: a.draining === true,
       registered_time: a.registeredTime,
       reregistered_time: a.reregisteredTime,
@@ -73,8 +73,8 @@ export function buildState(master: Master) {
       name: f.info.name,
       user: f.info.user,
       roles: f.roles,
-      active: f.sink !== null,
-      connected: f.sink !== null,
+      active: f.connected,
+      connected: f.connected,
       failover_timeout: f.info.failover_timeout,
       registered_time: f.registeredTime,
       reregistered_time: f.reregisteredTime,

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Call, EventIn } from '../../proto/index.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Master } from '../master.js';
-import type { EventSink } from '../records.js';
+import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
@@ -81,7 +81,7 @@ function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
   const frameworkId = call.framework_id!.value; // validateCall requires it.
   const fw = master.frameworks.get(frameworkId);
   if (!fw) throw new HttpError(400, `Framework '${frameworkId}' cannot be found`);
-  if (!fw.sink) throw new HttpError(403, `Framework '${frameworkId}' is not subscribed`);
+  if (!fw.connected) throw new HttpError(403, `Framework '${frameworkId}' is not subscribed`);
   const streamId = req.headers['mesos-stream-id'];
   if (streamId === undefined) throw new HttpError(400, `All non-subscribe calls should include the '${STREAM_ID_HEADER}' header`);
   master.call(call, String(streamId));

@@ -18,9 +18,9 @@ import type { Task } from '../../proto/gen/mesos/v1/Task.js';
 import type { TimeInfo } from '../../proto/gen/mesos/v1/TimeInfo.js';
 import { Resources } from '../../common/resources.js';
 import type { Master } from '../master.js';
-import type { AgentRecord, FrameworkRecord } from '../records.js';
-import type { TaskRecord } from '../task-book.js';
-import type { OfferRecord } from '../offer-book.js';
+import type { AgentRecord, FrameworkRecord } from '../state/records.js';
+import type { TaskRecord } from '../state/records.js';
+import type { OfferRecord } from '../state/records.js';
 
 export type { AgentView, FrameworkView, GetAgents, GetFrameworks, GetMaster, GetRoles, GetState, GetTasks };
 
@@ -82,7 +82,7 @@ function offersBy(master: Master, key: (o: OfferRecord) => string): Map<string, 
 export function agentView(agent: AgentRecord, used: Resources, offered: Resources): AgentView {
   return {
     agent_info: agent.info,
-    active: agent.conn !== null && !agent.draining,
+    active: agent.connected && !agent.draining,
     deactivated: agent.draining === true,
     pid: `slave(1)@${agent.info.hostname}:${agent.info.port}`,
     registered_time: timeInfo(agent.registeredTime),
@@ -113,7 +113,7 @@ export function getAgents(master: Master): GetAgents {
 }
 
 export function frameworkView(master: Master, fw: FrameworkRecord, used: Resources, offers: readonly OfferRecord[]): FrameworkView {
-  const connected = fw.sink !== null;
+  const connected = fw.connected;
   return {
     framework_info: fw.info,
     active: connected,

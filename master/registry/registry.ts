@@ -80,6 +80,27 @@ export class InMemoryStore implements RegistryStore {
 
 export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
 
+/**
+ * A change to the registry, as data: the master's operations return these
+ * and the driver applies them (Registry.apply) before carrying out anything
+ * else the operation asked for.
+ */
+export type RegistryOp =
+  | { readonly op: 'admitAgent'; readonly id: string; readonly info: AgentInfoOut; readonly now: number }
+  | { readonly op: 'markAgentUnreachable'; readonly id: string; readonly now: number }
+  | { readonly op: 'markAgentGone'; readonly id: string; readonly now: number }
+  | { readonly op: 'setReservations'; readonly agentId: string; readonly reservations: ResourceIn[] }
+  | { readonly op: 'addTasks'; readonly agentId: string; readonly tasks: readonly RegistryTask[] }
+  | { readonly op: 'removeTask'; readonly agentId: string; readonly frameworkId: string; readonly taskId: string }
+  | { readonly op: 'putFramework'; readonly id: string; readonly info: FrameworkInfoOut; readonly now: number }
+  | { readonly op: 'removeFramework'; readonly id: string; readonly now: number };
+
+/** What operations may read of the registry: its model, never its store. */
+export interface RegistryView {
+  readonly agents: ReadonlyMap<string, Readonly<RegistryAgent>>;
+  readonly frameworks: ReadonlyMap<string, Readonly<RegistryFramework>>;
+}
+
 interface Deferred {
   readonly promise: Promise<void>;
   resolve(): void;
@@ -122,6 +143,28 @@ export class Registry {
       } catch (err) {
         this.log(`registry: skipping ${key}: ${err instanceof Error ? err.message : String(err)}`);
       }
+    }
+  }
+
+  /** Applies one operation to the model; settles when the store holds it (rejects if the write failed). */
+  apply(change: RegistryOp): Promise<void> {
+    switch (change.op) {
+      case 'admitAgent':
+        return this.admitAgent(change.id, change.info, change.now);
+      case 'markAgentUnreachable':
+        return this.markAgentUnreachable(change.id, change.now);
+      case 'markAgentGone':
+        return this.markAgentGone(change.id, change.now);
+      case 'setReservations':
+        return this.setReservations(change.agentId, change.reservations);
+      case 'addTasks':
+        return this.addTasks(change.agentId, change.tasks);
+      case 'removeTask':
+        return this.removeTask(change.agentId, change.frameworkId, change.taskId);
+      case 'putFramework':
+        return this.putFramework(change.id, change.info, change.now);
+      case 'removeFramework':
+        return this.removeFramework(change.id, change.now);
     }
   }
 

@@ -1,33 +1,25 @@
 // The AgentLink gRPC service: one bidirectional stream per agent. The first
 // message must be RegisterAgent; afterwards status updates and pongs flow
 // up and the master's messages flow down. The master pings on an interval
-// and drops an agent that misses `maxPingTimeouts` pongs in a row.
+// (its deadlines) and drops an agent that misses too many pongs in a row.
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Master } from '../master.js';
-import type { AgentConnection } from '../records.js';
+import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-
-export interface AgentLinkOptions {
-  readonly pingInterval: number;
-  readonly maxPingTimeouts: number;
-}
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
 
 /** `ready` settles once a just-elected master has taken over its registry: a registration arriving meanwhile waits. */
-export function agentLinkService(leader: () => Master, options: AgentLinkOptions, ready: () => Promise<void> = async () => {}): UntypedServiceImplementation {
-  return { Connect: (stream: Stream) => connect(leader, ready, options, stream) };
+export function agentLinkService(leader: () => Master, ready: () => Promise<void> = async () => {}): UntypedServiceImplementation {
+  return { Connect: (stream: Stream) => connect(leader, ready, stream) };
 }
 
-function connect(leader: () => Master, ready: () => Promise<void>, options: AgentLinkOptions, stream: Stream): void {
+function connect(leader: () => Master, ready: () => Promise<void>, stream: Stream): void {
   let agentId: string | null = null;
   let master: Master | null = null;
   let open = true;
-  let ping: NodeJS.Timeout | null = null;
-  let seq = 0;
-  let lastPong = 0;
   let registering = false;
 
   const conn: AgentConnection = {
@@ -44,20 +36,19 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
       stream.end();
     },
   };
-  const finish = (silent = false) => {
+  const finish = () => {
     if (!open) return;
     open = false;
-    if (ping) clearInterval(ping);
     try {
-      if (master && agentId) master.agentDisconnected(agentId, conn, silent);
+      if (master && agentId) master.agentDisconnected(agentId, conn);
     } catch (err) {
       // A bug here must not take the master down with it.
       master?.log(`error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
     }
   };
-  const refuse = (message: string, silent = false) => {
+  const refuse = (message: string) => {
     const wasOpen = open;
-    finish(silent);
+    finish();
     if (!wasOpen) return;
     stream.write({ refused: { message } });
     stream.end();
@@ -79,20 +70,13 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
           return master.registerAgent(register, conn);
         }).then(
           (agent) => {
-            if (!agent) return;
-            agentId = agent.id;
-            if (!open) return;
-            ping = setInterval(() => {
-              if (seq - lastPong > options.maxPingTimeouts) return refuse(`agent ${agentId} missed ${options.maxPingTimeouts} pings`, true);
-              conn.send({ ping: { seq: ++seq } });
-            }, options.pingInterval * 1000);
+            if (agent) agentId = agent.id;
           },
           (err: unknown) => refuse(errorMessage(err)),
         );
         return;
       }
-      if (message.kind === 'pong') lastPong = Math.max(lastPong, Number(message.pong?.seq ?? 0));
-      else master!.agentMessage(agentId, message);
+      master!.agentMessage(agentId, message, conn);
     } catch (err) {
       refuse(errorMessage(err));
     }

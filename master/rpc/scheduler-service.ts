@@ -7,7 +7,7 @@ import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
 import { toServiceError } from '../../common/grpc-status.js';
 import { Unavailable } from '../../common/errors.js';
 import type { Master } from '../master.js';
-import type { EventSink } from '../records.js';
+import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
 
 export const STREAM_ID_KEY = 'mesos-stream-id';

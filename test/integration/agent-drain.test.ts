@@ -18,7 +18,7 @@ beforeAll(async () => {
   master = await startMaster({ port: 0, grpc_port: 0, allocation_interval: 0.1 }, () => {});
   agent = await group.spawnAgent('drained', [`--master=${master.grpcAddress}`, '--resources=cpus:1;mem:256;disk:10;ports:[31970-31979]',
     '--drain_timeout=3s', '--status_update_retry_interval=0.5s']);
-  await waitUntil(() => [...master.master.agents.values()].some((a) => a.conn), 20_000, 'the agent to register');
+  await waitUntil(() => [...master.master.agents.values()].some((a) => a.connected), 20_000, 'the agent to register');
   s = new RawScheduler(master.grpcAddress);
   s.autoAcknowledge = true;
   await s.subscribe({ name: 'drain', user: 'root' });

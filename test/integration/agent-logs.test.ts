@@ -26,7 +26,7 @@ beforeAll(async () => {
   agent = await startAgent({
     master: master.grpcAddress, port: 0, work_dir: join(base, 'agent'), resources: 'cpus:2;mem:512;disk:10;ports:[31960-31969]',
     docker_pull: 'never', kill_grace_period: 1, status_update_retry_interval: 1, sandbox_log_max_size: '1KB', sandbox_log_rotations: 2,
-    gc_delay: 1, log: () => {},
+    gc_delay: 5, log: () => {}, // gc_delay leaves time for two CLI runs after the task ends, on a loaded machine too.
   });
   await waitUntil(() => agent.agentId() !== null, 15_000, 'the agent to register');
   s = new RawScheduler(master.grpcAddress);
@@ -103,7 +103,7 @@ describe('sandboxes and logs', () => {
 
   it('removes a finished task\'s sandbox after --gc_delay', async () => {
     await s.next(isUpdate('ticking', 'TASK_FINISHED'));
-    await waitUntil(() => !existsSync(sandbox('ticking')), 10_000, 'the finished sandbox to be collected');
+    await waitUntil(() => !existsSync(sandbox('ticking')), 20_000, 'the finished sandbox to be collected');
     expect(existsSync(sandbox('chatty'))).toBe(true); // Still running: kept.
   });
 });

@@ -22,7 +22,7 @@ beforeAll(async () => {
   master = await startMaster({ port: 0, grpc_port: 0, allocation_interval: 0.1, agent_ping_timeout: 0.3, max_agent_ping_timeouts: 3 }, () => {});
   agent = await group.spawnAgent('agent', [`--master=${master.grpcAddress}`, '--resources=cpus:1;mem:256;disk:10;ports:[31950-31959]',
     '--status_update_retry_interval=0.5s']);
-  await waitUntil(() => [...master.master.agents.values()].some((a) => a.conn), 20_000, 'the agent to register');
+  await waitUntil(() => [...master.master.agents.values()].some((a) => a.connected), 20_000, 'the agent to register');
 }, 60_000);
 
 afterAll(async () => {
@@ -79,7 +79,7 @@ describe('an agent that stops answering', () => {
     const plainStates = plain.events.filter((e) => e.update?.status?.task_id?.value === 'plain').map((e) => e.update!.status!.state);
     expect(plainStates.at(-1)).toBe('TASK_LOST');
     const agentRecord = [...master.master.agents.values()][0]!;
-    expect(agentRecord.conn).not.toBeNull();
+    expect(agentRecord.connected).toBe(true);
     expect(agentRecord.unreachableSince).toBeNull();
     // The operator event stream saw it leave (unreachable) and come back.
     expect(agentEvents).toEqual(['AGENT_REMOVED', 'AGENT_ADDED']);

@@ -69,7 +69,7 @@ async function containersOf(agent: AgentProc) {
 async function agentRegistered(name: string): Promise<string> {
   let id = '';
   await waitUntil(() => {
-    id = [...master.master.agents.values()].find((a) => a.conn && a.info.port === agents.get(name)?.httpPort)?.id ?? '';
+    id = [...master.master.agents.values()].find((a) => a.connected && a.info.port === agents.get(name)?.httpPort)?.id ?? '';
     return id !== '';
   }, 20_000, `agent ${name} to register`);
   return id;
@@ -190,7 +190,7 @@ describe('an agent that restarts', () => {
     const fresh = await startAgentProc('a3', ['--resources=cpus:1;mem:256;disk:10;ports:[31920-31929]', '--recover=cleanup']);
     await fresh.waitForLine(/--recover=cleanup: started afresh/, 15_000);
     expect(await containersOf(fresh)).toEqual([]);
-    await waitUntil(() => [...master.master.agents.values()].some((a) => a.conn && a.id !== agentId && a.info.port === fresh.httpPort), 15_000, 'a new AgentID');
+    await waitUntil(() => [...master.master.agents.values()].some((a) => a.connected && a.id !== agentId && a.info.port === fresh.httpPort), 15_000, 'a new AgentID');
     s.close();
   });
 });

@@ -54,7 +54,7 @@ describe('agent and master losing each other', () => {
 
     master = await startMaster({ port: 0, grpc_port: grpcPort, allocation_interval: 0.1 }, quiet);
     cleanups.push(() => master.stop());
-    await waitUntil(() => master.master.agents.get(agentId)?.conn != null, 15_000, 'agent re-registration');
+    await waitUntil(() => master.master.agents.get(agentId)?.connected === true, 15_000, 'agent re-registration');
     expect(master.master.tasks.get(frameworkId, 'long')?.state).toBe('TASK_RUNNING');
 
     // The framework comes back with its id and asks what became of its task.

@@ -42,7 +42,7 @@ describe('the scheduler HTTP API with replicated masters', () => {
     const event = await c.subscribe({ name: 'ha-http', user: 'x', failover_timeout: 60 });
     expect(event.type).toBe('SUBSCRIBED');
     expect(c.master).toBe(leader!.httpAddress);
-    expect(leader!.master.frameworks.get(c.frameworkId)?.sink).not.toBeNull();
+    expect(leader!.master.frameworks.get(c.frameworkId)?.connected).toBe(true);
   });
 
   it('re-subscribes with the new leader after the leader leaves, keeping its FrameworkID', async () => {

@@ -74,7 +74,7 @@ describe('replicated masters', () => {
       docker_pull: 'never', log: quiet,
     });
     agents.push(agent);
-    await waitUntil(() => masters[0]!.master.agents.get(agent.agentId() ?? '')?.conn != null, 10_000, 'the agent to register with master 0');
+    await waitUntil(() => masters[0]!.master.agents.get(agent.agentId() ?? '')?.connected === true, 10_000, 'the agent to register with master 0');
     const scheduler = new Scheduler({ master: `zk://${zk.connectString}/mesos-ts`, framework: { name: 'follower', failoverTimeoutSeconds: 60 },
       logger: silentLogger, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
     schedulers.push(scheduler);
@@ -82,8 +82,8 @@ describe('replicated masters', () => {
     expect(masters[0]!.master.frameworks.has(frameworkId)).toBe(true);
     await masters[0]!.stop();
     await waitUntil(() => masters[1]!.leading(), 10_000, 'master 1 to lead');
-    await waitUntil(() => masters[1]!.master.frameworks.get(frameworkId)?.sink != null, 15_000, 'the scheduler to re-subscribe with master 1');
-    await waitUntil(() => masters[1]!.master.agents.get(agent.agentId()!)?.conn != null, 15_000, 'the agent to re-register with master 1');
+    await waitUntil(() => masters[1]!.master.frameworks.get(frameworkId)?.connected === true, 15_000, 'the scheduler to re-subscribe with master 1');
+    await waitUntil(() => masters[1]!.master.agents.get(agent.agentId()!)?.connected === true, 15_000, 'the agent to re-register with master 1');
     expect(masters[2]!.leading()).toBe(false);
     expect((await fetch(`http://${masters[1]!.httpAddress}/state`)).status).toBe(200);
   });

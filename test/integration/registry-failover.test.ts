@@ -14,6 +14,7 @@ import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { containersUnder, waitUntil } from '../harness/cluster.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { Resources } from '../../common/resources.js';
+import type { FrameworkId } from '../../common/ids.js';
 import type { AgentInfoOut, EventOut, OfferOut } from '../../proto/index.js';
 import { Registry } from '../../master/registry/registry.js';
 import { ZkRegistryStore } from '../../master/registry/zk-store.js';
@@ -131,9 +132,9 @@ describe('the registry across a change of leader', () => {
     s.close();
     const { next } = await failOver();
     // Known from the registry at once: the framework (disconnected) and the agent.
-    expect(next.master.frameworks.get(frameworkId)?.sink).toBeNull();
+    expect(next.master.frameworks.get(frameworkId)?.connected).toBe(false);
     expect(next.master.agents.has(a.agentId()!)).toBe(true);
-    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.connected === true, 15_000, 'the agent to re-register');
 
     const back = await subscribe(next, 'keeper', { id: frameworkId });
     expect(back.frameworkId).toBe(frameworkId);
@@ -141,7 +142,7 @@ describe('the registry across a change of leader', () => {
     for (const id of tasks) await back.next(isUpdate(id, 'TASK_RUNNING'));
     expect((await containersUnder(join(base, 'a1'))).filter((c) => c.State === 'running')).toHaveLength(2);
     // The failover timer was cancelled by the re-subscription: the framework stays past it.
-    expect(next.master.frameworks.get(frameworkId)?.failoverTimer).toBeNull();
+    expect(next.master.deadline({ kind: 'failover-timeout', frameworkId: frameworkId as FrameworkId })).toBeUndefined();
     back.close(); // Its offers go back for the next cases.
   });
 
@@ -212,7 +213,7 @@ describe('the registry across a change of leader', () => {
     s.close(); // Nobody acknowledges the end: the agent keeps retrying it.
     await waitUntil(async () => (await containersUnder(join(base, 'a4'))).every((c) => c.State !== 'running'), 15_000, 'the task to end');
     const { next } = await failOver();
-    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.connected === true, 15_000, 'the agent to re-register');
     const back = await subscribe(next, 'away', { id: s.frameworkId, partitionAware: true });
     const failed = await back.next(isUpdate('brief', 'TASK_FAILED'), 15_000);
     expect(failed.update!.status!.message).toContain('exited with status 3');
@@ -241,7 +242,7 @@ describe('the registry across a change of leader', () => {
     s.close();
 
     const { next } = await failOver();
-    await waitUntil(() => next.master.agents.get(a.agentId()!)?.conn != null, 15_000, 'the agent to re-register');
+    await waitUntil(() => next.master.agents.get(a.agentId()!)?.connected === true, 15_000, 'the agent to re-register');
     expect(next.master.agents.get(a.agentId()!)!.total.toString()).toContain('cpus(ops):0.5;');
     const ops = new RawScheduler(next.grpcAddress);
     schedulers.push(ops);

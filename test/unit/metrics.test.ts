@@ -4,73 +4,43 @@
 // as Mesos counts them, events arrive in order and a late listener hears only
 // what follows, and the Prometheus text carries the snapshot's values.
 import { describe, expect, it } from 'vitest';
-import { Master } from '../../master/master.js';
-import { InMemoryStore, Registry } from '../../master/registry/registry.js';
-import { createAllocator } from '../../master/allocator/index.js';
-import { ManualClock } from '../../common/clock.js';
-import { Resources } from '../../common/resources.js';
 import { MasterMetrics, MASTER_METRICS } from '../../master/metrics.js';
 import { prometheusName } from '../../common/metrics.js';
 import type { MasterEvent } from '../../master/cluster-events.js';
-import type { TaskRecord } from '../../master/task-book.js';
-import type { AgentRecord } from '../../master/records.js';
-import type { TaskState } from '../../proto/index.js';
 import { parsePrometheus } from '../harness/prometheus.js';
+import { MasterHarness, type TestAgent } from '../harness/master-harness.js';
 
-function newMaster(clock = new ManualClock()): Master {
-  return new Master({
-    id: 'm1', info: { id: 'm1', hostname: 'localhost', port: 5050 }, allocator: createAllocator('drf'),
-    registry: new Registry(new InMemoryStore(), () => {}, () => {}), clock, allocationInterval: 1, offerTimeout: 0,
-    heartbeatInterval: 15, agentReregisterTimeout: 600, agentPingInterval: 15, agentDisconnectTimeout: 75, registryMaxAgentAge: 3600,
-    log: () => {},
-  });
-}
-
-function agent(id: string, resources: string, connected = true): AgentRecord {
-  return {
-    id, info: { hostname: id, port: 5051, resources: [], attributes: [], id: { value: id } }, total: Resources.parse(resources),
-    conn: connected ? { open: true, send: () => {}, close: () => {} } : null, registeredTime: 0, reregisteredTime: null, reregisterTimer: null,
-    recovered: false, unreachableSince: null, goneTimer: null, pendingKills: new Map(),
-  };
-}
-
-function task(id: string, agentId: string, resources: string, state: TaskState = 'TASK_STAGING'): TaskRecord {
-  return {
-    frameworkId: 'fw', agentId, taskId: id, info: { name: id, task_id: { value: id } }, resources: Resources.parse(resources), state,
-    status: null, statusUuid: null, recovered: false, createdAt: 0,
-  };
-}
-
-/** Events are delivered one microtask after they happen. */
-const delivered = () => new Promise<void>((resolve) => queueMicrotask(resolve));
-
-/** Moves a task as an agent's update does: state, stored status, forwarded status, resources back when it ends. */
-function update(master: Master, t: TaskRecord, state: TaskState): void {
-  master.tasks.apply(t, state);
-  t.status = { task_id: { value: t.taskId }, state, message: `now ${state}` };
-  master.forwardStatus(t.frameworkId, t.status);
-  if (state === 'TASK_FINISHED' || state === 'TASK_FAILED' || state === 'TASK_KILLED') t.recovered = true;
-  master.changed();
+/** A master with agents and one framework whose tasks (ids given) were launched on the first agent. */
+async function cluster(agents: { name: string; resources: string; connected?: boolean }[], tasks: { id: string; resources: string }[] = []) {
+  const h = await MasterHarness.start({ offerTimeout: 0 });
+  const added: TestAgent[] = [];
+  for (const a of agents) added.push(await h.addAgent(a.name, a.resources));
+  const fw = await h.subscribe('fw');
+  if (tasks.length > 0) {
+    fw.launch(fw.offers().find((o) => o.agent_id?.value === added[0]!.id)!, tasks);
+    await h.settle();
+  }
+  for (const [i, a] of agents.entries()) if (a.connected === false) added[i]!.disconnect();
+  await h.settle();
+  return { h, master: h.master, agents: added, fw };
 }
 
 describe('master metrics', () => {
   it('counts terminal transitions cumulatively and reads gauges from the records', async () => {
-    const master = newMaster();
+    const { h, master, agents: [a1], fw } = await cluster(
+      [{ name: 'a1', resources: 'cpus:4;mem:1024;disk:100' }, { name: 'a2', resources: 'cpus:2;mem:512', connected: false }],
+      [{ id: 'long', resources: 'cpus:0.5;mem:128' }, { id: 'short', resources: 'cpus:0.25;mem:64' }],
+    );
     const metrics = new MasterMetrics(master, { leading: () => true });
-    master.agents.set('a1', agent('a1', 'cpus:4;mem:1024;disk:100'));
-    master.agents.set('a2', agent('a2', 'cpus:2;mem:512', false));
-    const long = task('long', 'a1', 'cpus:0.5;mem:128');
-    const short = task('short', 'a1', 'cpus:0.25;mem:64');
-    master.tasks.add(long);
-    master.tasks.add(short);
     for (const s of ['TASK_STARTING', 'TASK_RUNNING'] as const) {
-      update(master, long, s);
-      update(master, short, s);
+      a1!.update(fw.id, 'long', s);
+      a1!.update(fw.id, 'short', s);
     }
-    update(master, short, 'TASK_FINISHED');
-    master.tasks.complete(short); // Acknowledged: it leaves the book; the count stays.
-    master.changed();
-    await delivered();
+    a1!.update(fw.id, 'short', 'TASK_FINISHED');
+    await h.settle();
+    fw.acknowledge(fw.updates().find((u) => u.state === 'TASK_FINISHED')!); // Acknowledged: it leaves the book; the count stays.
+    await h.settle();
+    expect(master.tasks.get(fw.id, 'short')).toBeUndefined();
     const m = metrics.snapshot();
     expect(m['master/tasks_running']).toBe(1);
     expect(m['master/tasks_finished']).toBe(1);
@@ -89,54 +59,47 @@ describe('master metrics', () => {
     expect(Object.keys(m).sort()).toEqual(MASTER_METRICS.map((s) => s.name).sort());
   });
 
-  it('rebuilds gauges only when the master changed', () => {
-    const master = newMaster();
+  it('rebuilds gauges only when an operation changed the master', async () => {
+    const { h, master } = await cluster([{ name: 'a1', resources: 'cpus:1;mem:10' }]);
     const metrics = new MasterMetrics(master, { leading: () => true });
-    master.agents.set('a1', agent('a1', 'cpus:1;mem:10'));
-    master.changed();
     expect(metrics.snapshot()['master/cpus_total']).toBe(1);
-    master.agents.set('a2', agent('a2', 'cpus:1;mem:10')); // No change() yet: the cached reading stands.
-    expect(metrics.snapshot()['master/cpus_total']).toBe(1);
-    master.changed();
-    expect(metrics.snapshot()['master/cpus_total']).toBe(2);
+    master.agents.get([...master.agents.keys()][0]!)!.total = master.agents.get([...master.agents.keys()][0]!)!.total.add(master.agents.get([...master.agents.keys()][0]!)!.total);
+    expect(metrics.snapshot()['master/cpus_total']).toBe(1); // Changed behind the operations' back: the cached reading stands.
+    await h.addAgent('a2', 'cpus:1;mem:10');
+    expect(metrics.snapshot()['master/cpus_total']).toBe(3);
   });
 
   it('counts tasks refused at ACCEPT as Mesos does (error, dropped, lost), not reconciliation answers', async () => {
-    const master = newMaster();
+    const { h, master, agents: [a1], fw } = await cluster([{ name: 'a1', resources: 'cpus:1;mem:100' }]);
     const metrics = new MasterMetrics(master, { leading: () => false });
-    master.forwardStatus('fw', { task_id: { value: 'x' }, state: 'TASK_ERROR', source: 'SOURCE_MASTER', reason: 'REASON_TASK_INVALID' });
-    master.forwardStatus('fw', { task_id: { value: 'y' }, state: 'TASK_DROPPED', source: 'SOURCE_MASTER', reason: 'REASON_INVALID_OFFERS' });
-    master.forwardStatus('fw', { task_id: { value: 'z' }, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION' });
-    await delivered();
+    const offer = fw.offers()[0]!;
+    fw.launch(offer, [{ id: 'x', resources: 'cpus:50' }]); // More than offered: TASK_ERROR.
+    fw.launch(offer, [{ id: 'y', resources: 'cpus:0.1' }]); // The offer is gone: TASK_LOST (REASON_INVALID_OFFERS).
+    fw.call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'z' }, agent_id: { value: a1!.id } }] } }); // TASK_LOST, a reconciliation answer.
+    await h.settle();
+    expect(fw.statuses()).toEqual(['x:TASK_ERROR', 'y:TASK_LOST', 'z:TASK_LOST']);
     const m = metrics.snapshot();
-    expect([m['master/tasks_error'], m['master/tasks_dropped'], m['master/tasks_lost']]).toEqual([1, 1, 0]);
+    expect([m['master/tasks_error'], m['master/tasks_lost']]).toEqual([1, 1]);
     expect(m['master/elected']).toBe(0);
   });
 
   it('measures allocation passes', async () => {
-    const clock = new ManualClock();
-    const master = newMaster(clock);
-    const metrics = new MasterMetrics(master, { leading: () => true });
-    master.runAllocation();
-    master.runAllocation();
-    clock.advance(12.5);
-    await delivered();
+    const h = await MasterHarness.start();
+    const metrics = new MasterMetrics(h.master, { leading: () => true });
+    await h.advance(12.5); // Passes every allocation_interval (1 s).
     const m = metrics.snapshot();
-    expect(m['allocator/mesos/allocation_runs']).toBe(2);
+    expect(m['allocator/mesos/allocation_runs']).toBe(12);
     expect(m['allocator/mesos/allocation_run_ms']).toBeGreaterThanOrEqual(0);
     expect(m['allocator/mesos/allocation_run_ms/max']).toBeGreaterThanOrEqual(m['allocator/mesos/allocation_run_ms/min']!);
     expect(m['master/uptime_secs']).toBe(12.5);
   });
 
   it('writes the same values in the Prometheus exposition, typed as counters or gauges', async () => {
-    const master = newMaster();
+    const { h, master, agents: [a1], fw } = await cluster([{ name: 'a1', resources: 'cpus:3;mem:300' }], [{ id: 't', resources: 'cpus:1;mem:100' }]);
     const metrics = new MasterMetrics(master, { leading: () => true });
-    master.agents.set('a1', agent('a1', 'cpus:3;mem:300'));
-    const t = task('t', 'a1', 'cpus:1;mem:100');
-    master.tasks.add(t);
-    update(master, t, 'TASK_RUNNING');
-    update(master, t, 'TASK_FAILED');
-    await delivered();
+    a1!.update(fw.id, 't', 'TASK_RUNNING');
+    a1!.update(fw.id, 't', 'TASK_FAILED');
+    await h.settle();
     const text = await metrics.prometheus.text();
     const samples = parsePrometheus(text);
     const snapshot = metrics.snapshot();
@@ -152,31 +115,31 @@ describe('master metrics', () => {
 
 describe('master events', () => {
   it('arrive in order, each state change with its own status, and only after a listener started', async () => {
-    const master = newMaster();
+    const { h, master, agents: [a1], fw } = await cluster([{ name: 'a1', resources: 'cpus:2;mem:100' }]);
     const early: MasterEvent[] = [];
     master.events.listen((e) => early.push(e));
-    const t = task('t', 'a1', 'cpus:1');
-    master.tasks.add(t);
-    update(master, t, 'TASK_RUNNING');
+    fw.launch(fw.offers()[0]!, [{ id: 't', resources: 'cpus:1;mem:10' }]);
+    await h.settle();
+    a1!.update(fw.id, 't', 'TASK_RUNNING', 'now TASK_RUNNING');
     const late: MasterEvent[] = [];
-    master.events.listen((e) => late.push(e)); // Added while the two events above still wait for delivery.
-    update(master, t, 'TASK_FINISHED');
-    await delivered();
+    master.events.listen((e) => late.push(e)); // Added while the event above still waits for delivery.
+    a1!.update(fw.id, 't', 'TASK_FINISHED', 'now TASK_FINISHED'); // Told once the registry forgot the task.
+    await h.settle();
     const changes = early.filter((e) => e.type === 'TASK_ADDED' || e.type === 'TASK_UPDATED');
     expect(changes.map((e) => `${e.type}:${e.state}`)).toEqual(['TASK_ADDED:TASK_STAGING', 'TASK_UPDATED:TASK_RUNNING', 'TASK_UPDATED:TASK_FINISHED']);
-    // Both changes happened before either was delivered; each still carries its own status.
+    // Each change carries the status that came with it.
     expect(changes.map((e) => (e.type === 'TASK_UPDATED' ? e.status?.message : null))).toEqual([null, 'now TASK_RUNNING', 'now TASK_FINISHED']);
     expect(late.filter((e) => e.type === 'TASK_UPDATED').map((e) => e.type === 'TASK_UPDATED' && e.state)).toEqual(['TASK_FINISHED']);
   });
 
-  it('reports an agent the master forgets as AGENT_REMOVED', async () => {
-    const master = newMaster();
+  it('reports an agent that becomes unreachable as AGENT_REMOVED, once', async () => {
+    const { h, master, agents: [a1] } = await cluster([{ name: 'a1', resources: 'cpus:1' }]);
     const seen: string[] = [];
     master.events.listen((e) => seen.push(e.type));
-    master.agents.set('a1', agent('a1', 'cpus:1'));
-    master.agents.delete('a1');
-    master.agents.delete('never-there');
-    await delivered();
-    expect(seen).toEqual(['AGENT_REMOVED']);
+    a1!.disconnect();
+    await h.advance(75); // Unreachable.
+    await h.advance(3600); // Gone: announced already.
+    expect(seen.filter((t) => t.startsWith('AGENT_'))).toEqual(['AGENT_REMOVED']);
+    expect(master.agents.size).toBe(0);
   });
 });

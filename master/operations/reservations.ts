@@ -5,23 +5,27 @@
 //
 // Kept in the registry (with the agent's entry): an agent that re-registers,
 // with this master or with a new leader, gets its dynamic reservations back.
-import type { ResourceIn } from '../proto/index.js';
-import { Resources } from '../common/resources.js';
-import type { ReservationChange } from './launch-plan.js';
-import type { Master } from './master.js';
-import type { AgentRecord } from './records.js';
+import type { ResourceIn } from '../../proto/index.js';
+import { Resources } from '../../common/resources.js';
+import type { ReservationChange } from '../launch-plan.js';
+import type { ClusterState } from '../state/cluster.js';
+import type { AgentId, AgentRecord, FrameworkId } from '../state/records.js';
+import type { Effects, OpContext } from './effects.js';
 
-export function applyReservations(master: Master, frameworkId: string, agentId: string, changes: readonly ReservationChange[]): void {
-  const agent = master.agents.get(agentId);
+/** RESERVE / UNRESERVE (checked by the launch plan): the agent's total and its reservations change, the registry keeps them. */
+export function applyReservations(
+  state: ClusterState, fx: Effects, ctx: OpContext, frameworkId: FrameworkId, agentId: AgentId, changes: readonly ReservationChange[],
+): void {
+  const agent = state.agent(agentId);
   for (const change of changes) {
-    master.allocator.updateAllocation!(frameworkId, agentId, change.from, change.to);
+    fx.allocator({ call: 'updateAllocation', frameworkId, agentId, from: change.from, to: change.to });
     if (!agent) continue;
     agent.total = agent.total.subtract(change.from).add(change.to);
     const reserved = agent.dynamicReservations ?? Resources.EMPTY;
     agent.dynamicReservations = change.type === 'RESERVE' ? reserved.add(change.to) : reserved.subtract(change.from);
-    void master.registry.setReservations(agentId, agent.dynamicReservations.toProto());
+    fx.write({ op: 'setReservations', agentId, reservations: agent.dynamicReservations.toProto() });
     const verb = change.type === 'RESERVE' ? 'reserved' : 'unreserved';
-    master.log(`framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
+    ctx.log(`framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
   }
 }
 
@@ -30,7 +34,7 @@ export function applyReservations(master: Master, frameworkId: string, agentId: 
  * reservations are made again on top, as far as the total still holds them
  * (an agent restarted with less loses those it cannot hold, with a log line).
  */
-export function withDynamicReservations(master: Master, agent: AgentRecord, total: Resources): Resources {
+export function withDynamicReservations(fx: Effects, ctx: OpContext, agent: AgentRecord, total: Resources): Resources {
   const reserved = agent.dynamicReservations;
   if (!reserved || reserved.isEmpty()) return total;
   let out = total;
@@ -42,10 +46,10 @@ export function withDynamicReservations(master: Master, agent: AgentRecord, tota
       out = out.subtract(from).add(to);
       kept = kept.add(to);
     } else {
-      master.log(`agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
+      ctx.log(`agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
     }
   }
-  if (!kept.equals(reserved)) void master.registry.setReservations(agent.id, kept.toProto());
+  if (!kept.equals(reserved)) fx.write({ op: 'setReservations', agentId: agent.id, reservations: kept.toProto() });
   agent.dynamicReservations = kept;
   return out;
 }

@@ -2,26 +2,13 @@
 // framework and agent it belongs to. Active tasks are indexed by framework
 // and by agent; tasks that ended and were acknowledged move to a bounded
 // list of completed tasks (shown in /state).
-import type { TaskInfoIn, TaskStatusIn, TaskState } from '../proto/index.js';
-import type { Resources } from '../common/resources.js';
-import { canTransition, isTerminal } from '../common/task-state.js';
-import { taskKey } from '../common/ids.js';
+import type { TaskState } from '../../proto/index.js';
+import { canTransition, isTerminal } from '../../common/task-state.js';
+import { taskKey } from '../../common/ids.js';
+import { index, unindex } from './offer-book.js';
+import type { TaskRecord } from './records.js';
 
-export interface TaskRecord {
-  readonly frameworkId: string;
-  readonly agentId: string;
-  readonly taskId: string;
-  readonly info: TaskInfoIn;
-  readonly resources: Resources;
-  state: TaskState;
-  /** The latest status the master saw (from the agent, or made by the master). */
-  status: TaskStatusIn | null;
-  /** uuid of the latest status update forwarded; the framework acks it. */
-  statusUuid: Buffer | null;
-  /** Resources went back to the allocator when the task turned terminal. */
-  recovered: boolean;
-  readonly createdAt: number;
-}
+export type { TaskRecord } from './records.js';
 
 export type ApplyResult = 'changed' | 'unchanged' | 'illegal';
 
@@ -82,17 +69,4 @@ export class TaskBook {
   get size(): number {
     return this.active.size;
   }
-}
-
-function index(map: Map<string, Set<string>>, id: string, key: string): void {
-  let set = map.get(id);
-  if (!set) map.set(id, (set = new Set()));
-  set.add(key);
-}
-
-function unindex(map: Map<string, Set<string>>, id: string, key: string): void {
-  const set = map.get(id);
-  if (!set) return;
-  set.delete(key);
-  if (set.size === 0) map.delete(id);
 }

@@ -1,0 +1,65 @@
+// Every timer of the master, in one place: offer timeouts, failover
+// timeouts, heartbeats, agent pings, re-registration and gone deadlines.
+// A deadline has a key (re-arming a key replaces it) and a due time on the
+// injected clock; it fires once, never sooner. setTimeout cannot wait
+// longer than ~24.8 days (Mesos suggests failover timeouts of weeks), so
+// longer waits go in steps.
+import type { Clock } from '../common/clock.js';
+import type { Timers } from '../common/timers.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Armed {
+  readonly at: number;
+  readonly fire: () => void;
+  handle: unknown;
+}
+
+export class Deadlines {
+  private readonly armed = new Map<string, Armed>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly timers: Timers,
+  ) {}
+
+  /** Calls `fire` once the clock reaches `at` (seconds), replacing whatever `key` had armed. */
+  arm(key: string, at: number, fire: () => void): void {
+    this.cancel(key);
+    const entry: Armed = { at, fire, handle: null };
+    this.armed.set(key, entry);
+    this.schedule(key, entry);
+  }
+
+  cancel(key: string): void {
+    const entry = this.armed.get(key);
+    if (!entry) return;
+    this.timers.clear(entry.handle);
+    this.armed.delete(key);
+  }
+
+  /** When `key` fires (seconds), or undefined when it is not armed. */
+  dueAt(key: string): number | undefined {
+    return this.armed.get(key)?.at;
+  }
+
+  get size(): number {
+    return this.armed.size;
+  }
+
+  /** Cancels everything. */
+  clear(): void {
+    for (const entry of this.armed.values()) this.timers.clear(entry.handle);
+    this.armed.clear();
+  }
+
+  private schedule(key: string, entry: Armed): void {
+    const left = Math.max(0, Math.ceil((entry.at - this.clock.now()) * 1000));
+    entry.handle = this.timers.set(() => {
+      if (this.armed.get(key) !== entry) return;
+      if (entry.at - this.clock.now() > 0) return this.schedule(key, entry);
+      this.armed.delete(key);
+      entry.fire();
+    }, Math.min(left, MAX_TIMER_MS));
+  }
+}

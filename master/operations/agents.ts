@@ -1,0 +1,148 @@
+// Agents joining, leaving and coming back:
+//
+//   admitAgent ──> connected ──disconnectAgent──> disconnected ──(grace)──> unreachable ──(max age)──> gone
+//                      ^                               │                        │
+//                      └──────── admitAgent ───────────┴────────────────────────┘
+//
+// A recovered agent (known from the registry after a failover) waits in
+// "disconnected" for --agent_reregister_timeout. An unreachable agent's
+// tasks are TASK_UNREACHABLE (TASK_LOST for frameworks that are not
+// partition aware); a gone agent may never register again under its id.
+import type { TaskState } from '../../proto/index.js';
+import type { RegisterAgent__Output } from '../../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import { FailedPrecondition } from '../../common/errors.js';
+import { isTerminal } from '../../common/task-state.js';
+import type { ClusterState } from '../state/cluster.js';
+import type { AgentId, AgentRecord } from '../state/records.js';
+import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
+import type { Effects, OpContext } from './effects.js';
+import { rescindOffer } from './offers.js';
+import { withDynamicReservations } from './reservations.js';
+import { addTask, masterUpdate, taskFromRegistry } from './task-changes.js';
+
+/** RegisterAgent on link `linkId`: a new agent is admitted, a known one re-registers (after a restart, a failover, a partition). */
+export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, message: RegisterAgent__Output, linkId: number): AgentRecord {
+  const info = message.agent_info!;
+  const total = validateAgentInfo(message);
+  const requested = info.id?.value ?? '';
+  if (requested && ctx.registry.agents.get(requested)?.gone_time != null) {
+    throw new FailedPrecondition(
+      `agent ${requested} is gone (unreachable longer than --registry_max_agent_age) and may not return; start it with an empty --work_dir to join as a new agent`,
+    );
+  }
+  const id = (requested || ctx.ids.agent()) as AgentId;
+  // Admitted before anything else happens: a successor must know every agent that might run tasks.
+  fx.write({ op: 'admitAgent', id, info: { ...info, id: { value: id } }, now: ctx.now });
+  let agent = state.agent(id);
+  const joining = !agent || agent.recovered || agent.unreachableSince !== null;
+  let wasUnreachable = false;
+  if (agent) {
+    fx.cancel({ kind: 'reregister-timeout', agentId: id, waited: 0 });
+    fx.cancel({ kind: 'agent-gone', agentId: id });
+    wasUnreachable = agent.unreachableSince !== null;
+    agent.unreachableSince = null;
+    agent.recovered = false;
+    if (agent.linkId !== null) fx.add({ type: 'closeAgent', agentId: id, linkId: agent.linkId, reason: 'agent re-registered on a new connection' });
+    agent.draining = false; // A draining agent says so again once registered.
+    agent.info = { ...info, id: { value: agent.id } };
+    agent.total = withDynamicReservations(fx, ctx, agent, total);
+    agent.reregisteredTime = ctx.now;
+    ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
+  } else {
+    agent = {
+      id, info: { ...info, id: { value: id } }, total, connected: false, linkId: null, registeredTime: ctx.now,
+      reregisteredTime: requested ? ctx.now : null, recovered: false, unreachableSince: null, pendingKills: new Map(),
+    };
+    state.agents.set(id, agent);
+    ctx.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${message.tasks.length} task(s)`);
+  }
+  agent.connected = true;
+  agent.linkId = linkId;
+  fx.add({ type: 'attachAgent', agentId: id, linkId });
+  adoptReportedTasks(state, fx, ctx, agent, message, wasUnreachable);
+  fx.allocator({ call: 'addAgent', agentId: id, total: agent.total, used: state.usedOnAgent(id) });
+  for (const kill of agent.pendingKills.values()) {
+    fx.toAgent(id, { kill_task: { framework_id: { value: kill.frameworkId }, task_id: { value: kill.taskId } } });
+  }
+  agent.pendingKills.clear();
+  fx.toAgent(id, {
+    registered: { agent_id: { value: id }, master_info: ctx.config.info, ping_interval_seconds: ctx.config.agentPingInterval },
+  });
+  fx.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
+  if (joining) fx.emit({ type: 'AGENT_ADDED', agent });
+  fx.allocate();
+  return agent;
+}
+
+/**
+ * The agent's link `linkId` went. An agent that stopped answering pings
+ * (`silent`) has been silent for max_agent_ping_timeouts pings already: it
+ * is unreachable now. One whose link just closed (a restart, a network
+ * blip) gets as long again (75 s by default, as Mesos's health checks give
+ * it) to come back.
+ */
+export function disconnectAgent(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, linkId: number, silent: boolean): void {
+  const agent = state.agent(agentId);
+  if (!agent || agent.linkId !== linkId) return;
+  agent.connected = false;
+  agent.linkId = null;
+  for (const offer of state.offers.ofAgent(agentId)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} disconnected`);
+  fx.allocator({ call: 'removeAgent', agentId: agent.id });
+  const grace = silent ? 0 : ctx.config.agentDisconnectTimeout;
+  ctx.log(`agent ${agentId} ${silent ? 'stopped answering pings' : `disconnected; waiting ${grace}s for it to come back`}`);
+  awaitReregistration(fx, ctx, agent, grace);
+}
+
+/** After `seconds` without re-registering (--agent_reregister_timeout after a failover) the agent is unreachable. */
+export function awaitReregistration(fx: Effects, ctx: OpContext, agent: AgentRecord, seconds = ctx.config.agentReregisterTimeout): void {
+  fx.arm({ kind: 'reregister-timeout', agentId: agent.id, waited: seconds }, ctx.now + seconds);
+}
+
+/** The agent did not come back in time: it is unreachable, and so are its tasks. */
+export function markAgentUnreachable(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, waited: number): void {
+  const agent = state.agent(agentId);
+  if (!agent || agent.connected || agent.unreachableSince !== null) return;
+  fx.write({ op: 'markAgentUnreachable', id: agent.id, now: ctx.now });
+  ctx.log(`agent ${agent.id} did not come back within ${waited}s: it is unreachable, and so are its tasks`);
+  agent.recovered = false;
+  agent.unreachableSince = ctx.now;
+  fx.emit({ type: 'AGENT_REMOVED', agent }); // As Mesos: an unreachable agent leaves the registered ones.
+  // Tasks a predecessor sent there are known only from the registry's index.
+  for (const t of ctx.registry.agents.get(agent.id)?.tasks.values() ?? []) {
+    if (!state.tasks.get(t.framework_id, t.task_id)) addTask(state, fx, taskFromRegistry(ctx, agent.id, t, 'TASK_STAGING'));
+  }
+  for (const task of state.tasks.ofAgent(agent.id)) {
+    if (isTerminal(task.state)) continue;
+    const state_: TaskState = state.framework(task.frameworkId)?.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
+    masterUpdate(state, fx, ctx, task, state_, 'REASON_AGENT_REMOVED', `agent ${agent.id} is unreachable`);
+  }
+  startGoneTimeout(fx, ctx, agent);
+}
+
+/** After --registry_max_agent_age unreachable, the agent is gone and so are its tasks (TASK_GONE). */
+export function startGoneTimeout(fx: Effects, ctx: OpContext, agent: AgentRecord): void {
+  fx.arm({ kind: 'agent-gone', agentId: agent.id }, (agent.unreachableSince ?? ctx.now) + ctx.config.registryMaxAgentAge);
+}
+
+export function markAgentGone(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string): void {
+  const agent = state.agent(agentId);
+  if (!agent || agent.connected) return;
+  fx.write({ op: 'markAgentGone', id: agent.id, now: ctx.now });
+  ctx.log(`agent ${agent.id} was unreachable for ${ctx.config.registryMaxAgentAge}s: it is gone, and so are its tasks`);
+  for (const task of state.tasks.ofAgent(agent.id)) {
+    if (!isTerminal(task.state)) masterUpdate(state, fx, ctx, task, 'TASK_GONE', 'REASON_AGENT_REMOVED', `agent ${agent.id} is gone`);
+  }
+  state.agents.delete(agent.id);
+  // An unreachable agent was announced removed when it became so.
+  if (agent.unreachableSince === null) fx.emit({ type: 'AGENT_REMOVED', agent });
+}
+
+/** The agent takes no more tasks: what it has is not offered again; its tasks run on until they end. */
+export function drainAgent(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, reason: string): void {
+  const agent = state.agent(agentId);
+  if (!agent || agent.draining) return;
+  agent.draining = true;
+  ctx.log(`agent ${agentId} is draining${reason ? ` (${reason})` : ''}: its resources are no longer offered`);
+  for (const offer of state.offers.ofAgent(agentId)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} is draining`);
+  fx.allocator({ call: 'removeAgent', agentId: agent.id });
+}

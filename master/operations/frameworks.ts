@@ -1,0 +1,148 @@
+// Frameworks: subscribing (new, or failing over to a new stream), losing
+// the stream (the failover timeout starts), changing FrameworkInfo, and
+// removal (TEARDOWN, or the failover timeout expired).
+//
+//            subscribeFramework               disconnectFramework
+//   (new) ────────────────────> connected ─────────────────────────> disconnected
+//                                   ^   <────────────────────────────    │
+//                                   │        subscribeFramework          │ failover timeout
+//                                   │                                    v
+//                              removeFramework (TEARDOWN) ──────────> removed
+import type { Call } from '../../proto/index.js';
+import { FailedPrecondition } from '../../common/errors.js';
+import { isTerminal } from '../../common/task-state.js';
+import type { ClusterState } from '../state/cluster.js';
+import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
+import { frameworkRoles } from '../validation.js';
+import type { Effects, OpContext } from './effects.js';
+import { rescindOffersOf } from './offers.js';
+import { moveTask, recoverTask } from './task-changes.js';
+
+/** SUBSCRIBE (already validated): registers the framework or fails it over to the new stream `streamId`. */
+export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpContext, subscribe: NonNullable<Call['subscribe']>, streamId: string): FrameworkRecord {
+  const info = subscribe.framework_info!;
+  const roles = frameworkRoles(info);
+  const id = (info.id?.value || ctx.ids.framework()) as FrameworkId;
+  // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
+  fx.write({ op: 'putFramework', id, info: { ...info, id: { value: id } }, now: ctx.now });
+  let fw = state.framework(id);
+  if (fw) {
+    ctx.log(`framework ${id} (${info.name}) re-subscribed${fw.connected ? ', replacing its previous stream' : ''}`);
+    fx.cancel({ kind: 'failover-timeout', frameworkId: id });
+    if (fw.connected) fx.add({ type: 'closeStream', frameworkId: id, streamId: fw.streamId!, error: 'Framework failed over' });
+    detach(fx, fw);
+    rescindOffersOf(state, fx, fw, false);
+    fx.allocator({ call: 'removeFramework', frameworkId: id });
+    fw.reregisteredTime = ctx.now;
+  } else {
+    fw = {
+      id, info, roles, partitionAware: false, connected: false, streamId: null, registeredTime: ctx.now, reregisteredTime: null, unregisteredTime: null,
+    };
+    state.frameworks.set(id, fw);
+    ctx.log(`framework ${id} (${info.name}) subscribed with roles ${roles.join(',')}`);
+  }
+  fw.info = { ...info, id: { value: id } };
+  fw.roles = roles;
+  fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
+  fx.allocator({ call: 'addFramework', frameworkId: id, spec: { roles, suppressedRoles: subscribe.suppressed_roles }, used: state.usedByFramework(id) });
+  if (subscribe.suppressed_roles.length > 0) fx.allocator({ call: 'suppress', frameworkId: id, roles: subscribe.suppressed_roles });
+  fw.connected = true;
+  fw.streamId = streamId;
+  fx.add({ type: 'openStream', frameworkId: id, streamId });
+  fx.toFramework(id, {
+    type: 'SUBSCRIBED',
+    subscribed: { framework_id: { value: id }, heartbeat_interval_seconds: ctx.config.heartbeatInterval, master_info: ctx.config.info },
+  });
+  fx.arm({ kind: 'heartbeat', frameworkId: id }, ctx.now + ctx.config.heartbeatInterval);
+  fx.emit({ type: fw.reregisteredTime === null ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED', framework: fw });
+  fx.allocate(); // Its first offers come now, not at the next periodic pass.
+  return fw;
+}
+
+/** The scheduler's stream went away: its tasks are kept for failover_timeout. */
+export function disconnectFramework(state: ClusterState, fx: Effects, ctx: OpContext, frameworkId: string, streamId: string): void {
+  const fw = state.framework(frameworkId);
+  if (!fw || fw.streamId !== streamId) return;
+  fx.add({ type: 'dropStream', frameworkId: fw.id, streamId });
+  detach(fx, fw);
+  rescindOffersOf(state, fx, fw, false);
+  fx.allocator({ call: 'setFrameworkActive', frameworkId: fw.id, active: false });
+  ctx.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${fw.info.failover_timeout}s`);
+  startFailoverTimeout(fx, ctx, fw);
+  fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
+}
+
+/** A disconnected framework is removed (its tasks killed) unless it comes back within failover_timeout. */
+export function startFailoverTimeout(fx: Effects, ctx: OpContext, fw: FrameworkRecord): void {
+  fx.arm({ kind: 'failover-timeout', frameworkId: fw.id }, ctx.now + fw.info.failover_timeout);
+}
+
+/** The failover timeout expired. */
+export function failoverTimeoutExpired(state: ClusterState, fx: Effects, ctx: OpContext, frameworkId: string): void {
+  const fw = state.framework(frameworkId);
+  if (!fw || fw.connected) return;
+  removeFramework(state, fx, ctx, fw, `failover timeout (${fw.info.failover_timeout}s) expired`);
+}
+
+/** HEARTBEAT to a subscribed scheduler, every heartbeat_interval. */
+export function heartbeat(state: ClusterState, fx: Effects, ctx: OpContext, frameworkId: string): void {
+  const fw = state.framework(frameworkId);
+  if (!fw?.connected) return;
+  fx.toFramework(fw.id, { type: 'HEARTBEAT' });
+  fx.arm({ kind: 'heartbeat', frameworkId: fw.id }, ctx.now + ctx.config.heartbeatInterval);
+}
+
+/** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it (the registry keeps it as removed). */
+export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, why: string): void {
+  ctx.log(`removing framework ${fw.id}: ${why}`);
+  fx.cancel({ kind: 'failover-timeout', frameworkId: fw.id });
+  rescindOffersOf(state, fx, fw, false);
+  if (fw.connected) fx.add({ type: 'closeStream', frameworkId: fw.id, streamId: fw.streamId! });
+  detach(fx, fw);
+  const tasks = state.tasks.ofFramework(fw.id);
+  for (const agentId of new Set(tasks.map((t) => t.agentId))) {
+    if (state.agent(agentId)?.connected) fx.toAgent(agentId as AgentId, { shutdown_framework: { framework_id: { value: fw.id } } });
+  }
+  for (const task of tasks) {
+    if (!isTerminal(task.state)) moveTask(state, fx, task, 'TASK_KILLED');
+    recoverTask(state, fx, task);
+    state.tasks.complete(task);
+  }
+  fx.allocator({ call: 'removeFramework', frameworkId: fw.id });
+  state.frameworks.delete(fw.id);
+  fx.write({ op: 'removeFramework', id: fw.id, now: ctx.now });
+  fw.unregisteredTime = ctx.now;
+  state.rememberRemoved(fw);
+  fx.emit({ type: 'FRAMEWORK_REMOVED', framework: fw });
+  fx.allocate();
+}
+
+/** UPDATE_FRAMEWORK: new FrameworkInfo (same id); other roles rescind outstanding offers. */
+export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, update: NonNullable<Call['update_framework']>): void {
+  const info = update.framework_info!;
+  if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
+  const roles = frameworkRoles(info); // Throws, changing nothing, when the roles are not valid.
+  const rolesChanged = roles.length !== fw.roles.length || roles.some((r, i) => r !== fw.roles[i]);
+  fw.info = { ...info, id: { value: fw.id } };
+  if (rolesChanged || update.suppressed_roles.length > 0) {
+    const suppressed = update.suppressed_roles.length > 0 ? ` (suppressed: ${update.suppressed_roles.join(',')})` : '';
+    ctx.log(`framework ${fw.id} now has roles ${roles.join(',')}${suppressed}`);
+    rescindOffersOf(state, fx, fw, true);
+    fx.allocator({ call: 'removeFramework', frameworkId: fw.id });
+    fw.roles = roles;
+    const spec = { roles, suppressedRoles: update.suppressed_roles, active: fw.connected };
+    fx.allocator({ call: 'addFramework', frameworkId: fw.id, spec, used: state.usedByFramework(fw.id) });
+    if (update.suppressed_roles.length > 0) fx.allocator({ call: 'suppress', frameworkId: fw.id, roles: update.suppressed_roles });
+    fx.allocate();
+  }
+  fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
+  fx.write({ op: 'putFramework', id: fw.id, info: fw.info, now: ctx.now });
+  ctx.log(`framework ${fw.id} updated its FrameworkInfo`);
+  fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
+}
+
+function detach(fx: Effects, fw: FrameworkRecord): void {
+  if (fw.connected) fx.cancel({ kind: 'heartbeat', frameworkId: fw.id });
+  fw.connected = false;
+  fw.streamId = null;
+}

@@ -1,0 +1,86 @@
+// Offers: made from an allocation pass, taken back (rescinded, expired,
+// declined). Each offer holds its resources allocated to the framework
+// until it is used or comes back.
+import type { AllocationDecision } from '../allocator/allocator.js';
+import type { ClusterState } from '../state/cluster.js';
+import type { AgentId, FrameworkId, FrameworkRecord, OfferRecord } from '../state/records.js';
+import { markDynamic } from './reservations.js';
+import type { Effects, OpContext } from './effects.js';
+
+/** Turns an allocation pass's decisions into offers; decisions for a framework or agent that went away go back. */
+export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, decisions: readonly AllocationDecision[]): void {
+  const byFramework = new Map<string, AllocationDecision[]>();
+  for (const d of decisions) {
+    const list = byFramework.get(d.frameworkId) ?? [];
+    list.push(d);
+    byFramework.set(d.frameworkId, list);
+  }
+  for (const [frameworkId, list] of byFramework) {
+    const fw = state.framework(frameworkId);
+    const offers: OfferRecord[] = [];
+    for (const d of list) {
+      if (!fw?.connected || !state.agent(d.agentId)?.connected) {
+        fx.allocator({ call: 'recoverResources', frameworkId: d.frameworkId as FrameworkId, agentId: d.agentId as AgentId, resources: d.resources, refuseSeconds: 0 });
+        continue;
+      }
+      const offer: OfferRecord = {
+        id: ctx.ids.offer(), frameworkId: fw.id, agentId: d.agentId as AgentId, role: d.role, resources: d.resources, createdAt: ctx.now,
+      };
+      state.offers.add(offer);
+      if (ctx.config.offerTimeout > 0) fx.arm({ kind: 'offer-timeout', offerId: offer.id }, ctx.now + ctx.config.offerTimeout);
+      offers.push(offer);
+    }
+    if (fw && offers.length > 0) fx.toFramework(fw.id, { type: 'OFFERS', offers: { offers: offers.map((o) => offerMessage(state, o)) } });
+  }
+}
+
+/** An offer as Mesos's Offer message. */
+export function offerMessage(state: ClusterState, offer: OfferRecord) {
+  const agent = state.agent(offer.agentId);
+  return {
+    id: { value: offer.id },
+    framework_id: { value: offer.frameworkId },
+    agent_id: { value: offer.agentId },
+    hostname: agent?.info.hostname ?? '',
+    resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
+    attributes: agent?.info.attributes ?? [],
+    allocation_info: { role: offer.role },
+  };
+}
+
+/** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */
+export function rescindOffer(state: ClusterState, fx: Effects, ctx: OpContext, offerId: string, why: string): void {
+  const offer = state.offers.take(offerId);
+  if (!offer) return;
+  ctx.log(`rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
+  fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
+  fx.allocator({ call: 'recoverResources', frameworkId: offer.frameworkId, agentId: offer.agentId, resources: offer.resources, refuseSeconds: 0 });
+  if (state.framework(offer.frameworkId)) fx.toFramework(offer.frameworkId, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+  fx.allocate();
+}
+
+/** Every outstanding offer of a framework goes back; `notify` tells it (RESCIND) when it is still listening. */
+export function rescindOffersOf(state: ClusterState, fx: Effects, fw: FrameworkRecord, notify: boolean): void {
+  for (const offer of state.offers.ofFramework(fw.id)) {
+    state.offers.take(offer.id);
+    fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
+    fx.allocator({ call: 'recoverResources', frameworkId: fw.id, agentId: offer.agentId, resources: offer.resources, refuseSeconds: 0 });
+    if (notify) fx.toFramework(fw.id, { type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
+  }
+  fx.allocate();
+}
+
+/** DECLINE: the offers go back, filtered from this framework for `refuseSeconds`. */
+export function declineOffers(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, offerIds: readonly string[], refuseSeconds: number): void {
+  for (const id of offerIds) {
+    const offer = state.offers.get(id);
+    if (!offer || offer.frameworkId !== fw.id) {
+      ctx.log(`framework ${fw.id} declined unknown offer ${id}; ignored`);
+      continue;
+    }
+    state.offers.take(id);
+    fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
+    fx.allocator({ call: 'recoverResources', frameworkId: fw.id, agentId: offer.agentId, resources: offer.resources, refuseSeconds });
+  }
+  fx.allocate();
+}

@@ -1,0 +1,145 @@
+// Task operations after launch: status updates from agents, acknowledgements
+// and kills from schedulers, and reconciliation answers.
+import type { AgentMessageOut, Call, TaskStatusIn } from '../../proto/index.js';
+import { FailedPrecondition, NotFound } from '../../common/errors.js';
+import { isTerminal } from '../../common/task-state.js';
+import { taskKeyOf } from '../registry/registry.js';
+import { masterStatus, reconciliationStatus } from '../status.js';
+import type { ClusterState } from '../state/cluster.js';
+import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
+import type { Effects, OpContext } from './effects.js';
+import { masterUpdate, moveTask, recoverTask } from './task-changes.js';
+
+type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>;
+
+/** An update from an agent: applied to the task and forwarded to its framework, which acknowledges it. */
+export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, frameworkId: string, status: AgentStatus): void {
+  const taskId = status.task_id!.value;
+  const key = taskKeyOf(frameworkId, taskId);
+  if (state.wasRemoved(frameworkId) || state.silenced.has(key)) {
+    // The framework is gone, or was told the task is lost: nobody will acknowledge, so the master does.
+    acknowledgeToAgent(fx, agentId as AgentId, frameworkId, taskId, status.uuid);
+    if (isTerminal(status.state)) state.silenced.delete(key);
+    return;
+  }
+  const task = state.tasks.get(frameworkId, taskId);
+  if (task) {
+    const result = moveTask(state, fx, task, status.state);
+    if (result === 'illegal') {
+      ctx.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
+    } else {
+      task.status = status;
+      task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
+      if (isTerminal(task.state)) recoverTask(state, fx, task);
+    }
+  }
+  fx.status(frameworkId as FrameworkId, status);
+}
+
+/** ACKNOWLEDGE: passed on to the agent; the final update acknowledged, the task leaves the active set. */
+export function acknowledgeUpdate(state: ClusterState, fx: Effects, fw: FrameworkRecord, ack: NonNullable<Call['acknowledge']>): void {
+  const agentId = ack.agent_id!.value as AgentId;
+  const taskId = ack.task_id!.value;
+  if (!state.agent(agentId)) throw new NotFound(`acknowledge: agent ${agentId} is unknown`);
+  acknowledgeToAgent(fx, agentId, fw.id, taskId, ack.uuid);
+  const task = state.tasks.get(fw.id, taskId);
+  if (task && isTerminal(task.state) && task.statusUuid?.equals(ack.uuid)) state.tasks.complete(task);
+}
+
+function acknowledgeToAgent(fx: Effects, agentId: AgentId, frameworkId: string, taskId: string, uuid: Buffer): void {
+  if (uuid.length === 0) return;
+  fx.toAgent(agentId, {
+    acknowledgement: { agent_id: { value: agentId }, framework_id: { value: frameworkId }, task_id: { value: taskId }, uuid },
+  });
+}
+
+/** KILL: sent to the task's agent (or kept until it comes back); a task not yet sent is killed here. */
+export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, kill: NonNullable<Call['kill']>): void {
+  const taskId = kill.task_id!.value;
+  const task = state.tasks.get(fw.id, taskId);
+  if (!task || isTerminal(task.state)) {
+    // Unknown (or already ended) tasks: tell the framework what we know, as Mesos does.
+    const status: TaskStatusIn = task?.status
+      ? reconciliationStatus(task.status, ctx.now)
+      : masterStatus({
+          taskId, state: fw.partitionAware ? 'TASK_UNKNOWN' : 'TASK_LOST', now: ctx.now, agentId: kill.agent_id?.value,
+          reason: 'REASON_RECONCILIATION', message: `kill: task ${taskId} is unknown to the master`,
+        });
+    return fx.status(fw.id, status);
+  }
+  if (state.isLaunching(fw.id, taskId)) {
+    // Not yet sent to its agent: it never will be.
+    return masterUpdate(state, fx, ctx, task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `task ${taskId} was killed before it reached its agent`);
+  }
+  const agent = state.agent(task.agentId);
+  const message = { framework_id: { value: fw.id }, task_id: { value: taskId }, ...(kill.kill_policy ? { kill_policy: kill.kill_policy } : {}) };
+  if (agent?.connected) fx.toAgent(agent.id, { kill_task: message });
+  else agent?.pendingKills.set(taskId, { frameworkId: fw.id, taskId: task.taskId });
+}
+
+/**
+ * Explicit reconciliation answers for each named task; implicit (no tasks)
+ * answers for every task the master knows of this framework. Answers carry
+ * REASON_RECONCILIATION and no uuid.
+ */
+export function reconcileTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, rec: NonNullable<Call['reconcile']>): void {
+  const now = ctx.now;
+  if (rec.tasks.length === 0) {
+    for (const task of state.tasks.ofFramework(fw.id)) {
+      const status = task.status ?? masterStatus({ taskId: task.taskId, state: task.state, now, agentId: task.agentId });
+      fx.status(fw.id, reconciliationStatus(status, now));
+    }
+    return;
+  }
+  for (const { task_id, agent_id } of rec.tasks) {
+    const taskId = task_id!.value;
+    const task = state.tasks.get(fw.id, taskId) ?? state.tasks.completedTasks().find((t) => t.frameworkId === fw.id && t.taskId === taskId);
+    if (task) {
+      const status = task.status ?? masterStatus({ taskId, state: task.state, now, agentId: task.agentId });
+      fx.status(fw.id, reconciliationStatus(status, now));
+      continue;
+    }
+    const agentId = agent_id?.value;
+    const answer = unknownTaskAnswer(state, ctx, fw, taskId, agentId);
+    if (!answer) continue; // On an agent that has not re-registered since this master took over: no answer yet, as in Mesos.
+    fx.status(fw.id, masterStatus({ taskId, now, agentId, reason: 'REASON_RECONCILIATION', ...answer }));
+  }
+}
+
+/** What the master can say of a task it does not know, given the agent the framework names. */
+function unknownTaskAnswer(state: ClusterState, ctx: OpContext, fw: FrameworkRecord, taskId: string, agentId: string | undefined) {
+  const pa = fw.partitionAware;
+  if (agentId === undefined) {
+    const pending = [...state.agents.values()].some((a) => a.recovered && ctx.registry.agents.get(a.id)?.tasks.has(taskKeyOf(fw.id, taskId)));
+    return pending ? null : { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
+  }
+  const agent = state.agent(agentId);
+  if (agent?.recovered) return null;
+  if (ctx.registry.agents.get(agentId)?.gone_time != null) {
+    return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is gone` };
+  }
+  if (agent && agent.unreachableSince !== null) {
+    return { state: pa ? ('TASK_UNREACHABLE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is unreachable` };
+  }
+  if (agent?.connected) return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `task ${taskId} is not on agent ${agentId}` };
+  return { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
+}
+
+/**
+ * MESSAGE and SHUTDOWN address executors. mesos-ts runs each task as a
+ * plain container; as with Mesos's command executor, a task's executor id
+ * is its task id. SHUTDOWN of that executor kills the task; MESSAGE has no
+ * executor process to deliver to, and says so rather than drop the data.
+ */
+export function executorCall(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, call: Call): void {
+  const target = call.type === 'MESSAGE' ? call.message! : call.shutdown!;
+  const agentId = target.agent_id!.value;
+  const executorId = target.executor_id!.value;
+  if (!state.agent(agentId)) throw new NotFound(`${call.type.toLowerCase()}: agent ${agentId} is unknown`);
+  const task = state.tasks.get(fw.id, executorId);
+  if (!task || task.agentId !== agentId || isTerminal(task.state)) {
+    throw new NotFound(`${call.type.toLowerCase()}: no executor '${executorId}' of framework ${fw.id} runs on agent ${agentId}`);
+  }
+  if (call.type === 'SHUTDOWN') return killTask(state, fx, ctx, fw, { task_id: { value: executorId }, agent_id: { value: agentId }, kill_policy: null });
+  throw new FailedPrecondition(`message: task '${executorId}' runs without an executor process; framework messages cannot be delivered to it`);
+}

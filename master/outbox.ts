@@ -1,0 +1,92 @@
+// Effects waiting for the registry. Each operation's effects join the queue
+// with the promise of its registry write (none when it wrote nothing); the
+// queue runs strictly in order, so an effect never overtakes one of an
+// earlier operation, and an operation that wrote nothing still waits behind
+// one whose write is in flight (a framework hears OFFERS only after the
+// SUBSCRIBED that the registry had to hold first). With nothing waiting,
+// effects run at once. After a failed write nothing more runs.
+import type { Effect } from './operations/effects.js';
+
+interface Entry {
+  readonly effects: readonly Effect[];
+  ready: boolean;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class Outbox {
+  private readonly queue: Entry[] = [];
+  private draining = false;
+  private stopped: Error | null = null;
+
+  constructor(
+    private readonly run: (effects: readonly Effect[]) => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Queues `effects` behind `stored`; settles once they ran (rejects if a write failed or the master stopped). */
+  push(stored: Promise<void> | null, effects: readonly Effect[]): Promise<void> {
+    if (this.stopped) return rejected(this.stopped);
+    if (stored === null && this.queue.length === 0 && !this.draining) {
+      this.draining = true; // Operations these effects apply (a dispatch) queue behind them.
+      try {
+        this.run(effects);
+      } finally {
+        this.draining = false;
+      }
+      this.drain();
+      return RESOLVED;
+    }
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    done.catch(() => {}); // Callers that do not wait must not see an unhandled rejection.
+    const entry: Entry = { effects, ready: stored === null, resolve, reject };
+    this.queue.push(entry);
+    stored?.then(
+      () => {
+        entry.ready = true;
+        this.drain();
+      },
+      (err: unknown) => this.stop(err instanceof Error ? err : new Error(String(err))),
+    );
+    this.drain();
+    return done;
+  }
+
+  /** Drops everything waiting: the master no longer acts. */
+  stop(why: Error): void {
+    if (!this.stopped) this.stopped = why;
+    for (const entry of this.queue.splice(0)) entry.reject(this.stopped);
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.queue[0]?.ready) {
+        const entry = this.queue.shift()!;
+        try {
+          this.run(entry.effects);
+        } catch (err) {
+          this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        }
+        entry.resolve();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
+
+const RESOLVED = Promise.resolve();
+
+function rejected(err: Error): Promise<void> {
+  const p = Promise.reject(err);
+  p.catch(() => {});
+  return p;
+}

@@ -1,0 +1,74 @@
+// What the master knows of frameworks, agents, tasks and offers: plain data.
+// No timers, sockets or promises live here: the driver (master.ts) keeps the
+// links to schedulers and agents, and deadlines.ts every timer. Ids are
+// branded so an agent id cannot be passed where a framework id is meant.
+//
+// FrameworkInfo, AgentInfo, TaskInfo and TaskStatus are kept as the messages
+// they arrived in (the master reports them back verbatim in /state and
+// reconciliation); everything the master decides on is a field of its own.
+import type { AgentInfoOut, FrameworkInfoOut, TaskInfoIn, TaskState, TaskStatusIn } from '../../proto/index.js';
+import type { AgentId, FrameworkId, OfferId, TaskId } from '../../common/ids.js';
+import type { Resources } from '../../common/resources.js';
+
+export type { AgentId, FrameworkId, OfferId, TaskId } from '../../common/ids.js';
+
+export interface FrameworkRecord {
+  readonly id: FrameworkId;
+  info: FrameworkInfoOut;
+  roles: string[];
+  partitionAware: boolean;
+  /** True while a scheduler stream is attached; false while disconnected (its failover timeout runs). */
+  connected: boolean;
+  /** The Mesos-Stream-Id of the attached stream; null while disconnected. */
+  streamId: string | null;
+  readonly registeredTime: number;
+  reregisteredTime: number | null;
+  unregisteredTime: number | null;
+}
+
+export interface AgentRecord {
+  readonly id: AgentId;
+  info: AgentInfoOut;
+  total: Resources;
+  /** True while the agent's link is open. */
+  connected: boolean;
+  /** The driver's number for the open link; null while disconnected. */
+  linkId: number | null;
+  readonly registeredTime: number;
+  reregisteredTime: number | null;
+  /** Known from the registry, not yet re-registered with this master: its tasks' states are unknown. */
+  recovered: boolean;
+  /** When the agent was marked unreachable (seconds), null while reachable. */
+  unreachableSince: number | null;
+  /** The agent is draining: its resources are not offered; its tasks run on. */
+  draining?: boolean;
+  /** Kills asked for while the agent was away, sent when it comes back. */
+  readonly pendingKills: Map<string, { readonly frameworkId: FrameworkId; readonly taskId: TaskId }>;
+  /** Made by RESERVE operations (already part of `total`). */
+  dynamicReservations?: Resources;
+}
+
+export interface TaskRecord {
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly taskId: TaskId;
+  readonly info: TaskInfoIn;
+  readonly resources: Resources;
+  state: TaskState;
+  /** The latest status the master saw (from the agent, or made by the master). */
+  status: TaskStatusIn | null;
+  /** uuid of the latest status update forwarded; the framework acks it. */
+  statusUuid: Buffer | null;
+  /** Resources went back to the allocator when the task turned terminal. */
+  recovered: boolean;
+  readonly createdAt: number;
+}
+
+export interface OfferRecord {
+  readonly id: OfferId;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly role: string;
+  readonly resources: Resources;
+  readonly createdAt: number;
+}

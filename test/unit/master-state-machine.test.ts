@@ -1,0 +1,232 @@
+// The master's state machine through the deterministic harness: the real
+// master (operations, driver, registry, allocator) with a manual clock and
+// recording peers. No gRPC, no sleeps: each case moves time by hand.
+import { describe, expect, it } from 'vitest';
+import { MasterHarness, TestStore } from '../harness/master-harness.js';
+
+describe('offers', () => {
+  it('offers an agent to a subscribed framework and rescinds the offer when the offer timeout expires', async () => {
+    const h = await MasterHarness.start({ offerTimeout: 30 });
+    await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    const [offer] = fw.offers();
+    expect(offer?.resources?.map((r) => r.name).sort()).toEqual(['cpus', 'mem']);
+    await h.advance(29);
+    expect(fw.events.some((e) => e.type === 'RESCIND')).toBe(false);
+    await h.advance(1);
+    expect(fw.events.find((e) => e.type === 'RESCIND')?.rescind?.offer_id?.value).toBe(offer!.id!.value);
+    expect(h.master.offers.size).toBe(1); // Re-offered after the rescind (no filter).
+    expect(h.master.offers.get(offer!.id!.value!)).toBeUndefined();
+  });
+
+  it('launches a task only after the registry indexed it, and gives the unused part back', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    h.store.hold();
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    expect(agent.launched()).toEqual([]); // The index is not stored yet.
+    h.store.release();
+    await h.settle();
+    expect(agent.launched()).toEqual(['t1']);
+    const stored = await h.store.snapshot();
+    expect(JSON.stringify(stored.get(`agents/${agent.id}`))).toContain('"task_id":"t1"');
+  });
+});
+
+describe('frameworks', () => {
+  it('keeps a disconnected framework for failover_timeout, then removes it and kills its tasks', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw', { failoverTimeout: 10 });
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    agent.update(fw.id, 't1', 'TASK_RUNNING');
+    fw.disconnect();
+    await h.advance(9.9);
+    expect(h.master.frameworks.get(fw.id)?.connected).toBe(false);
+    await h.advance(0.1);
+    expect(h.master.frameworks.has(fw.id)).toBe(false);
+    expect(agent.received.some((m) => m.shutdown_framework?.framework_id?.value === fw.id)).toBe(true);
+    expect(h.master.completedFrameworkList().map((f) => f.id)).toEqual([fw.id]);
+    // The registry keeps it as removed: an update for its task is acknowledged by the master.
+    agent.update(fw.id, 't1', 'TASK_KILLED');
+    await h.settle();
+    expect(agent.acknowledged()).toEqual(['t1']);
+  });
+
+  it('cancels the failover timeout when the framework re-subscribes in time', async () => {
+    const h = await MasterHarness.start();
+    const fw = await h.subscribe('fw', { failoverTimeout: 10 });
+    fw.disconnect();
+    await h.advance(5);
+    expect(h.master.deadline({ kind: 'failover-timeout', frameworkId: fw.id as never })).toBe(h.time.now() + 5);
+    await fw.subscribe();
+    expect(h.master.deadline({ kind: 'failover-timeout', frameworkId: fw.id as never })).toBeUndefined();
+    await h.advance(60);
+    expect(h.master.frameworks.get(fw.id)?.connected).toBe(true);
+    expect(fw.events.filter((e) => e.type === 'HEARTBEAT').length).toBe(4); // Every 15 s.
+  });
+
+  it('UPDATE_FRAMEWORK with another role rescinds outstanding offers and offers for the new role', async () => {
+    const h = await MasterHarness.start();
+    await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw', { roles: ['dev'] });
+    const first = fw.offers()[0]!;
+    expect(first.allocation_info?.role).toBe('dev');
+    fw.call({
+      type: 'UPDATE_FRAMEWORK',
+      update_framework: { framework_info: { id: { value: fw.id }, name: 'fw', user: 'test', roles: ['ops'], capabilities: [{ type: 'MULTI_ROLE' }], failover_timeout: 60 }, suppressed_roles: [] },
+    });
+    await h.settle();
+    expect(fw.events.some((e) => e.rescind?.offer_id?.value === first.id!.value)).toBe(true);
+    expect(fw.offers().map((o) => o.allocation_info?.role)).toEqual(['ops']);
+    expect(JSON.stringify((await h.store.snapshot()).get(`frameworks/${fw.id}`))).toContain('"ops"');
+  });
+
+  it('refuses a call on a stale stream and changes nothing', async () => {
+    const h = await MasterHarness.start();
+    const fw = await h.subscribe('fw');
+    const version = h.master.version;
+    expect(() => h.master.call({ type: 'REVIVE', framework_id: { value: fw.id } } as never, 'not-the-stream')).toThrow(/does not match/);
+    expect(h.master.version).toBe(version);
+  });
+});
+
+describe('agents', () => {
+  it('marks a disconnected agent unreachable after the grace period, then gone; its tasks follow', async () => {
+    const h = await MasterHarness.start({ agentDisconnectTimeout: 75, registryMaxAgentAge: 600 });
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const aware = await h.subscribe('aware', { partitionAware: true });
+    aware.launch(aware.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    agent.update(aware.id, 't1', 'TASK_RUNNING');
+    agent.disconnect();
+    await h.advance(74);
+    expect(aware.statuses()).toEqual(['t1:TASK_RUNNING']);
+    await h.advance(1);
+    expect(aware.statuses()).toEqual(['t1:TASK_RUNNING', 't1:TASK_UNREACHABLE']);
+    expect(h.master.agents.get(agent.id)?.unreachableSince).toBe(h.time.now());
+    await h.advance(600);
+    expect(aware.statuses()).toEqual(['t1:TASK_RUNNING', 't1:TASK_UNREACHABLE', 't1:TASK_GONE']);
+    expect(h.master.agents.has(agent.id)).toBe(false);
+    // A gone agent may not come back under its id.
+    await expect(agent.register({ id: agent.id })).rejects.toThrow(/is gone/);
+  });
+
+  it('an agent that re-registers in time keeps its tasks; one that left a task behind has it reported lost', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }, { id: 't2', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    agent.update(fw.id, 't1', 'TASK_RUNNING');
+    agent.disconnect();
+    await h.advance(30);
+    await agent.register({ tasks: [{ frameworkId: fw.id, taskId: 't1', state: 'TASK_RUNNING', resources: 'cpus:1;mem:128' }] });
+    expect(fw.statuses()).toEqual(['t1:TASK_RUNNING', 't2:TASK_LOST']);
+    await h.advance(120);
+    expect(h.master.agents.get(agent.id)?.unreachableSince, h.log.join("\n")).toBeNull();
+  });
+
+  it('drops an agent that stops answering pings: unreachable at once', async () => {
+    const h = await MasterHarness.start({ agentPingInterval: 1, maxAgentPingTimeouts: 3 });
+    const agent = await h.addAgent('a1', 'cpus:1;mem:128');
+    await h.advance(3);
+    expect(agent.conn.closedWith).toBeNull(); // Answered so far.
+    agent.answerPings = false;
+    await h.advance(3);
+    expect(agent.received.filter((m) => m.ping).length).toBe(6);
+    await h.advance(2);
+    expect(agent.conn.closedWith).toMatch(/missed 3 pings/);
+    expect(h.master.agents.get(agent.id)?.unreachableSince).not.toBeNull();
+  });
+});
+
+describe('reconciliation', () => {
+  it('answers explicit reconciliation from what the master knows, and stays silent for agents not yet back after a failover', async () => {
+    const store = new TestStore();
+    const h = await MasterHarness.start({ store });
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw', { failoverTimeout: 600 });
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    const reconcile = (tasks: object[]) => fw.call({ type: 'RECONCILE', reconcile: { tasks } });
+    reconcile([{ task_id: { value: 't1' } }, { task_id: { value: 'nope' }, agent_id: { value: agent.id } }]);
+    await h.settle();
+    expect(fw.statuses()).toEqual(['t1:TASK_STAGING', 'nope:TASK_LOST']);
+    expect(fw.updates().every((s) => s.reason === 'REASON_RECONCILIATION')).toBe(true);
+    // A new leader over the same registry: the agent is recovered, not yet back.
+    h.master.stop();
+    const next = await MasterHarness.start({ store, time: h.time, id: 'm2' });
+    const again = await next.subscribe('fw', { id: fw.id, failoverTimeout: 600 });
+    again.call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 't1' }, agent_id: { value: agent.id } }] } });
+    await next.settle();
+    expect(again.statuses()).toEqual([]);
+    await next.advance(600); // --agent_reregister_timeout: the agent is unreachable, its indexed task lost.
+    expect(again.statuses()).toEqual(['t1:TASK_LOST']);
+  });
+});
+
+describe('write before act', () => {
+  it('a failed registry write stops the master and nothing waiting for it is carried out', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    h.store.hold();
+    h.store.failing = true;
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    h.store.release();
+    await h.settle();
+    expect(h.master.acting).toBe(false);
+    expect(agent.launched()).toEqual([]);
+  });
+
+  // Each kind of write that used to be fire-and-forget: at the moment the
+  // framework is told, a successor reading the registry must agree.
+  const cases: { name: string; act: (h: MasterHarness, ids: { fw: string; agent: string }) => Promise<void>; told: RegExp; check: (store: string) => void }[] = [
+    {
+      name: 'framework removal (TEARDOWN)',
+      act: async (h, ids) => h.master.call({ type: 'TEARDOWN', framework_id: { value: ids.fw } } as never, h.master.frameworks.get(ids.fw)!.streamId!),
+      told: /^closed$/,
+      check: (doc) => expect(doc).toMatch(/"removed_time":\d/),
+    },
+    {
+      name: 'task removal (a terminal update)',
+      act: async () => {},
+      told: /t1:TASK_FINISHED/,
+      check: (doc) => expect(doc).not.toContain('"task_id":"t1"'),
+    },
+  ];
+  for (const c of cases) {
+    it(`a successor agrees with what the framework was told: ${c.name}`, async () => {
+      const h = await MasterHarness.start();
+      const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+      const fw = await h.subscribe('fw');
+      fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+      await h.settle();
+      agent.update(fw.id, 't1', 'TASK_RUNNING');
+      await h.settle();
+      h.store.hold();
+      let seen: Promise<Map<string, Record<string, unknown>>> | null = null;
+      const events = fw.events;
+      const check = () => {
+        const told = c.told.source === '^closed$' ? fw.closedWith !== undefined : c.told.test(fw.statuses().join(' '));
+        if (told && !seen) seen = h.store.snapshot(); // "Kill the leader" here: this is what a successor would read.
+      };
+      const push = events.push.bind(events);
+      events.push = (...e) => (push(...e), check(), events.length);
+      if (c.name.startsWith('task')) agent.update(fw.id, 't1', 'TASK_FINISHED');
+      await c.act(h, { fw: fw.id, agent: agent.id });
+      await h.settle();
+      expect(seen).toBeNull(); // Nothing told while the write waits.
+      h.store.release();
+      await h.settle();
+      check();
+      const snapshot = await seen!;
+      const doc = JSON.stringify(c.name.startsWith('framework') ? snapshot.get(`frameworks/${fw.id}`) : snapshot.get(`agents/${agent.id}`));
+      c.check(doc);
+    });
+  }
+});
