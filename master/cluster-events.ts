@@ -1,7 +1,7 @@
 // What happens in the master, told to whoever listens: the operator event
 // stream (operator/operator-api.ts) and the metrics (metrics.ts). Operations
-// emit cluster events as effects (after the registry holds their change);
-// listeners never change the master.
+// emit cluster events as they change the state (so a subscriber's snapshot
+// and the events after it never overlap); listeners never change the master.
 //
 //   TASK_ADDED, TASK_UPDATED   every add and state change of a task (operations/task-changes.ts)
 //   AGENT_ADDED                admitAgent: an agent joins, or comes back after a

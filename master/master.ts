@@ -12,7 +12,7 @@
 //   registry.apply(each RegistryOp) ──> outbox waits until the registry holds them
 //        │
 //        v
-//   effects run in order: to agents, to frameworks, allocator facts, deadlines, events
+//   effects run in order: to agents, to frameworks, allocator facts, deadlines
 //
 // Write before act: an operation's effects run only once the registry holds
 // its changes, and in the order the operations ran. A failed write ends
@@ -33,7 +33,7 @@ import { Deadlines } from './deadlines.js';
 import { ClusterState } from './state/cluster.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state/records.js';
 import { deadlineKey, Effects, type AllocatorFact, type Deadline, type Effect, type MasterConfig, type OpContext } from './operations/effects.js';
-import { disconnectFramework, failoverTimeoutExpired, heartbeat, subscribeFramework } from './operations/frameworks.js';
+import { disconnectFramework, failoverTimeoutExpired, subscribeFramework } from './operations/frameworks.js';
 import { schedulerCall } from './operations/scheduler-calls.js';
 import { admitAgent, disconnectAgent, drainAgent, markAgentGone, markAgentUnreachable } from './operations/agents.js';
 import { applyStatusUpdate } from './operations/tasks.js';
@@ -331,6 +331,16 @@ export class Master {
     }
   }
 
+  /** HEARTBEAT on a scheduler's stream every heartbeat interval, while that stream is attached. */
+  private heartbeat(frameworkId: string, streamId: string): void {
+    this.deadlines.arm(`heartbeat:${frameworkId}`, this.now() + this.options.heartbeatInterval, this.safely(() => {
+      const attached = this.sinks.get(frameworkId);
+      if (attached?.streamId !== streamId) return;
+      attached.sink.send({ type: 'HEARTBEAT' });
+      this.heartbeat(frameworkId, streamId);
+    }));
+  }
+
   /** Pings the agent on its link every ping interval; one that misses too many in a row is dropped, unreachable at once. */
   private ping(link: Link): void {
     const max = this.options.maxAgentPingTimeouts ?? 5;
@@ -357,6 +367,7 @@ export class Master {
     const fx = new Effects();
     const result = operation(fx, this.context());
     this.version++;
+    for (const event of fx.events) this.events.emit(event);
     let stored: Promise<void> | null = null;
     for (const change of fx.persist) stored = this.registry.apply(change);
     return { result, done: this.outbox.push(stored, fx.effects) };
@@ -390,14 +401,16 @@ export class Master {
         return this.events.emit({ type: 'STATUS_SENT', frameworkId: effect.frameworkId, status: effect.status });
       case 'openStream': {
         const open = this.opening.get(effect.streamId);
-        if (open) this.sinks.set(effect.frameworkId, { streamId: effect.streamId, sink: open(effect.streamId) });
-        return;
+        if (!open) return;
+        this.sinks.set(effect.frameworkId, { streamId: effect.streamId, sink: open(effect.streamId) });
+        return this.heartbeat(effect.frameworkId, effect.streamId);
       }
       case 'closeStream':
       case 'dropStream': {
         const attached = this.sinks.get(effect.frameworkId);
         if (attached?.streamId !== effect.streamId) return;
         this.sinks.delete(effect.frameworkId);
+        this.deadlines.cancel(`heartbeat:${effect.frameworkId}`);
         if (effect.type === 'closeStream') attached.sink.close(effect.error);
         return;
       }
@@ -423,8 +436,6 @@ export class Master {
       case 'dispatch':
         this.apply((fx, ctx) => dispatchLaunch(this.state, fx, ctx, effect.frameworkId, effect.taskIds));
         return;
-      case 'emit':
-        return this.events.emit(effect.event);
     }
   }
 
@@ -459,9 +470,6 @@ export class Master {
         return this.rescindOffer(d.offerId, 'offer timeout');
       case 'failover-timeout':
         this.apply((fx, ctx) => failoverTimeoutExpired(this.state, fx, ctx, d.frameworkId));
-        return;
-      case 'heartbeat':
-        this.apply((fx, ctx) => heartbeat(this.state, fx, ctx, d.frameworkId));
         return;
       case 'reregister-timeout':
         this.apply((fx, ctx) => markAgentUnreachable(this.state, fx, ctx, d.agentId, d.waited));

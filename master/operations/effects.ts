@@ -2,7 +2,9 @@
 // cluster state (../state/) and returns its effects as data; the driver
 // (../master.ts) persists the registry changes first and carries out the
 // rest, in order, only once the registry holds them ("write before act").
-// Tests read the recorded effects (test/harness/master-harness.ts).
+// Cluster events (for the operator stream and the metrics) describe the
+// state itself: they are emitted as the operation returns, so a subscriber's
+// snapshot of the state and the events after it never overlap.
 import type { EventIn, MasterInfoIn, MasterMessageIn, TaskStatusIn } from '../../proto/index.js';
 import type { IdGenerator } from '../../common/ids.js';
 import type { Resources } from '../../common/resources.js';
@@ -33,7 +35,6 @@ export type AllocatorFact =
 export type Deadline =
   | { readonly kind: 'offer-timeout'; readonly offerId: OfferId }
   | { readonly kind: 'failover-timeout'; readonly frameworkId: FrameworkId }
-  | { readonly kind: 'heartbeat'; readonly frameworkId: FrameworkId }
   | { readonly kind: 'reregister-timeout'; readonly agentId: AgentId; readonly waited: number }
   | { readonly kind: 'agent-gone'; readonly agentId: AgentId };
 
@@ -45,7 +46,7 @@ export type Effect =
   | { readonly type: 'toFramework'; readonly frameworkId: FrameworkId; readonly event: EventIn }
   /** A status update for a framework (an UPDATE event), counted for the metrics. */
   | { readonly type: 'status'; readonly frameworkId: FrameworkId; readonly status: TaskStatusIn }
-  /** Attach the subscribing scheduler's stream (SUBSCRIBED follows). */
+  /** Attach the subscribing scheduler's stream (SUBSCRIBED follows; the driver sends HEARTBEATs while it is open). */
   | { readonly type: 'openStream'; readonly frameworkId: FrameworkId; readonly streamId: string }
   /** End the framework's stream; with `error`, an ERROR event goes first. */
   | { readonly type: 'closeStream'; readonly frameworkId: FrameworkId; readonly streamId: string; readonly error?: string }
@@ -61,8 +62,7 @@ export type Effect =
   | { readonly type: 'arm'; readonly deadline: Deadline; readonly at: number }
   | { readonly type: 'cancel'; readonly deadline: Deadline }
   /** The registry holds these tasks: send them to their agent (the dispatchLaunch operation). */
-  | { readonly type: 'dispatch'; readonly frameworkId: FrameworkId; readonly taskIds: readonly TaskId[] }
-  | { readonly type: 'emit'; readonly event: MasterEvent };
+  | { readonly type: 'dispatch'; readonly frameworkId: FrameworkId; readonly taskIds: readonly TaskId[] };
 
 /** The master's settings operations consult. */
 export interface MasterConfig {
@@ -90,10 +90,11 @@ export interface OpContext {
   readonly log: (line: string) => void;
 }
 
-/** Collects an operation's registry changes and effects, in order. */
+/** Collects an operation's registry changes, effects and events, each in order. */
 export class Effects {
   readonly persist: RegistryOp[] = [];
   readonly effects: Effect[] = [];
+  readonly events: MasterEvent[] = [];
 
   write(change: RegistryOp): void {
     this.persist.push(change);
@@ -132,6 +133,6 @@ export class Effects {
   }
 
   emit(event: MasterEvent): void {
-    this.add({ type: 'emit', event });
+    this.events.push(event);
   }
 }

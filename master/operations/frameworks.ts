@@ -30,7 +30,7 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
     ctx.log(`framework ${id} (${info.name}) re-subscribed${fw.connected ? ', replacing its previous stream' : ''}`);
     fx.cancel({ kind: 'failover-timeout', frameworkId: id });
     if (fw.connected) fx.add({ type: 'closeStream', frameworkId: id, streamId: fw.streamId!, error: 'Framework failed over' });
-    detach(fx, fw);
+    detach(fw);
     rescindOffersOf(state, fx, fw, false);
     fx.allocator({ call: 'removeFramework', frameworkId: id });
     fw.reregisteredTime = ctx.now;
@@ -53,7 +53,6 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
     type: 'SUBSCRIBED',
     subscribed: { framework_id: { value: id }, heartbeat_interval_seconds: ctx.config.heartbeatInterval, master_info: ctx.config.info },
   });
-  fx.arm({ kind: 'heartbeat', frameworkId: id }, ctx.now + ctx.config.heartbeatInterval);
   fx.emit({ type: fw.reregisteredTime === null ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED', framework: fw });
   fx.allocate(); // Its first offers come now, not at the next periodic pass.
   return fw;
@@ -64,7 +63,7 @@ export function disconnectFramework(state: ClusterState, fx: Effects, ctx: OpCon
   const fw = state.framework(frameworkId);
   if (!fw || fw.streamId !== streamId) return;
   fx.add({ type: 'dropStream', frameworkId: fw.id, streamId });
-  detach(fx, fw);
+  detach(fw);
   rescindOffersOf(state, fx, fw, false);
   fx.allocator({ call: 'setFrameworkActive', frameworkId: fw.id, active: false });
   ctx.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${fw.info.failover_timeout}s`);
@@ -84,21 +83,13 @@ export function failoverTimeoutExpired(state: ClusterState, fx: Effects, ctx: Op
   removeFramework(state, fx, ctx, fw, `failover timeout (${fw.info.failover_timeout}s) expired`);
 }
 
-/** HEARTBEAT to a subscribed scheduler, every heartbeat_interval. */
-export function heartbeat(state: ClusterState, fx: Effects, ctx: OpContext, frameworkId: string): void {
-  const fw = state.framework(frameworkId);
-  if (!fw?.connected) return;
-  fx.toFramework(fw.id, { type: 'HEARTBEAT' });
-  fx.arm({ kind: 'heartbeat', frameworkId: fw.id }, ctx.now + ctx.config.heartbeatInterval);
-}
-
 /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it (the registry keeps it as removed). */
 export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, why: string): void {
   ctx.log(`removing framework ${fw.id}: ${why}`);
   fx.cancel({ kind: 'failover-timeout', frameworkId: fw.id });
   rescindOffersOf(state, fx, fw, false);
   if (fw.connected) fx.add({ type: 'closeStream', frameworkId: fw.id, streamId: fw.streamId! });
-  detach(fx, fw);
+  detach(fw);
   const tasks = state.tasks.ofFramework(fw.id);
   for (const agentId of new Set(tasks.map((t) => t.agentId))) {
     if (state.agent(agentId)?.connected) fx.toAgent(agentId as AgentId, { shutdown_framework: { framework_id: { value: fw.id } } });
@@ -141,8 +132,7 @@ export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext
   fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
 }
 
-function detach(fx: Effects, fw: FrameworkRecord): void {
-  if (fw.connected) fx.cancel({ kind: 'heartbeat', frameworkId: fw.id });
+function detach(fw: FrameworkRecord): void {
   fw.connected = false;
   fw.streamId = null;
 }
