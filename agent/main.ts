@@ -1,14 +1,13 @@
 // Starting an agent: flags -> checked config -> Docker driver -> Agent + HTTP.
-// `agentCommand` is `mesos-ts agent`; `startAgent` runs one in-process
-// (tests, `mesos-ts local`).
+// `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
+// agent` is agent/command.ts, which imports this file only to start one.
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { IsolationPolicy } from './task-spec.js';
 import { mkdirSync } from 'node:fs';
-import { shutdownSignal } from '../common/signals.js';
 import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
-import { parseFlags, usage, type Flags } from '../common/flags.js';
+import { parseFlags, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
 import { systemClock } from '../common/clock.js';
@@ -144,26 +143,6 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
       await http.close();
     },
   };
-}
-
-export async function agentCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(AGENT_FLAGS, argv);
-  if (flags.help) {
-    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS) + '\n');
-    return 0;
-  }
-  const running = await startAgent(argv);
-  // SIGUSR1 drains: no new tasks, running ones may finish (up to --drain_timeout), then the agent leaves.
-  const drained = new Promise<'SIGUSR1'>((resolve) => process.once('SIGUSR1', () => resolve('SIGUSR1')));
-  const signal = await Promise.race([shutdownSignal(), drained]);
-  if (signal === 'SIGUSR1') {
-    await running.agent.drain(flags.drain_timeout, 'SIGUSR1');
-    await running.stop({ killTasks: true });
-    return 0;
-  }
-  running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
-  await running.stop({ killTasks: true });
-  return 0;
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

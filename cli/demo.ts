@@ -7,13 +7,14 @@
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkMasterFlag } from '../common/zk/url.js';
-import { runDemo, renderDemo, DEMO_IMAGE, type DemoResult, type DemoView } from '../framework/examples/demo.js';
+import type { DemoResult, DemoView } from '../framework/examples/demo.js';
 import { LiveArea } from './live-area.js';
 
 export const DEMO_FLAGS = {
   master: { type: 'string', required: true, help: "the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH to follow the leader" },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch (each sleeps 1-3 s)' },
-  docker_image: { type: 'string', default: DEMO_IMAGE, help: 'image of the demo tasks (needs /bin/sh, echo and sleep; the agents must have it)' },
+  // The demo's DEMO_IMAGE, written out: importing the demo loads gRPC, which --help does without.
+  docker_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks (needs /bin/sh, echo and sleep; the agents must have it)' },
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit (e.g. 2mins)' },
   quiet: { type: 'boolean', default: false, help: 'print only the final table and summary' },
 } as const;
@@ -31,6 +32,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(flags.tasks) || flags.tasks < 1) throw new InvalidArgument(`--tasks must be a whole number >= 1, got ${flags.tasks}`);
   if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
 
+  const { runDemo, renderDemo } = await import('../framework/examples/demo.js');
   const abort = new AbortController();
   let why = '';
   const stop = (reason: string) => () => {

@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { parseFlags, usage } from '../common/flags.js';
 import { errorMessage } from '../common/errors.js';
-import { startMaster, type RunningMaster } from '../master/main.js';
-import { startAgent, type RunningAgent } from '../agent/main.js';
-import { runDemo, renderDemo } from '../framework/examples/demo.js';
+import type { RunningMaster } from '../master/main.js';
+import type { RunningAgent } from '../agent/main.js';
 import { LiveArea } from './live-area.js';
 
 const LOCAL_FLAGS = {
@@ -30,7 +29,12 @@ export async function localCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage('local', 'Runs a master, agents and a demo framework on this machine.', LOCAL_FLAGS) + '\n');
     return 0;
   }
-  await checkDocker(flags.image);
+  // Imported once --help is out of the way: together they load gRPC, the .proto files and dockerode.
+  const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }] = await Promise.all([
+    import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'),
+  ]);
+  const docker = new Docker();
+  await checkDocker(docker, flags.image);
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-local-'));
   const abort = new AbortController();
   const onSignal = () => {
@@ -82,14 +86,13 @@ export async function localCommand(argv: string[]): Promise<number> {
     say('stopping agents (removing their containers) and the master');
     for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
     await master?.stop();
-    const left = await containersUnder(base);
+    const left = await containersUnder(docker, base);
     say(left === 0 ? 'clean: no container or process left behind' : `warning: ${left} container(s) still present`);
     rmSync(base, { recursive: true, force: true });
   }
 }
 
-async function checkDocker(image: string): Promise<void> {
-  const docker = new Docker();
+async function checkDocker(docker: Docker, image: string): Promise<void> {
   try {
     await docker.ping();
   } catch {
@@ -102,8 +105,7 @@ async function checkDocker(image: string): Promise<void> {
   }
 }
 
-async function containersUnder(base: string): Promise<number> {
-  const docker = new Docker();
+async function containersUnder(docker: Docker, base: string): Promise<number> {
   const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
   return all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base)).length;
 }

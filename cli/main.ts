@@ -4,8 +4,8 @@ import { errorMessage, MesosError } from '../common/errors.js';
 type Command = { summary: string; run: (argv: string[]) => Promise<number | void> };
 
 const COMMANDS: Record<string, Command> = {
-  master: { summary: 'run a master', run: async (argv) => (await import('../master/main.js')).masterCommand(argv) },
-  agent: { summary: 'run an agent on this node', run: async (argv) => (await import('../agent/main.js')).agentCommand(argv) },
+  master: { summary: 'run a master', run: async (argv) => (await import('../master/command.js')).masterCommand(argv) },
+  agent: { summary: 'run an agent on this node', run: async (argv) => (await import('../agent/command.js')).agentCommand(argv) },
   execute: {
     summary: 'run tasks on the cluster and wait for them (like mesos-execute)',
     run: async (argv) => (await import('../framework/cli/execute.js')).executeCommand(argv),

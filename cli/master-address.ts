@@ -4,8 +4,6 @@
 // (logs, state, agents, frameworks, tasks).
 import { Unavailable } from '../common/errors.js';
 import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
-import { ZkSession } from '../common/zk/session.js';
-import { LeaderDetector } from '../common/zk/detector.js';
 
 export const MASTER_FLAG = {
   type: 'string',
@@ -18,6 +16,8 @@ export async function masterAddress(master: string): Promise<string> {
   checkMasterFlag(master);
   if (!master.startsWith('zk://')) return master;
   const { servers, path } = parseZkUrl(master);
+  // Only zk:// needs the ZooKeeper client; `--help` and host:port do without loading it.
+  const [{ ZkSession }, { LeaderDetector }] = await Promise.all([import('../common/zk/session.js'), import('../common/zk/detector.js')]);
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
   try {
     const leader = await new LeaderDetector(session, path).start();

@@ -1,8 +1,7 @@
 // Starting a master: flags -> allocator -> Master -> gRPC + HTTP servers.
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
-import { shutdownSignal } from '../common/signals.js';
-import { parseFlags, usage, type Flags } from '../common/flags.js';
+import { parseFlags, type Flags } from '../common/flags.js';
 import { errorMessage, InvalidArgument, Unavailable } from '../common/errors.js';
 import { connectElection, type Election } from './election/election.js';
 import { InMemoryStore, Registry } from './registry/registry.js';
@@ -171,22 +170,4 @@ export async function startMaster(
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
     },
   };
-}
-
-export async function masterCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(MASTER_FLAGS, argv);
-  if (flags.help) {
-    process.stdout.write(usage('master', 'Runs a mesos-ts master: schedulers and agents connect to its gRPC port.', MASTER_FLAGS) + '\n');
-    return 0;
-  }
-  let deposed: (why: string) => void = () => {};
-  const lost = new Promise<string>((resolve) => (deposed = resolve));
-  const running = await startMaster(argv, undefined, (why) => deposed(why));
-  const ended = await Promise.race([shutdownSignal(), lost.then(() => 'deposed' as const)]);
-  if (ended === 'deposed') {
-    await running.stop();
-    return 1;
-  }
-  await running.stop();
-  return 0;
 }

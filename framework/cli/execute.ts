@@ -5,10 +5,10 @@
 import { parseFlags, usage } from '../../common/flags.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
-import { Scheduler, type Logger } from '../sdk/scheduler.js';
+import type { Logger, Scheduler } from '../sdk/scheduler.js';
 import { parseDemand, type Demand } from '../sdk/matching.js';
 import { BatchPlan, formatTaskLine, type BatchTaskSpec } from '../sdk/batch.js';
-import { runBatch, type BatchOutcome } from '../sdk/batch-runner.js';
+import type { BatchOutcome } from '../sdk/batch-runner.js';
 
 export const EXECUTE_FLAGS = {
   master: { type: 'string', required: true, help: "the master's gRPC address, HOST:PORT" },
@@ -125,6 +125,8 @@ export async function runExecute(options: ExecuteOptions, io: ExecuteIo): Promis
     lastWarning = m.replace(/; subscribing again in .*$/, '');
   };
   const logger: Logger = { debug: () => {}, info: () => {}, warn };
+  // Imported here, not at the top: they load gRPC and the .proto files, which `execute --help` does without.
+  const [{ Scheduler }, { runBatch }] = await Promise.all([import('../sdk/scheduler.js'), import('../sdk/batch-runner.js')]);
   const scheduler = new Scheduler({
     master: options.master,
     framework: {

@@ -2,7 +2,7 @@
 //
 //   --allocator drf                 built-in (index.ts)
 //   --allocator ./my-policy.js      relative to the working directory
-//   --allocator /abs/my-policy.ts   TypeScript too (tsx runs it)
+//   --allocator /abs/my-policy.ts   TypeScript too, through tsx when it is installed (a devDependency)
 //
 // The module's default export, or else its `createAllocator` export, is a
 // factory `(options: AllocatorOptions) => Allocator` (it may return a
@@ -63,14 +63,28 @@ export function missingMembers(value: unknown): string[] {
   return missing;
 }
 
-/** Plain import; a .ts file outside a tsx-registered process goes through tsx's loader. */
+/** Plain import; a .ts file that Node cannot load (before Node 22's type stripping) goes through tsx's loader. */
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    return (await (await tsxApi()).tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+}
+
+type TsxApi = Pick<typeof import('tsx/esm/api'), 'tsImport'>;
+
+/**
+ * tsx's API, for a TypeScript policy: mesos-ts runs compiled JavaScript and
+ * tsx is only a devDependency, so a clear error names the fix when it is missing.
+ */
+export async function tsxApi(load: () => Promise<TsxApi> = () => import('tsx/esm/api')): Promise<TsxApi> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error('a TypeScript module needs tsx, which is not installed here: `npm install tsx` beside mesos-ts, or compile the policy to .js', { cause: err });
   }
 }

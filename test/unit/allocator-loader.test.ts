@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
 import { loadAllocator } from '../../master/allocator/index.js';
-import { missingMembers } from '../../master/allocator/loader.js';
+import { missingMembers, tsxApi } from '../../master/allocator/loader.js';
 
 const R = (text: string) => Resources.parse(text);
 const fixture = (name: string) => `./test/fixtures/allocator/${name}`;
@@ -61,6 +61,14 @@ describe('loadAllocator', () => {
 
   it('passes on what a factory throws', async () => {
     await expect(loadAllocator(fixture('throws.js'))).rejects.toThrow(/throws\.js.*the factory threw: this policy needs --weights/);
+  });
+
+  it('names the fix when a TypeScript policy needs tsx and tsx is not installed', async () => {
+    const notInstalled = () => Promise.reject(Object.assign(new Error("Cannot find package 'tsx'"), { code: 'ERR_MODULE_NOT_FOUND' }));
+    await expect(tsxApi(notInstalled)).rejects.toThrow(
+      'a TypeScript module needs tsx, which is not installed here: `npm install tsx` beside mesos-ts, or compile the policy to .js',
+    );
+    expect(typeof (await tsxApi()).tsImport).toBe('function'); // installed here, as a devDependency
   });
 
   it('checks products member by member', () => {

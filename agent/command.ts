@@ -1,0 +1,27 @@
+// `mesos-ts agent`: flags and --help here; the agent itself (gRPC, Docker,
+// ZooKeeper) is imported only when one is started, so that
+// `mesos-ts agent --help` answers at once.
+import { shutdownSignal } from '../common/signals.js';
+import { parseFlags, usage } from '../common/flags.js';
+import { AGENT_FLAGS } from './flags.js';
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(AGENT_FLAGS, argv);
+  if (flags.help) {
+    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS) + '\n');
+    return 0;
+  }
+  const { startAgent } = await import('./main.js');
+  const running = await startAgent(argv);
+  // SIGUSR1 drains: no new tasks, running ones may finish (up to --drain_timeout), then the agent leaves.
+  const drained = new Promise<'SIGUSR1'>((resolve) => process.once('SIGUSR1', () => resolve('SIGUSR1')));
+  const signal = await Promise.race([shutdownSignal(), drained]);
+  if (signal === 'SIGUSR1') {
+    await running.agent.drain(flags.drain_timeout, 'SIGUSR1');
+    await running.stop({ killTasks: true });
+    return 0;
+  }
+  running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
+  await running.stop({ killTasks: true });
+  return 0;
+}
