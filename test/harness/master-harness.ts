@@ -28,6 +28,13 @@ export class TestStore implements RegistryStore {
   failing = false;
   writes = 0;
 
+  /** A store holding `docs` (what another store held at some moment). */
+  static async from(docs: ReadonlyMap<RegistryKey, Record<string, unknown>>): Promise<TestStore> {
+    const store = new TestStore();
+    await store.inner.write([...docs].map(([key, value]) => ({ key, value })));
+    return store;
+  }
+
   load(): Promise<Map<RegistryKey, Record<string, unknown>>> {
     return this.inner.load();
   }
@@ -222,6 +229,7 @@ export class TestScheduler {
   streamId = '';
   events: EventIn[] = [];
   closedWith: string | null | undefined = undefined;
+  private readonly used = new Set<string>();
 
   constructor(
     private readonly harness: MasterHarness,
@@ -252,13 +260,15 @@ export class TestScheduler {
   }
 
   call(call: { type: Call['type'] } & Record<string, unknown>): void {
+    const answered = (call.accept ?? call.decline) as { offer_ids?: { value: string }[] } | undefined;
+    for (const id of answered?.offer_ids ?? []) this.used.add(id.value);
     this.harness.master.call({ framework_id: { value: this.id }, ...call } as unknown as Call, this.streamId);
   }
 
-  /** Offers received and not rescinded, oldest first. */
+  /** Offers received and neither rescinded nor answered (accepted, declined), oldest first. */
   offers(): OfferIn[] {
     const rescinded = new Set(this.events.flatMap((e) => (e.rescind ? [e.rescind.offer_id!.value!] : [])));
-    return this.events.flatMap((e) => e.offers?.offers ?? []).filter((o) => !rescinded.has(o.id!.value!));
+    return this.events.flatMap((e) => e.offers?.offers ?? []).filter((o) => !rescinded.has(o.id!.value!) && !this.used.has(o.id!.value!));
   }
 
   /** Statuses received, as `task:STATE`. */
