@@ -27,7 +27,7 @@ import { realTimers, type Timers } from '../common/timers.js';
 import { IdGenerator } from '../common/ids.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
 import type { Registry } from './registry/registry.js';
-import { validateCall } from './validation.js';
+import { readRegistration, validateCall } from './validation.js';
 import { MasterEvents } from './cluster-events.js';
 import { Deadlines } from './deadlines.js';
 import { ClusterState } from './state/cluster.js';
@@ -38,7 +38,8 @@ import { schedulerCall } from './operations/scheduler-calls.js';
 import { admitAgent, disconnectAgent, drainAgent, markAgentGone, markAgentUnreachable } from './operations/agents.js';
 import { applyStatusUpdate } from './operations/tasks.js';
 import { dispatchLaunch } from './operations/launch.js';
-import { makeOffers, offerMessage, rescindOffer } from './operations/offers.js';
+import { makeOffers, rescindOffer } from './operations/offers.js';
+import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
@@ -212,7 +213,7 @@ export class Master {
     const streamId = (this.options.newStreamId ?? randomUUID)();
     this.opening.set(streamId, open);
     try {
-      const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, call.subscribe!, streamId));
+      const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, { info: call.subscribe!.framework_info!, suppressedRoles: call.subscribe!.suppressed_roles }, streamId));
       await done;
       return { frameworkId: fw.id, streamId };
     } catch (err) {
@@ -265,7 +266,7 @@ export class Master {
   }
 
   offerMessage(offer: OfferRecord) {
-    return offerMessage(this.state, offer);
+    return offerWire(offer, this.state.agent(offer.agentId));
   }
 
   /** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */
@@ -290,7 +291,8 @@ export class Master {
     this.linksById.set(link.id, link);
     let agent: AgentRecord;
     try {
-      const applied = this.apply((fx, ctx) => admitAgent(this.state, fx, ctx, message, link.id));
+      const registration = readRegistration(message);
+      const applied = this.apply((fx, ctx) => admitAgent(this.state, fx, ctx, registration, link.id));
       agent = applied.result;
       await applied.done;
     } catch (err) {
@@ -393,9 +395,9 @@ export class Master {
   private carryOutOne(effect: Effect): void {
     switch (effect.type) {
       case 'toAgent':
-        return this.agentLinks.get(effect.agentId)?.conn.send(effect.message);
+        return this.agentLinks.get(effect.agentId)?.conn.send(agentWire(effect.agentId, effect.message, this.config));
       case 'toFramework':
-        return this.sinks.get(effect.frameworkId)?.sink.send(effect.event);
+        return this.sinks.get(effect.frameworkId)?.sink.send(frameworkWire(effect.message, this.config));
       case 'status':
         this.sinks.get(effect.frameworkId)?.sink.send({ type: 'UPDATE', update: { status: effect.status } });
         return this.events.emit({ type: 'STATUS_SENT', frameworkId: effect.frameworkId, status: effect.status });

@@ -3,6 +3,10 @@
 // validation is answered with InvalidArgument and leaves the master as it was.
 import type { Call, FrameworkInfoOut } from '../proto/index.js';
 import { InvalidArgument } from '../common/errors.js';
+import { Resources } from '../common/resources.js';
+import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import type { AgentRegistration } from './operations/agent-registration.js';
+import type { AgentId, FrameworkId, TaskId } from './state/records.js';
 
 /** The field of Call that must be set for each call type. */
 const PAYLOAD: Partial<Record<Call['type'], keyof Call | null>> = {
@@ -123,4 +127,25 @@ export function frameworkRoles(info: { roles: string[]; role: string; capabiliti
   const multiRole = info.capabilities.some((c) => c.type === 'MULTI_ROLE');
   if (multiRole && info.roles.length > 0) return [...info.roles];
   return [info.role || '*'];
+}
+
+/** RegisterAgent as the master's admitAgent takes it; throws InvalidArgument naming the bad field. */
+export function readRegistration(message: RegisterAgent__Output): AgentRegistration {
+  const info = message.agent_info;
+  if (!info) throw new InvalidArgument('RegisterAgent.agent_info is required');
+  if (!info.hostname) throw new InvalidArgument('RegisterAgent.agent_info.hostname is required');
+  const total = Resources.fromProto(info.resources, 'RegisterAgent.agent_info.resources');
+  if (total.isEmpty()) throw new InvalidArgument('RegisterAgent.agent_info.resources is empty: an agent must offer something');
+  const tasks = message.tasks.map((t, i) => {
+    if (!t.task_id?.value || !t.framework_id?.value) {
+      throw new InvalidArgument(`RegisterAgent.tasks[${i}] needs task_id and framework_id`);
+    }
+    return {
+      frameworkId: t.framework_id.value as FrameworkId, taskId: t.task_id.value as TaskId, name: t.name, state: t.state,
+      resources: Resources.fromProto(t.resources, `RegisterAgent.tasks[${i}].resources`),
+      info: { name: t.name, task_id: t.task_id, resources: t.resources, container: t.container },
+      latest: t.statuses[t.statuses.length - 1] ?? null,
+    };
+  });
+  return { info, requestedId: (info.id?.value || null) as AgentId | null, total, tasks };
 }

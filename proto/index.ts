@@ -50,6 +50,7 @@ export type { Response as SchedulerResponse } from './gen/mesos/v1/scheduler/Res
 export type { Resource as ResourceIn, Resource__Output as ResourceOut } from './gen/mesos/v1/Resource.js';
 export type { Offer as OfferIn, Offer__Output as OfferOut } from './gen/mesos/v1/Offer.js';
 export type { TaskInfo as TaskInfoIn, TaskInfo__Output as TaskInfoOut } from './gen/mesos/v1/TaskInfo.js';
+export type { KillPolicy as KillPolicyIn, KillPolicy__Output as KillPolicyOut } from './gen/mesos/v1/KillPolicy.js';
 export type { Task as TaskIn, Task__Output as TaskOut } from './gen/mesos/v1/Task.js';
 export type { TaskStatus as TaskStatusIn, TaskStatus__Output as TaskStatusOut } from './gen/mesos/v1/TaskStatus.js';
 export type { TaskState } from './gen/mesos/v1/TaskState.js';

@@ -1,30 +1,35 @@
 // Agent (re-)registration: checking what an agent says about itself and
 // merging the tasks it reports with what the master already knows.
-import type { RegisterAgent__Output } from '../../proto/gen/mesos_ts/internal/RegisterAgent.js';
-import { InvalidArgument } from '../../common/errors.js';
-import { Resources } from '../../common/resources.js';
+import type { AgentInfoOut, TaskInfoIn, TaskState, TaskStatusIn } from '../../proto/index.js';
+import type { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
-import type { AgentRecord, FrameworkId, TaskId } from '../state/records.js';
+import type { AgentId, AgentRecord, FrameworkId, TaskId } from '../state/records.js';
 import { taskKeyOf, type RegistryTask } from '../registry/registry.js';
 import { masterStatus } from '../status.js';
 import type { Effects, OpContext } from './effects.js';
 import { addTask, masterUpdate, moveTask, taskFromRegistry } from './task-changes.js';
 
-/** Returns the agent's total resources; throws InvalidArgument naming the bad field. */
-export function validateAgentInfo(message: RegisterAgent__Output): Resources {
-  const info = message.agent_info;
-  if (!info) throw new InvalidArgument('RegisterAgent.agent_info is required');
-  if (!info.hostname) throw new InvalidArgument('RegisterAgent.agent_info.hostname is required');
-  const total = Resources.fromProto(info.resources, 'RegisterAgent.agent_info.resources');
-  if (total.isEmpty()) throw new InvalidArgument('RegisterAgent.agent_info.resources is empty: an agent must offer something');
-  message.tasks.forEach((t, i) => {
-    if (!t.task_id?.value || !t.framework_id?.value) {
-      throw new InvalidArgument(`RegisterAgent.tasks[${i}] needs task_id and framework_id`);
-    }
-    Resources.fromProto(t.resources, `RegisterAgent.tasks[${i}].resources`);
-  });
-  return total;
+/** What an agent says of itself when it (re-)registers, read and checked at the edge (validation.ts). */
+export interface AgentRegistration {
+  readonly info: AgentInfoOut;
+  /** The id it asks for (re-registration), or null for a new agent. */
+  readonly requestedId: AgentId | null;
+  readonly total: Resources;
+  readonly tasks: readonly ReportedTask[];
+}
+
+/** A task an agent reports running (or having ended) when it (re-)registers. */
+export interface ReportedTask {
+  readonly frameworkId: FrameworkId;
+  readonly taskId: TaskId;
+  readonly name: string;
+  readonly state: TaskState;
+  readonly resources: Resources;
+  /** Its TaskInfo as the agent knows it (name, id, resources, container). */
+  readonly info: TaskInfoIn;
+  /** The latest status the agent has for it. */
+  readonly latest: TaskStatusIn | null;
 }
 
 /**
@@ -38,13 +43,12 @@ export function validateAgentInfo(message: RegisterAgent__Output): Resources {
  * what the framework was told stays true.
  */
 export function adoptReportedTasks(
-  state: ClusterState, fx: Effects, ctx: OpContext, agent: AgentRecord, message: RegisterAgent__Output, wasUnreachable: boolean,
+  state: ClusterState, fx: Effects, ctx: OpContext, agent: AgentRecord, registration: AgentRegistration, wasUnreachable: boolean,
 ): void {
   const reported = new Set<string>();
   const adopted: RegistryTask[] = [];
-  for (const t of message.tasks) {
-    const frameworkId = t.framework_id!.value as FrameworkId;
-    const taskId = t.task_id!.value as TaskId;
+  for (const t of registration.tasks) {
+    const { frameworkId, taskId } = t;
     reported.add(taskKeyOf(frameworkId, taskId));
     const known = state.tasks.get(frameworkId, taskId);
     if (known) {
@@ -54,7 +58,7 @@ export function adoptReportedTasks(
         ctx.log(`agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
       } else if (before === 'TASK_UNREACHABLE' && result === 'changed') {
         // A partition-aware framework was told the task is unreachable: tell it the task is back.
-        const status = t.statuses[t.statuses.length - 1];
+        const status = t.latest;
         fx.status(frameworkId, masterStatus({
           taskId, state: t.state, now: ctx.now, agentId: agent.id, reason: 'REASON_AGENT_REREGISTERED',
           message: `agent ${agent.id} is reachable again${status?.message ? `: ${status.message}` : ''}`,
@@ -67,21 +71,20 @@ export function adoptReportedTasks(
       // Nobody will acknowledge its updates (the master does, see statusUpdate); a live one is killed.
       if (isTerminal(t.state)) continue;
       ctx.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was removed; killing it`);
-      fx.toAgent(agent.id, { kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
+      fx.toAgent(agent.id, { kind: 'killTask', frameworkId, taskId });
       continue;
     }
     if (wasUnreachable && !isTerminal(t.state) && (!fw || !fw.partitionAware)) {
       ctx.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
       state.silenced.add(taskKeyOf(frameworkId, taskId)); // Its framework heard TASK_LOST: it hears nothing more of it.
-      fx.toAgent(agent.id, { kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } } });
+      fx.toAgent(agent.id, { kind: 'killTask', frameworkId, taskId });
       continue;
     }
     addTask(state, fx, {
-      frameworkId, agentId: agent.id, taskId, resources: Resources.fromProto(t.resources), state: t.state,
-      info: { name: t.name, task_id: t.task_id, agent_id: { value: agent.id }, resources: t.resources, container: t.container },
-      status: t.statuses[t.statuses.length - 1] ?? null, statusUuid: null, recovered: false, createdAt: ctx.now,
+      frameworkId, agentId: agent.id, taskId, resources: t.resources, state: t.state, info: { ...t.info, agent_id: { value: agent.id } },
+      status: t.latest, statusUuid: null, recovered: false, createdAt: ctx.now,
     });
-    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: Resources.fromProto(t.resources).toString() });
+    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources.toString() });
   }
   if (adopted.length > 0) fx.write({ op: 'addTasks', agentId: agent.id, tasks: adopted });
   // What a predecessor sent this agent is known from the registry index.

@@ -9,22 +9,20 @@
 // tasks are TASK_UNREACHABLE (TASK_LOST for frameworks that are not
 // partition aware); a gone agent may never register again under its id.
 import type { TaskState } from '../../proto/index.js';
-import type { RegisterAgent__Output } from '../../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import { FailedPrecondition } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, AgentRecord } from '../state/records.js';
-import { adoptReportedTasks, validateAgentInfo } from './agent-registration.js';
+import { adoptReportedTasks, type AgentRegistration } from './agent-registration.js';
 import type { Effects, OpContext } from './effects.js';
 import { rescindOffer } from './offers.js';
 import { withDynamicReservations } from './reservations.js';
 import { addTask, masterUpdate, taskFromRegistry } from './task-changes.js';
 
 /** RegisterAgent on link `linkId`: a new agent is admitted, a known one re-registers (after a restart, a failover, a partition). */
-export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, message: RegisterAgent__Output, linkId: number): AgentRecord {
-  const info = message.agent_info!;
-  const total = validateAgentInfo(message);
-  const requested = info.id?.value ?? '';
+export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, registration: AgentRegistration, linkId: number): AgentRecord {
+  const { info, total } = registration;
+  const requested = registration.requestedId ?? '';
   if (requested && ctx.registry.agents.get(requested)?.gone_time != null) {
     throw new FailedPrecondition(
       `agent ${requested} is gone (unreachable longer than --registry_max_agent_age) and may not return; start it with an empty --work_dir to join as a new agent`,
@@ -47,27 +45,25 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, mes
     agent.info = { ...info, id: { value: agent.id } };
     agent.total = withDynamicReservations(fx, ctx, agent, total);
     agent.reregisteredTime = ctx.now;
-    ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${message.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
+    ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${registration.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
   } else {
     agent = {
       id, info: { ...info, id: { value: id } }, total, connected: false, linkId: null, registeredTime: ctx.now,
       reregisteredTime: requested ? ctx.now : null, recovered: false, unreachableSince: null, pendingKills: new Map(),
     };
     state.agents.set(id, agent);
-    ctx.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${message.tasks.length} task(s)`);
+    ctx.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${registration.tasks.length} task(s)`);
   }
   agent.connected = true;
   agent.linkId = linkId;
   fx.add({ type: 'attachAgent', agentId: id, linkId });
-  adoptReportedTasks(state, fx, ctx, agent, message, wasUnreachable);
+  adoptReportedTasks(state, fx, ctx, agent, registration, wasUnreachable);
   fx.allocator({ call: 'addAgent', agentId: id, total: agent.total, used: state.usedOnAgent(id) });
   for (const kill of agent.pendingKills.values()) {
-    fx.toAgent(id, { kill_task: { framework_id: { value: kill.frameworkId }, task_id: { value: kill.taskId } } });
+    fx.toAgent(id, { kind: 'killTask', frameworkId: kill.frameworkId, taskId: kill.taskId });
   }
   agent.pendingKills.clear();
-  fx.toAgent(id, {
-    registered: { agent_id: { value: id }, master_info: ctx.config.info, ping_interval_seconds: ctx.config.agentPingInterval },
-  });
+  fx.toAgent(id, { kind: 'registered', agentId: id });
   fx.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
   if (joining) fx.emit({ type: 'AGENT_ADDED', agent });
   fx.allocate();

@@ -5,13 +5,32 @@
 // Cluster events (for the operator stream and the metrics) describe the
 // state itself: they are emitted as the operation returns, so a subscriber's
 // snapshot of the state and the events after it never overlap.
-import type { EventIn, MasterInfoIn, MasterMessageIn, TaskStatusIn } from '../../proto/index.js';
+import type { FrameworkInfoOut, KillPolicyOut, MasterInfoIn, TaskInfoIn, TaskStatusIn } from '../../proto/index.js';
 import type { IdGenerator } from '../../common/ids.js';
 import type { Resources } from '../../common/resources.js';
 import type { RegistryOp, RegistryView } from '../registry/registry.js';
 import type { FrameworkSpec } from '../allocator/allocator.js';
 import type { MasterEvent } from '../cluster-events.js';
-import type { AgentId, FrameworkId, OfferId, TaskId } from '../state/records.js';
+import type { AgentId, AgentRecord, FrameworkId, OfferId, OfferRecord, TaskId } from '../state/records.js';
+
+/**
+ * What the master tells an agent; the adapter (../rpc/wire.ts) writes the
+ * wire message. FrameworkInfo, TaskInfo and kill policies travel as the
+ * master received them.
+ */
+export type AgentMessage =
+  | { readonly kind: 'registered'; readonly agentId: AgentId }
+  | { readonly kind: 'runTask'; readonly framework: FrameworkInfoOut; readonly task: TaskInfoIn }
+  | { readonly kind: 'killTask'; readonly frameworkId: FrameworkId; readonly taskId: TaskId | string; readonly killPolicy?: KillPolicyOut }
+  | { readonly kind: 'acknowledge'; readonly frameworkId: FrameworkId | string; readonly taskId: TaskId | string; readonly uuid: Buffer }
+  | { readonly kind: 'shutdownFramework'; readonly frameworkId: FrameworkId };
+
+/** What the master tells a scheduler besides status updates; the adapter (../rpc/wire.ts) writes the event. */
+export type FrameworkMessage =
+  | { readonly kind: 'subscribed'; readonly frameworkId: FrameworkId }
+  /** Each offer with the agent it is on, as the agent was when the offer was made. */
+  | { readonly kind: 'offers'; readonly offers: readonly { readonly offer: OfferRecord; readonly agent: AgentRecord }[] }
+  | { readonly kind: 'rescind'; readonly offerId: OfferId };
 
 /** A fact for the allocator (the Allocator interface's calls, as data). */
 export type AllocatorFact =
@@ -42,8 +61,8 @@ export const deadlineKey = (d: Deadline): string =>
   `${d.kind}:${'offerId' in d ? d.offerId : 'frameworkId' in d ? d.frameworkId : d.agentId}`;
 
 export type Effect =
-  | { readonly type: 'toAgent'; readonly agentId: AgentId; readonly message: MasterMessageIn }
-  | { readonly type: 'toFramework'; readonly frameworkId: FrameworkId; readonly event: EventIn }
+  | { readonly type: 'toAgent'; readonly agentId: AgentId; readonly message: AgentMessage }
+  | { readonly type: 'toFramework'; readonly frameworkId: FrameworkId; readonly message: FrameworkMessage }
   /** A status update for a framework (an UPDATE event), counted for the metrics. */
   | { readonly type: 'status'; readonly frameworkId: FrameworkId; readonly status: TaskStatusIn }
   /** Attach the subscribing scheduler's stream (SUBSCRIBED follows; the driver sends HEARTBEATs while it is open). */
@@ -104,12 +123,12 @@ export class Effects {
     this.effects.push(effect);
   }
 
-  toAgent(agentId: AgentId, message: MasterMessageIn): void {
+  toAgent(agentId: AgentId, message: AgentMessage): void {
     this.add({ type: 'toAgent', agentId, message });
   }
 
-  toFramework(frameworkId: FrameworkId, event: EventIn): void {
-    this.add({ type: 'toFramework', frameworkId, event });
+  toFramework(frameworkId: FrameworkId, message: FrameworkMessage): void {
+    this.add({ type: 'toFramework', frameworkId, message });
   }
 
   status(frameworkId: FrameworkId, status: TaskStatusIn): void {

@@ -8,7 +8,7 @@
 //                                   │        subscribeFramework          │ failover timeout
 //                                   │                                    v
 //                              removeFramework (TEARDOWN) ──────────> removed
-import type { Call } from '../../proto/index.js';
+import type { FrameworkInfoOut } from '../../proto/index.js';
 import { FailedPrecondition } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
@@ -19,8 +19,14 @@ import { rescindOffersOf } from './offers.js';
 import { moveTask, recoverTask } from './task-changes.js';
 
 /** SUBSCRIBE (already validated): registers the framework or fails it over to the new stream `streamId`. */
-export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpContext, subscribe: NonNullable<Call['subscribe']>, streamId: string): FrameworkRecord {
-  const info = subscribe.framework_info!;
+/** SUBSCRIBE's content: the FrameworkInfo (with an id when failing over) and the roles it starts suppressed. */
+export interface Subscription {
+  readonly info: FrameworkInfoOut;
+  readonly suppressedRoles: readonly string[];
+}
+
+export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpContext, subscribe: Subscription, streamId: string): FrameworkRecord {
+  const info = subscribe.info;
   const roles = frameworkRoles(info);
   const id = (info.id?.value || ctx.ids.framework()) as FrameworkId;
   // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
@@ -44,15 +50,12 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
   fw.info = { ...info, id: { value: id } };
   fw.roles = roles;
   fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
-  fx.allocator({ call: 'addFramework', frameworkId: id, spec: { roles, suppressedRoles: subscribe.suppressed_roles }, used: state.usedByFramework(id) });
-  if (subscribe.suppressed_roles.length > 0) fx.allocator({ call: 'suppress', frameworkId: id, roles: subscribe.suppressed_roles });
+  fx.allocator({ call: 'addFramework', frameworkId: id, spec: { roles, suppressedRoles: subscribe.suppressedRoles }, used: state.usedByFramework(id) });
+  if (subscribe.suppressedRoles.length > 0) fx.allocator({ call: 'suppress', frameworkId: id, roles: subscribe.suppressedRoles });
   fw.connected = true;
   fw.streamId = streamId;
   fx.add({ type: 'openStream', frameworkId: id, streamId });
-  fx.toFramework(id, {
-    type: 'SUBSCRIBED',
-    subscribed: { framework_id: { value: id }, heartbeat_interval_seconds: ctx.config.heartbeatInterval, master_info: ctx.config.info },
-  });
+  fx.toFramework(id, { kind: 'subscribed', frameworkId: id });
   fx.emit({ type: fw.reregisteredTime === null ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED', framework: fw });
   fx.allocate(); // Its first offers come now, not at the next periodic pass.
   return fw;
@@ -92,7 +95,7 @@ export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext
   detach(fw);
   const tasks = state.tasks.ofFramework(fw.id);
   for (const agentId of new Set(tasks.map((t) => t.agentId))) {
-    if (state.agent(agentId)?.connected) fx.toAgent(agentId as AgentId, { shutdown_framework: { framework_id: { value: fw.id } } });
+    if (state.agent(agentId)?.connected) fx.toAgent(agentId as AgentId, { kind: 'shutdownFramework', frameworkId: fw.id });
   }
   for (const task of tasks) {
     if (!isTerminal(task.state)) moveTask(state, fx, task, 'TASK_KILLED');
@@ -109,21 +112,21 @@ export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext
 }
 
 /** UPDATE_FRAMEWORK: new FrameworkInfo (same id); other roles rescind outstanding offers. */
-export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, update: NonNullable<Call['update_framework']>): void {
-  const info = update.framework_info!;
+export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, update: Subscription): void {
+  const info = update.info;
   if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
   const roles = frameworkRoles(info); // Throws, changing nothing, when the roles are not valid.
   const rolesChanged = roles.length !== fw.roles.length || roles.some((r, i) => r !== fw.roles[i]);
   fw.info = { ...info, id: { value: fw.id } };
-  if (rolesChanged || update.suppressed_roles.length > 0) {
-    const suppressed = update.suppressed_roles.length > 0 ? ` (suppressed: ${update.suppressed_roles.join(',')})` : '';
+  if (rolesChanged || update.suppressedRoles.length > 0) {
+    const suppressed = update.suppressedRoles.length > 0 ? ` (suppressed: ${update.suppressedRoles.join(',')})` : '';
     ctx.log(`framework ${fw.id} now has roles ${roles.join(',')}${suppressed}`);
     rescindOffersOf(state, fx, fw, true);
     fx.allocator({ call: 'removeFramework', frameworkId: fw.id });
     fw.roles = roles;
-    const spec = { roles, suppressedRoles: update.suppressed_roles, active: fw.connected };
+    const spec = { roles, suppressedRoles: update.suppressedRoles, active: fw.connected };
     fx.allocator({ call: 'addFramework', frameworkId: fw.id, spec, used: state.usedByFramework(fw.id) });
-    if (update.suppressed_roles.length > 0) fx.allocator({ call: 'suppress', frameworkId: fw.id, roles: update.suppressed_roles });
+    if (update.suppressedRoles.length > 0) fx.allocator({ call: 'suppress', frameworkId: fw.id, roles: update.suppressedRoles });
     fx.allocate();
   }
   fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');

@@ -72,7 +72,7 @@ export function dispatchLaunch(state: ClusterState, fx: Effects, ctx: OpContext,
     const fw = state.framework(frameworkId);
     const agent = state.agent(task.agentId);
     if (fw && agent?.connected) {
-      fx.toAgent(agent.id, { run_task: { framework: fw.info, task: task.info } });
+      fx.toAgent(agent.id, { kind: 'runTask', framework: fw.info, task: task.info });
     } else {
       const why = fw ? `agent ${task.agentId} is not connected` : `framework ${frameworkId} is gone`;
       masterUpdate(state, fx, ctx, task, fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_DISCONNECTED', why);

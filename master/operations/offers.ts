@@ -3,8 +3,7 @@
 // until it is used or comes back.
 import type { AllocationDecision } from '../allocator/allocator.js';
 import type { ClusterState } from '../state/cluster.js';
-import type { AgentId, FrameworkId, FrameworkRecord, OfferRecord } from '../state/records.js';
-import { markDynamic } from './reservations.js';
+import type { AgentId, AgentRecord, FrameworkId, FrameworkRecord, OfferRecord } from '../state/records.js';
 import type { Effects, OpContext } from './effects.js';
 
 /** Turns an allocation pass's decisions into offers; decisions for a framework or agent that went away go back. */
@@ -17,9 +16,10 @@ export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, dec
   }
   for (const [frameworkId, list] of byFramework) {
     const fw = state.framework(frameworkId);
-    const offers: OfferRecord[] = [];
+    const offers: { offer: OfferRecord; agent: AgentRecord }[] = [];
     for (const d of list) {
-      if (!fw?.connected || !state.agent(d.agentId)?.connected) {
+      const agent = state.agent(d.agentId);
+      if (!fw?.connected || !agent?.connected) {
         fx.allocator({ call: 'recoverResources', frameworkId: d.frameworkId as FrameworkId, agentId: d.agentId as AgentId, resources: d.resources, refuseSeconds: 0 });
         continue;
       }
@@ -28,24 +28,10 @@ export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, dec
       };
       state.offers.add(offer);
       if (ctx.config.offerTimeout > 0) fx.arm({ kind: 'offer-timeout', offerId: offer.id }, ctx.now + ctx.config.offerTimeout);
-      offers.push(offer);
+      offers.push({ offer, agent });
     }
-    if (fw && offers.length > 0) fx.toFramework(fw.id, { type: 'OFFERS', offers: { offers: offers.map((o) => offerMessage(state, o)) } });
+    if (fw && offers.length > 0) fx.toFramework(fw.id, { kind: 'offers', offers });
   }
-}
-
-/** An offer as Mesos's Offer message. */
-export function offerMessage(state: ClusterState, offer: OfferRecord) {
-  const agent = state.agent(offer.agentId);
-  return {
-    id: { value: offer.id },
-    framework_id: { value: offer.frameworkId },
-    agent_id: { value: offer.agentId },
-    hostname: agent?.info.hostname ?? '',
-    resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
-    attributes: agent?.info.attributes ?? [],
-    allocation_info: { role: offer.role },
-  };
 }
 
 /** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */
@@ -55,7 +41,7 @@ export function rescindOffer(state: ClusterState, fx: Effects, ctx: OpContext, o
   ctx.log(`rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
   fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
   fx.allocator({ call: 'recoverResources', frameworkId: offer.frameworkId, agentId: offer.agentId, resources: offer.resources, refuseSeconds: 0 });
-  if (state.framework(offer.frameworkId)) fx.toFramework(offer.frameworkId, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+  if (state.framework(offer.frameworkId)) fx.toFramework(offer.frameworkId, { kind: 'rescind', offerId: offer.id });
   fx.allocate();
 }
 
@@ -65,7 +51,7 @@ export function rescindOffersOf(state: ClusterState, fx: Effects, fw: FrameworkR
     state.offers.take(offer.id);
     fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
     fx.allocator({ call: 'recoverResources', frameworkId: fw.id, agentId: offer.agentId, resources: offer.resources, refuseSeconds: 0 });
-    if (notify) fx.toFramework(fw.id, { type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
+    if (notify) fx.toFramework(fw.id, { kind: 'rescind', offerId: offer.id });
   }
   fx.allocate();
 }

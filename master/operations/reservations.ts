@@ -5,7 +5,6 @@
 //
 // Kept in the registry (with the agent's entry): an agent that re-registers,
 // with this master or with a new leader, gets its dynamic reservations back.
-import type { ResourceIn } from '../../proto/index.js';
 import { Resources } from '../../common/resources.js';
 import type { ReservationChange } from '../launch-plan.js';
 import type { ClusterState } from '../state/cluster.js';
@@ -52,16 +51,4 @@ export function withDynamicReservations(fx: Effects, ctx: OpContext, agent: Agen
   if (!kept.equals(reserved)) fx.write({ op: 'setReservations', agentId: agent.id, reservations: kept.toProto() });
   agent.dynamicReservations = kept;
   return out;
-}
-
-/** Marks, in an offer's resources, the reservations that are dynamic (Resources itself does not tell). */
-export function markDynamic(resources: ResourceIn[], agent: AgentRecord | undefined): ResourceIn[] {
-  const dynamic = agent?.dynamicReservations;
-  if (!dynamic || dynamic.isEmpty()) return resources;
-  const roles = new Set(dynamic.list().map((e) => `${e.name}(${e.role})`));
-  return resources.map((r) => {
-    const last = r.reservations?.[r.reservations.length - 1];
-    if (!last || !roles.has(`${r.name}(${last.role})`)) return r;
-    return { ...r, reservations: [{ ...last, type: 'DYNAMIC' as const }] };
-  });
 }

@@ -1,5 +1,6 @@
 // A subscribed framework's call (all but SUBSCRIBE), already checked by
-// validateCall(), to its operation. Each operation checks what depends on
+// validateCall(), to its operation: the one place where a decoded Call
+// becomes an operation's input. Each operation checks what depends on
 // state, then applies.
 import type { Call } from '../../proto/index.js';
 import { FailedPrecondition } from '../../common/errors.js';
@@ -22,21 +23,29 @@ export function schedulerCall(state: ClusterState, fx: Effects, ctx: OpContext, 
       return fx.allocate();
     case 'SUPPRESS':
       return fx.allocator({ call: 'suppress', frameworkId: fw.id, ...rolesOf(call.suppress?.roles) });
-    case 'KILL':
-      return killTask(state, fx, ctx, fw, call.kill!);
-    case 'ACKNOWLEDGE':
-      return acknowledgeUpdate(state, fx, fw, call.acknowledge!);
+    case 'KILL': {
+      const kill = call.kill!;
+      return killTask(state, fx, ctx, fw, {
+        taskId: kill.task_id!.value, ...(kill.agent_id ? { agentId: kill.agent_id.value } : {}), ...(kill.kill_policy ? { killPolicy: kill.kill_policy } : {}),
+      });
+    }
+    case 'ACKNOWLEDGE': {
+      const ack = call.acknowledge!;
+      return acknowledgeUpdate(state, fx, fw, { agentId: ack.agent_id!.value, taskId: ack.task_id!.value, uuid: ack.uuid });
+    }
     case 'RECONCILE':
-      return reconcileTasks(state, fx, ctx, fw, call.reconcile!);
+      return reconcileTasks(state, fx, ctx, fw, call.reconcile!.tasks.map((t) => ({ taskId: t.task_id!.value, ...(t.agent_id ? { agentId: t.agent_id.value } : {}) })));
     case 'TEARDOWN':
       return removeFramework(state, fx, ctx, fw, 'TEARDOWN from the scheduler');
     case 'REQUEST':
       return; // A hint Mesos's allocator ignores too.
     case 'UPDATE_FRAMEWORK':
-      return updateFramework(state, fx, ctx, fw, call.update_framework!);
+      return updateFramework(state, fx, ctx, fw, { info: call.update_framework!.framework_info!, suppressedRoles: call.update_framework!.suppressed_roles });
     case 'MESSAGE':
-    case 'SHUTDOWN':
-      return executorCall(state, fx, ctx, fw, call);
+    case 'SHUTDOWN': {
+      const target = call.type === 'MESSAGE' ? call.message! : call.shutdown!;
+      return executorCall(state, fx, ctx, fw, { type: call.type, agentId: target.agent_id!.value, executorId: target.executor_id!.value });
+    }
     default:
       throw new FailedPrecondition(`Call.type ${call.type} is not supported by mesos-ts`);
   }

@@ -1,6 +1,6 @@
 // Task operations after launch: status updates from agents, acknowledgements
 // and kills from schedulers, and reconciliation answers.
-import type { AgentMessageOut, Call, TaskStatusIn } from '../../proto/index.js';
+import type { AgentMessageOut, KillPolicyOut, TaskStatusIn } from '../../proto/index.js';
 import { FailedPrecondition, NotFound } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import { taskKeyOf } from '../registry/registry.js';
@@ -37,9 +37,9 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
 }
 
 /** ACKNOWLEDGE: passed on to the agent; the final update acknowledged, the task leaves the active set. */
-export function acknowledgeUpdate(state: ClusterState, fx: Effects, fw: FrameworkRecord, ack: NonNullable<Call['acknowledge']>): void {
-  const agentId = ack.agent_id!.value as AgentId;
-  const taskId = ack.task_id!.value;
+export function acknowledgeUpdate(state: ClusterState, fx: Effects, fw: FrameworkRecord, ack: { agentId: string; taskId: string; uuid: Buffer }): void {
+  const agentId = ack.agentId as AgentId;
+  const taskId = ack.taskId;
   if (!state.agent(agentId)) throw new NotFound(`acknowledge: agent ${agentId} is unknown`);
   acknowledgeToAgent(fx, agentId, fw.id, taskId, ack.uuid);
   const task = state.tasks.get(fw.id, taskId);
@@ -48,21 +48,25 @@ export function acknowledgeUpdate(state: ClusterState, fx: Effects, fw: Framewor
 
 function acknowledgeToAgent(fx: Effects, agentId: AgentId, frameworkId: string, taskId: string, uuid: Buffer): void {
   if (uuid.length === 0) return;
-  fx.toAgent(agentId, {
-    acknowledgement: { agent_id: { value: agentId }, framework_id: { value: frameworkId }, task_id: { value: taskId }, uuid },
-  });
+  fx.toAgent(agentId, { kind: 'acknowledge', frameworkId, taskId, uuid });
 }
 
 /** KILL: sent to the task's agent (or kept until it comes back); a task not yet sent is killed here. */
-export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, kill: NonNullable<Call['kill']>): void {
-  const taskId = kill.task_id!.value;
+export interface Kill {
+  readonly taskId: string;
+  readonly agentId?: string;
+  readonly killPolicy?: KillPolicyOut;
+}
+
+export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, kill: Kill): void {
+  const taskId = kill.taskId;
   const task = state.tasks.get(fw.id, taskId);
   if (!task || isTerminal(task.state)) {
     // Unknown (or already ended) tasks: tell the framework what we know, as Mesos does.
     const status: TaskStatusIn = task?.status
       ? reconciliationStatus(task.status, ctx.now)
       : masterStatus({
-          taskId, state: fw.partitionAware ? 'TASK_UNKNOWN' : 'TASK_LOST', now: ctx.now, agentId: kill.agent_id?.value,
+          taskId, state: fw.partitionAware ? 'TASK_UNKNOWN' : 'TASK_LOST', now: ctx.now, agentId: kill.agentId,
           reason: 'REASON_RECONCILIATION', message: `kill: task ${taskId} is unknown to the master`,
         });
     return fx.status(fw.id, status);
@@ -72,8 +76,7 @@ export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: F
     return masterUpdate(state, fx, ctx, task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `task ${taskId} was killed before it reached its agent`);
   }
   const agent = state.agent(task.agentId);
-  const message = { framework_id: { value: fw.id }, task_id: { value: taskId }, ...(kill.kill_policy ? { kill_policy: kill.kill_policy } : {}) };
-  if (agent?.connected) fx.toAgent(agent.id, { kill_task: message });
+  if (agent?.connected) fx.toAgent(agent.id, { kind: 'killTask', frameworkId: fw.id, taskId: task.taskId, ...(kill.killPolicy ? { killPolicy: kill.killPolicy } : {}) });
   else agent?.pendingKills.set(taskId, { frameworkId: fw.id, taskId: task.taskId });
 }
 
@@ -82,24 +85,22 @@ export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: F
  * answers for every task the master knows of this framework. Answers carry
  * REASON_RECONCILIATION and no uuid.
  */
-export function reconcileTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, rec: NonNullable<Call['reconcile']>): void {
+export function reconcileTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, tasks: readonly { taskId: string; agentId?: string }[]): void {
   const now = ctx.now;
-  if (rec.tasks.length === 0) {
+  if (tasks.length === 0) {
     for (const task of state.tasks.ofFramework(fw.id)) {
       const status = task.status ?? masterStatus({ taskId: task.taskId, state: task.state, now, agentId: task.agentId });
       fx.status(fw.id, reconciliationStatus(status, now));
     }
     return;
   }
-  for (const { task_id, agent_id } of rec.tasks) {
-    const taskId = task_id!.value;
+  for (const { taskId, agentId } of tasks) {
     const task = state.tasks.get(fw.id, taskId) ?? state.tasks.completedTasks().find((t) => t.frameworkId === fw.id && t.taskId === taskId);
     if (task) {
       const status = task.status ?? masterStatus({ taskId, state: task.state, now, agentId: task.agentId });
       fx.status(fw.id, reconciliationStatus(status, now));
       continue;
     }
-    const agentId = agent_id?.value;
     const answer = unknownTaskAnswer(state, ctx, fw, taskId, agentId);
     if (!answer) continue; // On an agent that has not re-registered since this master took over: no answer yet, as in Mesos.
     fx.status(fw.id, masterStatus({ taskId, now, agentId, reason: 'REASON_RECONCILIATION', ...answer }));
@@ -131,15 +132,15 @@ function unknownTaskAnswer(state: ClusterState, ctx: OpContext, fw: FrameworkRec
  * is its task id. SHUTDOWN of that executor kills the task; MESSAGE has no
  * executor process to deliver to, and says so rather than drop the data.
  */
-export function executorCall(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, call: Call): void {
-  const target = call.type === 'MESSAGE' ? call.message! : call.shutdown!;
-  const agentId = target.agent_id!.value;
-  const executorId = target.executor_id!.value;
+export function executorCall(
+  state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, call: { type: 'MESSAGE' | 'SHUTDOWN'; agentId: string; executorId: string },
+): void {
+  const { agentId, executorId } = call;
   if (!state.agent(agentId)) throw new NotFound(`${call.type.toLowerCase()}: agent ${agentId} is unknown`);
   const task = state.tasks.get(fw.id, executorId);
   if (!task || task.agentId !== agentId || isTerminal(task.state)) {
     throw new NotFound(`${call.type.toLowerCase()}: no executor '${executorId}' of framework ${fw.id} runs on agent ${agentId}`);
   }
-  if (call.type === 'SHUTDOWN') return killTask(state, fx, ctx, fw, { task_id: { value: executorId }, agent_id: { value: agentId }, kill_policy: null });
+  if (call.type === 'SHUTDOWN') return killTask(state, fx, ctx, fw, { taskId: executorId, agentId });
   throw new FailedPrecondition(`message: task '${executorId}' runs without an executor process; framework messages cannot be delivered to it`);
 }

@@ -1,0 +1,71 @@
+// The master's messages as the wire writes them: an operation's AgentMessage
+// and FrameworkMessage effects become mesos_ts.internal.MasterMessage and
+// mesos.v1.scheduler.Event, with what the master adds from its settings
+// (MasterInfo, heartbeat and ping intervals).
+import type { EventIn, MasterInfoIn, MasterMessageIn, OfferIn, ResourceIn } from '../../proto/index.js';
+import type { AgentMessage, FrameworkMessage } from '../operations/effects.js';
+import type { AgentRecord, OfferRecord } from '../state/records.js';
+
+export interface WireSettings {
+  readonly info: MasterInfoIn;
+  readonly heartbeatInterval: number;
+  readonly agentPingInterval: number;
+}
+
+export function agentWire(agentId: string, message: AgentMessage, settings: WireSettings): MasterMessageIn {
+  switch (message.kind) {
+    case 'registered':
+      return { registered: { agent_id: { value: agentId }, master_info: settings.info, ping_interval_seconds: settings.agentPingInterval } };
+    case 'runTask':
+      return { run_task: { framework: message.framework, task: message.task } };
+    case 'killTask':
+      return {
+        kill_task: {
+          framework_id: { value: message.frameworkId }, task_id: { value: message.taskId }, ...(message.killPolicy ? { kill_policy: message.killPolicy } : {}),
+        },
+      };
+    case 'acknowledge':
+      return { acknowledgement: { agent_id: { value: agentId }, framework_id: { value: message.frameworkId }, task_id: { value: message.taskId }, uuid: message.uuid } };
+    case 'shutdownFramework':
+      return { shutdown_framework: { framework_id: { value: message.frameworkId } } };
+  }
+}
+
+export function frameworkWire(message: FrameworkMessage, settings: WireSettings): EventIn {
+  switch (message.kind) {
+    case 'subscribed':
+      return {
+        type: 'SUBSCRIBED',
+        subscribed: { framework_id: { value: message.frameworkId }, heartbeat_interval_seconds: settings.heartbeatInterval, master_info: settings.info },
+      };
+    case 'offers':
+      return { type: 'OFFERS', offers: { offers: message.offers.map(({ offer, agent }) => offerWire(offer, agent)) } };
+    case 'rescind':
+      return { type: 'RESCIND', rescind: { offer_id: { value: message.offerId } } };
+  }
+}
+
+/** An offer as Mesos's Offer message. */
+export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): OfferIn {
+  return {
+    id: { value: offer.id },
+    framework_id: { value: offer.frameworkId },
+    agent_id: { value: offer.agentId },
+    hostname: agent?.info.hostname ?? '',
+    resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
+    attributes: agent?.info.attributes ?? [],
+    allocation_info: { role: offer.role },
+  };
+}
+
+/** Marks, in an offer's resources, the reservations that are dynamic (Resources itself does not tell). */
+export function markDynamic(resources: ResourceIn[], agent: AgentRecord | undefined): ResourceIn[] {
+  const dynamic = agent?.dynamicReservations;
+  if (!dynamic || dynamic.isEmpty()) return resources;
+  const roles = new Set(dynamic.list().map((e) => `${e.name}(${e.role})`));
+  return resources.map((r) => {
+    const last = r.reservations?.[r.reservations.length - 1];
+    if (!last || !roles.has(`${r.name}(${last.role})`)) return r;
+    return { ...r, reservations: [{ ...last, type: 'DYNAMIC' as const }] };
+  });
+}
