@@ -22,6 +22,7 @@ import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
 import { Watchdog } from './watchdog.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
@@ -455,14 +456,6 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.watchdog.kick();
     this.stream?.resume();
   }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  promise.catch(() => {}); // nobody may be waiting; start() re-raises it to whoever is
-  return { promise, resolve, reject };
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
