@@ -18,6 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type TaskInfoIn, type TaskStatusOut } from '../../proto/index.js';
 import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
 import { fromServiceError } from '../../common/grpc-status.js';
+import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
@@ -29,7 +30,6 @@ import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type Schedule
 import * as calls from './calls.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
-export const STREAM_ID_KEY = 'mesos-stream-id';
 const DEFAULT_HIGH_WATER_MARK = 256;
 /** Used when a master advertises no heartbeat interval (Mesos's default). */
 const DEFAULT_HEARTBEAT_SECONDS = 15;
