@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessageOut } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import { errorMessage } from '../common/errors.js';
+import { Watchdog } from '../common/watchdog.js';
 
 /** Reconnect backoff, milliseconds: starts at initialMs, doubles per failed attempt, capped at maxMs. */
 export interface BackoffOptions {
@@ -55,7 +56,8 @@ export class MasterLink {
   private stopped = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
+  /** Re-armed by every message once registered; fires on a master gone silent. */
+  private readonly watchdog = new Watchdog();
   private pingInterval = 0;
 
   constructor(private readonly options: MasterLinkOptions) {
@@ -84,7 +86,7 @@ export class MasterLink {
       const wasRegistered = this.registeredOnStream;
       this.stream = null;
       this.registeredOnStream = false;
-      this.clearWatchdog();
+      this.watchdog.stop();
       if (this.stopped) return;
       if (wasRegistered) this.options.log(`lost the master (${why})`);
       this.scheduleReconnect(why);
@@ -106,7 +108,7 @@ export class MasterLink {
     if (this.stopped) return;
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.clearWatchdog();
+    this.watchdog.stop();
     const stream = this.stream;
     this.stream = null;
     this.registeredOnStream = false;
@@ -150,7 +152,7 @@ export class MasterLink {
       if (message.kind === 'registered') this.pingInterval = message.registered?.ping_interval_seconds ?? 0;
       const interval = this.pingInterval;
       if (interval > 0) this.armWatchdog(stream, interval * 1000 * PING_TIMEOUTS, `no ping from the master for ${interval * PING_TIMEOUTS}s`);
-      else this.clearWatchdog();
+      else this.watchdog.stop();
     }
     if (message.kind === 'ping') {
       this.write(stream, { pong: { seq: message.ping?.seq ?? 0 } });
@@ -172,18 +174,11 @@ export class MasterLink {
   }
 
   private armWatchdog(stream: Stream, ms: number, why: string): void {
-    this.clearWatchdog();
-    this.watchdog = setTimeout(() => {
+    this.watchdog.set(ms, () => {
       if (this.stream !== stream) return;
       this.options.log(`${why}; reconnecting`);
       stream.cancel();
-    }, ms);
-    this.watchdog.unref();
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = null;
+    });
   }
 
   private scheduleReconnect(why: string): void {

@@ -9,22 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskStatusIn } from '../proto/index.js';
 import { taskKey } from '../common/ids.js';
+import { realTimers, type Timers } from '../common/clock.js';
 
 export interface PendingUpdate {
   readonly frameworkId: string;
   readonly status: TaskStatusIn & { readonly uuid: Buffer };
 }
-
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-/** Real timers that do not keep the process alive on their own. */
-export const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface StatusUpdateManagerOptions {
   /** Delivers an update to the master; false when there is no link (the retry timer or the next registration resends it). */

@@ -25,7 +25,7 @@ import { LeaderDetector } from '../../common/zk/detector.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
 import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
-import { Watchdog } from './watchdog.js';
+import { Watchdog } from '../../common/watchdog.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
