@@ -22,7 +22,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
-import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './reconnect.js';
 import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
 import { Watchdog } from '../../common/watchdog.js';
@@ -60,7 +60,7 @@ export interface SchedulerOptions {
   readonly autoAcknowledge?: boolean;
   /** Roles to subscribe suppressed (no offers until revive()). Default none. */
   readonly suppressedRoles?: readonly string[];
-  /** Retry, liveness and call deadlines; see backoff.ts for the defaults. */
+  /** Retry, liveness and call deadlines; see reconnect.ts for the defaults. */
   readonly reconnect?: Partial<ReconnectOptions>;
   /** Events an events() iterator may buffer before the stream is paused. Default 256. */
   readonly highWaterMark?: number;
