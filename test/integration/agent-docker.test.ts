@@ -13,6 +13,7 @@ import { checkTask, LABEL } from '../../agent/task-spec.js';
 import { systemClock } from '../../common/clock.js';
 import { Resources } from '../../common/resources.js';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 const IMAGE = 'mesos-ts/busybox:latest';
 const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-docker-'));
@@ -146,7 +147,7 @@ describe('task runner on Docker', () => {
 
   it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
     const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const info = await driver.docker.getContainer(r.containerId!).inspect();
     expect(info.Name).toMatch(/^\/mesos-ts-[0-9a-f-]{36}$/);
     expect(info.HostConfig).toMatchObject({
@@ -162,7 +163,7 @@ describe('task runner on Docker', () => {
 
   it('kills with SIGTERM, then SIGKILL after the grace period', async () => {
     const { runner: r, done, states } = runner(task('stubborn', "trap '' TERM; sleep 60 & wait; sleep 60"), framework(['TASK_KILLING_STATE']));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const t0 = Date.now();
     r.kill(2);
     await done;
@@ -174,7 +175,7 @@ describe('task runner on Docker', () => {
 
   it('stops a task that exits on SIGTERM without waiting for the grace', async () => {
     const { runner: r, done, states } = runner(task('polite', 'sleep 60'));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const t0 = Date.now();
     r.kill(20);
     await done;
@@ -227,11 +228,3 @@ describe('task runner on Docker', () => {
     });
   });
 });
-
-async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

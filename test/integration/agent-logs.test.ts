@@ -12,7 +12,8 @@ import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import type { EventOut, OfferOut } from '../../proto/index.js';
 
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { waitUntil } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import type { EventOut, OfferOut } from '../../proto/index.js';
 
 let group: ProcessGroup;

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../harness/zookeeper.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
@@ -62,7 +63,7 @@ function start(t: TaskInfoOut, fw = framework(), d = driver) {
 async function healthyThenKill(t: TaskInfoOut) {
   const s = start(t);
   const done = s.runner.run();
-  await waitFor(() => s.health().length > 0 || (s.runner.state !== 'TASK_RUNNING' && s.runner.state !== 'TASK_STARTING'));
+  await waitUntil(() => s.health().length > 0 || (s.runner.state !== 'TASK_RUNNING' && s.runner.state !== 'TASK_STARTING'), 15_000, 'a health result or the task to end');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   s.runner.kill(0);
   await done;
@@ -153,7 +154,7 @@ describe('health checks on Docker', () => {
     const t = task('resumed', 'touch /tmp/ready; sleep 60', [port], check);
     const before = start(t);
     void before.runner.run();
-    await waitFor(() => before.health().length > 0);
+    await waitUntil(() => before.health().length > 0, 15_000, 'a health result');
     expect(before.health()).toEqual([true]);
     before.runner.detach(); // the agent stops without killing its tasks
     const containerId = before.runner.containerId!;
@@ -167,11 +168,3 @@ describe('health checks on Docker', () => {
     expectKilledByHealthCheck(after.updates.at(-1)!, 'COMMAND health check (test -f /tmp/ready)', /exited with status 1$/);
   });
 });
-
-async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
