@@ -7,6 +7,10 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 
 export const TEST_IMAGE = 'mesos-ts/busybox:latest';
 
+/** Matches the UPDATE of task `taskId` to `state`, for next(). */
+export const isUpdate = (taskId: string, state: string) => (e: EventOut): boolean =>
+  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
+
 /** A shell command task in the test image, for the offer's agent. */
 export function commandTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32'): TaskInfoIn {
   return {
