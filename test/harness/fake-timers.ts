@@ -39,8 +39,9 @@ export class FakeTimers implements Timers {
    */
   async advanceAsync(ms: number): Promise<void> {
     const end = this.now + ms;
-    do await settle();
-    while (this.fireNext(end));
+    do {
+      await settle();
+    } while (this.fireNext(end));
     this.now = end;
     await settle();
   }
