@@ -16,7 +16,7 @@
 // order; containers of this work_dir that belong to no task are removed.
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
-import type { Clock } from '../common/clock.js';
+import type { Clock, Timers } from '../common/clock.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
@@ -24,7 +24,7 @@ import { taskKey } from '../common/ids.js';
 import { VERSION } from '../common/version.js';
 import type { ContainerDriver } from './driver/driver.js';
 import { MasterLink } from './master-link.js';
-import { StatusUpdateManager, type Timers } from './status-update-manager.js';
+import { StatusUpdateManager } from './status-update-manager.js';
 import { TaskRunner, type RunnerContext } from './task-runner.js';
 import { LABEL, checkTask, graceSeconds, type IsolationPolicy } from './task-spec.js';
 import { Checkpointer } from './checkpoint.js';

@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import type { TaskInfoOut } from '../proto/index.js';
 import { errorMessage } from '../common/errors.js';
 import type { ContainerDriver } from './driver/driver.js';
-import { realTimers, type Timers } from './status-update-manager.js';
+import { realTimers, type Timers } from '../common/clock.js';
 
 export type HealthCheckInfo = NonNullable<TaskInfoOut['health_check']>;
 

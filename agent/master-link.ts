@@ -9,25 +9,16 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessageOut } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import { errorMessage } from '../common/errors.js';
+import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
+import { Watchdog } from '../common/watchdog.js';
 
-/** Reconnect backoff, milliseconds: starts at initialMs, doubles per failed attempt, capped at maxMs. */
-export interface BackoffOptions {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5000 };
+/** Reconnect backoff: doubles from 200 ms per failed attempt, capped at 5 s, each wait between half and all of that. */
+export const RECONNECT_BACKOFF: BackoffOptions = { initialDelayMs: 200, maxDelayMs: 5000, multiplier: 2, jitter: EQUAL_JITTER };
 
 /** Missed pings before the agent gives up on the stream (Mesos: max_agent_ping_timeouts). */
 export const PING_TIMEOUTS = 5;
 /** A master that accepts the stream but never answers RegisterAgent is retried after this. */
 export const REGISTRATION_TIMEOUT_MS = 30_000;
-
-/** Delay before reconnect attempt `attempt` (0-based): "equal jitter", between half and all of the capped exponential. */
-export function backoffDelay(attempt: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
-  const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 export interface MasterLinkOptions {
   /** The master's gRPC address, host:port, or a zk:// URL (then `leader` says where it is). */
@@ -55,7 +46,8 @@ export class MasterLink {
   private stopped = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
+  /** Re-armed by every message once registered; fires on a master gone silent. */
+  private readonly watchdog = new Watchdog();
   private pingInterval = 0;
 
   constructor(private readonly options: MasterLinkOptions) {
@@ -84,7 +76,7 @@ export class MasterLink {
       const wasRegistered = this.registeredOnStream;
       this.stream = null;
       this.registeredOnStream = false;
-      this.clearWatchdog();
+      this.watchdog.stop();
       if (this.stopped) return;
       if (wasRegistered) this.options.log(`lost the master (${why})`);
       this.scheduleReconnect(why);
@@ -106,7 +98,7 @@ export class MasterLink {
     if (this.stopped) return;
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.clearWatchdog();
+    this.watchdog.stop();
     const stream = this.stream;
     this.stream = null;
     this.registeredOnStream = false;
@@ -150,7 +142,7 @@ export class MasterLink {
       if (message.kind === 'registered') this.pingInterval = message.registered?.ping_interval_seconds ?? 0;
       const interval = this.pingInterval;
       if (interval > 0) this.armWatchdog(stream, interval * 1000 * PING_TIMEOUTS, `no ping from the master for ${interval * PING_TIMEOUTS}s`);
-      else this.clearWatchdog();
+      else this.watchdog.stop();
     }
     if (message.kind === 'ping') {
       this.write(stream, { pong: { seq: message.ping?.seq ?? 0 } });
@@ -172,23 +164,16 @@ export class MasterLink {
   }
 
   private armWatchdog(stream: Stream, ms: number, why: string): void {
-    this.clearWatchdog();
-    this.watchdog = setTimeout(() => {
+    this.watchdog.set(ms, () => {
       if (this.stream !== stream) return;
       this.options.log(`${why}; reconnecting`);
       stream.cancel();
-    }, ms);
-    this.watchdog.unref();
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = null;
+    });
   }
 
   private scheduleReconnect(why: string): void {
     const attempt = this.attempt++;
-    const delay = backoffDelay(attempt, this.options.random ?? Math.random, this.options.backoff);
+    const delay = backoffDelay(attempt, this.options.backoff ?? RECONNECT_BACKOFF, this.options.random ?? Math.random);
     // An unreachable master is retried forever: log the first attempts, then about once a minute.
     if (attempt < 3 || attempt % 12 === 0) this.options.log(`no link to the master at ${this.options.master} (${why}); retrying in ${delay} ms`);
     this.retryTimer = setTimeout(() => this.connect(), delay);

@@ -9,22 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskStatusIn } from '../proto/index.js';
 import { taskKey } from '../common/ids.js';
+import { realTimers, type Timers } from '../common/clock.js';
+import { backoffDelay, type BackoffOptions } from '../common/backoff.js';
 
 export interface PendingUpdate {
   readonly frameworkId: string;
   readonly status: TaskStatusIn & { readonly uuid: Buffer };
 }
-
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-/** Real timers that do not keep the process alive on their own. */
-export const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface StatusUpdateManagerOptions {
   /** Delivers an update to the master; false when there is no link (the retry timer or the next registration resends it). */
@@ -46,19 +37,21 @@ export interface StatusUpdateManagerOptions {
 interface Stream {
   readonly queue: PendingUpdate[];
   timer: unknown;
-  retrySeconds: number;
+  /** Resends of the head scheduled so far; the next one waits backoffDelay(retries). */
+  retries: number;
 }
 
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
   private readonly timers: Timers;
   private readonly uuid: () => Buffer;
-  private readonly maxRetrySeconds: number;
+  private readonly backoff: BackoffOptions;
 
   constructor(private readonly options: StatusUpdateManagerOptions) {
     this.timers = options.timers ?? realTimers;
     this.uuid = options.uuid ?? (() => randomBytes(16));
-    this.maxRetrySeconds = options.maxRetrySeconds ?? 600;
+    // Doubling without jitter, as Mesos's status update manager does.
+    this.backoff = { initialDelayMs: options.retrySeconds * 1000, maxDelayMs: (options.maxRetrySeconds ?? 600) * 1000 };
   }
 
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
@@ -78,7 +71,7 @@ export class StatusUpdateManager {
     const status = pending.status;
     const key = taskKey(frameworkId, status.task_id?.value ?? '');
     let stream = this.streams.get(key);
-    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.options.retrySeconds }));
+    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retries: 0 }));
     stream.queue.push(pending);
     if (stream.queue.length === 1) this.transmit(stream);
     return pending;
@@ -93,7 +86,7 @@ export class StatusUpdateManager {
     this.timers.clear(stream.timer);
     this.options.persist?.acknowledged(frameworkId, taskId, uuid);
     stream.queue.shift();
-    stream.retrySeconds = this.options.retrySeconds;
+    stream.retries = 0;
     if (stream.queue.length === 0) this.streams.delete(key);
     else this.transmit(stream);
     return true;
@@ -103,7 +96,7 @@ export class StatusUpdateManager {
   resendAll(): void {
     for (const stream of this.streams.values()) {
       this.timers.clear(stream.timer);
-      stream.retrySeconds = this.options.retrySeconds;
+      stream.retries = 0;
       this.transmit(stream);
     }
   }
@@ -134,8 +127,6 @@ export class StatusUpdateManager {
     const head = stream.queue[0];
     if (!head) return;
     this.options.send(head);
-    const delay = stream.retrySeconds;
-    stream.retrySeconds = Math.min(stream.retrySeconds * 2, this.maxRetrySeconds);
-    stream.timer = this.timers.set(() => this.transmit(stream), delay * 1000);
+    stream.timer = this.timers.set(() => this.transmit(stream), backoffDelay(stream.retries++, this.backoff));
   }
 }

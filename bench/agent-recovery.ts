@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { startMaster } from '../master/main.js';
 import { ProcessGroup, type AgentProc } from '../test/harness/processes.js';
 import { RawScheduler, commandTask } from '../test/harness/grpc-scheduler.js';
-import { waitUntil } from '../test/harness/cluster.js';
+import { waitUntil } from '../test/harness/wait-until.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import type { OfferOut } from '../proto/index.js';
 

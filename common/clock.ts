@@ -17,3 +17,15 @@ export class ManualClock implements Clock {
     this.seconds += seconds;
   }
 }
+
+/** One-shot timers, injected where a unit test drives time by hand (test/harness/fake-timers.ts). */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** Real timers that do not keep the process alive on their own. */
+export const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};

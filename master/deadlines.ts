@@ -5,7 +5,7 @@
 // longer than ~24.8 days (Mesos suggests failover timeouts of weeks), so
 // longer waits go in steps.
 import type { Clock } from '../common/clock.js';
-import type { Timers } from '../common/timers.js';
+import type { Timers } from '../common/clock.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

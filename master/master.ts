@@ -23,7 +23,7 @@ import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
-import { realTimers, type Timers } from '../common/timers.js';
+import { realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
 import type { Registry } from './registry/registry.js';
@@ -66,7 +66,7 @@ export interface MasterOptions {
   /** Written before the master acts on what it admits (agents, frameworks, tasks). */
   readonly registry: Registry;
   readonly clock: Clock;
-  /** Real timers by default; tests pass manual ones (test/harness/manual-timers.ts). */
+  /** Real timers by default; tests pass fake ones (test/harness/fake-timers.ts). */
   readonly timers?: Timers;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
   readonly allocationInterval: number;

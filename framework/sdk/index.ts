@@ -4,12 +4,13 @@
 //   matching         fit task demands (`cpus:0.1;mem:32` + ports) into offers
 //   task-builder     TaskInfo for a command in a Docker container
 //   BatchPlan/runBatch   run a batch of such tasks to completion (retries, concurrency, kill)
-export { Scheduler, STREAM_ID_KEY, silentLogger, warningsLogger } from './scheduler.js';
+export { Scheduler, silentLogger, warningsLogger } from './scheduler.js';
+export { STREAM_ID_KEY } from '../../common/stream-id.js';
 export type { SchedulerOptions, SchedulerState, SubscribedEvent, CallOptions, Logger } from './scheduler.js';
 export type { SchedulerEvent, SchedulerEventType, SchedulerEventMap } from './events.js';
 export { needsAcknowledgement } from './events.js';
-export { DEFAULT_RECONNECT, reconnectDelay, reconnectSchedule, resolveReconnect } from './backoff.js';
-export type { ReconnectOptions } from './backoff.js';
+export { DEFAULT_RECONNECT, reconnectDelay, reconnectSchedule, resolveReconnect } from './reconnect.js';
+export type { ReconnectOptions } from './reconnect.js';
 export { frameworkInfo, offerIdOf } from './calls.js';
 export type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask, CapabilityType } from './calls.js';
 export { parseDemand, fitDemand, matchDemand, packOffers, OfferPacker } from './matching.js';

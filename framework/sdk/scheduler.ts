@@ -18,17 +18,18 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type TaskInfoIn, type TaskStatusOut } from '../../proto/index.js';
 import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
 import { fromServiceError } from '../../common/grpc-status.js';
+import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
-import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './backoff.js';
+import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './reconnect.js';
+import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
-import { Watchdog } from './watchdog.js';
+import { Watchdog } from '../../common/watchdog.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
-export const STREAM_ID_KEY = 'mesos-stream-id';
 const DEFAULT_HIGH_WATER_MARK = 256;
 /** Used when a master advertises no heartbeat interval (Mesos's default). */
 const DEFAULT_HEARTBEAT_SECONDS = 15;
@@ -59,7 +60,7 @@ export interface SchedulerOptions {
   readonly autoAcknowledge?: boolean;
   /** Roles to subscribe suppressed (no offers until revive()). Default none. */
   readonly suppressedRoles?: readonly string[];
-  /** Retry, liveness and call deadlines; see backoff.ts for the defaults. */
+  /** Retry, liveness and call deadlines; see reconnect.ts for the defaults. */
   readonly reconnect?: Partial<ReconnectOptions>;
   /** Events an events() iterator may buffer before the stream is paused. Default 256. */
   readonly highWaterMark?: number;
@@ -455,14 +456,6 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.watchdog.kick();
     this.stream?.resume();
   }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  promise.catch(() => {}); // nobody may be waiting; start() re-raises it to whoever is
-  return { promise, resolve, reject };
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

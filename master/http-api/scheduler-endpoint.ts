@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Call, EventIn } from '../../proto/index.js';
 import { errorMessage } from '../../common/errors.js';
+import { STREAM_ID_HEADER, STREAM_ID_KEY } from '../../common/stream-id.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
@@ -21,7 +22,6 @@ import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, readBody, refuse } from './http-status.js';
 
 export const SCHEDULER_API_PATHS: ReadonlySet<string> = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
-export const STREAM_ID_HEADER = 'Mesos-Stream-Id';
 /** Larger request bodies are refused with 413 (an ACCEPT launching a thousand tasks is well below). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A subscriber that lets this much pile up unread is cut off, as over gRPC. */
@@ -82,7 +82,7 @@ function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
   const fw = master.frameworks.get(frameworkId);
   if (!fw) throw new HttpError(400, `Framework '${frameworkId}' cannot be found`);
   if (!fw.connected) throw new HttpError(403, `Framework '${frameworkId}' is not subscribed`);
-  const streamId = req.headers['mesos-stream-id'];
+  const streamId = req.headers[STREAM_ID_KEY];
   if (streamId === undefined) throw new HttpError(400, `All non-subscribe calls should include the '${STREAM_ID_HEADER}' header`);
   master.call(call, String(streamId));
 }
@@ -91,7 +91,7 @@ function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
 async function subscribe(master: Master, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const encoding = negotiate(req.headers.accept);
   if (!encoding) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
-  if (req.headers['mesos-stream-id'] !== undefined) {
+  if (req.headers[STREAM_ID_KEY] !== undefined) {
     throw new HttpError(400, `Subscribe calls should not include the '${STREAM_ID_HEADER}' header`);
   }
   let open = true;

@@ -12,6 +12,7 @@
 // can no longer be trusted to match what the master did, so the master
 // stops acting, as Apache Mesos's registrar aborts.
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
+import { deferred, type Deferred } from '../../common/deferred.js';
 
 /** A task the master sent to an agent, as much as a successor needs to report on it. */
 export interface RegistryTask {
@@ -99,21 +100,6 @@ export type RegistryOp =
 export interface RegistryView {
   readonly agents: ReadonlyMap<string, Readonly<RegistryAgent>>;
   readonly frameworks: ReadonlyMap<string, Readonly<RegistryFramework>>;
-}
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  // Failures reach the master through onFailure; callers that do not wait must not see an unhandled rejection.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
 }
 
 export class Registry {

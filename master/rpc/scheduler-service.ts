@@ -6,11 +6,11 @@ import { Metadata, status as GrpcStatus, type ServiceError, type ServerWritableS
 import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
 import { toServiceError } from '../../common/grpc-status.js';
 import { Unavailable } from '../../common/errors.js';
+import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
 
-export const STREAM_ID_KEY = 'mesos-stream-id';
 /** A subscriber that lets this much pile up unread is cut off. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 

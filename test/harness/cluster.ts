@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startMaster, type MasterFlags, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { waitUntil } from './wait-until.js';
 
 export { TEST_IMAGE } from './grpc-scheduler.js';
 
@@ -54,12 +55,4 @@ export async function containersUnder(base: string): Promise<Docker.ContainerInf
 async function removeContainersUnder(base: string): Promise<void> {
   const docker = new Docker();
   for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-}
-
-export async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

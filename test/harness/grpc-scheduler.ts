@@ -3,8 +3,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type OfferOut, type SchedulerClient, type TaskInfoIn } from '../../proto/index.js';
 import { Resources } from '../../common/resources.js';
+import { STREAM_ID_KEY } from '../../common/stream-id.js';
 
 export const TEST_IMAGE = 'mesos-ts/busybox:latest';
+
+/** Matches the UPDATE of task `taskId` to `state`, for next(). */
+export const isUpdate = (taskId: string, state: string) => (e: EventOut): boolean =>
+  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 
 /** A shell command task in the test image, for the offer's agent. */
 export function commandTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32'): TaskInfoIn {
@@ -31,7 +36,7 @@ export class RawScheduler {
   async subscribe(info: NonNullable<NonNullable<CallIn['subscribe']>['framework_info']>): Promise<EventOut> {
     const stream = this.client.Subscribe({ type: 'SUBSCRIBE', subscribe: { framework_info: info } });
     this.stream = stream;
-    stream.on('metadata', (md) => (this.streamId = String(md.get('mesos-stream-id')[0] ?? '')));
+    stream.on('metadata', (md) => (this.streamId = String(md.get(STREAM_ID_KEY)[0] ?? '')));
     stream.on('data', (event: EventOut) => {
       if (event.type === 'SUBSCRIBED') this.frameworkId = event.subscribed!.framework_id!.value;
       this.events.push(event);
@@ -61,7 +66,7 @@ export class RawScheduler {
 
   call(method: string, call: CallIn, streamId = this.streamId): Promise<void> {
     const md = new grpc.Metadata();
-    if (streamId) md.set('mesos-stream-id', streamId);
+    if (streamId) md.set(STREAM_ID_KEY, streamId);
     const fn = (this.client as unknown as Record<string, Function>)[method]!.bind(this.client);
     return new Promise((resolve, reject) => fn({ framework_id: { value: this.frameworkId }, ...call }, md, (err: Error | null) => (err ? reject(err) : resolve())));
   }

@@ -17,7 +17,8 @@ import { InMemoryStore, Registry, type RegistryChange, type RegistryKey, type Re
 import { createAllocator } from '../../master/allocator/index.js';
 import { Resources } from '../../common/resources.js';
 import type { Call, EventIn, MasterMessageIn, OfferIn, TaskState, TaskStatusIn } from '../../proto/index.js';
-import { ManualTimers } from './manual-timers.js';
+import type { Clock } from '../../common/clock.js';
+import { FakeTimers } from './fake-timers.js';
 
 /** A store a test can hold writes back in, and look into as a successor would read it. */
 export class TestStore implements RegistryStore {
@@ -66,10 +67,21 @@ export class TestStore implements RegistryStore {
 
 const bufferless = (_key: string, value: unknown) => value;
 
+/** The harness's time: fake timers (ms) and the master's clock (seconds) reading them. */
+export class HarnessTime implements Clock {
+  readonly timers = new FakeTimers();
+  private readonly clock = this.timers.clock();
+
+  now(): number {
+    return this.clock.now();
+  }
+}
+
 export interface HarnessOptions extends Partial<Omit<MasterOptions, 'registry' | 'clock' | 'timers' | 'defer' | 'allocator'>> {
   readonly store?: TestStore;
   readonly allocator?: MasterOptions['allocator'];
-  readonly time?: ManualTimers;
+  /** Shared with another harness (a successor) to keep one time line. */
+  readonly time?: HarnessTime;
 }
 
 export class MasterHarness {
@@ -80,20 +92,20 @@ export class MasterHarness {
   private constructor(
     readonly master: Master,
     readonly store: TestStore,
-    readonly time: ManualTimers,
+    readonly time: HarnessTime,
     readonly registry: Registry,
   ) {}
 
   /** A leading master over `store` (a fresh one by default): it recovers what the store holds, then acts. */
   static async start(options: HarnessOptions = {}): Promise<MasterHarness> {
     const store = options.store ?? new TestStore();
-    const time = options.time ?? new ManualTimers();
+    const time = options.time ?? new HarnessTime();
     const log: string[] = [];
     let harness: MasterHarness | null = null;
     const registry = new Registry(store, () => harness?.master.stop(), (line) => log.push(line));
     const id = options.id ?? `m${Math.floor(time.now())}`;
     const master = new Master({
-      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, timers: time,
+      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, timers: time.timers,
       allocationInterval: 1, offerTimeout: 30, heartbeatInterval: 15, agentReregisterTimeout: 600, agentPingInterval: 15, maxAgentPingTimeouts: 5,
       agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, log: (line) => log.push(line),
       ...options, newStreamId: () => `stream-${++(harness as MasterHarness).streams}`, defer: (fn) => harness!.deferred.push(fn),
@@ -118,12 +130,13 @@ export class MasterHarness {
 
   /** Moves the clock, firing due deadlines one due time at a time and settling after each (peers answer in between). */
   async advance(seconds: number): Promise<void> {
-    const end = this.time.now() + seconds;
-    for (let due = this.time.nextDue(); due !== undefined && due <= end; due = this.time.nextDue()) {
-      this.time.advance(Math.max(0, due - this.time.now()));
+    const timers = this.time.timers;
+    const end = timers.now + seconds * 1000;
+    for (let due = timers.nextDue(); due !== undefined && due <= end; due = timers.nextDue()) {
+      timers.advance(Math.max(0, due - timers.now));
       await this.settle();
     }
-    this.time.advance(end - this.time.now());
+    timers.advance(end - timers.now);
     await this.settle();
   }
 

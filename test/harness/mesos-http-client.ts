@@ -11,6 +11,7 @@
 // with either.
 import * as http from 'node:http';
 import { protoRoot } from '../../proto/index.js';
+import { STREAM_ID_HEADER, STREAM_ID_KEY } from '../../common/stream-id.js';
 
 export type WireEncoding = 'json' | 'protobuf';
 const MEDIA: Record<WireEncoding, string> = { json: 'application/json', protobuf: 'application/x-protobuf' };
@@ -151,7 +152,7 @@ export class MesosHttpClient {
         if (res.statusCode !== 200) return void collect(res).then(resolve, reject);
         this.subscription = req;
         this.subscribeHeaders = res.headers;
-        this.streamId = String(res.headers['mesos-stream-id'] ?? '');
+        this.streamId = String(res.headers[STREAM_ID_KEY] ?? '');
         const encoding = res.headers['content-type'] === MEDIA.protobuf ? 'protobuf' : 'json';
         const reader = new RecordIoReader();
         res.on('data', (chunk: Buffer) => {
@@ -191,7 +192,7 @@ export class MesosHttpClient {
   }
 
   /** Any call but SUBSCRIBE, with this framework's id and stream id (unless the call or `headers` say otherwise). */
-  call(call: MesosCall, headers: Record<string, string> = { 'Mesos-Stream-Id': this.streamId }): Promise<HttpAnswer> {
+  call(call: MesosCall, headers: Record<string, string> = { [STREAM_ID_HEADER]: this.streamId }): Promise<HttpAnswer> {
     return this.post(this.encode({ framework_id: { value: this.frameworkId }, ...call }), { 'Content-Type': MEDIA[this.encoding], ...headers });
   }
 

@@ -1,41 +1,23 @@
 // The task runner on the real Docker engine: every outcome a task can have,
 // the limits the engine enforces, and the sandbox. No master involved: the
 // runner's updates are collected through a plain callback.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
-import { TaskRunner, type RunnerContext } from '../../agent/task-runner.js';
+import { TaskRunner } from '../../agent/task-runner.js';
 import { checkTask, LABEL } from '../../agent/task-spec.js';
-import { systemClock } from '../../common/clock.js';
 import { Resources } from '../../common/resources.js';
-import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
+import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
+import { dockerRunnerBench, testFramework } from '../harness/docker-runner.js';
+import { TEST_IMAGE as IMAGE } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
 
-const IMAGE = 'mesos-ts/busybox:latest';
-const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-docker-'));
-const driver = new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 });
-
-async function removeOurContainers(): Promise<void> {
-  for (const c of await driver.list({ [LABEL.workDir]: workDir })) await driver.remove(c.id);
-}
-
-afterEach(removeOurContainers);
-afterAll(async () => {
-  await removeOurContainers();
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-function context(updates: TaskStatusIn[], d = driver): RunnerContext {
-  return {
-    driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
-    now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, log: () => {},
-  };
-}
-
-const framework = (caps: string[] = []) => ({ id: { value: 'fw-test' }, name: 'test', capabilities: caps.map((type) => ({ type })) }) as unknown as FrameworkInfoOut;
+const { workDir, driver, context } = dockerRunnerBench('agent-docker');
+const framework = (caps: string[] = []) => testFramework('fw-test', caps);
 
 function task(id: string, command: string | { value: string; arguments: string[] }, resources = 'cpus:0.5;mem:64', image = IMAGE): TaskInfoOut {
   const cmd = typeof command === 'string' ? { value: command, shell: true, arguments: [] } : { ...command, shell: false };
@@ -146,7 +128,7 @@ describe('task runner on Docker', () => {
 
   it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
     const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const info = await driver.docker.getContainer(r.containerId!).inspect();
     expect(info.Name).toMatch(/^\/mesos-ts-[0-9a-f-]{36}$/);
     expect(info.HostConfig).toMatchObject({
@@ -162,7 +144,7 @@ describe('task runner on Docker', () => {
 
   it('kills with SIGTERM, then SIGKILL after the grace period', async () => {
     const { runner: r, done, states } = runner(task('stubborn', "trap '' TERM; sleep 60 & wait; sleep 60"), framework(['TASK_KILLING_STATE']));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const t0 = Date.now();
     r.kill(2);
     await done;
@@ -174,7 +156,7 @@ describe('task runner on Docker', () => {
 
   it('stops a task that exits on SIGTERM without waiting for the grace', async () => {
     const { runner: r, done, states } = runner(task('polite', 'sleep 60'));
-    await waitFor(() => r.state === 'TASK_RUNNING');
+    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const t0 = Date.now();
     r.kill(20);
     await done;
@@ -227,11 +209,3 @@ describe('task runner on Docker', () => {
     });
   });
 });
-
-async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

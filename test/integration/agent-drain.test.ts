@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { waitUntil } from '../harness/cluster.js';
-import type { EventOut, OfferOut } from '../../proto/index.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { OfferOut } from '../../proto/index.js';
 
 let group: ProcessGroup;
 let master: RunningMaster;
@@ -29,9 +29,6 @@ afterAll(async () => {
   await master?.stop();
   await group?.stopAll();
 }, 60_000);
-
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 
 describe('draining an agent', () => {
   it('stops offers at once, lets tasks finish until --drain_timeout, kills the rest, and exits 0', async () => {

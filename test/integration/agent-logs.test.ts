@@ -11,9 +11,10 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
-import type { EventOut, OfferOut } from '../../proto/index.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { OfferOut } from '../../proto/index.js';
 
 const run = promisify(execFile);
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-logs-'));
@@ -43,8 +44,6 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 const used = new Set<string>();
 
 async function launch(taskId: string, command: string): Promise<void> {

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { waitUntil } from '../harness/cluster.js';
-import type { EventOut, OfferOut } from '../../proto/index.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { OfferOut } from '../../proto/index.js';
 
 let group: ProcessGroup;
 let master: RunningMaster;
@@ -31,9 +31,6 @@ afterAll(async () => {
   await master?.stop();
   await group?.stopAll();
 }, 60_000);
-
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 
 async function launchOne(name: string, partitionAware: boolean): Promise<RawScheduler> {
   const s = new RawScheduler(master.grpcAddress);

@@ -10,9 +10,9 @@ import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
 import { freePort } from '../harness/zookeeper.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { waitUntil } from '../harness/cluster.js';
-import type { EventOut, OfferOut } from '../../proto/index.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { OfferOut } from '../../proto/index.js';
 
 let group: ProcessGroup;
 let master: RunningMaster;
@@ -57,9 +57,6 @@ const used = new Set<string>();
 
 const updatesOf = (s: RawScheduler, taskId: string) =>
   s.events.filter((e) => e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId).map((e) => e.update!.status!);
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
-
 async function containersOf(agent: AgentProc) {
   const all = await new Docker().listContainers({ all: true, filters: { label: [`mesos-ts.work_dir=${agent.workDir}`] } });
   return all.map((c) => ({ id: c.Id, task: c.Labels['mesos-ts.task_id'] ?? '', state: c.State }));

@@ -10,7 +10,8 @@ import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder, TEST_IMAGE, waitUntil } from '../harness/cluster.js';
+import { containersUnder, TEST_IMAGE } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-rereg-'));
 const docker = new Docker();

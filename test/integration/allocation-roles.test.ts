@@ -3,7 +3,8 @@
 // (ACCEPT with RESERVE / UNRESERVE) from a scheduler speaking the raw
 // protocol. No container is started.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitUntil, type TestCluster } from '../harness/cluster.js';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { Resources } from '../../common/resources.js';
 import type { OfferOut, ResourceIn } from '../../proto/index.js';

@@ -16,7 +16,8 @@ import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { grpcObject, type OperatorClient } from '../../proto/index.js';
 
 const run = promisify(execFile);

@@ -19,7 +19,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { Scheduler, OfferPacker, dockerTask, parseDemand, silentLogger, type TaskStatusOut } from '../../framework/sdk/index.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

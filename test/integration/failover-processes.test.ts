@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { ProcessGroup, leaderOf, type MasterProc } from '../harness/processes.js';
-import { waitUntil } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
 import { Scheduler, dockerTask, silentLogger, type SchedulerEvent } from '../../framework/sdk/index.js';
 import { Resources } from '../../common/resources.js';

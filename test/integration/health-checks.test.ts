@@ -3,34 +3,22 @@
 // busybox nc, COMMAND through docker exec; passing ones report healthy, and
 // failing ones kill the task after consecutive_failures. Small delays keep
 // each case to a few seconds.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../harness/zookeeper.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { waitUntil } from '../harness/wait-until.js';
+import { dockerRunnerBench, testFramework } from '../harness/docker-runner.js';
+import { TEST_IMAGE as IMAGE } from '../harness/grpc-scheduler.js';
 import { DockerDriver } from '../../agent/driver/docker.js';
-import { TaskRunner, type RunnerContext } from '../../agent/task-runner.js';
-import { checkTask, LABEL } from '../../agent/task-spec.js';
-import { systemClock } from '../../common/clock.js';
+import type { ContainerDriver } from '../../agent/driver/driver.js';
+import { TaskRunner } from '../../agent/task-runner.js';
+import { checkTask } from '../../agent/task-spec.js';
 import { Resources } from '../../common/resources.js';
-import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../../proto/index.js';
+import type { TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../../proto/index.js';
 
-const IMAGE = 'mesos-ts/busybox:latest';
-const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-health-checks-'));
-const driver = new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 });
+const { driver, context } = dockerRunnerBench('health-checks');
 const REASON = 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED';
 
-async function removeOurContainers(): Promise<void> {
-  for (const c of await driver.list({ [LABEL.workDir]: workDir })) await driver.remove(c.id);
-}
-
-afterEach(removeOurContainers);
-afterAll(async () => {
-  await removeOurContainers();
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-const framework = (caps: string[] = []) => ({ id: { value: 'fw-hc' }, name: 'test', capabilities: caps.map((type) => ({ type })) }) as unknown as FrameworkInfoOut;
+const framework = (caps: string[] = []) => testFramework('fw-hc', caps);
 
 /** Fast timing: first probe after 0.2 s, every 0.3 s, 1 s to answer, no grace, killed at the 2nd failure in a row. */
 const FAST = { delay_seconds: 0.2, interval_seconds: 0.3, timeout_seconds: 1, grace_period_seconds: 0, consecutive_failures: 2 };
@@ -45,14 +33,11 @@ function task(id: string, command: string, ports: number[], healthCheck: Record<
   } as unknown as TaskInfoOut;
 }
 
-function start(t: TaskInfoOut, fw = framework(), d = driver) {
+function start(t: TaskInfoOut, fw = framework(), d: ContainerDriver = driver) {
   const updates: TaskStatusIn[] = [];
   const checked = checkTask(fw, t);
   if (!checked.ok) throw new Error(checked.message);
-  const ctx: RunnerContext = {
-    driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
-    now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, log: () => {},
-  };
+  const ctx = context(updates, d);
   const runner = new TaskRunner(ctx, fw, t, checked.resources);
   const health = () => updates.filter((u) => u.reason === REASON && u.state === 'TASK_RUNNING').map((u) => u.healthy);
   return { runner, updates, health, ctx, states: () => updates.map((u) => u.state) };
@@ -62,7 +47,7 @@ function start(t: TaskInfoOut, fw = framework(), d = driver) {
 async function healthyThenKill(t: TaskInfoOut) {
   const s = start(t);
   const done = s.runner.run();
-  await waitFor(() => s.health().length > 0 || (s.runner.state !== 'TASK_RUNNING' && s.runner.state !== 'TASK_STARTING'));
+  await waitUntil(() => s.health().length > 0 || (s.runner.state !== 'TASK_RUNNING' && s.runner.state !== 'TASK_STARTING'), 15_000, 'a health result or the task to end');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   s.runner.kill(0);
   await done;
@@ -153,7 +138,7 @@ describe('health checks on Docker', () => {
     const t = task('resumed', 'touch /tmp/ready; sleep 60', [port], check);
     const before = start(t);
     void before.runner.run();
-    await waitFor(() => before.health().length > 0);
+    await waitUntil(() => before.health().length > 0, 15_000, 'a health result');
     expect(before.health()).toEqual([true]);
     before.runner.detach(); // the agent stops without killing its tasks
     const containerId = before.runner.containerId!;
@@ -167,11 +152,3 @@ describe('health checks on Docker', () => {
     expectKilledByHealthCheck(after.updates.at(-1)!, 'COMMAND health check (test -f /tmp/ready)', /exited with status 1$/);
   });
 });
-
-async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -4,7 +4,8 @@
 // scheduler beside them. Each HTTP scheduler subscribes, takes offers,
 // launches, acknowledges, reconciles, declines, kills and tears down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, containersUnder, waitUntil, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
+import { startCluster, containersUnder, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { MesosHttpClient, type JsonOffer, type JsonStatus, type MesosEvent, type WireEncoding } from '../harness/mesos-http-client.js';
 import { Resources } from '../../common/resources.js';

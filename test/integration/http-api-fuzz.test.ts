@@ -21,7 +21,8 @@ import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { protoRoot, type TaskState } from '../../proto/index.js';
 import { RawScheduler, TEST_IMAGE } from '../harness/grpc-scheduler.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { MesosHttpClient, type JsonOffer, type MesosCall, type WireEncoding } from '../harness/mesos-http-client.js';
 import { isTerminal } from '../../common/task-state.js';
 

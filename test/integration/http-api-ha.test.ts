@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
-import { waitUntil } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { MesosHttpClient, SubscribeRefused } from '../harness/mesos-http-client.js';
 
 let zk: TestZooKeeper;

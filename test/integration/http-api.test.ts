@@ -14,6 +14,7 @@ import { Unavailable } from '../../common/errors.js';
 import { protoRoot } from '../../proto/index.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { MesosHttpClient, SubscribeRefused, type HttpAnswer, type WireEncoding } from '../harness/mesos-http-client.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 let running: RunningMaster;
 const clients: MesosHttpClient[] = [];
@@ -159,7 +160,7 @@ describe('SUBSCRIBE over HTTP', () => {
     const c = await subscribed('flaky', 'json', { failover_timeout: 60 });
     const { frameworkId, streamId } = c;
     c.close();
-    await waitFor(async () => (await state()).frameworks.find((f: { id: string }) => f.id === frameworkId)?.connected === false);
+    await waitUntil(async () => (await state()).frameworks.find((f: { id: string }) => f.id === frameworkId)?.connected === false, 5000, 'the framework to show as disconnected');
     const again = client();
     again.frameworkId = frameworkId;
     expectAnswer(await again.call({ type: 'REVIVE' }, { 'Mesos-Stream-Id': streamId }), 403, `Framework '${frameworkId}' is not subscribed`);
@@ -357,12 +358,4 @@ function rawSubscribeHead(body: Buffer, headers: Record<string, string>): Promis
     });
     req.end(body);
   });
-}
-
-async function waitFor(pred: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
-import { waitUntil } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { Scheduler, silentLogger } from '../../framework/sdk/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';

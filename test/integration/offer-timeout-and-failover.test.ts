@@ -1,7 +1,8 @@
 // Offers expire by default, and a scheduler that stays away past its
 // failover_timeout loses its tasks: both against a real cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, containersUnder, waitUntil, type TestCluster } from '../harness/cluster.js';
+import { startCluster, containersUnder, type TestCluster } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 
 let cluster: TestCluster;

@@ -6,7 +6,8 @@
 // must agree with /state. Bad operator calls get 4xx with a message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { startCluster, containersUnder, waitUntil, type TestCluster } from '../harness/cluster.js';
+import { startCluster, containersUnder, type TestCluster } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { grpcObject, type OperatorClient, type OperatorEventOut, type OfferOut } from '../../proto/index.js';
 import type { Response__Output } from '../../proto/gen/mesos/v1/master/Response.js';

@@ -10,8 +10,9 @@ import Docker from 'dockerode';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder, waitUntil } from '../harness/cluster.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { containersUnder } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { Resources } from '../../common/resources.js';
 import type { FrameworkId } from '../../common/ids.js';
@@ -101,9 +102,6 @@ async function launchSleepers(s: RawScheduler, agentId: string, prefix: string, 
   await s.call('Decline', { type: 'DECLINE', decline: { offer_ids: held.map((o) => o.id!), filters: { refuse_seconds: 3600 } } });
   return ids;
 }
-
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 
 async function registryNode(path: string): Promise<Record<string, unknown> | null> {
   const session = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 4000 });

@@ -9,10 +9,10 @@ import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
-import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { startMasterHttp } from '../../master/http.js';
 import { webUi } from '../../master/webui/web-ui.js';
-import type { EventOut, OfferOut } from '../../proto/index.js';
+import type { OfferOut } from '../../proto/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS_SCREENSHOT = new URL('../../docs/webui.png', import.meta.url);
@@ -36,8 +36,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const isUpdate = (taskId: string, state: string) => (e: EventOut) =>
-  e.type === 'UPDATE' && e.update?.status?.task_id?.value === taskId && e.update.status.state === state;
 /** The text of the task's state badge on the page, without the TASK_ prefix. */
 const stateOnPage = (taskId: string) => page.locator(`tr[data-task-id="${taskId}"] .state`);
 

@@ -4,7 +4,7 @@ import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { MasterContender } from '../../master/election/contender.js';
-import { waitUntil } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 let zk: TestZooKeeper;
 const sessions: ZkSession[] = [];

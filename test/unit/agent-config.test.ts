@@ -1,12 +1,10 @@
-// The agent's edge: flags, --resources/--attributes parsing and the
-// reconnect backoff.
+// The agent's edge: flags and --resources/--attributes parsing.
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { agentConfig } from '../../agent/main.js';
 import { parseAttributes } from '../../agent/attributes.js';
-import { backoffDelay } from '../../agent/master-link.js';
 import { AGENT_FLAGS } from '../../agent/flags.js';
 import { parseFlags } from '../../common/flags.js';
 
@@ -78,12 +76,5 @@ describe('parseAttributes', () => {
     ['a:[x]', "got 'x'"],
   ])('refuses %s', (text, message) => {
     expect(() => parseAttributes(text)).toThrow(message);
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles from 200 ms, caps at 5 s, jitters between half and all of it', () => {
-    expect([0, 1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, () => 1))).toEqual([200, 400, 800, 1600, 3200, 5000, 5000]);
-    expect([0, 1, 10].map((n) => backoffDelay(n, () => 0))).toEqual([100, 200, 2500]);
   });
 });

@@ -1,37 +1,9 @@
 // The status update manager with hand-driven timers: ordering per task,
 // resend backoff, acknowledgements, re-registration.
 import { describe, expect, it } from 'vitest';
-import { StatusUpdateManager, type PendingUpdate, type Timers } from '../../agent/status-update-manager.js';
+import { StatusUpdateManager, type PendingUpdate } from '../../agent/status-update-manager.js';
+import { FakeTimers } from '../harness/fake-timers.js';
 import type { TaskStatusIn } from '../../proto/index.js';
-
-/** Timers run by hand: `advance(ms)` fires what is due, in order. */
-class FakeTimers implements Timers {
-  now = 0;
-  private next = 1;
-  private readonly due = new Map<number, { at: number; fn: () => void }>();
-  set(fn: () => void, ms: number): number {
-    const id = this.next++;
-    this.due.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clear(h: unknown): void {
-    this.due.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const [id, t] = [...this.due].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0] ?? [];
-      if (id === undefined || !t) break;
-      this.due.delete(id);
-      this.now = t.at;
-      t.fn();
-    }
-    this.now = end;
-  }
-  get pending(): number {
-    return this.due.size;
-  }
-}
 
 const status = (task: string, state: TaskStatusIn['state']): TaskStatusIn => ({ task_id: { value: task }, state });
 

@@ -6,37 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HealthChecker, describeHealthCheck, healthPolicy, type HealthCheckInfo, type HealthPolicy, type HealthResult, type ProbeResult,
 } from '../../agent/health-check.js';
-import type { Timers } from '../../agent/status-update-manager.js';
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Timers run by hand; `advance(ms)` fires what is due in order, letting probes settle in between. */
-class FakeTimers implements Timers {
-  now = 0;
-  private next = 1;
-  private readonly due = new Map<number, { at: number; fn: () => void }>();
-  set(fn: () => void, ms: number): number {
-    const id = this.next++;
-    this.due.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clear(h: unknown): void {
-    this.due.delete(h as number);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      await flush();
-      const [id, t] = [...this.due].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0] ?? [];
-      if (id === undefined || !t) break;
-      this.due.delete(id);
-      this.now = t.at;
-      t.fn();
-    }
-    this.now = end;
-    await flush();
-  }
-}
+import { FakeTimers } from '../harness/fake-timers.js';
 
 type Step = 'ok' | 'fail' | 'hang' | 'throw';
 
@@ -72,7 +42,7 @@ function setup(script: Step[], policy: Partial<HealthPolicy> = {}, previous?: bo
   });
   checker.start();
   const health = () => results.map((r) => r.healthy);
-  return { timers, checker, probes, aborted, results, health, seconds: (s: number) => timers.advance(s * 1000) };
+  return { timers, checker, probes, aborted, results, health, seconds: (s: number) => timers.advanceAsync(s * 1000) };
 }
 
 describe('HealthChecker', () => {

@@ -3,9 +3,11 @@
 //
 // After a failed or broken subscription the client waits
 //   min(maxDelayMs, initialDelayMs × multiplier^(attempt-1)) × (1 ± jitter)
-// before subscribing again (attempt counts consecutive failures from 1), so
-// a fleet of schedulers does not hammer a master that just came back.
+// (capped at maxDelayMs) before subscribing again (attempt counts
+// consecutive failures from 1), so a fleet of schedulers does not hammer a
+// master that just came back. The formula is common/backoff.ts's.
 import { InvalidArgument } from '../../common/errors.js';
+import { backoffDelay, symmetricJitter } from '../../common/backoff.js';
 
 export interface ReconnectOptions {
   /** Wait before the first retry. Default 500 ms. */
@@ -57,10 +59,8 @@ export function resolveReconnect(partial: Partial<ReconnectOptions> = {}): Recon
  * number in [0, 1); tests pass a constant to get the bare schedule.
  */
 export function reconnectDelay(attempt: number, options: ReconnectOptions, random: () => number): number {
-  const exponent = Math.max(0, attempt - 1);
-  const base = Math.min(options.maxDelayMs, options.initialDelayMs * options.multiplier ** exponent);
-  const factor = 1 + options.jitter * (2 * random() - 1);
-  return Math.round(Math.min(options.maxDelayMs, base * factor));
+  const { initialDelayMs, maxDelayMs, multiplier, jitter } = options;
+  return backoffDelay(attempt - 1, { initialDelayMs, maxDelayMs, multiplier, jitter: symmetricJitter(jitter) }, random);
 }
 
 /** The first `n` waits, for documentation and tests. */

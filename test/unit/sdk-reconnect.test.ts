@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgument } from '../../common/errors.js';
-import { DEFAULT_RECONNECT, reconnectDelay, reconnectSchedule, resolveReconnect } from '../../framework/sdk/backoff.js';
+import { DEFAULT_RECONNECT, reconnectDelay, reconnectSchedule, resolveReconnect } from '../../framework/sdk/reconnect.js';
 
 const middle = () => 0.5; // jitter factor 1: the bare schedule
 
