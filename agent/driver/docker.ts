@@ -47,13 +47,17 @@ export class DockerDriver implements ContainerDriver {
       const drained = new Promise<void>((resolve) => {
         for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
       });
-      // Wait is registered before start so that a fast exit is never missed. It must
-      // wait for the *next* exit: the default condition ('not-running') answers at
-      // once, with status 0, for a container that has not started yet, and a busy
-      // engine may see the wait before the start.
-      const waited = container.wait({ condition: 'next-exit' });
       options.signal?.throwIfAborted();
       await container.start();
+      // The wait is sent only once the start has returned, with the default condition
+      // ('not-running'): the container has started by then, so the wait answers when it
+      // exits, or at once with its real status if it has exited already. A wait sent
+      // before the start is a race on a busy engine, which handles the two requests in
+      // either order: 'not-running' seen before the start answers at once with status 0
+      // (a running task reported FINISHED); 'next-exit' seen after a quick task has
+      // already exited waits for an exit that never comes (the task stays RUNNING for
+      // ever, and a kill finds its container already stopped).
+      const waited = container.wait();
       this.exits.set(container.id, this.exitOf(container, waited, drained, files));
       return container.id;
     } catch (err) {

@@ -164,6 +164,36 @@ describe('task runner on Docker', () => {
     expect(states().at(-1)).toBe('TASK_KILLED');
   });
 
+  // A busy engine handles the driver's requests in no particular order. These two
+  // reorder them on purpose, through a driver whose containers delay one request.
+  describe('on an engine that answers out of order', () => {
+    it('reports a task that exited before the engine heard the wait (no hang)', async () => {
+      // The wait reaches the engine only once the container has already exited: a
+      // wait for the *next* exit would never answer and the task would stay RUNNING.
+      const late = interposed(async (c, call) => {
+        await untilExited(c);
+        return call();
+      }, 'wait');
+      const { done, states, updates } = runner(task('late-wait', 'echo hi; exit 3', 'cpus:0.1;mem:32'), framework(), late);
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+      expect(updates.at(-1)?.message).toBe('exited with status 3');
+    }, 20_000);
+
+    it('does not take a container that has not started yet for one that exited', async () => {
+      // The start reaches the engine late: a wait that answers for a container not
+      // yet started ('not-running' before start) would report it FINISHED at once.
+      const slowStart = interposed(async (_c, call) => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return call();
+      }, 'start');
+      const { done, states, updates } = runner(task('late-start', 'sleep 4; exit 3', 'cpus:0.1;mem:32'), framework(), slowStart);
+      await done;
+      expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+      expect(updates.at(-1)?.message).toBe('exited with status 3');
+    }, 20_000);
+  });
+
   it('fails fast on a missing image with --docker_pull=never, naming it', async () => {
     const t0 = Date.now();
     const { last, states } = await run(task('noimage', 'true', 'cpus:0.1;mem:32', 'mesos-ts/does-not-exist:1'));
@@ -209,3 +239,28 @@ describe('task runner on Docker', () => {
     });
   });
 });
+
+type Container = Awaited<ReturnType<DockerDriver['docker']['createContainer']>>;
+
+/** A driver whose containers pass every `method` call through `around` (to delay it, say). */
+function interposed(around: (c: Container, call: () => Promise<unknown>) => Promise<unknown>, method: 'wait' | 'start'): DockerDriver {
+  const d = new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 });
+  const create = d.docker.createContainer.bind(d.docker);
+  d.docker.createContainer = (async (options: Parameters<typeof create>[0]) => {
+    const c = await create(options);
+    const original = (c[method] as (...args: unknown[]) => Promise<unknown>).bind(c);
+    (c as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => around(c, () => original(...args));
+    return c;
+  }) as typeof d.docker.createContainer;
+  return d;
+}
+
+/** Resolves once the container has run and exited (or after 10 s). */
+async function untilExited(c: Container): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
+    const info = await c.inspect().catch(() => null);
+    if (info?.State.Status === 'exited') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
