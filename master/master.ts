@@ -213,7 +213,8 @@ export class Master {
     const streamId = (this.options.newStreamId ?? randomUUID)();
     this.opening.set(streamId, open);
     try {
-      const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, { info: call.subscribe!.framework_info!, suppressedRoles: call.subscribe!.suppressed_roles }, streamId));
+      const subscription = { info: call.subscribe!.framework_info!, suppressedRoles: call.subscribe!.suppressed_roles };
+      const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, subscription, streamId));
       await done;
       return { frameworkId: fw.id, streamId };
     } catch (err) {
