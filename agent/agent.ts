@@ -22,6 +22,7 @@ import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
 import { VERSION } from '../common/version.js';
+import { traceLaunch } from '../common/launch-trace.js';
 import type { ContainerDriver } from './driver/driver.js';
 import { MasterLink } from './master-link.js';
 import { StatusUpdateManager, type Timers } from './status-update-manager.js';
@@ -90,7 +91,10 @@ export class Agent {
         update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
         acknowledged: (frameworkId, taskId, uuid) => this.checkpoint.appendAck(frameworkId, taskId, uuid),
       },
-      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      send: (u) => {
+        traceLaunch(u.status.task_id?.value, `agent: ${u.status.state} sent`);
+        return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });
+      },
       retrySeconds: options.statusUpdateRetrySeconds,
       ...(options.timers ? { timers: options.timers } : {}),
     });
@@ -302,6 +306,7 @@ export class Agent {
   private runTask(run: MasterMessageOut['run_task']): void {
     const frameworkId = run?.framework?.id?.value ?? '';
     const taskId = run?.task?.task_id?.value ?? '';
+    traceLaunch(taskId, 'agent: RunTask received');
     const checked = checkTask(run?.framework, run?.task, this.options.isolation);
     if (!checked.ok) {
       this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
@@ -318,6 +323,7 @@ export class Agent {
     const runner = new TaskRunner(this.ctx, run!.framework!, run!.task!, checked.resources);
     // Written down before anything is launched: a restarted agent must know every container it may have started.
     this.checkpoint.writeTask(run!.framework!, run!.task!);
+    traceLaunch(taskId, 'agent: task checkpointed');
     this.frameworks.set(frameworkId, run!.framework!);
     this.runners.set(key, runner);
     this.log(`launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);

@@ -24,6 +24,7 @@ import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut, TaskSt
 import { Resources } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
+import { traceLaunch } from '../common/launch-trace.js';
 import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
 import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
 import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type HealthResult } from './health-check.js';
@@ -84,8 +85,10 @@ export class TaskRunner {
     const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.frameworkId, this.task, this.resources);
     try {
       mkdirSync(this.sandbox, { recursive: true });
-      this.containerId = await this.ctx.driver.launch(spec, { signal: this.launchAbort.signal });
+      traceLaunch(this.taskId, 'agent: launching');
+      this.containerId = await this.ctx.driver.launch(spec, { signal: this.launchAbort.signal, trace: (hop) => traceLaunch(this.taskId, hop) });
       this.ctx.launched(this);
+      traceLaunch(this.taskId, 'agent: container id checkpointed');
     } catch (err) {
       if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;

@@ -4,7 +4,10 @@
 // Launches N tasks one at a time through master + agent + SDK, timing from
 // the ACCEPT call to the framework seeing TASK_RUNNING, and, in the same run
 // and interleaved in rounds, N plain dockerode create+start calls of the same
-// image with the same limits. Prints median and p95 of both and the ratios.
+// image with the same limits. Prints median and p95 of both and the ratios,
+// and where a launch spends its time: the hops of the launch trace
+// (common/launch-trace.ts), each as the median time since ACCEPT and the
+// median step from the hop before it.
 //   npx tsx bench/launch.ts [--tasks 50] [--rounds 5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { startAgent } from '../agent/main.js';
 import { Scheduler, dockerTask, silentLogger, type OfferOut, type TaskStatusOut } from '../framework/sdk/index.js';
 import { Resources } from '../common/resources.js';
 import { parseFlags } from '../common/flags.js';
+import { onLaunchHop } from '../common/launch-trace.js';
 
 const IMAGE = 'mesos-ts/busybox:latest';
 const FLAGS = {
@@ -46,8 +50,18 @@ async function main(): Promise<void> {
   });
   await scheduler.start();
 
+  // Per task: when it passed each hop (the first time), relative to its ACCEPT.
+  const hops = new Map<string, Map<string, number>>();
+  const started = new Map<string, number>();
+  const stopTracing = onLaunchHop(({ taskId, hop, at }) => {
+    const t0 = started.get(taskId);
+    const seen = hops.get(taskId);
+    if (t0 === undefined || !seen || seen.has(hop)) return;
+    seen.set(hop, at - t0);
+  });
   const ours: number[] = [];
   const raw: number[] = [];
+  const rawSteps = { create: [] as number[], start: [] as number[] };
   const rawIds: string[] = [];
   const perRound = Math.ceil(flags.tasks / flags.rounds);
   const demand = Resources.parse('cpus:0.1;mem:16');
@@ -58,10 +72,13 @@ async function main(): Promise<void> {
         const taskId = `bench-${ours.length}`;
         const task = dockerTask({ taskId, agentId: offer.agent_id!.value, resources: demand, image: IMAGE, command: 'sleep 600' });
         const seen = new Promise<void>((resolve) => running.set(taskId, resolve));
+        hops.set(taskId, new Map());
         const t0 = performance.now();
+        started.set(taskId, t0);
         await scheduler.launch(offer, [task], { refuseSeconds: 0 });
         await seen;
         ours.push(performance.now() - t0);
+        started.delete(taskId); // later hops (its kill) are not part of the launch
       }
       for (let i = 0; i < perRound && raw.length < flags.tasks; i++) {
         const t0 = performance.now();
@@ -73,13 +90,18 @@ async function main(): Promise<void> {
             LogConfig: { Type: 'none', Config: {} },
           },
         });
+        const created = performance.now();
         await c.start();
-        raw.push(performance.now() - t0);
+        const done = performance.now();
+        raw.push(done - t0);
+        rawSteps.create.push(created - t0);
+        rawSteps.start.push(done - created);
         rawIds.push(c.id);
       }
       process.stderr.write(`round ${round + 1}/${flags.rounds}: ${ours.length} mesos-ts tasks RUNNING, ${raw.length} plain containers started\n`);
     }
   } finally {
+    stopTracing();
     await scheduler.teardown().catch(() => {});
     await agent.stop({ killTasks: true });
     await master.stop();
@@ -92,8 +114,34 @@ async function main(): Promise<void> {
   console.log(row(`dockerode create + start`, raw));
   const r50 = percentile(ours, 50) / percentile(raw, 50);
   const r95 = percentile(ours, 95) / percentile(raw, 95);
-  console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.15)`);
+  console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.10)`);
   console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds`);
+  printHops(hops, rawSteps);
+}
+
+/**
+ * The launch trace: hops in the order of their median time since ACCEPT. A hop's step is the time
+ * since the hop its task passed just before it (each task's own order; concurrent hops interleave),
+ * so along one task the steps add up to its launch time.
+ */
+function printHops(hops: Map<string, Map<string, number>>, rawSteps: { create: number[]; start: number[] }): void {
+  const at = new Map<string, number[]>();
+  const steps = new Map<string, number[]>();
+  for (const seen of hops.values()) {
+    let before = 0;
+    for (const [hop, t] of [...seen].sort((a, b) => a[1] - b[1])) {
+      at.set(hop, [...(at.get(hop) ?? []), t]);
+      steps.set(hop, [...(steps.get(hop) ?? []), t - before]);
+      before = t;
+    }
+  }
+  const order = [...at].map(([hop, ts]) => ({ hop, at: percentile(ts, 50), n: ts.length })).sort((a, b) => a.at - b.at);
+  console.log(`\n${'launch trace (ms, median)'.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}`);
+  for (const { hop, at, n } of order) {
+    const step = percentile(steps.get(hop)!, 50).toFixed(1);
+    console.log(`  ${hop.padEnd(40)}${at.toFixed(1).padStart(13)}${step.padStart(8)}${n < hops.size ? `   (${n} of ${hops.size} tasks)` : ''}`);
+  }
+  console.log(`  ${'(plain dockerode: create'.padEnd(40)}${percentile(rawSteps.create, 50).toFixed(1).padStart(13)}   start ${percentile(rawSteps.start, 50).toFixed(1)})`);
 }
 
 async function takeOffer(offers: OfferOut[]): Promise<OfferOut> {

@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { RotatingFile, type Rotation } from '../rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec } from './driver.js';
+import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type LaunchOptions } from './driver.js';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -31,12 +31,14 @@ export class DockerDriver implements ContainerDriver {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
   }
 
-  async launch(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<string> {
+  async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
     await this.ensureImage(spec.image, spec.forcePull, options.signal);
+    options.trace?.('docker: image checked');
     options.signal?.throwIfAborted();
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer(createOptions(spec));
+      options.trace?.('docker: created');
     } catch (err) {
       throw new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
     }
@@ -53,7 +55,9 @@ export class DockerDriver implements ContainerDriver {
       // engine may see the wait before the start.
       const waited = container.wait({ condition: 'next-exit' });
       options.signal?.throwIfAborted();
+      options.trace?.('docker: attached');
       await container.start();
+      options.trace?.('docker: started');
       this.exits.set(container.id, this.exitOf(container, waited, drained, files));
       return container.id;
     } catch (err) {

@@ -5,6 +5,7 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
 import { errorMessage } from '../../common/errors.js';
+import { traceLaunch } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../records.js';
 import { MalformedMessage } from './safe-service.js';
@@ -35,6 +36,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
       return open;
     },
     send(message) {
+      if (message.run_task) traceLaunch(message.run_task.task?.task_id?.value, 'master: RunTask sent');
       if (open) stream.write(message);
     },
     close(reason) {
@@ -92,7 +94,11 @@ function connect(leader: () => Master, ready: () => Promise<void>, options: Agen
         return;
       }
       if (message.kind === 'pong') lastPong = Math.max(lastPong, Number(message.pong?.seq ?? 0));
-      else master!.agentMessage(agentId, message);
+      else {
+        const status = message.status_update?.status;
+        if (status) traceLaunch(status.task_id?.value, `master: ${status.state} received`);
+        master!.agentMessage(agentId, message);
+      }
     } catch (err) {
       refuse(errorMessage(err));
     }
