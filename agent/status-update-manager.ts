@@ -3,7 +3,9 @@
 // (--status_update_retry_interval, doubling up to 10 minutes) until the
 // framework's acknowledgement comes back through the master carrying its
 // uuid; then the next update of that task goes out. After the agent
-// (re)registers, every head is resent at once.
+// (re)registers, every head is resent at once. An update is never sent
+// before it is written down: when persist.update() returns a promise, the
+// update waits in its stream (in order) until the promise settles.
 //
 // Pure logic: timers and uuids are injected, delivery is a callback.
 import { randomBytes } from 'node:crypto';
@@ -36,11 +38,16 @@ export interface StatusUpdateManagerOptions {
   readonly timers?: Timers;
   /** 16 random bytes per update. */
   readonly uuid?: () => Buffer;
-  /** Writes an update down before it is first sent, and an acknowledgement once it is taken (see checkpoint.ts). */
+  /**
+   * Writes an update down before it is first sent (synchronously, or the returned promise settles
+   * once it is on disk), and an acknowledgement once it is taken (see checkpoint.ts).
+   */
   readonly persist?: {
-    update(update: PendingUpdate): void;
+    update(update: PendingUpdate): void | Promise<void>;
     acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void;
   };
+  /** An update that could not be written down: it is dropped, never sent. */
+  readonly persistFailed?: (update: PendingUpdate, err: unknown) => void;
 }
 
 interface Stream {
@@ -51,6 +58,8 @@ interface Stream {
 
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
+  /** Updates whose write is still under way: not sent yet. */
+  private readonly unwritten = new WeakSet<PendingUpdate>();
   private readonly timers: Timers;
   private readonly uuid: () => Buffer;
   private readonly maxRetrySeconds: number;
@@ -64,7 +73,22 @@ export class StatusUpdateManager {
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
   update(frameworkId: string, status: TaskStatusIn): PendingUpdate {
     const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
-    this.options.persist?.update(pending);
+    const written = this.options.persist?.update(pending);
+    if (written) {
+      this.unwritten.add(pending);
+      written.then(
+        () => {
+          this.unwritten.delete(pending);
+          const stream = this.streamOf(pending);
+          if (stream?.queue[0] === pending) this.transmit(stream);
+        },
+        (err: unknown) => {
+          this.unwritten.delete(pending);
+          this.discard(pending);
+          this.options.persistFailed?.(pending, err);
+        },
+      );
+    }
     return this.enqueue(pending);
   }
 
@@ -130,9 +154,26 @@ export class StatusUpdateManager {
     for (const stream of this.streams.values()) this.timers.clear(stream.timer);
   }
 
+  private streamOf(pending: PendingUpdate): Stream | undefined {
+    return this.streams.get(taskKey(pending.frameworkId, pending.status.task_id?.value ?? ''));
+  }
+
+  /** Takes out an update that could not be written down; the next one of its task goes out if it was the head. */
+  private discard(pending: PendingUpdate): void {
+    const key = taskKey(pending.frameworkId, pending.status.task_id?.value ?? '');
+    const stream = this.streams.get(key);
+    const at = stream?.queue.indexOf(pending) ?? -1;
+    if (!stream || at < 0) return;
+    stream.queue.splice(at, 1);
+    if (at > 0) return;
+    if (stream.queue.length === 0) this.streams.delete(key);
+    else this.transmit(stream);
+  }
+
   private transmit(stream: Stream): void {
     const head = stream.queue[0];
-    if (!head) return;
+    // Not written down yet: sent when it is (see update()).
+    if (!head || this.unwritten.has(head)) return;
     this.options.send(head);
     const delay = stream.retrySeconds;
     stream.retrySeconds = Math.min(stream.retrySeconds * 2, this.maxRetrySeconds);

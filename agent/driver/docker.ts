@@ -54,15 +54,16 @@ export class DockerDriver implements ContainerDriver {
       // once, with status 0, for a container that has not started yet, and a busy
       // engine may see the wait before the start.
       const waited = container.wait({ condition: 'next-exit' });
-      options.signal?.throwIfAborted();
       options.trace?.('docker: attached');
+      await options.beforeStart?.();
+      options.signal?.throwIfAborted();
       await container.start();
       options.trace?.('docker: started');
       this.exits.set(container.id, this.exitOf(container, waited, drained, files));
       return container.id;
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
-      if (options.signal?.aborted) throw err;
+      if (options.signal?.aborted || err instanceof LaunchError) throw err;
       throw new LaunchError(`cannot start a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
     }
   }

@@ -75,6 +75,12 @@ export interface LaunchOptions {
   readonly signal?: AbortSignal;
   /** Told each step of the launch by name ('docker: created', ...), for the launch trace. */
   readonly trace?: (hop: string) => void;
+  /**
+   * Awaited right before the container is started (it may be created meanwhile): the agent's
+   * checkpoint of the task. A rejection fails the launch (with its LaunchError, if it is one)
+   * and removes the container, which never ran.
+   */
+  readonly beforeStart?: () => Promise<void>;
 }
 
 export interface ContainerDriver {

@@ -170,6 +170,50 @@ describe('StatusUpdateManager', () => {
     expect(sent.map((u) => u.frameworkId)).toEqual(['f', 'g', 'g']);
   });
 
+  it('sends an update whose write is under way only once it is on disk, in order, and drops one that could not be written', async () => {
+    const sent: PendingUpdate[] = [];
+    const timers = new FakeTimers();
+    const writes: { resolve: () => void; reject: (err: Error) => void; state: string }[] = [];
+    const failed: string[] = [];
+    const manager = new StatusUpdateManager({
+      send: (u) => {
+        sent.push(u);
+        return true;
+      },
+      retrySeconds: 10,
+      timers,
+      persist: {
+        update: (u) => new Promise<void>((resolve, reject) => void writes.push({ resolve, reject, state: String(u.status.state) })),
+        acknowledged: () => {},
+      },
+      persistFailed: (u) => void failed.push(String(u.status.state)),
+    });
+    const states = () => sent.map((u) => u.status.state);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    manager.update('f', status('t', 'TASK_STARTING'));
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    manager.resendAll(); // a registration meanwhile sends nothing unwritten either
+    timers.advance(60_000);
+    await settle();
+    expect(states()).toEqual([]);
+    expect(manager.pending()).toHaveLength(3);
+    writes[1]!.resolve(); // RUNNING is on disk, STARTING not yet: nothing goes out of order
+    await settle();
+    expect(states()).toEqual([]);
+    writes[0]!.resolve();
+    await settle();
+    expect(states()).toEqual(['TASK_STARTING']);
+    manager.acknowledge('f', 't', sent[0]!.status.uuid);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    writes[2]!.reject(new Error('disk full')); // never sent; the stream goes on without it
+    await settle();
+    expect(failed).toEqual(['TASK_FINISHED']);
+    manager.acknowledge('f', 't', sent[1]!.status.uuid);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    expect(manager.hasPending('f', 't')).toBe(false);
+  });
+
   it('stop() cancels every retry', () => {
     const { timers, manager, sent } = setup();
     manager.update('f', status('a', 'TASK_RUNNING'));
