@@ -32,16 +32,8 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
-    await this.ensureImage(spec.image, spec.forcePull, options.signal);
-    options.trace?.('docker: image checked');
-    options.signal?.throwIfAborted();
-    let container: Docker.Container;
-    try {
-      container = await this.docker.createContainer(createOptions(spec));
-      options.trace?.('docker: created');
-    } catch (err) {
-      throw new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
-    }
+    const container = await this.create(spec, options.signal);
+    options.trace?.('docker: created');
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const files = this.outputFiles(spec.stdoutPath, spec.stderrPath);
@@ -155,6 +147,29 @@ export class DockerDriver implements ContainerDriver {
       return { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
     } catch {
       return { exitCode, oomKilled: false };
+    }
+  }
+
+  /**
+   * The image is not looked up before every launch: creating the container is the lookup (the
+   * engine answers 404 when it has no such image), and only then is the image pulled (or, with
+   * --docker_pull=never, the launch failed) and the create tried once more. force_pull_image asks
+   * the registry first, as before.
+   */
+  private async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Docker.Container> {
+    if (spec.forcePull) await this.ensureImage(spec.image, true, signal);
+    signal?.throwIfAborted();
+    try {
+      return await this.docker.createContainer(createOptions(spec));
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw cannotCreate(spec, err);
+    }
+    await this.ensureImage(spec.image, false, signal);
+    signal?.throwIfAborted();
+    try {
+      return await this.docker.createContainer(createOptions(spec));
+    } catch (err) {
+      throw cannotCreate(spec, err);
     }
   }
 
@@ -283,6 +298,10 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
     },
   };
+}
+
+function cannotCreate(spec: ContainerSpec, err: unknown): LaunchError {
+  return new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
 }
 
 function hasStatus(err: unknown, ...codes: number[]): boolean {
