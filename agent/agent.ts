@@ -91,8 +91,7 @@ export class Agent {
         update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
         acknowledged: (frameworkId, taskId, uuid) => this.checkpoint.appendAck(frameworkId, taskId, uuid),
       },
-      persistFailed: (u, err) =>
-        this.log(`cannot write down ${u.status.state} of task ${u.status.task_id?.value}, so it is not sent: ${errorMessage(err)}`),
+      persistFailed: (what, err) => this.log(`cannot write down ${what}: ${errorMessage(err)}`),
       send: (u) => {
         traceLaunch(u.status.task_id?.value, `agent: ${u.status.state} sent`);
         return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });

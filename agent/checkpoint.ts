@@ -11,8 +11,7 @@
 // files run in the libuv threadpool, one after another in the order they
 // were asked for (so a caller that waits for one knows every earlier write of
 // the task is on disk too), and never block the event loop: a launch goes on
-// (the container is created) while its task is written down. Acknowledgements
-// are appended synchronously. Recovery reads it all
+// (the container is created) while its task is written down. Recovery reads it all
 // back: a torn last line of an updates file (the agent died while appending
 // it, so the update was never sent) is dropped with a warning; anything else
 // that does not parse stops the agent with an error naming the file, so a
@@ -104,8 +103,10 @@ export class Checkpointer {
 
   /** Before the update is sent: settles when the record is on disk. */
   appendUpdate(frameworkId: string, status: TaskStatusIn & { readonly uuid: Buffer }): Promise<void> {
-    const taskId = status.task_id?.value ?? '';
-    const text = JSON.stringify({ update: encode('mesos.v1.TaskStatus', status) }) + '\n';
+    return this.appendRecord(frameworkId, status.task_id?.value ?? '', JSON.stringify({ update: encode('mesos.v1.TaskStatus', status) }) + '\n');
+  }
+
+  private appendRecord(frameworkId: string, taskId: string, text: string): Promise<void> {
     return this.queue(frameworkId, taskId, async (writes) => {
       if (!writes.updates) {
         await mkdir(this.taskDir(frameworkId, taskId), { recursive: true });
@@ -115,9 +116,9 @@ export class Checkpointer {
     });
   }
 
-  /** Synchronous: the acknowledged update's successor is sent only once this returns. */
-  appendAck(frameworkId: string, taskId: string, uuid: Buffer): void {
-    this.append(frameworkId, taskId, { ack: uuid.toString('base64') });
+  /** Settles when the record is on disk (the acknowledged update's successor is sent only then). */
+  appendAck(frameworkId: string, taskId: string, uuid: Buffer): Promise<void> {
+    return this.appendRecord(frameworkId, taskId, JSON.stringify({ ack: uuid.toString('base64') }) + '\n');
   }
 
   /** Settles when every write of this task asked for so far is on disk; rejects if one of them failed. */
@@ -247,18 +248,6 @@ export class Checkpointer {
       w.failure ??= err instanceof Error ? err : new Error(String(err));
     });
     return done;
-  }
-
-  private append(frameworkId: string, taskId: string, record: object): void {
-    const dir = this.taskDir(frameworkId, taskId);
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(join(dir, 'updates'), 'a');
-    try {
-      writeSync(fd, JSON.stringify(record) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 
   private writeJson(file: string, value: object): void {

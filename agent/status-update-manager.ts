@@ -4,8 +4,8 @@
 // framework's acknowledgement comes back through the master carrying its
 // uuid; then the next update of that task goes out. After the agent
 // (re)registers, every head is resent at once. An update is never sent
-// before it is written down: when persist.update() returns a promise, the
-// update waits in its stream (in order) until the promise settles.
+// before it is written down, nor before the acknowledgement of the one ahead
+// of it is: when persist returns a promise, the stream waits for it.
 //
 // Pure logic: timers and uuids are injected, delivery is a callback.
 import { randomBytes } from 'node:crypto';
@@ -39,21 +39,27 @@ export interface StatusUpdateManagerOptions {
   /** 16 random bytes per update. */
   readonly uuid?: () => Buffer;
   /**
-   * Writes an update down before it is first sent (synchronously, or the returned promise settles
-   * once it is on disk), and an acknowledgement once it is taken (see checkpoint.ts).
+   * Writes an update down before it is first sent, and an acknowledgement once it is taken (see
+   * checkpoint.ts): synchronously, or the returned promise settles once it is on disk. Writes of
+   * one task must reach the disk in the order they were asked for.
    */
   readonly persist?: {
     update(update: PendingUpdate): void | Promise<void>;
-    acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void;
+    acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void | Promise<void>;
   };
-  /** An update that could not be written down: it is dropped, never sent. */
-  readonly persistFailed?: (update: PendingUpdate, err: unknown) => void;
+  /**
+   * A write that failed: `what` names it. An update that could not be written down is dropped,
+   * never sent; after an acknowledgement that could not be, the stream goes on.
+   */
+  readonly persistFailed?: (what: string, err: unknown) => void;
 }
 
 interface Stream {
   readonly queue: PendingUpdate[];
   timer: unknown;
   retrySeconds: number;
+  /** The acknowledgement of the update before the head is being written down: the head waits. */
+  acking: boolean;
 }
 
 export class StatusUpdateManager {
@@ -85,7 +91,7 @@ export class StatusUpdateManager {
         (err: unknown) => {
           this.unwritten.delete(pending);
           this.discard(pending);
-          this.options.persistFailed?.(pending, err);
+          this.options.persistFailed?.(`${pending.status.state} of task ${pending.status.task_id?.value} (not sent)`, err);
         },
       );
     }
@@ -102,7 +108,7 @@ export class StatusUpdateManager {
     const status = pending.status;
     const key = taskKey(frameworkId, status.task_id?.value ?? '');
     let stream = this.streams.get(key);
-    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.options.retrySeconds }));
+    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retrySeconds: this.options.retrySeconds, acking: false }));
     stream.queue.push(pending);
     if (stream.queue.length === 1) this.transmit(stream);
     return pending;
@@ -115,11 +121,18 @@ export class StatusUpdateManager {
     const head = stream?.queue[0];
     if (!stream || !head || !head.status.uuid.equals(uuid)) return false;
     this.timers.clear(stream.timer);
-    this.options.persist?.acknowledged(frameworkId, taskId, uuid);
+    const written = this.options.persist?.acknowledged(frameworkId, taskId, uuid);
     stream.queue.shift();
     stream.retrySeconds = this.options.retrySeconds;
+    // A later update of the task whose stream is gone by then is written (and so sent) after this acknowledgement.
     if (stream.queue.length === 0) this.streams.delete(key);
-    else this.transmit(stream);
+    else if (!written) this.transmit(stream);
+    else stream.acking = true;
+    written?.catch((err: unknown) => this.options.persistFailed?.(`the acknowledgement of ${head.status.state} of task ${taskId}`, err)).finally(() => {
+      if (!stream.acking) return;
+      stream.acking = false;
+      if (this.streams.get(key) === stream) this.transmit(stream);
+    });
     return true;
   }
 
@@ -172,8 +185,8 @@ export class StatusUpdateManager {
 
   private transmit(stream: Stream): void {
     const head = stream.queue[0];
-    // Not written down yet: sent when it is (see update()).
-    if (!head || this.unwritten.has(head)) return;
+    // Not written down yet, or the acknowledgement before it is not: sent when it is (see update(), acknowledge()).
+    if (!head || this.unwritten.has(head) || stream.acking) return;
     this.options.send(head);
     const delay = stream.retrySeconds;
     stream.retrySeconds = Math.min(stream.retrySeconds * 2, this.maxRetrySeconds);
