@@ -7,7 +7,9 @@
 // image with the same limits. Prints median and p95 of both and the ratios,
 // and where a launch spends its time: the hops of the launch trace
 // (common/launch-trace.ts), each as the median time since ACCEPT and the
-// median step from the hop before it.
+// median step from the hop before it, and what is left of a launch once the
+// engine's own create and start calls are taken out (mesos-ts's part, much
+// steadier than the ratio on a busy engine).
 //   npx tsx bench/launch.ts [--tasks 50] [--rounds 5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     seen.set(hop, at - t0);
   });
   const ours: number[] = [];
+  const totals = new Map<string, number>();
   const raw: number[] = [];
   const rawSteps = { create: [] as number[], start: [] as number[] };
   const rawIds: string[] = [];
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
         await scheduler.launch(offer, [task], { refuseSeconds: 0 });
         await seen;
         ours.push(performance.now() - t0);
+        totals.set(taskId, performance.now() - t0);
         started.delete(taskId); // later hops (its kill) are not part of the launch
       }
       for (let i = 0; i < perRound && raw.length < flags.tasks; i++) {
@@ -117,6 +121,26 @@ async function main(): Promise<void> {
   console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.10)`);
   console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds`);
   printHops(hops, rawSteps);
+  printOwnTime(hops, totals, raw);
+}
+
+/** Each launch minus the engine's create and start calls as the agent made them ('docker: creating' -> 'created', 'starting' -> 'started'). */
+function printOwnTime(hops: Map<string, Map<string, number>>, totals: Map<string, number>, raw: number[]): void {
+  const engine: number[] = [];
+  const own: number[] = [];
+  for (const [taskId, seen] of hops) {
+    const [creating, created, starting, startedAt] = ['creating', 'created', 'starting', 'started'].map((h) => seen.get(`docker: ${h}`));
+    const total = totals.get(taskId);
+    if (creating === undefined || created === undefined || starting === undefined || startedAt === undefined || total === undefined) continue;
+    engine.push(created - creating + (startedAt - starting));
+    own.push(total - engine.at(-1)!);
+  }
+  if (own.length === 0) return;
+  const row = (name: string, xs: number[]) => `  ${name.padEnd(52)}${percentile(xs, 50).toFixed(1).padStart(8)}${percentile(xs, 95).toFixed(1).padStart(9)}`;
+  console.log(`\n${'split (ms)'.padEnd(54)}${'median'.padStart(8)}${'p95'.padStart(9)}`);
+  console.log(row('engine create + start calls, made by the agent', engine));
+  console.log(row('engine create + start calls, plain dockerode', raw));
+  console.log(row('mesos-ts: the rest of ACCEPT -> TASK_RUNNING', own));
 }
 
 /**

@@ -32,7 +32,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
-    const container = await this.create(spec, options.signal);
+    const container = await this.create(spec, options.signal, options.trace);
     options.trace?.('docker: created');
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -49,6 +49,7 @@ export class DockerDriver implements ContainerDriver {
       options.trace?.('docker: attached');
       await options.beforeStart?.();
       options.signal?.throwIfAborted();
+      options.trace?.('docker: starting');
       await container.start();
       options.trace?.('docker: started');
       this.exits.set(container.id, this.exitOf(container, waited, drained, files));
@@ -156,9 +157,10 @@ export class DockerDriver implements ContainerDriver {
    * --docker_pull=never, the launch failed) and the create tried once more. force_pull_image asks
    * the registry first, as before.
    */
-  private async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Docker.Container> {
+  private async create(spec: ContainerSpec, signal?: AbortSignal, trace?: (hop: string) => void): Promise<Docker.Container> {
     if (spec.forcePull) await this.ensureImage(spec.image, true, signal);
     signal?.throwIfAborted();
+    trace?.('docker: creating');
     try {
       return await this.docker.createContainer(createOptions(spec));
     } catch (err) {
