@@ -88,10 +88,10 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const c = await docker.createContainer({
           Image: IMAGE, Cmd: ['/bin/sh', '-c', 'sleep 600'], Labels: { 'mesos-ts.work_dir': base },
-          // The agent's container settings, so the two differ only by what mesos-ts adds.
+          // The agent's container settings (agent/driver/docker.ts), so the two differ only by what mesos-ts adds.
           HostConfig: {
             NetworkMode: 'host', NanoCpus: 1e8, Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, Init: true, PidsLimit: 1024,
-            LogConfig: { Type: 'none', Config: {} },
+            LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
           },
         });
         const created = performance.now();
