@@ -10,7 +10,7 @@
 //
 // Everything a restart needs is checkpointed under work_dir (checkpoint.ts)
 // before it is acted on: the AgentID, each task before its container is
-// launched (and its container id once it exists), each update before it is
+// started (and its container id once it runs), each update before it is
 // sent, each acknowledgement. start() recovers from it: the same AgentID,
 // every task's container watched again, unacknowledged updates resent in
 // order; containers of this work_dir that belong to no task are removed.
@@ -22,6 +22,7 @@ import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
 import { VERSION } from '../common/version.js';
+import { traceLaunch } from '../common/launch-trace.js';
 import type { ContainerDriver } from './driver/driver.js';
 import { MasterLink } from './master-link.js';
 import { StatusUpdateManager } from './status-update-manager.js';
@@ -90,7 +91,11 @@ export class Agent {
         update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
         acknowledged: (frameworkId, taskId, uuid) => this.checkpoint.appendAck(frameworkId, taskId, uuid),
       },
-      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      persistFailed: (what, err) => this.log(`cannot write down ${what}: ${errorMessage(err)}`),
+      send: (u) => {
+        traceLaunch(u.status.task_id?.value, `agent: ${u.status.state} sent`);
+        return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });
+      },
       retrySeconds: options.statusUpdateRetrySeconds,
       ...(options.timers ? { timers: options.timers } : {}),
     });
@@ -106,7 +111,11 @@ export class Agent {
       driver: options.driver, agentId: () => this.id ?? '', hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
-      launched: (runner) => this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId),
+      launched: (runner) => {
+        this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId)
+          .catch((err) => this.log(`cannot write down the container of task ${runner.taskId}: ${errorMessage(err)}`));
+      },
+      written: (runner) => this.checkpoint.written(runner.frameworkId, runner.taskId),
     };
   }
 
@@ -147,11 +156,13 @@ export class Agent {
       this.runners.set(taskKey(frameworkId, taskId), runner);
       this.frameworks.set(frameworkId, t.framework);
       for (const status of t.unacknowledged) this.updates.restore({ frameworkId, status });
+      // The container id is written down after TASK_RUNNING: a crash in between leaves it in that update only.
+      const containerId = t.containerId ?? t.updates.findLast((u) => u.container_status?.container_id?.value)?.container_status?.container_id?.value ?? null;
       const container =
-        containers.find((c) => c.id === t.containerId) ??
+        containers.find((c) => c.id === containerId) ??
         containers.find((c) => c.labels[LABEL.frameworkId] === frameworkId && c.labels[LABEL.taskId] === taskId);
       if (container) claimed.add(container.id);
-      runner.resume(t.updates.at(-1) ?? null, container?.id ?? t.containerId).catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
+      runner.resume(t.updates.at(-1) ?? null, container?.id ?? containerId).catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
     }
     if (recovered.agentId || recovered.tasks.length > 0) {
       const live = [...this.runners.values()].filter((r) => !isTerminal(r.state)).length;
@@ -202,6 +213,7 @@ export class Agent {
     if (!killTasks) {
       // The containers run on for the next start to take back; this process stops watching them.
       for (const r of this.runners.values()) r.detach();
+      await this.checkpoint.close();
       return;
     }
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
@@ -212,6 +224,7 @@ export class Agent {
     await Promise.race([Promise.all(live.map((r) => r.finished())), bound]);
     clearTimeout(timer);
     await this.removeContainers(() => true, 'container left at shutdown');
+    await this.checkpoint.close();
   }
 
   private async removeContainers(which: (c: { id: string }) => boolean, what: string): Promise<void> {
@@ -302,6 +315,7 @@ export class Agent {
   private runTask(run: MasterMessageOut['run_task']): void {
     const frameworkId = run?.framework?.id?.value ?? '';
     const taskId = run?.task?.task_id?.value ?? '';
+    traceLaunch(taskId, 'agent: RunTask received');
     const checked = checkTask(run?.framework, run?.task, this.options.isolation);
     if (!checked.ok) {
       this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
@@ -316,8 +330,10 @@ export class Agent {
     const existing = this.runners.get(key);
     if (existing && !isTerminal(existing.state)) return this.log(`task ${taskId} already runs here; duplicate RunTask ignored`);
     const runner = new TaskRunner(this.ctx, run!.framework!, run!.task!, checked.resources);
-    // Written down before anything is launched: a restarted agent must know every container it may have started.
-    this.checkpoint.writeTask(run!.framework!, run!.task!);
+    // Written down before the container starts (the runner waits for it; the container may be created
+    // meanwhile): a restarted agent must know every container it may have started. A failed write
+    // fails the launch (see RunnerContext.written).
+    this.checkpoint.writeTask(run!.framework!, run!.task!).then(() => traceLaunch(taskId, 'agent: task checkpointed'), () => {});
     this.frameworks.set(frameworkId, run!.framework!);
     this.runners.set(key, runner);
     this.log(`launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);
@@ -362,7 +378,8 @@ export class Agent {
     const key = taskKey(runner.frameworkId, runner.taskId);
     if (this.runners.get(key) === runner) {
       this.runners.delete(key);
-      this.checkpoint.removeTask(runner.frameworkId, runner.taskId);
+      this.checkpoint.removeTask(runner.frameworkId, runner.taskId)
+        .catch((err) => this.log(`cannot remove the checkpoint of task ${runner.taskId}: ${errorMessage(err)}`));
       this.gc.schedule(runner.sandbox);
     }
     if (![...this.runners.values()].some((r) => r.frameworkId === runner.frameworkId)) this.frameworks.delete(runner.frameworkId);

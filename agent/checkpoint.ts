@@ -7,16 +7,22 @@
 //                                                                 uuid, protobuf, base64) or the acknowledgement of a uuid
 //
 // JSON files are replaced atomically (write, fsync, rename); update records
-// are appended and fsynced before the update is sent. Recovery reads it all
+// are appended and fsynced before the update is sent. Writes of a task's
+// files run in the libuv threadpool, one after another in the order they
+// were asked for (so a caller that waits for one knows every earlier write of
+// the task is on disk too), and never block the event loop: a launch goes on
+// (the container is created) while its task is written down. Recovery reads it all
 // back: a torn last line of an updates file (the agent died while appending
 // it, so the update was never sent) is dropped with a warning; anything else
 // that does not parse stops the agent with an error naming the file, so a
 // running task is never silently forgotten.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
 import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
 import { FailedPrecondition } from '../common/errors.js';
+import { taskKey } from '../common/ids.js';
 
 
 function encode(typeName: string, value: object): string {
@@ -49,8 +55,19 @@ export interface Recovered {
 /** A checkpoint the agent cannot read: it names the file and says what to do. */
 export class CheckpointError extends FailedPrecondition {}
 
+/** A task's writes under way: each starts when the one before it has settled. */
+interface TaskWrites {
+  /** Settles (never rejects) when the last write asked for has. */
+  tail: Promise<void>;
+  /** The first of them that failed. */
+  failure: Error | null;
+  /** The updates file, opened for synchronous appends (O_SYNC: a record is on disk when its write returns). */
+  updates: FileHandle | null;
+}
+
 export class Checkpointer {
   readonly dir: string;
+  private readonly writes = new Map<string, TaskWrites>();
 
   constructor(workDir: string) {
     this.dir = join(workDir, 'meta');
@@ -60,32 +77,89 @@ export class Checkpointer {
     this.writeJson(join(this.dir, 'agent.json'), { agent_id: agentId });
   }
 
-  /** Before the task's container is launched. */
-  writeTask(framework: FrameworkInfoOut, task: TaskInfoOut, containerId: string | null = null): void {
-    const dir = this.taskDir(framework.id?.value ?? '', task.task_id?.value ?? '');
-    this.writeJson(join(dir, 'task.json'), {
+  /** Before the task's container is started (see written()), and again once it has an id. Settles when on disk. */
+  writeTask(framework: FrameworkInfoOut, task: TaskInfoOut, containerId: string | null = null): Promise<void> {
+    const frameworkId = framework.id?.value ?? '';
+    const taskId = task.task_id?.value ?? '';
+    const file = join(this.taskDir(frameworkId, taskId), 'task.json');
+    const text = JSON.stringify({
       framework: encode('mesos.v1.FrameworkInfo', framework),
       task: encode('mesos.v1.TaskInfo', task),
       container_id: containerId,
+    }) + '\n';
+    return this.queue(frameworkId, taskId, async () => {
+      await mkdir(join(file, '..'), { recursive: true });
+      const tmp = `${file}.tmp`;
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, file);
     });
   }
 
-  /** Before the update is sent. */
-  appendUpdate(frameworkId: string, status: TaskStatusIn & { readonly uuid: Buffer }): void {
-    this.append(frameworkId, status.task_id?.value ?? '', { update: encode('mesos.v1.TaskStatus', status) });
+  /** Before the update is sent: settles when the record is on disk. */
+  appendUpdate(frameworkId: string, status: TaskStatusIn & { readonly uuid: Buffer }): Promise<void> {
+    return this.appendRecord(frameworkId, status.task_id?.value ?? '', JSON.stringify({ update: encode('mesos.v1.TaskStatus', status) }) + '\n');
   }
 
-  appendAck(frameworkId: string, taskId: string, uuid: Buffer): void {
-    this.append(frameworkId, taskId, { ack: uuid.toString('base64') });
+  private appendRecord(frameworkId: string, taskId: string, text: string): Promise<void> {
+    return this.queue(frameworkId, taskId, async (writes) => {
+      if (!writes.updates) {
+        await mkdir(this.taskDir(frameworkId, taskId), { recursive: true });
+        writes.updates = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
+      }
+      await writes.updates.writeFile(text);
+    });
   }
 
-  /** The task is over and its last update acknowledged: nothing of it is needed any more. */
-  removeTask(frameworkId: string, taskId: string): void {
-    rmSync(this.taskDir(frameworkId, taskId), { recursive: true, force: true });
-    try {
-      rmSync(join(this.dir, 'tasks', frameworkId), { recursive: false });
-    } catch {
-      // Not empty (other tasks of the framework), or gone: both fine.
+  /** Settles when the record is on disk (the acknowledged update's successor is sent only then). */
+  appendAck(frameworkId: string, taskId: string, uuid: Buffer): Promise<void> {
+    return this.appendRecord(frameworkId, taskId, JSON.stringify({ ack: uuid.toString('base64') }) + '\n');
+  }
+
+  /** Settles when every write of this task asked for so far is on disk; rejects if one of them failed. */
+  written(frameworkId: string, taskId: string): Promise<void> {
+    const writes = this.writes.get(taskKey(frameworkId, taskId));
+    if (!writes) return Promise.resolve();
+    return writes.tail.then(() => {
+      if (writes.failure) throw writes.failure;
+    });
+  }
+
+  /** The task is over and its last update acknowledged: nothing of it is needed any more (removed after its pending writes). */
+  removeTask(frameworkId: string, taskId: string): Promise<void> {
+    const key = taskKey(frameworkId, taskId);
+    const done = this.queue(frameworkId, taskId, async (writes) => {
+      await writes.updates?.close();
+      writes.updates = null;
+      await rm(this.taskDir(frameworkId, taskId), { recursive: true, force: true });
+      try {
+        await rm(join(this.dir, 'tasks', frameworkId), { recursive: false });
+      } catch {
+        // Not empty (other tasks of the framework), or gone: both fine.
+      }
+    });
+    // Forgotten once removed, unless something of the task was written again meanwhile (a new task with the same id).
+    const writes = this.writes.get(key)!;
+    const tail = writes.tail;
+    void tail.then(() => {
+      if (this.writes.get(key) === writes && writes.tail === tail) this.writes.delete(key);
+    });
+    return done;
+  }
+
+  /** Waits for every pending write and closes the files kept open (the agent stops). */
+  async close(): Promise<void> {
+    const all = [...this.writes.values()];
+    await Promise.all(all.map((w) => w.tail));
+    for (const w of all) {
+      const handle = w.updates;
+      w.updates = null;
+      await handle?.close().catch(() => {});
     }
   }
 
@@ -163,16 +237,17 @@ export class Checkpointer {
     return join(this.dir, 'tasks', frameworkId, taskId);
   }
 
-  private append(frameworkId: string, taskId: string, record: object): void {
-    const dir = this.taskDir(frameworkId, taskId);
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(join(dir, 'updates'), 'a');
-    try {
-      writeSync(fd, JSON.stringify(record) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+  /** Runs `write` once the task's earlier writes have settled; a failure is kept for written(). */
+  private queue(frameworkId: string, taskId: string, write: (writes: TaskWrites) => Promise<void>): Promise<void> {
+    const key = taskKey(frameworkId, taskId);
+    let writes = this.writes.get(key);
+    if (!writes) this.writes.set(key, (writes = { tail: Promise.resolve(), failure: null, updates: null }));
+    const w = writes;
+    const done = w.tail.then(() => write(w));
+    w.tail = done.catch((err: unknown) => {
+      w.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+    return done;
   }
 
   private writeJson(file: string, value: object): void {

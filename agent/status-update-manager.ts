@@ -3,7 +3,9 @@
 // (--status_update_retry_interval, doubling up to 10 minutes) until the
 // framework's acknowledgement comes back through the master carrying its
 // uuid; then the next update of that task goes out. After the agent
-// (re)registers, every head is resent at once.
+// (re)registers, every head is resent at once. An update is never sent
+// before it is written down, nor before the acknowledgement of the one ahead
+// of it is: when persist returns a promise, the stream waits for it.
 //
 // Pure logic: timers and uuids are injected, delivery is a callback.
 import { randomBytes } from 'node:crypto';
@@ -27,11 +29,20 @@ export interface StatusUpdateManagerOptions {
   readonly timers?: Timers;
   /** 16 random bytes per update. */
   readonly uuid?: () => Buffer;
-  /** Writes an update down before it is first sent, and an acknowledgement once it is taken (see checkpoint.ts). */
+  /**
+   * Writes an update down before it is first sent, and an acknowledgement once it is taken (see
+   * checkpoint.ts): synchronously, or the returned promise settles once it is on disk. Writes of
+   * one task must reach the disk in the order they were asked for.
+   */
   readonly persist?: {
-    update(update: PendingUpdate): void;
-    acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void;
+    update(update: PendingUpdate): void | Promise<void>;
+    acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void | Promise<void>;
   };
+  /**
+   * A write that failed: `what` names it. An update that could not be written down is dropped,
+   * never sent; after an acknowledgement that could not be, the stream goes on.
+   */
+  readonly persistFailed?: (what: string, err: unknown) => void;
 }
 
 interface Stream {
@@ -39,10 +50,14 @@ interface Stream {
   timer: unknown;
   /** Resends of the head scheduled so far; the next one waits backoffDelay(retries). */
   retries: number;
+  /** The acknowledgement of the update before the head is being written down: the head waits. */
+  acking: boolean;
 }
 
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
+  /** Updates whose write is still under way: not sent yet. */
+  private readonly unwritten = new WeakSet<PendingUpdate>();
   private readonly timers: Timers;
   private readonly uuid: () => Buffer;
   private readonly backoff: BackoffOptions;
@@ -57,7 +72,22 @@ export class StatusUpdateManager {
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
   update(frameworkId: string, status: TaskStatusIn): PendingUpdate {
     const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
-    this.options.persist?.update(pending);
+    const written = this.options.persist?.update(pending);
+    if (written) {
+      this.unwritten.add(pending);
+      written.then(
+        () => {
+          this.unwritten.delete(pending);
+          const stream = this.streamOf(pending);
+          if (stream?.queue[0] === pending) this.transmit(stream);
+        },
+        (err: unknown) => {
+          this.unwritten.delete(pending);
+          this.discard(pending);
+          this.options.persistFailed?.(`${pending.status.state} of task ${pending.status.task_id?.value} (not sent)`, err);
+        },
+      );
+    }
     return this.enqueue(pending);
   }
 
@@ -71,7 +101,7 @@ export class StatusUpdateManager {
     const status = pending.status;
     const key = taskKey(frameworkId, status.task_id?.value ?? '');
     let stream = this.streams.get(key);
-    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retries: 0 }));
+    if (!stream) this.streams.set(key, (stream = { queue: [], timer: null, retries: 0, acking: false }));
     stream.queue.push(pending);
     if (stream.queue.length === 1) this.transmit(stream);
     return pending;
@@ -84,11 +114,18 @@ export class StatusUpdateManager {
     const head = stream?.queue[0];
     if (!stream || !head || !head.status.uuid.equals(uuid)) return false;
     this.timers.clear(stream.timer);
-    this.options.persist?.acknowledged(frameworkId, taskId, uuid);
+    const written = this.options.persist?.acknowledged(frameworkId, taskId, uuid);
     stream.queue.shift();
     stream.retries = 0;
+    // A later update of the task whose stream is gone by then is written (and so sent) after this acknowledgement.
     if (stream.queue.length === 0) this.streams.delete(key);
-    else this.transmit(stream);
+    else if (!written) this.transmit(stream);
+    else stream.acking = true;
+    written?.catch((err: unknown) => this.options.persistFailed?.(`the acknowledgement of ${head.status.state} of task ${taskId}`, err)).finally(() => {
+      if (!stream.acking) return;
+      stream.acking = false;
+      if (this.streams.get(key) === stream) this.transmit(stream);
+    });
     return true;
   }
 
@@ -123,9 +160,26 @@ export class StatusUpdateManager {
     for (const stream of this.streams.values()) this.timers.clear(stream.timer);
   }
 
+  private streamOf(pending: PendingUpdate): Stream | undefined {
+    return this.streams.get(taskKey(pending.frameworkId, pending.status.task_id?.value ?? ''));
+  }
+
+  /** Takes out an update that could not be written down; the next one of its task goes out if it was the head. */
+  private discard(pending: PendingUpdate): void {
+    const key = taskKey(pending.frameworkId, pending.status.task_id?.value ?? '');
+    const stream = this.streams.get(key);
+    const at = stream?.queue.indexOf(pending) ?? -1;
+    if (!stream || at < 0) return;
+    stream.queue.splice(at, 1);
+    if (at > 0) return;
+    if (stream.queue.length === 0) this.streams.delete(key);
+    else this.transmit(stream);
+  }
+
   private transmit(stream: Stream): void {
     const head = stream.queue[0];
-    if (!head) return;
+    // Not written down yet, or the acknowledgement before it is not: sent when it is (see update(), acknowledge()).
+    if (!head || this.unwritten.has(head) || stream.acking) return;
     this.options.send(head);
     stream.timer = this.timers.set(() => this.transmit(stream), backoffDelay(stream.retries++, this.backoff));
   }

@@ -24,6 +24,7 @@ import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut, TaskSt
 import { Resources } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
+import { traceLaunch } from '../common/launch-trace.js';
 import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
 import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
 import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type HealthResult } from './health-check.js';
@@ -36,8 +37,13 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   /** Seconds since the epoch. */
   readonly now: () => number;
   readonly emit: (frameworkId: string, status: TaskStatusIn) => void;
-  /** The container exists: written down so that a restarted agent finds it again. */
+  /** The container exists: its id is written down (it also carries the task's labels, so a restarted agent finds it either way). */
   readonly launched: (runner: TaskRunner) => void;
+  /**
+   * Settles when everything written down for the task so far (the task itself, its TASK_STARTING)
+   * is on disk; rejects if some of it could not be. The container is started only after it.
+   */
+  readonly written?: (runner: TaskRunner) => Promise<void>;
   readonly log: (line: string) => void;
 }
 
@@ -84,8 +90,12 @@ export class TaskRunner {
     const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.frameworkId, this.task, this.resources);
     try {
       mkdirSync(this.sandbox, { recursive: true });
-      this.containerId = await this.ctx.driver.launch(spec, { signal: this.launchAbort.signal });
-      this.ctx.launched(this);
+      traceLaunch(this.taskId, 'agent: launching');
+      this.containerId = await this.ctx.driver.launch(spec, {
+        signal: this.launchAbort.signal,
+        trace: (hop) => traceLaunch(this.taskId, hop),
+        beforeStart: () => this.written(),
+      });
     } catch (err) {
       if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
@@ -97,7 +107,20 @@ export class TaskRunner {
       this.report('TASK_RUNNING');
       this.startHealthChecks();
     }
+    // The container id is written down after TASK_RUNNING (a task's writes are done in order), so
+    // RUNNING is not held up by it. Until it is on disk, a restarted agent finds the container by
+    // its labels, or by the id the RUNNING update carries.
+    this.ctx.launched(this);
     await this.watch(this.containerId, spec.memMiB);
+  }
+
+  /** The task's checkpoint, before its container starts. */
+  private async written(): Promise<void> {
+    try {
+      await this.ctx.written?.(this);
+    } catch (err) {
+      throw new LaunchError(`cannot write the task's checkpoint: ${errorMessage(err)}`, false, { cause: err });
+    }
   }
 
   /**

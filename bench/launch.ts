@@ -4,7 +4,12 @@
 // Launches N tasks one at a time through master + agent + SDK, timing from
 // the ACCEPT call to the framework seeing TASK_RUNNING, and, in the same run
 // and interleaved in rounds, N plain dockerode create+start calls of the same
-// image with the same limits. Prints median and p95 of both and the ratios.
+// image with the same limits. Prints median and p95 of both and the ratios,
+// and where a launch spends its time: the hops of the launch trace
+// (common/launch-trace.ts), each as the median time since ACCEPT and the
+// median step from the hop before it, and what is left of a launch once the
+// engine's own create and start calls are taken out (mesos-ts's part, much
+// steadier than the ratio on a busy engine).
 //   npx tsx bench/launch.ts [--tasks 50] [--rounds 5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +20,7 @@ import { startAgent } from '../agent/main.js';
 import { Scheduler, dockerTask, silentLogger, type OfferOut, type TaskStatusOut } from '../framework/sdk/index.js';
 import { Resources } from '../common/resources.js';
 import { parseFlags } from '../common/flags.js';
+import { onLaunchHop } from '../common/launch-trace.js';
 
 const IMAGE = 'mesos-ts/busybox:latest';
 const FLAGS = {
@@ -46,8 +52,19 @@ async function main(): Promise<void> {
   });
   await scheduler.start();
 
+  // Per task: when it passed each hop (the first time), relative to its ACCEPT.
+  const hops = new Map<string, Map<string, number>>();
+  const started = new Map<string, number>();
+  const stopTracing = onLaunchHop(({ taskId, hop, at }) => {
+    const t0 = started.get(taskId);
+    const seen = hops.get(taskId);
+    if (t0 === undefined || !seen || seen.has(hop)) return;
+    seen.set(hop, at - t0);
+  });
   const ours: number[] = [];
+  const totals = new Map<string, number>();
   const raw: number[] = [];
+  const rawSteps = { create: [] as number[], start: [] as number[] };
   const rawIds: string[] = [];
   const perRound = Math.ceil(flags.tasks / flags.rounds);
   const demand = Resources.parse('cpus:0.1;mem:16');
@@ -58,28 +75,37 @@ async function main(): Promise<void> {
         const taskId = `bench-${ours.length}`;
         const task = dockerTask({ taskId, agentId: offer.agent_id!.value, resources: demand, image: IMAGE, command: 'sleep 600' });
         const seen = new Promise<void>((resolve) => running.set(taskId, resolve));
+        hops.set(taskId, new Map());
         const t0 = performance.now();
+        started.set(taskId, t0);
         await scheduler.launch(offer, [task], { refuseSeconds: 0 });
         await seen;
         ours.push(performance.now() - t0);
+        totals.set(taskId, performance.now() - t0);
+        started.delete(taskId); // later hops (its kill) are not part of the launch
       }
       for (let i = 0; i < perRound && raw.length < flags.tasks; i++) {
         const t0 = performance.now();
         const c = await docker.createContainer({
           Image: IMAGE, Cmd: ['/bin/sh', '-c', 'sleep 600'], Labels: { 'mesos-ts.work_dir': base },
-          // The agent's container settings, so the two differ only by what mesos-ts adds.
+          // The agent's container settings (agent/driver/docker.ts), so the two differ only by what mesos-ts adds.
           HostConfig: {
             NetworkMode: 'host', NanoCpus: 1e8, Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, Init: true, PidsLimit: 1024,
-            LogConfig: { Type: 'none', Config: {} },
+            LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
           },
         });
+        const created = performance.now();
         await c.start();
-        raw.push(performance.now() - t0);
+        const done = performance.now();
+        raw.push(done - t0);
+        rawSteps.create.push(created - t0);
+        rawSteps.start.push(done - created);
         rawIds.push(c.id);
       }
       process.stderr.write(`round ${round + 1}/${flags.rounds}: ${ours.length} mesos-ts tasks RUNNING, ${raw.length} plain containers started\n`);
     }
   } finally {
+    stopTracing();
     await scheduler.teardown().catch(() => {});
     await agent.stop({ killTasks: true });
     await master.stop();
@@ -92,8 +118,54 @@ async function main(): Promise<void> {
   console.log(row(`dockerode create + start`, raw));
   const r50 = percentile(ours, 50) / percentile(raw, 50);
   const r95 = percentile(ours, 95) / percentile(raw, 95);
-  console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.15)`);
+  console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.10)`);
   console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds`);
+  printHops(hops, rawSteps);
+  printOwnTime(hops, totals, raw);
+}
+
+/** Each launch minus the engine's create and start calls as the agent made them ('docker: creating' -> 'created', 'starting' -> 'started'). */
+function printOwnTime(hops: Map<string, Map<string, number>>, totals: Map<string, number>, raw: number[]): void {
+  const engine: number[] = [];
+  const own: number[] = [];
+  for (const [taskId, seen] of hops) {
+    const [creating, created, starting, startedAt] = ['creating', 'created', 'starting', 'started'].map((h) => seen.get(`docker: ${h}`));
+    const total = totals.get(taskId);
+    if (creating === undefined || created === undefined || starting === undefined || startedAt === undefined || total === undefined) continue;
+    engine.push(created - creating + (startedAt - starting));
+    own.push(total - engine.at(-1)!);
+  }
+  if (own.length === 0) return;
+  const row = (name: string, xs: number[]) => `  ${name.padEnd(52)}${percentile(xs, 50).toFixed(1).padStart(8)}${percentile(xs, 95).toFixed(1).padStart(9)}`;
+  console.log(`\n${'split (ms)'.padEnd(54)}${'median'.padStart(8)}${'p95'.padStart(9)}`);
+  console.log(row('engine create + start calls, made by the agent', engine));
+  console.log(row('engine create + start calls, plain dockerode', raw));
+  console.log(row('mesos-ts: the rest of ACCEPT -> TASK_RUNNING', own));
+}
+
+/**
+ * The launch trace: hops in the order of their median time since ACCEPT. A hop's step is the time
+ * since the hop its task passed just before it (each task's own order; concurrent hops interleave),
+ * so along one task the steps add up to its launch time.
+ */
+function printHops(hops: Map<string, Map<string, number>>, rawSteps: { create: number[]; start: number[] }): void {
+  const at = new Map<string, number[]>();
+  const steps = new Map<string, number[]>();
+  for (const seen of hops.values()) {
+    let before = 0;
+    for (const [hop, t] of [...seen].sort((a, b) => a[1] - b[1])) {
+      at.set(hop, [...(at.get(hop) ?? []), t]);
+      steps.set(hop, [...(steps.get(hop) ?? []), t - before]);
+      before = t;
+    }
+  }
+  const order = [...at].map(([hop, ts]) => ({ hop, at: percentile(ts, 50), n: ts.length })).sort((a, b) => a.at - b.at);
+  console.log(`\n${'launch trace (ms, median)'.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}`);
+  for (const { hop, at, n } of order) {
+    const step = percentile(steps.get(hop)!, 50).toFixed(1);
+    console.log(`  ${hop.padEnd(40)}${at.toFixed(1).padStart(13)}${step.padStart(8)}${n < hops.size ? `   (${n} of ${hops.size} tasks)` : ''}`);
+  }
+  console.log(`  ${'(plain dockerode: create'.padEnd(40)}${percentile(rawSteps.create, 50).toFixed(1).padStart(13)}   start ${percentile(rawSteps.start, 50).toFixed(1)})`);
 }
 
 async function takeOffer(offers: OfferOut[]): Promise<OfferOut> {

@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { RotatingFile, type Rotation } from '../rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec } from './driver.js';
+import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type LaunchOptions } from './driver.js';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -31,15 +31,9 @@ export class DockerDriver implements ContainerDriver {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
   }
 
-  async launch(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<string> {
-    await this.ensureImage(spec.image, spec.forcePull, options.signal);
-    options.signal?.throwIfAborted();
-    let container: Docker.Container;
-    try {
-      container = await this.docker.createContainer(createOptions(spec));
-    } catch (err) {
-      throw new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
-    }
+  async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
+    const container = await this.create(spec, options.signal, options.trace);
+    options.trace?.('docker: created');
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const files = this.outputFiles(spec.stdoutPath, spec.stderrPath);
@@ -47,8 +41,12 @@ export class DockerDriver implements ContainerDriver {
       const drained = new Promise<void>((resolve) => {
         for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
       });
+      options.trace?.('docker: attached');
+      await options.beforeStart?.();
       options.signal?.throwIfAborted();
+      options.trace?.('docker: starting');
       await container.start();
+      options.trace?.('docker: started');
       // The wait is sent only once the start has returned, with the default condition
       // ('not-running'): the container has started by then, so the wait answers when it
       // exits, or at once with its real status if it has exited already. A wait sent
@@ -62,7 +60,7 @@ export class DockerDriver implements ContainerDriver {
       return container.id;
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
-      if (options.signal?.aborted) throw err;
+      if (options.signal?.aborted || err instanceof LaunchError) throw err;
       throw new LaunchError(`cannot start a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
     }
   }
@@ -154,6 +152,30 @@ export class DockerDriver implements ContainerDriver {
       return { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
     } catch {
       return { exitCode, oomKilled: false };
+    }
+  }
+
+  /**
+   * The image is not looked up before every launch: creating the container is the lookup (the
+   * engine answers 404 when it has no such image), and only then is the image pulled (or, with
+   * --docker_pull=never, the launch failed) and the create tried once more. force_pull_image asks
+   * the registry first, as before.
+   */
+  private async create(spec: ContainerSpec, signal?: AbortSignal, trace?: (hop: string) => void): Promise<Docker.Container> {
+    if (spec.forcePull) await this.ensureImage(spec.image, true, signal);
+    signal?.throwIfAborted();
+    trace?.('docker: creating');
+    try {
+      return await this.docker.createContainer(createOptions(spec));
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw cannotCreate(spec, err);
+    }
+    await this.ensureImage(spec.image, false, signal);
+    signal?.throwIfAborted();
+    try {
+      return await this.docker.createContainer(createOptions(spec));
+    } catch (err) {
+      throw cannotCreate(spec, err);
     }
   }
 
@@ -282,6 +304,10 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
     },
   };
+}
+
+function cannotCreate(spec: ContainerSpec, err: unknown): LaunchError {
+  return new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
 }
 
 function hasStatus(err: unknown, ...codes: number[]): boolean {

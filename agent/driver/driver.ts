@@ -70,9 +70,22 @@ export class LaunchError extends Error {
   }
 }
 
+export interface LaunchOptions {
+  /** Aborts the launch (the task was killed meanwhile); a container already created is removed. */
+  readonly signal?: AbortSignal;
+  /** Told each step of the launch by name ('docker: created', ...), for the launch trace. */
+  readonly trace?: (hop: string) => void;
+  /**
+   * Awaited right before the container is started (it may be created meanwhile): the agent's
+   * checkpoint of the task. A rejection fails the launch (with its LaunchError, if it is one)
+   * and removes the container, which never ran.
+   */
+  readonly beforeStart?: () => Promise<void>;
+}
+
 export interface ContainerDriver {
   /** Pulls if allowed and needed, creates and starts the container; rejects with LaunchError. */
-  launch(spec: ContainerSpec, options?: { signal?: AbortSignal }): Promise<string>;
+  launch(spec: ContainerSpec, options?: LaunchOptions): Promise<string>;
   /** Resolves when the container exits (never rejects: a lost container is an exit with `error`). */
   wait(id: string): Promise<ContainerExit>;
   /** SIGTERM, then SIGKILL after `graceSeconds`; a container already gone is not an error. */

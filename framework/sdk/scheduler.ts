@@ -26,6 +26,7 @@ import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './recon
 import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
 import { Watchdog } from '../../common/watchdog.js';
+import { traceLaunch } from '../../common/launch-trace.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
@@ -431,6 +432,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   // ---- delivery ------------------------------------------------------------
 
   private dispatch(event: SchedulerEvent): void {
+    if (event.type === 'update') traceLaunch(event.status.task_id?.value, `sdk: ${event.status.state} received`);
     for (const queue of this.queues) queue.push(event);
     try {
       (this.emit as (name: string, e: SchedulerEvent) => boolean)(event.type, event);

@@ -5,6 +5,7 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
 import { errorMessage } from '../../common/errors.js';
+import { traceLaunch } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
@@ -27,6 +28,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
       return open;
     },
     send(message) {
+      if (message.run_task) traceLaunch(message.run_task.task?.task_id?.value, 'master: RunTask sent');
       if (open) stream.write(message);
     },
     close(reason) {
@@ -76,6 +78,8 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
         );
         return;
       }
+      const status = message.status_update?.status;
+      if (status) traceLaunch(status.task_id?.value, `master: ${status.state} received`);
       master!.agentMessage(agentId, message, conn);
     } catch (err) {
       refuse(errorMessage(err));

@@ -7,6 +7,7 @@ import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
 import { toServiceError } from '../../common/grpc-status.js';
 import { Unavailable } from '../../common/errors.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
+import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
@@ -43,7 +44,10 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
       try {
         if (call.request instanceof MalformedMessage) return callback({ code: GrpcStatus.INVALID_ARGUMENT, details: call.request.reason });
         const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
+        const launched = type === 'ACCEPT' && tracingLaunches() ? launchedTaskIds(call.request) : [];
+        for (const id of launched) traceLaunch(id, 'master: ACCEPT received');
         leader().call(call.request, streamId, type);
+        for (const id of launched) traceLaunch(id, 'master: ACCEPT handled');
         callback(null, {});
       } catch (err) {
         callback(toServiceError(err));
@@ -103,6 +107,11 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call, Even
       if (!gone) fail(stream, toServiceError(err));
     },
   );
+}
+
+/** The ids of the tasks an ACCEPT launches (for the launch trace). */
+function launchedTaskIds(call: Call): string[] {
+  return (call.accept?.operations ?? []).flatMap((op) => op.launch?.task_infos ?? []).map((t) => t.task_id?.value ?? '');
 }
 
 /** Ends a server stream with a status (grpc-js sends an emitted error as the call's status). */

@@ -142,6 +142,86 @@ describe('StatusUpdateManager', () => {
     expect(sent.map((u) => u.frameworkId)).toEqual(['f', 'g', 'g']);
   });
 
+  it('sends an update whose write is under way only once it is on disk, in order, and drops one that could not be written', async () => {
+    const sent: PendingUpdate[] = [];
+    const timers = new FakeTimers();
+    const writes: { resolve: () => void; reject: (err: Error) => void; state: string }[] = [];
+    const failed: string[] = [];
+    const manager = new StatusUpdateManager({
+      send: (u) => {
+        sent.push(u);
+        return true;
+      },
+      retrySeconds: 10,
+      timers,
+      persist: {
+        update: (u) => new Promise<void>((resolve, reject) => void writes.push({ resolve, reject, state: String(u.status.state) })),
+        acknowledged: () => {},
+      },
+      persistFailed: (what) => void failed.push(what),
+    });
+    const states = () => sent.map((u) => u.status.state);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    manager.update('f', status('t', 'TASK_STARTING'));
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    manager.resendAll(); // a registration meanwhile sends nothing unwritten either
+    timers.advance(60_000);
+    await settle();
+    expect(states()).toEqual([]);
+    expect(manager.pending()).toHaveLength(3);
+    writes[1]!.resolve(); // RUNNING is on disk, STARTING not yet: nothing goes out of order
+    await settle();
+    expect(states()).toEqual([]);
+    writes[0]!.resolve();
+    await settle();
+    expect(states()).toEqual(['TASK_STARTING']);
+    manager.acknowledge('f', 't', sent[0]!.status.uuid);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    writes[2]!.reject(new Error('disk full')); // never sent; the stream goes on without it
+    await settle();
+    expect(failed).toEqual(['TASK_FINISHED of task t (not sent)']);
+    manager.acknowledge('f', 't', sent[1]!.status.uuid);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    expect(manager.hasPending('f', 't')).toBe(false);
+  });
+
+  it('sends the next update only once the acknowledgement before it is on disk', async () => {
+    const sent: PendingUpdate[] = [];
+    const acks: { resolve: () => void; reject: (err: Error) => void }[] = [];
+    const failed: string[] = [];
+    const manager = new StatusUpdateManager({
+      send: (u) => {
+        sent.push(u);
+        return true;
+      },
+      retrySeconds: 10,
+      timers: new FakeTimers(),
+      persist: { update: () => {}, acknowledged: () => new Promise<void>((resolve, reject) => void acks.push({ resolve, reject })) },
+      persistFailed: (what) => void failed.push(what),
+    });
+    const states = () => sent.map((u) => u.status.state);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    manager.update('f', status('t', 'TASK_STARTING'));
+    manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    expect(manager.acknowledge('f', 't', sent[0]!.status.uuid)).toBe(true);
+    expect(manager.acknowledge('f', 't', sent[0]!.status.uuid)).toBe(false); // taken already
+    manager.resendAll();
+    await settle();
+    expect(states()).toEqual(['TASK_STARTING']);
+    acks[0]!.resolve();
+    await settle();
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    manager.acknowledge('f', 't', sent[1]!.status.uuid);
+    acks[1]!.reject(new Error('disk full')); // said, and the stream goes on
+    await settle();
+    expect(failed).toEqual(['the acknowledgement of TASK_RUNNING of task t']);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    manager.acknowledge('f', 't', sent[2]!.status.uuid);
+    expect(manager.hasPending('f', 't')).toBe(false); // at once: the agent forgets the task (its checkpoint goes after the write)
+  });
+
   it('stop() cancels every retry', () => {
     const { timers, manager, sent } = setup();
     manager.update('f', status('a', 'TASK_RUNNING'));
