@@ -3,7 +3,8 @@
 // workload's seed, and the workload's role weights and quotas.
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import type { Resources } from '../common/resources.js';
-import { loadAllocator, seededRandom, type Allocator, type AllocatorOptions } from '../master/allocator/index.js';
+import { seededRandom, type Allocator, type AllocatorOptions } from '../master/allocator/index.js';
+import { loadAllocator } from '../master/allocator/loader.js';
 import { compareSvg, sharesSvg, utilizationSvg } from './charts.js';
 import { simulate, type Progress, type SimulationResult } from './engine.js';
 import { sharesCsv, summarize, tasksCsv, utilizationCsv, type PolicySummary } from './report.js';

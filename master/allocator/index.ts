@@ -1,5 +1,5 @@
 // The allocator registry: policies by name. `--allocator NAME` picks a
-// built-in one; `--allocator ./my-policy.js` loads a user's (loader.ts).
+// built-in one; `--allocator ./my-policy.js` loads a user's (loader.ts, which builds on this registry).
 // An unknown name is an error listing the known ones.
 //
 // Every built-in policy is the hierarchical allocator (roles, weights,
@@ -41,6 +41,5 @@ export function createAllocator(name: string, options: AllocatorOptions = {}): A
   return FACTORIES[name](options);
 }
 
-export { loadAllocator } from './loader.js';
 export { HierarchicalAllocator, seededRandom, type Policy } from './hierarchical.js';
 export type { Allocator, AllocatorOptions, AllocationDecision, FrameworkSpec, RoleQuota, RoleSummary } from './allocator.js';

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
-import { loadAllocator } from '../../master/allocator/index.js';
+import { loadAllocator } from '../../master/allocator/loader.js';
 import { missingMembers, tsxApi } from '../../master/allocator/loader.js';
 
 const R = (text: string) => Resources.parse(text);
