@@ -41,6 +41,8 @@ export interface AgentOptions {
   /** With a zk:// master: where the leader is now (see common/zk/detector.ts). */
   readonly leader?: () => string | null;
   readonly hostname: string;
+  /** The IP address the HTTP endpoint listens on, advertised to the master (Offer.url, the agent's pid). */
+  readonly ip?: string;
   /** The HTTP port, advertised in AgentInfo.port (read when registering: it may be picked after construction). */
   readonly httpPort: () => number;
   readonly workDir: string;
@@ -268,6 +270,7 @@ export class Agent {
       tasks,
       frameworks: [...this.frameworks.values()].filter((f) => frameworkIds.has(f.id?.value)),
       version: VERSION,
+      ip: this.options.ip ?? '',
     };
   }
 

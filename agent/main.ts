@@ -111,7 +111,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   let httpPort = flags.port;
   const agent = new Agent({
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
-    master: flags.master, hostname: flags.hostname ?? flags.ip, httpPort: () => httpPort, workDir: config.workDir,
+    master: flags.master, hostname: flags.hostname ?? flags.ip, ip: flags.ip, httpPort: () => httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
     recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay, isolation: config.isolation,

@@ -2,6 +2,7 @@
 // Each check names the field and the value it rejects; a call that fails
 // validation is answered with InvalidArgument and leaves the master as it was.
 import type { Call, FrameworkInfoOut } from '../proto/index.js';
+import { isIP } from 'node:net';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
@@ -147,5 +148,7 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
       latest: t.statuses[t.statuses.length - 1] ?? null,
     };
   });
-  return { info, requestedId: (info.id?.value || null) as AgentId | null, total, tasks };
+  // An agent that does not say (an older one) is taken at its hostname when that is an address.
+  const ip = message.ip || (isIP(info.hostname) ? info.hostname : '');
+  return { info, ip, requestedId: (info.id?.value || null) as AgentId | null, total, tasks };
 }

@@ -13,6 +13,8 @@ import { addTask, masterUpdate, moveTask, taskFromRegistry } from './task-change
 /** What an agent says of itself when it (re-)registers, read and checked at the edge (validation.ts). */
 export interface AgentRegistration {
   readonly info: AgentInfoOut;
+  /** The IP address of its HTTP endpoint ('' when unknown): its pid's and its offers' URL address. */
+  readonly ip: string;
   /** The id it asks for (re-registration), or null for a new agent. */
   readonly requestedId: AgentId | null;
   readonly total: Resources;

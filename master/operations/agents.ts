@@ -30,7 +30,7 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
   }
   const id = (requested || ctx.ids.agent()) as AgentId;
   // Admitted before anything else happens: a successor must know every agent that might run tasks.
-  fx.write({ op: 'admitAgent', id, info: { ...info, id: { value: id } }, now: ctx.now });
+  fx.write({ op: 'admitAgent', id, info: { ...info, id: { value: id } }, ip: registration.ip, now: ctx.now });
   let agent = state.agent(id);
   const joining = !agent || agent.recovered || agent.unreachableSince !== null;
   let wasUnreachable = false;
@@ -43,12 +43,13 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     if (agent.linkId !== null) fx.add({ type: 'closeAgent', agentId: id, linkId: agent.linkId, reason: 'agent re-registered on a new connection' });
     agent.draining = false; // A draining agent says so again once registered.
     agent.info = { ...info, id: { value: agent.id } };
+    agent.ip = registration.ip;
     agent.total = withDynamicReservations(fx, ctx, agent, total);
     agent.reregisteredTime = ctx.now;
     ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${registration.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
   } else {
     agent = {
-      id, info: { ...info, id: { value: id } }, total, connected: false, linkId: null, registeredTime: ctx.now,
+      id, info: { ...info, id: { value: id } }, ip: registration.ip, total, connected: false, linkId: null, registeredTime: ctx.now,
       reregisteredTime: requested ? ctx.now : null, recovered: false, unreachableSince: null, pendingKills: new Map(),
     };
     state.agents.set(id, agent);

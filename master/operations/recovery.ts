@@ -40,7 +40,7 @@ export function recoverFromRegistry(state: ClusterState, fx: Effects, ctx: OpCon
     const id = key as AgentId;
     if (entry.gone_time !== null || state.agents.has(id)) continue; // Gone agents stay in the registry only, to be refused.
     const agent: AgentRecord = {
-      id, info: entry.info, total: Resources.fromProto(entry.info.resources), connected: false, linkId: null, registeredTime: entry.registered_time,
+      id, info: entry.info, ip: entry.ip, total: Resources.fromProto(entry.info.resources), connected: false, linkId: null, registeredTime: entry.registered_time,
       reregisteredTime: null, recovered: entry.unreachable_time === null, unreachableSince: entry.unreachable_time, pendingKills: new Map(),
       ...(entry.reservations.length > 0 ? { dynamicReservations: Resources.fromProto(entry.reservations) } : {}),
     };

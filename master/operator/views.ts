@@ -84,7 +84,7 @@ export function agentView(agent: AgentRecord, used: Resources, offered: Resource
     agent_info: agent.info,
     active: agent.connected && !agent.draining,
     deactivated: agent.draining === true,
-    pid: `slave(1)@${agent.info.hostname}:${agent.info.port}`,
+    pid: `slave(1)@${agent.ip || agent.info.hostname}:${agent.info.port}`,
     registered_time: timeInfo(agent.registeredTime),
     ...(agent.reregisteredTime !== null ? { reregistered_time: timeInfo(agent.reregisteredTime) } : {}),
     total_resources: agent.total.toProto(),

@@ -25,6 +25,8 @@ export interface RegistryTask {
 
 export interface RegistryAgent {
   info: AgentInfoOut;
+  /** The IP address of the agent's HTTP endpoint ('' when unknown). */
+  ip: string;
   registered_time: number;
   /** Set while the agent is unreachable (seconds since the epoch). */
   unreachable_time: number | null;
@@ -87,7 +89,7 @@ export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId
  * else the operation asked for.
  */
 export type RegistryOp =
-  | { readonly op: 'admitAgent'; readonly id: string; readonly info: AgentInfoOut; readonly now: number }
+  | { readonly op: 'admitAgent'; readonly id: string; readonly info: AgentInfoOut; readonly ip: string; readonly now: number }
   | { readonly op: 'markAgentUnreachable'; readonly id: string; readonly now: number }
   | { readonly op: 'markAgentGone'; readonly id: string; readonly now: number }
   | { readonly op: 'setReservations'; readonly agentId: string; readonly reservations: ResourceIn[] }
@@ -136,7 +138,7 @@ export class Registry {
   apply(change: RegistryOp): Promise<void> {
     switch (change.op) {
       case 'admitAgent':
-        return this.admitAgent(change.id, change.info, change.now);
+        return this.admitAgent(change.id, change.info, change.now, change.ip);
       case 'markAgentUnreachable':
         return this.markAgentUnreachable(change.id, change.now);
       case 'markAgentGone':
@@ -157,13 +159,14 @@ export class Registry {
   // ---- agents -------------------------------------------------------------
 
   /** Admits an agent, or records its new info; a returning unreachable agent becomes reachable. */
-  admitAgent(id: string, info: AgentInfoOut, now: number): Promise<void> {
+  admitAgent(id: string, info: AgentInfoOut, now: number, ip = ''): Promise<void> {
     const existing = this.agents.get(id);
     if (existing) {
       existing.info = info;
+      existing.ip = ip;
       existing.unreachable_time = null;
     } else {
-      this.agents.set(id, { info, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [] });
+      this.agents.set(id, { info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [] });
     }
     return this.touch(`agents/${id}`);
   }
@@ -305,7 +308,7 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   const reservations = Array.isArray(doc.reservations) ? (doc.reservations as ResourceIn[]) : [];
   return {
-    info, registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
+    info, ip: typeof doc.ip === 'string' ? doc.ip : '', registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
   };
 }
 

@@ -52,6 +52,8 @@ export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): O
     framework_id: { value: offer.frameworkId },
     agent_id: { value: offer.agentId },
     hostname: agent?.info.hostname ?? '',
+    // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
+    ...(agent ? { url: { scheme: 'http', address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' } } : {}),
     resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
     attributes: agent?.info.attributes ?? [],
     allocation_info: { role: offer.role },

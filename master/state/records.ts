@@ -29,6 +29,8 @@ export interface FrameworkRecord {
 export interface AgentRecord {
   readonly id: AgentId;
   info: AgentInfoOut;
+  /** The IP address of its HTTP endpoint ('' when unknown). */
+  ip: string;
   total: Resources;
   /** True while the agent's link is open. */
   connected: boolean;

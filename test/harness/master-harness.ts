@@ -140,8 +140,8 @@ export class MasterHarness {
     await this.settle();
   }
 
-  async addAgent(hostname: string, resources: string, options: { id?: string; tasks?: ReportedTask[] } = {}): Promise<TestAgent> {
-    const agent = new TestAgent(this, hostname, resources);
+  async addAgent(hostname: string, resources: string, options: { id?: string; tasks?: ReportedTask[]; ip?: string } = {}): Promise<TestAgent> {
+    const agent = new TestAgent(this, hostname, resources, options.ip ?? '');
     await agent.register(options);
     return agent;
   }
@@ -173,6 +173,8 @@ export class TestAgent {
     private readonly harness: MasterHarness,
     readonly hostname: string,
     readonly resources: string,
+    /** The IP it advertises ('' says none, as an older agent would). */
+    readonly ip = '',
   ) {}
 
   /** (Re-)registers on a new link; with `id`, as a known agent. */
@@ -197,7 +199,7 @@ export class TestAgent {
         framework_id: { value: t.frameworkId }, task_id: { value: t.taskId }, name: t.taskId, state: t.state, resources: Resources.parse(t.resources).toProto(),
         statuses: [], container: null,
       })),
-      frameworks: [], version: 'test',
+      frameworks: [], version: 'test', ip: this.ip,
     } as never, conn);
     this.id = agent.id;
     await this.harness.settle();

@@ -70,11 +70,15 @@ function ackAll(): void {
 const updatesOf = (taskId: string) => s.events.filter((e: EventOut) => e.type === 'UPDATE' && e.update!.status!.task_id!.value === taskId).map((e) => e.update!.status!.state);
 
 describe('a real cluster', () => {
-  it('offers the agent with its resources and attributes', async () => {
+  it('offers the agent with its resources and attributes, and its HTTP endpoint as Offer.url', async () => {
     const offer = await nextOffer();
     const r = Resources.fromProto(offer.resources);
     expect(r.scalar('cpus')).toBe(2);
     expect(r.ranges('ports')).toEqual([[31200, 31209]]);
+    const [ip, port] = cluster.agents[0]!.httpAddress.split(':');
+    expect(offer.url).toMatchObject({ scheme: 'http', address: { hostname: ip, ip, port: Number(port) }, path: '/slave(1)' });
+    const agentState = await fetch(`http://${offer.url!.address!.ip}:${offer.url!.address!.port}/state`); // Clients reach the agent there.
+    expect(agentState.status).toBe(200);
     await s.call('Decline', { type: 'DECLINE', decline: { offer_ids: [offer.id!], filters: { refuse_seconds: 0 } } });
   });
 

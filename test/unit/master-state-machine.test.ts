@@ -20,6 +20,22 @@ describe('offers', () => {
     expect(h.master.offers.get(offer!.id!.value!)).toBeUndefined();
   });
 
+  it('sets Offer.url to the agent\'s HTTP endpoint, as Mesos does; the address survives a change of leader', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('node-1', 'cpus:1;mem:128', { ip: '127.0.0.9' });
+    const fw = await h.subscribe('fw');
+    expect(fw.offers()[0]!.url).toEqual({ scheme: 'http', address: { hostname: 'node-1', ip: '127.0.0.9', port: 5051 }, path: '/slave(1)' });
+    h.master.stop();
+    const next = await MasterHarness.start({ store: h.store, time: h.time, id: 'm2' });
+    expect(next.master.agents.get(agent.id)?.ip).toBe('127.0.0.9');
+    // An agent that does not say is taken at its hostname when that is an address, else none.
+    await next.addAgent('127.0.0.7', 'cpus:1;mem:128');
+    expect([...next.master.agents.values()].find((a) => a.info.hostname === '127.0.0.7')?.ip).toBe('127.0.0.7');
+    expect([...next.master.agents.values()].find((a) => a.info.hostname === 'node-1')?.ip).toBe('127.0.0.9');
+    await next.addAgent('node-2', 'cpus:1;mem:128');
+    expect([...next.master.agents.values()].find((a) => a.info.hostname === 'node-2')?.ip).toBe('');
+  });
+
   it('launches a task only after the registry indexed it, and gives the unused part back', async () => {
     const h = await MasterHarness.start();
     const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
