@@ -8,6 +8,7 @@
 // that much behind).
 import type { Master } from './master.js';
 import type { TaskRecord } from './state/records.js';
+import { agentPid } from './rpc/wire.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { rolesJson } from './roles.js';
@@ -53,6 +54,7 @@ export function buildState(master: Master) {
     const used = master.tasks.ofAgent(a.id).filter((t) => !t.recovered).reduce((sum, t) => sum.add(t.resources), Resources.EMPTY);
     return {
       id: a.id,
+      pid: agentPid(a),
       hostname: a.info.hostname,
       port: a.info.port,
       active: a.connected,

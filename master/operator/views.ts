@@ -21,6 +21,7 @@ import type { Master } from '../master.js';
 import type { AgentRecord, FrameworkRecord } from '../state/records.js';
 import type { TaskRecord } from '../state/records.js';
 import type { OfferRecord } from '../state/records.js';
+import { agentPid } from '../rpc/wire.js';
 
 export type { AgentView, FrameworkView, GetAgents, GetFrameworks, GetMaster, GetRoles, GetState, GetTasks };
 
@@ -84,7 +85,7 @@ export function agentView(agent: AgentRecord, used: Resources, offered: Resource
     agent_info: agent.info,
     active: agent.connected && !agent.draining,
     deactivated: agent.draining === true,
-    pid: `slave(1)@${agent.ip || agent.info.hostname}:${agent.info.port}`,
+    pid: agentPid(agent),
     registered_time: timeInfo(agent.registeredTime),
     ...(agent.reregisteredTime !== null ? { reregistered_time: timeInfo(agent.reregisteredTime) } : {}),
     total_resources: agent.total.toProto(),

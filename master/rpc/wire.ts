@@ -45,6 +45,11 @@ export function frameworkWire(message: FrameworkMessage, settings: WireSettings)
   }
 }
 
+/** An agent's pid as Mesos writes it: `slave(1)@IP:PORT` (tools such as DNS servers for Mesos read it). */
+export function agentPid(agent: AgentRecord): string {
+  return `slave(1)@${agent.ip || agent.info.hostname}:${agent.info.port}`;
+}
+
 /** An offer as Mesos's Offer message. */
 export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): OfferIn {
   return {
