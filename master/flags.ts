@@ -30,6 +30,10 @@ export const MASTER_FLAGS = {
     type: 'duration', default: 14 * 24 * 3600,
     help: 'an agent unreachable this long is gone: its tasks are reported TASK_GONE and it may not come back under its id',
   },
+  work_dir: {
+    type: 'string',
+    help: 'where a master leading alone (no --zk) keeps its registry (work_dir/registry.json), so a restart keeps agents, frameworks and tasks; with --zk, ZooKeeper holds it',
+  },
   zk: { type: 'string', help: 'zk://host:port[,host:port]/path: contend for leadership with other masters there (default: lead alone)' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },

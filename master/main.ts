@@ -5,6 +5,8 @@ import { parseFlags, type Flags } from '../common/flags.js';
 import { errorMessage, InvalidArgument, Unavailable } from '../common/errors.js';
 import { connectElection, type Election } from './election/election.js';
 import { InMemoryStore, Registry } from './registry/registry.js';
+import { FileRegistryStore } from './registry/file-store.js';
+import { join } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { newMasterId } from '../common/ids.js';
 import { type AllocatorOptions } from './allocator/index.js';
@@ -99,7 +101,8 @@ export async function startMaster(
     election?.withdraw();
     onDeposed?.(why);
   };
-  const registry = new Registry(election ? election.registryStore(say) : new InMemoryStore(), (err) => stopActing(err.message), say);
+  const store = election ? election.registryStore(say) : flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore();
+  const registry = new Registry(store, (err) => stopActing(err.message), say);
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
