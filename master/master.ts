@@ -101,8 +101,9 @@ interface Link {
 export class Master {
   /**
    * What happens here, for the operator event stream and the metrics
-   * (cluster-events.ts): operations emit cluster events as effects; the
-   * driver emits activity (calls and messages received, allocation passes).
+   * (cluster-events.ts): the cluster events an operation returns, emitted as
+   * it returns; the driver adds activity (calls and messages received,
+   * statuses sent, allocation passes).
    * Listeners only read.
    */
   readonly events = new MasterEvents();
@@ -131,7 +132,7 @@ export class Master {
     this.ids = new IdGenerator(options.id);
     this.startTime = options.clock.now();
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
-    this.outbox = new Outbox((effects) => this.carryOut(effects), (line) => this.log(line));
+    this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
       agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,
@@ -171,7 +172,7 @@ export class Master {
     this.options.log(line);
   }
 
-  /** When a deadline fires (seconds), or undefined when it is not armed: for tests and /state. */
+  /** When a deadline fires (seconds), or undefined when it is not armed (for tests). */
   deadline(d: Deadline): number | undefined {
     return this.deadlines.dueAt(deadlineKey(d));
   }
@@ -388,7 +389,7 @@ export class Master {
       try {
         this.carryOutOne(effect);
       } catch (err) {
-        this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        this.internalError(err); // One effect's bug does not stop the others.
       }
     }
   }
@@ -446,17 +447,17 @@ export class Master {
     const a = this.allocator;
     switch (fact.call) {
       case 'addFramework':
-        return a.addFramework(fact.frameworkId, fact.spec, fact.used as Map<string, import('../common/resources.js').Resources>);
+        return a.addFramework(fact.frameworkId, fact.spec, fact.used);
       case 'removeFramework':
         return a.removeFramework(fact.frameworkId);
       case 'setFrameworkActive':
         return a.setFrameworkActive(fact.frameworkId, fact.active);
       case 'suppress':
-        return a.suppress(fact.frameworkId, fact.roles as string[] | undefined);
+        return a.suppress(fact.frameworkId, fact.roles);
       case 'revive':
-        return a.revive(fact.frameworkId, fact.roles as string[] | undefined);
+        return a.revive(fact.frameworkId, fact.roles);
       case 'addAgent':
-        return a.addAgent(fact.agentId, fact.total, fact.used as Map<string, import('../common/resources.js').Resources>);
+        return a.addAgent(fact.agentId, fact.total, fact.used);
       case 'removeAgent':
         return a.removeAgent(fact.agentId);
       case 'recoverResources':
@@ -489,8 +490,12 @@ export class Master {
       try {
         fn();
       } catch (err) {
-        this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        this.internalError(err);
       }
     };
+  }
+
+  private internalError(err: unknown): void {
+    this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 }

@@ -21,7 +21,8 @@ export class Outbox {
 
   constructor(
     private readonly run: (effects: readonly Effect[]) => void,
-    private readonly log: (line: string) => void,
+    /** A bug in `run`: reported, and the queue goes on. */
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   /** Queues `effects` behind `stored`; settles once they ran (rejects if a write failed or the master stopped). */
@@ -73,7 +74,7 @@ export class Outbox {
         try {
           this.run(entry.effects);
         } catch (err) {
-          this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          this.onError(err);
         }
         entry.resolve();
       }
