@@ -4,6 +4,7 @@
 // (a long-standing complaint against Mesos, where offers lived forever
 // unless --offer_timeout was set).
 import type { Resources } from '../../common/resources.js';
+import { index, unindex } from './indexes.js';
 import type { AgentId, FrameworkId, OfferId, OfferRecord } from './records.js';
 
 export class OfferBook {
@@ -50,17 +51,4 @@ export class OfferBook {
   get size(): number {
     return this.offers.size;
   }
-}
-
-export function index<K>(map: Map<string, Set<K>>, id: string, key: K): void {
-  let set = map.get(id);
-  if (!set) map.set(id, (set = new Set()));
-  set.add(key);
-}
-
-export function unindex<K>(map: Map<string, Set<K>>, id: string, key: K): void {
-  const set = map.get(id);
-  if (!set) return;
-  set.delete(key);
-  if (set.size === 0) map.delete(id);
 }

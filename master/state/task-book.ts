@@ -5,7 +5,7 @@
 import type { TaskState } from '../../proto/index.js';
 import { canTransition, isTerminal } from '../../common/task-state.js';
 import { taskKey } from '../../common/ids.js';
-import { index, unindex } from './offer-book.js';
+import { index, unindex } from './indexes.js';
 import type { TaskRecord } from './records.js';
 
 export type { TaskRecord } from './records.js';
