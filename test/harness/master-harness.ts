@@ -45,7 +45,7 @@ export class TestStore implements RegistryStore {
     if (this.failing) throw new Error('the test store refuses writes');
     this.writes++;
     // Stored documents are copies: a later change in memory must not reach the store unwritten.
-    await this.inner.write(changes.map((c) => ({ key: c.key, value: c.value && JSON.parse(JSON.stringify(c.value, bufferless)) })));
+    await this.inner.write(changes.map((c) => ({ key: c.key, value: c.value && JSON.parse(JSON.stringify(c.value)) })));
   }
 
   /** Writes wait until release(). */
@@ -65,8 +65,6 @@ export class TestStore implements RegistryStore {
   }
 }
 
-const bufferless = (_key: string, value: unknown) => value;
-
 /** The harness's time: fake timers (ms) and the master's clock (seconds) reading them. */
 export class HarnessTime implements Clock {
   readonly timers = new FakeTimers();
@@ -85,11 +83,12 @@ export interface HarnessOptions extends Partial<Omit<MasterOptions, 'registry' |
 }
 
 export class MasterHarness {
-  readonly log: string[] = [];
   private readonly deferred: (() => void)[] = [];
   private streams = 0;
 
   private constructor(
+    /** Everything the master and its registry logged. */
+    readonly log: string[],
     readonly master: Master,
     readonly store: TestStore,
     readonly time: HarnessTime,
@@ -110,9 +109,7 @@ export class MasterHarness {
       agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, log: (line) => log.push(line),
       ...options, newStreamId: () => `stream-${++(harness as MasterHarness).streams}`, defer: (fn) => harness!.deferred.push(fn),
     });
-    harness = new MasterHarness(master, store, time, registry);
-    harness.log.push(...log);
-    (master.options as { log: (line: string) => void }).log = (line) => harness!.log.push(line);
+    harness = new MasterHarness(log, master, store, time, registry);
     await master.recover();
     master.start();
     return harness;
