@@ -1,17 +1,19 @@
 // The status update manager with hand-driven timers: ordering per task,
 // resend backoff, acknowledgements, re-registration.
 import { describe, expect, it } from 'vitest';
-import { StatusUpdateManager, type PendingUpdate } from '../../agent/status-update-manager.js';
+import { StatusUpdateManager, type PendingUpdate, type StatusUpdateManagerOptions } from '../../agent/status-update-manager.js';
 import { FakeTimers } from '../harness/fake-timers.js';
 import type { TaskStatusIn } from '../../proto/index.js';
 
 const status = (task: string, state: TaskStatusIn['state']): TaskStatusIn => ({ task_id: { value: task }, state });
 
-function setup(options: { connected?: () => boolean } = {}) {
+function setup(options: { connected?: () => boolean } & Pick<StatusUpdateManagerOptions, 'persist' | 'persistFailed'> = {}) {
   const sent: PendingUpdate[] = [];
   const timers = new FakeTimers();
   let n = 0;
   const manager = new StatusUpdateManager({
+    ...(options.persist ? { persist: options.persist } : {}),
+    ...(options.persistFailed ? { persistFailed: options.persistFailed } : {}),
     send: (u) => {
       if (options.connected && !options.connected()) return false;
       sent.push(u);
@@ -143,17 +145,9 @@ describe('StatusUpdateManager', () => {
   });
 
   it('sends an update whose write is under way only once it is on disk, in order, and drops one that could not be written', async () => {
-    const sent: PendingUpdate[] = [];
-    const timers = new FakeTimers();
     const writes: { resolve: () => void; reject: (err: Error) => void; state: string }[] = [];
     const failed: string[] = [];
-    const manager = new StatusUpdateManager({
-      send: (u) => {
-        sent.push(u);
-        return true;
-      },
-      retrySeconds: 10,
-      timers,
+    const { sent, timers, manager } = setup({
       persist: {
         update: (u) => new Promise<void>((resolve, reject) => void writes.push({ resolve, reject, state: String(u.status.state) })),
         acknowledged: () => {},
@@ -187,16 +181,9 @@ describe('StatusUpdateManager', () => {
   });
 
   it('sends the next update only once the acknowledgement before it is on disk', async () => {
-    const sent: PendingUpdate[] = [];
     const acks: { resolve: () => void; reject: (err: Error) => void }[] = [];
     const failed: string[] = [];
-    const manager = new StatusUpdateManager({
-      send: (u) => {
-        sent.push(u);
-        return true;
-      },
-      retrySeconds: 10,
-      timers: new FakeTimers(),
+    const { sent, manager } = setup({
       persist: { update: () => {}, acknowledged: () => new Promise<void>((resolve, reject) => void acks.push({ resolve, reject })) },
       persistFailed: (what) => void failed.push(what),
     });
