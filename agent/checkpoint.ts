@@ -17,12 +17,13 @@
 // that does not parse stops the agent with an error naming the file, so a
 // running task is never silently forgotten.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
 import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
 import { FailedPrecondition } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 
 function encode(typeName: string, value: object): string {
@@ -87,18 +88,7 @@ export class Checkpointer {
       task: encode('mesos.v1.TaskInfo', task),
       container_id: containerId,
     }) + '\n';
-    return this.queue(frameworkId, taskId, async () => {
-      await mkdir(join(file, '..'), { recursive: true });
-      const tmp = `${file}.tmp`;
-      const handle = await open(tmp, 'w');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, file);
-    });
+    return this.queue(frameworkId, taskId, () => writeFileAtomic(file, text));
   }
 
   /** Before the update is sent: settles when the record is on disk. */

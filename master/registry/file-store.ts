@@ -9,8 +9,8 @@
 // either the old registry or the new one, never a mix (every write applies
 // all its changes atomically, as the RegistryStore contract asks). The cost
 // grows with the registry; a cluster that outgrows one file wants --zk.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import type { RegistryChange, RegistryKey, RegistryStore } from './registry.js';
 
 interface RegistryFile {
@@ -54,16 +54,7 @@ export class FileRegistryStore implements RegistryStore {
       else next.delete(c.key);
     }
     const body: RegistryFile = { format: 'mesos-ts registry 1', docs: Object.fromEntries(next) };
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(JSON.stringify(body));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, this.path);
+    await writeFileAtomic(this.path, JSON.stringify(body));
     this.docs = next;
   }
 }
