@@ -310,6 +310,8 @@ export class Master {
   agentDisconnected(agentId: string, conn: AgentConnection, silent = false): void {
     const link = this.links.get(conn);
     if (!link) return;
+    // Forgotten at once: closing the link after a missed ping reports it again, and that report finds nothing.
+    this.links.delete(conn);
     this.linksById.delete(link.id);
     if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
     this.deadlines.cancel(`agent-ping:${link.id}`);
