@@ -163,7 +163,9 @@ export class Agent {
       const container =
         containers.find((c) => c.id === containerId) ??
         containers.find((c) => c.labels[LABEL.frameworkId] === frameworkId && c.labels[LABEL.taskId] === taskId);
-      if (container) claimed.add(container.id);
+      // A task that ended leaves its container unclaimed: removed below, as the crash kept its runner from doing so.
+      const ended = t.updates.length > 0 && isTerminal(t.updates.at(-1)!.state);
+      if (container && !ended) claimed.add(container.id);
       runner.resume(t.updates.at(-1) ?? null, container?.id ?? containerId).catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
     }
     if (recovered.agentId || recovered.tasks.length > 0) {
@@ -241,10 +243,10 @@ export class Agent {
     }
   }
 
-  private emit(frameworkId: string, status: TaskStatusIn): void {
+  private emit(frameworkId: string, status: TaskStatusIn): Promise<void> {
     this.version++;
     if (status.state && isTerminal(status.state)) this.ended.set(status.state, (this.ended.get(status.state) ?? 0) + 1);
-    this.updates.update(frameworkId, status);
+    return this.updates.written(this.updates.update(frameworkId, status));
   }
 
   /** True while the link to the master is registered. */
@@ -323,11 +325,13 @@ export class Agent {
     if (!checked.ok) {
       this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
       if (!frameworkId || !taskId) return; // Nobody to tell.
-      return this.emit(frameworkId, this.agentStatus(taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', checked.message));
+      void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', checked.message));
+      return;
     }
     if (this.draining) {
       this.log(`refusing task ${taskId} of framework ${frameworkId}: this agent is draining`);
-      return this.emit(frameworkId, this.agentStatus(taskId, 'TASK_DROPPED', 'REASON_AGENT_DRAINING', 'the agent is draining'));
+      void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_DROPPED', 'REASON_AGENT_DRAINING', 'the agent is draining'));
+      return;
     }
     const key = taskKey(frameworkId, taskId);
     const existing = this.runners.get(key);
@@ -349,7 +353,7 @@ export class Agent {
     const runner = this.runners.get(taskKey(frameworkId, taskId));
     if (!runner) {
       this.log(`asked to kill task ${taskId} of framework ${frameworkId}, which is unknown here`);
-      if (frameworkId && taskId) this.emit(frameworkId, this.agentStatus(taskId, 'TASK_LOST', 'REASON_TASK_UNKNOWN', 'task unknown to agent'));
+      if (frameworkId && taskId) void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_LOST', 'REASON_TASK_UNKNOWN', 'task unknown to agent'));
       return;
     }
     this.log(`killing task ${taskId}`);

@@ -56,8 +56,8 @@ interface Stream {
 
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
-  /** Updates whose write is still under way: not sent yet. */
-  private readonly unwritten = new WeakSet<PendingUpdate>();
+  /** Updates whose write is still under way (not sent yet), with that write. */
+  private readonly unwritten = new WeakMap<PendingUpdate, Promise<void>>();
   private readonly timers: Timers;
   private readonly uuid: () => Buffer;
   private readonly backoff: BackoffOptions;
@@ -74,7 +74,7 @@ export class StatusUpdateManager {
     const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
     const written = this.options.persist?.update(pending);
     if (written) {
-      this.unwritten.add(pending);
+      this.unwritten.set(pending, written.then(() => {}, () => {}));
       written.then(
         () => {
           this.unwritten.delete(pending);
@@ -89,6 +89,14 @@ export class StatusUpdateManager {
       );
     }
     return this.enqueue(pending);
+  }
+
+  /**
+   * Settles once `pending` is on disk, or its write failed (persistFailed has been told):
+   * at once when persist is synchronous. The agent removes a finished task's container only after this.
+   */
+  written(pending: PendingUpdate): Promise<void> {
+    return this.unwritten.get(pending) ?? Promise.resolve();
   }
 
   /** An update recovered from the checkpoint (written down already, never acknowledged): queued with its uuid. */

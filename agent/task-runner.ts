@@ -36,7 +36,8 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly killGraceSeconds: number;
   /** Seconds since the epoch. */
   readonly now: () => number;
-  readonly emit: (frameworkId: string, status: TaskStatusIn) => void;
+  /** Queues an update; the promise, if any, settles once it is written down. */
+  readonly emit: (frameworkId: string, status: TaskStatusIn) => void | Promise<void>;
   /** The container exists: its id is written down (it also carries the task's labels, so a restarted agent finds it either way). */
   readonly launched: (runner: TaskRunner) => void;
   /**
@@ -86,7 +87,7 @@ export class TaskRunner {
   }
 
   async run(): Promise<void> {
-    this.report('TASK_STARTING');
+    void this.report('TASK_STARTING');
     const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.frameworkId, this.task, this.resources);
     try {
       mkdirSync(this.sandbox, { recursive: true });
@@ -104,7 +105,7 @@ export class TaskRunner {
     // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
     else {
-      this.report('TASK_RUNNING');
+      void this.report('TASK_RUNNING');
       this.startHealthChecks();
     }
     // The container id is written down after TASK_RUNNING (a task's writes are done in order), so
@@ -147,7 +148,7 @@ export class TaskRunner {
     else if (info.running) {
       // Checking goes on from the health last reported, if any (the checkpoint decodes an absent `healthy` as false).
       const previous = this.state === 'TASK_RUNNING' && last?.reason === 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' ? last.healthy : undefined;
-      if (this.state !== 'TASK_RUNNING') this.report('TASK_RUNNING');
+      if (this.state !== 'TASK_RUNNING') void this.report('TASK_RUNNING');
       this.startHealthChecks(previous);
     }
     await this.watch(info.id, this.resources.scalar('mem'));
@@ -172,7 +173,7 @@ export class TaskRunner {
 
   private healthChanged(result: HealthResult): void {
     if (this.state !== 'TASK_RUNNING' || this.killGrace !== null) return;
-    this.report('TASK_RUNNING', { healthy: result.healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: result.message });
+    void this.report('TASK_RUNNING', { healthy: result.healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: result.message });
     if (!result.kill) return;
     this.ctx.log(`killing task ${this.taskId}: ${result.message}`);
     this.healthKill = `killed: ${result.message}`;
@@ -181,8 +182,10 @@ export class TaskRunner {
 
   private async watch(containerId: string, memMiB: number): Promise<void> {
     const exit = await this.ctx.driver.wait(containerId);
+    // The terminal update is on disk before the container goes: an agent killed in between finds the
+    // task ended (and removes its container as an orphan), never a running task whose container vanished.
+    await this.reportExit(exit, memMiB);
     await this.ctx.driver.remove(containerId).catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
-    this.reportExit(exit, memMiB);
   }
 
   /** Where the sandbox's output ends (epoch seconds): the container's own log is replayed from there. */
@@ -199,7 +202,7 @@ export class TaskRunner {
     if (isTerminal(this.state) || this.killGrace !== null) return;
     this.health?.stop();
     this.killGrace = killGraceSeconds ?? graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
-    if (this.framework.capabilities.some((c) => c.type === 'TASK_KILLING_STATE')) this.report('TASK_KILLING');
+    if (this.framework.capabilities.some((c) => c.type === 'TASK_KILLING_STATE')) void this.report('TASK_KILLING');
     if (this.containerId) void this.stopContainer(this.killGrace);
     else this.launchAbort.abort(new Error('task killed during launch'));
   }
@@ -212,7 +215,7 @@ export class TaskRunner {
     }
   }
 
-  private reportExit(exit: ContainerExit, memMiB: number): void {
+  private reportExit(exit: ContainerExit, memMiB: number): Promise<void> {
     if (this.healthKill !== null) {
       return this.report('TASK_KILLED', { healthy: false, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: this.healthKill });
     }
@@ -228,11 +231,12 @@ export class TaskRunner {
       return this.report('TASK_FAILED', { reason: 'REASON_EXECUTOR_TERMINATED', message: `lost the container: ${exit.error}`, source: 'SOURCE_AGENT' });
     }
     if (exit.exitCode === 0) return this.report('TASK_FINISHED', { message: 'exited with status 0' });
-    this.report('TASK_FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `exited with status ${exit.exitCode}` });
+    return this.report('TASK_FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `exited with status ${exit.exitCode}` });
   }
 
-  private report(state: TaskState, extra: Partial<TaskStatusIn> = {}): void {
-    if (isTerminal(this.state)) return;
+  /** Sends an update; settles once it is written down. */
+  private report(state: TaskState, extra: Partial<TaskStatusIn> = {}): Promise<void> {
+    if (isTerminal(this.state)) return Promise.resolve();
     this.state = state;
     const status: TaskStatusIn = {
       task_id: { value: this.taskId },
@@ -246,7 +250,8 @@ export class TaskRunner {
     };
     this.lastStatus = status;
     if (isTerminal(state)) this.health?.stop();
-    this.ctx.emit(this.frameworkId, status);
+    const written = this.ctx.emit(this.frameworkId, status) ?? Promise.resolve();
     if (isTerminal(state)) this.resolveDone();
+    return written;
   }
 }

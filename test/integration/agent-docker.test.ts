@@ -57,6 +57,23 @@ describe('task runner on Docker', () => {
     expect(await driver.inspect(r.containerId!)).toBeNull(); // removed once it exited
   });
 
+  it('removes a finished task\'s container only once its terminal update is written down', async () => {
+    const updates: TaskStatusIn[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ctx = context(updates);
+    const r = new TaskRunner({ ...ctx, emit: (fw, status) => (ctx.emit(fw, status), status.state === 'TASK_FINISHED' ? held : undefined) },
+      framework(), task('held', 'true'), Resources.parse('cpus:0.5;mem:64'));
+    const done = r.run();
+    await waitUntil(() => updates.at(-1)?.state === 'TASK_FINISHED', 20_000, 'TASK_FINISHED');
+    // An agent killed now restarts with the container there and the update on disk, not a vanished container.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await driver.inspect(r.containerId!))?.running).toBe(false);
+    release();
+    await done;
+    await waitUntil(async () => (await driver.inspect(r.containerId!)) === null, 10_000, 'the container to be removed');
+  });
+
   it('runs a command without a shell: value is the program, arguments its argv', async () => {
     const { runner: r, last } = await run(task('argv', { value: '/bin/echo', arguments: ['echo', 'a b', '$HOME'] }));
     expect(last.state).toBe('TASK_FINISHED');
