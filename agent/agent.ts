@@ -61,6 +61,8 @@ export interface AgentOptions {
   readonly gcDelaySeconds?: number;
   readonly clock: Clock;
   readonly log: (line: string) => void;
+  /** The master shut this agent down (it was removed); the process should exit. */
+  readonly onShutdown?: (why: string) => void;
   readonly random?: () => number;
   readonly timers?: Timers;
 }
@@ -209,8 +211,15 @@ export class Agent {
     this.log(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
   }
 
-  /** Leaves the master; with killTasks every task is killed (its grace honoured) and every container removed. */
-  async stop(killTasks: boolean): Promise<void> {
+  private stopping: Promise<void> | null = null;
+
+  /** Leaves the master; with killTasks every task is killed (its grace honoured) and every container removed. Once only: a second call waits for the first. */
+  stop(killTasks: boolean): Promise<void> {
+    this.stopping ??= this.stopOnce(killTasks);
+    return this.stopping;
+  }
+
+  private async stopOnce(killTasks: boolean): Promise<void> {
     this.link.stop();
     this.updates.stop();
     this.gc.stop();
@@ -300,9 +309,41 @@ export class Agent {
         return this.shutdownFramework(message.shutdown_framework?.framework_id?.value ?? '');
       case 'refused':
         return; // Logged by the link; the master closes the stream and the link retries with backoff.
+      case 'drain':
+        return this.drainedByMaster(message.drain?.max_grace_period?.nanoseconds);
+      case 'shutdown':
+        return this.shutdownByMaster(message.shutdown?.message ?? '');
       default:
         return this.log(`ignoring a message of unknown kind '${String(message.kind)}' from the master`);
     }
+  }
+
+  /**
+   * The operator drains this agent (DRAIN_AGENT): every task is killed, its
+   * grace period capped at `maxGraceNanos`, and ends TASK_KILLED with
+   * REASON_AGENT_DRAINING. The master offers nothing from here meanwhile.
+   */
+  private drainedByMaster(maxGraceNanos: number | null | undefined): void {
+    const cap = maxGraceNanos === null || maxGraceNanos === undefined ? null : Number(maxGraceNanos) / 1e9;
+    const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
+    this.log(`the operator drains this agent: killing ${live.length} task(s)${cap !== null ? ` (grace at most ${cap}s)` : ''}`);
+    for (const r of live) {
+      const own = graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds;
+      r.kill(cap === null ? own : Math.min(own, cap), { reason: 'REASON_AGENT_DRAINING', message: 'killed: the agent is draining' });
+    }
+  }
+
+  /**
+   * The master removed this agent (marked gone, or its machine went DOWN
+   * for maintenance): every task is killed, the checkpoint forgotten (a new
+   * start joins as a new agent), and the process is asked to exit.
+   */
+  private shutdownByMaster(why: string): void {
+    this.log(`the master shuts this agent down: ${why || '(no reason given)'}`);
+    void this.stop(true)
+      .then(() => this.checkpoint.wipe())
+      .catch((err: unknown) => this.log(`shutting down: ${errorMessage(err)}`))
+      .finally(() => this.options.onShutdown?.(why));
   }
 
   private registered(id: string): void {

@@ -15,7 +15,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const running = await startAgent(argv);
   // SIGUSR1 drains: no new tasks, running ones may finish (up to --drain_timeout), then the agent leaves.
   const drained = new Promise<'SIGUSR1'>((resolve) => process.once('SIGUSR1', () => resolve('SIGUSR1')));
-  const signal = await Promise.race([shutdownSignal(), drained]);
+  const signal = await Promise.race([shutdownSignal(), drained, running.shutdown.then(() => 'master' as const)]);
+  if (signal === 'master') {
+    await running.stop({ killTasks: true });
+    return 0;
+  }
   if (signal === 'SIGUSR1') {
     await running.agent.drain(flags.drain_timeout, 'SIGUSR1');
     await running.stop({ killTasks: true });

@@ -34,6 +34,8 @@ export interface RunningAgent {
   readonly workDir: string;
   /** null until the master registered the agent. */
   agentId(): string | null;
+  /** Settles (with the master's reason) once the master shut this agent down and its tasks are gone: the process should exit. */
+  readonly shutdown: Promise<string>;
   /** Leaves the master. killTasks (default true) kills the tasks and removes their containers. */
   stop(options?: { killTasks?: boolean }): Promise<void>;
 }
@@ -109,6 +111,8 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   });
   const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, log) : null;
   let httpPort = flags.port;
+  let resolveShutdown: (why: string) => void = () => {};
+  const shutdown = new Promise<string>((resolve) => (resolveShutdown = resolve));
   const agent = new Agent({
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     master: flags.master, hostname: flags.hostname ?? flags.ip, ip: flags.ip, httpPort: () => httpPort, workDir: config.workDir,
@@ -116,6 +120,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
     recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay, isolation: config.isolation,
     clock: systemClock, log: flags.quiet ? () => {} : log,
+    onShutdown: (why) => resolveShutdown(why),
   });
   follow?.detector.onChange((leader) => {
     agent.log(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
@@ -136,6 +141,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     httpAddress: `${flags.ip}:${http.port}`,
     workDir: config.workDir,
     agentId: () => agent.id,
+    shutdown,
     async stop(stopOptions = {}) {
       follow?.detector.stop();
       follow?.session.close();

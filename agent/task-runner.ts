@@ -58,6 +58,8 @@ export class TaskRunner {
   private health: HealthChecker | null = null;
   /** Set when a failing health check asked for the kill: the message of the terminal update. */
   private healthKill: string | null = null;
+  /** Why the task is being killed when it is not on request (the agent draining): its TASK_KILLED says so. */
+  private killWhy: { readonly reason: TaskStatusIn['reason']; readonly message: string } | null = null;
   private readonly launchAbort = new AbortController();
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -198,8 +200,9 @@ export class TaskRunner {
   }
 
   /** SIGTERM, then SIGKILL after the grace period: the kill's, else the task's kill_policy, else the agent's flag. */
-  kill(killGraceSeconds?: number): void {
+  kill(killGraceSeconds?: number, why?: { readonly reason: TaskStatusIn['reason']; readonly message: string }): void {
     if (isTerminal(this.state) || this.killGrace !== null) return;
+    if (why) this.killWhy = why;
     this.health?.stop();
     this.killGrace = killGraceSeconds ?? graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
     if (this.framework.capabilities.some((c) => c.type === 'TASK_KILLING_STATE')) void this.report('TASK_KILLING');
@@ -219,7 +222,7 @@ export class TaskRunner {
     if (this.healthKill !== null) {
       return this.report('TASK_KILLED', { healthy: false, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: this.healthKill });
     }
-    if (this.killGrace !== null) return this.report('TASK_KILLED', { message: 'killed on request' });
+    if (this.killGrace !== null) return this.report('TASK_KILLED', this.killWhy ?? { message: 'killed on request' });
     if (exit.oomKilled) {
       return this.report('TASK_FAILED', {
         reason: 'REASON_CONTAINER_LIMITATION_MEMORY',

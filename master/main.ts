@@ -66,7 +66,8 @@ export async function startMaster(
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
-  const allocator = await loadAllocator(flags.allocator, allocatorOptions(flags));
+  const allocation = allocatorOptions(flags);
+  const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const grpcPort = await new Promise<number>((resolve, reject) =>
@@ -108,6 +109,8 @@ export async function startMaster(
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
     agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, log: say,
+    ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
+    flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, String(v)])),
   });
   snapshot = new StateSnapshot(master);
   const leader = () => {

@@ -25,6 +25,7 @@ import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
 import { realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
+import { Resources } from '../common/resources.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
 import type { Registry } from './registry/registry.js';
 import { readRegistration, validateCall } from './validation.js';
@@ -87,6 +88,11 @@ export interface MasterOptions {
   readonly newStreamId?: () => string;
   /** Runs `fn` soon, once the current work is done (setImmediate by default): coalesced allocation passes. */
   readonly defer?: (fn: () => void) => void;
+  /** Role weights and quotas the master starts with (--weights, --quota); the registry's, once an operator set them, win. */
+  readonly weights?: ReadonlyMap<string, number>;
+  readonly quotas?: ReadonlyMap<string, { readonly guarantee?: import('../common/resources.js').Resources; readonly limit?: import('../common/resources.js').Resources }>;
+  /** The flags the master runs with, as GET_FLAGS and /master/flags report them. */
+  readonly flags?: Readonly<Record<string, string>>;
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -138,6 +144,8 @@ export class Master {
       agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,
       agentDisconnectTimeout: options.agentDisconnectTimeout, registryMaxAgentAge: options.registryMaxAgentAge,
     };
+    for (const [role, weight] of options.weights ?? []) this.state.weights.set(role, weight);
+    for (const [role, q] of options.quotas ?? []) this.state.quotas.set(role, { guarantee: q.guarantee ?? Resources.EMPTY, limit: q.limit ?? null });
   }
 
   get frameworks(): ReadonlyMap<string, FrameworkRecord> {
@@ -237,6 +245,15 @@ export class Master {
       throw new InvalidArgument(`the stream id '${streamId ?? ''}' does not match framework ${fw.id}'s subscription`);
     }
     this.apply((fx, ctx) => schedulerCall(this.state, fx, ctx, fw, call));
+  }
+
+  /**
+   * An operator's write call (../operator/write-calls.ts): applied as every
+   * operation is; settles once the registry holds the change and the master
+   * acted on it. Throws, changing nothing, when the state does not allow it.
+   */
+  async operate(operation: (state: ClusterState, fx: Effects, ctx: OpContext) => void): Promise<void> {
+    await this.apply((fx, ctx) => operation(this.state, fx, ctx)).done;
   }
 
   /** The scheduler's stream went away: its tasks are kept for failover_timeout. */
@@ -466,6 +483,10 @@ export class Master {
         return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.now());
       case 'updateAllocation':
         return a.updateAllocation?.(fact.frameworkId, fact.agentId, fact.from, fact.to);
+      case 'updateWeights':
+        return a.updateWeights?.(fact.weights);
+      case 'setQuota':
+        return a.setQuota?.(fact.role, fact.quota);
     }
   }
 

@@ -24,6 +24,8 @@ const PAYLOAD: Partial<Record<Call['type'], keyof Call | null>> = {
   REQUEST: 'request',
   SUPPRESS: null,
   UPDATE_FRAMEWORK: 'update_framework',
+  ACCEPT_INVERSE_OFFERS: 'accept_inverse_offers',
+  DECLINE_INVERSE_OFFERS: 'decline_inverse_offers',
 };
 
 export const ROLE_PATTERN = /^(?!\.{1,2}$)(?!-)[^\s/\\]+$/;

@@ -16,6 +16,8 @@ import type { AgentId, AgentRecord } from '../state/records.js';
 import { adoptReportedTasks, type AgentRegistration } from './agent-registration.js';
 import type { Effects, OpContext } from './effects.js';
 import { rescindOffer } from './offers.js';
+import { applyUnavailability } from './maintenance.js';
+import { checkDrained } from './operator-calls.js';
 import { withDynamicReservations } from './reservations.js';
 import { addTask, masterUpdate, taskFromRegistry } from './task-changes.js';
 
@@ -27,6 +29,10 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     throw new FailedPrecondition(
       `agent ${requested} is gone (unreachable longer than --registry_max_agent_age) and may not return; start it with an empty --work_dir to join as a new agent`,
     );
+  }
+  const down = state.maintenance.isDown(info.hostname, registration.ip);
+  if (down) {
+    throw new FailedPrecondition(`the machine of this agent (${JSON.stringify(down)}) is DOWN for maintenance; it may register once an operator brings it up (STOP_MAINTENANCE)`);
   }
   const id = (requested || ctx.ids.agent()) as AgentId;
   // Admitted before anything else happens: a successor must know every agent that might run tasks.
@@ -59,7 +65,9 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
   agent.linkId = linkId;
   fx.add({ type: 'attachAgent', agentId: id, linkId });
   adoptReportedTasks(state, fx, ctx, agent, registration, wasUnreachable);
-  fx.allocator({ call: 'addAgent', agentId: id, total: agent.total, used: state.usedOnAgent(id) });
+  // A deactivated or draining agent is known but offers nothing; a drain under way is asked for again.
+  if (state.offersFrom(agent)) fx.allocator({ call: 'addAgent', agentId: id, total: agent.total, used: state.usedOnAgent(id) });
+  if (agent.drain?.state === 'DRAINING') fx.toAgent(id, { kind: 'drain', maxGracePeriod: agent.drain.maxGracePeriod });
   for (const kill of agent.pendingKills.values()) {
     fx.toAgent(id, { kind: 'killTask', frameworkId: kill.frameworkId, taskId: kill.taskId });
   }
@@ -67,6 +75,8 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
   fx.toAgent(id, { kind: 'registered', agentId: id });
   fx.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
   if (joining) fx.emit({ type: 'AGENT_ADDED', agent });
+  applyUnavailability(state, fx, ctx, agent);
+  checkDrained(state, fx, ctx, agent);
   fx.allocate();
   return agent;
 }

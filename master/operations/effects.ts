@@ -23,14 +23,21 @@ export type AgentMessage =
   | { readonly kind: 'runTask'; readonly framework: FrameworkInfoOut; readonly task: TaskInfoIn }
   | { readonly kind: 'killTask'; readonly frameworkId: FrameworkId; readonly taskId: TaskId | string; readonly killPolicy?: KillPolicyOut }
   | { readonly kind: 'acknowledge'; readonly frameworkId: FrameworkId | string; readonly taskId: TaskId | string; readonly uuid: Buffer }
-  | { readonly kind: 'shutdownFramework'; readonly frameworkId: FrameworkId };
+  | { readonly kind: 'shutdownFramework'; readonly frameworkId: FrameworkId }
+  /** DRAIN_AGENT: kill every task (grace capped at maxGracePeriod seconds), take no new one. */
+  | { readonly kind: 'drain'; readonly maxGracePeriod: number | null }
+  /** The agent was removed (machine DOWN, marked gone): kill everything and exit. */
+  | { readonly kind: 'shutdown'; readonly message: string };
 
 /** What the master tells a scheduler besides status updates; the adapter (../rpc/wire.ts) writes the event. */
 export type FrameworkMessage =
   | { readonly kind: 'subscribed'; readonly frameworkId: FrameworkId }
   /** Each offer with the agent it is on, as the agent was when the offer was made. */
   | { readonly kind: 'offers'; readonly offers: readonly { readonly offer: OfferRecord; readonly agent: AgentRecord }[] }
-  | { readonly kind: 'rescind'; readonly offerId: OfferId };
+  | { readonly kind: 'rescind'; readonly offerId: OfferId }
+  /** Maintenance: the agent's machine goes down during `unavailability`; the framework may accept or decline. */
+  | { readonly kind: 'inverseOffers'; readonly frameworkId: FrameworkId; readonly offers: readonly { readonly id: string; readonly agent: AgentRecord }[] }
+  | { readonly kind: 'rescindInverseOffer'; readonly id: string };
 
 /** A fact for the allocator (the Allocator interface's calls, as data). */
 export type AllocatorFact =
@@ -48,7 +55,9 @@ export type AllocatorFact =
       readonly resources: Resources;
       readonly refuseSeconds: number;
     }
-  | { readonly call: 'updateAllocation'; readonly frameworkId: FrameworkId; readonly agentId: AgentId; readonly from: Resources; readonly to: Resources };
+  | { readonly call: 'updateAllocation'; readonly frameworkId: FrameworkId; readonly agentId: AgentId; readonly from: Resources; readonly to: Resources }
+  | { readonly call: 'updateWeights'; readonly weights: ReadonlyMap<string, number> }
+  | { readonly call: 'setQuota'; readonly role: string; readonly quota: { readonly guarantee?: Resources; readonly limit?: Resources } | null };
 
 /** A timer the driver's deadlines service keeps; when it fires, the driver applies the matching operation. */
 export type Deadline =

@@ -16,6 +16,7 @@ import { addTask, taskFromRegistry } from './task-changes.js';
 
 /** Returns a summary for the log. */
 export function recoverFromRegistry(state: ClusterState, fx: Effects, ctx: OpContext): string {
+  recoverSettings(state, fx, ctx);
   let frameworks = 0;
   for (const [key, entry] of ctx.registry.frameworks) {
     const id = key as FrameworkId;
@@ -43,6 +44,8 @@ export function recoverFromRegistry(state: ClusterState, fx: Effects, ctx: OpCon
       id, info: entry.info, ip: entry.ip, total: Resources.fromProto(entry.info.resources), connected: false, linkId: null, registeredTime: entry.registered_time,
       reregisteredTime: null, recovered: entry.unreachable_time === null, unreachableSince: entry.unreachable_time, pendingKills: new Map(),
       ...(entry.reservations.length > 0 ? { dynamicReservations: Resources.fromProto(entry.reservations) } : {}),
+      deactivated: entry.deactivated,
+      drain: entry.drain ? { state: entry.drain.state, maxGracePeriod: entry.drain.max_grace_period, markGone: entry.drain.mark_gone } : null,
     };
     state.agents.set(id, agent);
     agents++;
@@ -57,4 +60,25 @@ export function recoverFromRegistry(state: ClusterState, fx: Effects, ctx: OpCon
     }
   }
   return `${frameworks} framework(s), ${agents} agent(s) (${unreachable} unreachable) with ${tasks} task(s)`;
+}
+
+/** Weights, quotas and maintenance as operators last set them (over the flags' values). */
+function recoverSettings(state: ClusterState, fx: Effects, ctx: OpContext): void {
+  const settings = ctx.registry.settings;
+  if (settings.weights.size > 0) {
+    for (const [role, weight] of settings.weights) state.weights.set(role, weight);
+    fx.allocator({ call: 'updateWeights', weights: new Map(settings.weights) });
+  }
+  for (const [role, q] of settings.quotas) {
+    try {
+      const guarantee = q.guarantee ? Resources.parse(q.guarantee) : Resources.EMPTY;
+      const limit = q.limit ? Resources.parse(q.limit) : null;
+      state.quotas.set(role, { guarantee, limit });
+      fx.allocator({ call: 'setQuota', role, quota: { ...(guarantee.isEmpty() ? {} : { guarantee }), ...(limit ? { limit } : {}) } });
+    } catch (err) {
+      ctx.log(`registry: the quota of role ${role} is unreadable (${err instanceof Error ? err.message : String(err)}); skipped`);
+    }
+  }
+  state.maintenance.windows = settings.windows.map((w) => ({ machines: w.machines, start: w.start, duration: w.duration }));
+  state.maintenance.down = settings.down;
 }

@@ -10,6 +10,7 @@ import type { Effects, OpContext } from './effects.js';
 import { removeFramework, updateFramework } from './frameworks.js';
 import { launchTasks, refuseSeconds } from './launch.js';
 import { declineOffers } from './offers.js';
+import { answerInverseOffers } from './maintenance.js';
 import { acknowledgeUpdate, executorCall, killTask, reconcileTasks } from './tasks.js';
 
 export function schedulerCall(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, call: Call): void {
@@ -39,6 +40,11 @@ export function schedulerCall(state: ClusterState, fx: Effects, ctx: OpContext, 
       return removeFramework(state, fx, ctx, fw, 'TEARDOWN from the scheduler');
     case 'REQUEST':
       return; // A hint Mesos's allocator ignores too.
+    case 'ACCEPT_INVERSE_OFFERS':
+    case 'DECLINE_INVERSE_OFFERS': {
+      const answer = call.type === 'ACCEPT_INVERSE_OFFERS' ? call.accept_inverse_offers! : call.decline_inverse_offers!;
+      return answerInverseOffers(state, fx, ctx, fw, answer.inverse_offer_ids.map((o) => o.value), call.type === 'ACCEPT_INVERSE_OFFERS');
+    }
     case 'UPDATE_FRAMEWORK':
       return updateFramework(state, fx, ctx, fw, { info: call.update_framework!.framework_info!, suppressedRoles: call.update_framework!.suppressed_roles });
     case 'MESSAGE':

@@ -5,6 +5,7 @@ import { FailedPrecondition, NotFound } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import { taskKeyOf } from '../registry/registry.js';
 import { masterStatus, reconciliationStatus } from '../status.js';
+import { checkDrained } from './operator-calls.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
 import type { Effects, OpContext } from './effects.js';
@@ -34,6 +35,8 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
     }
   }
   fx.status(frameworkId as FrameworkId, status);
+  const agent = state.agent(agentId);
+  if (agent?.drain && isTerminal(status.state)) checkDrained(state, fx, ctx, agent);
 }
 
 /** ACKNOWLEDGE: passed on to the agent; the final update acknowledged, the task leaves the active set. */

@@ -8,20 +8,18 @@ import type { OperatorCall, OperatorEvent, OperatorResponse } from '../../proto/
 import { toServiceError } from '../../common/grpc-status.js';
 import { InvalidArgument } from '../../common/errors.js';
 import { MalformedMessage } from '../rpc/safe-service.js';
-import { callType, type OperatorApi, type ServedCall } from './operator-api.js';
+import { callType, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall, type WriteCall } from './operator-api.js';
 
-const UNARY: Record<string, ServedCall> = {
-  GetHealth: 'GET_HEALTH', GetVersion: 'GET_VERSION', GetMetrics: 'GET_METRICS', GetMaster: 'GET_MASTER', GetState: 'GET_STATE',
-  GetAgents: 'GET_AGENTS', GetFrameworks: 'GET_FRAMEWORKS', GetTasks: 'GET_TASKS', GetRoles: 'GET_ROLES',
-};
+/** The method for a call type: GET_STATE -> GetState. */
+const methodOf = (type: string) => type.toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
 
 /** `api` returns the operator API when this master leads, else throws Unavailable naming the leader. */
 export function operatorService(api: () => OperatorApi): UntypedServiceImplementation {
   const impl: UntypedServiceImplementation = {
     Subscribe: (stream: ServerWritableStream<OperatorCall | MalformedMessage, OperatorEvent>) => void subscribe(api, stream),
   };
-  for (const [method, type] of Object.entries(UNARY)) {
-    impl[method] = (call: ServerUnaryCall<OperatorCall | MalformedMessage, OperatorResponse>, callback: sendUnaryData<OperatorResponse>) => {
+  for (const type of SERVED_CALLS) {
+    impl[methodOf(type)] = (call: ServerUnaryCall<OperatorCall | MalformedMessage, OperatorResponse>, callback: sendUnaryData<OperatorResponse>) => {
       try {
         checkRequest(call.request, type);
         callback(null, api().answer(type));
@@ -30,10 +28,20 @@ export function operatorService(api: () => OperatorApi): UntypedServiceImplement
       }
     };
   }
+  for (const type of WRITE_CALLS) {
+    impl[methodOf(type)] = (call: ServerUnaryCall<OperatorCall | MalformedMessage, OperatorResponse>, callback: sendUnaryData<OperatorResponse>) => {
+      try {
+        checkRequest(call.request, type);
+        api().write(type, call.request as OperatorCall).then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err)));
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    };
+  }
   return impl;
 }
 
-function checkRequest(request: OperatorCall | MalformedMessage, expected: ServedCall | 'SUBSCRIBE'): void {
+function checkRequest(request: OperatorCall | MalformedMessage, expected: ServedCall | WriteCall | 'SUBSCRIBE'): void {
   if (request instanceof MalformedMessage) throw new InvalidArgument(request.reason);
   if (request.type === 'UNKNOWN') return; // Left out: the method says which call it is.
   const type = callType(request.type);

@@ -6,18 +6,20 @@
 //
 //   leading? (307 to the leader / 503) ─> POST? (405) ─> Content-Type (400 / 415)
 //   ─> body (413) ─> decode (400) ─> Call.type known (400) and served (501) ─> Accept (406)
-//   ─> 200 with the mesos.v1.master.Response
+//   ─> 200 with the mesos.v1.master.Response; a write call: 200 (202 for RESERVE/UNRESERVE) and no body
+//      once the registry holds the change, 400 / 409 (Conflict) when it is refused
 //   ─> SUBSCRIBE: 200 and a RecordIO stream of mesos.v1.master.Events until either side ends it
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { protoRoot, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import { packageDefinition, protoRoot, type OperatorCall, type OperatorCallIn, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
 import { fromMesosJson, toMesosJson } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
-import { callType, isServed, SERVED_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
+import { callType, isServed, isWriteCall, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
 
 export const OPERATOR_API_PATHS: ReadonlySet<string> = new Set(['/api/v1', '/master/api/v1']);
 const REDIRECT_PATHS: ReadonlySet<string> = new Set(['/redirect', '/master/redirect']);
@@ -25,6 +27,7 @@ const REDIRECT_PATHS: ReadonlySet<string> = new Set(['/redirect', '/master/redir
 const MAX_BODY_BYTES = 64 * 1024;
 
 const CALL = protoRoot.lookupType('mesos.v1.master.Call');
+const GRPC_CALL = packageDefinition['mesos.v1.master.Call'] as MessageTypeDefinition<OperatorCallIn, OperatorCall>;
 const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
 const EVENT = protoRoot.lookupType('mesos.v1.master.Event');
 
@@ -75,9 +78,9 @@ async function serve(
   if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
   const encoding = encodingOf(type);
   if (!encoding) throw new HttpError(415, `Expecting 'Content-Type' of ${MEDIA_TYPE.json} or ${MEDIA_TYPE.protobuf}, got '${type}'`);
-  const call = decodeCallType(await readBody(req, MAX_BODY_BYTES), encoding);
+  const { type: call, decoded } = decodeCall(await readBody(req, MAX_BODY_BYTES), encoding);
   if (!isServed(call)) {
-    throw new HttpError(501, `${call} is a call of Mesos's master API that mesos-ts does not serve; it serves ${[...SERVED_CALLS, 'SUBSCRIBE'].join(', ')}`);
+    throw new HttpError(501, `${call} is a call of Mesos's master API that mesos-ts does not serve; it serves ${[...SERVED_CALLS, ...WRITE_CALLS, 'SUBSCRIBE'].join(', ')}`);
   }
   const accept = negotiate(req.headers.accept);
   if (!accept) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
@@ -85,6 +88,11 @@ async function serve(
   const api = leaderOrRedirect(options.api, options.leaderHttp, req, res);
   if (!api) return;
   if (call === 'SUBSCRIBE') return subscribe(api, accept, res);
+  if (isWriteCall(call)) {
+    await api.write(call, decoded);
+    // As Mesos: 202 for the reservation calls (offer operations), 200 with no body for the others.
+    return void res.writeHead(call === 'RESERVE_RESOURCES' || call === 'UNRESERVE_RESOURCES' ? 202 : 200, { 'Content-Length': 0 }).end();
+  }
   const body = answer(api, call, accept, cache);
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[accept], 'Content-Length': body.length });
   res.end(body);
@@ -114,31 +122,36 @@ async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerRespon
 }
 
 
-/** The Call's type, read as Mesos reads the body; 400 when the body is no Call or names no call of the master API. */
-function decodeCallType(body: Buffer, encoding: Encoding): string {
-  if (encoding === 'protobuf') {
-    let decoded: { type?: unknown };
+/**
+ * The Call, read as Mesos reads the body, and its type; 400 when the body is
+ * no Call or names no call of the master API. `decoded` is the very object
+ * the gRPC adapter would hand on (the same deserializer).
+ */
+function decodeCall(body: Buffer, encoding: Encoding): { type: string; decoded: OperatorCall } {
+  let bytes: Buffer = body;
+  if (encoding === 'json') {
+    let json: unknown;
     try {
-      decoded = CALL.toObject(CALL.decode(body), { enums: String }) as { type?: unknown };
+      json = JSON.parse(body.toString('utf8'));
     } catch (err) {
-      throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
+      throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
     }
-    return callType(decoded.type);
+    // The type first, so that a misspelt one is named (Mesos's reader would leave it unset).
+    callType(typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
+    try {
+      const encoded = CALL.encode(CALL.fromObject(fromMesosJson(CALL, json, 'Call'))).finish();
+      bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    } catch (err) {
+      throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`);
+    }
   }
-  let json: unknown;
+  let decoded: OperatorCall;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    decoded = GRPC_CALL.deserialize(bytes);
   } catch (err) {
-    throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
+    throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
   }
-  // The type first, so that a misspelt one is named (Mesos's reader would leave it unset).
-  const type = callType(typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
-  try {
-    CALL.fromObject(fromMesosJson(CALL, json, 'Call'));
-  } catch (err) {
-    throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`);
-  }
-  return type;
+  return { type: callType(decoded.type), decoded };
 }
 
 function encode(type: typeof RESPONSE, message: OperatorResponse | OperatorEvent, encoding: Encoding): Buffer {

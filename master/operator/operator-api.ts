@@ -6,7 +6,8 @@
 // HEARTBEAT whenever nothing was sent for heartbeat_interval_seconds.
 // Leadership is the adapters' business, except that a stream ends once this
 // master no longer leads.
-import { protoRoot, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
+import { protoRoot, type OperatorCall, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
+import { getFlags, getMaintenanceSchedule, getMaintenanceStatus, getQuota, getWeights, isWriteCall, writeOperation, type WriteCall } from './write-calls.js';
 import { InvalidArgument, Unavailable } from '../../common/errors.js';
 import { VERSION } from '../../common/version.js';
 import type { Master } from '../master.js';
@@ -15,8 +16,12 @@ import type { MasterMetrics } from '../metrics.js';
 import { getMaster, getRoles, oneAgentView, oneFrameworkView, OperatorViews, statusOf, taskView } from './views.js';
 
 /** The calls mesos-ts serves, besides SUBSCRIBE. */
-export const SERVED_CALLS = ['GET_HEALTH', 'GET_VERSION', 'GET_METRICS', 'GET_MASTER', 'GET_STATE', 'GET_AGENTS', 'GET_FRAMEWORKS', 'GET_TASKS', 'GET_ROLES'] as const;
+export const SERVED_CALLS = [
+  'GET_HEALTH', 'GET_VERSION', 'GET_METRICS', 'GET_MASTER', 'GET_STATE', 'GET_AGENTS', 'GET_FRAMEWORKS', 'GET_TASKS', 'GET_ROLES',
+  'GET_FLAGS', 'GET_WEIGHTS', 'GET_QUOTA', 'GET_MAINTENANCE_SCHEDULE', 'GET_MAINTENANCE_STATUS',
+] as const;
 export type ServedCall = (typeof SERVED_CALLS)[number];
+export { WRITE_CALLS, isWriteCall, type WriteCall } from './write-calls.js';
 
 /** Every Call type of Mesos's v1 master API (proto/mesos/v1/master/master.proto). */
 const KNOWN_CALLS: ReadonlySet<string> = new Set(Object.keys(protoRoot.lookupEnum('mesos.v1.master.Call.Type').values));
@@ -33,8 +38,8 @@ export function callType(value: unknown): string {
   return value;
 }
 
-export function isServed(type: string): type is ServedCall | 'SUBSCRIBE' {
-  return type === 'SUBSCRIBE' || (SERVED_CALLS as readonly string[]).includes(type);
+export function isServed(type: string): type is ServedCall | WriteCall | 'SUBSCRIBE' {
+  return type === 'SUBSCRIBE' || (SERVED_CALLS as readonly string[]).includes(type) || isWriteCall(type);
 }
 
 export interface OperatorApiOptions {
@@ -81,7 +86,22 @@ export class OperatorApi {
         return { type, get_tasks: this.views.getState().get_tasks! };
       case 'GET_ROLES':
         return { type, get_roles: getRoles(master) };
+      case 'GET_FLAGS':
+        return getFlags(master.options.flags ?? {});
+      case 'GET_WEIGHTS':
+        return getWeights(master.state);
+      case 'GET_QUOTA':
+        return getQuota(master.state);
+      case 'GET_MAINTENANCE_SCHEDULE':
+        return getMaintenanceSchedule(master.state);
+      case 'GET_MAINTENANCE_STATUS':
+        return getMaintenanceStatus(master.state);
     }
+  }
+
+  /** A write call: settles once the registry holds the change; throws (changing nothing) when it is malformed or not allowed. */
+  async write(type: WriteCall, call: OperatorCall): Promise<void> {
+    await this.options.master.operate(writeOperation(type, call));
   }
 
   /** SUBSCRIBE: runs until `signal` aborts, this master stops leading (Unavailable), or the reader falls too far behind. */

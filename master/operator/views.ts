@@ -83,8 +83,19 @@ function offersBy(master: Master, key: (o: OfferRecord) => string): Map<string, 
 export function agentView(agent: AgentRecord, used: Resources, offered: Resources): AgentView {
   return {
     agent_info: agent.info,
-    active: agent.connected && !agent.draining,
-    deactivated: agent.draining === true,
+    active: agent.connected && !agent.draining && !agent.deactivated,
+    deactivated: agent.draining === true || agent.deactivated === true,
+    ...(agent.drain
+      ? {
+          drain_info: {
+            state: agent.drain.state,
+            config: {
+              mark_gone: agent.drain.markGone,
+              ...(agent.drain.maxGracePeriod !== null ? { max_grace_period: { nanoseconds: Math.round(agent.drain.maxGracePeriod * 1e9) } } : {}),
+            },
+          },
+        }
+      : {}),
     pid: agentPid(agent),
     registered_time: timeInfo(agent.registeredTime),
     ...(agent.reregisteredTime !== null ? { reregistered_time: timeInfo(agent.reregisteredTime) } : {}),

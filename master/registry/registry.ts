@@ -1,7 +1,9 @@
 // The registry: what a master that takes over needs to carry on without
 // losing a task. It holds the admitted agents (their info, whether they are
-// unreachable or gone, and an index of the tasks the master sent them) and
-// the frameworks (their info, with failover_timeout).
+// unreachable or gone, deactivated or draining, and an index of the tasks
+// the master sent them), the frameworks (their info, with failover_timeout)
+// and what operators set at run time: weights, quota, the maintenance
+// schedule and the machines that are down.
 //
 // Every change is applied to the in-memory model at once and returns a
 // promise that settles when the store holds it. Changes made while a write
@@ -36,6 +38,36 @@ export interface RegistryAgent {
   tasks: Map<string, RegistryTask>;
   /** Dynamic reservations made on the agent (RESERVE), applied again when it re-registers. */
   reservations: ResourceIn[];
+  /** Deactivated by an operator (DEACTIVATE_AGENT or DRAIN_AGENT): its resources are not offered. */
+  deactivated: boolean;
+  /** Set while an operator's DRAIN_AGENT is under way or done. */
+  drain: RegistryDrain | null;
+}
+
+export interface RegistryDrain {
+  state: 'DRAINING' | 'DRAINED';
+  /** Caps each task's kill grace period (seconds); null: the task's own. */
+  max_grace_period: number | null;
+  mark_gone: boolean;
+}
+
+/** A maintenance window: machines (hostname and/or ip) that go down together. */
+export interface RegistryWindow {
+  machines: { hostname: string; ip: string }[];
+  /** Seconds since the epoch. */
+  start: number;
+  /** Seconds; null: indefinitely. */
+  duration: number | null;
+}
+
+/** What operators set at run time; replaces the flags' values (--weights, --quota) once set. */
+export interface RegistrySettings {
+  weights: Map<string, number>;
+  /** Role -> guarantee and limit in Mesos's text form ('' for none). */
+  quotas: Map<string, { guarantee: string; limit: string }>;
+  windows: RegistryWindow[];
+  /** Machines an operator brought down (START_MAINTENANCE), until STOP_MAINTENANCE. */
+  down: { hostname: string; ip: string }[];
 }
 
 export interface RegistryFramework {
@@ -48,8 +80,9 @@ export interface RegistryFramework {
 /** Removed frameworks the registry remembers (the oldest are forgotten). */
 export const MAX_REMOVED_FRAMEWORKS = 1000;
 
-/** One entry as the store keeps it: a JSON document per agent or framework. */
-export type RegistryKey = `agents/${string}` | `frameworks/${string}`;
+/** One entry as the store keeps it: a JSON document per agent or framework, and one per kind of setting. */
+export type RegistryKey = `agents/${string}` | `frameworks/${string}` | `settings/${SettingsKey}`;
+type SettingsKey = 'weights' | 'quota' | 'maintenance';
 
 export interface RegistryChange {
   readonly key: RegistryKey;
@@ -96,17 +129,25 @@ export type RegistryOp =
   | { readonly op: 'addTasks'; readonly agentId: string; readonly tasks: readonly RegistryTask[] }
   | { readonly op: 'removeTask'; readonly agentId: string; readonly frameworkId: string; readonly taskId: string }
   | { readonly op: 'putFramework'; readonly id: string; readonly info: FrameworkInfoOut; readonly now: number }
-  | { readonly op: 'removeFramework'; readonly id: string; readonly now: number };
+  | { readonly op: 'removeFramework'; readonly id: string; readonly now: number }
+  | { readonly op: 'setAgentState'; readonly id: string; readonly deactivated: boolean; readonly drain: RegistryDrain | null }
+  /** The agent is forgotten (machine DOWN): started again, it joins as a new agent. */
+  | { readonly op: 'removeAgent'; readonly id: string }
+  | { readonly op: 'setWeights'; readonly weights: ReadonlyMap<string, number> }
+  | { readonly op: 'setQuota'; readonly role: string; readonly quota: { guarantee: string; limit: string } | null }
+  | { readonly op: 'setMaintenance'; readonly windows: RegistryWindow[]; readonly down: { hostname: string; ip: string }[] };
 
 /** What operations may read of the registry: its model, never its store. */
 export interface RegistryView {
   readonly agents: ReadonlyMap<string, Readonly<RegistryAgent>>;
   readonly frameworks: ReadonlyMap<string, Readonly<RegistryFramework>>;
+  readonly settings: Readonly<RegistrySettings>;
 }
 
 export class Registry {
   readonly agents = new Map<string, RegistryAgent>();
   readonly frameworks = new Map<string, RegistryFramework>();
+  readonly settings: RegistrySettings = { weights: new Map(), quotas: new Map(), windows: [], down: [] };
   private readonly dirty = new Set<RegistryKey>();
   private next: Deferred | null = null;
   private writing = false;
@@ -127,7 +168,8 @@ export class Registry {
       const [kind, id] = splitKey(key);
       try {
         if (kind === 'agents') this.agents.set(id, agentFromDoc(doc));
-        else this.frameworks.set(id, frameworkFromDoc(doc));
+        else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
+        else settingsFromDoc(this.settings, id, doc);
       } catch (err) {
         this.log(`registry: skipping ${key}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -153,6 +195,26 @@ export class Registry {
         return this.putFramework(change.id, change.info, change.now);
       case 'removeFramework':
         return this.removeFramework(change.id, change.now);
+      case 'setAgentState': {
+        const agent = this.agents.get(change.id);
+        if (!agent) return Promise.resolve();
+        agent.deactivated = change.deactivated;
+        agent.drain = change.drain;
+        return this.touch(`agents/${change.id}`);
+      }
+      case 'removeAgent':
+        return this.agents.delete(change.id) ? this.touch(`agents/${change.id}`) : Promise.resolve();
+      case 'setWeights':
+        for (const [role, weight] of change.weights) this.settings.weights.set(role, weight);
+        return this.touch('settings/weights');
+      case 'setQuota':
+        if (change.quota) this.settings.quotas.set(change.role, change.quota);
+        else this.settings.quotas.delete(change.role);
+        return this.touch('settings/quota');
+      case 'setMaintenance':
+        this.settings.windows = change.windows;
+        this.settings.down = change.down;
+        return this.touch('settings/maintenance');
     }
   }
 
@@ -166,7 +228,9 @@ export class Registry {
       existing.ip = ip;
       existing.unreachable_time = null;
     } else {
-      this.agents.set(id, { info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [] });
+      this.agents.set(id, {
+        info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [], deactivated: false, drain: null,
+      });
     }
     return this.touch(`agents/${id}`);
   }
@@ -286,14 +350,51 @@ export class Registry {
       const a = this.agents.get(id);
       return { key, value: a ? { ...a, tasks: [...a.tasks.values()] } : null };
     }
+    if (kind === 'settings') return { key, value: settingsDoc(this.settings, id) };
     const f = this.frameworks.get(id);
     return { key, value: f ? { ...f } : null };
   }
 }
 
-function splitKey(key: RegistryKey): ['agents' | 'frameworks', string] {
+function splitKey(key: RegistryKey): ['agents' | 'frameworks' | 'settings', string] {
   const slash = key.indexOf('/');
-  return [key.slice(0, slash) as 'agents' | 'frameworks', key.slice(slash + 1)];
+  return [key.slice(0, slash) as 'agents' | 'frameworks' | 'settings', key.slice(slash + 1)];
+}
+
+function settingsDoc(settings: RegistrySettings, id: string): Record<string, unknown> {
+  if (id === 'weights') return { weights: Object.fromEntries(settings.weights) };
+  if (id === 'quota') return { quotas: Object.fromEntries(settings.quotas) };
+  return { windows: settings.windows, down: settings.down };
+}
+
+/** Reads a settings document; one that does not parse throws (the entry is skipped with a warning). */
+function settingsFromDoc(settings: RegistrySettings, id: string, doc: Record<string, unknown>): void {
+  const object = (v: unknown, what: string) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} is not an object`);
+    return v as Record<string, unknown>;
+  };
+  const machine = (m: unknown) => {
+    const o = object(m, 'a machine');
+    return { hostname: typeof o.hostname === 'string' ? o.hostname : '', ip: typeof o.ip === 'string' ? o.ip : '' };
+  };
+  if (id === 'weights') {
+    for (const [role, w] of Object.entries(object(doc.weights, 'weights'))) if (typeof w === 'number' && w > 0) settings.weights.set(role, w);
+  } else if (id === 'quota') {
+    for (const [role, q] of Object.entries(object(doc.quotas, 'quotas'))) {
+      const o = object(q, `the quota of ${role}`);
+      settings.quotas.set(role, { guarantee: typeof o.guarantee === 'string' ? o.guarantee : '', limit: typeof o.limit === 'string' ? o.limit : '' });
+    }
+  } else if (id === 'maintenance') {
+    if (!Array.isArray(doc.windows) || !Array.isArray(doc.down)) throw new Error('maintenance without windows and down');
+    settings.windows = doc.windows.map((w) => {
+      const o = object(w, 'a window');
+      if (!Array.isArray(o.machines) || typeof o.start !== 'number') throw new Error('a window without machines and start');
+      return { machines: o.machines.map(machine), start: o.start, duration: typeof o.duration === 'number' ? o.duration : null };
+    });
+    settings.down = doc.down.map(machine);
+  } else {
+    throw new Error(`unknown setting ${id}`);
+  }
 }
 
 function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
@@ -307,8 +408,12 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
   }
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   const reservations = Array.isArray(doc.reservations) ? (doc.reservations as ResourceIn[]) : [];
+  const drain = doc.drain as RegistryDrain | null | undefined;
   return {
     info, ip: typeof doc.ip === 'string' ? doc.ip : '', registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
+    deactivated: doc.deactivated === true,
+    drain: drain && (drain.state === 'DRAINING' || drain.state === 'DRAINED')
+      ? { state: drain.state, max_grace_period: num(drain.max_grace_period), mark_gone: drain.mark_gone === true } : null,
   };
 }
 

@@ -3,6 +3,7 @@
 //   <path>/json.info_<seq>            candidacies (election)
 //   <path>/registry/agents/<id>       one JSON document per admitted agent
 //   <path>/registry/frameworks/<id>   one JSON document per framework
+//   <path>/registry/settings/<name>   weights, quota, maintenance (set by operators)
 //
 // Each write is one ZooKeeper multi that starts by checking this master's
 // own election znode: once the candidacy is gone (session expired, node
@@ -33,7 +34,7 @@ export class ZkRegistryStore implements RegistryStore {
 
   async load(): Promise<Map<RegistryKey, Record<string, unknown>>> {
     const docs = new Map<RegistryKey, Record<string, unknown>>();
-    for (const kind of ['agents', 'frameworks'] as const) {
+    for (const kind of ['agents', 'frameworks', 'settings'] as const) {
       const dir = `${this.base}/${kind}`;
       await this.session.mkdirp(dir);
       for (const name of await this.session.children(dir)) {

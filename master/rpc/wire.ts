@@ -28,6 +28,10 @@ export function agentWire(agentId: string, message: AgentMessage, settings: Wire
       return { acknowledgement: { agent_id: { value: agentId }, framework_id: { value: message.frameworkId }, task_id: { value: message.taskId }, uuid: message.uuid } };
     case 'shutdownFramework':
       return { shutdown_framework: { framework_id: { value: message.frameworkId } } };
+    case 'drain':
+      return { drain: message.maxGracePeriod === null ? {} : { max_grace_period: { nanoseconds: Math.round(message.maxGracePeriod * 1e9) } } };
+    case 'shutdown':
+      return { shutdown: { message: message.message } };
   }
 }
 
@@ -42,7 +46,27 @@ export function frameworkWire(message: FrameworkMessage, settings: WireSettings)
       return { type: 'OFFERS', offers: { offers: message.offers.map(({ offer, agent }) => offerWire(offer, agent)) } };
     case 'rescind':
       return { type: 'RESCIND', rescind: { offer_id: { value: message.offerId } } };
+    case 'inverseOffers':
+      return {
+        type: 'INVERSE_OFFERS',
+        inverse_offers: {
+          inverse_offers: message.offers.map(({ id, agent }) => ({
+            id: { value: id }, url: agentUrl(agent), framework_id: { value: message.frameworkId }, agent_id: { value: agent.id }, resources: [],
+            ...(agent.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),
+          })),
+        },
+      };
+    case 'rescindInverseOffer':
+      return { type: 'RESCIND_INVERSE_OFFER', rescind_inverse_offer: { inverse_offer_id: { value: message.id } } };
   }
+}
+
+/** The agent's HTTP endpoint, as Mesos sets Offer.url and InverseOffer.url. */
+const agentUrl = (agent: AgentRecord) => ({ scheme: 'http', address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' });
+
+/** A maintenance window as Mesos's Unavailability (nanoseconds). */
+export function unavailabilityWire(u: { readonly start: number; readonly duration: number | null }) {
+  return { start: { nanoseconds: Math.round(u.start * 1e9) }, ...(u.duration !== null ? { duration: { nanoseconds: Math.round(u.duration * 1e9) } } : {}) };
 }
 
 /** An agent's pid as Mesos writes it: `slave(1)@IP:PORT` (tools such as DNS servers for Mesos read it). */
@@ -58,7 +82,8 @@ export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): O
     agent_id: { value: offer.agentId },
     hostname: agent?.info.hostname ?? '',
     // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
-    ...(agent ? { url: { scheme: 'http', address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' } } : {}),
+    ...(agent ? { url: agentUrl(agent) } : {}),
+    ...(agent?.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),
     resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
     attributes: agent?.info.attributes ?? [],
     allocation_info: { role: offer.role },

@@ -6,6 +6,7 @@
 import { Resources } from '../../common/resources.js';
 import { taskKey } from '../../common/ids.js';
 import { OfferBook } from './offer-book.js';
+import { Maintenance } from './maintenance.js';
 import { TaskBook } from './task-book.js';
 import type { AgentId, AgentRecord, FrameworkId, FrameworkRecord } from './records.js';
 
@@ -17,6 +18,10 @@ export class ClusterState {
   readonly agents = new Map<string, AgentRecord>();
   readonly tasks = new TaskBook();
   readonly offers = new OfferBook();
+  readonly maintenance = new Maintenance();
+  /** Role weights and quotas as the operator set them (flags first, then the registry, then UPDATE_WEIGHTS / UPDATE_QUOTA). */
+  readonly weights = new Map<string, number>();
+  readonly quotas = new Map<string, { readonly guarantee: Resources; readonly limit: Resources | null }>();
   /** Tasks accepted but not yet sent to their agent (waiting for the registry), by framework/task key. */
   readonly launching = new Set<string>();
   /** Tasks killed because their framework was already told they were lost: their updates are acknowledged, not forwarded. */
@@ -60,6 +65,11 @@ export class ClusterState {
       used.set(t.agentId, (used.get(t.agentId) ?? Resources.EMPTY).add(t.resources));
     }
     return used;
+  }
+
+  /** An agent offers its resources: connected, and neither draining nor deactivated. */
+  offersFrom(agent: AgentRecord): boolean {
+    return agent.connected && agent.draining !== true && agent.deactivated !== true;
   }
 
   /** Resources each framework holds on an agent through its non-terminal tasks. */

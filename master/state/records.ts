@@ -42,12 +42,26 @@ export interface AgentRecord {
   recovered: boolean;
   /** When the agent was marked unreachable (seconds), null while reachable. */
   unreachableSince: number | null;
-  /** The agent is draining: its resources are not offered; its tasks run on. */
+  /** The agent said it is draining (its own --drain): its resources are not offered; its tasks run on. */
   draining?: boolean;
+  /** An operator deactivated it (DEACTIVATE_AGENT or DRAIN_AGENT): its resources are not offered. */
+  deactivated?: boolean;
+  /** An operator's DRAIN_AGENT, under way or done. */
+  drain?: AgentDrain | null;
+  /** Its machine's maintenance window, while it is in a schedule (offers carry it). */
+  unavailability?: { readonly start: number; readonly duration: number | null } | null;
   /** Kills asked for while the agent was away, sent when it comes back. */
   readonly pendingKills: Map<string, { readonly frameworkId: FrameworkId; readonly taskId: TaskId }>;
   /** Made by RESERVE operations (already part of `total`). */
   dynamicReservations?: Resources;
+}
+
+export interface AgentDrain {
+  state: 'DRAINING' | 'DRAINED';
+  /** Caps each task's kill grace period (seconds); null: the task's own. */
+  readonly maxGracePeriod: number | null;
+  /** Once drained, the agent is marked gone. */
+  readonly markGone: boolean;
 }
 
 export interface TaskRecord {

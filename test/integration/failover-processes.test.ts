@@ -51,6 +51,8 @@ async function settledOn(m: MasterProc): Promise<void> {
     const fw = s.frameworks.find((f) => f.id === scheduler.frameworkId);
     return s.slaves.filter((a) => a.active).length === 2 && fw?.active === true && fw.tasks.filter((t) => t.state === 'TASK_RUNNING').length === TASKS;
   }, 30_000, `${m.name} to have both agents, the framework and its ${TASKS} running tasks`);
+  // The master counts the framework connected once SUBSCRIBED is on its way; the scheduler, once it arrived.
+  await waitUntil(() => scheduler.state === 'subscribed', 10_000, 'the scheduler to have its SUBSCRIBED');
 }
 
 async function runningTaskContainers(): Promise<string[]> {

@@ -204,7 +204,7 @@ describe('operator API and metrics on a real cluster', () => {
       [apiV1('{"type": "GET_STATE"}', {}), 400, /Content-Type/],
       [apiV1('', {}, 'GET'), 405, /Expecting 'POST'/],
       [apiV1('{"type": "GET_STATE"}', { 'Content-Type': 'application/json', Accept: 'text/html' }), 406, /Accept/],
-      [apiV1('{"type": "GET_FLAGS"}'), 501, /GET_FLAGS .* mesos-ts does not serve/],
+      [apiV1('{"type": "CREATE_VOLUMES"}'), 501, /CREATE_VOLUMES .* mesos-ts does not serve/],
     ];
     for (const [res, code, message] of cases) {
       const answer = await res;
