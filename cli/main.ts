@@ -3,6 +3,18 @@ import { errorMessage, MesosError } from '../common/errors.js';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number | void> };
 
+/** The operator's write commands (cli/operator.ts, loaded only when one runs). */
+const OPERATOR_SUMMARIES: Record<string, string> = {
+  maintenance: 'maintenance windows: schedule machines, bring them down and up, show the schedule',
+  drain: 'drain an agent: its tasks killed (grace capped), no more offers; --mark_gone',
+  deactivate: 'stop offering an agent (its tasks run on)',
+  reactivate: 'offer a deactivated or drained agent again',
+  'mark-gone': 'mark an agent gone: its tasks are gone and it shuts down',
+  weights: 'show role weights, or set them: ROLE=WEIGHT...',
+  quota: "show quotas, or set a role's guarantee and limit",
+  teardown: 'tear a framework down (its tasks are killed)',
+};
+
 const COMMANDS: Record<string, Command> = {
   master: { summary: 'run a master', run: async (argv) => (await import('../master/command.js')).masterCommand(argv) },
   agent: { summary: 'run an agent on this node', run: async (argv) => (await import('../agent/command.js')).agentCommand(argv) },
@@ -24,6 +36,12 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv) => (await import('./state.js')).stateCommand('frameworks', argv),
   },
   tasks: { summary: 'list the tasks as a table (--all adds completed ones; --json for scripts)', run: async (argv) => (await import('./state.js')).stateCommand('tasks', argv) },
+  ...Object.fromEntries(
+    ['maintenance', 'drain', 'deactivate', 'reactivate', 'mark-gone', 'weights', 'quota', 'teardown'].map((name) => [name, {
+      summary: OPERATOR_SUMMARIES[name]!,
+      run: async (argv: string[]) => (await import('./operator.js')).operatorCommand(name, argv),
+    }]),
+  ),
   local: {
     summary: 'a master, two agents and a demo framework on this machine',
     run: async (argv) => (await import('./local.js')).localCommand(argv),

@@ -3,7 +3,7 @@
 // scripts). Everything is read through the master's v1 operator API
 // (POST /api/v1, master/operator/http.ts); a standby redirects to the leader.
 import { parseFlags, usage } from '../common/flags.js';
-import { InvalidArgument, Unavailable } from '../common/errors.js';
+import { FailedPrecondition, InvalidArgument, Unavailable } from '../common/errors.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
 import { quantity, table } from './table.js';
 
@@ -72,19 +72,28 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
 }
 
 /** One call of the v1 operator API; a standby's 307 is followed to the leader. */
-export async function operatorCall<T>(master: string, type: string): Promise<T> {
+/**
+ * One call of the master's v1 operator API in JSON (`call` is a Call type, or
+ * a whole Call). A write call's answer has no body: `{}`. A refusal (4xx)
+ * throws InvalidArgument or FailedPrecondition with the master's reason.
+ */
+export async function operatorCall<T>(master: string, call: string | ({ type: string } & Record<string, unknown>)): Promise<T> {
+  const body = typeof call === 'string' ? { type: call } : call;
   const url = `http://${master}/api/v1`;
   let res: Response;
   try {
     res = await fetch(url, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ type }),
-      signal: AbortSignal.timeout(10_000),
+      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
     throw new Unavailable(`cannot reach the master at ${url}: ${(err as Error).message}`);
   }
-  if (!res.ok) throw new Unavailable(`the master answered ${type} with ${res.status}: ${(await res.text()).trim()}`);
-  return (await res.json()) as T;
+  const text = await res.text();
+  if (res.status === 400) throw new InvalidArgument(`the master refused ${body.type}: ${text.trim()}`);
+  if (res.status >= 400 && res.status < 500) throw new FailedPrecondition(`the master refused ${body.type} (${res.status}): ${text.trim()}`);
+  if (!res.ok) throw new Unavailable(`the master answered ${body.type} with ${res.status}: ${text.trim()}`);
+  return (text ? JSON.parse(text) : {}) as T;
 }
 
 const scalar = (resources: readonly ResourceJson[] | undefined, name: string) =>

@@ -39,6 +39,13 @@ function readMessage(type: Type, json: unknown, path: string, depth: number): Re
     if (!Object.hasOwn(type.fields, name) || value === null) continue;
     const field = type.fields[name]!;
     const fieldPath = `${path}.${name}`;
+    if (field.map) {
+      // A map is a JSON object: each key with one value of the map's value type (Mesos writes QuotaConfig's so).
+      if (typeof value !== 'object' || Array.isArray(value)) throw mismatch(fieldPath, 'a JSON object (a map)', value);
+      const entries = Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, readValue(field, item, `${fieldPath}.${key}`, depth)] as const);
+      out[name] = Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+      continue;
+    }
     if (field.repeated) {
       const items = Array.isArray(value) ? value : [value];
       const read = items.map((item, i) => readValue(field, item, Array.isArray(value) ? `${fieldPath}[${i}]` : fieldPath, depth));

@@ -183,4 +183,36 @@ describe('a standby master', () => {
     expect(err?.code).toBe(grpc.status.UNAVAILABLE);
     expect(err?.details).toContain(leader.grpcAddress);
   });
+
+  it('weights and quota: set through a standby or ZooKeeper, shown as tables, refused with the master\'s reason', async () => {
+    expect((await cli('weights', 'analytics=2.5', '--master', standby.httpAddress)).code).toBe(0);
+    expect(rows((await cli('weights', '--master', zkUrl)).stdout)).toEqual([['ROLE', 'WEIGHT'], ['analytics', '2.5']]);
+    expect((await cli('quota', 'analytics', '--guarantee', 'cpus:0.5;mem:64', '--limit', 'cpus:1', '--master', leader.httpAddress)).code).toBe(0);
+    expect(rows((await cli('quota', '--master', leader.httpAddress)).stdout)).toEqual([['ROLE', 'GUARANTEE', 'LIMIT'], ['analytics', 'cpus:0.5;mem:64', 'cpus:1']]);
+    const tooMuch = await cli('quota', 'analytics', '--guarantee', 'cpus:2', '--limit', 'cpus:1', '--master', leader.httpAddress);
+    expect(tooMuch.code).toBe(2);
+    expect(tooMuch.stderr).toMatch(/guarantee of cpus \(2\) is above its limit \(1\)/);
+    expect((await cli('quota', 'analytics', '--remove', '--master', leader.httpAddress)).code).toBe(0);
+    expect((await cli('quota', '--master', leader.httpAddress)).stdout.trim()).toBe('no quota set');
+    expect((await cli('weights', 'analytics=-1', '--master', leader.httpAddress)).code).toBe(2);
+  });
+
+  it('maintenance: a machine scheduled, brought down and up; drain and teardown of unknown ids are refused', async () => {
+    const m = ['--master', leader.httpAddress];
+    expect((await cli('maintenance', 'schedule', 'node-x', '--start', '+1h', '--duration', '2h', ...m)).code).toBe(0);
+    const [header, row] = rows((await cli('maintenance', ...m)).stdout);
+    expect(header).toEqual(['MACHINE', 'MODE', 'START', 'DURATION', 'FRAMEWORKS (inverse offers)']);
+    expect([row![0], row![1], row![3]]).toEqual(['node-x', 'DRAINING', '7200s']);
+    expect((await cli('maintenance', 'down', 'node-x', ...m)).code).toBe(0);
+    expect(rows((await cli('maintenance', ...m)).stdout)[1]![1]).toBe('DOWN');
+    const clear = await cli('maintenance', 'clear', ...m);
+    expect(clear.stdout).toMatch(/machines still DOWN stay: node-x/);
+    expect((await cli('maintenance', 'up', 'node-x', ...m)).code).toBe(0);
+    expect((await cli('maintenance', ...m)).stdout.trim()).toBe('no maintenance scheduled');
+    const drain = await cli('drain', 'no-such-agent', '--max_grace_period=5s', ...m);
+    expect(drain.code).toBe(2);
+    expect(drain.stderr).toMatch(/No agent found with ID no-such-agent/);
+    const teardown = await cli('teardown', 'no-such-framework', ...m);
+    expect(teardown.stderr).toMatch(/No framework found with ID no-such-framework/);
+  });
 });

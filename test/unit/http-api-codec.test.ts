@@ -58,6 +58,15 @@ describe('reading JSON as Mesos does', () => {
     expect(() => read({ decline: { offer_ids: [{ value: 'o1' }, 5] } })).toThrow('Call.decline.offer_ids[1]: expected a JSON object, got number 5');
   });
 
+  it('reads a map field (QuotaConfig.guarantees) as a JSON object, and writes it back the same', () => {
+    const call = protoRoot.lookupType('mesos.v1.master.Call');
+    const json = { type: 'UPDATE_QUOTA', update_quota: { quota_configs: [{ role: 'dev', guarantees: { cpus: { value: 1.5 } }, limits: { mem: { value: '256' } } }] } };
+    const read = fromMesosJson(call, json);
+    expect(read.update_quota).toEqual({ quota_configs: [{ role: 'dev', guarantees: { cpus: { value: 1.5 } }, limits: { mem: { value: 256 } } }] });
+    expect(toMesosJson(call, call.fromObject(read)).update_quota).toEqual({ quota_configs: [{ role: 'dev', guarantees: { cpus: { value: 1.5 } }, limits: { mem: { value: 256 } } }] });
+    expect(() => fromMesosJson(call, { update_quota: { quota_configs: [{ guarantees: [1] }] } })).toThrow(/quota_configs\[0\]\.guarantees: expected a JSON object \(a map\)/);
+  });
+
   it('takes a single value for a repeated field, as Mesos does', () => {
     expect(read({ decline: { offer_ids: { value: 'o1' } } })).toEqual({ decline: { offer_ids: [{ value: 'o1' }] } });
   });
