@@ -25,6 +25,7 @@ import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
 import { operatorService } from './operator/grpc-service.js';
 import { operatorHttpApi } from './operator/http.js';
+import { v0WriteEndpoints } from './operator/v0-writes.js';
 import { agentHttpOf, webUi } from './webui/web-ui.js';
 import { serveMetrics } from '../common/metrics.js';
 
@@ -137,6 +138,7 @@ export async function startMaster(
     (req, res, path) => serveMetrics(req, res, path, metrics),
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
   );
+  httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), agentLinkService(leader, ready));

@@ -78,7 +78,7 @@ async function serve(
   if (!type) throw new HttpError(400, "Expecting 'Content-Type' to be present");
   const encoding = encodingOf(type);
   if (!encoding) throw new HttpError(415, `Expecting 'Content-Type' of ${MEDIA_TYPE.json} or ${MEDIA_TYPE.protobuf}, got '${type}'`);
-  const { type: call, decoded } = decodeCall(await readBody(req, MAX_BODY_BYTES), encoding);
+  const { type: call, decoded } = decodeOperatorCall(await readBody(req, MAX_BODY_BYTES), encoding);
   if (!isServed(call)) {
     throw new HttpError(501, `${call} is a call of Mesos's master API that mesos-ts does not serve; it serves ${[...SERVED_CALLS, ...WRITE_CALLS, 'SUBSCRIBE'].join(', ')}`);
   }
@@ -127,7 +127,7 @@ async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerRespon
  * no Call or names no call of the master API. `decoded` is the very object
  * the gRPC adapter would hand on (the same deserializer).
  */
-function decodeCall(body: Buffer, encoding: Encoding): { type: string; decoded: OperatorCall } {
+export function decodeOperatorCall(body: Buffer, encoding: Encoding): { type: string; decoded: OperatorCall } {
   let bytes: Buffer = body;
   if (encoding === 'json') {
     let json: unknown;

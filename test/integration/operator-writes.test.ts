@@ -193,4 +193,41 @@ describe('operator write calls on a real cluster', () => {
     await waitUntil(() => again.agentId() !== null, 20_000, 'the agent to register once the machine is up');
     expect(again.agentId()).not.toBe(a.agentId());
   });
+
+  it('serves the v0 endpoints as Mesos shapes them, over the same calls', async () => {
+    const m = await leader();
+    const url = (path: string) => `http://${m.httpAddress}${path}`;
+    const send = (path: string, method: string, body: string, type = 'application/json') =>
+      fetch(url(path), { method, headers: { 'Content-Type': type }, body });
+    expect((await send('/master/weights', 'PUT', JSON.stringify([{ role: 'batch', weight: 4 }]))).status).toBe(200);
+    expect(await (await fetch(url('/master/weights'))).json()).toEqual(expect.arrayContaining([{ role: 'batch', weight: 4 }]));
+    const quota = { role: 'batch', guarantee: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } }] };
+    expect((await send('/master/quota', 'POST', JSON.stringify(quota))).status).toBe(200);
+    const status = (await (await fetch(url('/master/quota'))).json()) as { configs: { role: string; guarantees: unknown }[] };
+    expect(status.configs.find((c) => c.role === 'batch')?.guarantees).toEqual({ cpus: { value: 0.5 } });
+    expect((await fetch(url('/master/quota/batch'), { method: 'DELETE' })).status).toBe(200);
+    expect(((await (await fetch(url('/master/quota'))).json()) as { configs?: { role: string }[] }).configs?.some((c) => c.role === 'batch') ?? false).toBe(false);
+
+    const schedule = { windows: [{ machine_ids: [{ hostname: 'node-v0', ip: '127.0.0.1' }], unavailability: { start: { nanoseconds: 4102444800000000000 } } }] };
+    expect((await send('/master/maintenance/schedule', 'POST', JSON.stringify(schedule))).status).toBe(200);
+    expect(await (await fetch(url('/master/maintenance/schedule'))).json()).toEqual(schedule);
+    expect((await send('/master/machine/down', 'POST', JSON.stringify([{ hostname: 'node-v0', ip: '127.0.0.1' }]))).status).toBe(200);
+    const jsonp = await fetch(url('/master/maintenance/status?jsonp=show'));
+    expect(jsonp.headers.get('content-type')).toBe('text/javascript');
+    expect(await jsonp.text()).toBe('show({"down_machines":[{"hostname":"node-v0","ip":"127.0.0.1"}]});');
+    expect((await send('/master/machine/up', 'POST', JSON.stringify([{ hostname: 'node-v0', ip: '127.0.0.1' }]))).status).toBe(200);
+
+    const a = await agent('node-reserve');
+    const resources = JSON.stringify([{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 }, reservations: [{ type: 'DYNAMIC', role: 'batch' }] }]);
+    const form = `slaveId=${a.agentId()}&resources=${encodeURIComponent(resources)}`;
+    expect((await send('/master/reserve', 'POST', form, 'application/x-www-form-urlencoded')).status).toBe(202);
+    await waitUntil(() => m.master.agents.get(a.agentId()!)?.total.toString().includes('cpus(batch):0.5') === true, 5000, 'the reservation');
+    expect((await send('/master/unreserve', 'POST', form, 'application/x-www-form-urlencoded')).status).toBe(202);
+    const badTeardown = await send('/master/teardown', 'POST', 'frameworkId=nope', 'application/x-www-form-urlencoded');
+    expect([badTeardown.status, await badTeardown.text()]).toEqual([400, 'No framework found with ID nope\n']);
+    const missing = await send('/master/teardown', 'POST', '', 'application/x-www-form-urlencoded');
+    expect(await missing.text()).toMatch(/Missing 'frameworkId'/);
+    expect((await fetch(url('/master/machine/down'))).status).toBe(405);
+    await a.stop({ killTasks: true });
+  });
 });
