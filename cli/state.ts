@@ -28,6 +28,9 @@ interface TaskJson { task_id: { value: string }; framework_id: { value: string }
 interface AgentJson {
   agent_info: { id: { value: string }; hostname: string; port?: number };
   active?: boolean;
+  /** Set by an operator (DEACTIVATE_AGENT, DRAIN_AGENT) or the agent's own drain. */
+  deactivated?: boolean;
+  drain_info?: { state: string };
   total_resources?: ResourceJson[];
   allocated_resources?: ResourceJson[];
 }
@@ -112,7 +115,7 @@ function agentsTable(state: GetState): string {
   const rows = (state.get_agents?.agents ?? []).map((a) => [
     a.agent_info.id.value,
     a.agent_info.hostname,
-    a.active ? 'yes' : 'no',
+    a.active ? 'yes' : a.drain_info ? a.drain_info.state.toLowerCase() : a.deactivated ? 'deactivated' : 'no',
     ofTotal(a.allocated_resources, a.total_resources, 'cpus'),
     ofTotal(a.allocated_resources, a.total_resources, 'mem'),
     String(live.filter((t) => t.agent_id.value === a.agent_info.id.value).length),
