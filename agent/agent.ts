@@ -110,7 +110,7 @@ export class Agent {
       ...(options.random ? { random: options.random } : {}),
     });
     this.ctx = {
-      driver: options.driver, agentId: () => this.id ?? '', hostname: options.hostname, workDir: options.workDir,
+      driver: options.driver, agentId: () => this.id ?? '', ...(options.ip ? { ip: options.ip } : {}), hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
       launched: (runner) => {

@@ -32,6 +32,8 @@ import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type Hea
 export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly driver: ContainerDriver;
   readonly agentId: () => string;
+  /** The IP the agent advertises: a task's address, as tasks use host networking. */
+  readonly ip?: string;
   /** --kill_grace_period, used when neither the kill nor the task names a grace. */
   readonly killGraceSeconds: number;
   /** Seconds since the epoch. */
@@ -51,6 +53,8 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
 export class TaskRunner {
   state: TaskState = 'TASK_STAGING';
   containerId: string | null = null;
+  /** The host pid of the container's init process while it runs (ContainerStatus.executor_pid). */
+  pid: number | null = null;
   /** The last update this runner produced (what re-registration reports). */
   lastStatus: TaskStatusIn | TaskStatusOut | null = null;
   readonly sandbox: string;
@@ -102,6 +106,7 @@ export class TaskRunner {
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
       return this.report('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
+    this.pid = (await this.ctx.driver.inspect(this.containerId).catch(() => null))?.pid ?? null;
     // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
     else {
@@ -144,6 +149,7 @@ export class TaskRunner {
       return this.report('TASK_FAILED', { reason: containerId ? 'REASON_EXECUTOR_TERMINATED' : 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
     this.containerId = info.id;
+    this.pid = info.pid ?? null;
     if (this.killGrace !== null) void this.stopContainer(this.killGrace); // A kill was under way: finish it.
     else if (info.running) {
       // Checking goes on from the health last reported, if any (the checkpoint decodes an absent `healthy` as false).
@@ -182,6 +188,7 @@ export class TaskRunner {
 
   private async watch(containerId: string, memMiB: number): Promise<void> {
     const exit = await this.ctx.driver.wait(containerId);
+    this.pid = null;
     // The terminal update is on disk before the container goes: an agent killed in between finds the
     // task ended (and removes its container as an orphan), never a running task whose container vanished.
     await this.reportExit(exit, memMiB);
@@ -234,6 +241,15 @@ export class TaskRunner {
     return this.report('TASK_FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `exited with status ${exit.exitCode}` });
   }
 
+  /** As Mesos's agent fills it: the container, its address (host networking: the agent's) and its init pid while it runs. */
+  private containerStatus(): NonNullable<TaskStatusIn['container_status']> {
+    return {
+      container_id: { value: this.containerId ?? '' },
+      ...(this.ctx.ip ? { network_infos: [{ ip_addresses: [{ protocol: this.ctx.ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: this.ctx.ip }] }] } : {}),
+      ...(this.pid !== null ? { executor_pid: this.pid } : {}),
+    };
+  }
+
   /** Sends an update; settles once it is written down. */
   private report(state: TaskState, extra: Partial<TaskStatusIn> = {}): Promise<void> {
     if (isTerminal(this.state)) return Promise.resolve();
@@ -245,7 +261,7 @@ export class TaskRunner {
       agent_id: { value: this.ctx.agentId() },
       executor_id: { value: this.taskId },
       timestamp: this.ctx.now(),
-      ...(this.containerId ? { container_status: { container_id: { value: this.containerId } } } : {}),
+      ...(this.containerId ? { container_status: this.containerStatus() } : {}),
       ...extra,
     };
     this.lastStatus = status;
