@@ -57,6 +57,8 @@ export class TaskRunner {
   pid: number | null = null;
   /** The last update this runner produced (what re-registration reports). */
   lastStatus: TaskStatusIn | TaskStatusOut | null = null;
+  /** Every update this runner produced (only the last one after an agent restart), for /state. */
+  readonly statuses: (TaskStatusIn | TaskStatusOut)[] = [];
   readonly sandbox: string;
   private killGrace: number | null = null;
   private health: HealthChecker | null = null;
@@ -137,6 +139,7 @@ export class TaskRunner {
   async resume(last: TaskStatusOut | null, containerId: string | null): Promise<void> {
     this.state = last?.state ?? 'TASK_STAGING';
     this.lastStatus = last;
+    if (last) this.statuses.push(last);
     if (isTerminal(this.state)) return this.resolveDone();
     if (this.state === 'TASK_KILLING') this.killGrace = graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
     const info = containerId
@@ -241,15 +244,6 @@ export class TaskRunner {
     return this.report('TASK_FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `exited with status ${exit.exitCode}` });
   }
 
-  /** As Mesos's agent fills it: the container, its address (host networking: the agent's) and its init pid while it runs. */
-  private containerStatus(): NonNullable<TaskStatusIn['container_status']> {
-    return {
-      container_id: { value: this.containerId ?? '' },
-      ...(this.ctx.ip ? { network_infos: [{ ip_addresses: [{ protocol: this.ctx.ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: this.ctx.ip }] }] } : {}),
-      ...(this.pid !== null ? { executor_pid: this.pid } : {}),
-    };
-  }
-
   /** Sends an update; settles once it is written down. */
   private report(state: TaskState, extra: Partial<TaskStatusIn> = {}): Promise<void> {
     if (isTerminal(this.state)) return Promise.resolve();
@@ -261,13 +255,23 @@ export class TaskRunner {
       agent_id: { value: this.ctx.agentId() },
       executor_id: { value: this.taskId },
       timestamp: this.ctx.now(),
-      ...(this.containerId ? { container_status: this.containerStatus() } : {}),
+      ...(this.containerId ? { container_status: containerStatus(this.containerId, this.pid, this.ctx.ip) } : {}),
       ...extra,
     };
     this.lastStatus = status;
+    this.statuses.push(status);
     if (isTerminal(state)) this.health?.stop();
     const written = this.ctx.emit(this.frameworkId, status) ?? Promise.resolve();
     if (isTerminal(state)) this.resolveDone();
     return written;
   }
+}
+
+/** ContainerStatus as Mesos's agent fills it: the container, its address (host networking: the agent's IP) and its init pid while it runs. */
+export function containerStatus(containerId: string, pid: number | null, ip: string | undefined): NonNullable<TaskStatusIn['container_status']> {
+  return {
+    container_id: { value: containerId },
+    ...(ip ? { network_infos: [{ ip_addresses: [{ protocol: ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: ip }] }] } : {}),
+    ...(pid !== null ? { executor_pid: pid } : {}),
+  };
 }
