@@ -41,7 +41,11 @@ function unifiedRoot(root: string): string {
 export async function cgroupStats(pid: number, now: () => number): Promise<ContainerStats | null> {
   const procCgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => null);
   const placement = procCgroup === null ? null : placementOf(procCgroup);
-  if (!placement) return null;
+  return placement ? statsAt(placement, now) : null;
+}
+
+/** The usage the cgroup files at `placement` tell; null when none can be read. */
+export async function statsAt(placement: CgroupPlacement, now: () => number): Promise<ContainerStats | null> {
   const timestamp = now();
   const stats = placement.version === 1 ? await readV1(placement.dirs) : await readV2(placement.dir);
   return Object.keys(stats).length === 0 ? null : { timestamp, ...stats };
