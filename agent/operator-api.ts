@@ -18,12 +18,12 @@ import { HttpError } from '../master/http-api/http-status.js';
 /** Calls of Mesos's agent API that mesos-ts serves. */
 export const SERVED_CALLS = [
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS',
-  'LIST_FILES', 'READ_FILE',
+  'GET_AGENT', 'LIST_FILES', 'READ_FILE',
 ] as const;
 export type ServedCall = (typeof SERVED_CALLS)[number];
 
 /** Answers built from the agent's state only: cached while Agent.version holds. */
-export const STATE_CALLS: ReadonlySet<ServedCall> = new Set(['GET_FLAGS', 'GET_STATE', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS']);
+export const STATE_CALLS: ReadonlySet<ServedCall> = new Set(['GET_FLAGS', 'GET_STATE', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_AGENT']);
 
 export function isServed(type: string): type is ServedCall {
   return (SERVED_CALLS as readonly string[]).includes(type);
@@ -66,6 +66,11 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
       return { type: 'GET_EXECUTORS', get_executors: getExecutors(agent) };
     case 'GET_FRAMEWORKS':
       return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(agent) };
+    case 'GET_AGENT': {
+      const o = agent.options;
+      const info = { hostname: o.hostname, port: o.httpPort(), resources: o.resources.toProto(), attributes: [...o.attributes], ...(agent.id ? { id: { value: agent.id } } : {}) };
+      return { type: 'GET_AGENT', get_agent: { agent_info: info } };
+    }
     case 'GET_CONTAINERS':
       return { type: 'GET_CONTAINERS', get_containers: { containers: await getContainers(agent) } };
     case 'LIST_FILES':

@@ -16,7 +16,8 @@ import { fromMesosJson, toMesosJson } from '../master/http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../master/http-api/http-status.js';
 import { answer, isServed, SERVED_CALLS, STATE_CALLS, type AgentApiOptions, type AgentCall } from './operator-api.js';
 
-export const AGENT_API_PATHS: ReadonlySet<string> = new Set(['/api/v1', '/slave(1)/api/v1']);
+/** Also reached as /slave(1)/api/v1 (http.ts strips the prefix). */
+export const AGENT_API_PATHS: ReadonlySet<string> = new Set(['/api/v1']);
 /** Agent calls are small; larger bodies are refused with 413. */
 const MAX_BODY_BYTES = 64 * 1024;
 

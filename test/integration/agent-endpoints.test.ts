@@ -188,6 +188,7 @@ describe('the v1 agent API', () => {
     const flags = (await callJson({ type: 'GET_FLAGS' })).get_flags.flags;
     expect(flags).toContainEqual({ name: 'docker_pull', value: 'never' });
     expect((await callJson({ type: 'GET_VERSION' })).get_version.version_info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await callJson({ type: 'GET_AGENT' })).get_agent.agent_info).toMatchObject({ id: { value: agent.agentId() }, hostname: '127.0.0.1', port: Number(agent.httpAddress.split(':')[1]) });
     const state = (await callJson({ type: 'GET_STATE' })).get_state;
     expect(state.get_tasks.launched_tasks.map((t: any) => [t.task_id.value, t.state])).toEqual([['busy', 'TASK_RUNNING']]);
     expect(state.get_executors.executors[0].executor_info.executor_id.value).toBe('busy');
