@@ -51,8 +51,8 @@ export class SandboxFiles {
   async browse(path: string): Promise<FilesResult<FileEntry[]>> {
     const resolved = await this.resolve(path);
     if (!resolved.ok) return resolved;
-    const names = await readdir(resolved.value).catch(() => null);
-    if (names === null) return { ok: false, status: 404, message: `${path} is not a directory` };
+    // A file lists as nothing, as in Mesos (its listing of what cannot be listed is empty).
+    const names = await readdir(resolved.value).catch(() => [] as string[]);
     const base = path.replace(/\/+$/, '');
     const entries = await Promise.all(names.sort().map(async (name) => {
       const s = await stat(join(resolved.value, name)).catch(() => null);

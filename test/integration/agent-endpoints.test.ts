@@ -110,10 +110,11 @@ describe('the agent as a Mesos agent', () => {
     expect(first.statistics.mem_limit_bytes).toBe(MEM_MB * 1024 * 1024);
     expect(first.statistics.cpus_limit).toBeCloseTo(0.5, 6);
     expect(first.statistics.mem_rss_bytes).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const later = await stats();
-    expect(later.statistics.cpus_user_time_secs + later.statistics.cpus_system_time_secs)
-      .toBeGreaterThan(first.statistics.cpus_user_time_secs + first.statistics.cpus_system_time_secs + 0.2); // Busy at up to 0.5 cpus.
+    const cpu = (e: any) => e.statistics.cpus_user_time_secs + e.statistics.cpus_system_time_secs;
+    let later = first;
+    // Busy at up to 0.5 cpus: 0.3 cpu-seconds more within 1 s or so (more on a loaded machine).
+    await waitUntil(async () => cpu((later = await stats())) > cpu(first) + 0.3, 10_000, 'the task to use the CPU');
+    expect(later.statistics.cpus_user_time_secs).toBeGreaterThan(first.statistics.cpus_user_time_secs);
     expect(later.statistics.timestamp).toBeGreaterThan(first.statistics.timestamp);
   });
 
@@ -154,6 +155,7 @@ describe('the agent as a Mesos agent', () => {
     expect(await status(`/files/browse?path=${encodeURIComponent('/etc')}`)).toBe(404);
     expect(await status(`/files/read?path=${encodeURIComponent(`${dir}/../../../meta/agent.json`)}&offset=0`)).toBe(400);
     expect(await status(`/files/read?path=${encodeURIComponent(`${virtual}/../../../meta/agent.json`)}&offset=0`)).toBe(400);
+    expect(await getJson(`/files/browse?path=${encodeURIComponent(`${dir}/stdout`)}`)).toEqual([]); // A file lists as nothing, as in Mesos.
     expect(await status(`/files/read?path=${encodeURIComponent(dir)}&offset=0`)).toBe(400); // A directory.
     expect(await status(`/files/download?path=${encodeURIComponent(dir)}`)).toBe(400);
     expect(await status('/files/read?offset=0')).toBe(400);
@@ -232,5 +234,28 @@ describe('the v1 agent API', () => {
     expect((await post('{"type": "GET_HEALTH"}', 'text/plain')).status).toBe(415);
     expect((await fetch(url('/api/v1'))).status).toBe(405);
     expect((await callJson({ type: 'GET_HEALTH' })).get_health.healthy).toBe(true);
+  });
+});
+
+describe('once the task has ended', () => {
+  it('lists it among the completed executors, still shaped as Mesos, its sandbox still reachable', async () => {
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'busy' } } });
+    await s.next(isUpdate('busy', 'TASK_KILLED'), 15_000);
+    let state: any;
+    await waitUntil(async () => {
+      state = await getJson('/state');
+      return state.completed_frameworks.length === 1; // The framework's last task, acknowledged.
+    }, 15_000, 'the task to be completed on the agent');
+    expect(shapeErrors(state, loadShape('agent-state'), '$', new Set(['$.work_dir']))).toEqual([]);
+    expect(state.frameworks).toEqual([]);
+    const executor = state.completed_frameworks[0].completed_executors[0];
+    expect(executor).toMatchObject({ id: 'busy', tasks: [], queued_tasks: [], directory: sandbox() });
+    expect(executor.completed_tasks[0].statuses.map((st: { state: string }) => st.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
+    expect(await getJson('/monitor/statistics')).toEqual([]);
+    expect(await getJson('/containers')).toEqual([]);
+    const virtual = `/frameworks/${s.frameworkId}/executors/busy/runs/latest/stderr`;
+    expect(await getJson(`/files/read?path=${encodeURIComponent(virtual)}&offset=0`)).toEqual({ data: 'oops\n', offset: 0 });
+    const tasks = (await (await fetch(url('/api/v1'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"type": "GET_TASKS"}' })).json()) as any;
+    expect(tasks.get_tasks.completed_tasks.map((t: any) => [t.task_id.value, t.state])).toEqual([['busy', 'TASK_KILLED']]);
   });
 });
