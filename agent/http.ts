@@ -10,6 +10,8 @@
 //   POST /api/v1                     operator-http.ts: the v1 agent API
 //   GET  /metrics/snapshot, /metrics metrics.ts
 //
+// JSON answers take Mesos's ?jsonp=callback.
+//
 // Live readings never block the event loop: the driver's stats and the file
 // system calls are async.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -47,14 +49,14 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number, fla
   const api = agentApiHandler({ agent, identity, files, metrics });
   const routes: Record<string, Route> = {
     '/health': (_req, res) => void res.writeHead(200, { 'Content-Length': 0 }).end(),
-    '/state': (_req, res) => json(res, 200, state()),
-    '/flags': (_req, res) => json(res, 200, flagsBody),
-    '/version': (_req, res) => json(res, 200, versionBody),
-    '/monitor/statistics': async (_req, res) => json(res, 200, JSON.stringify(statisticsJson(await containerUsage(agent)))),
+    '/state': (_req, res, url) => json(res, url, state()),
+    '/flags': (_req, res, url) => json(res, url, flagsBody),
+    '/version': (_req, res, url) => json(res, url, versionBody),
+    '/monitor/statistics': async (_req, res, url) => json(res, url, JSON.stringify(statisticsJson(await containerUsage(agent)))),
     '/containers': async (_req, res, url) => {
       const filter = containerFilter(url);
       if (typeof filter === 'string') return text(res, 400, filter);
-      json(res, 200, JSON.stringify(containersJson(await containerUsage(agent, filter), agent.options.ip)));
+      json(res, url, JSON.stringify(containersJson(await containerUsage(agent, filter), agent.options.ip)));
     },
     '/files/browse': async (_req, res, url) => filesBrowse(files, url, res),
     '/files/read': async (_req, res, url) => filesRead(files, url, res),
@@ -137,7 +139,7 @@ async function filesBrowse(files: SandboxFiles, url: URL, res: ServerResponse): 
   if (path === null) return;
   const listed = await files.browse(path);
   if (!listed.ok) return text(res, listed.status, listed.message);
-  json(res, 200, JSON.stringify(listed.value.map(({ rawMode: _, ...entry }) => entry)));
+  json(res, url, JSON.stringify(listed.value.map(({ rawMode: _, ...entry }) => entry)));
 }
 
 /**
@@ -154,7 +156,7 @@ async function filesRead(files: SandboxFiles, url: URL, res: ServerResponse): Pr
   if (length === null) return text(res, 400, `Failed to parse length: '${url.searchParams.get('length')}' is not a whole number >= -1.`);
   const read = await files.read(path, Math.max(offset, 0), offset === -1 ? 0 : length === -1 ? undefined : length);
   if (!read.ok) return text(res, read.status, read.message);
-  json(res, 200, JSON.stringify({ data: read.value.data.toString('utf8'), offset: offset === -1 ? read.value.size : offset }));
+  json(res, url, JSON.stringify({ data: read.value.data.toString('utf8'), offset: offset === -1 ? read.value.size : offset }));
 }
 
 async function filesDownload(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
@@ -176,8 +178,12 @@ function wholeNumber(value: string | null, fallback: number): number | null {
   return /^-?\d+$/.test(value.trim()) && Number.isSafeInteger(n) && n >= -1 ? n : null;
 }
 
-function json(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+/** 200 with JSON; with ?jsonp=f, as Mesos answers it: `f(<json>);` in text/javascript (Mesos's web UI reads agents so). */
+function json(res: ServerResponse, url: URL, body: string): void {
+  const callback = url.searchParams.get('jsonp');
+  if (callback !== null && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return text(res, 400, `'jsonp' must be a JavaScript name, got '${callback}'`);
+  const out = callback !== null ? `${callback}(${body});` : body;
+  res.writeHead(200, { 'Content-Type': callback !== null ? 'text/javascript' : 'application/json', 'Content-Length': Buffer.byteLength(out) }).end(out);
 }
 
 function text(res: ServerResponse, status: number, message: string): void {

@@ -77,6 +77,10 @@ describe('the agent as a Mesos agent', () => {
     expect(shapeErrors(state, loadShape('agent-state'), '$', new Set(['$.work_dir']))).toEqual([]);
     expect(await getJson('/state.json')).toEqual(state);
     expect(await getJson('/slave(1)/state')).toEqual(state);
+    const jsonp = await fetch(url('/slave(1)/state?jsonp=angular.callbacks._0'));
+    expect(jsonp.headers.get('content-type')).toBe('text/javascript');
+    expect(await jsonp.text()).toBe(`angular.callbacks._0(${JSON.stringify(state)});`);
+    expect((await fetch(url('/state?jsonp=alert(1)//'))).status).toBe(400);
     expect(state.id).toBe(agent.agentId());
     expect(state.pid).toBe(`slave(1)@${agent.httpAddress}`);
     expect(state.resources).toEqual({ cpus: 2, gpus: 0, mem: 512, disk: 10, ports: '[31970-31975]' });
