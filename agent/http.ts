@@ -6,7 +6,7 @@
 //   GET  /flags, /version            state-json.ts
 //   GET  /monitor/statistics         containers.ts: usage of every running task container (read live)
 //   GET  /containers                 containers.ts: the same with each container's status
-//   GET  /files/browse|read|download files.ts: sandboxes only (read live, async)
+//   GET  /files/browse|read|download files.ts: sandboxes only (read live, async); /files/debug: the names
 //   POST /api/v1                     operator-http.ts: the v1 agent API
 //   GET  /metrics/snapshot, /metrics metrics.ts
 //
@@ -61,6 +61,7 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number, fla
     '/files/browse': async (_req, res, url) => filesBrowse(files, url, res),
     '/files/read': async (_req, res, url) => filesRead(files, url, res),
     '/files/download': async (_req, res, url) => filesDownload(files, url, res),
+    '/files/debug': (_req, res, url) => json(res, url, JSON.stringify(Object.fromEntries(attachments(agent)))),
   };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');

@@ -143,6 +143,7 @@ describe('the agent as a Mesos agent', () => {
     expect(typeof listing[1].mtime).toBe('number');
     const virtual = `/frameworks/${s.frameworkId}/executors/busy/runs/latest`;
     expect((await getJson(`/files/browse?path=${encodeURIComponent(virtual)}`)).map((f: { path: string }) => f.path)).toEqual([`${virtual}/stderr`, `${virtual}/stdout`]);
+    expect((await getJson('/files/debug'))[virtual]).toBe(dir);
     const onDisk = join(agent.workDir, 'slaves', agent.agentId()!, `frameworks/${s.frameworkId}/executors/busy/runs/latest/stdout`);
     const stdout = readFileSync(join(dir, 'stdout'), 'utf8');
     // No offset: the size only; an offset: the data from there; past the end: nothing.
