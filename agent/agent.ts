@@ -67,12 +67,17 @@ export interface AgentOptions {
   readonly timers?: Timers;
 }
 
+/** Tasks kept for /state's completed_tasks once forgotten (Mesos keeps 150 executors per framework, 50 frameworks). */
+const MAX_COMPLETED_TASKS = 1000;
+
 /** Extra time, beyond the longest grace period, that stop() waits for tasks to die. */
 const STOP_SLACK_MS = 5000;
 
 export class Agent {
   id: string | null = null;
   readonly runners = new Map<string, TaskRunner>();
+  /** Runners forgotten since the agent started (terminal and acknowledged), oldest first, at most MAX_COMPLETED_TASKS. */
+  readonly completed: TaskRunner[] = [];
   readonly frameworks = new Map<string, FrameworkInfoOut>();
   readonly updates: StatusUpdateManager;
   /** Bumped on every change; HTTP /state rebuilds its snapshot only when it moved. */
@@ -112,7 +117,7 @@ export class Agent {
       ...(options.random ? { random: options.random } : {}),
     });
     this.ctx = {
-      driver: options.driver, agentId: () => this.id ?? '', hostname: options.hostname, workDir: options.workDir,
+      driver: options.driver, agentId: () => this.id ?? '', ...(options.ip ? { ip: options.ip } : {}), hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
       launched: (runner) => {
@@ -429,6 +434,9 @@ export class Agent {
       this.checkpoint.removeTask(runner.frameworkId, runner.taskId)
         .catch((err) => this.log(`cannot remove the checkpoint of task ${runner.taskId}: ${errorMessage(err)}`));
       this.gc.schedule(runner.sandbox);
+      this.completed.push(runner);
+      if (this.completed.length > MAX_COMPLETED_TASKS) this.completed.shift();
+      this.version++;
     }
     if (![...this.runners.values()].some((r) => r.frameworkId === runner.frameworkId)) this.frameworks.delete(runner.frameworkId);
   }

@@ -1,17 +1,31 @@
-// The agent's HTTP endpoint: GET /health, GET /state (JSON), GET /files/read,
-// and its metrics at GET /metrics/snapshot (JSON) and GET /metrics
-// (Prometheus), see metrics.ts. /state is served from a snapshot rebuilt only
-// when the agent's version moved, so a poller never costs more than one
-// JSON.stringify per change.
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+// The agent's HTTP endpoints, named and shaped as a Mesos 1.11 agent's
+// (each also under /slave(1)/, and with .json where Mesos has it):
+//
+//   GET  /health                     200, empty body
+//   GET  /state                      state-json.ts (snapshot rebuilt when Agent.version moved)
+//   GET  /flags, /version            state-json.ts
+//   GET  /monitor/statistics         containers.ts: usage of every running task container (read live)
+//   GET  /containers                 containers.ts: the same with each container's status
+//   GET  /files/browse|read|download files.ts: sandboxes only (read live, async); /files/debug: the names
+//   POST /api/v1                     operator-http.ts: the v1 agent API
+//   GET  /metrics/snapshot, /metrics metrics.ts
+//
+// JSON answers take Mesos's ?jsonp=callback.
+//
+// Live readings never block the event loop: the driver's stats and the file
+// system calls are async.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from './agent.js';
-import { Resources } from '../common/resources.js';
-import { isTerminal } from '../common/task-state.js';
 import { serveMetrics } from '../common/metrics.js';
 import { AgentMetrics } from './metrics.js';
+import { flagsJson, stateJson, versionJson, type AgentIdentity, type BuildInfo } from './state-json.js';
+import { containersJson, containerUsage, statisticsJson, type ContainerFilter } from './containers.js';
+import { SandboxFiles, type Attachments } from './files.js';
+import { agentApiHandler, AGENT_API_PATHS } from './operator-http.js';
 
 export interface AgentHttp {
   readonly server: Server;
@@ -19,25 +33,45 @@ export interface AgentHttp {
   close(): Promise<void>;
 }
 
-export async function startAgentHttp(agent: Agent, ip: string, port: number): Promise<AgentHttp> {
-  let built = -1;
-  let json = '';
+type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
+/** `flags`: the agent's flags by name, for /flags and /state (default: none). */
+export async function startAgentHttp(agent: Agent, ip: string, port: number, flags: Readonly<Record<string, unknown>> = {}): Promise<AgentHttp> {
   // Started just before the agent recovers and registers: its uptime counts from here.
-  const metrics = new AgentMetrics(agent, agent.options.clock.now());
+  const startTime = agent.options.clock.now();
+  const metrics = new AgentMetrics(agent, startTime);
+  let address = `${ip}:${port}`;
+  const identity: AgentIdentity = { flags, startTime, address: () => address, build: BUILD };
+  const files = new SandboxFiles(join(agent.options.workDir, 'sandboxes'), () => attachments(agent));
+  const state = snapshot(agent, () => JSON.stringify(stateJson(agent, identity)));
+  const flagsBody = JSON.stringify(flagsJson(flags));
+  const versionBody = JSON.stringify(versionJson(BUILD));
+  const api = agentApiHandler({ agent, identity, files, metrics });
+  const routes: Record<string, Route> = {
+    '/health': (_req, res) => void res.writeHead(200, { 'Content-Length': 0 }).end(),
+    '/state': (_req, res, url) => json(res, url, state()),
+    '/flags': (_req, res, url) => json(res, url, flagsBody),
+    '/version': (_req, res, url) => json(res, url, versionBody),
+    '/monitor/statistics': async (_req, res, url) => json(res, url, JSON.stringify(statisticsJson(await containerUsage(agent)))),
+    '/containers': async (_req, res, url) => {
+      const filter = containerFilter(url);
+      if (typeof filter === 'string') return text(res, 400, filter);
+      json(res, url, JSON.stringify(containersJson(await containerUsage(agent, filter), agent.options.ip)));
+    },
+    '/files/browse': async (_req, res, url) => filesBrowse(files, url, res),
+    '/files/read': async (_req, res, url) => filesRead(files, url, res),
+    '/files/download': async (_req, res, url) => filesDownload(files, url, res),
+    '/files/debug': (_req, res, url) => json(res, url, JSON.stringify(Object.fromEntries(attachments(agent)))),
+  };
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const path = url.pathname.replace(/^\/slave\(1\)(?=\/)/, '');
     if (path === '/metrics' || path === '/metrics/snapshot') return void serveMetrics(req, res, path, metrics).catch(() => res.destroy());
+    if (AGENT_API_PATHS.has(path)) return void api(req, res);
+    const route = routes[path] ?? routes[path.replace(/\.json$/, '')];
+    if (!route) return text(res, 404, `no endpoint ${path}; try /state, /flags, /version, /containers, /monitor/statistics, /files/browse, /files/read, /files/download, /api/v1, /health or /metrics/snapshot`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET' }).end();
-    if (path === '/health') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
-    if (path === '/files/read' || path === '/files/read.json') return void filesRead(agent, new URL(req.url ?? '/', 'http://agent'), res);
-    if (path === '/state' || path === '/state.json') {
-      if (built !== agent.version) {
-        json = JSON.stringify(agentState(agent));
-        built = agent.version;
-      }
-      return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no endpoint ${path}; try /state, /health, /metrics/snapshot, /metrics or /files/read\n`);
+    Promise.resolve(route(req, res, url)).catch((err: Error) => (res.headersSent ? res.destroy() : text(res, 500, err.message)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -46,9 +80,11 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number): Pr
       resolve();
     });
   });
+  const bound = (server.address() as AddressInfo).port;
+  address = `${ip}:${bound}`;
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: bound,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
@@ -56,69 +92,113 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number): Pr
   };
 }
 
-/** Largest slice /files/read returns at once. */
-const MAX_READ = 1024 * 1024;
-
-/**
- * GET /files/read?path=P&offset=N&length=M, as Mesos serves it: `{"data": ..., "offset": N}`.
- * Only files inside this agent's sandboxes can be read; offset=-1 answers the file's size.
- */
-function filesRead(agent: Agent, url: URL, res: ServerResponse): void {
-  const fail = (code: number, message: string) => void res.writeHead(code, { 'Content-Type': 'text/plain' }).end(message + '\n');
-  const asked = url.searchParams.get('path');
-  if (!asked) return fail(400, "missing query parameter 'path'");
-  const offset = Number(url.searchParams.get('offset') ?? '0');
-  const length = Math.min(Number(url.searchParams.get('length') ?? String(MAX_READ)), MAX_READ);
-  if (!Number.isInteger(offset) || offset < -1 || !Number.isInteger(length) || length < 0) return fail(400, "'offset' and 'length' must be whole numbers (offset -1 asks for the size)");
-  const root = realpathOrNull(join(agent.options.workDir, 'sandboxes'));
-  const file = realpathOrNull(resolve(asked));
-  if (!file) return fail(404, `no file ${asked}`);
-  if (!root || !file.startsWith(root + sep)) return fail(403, `${asked} is not inside this agent's sandboxes`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
-    if (offset === -1) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: '', offset: size }));
-    const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-    const read = buffer.length > 0 ? readSync(fd, buffer, 0, buffer.length, offset) : 0;
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: buffer.subarray(0, read).toString('utf8'), offset }));
-  } catch (err) {
-    fail(500, `cannot read ${asked}: ${(err as Error).message}`);
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
-
-function realpathOrNull(path: string): string | null {
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
-}
-
-export function agentState(agent: Agent) {
-  const runners = [...agent.runners.values()];
-  const used = runners.filter((r) => !isTerminal(r.state)).reduce((sum, r) => sum.add(r.resources), Resources.EMPTY);
-  return {
-    id: agent.id,
-    hostname: agent.options.hostname,
-    master: agent.options.master,
-    work_dir: agent.options.workDir,
-    resources: agent.options.resources.toJSON(),
-    used_resources: used.toJSON(),
-    attributes: Object.fromEntries(agent.options.attributes.map((a) => [a.name, attributeValue(a)])),
-    frameworks: [...agent.frameworks.values()].map((f) => ({ id: f.id?.value, name: f.name })),
-    tasks: runners.map((r) => ({
-      id: r.taskId, name: r.task.name, framework_id: r.frameworkId, state: r.state, container_id: r.containerId,
-      sandbox: r.sandbox, resources: r.resources.toJSON(),
-    })),
-    pending_status_updates: agent.updates.pending().length,
+/** A body rebuilt only when the agent's version moved. */
+function snapshot(agent: Agent, build: () => string): () => string {
+  let built = -1;
+  let body = '';
+  return () => {
+    if (built !== agent.version) {
+      body = build();
+      built = agent.version;
+    }
+    return body;
   };
 }
 
-function attributeValue(a: Agent['options']['attributes'][number]): string | number | undefined {
-  if (a.type === 'SCALAR') return a.scalar?.value;
-  if (a.type === 'RANGES') return `[${(a.ranges?.range ?? []).map((r) => `${r.begin}-${r.end}`).join(',')}]`;
-  return a.text?.value;
+/** Mesos's names for every sandbox this agent lists (see files.ts). */
+function attachments(agent: Agent): Attachments {
+  const names = new Map<string, string>();
+  for (const r of [...agent.completed, ...agent.runners.values()]) {
+    const run = `frameworks/${r.frameworkId}/executors/${r.taskId}/runs/latest`;
+    names.set(r.sandbox, r.sandbox);
+    names.set(`/${run}`, r.sandbox);
+    if (agent.id) names.set(join(agent.options.workDir, 'slaves', agent.id, run), r.sandbox);
+  }
+  return names;
 }
+
+/** Mesos accepts container_id alone, framework_id alone, or framework_id with executor_id. */
+function containerFilter(url: URL): ContainerFilter | string {
+  const containerId = url.searchParams.get('container_id') ?? undefined;
+  const frameworkId = url.searchParams.get('framework_id') ?? undefined;
+  const executorId = url.searchParams.get('executor_id') ?? undefined;
+  if ((containerId !== undefined && (frameworkId !== undefined || executorId !== undefined)) || (executorId !== undefined && frameworkId === undefined)) {
+    return 'Supported query parameters are container_id only, framework_id only, or executor_id and framework_id only';
+  }
+  return { ...(containerId !== undefined ? { containerId } : {}), ...(frameworkId !== undefined ? { frameworkId } : {}), ...(executorId !== undefined ? { executorId } : {}) };
+}
+
+function requiredPath(url: URL, res: ServerResponse): string | null {
+  const path = url.searchParams.get('path');
+  if (path) return path;
+  text(res, 400, "Expecting 'path=value' in query.");
+  return null;
+}
+
+async function filesBrowse(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+  const path = requiredPath(url, res);
+  if (path === null) return;
+  const listed = await files.browse(path);
+  if (!listed.ok) return text(res, listed.status, listed.message);
+  json(res, url, JSON.stringify(listed.value.map(({ rawMode: _, ...entry }) => entry)));
+}
+
+/**
+ * GET /files/read?path=&offset=&length=, as files.cpp reads it: `{"data", "offset"}`. No offset
+ * (or -1) answers the file's size in `offset` with no data; no length (or -1) reads to the end,
+ * at most 64 KiB; an offset past the end reads nothing.
+ */
+async function filesRead(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+  const path = requiredPath(url, res);
+  if (path === null) return;
+  const offset = wholeNumber(url.searchParams.get('offset'), -1);
+  const length = wholeNumber(url.searchParams.get('length'), -1);
+  if (offset === null) return text(res, 400, `Failed to parse offset: '${url.searchParams.get('offset')}' is not a whole number >= -1.`);
+  if (length === null) return text(res, 400, `Failed to parse length: '${url.searchParams.get('length')}' is not a whole number >= -1.`);
+  const read = await files.read(path, Math.max(offset, 0), offset === -1 ? 0 : length === -1 ? undefined : length);
+  if (!read.ok) return text(res, read.status, read.message);
+  json(res, url, JSON.stringify({ data: read.value.data.toString('utf8'), offset: offset === -1 ? read.value.size : offset }));
+}
+
+async function filesDownload(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+  const path = requiredPath(url, res);
+  if (path === null) return;
+  const found = await files.download(path);
+  if (!found.ok) return text(res, found.status, found.message);
+  res.writeHead(200, {
+    'Content-Type': 'application/octet-stream', 'Content-Length': found.value.size,
+    'Content-Disposition': `attachment; filename="${basename(found.value.file).replace(/"/g, '')}"`,
+  });
+  createReadStream(found.value.file, { end: Math.max(0, found.value.size - 1) }).on('error', () => res.destroy()).pipe(res);
+}
+
+/** A query value as a whole number >= -1 (`fallback` when absent); null when it is not one. */
+function wholeNumber(value: string | null, fallback: number): number | null {
+  if (value === null || value === '') return fallback;
+  const n = Number(value);
+  return /^-?\d+$/.test(value.trim()) && Number.isSafeInteger(n) && n >= -1 ? n : null;
+}
+
+/** 200 with JSON; with ?jsonp=f, as Mesos answers it: `f(<json>);` in text/javascript (Mesos's web UI reads agents so). */
+function json(res: ServerResponse, url: URL, body: string): void {
+  const callback = url.searchParams.get('jsonp');
+  if (callback !== null && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return text(res, 400, `'jsonp' must be a JavaScript name, got '${callback}'`);
+  const out = callback !== null ? `${callback}(${body});` : body;
+  res.writeHead(200, { 'Content-Type': callback !== null ? 'text/javascript' : 'application/json', 'Content-Length': Buffer.byteLength(out) }).end(out);
+}
+
+function text(res: ServerResponse, status: number, message: string): void {
+  const body = message.endsWith('\n') ? message : `${message}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
+/** Mesos reports when and by whom it was built; mesos-ts, when the agent's code was (the module's mtime). */
+const BUILD: BuildInfo = (() => {
+  let time = 0;
+  try {
+    time = Math.floor(statSync(fileURLToPath(import.meta.url)).mtimeMs / 1000);
+  } catch {
+    // Bundled or virtual: no date to tell.
+  }
+  return { date: new Date(time * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ''), time, user: process.env.USER ?? '' };
+})();

@@ -126,7 +126,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     agent.log(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
     agent.leaderChanged();
   });
-  const http = await startAgentHttp(agent, flags.ip, flags.port);
+  const http = await startAgentHttp(agent, flags.ip, flags.port, flags);
   httpPort = http.port;
   try {
     await agent.start();

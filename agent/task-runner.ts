@@ -32,6 +32,8 @@ import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type Hea
 export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly driver: ContainerDriver;
   readonly agentId: () => string;
+  /** The IP the agent advertises: a task's address, as tasks use host networking. */
+  readonly ip?: string;
   /** --kill_grace_period, used when neither the kill nor the task names a grace. */
   readonly killGraceSeconds: number;
   /** Seconds since the epoch. */
@@ -51,8 +53,12 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
 export class TaskRunner {
   state: TaskState = 'TASK_STAGING';
   containerId: string | null = null;
+  /** The host pid of the container's init process while it runs (ContainerStatus.executor_pid). */
+  pid: number | null = null;
   /** The last update this runner produced (what re-registration reports). */
   lastStatus: TaskStatusIn | TaskStatusOut | null = null;
+  /** Every update this runner produced (only the last one after an agent restart), for /state. */
+  readonly statuses: (TaskStatusIn | TaskStatusOut)[] = [];
   readonly sandbox: string;
   private killGrace: number | null = null;
   private health: HealthChecker | null = null;
@@ -104,6 +110,7 @@ export class TaskRunner {
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
       return this.report('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
+    this.pid = (await this.ctx.driver.inspect(this.containerId).catch(() => null))?.pid ?? null;
     // A kill that came while the container was being started stops it now.
     if (this.killGrace !== null) void this.stopContainer(this.killGrace);
     else {
@@ -134,6 +141,7 @@ export class TaskRunner {
   async resume(last: TaskStatusOut | null, containerId: string | null): Promise<void> {
     this.state = last?.state ?? 'TASK_STAGING';
     this.lastStatus = last;
+    if (last) this.statuses.push(last);
     if (isTerminal(this.state)) return this.resolveDone();
     if (this.state === 'TASK_KILLING') this.killGrace = graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
     const info = containerId
@@ -146,6 +154,7 @@ export class TaskRunner {
       return this.report('TASK_FAILED', { reason: containerId ? 'REASON_EXECUTOR_TERMINATED' : 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
     this.containerId = info.id;
+    this.pid = info.pid ?? null;
     if (this.killGrace !== null) void this.stopContainer(this.killGrace); // A kill was under way: finish it.
     else if (info.running) {
       // Checking goes on from the health last reported, if any (the checkpoint decodes an absent `healthy` as false).
@@ -184,6 +193,7 @@ export class TaskRunner {
 
   private async watch(containerId: string, memMiB: number): Promise<void> {
     const exit = await this.ctx.driver.wait(containerId);
+    this.pid = null;
     // The terminal update is on disk before the container goes: an agent killed in between finds the
     // task ended (and removes its container as an orphan), never a running task whose container vanished.
     await this.reportExit(exit, memMiB);
@@ -248,13 +258,23 @@ export class TaskRunner {
       agent_id: { value: this.ctx.agentId() },
       executor_id: { value: this.taskId },
       timestamp: this.ctx.now(),
-      ...(this.containerId ? { container_status: { container_id: { value: this.containerId } } } : {}),
+      ...(this.containerId ? { container_status: containerStatus(this.containerId, this.pid, this.ctx.ip) } : {}),
       ...extra,
     };
     this.lastStatus = status;
+    this.statuses.push(status);
     if (isTerminal(state)) this.health?.stop();
     const written = this.ctx.emit(this.frameworkId, status) ?? Promise.resolve();
     if (isTerminal(state)) this.resolveDone();
     return written;
   }
+}
+
+/** ContainerStatus as Mesos's agent fills it: the container, its address (host networking: the agent's IP) and its init pid while it runs. */
+export function containerStatus(containerId: string, pid: number | null, ip: string | undefined): NonNullable<TaskStatusIn['container_status']> {
+  return {
+    container_id: { value: containerId },
+    ...(ip ? { network_infos: [{ ip_addresses: [{ protocol: ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: ip }] }] } : {}),
+    ...(pid !== null ? { executor_pid: pid } : {}),
+  };
 }

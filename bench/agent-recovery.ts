@@ -69,8 +69,9 @@ async function main(): Promise<void> {
       void agent.waitForLine(/recovered agent/, 60_000).then(() => (recovered = (performance.now() - t0) / 1000));
       // Re-registered, and every container taken back (the agent's /state shows its id again).
       const reattached = async () => {
-        const st = (await (await fetch(`http://${agent.httpAddress}/state`)).json()) as { tasks: { state: string; container_id: string | null }[] };
-        return st.tasks.filter((t) => t.state === 'TASK_RUNNING' && t.container_id).length;
+        type Executor = { container: string; tasks: { state: string }[] };
+        const st = (await (await fetch(`http://${agent.httpAddress}/state`)).json()) as { frameworks: { executors: Executor[] }[] };
+        return st.frameworks.flatMap((f) => f.executors).filter((e) => e.container && e.tasks.some((t) => t.state === 'TASK_RUNNING')).length;
       };
       await waitUntil(async () => {
         const a = master.master.agents.get(agentId);

@@ -77,16 +77,43 @@ function findTask(state: MasterState, taskId: string, frameworkId: string | unde
   return matches.find((t) => !isTerminal(t.state as TaskState)) ?? matches[matches.length - 1]!;
 }
 
+/** The agent's /state, as a Mesos agent shapes it: each task is its own executor, whose directory is the sandbox. */
+interface AgentState {
+  flags: { work_dir: string };
+  frameworks: AgentFramework[];
+  completed_frameworks: AgentFramework[];
+}
+interface AgentFramework {
+  id: string;
+  executors: AgentExecutor[];
+  completed_executors: AgentExecutor[];
+}
+interface AgentExecutor {
+  id: string;
+  directory: string;
+  tasks: { state: string }[];
+  queued_tasks: unknown[];
+}
+
+function executorOf(state: AgentState, task: StateTask): { executor: AgentExecutor; live: boolean } | null {
+  for (const [frameworks, live] of [[state.frameworks, true], [state.completed_frameworks, false]] as const) {
+    const f = frameworks.find((fw) => fw.id === task.framework_id);
+    const executor = f?.executors.find((e) => e.id === task.id) ?? f?.completed_executors.find((e) => e.id === task.id);
+    if (executor) return { executor, live: live && f!.executors.includes(executor) };
+  }
+  return null;
+}
+
 async function sandboxOf(agentHttp: string, task: StateTask): Promise<string> {
-  const state = await getJson<{ work_dir: string; tasks: { id: string; framework_id: string; sandbox: string }[] }>(`http://${agentHttp}/state`);
-  const live = state.tasks.find((t) => t.id === task.id && t.framework_id === task.framework_id);
-  return live?.sandbox ?? join(state.work_dir, 'sandboxes', task.framework_id, task.id);
+  const state = await getJson<AgentState>(`http://${agentHttp}/state`);
+  return executorOf(state, task)?.executor.directory ?? join(state.flags.work_dir, 'sandboxes', task.framework_id, task.id);
 }
 
 async function taskEnded(agentHttp: string, task: StateTask): Promise<boolean> {
-  const state = await getJson<{ tasks: { id: string; framework_id: string; state: string }[] }>(`http://${agentHttp}/state`);
-  const live = state.tasks.find((t) => t.id === task.id && t.framework_id === task.framework_id);
-  return !live || isTerminal(live.state as TaskState);
+  const found = executorOf(await getJson<AgentState>(`http://${agentHttp}/state`), task);
+  if (!found?.live) return true;
+  const { tasks, queued_tasks } = found.executor;
+  return queued_tasks.length === 0 && tasks.every((t) => isTerminal(t.state as TaskState));
 }
 
 const readUrl = (agentHttp: string, path: string, offset: number) =>

@@ -8,7 +8,8 @@ import type { Writable } from 'node:stream';
 import { RotatingFile, type Rotation } from '../rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type LaunchOptions } from './driver.js';
+import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type LaunchOptions } from './driver.js';
+import { cgroupStats } from './cgroup-stats.js';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -26,6 +27,8 @@ const DRAIN_MS = 2000;
 export class DockerDriver implements ContainerDriver {
   readonly docker: Docker;
   private readonly exits = new Map<string, Promise<ContainerExit>>();
+  /** Init pids of running containers, so that stats() asks the engine once per container. */
+  private readonly pids = new Map<string, number>();
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
@@ -108,7 +111,9 @@ export class DockerDriver implements ContainerDriver {
   async inspect(id: string): Promise<ContainerInfo | null> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, running: info.State.Running };
+      const pid = info.State.Running && info.State.Pid > 0 ? info.State.Pid : undefined;
+      if (pid !== undefined) this.pids.set(info.Id, pid);
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, running: info.State.Running, ...(pid !== undefined ? { pid } : {}) };
     } catch (err) {
       if (hasStatus(err, 404)) return null;
       throw err;
@@ -121,8 +126,45 @@ export class DockerDriver implements ContainerDriver {
     return found.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels, running: c.State === 'running' }));
   }
 
+  /**
+   * Read from the container's cgroup files (through its init pid, asked of the engine once):
+   * a handful of small async reads, with no engine round trip, while the engine's one-shot
+   * stats reads the same files and adds a request and its JSON per container. The engine is
+   * asked only when the files are out of reach (an agent in another pid or cgroup namespace).
+   */
+  async stats(id: string): Promise<ContainerStats | null> {
+    const pid = this.pids.get(id) ?? (await this.inspect(id))?.pid;
+    if (pid === undefined) return null;
+    const read = await cgroupStats(pid, () => Date.now() / 1000);
+    if (read) return read;
+    return this.engineStats(id);
+  }
+
+  private async engineStats(id: string): Promise<ContainerStats | null> {
+    try {
+      const s = (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as EngineStats;
+      if (!s.cpu_stats?.cpu_usage) return null;
+      const mem = s.memory_stats ?? {};
+      const usage = s.cpu_stats.cpu_usage;
+      const throttling = s.cpu_stats.throttling_data;
+      return {
+        timestamp: Date.now() / 1000,
+        ...(usage.usage_in_usermode !== undefined ? { cpus_user_time_secs: usage.usage_in_usermode / 1e9 } : {}),
+        ...(usage.usage_in_kernelmode !== undefined ? { cpus_system_time_secs: usage.usage_in_kernelmode / 1e9 } : {}),
+        ...(throttling ? { cpus_nr_periods: throttling.periods, cpus_nr_throttled: throttling.throttled_periods, cpus_throttled_time_secs: throttling.throttled_time / 1e9 } : {}),
+        ...(mem.usage !== undefined ? { mem_total_bytes: mem.usage } : {}),
+        ...(mem.limit !== undefined ? { mem_limit_bytes: mem.limit } : {}),
+        ...((mem.stats?.total_rss ?? mem.stats?.anon) !== undefined ? { mem_rss_bytes: (mem.stats?.total_rss ?? mem.stats?.anon)! } : {}),
+      };
+    } catch (err) {
+      if (hasStatus(err, 404, 409)) return null;
+      throw err;
+    }
+  }
+
   async remove(id: string): Promise<void> {
     this.exits.delete(id);
+    this.pids.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
@@ -144,6 +186,7 @@ export class DockerDriver implements ContainerDriver {
     } catch (err) {
       error = dockerMessage(err);
     }
+    this.pids.delete(container.id); // The pid may be reused by now.
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
     await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(resolve))));
     if (error !== undefined) return { exitCode, oomKilled: false, error };
@@ -277,6 +320,15 @@ export class DockerDriver implements ContainerDriver {
     const what = killed > 0 ? `killed ${killed} process(es)` : 'could not be killed from the agent';
     return { exitCode: -1, output: `${text()}\n[did not end within ${timeoutSeconds}s; ${what}]`.trimStart() };
   }
+}
+
+/** The part of the engine's stats answer engineStats() reads. */
+interface EngineStats {
+  cpu_stats?: {
+    cpu_usage?: { usage_in_usermode?: number; usage_in_kernelmode?: number };
+    throttling_data?: { periods: number; throttled_periods: number; throttled_time: number };
+  };
+  memory_stats?: { usage?: number; limit?: number; stats?: { total_rss?: number; anon?: number } };
 }
 
 function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {

@@ -43,6 +43,31 @@ export interface ContainerInfo {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly running: boolean;
+  /** The host pid of the container's init process, when it runs. */
+  readonly pid?: number;
+}
+
+/**
+ * A running container's usage, as the kernel accounts it (Mesos's
+ * ResourceStatistics names, in ResourceStatistics units). Fields the
+ * runtime cannot tell are left out.
+ */
+export interface ContainerStats {
+  /** Seconds since the epoch, when read. */
+  readonly timestamp: number;
+  readonly cpus_user_time_secs?: number;
+  readonly cpus_system_time_secs?: number;
+  /** CPU quota / period, the cpus the kernel lets it use. */
+  readonly cpus_limit?: number;
+  readonly cpus_nr_periods?: number;
+  readonly cpus_nr_throttled?: number;
+  readonly cpus_throttled_time_secs?: number;
+  /** All memory charged to the container (cache included). */
+  readonly mem_total_bytes?: number;
+  readonly mem_limit_bytes?: number;
+  readonly mem_rss_bytes?: number;
+  readonly mem_cache_bytes?: number;
+  readonly processes?: number;
 }
 
 /** A command run inside a running container, as TaskInfo.command runs (shell: `/bin/sh -c value`; else `value` with argv `arguments`). */
@@ -108,4 +133,6 @@ export interface ContainerDriver {
    * Rejects only when the command cannot be started (e.g. no such container).
    */
   exec(id: string, command: ExecCommand, timeoutSeconds: number): Promise<ExecResult>;
+  /** The running container's usage now; null when it is not running (or gone). Never blocks the caller's loop. */
+  stats(id: string): Promise<ContainerStats | null>;
 }

@@ -144,7 +144,12 @@ describe.each(['json', 'protobuf'] as const)('a scheduler over HTTP in %s', (enc
     expect(fw().updatesOf(`hello-${encoding}`)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
     // Every update acknowledged: the agent stops resending.
     const agentHttp = cluster.agents[0]!.httpAddress;
-    await waitUntil(async () => (await (await fetch(`http://${agentHttp}/state`)).json() as { pending_status_updates: number }).pending_status_updates === 0, 10_000, 'acknowledgements to reach the agent');
+    // The agent lists a task among its completed executors once its last update is acknowledged.
+    const completed = async () => ((await (await fetch(`http://${agentHttp}/state`)).json()) as { frameworks: { completed_executors: { id: string }[] }[]; completed_frameworks: { completed_executors: { id: string }[] }[] });
+    await waitUntil(async () => {
+      const state = await completed();
+      return [...state.frameworks, ...state.completed_frameworks].some((f) => f.completed_executors.some((e) => e.id === `hello-${encoding}`));
+    }, 10_000, 'acknowledgements to reach the agent');
     await fw().idle();
   });
 
