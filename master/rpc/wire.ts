@@ -59,6 +59,7 @@ export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): O
     hostname: agent?.info.hostname ?? '',
     // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
     ...(agent ? { url: { scheme: 'http', address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' } } : {}),
+    ...(agent?.info.domain ? { domain: agent.info.domain } : {}),
     resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
     attributes: agent?.info.attributes ?? [],
     allocation_info: { role: offer.role },
