@@ -11,6 +11,10 @@ export const MASTER_FLAGS = {
     type: 'string', help: 'IP address handed out for this master (MasterInfo in ZooKeeper and SUBSCRIBED, pid, redirects) when it differs from --ip, e.g. behind NAT',
   },
   advertise_port: { type: 'number', help: 'HTTP port handed out for this master when it differs from --port' },
+  domain: {
+    type: 'string',
+    help: 'fault domain, as Mesos takes it: DomainInfo JSON ({"fault_domain":{"region":{"name":"R"},"zone":{"name":"Z"}}}) or a path to a file holding it; MasterInfo carries it',
+  },
   allocator: {
     type: 'string', default: 'drf',
     help: 'allocation policy: drf, binpack, spread, fifo or random, or a module path (./my-policy.js) whose default export makes an Allocator',

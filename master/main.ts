@@ -31,6 +31,7 @@ import { serveMetrics } from '../common/metrics.js';
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
+import { parseDomain } from '../common/domain.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
 
@@ -67,6 +68,7 @@ export async function startMaster(
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv, MASTER_PARSE) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
   checkAdvertised(flags);
+  const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocator = await loadAllocator(flags.allocator, allocatorOptions(flags));
   const id = newMasterId();
@@ -92,6 +94,7 @@ export async function startMaster(
   const info = {
     id, ip: packIp(advertisedIp), port: advertisedPort, pid: `master@${advertisedIp}:${advertisedPort}`, hostname, version: VERSION,
     address: { hostname, ip: advertisedIp, port: advertisedPort },
+    ...(domain ? { domain } : {}),
   };
   const grpcAddress = `${flags.ip}:${grpcPort}`;
   const candidate = { ...info, grpc_address: `${advertisedIp}:${grpcPort}` };

@@ -34,6 +34,7 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'mesos-ts-advertise-'));
   master = await startMaster({
     zk: `zk://${zk.connectString}/mesos`, port: 0, grpc_port: 0, allocation_interval: 0.1, advertise_ip: MASTER_IP, advertise_port: MASTER_PORT,
+    domain: JSON.stringify(DOMAIN),
   }, () => {});
   await waitUntil(() => master.leading(), 15_000, 'the master to lead');
   agent = await startAgent({
@@ -56,9 +57,10 @@ afterAll(async () => {
 const expectedMasterInfo = {
   ip: packIp(MASTER_IP), port: MASTER_PORT, pid: `master@${MASTER_IP}:${MASTER_PORT}`, hostname: MASTER_IP,
   address: { hostname: MASTER_IP, ip: MASTER_IP, port: MASTER_PORT },
+  domain: DOMAIN,
 };
 
-describe('a master started with --advertise_ip and --advertise_port', () => {
+describe('a master started with --advertise_ip, --advertise_port and --domain', () => {
   it('writes the advertised address in its MasterInfo in ZooKeeper', async () => {
     const [znode] = (await session.children('/mesos')).filter((c) => c.startsWith('json.info_'));
     const info = JSON.parse((await session.data(`/mesos/${znode}`))!.toString('utf8')) as Record<string, unknown>;
