@@ -19,12 +19,15 @@ import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, containersUnder, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
+import { startZooKeeper } from '../harness/zookeeper.js';
+import { startMaster } from '../../master/main.js';
 
 const require = createRequire(import.meta.url);
 
 /** What the test uses of mesos-framework's Scheduler (the library ships no types). */
 interface LibraryScheduler extends EventEmitter {
   frameworkId: string | null;
+  options: { masterUrl: string; port: number | string };
   launchedTasks: { taskId: string; name: string; runtimeInfo?: { agentId?: string; executorId?: string; state?: string; network?: { hostname?: string; ip?: string | null } } }[];
   subscribe(): void;
   kill(taskId: string, agentId: string): void;
@@ -160,6 +163,32 @@ describe('mesos-framework Scheduler (v1 HTTP, JSON)', () => {
     // Nothing the library sent was refused: every call answered 202, every event parsed.
     expect(errors.filter((e) => !/Long-running connection was closed/.test(JSON.stringify(e)))).toEqual([]);
   });
+});
+
+describe('mesos-framework Scheduler pointed at a standby master', () => {
+  it('follows its 307 to the leader (found in ZooKeeper) and subscribes there', async () => {
+    const zk = await startZooKeeper();
+    const url = `zk://${zk.connectString}/mesos`;
+    const quiet = () => {};
+    const leader = await startMaster({ zk: url, port: 0, grpc_port: 0 }, quiet);
+    await waitUntil(() => leader.leading(), 15_000, 'a leader');
+    const standby = await startMaster({ zk: url, port: 0, grpc_port: 0 }, quiet);
+    const [host, port] = standby.httpAddress.split(':');
+    const follower = new Scheduler({ masterUrl: host, port, frameworkName: 'redirected', masterConnectionTimeout: 40, logging: { path: logDir, level: 'error' } });
+    follower.on('error', () => {}); // Its stream ends when the masters stop.
+    try {
+      await new Promise<void>((resolve) => follower.once('ready', resolve));
+      const subscribed = new Promise<{ frameworkId: string }>((resolve) => follower.once('subscribed', resolve));
+      follower.subscribe();
+      expect((await subscribed).frameworkId).toMatch(/-0000$/);
+      expect(`${follower.options.masterUrl}:${follower.options.port}`).toBe(leader.httpAddress);
+    } finally {
+      follower.subscribe = () => {};
+      await standby.stop();
+      await leader.stop();
+      await zk.stop();
+    }
+  }, 60_000);
 });
 
 describe('mesos (npm) clients', () => {
