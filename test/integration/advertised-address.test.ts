@@ -67,6 +67,12 @@ describe('a master started with --advertise_ip, --advertise_port and --domain', 
     expect(info).toMatchObject(expectedMasterInfo);
   });
 
+  it('names it in /master/redirect', async () => {
+    const answer = await fetch(`http://${master.httpAddress}/master/redirect`, { redirect: 'manual' });
+    expect(answer.status).toBe(307);
+    expect(answer.headers.get('location')).toBe(`//${MASTER_IP}:${MASTER_PORT}`);
+  });
+
   it('hands it to schedulers in SUBSCRIBED', async () => {
     const client = new MesosHttpClient({ master: master.httpAddress, encoding: 'json' });
     clients.push(client);
