@@ -141,8 +141,8 @@ export async function startMaster(
   server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
   httpHandlers.push(
     (req, res, path) => serveMetrics(req, res, path, metrics),
-    // /master/redirect names this master as others reach it: its advertised address.
-    operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${advertisedIp}:${advertisedPort}` }),
+    // /master/redirect names this master as Mesos does: MasterInfo.hostname (default the advertised IP) and the advertised port.
+    operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${hostname}:${advertisedPort}` }),
   );
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
