@@ -174,7 +174,7 @@ describe('mesos-framework Scheduler pointed at a standby master', () => {
     await waitUntil(() => leader.leading(), 15_000, 'a leader');
     const standby = await startMaster({ zk: url, port: 0, grpc_port: 0 }, quiet);
     const [host, port] = standby.httpAddress.split(':');
-    const follower = new Scheduler({ masterUrl: host, port, frameworkName: 'redirected', masterConnectionTimeout: 40, logging: { path: logDir, level: 'error' } });
+    const follower = new Scheduler({ masterUrl: host, port, frameworkName: 'redirected', masterConnectionTimeout: 40, logging: { path: logDir, fileName: 'redirected.log', level: 'error' } });
     follower.on('error', () => {}); // Its stream ends when the masters stop.
     try {
       await new Promise<void>((resolve) => follower.once('ready', resolve));
