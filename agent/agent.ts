@@ -16,6 +16,7 @@
 // order; containers of this work_dir that belong to no task are removed.
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import type { DomainInfo } from '../common/domain.js';
 import type { Clock, Timers } from '../common/clock.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
@@ -48,6 +49,8 @@ export interface AgentOptions {
   readonly workDir: string;
   readonly resources: Resources;
   readonly attributes: readonly AttributeIn[];
+  /** The fault domain (--domain), sent in AgentInfo; offers carry it. */
+  readonly domain?: DomainInfo;
   readonly driver: ContainerDriver;
   readonly defaultImage: string;
   readonly pidsLimit: number;
@@ -276,12 +279,15 @@ export class Agent {
         name: r.task.name, task_id: r.task.task_id, framework_id: { value: r.frameworkId }, agent_id: { value: this.id ?? '' },
         executor_id: { value: r.taskId }, state: r.state, resources: r.task.resources, container: r.task.container,
         statuses: r.lastStatus ? [r.lastStatus] : [], kill_policy: r.task.kill_policy,
+        // What a master that took over serves of the task (labels, discovery) comes from here.
+        labels: r.task.labels, discovery: r.task.discovery, health_check: r.task.health_check,
       }));
     const frameworkIds = new Set(tasks.map((t) => t.framework_id?.value));
     return {
       agent_info: {
         hostname: this.options.hostname, port: this.options.httpPort(), resources: this.options.resources.toProto(),
         attributes: [...this.options.attributes], ...(this.id ? { id: { value: this.id } } : {}),
+        ...(this.options.domain ? { domain: this.options.domain } : {}),
       },
       tasks,
       frameworks: [...this.frameworks.values()].filter((f) => frameworkIds.has(f.id?.value)),

@@ -3,10 +3,10 @@
 // `mesos-ts agent --help` answers at once.
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage } from '../common/flags.js';
-import { AGENT_FLAGS } from './flags.js';
+import { AGENT_FLAGS, AGENT_PARSE } from './flags.js';
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(AGENT_FLAGS, argv);
+  const flags = parseFlags(AGENT_FLAGS, argv, AGENT_PARSE);
   if (flags.help) {
     process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS) + '\n');
     return 0;

@@ -1,11 +1,18 @@
 // The agent's flags, named as Apache Mesos names them where Mesos has them.
-import type { FlagSpecs } from '../common/flags.js';
+import type { FlagSpecs, ParseOptions } from '../common/flags.js';
+import { MESOS_AGENT_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const AGENT_FLAGS = {
   master: { type: 'string', required: true, help: "the master's gRPC address, host:port" },
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address the HTTP endpoint (/state, /health) listens on' },
   port: { type: 'number', default: 5051, help: 'HTTP port; 0 picks a free port' },
-  hostname: { type: 'string', help: 'hostname advertised to the master (default: the --ip)' },
+  hostname: { type: 'string', help: 'hostname advertised to the master (default: the --advertise_ip, else the --ip)' },
+  advertise_ip: { type: 'string', help: 'IP address handed out for this agent (its pid, Offer.url) when it differs from --ip, e.g. behind NAT' },
+  advertise_port: { type: 'number', help: 'HTTP port handed out for this agent (AgentInfo.port, pid, Offer.url) when it differs from --port' },
+  domain: {
+    type: 'string',
+    help: 'fault domain, as Mesos takes it: DomainInfo JSON ({"fault_domain":{"region":{"name":"R"},"zone":{"name":"Z"}}}) or a path to a file holding it; offers carry it',
+  },
   work_dir: { type: 'string', default: '/tmp/mesos-ts/agent', help: 'directory of the task sandboxes (stdout, stderr); also labels this agent\'s containers' },
   resources: {
     type: 'string',
@@ -31,3 +38,6 @@ export const AGENT_FLAGS = {
   pids_limit: { type: 'number', default: 1024, help: 'maximum number of processes in a task container' },
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
 } as const satisfies FlagSpecs;
+
+/** A Mesos agent flag not above is refused by name. */
+export const AGENT_PARSE: ParseOptions = { mesos: { flags: MESOS_AGENT_FLAGS, refuse: (name) => notImplemented(name, 'agent') } };

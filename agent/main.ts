@@ -9,10 +9,12 @@ import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, type Flags } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
+import { checkAdvertised } from '../common/mesos-flags.js';
+import { parseDomain, type DomainInfo } from '../common/domain.js';
 import { Resources } from '../common/resources.js';
 import { systemClock } from '../common/clock.js';
 import type { AttributeIn } from '../proto/index.js';
-import { AGENT_FLAGS } from './flags.js';
+import { AGENT_FLAGS, AGENT_PARSE } from './flags.js';
 import { Agent, type RecoverMode } from './agent.js';
 import { DockerDriver, type PullPolicy } from './driver/docker.js';
 import { detectResources } from './detect.js';
@@ -47,6 +49,7 @@ interface AgentConfig {
   readonly isolation: IsolationPolicy;
   readonly resources: Resources;
   readonly attributes: AttributeIn[];
+  readonly domain: DomainInfo | null;
 }
 
 /** Checks the flags once, at the edge; every message names the flag and the value. */
@@ -72,10 +75,12 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   const allowedHostPaths = flags.allowed_host_paths.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const relative = allowedHostPaths.find((p) => !isAbsolute(p));
   if (relative !== undefined) throw new InvalidArgument(`--allowed_host_paths must list absolute paths, got '${relative}'`);
+  checkAdvertised(flags);
+  const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   const workDir = resolve(flags.work_dir);
   const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
-  return { flags, workDir, logMaxBytes, isolation: { allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes) };
+  return { flags, workDir, logMaxBytes, isolation: { allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain };
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
@@ -97,7 +102,7 @@ function withDetected(given: Resources, workDir: string): Resources {
 
 export async function startAgent(options: string[] | AgentStartOptions): Promise<RunningAgent> {
   const flags: AgentFlags = Array.isArray(options)
-    ? parseFlags(AGENT_FLAGS, options)
+    ? parseFlags(AGENT_FLAGS, options, AGENT_PARSE)
     : { ...parseFlags(AGENT_FLAGS, ['--master', options.master]), ...withoutUndefined(options) };
   const log = (!Array.isArray(options) && options.log) || ((line: string) => void process.stderr.write(line + '\n'));
   const config = agentConfig(flags);
@@ -115,8 +120,10 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const shutdown = new Promise<string>((resolve) => (resolveShutdown = resolve));
   const agent = new Agent({
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
-    master: flags.master, hostname: flags.hostname ?? flags.ip, ip: flags.ip, httpPort: () => httpPort, workDir: config.workDir,
-    resources: config.resources, attributes: config.attributes, driver, defaultImage: flags.docker_default_image,
+    // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
+    master: flags.master, hostname: flags.hostname ?? flags.advertise_ip ?? flags.ip, ip: flags.advertise_ip ?? flags.ip,
+    httpPort: () => flags.advertise_port ?? httpPort, workDir: config.workDir,
+    resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
     recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay, isolation: config.isolation,
     clock: systemClock, log: flags.quiet ? () => {} : log,

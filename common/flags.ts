@@ -1,6 +1,8 @@
 // Command-line flags, Mesos style: `--name=value`, `--name value`, `--flag`
 // and `--no-flag` for booleans. Each command declares its flags once (name,
 // type, default, help); parsing checks them and `--help` is generated.
+// Commands that stand in for a Mesos one (master, agent) also name Mesos's
+// flags, so that a Mesos flag they lack is refused as such, not as a typo.
 import { InvalidArgument } from './errors.js';
 
 /** 'duration' values are seconds; the text may carry a unit (500ms, 5s, 2mins). */
@@ -25,7 +27,12 @@ export type Flags<S extends FlagSpecs> = {
       : ValueOf<S[K]> | undefined;
 } & { help: boolean; _: string[] };
 
-export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[]): Flags<S> {
+export interface ParseOptions {
+  /** Flags of the Mesos component this command stands in for; one not in `specs` is refused with `refuse(name)`. */
+  readonly mesos?: { readonly flags: ReadonlySet<string>; readonly refuse: (name: string) => string };
+}
+
+export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[], options: ParseOptions = {}): Flags<S> {
   const out: Record<string, unknown> = { help: false, _: [] as string[] };
   for (const [name, spec] of Object.entries(specs)) if (spec.default !== undefined) out[name] = spec.default;
   for (let i = 0; i < argv.length; i++) {
@@ -47,7 +54,11 @@ export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[
       spec = specs[name];
       value = 'false';
     }
-    if (!spec) throw new InvalidArgument(`unknown flag --${name} (see --help)`);
+    if (!spec) {
+      const mesosName = options.mesos?.flags.has(name) ? name : name.startsWith('no_') && options.mesos?.flags.has(name.slice(3)) ? name.slice(3) : null;
+      if (mesosName !== null) throw new InvalidArgument(options.mesos!.refuse(mesosName));
+      throw new InvalidArgument(`unknown flag --${name} (see --help)`);
+    }
     if (value === undefined) {
       if (spec.type === 'boolean') value = 'true';
       else {

@@ -3,10 +3,10 @@
 // `mesos-ts master --help` answers at once.
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage } from '../common/flags.js';
-import { MASTER_FLAGS } from './flags.js';
+import { MASTER_FLAGS, MASTER_PARSE } from './flags.js';
 
 export async function masterCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(MASTER_FLAGS, argv);
+  const flags = parseFlags(MASTER_FLAGS, argv, MASTER_PARSE);
   if (flags.help) {
     process.stdout.write(usage('master', 'Runs a mesos-ts master: schedulers and agents connect to its gRPC port.', MASTER_FLAGS) + '\n');
     return 0;

@@ -1,11 +1,20 @@
 // The master's flags, named as Apache Mesos names them where Mesos has them.
-import type { FlagSpecs } from '../common/flags.js';
+import type { FlagSpecs, ParseOptions } from '../common/flags.js';
+import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const MASTER_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP and gRPC)' },
   port: { type: 'number', default: 5050, help: 'HTTP port (/state, /health); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
-  hostname: { type: 'string', help: 'hostname to advertise (default: the --ip)' },
+  hostname: { type: 'string', help: 'hostname to advertise (default: the --advertise_ip, else the --ip)' },
+  advertise_ip: {
+    type: 'string', help: 'IP address handed out for this master (MasterInfo in ZooKeeper and SUBSCRIBED, pid, redirects) when it differs from --ip, e.g. behind NAT',
+  },
+  advertise_port: { type: 'number', help: 'HTTP port handed out for this master when it differs from --port' },
+  domain: {
+    type: 'string',
+    help: 'fault domain, as Mesos takes it: DomainInfo JSON ({"fault_domain":{"region":{"name":"R"},"zone":{"name":"Z"}}}) or a path to a file holding it; MasterInfo carries it',
+  },
   allocator: {
     type: 'string', default: 'drf',
     help: 'allocation policy: drf, binpack, spread, fifo or random, or a module path (./my-policy.js) whose default export makes an Allocator',
@@ -38,3 +47,6 @@ export const MASTER_FLAGS = {
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
 } as const satisfies FlagSpecs;
+
+/** A Mesos master flag not above is refused by name. */
+export const MASTER_PARSE: ParseOptions = { mesos: { flags: MESOS_MASTER_FLAGS, refuse: (name) => notImplemented(name, 'master') } };

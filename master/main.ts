@@ -13,7 +13,7 @@ import { type AllocatorOptions } from './allocator/index.js';
 import { loadAllocator } from './allocator/loader.js';
 import { parseMinAllocatable, parseQuota, parseWeights } from './allocator/flags.js';
 import { Master } from './master.js';
-import { MASTER_FLAGS } from './flags.js';
+import { MASTER_FLAGS, MASTER_PARSE } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withSafeDecoding } from './rpc/safe-service.js';
@@ -31,6 +31,8 @@ import { serveMetrics } from '../common/metrics.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
+import { checkAdvertised } from '../common/mesos-flags.js';
+import { parseDomain } from '../common/domain.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
 
@@ -64,8 +66,10 @@ export async function startMaster(
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
   onDeposed?: (why: string) => void,
 ): Promise<RunningMaster> {
-  const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
+  const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv, MASTER_PARSE) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
+  checkAdvertised(flags);
+  const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocation = allocatorOptions(flags);
   const allocator = await loadAllocator(flags.allocator, allocation);
@@ -74,7 +78,9 @@ export async function startMaster(
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${flags.ip}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
-  const hostname = flags.hostname ?? flags.ip;
+  // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
+  const advertisedIp = flags.advertise_ip ?? flags.ip;
+  const hostname = flags.hostname ?? advertisedIp;
   const say = flags.quiet ? () => {} : (line: string) => log(`[master] ${line}`);
   let snapshot: StateSnapshot | null = null;
   let election: Election | null = null;
@@ -86,12 +92,15 @@ export async function startMaster(
     leaderHttp: () => election?.leaderHttp() ?? null,
     handlers: httpHandlers,
   });
+  const advertisedPort = flags.advertise_port ?? http.port;
   const info = {
-    id, ip: packIp(flags.ip), port: http.port, pid: `master@${flags.ip}:${http.port}`, hostname, version: VERSION,
-    address: { hostname, ip: flags.ip, port: http.port },
+    id, ip: packIp(advertisedIp), port: advertisedPort, pid: `master@${advertisedIp}:${advertisedPort}`, hostname, version: VERSION,
+    address: { hostname, ip: advertisedIp, port: advertisedPort },
+    ...(domain ? { domain } : {}),
   };
   const grpcAddress = `${flags.ip}:${grpcPort}`;
-  if (flags.zk) election = await connectElection(flags.zk, flags.zk_session_timeout, { ...info, grpc_address: grpcAddress }, say);
+  const candidate = { ...info, grpc_address: `${advertisedIp}:${grpcPort}` };
+  if (flags.zk) election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, say);
   let over = false;
   // No two leaders may act: a master that lost leadership (or can no longer
   // write its registry) stops for good.
@@ -136,7 +145,8 @@ export async function startMaster(
   server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
   httpHandlers.push(
     (req, res, path) => serveMetrics(req, res, path, metrics),
-    operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
+    // /master/redirect names this master as Mesos does: MasterInfo.hostname (default the advertised IP) and the advertised port.
+    operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${hostname}:${advertisedPort}` }),
   );
   httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));

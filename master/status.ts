@@ -25,8 +25,24 @@ export function masterStatus(opts: {
   return status;
 }
 
-/** A stored status re-sent for reconciliation: same state, no uuid, reason RECONCILIATION. */
+/**
+ * The answer to reconciliation for a task the master knows, as Mesos's
+ * Master::reconcile makes it: the latest state, with the agent, executor,
+ * health and container status of the stored status; no uuid, data or labels;
+ * SOURCE_MASTER, REASON_RECONCILIATION and Mesos's message.
+ */
 export function reconciliationStatus(latest: TaskStatusIn | TaskStatusOut, now: number): TaskStatusIn {
-  const { uuid: _uuid, ...rest } = latest as TaskStatusIn;
-  return { ...rest, reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER', timestamp: now };
+  const status = latest as TaskStatusIn;
+  return {
+    task_id: status.task_id,
+    state: status.state,
+    source: 'SOURCE_MASTER',
+    reason: 'REASON_RECONCILIATION',
+    message: 'Reconciliation: Latest task state',
+    timestamp: now,
+    ...(status.agent_id ? { agent_id: status.agent_id } : {}),
+    ...(status.executor_id ? { executor_id: status.executor_id } : {}),
+    ...(status.healthy !== undefined && status.healthy !== null ? { healthy: status.healthy } : {}),
+    ...(status.container_status ? { container_status: status.container_status } : {}),
+  };
 }

@@ -146,7 +146,11 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
     return {
       frameworkId: t.framework_id.value as FrameworkId, taskId: t.task_id.value as TaskId, name: t.name, state: t.state,
       resources: Resources.fromProto(t.resources, `RegisterAgent.tasks[${i}].resources`),
-      info: { name: t.name, task_id: t.task_id, resources: t.resources, container: t.container },
+      info: {
+        name: t.name, task_id: t.task_id, resources: t.resources, container: t.container,
+        ...(t.labels ? { labels: t.labels } : {}), ...(t.discovery ? { discovery: t.discovery } : {}),
+        ...(t.health_check ? { health_check: t.health_check } : {}), ...(t.kill_policy ? { kill_policy: t.kill_policy } : {}),
+      },
       latest: t.statuses[t.statuses.length - 1] ?? null,
     };
   });

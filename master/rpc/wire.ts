@@ -84,6 +84,7 @@ export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): O
     // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
     ...(agent ? { url: agentUrl(agent) } : {}),
     ...(agent?.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),
+    ...(agent?.info.domain ? { domain: agent.info.domain } : {}),
     resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),
     attributes: agent?.info.attributes ?? [],
     allocation_info: { role: offer.role },
