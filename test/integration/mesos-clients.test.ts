@@ -124,8 +124,7 @@ describe('mesos-framework Scheduler (v1 HTTP, JSON)', () => {
     await waitForStatus('mesos-framework-test.hello-1.', 'TASK_FINISHED');
     // Every update with a uuid acknowledged (202) by the library; the agent stops resending.
     await waitUntil(() => acknowledged >= updates.filter((s) => s.uuid).length, 10_000, 'acknowledgements');
-    const agentHttp = cluster.agents[0]!.httpAddress;
-    await waitUntil(async () => (await (await fetch(`http://${agentHttp}/state`)).json() as { pending_status_updates: number }).pending_status_updates === 0, 15_000, 'acknowledgements to reach the agent');
+    await waitUntil(() => cluster.agents[0]!.agent.updates.pending().length === 0, 15_000, 'acknowledgements to reach the agent');
     // A finished task leaves the library's list of launched tasks.
     expect(taskOf('hello-1')).toBeUndefined();
   });
