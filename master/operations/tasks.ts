@@ -115,18 +115,18 @@ function unknownTaskAnswer(state: ClusterState, ctx: OpContext, fw: FrameworkRec
   const pa = fw.partitionAware;
   if (agentId === undefined) {
     const pending = [...state.agents.values()].some((a) => a.recovered && ctx.registry.agents.get(a.id)?.tasks.has(taskKeyOf(fw.id, taskId)));
-    return pending ? null : { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
+    return pending ? null : { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: 'Reconciliation: Task is unknown' };
   }
   const agent = state.agent(agentId);
   if (agent?.recovered) return null;
   if (ctx.registry.agents.get(agentId)?.gone_time != null) {
-    return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is gone` };
+    return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: 'Reconciliation: Task is gone' };
   }
   if (agent && agent.unreachableSince !== null) {
-    return { state: pa ? ('TASK_UNREACHABLE' as const) : ('TASK_LOST' as const), message: `agent ${agentId} is unreachable` };
+    return { state: pa ? ('TASK_UNREACHABLE' as const) : ('TASK_LOST' as const), message: 'Reconciliation: Task is unreachable' };
   }
-  if (agent?.connected) return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: `task ${taskId} is not on agent ${agentId}` };
-  return { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: `task ${taskId} is unknown to the master` };
+  if (agent?.connected) return { state: pa ? ('TASK_GONE' as const) : ('TASK_LOST' as const), message: 'Reconciliation: Task is unknown to the agent' };
+  return { state: pa ? ('TASK_UNKNOWN' as const) : ('TASK_LOST' as const), message: 'Reconciliation: Task is unknown' };
 }
 
 /**

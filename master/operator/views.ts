@@ -46,6 +46,7 @@ export function taskView(task: TaskRecord, state: TaskState = task.state): Task 
     ...(info.container ? { container: info.container } : {}),
     ...(info.health_check ? { health_check: info.health_check } : {}),
     ...(info.kill_policy ? { kill_policy: info.kill_policy } : {}),
+    ...(info.discovery ? { discovery: info.discovery } : {}),
   };
 }
 
