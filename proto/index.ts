@@ -49,6 +49,7 @@ export type { Event as EventIn, Event__Output as EventOut } from './gen/mesos/v1
 export type { Response as SchedulerResponse } from './gen/mesos/v1/scheduler/Response.js';
 export type { Resource as ResourceIn, Resource__Output as ResourceOut } from './gen/mesos/v1/Resource.js';
 export type { Offer as OfferIn, Offer__Output as OfferOut } from './gen/mesos/v1/Offer.js';
+export type { InverseOffer__Output as InverseOfferOut } from './gen/mesos/v1/InverseOffer.js';
 export type { TaskInfo as TaskInfoIn, TaskInfo__Output as TaskInfoOut } from './gen/mesos/v1/TaskInfo.js';
 export type { KillPolicy as KillPolicyIn, KillPolicy__Output as KillPolicyOut } from './gen/mesos/v1/KillPolicy.js';
 export type { Task as TaskIn, Task__Output as TaskOut } from './gen/mesos/v1/Task.js';

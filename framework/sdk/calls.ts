@@ -111,6 +111,15 @@ export function declineCall(offers: OfferRef | readonly OfferRef[], refuseSecond
   return { type: 'DECLINE', decline: { offer_ids: offerIds.map((value) => ({ value })), ...(filters && { filters }) } };
 }
 
+/** ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS: the framework's answer to maintenance on those agents' machines. */
+export function inverseOffersCall(accept: boolean, inverseOffers: OfferRef | readonly OfferRef[]): CallIn {
+  const ids = asList(inverseOffers).map(offerIdOf).map((value) => ({ value }));
+  if (ids.length === 0) throw new InvalidArgument(`${accept ? 'acceptInverseOffers' : 'declineInverseOffers'} needs at least one inverse offer`);
+  return accept
+    ? { type: 'ACCEPT_INVERSE_OFFERS', accept_inverse_offers: { inverse_offer_ids: ids } }
+    : { type: 'DECLINE_INVERSE_OFFERS', decline_inverse_offers: { inverse_offer_ids: ids } };
+}
+
 /** REVIVE: clears refuse filters and un-suppresses; no roles = every role of the framework. */
 export function reviveCall(roles: readonly string[] = []): CallIn {
   return { type: 'REVIVE', revive: { roles: [...roles] } };

@@ -2,7 +2,7 @@
 // plain (ids as strings, one object per event), plus the client's own
 // connection events. The same objects reach EventEmitter listeners
 // (`scheduler.on('offers', e => ...)`) and `for await` consumers.
-import type { EventOut, MasterInfoOut, OfferOut, TaskStatusOut } from '../../proto/index.js';
+import type { EventOut, InverseOfferOut, MasterInfoOut, OfferOut, TaskStatusOut } from '../../proto/index.js';
 import type { MesosError } from '../../common/errors.js';
 
 export type SchedulerEvent =
@@ -11,6 +11,9 @@ export type SchedulerEvent =
   | { readonly type: 'offers'; readonly offers: readonly OfferOut[] }
   /** The offer is gone: accepting it now would drop the tasks. */
   | { readonly type: 'rescind'; readonly offerId: string }
+  /** Maintenance: the machines of these agents go down during each one's `unavailability`; answer with acceptInverseOffers / declineInverseOffers. */
+  | { readonly type: 'inverseOffers'; readonly inverseOffers: readonly InverseOfferOut[] }
+  | { readonly type: 'rescindInverseOffer'; readonly inverseOfferId: string }
   /** A task status. With autoAcknowledge (the default) the client acknowledges it right after delivery. */
   | { readonly type: 'update'; readonly status: TaskStatusOut }
   | { readonly type: 'message'; readonly agentId: string; readonly executorId: string; readonly data: Buffer }
@@ -34,7 +37,7 @@ export type SchedulerEventMap = { [E in SchedulerEvent as E['type']]: [event: E]
 /**
  * Converts a wire event other than SUBSCRIBED and ERROR (the connection
  * handles those). Returns null for events this client does not surface
- * (inverse offers, operation updates, unknown types).
+ * (operation updates, unknown types).
  */
 export function fromWireEvent(event: EventOut): SchedulerEvent | null {
   switch (event.type) {
@@ -42,6 +45,10 @@ export function fromWireEvent(event: EventOut): SchedulerEvent | null {
       return { type: 'offers', offers: event.offers?.offers ?? [] };
     case 'RESCIND':
       return { type: 'rescind', offerId: event.rescind?.offer_id?.value ?? '' };
+    case 'INVERSE_OFFERS':
+      return { type: 'inverseOffers', inverseOffers: event.inverse_offers?.inverse_offers ?? [] };
+    case 'RESCIND_INVERSE_OFFER':
+      return { type: 'rescindInverseOffer', inverseOfferId: event.rescind_inverse_offer?.inverse_offer_id?.value ?? '' };
     case 'UPDATE':
       return event.update?.status ? { type: 'update', status: event.update.status } : null;
     case 'MESSAGE':

@@ -74,13 +74,15 @@ export interface SchedulerOptions {
 export type SchedulerState = 'idle' | 'subscribing' | 'subscribed' | 'reconnecting' | 'closed';
 export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
 
-type UnaryMethod = 'Teardown' | 'Accept' | 'Decline' | 'Revive' | 'Kill' | 'Shutdown' | 'Acknowledge' | 'Reconcile' | 'Message' | 'Request' | 'Suppress' | 'UpdateFramework';
+type UnaryMethod =
+  | 'Teardown' | 'Accept' | 'Decline' | 'Revive' | 'Kill' | 'Shutdown' | 'Acknowledge' | 'Reconcile' | 'Message' | 'Request' | 'Suppress' | 'UpdateFramework'
+  | 'AcceptInverseOffers' | 'DeclineInverseOffers';
 type UnaryFn = (call: CallIn, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
 
 const METHODS: Readonly<Record<string, UnaryMethod>> = {
   TEARDOWN: 'Teardown', ACCEPT: 'Accept', DECLINE: 'Decline', REVIVE: 'Revive', KILL: 'Kill', SHUTDOWN: 'Shutdown',
   ACKNOWLEDGE: 'Acknowledge', RECONCILE: 'Reconcile', MESSAGE: 'Message', REQUEST: 'Request', SUPPRESS: 'Suppress',
-  UPDATE_FRAMEWORK: 'UpdateFramework',
+  UPDATE_FRAMEWORK: 'UpdateFramework', ACCEPT_INVERSE_OFFERS: 'AcceptInverseOffers', DECLINE_INVERSE_OFFERS: 'DeclineInverseOffers',
 };
 
 /** Errors after which subscribing again cannot help. */
@@ -190,6 +192,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Mesos refuses the declined resources to this framework for refuseSeconds (master default 5). */
   decline(offers: OfferRef | readonly OfferRef[], options: CallOptions & { refuseSeconds?: number } = {}): Promise<void> {
     return this.request(() => calls.declineCall(offers, options.refuseSeconds), options);
+  }
+
+  /** Maintenance: agrees that the machines of these inverse offers go down in their window (shown in the master's maintenance status). */
+  acceptInverseOffers(inverseOffers: OfferRef | readonly OfferRef[], options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.inverseOffersCall(true, inverseOffers), options);
+  }
+
+  declineInverseOffers(inverseOffers: OfferRef | readonly OfferRef[], options: CallOptions = {}): Promise<void> {
+    return this.request(() => calls.inverseOffersCall(false, inverseOffers), options);
   }
 
   revive(roles: readonly string[] = [], options: CallOptions = {}): Promise<void> {

@@ -50,6 +50,16 @@ describe('scheduler calls', () => {
   });
 });
 
+describe('inverse offers', () => {
+  it('answers inverse offers by id or by the InverseOffer itself; none is an error', () => {
+    expect(calls.inverseOffersCall(true, [{ id: { value: 'O1' } }, 'O2'])).toEqual({
+      type: 'ACCEPT_INVERSE_OFFERS', accept_inverse_offers: { inverse_offer_ids: [{ value: 'O1' }, { value: 'O2' }] },
+    });
+    expect(calls.inverseOffersCall(false, 'O3')).toEqual({ type: 'DECLINE_INVERSE_OFFERS', decline_inverse_offers: { inverse_offer_ids: [{ value: 'O3' }] } });
+    expect(() => calls.inverseOffersCall(true, [])).toThrow(/acceptInverseOffers needs at least one inverse offer/);
+  });
+});
+
 describe('wire events', () => {
   it('become plain objects; unknown ones are dropped', () => {
     expect(fromWireEvent({ type: 'RESCIND', rescind: { offer_id: { value: 'o1' } } } as never)).toEqual({ type: 'rescind', offerId: 'o1' });
@@ -57,7 +67,11 @@ describe('wire events', () => {
     expect(fromWireEvent({ type: 'FAILURE', failure: { agent_id: { value: 'S1' }, executor_id: null, status: 0 } } as never)).toEqual({
       type: 'failure', agentId: 'S1', executorId: null, status: null,
     });
-    expect(fromWireEvent({ type: 'INVERSE_OFFERS' } as never)).toBeNull();
+    const inverse = { id: { value: 'O9' }, agent_id: { value: 'S1' }, unavailability: { start: { nanoseconds: 1e18 } } };
+    expect(fromWireEvent({ type: 'INVERSE_OFFERS', inverse_offers: { inverse_offers: [inverse] } } as never)).toEqual({ type: 'inverseOffers', inverseOffers: [inverse] });
+    expect(fromWireEvent({ type: 'RESCIND_INVERSE_OFFER', rescind_inverse_offer: { inverse_offer_id: { value: 'O9' } } } as never))
+      .toEqual({ type: 'rescindInverseOffer', inverseOfferId: 'O9' });
+    expect(fromWireEvent({ type: 'UPDATE_OPERATION_STATUS' } as never)).toBeNull();
   });
 });
 
