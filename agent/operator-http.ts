@@ -12,7 +12,7 @@ import type { Root, Type } from 'protobufjs';
 import { PROTO_DIR } from '../proto/index.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../master/http-api/media-types.js';
-import { fromMesosJson, toMesosJson } from '../master/http-api/proto-json.js';
+import { jsonBodyToProtobuf, jsonType, toMesosJson } from '../master/http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../master/http-api/http-status.js';
 import { answer, isServed, SERVED_CALLS, STATE_CALLS, type AgentApiOptions, type AgentCall } from './operator-api.js';
 
@@ -72,27 +72,13 @@ async function serve(options: AgentApiOptions, cache: Map<string, { version: num
 
 /** The Call as Mesos reads the body; 400 when it is no Call or names no call of the agent API. */
 function decodeCall(body: Buffer, encoding: Encoding): AgentCall {
+  // JSON: the type first, so that a misspelt one is named (Mesos's reader would leave it unset).
+  const bytes = encoding === 'json' ? jsonBodyToProtobuf(CALL, body, (json) => callType(jsonType(json))) : body;
   let message;
-  if (encoding === 'protobuf') {
-    try {
-      message = CALL.decode(body);
-    } catch (err) {
-      throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
-    }
-  } else {
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
-    }
-    // The type first, so that a misspelt one is named (Mesos's reader would leave it unset).
-    callType(typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
-    try {
-      message = CALL.fromObject(fromMesosJson(CALL, json, 'Call'));
-    } catch (err) {
-      throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`);
-    }
+  try {
+    message = CALL.decode(bytes);
+  } catch (err) {
+    throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
   }
   const call = CALL.toObject(message, { enums: String, longs: Number, defaults: false }) as AgentCall;
   return { ...call, type: callType(call.type) };

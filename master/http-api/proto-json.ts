@@ -8,7 +8,7 @@
 // repeated field, and an unknown enum name leaves the field unset. Any
 // other mismatch is an InvalidArgument naming the field and what it got.
 import type { Enum, Field, Type } from 'protobufjs';
-import { InvalidArgument } from '../../common/errors.js';
+import { InvalidArgument, errorMessage } from '../../common/errors.js';
 
 /** Deeper JSON is refused rather than walked (no message of ours nests this deep). */
 const MAX_DEPTH = 64;
@@ -22,6 +22,31 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A
 export function fromMesosJson(type: Type, json: unknown, path: string = type.name): Record<string, unknown> {
   return readMessage(type, json, path, 0);
 }
+
+/**
+ * A request body in JSON as the protobuf bytes of `type` (a Call), read as
+ * Mesos reads it; `checkFirst` sees the parsed JSON before it is converted,
+ * so a misspelt `type` is named rather than left unset. Throws
+ * InvalidArgument with Mesos's wording when the body is no such message.
+ */
+export function jsonBodyToProtobuf(type: Type, body: Buffer, checkFirst: (json: unknown) => void = () => {}): Buffer {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
+  }
+  checkFirst(json);
+  try {
+    const bytes = type.encode(type.fromObject(fromMesosJson(type, json, type.name))).finish();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (err) {
+    throw new InvalidArgument(`Failed to convert JSON into ${type.name} protobuf: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** The `type` member of a parsed JSON body, if it has one. */
+export const jsonType = (json: unknown): unknown => (typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
 
 /** What Mesos writes for a message: proto field names, enum names, base64 bytes, numbers; unset and empty repeated fields left out. */
 export function toMesosJson(type: Type, message: object): Record<string, unknown> {

@@ -8,7 +8,7 @@
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import { packageDefinition, protoRoot, type Call, type CallIn, type EventIn, type EventOut } from '../../proto/index.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
-import { fromMesosJson, toMesosJson } from './proto-json.js';
+import { jsonBodyToProtobuf, toMesosJson } from './proto-json.js';
 import type { Encoding } from './media-types.js';
 
 const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
@@ -19,19 +19,7 @@ const grpcEvent = packageDefinition['mesos.v1.scheduler.Event'] as MessageTypeDe
 /** A request body as a Call; InvalidArgument (400) with Mesos's wording when it cannot be read. */
 export function decodeCall(body: Buffer, encoding: Encoding): Call {
   if (encoding === 'protobuf') return deserialize(body, 'Failed to parse body into Call protobuf');
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = CALL.encode(CALL.fromObject(fromMesosJson(CALL, json, 'Call'))).finish();
-  } catch (err) {
-    throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`, { cause: err });
-  }
-  return deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'Failed to convert JSON into Call protobuf');
+  return deserialize(jsonBodyToProtobuf(CALL, body), 'Failed to convert JSON into Call protobuf');
 }
 
 function deserialize(bytes: Buffer, what: string): Call {

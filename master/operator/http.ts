@@ -16,7 +16,7 @@ import { packageDefinition, protoRoot, type OperatorCall, type OperatorCallIn, t
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
-import { fromMesosJson, toMesosJson } from '../http-api/proto-json.js';
+import { jsonBodyToProtobuf, jsonType, toMesosJson } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
 import { callType, isServed, isWriteCall, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
@@ -128,23 +128,8 @@ async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerRespon
  * the gRPC adapter would hand on (the same deserializer).
  */
 export function decodeOperatorCall(body: Buffer, encoding: Encoding): { type: string; decoded: OperatorCall } {
-  let bytes: Buffer = body;
-  if (encoding === 'json') {
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new InvalidArgument(`Failed to parse body into JSON: ${errorMessage(err)}`);
-    }
-    // The type first, so that a misspelt one is named (Mesos's reader would leave it unset).
-    callType(typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
-    try {
-      const encoded = CALL.encode(CALL.fromObject(fromMesosJson(CALL, json, 'Call'))).finish();
-      bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-    } catch (err) {
-      throw new InvalidArgument(`Failed to convert JSON into Call protobuf: ${errorMessage(err)}`);
-    }
-  }
+  // JSON: the type first, so that a misspelt one is named (Mesos's reader would leave it unset).
+  const bytes = encoding === 'json' ? jsonBodyToProtobuf(CALL, body, (json) => callType(jsonType(json))) : body;
   let decoded: OperatorCall;
   try {
     decoded = GRPC_CALL.deserialize(bytes);
