@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
-import { startMaster, type RunningMaster } from '../../master/main.js';
+import type { RunningMaster } from '../../master/main.js';
+import { MasterGroup } from '../harness/master-group.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { containersUnder } from '../harness/cluster.js';
@@ -19,29 +20,16 @@ const ZK_PATH = '/mesos-ts-operator-writes';
 const quiet = (line: string) => { if (process.env.DEBUG_TEST) console.error(line); };
 let zk: TestZooKeeper;
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-operator-writes-'));
-const masters: RunningMaster[] = [];
+let group: MasterGroup;
 const agents: RunningAgent[] = [];
 let s: RawScheduler;
 
-async function addMaster(): Promise<RunningMaster> {
-  const m = await startMaster({ port: 0, grpc_port: 0, zk: `zk://${zk.connectString}${ZK_PATH}`, zk_session_timeout: 2, allocation_interval: 0.1 }, quiet);
-  masters.push(m);
-  return m;
-}
-
-async function leader(): Promise<RunningMaster> {
-  let found: RunningMaster | undefined;
-  await waitUntil(() => (found = masters.find((m) => m.leading())) !== undefined, 15_000, 'a leading master');
-  return found!;
-}
+const leader = () => group.leader();
 
 /** The leader leaves; a standby takes over. A new standby joins so the next case can fail over again. */
 async function failOver(): Promise<RunningMaster> {
-  const old = await leader();
-  await old.stop();
-  masters.splice(masters.indexOf(old), 1);
-  const next = await leader();
-  await addMaster();
+  const { next } = await group.failOver();
+  await group.add();
   return next;
 }
 
@@ -97,8 +85,9 @@ const agentView = async (id: string) => {
 
 beforeAll(async () => {
   zk = await startZooKeeper();
-  await addMaster();
-  await addMaster();
+  group = new MasterGroup(`zk://${zk.connectString}${ZK_PATH}`, { zk_session_timeout: 2, allocation_interval: 0.1 }, quiet);
+  await group.add();
+  await group.add();
   const m = await leader();
   s = new RawScheduler(m.grpcAddress);
   s.autoAcknowledge = true;
@@ -109,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   s?.close();
   for (const a of agents) await a.stop({ killTasks: true }).catch(() => {});
-  for (const m of masters) await m.stop().catch(() => {});
+  await group?.stopAll();
   await zk?.stop();
   const docker = new Docker();
   for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
-import { startMaster, type RunningMaster } from '../../master/main.js';
+import type { RunningMaster } from '../../master/main.js';
+import { MasterGroup } from '../harness/master-group.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { containersUnder } from '../harness/cluster.js';
@@ -24,47 +25,32 @@ const ZK_PATH = '/mesos-ts-registry';
 const quiet = (line: string) => { if (process.env.DEBUG_TEST) console.error(line); };
 let zk: TestZooKeeper;
 const base = mkdtempSync(join(tmpdir(), 'mesos-ts-registry-'));
-const masters: RunningMaster[] = [];
+let group: MasterGroup;
 const agents: RunningAgent[] = [];
 const schedulers: RawScheduler[] = [];
 
 beforeAll(async () => {
   zk = await startZooKeeper();
+  group = new MasterGroup(`zk://${zk.connectString}${ZK_PATH}`, {
+    zk_session_timeout: 2, allocation_interval: 0.1, agent_reregister_timeout: 4, registry_max_agent_age: 2,
+  }, quiet);
   for (let i = 0; i < 5; i++) await addMaster();
 }, 60_000);
 
 afterAll(async () => {
   for (const s of schedulers) s.close();
   for (const a of agents) await a.stop({ killTasks: true }).catch(() => {});
-  for (const m of masters) await m.stop().catch(() => {});
+  await group?.stopAll();
   await zk?.stop();
   const docker = new Docker();
   for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   rmSync(base, { recursive: true, force: true });
 });
 
-async function addMaster(): Promise<RunningMaster> {
-  const m = await startMaster({
-    port: 0, grpc_port: 0, zk: `zk://${zk.connectString}${ZK_PATH}`, zk_session_timeout: 2, allocation_interval: 0.1,
-    agent_reregister_timeout: 4, registry_max_agent_age: 2,
-  }, quiet);
-  masters.push(m);
-  return m;
-}
-
-async function leader(): Promise<RunningMaster> {
-  let found: RunningMaster | undefined;
-  await waitUntil(() => (found = masters.find((m) => m.leading())) !== undefined, 15_000, 'a leading master');
-  return found!;
-}
-
+const addMaster = () => group.add();
+const leader = () => group.leader();
 /** The current leader leaves (its session closes, as when the process dies); returns its successor once it leads. */
-async function failOver(): Promise<{ old: RunningMaster; next: RunningMaster }> {
-  const old = await leader();
-  await old.stop();
-  masters.splice(masters.indexOf(old), 1);
-  return { old, next: await leader() };
-}
+const failOver = () => group.failOver();
 
 async function agent(name: string): Promise<RunningAgent> {
   const a = await startAgent({
