@@ -29,6 +29,14 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
   const info = subscribe.info;
   const roles = frameworkRoles(info);
   const id = (info.id?.value || ctx.ids.framework()) as FrameworkId;
+  if (state.wasRemoved(id)) {
+    // As Mesos: a torn-down framework (or one past its failover_timeout) may not come back under its id. Its
+    // stream opens only to carry the ERROR event (clients then stop, rather than retry), and nothing is kept.
+    ctx.log(`framework ${id} (${info.name}) tried to subscribe again, but it has been removed`);
+    fx.add({ type: 'openStream', frameworkId: id, streamId });
+    fx.add({ type: 'closeStream', frameworkId: id, streamId, error: 'Framework has been removed' });
+    return { id, info, roles, partitionAware: false, connected: false, streamId: null, registeredTime: ctx.now, reregisteredTime: null, unregisteredTime: ctx.now };
+  }
   // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
   fx.write({ op: 'putFramework', id, info: { ...info, id: { value: id } }, now: ctx.now });
   let fw = state.framework(id);

@@ -81,6 +81,8 @@ describe('agents', () => {
     await write(next, 'REACTIVATE_AGENT', { reactivate_agent: { agent_id: { value: agent.id } } });
     await next.advance(2);
     expect(fw2.offers().map((o) => o.agent_id?.value)).toEqual([agent.id]);
+    const third = await successor(next);
+    expect(third.master.agents.get(agent.id)?.deactivated).toBe(false);
   });
 
   it('drains an agent: its tasks are killed with the grace capped, it is DRAINED once they end, then gone when asked', async () => {
@@ -133,6 +135,8 @@ describe('agents', () => {
     await next.settle();
     await write(next, 'UNRESERVE_RESOURCES', { unreserve_resources: { agent_id: { value: agent.id }, resources: reserved.toProto() } });
     expect(next.master.agents.get(agent.id)?.total.toString()).toBe('cpus:4;mem:1024');
+    const third = await successor(next);
+    expect(third.registry.agents.get(agent.id)?.reservations).toEqual([]);
   });
 
   it('tears a framework down: its tasks are killed and it is gone', async () => {
@@ -144,6 +148,13 @@ describe('agents', () => {
     expect(h.master.frameworks.has(fw.id)).toBe(false);
     expect(agent.received.some((m) => m.shutdown_framework?.framework_id?.value === fw.id)).toBe(true);
     await expect(write(h, 'TEARDOWN', { teardown: { framework_id: { value: fw.id } } })).rejects.toThrow(/No framework found/);
+    // The next leader remembers it as removed: it may not subscribe again under its id.
+    const next = await successor(h);
+    expect(next.master.state.wasRemoved(fw.id)).toBe(true);
+    const again = await next.subscribe('fw', { id: fw.id });
+    expect(again.events.map((e) => e.type)).toEqual([]); // No SUBSCRIBED: the stream ends with Mesos's ERROR.
+    expect(again.closedWith).toBe('Framework has been removed');
+    expect(next.master.frameworks.has(fw.id)).toBe(false);
   });
 });
 
@@ -188,5 +199,7 @@ describe('maintenance', () => {
     expect(next.master.state.maintenance.windows).toEqual([]);
     const back = await next.addAgent('node-1', 'cpus:2;mem:256');
     expect(back.id).not.toBe(agent.id); // The removed agent joins as a new one.
+    const third = await successor(next);
+    expect(getMaintenanceStatus(third.master.state).get_maintenance_status?.status).toEqual({ draining_machines: [], down_machines: [] });
   });
 });
