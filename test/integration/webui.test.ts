@@ -132,6 +132,26 @@ describe('web UI', () => {
     expect(outside.status).toBe(404); // The agent's own answer (no such file in its sandboxes), passed through.
   });
 
+  it('shows what operators set: weights, quota, and a machine in maintenance with its agent marked so', async () => {
+    const call = (body: Record<string, unknown>) => fetch(`http://${cluster.master.httpAddress}/api/v1`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    }).then((res) => expect(res.status).toBe(200));
+    const agentId = cluster.agents[0]!.agentId()!;
+    const hostname = cluster.master.master.agents.get(agentId)!.info.hostname;
+    await call({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'analytics', weight: 2 }] } });
+    await call({ type: 'UPDATE_QUOTA', update_quota: { quota_configs: [{ role: 'analytics', guarantees: { cpus: { value: 1 } }, limits: { mem: { value: 512 } } }] } });
+    await call({
+      type: 'UPDATE_MAINTENANCE_SCHEDULE',
+      update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname }], unavailability: { start: { nanoseconds: 4102444800e9 }, duration: { nanoseconds: 7200e9 } } }] } },
+    });
+    await expect.poll(() => page.locator('tr[data-role="analytics"]').textContent(), { timeout: 10_000 }).toBe('analytics2cpus:1mem:512');
+    await expect.poll(() => page.locator(`tr[data-machine="${hostname}"]`).textContent(), { timeout: 10_000 }).toContain('DRAINING2100-01-01T00:00:00Z for 2h');
+    expect(await page.locator(`tr[data-agent-id="${agentId}"] .badge`).textContent()).toBe('maintenance');
+    // Back as it was, for the cases below.
+    await call({ type: 'UPDATE_MAINTENANCE_SCHEDULE', update_maintenance_schedule: { schedule: { windows: [] } } });
+    await expect.poll(() => page.locator(`tr[data-agent-id="${agentId}"] .badge`).textContent(), { timeout: 10_000 }).toBe('active');
+  });
+
   it('draws the allocation chart and takes a screenshot', async () => {
     await expect.poll(() => page.locator('#chart polyline').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#chart .legend').textContent()).toContain('share of webui <b>test</b>');

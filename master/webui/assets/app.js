@@ -6,7 +6,7 @@
 // master that does not lead says so and sends the reader to the leader's UI.
 import { h, num, percent, duration, bar } from './dom.js';
 import { recordIo } from './record-io.js';
-import { ClusterModel, KINDS, TERMINAL } from './model.js';
+import { ClusterModel, KINDS, TERMINAL, agentStatus } from './model.js';
 import { AllocationChart } from './chart.js';
 
 const model = new ClusterModel();
@@ -144,6 +144,12 @@ async function refresh() {
   try {
     const res = await fetch('/state', { redirect: 'manual', cache: 'no-store' });
     if (res.ok) model.applyState(await res.json());
+    // What operators set: the maintenance schedule and its status, weights and quota (Mesos's v0 endpoints).
+    const [schedule, status, weights, quota] = await Promise.all(
+      ['/master/maintenance/schedule', '/master/maintenance/status', '/master/weights', '/master/quota'].map((url) => getJson(url)),
+    );
+    model.applyMaintenance(schedule, status);
+    model.applyRoleSettings(weights, quota);
   } catch {
     // The stream's own retry says what is wrong.
   }
@@ -188,6 +194,8 @@ function draw() {
   drawLeader();
   drawResources();
   drawAgents();
+  drawMaintenance();
+  drawRoles();
   drawFrameworks();
   drawTasks();
 }
@@ -225,10 +233,32 @@ function drawAgents() {
     h('td', {}, `${a.hostname}:${a.port}`),
     resourceCell(a.used, a.total),
     h('td', {}, Object.entries(a.attributes).map(([name, value]) => h('span', { class: 'attr' }, `${name}: ${value}`))),
-    h('td', {}, h('span', { class: `badge ${a.draining ? 'draining' : a.active ? 'active' : 'inactive'}` }, a.draining ? 'draining' : a.active ? 'active' : 'disconnected')),
+    h('td', {}, statusBadge(agentStatus(a, model.machines))),
   ));
   $('agents-count').textContent = String(rows.length);
   $('agents').replaceChildren(...(rows.length ? rows : [emptyRow(5, 'no agents registered')]));
+}
+
+const BADGE = { active: 'active', disconnected: 'inactive', deactivated: 'inactive', draining: 'draining', drained: 'inactive', maintenance: 'draining' };
+const statusBadge = (status) => h('span', { class: `badge ${BADGE[status] ?? 'inactive'}` }, status);
+
+function drawMaintenance() {
+  const machines = [...model.machines.values()];
+  const rows = machines.map((m) => h('tr', { 'data-machine': m.name },
+    h('td', {}, m.name),
+    h('td', {}, h('span', { class: `badge ${m.mode === 'DOWN' ? 'down' : 'draining'}` }, m.mode)),
+    h('td', {}, new Date(m.start * 1000).toISOString().replace('.000Z', 'Z'), m.duration === null ? ', indefinitely' : ` for ${duration(m.duration)}`),
+    h('td', {}, m.answers.length ? m.answers.map((a) => h('span', { class: 'attr' }, `${model.frameworks.get(a.framework)?.name ?? a.framework}: ${a.status}`)) : h('span', { class: 'muted' }, '—')),
+  ));
+  $('maintenance-count').textContent = machines.length ? String(machines.length) : '';
+  $('maintenance').replaceChildren(...(rows.length ? rows : [emptyRow(4, 'no maintenance scheduled')]));
+}
+
+function drawRoles() {
+  const rows = model.roleSettings.map((r) => h('tr', { 'data-role': r.role },
+    h('td', {}, r.role), h('td', { class: 'num' }, String(r.weight)), h('td', {}, r.guarantee || '—'), h('td', {}, r.limit || '—'),
+  ));
+  $('roles').replaceChildren(...(rows.length ? rows : [emptyRow(4, 'every role weighs 1; no quota')]));
 }
 
 function drawFrameworks() {

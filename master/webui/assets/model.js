@@ -45,6 +45,18 @@ function attributeValue(a) {
   return a.text?.value;
 }
 
+/** An agent's status word: what an operator did to it first, then whether it is connected. */
+export function agentStatus(agent, machines) {
+  const mode = machines.get(agent.hostname)?.mode;
+  if (agent.drain) return agent.drain.toLowerCase(); // draining, drained
+  if (mode === 'DRAINING') return 'maintenance';
+  if (agent.deactivated) return 'deactivated';
+  return agent.active ? 'active' : 'disconnected';
+}
+
+const machineName = (m) => [m.hostname, m.ip].filter(Boolean).join('/');
+const scalarMap = (m) => Object.entries(m ?? {}).map(([name, v]) => `${name}:${Math.round((v.value ?? 0) * 100) / 100}`).join(';');
+
 export class ClusterModel {
   constructor() {
     this.tasks = new Map(); // framework_id + '/' + task_id -> task
@@ -52,6 +64,37 @@ export class ClusterModel {
     this.frameworks = new Map();
     this.leader = null; // { id, address, version, startTime }
     this.heartbeatSeconds = 15;
+    /** Machines in the maintenance schedule, by hostname/ip: { name, hostname, mode, start, duration, answers }. */
+    this.machines = new Map();
+    /** Roles with a weight or quota: { role, weight, guarantee, limit }. */
+    this.roleSettings = [];
+  }
+
+  /** The v0 maintenance schedule and status (/master/maintenance/*). */
+  applyMaintenance(schedule, status) {
+    const down = new Set((status.down_machines ?? []).map(machineName));
+    const answers = new Map((status.draining_machines ?? []).map((d) => [machineName(d.id), d.statuses ?? []]));
+    this.machines = new Map();
+    for (const w of schedule.windows ?? []) {
+      for (const m of w.machine_ids ?? []) {
+        const name = machineName(m);
+        this.machines.set(m.hostname ?? name, {
+          name, hostname: m.hostname ?? '', mode: down.has(name) ? 'DOWN' : 'DRAINING',
+          start: Number(w.unavailability?.start?.nanoseconds ?? 0) / 1e9,
+          duration: w.unavailability?.duration ? Number(w.unavailability.duration.nanoseconds) / 1e9 : null,
+          answers: (answers.get(name) ?? []).map((a) => ({ framework: a.framework_id?.value ?? '', status: a.status })),
+        });
+      }
+    }
+  }
+
+  /** /master/weights and /master/quota: one row per role with either. */
+  applyRoleSettings(weights, quota) {
+    const rows = new Map();
+    const row = (role) => rows.get(role) ?? rows.set(role, { role, weight: 1, guarantee: '', limit: '' }).get(role);
+    for (const w of weights ?? []) row(w.role).weight = w.weight;
+    for (const c of quota.configs ?? []) Object.assign(row(c.role), { guarantee: scalarMap(c.guarantees), limit: scalarMap(c.limits) });
+    this.roleSettings = [...rows.values()].sort((a, b) => a.role.localeCompare(b.role));
   }
 
   /** Applies one operator event; true when /state should be fetched again (totals, shares). */
@@ -115,7 +158,7 @@ export class ClusterModel {
       id, hostname: info.hostname ?? '', port: info.port ?? 0,
       attributes: Object.fromEntries((info.attributes ?? []).map((a) => [a.name, attributeValue(a)])),
       total: scalars(view.total_resources), used: scalars(view.allocated_resources), offered: scalars(view.offered_resources),
-      active: view.active === true, draining: view.deactivated === true,
+      active: view.active === true, deactivated: view.deactivated === true, drain: view.drain_info?.state ?? null,
     });
   }
 
@@ -138,7 +181,7 @@ export class ClusterModel {
     this.agents = new Map((state.agents ?? []).map((a) => [a.id, {
       id: a.id, hostname: a.hostname, port: a.port, attributes: a.attributes ?? {},
       total: stateScalars(a.resources), used: stateScalars(a.used_resources), offered: stateScalars(a.offered_resources),
-      active: a.active === true && a.draining !== true, draining: a.draining === true,
+      active: a.active === true && a.draining !== true, deactivated: a.draining === true, drain: null,
     }]));
     this.frameworks = new Map((state.frameworks ?? []).map((f) => [f.id, {
       id: f.id, name: f.name ?? '', roles: f.roles ?? [], active: f.active === true,
