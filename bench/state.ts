@@ -6,11 +6,12 @@
 // what is measured is building and serving the snapshot, not launching.
 // Printed: the time to build the snapshot, GET /state right after a change
 // (the snapshot is rebuilt at most once per 20 build-times: see
-// master/state-snapshot.ts) and unchanged, the response size, and one
+// master/v0/snapshot.ts) and unchanged, the response size, and one
 // allocation pass at that size.
 //   npx tsx bench/state.ts [--agents 1000] [--tasks 10000] [--samples 20]
 import { startMaster } from '../master/main.js';
-import { buildState } from '../master/state-snapshot.js';
+import { buildModel } from '../master/v0/model.js';
+import { buildInfo } from '../master/v0/build-info.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { Resources } from '../common/resources.js';
 import type { AgentConnection, EventSink } from '../master/master.js';
@@ -73,10 +74,11 @@ async function main(): Promise<void> {
       bytes = c.bytes;
       warm.push((await get()).ms);
     }
+    const context = { flags: {}, electedTime: () => master.startTime, build: buildInfo() };
     const builds: number[] = [];
     for (let i = 0; i < flags.samples; i++) {
       const t0 = performance.now();
-      JSON.stringify(buildState(master));
+      JSON.stringify(buildModel(master, context).state);
       builds.push(performance.now() - t0);
     }
     const passes: number[] = [];

@@ -20,7 +20,10 @@ import { withSafeDecoding } from './rpc/safe-service.js';
 import { decodeAgentMessage } from './rpc/status-presence.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
 import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
-import { StateSnapshot } from './state-snapshot.js';
+import { StateSnapshot } from './v0/snapshot.js';
+import { v0Routes } from './v0/routes.js';
+import { flagsJson } from './v0/flags-json.js';
+import { buildInfo } from './v0/build-info.js';
 import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
 import { operatorService } from './operator/grpc-service.js';
@@ -80,8 +83,6 @@ export async function startMaster(
   const httpHandlers: HttpHandler[] = [];
   const http = await startMasterHttp({
     ip: flags.ip, port: flags.port,
-    state: () => (election && !election.leading() ? null : snapshot),
-    leaderHttp: () => election?.leaderHttp() ?? null,
     handlers: httpHandlers,
   });
   const info = {
@@ -109,7 +110,10 @@ export async function startMaster(
     agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, log: say,
   });
-  snapshot = new StateSnapshot(master);
+  const build = buildInfo();
+  const v0Flags = flagsJson(MASTER_FLAGS, flags);
+  let electedTime: number | null = null;
+  snapshot = new StateSnapshot(master, { flags: v0Flags, electedTime: () => electedTime, build });
   const leader = () => {
     if (election && !election.leading()) throw new Unavailable(election.notLeading());
     if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
@@ -131,6 +135,7 @@ export async function startMaster(
   };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
   httpHandlers.push(
+    v0Routes({ snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build }),
     (req, res, path) => serveMetrics(req, res, path, metrics),
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}` }),
   );
@@ -144,6 +149,7 @@ export async function startMaster(
       const recovered = await master.recover();
       if (over) return;
       master.start();
+      electedTime = master.now();
       say(`master ${id} leading; ${where}; registry (${registry.store.name}): ${recovered} [${Date.now() - started} ms]`);
     } catch (err) {
       stopActing(`registry recovery failed: ${errorMessage(err)}`);

@@ -48,6 +48,8 @@ export interface AgentRecord {
   readonly pendingKills: Map<string, { readonly frameworkId: FrameworkId; readonly taskId: TaskId }>;
   /** Made by RESERVE operations (already part of `total`). */
   dynamicReservations?: Resources;
+  /** The agent's software version, as it registered (unknown for an agent recovered from the registry). */
+  version?: string;
 }
 
 export interface TaskRecord {

@@ -126,7 +126,7 @@ function hideStandby() {
   $('standby').hidden = true;
 }
 
-// ---- /state, throttled ---------------------------------------------------
+// ---- /master/state, throttled ---------------------------------------------------
 
 const REFRESH_MIN_MS = 1000;
 let lastRefresh = 0, refreshing = false, refreshWanted = false;
@@ -142,7 +142,7 @@ async function refresh() {
   refreshWanted = false;
   lastRefresh = Date.now();
   try {
-    const res = await fetch('/state', { redirect: 'manual', cache: 'no-store' });
+    const res = await fetch('/master/state', { redirect: 'manual', cache: 'no-store' });
     if (res.ok) model.applyState(await res.json());
   } catch {
     // The stream's own retry says what is wrong.
