@@ -1,0 +1,114 @@
+// Every v0 JSON endpoint of the master against the shape a Mesos 1.11 master
+// writes (test/fixtures/mesos-shapes/, derived from apache/mesos's writers:
+// see the README there). One real cluster for every case: a master, an agent
+// with a static reservation for role1, a framework subscribed to role1 with a
+// running and a finished task (its update acknowledged), and a framework torn
+// down. For each endpoint: every key Mesos always writes is there with its
+// JSON type, no key is one Mesos would not write, nothing is null.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import { keysSeen, loadShape, shapeErrors } from '../harness/json-shape.js';
+
+let cluster: TestCluster;
+const schedulers: RawScheduler[] = [];
+let frameworkId = '';
+let agentId = '';
+
+const get = async (path: string) => {
+  const res = await fetch(`http://${cluster.master.httpAddress}${path}`);
+  expect(res.status, path).toBe(200);
+  return res;
+};
+const json = async (path: string): Promise<any> => (await get(path)).json();
+
+beforeAll(async () => {
+  cluster = await startCluster({ agents: ['cpus:2;mem:1024;disk:100;ports:[31000-31009];cpus(role1):1;mem(role1):256'], master: { weights: 'role1=2' } });
+  agentId = cluster.agents[0]!.agentId()!;
+  const s = new RawScheduler(cluster.master.grpcAddress);
+  schedulers.push(s);
+  s.autoAcknowledge = true;
+  await s.subscribe({ name: 'shapes', user: 'root', roles: ['role1'], capabilities: [{ type: 'MULTI_ROLE' }], principal: 'ops', failover_timeout: 60 });
+  frameworkId = s.frameworkId;
+  const offer = (await s.next((e) => e.type === 'OFFERS')).offers!.offers[0]!;
+  await s.launch(offer, [
+    { ...commandTask('sleeper', offer, 'sleep 600', 'cpus(role1):0.5;mem:32'), labels: { labels: [{ key: 'tier', value: 'web' }] } },
+    commandTask('finisher', offer, 'true', 'cpus:0.1;mem:32'),
+  ]);
+  await s.next(isUpdate('sleeper', 'TASK_RUNNING'), 30_000);
+  await s.next(isUpdate('finisher', 'TASK_FINISHED'), 30_000);
+  // Acknowledged, the finished task moves to completed_tasks.
+  await waitUntil(async () => (await json('/master/state')).frameworks.some((f: any) => f.completed_tasks.length > 0), 10_000, 'the finished task to complete');
+  const leaver = new RawScheduler(cluster.master.grpcAddress);
+  schedulers.push(leaver);
+  await leaver.subscribe({ name: 'leaver', user: 'root' });
+  await leaver.call('Teardown', { type: 'TEARDOWN' });
+  await waitUntil(async () => (await json('/master/state')).completed_frameworks.length === 1, 10_000, 'the torn-down framework to complete');
+}, 90_000);
+
+afterAll(async () => {
+  for (const s of schedulers) s.close();
+  await cluster?.stop();
+});
+
+// endpoint, fixture, and keys this cluster must show somewhere in the answer (so a case cannot pass on empty lists).
+const CASES: readonly { path: string; fixture: string; shows: readonly string[] }[] = [
+  { path: '/master/state', fixture: 'master-state.json', shows: ['slaves', 'reserved_resources', 'statuses', 'container_status', 'completed_tasks', 'offers', 'labels', 'principal', 'roles', 'leader_info'] },
+  { path: '/state', fixture: 'master-state.json', shows: ['slaves'] },
+  { path: '/master/state.json', fixture: 'master-state.json', shows: ['slaves'] },
+  { path: '/master/state-summary', fixture: 'master-state-summary.json', shows: ['TASK_RUNNING', 'framework_ids', 'slave_ids'] },
+  { path: '/master/slaves', fixture: 'master-slaves.json', shows: ['reserved_resources_full', 'used_resources_full', 'reservations'] },
+  { path: '/master/frameworks', fixture: 'master-frameworks.json', shows: ['tasks', 'completed_tasks', 'offers'] },
+  { path: '/master/tasks', fixture: 'master-tasks.json', shows: ['statuses', 'role'] },
+  { path: '/master/roles', fixture: 'master-roles.json', shows: ['quota', 'frameworks', 'reserved'] },
+  { path: '/master/flags', fixture: 'master-flags.json', shows: ['allocation_interval'] },
+  { path: '/version', fixture: 'version.json', shows: ['build_time'] },
+];
+
+describe('v0 JSON as a Mesos 1.11 master writes it', () => {
+  it.each(CASES)('$path matches $fixture', async ({ path, fixture, shows }) => {
+    const { shape, definitions } = loadShape(fixture);
+    const body = await json(path);
+    expect(shapeErrors(body, shape, definitions)).toEqual([]);
+    const seen = keysSeen(body);
+    expect(shows.filter((k) => !seen.has(k)), 'keys this cluster should show').toEqual([]);
+  });
+
+  it('writes values as Mesos does: ranges, reservations, roles, pids, task order', async () => {
+    const st = await json('/master/state');
+    const agent = st.slaves[0];
+    expect(agent.id).toBe(agentId);
+    expect(agent.pid).toBe(`slave(1)@${cluster.agents[0]!.httpAddress}`);
+    expect(agent.resources).toMatchObject({ cpus: 3, mem: 1280, disk: 100, gpus: 0, ports: '[31000-31009]' });
+    expect(agent.reserved_resources).toEqual({ role1: { cpus: 1, mem: 256, gpus: 0, disk: 0 } });
+    const fw = st.frameworks.find((f: any) => f.id === frameworkId);
+    expect(fw).toMatchObject({ roles: ['role1'], principal: 'ops', capabilities: ['MULTI_ROLE'], active: true });
+    expect('pid' in fw).toBe(false); // A gRPC framework has no libprocess pid: absent, as Mesos leaves it for HTTP frameworks.
+    expect('role' in fw).toBe(false); // A MULTI_ROLE framework has `roles` only.
+    const sleeper = fw.tasks.find((t: any) => t.id === 'sleeper');
+    expect(sleeper).toMatchObject({ state: 'TASK_RUNNING', role: 'role1', slave_id: agentId, executor_id: '', labels: [{ key: 'tier', value: 'web' }] });
+    expect(sleeper.statuses[0].container_status.container_id.value).toBeTypeOf('string');
+    expect(fw.completed_tasks.map((t: any) => t.id)).toEqual(['finisher']);
+    expect(st.leader).toBe(st.pid);
+
+    const tasks = (order: string) => json(`/master/tasks?order=${order}`).then((b) => b.tasks.map((t: any) => t.id));
+    expect(await tasks('asc')).toEqual([...(await tasks('des'))].reverse());
+    expect((await json('/master/tasks?limit=1&offset=1&order=asc')).tasks.map((t: any) => t.id)).toEqual([(await tasks('asc'))[1]]);
+    expect((await json('/master/tasks?task_id=sleeper')).tasks.map((t: any) => t.id)).toEqual(['sleeper']);
+    expect((await json(`/master/frameworks?framework_id=${frameworkId}`)).frameworks.map((f: any) => f.id)).toEqual([frameworkId]);
+    expect((await json('/master/slaves?slave_id=nope')).slaves).toEqual([]);
+    const ops = (await json('/master/roles')).roles.find((r: any) => r.name === 'role1');
+    expect(ops).toMatchObject({ weight: 2, frameworks: [frameworkId], reserved: { cpus: 1, mem: 256 } });
+  });
+
+  it('wraps the JSON in ?jsonp=NAME as text/javascript, and answers /master/health 200 with no body', async () => {
+    const res = await get('/master/roles?jsonp=show');
+    expect(res.headers.get('content-type')).toBe('text/javascript');
+    const text = await res.text();
+    expect(text.startsWith('show({"roles":')).toBe(true);
+    expect(text.endsWith(')')).toBe(true);
+    const health = await get('/master/health');
+    expect(await health.text()).toBe('');
+  });
+});

@@ -1,0 +1,102 @@
+// The pure parts of the master's v0 JSON: resources as Mesos writes them
+// (src/common/http.cpp json(Resources), stringify(Value::Ranges)), flags as
+// stout prints them, /master/tasks' query, order and paging
+// (Master::ReadOnlyHandler::tasks), and the shape checker the fixtures use.
+import { describe, expect, it } from 'vitest';
+import { Resources } from '../../common/resources.js';
+import { quantitiesJson, rangesText, reservedJson, resourcesFullJson, resourcesJson, setText } from '../../master/v0/resources-json.js';
+import { durationText, flagsJson } from '../../master/v0/flags-json.js';
+import { orderTasks, readTaskQuery, tasks, TASK_LIMIT } from '../../master/v0/views.js';
+import type { V0Model } from '../../master/v0/model.js';
+import { shapeErrors, type Shape } from '../harness/json-shape.js';
+
+describe('resources as v0 JSON', () => {
+  it('writes ranges and sets as Mesos stringifies them', () => {
+    expect(rangesText([[31000, 31005]])).toBe('[31000-31005]');
+    expect(rangesText([[1, 2], [5, 5]])).toBe('[1-2, 5-5]');
+    expect(rangesText([])).toBe('[]');
+    expect(setText(['a', 'b'])).toBe('{a, b}');
+  });
+
+  it('sums each name over roles, and always writes cpus, gpus, mem and disk', () => {
+    const r = Resources.parse('cpus:1;cpus(web):0.5;mem(web):128;ports:[31000-31005];ports(web):[32000-32001];disks:{a,b}');
+    expect(resourcesJson(r)).toEqual({ cpus: 1.5, gpus: 0, mem: 128, disk: 0, ports: '[31000-31005, 32000-32001]', disks: '{a, b}' });
+    expect(resourcesJson(Resources.EMPTY)).toEqual({ cpus: 0, gpus: 0, mem: 0, disk: 0 });
+    expect(resourcesJson(Resources.parse('cpus:0.1;cpus(a):0.2'))).toEqual({ cpus: 0.3, gpus: 0, mem: 0, disk: 0 }); // not 0.30000000000000004
+  });
+
+  it('lists reservations by role, and full Resource messages with role and reservations', () => {
+    const r = Resources.parse('cpus:1;cpus(web):0.5;ports(web):[1-2]');
+    expect(reservedJson(r)).toEqual({ web: { cpus: 0.5, gpus: 0, mem: 0, disk: 0, ports: '[1-2]' } });
+    expect(resourcesFullJson(r)).toEqual([
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, role: '*' },
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 }, role: 'web', reservations: [{ type: 'STATIC', role: 'web' }] },
+      { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 1, end: 2 }] }, role: 'web', reservations: [{ type: 'STATIC', role: 'web' }] },
+    ]);
+  });
+
+  it('counts quantities as ResourceQuantities does: ranges and sets by their number of values', () => {
+    expect(quantitiesJson(Resources.parse('cpus:1;cpus(a):1;ports:[1-10,20-20];disks:{a,b}'))).toEqual({ cpus: 2, ports: 11, disks: 2 });
+    expect(quantitiesJson(Resources.EMPTY)).toEqual({});
+  });
+});
+
+describe('flags as v0 JSON', () => {
+  it('prints durations as stout does', () => {
+    expect(durationText(1)).toBe('1secs');
+    expect(durationText(15)).toBe('15secs');
+    expect(durationText(600)).toBe('10mins');
+    expect(durationText(90)).toBe('1.5mins');
+    expect(durationText(14 * 24 * 3600)).toBe('2weeks');
+    expect(durationText(0.5)).toBe('500ms');
+    expect(durationText(0)).toBe('0ns');
+  });
+
+  it('writes every flag with a value as a string, and leaves out those without', () => {
+    const specs = { port: { type: 'number', help: '' }, zk: { type: 'string', help: '' }, quiet: { type: 'boolean', help: '' }, offer_timeout: { type: 'duration', help: '' } } as const;
+    expect(flagsJson(specs, { port: 5050, quiet: false, offer_timeout: 30, zk: undefined })).toEqual({ port: '5050', quiet: 'false', offer_timeout: '30secs' });
+  });
+});
+
+describe('/master/tasks', () => {
+  const task = (id: string, timestamp?: number) => ({ id, framework_id: 'f', statuses: timestamp === undefined ? [] : [{ state: 'TASK_RUNNING', timestamp }] });
+
+  it('reads the query as Mesos does: defaults for what is not a number, des unless asc', () => {
+    expect(readTaskQuery(new URLSearchParams(''))).toEqual({ limit: TASK_LIMIT, offset: 0, order: 'des', frameworkId: null, taskId: null });
+    expect(readTaskQuery(new URLSearchParams('limit=5&offset=2&order=asc&framework_id=f&task_id=t'))).toEqual({ limit: 5, offset: 2, order: 'asc', frameworkId: 'f', taskId: 't' });
+    expect(readTaskQuery(new URLSearchParams('limit=x&offset=-1&order=up'))).toMatchObject({ limit: TASK_LIMIT, offset: 0, order: 'des' });
+  });
+
+  it('orders by the first status timestamp; tasks without a status first when ascending, last when descending', () => {
+    const list = [task('b', 2), task('none'), task('a', 1), task('c', 3)];
+    expect(orderTasks(list, 'asc').map((t) => t.id)).toEqual(['none', 'a', 'b', 'c']);
+    expect(orderTasks(list, 'des').map((t) => t.id)).toEqual(['c', 'b', 'a', 'none']);
+  });
+
+  it('filters, then pages with offset and limit', () => {
+    const model = {
+      state: { frameworks: [{ tasks: [task('a', 1), task('b', 2)], unreachable_tasks: [], completed_tasks: [task('c', 3)] }], completed_frameworks: [] },
+    } as unknown as V0Model;
+    const ids = (query: string) => (tasks(model, readTaskQuery(new URLSearchParams(query))).tasks as { id: string }[]).map((t) => t.id);
+    expect(ids('')).toEqual(['c', 'b', 'a']);
+    expect(ids('order=asc&offset=1&limit=1')).toEqual(['b']);
+    expect(ids('offset=5')).toEqual([]);
+    expect(ids('task_id=b')).toEqual(['b']);
+    expect(ids('framework_id=other')).toEqual([]);
+  });
+});
+
+describe('the shape checker', () => {
+  const definitions = { base: { object: { id: 'string' }, optional: [] } } as const satisfies Record<string, Shape>;
+  const shape: Shape = { object: { n: 'number', list: { array: 'string' }, m: { map: 'number' } }, optional: ['m'], extends: 'base' };
+
+  it('accepts a matching document, optional keys absent', () => {
+    expect(shapeErrors({ id: 'x', n: 1, list: [] }, shape, definitions)).toEqual([]);
+  });
+
+  it('names missing, unknown, mistyped and null values by path', () => {
+    expect(shapeErrors({ n: '1', list: [null], extra: true, m: { a: 'b' } }, shape, definitions)).toEqual([
+      '$.id is missing', '$.n is string, expected number', '$.list[0] is null', '$.m.a is string, expected number', '$.extra is not a key Mesos writes here',
+    ]);
+  });
+});
