@@ -10,7 +10,7 @@ import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord, TaskRecord } from '../state/records.js';
 import { quantitiesJson } from './resources-json.js';
-import { agentInfoJson, agentJson, frameworkJson, offerJson, taskJson, taskRole, type FrameworkTasks } from './writers.js';
+import { agentInfoJson, agentJson, frameworkJson, offerJson, TaskJsonCache, type FrameworkTasks } from './writers.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,42 +49,48 @@ export interface V0Model {
   readonly build: BuildInfo;
 }
 
-const add = <K>(map: Map<K, Resources>, key: K, r: Resources) => map.set(key, (map.get(key) ?? Resources.EMPTY).add(r));
+/** Resources gathered by key and summed once at the end (`sums`): adding each to a running total costs a copy per add. */
+const add = <K>(map: Map<K, Resources[]>, key: K, r: Resources) => push(map, key, r);
+const sums = <K>(map: Map<K, Resources[]>): Map<K, Resources> => new Map([...map].map(([k, list]) => [k, Resources.sum(list)]));
 const push = <K, V>(map: Map<K, V[]>, key: K, v: V) => {
   const list = map.get(key);
   if (list) list.push(v);
   else map.set(key, [v]);
 };
 
-export function buildModel(master: Master, context: V0Context): V0Model {
+/** `tasks` keeps task JSON between builds (StateSnapshot passes its own); a fresh one writes every task. */
+export function buildModel(master: Master, context: V0Context, tasks = new TaskJsonCache()): V0Model {
   const info = master.options.info;
   const frameworks = master.frameworks;
   // One pass over tasks and offers: what each agent and framework uses and is offered, each framework's tasks.
-  const usedByAgent = new Map<string, Resources>();
-  const usedByFramework = new Map<string, Resources>();
-  const usedByRole = new Map<string, Resources>();
+  const usedByAgentList = new Map<string, Resources[]>();
+  const usedByFrameworkList = new Map<string, Resources[]>();
+  const usedByRoleList = new Map<string, Resources[]>();
   const live = new Map<string, Json[]>();
   const unreachable = new Map<string, Json[]>();
   for (const t of master.tasks.all()) {
-    if (!t.recovered) {
-      add(usedByAgent, t.agentId, t.resources);
-      add(usedByFramework, t.frameworkId, t.resources);
-      add(usedByRole, taskRole(t, frameworks.get(t.frameworkId)), t.resources);
-    }
     // Terminal tasks stay in `tasks` until their last update is acknowledged, as in Mesos.
-    push(t.state === 'TASK_UNREACHABLE' ? unreachable : live, t.frameworkId, taskJson(t, frameworks.get(t.frameworkId)));
+    const json = tasks.get(t, frameworks.get(t.frameworkId));
+    if (!t.recovered) {
+      add(usedByAgentList, t.agentId, t.resources);
+      add(usedByFrameworkList, t.frameworkId, t.resources);
+      add(usedByRoleList, json.role as string, t.resources);
+    }
+    push(t.state === 'TASK_UNREACHABLE' ? unreachable : live, t.frameworkId, json);
   }
-  const completed = completedByFramework(master.tasks.completedTasks(), (id) => frameworks.get(id));
-  const offeredByAgent = new Map<string, Resources>();
-  const offeredByFramework = new Map<string, Resources>();
+  const completed = completedByFramework(master.tasks.completedTasks(), (id) => frameworks.get(id), tasks);
+  const offeredByAgentList = new Map<string, Resources[]>();
+  const offeredByFrameworkList = new Map<string, Resources[]>();
   const offersByFramework = new Map<string, Json[]>();
-  const offeredByRole = new Map<string, Resources>();
+  const offeredByRoleList = new Map<string, Resources[]>();
   for (const o of master.offers.view().values()) {
-    add(offeredByAgent, o.agentId, o.resources);
-    add(offeredByFramework, o.frameworkId, o.resources);
-    add(offeredByRole, o.role, o.resources);
+    add(offeredByAgentList, o.agentId, o.resources);
+    add(offeredByFrameworkList, o.frameworkId, o.resources);
+    add(offeredByRoleList, o.role, o.resources);
     push(offersByFramework, o.frameworkId, offerJson(o));
   }
+  const [usedByAgent, usedByFramework, usedByRole] = [sums(usedByAgentList), sums(usedByFrameworkList), sums(usedByRoleList)];
+  const [offeredByAgent, offeredByFramework, offeredByRole] = [sums(offeredByAgentList), sums(offeredByFrameworkList), sums(offeredByRoleList)];
 
   const all = [...master.agents.values()];
   const registered = all.filter((a) => !a.recovered && a.unreachableSince === null);
@@ -133,9 +139,9 @@ export function buildModel(master: Master, context: V0Context): V0Model {
 }
 
 /** The master's bounded list of completed tasks, by framework, oldest first. */
-function completedByFramework(tasks: readonly TaskRecord[], framework: (id: string) => FrameworkRecord | undefined): Map<string, Json[]> {
+function completedByFramework(list: readonly TaskRecord[], framework: (id: string) => FrameworkRecord | undefined, tasks: TaskJsonCache): Map<string, Json[]> {
   const out = new Map<string, Json[]>();
-  for (const t of tasks) if (isTerminal(t.state)) push(out, t.frameworkId, taskJson(t, framework(t.frameworkId)));
+  for (const t of list) if (isTerminal(t.state)) push(out, t.frameworkId, tasks.get(t, framework(t.frameworkId)));
   return out;
 }
 

@@ -9,6 +9,7 @@
 // once per build, on its first request.
 import type { Master } from '../master.js';
 import { buildModel, type V0Context, type V0Model } from './model.js';
+import { TaskJsonCache } from './writers.js';
 
 /** Builds faster than this are always fresh. */
 const SLOW_BUILD_MS = 10;
@@ -27,6 +28,7 @@ export class StateSnapshot {
   private derived = new Map<string, unknown>();
   private builtAt = 0;
   private buildMs = 0;
+  private readonly tasks = new TaskJsonCache();
 
   constructor(
     private readonly master: Master,
@@ -40,7 +42,7 @@ export class StateSnapshot {
     const now = performance.now();
     if (this.current && this.buildMs > this.bounds.slowBuildMs && now - this.builtAt < this.buildMs * this.bounds.staleFactor) return this.current;
     this.built = this.master.version;
-    this.current = buildModel(this.master, this.context);
+    this.current = buildModel(this.master, this.context, this.tasks);
     this.texts = new Map();
     this.derived = new Map();
     this.builtAt = performance.now();

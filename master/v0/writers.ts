@@ -25,7 +25,7 @@ function labelsJson(labels: { labels?: readonly object[] | null } | null | undef
 }
 
 /** The role a task's resources were allocated to (Mesos writes resources[0].allocation_info.role). */
-export function taskRole(task: TaskRecord, framework: FrameworkRecord | undefined): string {
+function taskRole(task: TaskRecord, framework: FrameworkRecord | undefined): string {
   const allocated = task.info.resources?.[0]?.allocation_info?.role;
   if (allocated) return allocated;
   const reserved = task.resources.roles().find((r) => r !== UNRESERVED);
@@ -70,6 +70,24 @@ export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefine
   if (info.container) out.container = protobufJson('mesos.v1.ContainerInfo', info.container);
   if (info.health_check) out.health_check = protobufJson('mesos.v1.HealthCheck', info.health_check);
   return out;
+}
+
+/**
+ * Task JSON kept between builds: a task's JSON changes only with its state,
+ * its latest status (a new object per update) or its framework's roles, so
+ * on a large cluster a rebuild writes only the tasks that changed.
+ */
+export class TaskJsonCache {
+  private readonly entries = new WeakMap<TaskRecord, { state: unknown; status: unknown; role: string | undefined; json: Json }>();
+
+  get(task: TaskRecord, framework: FrameworkRecord | undefined): Json {
+    const role = framework?.roles[0];
+    const hit = this.entries.get(task);
+    if (hit && hit.state === task.state && hit.status === task.status && hit.role === role) return hit.json;
+    const json = taskJson(task, framework);
+    this.entries.set(task, { state: task.state, status: task.status, role, json });
+    return json;
+  }
 }
 
 /** json(Offer). */
@@ -162,16 +180,28 @@ export interface AgentTotals {
   readonly offered: Resources;
 }
 
+/** An agent's total as SlaveWriter writes it, kept per Resources value (a total changes only when the agent or a reservation does). */
+const totals = new WeakMap<Resources, Json>();
+function totalJson(total: Resources): Json {
+  let json = totals.get(total);
+  if (!json) {
+    json = { resources: resourcesJson(total), reserved_resources: reservedJson(total), unreserved_resources: resourcesJson(total.filter((e) => e.role === UNRESERVED)) };
+    totals.set(total, json);
+  }
+  return json;
+}
+
 /** SlaveWriter. A draining agent is deactivated, as Mesos deactivates one it drains. */
-export function agentJson(agent: AgentRecord, totals: AgentTotals): Json {
+export function agentJson(agent: AgentRecord, held: AgentTotals): Json {
   const out: Json = { ...agentInfoJson(agent), pid: agentPid(agent), registered_time: agent.registeredTime };
   if (agent.reregisteredTime !== null) out.reregistered_time = agent.reregisteredTime;
+  const total = totalJson(agent.total);
   Object.assign(out, {
-    resources: resourcesJson(agent.total),
-    used_resources: resourcesJson(totals.used),
-    offered_resources: resourcesJson(totals.offered),
-    reserved_resources: reservedJson(agent.total),
-    unreserved_resources: resourcesJson(agent.total.filter((e) => e.role === UNRESERVED)),
+    resources: total.resources,
+    used_resources: resourcesJson(held.used),
+    offered_resources: resourcesJson(held.offered),
+    reserved_resources: total.reserved_resources,
+    unreserved_resources: total.unreserved_resources,
     active: agent.connected && agent.draining !== true,
     deactivated: agent.draining === true,
     version: agent.version ?? '',

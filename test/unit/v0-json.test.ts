@@ -100,3 +100,22 @@ describe('the shape checker', () => {
     ]);
   });
 });
+
+describe('task JSON kept between builds', () => {
+  it('is written again only when the task changes state or status', async () => {
+    const { TaskJsonCache } = await import('../../master/v0/writers.js');
+    const cache = new TaskJsonCache();
+    const resources = Resources.parse('cpus:1');
+    const task = {
+      frameworkId: 'f', agentId: 'a', taskId: 't', info: { name: 't', resources: resources.toProto() }, resources, state: 'TASK_STAGING', status: null,
+      statusUuid: null, recovered: false, createdAt: 0,
+    } as unknown as Parameters<typeof cache.get>[0];
+    const first = cache.get(task, undefined);
+    expect(cache.get(task, undefined)).toBe(first);
+    task.state = 'TASK_RUNNING';
+    task.status = { state: 'TASK_RUNNING', timestamp: 5 };
+    const next = cache.get(task, undefined);
+    expect(next).not.toBe(first);
+    expect(next).toMatchObject({ state: 'TASK_RUNNING', statuses: [{ state: 'TASK_RUNNING', timestamp: 5 }], role: '*' });
+  });
+});
