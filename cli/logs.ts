@@ -1,5 +1,5 @@
 // `mesos-ts logs TASK_ID`: a task's stdout (or --stderr) from its sandbox,
-// wherever it runs. The master's /state says which agent has the task; the
+// wherever it runs. The master's /master/state says which agent has the task; the
 // agent's /files/read serves the file. --follow keeps printing what the task
 // writes until it ends (or Ctrl-C).
 import { join } from 'node:path';

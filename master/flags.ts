@@ -3,7 +3,7 @@ import type { FlagSpecs } from '../common/flags.js';
 
 export const MASTER_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP and gRPC)' },
-  port: { type: 'number', default: 5050, help: 'HTTP port (/state, /health); 0 picks a free port' },
+  port: { type: 'number', default: 5050, help: 'HTTP port (/master/state and the other HTTP endpoints); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname to advertise (default: the --ip)' },
   allocator: {

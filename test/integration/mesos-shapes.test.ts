@@ -10,6 +10,9 @@ import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { keysSeen, loadShape, shapeErrors } from '../harness/json-shape.js';
+import { startMasterHttp } from '../../master/http.js';
+import { v0Routes } from '../../master/v0/routes.js';
+import { buildInfo } from '../../master/v0/build-info.js';
 
 let cluster: TestCluster;
 const schedulers: RawScheduler[] = [];
@@ -110,5 +113,26 @@ describe('v0 JSON as a Mesos 1.11 master writes it', () => {
     expect(text.endsWith(')')).toBe(true);
     const health = await get('/master/health');
     expect(await health.text()).toBe('');
+  });
+
+  it('on a master that does not lead: 307 to the leader for the snapshot endpoints; flags, health and version answered there', async () => {
+    const standby = await startMasterHttp({
+      ip: '127.0.0.1', port: 0,
+      handlers: [v0Routes({ snapshot: () => null, leaderHttp: () => cluster.master.httpAddress, flags: { port: '0' }, build: buildInfo() })],
+    });
+    const at = (path: string) => fetch(`http://127.0.0.1:${standby.port}${path}`, { redirect: 'manual' });
+    try {
+      for (const path of ['/master/state', '/state', '/master/state-summary', '/master/slaves', '/master/frameworks', '/master/tasks?limit=1', '/master/roles']) {
+        const res = await at(path);
+        expect(res.status, path).toBe(307);
+        expect(res.headers.get('location')).toBe(`//${cluster.master.httpAddress}${path}`);
+      }
+      expect(await (await at('/master/flags')).json()).toEqual({ flags: { port: '0' } });
+      expect((await at('/master/health')).status).toBe(200);
+      expect(shapeErrors(await (await at('/version')).json(), loadShape('version.json').shape, loadShape('version.json').definitions)).toEqual([]);
+    } finally {
+      standby.server.closeAllConnections();
+      await new Promise<void>((resolve) => standby.server.close(() => resolve()));
+    }
   });
 });

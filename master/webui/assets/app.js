@@ -1,6 +1,6 @@
 // The page: asks this master whether it leads (/ui/leader.json), subscribes
 // to its operator event stream (POST /api/v1 SUBSCRIBE, RecordIO of JSON
-// events), applies events to the model, refetches /state at most once a
+// events), applies events to the model, refetches /master/state at most once a
 // second after events (and every few seconds anyway, for offers and uptime),
 // and redraws. A stream that ends or goes quiet is reopened with backoff; a
 // master that does not lead says so and sends the reader to the leader's UI.

@@ -1,7 +1,7 @@
 // What the page knows of the cluster, and how events change it. Tasks come
 // only from the operator event stream (SUBSCRIBED's state, then TASK_ADDED /
 // TASK_UPDATED in order), so they never step back; agents, frameworks, the
-// leader and the resource totals come from /state, refetched after events,
+// leader and the resource totals come from /master/state, refetched after events,
 // and are patched by AGENT_* / FRAMEWORK_* events in between.
 
 export const TERMINAL = new Set([
