@@ -51,7 +51,7 @@ function containerStatusJson(status: NonNullable<NonNullable<TaskRecord['status'
 
 /** json(Task). Mesos keeps every status of a task; the master keeps the latest, so `statuses` holds at most one. */
 export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefined): Json {
-  const info = task.info as typeof task.info & { discovery?: object | null; command?: { user?: string | null } | null };
+  const info = task.info as typeof task.info & { discovery?: object | null };
   const out: Json = {
     id: task.taskId,
     name: info.name ?? '',
@@ -63,7 +63,8 @@ export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefine
     role: taskRole(task, framework),
     statuses: task.status ? [statusJson(task.status)] : [],
   };
-  const user = info.command?.user;
+  // As createTask copies it: the command's user, else the executor's.
+  const user = info.command?.user || info.executor?.command?.user;
   if (user) out.user = user;
   if (info.labels) out.labels = labelsJson(info.labels);
   if (info.discovery) out.discovery = protobufJson('mesos.v1.DiscoveryInfo', info.discovery);

@@ -48,6 +48,7 @@ beforeAll(async () => {
   await leaver.subscribe({ name: 'leaver', user: 'root' });
   await leaver.call('Teardown', { type: 'TEARDOWN' });
   await waitUntil(async () => (await json('/master/state')).completed_frameworks.length === 1, 10_000, 'the torn-down framework to complete');
+  await cluster.addAgent('cpus:1;mem:256', 'rack:r1;weight:2.5');
 }, 90_000);
 
 afterAll(async () => {
@@ -85,6 +86,7 @@ describe('v0 JSON as a Mesos 1.11 master writes it', () => {
     expect(agent.pid).toBe(`slave(1)@${cluster.agents[0]!.httpAddress}`);
     expect(agent.resources).toMatchObject({ cpus: 3, mem: 1280, disk: 100, gpus: 0, ports: '[31000-31009]' });
     expect(agent.reserved_resources).toEqual({ role1: { cpus: 1, mem: 256, gpus: 0, disk: 0 } });
+    expect(st.slaves[1].attributes).toEqual({ rack: 'r1', weight: 2.5 }); // json(Attributes): text as a string, scalar as a number
     const fw = st.frameworks.find((f: any) => f.id === frameworkId);
     expect(fw).toMatchObject({ roles: ['role1'], principal: 'ops', capabilities: ['MULTI_ROLE'], active: true });
     expect('pid' in fw).toBe(false); // A gRPC framework has no libprocess pid: absent, as Mesos leaves it for HTTP frameworks.
