@@ -9,7 +9,7 @@ import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord, TaskRecord } from '../state/records.js';
-import { quantitiesJson } from './resources-json.js';
+import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
 import { agentInfoJson, agentJson, frameworkJson, offerJson, TaskJsonCache, type FrameworkTasks } from './writers.js';
 
 type Json = Record<string, unknown>;
@@ -32,10 +32,11 @@ export interface BuildInfo {
   readonly git_sha?: string;
 }
 
+/** An agent's resources as values: its total, and what its tasks use and its offers hold, one value each. */
 export interface AgentResources {
   readonly total: Resources;
-  readonly used: Resources;
-  readonly offered: Resources;
+  readonly used: readonly Resources[];
+  readonly offered: readonly Resources[];
 }
 
 export interface V0Model {
@@ -49,9 +50,8 @@ export interface V0Model {
   readonly build: BuildInfo;
 }
 
-/** Resources gathered by key and summed once at the end (`sums`): adding each to a running total costs a copy per add. */
+/** Resources gathered by key, summed only as they are written (adding each to a running total costs a copy per add). */
 const add = <K>(map: Map<K, Resources[]>, key: K, r: Resources) => push(map, key, r);
-const sums = <K>(map: Map<K, Resources[]>): Map<K, Resources> => new Map([...map].map(([k, list]) => [k, Resources.sum(list)]));
 const push = <K, V>(map: Map<K, V[]>, key: K, v: V) => {
   const list = map.get(key);
   if (list) list.push(v);
@@ -63,40 +63,38 @@ export function buildModel(master: Master, context: V0Context, tasks = new TaskJ
   const info = master.options.info;
   const frameworks = master.frameworks;
   // One pass over tasks and offers: what each agent and framework uses and is offered, each framework's tasks.
-  const usedByAgentList = new Map<string, Resources[]>();
-  const usedByFrameworkList = new Map<string, Resources[]>();
-  const usedByRoleList = new Map<string, Resources[]>();
+  const usedByAgent = new Map<string, Resources[]>();
+  const usedByFramework = new Map<string, Resources[]>();
+  const usedByRole = new Map<string, Resources[]>();
   const live = new Map<string, Json[]>();
   const unreachable = new Map<string, Json[]>();
   for (const t of master.tasks.all()) {
     // Terminal tasks stay in `tasks` until their last update is acknowledged, as in Mesos.
     const json = tasks.get(t, frameworks.get(t.frameworkId));
     if (!t.recovered) {
-      add(usedByAgentList, t.agentId, t.resources);
-      add(usedByFrameworkList, t.frameworkId, t.resources);
-      add(usedByRoleList, json.role as string, t.resources);
+      add(usedByAgent, t.agentId, t.resources);
+      add(usedByFramework, t.frameworkId, t.resources);
+      add(usedByRole, json.role as string, t.resources);
     }
     push(t.state === 'TASK_UNREACHABLE' ? unreachable : live, t.frameworkId, json);
   }
   const completed = completedByFramework(master.tasks.completedTasks(), (id) => frameworks.get(id), tasks);
-  const offeredByAgentList = new Map<string, Resources[]>();
-  const offeredByFrameworkList = new Map<string, Resources[]>();
+  const offeredByAgent = new Map<string, Resources[]>();
+  const offeredByFramework = new Map<string, Resources[]>();
   const offersByFramework = new Map<string, Json[]>();
-  const offeredByRoleList = new Map<string, Resources[]>();
+  const offeredByRole = new Map<string, Resources[]>();
   for (const o of master.offers.view().values()) {
-    add(offeredByAgentList, o.agentId, o.resources);
-    add(offeredByFrameworkList, o.frameworkId, o.resources);
-    add(offeredByRoleList, o.role, o.resources);
+    add(offeredByAgent, o.agentId, o.resources);
+    add(offeredByFramework, o.frameworkId, o.resources);
+    add(offeredByRole, o.role, o.resources);
     push(offersByFramework, o.frameworkId, offerJson(o));
   }
-  const [usedByAgent, usedByFramework, usedByRole] = [sums(usedByAgentList), sums(usedByFrameworkList), sums(usedByRoleList)];
-  const [offeredByAgent, offeredByFramework, offeredByRole] = [sums(offeredByAgentList), sums(offeredByFrameworkList), sums(offeredByRoleList)];
 
   const all = [...master.agents.values()];
   const registered = all.filter((a) => !a.recovered && a.unreachableSince === null);
   const agentResources = new Map<string, AgentResources>();
   const slaves = registered.map((a) => {
-    const totals = { total: a.total, used: usedByAgent.get(a.id) ?? Resources.EMPTY, offered: offeredByAgent.get(a.id) ?? Resources.EMPTY };
+    const totals = { total: a.total, used: usedByAgent.get(a.id) ?? [], offered: offeredByAgent.get(a.id) ?? [] };
     agentResources.set(a.id, totals);
     return agentJson(a, totals);
   });
@@ -104,10 +102,10 @@ export function buildModel(master: Master, context: V0Context, tasks = new TaskJ
   const none: Json[] = [];
   const frameworkList = [...frameworks.values()].map((f) => {
     const tasks: FrameworkTasks = { tasks: live.get(f.id) ?? none, unreachable: unreachable.get(f.id) ?? none, completed: completed.get(f.id) ?? none, offers: offersByFramework.get(f.id) ?? none };
-    return frameworkJson(f, { used: usedByFramework.get(f.id) ?? Resources.EMPTY, offered: offeredByFramework.get(f.id) ?? Resources.EMPTY, recovered: recovered(f) }, tasks);
+    return frameworkJson(f, { used: usedByFramework.get(f.id) ?? [], offered: offeredByFramework.get(f.id) ?? [], recovered: recovered(f) }, tasks);
   });
   const completedFrameworks = master.completedFrameworkList().map((f) =>
-    frameworkJson(f, { used: Resources.EMPTY, offered: Resources.EMPTY, recovered: false }, { tasks: none, unreachable: none, completed: completed.get(f.id) ?? none, offers: none }),
+    frameworkJson(f, { used: [], offered: [], recovered: false }, { tasks: none, unreachable: none, completed: completed.get(f.id) ?? none, offers: none }),
   );
   const activated = slaves.filter((s) => s.active === true).length;
   const elected = context.electedTime();
@@ -149,16 +147,16 @@ function completedByFramework(list: readonly TaskRecord[], framework: (id: strin
  * /master/roles (Master::ReadOnlyHandler::roles): every role known from a
  * weight, a quota, a reservation, an allocation, an offer or a framework.
  */
-function rolesJson(master: Master, used: ReadonlyMap<string, Resources>, offered: ReadonlyMap<string, Resources>): Json[] {
+function rolesJson(master: Master, used: ReadonlyMap<string, readonly Resources[]>, offered: ReadonlyMap<string, readonly Resources[]>): Json[] {
   const summaries = new Map((master.allocator.roles?.() ?? []).map((s) => [s.role, s]));
   const frameworks = new Map<string, string[]>();
   for (const f of master.frameworks.values()) for (const role of f.roles) push(frameworks, role, f.id);
   const names = [...new Set([...summaries.keys(), ...frameworks.keys(), ...offered.keys(), ...used.keys()])].sort();
   return names.map((name) => {
     const s = summaries.get(name);
-    const offer = offered.get(name) ?? Resources.EMPTY;
+    const offer = offered.get(name) ?? [];
     // What the role's tasks use (Mesos's `allocated`), apart from what it is offered.
-    const allocated = used.get(name) ?? Resources.EMPTY;
+    const allocated = used.get(name) ?? [];
     return {
       name,
       weight: s?.weight ?? 1,
@@ -168,9 +166,9 @@ function rolesJson(master: Master, used: ReadonlyMap<string, Resources>, offered
         limit: quantitiesJson(s?.quota?.limit ?? Resources.EMPTY),
         consumed: quantitiesJson(s?.consumed ?? Resources.EMPTY),
       },
-      resources: quantitiesJson(allocated.add(offer)),
-      allocated: quantitiesJson(allocated),
-      offered: quantitiesJson(offer),
+      resources: quantitiesJsonOf([...allocated, ...offer]),
+      allocated: quantitiesJsonOf(allocated),
+      offered: quantitiesJsonOf(offer),
       reserved: quantitiesJson(s?.reserved ?? Resources.EMPTY),
       frameworks: frameworks.get(name) ?? [],
     };

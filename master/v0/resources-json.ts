@@ -25,14 +25,21 @@ const round = (v: number): number => Math.round(v * 1000) / 1000;
 
 /** json(Resources): every name summed over its roles; cpus, gpus, mem and disk always written. */
 export function resourcesJson(resources: Resources): ResourcesJson {
+  return resourcesJsonOf([resources]);
+}
+
+/** json(Resources) of the sum of `list`, summed as it is written (no Resources value is made for the sum). */
+export function resourcesJsonOf(list: readonly Resources[]): ResourcesJson {
   const scalars = new Map<string, number>([['cpus', 0], ['gpus', 0], ['mem', 0], ['disk', 0]]);
   const ranges = new Map<string, Range[]>();
   const sets = new Map<string, Set<string>>();
-  for (const e of resources.list()) {
-    const v = e.value;
-    if (v.kind === 'scalar') scalars.set(e.name, (scalars.get(e.name) ?? 0) + v.value);
-    else if (v.kind === 'ranges') ranges.set(e.name, unionRanges(ranges.get(e.name) ?? [], v.ranges));
-    else sets.set(e.name, new Set([...(sets.get(e.name) ?? []), ...v.items]));
+  for (const resources of list) {
+    for (const e of resources.list()) {
+      const v = e.value;
+      if (v.kind === 'scalar') scalars.set(e.name, (scalars.get(e.name) ?? 0) + v.value);
+      else if (v.kind === 'ranges') ranges.set(e.name, unionRanges(ranges.get(e.name) ?? [], v.ranges));
+      else sets.set(e.name, new Set([...(sets.get(e.name) ?? []), ...v.items]));
+    }
   }
   const out: ResourcesJson = {};
   for (const [name, value] of scalars) out[name] = round(value);
@@ -80,11 +87,18 @@ function fullEntry(e: ResourceEntry): ResourceFullJson {
 
 /** ResourceQuantities::fromResources (the roles endpoint): per name, scalars summed, ranges and sets by how many values they hold. */
 export function quantitiesJson(resources: Resources): Record<string, number> {
+  return quantitiesJsonOf([resources]);
+}
+
+/** ResourceQuantities of the sum of `list`. */
+export function quantitiesJsonOf(list: readonly Resources[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of resources.list()) {
-    const v = e.value;
-    const amount = v.kind === 'scalar' ? v.value : v.kind === 'ranges' ? v.ranges.reduce((n, [b, en]) => n + en - b + 1, 0) : v.items.size;
-    out[e.name] = round((out[e.name] ?? 0) + amount);
+  for (const resources of list) {
+    for (const e of resources.list()) {
+      const v = e.value;
+      const amount = v.kind === 'scalar' ? v.value : v.kind === 'ranges' ? v.ranges.reduce((n, [b, en]) => n + en - b + 1, 0) : v.items.size;
+      out[e.name] = round((out[e.name] ?? 0) + amount);
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // the per-state task counts of /master/state-summary, the `_full` resources
 // of /master/slaves. Shapes and query rules are Mesos 1.11's
 // (Master::ReadOnlyHandler in src/master/readonly_handler.cpp).
+import { Resources } from '../../common/resources.js';
 import type { V0Model } from './model.js';
 import { resourcesFullJson, reservedFullJson } from './resources-json.js';
 
@@ -71,8 +72,8 @@ export function slaves(model: V0Model, slaveId: string | null): Json {
         ...s,
         reserved_resources_full: reservedFullJson(r.total),
         unreserved_resources_full: resourcesFullJson(r.total.filter((e) => e.role === '*')),
-        used_resources_full: resourcesFullJson(r.used),
-        offered_resources_full: resourcesFullJson(r.offered),
+        used_resources_full: resourcesFullJson(Resources.sum(r.used)),
+        offered_resources_full: resourcesFullJson(Resources.sum(r.offered)),
       };
     }),
     recovered_slaves: (model.state.recovered_slaves as Json[]).filter((s) => accepts(slaveId, s.id)),

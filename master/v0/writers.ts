@@ -10,7 +10,7 @@ import { Resources, UNRESERVED } from '../../common/resources.js';
 import { toMesosJson } from '../http-api/proto-json.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentPid } from '../rpc/wire.js';
-import { reservedJson, resourcesJson, type ResourcesJson } from './resources-json.js';
+import { reservedJson, resourcesJson, resourcesJsonOf, type ResourcesJson } from './resources-json.js';
 
 type Json = Record<string, unknown>;
 
@@ -100,8 +100,9 @@ export function offerJson(offer: OfferRecord): Json {
 
 /** What the snapshot has summed for a framework. */
 export interface FrameworkTotals {
-  readonly used: Resources;
-  readonly offered: Resources;
+  /** The resources of its tasks that hold them (summed as they are written). */
+  readonly used: readonly Resources[];
+  readonly offered: readonly Resources[];
   /** Known from the registry after a failover and not re-subscribed since. */
   readonly recovered: boolean;
 }
@@ -113,8 +114,8 @@ export function frameworkSummaryJson(fw: FrameworkRecord, totals: FrameworkTotal
   return {
     id: fw.id,
     name: info.name ?? '',
-    used_resources: resourcesJson(totals.used),
-    offered_resources: resourcesJson(totals.offered),
+    used_resources: resourcesJsonOf(totals.used),
+    offered_resources: resourcesJsonOf(totals.offered),
     capabilities: (info.capabilities ?? []).map((c) => String(c.type)),
     hostname: info.hostname ?? '',
     webui_url: info.webui_url ?? '',
@@ -144,7 +145,7 @@ export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, task
     unregistered_time: fw.unregisteredTime ?? 0,
   };
   if (info.principal) out.principal = info.principal;
-  out.resources = resourcesJson(totals.used.add(totals.offered));
+  out.resources = resourcesJsonOf([...totals.used, ...totals.offered]);
   if (fw.reregisteredTime !== null && fw.reregisteredTime !== fw.registeredTime) out.reregistered_time = fw.reregisteredTime;
   if (multiRole) out.roles = info.roles ?? fw.roles;
   else out.role = info.role || fw.roles[0] || UNRESERVED;
@@ -171,14 +172,17 @@ export function attributesJson(agent: AgentRecord): Record<string, number | stri
   return out;
 }
 
-/** json(SlaveInfo): what /master/state's `recovered_slaves` holds. */
+/** json(SlaveInfo): what /master/state's `recovered_slaves` holds; kept per AgentInfo (a new one comes with each registration). */
+const infos = new WeakMap<object, Json>();
 export function agentInfoJson(agent: AgentRecord): Json {
-  return { id: agent.id, hostname: agent.info.hostname, port: agent.info.port, attributes: attributesJson(agent) };
+  let json = infos.get(agent.info);
+  if (!json || json.id !== agent.id) infos.set(agent.info, (json = { id: agent.id, hostname: agent.info.hostname, port: agent.info.port, attributes: attributesJson(agent) }));
+  return json;
 }
 
 export interface AgentTotals {
-  readonly used: Resources;
-  readonly offered: Resources;
+  readonly used: readonly Resources[];
+  readonly offered: readonly Resources[];
 }
 
 /** An agent's total as SlaveWriter writes it, kept per Resources value (a total changes only when the agent or a reservation does). */
@@ -194,20 +198,22 @@ function totalJson(total: Resources): Json {
 
 /** SlaveWriter. A draining agent is deactivated, as Mesos deactivates one it drains. */
 export function agentJson(agent: AgentRecord, held: AgentTotals): Json {
-  const out: Json = { ...agentInfoJson(agent), pid: agentPid(agent), registered_time: agent.registeredTime };
-  if (agent.reregisteredTime !== null) out.reregistered_time = agent.reregisteredTime;
   const total = totalJson(agent.total);
-  Object.assign(out, {
+  const out: Json = {
+    ...agentInfoJson(agent),
+    pid: agentPid(agent),
+    registered_time: agent.registeredTime,
+    ...(agent.reregisteredTime !== null ? { reregistered_time: agent.reregisteredTime } : {}),
     resources: total.resources,
-    used_resources: resourcesJson(held.used),
-    offered_resources: resourcesJson(held.offered),
+    used_resources: resourcesJsonOf(held.used),
+    offered_resources: resourcesJsonOf(held.offered),
     reserved_resources: total.reserved_resources,
     unreserved_resources: total.unreserved_resources,
     active: agent.connected && agent.draining !== true,
     deactivated: agent.draining === true,
     version: agent.version ?? '',
     capabilities: agentCapabilities(agent),
-  } satisfies Json);
+  };
   if (agent.draining === true) out.drain_info = { state: 'DRAINING', config: {} };
   return out;
 }
