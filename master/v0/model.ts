@@ -8,9 +8,9 @@
 import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
-import type { FrameworkRecord, TaskRecord } from '../state/records.js';
+import type { FrameworkRecord } from '../state/records.js';
 import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
-import { agentInfoJson, agentJson, frameworkJson, offerJson, TaskJsonCache, type FrameworkTasks } from './writers.js';
+import { agentInfoJson, agentJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
 
 type Json = Record<string, unknown>;
 
@@ -58,59 +58,87 @@ const push = <K, V>(map: Map<K, V[]>, key: K, v: V) => {
   else map.set(key, [v]);
 };
 
-/** `tasks` keeps task JSON between builds (StateSnapshot passes its own); a fresh one writes every task. */
-export function buildModel(master: Master, context: V0Context, tasks = new TaskJsonCache()): V0Model {
-  const info = master.options.info;
+/** What the tasks and offers hold, by agent, framework and role; each framework's tasks and offers as JSON. */
+interface Holdings {
+  readonly used: { readonly agent: Map<string, Resources[]>; readonly framework: Map<string, Resources[]>; readonly role: Map<string, Resources[]> };
+  readonly offered: { readonly agent: Map<string, Resources[]>; readonly framework: Map<string, Resources[]>; readonly role: Map<string, Resources[]> };
+  readonly live: Map<string, Json[]>;
+  readonly unreachable: Map<string, Json[]>;
+  readonly completed: Map<string, Json[]>;
+  readonly offers: Map<string, Json[]>;
+}
+
+/** One pass over tasks and one over offers. Terminal tasks stay among `live` until their last update is acknowledged, as in Mesos. */
+function holdings(master: Master, tasks: TaskJsonCache): Holdings {
   const frameworks = master.frameworks;
-  // One pass over tasks and offers: what each agent and framework uses and is offered, each framework's tasks.
-  const usedByAgent = new Map<string, Resources[]>();
-  const usedByFramework = new Map<string, Resources[]>();
-  const usedByRole = new Map<string, Resources[]>();
-  const live = new Map<string, Json[]>();
-  const unreachable = new Map<string, Json[]>();
+  const h: Holdings = {
+    used: { agent: new Map(), framework: new Map(), role: new Map() },
+    offered: { agent: new Map(), framework: new Map(), role: new Map() },
+    live: new Map(), unreachable: new Map(), completed: new Map(), offers: new Map(),
+  };
   for (const t of master.tasks.all()) {
-    // Terminal tasks stay in `tasks` until their last update is acknowledged, as in Mesos.
     const json = tasks.get(t, frameworks.get(t.frameworkId));
     if (!t.recovered) {
-      add(usedByAgent, t.agentId, t.resources);
-      add(usedByFramework, t.frameworkId, t.resources);
-      add(usedByRole, json.role as string, t.resources);
+      add(h.used.agent, t.agentId, t.resources);
+      add(h.used.framework, t.frameworkId, t.resources);
+      add(h.used.role, json.role as string, t.resources);
     }
-    push(t.state === 'TASK_UNREACHABLE' ? unreachable : live, t.frameworkId, json);
+    push(t.state === 'TASK_UNREACHABLE' ? h.unreachable : h.live, t.frameworkId, json);
   }
-  const completed = completedByFramework(master.tasks.completedTasks(), (id) => frameworks.get(id), tasks);
-  const offeredByAgent = new Map<string, Resources[]>();
-  const offeredByFramework = new Map<string, Resources[]>();
-  const offersByFramework = new Map<string, Json[]>();
-  const offeredByRole = new Map<string, Resources[]>();
+  for (const t of master.tasks.completedTasks()) if (isTerminal(t.state)) push(h.completed, t.frameworkId, tasks.get(t, frameworks.get(t.frameworkId)));
   for (const o of master.offers.view().values()) {
-    add(offeredByAgent, o.agentId, o.resources);
-    add(offeredByFramework, o.frameworkId, o.resources);
-    add(offeredByRole, o.role, o.resources);
-    push(offersByFramework, o.frameworkId, offerJson(o));
+    add(h.offered.agent, o.agentId, o.resources);
+    add(h.offered.framework, o.frameworkId, o.resources);
+    add(h.offered.role, o.role, o.resources);
+    push(h.offers, o.frameworkId, offerJson(o));
   }
+  return h;
+}
 
+const none: Json[] = [];
+
+/** `tasks` keeps task JSON between builds (StateSnapshot passes its own); a fresh one writes every task. */
+export function buildModel(master: Master, context: V0Context, tasks = new TaskJsonCache()): V0Model {
+  const h = holdings(master, tasks);
   const all = [...master.agents.values()];
-  const registered = all.filter((a) => !a.recovered && a.unreachableSince === null);
   const agentResources = new Map<string, AgentResources>();
-  const slaves = registered.map((a) => {
-    const totals = { total: a.total, used: usedByAgent.get(a.id) ?? [], offered: offeredByAgent.get(a.id) ?? [] };
-    agentResources.set(a.id, totals);
-    return agentJson(a, totals);
+  const slaves = all.filter((a) => !a.recovered && a.unreachableSince === null).map((a) => {
+    const held = { total: a.total, used: h.used.agent.get(a.id) ?? [], offered: h.offered.agent.get(a.id) ?? [] };
+    agentResources.set(a.id, held);
+    return agentJson(a, held);
   });
   const recovered = (fw: FrameworkRecord) => !fw.connected && fw.reregisteredTime === null && fw.unregisteredTime === null && fw.registeredTime < master.startTime;
-  const none: Json[] = [];
-  const frameworkList = [...frameworks.values()].map((f) => {
-    const tasks: FrameworkTasks = { tasks: live.get(f.id) ?? none, unreachable: unreachable.get(f.id) ?? none, completed: completed.get(f.id) ?? none, offers: offersByFramework.get(f.id) ?? none };
-    return frameworkJson(f, { used: usedByFramework.get(f.id) ?? [], offered: offeredByFramework.get(f.id) ?? [], recovered: recovered(f) }, tasks);
-  });
-  const completedFrameworks = master.completedFrameworkList().map((f) =>
-    frameworkJson(f, { used: [], offered: [], recovered: false }, { tasks: none, unreachable: none, completed: completed.get(f.id) ?? none, offers: none }),
+  const frameworks = [...master.frameworks.values()].map((f) =>
+    frameworkJson(
+      f, { used: h.used.framework.get(f.id) ?? [], offered: h.offered.framework.get(f.id) ?? [], recovered: recovered(f) },
+      { tasks: h.live.get(f.id) ?? none, unreachable: h.unreachable.get(f.id) ?? none, completed: h.completed.get(f.id) ?? none, offers: h.offers.get(f.id) ?? none },
+    ),
   );
-  const activated = slaves.filter((s) => s.active === true).length;
-  const elected = context.electedTime();
-  const leader = { id: info.id, pid: info.pid, port: info.port, hostname: info.hostname };
+  const completedFrameworks = master.completedFrameworkList().map((f) =>
+    frameworkJson(f, { used: [], offered: [], recovered: false }, { tasks: none, unreachable: none, completed: h.completed.get(f.id) ?? none, offers: none }),
+  );
   const state = {
+    ...masterJson(master, context),
+    activated_slaves: slaves.filter((s) => s.active === true).length,
+    deactivated_slaves: slaves.filter((s) => s.active !== true).length,
+    unreachable_slaves: all.filter((a) => a.unreachableSince !== null).length,
+    ...leaderJson(master),
+    flags: context.flags,
+    slaves,
+    recovered_slaves: all.filter((a) => a.recovered).map(agentInfoJson),
+    frameworks,
+    completed_frameworks: completedFrameworks,
+    orphan_tasks: none,
+    unregistered_frameworks: none,
+  };
+  return { state, roles: rolesJson(master, h.used.role, h.offered.role), agentResources, flags: context.flags, build: context.build };
+}
+
+/** The head of /master/state: build fields, times, this master's id, pid and hostname. */
+function masterJson(master: Master, context: V0Context): Json {
+  const info = master.options.info;
+  const elected = context.electedTime();
+  return {
     ...context.build,
     start_time: master.startTime,
     ...(elected !== null ? { elected_time: elected } : {}),
@@ -119,28 +147,13 @@ export function buildModel(master: Master, context: V0Context, tasks = new TaskJ
     hostname: info.hostname,
     // MasterInfo.Capability: this master declares none of Mesos's (AGENT_UPDATE, AGENT_DRAINING, QUOTA_V2).
     capabilities: none,
-    activated_slaves: activated,
-    deactivated_slaves: slaves.length - activated,
-    unreachable_slaves: all.filter((a) => a.unreachableSince !== null).length,
-    // The snapshot is served by the leading master only: it names itself.
-    leader: info.pid,
-    leader_info: leader,
-    flags: context.flags,
-    slaves,
-    recovered_slaves: all.filter((a) => a.recovered).map(agentInfoJson),
-    frameworks: frameworkList,
-    completed_frameworks: completedFrameworks,
-    orphan_tasks: none,
-    unregistered_frameworks: none,
   };
-  return { state, roles: rolesJson(master, usedByRole, offeredByRole), agentResources, flags: context.flags, build: context.build };
 }
 
-/** The master's bounded list of completed tasks, by framework, oldest first. */
-function completedByFramework(list: readonly TaskRecord[], framework: (id: string) => FrameworkRecord | undefined, tasks: TaskJsonCache): Map<string, Json[]> {
-  const out = new Map<string, Json[]>();
-  for (const t of list) if (isTerminal(t.state)) push(out, t.frameworkId, tasks.get(t, framework(t.frameworkId)));
-  return out;
+/** `leader` and `leader_info` (json(MasterInfo)): the snapshot is served by the leading master only, so it names itself. */
+function leaderJson(master: Master): Json {
+  const info = master.options.info;
+  return { leader: info.pid, leader_info: { id: info.id, pid: info.pid, port: info.port, hostname: info.hostname } };
 }
 
 /**
