@@ -96,7 +96,7 @@ function typeOf(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
-/** Object keys of `shape` that `value` never had anywhere, for a fixture's required keys worth seeing at least once. */
+/** Every object key found anywhere in `value`: a test checks that the keys its cluster should show were written at least once. */
 export function keysSeen(value: unknown, into = new Set<string>()): Set<string> {
   if (Array.isArray(value)) value.forEach((v) => keysSeen(v, into));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) keysSeen(v, into.add(k));

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
 import { quantitiesJson, rangesText, reservedJson, resourcesFullJson, resourcesJson, setText } from '../../master/v0/resources-json.js';
 import { durationText, flagsJson } from '../../master/v0/flags-json.js';
-import { orderTasks, readTaskQuery, tasks, TASK_LIMIT } from '../../master/v0/views.js';
+import { orderTasks, readTaskQuery, stateSummary, tasks, TASK_LIMIT } from '../../master/v0/views.js';
 import type { V0Model } from '../../master/v0/model.js';
 import { shapeErrors, type Shape } from '../harness/json-shape.js';
 
@@ -83,6 +83,29 @@ describe('/master/tasks', () => {
     expect(ids('offset=5')).toEqual([]);
     expect(ids('task_id=b')).toEqual(['b']);
     expect(ids('framework_id=other')).toEqual([]);
+  });
+});
+
+describe('/master/state-summary', () => {
+  it("counts each framework's and agent's tasks by state, and names which run where", () => {
+    const t = (id: string, state: string, slave_id: string) => ({ id, state, slave_id, statuses: [] });
+    const model = {
+      state: {
+        hostname: 'm',
+        slaves: [{ id: 'a1', active: true }, { id: 'a2', active: true }],
+        frameworks: [
+          { id: 'f1', name: 'one', tasks: [t('x', 'TASK_RUNNING', 'a1'), t('y', 'TASK_RUNNING', 'a2')], unreachable_tasks: [], completed_tasks: [t('z', 'TASK_FINISHED', 'a1')], offers: [] },
+          { id: 'f2', name: 'two', tasks: [], unreachable_tasks: [], completed_tasks: [] },
+        ],
+        completed_frameworks: [],
+      },
+    } as unknown as V0Model;
+    const summary = stateSummary(model) as { slaves: Record<string, unknown>[]; frameworks: Record<string, unknown>[] };
+    expect(summary.frameworks[0]).toMatchObject({ id: 'f1', name: 'one', TASK_RUNNING: 2, TASK_FINISHED: 1, TASK_LOST: 0, slave_ids: ['a1', 'a2'] });
+    expect(summary.frameworks[0]).not.toHaveProperty('tasks'); // json(Summary<Framework>) only
+    expect(summary.frameworks[1]).toMatchObject({ TASK_RUNNING: 0, slave_ids: [] });
+    expect(summary.slaves[0]).toMatchObject({ id: 'a1', TASK_RUNNING: 1, TASK_FINISHED: 1, framework_ids: ['f1'] });
+    expect(summary.slaves[1]).toMatchObject({ id: 'a2', TASK_RUNNING: 1, TASK_FINISHED: 0, framework_ids: ['f1'] });
   });
 });
 
