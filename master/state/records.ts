@@ -61,6 +61,8 @@ export interface TaskRecord {
   state: TaskState;
   /** The latest status the master saw (from the agent, or made by the master). */
   status: TaskStatusIn | null;
+  /** Its statuses as Mesos keeps Task.statuses (one per run of a state, the latest last); set by setStatus. */
+  statuses?: TaskStatusIn[];
   /** uuid of the latest status update forwarded; the framework acks it. */
   statusUuid: Buffer | null;
   /** Resources went back to the allocator when the task turned terminal. */

@@ -49,7 +49,7 @@ function containerStatusJson(status: NonNullable<NonNullable<TaskRecord['status'
   return out;
 }
 
-/** json(Task). Mesos keeps every status of a task; the master keeps the latest, so `statuses` holds at most one. */
+/** json(Task). `statuses` as the master keeps them (setStatus); a task adopted from an agent has its latest only. */
 export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefined): Json {
   const info = task.info as typeof task.info & { discovery?: object | null };
   const out: Json = {
@@ -61,7 +61,7 @@ export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefine
     state: task.state,
     resources: resourcesJson(task.resources),
     role: taskRole(task, framework),
-    statuses: task.status ? [statusJson(task.status)] : [],
+    statuses: (task.statuses ?? (task.status ? [task.status] : [])).map(statusJson),
   };
   // As createTask copies it: the command's user, else the executor's.
   const user = info.command?.user || info.executor?.command?.user;

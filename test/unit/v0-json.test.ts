@@ -124,6 +124,19 @@ describe('the shape checker', () => {
   });
 });
 
+describe('Task.statuses as the master keeps them', () => {
+  it('appends a status of a new state, replaces one of the same state as the last', async () => {
+    const { setStatus } = await import('../../master/operations/task-changes.js');
+    const task = { status: null } as unknown as Parameters<typeof setStatus>[0];
+    setStatus(task, { state: 'TASK_STARTING', timestamp: 1 });
+    setStatus(task, { state: 'TASK_RUNNING', timestamp: 2 });
+    setStatus(task, { state: 'TASK_RUNNING', timestamp: 3, healthy: true });
+    setStatus(task, { state: 'TASK_FINISHED', timestamp: 4 });
+    expect(task.statuses!.map((s) => [s.state, s.timestamp])).toEqual([['TASK_STARTING', 1], ['TASK_RUNNING', 3], ['TASK_FINISHED', 4]]);
+    expect(task.status).toMatchObject({ state: 'TASK_FINISHED' });
+  });
+});
+
 describe('task JSON kept between builds', () => {
   it('is written again only when the task changes state or status', async () => {
     const { TaskJsonCache } = await import('../../master/v0/writers.js');
