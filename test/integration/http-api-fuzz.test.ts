@@ -364,7 +364,7 @@ describe('fuzzing POST /api/v1/scheduler', () => {
 
     const [agentState] = st.slaves;
     for (const r of ['cpus', 'mem']) {
-      expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(st.frameworks.flatMap((f: any) => f.tasks.filter((t: any) => !isTerminal(t.state)).map((t: any) => t.resources[r] ?? 0))), 6);
+      expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(st.frameworks.flatMap((f: any) => f.tasks.map((t: any) => t.resources[r] ?? 0))), 6);
       expect(agentState.used_resources[r] ?? 0).toBeCloseTo(agentHttp.used_resources[r] ?? 0, 6); // What the agent's live tasks hold.
       expect((agentState.used_resources[r] ?? 0) + (agentState.offered_resources[r] ?? 0)).toBeLessThanOrEqual(agentState.resources[r] + 1e-9);
     }

@@ -1,14 +1,14 @@
 // The pure parts of the master's v0 JSON: resources as Mesos writes them
 // (src/common/http.cpp json(Resources), stringify(Value::Ranges)), flags as
 // stout prints them, /master/tasks' query, order and paging
-// (Master::ReadOnlyHandler::tasks), and the shape checker the fixtures use.
+// (Master::ReadOnlyHandler::tasks), state-summary, task statuses and the
+// task JSON kept between builds.
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
 import { quantitiesJson, rangesText, reservedJson, resourcesFullJson, resourcesJson, setText } from '../../master/v0/resources-json.js';
 import { durationText, flagsJson } from '../../master/v0/flags-json.js';
 import { orderTasks, readTaskQuery, stateSummary, tasks, TASK_LIMIT } from '../../master/v0/views.js';
 import type { V0Model } from '../../master/v0/model.js';
-import { shapeErrors, type Shape } from '../harness/json-shape.js';
 
 describe('resources as v0 JSON', () => {
   it('writes ranges and sets as Mesos stringifies them', () => {
@@ -106,21 +106,6 @@ describe('/master/state-summary', () => {
     expect(summary.frameworks[1]).toMatchObject({ TASK_RUNNING: 0, slave_ids: [] });
     expect(summary.slaves[0]).toMatchObject({ id: 'a1', TASK_RUNNING: 1, TASK_FINISHED: 1, framework_ids: ['f1'] });
     expect(summary.slaves[1]).toMatchObject({ id: 'a2', TASK_RUNNING: 1, TASK_FINISHED: 0, framework_ids: ['f1'] });
-  });
-});
-
-describe('the shape checker', () => {
-  const definitions = { base: { object: { id: 'string' }, optional: [] } } as const satisfies Record<string, Shape>;
-  const shape: Shape = { object: { n: 'number', list: { array: 'string' }, m: { map: 'number' } }, optional: ['m'], extends: 'base' };
-
-  it('accepts a matching document, optional keys absent', () => {
-    expect(shapeErrors({ id: 'x', n: 1, list: [] }, shape, definitions)).toEqual([]);
-  });
-
-  it('names missing, unknown, mistyped and null values by path', () => {
-    expect(shapeErrors({ n: '1', list: [null], extra: true, m: { a: 'b' } }, shape, definitions)).toEqual([
-      '$.id is missing', '$.n is string, expected number', '$.list[0] is null', '$.m.a is string, expected number', '$.extra is not a key Mesos writes here',
-    ]);
   });
 });
 
