@@ -16,7 +16,7 @@ const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch' },
   image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks' },
-  port: { type: 'number', default: 5050, help: "master's HTTP port (/state); 0 picks a free one" },
+  port: { type: 'number', default: 5050, help: "master's HTTP port (/master/state); 0 picks a free one" },
   grpc_port: { type: 'number', default: 5060, help: "master's gRPC port; 0 picks a free one" },
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
 } as const;
@@ -49,7 +49,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   const agents: RunningAgent[] = [];
   try {
     master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5 }, log);
-    say(`master up: gRPC ${master.grpcAddress}, state at http://${master.httpAddress}/state`);
+    say(`master up: gRPC ${master.grpcAddress}, state at http://${master.httpAddress}/master/state`);
     for (let i = 0; i < flags.agents; i++) {
       const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
       agents.push(

@@ -1,5 +1,5 @@
 // `mesos-ts logs TASK_ID`: a task's stdout (or --stderr) from its sandbox,
-// wherever it runs. The master's /state says which agent has the task; the
+// wherever it runs. The master's /master/state says which agent has the task; the
 // agent's /files/read serves the file. --follow keeps printing what the task
 // writes until it ends (or Ctrl-C).
 import { join } from 'node:path';
@@ -21,12 +21,18 @@ export const LOGS_FLAGS = {
 interface StateTask {
   id: string;
   framework_id: string;
-  agent_id: string;
+  slave_id: string;
   state: string;
 }
+/** The parts of /master/state (Mesos's shape) this command reads. */
+interface StateFramework {
+  tasks: StateTask[];
+  unreachable_tasks: StateTask[];
+  completed_tasks: StateTask[];
+}
 interface MasterState {
-  frameworks: { tasks: StateTask[]; unacknowledged_tasks?: StateTask[] }[];
-  completed_tasks?: StateTask[];
+  frameworks: StateFramework[];
+  completed_frameworks: StateFramework[];
   slaves: { id: string; hostname: string; port: number }[];
 }
 
@@ -40,10 +46,10 @@ export async function logsCommand(argv: string[]): Promise<number> {
   if (!taskId || flags._.length > 1) throw new InvalidArgument('give exactly one TASK_ID (mesos-ts logs TASK_ID [--follow])');
   if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
   const masterHttp = await masterAddress(flags.master);
-  const state = await getJson<MasterState>(`http://${masterHttp}/state`);
+  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`);
   const task = findTask(state, taskId, flags.framework);
-  const agent = state.slaves.find((a) => a.id === task.agent_id);
-  if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.agent_id}, which the master no longer lists`);
+  const agent = state.slaves.find((a) => a.id === task.slave_id);
+  if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.slave_id}, which the master no longer lists`);
   const agentHttp = `${agent.hostname}:${agent.port}`;
   const path = join(await sandboxOf(agentHttp, task), flags.stderr ? 'stderr' : 'stdout');
   let offset = 0;
@@ -69,7 +75,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
 }
 
 function findTask(state: MasterState, taskId: string, frameworkId: string | undefined): StateTask {
-  const all = [...state.frameworks.flatMap((f) => [...f.tasks, ...(f.unacknowledged_tasks ?? [])]), ...(state.completed_tasks ?? [])];
+  const all = [...state.frameworks, ...state.completed_frameworks].flatMap((f) => [...f.tasks, ...f.unreachable_tasks, ...f.completed_tasks]);
   const matches = all.filter((t) => t.id === taskId && (!frameworkId || t.framework_id === frameworkId));
   const frameworks = [...new Set(matches.map((t) => t.framework_id))];
   if (frameworks.length === 0) throw new NotFound(`the master knows no task ${taskId}${frameworkId ? ` of framework ${frameworkId}` : ''}`);

@@ -4,7 +4,7 @@ import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const MASTER_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP and gRPC)' },
-  port: { type: 'number', default: 5050, help: 'HTTP port (/state, /health); 0 picks a free port' },
+  port: { type: 'number', default: 5050, help: 'HTTP port (/master/state and the other HTTP endpoints); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname to advertise (default: the --advertise_ip, else the --ip)' },
   advertise_ip: {

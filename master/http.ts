@@ -1,21 +1,15 @@
-// The master's HTTP endpoint: GET /state (and /master/state), GET /health,
-// and whatever handlers are registered (the v1 scheduler API, metrics, the
-// web UI, ...): each is tried in turn before the built-in routes, and says
-// whether it took the request. `redirectToLeader` is how a non-leading master
+// The master's HTTP endpoint: the registered route modules (the v0 JSON
+// endpoints, the v1 scheduler and operator APIs, metrics, the web UI, ...),
+// each tried in turn; it says whether it took the request. `redirectToLeader` is how a non-leading master
 // answers: 307 to the leader, or 503 while none is known.
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Unavailable } from '../common/errors.js';
-import type { StateSnapshot } from './state-snapshot.js';
 
 export interface MasterHttpOptions {
   readonly ip: string;
   readonly port: number;
-  /** The snapshot of the leading master, or null when this master does not lead. */
-  readonly state: () => StateSnapshot | null;
-  /** The leader's HTTP host:port when another master leads (non-leaders redirect there). */
-  readonly leaderHttp?: () => string | null;
-  /** Tried in order before the built-in routes; a handler returns true when it took the request. */
+  /** Tried in order; a handler returns true when it took the request. */
   readonly handlers?: readonly HttpHandler[];
 }
 
@@ -44,7 +38,7 @@ async function dispatch(options: MasterHttpOptions, req: IncomingMessage, res: S
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   try {
     for (const handler of options.handlers ?? []) if (await handler(req, res, path)) return;
-    route(options, req, res, path);
+    notFound(req, res, path);
   } catch (err) {
     // A bug in a handler must not take the master down; the client hears of it.
     if (!res.headersSent) reply(res, 500, 'text/plain', `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -52,23 +46,9 @@ async function dispatch(options: MasterHttpOptions, req: IncomingMessage, res: S
   }
 }
 
-function route(options: MasterHttpOptions, req: IncomingMessage, res: ServerResponse, path: string): void {
+function notFound(req: IncomingMessage, res: ServerResponse, path: string): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain', `${req.method} is not allowed on ${path}\n`);
-  switch (path) {
-    case '/health':
-    case '/master/health':
-      return reply(res, 200, 'text/plain', 'ok\n');
-    case '/state':
-    case '/master/state':
-    case '/state.json':
-    case '/master/state.json': {
-      const snapshot = options.state();
-      if (!snapshot) return redirectToLeader(res, options.leaderHttp?.() ?? null, req.url ?? path);
-      return reply(res, 200, 'application/json', snapshot.get());
-    }
-    default:
-      return reply(res, 404, 'text/plain', `no endpoint ${path}; try /state or /health\n`);
-  }
+  reply(res, 404, 'text/plain', `no endpoint ${path}; try /master/state or /master/health\n`);
 }
 
 /**

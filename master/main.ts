@@ -20,7 +20,10 @@ import { withSafeDecoding } from './rpc/safe-service.js';
 import { decodeAgentMessage } from './rpc/status-presence.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
 import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
-import { StateSnapshot } from './state-snapshot.js';
+import { StateSnapshot } from './v0/snapshot.js';
+import { v0Routes } from './v0/routes.js';
+import { flagsJson } from './v0/flags-json.js';
+import { buildInfo } from './v0/build-info.js';
 import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
 import { operatorService } from './operator/grpc-service.js';
@@ -88,8 +91,6 @@ export async function startMaster(
   const httpHandlers: HttpHandler[] = [];
   const http = await startMasterHttp({
     ip: flags.ip, port: flags.port,
-    state: () => (election && !election.leading() ? null : snapshot),
-    leaderHttp: () => election?.leaderHttp() ?? null,
     handlers: httpHandlers,
   });
   const advertisedPort = flags.advertise_port ?? http.port;
@@ -122,7 +123,10 @@ export async function startMaster(
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, String(v)])),
   });
-  snapshot = new StateSnapshot(master);
+  const build = buildInfo();
+  const v0Flags = flagsJson(MASTER_FLAGS, flags);
+  let electedTime: number | null = null;
+  snapshot = new StateSnapshot(master, { flags: v0Flags, electedTime: () => electedTime, build });
   const leader = () => {
     if (election && !election.leading()) throw new Unavailable(election.notLeading());
     if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
@@ -144,6 +148,7 @@ export async function startMaster(
   };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
   httpHandlers.push(
+    v0Routes({ snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build }),
     (req, res, path) => serveMetrics(req, res, path, metrics),
     // /master/redirect names this master as Mesos does: MasterInfo.hostname (default the advertised IP) and the advertised port.
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${hostname}:${advertisedPort}` }),
@@ -159,6 +164,7 @@ export async function startMaster(
       const recovered = await master.recover();
       if (over) return;
       master.start();
+      electedTime = master.now();
       say(`master ${id} leading; ${where}; registry (${registry.store.name}): ${recovered} [${Date.now() - started} ms]`);
     } catch (err) {
       stopActing(`registry recovery failed: ${errorMessage(err)}`);

@@ -19,6 +19,8 @@ export interface AgentRegistration {
   readonly requestedId: AgentId | null;
   readonly total: Resources;
   readonly tasks: readonly ReportedTask[];
+  /** The agent's software version ('' when it sent none). */
+  readonly version: string;
 }
 
 /** A task an agent reports running (or having ended) when it (re-)registers. */

@@ -52,11 +52,13 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     agent.ip = registration.ip;
     agent.total = withDynamicReservations(fx, ctx, agent, total);
     agent.reregisteredTime = ctx.now;
+    agent.version = registration.version;
     ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${registration.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
   } else {
     agent = {
       id, info: { ...info, id: { value: id } }, ip: registration.ip, total, connected: false, linkId: null, registeredTime: ctx.now,
       reregisteredTime: requested ? ctx.now : null, recovered: false, unreachableSince: null, pendingKills: new Map(),
+      version: registration.version,
     };
     state.agents.set(id, agent);
     ctx.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${registration.tasks.length} task(s)`);

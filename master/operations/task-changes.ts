@@ -2,7 +2,7 @@
 // moving it through its lifecycle (both told to the operator event stream),
 // giving a terminal task's resources back, and the statuses the master
 // makes itself.
-import type { TaskState } from '../../proto/index.js';
+import type { TaskState, TaskStatusIn } from '../../proto/index.js';
 import { isTerminal } from '../../common/task-state.js';
 import { Resources } from '../../common/resources.js';
 import type { ApplyResult } from '../state/task-book.js';
@@ -43,7 +43,7 @@ export function recoverTask(state: ClusterState, fx: Effects, task: TaskRecord):
 export function masterUpdate(state: ClusterState, fx: Effects, ctx: OpContext, task: TaskRecord, to: TaskState, reason: Reason, message: string): void {
   if (moveTask(state, fx, task, to) === 'illegal') return;
   const status = masterStatus({ taskId: task.taskId, state: to, now: ctx.now, agentId: task.agentId, reason, message });
-  task.status = status;
+  setStatus(task, status);
   task.statusUuid = null;
   if (isTerminal(to)) {
     recoverTask(state, fx, task);
@@ -65,4 +65,12 @@ export function taskFromRegistry(ctx: OpContext, agentId: AgentId, t: RegistryTa
     info: { name: t.name, task_id: { value: t.task_id }, agent_id: { value: agentId }, resources: resources.toProto() },
     status: null, statusUuid: null, recovered: false, createdAt: ctx.now,
   };
+}
+
+/** The task's latest status, kept as Mesos's master keeps Task.statuses: one of the same state as the last replaces it, another is appended. */
+export function setStatus(task: TaskRecord, status: TaskStatusIn): void {
+  task.status = status;
+  const list = (task.statuses ??= []);
+  if (list.length > 0 && list[list.length - 1]!.state === status.state) list[list.length - 1] = status;
+  else list.push(status);
 }

@@ -9,7 +9,7 @@ import { checkDrained } from './operator-calls.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
 import type { Effects, OpContext } from './effects.js';
-import { masterUpdate, moveTask, recoverTask } from './task-changes.js';
+import { masterUpdate, moveTask, recoverTask, setStatus } from './task-changes.js';
 
 type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['status']>;
 
@@ -29,7 +29,7 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
     if (result === 'illegal') {
       ctx.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
     } else {
-      task.status = status;
+      setStatus(task, status);
       task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
       if (isTerminal(task.state)) recoverTask(state, fx, task);
     }

@@ -54,6 +54,8 @@ export interface AgentRecord {
   readonly pendingKills: Map<string, { readonly frameworkId: FrameworkId; readonly taskId: TaskId }>;
   /** Made by RESERVE operations (already part of `total`). */
   dynamicReservations?: Resources;
+  /** The agent's software version, as it registered (unknown for an agent recovered from the registry). */
+  version?: string;
 }
 
 export interface AgentDrain {
@@ -73,6 +75,8 @@ export interface TaskRecord {
   state: TaskState;
   /** The latest status the master saw (from the agent, or made by the master). */
   status: TaskStatusIn | null;
+  /** Its statuses as Mesos keeps Task.statuses (one per run of a state, the latest last); set by setStatus. */
+  statuses?: TaskStatusIn[];
   /** uuid of the latest status update forwarded; the framework acks it. */
   statusUuid: Buffer | null;
   /** Resources went back to the allocator when the task turned terminal. */

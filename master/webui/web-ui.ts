@@ -3,7 +3,7 @@
 // proxy to registered agents' `/state` and `/files/read` under
 // `/ui/agent/<agent_id>/`, because agents answer on other origins without
 // CORS headers. Everything the page shows live comes from the operator API
-// (`POST /api/v1` SUBSCRIBE) and `/state`; see docs/webui.md.
+// (`POST /api/v1` SUBSCRIBE) and `/master/state`; see docs/webui.md.
 //
 //   GET /                        index.html (every master; a standby's page says so and links to the leader)
 //   GET /ui/<asset>              the files of ./assets, by name (no directories)

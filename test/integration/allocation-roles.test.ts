@@ -29,7 +29,11 @@ afterAll(async () => {
 });
 
 async function state(): Promise<any> {
-  return (await fetch(`http://${cluster.master.httpAddress}/state`)).json();
+  return (await fetch(`http://${cluster.master.httpAddress}/master/state`)).json();
+}
+
+async function roles(): Promise<any[]> {
+  return ((await (await fetch(`http://${cluster.master.httpAddress}/master/roles`)).json()) as { roles: any[] }).roles;
 }
 
 /** The next offer this test has not used yet. */
@@ -48,15 +52,17 @@ function accept(offer: OfferOut, operations: unknown[]): Promise<void> {
   return s.call('Accept', { type: 'ACCEPT', accept: { offer_ids: [offer.id!], operations: operations as never, filters: { refuse_seconds: 0 } } });
 }
 
-describe('roles, weights and quota in /state', () => {
+describe('roles, weights and quota in /master/roles', () => {
   it('lists each role with its weight, quota and what it holds, and reports a guarantee above the cluster', async () => {
     const offer = await nextOffer(); // the cluster is up and ops holds the agent
-    const roles = (await state()).roles as any[];
-    const ops = roles.find((r) => r.name === 'ops');
-    expect(ops).toMatchObject({ weight: 2, quota: { guarantee: { cpus: 8, mem: 128 }, limit: null, guarantee_above_cluster: true }, frameworks: [s.frameworkId] });
+    const known = await roles();
+    const ops = known.find((r) => r.name === 'ops');
+    // As Mesos writes it: no limit is an empty object; what is offered is not counted as allocated.
+    expect(ops).toMatchObject({ weight: 2, quota: { role: 'ops', guarantee: { cpus: 8, mem: 128 }, limit: {} }, frameworks: [s.frameworkId] });
     expect(ops.offered).toMatchObject({ cpus: 2, mem: 1024 });
-    expect(ops.allocated).toMatchObject({ cpus: 2, mem: 1024 });
-    expect(roles.find((r) => r.name === 'dev')).toMatchObject({ weight: 0.5, quota: { guarantee: {}, limit: { cpus: 1 } }, frameworks: [] });
+    expect(ops.allocated).toEqual({});
+    expect(ops.resources).toMatchObject({ cpus: 2, mem: 1024 });
+    expect(known.find((r) => r.name === 'dev')).toMatchObject({ weight: 0.5, quota: { guarantee: {}, limit: { cpus: 1 } }, frameworks: [] });
     expect(cluster.logs.some((l) => l.includes("quota: role ops's guarantee (cpus:8;mem:128) is above the cluster's total resources"))).toBe(true);
     await s.call('Decline', { type: 'DECLINE', decline: { offer_ids: [offer.id!], filters: { refuse_seconds: 0 } } });
   });
@@ -75,8 +81,11 @@ describe('dynamic reservations', () => {
     ]);
     expect(Resources.fromProto(again.resources).toString()).toBe('cpus:1;cpus(ops):1;disk:1024;mem:768;mem(ops):256;ports:[31300-31309]');
     const st = await state();
-    expect(st.agents[0].resources).toMatchObject({ 'cpus(ops)': 1, 'mem(ops)': 256, cpus: 1, mem: 768 });
-    expect(st.roles.find((r: any) => r.name === 'ops').reserved).toEqual({ cpus: 1, mem: 256 });
+    // Mesos sums each resource over roles and lists the reservations apart.
+    expect(st.slaves[0].resources).toMatchObject({ cpus: 2, mem: 1024 });
+    expect(st.slaves[0].reserved_resources).toEqual({ ops: { cpus: 1, mem: 256, gpus: 0, disk: 0 } });
+    expect(st.slaves[0].unreserved_resources).toMatchObject({ cpus: 1, mem: 768 });
+    expect((await roles()).find((r: any) => r.name === 'ops').reserved).toEqual({ cpus: 1, mem: 256 });
     expect(cluster.logs.some((l) => l.includes(`framework ${s.frameworkId} reserved cpus(ops):1;mem(ops):256 on agent`))).toBe(true);
     used.delete(again.id!.value); // the next test uses it
   });
@@ -95,7 +104,7 @@ describe('dynamic reservations', () => {
     await accept(offer, [{ type: 'UNRESERVE', unreserve: { resources: reservedFor('cpus:1;mem:256', 'ops') } }]);
     const again = await nextOffer();
     expect(again.resources.every((r) => r.reservations.length === 0)).toBe(true);
-    expect((await state()).agents[0].resources).toMatchObject({ cpus: 2, mem: 1024 });
+    expect((await state()).slaves[0]).toMatchObject({ resources: { cpus: 2, mem: 1024 }, reserved_resources: {} });
   });
 });
 
@@ -104,7 +113,7 @@ describe('--allocator with a module path', () => {
     const running = await startMaster({ port: 0, grpc_port: 0, quiet: true, allocator: './examples/allocator/round-robin.js' });
     try {
       expect(running.master.allocator.name).toBe('round-robin');
-      const st = (await (await fetch(`http://${running.httpAddress}/state`)).json()) as { roles: unknown[] };
+      const st = (await (await fetch(`http://${running.httpAddress}/master/roles`)).json()) as { roles: unknown[] };
       expect(st.roles).toEqual([]);
     } finally {
       await running.stop();

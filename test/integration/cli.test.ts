@@ -49,8 +49,8 @@ beforeAll(async () => {
   await s.next((e) => e.update?.status?.task_id?.value === 'greeter' && e.update.status.state === 'TASK_FINISHED', 30_000);
   // Its last update acknowledged, the finished task moves to the completed ones.
   await waitUntil(async () => {
-    const state = (await (await fetch(`http://${leader.httpAddress}/state`)).json()) as { completed_tasks: { id: string }[] };
-    return state.completed_tasks.some((t) => t.id === 'greeter');
+    const state = (await (await fetch(`http://${leader.httpAddress}/master/state`)).json()) as { frameworks: { completed_tasks: { id: string }[] }[] };
+    return state.frameworks.some((f) => f.completed_tasks.some((t) => t.id === 'greeter'));
   }, 10_000, 'greeter to complete');
 }, 90_000);
 

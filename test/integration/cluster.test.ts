@@ -161,13 +161,13 @@ describe('a real cluster', () => {
 
   it('shows agents, frameworks and tasks in /state', async () => {
     const st: any = await (await fetch(`http://${cluster.master.httpAddress}/state`)).json();
-    expect(st.agents).toHaveLength(1);
-    expect(st.agents[0].resources.cpus).toBe(2);
+    expect(st.slaves).toHaveLength(1);
+    expect(st.slaves[0].resources.cpus).toBe(2);
     expect(st.slaves[0].pid).toBe(`slave(1)@${cluster.agents[0]!.httpAddress}`); // As Mesos writes it; DNS servers for Mesos read it.
     const fw = st.frameworks.find((f: { name: string }) => f.name === 'e2e');
     expect(fw).toBeDefined();
     expect('pid' in fw).toBe(false); // Absent, not null, for a framework that has no libprocess pid (as Mesos for HTTP frameworks).
     const agentState: any = await (await fetch(`http://${cluster.agents[0]!.httpAddress}/state`)).json();
-    expect(agentState.id).toBe(st.agents[0].id);
+    expect(agentState.id).toBe(st.slaves[0].id);
   });
 });

@@ -71,8 +71,8 @@ async function leaders(among: readonly MasterService[]): Promise<MasterService[]
 }
 
 interface MasterState {
-  agents: { id: string; active: boolean }[];
-  frameworks: { id: string; active: boolean; tasks: { id: string; state: string; agent_id: string }[] }[];
+  slaves: { id: string; active: boolean }[];
+  frameworks: { id: string; active: boolean; tasks: { id: string; state: string; slave_id: string }[] }[];
 }
 
 async function state(port: number): Promise<MasterState> {
@@ -187,7 +187,7 @@ describe('the docker-compose cluster', () => {
       const elected = seconds(killedAt);
       expect(await stateStatus(MASTERS[leader])).toBe(0);
       const port = MASTERS[next];
-      await waitUntil(async () => (await state(port)).agents.filter((a) => a.active).length === 2, 20_000, `both agents to re-register with ${next}`);
+      await waitUntil(async () => (await state(port)).slaves.filter((a) => a.active).length === 2, 20_000, `both agents to re-register with ${next}`);
       const reregistered = seconds(killedAt);
       const taskOnLeader = async () => (await state(port)).frameworks.find((f) => f.id === frameworkId)?.tasks.find((t) => t.id === TASK);
       await waitUntil(async () => (await taskOnLeader())?.state === 'TASK_RUNNING', 20_000, `task ${TASK} to be RUNNING on ${next}`);
@@ -195,7 +195,7 @@ describe('the docker-compose cluster', () => {
         `task RUNNING there after ${seconds(killedAt)} s\n`);
 
       const st = await state(port);
-      expect(st.agents.map((a) => a.active)).toEqual([true, true]);
+      expect(st.slaves.map((a) => a.active)).toEqual([true, true]);
       expect(st.frameworks.find((f) => f.id === frameworkId)?.active).toBe(true);
       const [after] = (await containersUnder(workDir)).filter((c) => c.Labels['mesos-ts.task_id'] === TASK);
       expect(after?.Id).toBe(before!.Id);

@@ -345,7 +345,8 @@ describe('fuzzing POST /api/v1/scheduler', () => {
       return agent.agent.version === version && agent.agent.updates.pending().length === 0;
     }, 15_000, 'the agent to stand still with every update acknowledged');
     const stateTasks = new Map<string, string>();
-    for (const fw of st.frameworks) for (const t of fw.tasks) stateTasks.set(`${fw.id}/${t.id}`, t.state);
+    // As in Mesos, a terminal task stays among `tasks` until its last update is acknowledged.
+    for (const fw of st.frameworks) for (const t of fw.tasks) if (!isTerminal(t.state)) stateTasks.set(`${fw.id}/${t.id}`, t.state);
     const agentActive = new Map<string, string>(
       [...agent.agent.runners.values()].filter((r) => !isTerminal(r.state)).map((r) => [`${r.frameworkId}/${r.taskId}`, String(r.state)]),
     );
@@ -363,7 +364,7 @@ describe('fuzzing POST /api/v1/scheduler', () => {
       expect(running.master.tasks.get(frameworkId, taskId) ?? running.master.tasks.completedTasks().find((c) => c.frameworkId === frameworkId && c.taskId === taskId), `${frameworkId}/${taskId}`).toBeDefined();
     }
 
-    const [agentState] = st.agents;
+    const [agentState] = st.slaves;
     for (const r of ['cpus', 'mem']) {
       expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(st.frameworks.flatMap((f: any) => f.tasks.map((t: any) => t.resources[r] ?? 0))), 6);
       expect(agentState.used_resources[r] ?? 0).toBeCloseTo(sum(agentTasks.map((t: any) => t.resources[r] ?? 0)), 6); // What the agent's live tasks hold.

@@ -308,7 +308,7 @@ describe('a master that does not lead', () => {
     let acting = false;
     let takingOver: Promise<void> | null = null;
     const http = await startMasterHttp({
-      ip: '127.0.0.1', port: 0, state: () => null, leaderHttp: () => leaderHttp,
+      ip: '127.0.0.1', port: 0,
       handlers: [schedulerHttpApi({
         leader: () => {
           if (!acting) throw new Unavailable(leaderHttp ? `not the leader; the leading master is ${leaderHttp}` : 'not the leader; no leader is elected yet');

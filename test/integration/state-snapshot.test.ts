@@ -3,7 +3,8 @@
 // bounds are lowered so that a small, real master counts as slow).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaster, type RunningMaster } from '../../master/main.js';
-import { StateSnapshot } from '../../master/state-snapshot.js';
+import { StateSnapshot } from '../../master/v0/snapshot.js';
+import { buildInfo } from '../../master/v0/build-info.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 
 let running: RunningMaster;
@@ -23,11 +24,12 @@ async function subscribe(name: string): Promise<void> {
   await s.subscribe({ name, user: 'root' });
 }
 
+const context = { flags: {}, electedTime: () => null, build: buildInfo() };
 const frameworkNames = (json: string) => (JSON.parse(json) as { frameworks: { name: string }[] }).frameworks.map((f) => f.name).sort();
 
 describe('the /state snapshot', () => {
   it('is rebuilt after every change while builds are fast', async () => {
-    const snapshot = new StateSnapshot(running.master);
+    const snapshot = new StateSnapshot(running.master, context);
     await subscribe('one');
     expect(frameworkNames(snapshot.get())).toEqual(['one']);
     await subscribe('two');
@@ -35,11 +37,11 @@ describe('the /state snapshot', () => {
   });
 
   it('is rebuilt at most once per staleFactor build-times when builds are slow, then catches up', async () => {
-    const snapshot = new StateSnapshot(running.master, { slowBuildMs: -1, staleFactor: 1e9 }); // Every build counts as slow; never rebuilt again.
+    const snapshot = new StateSnapshot(running.master, context, { slowBuildMs: -1, staleFactor: 1e9 }); // Every build counts as slow; never rebuilt again.
     const first = snapshot.get();
     await subscribe('three');
     expect(snapshot.get()).toBe(first); // Stale, as bounded.
-    const catching = new StateSnapshot(running.master, { slowBuildMs: -1, staleFactor: 0 }); // Slow, but the interval is already over.
+    const catching = new StateSnapshot(running.master, context, { slowBuildMs: -1, staleFactor: 0 }); // Slow, but the interval is already over.
     catching.get();
     await subscribe('four');
     expect(frameworkNames(catching.get())).toContain('four');

@@ -4,6 +4,8 @@
 // link shows its output, names are shown as text (never markup), and a
 // standby's page sends the reader to the leader. Needs /usr/bin/chromium
 // (Debian's `chromium`, installed by scripts/setup.sh).
+import { v0Routes } from '../../master/v0/routes.js';
+import { buildInfo } from '../../master/v0/build-info.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,8 +167,8 @@ describe('web UI', () => {
   it("a standby's page says so and then opens the leader's UI", async () => {
     // A master that does not lead, as main.ts wires one: its page names the leader and goes there.
     const standby = await startMasterHttp({
-      ip: '127.0.0.1', port: 0, state: () => null, leaderHttp: () => cluster.master.httpAddress,
-      handlers: [webUi({ leading: () => false, leaderHttp: () => cluster.master.httpAddress, selfHttp: () => 'standby', agentHttp: () => null })],
+      ip: '127.0.0.1', port: 0,
+      handlers: [v0Routes({ snapshot: () => null, leaderHttp: () => cluster.master.httpAddress, flags: {}, build: buildInfo() }), webUi({ leading: () => false, leaderHttp: () => cluster.master.httpAddress, selfHttp: () => 'standby', agentHttp: () => null })],
     });
     const other = await browser.newPage();
     try {

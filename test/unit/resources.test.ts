@@ -84,3 +84,12 @@ describe('ranges', () => {
     expect(takeFromRanges([[1, 2]], 3)).toEqual([]);
   });
 });
+
+describe('Resources.sum', () => {
+  it('equals adding one by one', () => {
+    const list = [Resources.parse('cpus:0.1;ports:[1-2]'), Resources.parse('cpus:0.2;mem(a):5'), Resources.EMPTY, Resources.parse('ports:[3-4];disks:{x}')];
+    expect(Resources.sum(list).toString()).toBe(list.reduce((a, b) => a.add(b), Resources.EMPTY).toString());
+    expect(Resources.sum(list).toString()).toBe('cpus:0.3;disks:{x};mem(a):5;ports:[1-4]');
+    expect(Resources.sum([]).isEmpty()).toBe(true);
+  });
+});

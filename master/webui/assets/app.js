@@ -1,6 +1,6 @@
 // The page: asks this master whether it leads (/ui/leader.json), subscribes
 // to its operator event stream (POST /api/v1 SUBSCRIBE, RecordIO of JSON
-// events), applies events to the model, refetches /state at most once a
+// events), applies events to the model, refetches /master/state at most once a
 // second after events (and every few seconds anyway, for offers and uptime),
 // and redraws. A stream that ends or goes quiet is reopened with backoff; a
 // master that does not lead says so and sends the reader to the leader's UI.
@@ -126,7 +126,7 @@ function hideStandby() {
   $('standby').hidden = true;
 }
 
-// ---- /state, throttled ---------------------------------------------------
+// ---- /master/state, throttled ---------------------------------------------------
 
 const REFRESH_MIN_MS = 1000;
 let lastRefresh = 0, refreshing = false, refreshWanted = false;
@@ -142,7 +142,7 @@ async function refresh() {
   refreshWanted = false;
   lastRefresh = Date.now();
   try {
-    const res = await fetch('/state', { redirect: 'manual', cache: 'no-store' });
+    const res = await fetch('/master/state', { redirect: 'manual', cache: 'no-store' });
     if (res.ok) model.applyState(await res.json());
     // What operators set: the maintenance schedule and its status, weights and quota (Mesos's v0 endpoints).
     const [schedule, status, weights, quota] = await Promise.all(

@@ -1,7 +1,7 @@
 // What the page knows of the cluster, and how events change it. Tasks come
 // only from the operator event stream (SUBSCRIBED's state, then TASK_ADDED /
 // TASK_UPDATED in order), so they never step back; agents, frameworks, the
-// leader and the resource totals come from /state, refetched after events,
+// leader and the resource totals come from /master/state, refetched after events,
 // and are patched by AGENT_* / FRAMEWORK_* events in between.
 
 export const TERMINAL = new Set([
@@ -18,7 +18,7 @@ export function scalars(resources) {
   return out;
 }
 
-/** /state resources ({ cpus: 2, 'mem(web)': 512, ports: '[...]' }) as { cpus, mem, disk } sums over roles. */
+/** /master/state resources (Mesos's shape: { cpus: 2, mem: 512, ports: '[...]' }, summed over roles) as { cpus, mem, disk }. */
 export function stateScalars(resources) {
   const out = { cpus: 0, mem: 0, disk: 0 };
   for (const [key, value] of Object.entries(resources ?? {})) {
@@ -171,20 +171,20 @@ export class ClusterModel {
     });
   }
 
-  /** /state: the leader, and agents and frameworks with what they hold now. */
+  /** /master/state (Mesos's shape): the leader, and agents and frameworks with what they hold now. */
   applyState(state) {
     const info = state.leader_info ?? {};
     this.leader = {
-      id: info.id ?? state.id, address: `${info.address?.hostname ?? state.hostname}:${info.address?.port ?? info.port}`,
+      id: info.id ?? state.id, address: `${info.hostname ?? state.hostname}:${info.port}`,
       version: state.version, startTime: state.start_time,
     };
-    this.agents = new Map((state.agents ?? []).map((a) => [a.id, {
+    this.agents = new Map((state.slaves ?? []).map((a) => [a.id, {
       id: a.id, hostname: a.hostname, port: a.port, attributes: a.attributes ?? {},
       total: stateScalars(a.resources), used: stateScalars(a.used_resources), offered: stateScalars(a.offered_resources),
-      active: a.active === true && a.draining !== true, deactivated: a.draining === true, drain: null,
+      active: a.active === true, deactivated: a.deactivated === true, drain: a.drain_info?.state ?? null,
     }]));
     this.frameworks = new Map((state.frameworks ?? []).map((f) => [f.id, {
-      id: f.id, name: f.name ?? '', roles: f.roles ?? [], active: f.active === true,
+      id: f.id, name: f.name ?? '', roles: f.roles ?? (f.role ? [f.role] : []), active: f.active === true,
       used: stateScalars(f.used_resources), offered: stateScalars(f.offered_resources),
     }]));
   }
