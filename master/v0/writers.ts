@@ -19,6 +19,17 @@ function protobufJson(type: string, message: object): Json {
   return toMesosJson(protoRoot.lookupType(type), message);
 }
 
+/**
+ * Leaves out empty strings: messages decoded with defaults (every TaskInfo the
+ * master keeps) carry '' for optional strings nobody set, which Mesos would
+ * not write (DiscoveryInfo.environment, NetworkInfo.name, ...).
+ */
+function withoutEmptyStrings(value: unknown): Json {
+  if (Array.isArray(value)) return value.map(withoutEmptyStrings) as unknown as Json;
+  if (!value || typeof value !== 'object') return value as Json;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '').map(([k, v]) => [k, withoutEmptyStrings(v)])) as Json;
+}
+
 /** json(Labels): an array of {key, value}. */
 function labelsJson(labels: { labels?: readonly object[] | null } | null | undefined): Json[] {
   return (labels?.labels ?? []).map((l) => protobufJson('mesos.v1.Label', l));
@@ -43,7 +54,7 @@ function statusJson(status: NonNullable<TaskRecord['status']>): Json {
 
 /** json(ContainerStatus): container_id, network_infos (when any) and cgroup_info, each when set. */
 function containerStatusJson(status: NonNullable<NonNullable<TaskRecord['status']>['container_status']>): Json {
-  const full = protobufJson('mesos.v1.ContainerStatus', status);
+  const full = withoutEmptyStrings(protobufJson('mesos.v1.ContainerStatus', status));
   const out: Json = {};
   for (const key of ['container_id', 'network_infos', 'cgroup_info']) if (full[key] !== undefined) out[key] = full[key];
   return out;
@@ -67,7 +78,7 @@ export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefine
   const user = info.command?.user || info.executor?.command?.user;
   if (user) out.user = user;
   if (info.labels) out.labels = labelsJson(info.labels);
-  if (info.discovery) out.discovery = protobufJson('mesos.v1.DiscoveryInfo', info.discovery);
+  if (info.discovery) out.discovery = withoutEmptyStrings(protobufJson('mesos.v1.DiscoveryInfo', info.discovery));
   if (info.container) out.container = protobufJson('mesos.v1.ContainerInfo', info.container);
   if (info.health_check) out.health_check = protobufJson('mesos.v1.HealthCheck', info.health_check);
   return out;

@@ -140,3 +140,24 @@ describe('task JSON kept between builds', () => {
     expect(next).toMatchObject({ state: 'TASK_RUNNING', statuses: [{ state: 'TASK_RUNNING', timestamp: 5 }], role: '*' });
   });
 });
+
+describe('task JSON as Mesos writes it', () => {
+  it('writes discovery and network_infos without the empty strings a decoded message carries for unset fields', async () => {
+    const { taskJson } = await import('../../master/v0/writers.js');
+    const resources = Resources.parse('cpus:1;ports:[31750-31750]');
+    const discovery = { visibility: 'FRAMEWORK', name: 'storefront', environment: '', location: '', version: '', ports: { ports: [{ number: 31750, name: 'http', protocol: 'tcp' }] } };
+    const status = {
+      state: 'TASK_RUNNING', timestamp: 5,
+      container_status: { container_id: { value: 'c1' }, network_infos: [{ name: '', ip_addresses: [{ protocol: 'IPv4', ip_address: '127.0.0.1' }] }] },
+    };
+    const task = {
+      frameworkId: 'f', agentId: 'a', taskId: 't', info: { name: 't', resources: resources.toProto(), discovery }, resources, state: 'TASK_RUNNING', status,
+      statusUuid: null, recovered: false, createdAt: 0,
+    } as unknown as Parameters<typeof taskJson>[0];
+    const json = taskJson(task, undefined) as { discovery: unknown; statuses: { container_status: unknown }[] };
+    expect(json.discovery).toEqual({ visibility: 'FRAMEWORK', name: 'storefront', ports: { ports: [{ number: 31750, name: 'http', protocol: 'tcp' }] } });
+    expect(json.statuses[0]!.container_status).toEqual({
+      container_id: { value: 'c1' }, network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: '127.0.0.1' }] }],
+    });
+  });
+});
