@@ -242,7 +242,9 @@ export class Agent {
     for (const r of live) r.kill();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise((resolve) => (timer = setTimeout(resolve, grace * 1000 + STOP_SLACK_MS)));
-    await Promise.race([Promise.all(live.map((r) => r.finished())), bound]);
+    // Every runner's own removal of its ended container is awaited too, so none is still under way when the rest are removed.
+    const all = [...this.runners.values()];
+    await Promise.race([Promise.all(all.map((r) => (live.includes(r) ? r.finished() : Promise.resolve()).then(() => r.containerRemoved()))), bound]);
     clearTimeout(timer);
     await this.removeContainers(() => true, 'container left at shutdown');
     await this.checkpoint.close();

@@ -67,6 +67,8 @@ export class TaskRunner {
   /** Why the task is being killed when it is not on request (the agent draining): its TASK_KILLED says so. */
   private killWhy: { readonly reason: TaskStatusIn['reason']; readonly message: string } | null = null;
   private readonly launchAbort = new AbortController();
+  /** The removal of the container once the task ended (the terminal update is written down first). */
+  private removal: Promise<void> | null = null;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -196,8 +198,15 @@ export class TaskRunner {
     this.pid = null;
     // The terminal update is on disk before the container goes: an agent killed in between finds the
     // task ended (and removes its container as an orphan), never a running task whose container vanished.
-    await this.reportExit(exit, memMiB);
-    await this.ctx.driver.remove(containerId).catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
+    this.removal = this.reportExit(exit, memMiB)
+      .then(() => this.ctx.driver.remove(containerId))
+      .catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
+    await this.removal;
+  }
+
+  /** Settles once the container of a task that ended is removed (at once while it has not ended). */
+  containerRemoved(): Promise<void> {
+    return this.removal ?? Promise.resolve();
   }
 
   /** Where the sandbox's output ends (epoch seconds): the container's own log is replayed from there. */

@@ -74,6 +74,23 @@ describe('task runner on Docker', () => {
     await waitUntil(async () => (await driver.inspect(r.containerId!)) === null, 10_000, 'the container to be removed');
   });
 
+  it('tells when the container of a task that ended is removed (the agent waits for it before it stops)', async () => {
+    const updates: TaskStatusIn[] = [];
+    const slow = Object.create(driver) as typeof driver;
+    slow.remove = async (id: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return driver.remove(id);
+    };
+    const r = new TaskRunner(context(updates, slow), framework(), task('slow-removal', 'true'), Resources.parse('cpus:0.5;mem:64'));
+    const done = r.run();
+    await r.finished();
+    expect(updates.at(-1)?.state).toBe('TASK_FINISHED');
+    expect(await driver.inspect(r.containerId!)).not.toBeNull(); // Ended, not yet removed.
+    await r.containerRemoved();
+    expect(await driver.inspect(r.containerId!)).toBeNull();
+    await done;
+  });
+
   it('runs a command without a shell: value is the program, arguments its argv', async () => {
     const { runner: r, last } = await run(task('argv', { value: '/bin/echo', arguments: ['echo', 'a b', '$HOME'] }));
     expect(last.state).toBe('TASK_FINISHED');
