@@ -4,7 +4,7 @@
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { IsolationPolicy } from './task-spec.js';
 import { mkdirSync } from 'node:fs';
-import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, type Flags } from '../common/flags.js';
@@ -142,7 +142,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     await http.close();
     throw err;
   }
-  agent.log(`offering ${config.resources.toString()} to the master at ${flags.master}; HTTP on http://${flags.ip}:${http.port}`);
+  agent.log(`offering ${config.resources.toString()} to the master at ${redactZkUrl(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
   return {
     agent,
     httpAddress: `${flags.ip}:${http.port}`,
@@ -164,8 +164,8 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
 
 /** `--master zk://...`: find the leading master in ZooKeeper and follow it. */
 async function followLeader(url: string, log: (line: string) => void): Promise<{ detector: LeaderDetector; session: ZkSession }> {
-  const { servers, path } = parseZkUrl(url);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
+  const { servers, path, auth } = parseZkUrl(url);
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
   const detector = new LeaderDetector(session, path, (line) => log(`[agent] ${line}`));
   const leader = await detector.start();
   log(`[agent] ${leader ? `leading master is ${leader.grpc}` : `no leading master in ${url} yet; waiting`}`);

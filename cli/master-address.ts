@@ -3,7 +3,7 @@
 // and uses its HTTP address. Shared by the commands that read the master
 // (logs, state, agents, frameworks, tasks).
 import { Unavailable } from '../common/errors.js';
-import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
 
 export const MASTER_FLAG = {
   type: 'string',
@@ -15,13 +15,13 @@ export const MASTER_FLAG = {
 export async function masterAddress(master: string): Promise<string> {
   checkMasterFlag(master);
   if (!master.startsWith('zk://')) return master;
-  const { servers, path } = parseZkUrl(master);
+  const { servers, path, auth } = parseZkUrl(master);
   // Only zk:// needs the ZooKeeper client; `--help` and host:port do without loading it.
   const [{ ZkSession }, { LeaderDetector }] = await Promise.all([import('../common/zk/session.js'), import('../common/zk/detector.js')]);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
   try {
     const leader = await new LeaderDetector(session, path).start();
-    if (!leader) throw new Unavailable(`no leading master in ${master}`);
+    if (!leader) throw new Unavailable(`no leading master in ${redactZkUrl(master)}`);
     return leader.http;
   } finally {
     session.close();

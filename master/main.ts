@@ -115,16 +115,17 @@ export async function startMaster(
   };
   const store = election ? election.registryStore(say) : flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore();
   const registry = new Registry(store, (err) => stopActing(err.message), say);
+  const v0Flags = flagsJson(MASTER_FLAGS, flags);
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
     agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, log: say,
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
-    flags: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, String(v)])),
+    // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
+    flags: v0Flags,
   });
   const build = buildInfo();
-  const v0Flags = flagsJson(MASTER_FLAGS, flags);
   let electedTime: number | null = null;
   snapshot = new StateSnapshot(master, { flags: v0Flags, electedTime: () => electedTime, build });
   const leader = () => {

@@ -17,13 +17,25 @@ export interface ZkSessionOptions {
    * process resumes.
    */
   readonly endOnStall?: boolean;
+  /** `user:password` (from zk://user:password@...): digest authentication, and znodes this session creates are writable only by it. */
+  readonly auth?: string;
 }
+
+/**
+ * Who may do what with the znodes a session creates. Without credentials,
+ * anyone may do anything (ZooKeeper's OPEN_ACL_UNSAFE, as before). With
+ * them, only holders of the same credentials may change them: `public`
+ * znodes (election entries, folders) stay readable by all, as Mesos leaves
+ * its leader entries; `private` ones (the registry) are not even readable.
+ */
+export type ZnodeAccess = 'public' | 'private';
 
 const STALL_CHECK_MS = 100;
 
 /** One operation of an atomic multi: `check` fails the whole multi when the node is gone. */
 export type ZkOp =
-  | { readonly op: 'create' | 'set'; readonly path: string; readonly data: Buffer }
+  | { readonly op: 'create'; readonly path: string; readonly data: Buffer; readonly access?: ZnodeAccess }
+  | { readonly op: 'set'; readonly path: string; readonly data: Buffer }
   | { readonly op: 'remove' | 'check'; readonly path: string };
 
 export class ZkSession {
@@ -34,8 +46,17 @@ export class ZkSession {
   private disconnectedTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
 
-  private constructor(client: zookeeper.Client, sessionTimeoutMs: number, endOnStall: boolean) {
+  private readonly acls: Record<ZnodeAccess, zookeeper.ACL[]>;
+
+  private constructor(client: zookeeper.Client, sessionTimeoutMs: number, endOnStall: boolean, authenticated: boolean) {
     this.client = client;
+    // The 'auth' id stands for whoever creates the node, authenticated: the digest of our credentials.
+    const owner = new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('auth', ''));
+    const anyone = new zookeeper.Id('world', 'anyone');
+    const open = [new zookeeper.ACL(zookeeper.Permission.ALL, anyone)];
+    this.acls = authenticated
+      ? { public: [owner, new zookeeper.ACL(zookeeper.Permission.READ, anyone)], private: [owner] }
+      : { public: open, private: open };
     if (endOnStall) {
       let last = Date.now();
       this.stallTimer = setInterval(() => {
@@ -62,7 +83,8 @@ export class ZkSession {
 
   static async connect(options: ZkSessionOptions): Promise<ZkSession> {
     const client = zookeeper.createClient(options.servers, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 2 });
-    const session = new ZkSession(client, options.sessionTimeoutMs, options.endOnStall ?? false);
+    if (options.auth) client.addAuthInfo('digest', Buffer.from(options.auth));
+    const session = new ZkSession(client, options.sessionTimeoutMs, options.endOnStall ?? false, options.auth !== undefined);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -91,14 +113,17 @@ export class ZkSession {
     else this.endListeners.push(listener);
   }
 
+  /** Creates the folders of `path` that are missing (readable by all). */
   mkdirp(path: string): Promise<void> {
-    return new Promise((resolve, reject) => this.client.mkdirp(path, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.client.mkdirp(path, this.acls.public, zookeeper.CreateMode.PERSISTENT, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
-  /** Creates an ephemeral sequential node `prefix<10 digits>`; returns its full path. */
+  /** Creates an ephemeral sequential node `prefix<10 digits>` (readable by all); returns its full path. */
   createEphemeralSequential(prefix: string, data: Buffer): Promise<string> {
     return new Promise((resolve, reject) =>
-      this.client.create(prefix, data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, path) => (err ? reject(err) : resolve(path))),
+      this.client.create(prefix, data, this.acls.public, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, path) => (err ? reject(err) : resolve(path))),
     );
   }
 
@@ -126,7 +151,7 @@ export class ZkSession {
   commit(ops: readonly ZkOp[]): Promise<void> {
     const tx = this.client.transaction();
     for (const op of ops) {
-      if (op.op === 'create') tx.create(op.path, op.data, zookeeper.CreateMode.PERSISTENT);
+      if (op.op === 'create') tx.create(op.path, op.data, this.acls[op.access ?? 'public'], zookeeper.CreateMode.PERSISTENT);
       else if (op.op === 'set') tx.setData(op.path, op.data, -1);
       else if (op.op === 'remove') tx.remove(op.path, -1);
       else tx.check(op.path, -1);

@@ -1,5 +1,6 @@
-// zk:// URLs as Mesos takes them: zk://host1:port1,host2:port2/path
-// (credentials `user:pass@` are accepted and ignored for now).
+// zk:// URLs as Mesos takes them: zk://[user:password@]host1:port1,host2:port2/path.
+// Credentials are used for ZooKeeper's digest authentication (see session.ts);
+// they never appear in what we print (redactZkUrl).
 import { InvalidArgument } from '../errors.js';
 
 export interface ZkUrl {
@@ -7,6 +8,13 @@ export interface ZkUrl {
   readonly servers: string;
   /** The election path, e.g. /mesos. */
   readonly path: string;
+  /** `user:password` for digest authentication, when the URL carries credentials. */
+  readonly auth?: string;
+}
+
+/** The URL as it may be printed: credentials replaced (zk://user:***@host/path). */
+export function redactZkUrl(text: string): string {
+  return text.replace(/zk:\/\/([^@/\s]*)@/g, (_m, userinfo: string) => `zk://${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : '***'}@`);
 }
 
 /**
@@ -26,15 +34,16 @@ export function checkMasterFlag(master: string, options: { readonly several?: bo
 }
 
 export function parseZkUrl(url: string): ZkUrl {
-  const m = /^zk:\/\/(?:[^@/]+@)?([^/]+)(\/.*)$/.exec(url.trim());
-  if (!m) throw new InvalidArgument(`'${url}' is not a ZooKeeper URL; expected zk://host:port[,host:port]/path`);
-  const [, servers = '', path = ''] = m;
+  const m = /^zk:\/\/(?:([^@/]+)@)?([^/]+)(\/.*)$/.exec(url.trim());
+  if (!m) throw new InvalidArgument(`'${redactZkUrl(url)}' is not a ZooKeeper URL; expected zk://[user:password@]host:port[,host:port]/path`);
+  const [, auth, servers = '', path = ''] = m;
+  if (auth !== undefined && !/^[^:]+:.+$/.test(auth)) throw new InvalidArgument(`'${redactZkUrl(url)}': credentials must be user:password`);
   for (const server of servers.split(',')) {
     const hp = /^([^:\s]+):(\d{1,5})$/.exec(server);
     if (!hp || Number(hp[2]) < 1 || Number(hp[2]) > 65535) {
-      throw new InvalidArgument(`'${url}': server '${server}' is not host:port`);
+      throw new InvalidArgument(`'${redactZkUrl(url)}': server '${server}' is not host:port`);
     }
   }
-  if (path === '/' || path.endsWith('/') || path.includes('//')) throw new InvalidArgument(`'${url}': path '${path}' must name a znode, e.g. /mesos`);
-  return { servers, path };
+  if (path === '/' || path.endsWith('/') || path.includes('//')) throw new InvalidArgument(`'${redactZkUrl(url)}': path '${path}' must name a znode, e.g. /mesos`);
+  return { servers, path, ...(auth !== undefined ? { auth } : {}) };
 }

@@ -19,7 +19,7 @@ import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type Task
 import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
 import { fromServiceError } from '../../common/grpc-status.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
-import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
+import { parseZkUrl, redactZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './reconnect.js';
@@ -292,7 +292,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       const address = this.leader ? this.leader.detector.current()?.grpc : this.addresses[index % this.addresses.length]!;
       const attempt = address
         ? await this.subscribeOnce(address)
-        : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${this.options.master}`) };
+        : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${redactZkUrl(this.options.master)}`) };
       if (this.isClosed()) return;
       if (this.tearingDown) return this.shutdown(null); // the master ends the stream of a framework it tore down
       failures = attempt.subscribed ? 1 : failures + 1;
@@ -425,7 +425,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** zk:// masters: find the leader, and drop the stream whenever it changes so the loop re-subscribes there. */
   private async followLeader(zk: ZkUrl): Promise<void> {
     try {
-      const session = await ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: 10_000 });
+      const session = await ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: 10_000, ...(zk.auth ? { auth: zk.auth } : {}) });
       const detector = new LeaderDetector(session, zk.path, (line) => this.log.warn(line));
       this.leader = { session, detector };
       detector.onChange((leader) => {
@@ -436,7 +436,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await detector.start();
       if (this.isClosed()) this.shutdown(null);
     } catch (err) {
-      this.log.warn(`cannot follow the leader in ${this.options.master}: ${errorMessage(err)}`);
+      this.log.warn(`cannot follow the leader in ${redactZkUrl(this.options.master)}: ${errorMessage(err)}`);
     }
   }
 

@@ -26,8 +26,8 @@ export async function connectElection(
   info: Record<string, unknown>,
   log: (line: string) => void,
 ): Promise<Election> {
-  const { servers, path } = parseZkUrl(zkUrl);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000, endOnStall: true });
+  const { servers, path, auth } = parseZkUrl(zkUrl);
+  const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000, endOnStall: true, ...(auth ? { auth } : {}) });
   const contender = new MasterContender(session, path, info, log);
   let everLed = false;
   let over: string | null = null;

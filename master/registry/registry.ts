@@ -171,7 +171,7 @@ export class Registry {
         else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
         else settingsFromDoc(this.settings, id, doc);
       } catch (err) {
-        this.log(`registry: skipping ${key}: ${err instanceof Error ? err.message : String(err)}`);
+        this.log(`registry: skipping ${key} in ${this.store.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }

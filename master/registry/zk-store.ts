@@ -78,7 +78,7 @@ export class ZkRegistryStore implements RegistryStore {
         if (bytes + data.length > MAX_MULTI_BYTES) await commit();
         if (this.existing.has(path) || created.includes(path)) ops.push({ op: 'set', path, data });
         else {
-          ops.push({ op: 'create', path, data });
+          ops.push({ op: 'create', path, data, access: 'private' });
           created.push(path);
         }
         bytes += data.length + path.length;

@@ -2,6 +2,7 @@
 // every flag with a value, by name, as a string (flag.stringify). Durations
 // are written as stout's Duration prints them ("15secs", "10mins", "2weeks").
 import type { FlagSpecs } from '../../common/flags.js';
+import { redactZkUrl } from '../../common/zk/url.js';
 
 /** stout's operator<<(Duration): the largest unit the duration reaches, its value in that unit. */
 export function durationText(seconds: number): string {
@@ -15,7 +16,8 @@ export function flagsJson(specs: FlagSpecs, values: Readonly<Record<string, unkn
   for (const [name, spec] of Object.entries(specs)) {
     const value = values[name];
     if (value === undefined || value === null) continue;
-    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : String(value);
+    // Credentials in a zk:// URL are ZooKeeper's secret: never served.
+    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : redactZkUrl(String(value));
   }
   return out;
 }
