@@ -93,10 +93,10 @@ function fromCommandLine(specs: FlagSpecs, argv: readonly string[], options: Par
     const written = eq >= 0 ? arg.slice(0, eq) : arg;
     let name = written.slice(2).replaceAll('-', '_');
     let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    let spec = specs[name];
-    if (!spec && name.startsWith('no_') && specs[name.slice(3)]) {
+    let spec = specOf(specs, name);
+    if (!spec && name.startsWith('no_') && specOf(specs, name.slice(3))) {
       name = name.slice(3);
-      spec = specs[name]!;
+      spec = specOf(specs, name)!;
       // As Mesos: --no-NAME only for a boolean, and with no value.
       if (spec.type !== 'boolean') throw new InvalidArgument(`${written}: --${name} is not a boolean flag`);
       if (value !== undefined) throw new InvalidArgument(`${written} takes no value, got '${value}'`);
@@ -130,12 +130,15 @@ function fromEnvironment(specs: FlagSpecs, env: Readonly<Record<string, string |
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith(prefix) || value === undefined) continue;
     const name = key.slice(prefix.length).toLowerCase();
-    const spec = specs[name];
+    const spec = specOf(specs, name);
     if (spec) found.set(name, { value: spec.type === 'boolean' && value === '' ? 'true' : value, from: key });
     else if (name !== 'help' && options.mesos?.flags.has(name)) (options.warn ?? warnOnStderr)(`${key} ignored: ${options.mesos.refuse(name)}`);
   }
   return found;
 }
+
+/** Own keys only: `--constructor` or MESOS_CONSTRUCTOR is not a flag. */
+const specOf = (specs: FlagSpecs, name: string): FlagSpec | undefined => (Object.hasOwn(specs, name) ? specs[name] : undefined);
 
 const warnOnStderr = (message: string) => void process.stderr.write(`mesos-ts: warning: ${message}\n`);
 

@@ -53,6 +53,7 @@ describe('command line over environment', () => {
     ['a malformed variable the command line overrides is not read', ['--port=1'], { MESOS_PORT: 'x' }, { port: 1 }],
     ['unknown MESOS_* variables are ignored', [], { MESOS_NO_SUCH_FLAG: 'x', MESOS_TS_PORT: '9', MESOSPORT: '9' }, { port: 5050 }],
     ['another prefix is not read', [], { MESOS_PORT: '6000' }, { port: 5050 }],
+    ['names of Object.prototype are no flags', [], { MESOS_CONSTRUCTOR: 'x', MESOS___PROTO__: 'x', MESOS_TOSTRING: 'x' }, { port: 5050 }],
   ])('%s', (what, argv, env, expected) => {
     const options: ParseOptions = what === 'another prefix is not read' ? { envPrefix: 'MESOS_TS_' } : { envPrefix: 'MESOS_' };
     expect(parse(argv, env, options)).toMatchObject(expected);
@@ -98,6 +99,7 @@ describe('booleans as Mesos spells them', () => {
     [[], { MESOS_QUIET: 'yes' }, "MESOS_QUIET: 'yes' is not true or false (nor 1 or 0)"],
     [['--no-quiet=true'], {}, "--no-quiet takes no value, got 'true'"],
     [['--no-port'], {}, '--no-port: --port is not a boolean flag'],
+    [['--constructor'], {}, 'unknown flag --constructor (see --help)'],
   ])('%j with %j is refused: %s', (argv, env, message) => {
     expect(failure(() => parse(argv, env))).toBe(message);
   });
