@@ -1,9 +1,10 @@
 // Commands configured only through the environment, as Mesos images are:
-// `node bin/mesos-ts.js master`, `agent`, `execute` and `agents`, each with no
-// flag on its command line, only MESOS_* (master, agent) or MESOS_TS_* (our
-// own commands) variables, one of them a file:// value. Each variable must
-// take effect: the master's ports, work_dir and weights; the agent's master,
-// resources and attributes; the tasks execute runs; the master the CLI reads.
+// `node bin/mesos-ts.js master`, `agent`, `execute`, `logs`, `demo`,
+// `weights` and `agents`, each with no flag on its command line, only
+// MESOS_* (master, agent) or MESOS_TS_* (our own commands) variables, one of
+// them a file:// value. Each variable must take effect: the master's ports,
+// work_dir and weights; the agent's master, resources and attributes; the
+// tasks execute and demo run; the master the CLI commands read.
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +103,24 @@ describe('commands started only from MESOS_* / MESOS_TS_* variables', () => {
     expect(stdout).toMatch(/task from-env-2 FINISHED/);
     expect(stdout).toContain('2 of 2 task(s) FINISHED');
   }, 90_000);
+
+  it('logs: MESOS_TS_MASTER, MESOS_TS_TAIL (execute\'s task, its framework torn down)', async () => {
+    const { code, stdout, stderr } = await command(['logs', 'from-env-1'], { MESOS_TS_MASTER: `127.0.0.1:${httpPort}`, MESOS_TS_TAIL: '4' });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toBe('env\n'); // the last 4 bytes of 'hi from env\n'
+  }, 60_000);
+
+  it('demo: MESOS_TS_MASTER, MESOS_TS_TASKS, MESOS_TS_QUIET', async () => {
+    const { code, stdout, stderr } = await command(['demo'], { MESOS_TS_MASTER: `127.0.0.1:${grpcPort}`, MESOS_TS_TASKS: '2', MESOS_TS_QUIET: '1' });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('all 2 tasks FINISHED');
+  }, 90_000);
+
+  it('an operator command, weights: MESOS_TS_MASTER', async () => {
+    const { code, stdout, stderr } = await command(['weights'], { MESOS_TS_MASTER: `127.0.0.1:${httpPort}` });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/analytics\s+3/);
+  }, 60_000);
 
   it("agents: MESOS_TS_MASTER (the master's HTTP address), MESOS_TS_JSON=true", async () => {
     const { code, stdout, stderr } = await command(['agents'], { MESOS_TS_MASTER: `127.0.0.1:${httpPort}`, MESOS_TS_JSON: 'true' });
