@@ -1,12 +1,12 @@
 // Commands configured only through the environment, as Mesos images are:
 // `node bin/mesos-ts.js master`, `agent`, `execute`, `logs`, `demo`,
-// `weights` and `agents`, each with no flag on its command line, only
+// `weights`, `agents` and `simulate`, each with no flag on its command line, only
 // MESOS_* (master, agent) or MESOS_TS_* (our own commands) variables, one of
 // them a file:// value. Each variable must take effect: the master's ports,
 // work_dir and weights; the agent's master, resources and attributes; the
 // tasks execute and demo run; the master the CLI commands read.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,18 @@ describe('commands started only from MESOS_* / MESOS_TS_* variables', () => {
     expect(code, stderr).toBe(0);
     const answer = JSON.parse(stdout) as { agents: { agent_info: { port: number; attributes?: { name: string }[] } }[] };
     expect(answer.agents.map((a) => a.agent_info.port)).toEqual([agentPort]);
+  }, 60_000);
+
+  it('simulate: MESOS_TS_OUT, MESOS_TS_POLICIES and the workload it generates', async () => {
+    const out = join(group.dir, 'simulation');
+    const { code, stdout, stderr } = await command(['simulate'], {
+      MESOS_TS_OUT: out, MESOS_TS_POLICIES: 'drf', MESOS_TS_AGENTS: '2', MESOS_TS_FRAMEWORKS: '2', MESOS_TS_TASKS_PER_FRAMEWORK: '3',
+      MESOS_TS_SEED: '7', MESOS_TS_QUIET: 'true',
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^drf .* 6\/6 /m);
+    expect(Object.keys(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as object)).toEqual(['drf']);
   }, 60_000);
 
   it('a malformed value names its variable; the command line wins over it', async () => {
