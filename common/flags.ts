@@ -51,7 +51,7 @@ export interface ParseOptions {
   readonly warn?: (message: string) => void;
 }
 
-/** A value and where it came from: `--port` or `MESOS_PORT`, for messages. */
+/** A value and where it came from, for messages: `flag --port` or `MESOS_PORT`. */
 interface Given {
   readonly value: string;
   readonly from: string;
@@ -64,7 +64,10 @@ export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[
   if (options.env) {
     for (const [name, env] of fromEnvironment(specs, options.env, options)) if (!given.has(name)) given.set(name, env);
   }
-  for (const [name, { value, from }] of given) out[name] = convert(from, specs[name]!, fetchValue(from, value));
+  for (const [name, source] of given) {
+    const { value, from } = fetchValue(source);
+    out[name] = convert(from, specs[name]!, value);
+  }
   if (!out.help) {
     for (const [name, spec] of Object.entries(specs)) {
       if (spec.required && out[name] === undefined) {
@@ -152,11 +155,11 @@ export function envName(name: string, options: Pick<ParseOptions, 'envPrefix'> =
  * /etc/x and file://x is x in the working directory), as Mesos reads it; the
  * one newline editors end a file with is dropped.
  */
-function fetchValue(from: string, value: string): string {
-  if (!value.startsWith('file://')) return value;
+function fetchValue({ value, from }: Given): Given {
+  if (!value.startsWith('file://')) return { value, from };
   const path = value.slice('file://'.length);
   try {
-    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    return { value: readFileSync(path, 'utf8').replace(/\r?\n$/, ''), from: `${from} (read from '${path}')` };
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new InvalidArgument(`${from}: cannot read file '${path}' (${why})`, { cause: err });
