@@ -1,5 +1,5 @@
 // The agent's flags, named as Apache Mesos names them where Mesos has them.
-import { MESOS_ENV_PREFIX, type FlagSpecs, type ParseOptions } from '../common/flags.js';
+import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { MESOS_AGENT_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const AGENT_FLAGS = {
@@ -39,7 +39,5 @@ export const AGENT_FLAGS = {
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
 } as const satisfies FlagSpecs;
 
-/** A Mesos agent flag not above is refused by name; the environment names each flag MESOS_<FLAG>, as Mesos's. */
-export const AGENT_PARSE: ParseOptions = {
-  mesos: { flags: MESOS_AGENT_FLAGS, refuse: (name) => notImplemented(name, 'agent') }, envPrefix: MESOS_ENV_PREFIX,
-};
+/** A Mesos agent flag not above is refused by name. */
+export const AGENT_PARSE: ParseOptions = { mesos: { flags: MESOS_AGENT_FLAGS, refuse: (name) => notImplemented(name, 'agent') } };

@@ -34,13 +34,17 @@ export type Flags<S extends FlagSpecs> = {
 } & { help: boolean; _: string[] };
 
 /** Mesos's prefix (master, agent), and ours for the commands Mesos has no environment names for. */
-export const MESOS_ENV_PREFIX = 'MESOS_';
-export const MESOS_TS_ENV_PREFIX = 'MESOS_TS_';
+const MESOS_ENV_PREFIX = 'MESOS_';
+const MESOS_TS_ENV_PREFIX = 'MESOS_TS_';
 
 export interface ParseOptions {
-  /** Flags of the Mesos component this command stands in for; one not in `specs` is refused with `refuse(name)`. */
+  /**
+   * Flags of the Mesos component this command stands in for; one not in
+   * `specs` is refused with `refuse(name)`. Such a command reads the
+   * environment under Mesos's names (MESOS_<FLAG>).
+   */
   readonly mesos?: { readonly flags: ReadonlySet<string>; readonly refuse: (name: string) => string };
-  /** Prefix of this command's environment variables (default MESOS_TS_). */
+  /** Prefix of this command's environment variables (default: MESOS_ with `mesos`, else MESOS_TS_). */
   readonly envPrefix?: string;
   /**
    * The environment to read flags from. Commands pass process.env; library
@@ -128,7 +132,7 @@ function fromCommandLine(specs: FlagSpecs, argv: readonly string[], options: Par
  * such an image from starting at all.
  */
 function fromEnvironment(specs: FlagSpecs, env: Readonly<Record<string, string | undefined>>, options: ParseOptions): Map<string, Given> {
-  const prefix = options.envPrefix ?? MESOS_TS_ENV_PREFIX;
+  const prefix = envPrefix(options);
   const found = new Map<string, Given>();
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith(prefix) || value === undefined) continue;
@@ -145,9 +149,11 @@ const specOf = (specs: FlagSpecs, name: string): FlagSpec | undefined => (Object
 
 const warnOnStderr = (message: string) => void process.stderr.write(`mesos-ts: warning: ${message}\n`);
 
-/** The environment variable naming flag `name`: MESOS_WORK_DIR for --work_dir. */
-export function envName(name: string, options: Pick<ParseOptions, 'envPrefix'> = {}): string {
-  return `${options.envPrefix ?? MESOS_TS_ENV_PREFIX}${name.toUpperCase()}`;
+const envPrefix = (options: Pick<ParseOptions, 'envPrefix' | 'mesos'>) => options.envPrefix ?? (options.mesos ? MESOS_ENV_PREFIX : MESOS_TS_ENV_PREFIX);
+
+/** The environment variable naming flag `name`: MESOS_WORK_DIR for the master's --work_dir, MESOS_TS_MASTER for execute's --master. */
+export function envName(name: string, options: Pick<ParseOptions, 'envPrefix' | 'mesos'> = {}): string {
+  return `${envPrefix(options)}${name.toUpperCase()}`;
 }
 
 /**
@@ -182,9 +188,9 @@ function convert(from: string, spec: FlagSpec, value: string): string | number |
 
 /**
  * The --help text: every flag with its environment variable. `options` are
- * the command's parse options (their envPrefix).
+ * the command's parse options (which prefix its variables take).
  */
-export function usage(command: string, summary: string, specs: FlagSpecs, options: Pick<ParseOptions, 'envPrefix'> = {}): string {
+export function usage(command: string, summary: string, specs: FlagSpecs, options: Pick<ParseOptions, 'envPrefix' | 'mesos'> = {}): string {
   const lines = [
     `Usage: mesos-ts ${command} [flags]`, '', summary, '',
     `Flags, on the command line or in the environment variable beside each (the command line wins).`,

@@ -1,5 +1,5 @@
 // The master's flags, named as Apache Mesos names them where Mesos has them.
-import { MESOS_ENV_PREFIX, type FlagSpecs, type ParseOptions } from '../common/flags.js';
+import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const MASTER_FLAGS = {
@@ -48,7 +48,5 @@ export const MASTER_FLAGS = {
   quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
 } as const satisfies FlagSpecs;
 
-/** A Mesos master flag not above is refused by name; the environment names each flag MESOS_<FLAG>, as Mesos's. */
-export const MASTER_PARSE: ParseOptions = {
-  mesos: { flags: MESOS_MASTER_FLAGS, refuse: (name) => notImplemented(name, 'master') }, envPrefix: MESOS_ENV_PREFIX,
-};
+/** A Mesos master flag not above is refused by name. */
+export const MASTER_PARSE: ParseOptions = { mesos: { flags: MESOS_MASTER_FLAGS, refuse: (name) => notImplemented(name, 'master') } };

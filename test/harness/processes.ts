@@ -169,14 +169,12 @@ export class ProcessGroup {
   }
 
   /**
-   * Any `mesos-ts` command, e.g. one configured only through `env`
-   * (MESOS_ZK, MESOS_TS_MASTER, ...); with `httpPort`, resolves once that
-   * port answers /health.
+   * Any other `mesos-ts` command as `node bin/mesos-ts.js ARGS`; stopAll()
+   * stops it too. `env` is added to its environment (MESOS_ZK,
+   * MESOS_TS_MASTER, ...).
    */
-  async spawnCommand(name: string, args: string[], options: { env?: Readonly<Record<string, string>>; httpPort?: number } = {}): Promise<Proc> {
-    const proc = this.spawn(name, args, options.env);
-    if (options.httpPort !== undefined) await this.healthy(proc, options.httpPort);
-    return proc;
+  spawnCommand(name: string, args: string[], options: { env?: Readonly<Record<string, string>> } = {}): Proc {
+    return this.spawn(name, args, options);
   }
 
   /** Every process started so far, alive or not. */
@@ -190,8 +188,8 @@ export class ProcessGroup {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(name: string, args: string[], env: Readonly<Record<string, string>> = {}): ChildProc {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: commandEnv(env), detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(name: string, args: string[], options: { env?: Readonly<Record<string, string>> } = {}): ChildProc {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: commandEnv(options.env), detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
     log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
     const proc = new ChildProc(name, child, log);

@@ -43,13 +43,22 @@ async function command(args: string[], env: Record<string, string>): Promise<{ c
   }
 }
 
+/** Once `port` answers /health; the process's last lines when it exits first. */
+async function healthy(proc: Proc, port: number): Promise<void> {
+  const up = async () => (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null))?.ok === true;
+  const exited = proc.exited.then((exit) => {
+    throw new Error(`${proc.name} exited (${JSON.stringify(exit)}):\n${proc.lines.slice(-20).join('\n')}`);
+  });
+  exited.catch(() => {}); // it exits at the end too, once the race is long over
+  await Promise.race([waitUntil(up, 30_000, `${proc.name} to answer /health on ${port}`), exited]);
+}
+
 beforeAll(async () => {
   httpPort = await freePort();
   do grpcPort = await freePort(); while (grpcPort === httpPort);
   const weights = join(group.dir, 'weights');
   writeFileSync(weights, 'analytics=3,dev=1\n');
-  master = await group.spawnCommand('master', ['master'], {
-    httpPort,
+  master = group.spawnCommand('master', ['master'], {
     env: {
       MESOS_IP: '127.0.0.1', MESOS_PORT: String(httpPort), MESOS_GRPC_PORT: String(grpcPort), MESOS_WORK_DIR: join(group.dir, 'master'),
       MESOS_WEIGHTS: `file://${weights}`, MESOS_ALLOCATION_INTERVAL: '100ms', MESOS_QUIET: 'false',
@@ -57,15 +66,16 @@ beforeAll(async () => {
       MESOS_QUORUM: '1', MESOS_NOT_A_FLAG: 'x',
     },
   });
+  await healthy(master, httpPort);
   do agentPort = await freePort(); while (agentPort === httpPort || agentPort === grpcPort);
-  agent = await group.spawnCommand('agent', ['agent'], {
-    httpPort: agentPort,
+  agent = group.spawnCommand('agent', ['agent'], {
     env: {
       MESOS_MASTER: `127.0.0.1:${grpcPort}`, MESOS_IP: '127.0.0.1', MESOS_PORT: String(agentPort), MESOS_WORK_DIR: join(group.dir, 'agent'),
       MESOS_RESOURCES: 'cpus:1.5;mem:384;disk:100;ports:[31990-31999]', MESOS_ATTRIBUTES: 'rack:from-env', MESOS_DOCKER_PULL: 'never',
       MESOS_KILL_GRACE_PERIOD: '1secs', MESOS_QUIET: 'false',
     },
   });
+  await healthy(agent, agentPort);
   await waitUntil(async () => (await state()).slaves.length === 1, 20_000, 'the agent to register');
 }, 90_000);
 
@@ -79,7 +89,7 @@ describe('commands started only from MESOS_* / MESOS_TS_* variables', () => {
     expect(flags.flags).toMatchObject({ port: String(httpPort), grpc_port: String(grpcPort), work_dir: join(group.dir, 'master'), weights: 'analytics=3,dev=1' });
     const weights = (await (await fetch(`http://127.0.0.1:${httpPort}/master/weights`)).json()) as { role: string; weight: number }[];
     expect(weights).toContainEqual({ role: 'analytics', weight: 3 });
-    expect(existsSync(join(group.dir, 'master', 'registry.json'))).toBe(true);
+    await waitUntil(() => existsSync(join(group.dir, 'master', 'registry.json')), 5000, 'the registry in MESOS_WORK_DIR');
     expect(master.lines.join('\n')).toMatch(/MESOS_QUORUM ignored: --quorum is an Apache Mesos master flag that mesos-ts does not implement/);
     expect(master.lines.join('\n')).not.toMatch(/NOT_A_FLAG/);
   });

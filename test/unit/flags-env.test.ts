@@ -193,7 +193,9 @@ describe('--help names each flag\'s environment variable', () => {
 
   it('our own commands name MESOS_TS_ variables', () => {
     expect(usage('demo', 'summary', SPECS)).toMatch(/--master +MESOS_TS_MASTER +master/);
-    expect(envName('work_dir', { envPrefix: 'MESOS_' })).toBe('MESOS_WORK_DIR');
+    expect(envName('work_dir', MASTER_PARSE)).toBe('MESOS_WORK_DIR');
+    expect(envName('master', AGENT_PARSE)).toBe('MESOS_MASTER');
+    expect(envName('master')).toBe('MESOS_TS_MASTER');
   });
 });
 
