@@ -24,7 +24,7 @@ const LOCAL_FLAGS = {
 const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line}\n`);
 
 export async function localCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(LOCAL_FLAGS, argv);
+  const flags = parseFlags(LOCAL_FLAGS, argv, { env: process.env });
   if (flags.help) {
     process.stdout.write(usage('local', 'Runs a master, agents and a demo framework on this machine.', LOCAL_FLAGS) + '\n');
     return 0;
