@@ -1,0 +1,157 @@
+// `mesos-ts local --masters 3` as a real process (node bin/mesos-ts.js), as a
+// newcomer runs it: ZooKeeper, three masters electing a leader, two agents
+// and the demo. With --kill_leader_after the output must name the leader,
+// say it was killed and that another took over, and end with every demo task
+// FINISHED and the clean-up line; Ctrl-C must clean up as well. Afterwards
+// no task container, ZooKeeper process, ZooKeeper data dir or master is left.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { containersUnder } from '../harness/cluster.js';
+
+const CLI = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'mesos-ts.js');
+const RUN_TIMEOUT_MS = 90_000;
+
+interface Run {
+  readonly child: ChildProcess;
+  /** stdout and stderr so far, without colours. */
+  output(): string;
+  /** Resolves when the output matches `re`; rejects (with the output) on exit or after `ms`. */
+  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray>;
+  readonly exited: Promise<number | null>;
+}
+
+const runs: Run[] = [];
+
+function local(args: string[]): Run {
+  const child = spawn(process.execPath, [CLI, 'local', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters = new Set<() => void>();
+  const take = (d: Buffer) => {
+    text += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
+    for (const w of waiters) w();
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  let done = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      done = true;
+      for (const w of waiters) w();
+      resolve(code);
+    }),
+  );
+  const run: Run = {
+    child,
+    output: () => text,
+    exited,
+    waitFor: (re, ms) =>
+      new Promise((resolve, reject) => {
+        const finish = () => (clearTimeout(timer), waiters.delete(check));
+        const check = () => {
+          const m = re.exec(text);
+          if (m) return (finish(), resolve(m));
+          if (done) return (finish(), reject(new Error(`exited before printing ${re}:\n${text}`)));
+        };
+        const timer = setTimeout(() => (finish(), reject(new Error(`no ${re} within ${ms} ms:\n${text}`))), ms);
+        waiters.add(check);
+        check();
+      }),
+  };
+  runs.push(run);
+  return run;
+}
+
+afterEach(async () => {
+  // A failed test may leave its run going: Ctrl-C makes it clean up; SIGKILL if it does not exit.
+  for (const run of runs.splice(0)) {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
+    run.child.kill('SIGINT');
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+    await run.exited;
+    clearTimeout(timer);
+  }
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const answers = (address: string) =>
+  new Promise<boolean>((resolve) => {
+    const [host, port] = address.split(':');
+    const socket = connect(Number(port), host!);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+/** What the run started, read from its output: ZooKeeper's pid and data dir, and every master's addresses. */
+function started(text: string) {
+  const zk = /ZooKeeper up on \S+ \(pid (\d+), data in (\S+)\)/.exec(text);
+  expect(zk, text).not.toBeNull();
+  const masters = [...text.matchAll(/master-\d up: gRPC (\S+), HTTP http:\/\/(\S+)/g)].flatMap((m) => [m[1]!, m[2]!]);
+  return { zkPid: Number(zk![1]), zkDir: zk![2]!, base: dirname(zk![2]!), masters };
+}
+
+async function nothingLeft(text: string): Promise<void> {
+  const { zkPid, zkDir, base, masters } = started(text);
+  expect(alive(zkPid), 'the ZooKeeper process').toBe(false);
+  expect(existsSync(zkDir), `ZooKeeper's data dir ${zkDir}`).toBe(false);
+  expect(existsSync(base), `the run's dir ${base}`).toBe(false);
+  expect(await containersUnder(base)).toEqual([]);
+  expect(masters).toHaveLength(6);
+  for (const address of masters) expect(await answers(address), `a master still listens on ${address}`).toBe(false);
+}
+
+describe('mesos-ts local --masters 3', () => {
+  it('names the leader, kills it while the demo runs, follows the new one, and every task still finishes', async () => {
+    const run = local(['--masters', '3', '--kill_leader_after', '3', '--tasks', '6', '--port', '0', '--grpc_port', '0']);
+    const timer = setTimeout(() => run.child.kill('SIGINT'), RUN_TIMEOUT_MS);
+    const code = await run.exited;
+    clearTimeout(timer);
+    const text = run.output();
+    expect(code, text).toBe(0);
+    const first = /(master-\d) leads: web UI at http:\/\/127\.0\.0\.1:\d+\/, state at \S+\/master\/state; (master-\d) and (master-\d) stand by/.exec(text);
+    expect(first, text).not.toBeNull();
+    const leader = first![1]!;
+    expect(text).toContain(`killing the leader, ${leader}: its ZooKeeper session closes and its connections drop`);
+    const next = /(master-\d) leads \([\d.]+ s after the kill\): web UI at http:\/\/127\.0\.0\.1:\d+\//.exec(text);
+    expect(next, text).not.toBeNull();
+    expect(next![1]).not.toBe(leader);
+    expect([first![2], first![3]]).toContain(next![1]);
+    expect(text).toMatch(new RegExp(`${next![1]}: 2 of 2 agents re-registered`));
+    expect(text).toMatch(/reconnected as \S+; reconciling \d+ task/); // The demo, through the SDK.
+    // The kill came while the demo ran: after it, tasks still finished.
+    expect(text.slice(text.indexOf('killing the leader'))).toMatch(/task demo-\d FINISHED/);
+    const lines = text.trimEnd().split('\n');
+    expect(lines.at(-3)).toContain('all 6 tasks FINISHED');
+    expect(lines.at(-1)).toContain('clean: no container or process left behind');
+    await nothingLeft(text);
+  }, RUN_TIMEOUT_MS + 10_000);
+
+  it('cleans up on Ctrl-C: tasks killed, masters, agents and ZooKeeper stopped', async () => {
+    const run = local(['--masters', '3', '--tasks', '6', '--port', '0', '--grpc_port', '0']);
+    await run.waitFor(/task demo-\d RUNNING/, 60_000);
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    const text = run.output();
+    expect(code, text).toBe(1);
+    expect(text).toContain('interrupted: killing the tasks and shutting down');
+    expect(text.trimEnd().split('\n').at(-1)).toContain('clean: no container or process left behind');
+    await nothingLeft(text);
+  }, 90_000);
+
+  it('refuses --kill_leader_after without a standby, before starting anything', async () => {
+    const run = local(['--kill_leader_after', '3']);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('--kill_leader_after needs --masters 2 or more');
+  });
+});
