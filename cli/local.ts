@@ -71,45 +71,25 @@ export async function localCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
-  let master: RunningMaster | null = null;
-  let group: LocalMasters | null = null;
-  const agents: RunningAgent[] = [];
+  const cluster: LocalCluster = { target: '', master: null, group: null, agents: [] };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
-    let target: string;
-    if (flags.masters > 1) {
-      group = await LocalMasters.start({
-        count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir: base, startMaster, log, agents: flags.agents, say: tell,
-      });
-      target = group.url;
-    } else {
-      master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5 }, log);
-      say(`master up: gRPC ${master.grpcAddress}, state at http://${master.httpAddress}/master/state`);
-      target = master.grpcAddress;
-    }
-    for (let i = 0; i < flags.agents; i++) {
-      const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
-      agents.push(
-        await startAgent({
-          master: target, ip: '127.0.0.1', port: 0, work_dir: join(base, `agent-${i + 1}`),
-          resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log,
-        }),
-      );
-    }
-    const following = group ? ` following the leader through ${target}` : '';
-    say(`${agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
+    await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, tell });
+    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log });
+    const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
+    say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
     live = process.stdout.isTTY ? new LiveArea() : null;
-    const killer = group && flags.kill_leader_after !== undefined ? killLeaderAfter(group, flags.kill_leader_after, tell) : null;
+    const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
-      master: target,
+      master: cluster.target,
       tasks: flags.tasks,
       image: flags.image,
       signal: abort.signal,
       onProgress: (view) => live?.draw(renderDemo(view, { color: true })),
       onEvent: live ? undefined : (line: string) => say(line),
-    }).finally(() => killer?.demoEnded());
+    }).finally(() => killer?.demoEnded(abort.signal.aborted));
     live?.done();
     live = null;
     say(result.ok ? `all ${result.finished} tasks FINISHED` : `demo ended: ${result.summary}`);
@@ -126,28 +106,80 @@ export async function localCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    say(`stopping agents (removing their containers) and ${group ? 'the masters and ZooKeeper' : 'the master'}`);
-    for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
-    await master?.stop();
-    await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
-    const left = await containersUnder(docker, base);
-    const zkLeft = group?.zkAlive() ? 1 : 0;
-    say(left === 0 && zkLeft === 0 ? 'clean: no container or process left behind'
-      : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
-    rmSync(base, { recursive: true, force: true });
+    await stopCluster(cluster, docker, base);
   }
 }
 
+/** What a run started; stopCluster() takes down whatever of it is up. */
+interface LocalCluster {
+  /** What agents and the demo dial: the master's gRPC address, or zk://... with several masters. */
+  target: string;
+  master: RunningMaster | null;
+  group: LocalMasters | null;
+  readonly agents: RunningAgent[];
+}
+
+type MasterModules = { startMaster: typeof import('../master/main.js').startMaster; LocalMasters: typeof LocalMasters };
+
+/** One master as before, or (--masters > 1) ZooKeeper and the masters electing a leader in it. */
+async function startMasters(
+  cluster: LocalCluster,
+  flags: LocalFlags,
+  { startMaster, LocalMasters, baseDir, log, tell }: MasterModules & { baseDir: string; log: (line: string) => void; tell: (line: string) => void },
+): Promise<void> {
+  if (flags.masters > 1) {
+    cluster.group = await LocalMasters.start({
+      count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, agents: flags.agents, say: tell,
+    });
+    cluster.target = cluster.group.url;
+    return;
+  }
+  cluster.master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5 }, log);
+  say(`master up: gRPC ${cluster.master.grpcAddress}, state at http://${cluster.master.httpAddress}/master/state`);
+  cluster.target = cluster.master.grpcAddress;
+}
+
+/** Agents with cpus:1;mem:1024 and 100 ports each, registering with cluster.target; pushed one by one so a failure stops those already up. */
+async function startAgents(
+  cluster: LocalCluster,
+  count: number,
+  { startAgent, baseDir, log }: { startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void },
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
+    cluster.agents.push(
+      await startAgent({
+        master: cluster.target, ip: '127.0.0.1', port: 0, work_dir: join(baseDir, `agent-${i + 1}`),
+        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log,
+      }),
+    );
+  }
+}
+
+/** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
+async function stopCluster(cluster: LocalCluster, docker: Docker, base: string): Promise<void> {
+  const { master, group, agents } = cluster;
+  say(`stopping agents (removing their containers) and ${group ? 'the masters and ZooKeeper' : 'the master'}`);
+  for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
+  await master?.stop();
+  await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
+  const left = await containersUnder(docker, base);
+  const zkLeft = group?.zkAlive() ?? false;
+  say(left === 0 && !zkLeft ? 'clean: no container or process left behind'
+    : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
+  rmSync(base, { recursive: true, force: true });
+}
+
 /** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */
-function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: string) => void): { demoEnded(): void } {
+function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
   tell(`the leader will be killed ${seconds} s into the demo`);
   const timer = setTimeout(() => {
     group.killLeader().catch((err: unknown) => tell(`killing the leader: ${errorMessage(err)}`));
   }, seconds * 1000);
   return {
-    demoEnded() {
-      if (group.killedLeader()) return;
+    demoEnded(interrupted) {
       clearTimeout(timer);
+      if (group.killedLeader() || interrupted) return;
       tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
     },
   };
