@@ -168,6 +168,11 @@ export class ProcessGroup {
     return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
   }
 
+  /** Any other `mesos-ts` subcommand (`local`, `demo`, ...) as `node bin/mesos-ts.js ARGS`; stopAll() stops it too. */
+  spawnCommand(name: string, args: string[]): Proc {
+    return this.spawn(name, args);
+  }
+
   /** Every process started so far, alive or not. */
   processes(): readonly Proc[] {
     return this.procs;

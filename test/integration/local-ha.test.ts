@@ -5,85 +5,45 @@
 // FINISHED and the clean-up line; Ctrl-C must clean up as well. Afterwards
 // no task container, ZooKeeper process, ZooKeeper data dir or master is left.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { containersUnder } from '../harness/cluster.js';
+import { ProcessGroup, type Proc } from '../harness/processes.js';
 
-const CLI = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'mesos-ts.js');
 const RUN_TIMEOUT_MS = 90_000;
+let group: ProcessGroup | null = null;
+let current: Proc | null = null;
 
-interface Run {
-  readonly child: ChildProcess;
-  /** stdout and stderr so far, without colours. */
-  output(): string;
-  /** Resolves when the output matches `re`; rejects (with the output) on exit or after `ms`. */
-  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray>;
-  readonly exited: Promise<number | null>;
+/** `mesos-ts local ARGS` as a process. */
+function local(args: string[]): Proc {
+  group = new ProcessGroup();
+  current = group.spawnCommand('local', ['local', ...args]);
+  return current;
 }
 
-const runs: Run[] = [];
-
-function local(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, 'local', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  const waiters = new Set<() => void>();
-  const take = (d: Buffer) => {
-    text += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
-    for (const w of waiters) w();
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  let done = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('close', (code) => {
-      done = true;
-      for (const w of waiters) w();
-      resolve(code);
-    }),
-  );
-  const run: Run = {
-    child,
-    output: () => text,
-    exited,
-    waitFor: (re, ms) =>
-      new Promise((resolve, reject) => {
-        const finish = () => (clearTimeout(timer), waiters.delete(check));
-        const check = () => {
-          const m = re.exec(text);
-          if (m) return (finish(), resolve(m));
-          if (done) return (finish(), reject(new Error(`exited before printing ${re}:\n${text}`)));
-        };
-        const timer = setTimeout(() => (finish(), reject(new Error(`no ${re} within ${ms} ms:\n${text}`))), ms);
-        waiters.add(check);
-        check();
-      }),
-  };
-  runs.push(run);
-  return run;
-}
+/** Everything it printed, without colours. */
+const output = (run: Proc) => run.lines.join('\n').replace(/\x1b\[[0-9;]*m/g, '');
 
 afterEach(async () => {
-  // A failed test may leave its run going: Ctrl-C makes it clean up; SIGKILL if it does not exit.
-  for (const run of runs.splice(0)) {
-    if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
-    run.child.kill('SIGINT');
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
-    await run.exited;
-    clearTimeout(timer);
-  }
+  // A failed test may leave its run going: SIGTERM makes it clean up as Ctrl-C does (SIGKILL after 5 s).
+  await group?.stopAll();
+  // Had it no time to, its ZooKeeper goes by the pid it printed, with its dir.
+  const zk = current && /ZooKeeper up on \S+ \(pid (\d+), data in (\S+)\)/.exec(output(current));
+  if (zk && alive(Number(zk[1]))) process.kill(Number(zk[1]), 'SIGKILL');
+  if (zk) rmSync(dirname(zk[2]!), { recursive: true, force: true });
+  group = null;
+  current = null;
 });
 
-const alive = (pid: number) => {
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
-};
+}
 
 const answers = (address: string) =>
   new Promise<boolean>((resolve) => {
@@ -114,10 +74,9 @@ async function nothingLeft(text: string): Promise<void> {
 describe('mesos-ts local --masters 3', () => {
   it('names the leader, kills it while the demo runs, follows the new one, and every task still finishes', async () => {
     const run = local(['--masters', '3', '--kill_leader_after', '3', '--tasks', '6', '--port', '0', '--grpc_port', '0']);
-    const timer = setTimeout(() => run.child.kill('SIGINT'), RUN_TIMEOUT_MS);
-    const code = await run.exited;
-    clearTimeout(timer);
-    const text = run.output();
+    await run.waitForLine(/clean: |warning: /, RUN_TIMEOUT_MS);
+    const { code } = await run.exited;
+    const text = output(run);
     expect(code, text).toBe(0);
     const first = /(master-\d) leads: web UI at http:\/\/127\.0\.0\.1:\d+\/, state at \S+\/master\/state; (master-\d) and (master-\d) stand by/.exec(text);
     expect(first, text).not.toBeNull();
@@ -139,10 +98,10 @@ describe('mesos-ts local --masters 3', () => {
 
   it('cleans up on Ctrl-C: tasks killed, masters, agents and ZooKeeper stopped', async () => {
     const run = local(['--masters', '3', '--tasks', '6', '--port', '0', '--grpc_port', '0']);
-    await run.waitFor(/task demo-\d RUNNING/, 60_000);
-    run.child.kill('SIGINT');
-    const code = await run.exited;
-    const text = run.output();
+    await run.waitForLine(/task demo-\d RUNNING/, 60_000);
+    run.signal('SIGINT');
+    const { code } = await run.exited;
+    const text = output(run);
     expect(code, text).toBe(1);
     expect(text).toContain('interrupted: killing the tasks and shutting down');
     expect(text.trimEnd().split('\n').at(-1)).toContain('clean: no container or process left behind');
@@ -151,7 +110,7 @@ describe('mesos-ts local --masters 3', () => {
 
   it('refuses --kill_leader_after without a standby, before starting anything', async () => {
     const run = local(['--kill_leader_after', '3']);
-    expect(await run.exited).toBe(2);
-    expect(run.output()).toContain('--kill_leader_after needs --masters 2 or more');
+    expect((await run.exited).code).toBe(2);
+    expect(output(run)).toContain('--kill_leader_after needs --masters 2 or more');
   });
 });
