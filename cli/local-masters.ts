@@ -75,7 +75,8 @@ export class LocalMasters {
    * whatever started is stopped again before the error is thrown.
    */
   static async start(options: LocalMastersOptions): Promise<LocalMasters> {
-    const zk = await startLocalZooKeeper({ dir: join(options.baseDir, 'zookeeper') });
+    // Its own process group: Ctrl-C must not take ZooKeeper away while the masters still help kill the tasks.
+    const zk = await startLocalZooKeeper({ dir: join(options.baseDir, 'zookeeper'), ownProcessGroup: true });
     options.say(`ZooKeeper up on ${zk.connectString} (pid ${zk.pid()}, data in ${zk.dir})`);
     const group = new LocalMasters(zk, [], options);
     try {

@@ -36,6 +36,13 @@ export interface LocalZooKeeperOptions {
   readonly tickTimeMs?: number;
   /** Where to keep zoo.cfg and the data (created; removed by stop()). Default: a new dir under the system's tmpdir. */
   readonly dir?: string;
+  /**
+   * Run the server in a process group of its own, so that Ctrl-C in a
+   * terminal (SIGINT to the whole foreground group) reaches only the
+   * caller, which can then stop its masters and agents before ZooKeeper.
+   * Default false: Ctrl-C of a test runner ends the server with it.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -67,11 +74,11 @@ const answers = (port: number) =>
   });
 
 /** Runs the server until it answers; throws (after killing it) if it does not within 30 s. */
-async function launch(dir: string, port: number): Promise<ChildProcess> {
+async function launch(dir: string, port: number, ownProcessGroup: boolean): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     'java',
     ['-Xmx256m', '-Dzookeeper.log.dir=' + dir, '-cp', CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup },
   );
   let stderr = '';
   let spawnError: Error | null = null;
@@ -103,6 +110,7 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const tick = opts.tickTimeMs ?? 200;
+  const own = opts.ownProcessGroup ?? false;
   writeFileSync(
     join(dir, 'zoo.cfg'),
     [`tickTime=${tick}`, `dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', `minSessionTimeout=${tick * 2}`,
@@ -115,7 +123,7 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    child = await launch(dir, port);
+    child = await launch(dir, port, own);
   } catch (err) {
     remove();
     throw err;
@@ -127,7 +135,7 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
   const up = async () => {
     if (removed) throw new Error(`ZooKeeper on port ${port} was stopped for good`);
     if (child) return;
-    child = await launch(dir, port);
+    child = await launch(dir, port, own);
   };
   return {
     port,
