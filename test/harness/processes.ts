@@ -168,9 +168,13 @@ export class ProcessGroup {
     return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
   }
 
-  /** Any other `mesos-ts` subcommand (`local`, `demo`, ...) as `node bin/mesos-ts.js ARGS`; stopAll() stops it too. */
-  spawnCommand(name: string, args: string[]): Proc {
-    return this.spawn(name, args);
+  /**
+   * Any other `mesos-ts` subcommand (`local`, `demo`, ...) as `node bin/mesos-ts.js ARGS`; stopAll() stops it too.
+   * `ownProcessGroup` makes it the leader of a process group, as a shell makes a foreground job, so that
+   * `process.kill(-pid, 'SIGINT')` is a terminal's Ctrl-C: every process of the group gets it.
+   */
+  spawnCommand(name: string, args: string[], options: { ownProcessGroup?: boolean } = {}): Proc {
+    return this.spawn(name, args, options.ownProcessGroup ?? false);
   }
 
   /** Every process started so far, alive or not. */
@@ -184,8 +188,8 @@ export class ProcessGroup {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(name: string, args: string[]): ChildProc {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(name: string, args: string[], ownProcessGroup = false): ChildProc {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, detached: ownProcessGroup, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
     log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
     const proc = new ChildProc(name, child, log);
