@@ -54,12 +54,16 @@ export class LocalMasters {
   private watcher: ZkSession | null = null;
   private readonly leaderWaiters: (() => void)[] = [];
   private stopped = false;
+  /** Recorded at start: after stop() the server's handle is gone, and the process must be too. */
+  private readonly zkPid: number | null;
 
   private constructor(
     readonly zk: LocalZooKeeper,
     readonly masters: LocalMaster[],
     private readonly options: LocalMastersOptions,
-  ) {}
+  ) {
+    this.zkPid = zk.pid();
+  }
 
   private say(line: string): void {
     this.options.say(line);
@@ -105,17 +109,11 @@ export class LocalMasters {
     return this.masters.find((m) => m.name === this.leaderName) ?? null;
   }
 
-  /** True once killLeader() killed a leader. */
-  killedLeader(): boolean {
-    return this.killedAt !== null;
-  }
-
   /** True while the ZooKeeper process still runs (after stop(), it must not). */
   zkAlive(): boolean {
-    const pid = this.zk.pid();
-    if (pid === null) return false;
+    if (this.zkPid === null) return false;
     try {
-      process.kill(pid, 0);
+      process.kill(this.zkPid, 0);
       return true;
     } catch {
       return false;
@@ -125,7 +123,10 @@ export class LocalMasters {
   /** Kills the leader as a process dies (see the top of the file); resolves with its name once it is dead. */
   async killLeader(): Promise<string | null> {
     const leader = this.leader();
-    if (!leader) return null;
+    if (!leader) {
+      this.say('no master leads at this moment; nothing to kill');
+      return null;
+    }
     this.say(`killing the leader, ${leader.name}: its ZooKeeper session closes and its connections drop`);
     leader.killed = true;
     this.killedAt = Date.now();

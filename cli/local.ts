@@ -173,13 +173,15 @@ async function stopCluster(cluster: LocalCluster, docker: Docker, base: string):
 /** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */
 function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
   tell(`the leader will be killed ${seconds} s into the demo`);
+  let fired = false;
   const timer = setTimeout(() => {
+    fired = true;
     group.killLeader().catch((err: unknown) => tell(`killing the leader: ${errorMessage(err)}`));
   }, seconds * 1000);
   return {
     demoEnded(interrupted) {
       clearTimeout(timer);
-      if (group.killedLeader() || interrupted) return;
+      if (fired || interrupted) return;
       tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
     },
   };
