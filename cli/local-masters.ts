@@ -9,7 +9,7 @@
 // demo notice only through their connections and ZooKeeper.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, Unavailable } from '../common/errors.js';
 import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-server.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector, type LeaderInfo } from '../common/zk/detector.js';
@@ -86,13 +86,14 @@ export class LocalMasters {
     try {
       for (let i = 0; i < options.count; i++) {
         const step = i * PORT_STEP;
+        const [port, grpcPort] = [options.port && options.port + step, options.grpcPort && options.grpcPort + step];
         const running = await options.startMaster(
-          {
-            ip: '127.0.0.1', port: options.port && options.port + step, grpc_port: options.grpcPort && options.grpcPort + step,
-            allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS,
-          },
+          { ip: '127.0.0.1', port, grpc_port: grpcPort, allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS },
           (line) => options.log(`[master-${i + 1}] ${line}`),
-        );
+        ).catch((err: unknown) => {
+          const hint = port || grpcPort ? `; --port and --grpc_port choose other ports (master i adds ${PORT_STEP}·(i-1)), 0 picks free ones` : '';
+          throw new Unavailable(`master-${i + 1} (HTTP port ${port}, gRPC port ${grpcPort}) did not start: ${errorMessage(err)}${hint}`, { cause: err });
+        });
         group.masters.push({ name: `master-${i + 1}`, running, killed: false });
         options.say(`master-${i + 1} up: gRPC ${running.grpcAddress}, HTTP http://${running.httpAddress}`);
       }

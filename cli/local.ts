@@ -71,7 +71,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
-  const cluster: LocalCluster = { target: '', master: null, group: null, agents: [] };
+  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [] };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
@@ -112,6 +112,8 @@ export async function localCommand(argv: string[]): Promise<number> {
 
 /** What a run started; stopCluster() takes down whatever of it is up. */
 interface LocalCluster {
+  /** --masters: 1, or several with ZooKeeper. */
+  readonly masters: number;
   /** What agents and the demo dial: the master's gRPC address, or zk://... with several masters. */
   target: string;
   master: RunningMaster | null;
@@ -159,7 +161,7 @@ async function startAgents(
 /** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
 async function stopCluster(cluster: LocalCluster, docker: Docker, base: string): Promise<void> {
   const { master, group, agents } = cluster;
-  say(`stopping agents (removing their containers) and ${group ? 'the masters and ZooKeeper' : 'the master'}`);
+  say(`stopping agents (removing their containers) and ${cluster.masters > 1 ? 'the masters and ZooKeeper' : 'the master'}`);
   for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
   await master?.stop();
   await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
