@@ -6,7 +6,7 @@
 // no task container, ZooKeeper process, ZooKeeper data dir or master is left.
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { containersUnder } from '../harness/cluster.js';
 import { ProcessGroup, type Proc } from '../harness/processes.js';
@@ -35,6 +35,12 @@ afterEach(async () => {
   group = null;
   current = null;
 });
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 function alive(pid: number): boolean {
   try {
@@ -108,6 +114,27 @@ describe('mesos-ts local --masters 3', () => {
     expect(text).not.toContain('no contact with ZooKeeper');
     expect(text.trimEnd().split('\n').at(-1)).toContain('clean: no container or process left behind');
     await nothingLeft(text);
+  }, 90_000);
+
+  it('a master whose port is taken: named with the flags to change, everything started so far stopped, and the command exits', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as AddressInfo).port;
+    try {
+      const run = local(['--masters', '3', '--port', String(busy), '--grpc_port', '0']);
+      await run.waitForLine(/clean: |warning: /, 60_000);
+      const { code } = await withTimeout(run.exited, 10_000, 'mesos-ts local exits after its clean-up line');
+      const text = output(run);
+      expect(code, text).toBe(1);
+      expect(text).toContain(`failed: master-1 (HTTP port ${busy}, gRPC port 0) did not start: listen EADDRINUSE`);
+      expect(text).toContain('--port and --grpc_port choose other ports');
+      expect(text.trimEnd().split('\n').at(-1)).toContain('clean: no container or process left behind');
+      const zk = /ZooKeeper up on \S+ \(pid (\d+), data in (\S+)\)/.exec(text);
+      expect(alive(Number(zk![1]))).toBe(false);
+      expect(existsSync(zk![2]!)).toBe(false);
+    } finally {
+      blocker.close();
+    }
   }, 90_000);
 
   it('refuses --kill_leader_after without a standby, before starting anything', async () => {
