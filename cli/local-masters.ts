@@ -29,7 +29,7 @@ export interface LocalMaster {
   /** master-1, master-2, ... */
   readonly name: string;
   readonly running: RunningMaster;
-  /** Set once killLeader() killed it. */
+  /** Set once it stopped: killed by killLeader(), or at the end by stop(). */
   killed: boolean;
 }
 

@@ -2,8 +2,10 @@
 // newcomer runs it: ZooKeeper, three masters electing a leader, two agents
 // and the demo. With --kill_leader_after the output must name the leader,
 // say it was killed and that another took over, and end with every demo task
-// FINISHED and the clean-up line; Ctrl-C must clean up as well. Afterwards
-// no task container, ZooKeeper process, ZooKeeper data dir or master is left.
+// FINISHED and the clean-up line; Ctrl-C (to the whole process group, as a
+// terminal sends it) must clean up as well, and so must a master that cannot
+// take its port. Afterwards no task container, ZooKeeper process, ZooKeeper
+// data dir or master is left.
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
