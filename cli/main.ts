@@ -43,7 +43,7 @@ const COMMANDS: Record<string, Command> = {
     }]),
   ),
   local: {
-    summary: 'a master, two agents and a demo framework on this machine',
+    summary: 'a master, two agents and a demo framework on this machine (--masters 3: with ZooKeeper; --kill_leader_after: a failover)',
     run: async (argv) => (await import('./local.js')).localCommand(argv),
   },
   demo: {

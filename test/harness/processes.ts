@@ -132,6 +132,11 @@ class ChildProc implements Proc {
 
 const describeExit = (e: Exit) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
 
+interface SpawnOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly ownProcessGroup?: boolean;
+}
+
 export class ProcessGroup {
   /** Holds the agents' work_dirs and `logs/`; removed by stopAll(). */
   readonly dir: string;
@@ -169,11 +174,12 @@ export class ProcessGroup {
   }
 
   /**
-   * Any other `mesos-ts` command as `node bin/mesos-ts.js ARGS`; stopAll()
-   * stops it too. `env` is added to its environment (MESOS_ZK,
-   * MESOS_TS_MASTER, ...).
+   * Any other `mesos-ts` subcommand (`local`, `demo`, ...) as `node bin/mesos-ts.js ARGS`; stopAll() stops it too.
+   * `env` is added to its environment (MESOS_ZK, MESOS_TS_MASTER, ...). `ownProcessGroup` makes it the leader of
+   * a process group, as a shell makes a foreground job, so that `process.kill(-pid, 'SIGINT')` is a terminal's
+   * Ctrl-C: every process of the group gets it.
    */
-  spawnCommand(name: string, args: string[], options: { env?: Readonly<Record<string, string>> } = {}): Proc {
+  spawnCommand(name: string, args: string[], options: SpawnOptions = {}): Proc {
     return this.spawn(name, args, options);
   }
 
@@ -188,8 +194,10 @@ export class ProcessGroup {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(name: string, args: string[], options: { env?: Readonly<Record<string, string>> } = {}): ChildProc {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: commandEnv(options.env), detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(name: string, args: string[], options: SpawnOptions = {}): ChildProc {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT, env: commandEnv(options.env), detached: options.ownProcessGroup ?? false, stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
     log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
     const proc = new ChildProc(name, child, log);
