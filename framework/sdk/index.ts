@@ -1,9 +1,14 @@
-// The framework SDK: write a Mesos-style scheduler against a mesos-ts master.
-//
-//   Scheduler        the subscription: events (EventEmitter or `for await`), calls, reconnection
-//   matching         fit task demands (`cpus:0.1;mem:32` + ports) into offers
-//   task-builder     TaskInfo for a command in a Docker container
-//   BatchPlan/runBatch   run a batch of such tasks to completion (retries, concurrency, kill)
+/**
+ * The framework SDK of mesos-ts, as `mesos-ts/sdk`: write a Mesos-style
+ * scheduler against a mesos-ts master.
+ *
+ * - {@link Scheduler}: the subscription, its events (EventEmitter or `for await`), the calls, reconnection.
+ * - Matching: {@link parseDemand}, {@link OfferPacker} and {@link packOffers} fit task demands (`cpus:0.1;mem:32` + ports) into offers.
+ * - {@link dockerTask}: the TaskInfo for a command in a Docker container.
+ * - {@link BatchPlan} and {@link runBatch}: run a batch of such tasks to completion (retries, concurrency, kill).
+ *
+ * @packageDocumentation
+ */
 export { Scheduler, silentLogger, warningsLogger } from './scheduler.js';
 export { STREAM_ID_KEY } from '../../common/stream-id.js';
 export type { SchedulerOptions, SchedulerState, SubscribedEvent, CallOptions, Logger } from './scheduler.js';
