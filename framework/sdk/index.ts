@@ -29,3 +29,6 @@ export type { RunBatchOptions, BatchOutcome } from './batch-runner.js';
 export { Resources } from '../../common/resources.js';
 export type { OfferOut, TaskInfoIn, TaskStatusOut, MasterInfoOut } from '../../proto/index.js';
 export { isTerminal } from '../../common/task-state.js';
+export type { TaskState } from '../../common/task-state.js';
+export { MesosError, InvalidArgument, NotFound, FailedPrecondition, PermissionDenied, Unavailable } from '../../common/errors.js';
+export type { ErrorCode } from '../../common/errors.js';
