@@ -9,17 +9,19 @@
 // typescript as a peer that must be 5.x or 6.0; API Extractor carries its
 // own compiler as an ordinary dependency and needs only our declarations.
 //
-//   node scripts/docs.mjs      (dist/ rebuilt first when a source is newer)
+//   node scripts/docs.mjs              (dist/ rebuilt first when a source is newer)
+//   node scripts/docs.mjs --out DIR    elsewhere than docs/api/ (the tests)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'docs', 'api');
+const outFlag = process.argv.indexOf('--out');
+const out = outFlag > 0 && process.argv[outFlag + 1] ? resolve(process.argv[outFlag + 1]) : join(root, 'docs', 'api');
 
 execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 // The doc model is an intermediate file: kept out of dist/ (which ships) and out of the tree.
@@ -36,7 +38,7 @@ const config = ExtractorConfig.prepare({
         compilerOptions: {
           target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2023'], types: ['node'], strict: true, skipLibCheck: true,
         },
-        include: ['dist/**/*.d.ts'],
+        include: ['dist/framework/sdk/index.d.ts'],
       },
     },
     apiReport: { enabled: false },

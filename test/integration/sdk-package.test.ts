@@ -1,7 +1,8 @@
 // The SDK as an author gets it: `npm pack` makes the tarball, a copy of
 // examples/frameworks/hello outside the repository installs it (the
 // tarball's dependencies from npm's cache, else the registry), type-checks
-// against the shipped declarations, and runs against a real cluster.
+// against the shipped declarations, and runs against a real cluster. And
+// `npm run docs` makes the API reference from those declarations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -80,4 +81,18 @@ describe('the SDK as an installed package', () => {
       .then(() => '', (err: { stderr: string }) => err.stderr);
     expect(deep).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
+
+  it('npm run docs writes the API reference, with a description for every export', async () => {
+    const out = join(work, 'api');
+    await run(process.execPath, ['scripts/docs.mjs', '--out', out], { cwd: REPO, timeout: 60_000 });
+    expect(readFileSync(join(out, 'mesos-ts.scheduler.md'), 'utf8')).toContain("A framework's scheduler client");
+    // The package page lists each export with the first sentence of its comment;
+    // the generated protobuf types carry no comments of their own.
+    const GENERATED = new Set(['MasterInfoOut', 'OfferOut', 'OperationIn', 'TaskInfoIn', 'TaskStatusOut', 'TaskState', 'CapabilityType']);
+    const page = readFileSync(join(out, 'mesos-ts.md'), 'utf8');
+    const rows = [...page.matchAll(/<tr><td>\s*\[([^\]]+)\]\([^)]*\)\s*<\/td><td>([\s\S]*?)<\/td><\/tr>/g)];
+    expect(rows.length).toBeGreaterThan(50);
+    const undocumented = rows.filter(([, name, description]) => !description!.trim() && !GENERATED.has(name!.replace(/\(.*$/, ''))).map(([, name]) => name);
+    expect(undocumented).toEqual([]);
+  }, 90_000);
 });
