@@ -1,11 +1,14 @@
 /**
- * The framework SDK of mesos-ts, as `mesos-ts/sdk`: write a Mesos-style
- * scheduler against a mesos-ts master.
+ * The framework SDK of mesos-ts (`mesos-ts/sdk`): write a Mesos-style scheduler against a mesos-ts master.
  *
- * - {@link Scheduler}: the subscription, its events (EventEmitter or `for await`), the calls, reconnection.
- * - Matching: {@link parseDemand}, {@link OfferPacker} and {@link packOffers} fit task demands (`cpus:0.1;mem:32` + ports) into offers.
- * - {@link dockerTask}: the TaskInfo for a command in a Docker container.
- * - {@link BatchPlan} and {@link runBatch}: run a batch of such tasks to completion (retries, concurrency, kill).
+ * @remarks
+ * {@link Scheduler} is the subscription: events (EventEmitter or `for await`), calls, reconnection.
+ *
+ * Matching: {@link parseDemand}, {@link OfferPacker} and {@link packOffers} fit task demands (`cpus:0.1;mem:32` + ports) into offers.
+ *
+ * {@link dockerTask} builds the TaskInfo for a command in a Docker container.
+ *
+ * {@link BatchPlan} and {@link runBatch} run a batch of such tasks to completion (retries, concurrency, kill).
  *
  * @packageDocumentation
  */

@@ -20,6 +20,8 @@ let cluster: TestCluster;
 let work: string;
 let app: string;
 let tarball: string;
+/** The API reference, made while the other tests run (it reads only dist/). */
+let docs: Promise<{ out: string; error: unknown }>;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mesos-ts-sdk-package-'));
@@ -27,6 +29,8 @@ beforeAll(async () => {
   // "file:../../../mesos-ts-<version>.tgz" finds the tarball packed into `work`.
   app = join(work, 'examples', 'frameworks', 'hello');
   cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[/\\](node_modules|dist)$/.test(src) });
+  const out = join(work, 'api');
+  docs = run(process.execPath, ['scripts/docs.mjs', '--out', out], { cwd: REPO, timeout: 90_000 }).then(() => ({ out, error: null }), (error: unknown) => ({ out, error }));
   // prepack rebuilds dist/ only if stale: vitest's global setup has just built it.
   await run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: REPO, timeout: 60_000 });
   tarball = readdirSync(work).find((f) => f.endsWith('.tgz')) ?? '';
@@ -34,6 +38,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await docs;
   if (process.env.DEBUG_TEST) console.error(cluster?.logs.join('\n'));
   await cluster?.stop();
   expect(await containersUnder(cluster.base)).toEqual([]);
@@ -83,8 +88,8 @@ describe('the SDK as an installed package', () => {
   });
 
   it('npm run docs writes the API reference, with a description for every export', async () => {
-    const out = join(work, 'api');
-    await run(process.execPath, ['scripts/docs.mjs', '--out', out], { cwd: REPO, timeout: 60_000 });
+    const { out, error } = await docs;
+    expect(error).toBeNull();
     expect(readFileSync(join(out, 'mesos-ts.scheduler.md'), 'utf8')).toContain("A framework's scheduler client");
     // The package page lists each export with the first sentence of its comment;
     // the generated protobuf types carry no comments of their own.

@@ -31,8 +31,10 @@ const ended = new Map<string, TaskStatusOut>();
 function tasksFor(offer: OfferOut): TaskInfoIn[] {
   const packer = OfferPacker.of(offer);
   const tasks: TaskInfoIn[] = [];
-  for (let resources = packer.take(demand); resources && waiting.length > 0; resources = packer.take(demand)) {
-    const role = allocationRoleOf(offer);
+  const role = allocationRoleOf(offer);
+  while (waiting.length > 0) {
+    const resources = packer.take(demand);
+    if (!resources) break;
     tasks.push(dockerTask({
       taskId: waiting.shift()!, agentId: offer.agent_id!.value, resources, image: args.image, command: args.command,
       ...(role && { allocationRole: role }),
