@@ -29,11 +29,12 @@ beforeAll(async () => {
   // "file:../../../mesos-ts-<version>.tgz" finds the tarball packed into `work`.
   app = join(work, 'examples', 'frameworks', 'hello');
   cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[/\\](node_modules|dist)$/.test(src) });
-  const out = join(work, 'api');
-  docs = run(process.execPath, ['scripts/docs.mjs', '--out', out], { cwd: REPO, timeout: 90_000 }).then(() => ({ out, error: null }), (error: unknown) => ({ out, error }));
   // prepack rebuilds dist/ only if stale: vitest's global setup has just built it.
   await run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: REPO, timeout: 60_000 });
   tarball = readdirSync(work).find((f) => f.endsWith('.tgz')) ?? '';
+  // After the pack: both check dist/ is fresh, and two stale builds must not race.
+  const out = join(work, 'api');
+  docs = run(process.execPath, ['scripts/docs.mjs', '--out', out], { cwd: REPO, timeout: 90_000 }).then(() => ({ out, error: null }), (error: unknown) => ({ out, error }));
   cluster = await startCluster({ agents: ['cpus:1;mem:256'], master: { heartbeat_interval: 0.5 } });
 }, 90_000);
 
