@@ -42,8 +42,8 @@ afterAll(async () => {
   await docs;
   if (process.env.DEBUG_TEST) console.error(cluster?.logs.join('\n'));
   await cluster?.stop();
-  expect(await containersUnder(cluster.base)).toEqual([]);
-  rmSync(work, { recursive: true, force: true });
+  if (cluster) expect(await containersUnder(cluster.base)).toEqual([]);
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the SDK as an installed package', () => {
@@ -83,6 +83,7 @@ describe('the SDK as an installed package', () => {
   }, 180_000);
 
   it('exports mesos-ts/sdk only: the rest of dist/ is not an entry point', async () => {
+    // In the example installed by the test above.
     const deep = await run(process.execPath, ['--input-type=module', '-e', "await import('mesos-ts/dist/master/main.js')"], { cwd: app })
       .then(() => '', (err: { stderr: string }) => err.stderr);
     expect(deep).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
