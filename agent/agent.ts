@@ -78,6 +78,8 @@ const STOP_SLACK_MS = 5000;
 
 export class Agent {
   id: string | null = null;
+  /** Issued by the master with the AgentID; presented when re-registering (never logged or served). */
+  private secret = '';
   readonly runners = new Map<string, TaskRunner>();
   /** Runners forgotten since the agent started (terminal and acknowledged), oldest first, at most MAX_COMPLETED_TASKS. */
   readonly completed: TaskRunner[] = [];
@@ -159,6 +161,7 @@ export class Agent {
     const recovered = this.checkpoint.recover();
     for (const warning of recovered.warnings) this.log(warning);
     this.id = recovered.agentId;
+    this.secret = recovered.secret;
     const containers = await this.options.driver.list({ [LABEL.workDir]: this.options.workDir });
     const claimed = new Set<string>();
     for (const t of recovered.tasks) {
@@ -295,6 +298,7 @@ export class Agent {
       frameworks: [...this.frameworks.values()].filter((f) => frameworkIds.has(f.id?.value)),
       version: VERSION,
       ip: this.options.ip ?? '',
+      secret: this.secret,
     };
   }
 
@@ -311,7 +315,7 @@ export class Agent {
   private dispatch(message: MasterMessageOut): void {
     switch (message.kind) {
       case 'registered':
-        return this.registered(message.registered?.agent_id?.value ?? '');
+        return this.registered(message.registered?.agent_id?.value ?? '', message.registered?.secret ?? '');
       case 'run_task':
         return this.runTask(message.run_task);
       case 'kill_task':
@@ -359,11 +363,12 @@ export class Agent {
       .finally(() => this.options.onShutdown?.(why));
   }
 
-  private registered(id: string): void {
+  private registered(id: string, secret: string): void {
     if (!id) return this.log('AgentRegistered without an agent_id; ignored');
     const previous = this.id;
     this.id = id;
-    if (previous !== id) this.checkpoint.writeAgentId(id);
+    if (secret) this.secret = secret;
+    if (previous !== id || secret) this.checkpoint.writeAgentId(id, this.secret);
     if (previous === null) this.log('registered with the master');
     else if (previous !== id) this.log(`the master gave a new id (was ${previous})`);
     else this.log('re-registered with the master');

@@ -1,7 +1,7 @@
 // What the agent writes down so that it can be killed at any moment and
 // come back without losing a task or an update:
 //
-//   <work_dir>/meta/agent.json                                    {"agent_id": "..."}
+//   <work_dir>/meta/agent.json                                    {"agent_id": "...", "secret": "..."}
 //   <work_dir>/meta/tasks/<framework_id>/<task_id>/task.json      FrameworkInfo + TaskInfo (protobuf, base64) + container id
 //   <work_dir>/meta/tasks/<framework_id>/<task_id>/updates        one JSON record a line: an update (TaskStatus with its
 //                                                                 uuid, protobuf, base64) or the acknowledgement of a uuid
@@ -48,6 +48,8 @@ export interface RecoveredTask {
 
 export interface Recovered {
   readonly agentId: string | null;
+  /** The secret issued with the AgentID ('' when none was). */
+  readonly secret: string;
   readonly tasks: readonly RecoveredTask[];
   /** What was dropped on the way (torn records), for the log. */
   readonly warnings: readonly string[];
@@ -74,8 +76,9 @@ export class Checkpointer {
     this.dir = join(workDir, 'meta');
   }
 
-  writeAgentId(agentId: string): void {
-    this.writeJson(join(this.dir, 'agent.json'), { agent_id: agentId });
+  /** The AgentID and the secret the master issued with it (proof of identity when re-registering). */
+  writeAgentId(agentId: string, secret = ''): void {
+    this.writeJson(join(this.dir, 'agent.json'), { agent_id: agentId, ...(secret ? { secret } : {}) });
   }
 
   /** Before the task's container is started (see written()), and again once it has an id. Settles when on disk. */
@@ -162,10 +165,12 @@ export class Checkpointer {
     const warnings: string[] = [];
     const agentFile = join(this.dir, 'agent.json');
     let agentId: string | null = null;
+    let secret = '';
     if (existsSync(agentFile)) {
       const doc = this.readJson(agentFile);
       if (typeof doc.agent_id !== 'string' || doc.agent_id === '') throw this.corrupt(agentFile, 'no agent_id');
       agentId = doc.agent_id;
+      if (typeof doc.secret === 'string') secret = doc.secret;
     }
     const tasks: RecoveredTask[] = [];
     const root = join(this.dir, 'tasks');
@@ -182,7 +187,7 @@ export class Checkpointer {
         tasks.push(this.recoverTask(taskFile, join(dir, 'updates'), warnings));
       }
     }
-    return { agentId, tasks, warnings };
+    return { agentId, secret, tasks, warnings };
   }
 
   private recoverTask(taskFile: string, updatesFile: string, warnings: string[]): RecoveredTask {

@@ -18,7 +18,7 @@
 // its changes, and in the order the operations ran. A failed write ends
 // this master's leadership (main.ts stops it): nothing waiting is carried
 // out, so no scheduler or agent hears of a change the registry lacks.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Allocator } from './allocator/allocator.js';
@@ -26,7 +26,7 @@ import type { Clock } from '../common/clock.js';
 import { realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
 import { Resources } from '../common/resources.js';
-import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
+import { FailedPrecondition, InvalidArgument, NotFound, Unavailable, errorMessage } from '../common/errors.js';
 import type { Registry } from './registry/registry.js';
 import { readRegistration, validateCall } from './validation.js';
 import { MasterEvents } from './cluster-events.js';
@@ -86,6 +86,8 @@ export interface MasterOptions {
   readonly log: (line: string) => void;
   /** A new Mesos-Stream-Id (random UUIDs by default). */
   readonly newStreamId?: () => string;
+  /** A new agent secret (24 random bytes, base64url, by default). */
+  readonly newSecret?: () => string;
   /** Runs `fn` soon, once the current work is done (setImmediate by default): coalesced allocation passes. */
   readonly defer?: (fn: () => void) => void;
   /** Role weights and quotas the master starts with (--weights, --quota); the registry's, once an operator set them, win. */
@@ -316,6 +318,7 @@ export class Master {
       await applied.done;
     } catch (err) {
       if (link.agentId === null) this.linksById.delete(link.id);
+      if (!(err instanceof Unavailable)) this.log(`refused the registration of agent ${message.agent_info?.id?.value || '(new)'} at ${message.agent_info?.hostname ?? '?'}: ${errorMessage(err)}`);
       throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the agent registered; register with the new leader');
     }
     // The link may have gone while the registry was written.
@@ -398,7 +401,7 @@ export class Master {
 
   private context(): OpContext {
     return {
-      now: this.now(), ids: this.ids, config: this.config, registry: this.registry,
+      now: this.now(), ids: this.ids, config: this.config, registry: this.registry, newSecret: this.options.newSecret ?? (() => randomBytes(24).toString('base64url')),
       reservationsSupported: typeof this.allocator.updateAllocation === 'function', log: (line) => this.log(line),
     };
   }

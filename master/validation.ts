@@ -160,7 +160,7 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
   });
   // An agent that does not say (an older one) is taken at its hostname when that is an address.
   const ip = message.ip || (isIP(info.hostname) ? info.hostname : '');
-  return { info, ip, requestedId: (info.id?.value || null) as AgentId | null, total, tasks, version: message.version ?? '' };
+  return { info, ip, requestedId: (info.id?.value || null) as AgentId | null, total, tasks, version: message.version ?? '', secret: message.secret ?? '' };
 }
 
 /** A DNS host name (RFC 1123 labels) or an IP address. */

@@ -21,6 +21,8 @@ export interface AgentRegistration {
   readonly tasks: readonly ReportedTask[];
   /** The agent's software version ('' when it sent none). */
   readonly version: string;
+  /** The secret issued with its id, presented when it re-registers ('' for none). */
+  readonly secret: string;
 }
 
 /** A task an agent reports running (or having ended) when it (re-)registers. */

@@ -9,7 +9,8 @@
 // tasks are TASK_UNREACHABLE (TASK_LOST for frameworks that are not
 // partition aware); a gone agent may never register again under its id.
 import type { TaskState } from '../../proto/index.js';
-import { FailedPrecondition } from '../../common/errors.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { FailedPrecondition, PermissionDenied } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, AgentRecord } from '../state/records.js';
@@ -35,8 +36,9 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     throw new FailedPrecondition(`the machine of this agent (${JSON.stringify(down)}) is DOWN for maintenance; it may register once an operator brings it up (STOP_MAINTENANCE)`);
   }
   const id = (requested || ctx.ids.agent()) as AgentId;
+  const issued = checkAgentSecret(ctx, id, registration.secret);
   // Admitted before anything else happens: a successor must know every agent that might run tasks.
-  fx.write({ op: 'admitAgent', id, info: { ...info, id: { value: id } }, ip: registration.ip, now: ctx.now });
+  fx.write({ op: 'admitAgent', id, info: { ...info, id: { value: id } }, ip: registration.ip, now: ctx.now, ...(issued ? { secretHash: issued.hash } : {}) });
   let agent = state.agent(id);
   const joining = !agent || agent.recovered || agent.unreachableSince !== null;
   let wasUnreachable = false;
@@ -74,13 +76,33 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     fx.toAgent(id, { kind: 'killTask', frameworkId: kill.frameworkId, taskId: kill.taskId });
   }
   agent.pendingKills.clear();
-  fx.toAgent(id, { kind: 'registered', agentId: id });
+  fx.toAgent(id, { kind: 'registered', agentId: id, ...(issued ? { secret: issued.secret } : {}) });
   fx.emit({ type: 'AGENT_REGISTERED', agent, reregistered: requested !== '' });
   if (joining) fx.emit({ type: 'AGENT_ADDED', agent });
   applyUnavailability(state, fx, ctx, agent);
   checkDrained(state, fx, ctx, agent);
   fx.allocate();
   return agent;
+}
+
+/**
+ * An agent re-registering under a known id must present the secret issued
+ * with it (the registry keeps its hash): nobody else may take its place and
+ * report its tasks lost. A new id, or one issued before secrets existed,
+ * gets a secret now; it is returned to be stored and sent.
+ */
+function checkAgentSecret(ctx: OpContext, id: string, presented: string): { secret: string; hash: string } | null {
+  const stored = ctx.registry.agents.get(id)?.secret_hash ?? '';
+  if (stored) {
+    const given = createHash('sha256').update(presented).digest();
+    const expected = Buffer.from(stored, 'hex');
+    if (!presented || expected.length !== given.length || !timingSafeEqual(given, expected)) {
+      throw new PermissionDenied(`agent ${id} did not prove it is that agent (its secret is missing or wrong); an agent with a new work_dir registers as a new agent`);
+    }
+    return null;
+  }
+  const secret = ctx.newSecret();
+  return { secret, hash: createHash('sha256').update(secret).digest('hex') };
 }
 
 /**

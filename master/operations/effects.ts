@@ -19,7 +19,8 @@ import type { AgentId, AgentRecord, FrameworkId, OfferId, OfferRecord, TaskId } 
  * master received them.
  */
 export type AgentMessage =
-  | { readonly kind: 'registered'; readonly agentId: AgentId }
+  /** With `secret` when one was issued now: the agent keeps it and presents it when it re-registers. */
+  | { readonly kind: 'registered'; readonly agentId: AgentId; readonly secret?: string }
   | { readonly kind: 'runTask'; readonly framework: FrameworkInfoOut; readonly task: TaskInfoIn }
   | { readonly kind: 'killTask'; readonly frameworkId: FrameworkId; readonly taskId: TaskId | string; readonly killPolicy?: KillPolicyOut }
   | { readonly kind: 'acknowledge'; readonly frameworkId: FrameworkId | string; readonly taskId: TaskId | string; readonly uuid: Buffer }
@@ -111,6 +112,8 @@ export interface MasterConfig {
 export interface OpContext {
   readonly now: number;
   readonly ids: IdGenerator;
+  /** A new agent secret (random; injected so tests may fix it). */
+  readonly newSecret: () => string;
   readonly config: MasterConfig;
   readonly registry: RegistryView;
   /** False when the allocator cannot apply RESERVE/UNRESERVE: they are dropped. */

@@ -40,6 +40,8 @@ export interface RegistryAgent {
   reservations: ResourceIn[];
   /** Deactivated by an operator (DEACTIVATE_AGENT or DRAIN_AGENT): its resources are not offered. */
   deactivated: boolean;
+  /** SHA-256 (hex) of the secret issued to the agent with its id; '' for an agent registered before secrets. */
+  secret_hash: string;
   /** Set while an operator's DRAIN_AGENT is under way or done. */
   drain: RegistryDrain | null;
 }
@@ -122,7 +124,8 @@ export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId
  * else the operation asked for.
  */
 export type RegistryOp =
-  | { readonly op: 'admitAgent'; readonly id: string; readonly info: AgentInfoOut; readonly ip: string; readonly now: number }
+  /** `secretHash`: set when a secret is issued now (else the stored one is kept). */
+  | { readonly op: 'admitAgent'; readonly id: string; readonly info: AgentInfoOut; readonly ip: string; readonly now: number; readonly secretHash?: string }
   | { readonly op: 'markAgentUnreachable'; readonly id: string; readonly now: number }
   | { readonly op: 'markAgentGone'; readonly id: string; readonly now: number }
   | { readonly op: 'setReservations'; readonly agentId: string; readonly reservations: ResourceIn[] }
@@ -180,7 +183,7 @@ export class Registry {
   apply(change: RegistryOp): Promise<void> {
     switch (change.op) {
       case 'admitAgent':
-        return this.admitAgent(change.id, change.info, change.now, change.ip);
+        return this.admitAgent(change.id, change.info, change.now, change.ip, change.secretHash);
       case 'markAgentUnreachable':
         return this.markAgentUnreachable(change.id, change.now);
       case 'markAgentGone':
@@ -221,15 +224,17 @@ export class Registry {
   // ---- agents -------------------------------------------------------------
 
   /** Admits an agent, or records its new info; a returning unreachable agent becomes reachable. */
-  admitAgent(id: string, info: AgentInfoOut, now: number, ip = ''): Promise<void> {
+  admitAgent(id: string, info: AgentInfoOut, now: number, ip = '', secretHash?: string): Promise<void> {
     const existing = this.agents.get(id);
     if (existing) {
       existing.info = info;
       existing.ip = ip;
       existing.unreachable_time = null;
+      if (secretHash !== undefined) existing.secret_hash = secretHash;
     } else {
       this.agents.set(id, {
         info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [], deactivated: false, drain: null,
+        secret_hash: secretHash ?? '',
       });
     }
     return this.touch(`agents/${id}`);
@@ -412,6 +417,7 @@ function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
   return {
     info, ip: typeof doc.ip === 'string' ? doc.ip : '', registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
     deactivated: doc.deactivated === true,
+    secret_hash: typeof doc.secret_hash === 'string' ? doc.secret_hash : '',
     drain: drain && (drain.state === 'DRAINING' || drain.state === 'DRAINED')
       ? { state: drain.state, max_grace_period: num(drain.max_grace_period), mark_gone: drain.mark_gone === true } : null,
   };

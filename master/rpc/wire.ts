@@ -15,7 +15,11 @@ export interface WireSettings {
 export function agentWire(agentId: string, message: AgentMessage, settings: WireSettings): MasterMessageIn {
   switch (message.kind) {
     case 'registered':
-      return { registered: { agent_id: { value: agentId }, master_info: settings.info, ping_interval_seconds: settings.agentPingInterval } };
+      return {
+        registered: {
+          agent_id: { value: agentId }, master_info: settings.info, ping_interval_seconds: settings.agentPingInterval, ...(message.secret ? { secret: message.secret } : {}),
+        },
+      };
     case 'runTask':
       return { run_task: { framework: message.framework, task: message.task } };
     case 'killTask':

@@ -36,6 +36,8 @@ export class LinkAgent {
   /** Called for each such acknowledgement. */
   onAcknowledged: () => void = () => {};
   agentId: string | null = null;
+  /** Issued by the master with the AgentID; presented when re-registering, as a real agent does. */
+  secret = '';
   private readonly link: MasterLink;
   private readonly updates: StatusUpdateManager;
   private registered: () => void = () => {};
@@ -52,7 +54,7 @@ export class LinkAgent {
           hostname: options.hostname ?? '127.0.0.1', port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: [],
           ...(this.agentId ? { id: { value: this.agentId } } : {}),
         },
-        tasks: [], frameworks: [], version: VERSION,
+        tasks: [], frameworks: [], version: VERSION, secret: this.secret,
       }),
       onMessage: (m) => this.receive(m),
       log: () => {},
@@ -80,6 +82,7 @@ export class LinkAgent {
     switch (message.kind) {
       case 'registered':
         this.agentId = message.registered!.agent_id!.value;
+        this.secret = message.registered!.secret || this.secret;
         this.updates.resendAll();
         return this.registered();
       case 'run_task': {
@@ -106,6 +109,11 @@ export class LinkAgent {
       default:
         return;
     }
+  }
+
+  /** Sends an update for any task, as a misbehaving agent might (tests of what the master accepts). */
+  sendUpdate(frameworkId: string, taskId: string, state: TaskState): void {
+    this.report({ frameworkId, taskId, state }, state);
   }
 
   private kill(frameworkId: string, taskId: string): void {

@@ -137,8 +137,10 @@ export class MasterHarness {
     await this.settle();
   }
 
-  async addAgent(hostname: string, resources: string, options: { id?: string; tasks?: ReportedTask[]; ip?: string } = {}): Promise<TestAgent> {
+  /** `secret`: the one issued with `id` (an agent's checkpoint keeps it), to re-register as that agent. */
+  async addAgent(hostname: string, resources: string, options: { id?: string; tasks?: ReportedTask[]; ip?: string; secret?: string } = {}): Promise<TestAgent> {
     const agent = new TestAgent(this, hostname, resources, options.ip ?? '');
+    agent.secret = options.secret ?? '';
     await agent.register(options);
     return agent;
   }
@@ -168,6 +170,8 @@ export interface ReportedTask {
 /** An agent's side of the link: records what the master sends, reports as an agent does. */
 export class TestAgent {
   id = '';
+  /** The secret the master issued with the id; presented when re-registering, as an agent does. */
+  secret = '';
   received: MasterMessageIn[] = [];
   conn!: AgentConnection & { open: boolean; closedWith: string | null };
   /** False: the agent is frozen (its link stays open, nothing answers). */
@@ -186,6 +190,7 @@ export class TestAgent {
   async register(options: { id?: string; tasks?: ReportedTask[] } = {}): Promise<void> {
     const conn = { open: true, closedWith: null as string | null, send: (m: MasterMessageIn) => {
       this.received.push(m);
+      if (m.registered?.secret) this.secret = m.registered.secret;
       // A live agent answers every ping.
       if (m.ping && this.answerPings) queueMicrotask(() => this.harness.master.agentMessage(this.id, { kind: 'pong', pong: { seq: m.ping!.seq } } as never, conn));
     }, close: (reason: string) => {
@@ -204,7 +209,7 @@ export class TestAgent {
         framework_id: { value: t.frameworkId }, task_id: { value: t.taskId }, name: t.taskId, state: t.state, resources: Resources.parse(t.resources).toProto(),
         statuses: [], container: null,
       })),
-      frameworks: [], version: 'test', ip: this.ip,
+      frameworks: [], version: 'test', ip: this.ip, secret: this.secret,
     } as never, conn);
     this.id = agent.id;
     await this.harness.settle();

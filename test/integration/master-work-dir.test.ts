@@ -37,7 +37,8 @@ describe('--work_dir', () => {
       expect(master.master.agents.get(agentId)?.recovered).toBe(true);
       expect(master.master.frameworks.get(frameworkId)?.connected).toBe(false);
       const back = new LinkAgent({ master: master.grpcAddress, resources: 'cpus:2;mem:256' });
-      back.agentId = agentId; // Re-registers under the id it had.
+      back.agentId = agentId; // Re-registers under the id it had, with the secret issued with it (its checkpoint's).
+      back.secret = agent.secret;
       expect(await back.start()).toBe(agentId);
       expect(master.master.agents.get(agentId)).toMatchObject({ recovered: false, connected: true });
       back.stop();

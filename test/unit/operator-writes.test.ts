@@ -74,7 +74,7 @@ describe('agents', () => {
     expect(fw.offers()).toEqual([]);
 
     const next = await successor(h);
-    await next.addAgent('a1', 'cpus:2;mem:256', { id: agent.id });
+    await next.addAgent('a1', 'cpus:2;mem:256', { id: agent.id, secret: agent.secret });
     const fw2 = await next.subscribe('fw', { id: fw.id });
     await next.advance(2);
     expect(fw2.offers()).toEqual([]);
@@ -128,7 +128,7 @@ describe('agents', () => {
       reserve_resources: { agent_id: { value: agent.id }, resources: Resources.parse('cpus(web):9').toProto(), source: [] },
     })).rejects.toThrow(/does not have cpus:9 unused/);
     const next = await successor(h);
-    await next.addAgent('a1', 'cpus:4;mem:1024', { id: agent.id });
+    await next.addAgent('a1', 'cpus:4;mem:1024', { id: agent.id, secret: agent.secret });
     const web = await next.subscribe('web', { roles: ['web'] });
     expect(Resources.fromProto(web.offers()[0]!.resources).toString()).toContain('cpus(web):1');
     web.call({ type: 'DECLINE', decline: { offer_ids: web.offers().map((o) => o.id), filters: { refuse_seconds: 0 } } });
