@@ -44,6 +44,7 @@ import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
+import type { Logger } from '../common/log/logger.js';
 
 /** A subscribed scheduler's event stream. */
 export interface EventSink {
@@ -83,7 +84,8 @@ export interface MasterOptions {
   readonly agentDisconnectTimeout: number;
   /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
   readonly registryMaxAgentAge: number;
-  readonly log: (line: string) => void;
+  /** The master's logger (component master); operations log through it with their ids as fields. */
+  readonly logger: Logger;
   /** A new Mesos-Stream-Id (random UUIDs by default). */
   readonly newStreamId?: () => string;
   /** Runs `fn` soon, once the current work is done (setImmediate by default): coalesced allocation passes. */
@@ -133,9 +135,11 @@ export class Master {
   private allocationPending = false;
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
   private readonly quotaAboveTotal = new Set<string>();
+  private readonly allocatorLogger: Logger;
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
+    this.allocatorLogger = options.logger.child({ component: 'allocator' });
     this.startTime = options.clock.now();
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
@@ -176,8 +180,8 @@ export class Master {
     return this.options.clock.now();
   }
 
-  log(line: string): void {
-    this.options.log(line);
+  get logger(): Logger {
+    return this.options.logger;
   }
 
   /** When a deadline fires (seconds), or undefined when it is not armed (for tests). */
@@ -277,7 +281,7 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
-    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, (line) => this.log(line));
+    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const started = performance.now(); // Measured for allocator/mesos/allocation_run_ms; decides nothing.
     const decisions = this.allocator.allocate(this.now());
     this.events.emit({ type: 'ALLOCATION_RUN', ms: performance.now() - started });
@@ -347,7 +351,7 @@ export class Master {
     } else if (message.kind === 'status_update' && message.status_update) {
       const { framework_id, status } = message.status_update;
       if (!framework_id?.value || !status?.task_id?.value) {
-        this.log(`agent ${agentId} sent a status update without framework_id or task_id; ignored`);
+        this.logger.warn({ agent_id: agentId }, `agent ${agentId} sent a status update without framework_id or task_id; ignored`);
         return;
       }
       this.apply((fx, ctx) => applyStatusUpdate(this.state, fx, ctx, agentId, framework_id.value, status));
@@ -399,7 +403,7 @@ export class Master {
   private context(): OpContext {
     return {
       now: this.now(), ids: this.ids, config: this.config, registry: this.registry,
-      reservationsSupported: typeof this.allocator.updateAllocation === 'function', log: (line) => this.log(line),
+      reservationsSupported: typeof this.allocator.updateAllocation === 'function', logger: this.logger,
     };
   }
 
@@ -519,6 +523,6 @@ export class Master {
   }
 
   private internalError(err: unknown): void {
-    this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.logger.error({ err }, 'internal error (the master keeps running)');
   }
 }

@@ -27,7 +27,7 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
   if (task) {
     const result = moveTask(state, fx, task, status.state);
     if (result === 'illegal') {
-      ctx.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
+      ctx.logger.warn({ agent_id: agentId, framework_id: task.frameworkId, task_id: task.taskId }, `agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
     } else {
       setStatus(task, status);
       task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
