@@ -33,7 +33,7 @@ import { Checkpointer } from './checkpoint.js';
 import { SandboxGc } from './sandbox-gc.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { silentLogger, type Logger } from '../common/log/logger.js';
+import type { Logger } from '../common/log/logger.js';
 
 /** --recover: take tasks of an earlier run back (Mesos's default), or kill them all and start afresh. */
 export type RecoverMode = 'reconnect' | 'cleanup';
@@ -95,9 +95,10 @@ export class Agent {
   readonly gc: SandboxGc;
   private readonly link: MasterLink;
   private readonly ctx: RunnerContext;
-  private loggerOf: { readonly id: string | null; readonly logger: Logger } = { id: null, logger: silentLogger() };
+  private loggerOf: { readonly id: string | null; readonly logger: Logger };
 
   constructor(readonly options: AgentOptions) {
+    this.loggerOf = { id: null, logger: options.logger };
     this.checkpoint = new Checkpointer(options.workDir);
     this.gc = new SandboxGc(join(options.workDir, 'sandboxes'), options.gcDelaySeconds ?? 7 * 24 * 3600,
       (sandbox) => [...this.runners.values()].some((r) => r.sandbox === sandbox), options.logger);

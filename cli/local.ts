@@ -11,6 +11,7 @@ import { errorMessage } from '../common/errors.js';
 import type { RunningMaster } from '../master/main.js';
 import type { RunningAgent } from '../agent/main.js';
 import { LiveArea } from './live-area.js';
+import { LOG_FLAGS } from '../common/log/flags.js';
 
 const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
@@ -19,6 +20,8 @@ const LOCAL_FLAGS = {
   port: { type: 'number', default: 5050, help: "master's HTTP port (/master/state); 0 picks a free one" },
   grpc_port: { type: 'number', default: 5060, help: "master's gRPC port; 0 picks a free one" },
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
+  logging_level: LOG_FLAGS.logging_level,
+  log_dir: { type: 'string', help: "also keep the cluster's log in DIR: mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
 } as const;
 
 const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line}\n`);
@@ -43,19 +46,22 @@ export async function localCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The cluster's log is collected (its last lines are shown if the demo fails), not printed over the live display.
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
+  const logging = { logging_level: flags.logging_level, log_format: 'text' };
   let master: RunningMaster | null = null;
   const agents: RunningAgent[] = [];
   try {
-    master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5 }, log);
+    master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging, ...(flags.log_dir ? { log_dir: flags.log_dir } : {}) }, log);
     say(`master up: gRPC ${master.grpcAddress}, state at http://${master.httpAddress}/master/state`);
     for (let i = 0; i < flags.agents; i++) {
       const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
       agents.push(
         await startAgent({
           master: master.grpcAddress, ip: '127.0.0.1', port: 0, work_dir: join(base, `agent-${i + 1}`),
-          resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log,
+          resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging,
+          ...(flags.log_dir ? { log_dir: join(flags.log_dir, `agent-${i + 1}`) } : {}),
         }),
       );
     }

@@ -10,6 +10,7 @@ import { formatText } from '../../common/log/format.js';
 import { loggerOptions } from '../../common/log/flags.js';
 import { redact, REDACTED } from '../../common/log/redact.js';
 import { MasterHarness } from '../harness/master-harness.js';
+import type { Logger as SdkLogger } from '../../framework/sdk/index.js';
 
 /** A glog-style text line parsed back: I1206 03:20:00.123456  4242 master] message k=v k="v w" */
 const TEXT_LINE = /^([IWEFV])(\d{4}) (\d\d:\d\d:\d\d\.\d{6}) +(\d+) ([\w-]+)\] (.*)$/;
@@ -131,5 +132,14 @@ describe('the master logs with ids as fields', () => {
     expect(records.find((r) => r.task_id === 't1')).toMatchObject({ level: 'INFO', component: 'master', framework_id: fw.id, agent_id: agent.id });
     expect(records.find((r) => r.agent_id === agent.id && String(r.msg).includes('registered'))).toBeDefined();
     expect(records.find((r) => r.framework_id === fw.id && String(r.msg).includes('subscribed'))).toBeDefined();
+  });
+});
+
+describe('the SDK', () => {
+  it('takes a pino logger as its Logger', () => {
+    const lines: string[] = [];
+    const logger: SdkLogger = createLogger({ component: 'my-framework', format: 'json', sink: (l) => lines.push(l) });
+    logger.warn('lost the master; subscribing again');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'WARNING', component: 'my-framework', msg: 'lost the master; subscribing again' });
   });
 });
