@@ -11,6 +11,9 @@ import { loggerOptions } from '../../common/log/flags.js';
 import { redact, REDACTED } from '../../common/log/redact.js';
 import { MasterHarness } from '../harness/master-harness.js';
 import type { Logger as SdkLogger } from '../../framework/sdk/index.js';
+import { parseFlags } from '../../common/flags.js';
+import { MASTER_FLAGS, MASTER_PARSE } from '../../master/flags.js';
+import { AGENT_FLAGS, AGENT_PARSE } from '../../agent/flags.js';
 
 /** A glog-style text line parsed back: I1206 03:20:00.123456  4242 master] message k=v k="v w" */
 const TEXT_LINE = /^([IWEFV])(\d{4}) (\d\d:\d\d:\d\d\.\d{6}) +(\d+) ([\w-]+)\] (.*)$/;
@@ -141,5 +144,14 @@ describe('the SDK', () => {
     const logger: SdkLogger = createLogger({ component: 'my-framework', format: 'json', sink: (l) => lines.push(l) });
     logger.warn('lost the master; subscribing again');
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'WARNING', component: 'my-framework', msg: 'lost the master; subscribing again' });
+  });
+});
+
+describe('the flags, as Mesos names them', () => {
+  it('master and agent take --logging_level, --log_dir and --quiet (Mesos\'s) and --log_format', () => {
+    const argv = ['--logging_level=warning', '--log_dir=/var/log/mesos', '--quiet', '--log_format=json'];
+    for (const flags of [parseFlags(MASTER_FLAGS, argv, MASTER_PARSE), parseFlags(AGENT_FLAGS, ['--master=127.0.0.1:5060', ...argv], AGENT_PARSE)]) {
+      expect(loggerOptions(flags, 'x')).toEqual({ component: 'x', level: 'WARNING', format: 'json', logDir: '/var/log/mesos', quiet: true });
+    }
   });
 });
