@@ -97,7 +97,7 @@ export async function startMaster(
   const httpHandlers: HttpHandler[] = [];
   const http = await startMasterHttp({
     ip: flags.ip, port: flags.port,
-    handlers: httpHandlers,
+    handlers: httpHandlers, logger: logger.child({ component: 'http' }),
   });
   const advertisedPort = flags.advertise_port ?? http.port;
   const info = {
