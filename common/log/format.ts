@@ -4,7 +4,8 @@
 //   I1206 03:20:00.123456  4242 master] framework 7f...-0000 (demo) subscribed framework_id=7f...-0000 roles=*
 //   ^level ^mmdd ^time (UTC) ^pid   ^component ^message                  ^fields as key=value
 //
-// Pure: a record in, a line (without its newline) out.
+// Pure: a record in, a line (without its newline) out; an ERROR line with an
+// `err` is followed by the error's stack, indented.
 
 export type LogFormat = 'text' | 'json';
 
@@ -38,7 +39,14 @@ export function formatText(record: LogRecord): string {
     fields.push(`${key}=${fieldText(key, value)}`);
   }
   const message = record.msg ?? '';
-  return `${letter}${stamp} ${pid} ${record.component ?? '-'}] ${message}${fields.length > 0 ? ' ' + fields.join(' ') : ''}`;
+  const line = `${letter}${stamp} ${pid} ${record.component ?? '-'}] ${message}${fields.length > 0 ? ' ' + fields.join(' ') : ''}`;
+  // An error's stack follows an ERROR line, indented, as glog prints a failure's trace.
+  const stack = letter === 'E' || letter === 'F' ? errorStack(record.err) : null;
+  return stack ? `${line}\n${stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n')}` : line;
+}
+
+function errorStack(err: unknown): string | null {
+  return err !== null && typeof err === 'object' && 'stack' in err && typeof err.stack === 'string' ? err.stack : null;
 }
 
 function fieldText(key: string, value: unknown): string {

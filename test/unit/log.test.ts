@@ -55,6 +55,10 @@ describe('log formats', () => {
     logger.error('lost the master');
     expect(parseText(lines[0]!)).toEqual({ level: 'I', component: 'agent', rest: 'launching task framework_id=m-0000 task_id="a b"' });
     expect(parseText(lines[1]!)).toMatchObject({ level: 'E', rest: 'lost the master' });
+    logger.error({ err: new Error('boom') }, 'internal error');
+    const [head, ...stack] = lines[2]!.split('\n');
+    expect(parseText(head!)).toMatchObject({ level: 'E', rest: 'internal error err=boom' });
+    expect(stack[0]).toMatch(/^ {4}at /);
   });
 
   it('formats a known record exactly', () => {
