@@ -1,4 +1,4 @@
-// `mesos-ts agent`: flags and --help here; the agent itself (gRPC, Docker,
+// `mesos-ts agent`: flags (command line over MESOS_* environment) and --help here; the agent itself (gRPC, Docker,
 // ZooKeeper) is imported only when one is started, so that
 // `mesos-ts agent --help` answers at once.
 import { shutdownSignal } from '../common/signals.js';
@@ -6,13 +6,13 @@ import { parseFlags, usage } from '../common/flags.js';
 import { AGENT_FLAGS, AGENT_PARSE } from './flags.js';
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(AGENT_FLAGS, argv, AGENT_PARSE);
+  const flags = parseFlags(AGENT_FLAGS, argv, { ...AGENT_PARSE, env: process.env });
   if (flags.help) {
-    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS) + '\n');
+    process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS, AGENT_PARSE) + '\n');
     return 0;
   }
   const { startAgent } = await import('./main.js');
-  const running = await startAgent(argv);
+  const running = await startAgent(flags);
   // SIGUSR1 drains: no new tasks, running ones may finish (up to --drain_timeout), then the agent leaves.
   const drained = new Promise<'SIGUSR1'>((resolve) => process.once('SIGUSR1', () => resolve('SIGUSR1')));
   const signal = await Promise.race([shutdownSignal(), drained, running.shutdown.then(() => 'master' as const)]);

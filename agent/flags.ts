@@ -17,7 +17,7 @@ export const AGENT_FLAGS = {
   work_dir: { type: 'string', default: '/tmp/mesos-ts/agent', help: 'directory of the task sandboxes (stdout, stderr); also labels this agent\'s containers' },
   resources: {
     type: 'string',
-    help: "resources to offer, e.g. 'cpus:2;mem:1024;disk:4096;ports:[31000-32000]'; cpus, mem, disk and ports left out are detected",
+    help: "resources to offer, e.g. 'cpus:2;mem:1024;disk:4096;ports:[31000-32000]', or Mesos's JSON array of Resource objects; cpus, mem, disk and ports left out are detected",
   },
   attributes: { type: 'string', default: '', help: "attributes, e.g. 'rack:r1;zone:a;level:3'" },
   docker_socket: { type: 'string', default: '/var/run/docker.sock', help: "the Docker engine's socket" },

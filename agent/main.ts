@@ -80,9 +80,22 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   checkAdvertised(flags);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   const workDir = resolve(flags.work_dir);
-  const given = flags.resources !== undefined ? Resources.parse(flags.resources) : Resources.EMPTY;
+  const given = flags.resources !== undefined ? parseResourcesFlag(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
   return { flags, workDir, logMaxBytes, isolation: { allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain };
+}
+
+/** --resources as Mesos takes it: text (cpus:2;mem:1024) or a JSON array of Resource messages (inline or file://). */
+export function parseResourcesFlag(text: string): Resources {
+  if (!text.trimStart().startsWith('[')) return Resources.parse(text);
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgument(`--resources: not JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (!Array.isArray(list)) throw new InvalidArgument('--resources: JSON resources must be an array of Resource objects');
+  return Resources.fromProto(list as Parameters<typeof Resources.fromProto>[0], '--resources');
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };

@@ -22,7 +22,7 @@ export const DEMO_FLAGS = {
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(DEMO_FLAGS, argv);
+  const flags = parseFlags(DEMO_FLAGS, argv, { env: process.env });
   if (flags.help) {
     process.stdout.write(usage('demo', 'Runs the demo framework (short container tasks) against a running cluster and shows their states.', DEMO_FLAGS) + '\n');
     return 0;

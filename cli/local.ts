@@ -2,14 +2,20 @@
 // agents on loopback, then the demo framework launching real container
 // tasks — with the tasks' states drawn live. On exit or Ctrl-C everything
 // stops and every container the agents started is removed.
+//
+// With --masters N (N > 1) it also runs ZooKeeper, and N masters elect a
+// leader in it (cli/local-masters.ts); agents and the demo follow the leader
+// through zk://. --kill_leader_after kills the leader while the demo runs,
+// to watch a failover.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { parseFlags, usage } from '../common/flags.js';
-import { errorMessage } from '../common/errors.js';
+import { parseFlags, usage, type Flags } from '../common/flags.js';
+import { errorMessage, InvalidArgument } from '../common/errors.js';
 import type { RunningMaster } from '../master/main.js';
 import type { RunningAgent } from '../agent/main.js';
+import type { LocalMasters } from './local-masters.js';
 import { LiveArea } from './live-area.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 
@@ -17,24 +23,44 @@ const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch' },
   image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks' },
-  port: { type: 'number', default: 5050, help: "master's HTTP port (/master/state); 0 picks a free one" },
-  grpc_port: { type: 'number', default: 5060, help: "master's gRPC port; 0 picks a free one" },
+  masters: {
+    type: 'number', default: 1,
+    help: 'how many masters; more than 1 also runs ZooKeeper on loopback, the masters elect a leader in it and agents and the demo follow the leader',
+  },
+  port: { type: 'number', default: 5050, help: "master's HTTP port (/master/state); with several masters, master i adds 100·(i-1); 0 picks free ones" },
+  grpc_port: { type: 'number', default: 5060, help: "master's gRPC port; with several masters, master i adds 100·(i-1); 0 picks free ones" },
+  kill_leader_after: {
+    type: 'duration',
+    help: 'with --masters > 1: kill the leading master this long after the demo starts (seconds, or with a unit) and watch another take over',
+  },
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
   logging_level: LOG_FLAGS.logging_level,
-  log_dir: { type: 'string', help: "also keep the cluster's log in DIR: mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
+  log_dir: { type: 'string', help: "also keep the cluster's log in DIR: master-N/mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
 } as const;
+
+type LocalFlags = Flags<typeof LOCAL_FLAGS>;
 
 const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line}\n`);
 
+/** Checks the flags before anything starts; messages name the flag and the value. */
+function checkLocalFlags(flags: LocalFlags): void {
+  if (!Number.isInteger(flags.masters) || flags.masters < 1) throw new InvalidArgument(`--masters must be a whole number >= 1, got ${flags.masters}`);
+  if (flags.kill_leader_after !== undefined) {
+    if (flags.masters < 2) throw new InvalidArgument(`--kill_leader_after needs --masters 2 or more (a standby to take over), got --masters ${flags.masters}`);
+    if (!(flags.kill_leader_after > 0)) throw new InvalidArgument(`--kill_leader_after must be positive, got ${flags.kill_leader_after}`);
+  }
+}
+
 export async function localCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(LOCAL_FLAGS, argv);
+  const flags = parseFlags(LOCAL_FLAGS, argv, { env: process.env });
   if (flags.help) {
-    process.stdout.write(usage('local', 'Runs a master, agents and a demo framework on this machine.', LOCAL_FLAGS) + '\n');
+    process.stdout.write(usage('local', 'Runs a master (or several, with ZooKeeper), agents and a demo framework on this machine.', LOCAL_FLAGS) + '\n');
     return 0;
   }
+  checkLocalFlags(flags);
   // Imported once --help is out of the way: together they load gRPC, the .proto files and dockerode.
-  const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }] = await Promise.all([
-    import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'),
+  const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }, { LocalMasters }] = await Promise.all([
+    import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'), import('./local-masters.js'),
   ]);
   const docker = new Docker();
   await checkDocker(docker, flags.image);
@@ -49,33 +75,28 @@ export async function localCommand(argv: string[]): Promise<number> {
   // The cluster's log is collected (its last lines are shown if the demo fails), not printed over the live display.
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
-  const logging = { logging_level: flags.logging_level, log_format: 'text' };
-  let master: RunningMaster | null = null;
-  const agents: RunningAgent[] = [];
+  const logging = localLogging(flags);
+  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [] };
+  let live: LiveArea | null = null;
+  // While the table is drawn, lines go above it.
+  const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
-    master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging, ...(flags.log_dir ? { log_dir: flags.log_dir } : {}) }, log);
-    say(`master up: gRPC ${master.grpcAddress}, state at http://${master.httpAddress}/master/state`);
-    for (let i = 0; i < flags.agents; i++) {
-      const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
-      agents.push(
-        await startAgent({
-          master: master.grpcAddress, ip: '127.0.0.1', port: 0, work_dir: join(base, `agent-${i + 1}`),
-          resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging,
-          ...(flags.log_dir ? { log_dir: join(flags.log_dir, `agent-${i + 1}`) } : {}),
-        }),
-      );
-    }
-    say(`${agents.length} agents up (cpus:1;mem:1024 each); launching ${flags.tasks} container tasks from ${flags.image}`);
-    const live = process.stdout.isTTY ? new LiveArea() : null;
+    await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
+    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging });
+    const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
+    say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
+    live = process.stdout.isTTY ? new LiveArea() : null;
+    const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
-      master: master.grpcAddress,
+      master: cluster.target,
       tasks: flags.tasks,
       image: flags.image,
       signal: abort.signal,
-      onProgress: (view) => (live ? live.draw(renderDemo(view, { color: true })) : undefined),
+      onProgress: (view) => live?.draw(renderDemo(view, { color: true })),
       onEvent: live ? undefined : (line: string) => say(line),
-    });
+    }).finally(() => killer?.demoEnded(abort.signal.aborted));
     live?.done();
+    live = null;
     say(result.ok ? `all ${result.finished} tasks FINISHED` : `demo ended: ${result.summary}`);
     if (flags.keep_running && !abort.signal.aborted) {
       say('cluster stays up; Ctrl-C to stop');
@@ -83,19 +104,106 @@ export async function localCommand(argv: string[]): Promise<number> {
     }
     return result.ok ? 0 : 1;
   } catch (err) {
+    live?.done();
     say(`failed: ${errorMessage(err)}`);
     if (logs.length) process.stdout.write(logs.slice(-20).map((l) => `  ${l}\n`).join(''));
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    say('stopping agents (removing their containers) and the master');
-    for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
-    await master?.stop();
-    const left = await containersUnder(docker, base);
-    say(left === 0 ? 'clean: no container or process left behind' : `warning: ${left} container(s) still present`);
-    rmSync(base, { recursive: true, force: true });
+    await stopCluster(cluster, docker, base);
   }
+}
+
+/** What a run started; stopCluster() takes down whatever of it is up. */
+interface LocalCluster {
+  /** --masters: 1, or several with ZooKeeper. */
+  readonly masters: number;
+  /** What agents and the demo dial: the master's gRPC address, or zk://... with several masters. */
+  target: string;
+  master: RunningMaster | null;
+  group: LocalMasters | null;
+  readonly agents: RunningAgent[];
+}
+
+type MasterModules = { startMaster: typeof import('../master/main.js').startMaster; LocalMasters: typeof LocalMasters };
+
+/** The cluster's logging flags: text lines (collected, or in --log_dir as master[-N]/ and agent-N/ files). */
+interface LocalLogging {
+  master(n: number): { logging_level: string; log_format: string; log_dir?: string };
+  agent(n: number): { logging_level: string; log_format: string; log_dir?: string };
+}
+
+function localLogging(flags: LocalFlags): LocalLogging {
+  const base = { logging_level: flags.logging_level, log_format: 'text' };
+  const dir = (name: string) => (flags.log_dir ? { log_dir: join(flags.log_dir, name) } : {});
+  return { master: (n) => ({ ...base, ...dir(`master-${n}`) }), agent: (n) => ({ ...base, ...dir(`agent-${n}`) }) };
+}
+
+/** One master as before, or (--masters > 1) ZooKeeper and the masters electing a leader in it. */
+async function startMasters(
+  cluster: LocalCluster,
+  flags: LocalFlags,
+  { startMaster, LocalMasters, baseDir, log, logging, tell }: MasterModules & { baseDir: string; log: (line: string) => void; logging: LocalLogging; tell: (line: string) => void },
+): Promise<void> {
+  if (flags.masters > 1) {
+    cluster.group = await LocalMasters.start({
+      count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, logging: logging.master, agents: flags.agents, say: tell,
+    });
+    cluster.target = cluster.group.url;
+    return;
+  }
+  cluster.master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging.master(1) }, log);
+  say(`master up: gRPC ${cluster.master.grpcAddress}, state at http://${cluster.master.httpAddress}/master/state`);
+  cluster.target = cluster.master.grpcAddress;
+}
+
+/** Agents with cpus:1;mem:1024 and 100 ports each, registering with cluster.target; pushed one by one so a failure stops those already up. */
+async function startAgents(
+  cluster: LocalCluster,
+  count: number,
+  { startAgent, baseDir, log, logging }: { startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void; logging: LocalLogging },
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
+    cluster.agents.push(
+      await startAgent({
+        master: cluster.target, ip: '127.0.0.1', port: 0, work_dir: join(baseDir, `agent-${i + 1}`),
+        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging.agent(i + 1),
+      }),
+    );
+  }
+}
+
+/** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
+async function stopCluster(cluster: LocalCluster, docker: Docker, base: string): Promise<void> {
+  const { master, group, agents } = cluster;
+  say(`stopping agents (removing their containers) and ${cluster.masters > 1 ? 'the masters and ZooKeeper' : 'the master'}`);
+  for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
+  await master?.stop();
+  await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
+  const left = await containersUnder(docker, base);
+  const zkLeft = group?.zkAlive() ?? false;
+  say(left === 0 && !zkLeft ? 'clean: no container or process left behind'
+    : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
+  rmSync(base, { recursive: true, force: true });
+}
+
+/** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */
+function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
+  tell(`the leader will be killed ${seconds} s into the demo`);
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    group.killLeader().catch((err: unknown) => tell(`killing the leader: ${errorMessage(err)}`));
+  }, seconds * 1000);
+  return {
+    demoEnded(interrupted) {
+      clearTimeout(timer);
+      if (fired || interrupted) return;
+      tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
+    },
+  };
 }
 
 async function checkDocker(docker: Docker, image: string): Promise<void> {

@@ -37,7 +37,7 @@ interface MasterState {
 }
 
 export async function logsCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(LOGS_FLAGS, argv);
+  const flags = parseFlags(LOGS_FLAGS, argv, { env: process.env });
   if (flags.help) {
     process.stdout.write(usage('logs TASK_ID', "Prints a task's stdout (or stderr) from its sandbox on its agent.", LOGS_FLAGS) + '\n');
     return 0;

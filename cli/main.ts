@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
     }]),
   ),
   local: {
-    summary: 'a master, two agents and a demo framework on this machine',
+    summary: 'a master, two agents and a demo framework on this machine (--masters 3: with ZooKeeper; --kill_leader_after: a failover)',
     run: async (argv) => (await import('./local.js')).localCommand(argv),
   },
   demo: {
@@ -63,7 +63,10 @@ export async function main(argv: string[]): Promise<void> {
   if (!command) {
     const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
     const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`);
-    const out = `Usage: mesos-ts <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nRun 'mesos-ts <command> --help' for a command's flags.`;
+    const out = `Usage: mesos-ts <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nRun 'mesos-ts <command> --help' for a command's flags. A flag may also be set in\n` +
+      `the environment: MESOS_<FLAG> for master and agent (MESOS_ZK, MESOS_WORK_DIR),\n` +
+      `MESOS_TS_<FLAG> for the other commands (MESOS_TS_MASTER); the command line wins.\n` +
+      `A value file:///path is read from that file.`;
     if (name && name !== '--help' && name !== '-h' && name !== 'help') {
       process.stderr.write(`mesos-ts: unknown command '${name}'\n\n${out}\n`);
       process.exit(2);

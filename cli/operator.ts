@@ -240,7 +240,7 @@ export const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = {
 export async function operatorCommand(name: string, argv: string[]): Promise<number> {
   const command = OPERATOR_COMMANDS[name];
   if (!command) throw new InvalidArgument(`unknown command ${name}`);
-  const flags = parseFlags(command.flags, argv) as Record<string, unknown> & { help: boolean; _: string[]; master: string };
+  const flags = parseFlags(command.flags, argv, { env: process.env }) as Record<string, unknown> & { help: boolean; _: string[]; master: string };
   if (flags.help) {
     process.stdout.write(`${usage(name, command.summary, command.flags)}\n\n${command.usage}\n`);
     return 0;

@@ -82,7 +82,7 @@ export async function loadWorkload(flags: SimulateFlags): Promise<{ workload: Wo
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(SIMULATE_FLAGS, argv);
+  const flags = parseFlags(SIMULATE_FLAGS, argv, { env: process.env });
   if (flags.help) {
     process.stdout.write(usage('simulate', SUMMARY, SIMULATE_FLAGS) + '\n');
     return 0;

@@ -49,7 +49,7 @@ interface GetMaster { master_info?: { pid?: string; version?: string; hostname?:
 interface Metric { name: string; value?: number }
 
 export async function stateCommand(view: View, argv: string[]): Promise<number> {
-  const flags = parseFlags(view === 'tasks' ? TASKS_FLAGS : COMMON_FLAGS, argv);
+  const flags = parseFlags(view === 'tasks' ? TASKS_FLAGS : COMMON_FLAGS, argv, { env: process.env });
   if (flags.help) {
     process.stdout.write(usage(view, SUMMARY[view], view === 'tasks' ? TASKS_FLAGS : COMMON_FLAGS) + '\n');
     return 0;

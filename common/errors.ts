@@ -1,6 +1,7 @@
 // Error classes shared by every component. Each has a stable `code`; the one
 // place that maps codes to gRPC status codes is common/grpc-status.ts.
 
+/** The stable codes of {@link MesosError}s. */
 export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
@@ -10,6 +11,7 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
+/** The base of every error mesos-ts raises: `name` is the class, `code` is stable (and maps to one gRPC status), `cause` the underlying error if any. */
 export class MesosError extends Error {
   override readonly name: string = 'MesosError';
   constructor(
@@ -29,6 +31,7 @@ export class InvalidArgument extends MesosError {
   }
 }
 
+/** The thing named (a framework, agent, task, ...) is not known. */
 export class NotFound extends MesosError {
   override readonly name = 'NotFound';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,6 +47,7 @@ export class FailedPrecondition extends MesosError {
   }
 }
 
+/** The caller is not allowed to do this (a PERMISSION_DENIED answer). */
 export class PermissionDenied extends MesosError {
   override readonly name = 'PermissionDenied';
   constructor(message: string, options?: { cause?: unknown }) {

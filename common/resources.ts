@@ -30,7 +30,14 @@ const SCALE = 1000;
 const roundScalar = (v: number): number => Math.round(v * SCALE) / SCALE;
 const keyOf = (name: string, role: string): string => `${name}(${role})`;
 
+/**
+ * An immutable bag of named resources (scalars such as cpus and mem, ranges
+ * such as ports, sets), each reserved for a role (`*` = unreserved). Parse
+ * Mesos's text form with {@link Resources.parse}; every operation returns a
+ * new value. Scalars keep three decimals, as Mesos does, so 0.1 + 0.2 is 0.3.
+ */
 export class Resources {
+  /** No resources at all. */
   static readonly EMPTY = new Resources(new Map());
 
   private constructor(private readonly entries: ReadonlyMap<string, ResourceEntry>) {}
@@ -51,6 +58,7 @@ export class Resources {
     return new Resources(dropEmpty(map));
   }
 
+  /** Scalars only, e.g. `Resources.scalars({ cpus: 0.5, mem: 128 })`, all for one role. */
   static scalars(values: Record<string, number>, role = UNRESERVED): Resources {
     const map = new Map<string, ResourceEntry>();
     for (const [name, value] of Object.entries(values)) {
@@ -59,6 +67,7 @@ export class Resources {
     return new Resources(dropEmpty(map));
   }
 
+  /** From entries as {@link Resources.list} returns them; entries with the same name and role add up. */
   static fromEntries(list: Iterable<ResourceEntry>): Resources {
     let out = Resources.EMPTY;
     for (const e of list) out = out.add(new Resources(new Map([[keyOf(e.name, e.role), e]])));
@@ -72,14 +81,17 @@ export class Resources {
     return Resources.fromEntries(entries);
   }
 
+  /** As protobuf `Resource` messages, e.g. for a TaskInfo's resources. */
   toProto(): ResourceIn[] {
     return [...this.entries.values()].map((e) => entryToProto(e));
   }
 
+  /** Every resource, one entry per name and role. */
   list(): readonly ResourceEntry[] {
     return [...this.entries.values()];
   }
 
+  /** True when nothing is left (an entry that reaches zero is dropped). */
   isEmpty(): boolean {
     return this.entries.size === 0;
   }
@@ -102,14 +114,17 @@ export class Resources {
     return out;
   }
 
+  /** The resource names present (cpus, mem, ports, ...), each once. */
   names(): string[] {
     return [...new Set([...this.entries.values()].map((e) => e.name))];
   }
 
+  /** The roles the resources are reserved for (`*` for unreserved), each once. */
   roles(): string[] {
     return [...new Set([...this.entries.values()].map((e) => e.role))];
   }
 
+  /** Only the entries `pred` keeps. */
   filter(pred: (e: ResourceEntry) => boolean): Resources {
     return new Resources(new Map([...this.entries].filter(([, e]) => pred(e))));
   }
@@ -131,6 +146,7 @@ export class Resources {
     return map.size === 0 ? Resources.EMPTY : new Resources(dropEmpty(map));
   }
 
+  /** this + other: scalars add, ranges and sets merge, per name and role. */
   add(other: Resources): Resources {
     if (other.isEmpty()) return this;
     if (this.isEmpty()) return other;
@@ -155,6 +171,7 @@ export class Resources {
     return new Resources(dropEmpty(map));
   }
 
+  /** True when `other` fits in this: every scalar at least as large, every range and set item present, role by role. */
   contains(other: Resources): boolean {
     for (const [key, e] of other.entries) {
       const mine = this.entries.get(key);
@@ -164,6 +181,7 @@ export class Resources {
     return true;
   }
 
+  /** The same resources, role by role. */
   equals(other: Resources): boolean {
     return this.contains(other) && other.contains(this);
   }
@@ -176,6 +194,7 @@ export class Resources {
       .join(';');
   }
 
+  /** Mesos's JSON form, as in /state: scalars as numbers, the rest in text form, e.g. `{ "cpus": 2, "ports": "[31000-31010]" }`. */
   toJSON(): Record<string, number | string> {
     const out: Record<string, number | string> = {};
     for (const e of this.entries.values()) {

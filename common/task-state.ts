@@ -25,6 +25,7 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
+/** True for the states a task never leaves: FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR. */
 export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.has(state);
 }

@@ -95,9 +95,10 @@ export async function startMaster(
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.
   const httpHandlers: HttpHandler[] = [];
-  const http = await startMasterHttp({
-    ip: flags.ip, port: flags.port,
-    handlers: httpHandlers, logger: logger.child({ component: 'http' }),
+  // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
+  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
+    server.forceShutdown();
+    throw err;
   });
   const advertisedPort = flags.advertise_port ?? http.port;
   const info = {
@@ -107,7 +108,13 @@ export async function startMaster(
   };
   const grpcAddress = `${flags.ip}:${grpcPort}`;
   const candidate = { ...info, grpc_address: `${advertisedIp}:${grpcPort}` };
-  if (flags.zk) election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' }));
+  if (flags.zk) {
+    election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
+      server.forceShutdown();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      throw err;
+    });
+  }
   let over = false;
   // No two leaders may act: a master that lost leadership (or can no longer
   // write its registry) stops for good.

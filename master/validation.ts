@@ -137,6 +137,10 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
   const info = message.agent_info;
   if (!info) throw new InvalidArgument('RegisterAgent.agent_info is required');
   if (!info.hostname) throw new InvalidArgument('RegisterAgent.agent_info.hostname is required');
+  // The master reaches agents by these (the web UI's proxy, Offer.url): a host name or an address, a port, nothing else.
+  if (!isHostname(info.hostname)) throw new InvalidArgument(`RegisterAgent.agent_info.hostname '${info.hostname.slice(0, 80)}' is not a host name or IP address`);
+  if (!Number.isInteger(info.port) || info.port < 1 || info.port > 65535) throw new InvalidArgument(`RegisterAgent.agent_info.port ${info.port} is not a port`);
+  if (message.ip && !isIP(message.ip)) throw new InvalidArgument(`RegisterAgent.ip '${message.ip.slice(0, 80)}' is not an IP address`);
   const total = Resources.fromProto(info.resources, 'RegisterAgent.agent_info.resources');
   if (total.isEmpty()) throw new InvalidArgument('RegisterAgent.agent_info.resources is empty: an agent must offer something');
   const tasks = message.tasks.map((t, i) => {
@@ -157,4 +161,11 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
   // An agent that does not say (an older one) is taken at its hostname when that is an address.
   const ip = message.ip || (isIP(info.hostname) ? info.hostname : '');
   return { info, ip, requestedId: (info.id?.value || null) as AgentId | null, total, tasks, version: message.version ?? '' };
+}
+
+/** A DNS host name (RFC 1123 labels) or an IP address. */
+export function isHostname(name: string): boolean {
+  if (isIP(name)) return true;
+  if (name.length > 253) return false;
+  return name.split('.').every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
 }

@@ -2,7 +2,7 @@
 // cluster and wait for them, like mesos-execute. Prints one line per task
 // state change, exits 0 only when every task FINISHED, and tears its
 // framework down at the end (also on Ctrl-C and on --timeout).
-import { parseFlags, usage } from '../../common/flags.js';
+import { parseFlags, usage, type ParseOptions } from '../../common/flags.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
 import type { Logger, Scheduler } from '../sdk/scheduler.js';
@@ -43,9 +43,9 @@ export interface ExecuteOptions {
   readonly failoverTimeoutSeconds: number;
 }
 
-/** Flags to options, every value checked; throws InvalidArgument naming the flag. */
-export function parseExecuteArgs(argv: readonly string[]): { help: true } | { help: false; options: ExecuteOptions } {
-  const flags = parseFlags(EXECUTE_FLAGS, argv);
+/** Flags (command line over MESOS_TS_* in `env`) to options, every value checked; throws InvalidArgument naming the flag. */
+export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env'] = {}): { help: true } | { help: false; options: ExecuteOptions } {
+  const flags = parseFlags(EXECUTE_FLAGS, argv, { env });
   if (flags.help) return { help: true };
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}' (quote the --command)`);
   if (!/^[^\s/]+$/.test(flags.name)) throw new InvalidArgument(`--name '${flags.name}' must hold no whitespace or '/' (it names the tasks)`);
@@ -197,7 +197,7 @@ function report(outcome: BatchOutcome, options: ExecuteOptions, why: Ending, io:
 }
 
 export async function executeCommand(argv: string[]): Promise<number> {
-  const parsed = parseExecuteArgs(argv);
+  const parsed = parseExecuteArgs(argv, process.env);
   if (parsed.help) {
     process.stdout.write(usage('execute', SUMMARY, EXECUTE_FLAGS) + '\n');
     return 0;

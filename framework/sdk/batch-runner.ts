@@ -11,6 +11,7 @@ import { errorMessage } from '../../common/errors.js';
 import type { Scheduler } from './scheduler.js';
 import type { BatchPlan, BatchSummary, BatchTaskView } from './batch.js';
 
+/** Options of {@link runBatch}; all optional. */
 export interface RunBatchOptions {
   /** Aborting kills the launched tasks, waits up to killWaitMs for them to end, and returns. */
   readonly signal?: AbortSignal;
@@ -31,11 +32,13 @@ export interface RunBatchOptions {
   readonly onLog?: (line: string) => void;
 }
 
+/** How a batch ended: its summary, every unit's last view, and whether it was aborted or the scheduler closed. */
 export interface BatchOutcome extends BatchSummary {
   /** The signal fired before the batch was done. */
   readonly aborted: boolean;
   /** Why the scheduler closed, if it did before the batch was done. */
   readonly closedReason: string | null;
+  /** Every unit's last view, in batch order. */
   readonly views: readonly BatchTaskView[];
 }
 

@@ -20,9 +20,11 @@ import type { Resources } from '../../common/resources.js';
 import { packOffers, type Demand, type PackStrategy } from './matching.js';
 import { allocationRoleOf, dockerTask, type DockerTaskSpec } from './task-builder.js';
 
+/** One unit of work of a batch: what it needs and what to run. */
 export interface BatchTaskSpec {
   /** Names the unit of work; the first task id. */
   readonly id: string;
+  /** What each launch takes from an offer (see parseDemand). */
   readonly demand: Demand;
   /** The rest of the TaskInfo; ids, agent and resources are filled in at launch. */
   readonly task: Omit<DockerTaskSpec, 'taskId' | 'agentId' | 'resources' | 'allocationRole'>;
@@ -31,6 +33,7 @@ export interface BatchTaskSpec {
 /** A Mesos task state, or PENDING (waiting for an offer) or CANCELLED (given up before launch). */
 export type BatchTaskState = 'PENDING' | 'CANCELLED' | TaskStatusOut['state'];
 
+/** Where one unit of work of a batch is: its latest launch and state. A fresh object at each change. */
 export interface BatchTaskView {
   readonly id: string;
   /** The task id of the latest launch ('' before the first). */
@@ -38,19 +41,27 @@ export interface BatchTaskView {
   readonly state: BatchTaskState;
   /** Launches so far. */
   readonly launches: number;
+  /** The agent of the latest launch. */
   readonly agentId: string | null;
+  /** That agent's hostname, from the offer. */
   readonly hostname: string | null;
+  /** What the latest launch took from its offer. */
   readonly resources: Resources | null;
+  /** The latest status's message (e.g. `exited with status 3`). */
   readonly message: string | null;
+  /** The latest status's reason (e.g. `REASON_COMMAND_EXECUTOR_FAILED`). */
   readonly reason: string | null;
   /** Clock seconds. */
   readonly launchedAt: number | null;
+  /** Clock seconds when it reached a terminal state. */
   readonly endedAt: number | null;
   /** Terminal and not going to be retried. */
   readonly done: boolean;
 }
 
+/** Options of a {@link BatchPlan}. */
 export interface BatchOptions {
+  /** Time source for launchedAt/endedAt (injected, so tests need no sleep). */
   readonly clock: Clock;
   /** Most tasks launched and not yet terminal at once. Default: no limit. */
   readonly concurrency?: number;
@@ -60,21 +71,29 @@ export interface BatchOptions {
   readonly placement?: PackStrategy;
 }
 
+/** What {@link BatchPlan.offers} decided for the offers at hand: answer each at once. */
 export interface OfferDecision {
+  /** ACCEPT each of these offers with a LAUNCH of its tasks. */
   readonly launches: readonly { readonly offerId: string; readonly tasks: readonly TaskInfoIn[] }[];
+  /** DECLINE these offer ids. */
   readonly declines: readonly string[];
   /** The views of the tasks just placed (now TASK_STAGING). */
   readonly launched: readonly BatchTaskView[];
 }
 
+/** Counts over a batch; `ok` when every unit FINISHED. */
 export interface BatchSummary {
+  /** Units in the batch. */
   readonly total: number;
+  /** Units that FINISHED. */
   readonly finished: number;
   /** Done without FINISHED. */
   readonly failed: number;
+  /** Units waiting for an offer. */
   readonly pending: number;
   /** Launched, not yet terminal. */
   readonly active: number;
+  /** Every unit FINISHED. */
   readonly ok: boolean;
 }
 
@@ -86,12 +105,20 @@ interface Entry {
   failures: number;
 }
 
+/**
+ * The decisions of a batch run, with no I/O: give it offers and status
+ * updates, it answers which tasks to launch where and which offers to
+ * decline, and keeps each unit's view (PENDING, a Mesos task state, CANCELLED).
+ * Failed, lost or gone tasks are relaunched with a fresh task id while
+ * `maxRetries` allows. {@link runBatch} drives it with a {@link Scheduler}.
+ */
 export class BatchPlan {
   private readonly entries: Entry[];
   private readonly byTaskId = new Map<string, Entry>();
   private readonly concurrency: number;
   private readonly maxRetries: number;
 
+  /** Throws InvalidArgument on a repeated unit id or a bad concurrency or maxRetries. */
   constructor(specs: readonly BatchTaskSpec[], private readonly options: BatchOptions) {
     const ids = new Set<string>();
     for (const s of specs) {
@@ -168,6 +195,7 @@ export class BatchPlan {
     return this.activeCount() < this.concurrency && this.entries.some((e) => e.view.state === 'PENDING');
   }
 
+  /** True when every unit is done (terminal and not retried, or cancelled). */
   isDone(): boolean {
     return this.entries.every((e) => e.view.done);
   }
@@ -179,10 +207,12 @@ export class BatchPlan {
       .map((e) => ({ taskId: e.view.taskId, ...(e.view.agentId && { agentId: e.view.agentId }) }));
   }
 
+  /** Every unit's current view, in batch order. */
   views(): readonly BatchTaskView[] {
     return this.entries.map((e) => e.view);
   }
 
+  /** Counts over the units now. */
   summary(): BatchSummary {
     const views = this.views();
     const finished = views.filter((v) => v.done && v.state === 'TASK_FINISHED').length;

@@ -13,7 +13,9 @@ export type { OperationIn, KillPolicyIn, CapabilityType };
 /** An offer given by id or as the Offer itself (as OFFERS events carry it). */
 export type OfferRef = string | { readonly id?: { readonly value?: string } | null; readonly agent_id?: { readonly value?: string } | null };
 
+/** The FrameworkInfo a scheduler subscribes with, in plain fields; {@link frameworkInfo} builds the message. */
 export interface FrameworkOptions {
+  /** Shown in the web UI and /master/frameworks. Required. */
   readonly name: string;
   /** Unix user tasks run as. Default: the user running this process. */
   readonly user?: string;
@@ -25,16 +27,23 @@ export interface FrameworkOptions {
    * so a reconnection finds nothing. Set it > 0 to survive disconnects.
    */
   readonly failoverTimeoutSeconds?: number;
+  /** FrameworkInfo capabilities (e.g. 'PARTITION_AWARE', 'TASK_KILLING_STATE'); MULTI_ROLE is added for you when roles are given. */
   readonly capabilities?: readonly CapabilityType[];
+  /** The principal the framework authenticates as, when the master checks one. */
   readonly principal?: string;
+  /** The host the scheduler runs on, as the master shows it. */
   readonly hostname?: string;
+  /** A link to the framework's own UI, shown by the master's web UI. */
   readonly webuiUrl?: string;
+  /** Ask agents to checkpoint this framework's tasks so they survive an agent restart. */
   readonly checkpoint?: boolean;
+  /** Free-form key/value labels, shown in /state. */
   readonly labels?: Readonly<Record<string, string>>;
   /** Resume an existing framework (failover of a scheduler process). */
   readonly id?: string;
 }
 
+/** The FrameworkInfo message for SUBSCRIBE (the Scheduler builds it for you). Throws InvalidArgument naming a bad field. */
 export function frameworkInfo(options: FrameworkOptions, frameworkId?: string): FrameworkInfoIn {
   if (!options.name) throw new InvalidArgument('framework.name is required');
   const roles = [...(options.roles ?? [])];
@@ -67,6 +76,7 @@ function currentUser(): string {
   }
 }
 
+/** The id of an offer given as an Offer or an id; throws InvalidArgument when there is none. */
 export function offerIdOf(offer: OfferRef): string {
   const id = typeof offer === 'string' ? offer : (offer.id?.value ?? '');
   if (!id) throw new InvalidArgument('an offer without an id was given (pass the Offer from an OFFERS event or its id)');
@@ -150,6 +160,7 @@ export function acknowledgeCall(status: Pick<TaskStatusOut, 'task_id' | 'agent_i
   return { type: 'ACKNOWLEDGE', acknowledge: { task_id: { value: taskId }, agent_id: { value: agentId }, uuid: status.uuid } };
 }
 
+/** A task to ask the master about in {@link Scheduler.reconcile}; agentId when you know it. */
 export interface ReconcileTask {
   readonly taskId: string;
   readonly agentId?: string;

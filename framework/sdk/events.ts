@@ -5,6 +5,12 @@
 import type { EventOut, InverseOfferOut, MasterInfoOut, OfferOut, TaskStatusOut } from '../../proto/index.js';
 import type { MesosError } from '../../common/errors.js';
 
+/**
+ * What a Scheduler delivers, to `for await` consumers of events() and to
+ * listeners (`scheduler.on(type, ...)`) alike: Mesos's scheduler events made
+ * plain, and the client's own connection events (disconnected, reconnected,
+ * closed). Switch on `type`.
+ */
 export type SchedulerEvent =
   /** Subscribed (first time or again after a reconnection). */
   | { readonly type: 'subscribed'; readonly frameworkId: string; readonly heartbeatIntervalSeconds: number; readonly masterInfo: MasterInfoOut | null }
@@ -29,6 +35,7 @@ export type SchedulerEvent =
   /** The client stopped: close() (reason null), removal, or too many failed attempts. Always the last event. */
   | { readonly type: 'closed'; readonly reason: MesosError | null };
 
+/** The `type` of a {@link SchedulerEvent}: the event names listeners subscribe to. */
 export type SchedulerEventType = SchedulerEvent['type'];
 
 /** Listener arguments per event name, for the typed EventEmitter. */

@@ -1,9 +1,17 @@
-// The framework SDK: write a Mesos-style scheduler against a mesos-ts master.
-//
-//   Scheduler        the subscription: events (EventEmitter or `for await`), calls, reconnection
-//   matching         fit task demands (`cpus:0.1;mem:32` + ports) into offers
-//   task-builder     TaskInfo for a command in a Docker container
-//   BatchPlan/runBatch   run a batch of such tasks to completion (retries, concurrency, kill)
+/**
+ * The framework SDK of mesos-ts (`mesos-ts/sdk`): write a Mesos-style scheduler against a mesos-ts master.
+ *
+ * @remarks
+ * {@link Scheduler} is the subscription: events (EventEmitter or `for await`), calls, reconnection.
+ *
+ * Matching: {@link parseDemand}, {@link OfferPacker} and {@link packOffers} fit task demands (`cpus:0.1;mem:32` + ports) into offers.
+ *
+ * {@link dockerTask} builds the TaskInfo for a command in a Docker container.
+ *
+ * {@link BatchPlan} and {@link runBatch} run a batch of such tasks to completion (retries, concurrency, kill).
+ *
+ * @packageDocumentation
+ */
 export { Scheduler, silentLogger, warningsLogger } from './scheduler.js';
 export { STREAM_ID_KEY } from '../../common/stream-id.js';
 export type { SchedulerOptions, SchedulerState, SubscribedEvent, CallOptions, Logger } from './scheduler.js';
@@ -24,3 +32,6 @@ export type { RunBatchOptions, BatchOutcome } from './batch-runner.js';
 export { Resources } from '../../common/resources.js';
 export type { OfferOut, TaskInfoIn, TaskStatusOut, MasterInfoOut } from '../../proto/index.js';
 export { isTerminal } from '../../common/task-state.js';
+export type { TaskState } from '../../common/task-state.js';
+export { MesosError, InvalidArgument, NotFound, FailedPrecondition, PermissionDenied, Unavailable } from '../../common/errors.js';
+export type { ErrorCode } from '../../common/errors.js';

@@ -9,7 +9,9 @@ import type { ResourceIn, ResourceOut } from '../../proto/index.js';
 import { InvalidArgument } from '../../common/errors.js';
 import { Resources, UNRESERVED, rangesSize, takeFromRanges, type Range, type ResourceEntry } from '../../common/resources.js';
 
+/** What one task needs from an offer: resources, plus a number of ports picked from the offer's ranges. Make one with {@link parseDemand}. */
 export interface Demand {
+  /** cpus, mem, disk, ... as Mesos resource text parses them. */
   readonly resources: Resources;
   /** How many ports to pick from the offer's `ports` ranges. */
   readonly ports: number;
@@ -23,6 +25,7 @@ export function parseDemand(text: string, ports = 0): Demand {
   return { resources, ports };
 }
 
+/** What {@link fitDemand} answers: the resources to take, or the reason the demand does not fit. */
 export type Fit = { readonly resources: Resources; readonly reason?: undefined } | { readonly resources?: undefined; readonly reason: string };
 
 /** The resources to take from `offered` for `demand`, or why it does not fit. */
@@ -101,14 +104,17 @@ function takePorts(left: Resources, count: number): Resources | string {
 export class OfferPacker {
   private left: Resources;
 
+  /** Packs into `offered`; see {@link OfferPacker.of} to start from an Offer. */
   constructor(offered: Resources) {
     this.left = offered;
   }
 
+  /** A packer over an offer's resources (throws InvalidArgument on malformed ones). */
   static of(offer: OfferLike): OfferPacker {
     return new OfferPacker(Resources.fromProto(offer.resources ?? [], 'offer.resources'));
   }
 
+  /** What is left of the offer after the takes so far. */
   get remaining(): Resources {
     return this.left;
   }
@@ -121,15 +127,18 @@ export class OfferPacker {
   }
 }
 
+/** Anything with an offer's resources: an Offer from an OFFERS event, or your own wrapper. */
 export interface OfferLike {
   readonly resources?: readonly (ResourceIn | ResourceOut)[] | null;
 }
 
+/** One item placed into an offer, with the resources it takes there. */
 export interface Placement<T> {
   readonly item: T;
   readonly resources: Resources;
 }
 
+/** What {@link packOffers} decided: launch the `used`, decline the `unused`, keep the `unplaced` for later offers. */
 export interface PackResult<O, T> {
   /** Offers that got at least one item, with what each item takes. */
   readonly used: readonly { readonly offer: O; readonly placements: readonly Placement<T>[] }[];
@@ -146,6 +155,7 @@ export interface PackResult<O, T> {
  */
 export type PackStrategy = 'pack' | 'spread';
 
+/** Options of {@link packOffers}. */
 export interface PackOptions {
   /** Most items to place (a concurrency cap). Default: no limit. */
   readonly limit?: number;

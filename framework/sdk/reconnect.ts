@@ -9,6 +9,7 @@
 import { InvalidArgument } from '../../common/errors.js';
 import { backoffDelay, symmetricJitter } from '../../common/backoff.js';
 
+/** How the Scheduler retries and keeps its subscription alive; every field has a default in {@link DEFAULT_RECONNECT}. The wait before retry n is min(maxDelayMs, initialDelayMs × multiplier^(n-1)) × (1 ± jitter). */
 export interface ReconnectOptions {
   /** Wait before the first retry. Default 500 ms. */
   readonly initialDelayMs: number;
@@ -28,6 +29,7 @@ export interface ReconnectOptions {
   readonly callTimeoutMs: number;
 }
 
+/** The defaults of {@link ReconnectOptions}, as each field's comment states them. */
 export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({
   initialDelayMs: 500,
   maxDelayMs: 30_000,

@@ -37,9 +37,9 @@ const DEFAULT_HIGH_WATER_MARK = 256;
 const DEFAULT_HEARTBEAT_SECONDS = 15;
 
 /**
- * What the scheduler logs through: plug in your own. A pino logger (what
- * the master and agent use), a `console`-like object or a few closures all
- * satisfy it.
+ * Where the client reports what happens to its connection; pass your own as
+ * `SchedulerOptions.logger`. A pino logger (what the master and agent use), a
+ * `console`-like object or a few closures all satisfy it.
  */
 export interface Logger {
   debug(message: string): void;
@@ -47,14 +47,18 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/** A logger that drops everything. */
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
 /** The default: only warnings (lost connections, failed acknowledgements), on stderr as the master's text lines read (component scheduler). */
 export const warningsLogger: Logger = createLogger({ component: 'scheduler', level: 'WARNING', format: 'text' });
 
+/** Options every call takes: abort it with `signal` (e.g. `AbortSignal.timeout(ms)`). */
 export interface CallOptions {
+  /** Aborting rejects the call (or ends the iterator); a call may still have reached the master. */
   readonly signal?: AbortSignal;
 }
 
+/** Options of a {@link Scheduler}; only `master` and `framework` are required. */
 export interface SchedulerOptions {
   /**
    * The master's gRPC address `host:port`, or several comma-separated, tried in
@@ -62,6 +66,7 @@ export interface SchedulerOptions {
    * in ZooKeeper (re-subscribing when the leader changes).
    */
   readonly master: string;
+  /** The FrameworkInfo to subscribe with: name, roles, failover timeout, ... */
   readonly framework: FrameworkOptions;
   /** Acknowledge every status update that carries a uuid right after delivering it. Default true. */
   readonly autoAcknowledge?: boolean;
@@ -77,7 +82,9 @@ export interface SchedulerOptions {
   readonly random?: () => number;
 }
 
+/** Where the client is: `idle` until start(), `subscribing` until the first SUBSCRIBED, `reconnecting` while the stream is down, `closed` for good. */
 export type SchedulerState = 'idle' | 'subscribing' | 'subscribed' | 'reconnecting' | 'closed';
+/** What start() resolves with: the framework id, the heartbeat interval and the master's info. */
 export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
 
 type UnaryMethod =
@@ -106,6 +113,28 @@ interface Attempt {
   readonly fatal: boolean;
 }
 
+/**
+ * A framework's scheduler client: one subscription to the master (re-established
+ * after failures, with backoff, under the same FrameworkID), its events, and
+ * the calls a framework makes (launch, decline, kill, reconcile, ...).
+ *
+ * Receive events either with `for await (const event of scheduler.events())`
+ * or with listeners, `scheduler.on('offers', (event) => ...)`: the same
+ * objects reach both. Create the iterator before start() to see every event.
+ * Every call resolves once the master has accepted it, and rejects with a
+ * `MesosError` subclass (`InvalidArgument`, `Unavailable` while reconnecting,
+ * ...) or on abort.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new Scheduler({ master: '127.0.0.1:5060', framework: { name: 'hello' } });
+ * const events = scheduler.events();
+ * await scheduler.start();
+ * for await (const event of events) {
+ *   if (event.type === 'offers') for (const offer of event.offers) await scheduler.decline(offer);
+ * }
+ * ```
+ */
 export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly addresses: readonly string[];
   private readonly clients = new Map<string, SchedulerClient>();
@@ -143,6 +172,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.id = options.framework.id ?? null;
   }
 
+  /** Where the client is now; see {@link SchedulerState}. */
   get state(): SchedulerState {
     return this.currentState;
   }
@@ -186,6 +216,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return queue;
   }
 
+  /** ACCEPT: applies the operations (LAUNCH, RESERVE, ...) to the offers, all from one agent; what is left is declined for refuseSeconds. */
   accept(offers: OfferRef | readonly OfferRef[], operations: readonly OperationIn[], options: CallOptions & { refuseSeconds?: number } = {}): Promise<void> {
     return this.request(() => calls.acceptCall(offers, operations, options.refuseSeconds), options);
   }
@@ -205,18 +236,22 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return this.request(() => calls.inverseOffersCall(true, inverseOffers), options);
   }
 
+  /** Maintenance: says this framework cannot move its tasks off these machines in time (the operator sees it; the machines still go down). */
   declineInverseOffers(inverseOffers: OfferRef | readonly OfferRef[], options: CallOptions = {}): Promise<void> {
     return this.request(() => calls.inverseOffersCall(false, inverseOffers), options);
   }
 
+  /** REVIVE: offers again for these roles (all, when empty), and drops the refuse filters set by earlier declines. */
   revive(roles: readonly string[] = [], options: CallOptions = {}): Promise<void> {
     return this.request(() => calls.reviveCall(roles), options);
   }
 
+  /** SUPPRESS: no more offers for these roles (all, when empty) until revive(); for when there is nothing to launch. */
   suppress(roles: readonly string[] = [], options: CallOptions = {}): Promise<void> {
     return this.request(() => calls.suppressCall(roles), options);
   }
 
+  /** KILL: the agent stops the task (SIGTERM, then SIGKILL after the grace period); a TASK_KILLED update follows. Give agentId when you know it. */
   kill(taskId: string, options: CallOptions & { agentId?: string; gracePeriodSeconds?: number } = {}): Promise<void> {
     return this.request(() => calls.killCall(taskId, options.agentId, options.gracePeriodSeconds), options);
   }
@@ -231,6 +266,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return this.request(() => calls.reconcileCall(tasks), options);
   }
 
+  /** MESSAGE to an executor (a task's executor id is its task id). mesos-ts tasks are plain containers with no executor process to read it, so the master refuses it, saying why. */
   message(agentId: string, executorId: string, data: Uint8Array | string, options: CallOptions = {}): Promise<void> {
     return this.request(() => calls.messageCall(agentId, executorId, data), options);
   }

@@ -9,18 +9,22 @@ import type { OfferOut, ResourceIn, TaskInfoIn } from '../../proto/index.js';
 import { InvalidArgument } from '../../common/errors.js';
 import type { Resources } from '../../common/resources.js';
 
+/** The Docker network mode of the task's container. */
 export type DockerNetwork = 'HOST' | 'BRIDGE' | 'NONE';
 
+/** What {@link dockerTask} builds a TaskInfo from. */
 export interface DockerTaskSpec {
   /** Unique among this framework's live tasks; no whitespace or '/'. */
   readonly taskId: string;
   /** Default: the task id. */
   readonly name?: string;
+  /** The agent of the offer the task is launched from. */
   readonly agentId: string;
   /** What the task takes from the offer (see matching.ts). */
   readonly resources: Resources;
   /** The role the offer was allocated to; stamped on each resource as MULTI_ROLE frameworks must. See allocationRoleOf(). */
   readonly allocationRole?: string;
+  /** The Docker image; an agent started with --docker_pull=never fails the task unless the image is there already. */
   readonly image: string;
   /** A shell command line. */
   readonly command?: string;
@@ -39,6 +43,7 @@ export interface DockerTaskSpec {
 
 const TASK_ID = /^[^\s/]+$/;
 
+/** A TaskInfo that runs a command (or argv, or the image's own entrypoint) in a Docker container, as Mesos's Docker containerizer does; throws InvalidArgument naming a bad field. */
 export function dockerTask(spec: DockerTaskSpec): TaskInfoIn {
   if (!TASK_ID.test(spec.taskId) || spec.taskId === '.' || spec.taskId === '..') {
     throw new InvalidArgument(`task id '${spec.taskId}' must be non-empty and hold no whitespace or '/'`);

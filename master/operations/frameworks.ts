@@ -9,7 +9,7 @@
 //                                   │                                    v
 //                              removeFramework (TEARDOWN) ──────────> removed
 import type { FrameworkInfoOut } from '../../proto/index.js';
-import { FailedPrecondition } from '../../common/errors.js';
+import { FailedPrecondition, PermissionDenied } from '../../common/errors.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
@@ -37,9 +37,14 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
     fx.add({ type: 'closeStream', frameworkId: id, streamId, error: 'Framework has been removed' });
     return { id, info, roles, partitionAware: false, connected: false, streamId: null, registeredTime: ctx.now, reregisteredTime: null, unregisteredTime: ctx.now };
   }
+  let fw = state.framework(id);
+  const principal = (p: string | null | undefined) => p ?? '';
+  if (fw && principal(fw.info.principal) !== principal(info.principal)) {
+    // As Mesos: a framework is taken over (failed over) only by its own principal, never by whoever learnt its id.
+    throw new PermissionDenied(`framework ${id} is registered with principal '${principal(fw.info.principal)}'; a SUBSCRIBE under its id must come from the same principal`);
+  }
   // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
   fx.write({ op: 'putFramework', id, info: { ...info, id: { value: id } }, now: ctx.now });
-  let fw = state.framework(id);
   if (fw) {
     ctx.logger.info({ framework_id: id }, `framework ${id} (${info.name}) re-subscribed${fw.connected ? ', replacing its previous stream' : ''}`);
     fx.cancel({ kind: 'failover-timeout', frameworkId: id });
@@ -123,6 +128,7 @@ export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext
 export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, update: Subscription): void {
   const info = update.info;
   if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
+  if ((info.principal ?? '') !== (fw.info.principal ?? '')) throw new PermissionDenied(`update_framework: framework_info.principal cannot change (it is '${fw.info.principal ?? ''}')`);
   const roles = frameworkRoles(info); // Throws, changing nothing, when the roles are not valid.
   const rolesChanged = roles.length !== fw.roles.length || roles.some((r, i) => r !== fw.roles[i]);
   fw.info = { ...info, id: { value: fw.id } };

@@ -17,13 +17,21 @@ type AgentStatus = NonNullable<NonNullable<AgentMessageOut['status_update']>['st
 export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, frameworkId: string, status: AgentStatus): void {
   const taskId = status.task_id!.value;
   const key = taskKeyOf(frameworkId, taskId);
+  const task = state.tasks.get(frameworkId, taskId);
+  if (task && task.agentId !== agentId) {
+    // An agent reports only its own tasks: one forging another's update would free resources a container still holds.
+    ctx.logger.warn(
+      { agent_id: agentId, framework_id: frameworkId, task_id: taskId },
+      `agent ${agentId} sent ${status.state} for task ${taskId} of framework ${frameworkId}, which runs on agent ${task.agentId}: ignored`,
+    );
+    return;
+  }
   if (state.wasRemoved(frameworkId) || state.silenced.has(key)) {
     // The framework is gone, or was told the task is lost: nobody will acknowledge, so the master does.
     acknowledgeToAgent(fx, agentId as AgentId, frameworkId, taskId, status.uuid);
     if (isTerminal(status.state)) state.silenced.delete(key);
     return;
   }
-  const task = state.tasks.get(frameworkId, taskId);
   if (task) {
     const result = moveTask(state, fx, task, status.state);
     if (result === 'illegal') {

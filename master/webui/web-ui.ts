@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.js';
 import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { isHostname } from '../validation.js';
 import type { Master } from '../master.js';
 
 export interface WebUiOptions {
@@ -44,11 +45,22 @@ const SECURITY_HEADERS = {
 /** How long the proxy waits for an agent before answering 504. */
 const AGENT_TIMEOUT_MS = 5_000;
 
-/** The `agentHttp` option for a master: host:port as the agent registered it. */
+/** Replies larger than this are not passed on (an agent's /state of thousands of tasks stays well below). */
+const MAX_AGENT_REPLY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The `agentHttp` option for a master: the address the agent registered
+ * (its IP, else its host name) and port, each checked again here, so the
+ * proxy can only ever reach a registered agent's HTTP endpoint.
+ */
 export function agentHttpOf(master: Master): (agentId: string) => string | null {
   return (agentId) => {
     const agent = master.agents.get(agentId);
-    return agent ? `${agent.info.hostname}:${agent.info.port}` : null;
+    if (!agent) return null;
+    const host = agent.ip || agent.info.hostname;
+    const port = agent.info.port;
+    if (!isHostname(host) || !Number.isInteger(port) || port < 1 || port > 65535) return null;
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   };
 }
 
@@ -110,18 +122,33 @@ async function proxyToAgent(options: WebUiOptions, agentId: string, what: string
     }
   }
   let answer: Response;
+  let body: Buffer;
   try {
-    answer = await fetch(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS) });
+    // Redirects are not followed: the proxy reaches the agent's own endpoint and nothing it points elsewhere.
+    answer = await fetch(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS), redirect: 'manual' });
+    if (answer.status >= 300 && answer.status < 400) return reply(res, 502, 'text/plain; charset=utf-8', `agent ${agentId} answered with a redirect; not followed\n`);
+    body = await cappedBody(answer, MAX_AGENT_REPLY_BYTES);
   } catch (err) {
     return reply(res, 504, 'text/plain; charset=utf-8', `agent ${agentId} at ${agent} did not answer: ${errorMessage(err)}\n`);
   }
-  const body = Buffer.from(await answer.arrayBuffer());
-  res.writeHead(answer.status, {
-    ...SECURITY_HEADERS,
-    'Content-Type': answer.headers.get('content-type') ?? 'application/octet-stream',
-    'Content-Length': body.length,
-  });
+  // Our own content type, never the agent's: what it sends is data for the page, not a page.
+  res.writeHead(answer.status, { ...SECURITY_HEADERS, 'Content-Type': answer.ok ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': body.length });
   res.end(body);
+}
+
+/** The body, read up to `max` bytes; longer ones are refused (the read is cancelled). */
+async function cappedBody(answer: Response, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of answer.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > max) {
+      await answer.body?.cancel().catch(() => {});
+      throw new Error(`its reply exceeds ${max} bytes`);
+    }
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
 }
 
 function decodeOrNull(component: string): string | null {

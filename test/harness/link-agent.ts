@@ -50,7 +50,7 @@ export class LinkAgent {
       master: options.master,
       registration: () => ({
         agent_info: {
-          hostname: options.hostname ?? '127.0.0.1', port: 0, resources: Resources.parse(options.resources).toProto(), attributes: [],
+          hostname: options.hostname ?? '127.0.0.1', port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: [],
           ...(this.agentId ? { id: { value: this.agentId } } : {}),
         },
         tasks: [], frameworks: [], version: VERSION,

@@ -146,11 +146,19 @@ export class MasterHarness {
     return agent;
   }
 
-  async subscribe(name: string, options: { id?: string; roles?: string[]; failoverTimeout?: number; partitionAware?: boolean } = {}): Promise<TestScheduler> {
+  async subscribe(name: string, options: SchedulerOptions = {}): Promise<TestScheduler> {
     const scheduler = new TestScheduler(this, name, options);
     await scheduler.subscribe();
     return scheduler;
   }
+}
+
+export interface SchedulerOptions {
+  readonly id?: string;
+  readonly roles?: string[];
+  readonly failoverTimeout?: number;
+  readonly partitionAware?: boolean;
+  readonly principal?: string;
 }
 
 export interface ReportedTask {
@@ -249,7 +257,7 @@ export class TestScheduler {
   constructor(
     private readonly harness: MasterHarness,
     readonly name: string,
-    private readonly options: { id?: string; roles?: string[]; failoverTimeout?: number; partitionAware?: boolean },
+    private readonly options: SchedulerOptions,
   ) {}
 
   async subscribe(): Promise<void> {
@@ -265,6 +273,7 @@ export class TestScheduler {
           name: this.name, user: 'test', roles: this.options.roles ?? ['*'], failover_timeout: this.options.failoverTimeout ?? 60,
           capabilities: [{ type: 'MULTI_ROLE' }, ...(this.options.partitionAware ? [{ type: 'PARTITION_AWARE' as const }] : [])],
           ...(id ? { id: { value: id } } : {}),
+          ...(this.options.principal !== undefined ? { principal: this.options.principal } : {}),
         },
         suppressed_roles: [],
       },

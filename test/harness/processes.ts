@@ -132,6 +132,11 @@ class ChildProc implements Proc {
 
 const describeExit = (e: Exit) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
 
+interface SpawnOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly ownProcessGroup?: boolean;
+}
+
 export class ProcessGroup {
   /** Holds the agents' work_dirs and `logs/`; removed by stopAll(). */
   readonly dir: string;
@@ -168,6 +173,16 @@ export class ProcessGroup {
     return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
   }
 
+  /**
+   * Any other `mesos-ts` subcommand (`local`, `demo`, ...) as `node bin/mesos-ts.js ARGS`; stopAll() stops it too.
+   * `env` is added to its environment (MESOS_ZK, MESOS_TS_MASTER, ...). `ownProcessGroup` makes it the leader of
+   * a process group, as a shell makes a foreground job, so that `process.kill(-pid, 'SIGINT')` is a terminal's
+   * Ctrl-C: every process of the group gets it.
+   */
+  spawnCommand(name: string, args: string[], options: SpawnOptions = {}): Proc {
+    return this.spawn(name, args, options);
+  }
+
   /** Every process started so far, alive or not. */
   processes(): readonly Proc[] {
     return this.procs;
@@ -179,8 +194,10 @@ export class ProcessGroup {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private spawn(name: string, args: string[]): ChildProc {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(name: string, args: string[], options: SpawnOptions = {}): ChildProc {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT, env: commandEnv(options.env), detached: options.ownProcessGroup ?? false, stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
     log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
     const proc = new ChildProc(name, child, log);
@@ -204,6 +221,14 @@ export class ProcessGroup {
       await sleep(50);
     }
   }
+}
+
+/**
+ * A command's environment: this process's without the MESOS_* variables the
+ * commands read as flags (a developer's shell may set some), plus `env`.
+ */
+export function commandEnv(env: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MESOS_'))), ...env };
 }
 
 /** The leading master: it answers GET /state with 200 (standbys answer 307, or 503 with no leader known). */

@@ -18,6 +18,7 @@ import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
 import { containersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
+import { commandEnv } from '../harness/processes.js';
 import { grpcObject, type OperatorClient } from '../../proto/index.js';
 
 const run = promisify(execFile);
@@ -67,7 +68,7 @@ afterAll(async () => {
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', ['bin/mesos-ts.js', ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run('node', ['bin/mesos-ts.js', ...args], { env: commandEnv(), timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -154,6 +154,38 @@ describe('web UI', () => {
     await expect.poll(() => page.locator(`tr[data-agent-id="${agentId}"] .badge`).textContent(), { timeout: 10_000 }).toBe('active');
   });
 
+  it("the agent proxy follows no redirect, caps replies, serves its own content type, and an agent can't register a URL as its hostname", async () => {
+    // A stand-in for a hostile "agent": the proxy is given its address directly.
+    const { createServer } = await import('node:http');
+    const fake = createServer((req, res) => {
+      if (req.url?.startsWith('/state')) return void res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      if (req.url?.startsWith('/files/read?path=big')) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(Buffer.alloc(9 * 1024 * 1024, 0x20));
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<script>alert(1)</script>');
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', () => resolve()));
+    const port = (fake.address() as { port: number }).port;
+    const proxy = await startMasterHttp({
+      ip: '127.0.0.1', port: 0, handlers: [webUi({ leading: () => true, leaderHttp: () => null, selfHttp: () => 'self', agentHttp: () => `127.0.0.1:${port}` })],
+    });
+    const get = (path: string) => fetch(`http://127.0.0.1:${proxy.port}${path}`, { redirect: 'manual' });
+    try {
+      expect((await get('/ui/agent/a/state')).status).toBe(502);
+      const html = await get('/ui/agent/a/files/read?path=x');
+      expect(html.headers.get('content-type')).toBe('application/json');
+      expect(html.headers.get('x-content-type-options')).toBe('nosniff');
+      expect((await get('/ui/agent/a/files/read?path=big')).status).toBe(504);
+    } finally {
+      proxy.server.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
+    // The hostname that made the master fetch cloud metadata is refused at registration.
+    const { readRegistration } = await import('../../master/validation.js');
+    const registration = (hostname: string) => ({ agent_info: { hostname, port: 5051, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] }, tasks: [], ip: '' });
+    expect(() => readRegistration(registration('169.254.169.254/latest/meta-data/#') as never)).toThrow(/is not a host name or IP address/);
+    expect(readRegistration(registration('node-1.example.org') as never).info.hostname).toBe('node-1.example.org');
+  });
+
   it('draws the allocation chart and takes a screenshot', async () => {
     await expect.poll(() => page.locator('#chart polyline').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#chart .legend').textContent()).toContain('share of webui <b>test</b>');

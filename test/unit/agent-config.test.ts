@@ -23,6 +23,18 @@ describe('agent flags', () => {
     });
   });
 
+  it('takes --resources as Mesos JSON too', () => {
+    const json = JSON.stringify([
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 2 } },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 1024 } },
+      { name: 'disk', type: 'SCALAR', scalar: { value: 4096 } },
+      { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 31000, end: 32000 }] } },
+    ]);
+    expect(config(`--resources=${json}`).resources.toString()).toBe('cpus:2;disk:4096;mem:1024;ports:[31000-32000]');
+    expect(() => config('--resources=[{"name":"cpus","scalar":{"value":-1}}]')).toThrow("--resources[0] ('cpus'): scalar value -1 is not a non-negative number");
+    expect(() => config('--resources=[oops')).toThrow('--resources: not JSON');
+  });
+
   it('parses --resources and detects what it leaves out', () => {
     expect(config('--resources=cpus:2;mem:1024;disk:4096;ports:[31000-32000]').resources.toString()).toBe(
       'cpus:2;disk:4096;mem:1024;ports:[31000-32000]',

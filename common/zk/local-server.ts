@@ -1,0 +1,157 @@
+// A ZooKeeper server on this machine, for `mesos-ts local --masters N` and the
+// tests: Debian's zookeeper package (its jars in /usr/share/java) run
+// standalone on a loopback port with its own zoo.cfg and data dir, and a
+// short tickTime so sessions can expire in about a second. stop() kills it by
+// its recorded pid and removes the data dir; down()/up() stop and start it
+// again on the same port with the same data (sessions that have not timed
+// out meanwhile survive, as in a real ZooKeeper restart).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Unavailable } from '../errors.js';
+
+export interface LocalZooKeeper {
+  readonly port: number;
+  /** 127.0.0.1:port, what a client connects to. */
+  readonly connectString: string;
+  /** The server's zoo.cfg, data and logs; removed by stop(). */
+  readonly dir: string;
+  /** The JVM's pid, or null while down. */
+  pid(): number | null;
+  /** Kills the server and removes its data dir; safe to call twice, and after down(). */
+  stop(): Promise<void>;
+  /** Kills the server (SIGKILL), keeping its port and data dir for up(). */
+  down(): Promise<void>;
+  /** Starts the server again on the same port with the same data; resolves once it answers `ruok`. */
+  up(): Promise<void>;
+  /** down(), `downMs` of silence, up(). The JVM's start-up adds a second or two to the outage. */
+  restart(downMs: number): Promise<void>;
+}
+
+export interface LocalZooKeeperOptions {
+  /** Default 200 ms: sessions may be as short as two ticks and at most twenty. */
+  readonly tickTimeMs?: number;
+  /** Where to keep zoo.cfg and the data (created; removed by stop()). Default: a new dir under the system's tmpdir. */
+  readonly dir?: string;
+  /**
+   * Run the server in a process group of its own, so that Ctrl-C in a
+   * terminal (SIGINT to the whole foreground group) reaches only the
+   * caller, which can then stop its masters and agents before ZooKeeper.
+   * Default false: Ctrl-C of a test runner ends the server with it.
+   */
+  readonly ownProcessGroup?: boolean;
+}
+
+const START_TIMEOUT_MS = 30_000;
+/** Debian's zookeeper package puts its jars (and their dependencies) here. */
+const CLASSPATH = '/usr/share/java/*';
+
+/** A port that was free on 127.0.0.1 a moment ago (another process may take it meanwhile). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Ready means serving: the four-letter command `ruok` is answered `imok`. */
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => socket.write('ruok'));
+    socket.on('data', (d: Buffer) => (reply += d.toString()));
+    socket.once('close', () => resolve(reply === 'imok'));
+    socket.once('error', () => resolve(false));
+  });
+
+/** Runs the server until it answers; throws (after killing it) if it does not within 30 s. */
+async function launch(dir: string, port: number, ownProcessGroup: boolean): Promise<ChildProcess> {
+  const child: ChildProcess = spawn(
+    'java',
+    ['-Xmx256m', '-Dzookeeper.log.dir=' + dir, '-cp', CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup },
+  );
+  let stderr = '';
+  let spawnError: Error | null = null;
+  child.once('error', (err) => (spawnError = err));
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answers(port))) {
+    if (spawnError || child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const why = spawnError ? `cannot run java: ${(spawnError as Error).message}` : stderr.trim() || 'no output';
+      throw new Unavailable(
+        `ZooKeeper did not start on 127.0.0.1:${port} (${why}); it needs Java and Debian's zookeeper package (bash scripts/setup.sh installs them)`,
+      );
+    }
+    await sleep(100);
+  }
+  return child;
+}
+
+async function kill(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Promise<LocalZooKeeper> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-zk-'));
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const tick = opts.tickTimeMs ?? 200;
+  const own = opts.ownProcessGroup ?? false;
+  writeFileSync(
+    join(dir, 'zoo.cfg'),
+    [`tickTime=${tick}`, `dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', `minSessionTimeout=${tick * 2}`,
+      'maxClientCnxns=0', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,stat'].join('\n') + '\n',
+  );
+  let child: ChildProcess | null = null;
+  let removed = false;
+  const remove = () => {
+    removed = true;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    child = await launch(dir, port, own);
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  const down = async () => {
+    await kill(child);
+    child = null;
+  };
+  const up = async () => {
+    if (removed) throw new Error(`ZooKeeper on port ${port} was stopped for good`);
+    if (child) return;
+    child = await launch(dir, port, own);
+  };
+  return {
+    port,
+    connectString: `127.0.0.1:${port}`,
+    dir,
+    pid: () => child?.pid ?? null,
+    down,
+    up,
+    async restart(downMs) {
+      await down();
+      await sleep(downMs);
+      await up();
+    },
+    async stop() {
+      await down();
+      remove();
+    },
+  };
+}
