@@ -33,6 +33,7 @@ import { Checkpointer } from './checkpoint.js';
 import { SandboxGc } from './sandbox-gc.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../common/log/logger.js';
 
 /** --recover: take tasks of an earlier run back (Mesos's default), or kill them all and start afresh. */
 export type RecoverMode = 'reconnect' | 'cleanup';
@@ -63,7 +64,8 @@ export interface AgentOptions {
   /** Seconds a finished task's sandbox is kept (--gc_delay); default one week. */
   readonly gcDelaySeconds?: number;
   readonly clock: Clock;
-  readonly log: (line: string) => void;
+  /** The agent's logger (component agent); its lines carry agent_id once the master gave one. */
+  readonly logger: Logger;
   /** The master shut this agent down (it was removed); the process should exit. */
   readonly onShutdown?: (why: string) => void;
   readonly random?: () => number;
@@ -95,17 +97,19 @@ export class Agent {
   readonly gc: SandboxGc;
   private readonly link: MasterLink;
   private readonly ctx: RunnerContext;
+  private loggerOf: { readonly id: string | null; readonly logger: Logger };
 
   constructor(readonly options: AgentOptions) {
+    this.loggerOf = { id: null, logger: options.logger };
     this.checkpoint = new Checkpointer(options.workDir);
     this.gc = new SandboxGc(join(options.workDir, 'sandboxes'), options.gcDelaySeconds ?? 7 * 24 * 3600,
-      (sandbox) => [...this.runners.values()].some((r) => r.sandbox === sandbox), (line) => this.log(line));
+      (sandbox) => [...this.runners.values()].some((r) => r.sandbox === sandbox), options.logger);
     this.updates = new StatusUpdateManager({
       persist: {
         update: (u) => this.checkpoint.appendUpdate(u.frameworkId, u.status),
         acknowledged: (frameworkId, taskId, uuid) => this.checkpoint.appendAck(frameworkId, taskId, uuid),
       },
-      persistFailed: (what, err) => this.log(`cannot write down ${what}: ${errorMessage(err)}`),
+      persistFailed: (what, err) => this.logger.error({ err }, `cannot write down ${what}: ${errorMessage(err)}`),
       send: (u) => {
         traceLaunch(u.status.task_id?.value, `agent: ${u.status.state} sent`);
         return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });
@@ -118,16 +122,16 @@ export class Agent {
       ...(options.leader ? { leader: options.leader } : {}),
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
-      log: (line) => this.log(line),
+      logger: options.logger,
       ...(options.random ? { random: options.random } : {}),
     });
     this.ctx = {
       driver: options.driver, agentId: () => this.id ?? '', ...(options.ip ? { ip: options.ip } : {}), hostname: options.hostname, workDir: options.workDir,
       defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
-      now: () => options.clock.now(), log: (line) => this.log(line), emit: (frameworkId, status) => this.emit(frameworkId, status),
+      now: () => options.clock.now(), logger: () => this.logger, emit: (frameworkId, status) => this.emit(frameworkId, status),
       launched: (runner) => {
         this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId)
-          .catch((err) => this.log(`cannot write down the container of task ${runner.taskId}: ${errorMessage(err)}`));
+          .catch((err) => this.logger.error({ framework_id: runner.frameworkId, task_id: runner.taskId, err }, `cannot write down the container of task ${runner.taskId}`));
       },
       written: (runner) => this.checkpoint.written(runner.frameworkId, runner.taskId),
     };
@@ -138,8 +142,10 @@ export class Agent {
     this.link.reconnect();
   }
 
-  log(line: string): void {
-    this.options.log(`[agent ${this.id ?? 'unregistered'}] ${line}`);
+  /** The logger with this agent's agent_id (once it has one). */
+  get logger(): Logger {
+    if (this.loggerOf.id !== this.id) this.loggerOf = { id: this.id, logger: this.id ? this.options.logger.child({ agent_id: this.id }) : this.options.logger };
+    return this.loggerOf.logger;
   }
 
   /** Recovers what an earlier run left (see recover()), then dials the master. */
@@ -159,7 +165,7 @@ export class Agent {
    */
   private async recover(): Promise<void> {
     const recovered = this.checkpoint.recover();
-    for (const warning of recovered.warnings) this.log(warning);
+    for (const warning of recovered.warnings) this.logger.warn(warning);
     this.id = recovered.agentId;
     this.secret = recovered.secret;
     const containers = await this.options.driver.list({ [LABEL.workDir]: this.options.workDir });
@@ -179,11 +185,11 @@ export class Agent {
       // A task that ended leaves its container unclaimed: removed below, as the crash kept its runner from doing so.
       const ended = t.updates.length > 0 && isTerminal(t.updates.at(-1)!.state);
       if (container && !ended) claimed.add(container.id);
-      runner.resume(t.updates.at(-1) ?? null, container?.id ?? containerId).catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
+      runner.resume(t.updates.at(-1) ?? null, container?.id ?? containerId).catch((err) => this.logger.error({ task_id: taskId, err }, `task ${taskId}: ${errorMessage(err)}`));
     }
     if (recovered.agentId || recovered.tasks.length > 0) {
       const live = [...this.runners.values()].filter((r) => !isTerminal(r.state)).length;
-      this.log(`recovered agent ${recovered.agentId ?? '(never registered)'}: ${recovered.tasks.length} task(s), ${live} not yet ended, ` +
+      this.logger.info(`recovered agent ${recovered.agentId ?? '(never registered)'}: ${recovered.tasks.length} task(s), ${live} not yet ended, ` +
         `${this.updates.pending().length} update(s) not yet acknowledged`);
     }
     await this.removeContainers((c) => !claimed.has(c.id), 'orphaned container');
@@ -193,7 +199,7 @@ export class Agent {
   private async cleanup(): Promise<void> {
     await this.removeContainers(() => true, 'container of an earlier run (--recover=cleanup)');
     this.checkpoint.wipe();
-    this.log('--recover=cleanup: started afresh (a new AgentID will be given)');
+    this.logger.info('--recover=cleanup: started afresh (a new AgentID will be given)');
   }
 
   /**
@@ -208,18 +214,18 @@ export class Agent {
     this.version++;
     this.link.send({ draining: { reason } });
     const live = () => [...this.runners.values()].filter((r) => !isTerminal(r.state));
-    this.log(`draining (${reason}): ${live().length} task(s) may run for up to ${timeoutSeconds}s more`);
+    this.logger.info(`draining (${reason}): ${live().length} task(s) may run for up to ${timeoutSeconds}s more`);
     const deadline = Date.now() + timeoutSeconds * 1000;
     while (live().length > 0 && Date.now() < deadline) await sleep(200);
     const left = live();
     if (left.length > 0) {
-      this.log(`drain timeout: killing ${left.length} task(s)`);
+      this.logger.info(`drain timeout: killing ${left.length} task(s)`);
       for (const r of left) r.kill();
       await Promise.all(left.map((r) => r.finished()));
     }
     const flushBy = Date.now() + timeoutSeconds * 1000;
     while (this.updates.pending().length > 0 && Date.now() < flushBy) await sleep(200);
-    this.log(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
+    this.logger.info(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
   }
 
   private stopping: Promise<void> | null = null;
@@ -258,9 +264,9 @@ export class Agent {
     for (const c of found.filter(which)) {
       try {
         await this.options.driver.remove(c.id);
-        this.log(`${what} ${c.name || c.id.slice(0, 12)} (task ${c.labels[LABEL.taskId] ?? '?'}) removed`);
+        this.logger.info(`${what} ${c.name || c.id.slice(0, 12)} (task ${c.labels[LABEL.taskId] ?? '?'}) removed`);
       } catch (err) {
-        this.log(`could not remove ${what} ${c.id.slice(0, 12)}: ${errorMessage(err)}`);
+        this.logger.warn(`could not remove ${what} ${c.id.slice(0, 12)}: ${errorMessage(err)}`);
       }
     }
   }
@@ -307,7 +313,7 @@ export class Agent {
     try {
       this.dispatch(message);
     } catch (err) {
-      this.log(`could not handle ${message?.kind ?? 'a message'} from the master: ${errorMessage(err)}`);
+      this.logger.error({ err }, `could not handle ${message?.kind ?? 'a message'} from the master: ${errorMessage(err)}`);
     }
     this.version++;
   }
@@ -331,7 +337,7 @@ export class Agent {
       case 'shutdown':
         return this.shutdownByMaster(message.shutdown?.message ?? '');
       default:
-        return this.log(`ignoring a message of unknown kind '${String(message.kind)}' from the master`);
+        return this.logger.warn(`ignoring a message of unknown kind '${String(message.kind)}' from the master`);
     }
   }
 
@@ -343,7 +349,7 @@ export class Agent {
   private drainedByMaster(maxGraceNanos: number | null | undefined): void {
     const cap = maxGraceNanos === null || maxGraceNanos === undefined ? null : Number(maxGraceNanos) / 1e9;
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
-    this.log(`the operator drains this agent: killing ${live.length} task(s)${cap !== null ? ` (grace at most ${cap}s)` : ''}`);
+    this.logger.info(`the operator drains this agent: killing ${live.length} task(s)${cap !== null ? ` (grace at most ${cap}s)` : ''}`);
     for (const r of live) {
       const own = graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds;
       r.kill(cap === null ? own : Math.min(own, cap), { reason: 'REASON_AGENT_DRAINING', message: 'killed: the agent is draining' });
@@ -356,22 +362,22 @@ export class Agent {
    * start joins as a new agent), and the process is asked to exit.
    */
   private shutdownByMaster(why: string): void {
-    this.log(`the master shuts this agent down: ${why || '(no reason given)'}`);
+    this.logger.info(`the master shuts this agent down: ${why || '(no reason given)'}`);
     void this.stop(true)
       .then(() => this.checkpoint.wipe())
-      .catch((err: unknown) => this.log(`shutting down: ${errorMessage(err)}`))
+      .catch((err: unknown) => this.logger.error({ err }, `shutting down: ${errorMessage(err)}`))
       .finally(() => this.options.onShutdown?.(why));
   }
 
   private registered(id: string, secret: string): void {
-    if (!id) return this.log('AgentRegistered without an agent_id; ignored');
+    if (!id) return this.logger.warn('AgentRegistered without an agent_id; ignored');
     const previous = this.id;
     this.id = id;
     if (secret) this.secret = secret;
     if (previous !== id || secret) this.checkpoint.writeAgentId(id, this.secret);
-    if (previous === null) this.log('registered with the master');
-    else if (previous !== id) this.log(`the master gave a new id (was ${previous})`);
-    else this.log('re-registered with the master');
+    if (previous === null) this.logger.info('registered with the master');
+    else if (previous !== id) this.logger.warn({ previous_agent_id: previous }, `the master gave a new id (was ${previous})`);
+    else this.logger.info('re-registered with the master');
     this.updates.resendAll();
     if (this.draining) this.link.send({ draining: { reason: 'still draining' } });
   }
@@ -382,19 +388,19 @@ export class Agent {
     traceLaunch(taskId, 'agent: RunTask received');
     const checked = checkTask(run?.framework, run?.task, this.options.isolation);
     if (!checked.ok) {
-      this.log(`refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
+      this.logger.warn({ framework_id: frameworkId, task_id: taskId }, `refusing task ${taskId || '?'} of framework ${frameworkId || '?'}: ${checked.message}`);
       if (!frameworkId || !taskId) return; // Nobody to tell.
       void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_ERROR', 'REASON_TASK_INVALID', checked.message));
       return;
     }
     if (this.draining) {
-      this.log(`refusing task ${taskId} of framework ${frameworkId}: this agent is draining`);
+      this.logger.warn({ framework_id: frameworkId, task_id: taskId }, `refusing task ${taskId} of framework ${frameworkId}: this agent is draining`);
       void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_DROPPED', 'REASON_AGENT_DRAINING', 'the agent is draining'));
       return;
     }
     const key = taskKey(frameworkId, taskId);
     const existing = this.runners.get(key);
-    if (existing && !isTerminal(existing.state)) return this.log(`task ${taskId} already runs here; duplicate RunTask ignored`);
+    if (existing && !isTerminal(existing.state)) return this.logger.warn({ framework_id: frameworkId, task_id: taskId }, `task ${taskId} already runs here; duplicate RunTask ignored`);
     const runner = new TaskRunner(this.ctx, run!.framework!, run!.task!, checked.resources);
     // Written down before the container starts (the runner waits for it; the container may be created
     // meanwhile): a restarted agent must know every container it may have started. A failed write
@@ -402,8 +408,8 @@ export class Agent {
     this.checkpoint.writeTask(run!.framework!, run!.task!).then(() => traceLaunch(taskId, 'agent: task checkpointed'), () => {});
     this.frameworks.set(frameworkId, run!.framework!);
     this.runners.set(key, runner);
-    this.log(`launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);
-    runner.run().catch((err) => this.log(`task ${taskId}: ${errorMessage(err)}`));
+    this.logger.info({ framework_id: frameworkId, task_id: taskId }, `launching task ${taskId} of framework ${frameworkId} (${checked.resources.toString()})`);
+    runner.run().catch((err) => this.logger.error({ task_id: taskId, err }, `task ${taskId}: ${errorMessage(err)}`));
   }
 
   private killTask(kill: MasterMessageOut['kill_task']): void {
@@ -411,11 +417,11 @@ export class Agent {
     const taskId = kill?.task_id?.value ?? '';
     const runner = this.runners.get(taskKey(frameworkId, taskId));
     if (!runner) {
-      this.log(`asked to kill task ${taskId} of framework ${frameworkId}, which is unknown here`);
+      this.logger.warn({ framework_id: frameworkId, task_id: taskId }, `asked to kill task ${taskId} of framework ${frameworkId}, which is unknown here`);
       if (frameworkId && taskId) void this.emit(frameworkId, this.agentStatus(taskId, 'TASK_LOST', 'REASON_TASK_UNKNOWN', 'task unknown to agent'));
       return;
     }
-    this.log(`killing task ${taskId}`);
+    this.logger.info({ framework_id: frameworkId, task_id: taskId }, `killing task ${taskId}`);
     runner.kill(graceSeconds(kill?.kill_policy));
   }
 
@@ -429,7 +435,7 @@ export class Agent {
 
   private shutdownFramework(frameworkId: string): void {
     const runners = [...this.runners.values()].filter((r) => r.frameworkId === frameworkId);
-    this.log(`shutting down framework ${frameworkId} (${runners.length} task(s))`);
+    this.logger.info({ framework_id: frameworkId }, `shutting down framework ${frameworkId} (${runners.length} task(s))`);
     for (const r of runners) r.kill();
     // The framework is gone: no acknowledgement will come for its updates.
     void Promise.all(runners.map((r) => r.finished())).then(() => {
@@ -445,7 +451,7 @@ export class Agent {
     if (this.runners.get(key) === runner) {
       this.runners.delete(key);
       this.checkpoint.removeTask(runner.frameworkId, runner.taskId)
-        .catch((err) => this.log(`cannot remove the checkpoint of task ${runner.taskId}: ${errorMessage(err)}`));
+        .catch((err) => this.logger.error({ framework_id: runner.frameworkId, task_id: runner.taskId, err }, `cannot remove the checkpoint of task ${runner.taskId}`));
       this.gc.schedule(runner.sandbox);
       this.completed.push(runner);
       if (this.completed.length > MAX_COMPLETED_TASKS) this.completed.shift();

@@ -25,7 +25,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     await running.stop({ killTasks: true });
     return 0;
   }
-  running.agent.log(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
+  running.agent.logger.info(`${signal}: killing tasks and removing their containers (send it again to exit at once)`);
   await running.stop({ killTasks: true });
   return 0;
 }

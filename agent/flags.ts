@@ -1,5 +1,6 @@
 // The agent's flags, named as Apache Mesos names them where Mesos has them.
 import type { FlagSpecs, ParseOptions } from '../common/flags.js';
+import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_AGENT_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const AGENT_FLAGS = {
@@ -36,7 +37,7 @@ export const AGENT_FLAGS = {
   sandbox_log_max_size: { type: 'string', default: '10MB', help: "a task's stdout or stderr is rotated when it reaches this size (B, KB, MB, GB; 0 never)" },
   sandbox_log_rotations: { type: 'number', default: 3, help: 'rotated stdout.N / stderr.N files kept per task' },
   pids_limit: { type: 'number', default: 1024, help: 'maximum number of processes in a task container' },
-  quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
+  ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 
 /** A Mesos agent flag not above is refused by name. */

@@ -71,7 +71,10 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number, fla
     const route = routes[path] ?? routes[path.replace(/\.json$/, '')];
     if (!route) return text(res, 404, `no endpoint ${path}; try /state, /flags, /version, /containers, /monitor/statistics, /files/browse, /files/read, /files/download, /api/v1, /health or /metrics/snapshot`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET' }).end();
-    Promise.resolve(route(req, res, url)).catch((err: Error) => (res.headersSent ? res.destroy() : text(res, 500, err.message)));
+    Promise.resolve(route(req, res, url)).catch((err: Error) => {
+      agent.logger.error({ component: 'http', err, method: req.method, path }, `internal error answering ${req.method} ${path}`);
+      return res.headersSent ? res.destroy() : text(res, 500, err.message);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

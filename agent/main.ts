@@ -20,10 +20,12 @@ import { DockerDriver, type PullPolicy } from './driver/docker.js';
 import { detectResources } from './detect.js';
 import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
+import { createLogger, type Logger } from '../common/log/logger.js';
+import { loggerOptions } from '../common/log/flags.js';
 
 export type AgentFlags = Flags<typeof AGENT_FLAGS>;
 
-/** startAgent's options: the flags by their names, plus a log sink (default: stderr). */
+/** startAgent's options: the flags by their names, plus where the formatted log lines go instead of stderr (silenced by --quiet). */
 export type AgentStartOptions = Partial<Omit<AgentFlags, 'help' | '_'>> & {
   readonly master: string;
   readonly log?: (line: string) => void;
@@ -117,8 +119,9 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const flags: AgentFlags = Array.isArray(options)
     ? parseFlags(AGENT_FLAGS, options, AGENT_PARSE)
     : { ...parseFlags(AGENT_FLAGS, ['--master', options.master]), ...withoutUndefined(options) };
-  const log = (!Array.isArray(options) && options.log) || ((line: string) => void process.stderr.write(line + '\n'));
+  const sink = Array.isArray(options) ? undefined : options.log;
   const config = agentConfig(flags);
+  const logger = createLogger(loggerOptions(flags, 'agent', sink));
   mkdirSync(config.workDir, { recursive: true });
   const driver = new DockerDriver({
     socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
@@ -127,7 +130,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   await driver.docker.ping().catch((err: Error) => {
     throw new Error(`no Docker engine answers at ${flags.docker_socket} (${err.message}); run scripts/setup.sh to start one`);
   });
-  const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, log) : null;
+  const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, logger) : null;
   let httpPort = flags.port;
   let resolveShutdown: (why: string) => void = () => {};
   const shutdown = new Promise<string>((resolve) => (resolveShutdown = resolve));
@@ -139,11 +142,12 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
     recover: flags.recover as RecoverMode, gcDelaySeconds: flags.gc_delay, isolation: config.isolation,
-    clock: systemClock, log: flags.quiet ? () => {} : log,
+    clock: systemClock, logger,
     onShutdown: (why) => resolveShutdown(why),
   });
   follow?.detector.onChange((leader) => {
-    agent.log(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
+    if (leader) agent.logger.info({ master: leader.grpc }, `the leading master is now ${leader.grpc}`);
+    else agent.logger.warn('no leading master is known');
     agent.leaderChanged();
   });
   const http = await startAgentHttp(agent, flags.ip, flags.port, flags);
@@ -155,7 +159,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     await http.close();
     throw err;
   }
-  agent.log(`offering ${config.resources.toString()} to the master at ${redactZkUrl(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
+  agent.logger.info(`offering ${config.resources.toString()} to the master at ${redactZkUrl(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
   return {
     agent,
     httpAddress: `${flags.ip}:${http.port}`,
@@ -176,11 +180,12 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** `--master zk://...`: find the leading master in ZooKeeper and follow it. */
-async function followLeader(url: string, log: (line: string) => void): Promise<{ detector: LeaderDetector; session: ZkSession }> {
+async function followLeader(url: string, agentLogger: Logger): Promise<{ detector: LeaderDetector; session: ZkSession }> {
   const { servers, path, auth } = parseZkUrl(url);
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
-  const detector = new LeaderDetector(session, path, (line) => log(`[agent] ${line}`));
+  const logger = agentLogger.child({ component: 'election' });
+  const detector = new LeaderDetector(session, path, (line) => logger.warn(line));
   const leader = await detector.start();
-  log(`[agent] ${leader ? `leading master is ${leader.grpc}` : `no leading master in ${url} yet; waiting`}`);
+  logger.info(leader ? `leading master is ${leader.grpc}` : `no leading master in ${redactZkUrl(url)} yet; waiting`);
   return { detector, session };
 }

@@ -11,6 +11,7 @@ import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent
 import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
 import { Watchdog } from '../common/watchdog.js';
+import type { Logger } from '../common/log/logger.js';
 
 /** Reconnect backoff: doubles from 200 ms per failed attempt, capped at 5 s, each wait between half and all of that. */
 export const RECONNECT_BACKOFF: BackoffOptions = { initialDelayMs: 200, maxDelayMs: 5000, multiplier: 2, jitter: EQUAL_JITTER };
@@ -29,7 +30,7 @@ export interface MasterLinkOptions {
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
   readonly onMessage: (message: MasterMessageOut) => void;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
   readonly random?: () => number;
   readonly backoff?: BackoffOptions;
   /** Aborting it is the same as stop(). */
@@ -78,7 +79,7 @@ export class MasterLink {
       this.registeredOnStream = false;
       this.watchdog.stop();
       if (this.stopped) return;
-      if (wasRegistered) this.options.log(`lost the master (${why})`);
+      if (wasRegistered) this.options.logger.warn(`lost the master (${why})`);
       this.scheduleReconnect(why);
     };
     stream.on('data', (message: MasterMessageOut) => this.receive(stream, message));
@@ -148,7 +149,7 @@ export class MasterLink {
       this.write(stream, { pong: { seq: message.ping?.seq ?? 0 } });
       return;
     }
-    if (message.kind === 'refused') this.options.log(`the master refused us: ${message.refused?.message ?? '(no reason given)'}`);
+    if (message.kind === 'refused') this.options.logger.error(`the master refused us: ${message.refused?.message ?? '(no reason given)'}`);
     this.options.onMessage(message);
   }
 
@@ -158,7 +159,7 @@ export class MasterLink {
       stream.write(message);
       return true;
     } catch (err) {
-      this.options.log(`could not write to the master: ${errorMessage(err)}`);
+      this.options.logger.warn(`could not write to the master: ${errorMessage(err)}`);
       return false;
     }
   }
@@ -166,7 +167,7 @@ export class MasterLink {
   private armWatchdog(stream: Stream, ms: number, why: string): void {
     this.watchdog.set(ms, () => {
       if (this.stream !== stream) return;
-      this.options.log(`${why}; reconnecting`);
+      this.options.logger.warn(`${why}; reconnecting`);
       stream.cancel();
     });
   }
@@ -175,7 +176,7 @@ export class MasterLink {
     const attempt = this.attempt++;
     const delay = backoffDelay(attempt, this.options.backoff ?? RECONNECT_BACKOFF, this.options.random ?? Math.random);
     // An unreachable master is retried forever: log the first attempts, then about once a minute.
-    if (attempt < 3 || attempt % 12 === 0) this.options.log(`no link to the master at ${this.options.master} (${why}); retrying in ${delay} ms`);
+    if (attempt < 3 || attempt % 12 === 0) this.options.logger.warn({ master: this.options.master, retry_ms: delay }, `no link to the master at ${this.options.master} (${why}); retrying in ${delay} ms`);
     this.retryTimer = setTimeout(() => this.connect(), delay);
     this.retryTimer.unref();
   }

@@ -4,6 +4,7 @@
 // again (a framework may reuse a task id) is never removed.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../common/log/logger.js';
 
 export class SandboxGc {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -12,7 +13,7 @@ export class SandboxGc {
     private readonly root: string,
     private readonly delaySeconds: number,
     private readonly inUse: (sandbox: string) => boolean,
-    private readonly log: (line: string) => void,
+    private readonly logger: Logger,
   ) {}
 
   /** Removes `sandbox` once `delaySeconds` have passed since `since` (ms since the epoch; default now). */
@@ -45,7 +46,7 @@ export class SandboxGc {
     this.timers.delete(sandbox);
     if (this.inUse(sandbox) || !existsSync(sandbox)) return;
     rmSync(sandbox, { recursive: true, force: true });
-    this.log(`removed sandbox ${sandbox} (--gc_delay=${this.delaySeconds}s)`);
+    this.logger.info({ sandbox }, `removed sandbox ${sandbox} (--gc_delay=${this.delaySeconds}s)`);
     const framework = join(sandbox, '..');
     try {
       if (readdirSync(framework).length === 0) rmSync(framework, { recursive: true, force: true });

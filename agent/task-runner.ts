@@ -28,6 +28,7 @@ import { traceLaunch } from '../common/launch-trace.js';
 import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
 import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
 import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type HealthResult } from './health-check.js';
+import type { Logger } from '../common/log/logger.js';
 
 export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   readonly driver: ContainerDriver;
@@ -47,7 +48,8 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
    * is on disk; rejects if some of it could not be. The container is started only after it.
    */
   readonly written?: (runner: TaskRunner) => Promise<void>;
-  readonly log: (line: string) => void;
+  /** The agent's logger as it is now (it gains agent_id at registration). */
+  readonly logger: () => Logger;
 }
 
 export class TaskRunner {
@@ -81,6 +83,11 @@ export class TaskRunner {
   ) {
     this.sandbox = sandboxPath(ctx.workDir, this.frameworkId, this.taskId);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** The ids this runner's log lines carry. */
+  private fields(): { framework_id: string; task_id: string } {
+    return { framework_id: this.frameworkId, task_id: this.taskId };
   }
 
   get frameworkId(): string {
@@ -188,7 +195,7 @@ export class TaskRunner {
     if (this.state !== 'TASK_RUNNING' || this.killGrace !== null) return;
     void this.report('TASK_RUNNING', { healthy: result.healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: result.message });
     if (!result.kill) return;
-    this.ctx.log(`killing task ${this.taskId}: ${result.message}`);
+    this.ctx.logger().info(this.fields(), `killing task ${this.taskId}: ${result.message}`);
     this.healthKill = `killed: ${result.message}`;
     this.kill();
   }
@@ -200,7 +207,7 @@ export class TaskRunner {
     // task ended (and removes its container as an orphan), never a running task whose container vanished.
     this.removal = this.reportExit(exit, memMiB)
       .then(() => this.ctx.driver.remove(containerId))
-      .catch((err) => this.ctx.log(`removing the container of task ${this.taskId}: ${errorMessage(err)}`));
+      .catch((err) => this.ctx.logger().warn({ ...this.fields(), err }, `removing the container of task ${this.taskId}: ${errorMessage(err)}`));
     await this.removal;
   }
 
@@ -233,7 +240,7 @@ export class TaskRunner {
     try {
       await this.ctx.driver.stop(this.containerId!, grace);
     } catch (err) {
-      this.ctx.log(`stopping task ${this.taskId}: ${errorMessage(err)}`);
+      this.ctx.logger().warn({ ...this.fields(), err }, `stopping task ${this.taskId}: ${errorMessage(err)}`);
     }
   }
 

@@ -42,6 +42,8 @@ export interface LocalMastersOptions {
   readonly baseDir: string;
   readonly startMaster: StartMaster;
   readonly log: (line: string) => void;
+  /** The logging flags of master n (1-based): level, format, --log_dir. */
+  readonly logging?: (n: number) => Readonly<Record<string, string>>;
   /** How many agents will register: after a failover, the new leader is watched until they all re-registered. */
   readonly agents: number;
   /** What the newcomer reads. */
@@ -88,7 +90,7 @@ export class LocalMasters {
         const step = i * PORT_STEP;
         const [port, grpcPort] = [options.port && options.port + step, options.grpcPort && options.grpcPort + step];
         const running = await options.startMaster(
-          { ip: '127.0.0.1', port, grpc_port: grpcPort, allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS },
+          { ip: '127.0.0.1', port, grpc_port: grpcPort, allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS, ...options.logging?.(i + 1) },
           (line) => options.log(`[master-${i + 1}] ${line}`),
         ).catch((err: unknown) => {
           const hint = port || grpcPort ? `; --port and --grpc_port choose other ports (master i adds ${PORT_STEP}·(i-1)), 0 picks free ones` : '';

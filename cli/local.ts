@@ -17,6 +17,7 @@ import type { RunningMaster } from '../master/main.js';
 import type { RunningAgent } from '../agent/main.js';
 import type { LocalMasters } from './local-masters.js';
 import { LiveArea } from './live-area.js';
+import { LOG_FLAGS } from '../common/log/flags.js';
 
 const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
@@ -33,6 +34,8 @@ const LOCAL_FLAGS = {
     help: 'with --masters > 1: kill the leading master this long after the demo starts (seconds, or with a unit) and watch another take over',
   },
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
+  logging_level: LOG_FLAGS.logging_level,
+  log_dir: { type: 'string', help: "also keep the cluster's log in DIR: master-N/mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
 } as const;
 
 type LocalFlags = Flags<typeof LOCAL_FLAGS>;
@@ -69,15 +72,17 @@ export async function localCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The cluster's log is collected (its last lines are shown if the demo fails), not printed over the live display.
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
+  const logging = localLogging(flags);
   const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [] };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
-    await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, tell });
-    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log });
+    await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
+    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging });
     const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
     say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
     live = process.stdout.isTTY ? new LiveArea() : null;
@@ -123,20 +128,32 @@ interface LocalCluster {
 
 type MasterModules = { startMaster: typeof import('../master/main.js').startMaster; LocalMasters: typeof LocalMasters };
 
+/** The cluster's logging flags: text lines (collected, or in --log_dir as master[-N]/ and agent-N/ files). */
+interface LocalLogging {
+  master(n: number): { logging_level: string; log_format: string; log_dir?: string };
+  agent(n: number): { logging_level: string; log_format: string; log_dir?: string };
+}
+
+function localLogging(flags: LocalFlags): LocalLogging {
+  const base = { logging_level: flags.logging_level, log_format: 'text' };
+  const dir = (name: string) => (flags.log_dir ? { log_dir: join(flags.log_dir, name) } : {});
+  return { master: (n) => ({ ...base, ...dir(`master-${n}`) }), agent: (n) => ({ ...base, ...dir(`agent-${n}`) }) };
+}
+
 /** One master as before, or (--masters > 1) ZooKeeper and the masters electing a leader in it. */
 async function startMasters(
   cluster: LocalCluster,
   flags: LocalFlags,
-  { startMaster, LocalMasters, baseDir, log, tell }: MasterModules & { baseDir: string; log: (line: string) => void; tell: (line: string) => void },
+  { startMaster, LocalMasters, baseDir, log, logging, tell }: MasterModules & { baseDir: string; log: (line: string) => void; logging: LocalLogging; tell: (line: string) => void },
 ): Promise<void> {
   if (flags.masters > 1) {
     cluster.group = await LocalMasters.start({
-      count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, agents: flags.agents, say: tell,
+      count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, logging: logging.master, agents: flags.agents, say: tell,
     });
     cluster.target = cluster.group.url;
     return;
   }
-  cluster.master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5 }, log);
+  cluster.master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging.master(1) }, log);
   say(`master up: gRPC ${cluster.master.grpcAddress}, state at http://${cluster.master.httpAddress}/master/state`);
   cluster.target = cluster.master.grpcAddress;
 }
@@ -145,14 +162,14 @@ async function startMasters(
 async function startAgents(
   cluster: LocalCluster,
   count: number,
-  { startAgent, baseDir, log }: { startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void },
+  { startAgent, baseDir, log, logging }: { startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void; logging: LocalLogging },
 ): Promise<void> {
   for (let i = 0; i < count; i++) {
     const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
     cluster.agents.push(
       await startAgent({
         master: cluster.target, ip: '127.0.0.1', port: 0, work_dir: join(baseDir, `agent-${i + 1}`),
-        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log,
+        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging.agent(i + 1),
       }),
     );
   }

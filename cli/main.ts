@@ -1,5 +1,6 @@
 // The `mesos-ts` command: one binary, one subcommand per role.
 import { errorMessage, MesosError } from '../common/errors.js';
+import { redactText } from '../common/log/redact.js';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number | void> };
 
@@ -77,7 +78,8 @@ export async function main(argv: string[]): Promise<void> {
     const code = await command.run(rest);
     if (typeof code === 'number') process.exitCode = code;
   } catch (err) {
-    process.stderr.write(`mesos-ts ${name}: ${errorMessage(err)}\n`);
+    // Redacted as log lines are: an error may quote a flag's value (a zk:// URL with credentials).
+    process.stderr.write(`mesos-ts ${name}: ${redactText(errorMessage(err))}\n`);
     process.exit(err instanceof MesosError && err.code === 'INVALID_ARGUMENT' ? 2 : 1);
   }
 }

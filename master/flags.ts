@@ -1,5 +1,6 @@
 // The master's flags, named as Apache Mesos names them where Mesos has them.
 import type { FlagSpecs, ParseOptions } from '../common/flags.js';
+import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const MASTER_FLAGS = {
@@ -45,7 +46,7 @@ export const MASTER_FLAGS = {
   },
   zk: { type: 'string', help: 'zk://host:port[,host:port]/path: contend for leadership with other masters there (default: lead alone)' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
-  quiet: { type: 'boolean', default: false, help: 'log nothing but errors' },
+  ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 
 /** A Mesos master flag not above is refused by name. */

@@ -5,12 +5,15 @@
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Unavailable } from '../common/errors.js';
+import type { Logger } from '../common/log/logger.js';
 
 export interface MasterHttpOptions {
   readonly ip: string;
   readonly port: number;
   /** Tried in order; a handler returns true when it took the request. */
   readonly handlers?: readonly HttpHandler[];
+  /** Where a handler's internal error is logged (component http). */
+  readonly logger?: Logger;
 }
 
 /** A route module: answers the request (true) or leaves it to the next (false). */
@@ -41,6 +44,7 @@ async function dispatch(options: MasterHttpOptions, req: IncomingMessage, res: S
     notFound(req, res, path);
   } catch (err) {
     // A bug in a handler must not take the master down; the client hears of it.
+    options.logger?.error({ err, method: req.method, path }, `internal error answering ${req.method} ${path}`);
     if (!res.headersSent) reply(res, 500, 'text/plain', `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
     else res.destroy();
   }

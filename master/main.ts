@@ -31,6 +31,8 @@ import { operatorHttpApi } from './operator/http.js';
 import { v0WriteEndpoints } from './operator/v0-writes.js';
 import { agentHttpOf, webUi } from './webui/web-ui.js';
 import { serveMetrics } from '../common/metrics.js';
+import { createLogger } from '../common/log/logger.js';
+import { loggerOptions } from '../common/log/flags.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -64,12 +66,17 @@ export function allocatorOptions(flags: Pick<MasterFlags, 'weights' | 'quota' | 
   };
 }
 
+/**
+ * Starts a master. `sink`, when given, takes the formatted log lines instead
+ * of stderr (tests, `mesos-ts local`); --quiet silences it too.
+ */
 export async function startMaster(
   argv: string[] | Partial<MasterFlags>,
-  log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  sink?: (line: string) => void,
   onDeposed?: (why: string) => void,
 ): Promise<RunningMaster> {
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv, MASTER_PARSE) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
+  const logger = createLogger(loggerOptions(flags, 'master', sink));
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
   checkAdvertised(flags);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
@@ -84,13 +91,12 @@ export async function startMaster(
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
   const advertisedIp = flags.advertise_ip ?? flags.ip;
   const hostname = flags.hostname ?? advertisedIp;
-  const say = flags.quiet ? () => {} : (line: string) => log(`[master] ${line}`);
   let snapshot: StateSnapshot | null = null;
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.
   const httpHandlers: HttpHandler[] = [];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
-  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers }).catch((err: unknown) => {
+  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
     server.forceShutdown();
     throw err;
   });
@@ -103,7 +109,7 @@ export async function startMaster(
   const grpcAddress = `${flags.ip}:${grpcPort}`;
   const candidate = { ...info, grpc_address: `${advertisedIp}:${grpcPort}` };
   if (flags.zk) {
-    election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, say).catch(async (err: unknown) => {
+    election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
       server.forceShutdown();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       throw err;
@@ -115,19 +121,20 @@ export async function startMaster(
   const stopActing = (why: string) => {
     if (over) return;
     over = true;
-    say(`no longer leading (${why}); this master stops acting`);
+    logger.warn(`no longer leading (${why}); this master stops acting`);
     master.stop();
     election?.withdraw();
     onDeposed?.(why);
   };
-  const store = election ? election.registryStore(say) : flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore();
-  const registry = new Registry(store, (err) => stopActing(err.message), say);
+  const registryLogger = logger.child({ component: 'registry' });
+  const store = election ? election.registryStore(registryLogger) : flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore();
+  const registry = new Registry(store, (err) => stopActing(err.message), registryLogger);
   const v0Flags = flagsJson(MASTER_FLAGS, flags);
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
     agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
-    registryMaxAgentAge: flags.registry_max_agent_age, log: say,
+    registryMaxAgentAge: flags.registry_max_agent_age, logger,
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
     flags: v0Flags,
@@ -173,7 +180,7 @@ export async function startMaster(
       if (over) return;
       master.start();
       electedTime = master.now();
-      say(`master ${id} leading; ${where}; registry (${registry.store.name}): ${recovered} [${Date.now() - started} ms]`);
+      logger.info({ master_id: id, took_ms: Date.now() - started }, `master ${id} leading; ${where}; registry (${registry.store.name}): ${recovered}`);
     } catch (err) {
       stopActing(`registry recovery failed: ${errorMessage(err)}`);
     }
@@ -181,12 +188,12 @@ export async function startMaster(
   if (election) {
     await election.contend({
       elected: () => {
-        say('elected leader; recovering the registry');
+        logger.info({ master_id: id }, 'elected leader; recovering the registry');
         takingOver = takeOver().finally(() => (takingOver = null));
       },
       deposed: stopActing,
     });
-    if (!election.leading()) say(`standing by; ${election.notLeading()}; ${where}`);
+    if (!election.leading()) logger.info({ master_id: id }, `standing by; ${election.notLeading()}; ${where}`);
   } else {
     await takeOver();
   }

@@ -44,6 +44,7 @@ import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
+import type { Logger } from '../common/log/logger.js';
 
 /** A subscribed scheduler's event stream. */
 export interface EventSink {
@@ -83,7 +84,8 @@ export interface MasterOptions {
   readonly agentDisconnectTimeout: number;
   /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
   readonly registryMaxAgentAge: number;
-  readonly log: (line: string) => void;
+  /** The master's logger (component master); operations log through it with their ids as fields. */
+  readonly logger: Logger;
   /** A new Mesos-Stream-Id (random UUIDs by default). */
   readonly newStreamId?: () => string;
   /** A new agent secret (24 random bytes, base64url, by default). */
@@ -135,9 +137,11 @@ export class Master {
   private allocationPending = false;
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
   private readonly quotaAboveTotal = new Set<string>();
+  private readonly allocatorLogger: Logger;
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
+    this.allocatorLogger = options.logger.child({ component: 'allocator' });
     this.startTime = options.clock.now();
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
@@ -178,8 +182,8 @@ export class Master {
     return this.options.clock.now();
   }
 
-  log(line: string): void {
-    this.options.log(line);
+  get logger(): Logger {
+    return this.options.logger;
   }
 
   /** When a deadline fires (seconds), or undefined when it is not armed (for tests). */
@@ -279,7 +283,7 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
-    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, (line) => this.log(line));
+    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const started = performance.now(); // Measured for allocator/mesos/allocation_run_ms; decides nothing.
     const decisions = this.allocator.allocate(this.now());
     this.events.emit({ type: 'ALLOCATION_RUN', ms: performance.now() - started });
@@ -318,7 +322,10 @@ export class Master {
       await applied.done;
     } catch (err) {
       if (link.agentId === null) this.linksById.delete(link.id);
-      if (!(err instanceof Unavailable)) this.log(`refused the registration of agent ${message.agent_info?.id?.value || '(new)'} at ${message.agent_info?.hostname ?? '?'}: ${errorMessage(err)}`);
+      if (!(err instanceof Unavailable)) {
+        const agentId = message.agent_info?.id?.value || '(new)';
+        this.logger.warn({ agent_id: agentId }, `refused the registration of agent ${agentId} at ${message.agent_info?.hostname ?? '?'}: ${errorMessage(err)}`);
+      }
       throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the agent registered; register with the new leader');
     }
     // The link may have gone while the registry was written.
@@ -350,7 +357,7 @@ export class Master {
     } else if (message.kind === 'status_update' && message.status_update) {
       const { framework_id, status } = message.status_update;
       if (!framework_id?.value || !status?.task_id?.value) {
-        this.log(`agent ${agentId} sent a status update without framework_id or task_id; ignored`);
+        this.logger.warn({ agent_id: agentId }, `agent ${agentId} sent a status update without framework_id or task_id; ignored`);
         return;
       }
       this.apply((fx, ctx) => applyStatusUpdate(this.state, fx, ctx, agentId, framework_id.value, status));
@@ -402,7 +409,7 @@ export class Master {
   private context(): OpContext {
     return {
       now: this.now(), ids: this.ids, config: this.config, registry: this.registry, newSecret: this.options.newSecret ?? (() => randomBytes(24).toString('base64url')),
-      reservationsSupported: typeof this.allocator.updateAllocation === 'function', log: (line) => this.log(line),
+      reservationsSupported: typeof this.allocator.updateAllocation === 'function', logger: this.logger,
     };
   }
 
@@ -522,6 +529,6 @@ export class Master {
   }
 
   private internalError(err: unknown): void {
-    this.log(`internal error (the master keeps running): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.logger.error({ err }, 'internal error (the master keeps running)');
   }
 }

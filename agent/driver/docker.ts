@@ -5,7 +5,7 @@
 // the task prints is lost, and docker-init is PID 1 so SIGTERM reaches the
 // task's process.
 import type { Writable } from 'node:stream';
-import { RotatingFile, type Rotation } from '../rotating-file.js';
+import { RotatingFile, type Rotation } from '../../common/rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type LaunchOptions } from './driver.js';

@@ -47,7 +47,8 @@ export class LeaderDetector {
   constructor(
     private readonly session: ZkSession,
     private readonly path: string,
-    private readonly log: (line: string) => void = () => {},
+    /** Told what went wrong (a znode it skips, a failed listing): callers pass their logger's warn. */
+    private readonly warn: (message: string) => void = () => {},
   ) {}
 
   current(): LeaderInfo | null {
@@ -72,9 +73,9 @@ export class LeaderDetector {
     if (this.stopped || !this.session.active) return;
     let names: string[];
     try {
-      names = await this.session.children(this.path, () => void this.refresh().catch((err) => this.log(`leader detection: ${err}`)));
+      names = await this.session.children(this.path, () => void this.refresh().catch((err) => this.warn(`leader detection: ${err}`)));
     } catch (err) {
-      this.log(`cannot list ${this.path}: ${String(err)}`);
+      this.warn(`cannot list ${this.path}: ${String(err)}`);
       return;
     }
     const candidates = names.filter((n) => n.startsWith(LEADER_PREFIX) && /^\d+$/.test(n.slice(LEADER_PREFIX.length)));
@@ -88,7 +89,7 @@ export class LeaderDetector {
         leader = parsed.info;
         break;
       }
-      if (!this.warned.has(name)) this.log(`skipping ${this.path}/${name}: ${parsed.error}`);
+      if (!this.warned.has(name)) this.warn(`skipping ${this.path}/${name}: ${parsed.error}`);
       this.warned.add(name);
     }
     if (leader?.znode !== this.leader?.znode) {

@@ -27,6 +27,7 @@ import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
 import { Watchdog } from '../../common/watchdog.js';
 import { traceLaunch } from '../../common/launch-trace.js';
+import { createLogger } from '../../common/log/logger.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
@@ -35,7 +36,11 @@ const DEFAULT_HIGH_WATER_MARK = 256;
 /** Used when a master advertises no heartbeat interval (Mesos's default). */
 const DEFAULT_HEARTBEAT_SECONDS = 15;
 
-/** Where the client reports what happens to its connection; pass your own as `SchedulerOptions.logger`. */
+/**
+ * Where the client reports what happens to its connection; pass your own as
+ * `SchedulerOptions.logger`. A pino logger (what the master and agent use), a
+ * `console`-like object or a few closures all satisfy it.
+ */
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
@@ -44,8 +49,8 @@ export interface Logger {
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
-/** The default: only warnings (lost connections, failed acknowledgements), on stderr. */
-export const warningsLogger: Logger = { ...silentLogger, warn: (m) => process.stderr.write(`[scheduler] ${m}\n`) };
+/** The default: only warnings (lost connections, failed acknowledgements), on stderr as the master's text lines read (component scheduler). */
+export const warningsLogger: Logger = createLogger({ component: 'scheduler', level: 'WARNING', format: 'text' });
 
 /** Options every call takes: abort it with `signal` (e.g. `AbortSignal.timeout(ms)`). */
 export interface CallOptions {

@@ -4,21 +4,23 @@
 // add up to it, the role gets what there is and other roles are held back
 // from what it lacks.
 import type { Allocator } from './allocator.js';
+import type { Logger } from '../../common/log/logger.js';
 
 /** Logs each role whose guarantee starts or stops exceeding the cluster's total; `above` remembers which do. */
-export function reportQuotaFit(allocator: Allocator, agents: number, above: Set<string>, log: (line: string) => void): void {
+export function reportQuotaFit(allocator: Allocator, agents: number, above: Set<string>, logger: Logger): void {
   for (const s of allocator.roles?.() ?? []) {
     const guarantee = s.quota?.guarantee;
     if (!guarantee || s.guaranteeAboveTotal === above.has(s.role)) continue;
     if (s.guaranteeAboveTotal) {
       above.add(s.role);
-      log(
+      logger.warn(
+        { role: s.role },
         `quota: role ${s.role}'s guarantee (${guarantee.toString()}) is above the cluster's total resources${agents === 0 ? ' (no agents yet)' : ''}; ` +
           'it gets what there is, and what it lacks is held back from other roles',
       );
     } else {
       above.delete(s.role);
-      log(`quota: the cluster now holds role ${s.role}'s guarantee (${guarantee.toString()})`);
+      logger.info({ role: s.role }, `quota: the cluster now holds role ${s.role}'s guarantee (${guarantee.toString()})`);
     }
   }
 }

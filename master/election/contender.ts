@@ -5,6 +5,7 @@
 // expected to exit or start a new candidacy with a new session.
 import type { ZkSession } from '../../common/zk/session.js';
 import { LEADER_PREFIX, LeaderDetector, type LeaderInfo } from '../../common/zk/detector.js';
+import { silentLogger, type Logger } from '../../common/log/logger.js';
 
 export type Leadership = { readonly leading: true } | { readonly leading: false; readonly leader: LeaderInfo | null; readonly why?: string };
 
@@ -19,9 +20,9 @@ export class MasterContender {
     private readonly path: string,
     /** MasterInfo JSON, with `grpc_address`. */
     private readonly info: Record<string, unknown>,
-    private readonly log: (line: string) => void = () => {},
+    private readonly logger: Logger = silentLogger(),
   ) {
-    this.detector = new LeaderDetector(session, path, log);
+    this.detector = new LeaderDetector(session, path, (line) => logger.warn(line));
   }
 
   /** This candidacy's znode, once created. */
@@ -40,7 +41,7 @@ export class MasterContender {
   async contend(): Promise<Leadership> {
     await this.session.mkdirp(this.path);
     this.znode = await this.session.createEphemeralSequential(`${this.path}/${LEADER_PREFIX}`, Buffer.from(JSON.stringify(this.info)));
-    this.log(`contending for leadership as ${this.znode}`);
+    this.logger.info({ znode: this.znode }, `contending for leadership as ${this.znode}`);
     this.detector.onChange((leader) => this.set(leader?.znode === this.znode ? { leading: true } : { leading: false, leader }));
     this.session.onEnd((why) => this.set({ leading: false, leader: null, why }));
     const leader = await this.detector.start();

@@ -5,6 +5,7 @@ import { parseZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { MasterContender } from './contender.js';
 import { ZkRegistryStore } from '../registry/zk-store.js';
+import type { Logger } from '../../common/log/logger.js';
 
 export interface Election {
   /** Enters the contest; `elected` may be called before this resolves. */
@@ -16,7 +17,7 @@ export interface Election {
   notLeading(): string;
   withdraw(): void;
   /** The registry's home: the same session and path, fenced by this candidacy's znode. */
-  registryStore(log: (line: string) => void): ZkRegistryStore;
+  registryStore(logger: Logger): ZkRegistryStore;
 }
 
 /** Connects to ZooKeeper (a clear error if it cannot) without contending yet. */
@@ -24,11 +25,11 @@ export async function connectElection(
   zkUrl: string,
   sessionTimeoutSeconds: number,
   info: Record<string, unknown>,
-  log: (line: string) => void,
+  logger: Logger,
 ): Promise<Election> {
   const { servers, path, auth } = parseZkUrl(zkUrl);
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: sessionTimeoutSeconds * 1000, endOnStall: true, ...(auth ? { auth } : {}) });
-  const contender = new MasterContender(session, path, info, log);
+  const contender = new MasterContender(session, path, info, logger);
   let everLed = false;
   let over: string | null = null;
   return {
@@ -62,6 +63,6 @@ export async function connectElection(
       return l.leader ? `not the leader; the leading master is ${l.leader.grpc} (HTTP ${l.leader.http})` : 'not the leader; no leader is elected yet';
     },
     withdraw: () => contender.withdraw(),
-    registryStore: (log) => new ZkRegistryStore(session, path, () => contender.candidacy, log),
+    registryStore: (storeLogger) => new ZkRegistryStore(session, path, () => contender.candidacy, storeLogger),
   };
 }

@@ -61,7 +61,7 @@ export function adoptReportedTasks(
       const before = known.state;
       const result = moveTask(state, fx, known, t.state);
       if (result === 'illegal') {
-        ctx.log(`agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
+        ctx.logger.warn({ agent_id: agent.id, task_id: taskId }, `agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
       } else if (before === 'TASK_UNREACHABLE' && result === 'changed') {
         // A partition-aware framework was told the task is unreachable: tell it the task is back.
         const status = t.latest;
@@ -76,12 +76,12 @@ export function adoptReportedTasks(
     if (state.wasRemoved(frameworkId)) {
       // Nobody will acknowledge its updates (the master does, see statusUpdate); a live one is killed.
       if (isTerminal(t.state)) continue;
-      ctx.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was removed; killing it`);
+      ctx.logger.warn({ agent_id: agent.id, framework_id: frameworkId, task_id: taskId }, `agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was removed; killing it`);
       fx.toAgent(agent.id, { kind: 'killTask', frameworkId, taskId });
       continue;
     }
     if (wasUnreachable && !isTerminal(t.state) && (!fw || !fw.partitionAware)) {
-      ctx.log(`agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
+      ctx.logger.warn({ agent_id: agent.id, framework_id: frameworkId, task_id: taskId }, `agent ${agent.id} came back with task ${taskId} of framework ${frameworkId}, which was reported lost; killing it`);
       state.silenced.add(taskKeyOf(frameworkId, taskId)); // Its framework heard TASK_LOST: it hears nothing more of it.
       fx.toAgent(agent.id, { kind: 'killTask', frameworkId, taskId });
       continue;

@@ -55,7 +55,7 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     agent.total = withDynamicReservations(fx, ctx, agent, total);
     agent.reregisteredTime = ctx.now;
     agent.version = registration.version;
-    ctx.log(`agent ${agent.id} (${info.hostname}) re-registered with ${registration.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
+    ctx.logger.info({ agent_id: agent.id, hostname: info.hostname }, `agent ${agent.id} (${info.hostname}) re-registered with ${registration.tasks.length} task(s)${wasUnreachable ? ' after being unreachable' : ''}`);
   } else {
     agent = {
       id, info: { ...info, id: { value: id } }, ip: registration.ip, total, connected: false, linkId: null, registeredTime: ctx.now,
@@ -63,7 +63,7 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
       version: registration.version,
     };
     state.agents.set(id, agent);
-    ctx.log(`agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${registration.tasks.length} task(s)`);
+    ctx.logger.info({ agent_id: id, hostname: info.hostname }, `agent ${id} (${info.hostname}) ${requested ? 're-registered' : 'registered'} with ${total.toString()} and ${registration.tasks.length} task(s)`);
   }
   agent.connected = true;
   agent.linkId = linkId;
@@ -120,7 +120,7 @@ export function disconnectAgent(state: ClusterState, fx: Effects, ctx: OpContext
   for (const offer of state.offers.ofAgent(agentId)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} disconnected`);
   fx.allocator({ call: 'removeAgent', agentId: agent.id });
   const grace = silent ? 0 : ctx.config.agentDisconnectTimeout;
-  ctx.log(`agent ${agentId} ${silent ? 'stopped answering pings' : `disconnected; waiting ${grace}s for it to come back`}`);
+  ctx.logger.warn({ agent_id: agentId }, `agent ${agentId} ${silent ? 'stopped answering pings' : `disconnected; waiting ${grace}s for it to come back`}`);
   awaitReregistration(fx, ctx, agent, grace);
 }
 
@@ -134,7 +134,7 @@ export function markAgentUnreachable(state: ClusterState, fx: Effects, ctx: OpCo
   const agent = state.agent(agentId);
   if (!agent || agent.connected || agent.unreachableSince !== null) return;
   fx.write({ op: 'markAgentUnreachable', id: agent.id, now: ctx.now });
-  ctx.log(`agent ${agent.id} did not come back within ${waited}s: it is unreachable, and so are its tasks`);
+  ctx.logger.warn({ agent_id: agent.id }, `agent ${agent.id} did not come back within ${waited}s: it is unreachable, and so are its tasks`);
   agent.recovered = false;
   agent.unreachableSince = ctx.now;
   fx.emit({ type: 'AGENT_REMOVED', agent }); // As Mesos: an unreachable agent leaves the registered ones.
@@ -159,7 +159,7 @@ export function markAgentGone(state: ClusterState, fx: Effects, ctx: OpContext, 
   const agent = state.agent(agentId);
   if (!agent || agent.connected) return;
   fx.write({ op: 'markAgentGone', id: agent.id, now: ctx.now });
-  ctx.log(`agent ${agent.id} was unreachable for ${ctx.config.registryMaxAgentAge}s: it is gone, and so are its tasks`);
+  ctx.logger.warn({ agent_id: agent.id }, `agent ${agent.id} was unreachable for ${ctx.config.registryMaxAgentAge}s: it is gone, and so are its tasks`);
   for (const task of state.tasks.ofAgent(agent.id)) {
     if (!isTerminal(task.state)) masterUpdate(state, fx, ctx, task, 'TASK_GONE', 'REASON_AGENT_REMOVED', `agent ${agent.id} is gone`);
   }
@@ -173,7 +173,7 @@ export function drainAgent(state: ClusterState, fx: Effects, ctx: OpContext, age
   const agent = state.agent(agentId);
   if (!agent || agent.draining) return;
   agent.draining = true;
-  ctx.log(`agent ${agentId} is draining${reason ? ` (${reason})` : ''}: its resources are no longer offered`);
+  ctx.logger.info({ agent_id: agentId }, `agent ${agentId} is draining${reason ? ` (${reason})` : ''}: its resources are no longer offered`);
   for (const offer of state.offers.ofAgent(agentId)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} is draining`);
   fx.allocator({ call: 'removeAgent', agentId: agent.id });
 }

@@ -12,6 +12,7 @@ import type { RegistryOp, RegistryView } from '../registry/registry.js';
 import type { FrameworkSpec } from '../allocator/allocator.js';
 import type { MasterEvent } from '../cluster-events.js';
 import type { AgentId, AgentRecord, FrameworkId, OfferId, OfferRecord, TaskId } from '../state/records.js';
+import type { Logger } from '../../common/log/logger.js';
 
 /**
  * What the master tells an agent; the adapter (../rpc/wire.ts) writes the
@@ -118,7 +119,8 @@ export interface OpContext {
   readonly registry: RegistryView;
   /** False when the allocator cannot apply RESERVE/UNRESERVE: they are dropped. */
   readonly reservationsSupported: boolean;
-  readonly log: (line: string) => void;
+  /** The master's logger: an operation names its ids as fields (framework_id, agent_id, task_id, offer_id). */
+  readonly logger: Logger;
 }
 
 /** Collects an operation's registry changes, effects and events, each in order. */

@@ -32,7 +32,7 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
   if (state.wasRemoved(id)) {
     // As Mesos: a torn-down framework (or one past its failover_timeout) may not come back under its id. Its
     // stream opens only to carry the ERROR event (clients then stop, rather than retry), and nothing is kept.
-    ctx.log(`framework ${id} (${info.name}) tried to subscribe again, but it has been removed`);
+    ctx.logger.warn({ framework_id: id }, `framework ${id} (${info.name}) tried to subscribe again, but it has been removed`);
     fx.add({ type: 'openStream', frameworkId: id, streamId });
     fx.add({ type: 'closeStream', frameworkId: id, streamId, error: 'Framework has been removed' });
     return { id, info, roles, partitionAware: false, connected: false, streamId: null, registeredTime: ctx.now, reregisteredTime: null, unregisteredTime: ctx.now };
@@ -46,7 +46,7 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
   // A successor must know the framework (and its failover_timeout) before it hears SUBSCRIBED.
   fx.write({ op: 'putFramework', id, info: { ...info, id: { value: id } }, now: ctx.now });
   if (fw) {
-    ctx.log(`framework ${id} (${info.name}) re-subscribed${fw.connected ? ', replacing its previous stream' : ''}`);
+    ctx.logger.info({ framework_id: id }, `framework ${id} (${info.name}) re-subscribed${fw.connected ? ', replacing its previous stream' : ''}`);
     fx.cancel({ kind: 'failover-timeout', frameworkId: id });
     if (fw.connected) fx.add({ type: 'closeStream', frameworkId: id, streamId: fw.streamId!, error: 'Framework failed over' });
     detach(fw);
@@ -58,7 +58,7 @@ export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpCont
       id, info, roles, partitionAware: false, connected: false, streamId: null, registeredTime: ctx.now, reregisteredTime: null, unregisteredTime: null,
     };
     state.frameworks.set(id, fw);
-    ctx.log(`framework ${id} (${info.name}) subscribed with roles ${roles.join(',')}`);
+    ctx.logger.info({ framework_id: id, roles }, `framework ${id} (${info.name}) subscribed with roles ${roles.join(',')}`);
   }
   fw.info = { ...info, id: { value: id } };
   fw.roles = roles;
@@ -82,7 +82,7 @@ export function disconnectFramework(state: ClusterState, fx: Effects, ctx: OpCon
   detach(fw);
   rescindOffersOf(state, fx, fw, false);
   fx.allocator({ call: 'setFrameworkActive', frameworkId: fw.id, active: false });
-  ctx.log(`framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${fw.info.failover_timeout}s`);
+  ctx.logger.info({ framework_id: fw.id }, `framework ${fw.id} disconnected; its tasks are kept for failover_timeout=${fw.info.failover_timeout}s`);
   startFailoverTimeout(fx, ctx, fw);
   fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
 }
@@ -101,7 +101,7 @@ export function failoverTimeoutExpired(state: ClusterState, fx: Effects, ctx: Op
 
 /** TEARDOWN or failover timeout: kill its tasks, drop its offers, forget it (the registry keeps it as removed). */
 export function removeFramework(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, why: string): void {
-  ctx.log(`removing framework ${fw.id}: ${why}`);
+  ctx.logger.info({ framework_id: fw.id }, `removing framework ${fw.id}: ${why}`);
   fx.cancel({ kind: 'failover-timeout', frameworkId: fw.id });
   rescindOffersOf(state, fx, fw, false);
   if (fw.connected) fx.add({ type: 'closeStream', frameworkId: fw.id, streamId: fw.streamId! });
@@ -134,7 +134,7 @@ export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext
   fw.info = { ...info, id: { value: fw.id } };
   if (rolesChanged || update.suppressedRoles.length > 0) {
     const suppressed = update.suppressedRoles.length > 0 ? ` (suppressed: ${update.suppressedRoles.join(',')})` : '';
-    ctx.log(`framework ${fw.id} now has roles ${roles.join(',')}${suppressed}`);
+    ctx.logger.info({ framework_id: fw.id, roles }, `framework ${fw.id} now has roles ${roles.join(',')}${suppressed}`);
     rescindOffersOf(state, fx, fw, true);
     fx.allocator({ call: 'removeFramework', frameworkId: fw.id });
     fw.roles = roles;
@@ -145,7 +145,7 @@ export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext
   }
   fw.partitionAware = info.capabilities.some((c) => c.type === 'PARTITION_AWARE');
   fx.write({ op: 'putFramework', id: fw.id, info: fw.info, now: ctx.now });
-  ctx.log(`framework ${fw.id} updated its FrameworkInfo`);
+  ctx.logger.info({ framework_id: fw.id }, `framework ${fw.id} updated its FrameworkInfo`);
   fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
 }
 

@@ -32,12 +32,12 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
   });
   const offers = plan.usedOfferIds.map((id) => state.offers.take(id)!);
   for (const offer of offers) fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
-  for (const why of plan.dropped) ctx.log(`framework ${fw.id}: ${why}; its resources go back unchanged`);
+  for (const why of plan.dropped) ctx.logger.warn({ framework_id: fw.id }, `framework ${fw.id}: ${why}; its resources go back unchanged`);
   const agentId = plan.agentId as AgentId | null;
   if (plan.reservations.length > 0) applyReservations(state, fx, ctx, fw.id, agentId!, plan.reservations);
   for (const r of plan.rejected) {
     const taskId = r.task.task_id?.value || '(no task id)';
-    ctx.log(`framework ${fw.id}: task ${taskId} refused: ${r.message}`);
+    ctx.logger.warn({ framework_id: fw.id, task_id: taskId }, `framework ${fw.id}: task ${taskId} refused: ${r.message}`);
     fx.status(fw.id, masterStatus({ taskId, state: r.state, now, agentId: r.task.agent_id?.value, reason: r.reason, message: r.message }));
   }
   const records: TaskRecord[] = plan.launches.map(({ task, resources }) => ({
@@ -47,6 +47,10 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
   for (const record of records) {
     addTask(state, fx, record);
     state.launching.add(taskKeyOf(fw.id, record.taskId));
+    ctx.logger.info(
+      { framework_id: fw.id, agent_id: record.agentId, task_id: record.taskId, offer_ids: plan.usedOfferIds },
+      `launching task ${record.taskId} of framework ${fw.id} on agent ${record.agentId} with ${record.resources.toString()}`,
+    );
   }
   if (records.length > 0) {
     const tasks = records.map((r) => ({ framework_id: fw.id, task_id: r.taskId, name: r.info.name ?? '', resources: r.resources.toString() }));

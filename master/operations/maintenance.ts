@@ -44,7 +44,7 @@ export function updateMaintenanceSchedule(state: ClusterState, fx: Effects, ctx:
   state.maintenance.windows = windows;
   for (const key of [...state.maintenance.answers.keys()]) if (!seen.has(key)) state.maintenance.answers.delete(key);
   persist(state, fx);
-  ctx.log(`maintenance schedule: ${windows.length} window(s), ${seen.size} machine(s)`);
+  ctx.logger.info(`maintenance schedule: ${windows.length} window(s), ${seen.size} machine(s)`);
   for (const agent of state.agents.values()) applyUnavailability(state, fx, ctx, agent);
   fx.allocate();
 }
@@ -80,7 +80,7 @@ export function answerInverseOffers(state: ClusterState, fx: Effects, ctx: OpCon
   for (const id of ids) {
     const io = state.maintenance.inverseOffers.get(id);
     if (!io || io.frameworkId !== fw.id) {
-      ctx.log(`framework ${fw.id} answered unknown inverse offer ${id}; ignored`);
+      ctx.logger.warn({ framework_id: fw.id }, `framework ${fw.id} answered unknown inverse offer ${id}; ignored`);
       continue;
     }
     state.maintenance.inverseOffers.delete(id);
@@ -100,7 +100,7 @@ export function startMaintenance(state: ClusterState, fx: Effects, ctx: OpContex
   }
   state.maintenance.down = [...state.maintenance.down, ...machines];
   persist(state, fx);
-  ctx.log(`machines down for maintenance: ${machines.map(describe).join(', ')}`);
+  ctx.logger.info(`machines down for maintenance: ${machines.map(describe).join(', ')}`);
   for (const agent of [...state.agents.values()]) {
     if (state.maintenance.isDown(agent.info.hostname, agent.ip)) markGoneByOperator(state, fx, ctx, agent.id, "removed: its machine is DOWN for maintenance");
   }
@@ -119,7 +119,7 @@ export function stopMaintenance(state: ClusterState, fx: Effects, ctx: OpContext
     .filter((w) => w.machines.length > 0);
   for (const key of up) state.maintenance.answers.delete(key);
   persist(state, fx);
-  ctx.log(`machines up after maintenance: ${machines.map(describe).join(', ')}`);
+  ctx.logger.info(`machines up after maintenance: ${machines.map(describe).join(', ')}`);
 }
 
 function checkMachines(machines: readonly MachineId[]): void {

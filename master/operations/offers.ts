@@ -38,7 +38,7 @@ export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, dec
 export function rescindOffer(state: ClusterState, fx: Effects, ctx: OpContext, offerId: string, why: string): void {
   const offer = state.offers.take(offerId);
   if (!offer) return;
-  ctx.log(`rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
+  ctx.logger.info({ offer_id: offerId, framework_id: offer.frameworkId, agent_id: offer.agentId }, `rescinding offer ${offerId} of framework ${offer.frameworkId}: ${why}`);
   fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
   fx.allocator({ call: 'recoverResources', frameworkId: offer.frameworkId, agentId: offer.agentId, resources: offer.resources, refuseSeconds: 0 });
   if (state.framework(offer.frameworkId)) fx.toFramework(offer.frameworkId, { kind: 'rescind', offerId: offer.id });
@@ -61,7 +61,7 @@ export function declineOffers(state: ClusterState, fx: Effects, ctx: OpContext, 
   for (const id of offerIds) {
     const offer = state.offers.get(id);
     if (!offer || offer.frameworkId !== fw.id) {
-      ctx.log(`framework ${fw.id} declined unknown offer ${id}; ignored`);
+      ctx.logger.warn({ framework_id: fw.id, offer_id: id }, `framework ${fw.id} declined unknown offer ${id}; ignored`);
       continue;
     }
     state.offers.take(id);

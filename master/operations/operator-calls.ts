@@ -23,7 +23,7 @@ export function updateWeights(state: ClusterState, fx: Effects, ctx: OpContext, 
   for (const [role, weight] of weights) state.weights.set(role, weight);
   fx.write({ op: 'setWeights', weights });
   fx.allocator({ call: 'updateWeights', weights });
-  ctx.log(`weights updated: ${[...weights].map(([r, w]) => `${r}=${w}`).join(', ')}`);
+  ctx.logger.info(`weights updated: ${[...weights].map(([r, w]) => `${r}=${w}`).join(', ')}`);
   fx.allocate();
 }
 
@@ -44,7 +44,7 @@ export function updateQuota(state: ClusterState, fx: Effects, ctx: OpContext, ch
     fx.allocator({
       call: 'setQuota', role, quota: none ? null : { ...(guarantee.isEmpty() ? {} : { guarantee }), ...(limit ? { limit } : {}) },
     });
-    ctx.log(none ? `quota of role ${role} removed` : `quota of role ${role}: guarantee ${guarantee.toString() || 'none'}, limit ${limit?.toString() ?? 'none'}`);
+    ctx.logger.info({ role }, none ? `quota of role ${role} removed` : `quota of role ${role}: guarantee ${guarantee.toString() || 'none'}, limit ${limit?.toString() ?? 'none'}`);
   }
   fx.allocate();
 }
@@ -97,7 +97,7 @@ export function operatorReservation(
   const dynamic = agent.dynamicReservations ?? Resources.EMPTY;
   agent.dynamicReservations = type === 'RESERVE' ? dynamic.add(resources) : dynamic.subtract(resources);
   fx.write({ op: 'setReservations', agentId: agent.id, reservations: agent.dynamicReservations.toProto() });
-  ctx.log(`the operator ${type === 'RESERVE' ? 'reserved' : 'unreserved'} ${resources.toString()} on agent ${agentId}`);
+  ctx.logger.info({ agent_id: agentId }, `the operator ${type === 'RESERVE' ? 'reserved' : 'unreserved'} ${resources.toString()} on agent ${agentId}`);
   readdToAllocator(state, fx, agent);
   fx.emit({ type: 'AGENT_ADDED', agent });
 }
@@ -123,7 +123,7 @@ export function deactivateAgent(state: ClusterState, fx: Effects, ctx: OpContext
   persistAgentState(fx, agent);
   for (const offer of state.offers.ofAgent(agent.id)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} was deactivated`);
   fx.allocator({ call: 'removeAgent', agentId: agent.id });
-  ctx.log(`agent ${agentId} deactivated by the operator: its resources are no longer offered`);
+  ctx.logger.info({ agent_id: agentId }, `agent ${agentId} deactivated by the operator: its resources are no longer offered`);
   fx.emit({ type: 'AGENT_ADDED', agent });
 }
 
@@ -134,7 +134,7 @@ export function reactivateAgent(state: ClusterState, fx: Effects, ctx: OpContext
   agent.deactivated = false;
   agent.drain = null;
   persistAgentState(fx, agent);
-  ctx.log(`agent ${agentId} reactivated by the operator`);
+  ctx.logger.info({ agent_id: agentId }, `agent ${agentId} reactivated by the operator`);
   readdToAllocator(state, fx, agent);
   fx.emit({ type: 'AGENT_ADDED', agent });
 }
@@ -155,7 +155,7 @@ export function drainAgentByOperator(
   persistAgentState(fx, agent);
   for (const offer of state.offers.ofAgent(agent.id)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} is draining`);
   fx.allocator({ call: 'removeAgent', agentId: agent.id });
-  ctx.log(`agent ${agentId} draining by the operator${maxGracePeriod !== null ? ` (grace at most ${maxGracePeriod}s)` : ''}${markGone ? '; it will be marked gone' : ''}`);
+  ctx.logger.info({ agent_id: agentId }, `agent ${agentId} draining by the operator${maxGracePeriod !== null ? ` (grace at most ${maxGracePeriod}s)` : ''}${markGone ? '; it will be marked gone' : ''}`);
   if (agent.connected) fx.toAgent(agent.id, { kind: 'drain', maxGracePeriod });
   fx.emit({ type: 'AGENT_ADDED', agent });
   checkDrained(state, fx, ctx, agent);
@@ -167,7 +167,7 @@ export function checkDrained(state: ClusterState, fx: Effects, ctx: OpContext, a
   if (state.tasks.ofAgent(agent.id).some((t) => !isTerminal(t.state))) return;
   agent.drain.state = 'DRAINED';
   persistAgentState(fx, agent);
-  ctx.log(`agent ${agent.id} is drained`);
+  ctx.logger.info({ agent_id: agent.id }, `agent ${agent.id} is drained`);
   fx.emit({ type: 'AGENT_ADDED', agent });
   if (agent.drain.markGone) markGoneByOperator(state, fx, ctx, agent.id);
 }
@@ -184,7 +184,7 @@ export function markGoneByOperator(state: ClusterState, fx: Effects, ctx: OpCont
   const why = forget ?? 'marked gone by the operator';
   if (forget) fx.write({ op: 'removeAgent', id: agent.id });
   else fx.write({ op: 'markAgentGone', id: agent.id, now: ctx.now });
-  ctx.log(`agent ${agentId} ${why}: its tasks are gone`);
+  ctx.logger.info({ agent_id: agentId }, `agent ${agentId} ${why}: its tasks are gone`);
   for (const offer of state.offers.ofAgent(agent.id)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} ${why}`);
   for (const task of state.tasks.ofAgent(agent.id)) {
     if (isTerminal(task.state)) continue;

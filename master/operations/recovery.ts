@@ -76,7 +76,7 @@ function recoverSettings(state: ClusterState, fx: Effects, ctx: OpContext): void
       state.quotas.set(role, { guarantee, limit });
       fx.allocator({ call: 'setQuota', role, quota: { ...(guarantee.isEmpty() ? {} : { guarantee }), ...(limit ? { limit } : {}) } });
     } catch (err) {
-      ctx.log(`registry: the quota of role ${role} is unreadable (${err instanceof Error ? err.message : String(err)}); skipped`);
+      ctx.logger.warn({ role }, `registry: the quota of role ${role} is unreadable (${err instanceof Error ? err.message : String(err)}); skipped`);
     }
   }
   state.maintenance.windows = settings.windows.map((w) => ({ machines: w.machines, start: w.start, duration: w.duration }));

@@ -24,7 +24,7 @@ export function applyReservations(
     agent.dynamicReservations = change.type === 'RESERVE' ? reserved.add(change.to) : reserved.subtract(change.from);
     fx.write({ op: 'setReservations', agentId, reservations: agent.dynamicReservations.toProto() });
     const verb = change.type === 'RESERVE' ? 'reserved' : 'unreserved';
-    ctx.log(`framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
+    ctx.logger.info({ framework_id: frameworkId, agent_id: agentId }, `framework ${frameworkId} ${verb} ${(change.type === 'RESERVE' ? change.to : change.from).toString()} on agent ${agentId}`);
   }
 }
 
@@ -45,7 +45,7 @@ export function withDynamicReservations(fx: Effects, ctx: OpContext, agent: Agen
       out = out.subtract(from).add(to);
       kept = kept.add(to);
     } else {
-      ctx.log(`agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
+      ctx.logger.warn({ agent_id: agent.id }, `agent ${agent.id} came back without room for its reservation ${to.toString()}; the reservation is dropped`);
     }
   }
   if (!kept.equals(reserved)) fx.write({ op: 'setReservations', agentId: agent.id, reservations: kept.toProto() });

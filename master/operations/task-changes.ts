@@ -58,7 +58,7 @@ export function taskFromRegistry(ctx: OpContext, agentId: AgentId, t: RegistryTa
   try {
     resources = t.resources ? Resources.parse(t.resources) : Resources.EMPTY;
   } catch {
-    ctx.log(`registry: task ${t.task_id} on agent ${agentId} has unreadable resources '${t.resources}'; counted as none`);
+    ctx.logger.warn({ agent_id: agentId, task_id: t.task_id }, `registry: task ${t.task_id} on agent ${agentId} has unreadable resources '${t.resources}'; counted as none`);
   }
   return {
     frameworkId: t.framework_id as TaskRecord['frameworkId'], agentId, taskId: t.task_id as TaskId, resources, state,

@@ -20,7 +20,10 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
   const task = state.tasks.get(frameworkId, taskId);
   if (task && task.agentId !== agentId) {
     // An agent reports only its own tasks: one forging another's update would free resources a container still holds.
-    ctx.log(`agent ${agentId} sent ${status.state} for task ${taskId} of framework ${frameworkId}, which runs on agent ${task.agentId}: ignored`);
+    ctx.logger.warn(
+      { agent_id: agentId, framework_id: frameworkId, task_id: taskId },
+      `agent ${agentId} sent ${status.state} for task ${taskId} of framework ${frameworkId}, which runs on agent ${task.agentId}: ignored`,
+    );
     return;
   }
   if (state.wasRemoved(frameworkId) || state.silenced.has(key)) {
@@ -32,7 +35,7 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
   if (task) {
     const result = moveTask(state, fx, task, status.state);
     if (result === 'illegal') {
-      ctx.log(`agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
+      ctx.logger.warn({ agent_id: agentId, framework_id: task.frameworkId, task_id: task.taskId }, `agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
     } else {
       setStatus(task, status);
       task.statusUuid = status.uuid.length > 0 ? status.uuid : null;

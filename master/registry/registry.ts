@@ -15,6 +15,7 @@
 // stops acting, as Apache Mesos's registrar aborts.
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
 import { deferred, type Deferred } from '../../common/deferred.js';
+import { silentLogger, type Logger } from '../../common/log/logger.js';
 
 /** A task the master sent to an agent, as much as a successor needs to report on it. */
 export interface RegistryTask {
@@ -161,7 +162,7 @@ export class Registry {
   constructor(
     readonly store: RegistryStore,
     private readonly onFailure: (err: Error) => void = () => {},
-    private readonly log: (line: string) => void = () => {},
+    private readonly logger: Logger = silentLogger(),
   ) {}
 
   /** Loads what the store holds; entries that do not parse are skipped with a warning. */
@@ -174,7 +175,7 @@ export class Registry {
         else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
         else settingsFromDoc(this.settings, id, doc);
       } catch (err) {
-        this.log(`registry: skipping ${key} in ${this.store.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.warn({ key }, `registry: skipping ${key} in ${this.store.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }

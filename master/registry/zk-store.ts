@@ -12,6 +12,7 @@
 // each well under ZooKeeper's 1 MB request limit.
 import type { ZkOp, ZkSession } from '../../common/zk/session.js';
 import type { RegistryChange, RegistryKey, RegistryStore } from './registry.js';
+import { silentLogger, type Logger } from '../../common/log/logger.js';
 
 const MAX_MULTI_BYTES = 512 * 1024;
 
@@ -26,7 +27,7 @@ export class ZkRegistryStore implements RegistryStore {
     path: string,
     /** This master's election znode: every write requires it to still exist. */
     private readonly fence: () => string | null,
-    private readonly log: (line: string) => void = () => {},
+    private readonly logger: Logger = silentLogger(),
   ) {
     this.base = `${path === '/' ? '' : path}/registry`;
     this.name = `ZooKeeper ${this.base}`;
@@ -47,7 +48,7 @@ export class ZkRegistryStore implements RegistryStore {
           if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
           docs.set(`${kind}/${decodeURIComponent(name)}` as RegistryKey, doc as Record<string, unknown>);
         } catch (err) {
-          this.log(`registry: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
+          this.logger.warn({ znode: path }, `registry: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
     }

@@ -45,7 +45,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
       if (master && agentId) master.agentDisconnected(agentId, conn);
     } catch (err) {
       // A bug here must not take the master down with it.
-      master?.log(`error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
+      master?.logger.error({ agent_id: agentId, err }, `error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
     }
   };
   const refuse = (message: string) => {

@@ -13,6 +13,7 @@ import { LABEL } from '../../agent/task-spec.js';
 import { systemClock } from '../../common/clock.js';
 import type { FrameworkInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { TEST_IMAGE } from './grpc-scheduler.js';
+import { silentLogger } from '../../common/log/logger.js';
 
 export interface DockerRunnerBench {
   readonly workDir: string;
@@ -39,7 +40,7 @@ export function dockerRunnerBench(name: string): DockerRunnerBench {
     driver,
     context: (updates, d = driver) => ({
       driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: TEST_IMAGE, pidsLimit: 64, killGraceSeconds: 1,
-      now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, log: () => {},
+      now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, logger: () => silentLogger(),
     }),
   };
 }

@@ -10,6 +10,7 @@ import { StatusUpdateManager } from '../../agent/status-update-manager.js';
 import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import { VERSION } from '../../common/version.js';
+import { silentLogger } from '../../common/log/logger.js';
 
 export interface LinkAgentOptions {
   /** The master's gRPC address. */
@@ -57,7 +58,7 @@ export class LinkAgent {
         tasks: [], frameworks: [], version: VERSION, secret: this.secret,
       }),
       onMessage: (m) => this.receive(m),
-      log: () => {},
+      logger: silentLogger(),
     });
   }
 

@@ -19,6 +19,7 @@ import { Resources } from '../../common/resources.js';
 import type { Call, EventIn, MasterMessageIn, OfferIn, TaskState, TaskStatusIn } from '../../proto/index.js';
 import type { Clock } from '../../common/clock.js';
 import { FakeTimers } from './fake-timers.js';
+import { createLogger } from '../../common/log/logger.js';
 
 /** A store a test can hold writes back in, and look into as a successor would read it. */
 export class TestStore implements RegistryStore {
@@ -101,12 +102,14 @@ export class MasterHarness {
     const time = options.time ?? new HarnessTime();
     const log: string[] = [];
     let harness: MasterHarness | null = null;
-    const registry = new Registry(store, () => harness?.master.stop(), (line) => log.push(line));
+    // The log as the master writes it (glog-style text lines), for assertions and failure messages.
+    const logger = createLogger({ component: 'master', format: 'text', sink: (line) => log.push(line) });
+    const registry = new Registry(store, () => harness?.master.stop(), logger.child({ component: 'registry' }));
     const id = options.id ?? `m${Math.floor(time.now())}`;
     const master = new Master({
       id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, timers: time.timers,
       allocationInterval: 1, offerTimeout: 30, heartbeatInterval: 15, agentReregisterTimeout: 600, agentPingInterval: 15, maxAgentPingTimeouts: 5,
-      agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, log: (line) => log.push(line),
+      agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, logger,
       ...options, newStreamId: () => `stream-${++(harness as MasterHarness).streams}`, defer: (fn) => harness!.deferred.push(fn),
     });
     harness = new MasterHarness(log, master, store, time, registry);

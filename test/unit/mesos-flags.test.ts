@@ -29,7 +29,7 @@ describe('Mesos flags mesos-ts does not implement', () => {
     [['--authenticate_frameworks'], '--authenticate_frameworks is an Apache Mesos master flag'],
     [['--no-authenticate_frameworks'], '--authenticate_frameworks is an Apache Mesos master flag'],
     [['--registry', 'replicated_log'], '--registry is an Apache Mesos master flag'],
-    [['--log_dir=/var/log/mesos'], '--log_dir is an Apache Mesos master flag'],
+    [['--external_log_file=/var/log/mesos.log'], '--external_log_file is an Apache Mesos master flag'],
     [['--slave_ping_timeout=15secs'], 'mesos-ts takes its new name, --agent_ping_timeout'],
   ])('master %j is refused by name: %s', (argv, message) => {
     expect(refusal(() => master(...argv))).toContain(message);

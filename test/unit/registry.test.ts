@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryStore, MAX_REMOVED_FRAMEWORKS, Registry, type RegistryChange } from '../../master/registry/registry.js';
 import type { AgentInfoOut, FrameworkInfoOut } from '../../proto/index.js';
+import { createLogger } from '../../common/log/logger.js';
 
 class CountingStore extends InMemoryStore {
   readonly batches: RegistryChange[][] = [];
@@ -71,7 +72,7 @@ describe('Registry', () => {
       { key: 'frameworks/bad', value: { info: 42 } },
     ]);
     const warnings: string[] = [];
-    const registry = new Registry(store, () => {}, (line) => warnings.push(line));
+    const registry = new Registry(store, () => {}, createLogger({ component: 'registry', sink: (line) => warnings.push(line) }));
     await registry.recover();
     expect([...registry.agents.keys()]).toEqual(['ok']);
     expect(registry.frameworks.size).toBe(0);

@@ -2,7 +2,8 @@
 // holds `maxBytes` (a chunk is split to fill it), it becomes `path.1` (and
 // `path.1` becomes `path.2`, ...; at most `keep` rotated files are kept).
 // Writes are synchronous appends: a task's output is never reordered, and
-// what was written is on disk when the write returns.
+// what was written is on disk when the write returns. The agent's sandboxes
+// and the master's and agent's own logs (--log_dir) both use it.
 import { Writable } from 'node:stream';
 import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
@@ -11,6 +12,8 @@ export interface Rotation {
   readonly maxBytes: number;
   /** Rotated files kept besides the current one. */
   readonly keep: number;
+  /** Keep each chunk whole (a log line): rotate before one that would overflow a non-empty file. Default false. */
+  readonly wholeChunks?: boolean;
 }
 
 export class RotatingFile extends Writable {
@@ -31,8 +34,8 @@ export class RotatingFile extends Writable {
       const max = this.rotation.maxBytes;
       let rest = chunk;
       while (rest.length > 0) {
-        if (max > 0 && this.size >= max) this.rotate();
-        const part = max > 0 ? rest.subarray(0, max - this.size) : rest;
+        if (max > 0 && (this.size >= max || (this.rotation.wholeChunks && this.size > 0 && this.size + rest.length > max))) this.rotate();
+        const part = max > 0 && !this.rotation.wholeChunks ? rest.subarray(0, max - this.size) : rest;
         writeSync(this.fd, part);
         this.size += part.length;
         rest = rest.subarray(part.length);

@@ -1,0 +1,36 @@
+// The one redaction step every log line passes before it is written, in
+// either format: fields named like a secret lose their value, and strings
+// (messages, field values, error stacks) lose what looks like a credential.
+// Pure, so the test can plant one of each.
+
+export const REDACTED = '[REDACTED]';
+
+/** Field names whose values never reach a log line, whatever their depth. */
+const SECRET_KEY = /secret|password|passwd|credential|authorization|token|bearer|api[_-]?key|private[_-]?key|cookie/i;
+
+const PATTERNS: readonly [RegExp, string][] = [
+  // zk://user:pass@host, http://user:pass@host: the userinfo goes.
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, `$1${REDACTED}@`],
+  // --secret=x, --jwt_secret_key x, --http_credentials=file:///...
+  [/(--?[\w-]*(?:secret|password|passwd|credential|token)[\w-]*(?:=|\s+))(?!\[REDACTED\])[^\s'",]+/gi, `$1${REDACTED}`],
+  // Authorization: Bearer x / Basic x
+  [/\b(Bearer|Basic)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`],
+  // secret=x, password: x, "token":"x" inside free text
+  [/\b([\w-]*(?:secret|password|passwd|token|api[_-]?key)[\w-]*)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;&}]+/gi, `$1$2${REDACTED}`],
+];
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const [re, to] of PATTERNS) out = out.replace(re, to);
+  return out;
+}
+
+/** A copy of `value` with secret fields and secret-looking text replaced by [REDACTED]. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? REDACTED : redact(v, depth + 1);
+  return out;
+}
