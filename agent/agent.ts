@@ -14,6 +14,7 @@
 // sent, each acknowledgement. start() recovers from it: the same AgentID,
 // every task's container watched again, unacknowledged updates resent in
 // order; containers of this work_dir that belong to no task are removed.
+import type { Credential } from '../common/credentials.js';
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { DomainInfo } from '../common/domain.js';
@@ -40,6 +41,8 @@ export type RecoverMode = 'reconnect' | 'cleanup';
 
 export interface AgentOptions {
   readonly master: string;
+  /** Presented on the link to a master that authenticates agents (--credential). */
+  readonly credential?: Credential;
   /** With a zk:// master: where the leader is now (see common/zk/detector.ts). */
   readonly leader?: () => string | null;
   readonly hostname: string;
@@ -120,6 +123,7 @@ export class Agent {
     this.link = new MasterLink({
       master: options.master,
       ...(options.leader ? { leader: options.leader } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
       logger: options.logger,

@@ -37,6 +37,10 @@ export const AGENT_FLAGS = {
   sandbox_log_max_size: { type: 'string', default: '10MB', help: "a task's stdout or stderr is rotated when it reaches this size (B, KB, MB, GB; 0 never)" },
   sandbox_log_rotations: { type: 'number', default: 3, help: 'rotated stdout.N / stderr.N files kept per task' },
   pids_limit: { type: 'number', default: 1024, help: 'maximum number of processes in a task container' },
+  credential: {
+    type: 'string',
+    help: 'path to this agent\'s credential for a master with --authenticate_agents (or file://PATH): JSON {"principal":"P","secret":"S"} or a line "principal secret"; never printed',
+  },
   ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 

@@ -8,6 +8,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessageOut } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
+import type { Credential } from '../common/credentials.js';
+import { withCredential } from '../common/grpc-credentials.js';
 import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
 import { Watchdog } from '../common/watchdog.js';
@@ -26,6 +28,8 @@ export interface MasterLinkOptions {
   readonly master: string;
   /** With a zk:// master: the leading master's gRPC address now, or null while none is known. */
   readonly leader?: () => string | null;
+  /** Presented as call metadata on every stream (a master with --authenticate_agents demands it). */
+  readonly credential?: Credential;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
@@ -126,10 +130,10 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, grpc.credentials.createInsecure(), {
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, grpc.credentials.createInsecure(), withCredential({
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 10_000,
-    }) as unknown as AgentLinkClient;
+    }, this.options.credential)) as unknown as AgentLinkClient;
     return this.client;
   }
 

@@ -6,6 +6,7 @@
 //
 // One key Mesos does not write: `work_dir` at the top of /state, which the
 // master's web UI reads to find sandboxes (Mesos has it in flags.work_dir).
+import { shownFlagValue } from '../common/credentials.js';
 import type { Agent } from './agent.js';
 import type { TaskRunner } from './task-runner.js';
 import type { FrameworkInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
@@ -47,7 +48,7 @@ export function flagsJson(flags: Readonly<Record<string, unknown>>): { flags: Re
   for (const [name, value] of Object.entries(flags)) {
     const spec = (AGENT_FLAGS as Record<string, { type: string } | undefined>)[name];
     if (value === undefined || !spec) continue;
-    out[name] = spec.type === 'duration' && typeof value === 'number' ? mesosDuration(value) : String(value);
+    out[name] = spec.type === 'duration' && typeof value === 'number' ? mesosDuration(value) : shownFlagValue(name, String(value));
   }
   return { flags: out };
 }

@@ -4,6 +4,7 @@
 // as the docker-compose cluster's `demo` service does. On a terminal the
 // tasks' table is drawn live; otherwise (logs) one line per task change and
 // the table at the end. Exits 0 only when every demo task FINISHED.
+import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkMasterFlag, redactZkUrl } from '../common/zk/url.js';
@@ -17,6 +18,7 @@ export const DEMO_FLAGS = {
   docker_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks (needs /bin/sh, echo and sleep; the agents must have it)' },
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit (e.g. 2mins)' },
   quiet: { type: 'boolean', default: false, help: 'print only the final table and summary' },
+  ...CLIENT_CREDENTIAL_FLAGS,
 } as const;
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
@@ -31,6 +33,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   checkMasterFlag(flags.master, { several: true });
   if (!Number.isInteger(flags.tasks) || flags.tasks < 1) throw new InvalidArgument(`--tasks must be a whole number >= 1, got ${flags.tasks}`);
   if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
+  const credential = clientCredential(flags);
 
   const { runDemo, renderDemo } = await import('../framework/examples/demo.js');
   const abort = new AbortController();
@@ -52,6 +55,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     result = await runDemo({
       master: flags.master,
+      ...(credential ? { credential } : {}),
       tasks: flags.tasks,
       image: flags.docker_image,
       signal: abort.signal,

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
   | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -52,6 +53,14 @@ export class PermissionDenied extends MesosError {
   override readonly name = 'PermissionDenied';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PERMISSION_DENIED', message, options);
+  }
+}
+
+/** The caller gave no credentials, or wrong ones (an UNAUTHENTICATED answer; HTTP 401). */
+export class Unauthenticated extends MesosError {
+  override readonly name = 'Unauthenticated';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHENTICATED', message, options);
   }
 }
 

@@ -1,6 +1,6 @@
 // The one mapping between our error classes and gRPC status codes.
 import { status as GrpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { MesosError, type ErrorCode, InvalidArgument, NotFound, FailedPrecondition, PermissionDenied, Unavailable } from './errors.js';
+import { MesosError, type ErrorCode, InvalidArgument, NotFound, FailedPrecondition, PermissionDenied, Unauthenticated, Unavailable } from './errors.js';
 
 const TO_GRPC: Record<ErrorCode, GrpcStatus> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
@@ -8,6 +8,7 @@ const TO_GRPC: Record<ErrorCode, GrpcStatus> = {
   ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
   FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
   PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   INTERNAL: GrpcStatus.INTERNAL,
 };
@@ -29,6 +30,8 @@ export function fromServiceError(err: Partial<ServiceError>): MesosError {
       return new FailedPrecondition(message, { cause: err });
     case GrpcStatus.PERMISSION_DENIED:
       return new PermissionDenied(message, { cause: err });
+    case GrpcStatus.UNAUTHENTICATED:
+      return new Unauthenticated(message, { cause: err });
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.DEADLINE_EXCEEDED:
     case GrpcStatus.CANCELLED:

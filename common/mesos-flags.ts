@@ -2,13 +2,15 @@
 // master-and-agent.md in apache/mesos, tag 1.11.0). A Mesos flag a command
 // does not declare is refused by name as one mesos-ts does not implement, so
 // a Mesos command line is never half obeyed; any other name is an unknown flag.
+// The authentication flags mesos-ts implements (master --authenticate_agents,
+// --authenticate_frameworks, --authenticate_http_frameworks, --credentials;
+// agent --credential) are declared by the commands and left out here.
 import { isIPv4 } from 'node:net';
 import { InvalidArgument } from './errors.js';
 
 const MASTER_ONLY = `
   acls agent_ping_timeout agent_removal_rate_limit agent_reregister_timeout allocation_interval allocator authenticate
-  authenticate_agents authenticate_frameworks authenticate_http_frameworks authenticate_slaves authentication_v0_timeout
-  authenticators authorizers cluster credentials fair_sharing_excluded_resource_names filter_gpu_resources framework_sorter
+  authenticate_slaves authentication_v0_timeout authenticators authorizers cluster fair_sharing_excluded_resource_names filter_gpu_resources framework_sorter
   http_framework_authenticators log_auto_initialize master_contender master_detector max_agent_ping_timeouts
   max_completed_frameworks max_completed_tasks_per_framework max_executors_per_agent max_executors_per_slave
   max_operator_event_stream_subscribers max_slave_ping_timeouts max_unreachable_tasks_per_framework min_allocatable_resources
@@ -23,7 +25,7 @@ const AGENT_ONLY = `
   authenticate_http_executors authenticatee authentication_backoff_factor authentication_timeout_max authentication_timeout_min
   authorizer bounding_capabilities cgroups_destroy_timeout cgroups_hierarchy cgroups_net_cls_primary_handle
   cgroups_net_cls_secondary_handles cgroups_root check_agent_port_range_only container_disk_watch_interval container_logger
-  container_ports_isolated_range container_ports_watch_interval containerizers credential csi_plugin_config_dir
+  container_ports_isolated_range container_ports_watch_interval containerizers csi_plugin_config_dir
   default_container_dns default_container_info default_container_shm_size default_role disallow_sharing_agent_ipc_namespace
   disallow_sharing_agent_pid_namespace disk_profile_adaptor disk_watch_interval docker docker_config docker_ignore_runtime
   docker_kill_orphans docker_mesos_image docker_registry docker_remove_delay docker_socket docker_stop_timeout docker_store_dir

@@ -46,6 +46,19 @@ export const MASTER_FLAGS = {
   },
   zk: { type: 'string', help: 'zk://host:port[,host:port]/path: contend for leadership with other masters there (default: lead alone)' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
+  authenticate_frameworks: { type: 'boolean', default: false, help: 'only schedulers presenting a principal and secret from --credentials may subscribe or call (gRPC)' },
+  authenticate_agents: { type: 'boolean', default: false, help: 'only agents presenting a principal and secret from --credentials (their --credential) may register' },
+  authenticate_http_frameworks: { type: 'boolean', default: false, help: 'the v1 scheduler HTTP API (/api/v1/scheduler) demands HTTP basic authentication' },
+  authenticate_http_readwrite: {
+    type: 'boolean', default: false, help: 'the operator API (/api/v1, gRPC Operator) and every HTTP write endpoint demand credentials',
+  },
+  authenticate_http_readonly: {
+    type: 'boolean', default: false, help: 'the read-only HTTP endpoints (/master/state, /master/flags, /metrics/snapshot, ...) demand HTTP basic authentication',
+  },
+  credentials: {
+    type: 'string',
+    help: 'path to the credentials (or file://PATH): JSON {"credentials":[{"principal":"P","secret":"S"}]} or lines "principal secret"; never printed',
+  },
   ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 

@@ -23,6 +23,7 @@ import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './v0/snapshot.js';
 import { v0Routes } from './v0/routes.js';
 import { flagsJson } from './v0/flags-json.js';
+import { MasterAuthentication } from './authentication.js';
 import { buildInfo } from './v0/build-info.js';
 import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
@@ -82,6 +83,7 @@ export async function startMaster(
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocation = allocatorOptions(flags);
+  const authn = MasterAuthentication.fromFlags(flags, logger.child({ component: 'authentication' }));
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
@@ -94,7 +96,8 @@ export async function startMaster(
   let snapshot: StateSnapshot | null = null;
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.
-  const httpHandlers: HttpHandler[] = [];
+  // Credentials are checked before any route sees a request.
+  const httpHandlers: HttpHandler[] = [authn.httpHandler()];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
   const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
     server.forceShutdown();
@@ -152,7 +155,7 @@ export async function startMaster(
   const ready = async () => {
     if (takingOver) await takingOver;
   };
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), schedulerService(leader, ready));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), authn.guard(schedulerService(leader, ready), 'Scheduler', authn.policy.frameworks));
   // Metrics on every master (a standby says master/elected 0); the operator API from the leader only.
   const leads = () => (!election || election.leading()) && master.acting;
   const metrics = new MasterMetrics(master, { leading: leads, subscribers: () => operator.subscribers });
@@ -161,7 +164,7 @@ export async function startMaster(
     leader(); // Throws Unavailable naming the leader when this master does not lead.
     return operator;
   };
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), operatorService(operatorApi));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), authn.guard(operatorService(operatorApi), 'Operator', authn.policy.httpReadwrite));
   httpHandlers.push(
     v0Routes({ snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build }),
     (req, res, path) => serveMetrics(req, res, path, metrics),
@@ -171,7 +174,7 @@ export async function startMaster(
   httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), agentLinkService(leader, ready));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready), 'AgentLink', authn.policy.agents));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {

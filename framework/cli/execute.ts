@@ -2,6 +2,7 @@
 // cluster and wait for them, like mesos-execute. Prints one line per task
 // state change, exits 0 only when every task FINISHED, and tears its
 // framework down at the end (also on Ctrl-C and on --timeout).
+import { CLIENT_CREDENTIAL_FLAGS, clientCredential, type Credential } from '../../common/credentials.js';
 import { parseFlags, usage, type ParseOptions } from '../../common/flags.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
@@ -24,6 +25,7 @@ export const EXECUTE_FLAGS = {
   kill_after: { type: 'duration', help: 'kill each task this long after it is RUNNING (e.g. 10s, 2mins)' },
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit' },
   failover_timeout: { type: 'duration', default: 60, help: 'how long the master keeps the tasks if this command loses its connection' },
+  ...CLIENT_CREDENTIAL_FLAGS,
 } as const;
 
 const SUMMARY = 'Runs a command in Docker containers on the cluster and waits for it (like mesos-execute).';
@@ -41,6 +43,8 @@ export interface ExecuteOptions {
   readonly killAfterSeconds?: number;
   readonly timeoutSeconds: number;
   readonly failoverTimeoutSeconds: number;
+  /** For a master that authenticates frameworks (--principal/--secret or --credential). */
+  readonly credential?: Credential;
 }
 
 /** Flags (command line over MESOS_TS_* in `env`) to options, every value checked; throws InvalidArgument naming the flag. */
@@ -58,6 +62,7 @@ export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env
   } catch (err) {
     throw new InvalidArgument(`--resources/--ports: ${errorMessage(err)}`, { cause: err });
   }
+  const credential = clientCredential(flags);
   const command = flags.command?.trim();
   if (command === '') throw new InvalidArgument('--command is empty');
   return {
@@ -74,6 +79,7 @@ export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env
       ...(flags.kill_after !== undefined && { killAfterSeconds: flags.kill_after }),
       timeoutSeconds: flags.timeout,
       failoverTimeoutSeconds: flags.failover_timeout,
+      ...(credential && { credential }),
     },
   };
 }
@@ -136,6 +142,7 @@ export async function runExecute(options: ExecuteOptions, io: ExecuteIo): Promis
       capabilities: ['PARTITION_AWARE', 'TASK_KILLING_STATE'],
     },
     logger,
+    ...(options.credential && { credential: options.credential }),
   });
   scheduler.on('subscribed', (e) => io.out(`subscribed to ${options.master} as framework ${e.frameworkId}`));
   const plan = new BatchPlan(executeTasks(options), { clock: systemClock });

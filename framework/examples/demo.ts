@@ -4,6 +4,7 @@
 // are separate: runDemo reports DemoViews, renderDemo turns one into text.
 //
 //   npx tsx framework/examples/demo.ts --master 127.0.0.1:5060
+import type { Credential } from '../../common/credentials.js';
 import { pathToFileURL } from 'node:url';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
@@ -18,6 +19,8 @@ export const DEMO_IMAGE = 'mesos-ts/busybox:latest';
 export interface DemoOptions {
   /** The master's gRPC address, host:port. */
   readonly master: string;
+  /** For a master that authenticates frameworks. */
+  readonly credential?: Credential;
   /** Default 10. */
   readonly tasks?: number;
   /** Default mesos-ts/busybox:latest; any image with /bin/sh, echo and sleep. */
@@ -83,6 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     master: options.master,
     framework: { name: 'mesos-ts-demo', failoverTimeoutSeconds: 30, capabilities: ['PARTITION_AWARE', 'TASK_KILLING_STATE'] },
     logger: { debug: () => {}, info: () => {}, warn: (m) => options.onEvent?.(m) },
+    ...(options.credential ? { credential: options.credential } : {}),
   });
   const plan = new BatchPlan(demoTasks(count, options.image ?? DEMO_IMAGE), { clock, maxRetries: 1, placement: 'spread' });
   const startedAt = clock.now();

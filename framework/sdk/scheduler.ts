@@ -12,6 +12,8 @@
 // the gRPC stream until it catches up, so a slow consumer slows the master's
 // sender down instead of filling memory. Calls are unary gRPC methods
 // carrying the framework id and the `mesos-stream-id` of the live stream.
+import type { Credential } from '../../common/credentials.js';
+import { withCredential } from '../../common/grpc-credentials.js';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -76,6 +78,8 @@ export interface SchedulerOptions {
   readonly reconnect?: Partial<ReconnectOptions>;
   /** Events an events() iterator may buffer before the stream is paused. Default 256. */
   readonly highWaterMark?: number;
+  /** Presented on every call (gRPC metadata), for a master with --authenticate_frameworks; FrameworkInfo.principal defaults to its principal. */
+  readonly credential?: Credential;
   /** Default: warnings to stderr. */
   readonly logger?: Logger;
   /** Source of backoff jitter, in [0, 1). Default Math.random. */
@@ -437,7 +441,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure()) as unknown as SchedulerClient;
+      client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure(), withCredential({}, this.options.credential)) as unknown as SchedulerClient;
       this.clients.set(address, client);
     }
     return client;

@@ -11,9 +11,13 @@ const TO_HTTP: Record<ErrorCode, number> = {
   // Well formed, but the state does not allow it (e.g. MESSAGE to a task without an executor).
   FAILED_PRECONDITION: 409,
   PERMISSION_DENIED: 403,
+  UNAUTHENTICATED: 401,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
+
+/** What a 401 answer asks for, as Mesos's basic authenticator does. */
+export const BASIC_CHALLENGE = 'Basic realm="mesos"';
 
 /** A refusal decided at the HTTP edge (wrong method, media type, size, stream id), with its status and any headers. */
 export class HttpError extends Error {
@@ -58,7 +62,7 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 /** An error as its status code and message; once a stream has begun there is no status to give, so the connection ends. */
 export function refuse(res: ServerResponse, err: unknown): void {
   if (res.headersSent) return void res.destroy();
-  const headers = err instanceof HttpError ? err.headers : {};
+  const headers = err instanceof HttpError ? err.headers : httpStatusOf(err) === 401 ? { 'WWW-Authenticate': BASIC_CHALLENGE } : {};
   const body = `${errorMessage(err)}\n`;
   res.writeHead(httpStatusOf(err), { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);

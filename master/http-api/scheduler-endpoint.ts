@@ -18,6 +18,7 @@ import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
+import { authenticatedPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, readBody, refuse } from './http-status.js';
 
@@ -55,8 +56,9 @@ async function serve(options: SchedulerHttpOptions, req: IncomingMessage, res: S
   if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
   const encoding = requestEncoding(req.headers['content-type']);
   const body = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
-  const call = decodeCall(body, encoding);
-  validateCall(call);
+  const decoded = decodeCall(body, encoding);
+  validateCall(decoded);
+  const call = withAuthenticatedPrincipal(decoded, authenticatedPrincipal(req));
   // Leadership may have moved while the body arrived.
   const master = leaderOrRedirect(options.leader, () => options.leaderHttp?.() ?? null, req, res);
   if (!master) return;

@@ -11,6 +11,7 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { authenticatedPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 /** A subscriber that lets this much pile up unread is cut off. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -34,9 +35,15 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
       if (stream.request instanceof MalformedMessage) {
         return fail(stream, { code: GrpcStatus.INVALID_ARGUMENT, details: stream.request.reason });
       }
+      let call: Call;
+      try {
+        call = withAuthenticatedPrincipal(stream.request, authenticatedPrincipal(stream));
+      } catch (err) {
+        return fail(stream, toServiceError(err));
+      }
       let gone = false;
       stream.once('cancelled', () => (gone = true));
-      void ready().then(() => (gone ? undefined : subscribe(leader, stream as ServerWritableStream<Call, EventIn>)));
+      void ready().then(() => (gone ? undefined : subscribe(leader, call, stream as ServerWritableStream<Call, EventIn>)));
     },
   };
   for (const [method, type] of Object.entries(UNARY)) {
@@ -57,7 +64,7 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
   return impl;
 }
 
-function subscribe(leader: () => Master, stream: ServerWritableStream<Call, EventIn>): void {
+function subscribe(leader: () => Master, call: Call, stream: ServerWritableStream<Call, EventIn>): void {
   let master: Master;
   try {
     master = leader();
@@ -86,7 +93,7 @@ function subscribe(leader: () => Master, stream: ServerWritableStream<Call, Even
     },
   };
   // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
-  master.subscribe(stream.request, (streamId) => {
+  master.subscribe(call, (streamId) => {
     const metadata = new Metadata();
     metadata.set(STREAM_ID_KEY, streamId);
     stream.sendMetadata(metadata);

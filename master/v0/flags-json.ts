@@ -2,6 +2,7 @@
 // every flag with a value, by name, as a string (flag.stringify). Durations
 // are written as stout's Duration prints them ("15secs", "10mins", "2weeks").
 import type { FlagSpecs } from '../../common/flags.js';
+import { shownFlagValue } from '../../common/credentials.js';
 import { redactZkUrl } from '../../common/zk/url.js';
 
 /** stout's operator<<(Duration): the largest unit the duration reaches, its value in that unit. */
@@ -17,7 +18,7 @@ export function flagsJson(specs: FlagSpecs, values: Readonly<Record<string, unkn
     const value = values[name];
     if (value === undefined || value === null) continue;
     // Credentials in a zk:// URL are ZooKeeper's secret: never served.
-    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : redactZkUrl(String(value));
+    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : shownFlagValue(name, redactZkUrl(String(value)));
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { StatusUpdateManager } from '../../agent/status-update-manager.js';
 import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import { VERSION } from '../../common/version.js';
+import type { Credential } from '../../common/credentials.js';
 import { silentLogger } from '../../common/log/logger.js';
 
 export interface LinkAgentOptions {
@@ -21,6 +22,8 @@ export interface LinkAgentOptions {
   readonly script?: readonly TaskState[];
   /** Seconds before an unacknowledged update is resent (doubling). */
   readonly retrySeconds?: number;
+  /** Presented to a master that authenticates agents. */
+  readonly credential?: Credential;
 }
 
 export interface LinkAgentTask {
@@ -50,6 +53,7 @@ export class LinkAgent {
     });
     this.link = new MasterLink({
       master: options.master,
+      ...(options.credential ? { credential: options.credential } : {}),
       registration: () => ({
         agent_info: {
           hostname: options.hostname ?? '127.0.0.1', port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: [],

@@ -26,8 +26,8 @@ const refusal = (parse: () => unknown): string => {
 describe('Mesos flags mesos-ts does not implement', () => {
   it.each([
     [['--quorum=2'], '--quorum is an Apache Mesos master flag that mesos-ts does not implement'],
-    [['--authenticate_frameworks'], '--authenticate_frameworks is an Apache Mesos master flag'],
-    [['--no-authenticate_frameworks'], '--authenticate_frameworks is an Apache Mesos master flag'],
+    [['--authenticators=crammd5'], '--authenticators is an Apache Mesos master flag'],
+    [['--no-authenticate'], '--authenticate is an Apache Mesos master flag'],
     [['--registry', 'replicated_log'], '--registry is an Apache Mesos master flag'],
     [['--external_log_file=/var/log/mesos.log'], '--external_log_file is an Apache Mesos master flag'],
     [['--slave_ping_timeout=15secs'], 'mesos-ts takes its new name, --agent_ping_timeout'],
