@@ -18,14 +18,16 @@ export interface Credential {
 /** The metadata key (gRPC) and header (HTTP) that carry a credential. */
 export const AUTHORIZATION_KEY = 'authorization';
 
-/** A flag value that is the credentials themselves (inline, or read through file://) or else a path to a file holding them, as Mesos takes a path. */
+/** A flag value that is the credentials themselves (inline, or already read through file://) or else a path (or file://PATH) to a file holding them, as Mesos takes a path. */
 function contentOf(value: string, flag: string): string {
   const text = value.trim();
   if (text.startsWith('{') || /\s/.test(text)) return text;
+  // A library caller's value has not been through the flag parser, which reads file:// itself.
+  const path = text.startsWith('file://') ? text.slice('file://'.length) : text;
   try {
-    return readFileSync(text, 'utf8').trim();
+    return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new InvalidArgument(`--${flag}: cannot read file '${text}' (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`, { cause: err });
+    throw new InvalidArgument(`--${flag}: cannot read file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`, { cause: err });
   }
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startMaster, type MasterFlags, type RunningMaster } from '../../master/main.js';
-import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { startAgent, type AgentStartOptions, type RunningAgent } from '../../agent/main.js';
 import { waitUntil } from './wait-until.js';
 
 export { TEST_IMAGE } from './grpc-scheduler.js';
@@ -20,7 +20,8 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { agents?: string[]; master?: Partial<MasterFlags> } = {}): Promise<TestCluster> {
+/** `agent`: flags every agent gets besides the harness's own (e.g. a --credential). */
+export async function startCluster(opts: { agents?: string[]; master?: Partial<MasterFlags>; agent?: Partial<AgentStartOptions> } = {}): Promise<TestCluster> {
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-test-'));
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
@@ -29,7 +30,7 @@ export async function startCluster(opts: { agents?: string[]; master?: Partial<M
   const addAgent = async (resources: string, attributes = '') => {
     const agent = await startAgent({
       master: master.grpcAddress, port: 0, work_dir: join(base, `agent-${agents.length}`), resources, attributes,
-      docker_pull: 'never', kill_grace_period: 1, status_update_retry_interval: 1, log,
+      docker_pull: 'never', kill_grace_period: 1, status_update_retry_interval: 1, log, ...opts.agent,
     });
     agents.push(agent);
     await waitUntil(() => agent.agentId() !== null, 10_000, 'agent registration');

@@ -1,0 +1,82 @@
+// Authentication end to end: a master with every --authenticate_* flag on
+// and its --credentials in a file (file://), an agent with its --credential
+// file, and `mesos-ts execute` with --principal/--secret running a real
+// container task to FINISHED. The planted secret appears in no log line of
+// the master or the agent, nor in /master/state, /master/flags or the
+// agent's /flags.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExecuteArgs, runExecute } from '../../framework/cli/execute.js';
+import { basicAuthorization } from '../../common/credentials.js';
+import { startCluster, containersUnder, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
+
+const SECRET = 'planted-Secret-e2e-90c4';
+const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-authn-'));
+const OPERATOR = { principal: 'ops', secret: `${SECRET}-ops` };
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  const credentials = join(dir, 'credentials.json');
+  writeFileSync(credentials, JSON.stringify({
+    credentials: [{ principal: 'alice', secret: `${SECRET}-alice` }, { principal: 'agent', secret: `${SECRET}-agent` }, OPERATOR],
+  }));
+  const credential = join(dir, 'agent-credential');
+  writeFileSync(credential, `agent ${SECRET}-agent\n`);
+  cluster = await startCluster({
+    agents: ['cpus:1;mem:256'],
+    master: {
+      credentials: `file://${credentials}`, authenticate_frameworks: true, authenticate_agents: true,
+      authenticate_http_frameworks: true, authenticate_http_readwrite: true, authenticate_http_readonly: true,
+    },
+    agent: { credential },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  if (cluster) expect(await containersUnder(cluster.base)).toEqual([]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a cluster with authentication on', () => {
+  it('the agent registered with its credential; execute with --principal/--secret runs a task to FINISHED', async () => {
+    expect(cluster.agents[0]!.agentId()).not.toBeNull();
+    const parsed = parseExecuteArgs([
+      '--master', cluster.master.grpcAddress, '--name', 'authn', '--docker_image', TEST_IMAGE, '--command', 'echo authenticated',
+      '--principal', 'alice', '--secret', `${SECRET}-alice`, '--timeout', '60s',
+    ]);
+    if (parsed.help) throw new Error('help');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runExecute(parsed.options, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect({ code, err }).toEqual({ code: 0, err: [] });
+    expect(out).toContainEqual(expect.stringMatching(/^task authn-1 FINISHED on /));
+  }, 90_000);
+
+  it('execute with a wrong secret does not get in', async () => {
+    const parsed = parseExecuteArgs([
+      '--master', cluster.master.grpcAddress, '--name', 'intruder', '--docker_image', TEST_IMAGE, '--command', 'true',
+      '--principal', 'alice', '--secret', 'guess', '--timeout', '3s',
+    ]);
+    if (parsed.help) throw new Error('help');
+    const err: string[] = [];
+    const code = await runExecute(parsed.options, { out: () => {}, err: (l) => err.push(l) });
+    expect(code).not.toBe(0);
+    expect(err.join('\n')).toMatch(/authentication failed/);
+    expect(cluster.master.master.frameworks.size).toBe(0);
+  }, 30_000);
+
+  it('the secret is in no log line, nor in /master/state, /master/flags or the agent\'s /flags', async () => {
+    const get = async (address: string, path: string) =>
+      (await fetch(`http://${address}${path}`, { headers: { Authorization: basicAuthorization(OPERATOR) } })).text();
+    const masterFlags = await get(cluster.master.httpAddress, '/master/flags');
+    const agentFlags = await get(cluster.agents[0]!.httpAddress, '/flags');
+    for (const text of [await get(cluster.master.httpAddress, '/master/state'), masterFlags, agentFlags]) expect(text).not.toContain(SECRET);
+    expect(JSON.parse(masterFlags).flags.credentials).toMatch(/credentials\.json$/); // a path, as Mesos shows it
+    expect(JSON.parse(agentFlags).flags.credential).toMatch(/agent-credential$/);
+    expect(cluster.logs.length).toBeGreaterThan(0);
+    for (const line of cluster.logs) expect(line).not.toContain(SECRET);
+  });
+});
