@@ -102,8 +102,8 @@ const METHODS: Readonly<Record<string, UnaryMethod>> = {
   UPDATE_FRAMEWORK: 'UpdateFramework', ACCEPT_INVERSE_OFFERS: 'AcceptInverseOffers', DECLINE_INVERSE_OFFERS: 'DeclineInverseOffers',
 };
 
-/** Errors after which subscribing again cannot help. */
-const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED']);
+/** Errors after which subscribing again cannot help: a refused call, wrong or missing credentials. */
+const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
 interface Session {
   readonly client: SchedulerClient;
