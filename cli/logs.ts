@@ -8,6 +8,7 @@ import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, NotFound, Unavailable } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
 import type { TaskState } from '../proto/index.js';
+import { CLIENT_CREDENTIAL_FLAGS, basicAuthorization, clientCredential, type Credential } from '../common/credentials.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
 
 export const LOGS_FLAGS = {
@@ -16,6 +17,7 @@ export const LOGS_FLAGS = {
   stderr: { type: 'boolean', default: false, help: 'show stderr instead of stdout' },
   follow: { type: 'boolean', default: false, help: 'keep printing new output until the task ends' },
   tail: { type: 'number', help: 'start this many bytes before the end (default: the whole file)' },
+  ...CLIENT_CREDENTIAL_FLAGS,
 } as const;
 
 interface StateTask {
@@ -46,7 +48,8 @@ export async function logsCommand(argv: string[]): Promise<number> {
   if (!taskId || flags._.length > 1) throw new InvalidArgument('give exactly one TASK_ID (mesos-ts logs TASK_ID [--follow])');
   if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
   const masterHttp = await masterAddress(flags.master);
-  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`);
+  // The master may authenticate its read-only endpoints; agents' sandboxes are read without credentials.
+  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`, clientCredential(flags));
   const task = findTask(state, taskId, flags.framework);
   const agent = state.slaves.find((a) => a.id === task.slave_id);
   if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.slave_id}, which the master no longer lists`);
@@ -125,10 +128,10 @@ async function taskEnded(agentHttp: string, task: StateTask): Promise<boolean> {
 const readUrl = (agentHttp: string, path: string, offset: number) =>
   `http://${agentHttp}/files/read?path=${encodeURIComponent(path)}&offset=${offset}`;
 
-async function getJson<T>(url: string): Promise<T> {
+async function getJson<T>(url: string, credential?: Credential): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000), ...(credential ? { headers: { Authorization: basicAuthorization(credential) } } : {}) });
   } catch (err) {
     throw new Unavailable(`cannot reach ${url}: ${(err as Error).message}`);
   }

@@ -8,12 +8,13 @@ import { parseFlags, parseDuration, usage, type FlagSpecs } from '../common/flag
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
-import { operatorCall } from './state.js';
+import { operatorCall, type MasterHttp } from './state.js';
+import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../common/credentials.js';
 import { quantity, table } from './table.js';
 
-const MASTER = { master: MASTER_FLAG } as const;
+const MASTER = { master: MASTER_FLAG, ...CLIENT_CREDENTIAL_FLAGS } as const;
 
-type Run = (master: () => Promise<string>, args: string[], flags: Record<string, unknown>) => Promise<number>;
+type Run = (master: () => Promise<MasterHttp>, args: string[], flags: Record<string, unknown>) => Promise<number>;
 
 interface OperatorCommand {
   readonly summary: string;
@@ -245,7 +246,8 @@ export async function operatorCommand(name: string, argv: string[]): Promise<num
     process.stdout.write(`${usage(name, command.summary, command.flags)}\n\n${command.usage}\n`);
     return 0;
   }
-  return command.run(() => masterAddress(flags.master), flags._, flags);
+  const credential = clientCredential(flags as { principal?: string; secret?: string; credential?: string });
+  return command.run(async () => ({ address: await masterAddress(flags.master), credential }), flags._, flags);
 }
 
 function one(args: readonly string[], what: string): string {

@@ -2,6 +2,7 @@
 // aligned tables (or, with --json, the operator API's answer as it came, for
 // scripts). Everything is read through the master's v1 operator API
 // (POST /api/v1, master/operator/http.ts); a standby redirects to the leader.
+import { CLIENT_CREDENTIAL_FLAGS, basicAuthorization, clientCredential, type Credential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
 import { FailedPrecondition, InvalidArgument, Unavailable } from '../common/errors.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
@@ -11,6 +12,7 @@ export type View = 'state' | 'agents' | 'frameworks' | 'tasks';
 
 const COMMON_FLAGS = {
   master: MASTER_FLAG,
+  ...CLIENT_CREDENTIAL_FLAGS,
   json: { type: 'boolean', default: false, help: "print the operator API's JSON answer instead of a table" },
 } as const;
 const TASKS_FLAGS = { ...COMMON_FLAGS, all: { type: 'boolean', default: false, help: 'include completed tasks' } } as const;
@@ -55,7 +57,7 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
     return 0;
   }
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}' (see mesos-ts ${view} --help)`);
-  const master = await masterAddress(flags.master);
+  const master: MasterHttp = { address: await masterAddress(flags.master), credential: clientCredential(flags) };
   const state = (await operatorCall<{ get_state?: GetState }>(master, 'GET_STATE')).get_state ?? {};
   const all = 'all' in flags && flags.all === true;
   if (flags.json) {
@@ -69,9 +71,15 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
   if (view === 'state') {
     const info = (await operatorCall<{ get_master?: GetMaster }>(master, 'GET_MASTER')).get_master ?? {};
     const metrics = (await operatorCall<{ get_metrics?: { metrics?: Metric[] } }>(master, 'GET_METRICS')).get_metrics?.metrics ?? [];
-    process.stdout.write(summary(state, info, new Map(metrics.map((m) => [m.name, m.value ?? 0])), master));
+    process.stdout.write(summary(state, info, new Map(metrics.map((m) => [m.name, m.value ?? 0])), master.address));
   }
   return 0;
+}
+
+/** The leading master's HTTP address, and the credential to present (--principal/--secret or --credential) to a master that authenticates. */
+export interface MasterHttp {
+  readonly address: string;
+  readonly credential?: Credential | undefined;
 }
 
 /** One call of the v1 operator API; a standby's 307 is followed to the leader. */
@@ -80,13 +88,15 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
  * a whole Call). A write call's answer has no body: `{}`. A refusal (4xx)
  * throws InvalidArgument or FailedPrecondition with the master's reason.
  */
-export async function operatorCall<T>(master: string, call: string | ({ type: string } & Record<string, unknown>)): Promise<T> {
+export async function operatorCall<T>(master: string | MasterHttp, call: string | ({ type: string } & Record<string, unknown>)): Promise<T> {
   const body = typeof call === 'string' ? { type: call } : call;
-  const url = `http://${master}/api/v1`;
+  const { address, credential } = typeof master === 'string' ? { address: master, credential: undefined } : master;
+  const url = `http://${address}/api/v1`;
   let res: Response;
   try {
     res = await fetch(url, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
+      method: 'POST', body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(credential ? { Authorization: basicAuthorization(credential) } : {}) },
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {

@@ -10,8 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExecuteArgs, runExecute } from '../../framework/cli/execute.js';
 import { basicAuthorization } from '../../common/credentials.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { commandEnv } from '../harness/processes.js';
 import { startCluster, containersUnder, TEST_IMAGE, type TestCluster } from '../harness/cluster.js';
 
+const run = promisify(execFile);
 const SECRET = 'planted-Secret-e2e-90c4';
 const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-authn-'));
 const OPERATOR = { principal: 'ops', secret: `${SECRET}-ops` };
@@ -40,6 +44,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/mesos-ts.js', ...args], { env: commandEnv(env), timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
 describe('a cluster with authentication on', () => {
   it('the agent registered with its credential; execute with --principal/--secret runs a task to FINISHED', async () => {
     expect(cluster.agents[0]!.agentId()).not.toBeNull();
@@ -67,6 +81,23 @@ describe('a cluster with authentication on', () => {
     expect(err.join('\n')).toMatch(/authentication failed/);
     expect(cluster.master.master.frameworks.size).toBe(0);
   }, 10_000);
+
+  it('the CLI presents --principal/--secret (or MESOS_TS_* variables): execute runs a task, the operator commands read and write', async () => {
+    const master = cluster.master.httpAddress;
+    const refused = await cli(['weights', '--master', master]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/401/);
+    expect((await cli(['weights', '--master', master, 'authn=2', '--principal', 'ops', '--secret', OPERATOR.secret])).code).toBe(0);
+    expect(cluster.master.master.state.weights.get('authn')).toBe(2);
+    expect((await cli(['agents', '--master', master, '--principal', 'ops', '--secret', OPERATOR.secret])).stdout).toContain(cluster.agents[0]!.agentId());
+    const executed = await cli(
+      ['execute', '--master', cluster.master.grpcAddress, '--name', 'authn-cli', '--docker_image', TEST_IMAGE, '--command', 'true', '--timeout', '60s'],
+      { MESOS_TS_PRINCIPAL: 'alice', MESOS_TS_SECRET: `${SECRET}-alice` },
+    );
+    expect(executed).toMatchObject({ code: 0 });
+    expect(executed.stdout).toMatch(/task authn-cli-1 FINISHED on /);
+    for (const text of [refused.stdout, refused.stderr, executed.stdout, executed.stderr]) expect(text).not.toContain(SECRET);
+  }, 90_000);
 
   it('the secret is in no log line, nor in /master/state, /master/flags or the agent\'s /flags', async () => {
     const get = async (address: string, path: string) =>
