@@ -157,4 +157,10 @@ export function withAuthenticatedPrincipal(call: Call, principal: string | null)
   return { ...call, subscribe: { ...subscribe, framework_info: { ...info, principal } } };
 }
 
+/** A later call of an authenticated framework: it must come from the principal the framework subscribed as (else another client could act for it). */
+export function checkCallPrincipal(frameworkPrincipal: string | undefined, principal: string | null): void {
+  if (principal === null || !frameworkPrincipal || frameworkPrincipal === principal) return;
+  throw new InvalidArgument(`Authenticated principal '${principal}' does not match principal '${frameworkPrincipal}' set in FrameworkInfo`);
+}
+
 const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -18,7 +18,7 @@ import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
-import { authenticatedPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
+import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, readBody, refuse } from './http-status.js';
 
@@ -84,6 +84,7 @@ function frameworkCall(master: Master, call: Call, req: IncomingMessage): void {
   const fw = master.frameworks.get(frameworkId);
   if (!fw) throw new HttpError(400, `Framework '${frameworkId}' cannot be found`);
   if (!fw.connected) throw new HttpError(403, `Framework '${frameworkId}' is not subscribed`);
+  checkCallPrincipal(fw.info.principal, authenticatedPrincipal(req));
   const streamId = req.headers[STREAM_ID_KEY];
   if (streamId === undefined) throw new HttpError(400, `All non-subscribe calls should include the '${STREAM_ID_HEADER}' header`);
   master.call(call, String(streamId));

@@ -11,7 +11,7 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-import { authenticatedPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
+import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 /** A subscriber that lets this much pile up unread is cut off. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -53,7 +53,10 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
         const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
         const launched = type === 'ACCEPT' && tracingLaunches() ? launchedTaskIds(call.request) : [];
         for (const id of launched) traceLaunch(id, 'master: ACCEPT received');
-        leader().call(call.request, streamId, type);
+        const master = leader();
+        const principal = authenticatedPrincipal(call);
+        if (principal !== null) checkCallPrincipal(master.frameworks.get(call.request.framework_id?.value ?? '')?.info.principal, principal);
+        master.call(call.request, streamId, type);
         for (const id of launched) traceLaunch(id, 'master: ACCEPT handled');
         callback(null, {});
       } catch (err) {

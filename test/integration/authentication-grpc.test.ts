@@ -17,7 +17,8 @@ const SECRET = 'planted-Secret-7f3a9c';
 const FRAMEWORK: Credential = { principal: 'alice', secret: `${SECRET}-alice` };
 const AGENT: Credential = { principal: 'agent', secret: `${SECRET}-agent` };
 const OPERATOR: Credential = { principal: 'ops', secret: `${SECRET}-ops` };
-const CREDENTIALS = JSON.stringify({ credentials: [FRAMEWORK, AGENT, OPERATOR] });
+const OTHER: Credential = { principal: 'bob', secret: `${SECRET}-bob` };
+const CREDENTIALS = JSON.stringify({ credentials: [FRAMEWORK, AGENT, OPERATOR, OTHER] });
 
 /** The three cases every surface is tried with. */
 const CASES: readonly { readonly name: string; readonly credential: Credential | undefined; readonly ok: boolean }[] = [
@@ -102,6 +103,9 @@ describe('scheduler gRPC with --authenticate_frameworks', () => {
       expect(await teardown(credential)).toBe(grpc.status.UNAUTHENTICATED);
       expect(master.master.frameworks.get(owner.frameworkId)?.connected).toBe(true);
     }
+    // Another principal's right credentials do not let it act for alice's framework.
+    expect(await teardown(OTHER)).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(master.master.frameworks.get(owner.frameworkId)?.connected).toBe(true);
     expect(await teardown(FRAMEWORK)).toBe(grpc.status.OK);
     await waitUntil(() => master.master.frameworks.get(owner.frameworkId) === undefined, 5000, 'framework removed');
   });

@@ -13,7 +13,8 @@ import { waitUntil } from '../harness/wait-until.js';
 const SECRET = 'planted-Secret-51d2e8';
 const FRAMEWORK: Credential = { principal: 'alice', secret: `${SECRET}-alice` };
 const OPERATOR: Credential = { principal: 'ops', secret: `${SECRET}-ops` };
-const CREDENTIALS = JSON.stringify({ credentials: [FRAMEWORK, OPERATOR] });
+const OTHER: Credential = { principal: 'bob', secret: `${SECRET}-bob` };
+const CREDENTIALS = JSON.stringify({ credentials: [FRAMEWORK, OPERATOR, OTHER] });
 
 const WRONG: readonly { readonly name: string; readonly credential: Credential | undefined }[] = [
   { name: 'without credentials', credential: undefined },
@@ -95,6 +96,11 @@ describe('scheduler HTTP API with --authenticate_http_frameworks', () => {
       await expectRefused(await teardown(credential));
       expect(master.master.frameworks.get(frameworkId)?.connected).toBe(true);
     }
+    // Another principal's right credentials do not let it act for alice's framework.
+    const other = await teardown(OTHER);
+    expect(other.status).toBe(400);
+    expect(await other.text()).toMatch(/Authenticated principal 'bob' does not match principal 'alice'/);
+    expect(master.master.frameworks.get(frameworkId)?.connected).toBe(true);
     expect((await teardown(FRAMEWORK)).status).toBe(202);
     await waitUntil(() => master.master.frameworks.get(frameworkId) === undefined, 5000, 'framework removed');
   });
