@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type OperatorClient, type SchedulerClient } from '../../proto/index.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
+import type { Response__Output } from '../../proto/gen/mesos/v1/master/Response.js';
 import { withCredential } from '../../common/grpc-credentials.js';
 import type { Credential } from '../../common/credentials.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
@@ -164,6 +165,14 @@ describe('operator gRPC with --authenticate_http_readwrite', () => {
 });
 
 describe('secrets', () => {
+  it('GET_FLAGS shows --credentials (given inline) as [REDACTED]', async () => {
+    const client = new grpcObject.mesos_ts.operator.Operator(master.grpcAddress, grpc.credentials.createInsecure(), withCredential({}, OPERATOR)) as unknown as OperatorClient;
+    closers.push(() => client.close());
+    const answer = await new Promise<Response__Output>((resolve, reject) => client.GetFlags({ type: 'GET_FLAGS' }, (err, res) => (err ? reject(err) : resolve(res!))));
+    expect(JSON.stringify(answer)).not.toContain(SECRET);
+    expect(answer.get_flags?.flags.find((f) => f.name === 'credentials')?.value).toBe('[REDACTED]');
+  });
+
   it('never reach a log line, though refusals are logged with the principal given', () => {
     expect(logs.some((l) => l.includes("principal 'mallory'"))).toBe(true);
     for (const line of logs) expect(line).not.toContain(SECRET);
