@@ -59,7 +59,7 @@ export const MESOS_MASTER_FLAGS: ReadonlySet<string> = new Set([...names(MASTER_
 /** Every flag a Mesos 1.11 agent takes. */
 export const MESOS_AGENT_FLAGS: ReadonlySet<string> = new Set([...names(AGENT_ONLY), ...names(MASTER_AND_AGENT)]);
 
-/** Names Mesos still takes for flags it renamed (slave -> agent); mesos-ts takes only the new name. */
+/** Names Mesos still takes for flags it renamed (slave -> agent, authenticate -> authenticate_frameworks); mesos-ts takes only the new name. */
 export const MESOS_RENAMED_FLAGS: Readonly<Record<string, string>> = {
   slave_ping_timeout: 'agent_ping_timeout',
   max_slave_ping_timeouts: 'max_agent_ping_timeouts',
@@ -67,6 +67,7 @@ export const MESOS_RENAMED_FLAGS: Readonly<Record<string, string>> = {
   slave_removal_rate_limit: 'agent_removal_rate_limit',
   recovery_slave_removal_limit: 'recovery_agent_removal_limit',
   authenticate_slaves: 'authenticate_agents',
+  authenticate: 'authenticate_frameworks',
   max_executors_per_slave: 'max_executors_per_agent',
   slave_subsystems: 'agent_subsystems',
 };

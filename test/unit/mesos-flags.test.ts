@@ -27,7 +27,7 @@ describe('Mesos flags mesos-ts does not implement', () => {
   it.each([
     [['--quorum=2'], '--quorum is an Apache Mesos master flag that mesos-ts does not implement'],
     [['--authenticators=crammd5'], '--authenticators is an Apache Mesos master flag'],
-    [['--no-authenticate'], '--authenticate is an Apache Mesos master flag'],
+    [['--authenticate'], 'mesos-ts takes its new name, --authenticate_frameworks'],
     [['--registry', 'replicated_log'], '--registry is an Apache Mesos master flag'],
     [['--external_log_file=/var/log/mesos.log'], '--external_log_file is an Apache Mesos master flag'],
     [['--slave_ping_timeout=15secs'], 'mesos-ts takes its new name, --agent_ping_timeout'],
