@@ -7,12 +7,16 @@
 // Basic realm="mesos"), so nothing changes. Refusals are logged with the
 // principal given, never a secret.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Metadata, status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { AUTHORIZATION_KEY, Authenticator, parseCredentials, readBasic } from '../common/credentials.js';
-import { InvalidArgument } from '../common/errors.js';
+import { InvalidArgument, Unauthenticated } from '../common/errors.js';
+import { toServiceError } from '../common/grpc-status.js';
 import type { Logger } from '../common/log/logger.js';
 import type { Call } from '../proto/index.js';
-import { BASIC_CHALLENGE } from './http-api/http-status.js';
+import { refuse } from './http-api/http-status.js';
+
+/** What a refused caller is told: never which part was wrong. */
+const REFUSAL = 'authentication failed: missing or wrong credentials';
 
 /** Which surfaces demand credentials (the master's --authenticate_* flags). */
 export interface AuthenticationPolicy {
@@ -58,8 +62,9 @@ export class MasterAuthentication {
     const given = readBasic(authorization);
     const principal = this.authenticator.authenticate(given);
     if (principal === null) {
-      const who = given ? `principal '${given.principal}'` : 'a caller without credentials';
-      this.logger.warn({ surface, principal: given?.principal ?? null }, `authentication failed on ${surface}: ${who}`);
+      const named = given?.principal.slice(0, 100) ?? null;
+      const who = named !== null ? `principal '${named}'` : 'a caller without credentials';
+      this.logger.warn({ surface, principal: named }, `authentication failed on ${surface}: ${who}`);
     }
     return principal;
   }
@@ -67,7 +72,7 @@ export class MasterAuthentication {
   /**
    * `impl` with every method refusing a call without the right credentials
    * (UNAUTHENTICATED) when `required`; the principal of an accepted call is
-   * read with principalOfCall.
+   * read with authenticatedPrincipal.
    */
   guard(impl: UntypedServiceImplementation, surface: string, required: boolean): UntypedServiceImplementation {
     if (!required) return impl;
@@ -76,7 +81,7 @@ export class MasterAuthentication {
       out[method] = ((call: CallLike, callback?: (err: unknown) => void) => {
         const principal = this.principalOf(call.metadata.get(AUTHORIZATION_KEY)[0]?.toString(), `${surface}/${method}`);
         if (principal === null) {
-          const error = { code: GrpcStatus.UNAUTHENTICATED, details: 'authentication failed: missing or wrong credentials', metadata: new Metadata() };
+          const error = toServiceError(new Unauthenticated(REFUSAL));
           if (callback) return callback(error);
           return void call.emit('error', error);
         }
@@ -90,7 +95,7 @@ export class MasterAuthentication {
   /**
    * The HTTP route checking credentials before every other route: answers 401
    * (and takes the request) when the request's realm demands credentials it
-   * lacks; else remembers the principal (principalOfRequest) and passes on.
+   * lacks; else remembers the principal (authenticatedPrincipal) and passes on.
    */
   httpHandler(): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
     return (req, res, path) => {
@@ -101,9 +106,7 @@ export class MasterAuthentication {
         principals.set(req, principal);
         return false;
       }
-      const body = 'authentication failed: missing or wrong credentials\n';
-      res.writeHead(401, { 'WWW-Authenticate': BASIC_CHALLENGE, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
+      refuse(res, new Unauthenticated(REFUSAL)); // 401 asking for Basic realm="mesos"
       return true;
     };
   }
