@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument } from './errors.js';
 
+/** A principal and its secret, presented to a master that authenticates (Mesos's Credential). */
 export interface Credential {
   readonly principal: string;
   readonly secret: string;
