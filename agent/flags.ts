@@ -8,6 +8,10 @@ export const AGENT_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address the HTTP endpoint (/state, /health) listens on' },
   port: { type: 'number', default: 5051, help: 'HTTP port; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname advertised to the master (default: the --advertise_ip, else the --ip)' },
+  hostname_lookup: {
+    type: 'boolean', default: false,
+    help: "without --hostname, advertise this machine's host name instead of the IP (Mesos looks the IP up and defaults to true; mesos-ts advertises the IP unless asked)",
+  },
   advertise_ip: { type: 'string', help: 'IP address handed out for this agent (its pid, Offer.url) when it differs from --ip, e.g. behind NAT' },
   advertise_port: { type: 'number', help: 'HTTP port handed out for this agent (AgentInfo.port, pid, Offer.url) when it differs from --port' },
   domain: {

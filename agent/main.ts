@@ -1,6 +1,7 @@
 // Starting an agent: flags -> checked config -> Docker driver -> Agent + HTTP.
 // `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
 // agent` is agent/command.ts, which imports this file only to start one.
+import { hostname as osHostname } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { IsolationPolicy } from './task-spec.js';
 import { mkdirSync } from 'node:fs';
@@ -137,7 +138,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const agent = new Agent({
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
-    master: flags.master, hostname: flags.hostname ?? flags.advertise_ip ?? flags.ip, ip: flags.advertise_ip ?? flags.ip,
+    master: flags.master, hostname: flags.hostname ?? (flags.hostname_lookup ? osHostname() : (flags.advertise_ip ?? flags.ip)), ip: flags.advertise_ip ?? flags.ip,
     httpPort: () => flags.advertise_port ?? httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,
