@@ -161,7 +161,7 @@ describe('task runner on Docker', () => {
     }
   });
 
-  it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
+  it('passes cpu, memory and pid limits to the engine, with host networking, no privileges, the default user and capabilities', async () => {
     const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
     await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const info = await driver.docker.getContainer(r.containerId!).inspect();
@@ -169,7 +169,9 @@ describe('task runner on Docker', () => {
     expect(info.HostConfig).toMatchObject({
       NanoCpus: 250_000_000, Memory: 48 * 1024 * 1024, MemorySwap: 48 * 1024 * 1024, PidsLimit: 64,
       Init: true, NetworkMode: 'host', Privileged: false,
+      CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: false,
     });
+    expect(info.Config.User).toBe('nobody');
     expect(info.HostConfig.Binds ?? []).toEqual([]);
     expect(info.Config.Labels).toMatchObject({ [LABEL.taskId]: 'limits', [LABEL.frameworkId]: 'fw-test', [LABEL.agentId]: 'agent-test', [LABEL.workDir]: workDir });
     r.kill(0);
