@@ -3,8 +3,8 @@
 // --switch_user, --allow_root_tasks), the capabilities it keeps, no new
 // privileges, and a read-only root filesystem on request. Each task prints
 // what the kernel says about it; the test reads its sandbox.
-import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskRunner } from '../../agent/task-runner.js';
 import { checkTask, STRICT, type IsolationPolicy } from '../../agent/task-spec.js';
@@ -13,6 +13,10 @@ import { Resources } from '../../common/resources.js';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { dockerRunnerBench, testFramework } from '../harness/docker-runner.js';
 import { TEST_IMAGE as IMAGE } from '../harness/grpc-scheduler.js';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { waitUntil } from '../harness/wait-until.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { parseExecuteArgs, runExecute } from '../../framework/cli/execute.js';
 
 const { context } = dockerRunnerBench('agent-isolation');
 
@@ -99,5 +103,36 @@ describe('hardened task containers', () => {
     const { last } = await run(task('alice', 'id -u', { user: 'alice' }));
     expect(last).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
     expect(last.message).toBe(`user 'alice' does not exist in image ${IMAGE} (no matching entry in its /etc/passwd or /etc/group)`);
+  });
+});
+
+describe('an agent started from its command line', () => {
+  let cluster: TestCluster;
+  let agent: RunningAgent;
+  beforeAll(async () => {
+    cluster = await startCluster({ agents: [] });
+    agent = await startAgent([
+      '--master', cluster.master.grpcAddress, '--port=0', `--work_dir=${join(cluster.base, 'agent-flags')}`, '--resources=cpus:1;mem:256;disk:64;ports:[31400-31401]',
+      '--docker_pull=never', '--no-switch_user', '--default_container_user=3000:3000', '--effective_capabilities={"capabilities":[]}', '--logging_level=ERROR',
+    ]);
+    await waitUntil(() => agent.agentId() !== null, 10_000, 'agent registration');
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop({ killTasks: true });
+    await cluster?.stop();
+  });
+
+  it('runs a framework\'s task as --default_container_user with --no-switch_user, keeping no capability', async () => {
+    const parsed = parseExecuteArgs([
+      '--master', cluster.master.grpcAddress, '--name', 'iso', '--docker_image', IMAGE, '--resources', 'cpus:0.1;mem:32', '--timeout', '60s',
+      '--command', 'id -u; id -g; grep ^CapBnd /proc/self/status',
+    ]);
+    if (parsed.help) throw new Error('help');
+    const out: string[] = [];
+    expect(await runExecute(parsed.options, { out: (l) => out.push(l), err: (l) => out.push(l) })).toBe(0);
+    const sandboxes = join(cluster.base, 'agent-flags', 'sandboxes');
+    const [fw] = readdirSync(sandboxes);
+    const [taskId] = readdirSync(join(sandboxes, fw!));
+    expect(readFileSync(join(sandboxes, fw!, taskId!, 'stdout'), 'utf8')).toBe('3000\n3000\nCapBnd:\t0000000000000000\n');
   });
 });
