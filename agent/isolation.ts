@@ -35,6 +35,11 @@ export const STRICT: IsolationPolicy = {
 /** TaskInfo.labels key asking for a read-only root filesystem (with a writable /tmp). */
 export const READ_ONLY_ROOTFS_LABEL = 'mesos-ts.read_only_rootfs';
 
+/** A name or uid, optionally `:group` or `:gid`, as the engine takes it (no spaces, no leading '-'). */
+export function isUserSpec(user: string): boolean {
+  return /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$/.test(user);
+}
+
 /** `root`, `0`, `root:group`, `0:gid`: the user is uid 0. */
 export function isRoot(user: string): boolean {
   const name = user.split(':')[0] ?? '';
@@ -67,9 +72,7 @@ export function taskUser(framework: FrameworkInfoOut | null | undefined, task: T
 /** The user the task would run as, or why it may not. */
 export function checkTaskUser(framework: FrameworkInfoOut | null | undefined, task: TaskInfoOut, policy: IsolationPolicy): string | null {
   const { user, from } = taskUser(framework, task, policy);
-  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$/.test(user)) {
-    return `${from} must be a user name or uid, optionally ':group', got '${user}'`;
-  }
+  if (!isUserSpec(user)) return `${from} must be a user name or uid, optionally ':group', got '${user}'`;
   if (from === 'CommandInfo.user' && isRoot(user) && !policy.allowRoot) {
     return `${from} '${user}' is root, which this agent does not allow (--allow_root_tasks is off)`;
   }

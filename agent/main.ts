@@ -2,7 +2,7 @@
 // `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
 // agent` is agent/command.ts, which imports this file only to start one.
 import { isAbsolute, normalize, resolve } from 'node:path';
-import { parseCapabilities, type IsolationPolicy } from './isolation.js';
+import { isUserSpec, parseCapabilities, type IsolationPolicy } from './isolation.js';
 import { mkdirSync } from 'node:fs';
 import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
@@ -77,7 +77,9 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   const allowedHostPaths = flags.allowed_host_paths.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const relative = allowedHostPaths.find((p) => !isAbsolute(p));
   if (relative !== undefined) throw new InvalidArgument(`--allowed_host_paths must list absolute paths, got '${relative}'`);
-  if (!flags.default_container_user.trim()) throw new InvalidArgument('--default_container_user must name a user (e.g. nobody)');
+  if (!isUserSpec(flags.default_container_user.trim())) {
+    throw new InvalidArgument(`--default_container_user must be a user name or uid, optionally ':group' (e.g. nobody, 1000:1000), got '${flags.default_container_user}'`);
+  }
   let capabilities: string[];
   try {
     capabilities = parseCapabilities(flags.effective_capabilities);

@@ -8,6 +8,9 @@ import { errorMessage } from '../common/errors.js';
 import type { ContainerCommand, ContainerSpec } from './driver/driver.js';
 import { STRICT, checkTaskUser, readOnlyRootfs, taskUser, type IsolationPolicy } from './isolation.js';
 
+/** The isolation policy lives in isolation.ts; tests and the agent import it from here too. */
+export { STRICT, type IsolationPolicy } from './isolation.js';
+
 /** Labels on every container; `work_dir` is how an agent (and a test) finds its own. */
 export const LABEL = {
   agentId: 'mesos-ts.agent_id',
@@ -30,8 +33,6 @@ export interface SpecContext {
 }
 
 export type Checked = { readonly ok: true; readonly resources: Resources } | { readonly ok: false; readonly message: string };
-
-export { STRICT, type IsolationPolicy } from './isolation.js';
 
 /** Everything the agent needs from a RunTask, or the first problem found. */
 export function checkTask(

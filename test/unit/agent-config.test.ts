@@ -31,7 +31,8 @@ describe('agent flags', () => {
       .toMatchObject({ switchUser: false, defaultUser: '1000:1000', allowRoot: true, capabilities: ['CHOWN'] });
     expect(config('--effective_capabilities=').isolation.capabilities).toEqual([]);
     expect(() => config('--effective_capabilities=NET BIND')).toThrow("--effective_capabilities: 'NET BIND' is not a capability name");
-    expect(() => config('--default_container_user= ')).toThrow('--default_container_user must name a user');
+    expect(() => config('--default_container_user= ')).toThrow("--default_container_user must be a user name or uid, optionally ':group' (e.g. nobody, 1000:1000), got ' '");
+    expect(() => config('--default_container_user=a b')).toThrow("got 'a b'");
   });
 
   it('takes --resources as Mesos JSON too', () => {
