@@ -131,7 +131,7 @@ export class Agent {
     });
     this.ctx = {
       driver: options.driver, agentId: () => this.id ?? '', ...(options.ip ? { ip: options.ip } : {}), hostname: options.hostname, workDir: options.workDir,
-      defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, killGraceSeconds: options.killGraceSeconds,
+      defaultImage: options.defaultImage, pidsLimit: options.pidsLimit, ...(options.isolation ? { isolation: options.isolation } : {}), killGraceSeconds: options.killGraceSeconds,
       now: () => options.clock.now(), logger: () => this.logger, emit: (frameworkId, status) => this.emit(frameworkId, status),
       launched: (runner) => {
         this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId)

@@ -8,6 +8,10 @@ export const AGENT_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address the HTTP endpoint (/state, /health) listens on' },
   port: { type: 'number', default: 5051, help: 'HTTP port; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname advertised to the master (default: the --advertise_ip, else the --ip)' },
+  hostname_lookup: {
+    type: 'boolean', default: false,
+    help: "without --hostname, advertise this machine's host name instead of the IP (Mesos looks the IP up and defaults to true; mesos-ts advertises the IP unless asked)",
+  },
   advertise_ip: { type: 'string', help: 'IP address handed out for this agent (its pid, Offer.url) when it differs from --ip, e.g. behind NAT' },
   advertise_port: { type: 'number', help: 'HTTP port handed out for this agent (AgentInfo.port, pid, Offer.url) when it differs from --port' },
   domain: {
@@ -32,6 +36,16 @@ export const AGENT_FLAGS = {
   },
   allowed_host_paths: { type: 'string', default: '', help: 'comma-separated host directories tasks may mount (ContainerInfo.volumes); none by default' },
   allow_privileged: { type: 'boolean', default: false, help: 'let tasks that ask for it run privileged containers' },
+  switch_user: {
+    type: 'boolean', default: true,
+    help: 'run each task as its CommandInfo.user, else its FrameworkInfo.user (as Mesos); --no-switch_user runs every task as --default_container_user',
+  },
+  default_container_user: { type: 'string', default: 'nobody', help: 'user (name or uid[:gid]) of tasks that name none; the image must know a name' },
+  allow_root_tasks: { type: 'boolean', default: false, help: 'let a task run as root when its CommandInfo.user (or FrameworkInfo.user) says so' },
+  effective_capabilities: {
+    type: 'string', default: 'NET_BIND_SERVICE',
+    help: 'capabilities every task container keeps, all others dropped: comma-separated, or Mesos\'s JSON {"capabilities":["NET_RAW"]}; empty keeps none',
+  },
   drain_timeout: { type: 'duration', default: 600, help: 'on SIGUSR1 (drain), how long tasks may run on before they are killed and the agent exits' },
   gc_delay: { type: 'duration', default: 7 * 24 * 3600, help: "how long a finished task's sandbox is kept (default one week)" },
   sandbox_log_max_size: { type: 'string', default: '10MB', help: "a task's stdout or stderr is rotated when it reaches this size (B, KB, MB, GB; 0 never)" },

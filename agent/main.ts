@@ -2,14 +2,15 @@
 // `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
 // agent` is agent/command.ts, which imports this file only to start one.
 import { parseCredential } from '../common/credentials.js';
+import { hostname as osHostname } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
-import type { IsolationPolicy } from './task-spec.js';
+import { isUserSpec, parseCapabilities, type IsolationPolicy } from './isolation.js';
 import { mkdirSync } from 'node:fs';
 import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, type Flags } from '../common/flags.js';
-import { InvalidArgument } from '../common/errors.js';
+import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
 import { parseDomain, type DomainInfo } from '../common/domain.js';
 import { Resources } from '../common/resources.js';
@@ -78,12 +79,24 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   const allowedHostPaths = flags.allowed_host_paths.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const relative = allowedHostPaths.find((p) => !isAbsolute(p));
   if (relative !== undefined) throw new InvalidArgument(`--allowed_host_paths must list absolute paths, got '${relative}'`);
+  if (!isUserSpec(flags.default_container_user.trim())) {
+    throw new InvalidArgument(`--default_container_user must be a user name or uid, optionally ':group' (e.g. nobody, 1000:1000), got '${flags.default_container_user}'`);
+  }
+  let capabilities: string[];
+  try {
+    capabilities = parseCapabilities(flags.effective_capabilities);
+  } catch (err) {
+    throw new InvalidArgument(errorMessage(err));
+  }
   checkAdvertised(flags);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   const workDir = resolve(flags.work_dir);
   const given = flags.resources !== undefined ? parseResourcesFlag(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
-  return { flags, workDir, logMaxBytes, isolation: { allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain };
+  return { flags, workDir, logMaxBytes, isolation: {
+    allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged,
+    switchUser: flags.switch_user, defaultUser: flags.default_container_user.trim(), allowRoot: flags.allow_root_tasks, capabilities,
+  }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain };
 }
 
 /** --resources as Mesos takes it: text (cpus:2;mem:1024) or a JSON array of Resource messages (inline or file://). */
@@ -139,7 +152,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
     ...(flags.credential !== undefined ? { credential: parseCredential(flags.credential) } : {}),
-    master: flags.master, hostname: flags.hostname ?? flags.advertise_ip ?? flags.ip, ip: flags.advertise_ip ?? flags.ip,
+    master: flags.master, hostname: flags.hostname ?? (flags.hostname_lookup ? osHostname() : (flags.advertise_ip ?? flags.ip)), ip: flags.advertise_ip ?? flags.ip,
     httpPort: () => flags.advertise_port ?? httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,
     pidsLimit: flags.pids_limit, killGraceSeconds: flags.kill_grace_period, statusUpdateRetrySeconds: flags.status_update_retry_interval,

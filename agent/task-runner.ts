@@ -105,7 +105,7 @@ export class TaskRunner {
 
   async run(): Promise<void> {
     void this.report('TASK_STARTING');
-    const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.frameworkId, this.task, this.resources);
+    const spec = containerSpec({ ...this.ctx, agentId: this.ctx.agentId() }, this.framework, this.task, this.resources);
     try {
       mkdirSync(this.sandbox, { recursive: true });
       traceLaunch(this.taskId, 'agent: launching');

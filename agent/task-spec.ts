@@ -6,6 +6,10 @@ import type { FrameworkInfoOut, TaskInfoOut } from '../proto/index.js';
 import { Resources, rangeValues, rangesContain } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import type { ContainerCommand, ContainerSpec } from './driver/driver.js';
+import { STRICT, checkTaskUser, readOnlyRootfs, taskUser, type IsolationPolicy } from './isolation.js';
+
+/** The isolation policy lives in isolation.ts; tests and the agent import it from here too. */
+export { STRICT, type IsolationPolicy } from './isolation.js';
 
 /** Labels on every container; `work_dir` is how an agent (and a test) finds its own. */
 export const LABEL = {
@@ -24,22 +28,11 @@ export interface SpecContext {
   readonly workDir: string;
   readonly defaultImage: string;
   readonly pidsLimit: number;
+  /** The agent's isolation flags (default: STRICT, the agent's own defaults). */
+  readonly isolation?: IsolationPolicy;
 }
 
 export type Checked = { readonly ok: true; readonly resources: Resources } | { readonly ok: false; readonly message: string };
-
-/**
- * What a task may ask of its host beyond its resources. By default nothing:
- * no host path is mounted and no container is privileged.
- */
-export interface IsolationPolicy {
-  /** --allowed_host_paths: a task may mount a host path inside one of these. */
-  readonly allowedHostPaths: readonly string[];
-  /** --allow_privileged: a task may ask for a privileged container. */
-  readonly allowPrivileged: boolean;
-}
-
-export const STRICT: IsolationPolicy = { allowedHostPaths: [], allowPrivileged: false };
 
 /** Everything the agent needs from a RunTask, or the first problem found. */
 export function checkTask(
@@ -66,7 +59,7 @@ export function checkTask(
   const mem = resources.scalar('mem');
   if (cpus <= 0) return fail(`TaskInfo.resources must include cpus > 0, got cpus:${cpus}`);
   if (mem < MIN_MEM_MIB) return fail(`TaskInfo.resources must include mem >= ${MIN_MEM_MIB} (MB), got mem:${mem}`);
-  const problem = checkCommand(task) ?? checkContainer(task, policy) ?? checkHealthCheck(task, resources);
+  const problem = checkCommand(task) ?? checkTaskUser(framework, task, policy) ?? checkContainer(task, policy) ?? checkHealthCheck(task, resources);
   return problem ? fail(problem) : { ok: true, resources };
 }
 
@@ -190,8 +183,10 @@ export function taskEnvironment(ctx: SpecContext, frameworkId: string, task: Tas
   return env;
 }
 
-export function containerSpec(ctx: SpecContext, frameworkId: string, task: TaskInfoOut, resources: Resources): ContainerSpec {
+export function containerSpec(ctx: SpecContext, framework: FrameworkInfoOut, task: TaskInfoOut, resources: Resources): ContainerSpec {
+  const frameworkId = framework.id?.value ?? '';
   const taskId = task.task_id?.value ?? '';
+  const isolation = ctx.isolation ?? STRICT;
   const sandbox = sandboxPath(ctx.workDir, frameworkId, taskId);
   return {
     image: task.container?.docker?.image || ctx.defaultImage,
@@ -203,6 +198,9 @@ export function containerSpec(ctx: SpecContext, frameworkId: string, task: TaskI
     memMiB: resources.scalar('mem'),
     pidsLimit: ctx.pidsLimit,
     privileged: task.container?.docker?.privileged === true,
+    user: taskUser(framework, task, isolation).user,
+    capabilities: isolation.capabilities,
+    readOnlyRootfs: readOnlyRootfs(task),
     mounts: (task.container?.volumes ?? []).map((v) => ({ hostPath: normalize(v.host_path), containerPath: v.container_path, readOnly: v.mode !== 'RW' })),
     stdoutPath: join(sandbox, 'stdout'),
     stderrPath: join(sandbox, 'stderr'),

@@ -8,6 +8,10 @@ export const MASTER_FLAGS = {
   port: { type: 'number', default: 5050, help: 'HTTP port (/master/state and the other HTTP endpoints); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname to advertise (default: the --advertise_ip, else the --ip)' },
+  hostname_lookup: {
+    type: 'boolean', default: false,
+    help: "without --hostname, advertise this machine's host name instead of the IP (Mesos looks the IP up and defaults to true; mesos-ts advertises the IP unless asked)",
+  },
   advertise_ip: {
     type: 'string', help: 'IP address handed out for this master (MasterInfo in ZooKeeper and SUBSCRIBED, pid, redirects) when it differs from --ip, e.g. behind NAT',
   },

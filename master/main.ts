@@ -1,4 +1,5 @@
 // Starting a master: flags -> allocator -> Master -> gRPC + HTTP servers.
+import { hostname as osHostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
 import { parseFlags, type Flags } from '../common/flags.js';
@@ -92,7 +93,7 @@ export async function startMaster(
   );
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
   const advertisedIp = flags.advertise_ip ?? flags.ip;
-  const hostname = flags.hostname ?? advertisedIp;
+  const hostname = flags.hostname ?? (flags.hostname_lookup ? osHostname() : advertisedIp);
   let snapshot: StateSnapshot | null = null;
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.

@@ -1,5 +1,6 @@
 // ContainerDriver on the Docker engine, through dockerode. Containers run
-// with host networking, no privileges and no mounts; the task's cpus and mem
+// with host networking, no privileges and no mounts, as the spec's user, with
+// every capability but the spec's dropped and no-new-privileges; the task's cpus and mem
 // become the engine's CPU quota (NanoCpus) and hard memory limit (no swap),
 // so the kernel enforces them. Output is attached before start, so nothing
 // the task prints is lost, and docker-init is PID 1 so SIGTERM reaches the
@@ -64,7 +65,12 @@ export class DockerDriver implements ContainerDriver {
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
       if (options.signal?.aborted || err instanceof LaunchError) throw err;
-      throw new LaunchError(`cannot start a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
+      const message = dockerMessage(err);
+      // runc: "unable to find user alice: no matching entries in passwd file", deep in an OCI error.
+      if (/unable to find user|no matching entries in (passwd|group)/.test(message)) {
+        throw new LaunchError(`user '${spec.user}' does not exist in image ${spec.image} (no matching entry in its /etc/passwd or /etc/group)`, false, { cause: err });
+      }
+      throw new LaunchError(`cannot start a container from ${spec.image}: ${message}`, false, { cause: err });
     }
   }
 
@@ -340,6 +346,7 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
     ...(spec.command.args ? { Cmd: [...spec.command.args] } : {}),
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Labels: { ...spec.labels },
+    User: spec.user,
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
@@ -350,6 +357,9 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       PidsLimit: spec.pidsLimit,
       Init: true,
       Privileged: spec.privileged,
+      ...(spec.privileged ? {} : { CapDrop: ['ALL'], CapAdd: [...spec.capabilities] }),
+      SecurityOpt: ['no-new-privileges'],
+      ...(spec.readOnlyRootfs ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,nosuid,nodev,mode=1777' } } : {}),
       ...(spec.mounts.length > 0 ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
       // Output goes to the sandbox through the attach stream. The engine keeps a bounded copy
       // too, so that an agent that restarts can replay what was printed while it was down.

@@ -24,6 +24,12 @@ export interface ContainerSpec {
   readonly pidsLimit: number;
   /** Only when the agent allows it (--allow_privileged) and the task asks. */
   readonly privileged: boolean;
+  /** Who the task runs as: a name or uid, optionally ':group' (the image must know a name). */
+  readonly user: string;
+  /** The capabilities kept (names without CAP_); every other one is dropped. Ignored when privileged. */
+  readonly capabilities: readonly string[];
+  /** The root filesystem read-only, with a writable tmpfs on /tmp. */
+  readonly readOnlyRootfs: boolean;
   /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
   /** Files the container's stdout and stderr are appended to. */

@@ -53,7 +53,8 @@ export async function containersUnder(base: string): Promise<Docker.ContainerInf
   return all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base));
 }
 
-async function removeContainersUnder(base: string): Promise<void> {
+/** Removes every container whose work_dir label lies under `base` (a test's clean-up). */
+export async function removeContainersUnder(base: string): Promise<void> {
   const docker = new Docker();
   for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
 }

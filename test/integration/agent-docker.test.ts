@@ -2,14 +2,14 @@
 // the limits the engine enforces, and the sandbox. No master involved: the
 // runner's updates are collected through a plain callback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
 import { TaskRunner } from '../../agent/task-runner.js';
-import { checkTask, LABEL } from '../../agent/task-spec.js';
+import { checkTask, LABEL, STRICT } from '../../agent/task-spec.js';
 import { Resources } from '../../common/resources.js';
 import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { dockerRunnerBench, testFramework } from '../harness/docker-runner.js';
@@ -130,7 +130,8 @@ describe('task runner on Docker', () => {
   it('mounts a host path only where the agent allows it, read-only unless the task asks for RW', async () => {
     const shared = mkdtempSync(join(tmpdir(), 'mesos-ts-shared-'));
     writeFileSync(join(shared, 'greeting'), 'hello from the host\n');
-    const policy = { allowedHostPaths: [shared], allowPrivileged: false };
+    chmodSync(shared, 0o777); // Tasks run as nobody: a host path's own permissions still apply inside.
+    const policy = { ...STRICT, allowedHostPaths: [shared] };
     const withVolume = (id: string, command: string, mode: 'RO' | 'RW') => {
       const t = task(id, command);
       return { ...t, container: { ...t.container!, volumes: [{ host_path: shared, container_path: '/shared', mode }] } } as TaskInfoOut;
@@ -160,7 +161,7 @@ describe('task runner on Docker', () => {
     }
   });
 
-  it('passes cpu, memory and pid limits to the engine, with host networking and no privileges', async () => {
+  it('passes cpu, memory and pid limits to the engine, with host networking, no privileges, the default user and capabilities', async () => {
     const { runner: r, done, states } = runner(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
     await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
     const info = await driver.docker.getContainer(r.containerId!).inspect();
@@ -168,7 +169,9 @@ describe('task runner on Docker', () => {
     expect(info.HostConfig).toMatchObject({
       NanoCpus: 250_000_000, Memory: 48 * 1024 * 1024, MemorySwap: 48 * 1024 * 1024, PidsLimit: 64,
       Init: true, NetworkMode: 'host', Privileged: false,
+      CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: false,
     });
+    expect(info.Config.User).toBe('nobody');
     expect(info.HostConfig.Binds ?? []).toEqual([]);
     expect(info.Config.Labels).toMatchObject({ [LABEL.taskId]: 'limits', [LABEL.frameworkId]: 'fw-test', [LABEL.agentId]: 'agent-test', [LABEL.workDir]: workDir });
     r.kill(0);

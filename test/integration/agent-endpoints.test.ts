@@ -9,13 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Root } from 'protobufjs';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { PROTO_DIR, type OfferOut, type TaskStatusOut } from '../../proto/index.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
-import { containersUnder } from '../harness/cluster.js';
+import { removeContainersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { loadShape, shapeErrors } from '../harness/json-shape.js';
 
@@ -56,8 +55,7 @@ afterAll(async () => {
   s?.close();
   await agent?.stop({ killTasks: true });
   await master?.stop();
-  const docker = new Docker();
-  for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  await removeContainersUnder(base);
   rmSync(base, { recursive: true, force: true });
 });
 

@@ -8,11 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
-import { containersUnder } from '../harness/cluster.js';
+import { removeContainersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
 import type { OfferOut } from '../../proto/index.js';
 
@@ -39,8 +38,7 @@ afterAll(async () => {
   s?.close();
   await agent?.stop({ killTasks: true });
   await master?.stop();
-  const docker = new Docker();
-  for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  await removeContainersUnder(base);
   rmSync(base, { recursive: true, force: true });
 });
 

@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import Docker from 'dockerode';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { RawScheduler, commandTask } from '../harness/grpc-scheduler.js';
-import { containersUnder } from '../harness/cluster.js';
+import { removeContainersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { commandEnv } from '../harness/processes.js';
 import { grpcObject, type OperatorClient } from '../../proto/index.js';
@@ -61,8 +60,7 @@ afterAll(async () => {
   await standby?.stop();
   await leader?.stop();
   await zk?.stop();
-  const docker = new Docker();
-  for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  await removeContainersUnder(base);
   rmSync(base, { recursive: true, force: true });
 });
 

@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import type { RunningMaster } from '../../master/main.js';
 import { MasterGroup } from '../harness/master-group.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
-import { containersUnder } from '../harness/cluster.js';
+import { containersUnder, removeContainersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
 import type { OfferOut } from '../../proto/index.js';
 
@@ -100,8 +99,7 @@ afterAll(async () => {
   for (const a of agents) await a.stop({ killTasks: true }).catch(() => {});
   await group?.stopAll();
   await zk?.stop();
-  const docker = new Docker();
-  for (const c of await containersUnder(base)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  await removeContainersUnder(base);
   rmSync(base, { recursive: true, force: true });
 }, 60_000);
 

@@ -23,6 +23,18 @@ describe('agent flags', () => {
     });
   });
 
+  it('hardens task containers by default; --no-switch_user, --default_container_user, --allow_root_tasks, --effective_capabilities adjust it', () => {
+    expect(config().isolation).toEqual({
+      allowedHostPaths: [], allowPrivileged: false, switchUser: true, defaultUser: 'nobody', allowRoot: false, capabilities: ['NET_BIND_SERVICE'],
+    });
+    expect(config('--no-switch_user', '--default_container_user=1000:1000', '--allow_root_tasks', '--effective_capabilities={"capabilities":["CHOWN"]}').isolation)
+      .toMatchObject({ switchUser: false, defaultUser: '1000:1000', allowRoot: true, capabilities: ['CHOWN'] });
+    expect(config('--effective_capabilities=').isolation.capabilities).toEqual([]);
+    expect(() => config('--effective_capabilities=NET BIND')).toThrow("--effective_capabilities: 'NET BIND' is not a capability name");
+    expect(() => config('--default_container_user= ')).toThrow("--default_container_user must be a user name or uid, optionally ':group' (e.g. nobody, 1000:1000), got ' '");
+    expect(() => config('--default_container_user=a b')).toThrow("got 'a b'");
+  });
+
   it('takes --resources as Mesos JSON too', () => {
     const json = JSON.stringify([
       { name: 'cpus', type: 'SCALAR', scalar: { value: 2 } },

@@ -6,6 +6,7 @@ import { Resources } from '../../common/resources.js';
 import type { FrameworkInfoOut, TaskInfoOut } from '../../proto/index.js';
 
 const framework = { id: { value: 'fw1' }, name: 'test', capabilities: [] } as unknown as FrameworkInfoOut;
+const fw1 = { id: { value: 'fw1' } } as FrameworkInfoOut;
 const ctx = { agentId: 'A-S0', hostname: 'h1', workDir: '/w', defaultImage: 'img:default', pidsLimit: 99 };
 
 function task(over: Record<string, unknown> = {}, resources = 'cpus:0.5;mem:64'): TaskInfoOut {
@@ -80,7 +81,7 @@ describe('containerSpec', () => {
       { command: { value: 'x', shell: true, arguments: [], uris: [], environment: { variables: [{ name: 'A', value: '1' }, { name: 'PORT', value: 'mine' }] } } },
       'cpus:0.25;mem:48;ports:[31002-31003,31000-31000]',
     );
-    const spec = containerSpec(ctx, 'fw1', t, Resources.fromProto(t.resources));
+    const spec = containerSpec(ctx, fw1, t, Resources.fromProto(t.resources));
     expect(spec).toMatchObject({ image: 'img:default', cpus: 0.25, memMiB: 48, pidsLimit: 99, forcePull: false });
     expect(spec.stdoutPath).toBe('/w/sandboxes/fw1/t1/stdout');
     expect(spec.stderrPath).toBe('/w/sandboxes/fw1/t1/stderr');
@@ -90,7 +91,7 @@ describe('containerSpec', () => {
 
   it("uses the task's image", () => {
     const t = task({ container: { type: 'DOCKER', docker: { image: 'other:1', force_pull_image: true, network: 'HOST', parameters: [] } } });
-    const spec = containerSpec(ctx, 'fw1', t, Resources.fromProto(t.resources));
+    const spec = containerSpec(ctx, fw1, t, Resources.fromProto(t.resources));
     expect(spec.image).toBe('other:1');
     expect(spec.forcePull).toBe(true);
   });

@@ -92,3 +92,11 @@ describe('--domain', () => {
     expect(() => parseDomain('/no/such/file.json')).toThrow("--domain: '/no/such/file.json' is neither DomainInfo JSON nor a readable file");
   });
 });
+
+describe('--hostname_lookup', () => {
+  it('is taken by master and agent (Mesos deployments often pass --hostname_lookup=false); mesos-ts defaults to false', () => {
+    expect(master('--hostname_lookup=false').hostname_lookup).toBe(false);
+    expect(master().hostname_lookup).toBe(false);
+    expect(agent('--hostname_lookup').hostname_lookup).toBe(true);
+  });
+});
