@@ -90,6 +90,8 @@ export interface MesosHttpClientOptions {
   readonly autoAcknowledge?: boolean;
   /** Kept-alive connections for calls (8 by default); the subscription has its own. */
   readonly callConnections?: number;
+  /** An `Authorization` header sent with SUBSCRIBE and every call (a master with --authenticate_http_frameworks). */
+  readonly authorization?: string;
 }
 
 export class MesosHttpClient {
@@ -142,7 +144,10 @@ export class MesosHttpClient {
       // agent: false — a connection of its own, kept open as long as the subscription lasts.
       const req = http.request({
         host, port, path: '/api/v1/scheduler', method: 'POST', agent: false,
-        headers: { 'Content-Type': MEDIA[this.encoding], Accept: MEDIA[this.encoding], Connection: 'keep-alive', 'Content-Length': body.length },
+        headers: {
+          'Content-Type': MEDIA[this.encoding], Accept: MEDIA[this.encoding], Connection: 'keep-alive', 'Content-Length': body.length,
+          ...(this.options.authorization ? { Authorization: this.options.authorization } : {}),
+        },
       });
       req.on('error', (err) => {
         this.markEnded();
@@ -201,7 +206,8 @@ export class MesosHttpClient {
     const [host, port] = splitHostPort(this.master);
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     return new Promise((resolve, reject) => {
-      const req = http.request({ host, port, path, method, agent: this.agent, headers: { ...headers, 'Content-Length': bytes.length } });
+      const auth = this.options.authorization ? { Authorization: this.options.authorization } : {};
+      const req = http.request({ host, port, path, method, agent: this.agent, headers: { ...auth, ...headers, 'Content-Length': bytes.length } });
       req.on('error', reject);
       req.on('response', (res) => void collect(res).then(resolve, reject));
       req.end(bytes);
