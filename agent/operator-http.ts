@@ -8,11 +8,11 @@
 //   ─> Call.type known and served (400) ─> Accept (406) ─> 200 with the mesos.v1.agent.Response
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Root, Type } from 'protobufjs';
+import type { Root } from 'protobufjs';
 import { PROTO_DIR } from '../proto/index.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../master/http-api/media-types.js';
-import { jsonBodyToProtobuf, jsonType, toMesosJson } from '../master/http-api/proto-json.js';
+import { encodeMessage, jsonBodyToProtobuf, jsonType } from '../master/http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../master/http-api/http-status.js';
 import { answer, isServed, SERVED_CALLS, STATE_CALLS, type AgentApiOptions, type AgentCall } from './operator-api.js';
 
@@ -63,7 +63,7 @@ async function serve(options: AgentApiOptions, cache: Map<string, { version: num
   let body: Buffer;
   if (STATE_CALLS.has(call.type) && hit?.version === version) body = hit.body;
   else {
-    body = encode(RESPONSE, await answer(options, { ...call, type: call.type }), accept);
+    body = encodeMessage(RESPONSE, await answer(options, { ...call, type: call.type }), accept);
     if (STATE_CALLS.has(call.type)) cache.set(key, { version, body });
   }
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[accept], 'Content-Length': body.length });
@@ -90,10 +90,4 @@ function callType(value: unknown): string {
     throw new InvalidArgument(`Call.type ${JSON.stringify(value)} is not a call of the v1 agent API (e.g. GET_STATE, GET_CONTAINERS, READ_FILE)`);
   }
   return value;
-}
-
-function encode(type: Type, message: object, encoding: Encoding): Buffer {
-  if (encoding === 'json') return Buffer.from(JSON.stringify(toMesosJson(type, message)), 'utf8');
-  const bytes = type.encode(type.fromObject(message)).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -135,6 +135,8 @@ export class Master {
   private readonly agentLinks = new Map<string, Link>();
   private nextLinkId = 1;
   private allocationPending = false;
+  /** New agent secrets: the option's, else 24 random bytes in base64url (chosen once, not per operation). */
+  private readonly newSecret: () => string;
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
   private readonly quotaAboveTotal = new Set<string>();
   private readonly allocatorLogger: Logger;
@@ -143,6 +145,7 @@ export class Master {
     this.ids = new IdGenerator(options.id);
     this.allocatorLogger = options.logger.child({ component: 'allocator' });
     this.startTime = options.clock.now();
+    this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
     this.config = {
@@ -408,7 +411,7 @@ export class Master {
 
   private context(): OpContext {
     return {
-      now: this.now(), ids: this.ids, config: this.config, registry: this.registry, newSecret: this.options.newSecret ?? (() => randomBytes(24).toString('base64url')),
+      now: this.now(), ids: this.ids, config: this.config, registry: this.registry, newSecret: this.newSecret,
       reservationsSupported: typeof this.allocator.updateAllocation === 'function', logger: this.logger,
     };
   }

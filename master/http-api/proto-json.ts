@@ -45,6 +45,13 @@ export function jsonBodyToProtobuf(type: Type, body: Buffer, checkFirst: (json: 
   }
 }
 
+/** A message as a response body: Mesos's JSON, or protobuf bytes. */
+export function encodeMessage(type: Type, message: object, encoding: 'json' | 'protobuf'): Buffer {
+  if (encoding === 'json') return Buffer.from(JSON.stringify(toMesosJson(type, message)), 'utf8');
+  const bytes = type.encode(type.fromObject(message)).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** The `type` member of a parsed JSON body, if it has one. */
 export const jsonType = (json: unknown): unknown => (typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined);
 

@@ -12,11 +12,11 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { packageDefinition, protoRoot, type OperatorCall, type OperatorCallIn, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
+import { packageDefinition, protoRoot, type OperatorCall, type OperatorCallIn } from '../../proto/index.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
-import { jsonBodyToProtobuf, jsonType, toMesosJson } from '../http-api/proto-json.js';
+import { encodeMessage, jsonBodyToProtobuf, jsonType } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
 import { callType, isServed, isWriteCall, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
@@ -104,7 +104,7 @@ function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: M
   const hit = cache.get(key);
   if (cached && hit?.version === api.version) return hit.body;
   const version = api.version;
-  const body = encode(RESPONSE, api.answer(call), encoding);
+  const body = encodeMessage(RESPONSE, api.answer(call), encoding);
   if (cached) cache.set(key, { version, body });
   return body;
 }
@@ -115,7 +115,7 @@ async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerRespon
   res.once('close', () => abort.abort());
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], 'Cache-Control': 'no-cache' });
   for await (const event of api.subscribe(abort.signal)) {
-    if (!res.write(recordIo(encode(EVENT, event, encoding)))) await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')]);
+    if (!res.write(recordIo(encodeMessage(EVENT, event, encoding)))) await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')]);
     if (abort.signal.aborted) return;
   }
   res.end();
@@ -137,10 +137,4 @@ export function decodeOperatorCall(body: Buffer, encoding: Encoding): { type: st
     throw new InvalidArgument(`Failed to parse body into Call protobuf: ${errorMessage(err)}`);
   }
   return { type: callType(decoded.type), decoded };
-}
-
-function encode(type: typeof RESPONSE, message: OperatorResponse | OperatorEvent, encoding: Encoding): Buffer {
-  if (encoding === 'json') return Buffer.from(JSON.stringify(toMesosJson(type, message)), 'utf8');
-  const bytes = type.encode(type.fromObject(message)).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
