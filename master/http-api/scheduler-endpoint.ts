@@ -16,7 +16,7 @@ import { STREAM_ID_HEADER, STREAM_ID_KEY } from '../../common/stream-id.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
-import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
+import { leaderOrRedirect, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';

@@ -25,7 +25,7 @@ export function shapeErrors(value: unknown, shape: Shape, path = '$', extensions
   if (typeof value !== 'object' || Array.isArray(value)) return [`${path}: expected an object, got ${Array.isArray(value) ? 'array' : typeof value}`];
   const errors: string[] = [];
   const record = value as Record<string, unknown>;
-  for (const [key, sub] of Object.entries(shape)) {
+  for (const key of Object.keys(shape)) {
     if (key === '*' || key.startsWith('?')) continue;
     if (!(key in record)) errors.push(`${path}.${key}: missing`);
   }
