@@ -43,6 +43,10 @@ const COMMANDS: Record<string, Command> = {
       run: async (argv: string[]) => (await import('./operator.js')).operatorCommand(name, argv),
     }]),
   ),
+  lb: {
+    summary: 'HAProxy in front of the apps of an apps API (mesos-ts apps or Marathon), like marathon-lb',
+    run: async (argv) => (await import('./lb.js')).lbCommand(argv),
+  },
   local: {
     summary: 'a master, two agents and a demo framework on this machine (--masters 3: with ZooKeeper; --kill_leader_after: a failover)',
     run: async (argv) => (await import('./local.js')).localCommand(argv),

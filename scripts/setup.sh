@@ -14,6 +14,8 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -f /usr/share/java/zookeeper.jar ] || need_pkgs+=(zookeeper)
 # docker-compose v1, for the compose cluster and its test.
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+# HAProxy, the load balancer `mesos-ts lb` drives (and its tests).
+command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
 # Headless Chromium, for the web UI's test (playwright-core drives /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
