@@ -97,8 +97,9 @@ export function serving(app: MarathonApp, task: MarathonTask): boolean {
   if (task.state !== undefined && task.state !== 'TASK_RUNNING') return false;
   const checks = app.healthChecks?.length ?? 0;
   if (checks > 0) {
+    // As marathon-lb reads them: no result yet is not healthy; any result not alive is not.
     const results = task.healthCheckResults ?? [];
-    if (results.length < checks || !results.every((r) => r.alive)) return false;
+    if (results.length === 0 || !results.every((r) => r.alive)) return false;
   }
   if ((app.readinessChecks?.length ?? 0) > 0) {
     const result = app.readinessCheckResults?.find((r) => r.taskId === task.id);
