@@ -40,6 +40,11 @@ export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
 import { parseDomain } from '../common/domain.js';
+import { httpScheme, tlsConfig, type Tls } from '../common/tls.js';
+import { tlsFetch } from '../common/tls-fetch.js';
+import { serverCredentials } from '../common/grpc-credentials.js';
+import { listenSplit, type TlsListener } from '../common/tls-listener.js';
+import type { Logger } from '../common/log/logger.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
 
@@ -47,6 +52,8 @@ export interface RunningMaster {
   readonly master: Master;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** 'https' when the master speaks TLS (--ssl_enabled, LIBPROCESS_SSL_ENABLED). */
+  readonly scheme: 'http' | 'https';
   /** True while this master leads (always, without --zk). */
   leading(): boolean;
   stop(): Promise<void>;
@@ -85,12 +92,13 @@ export async function startMaster(
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocation = allocatorOptions(flags);
   const authn = MasterAuthentication.fromFlags(flags, logger.child({ component: 'authentication' }));
+  // The command read LIBPROCESS_SSL_* into the flags (withTlsEnvironment); library callers pass flags.
+  const tls = tlsConfig(flags, 'server');
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${flags.ip}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
+  const grpcListener = await bindGrpc(server, flags.ip, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
+  const grpcPort = grpcListener.port;
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
   const advertisedIp = flags.advertise_ip ?? flags.ip;
   const hostname = flags.hostname ?? (flags.hostname_lookup ? osHostname() : advertisedIp);
@@ -100,8 +108,9 @@ export async function startMaster(
   // Credentials are checked before any route sees a request.
   const httpHandlers: HttpHandler[] = [authn.httpHandler()];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
-  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
+  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, tls, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch(async (err: unknown) => {
     server.forceShutdown();
+    await grpcListener.close();
     throw err;
   });
   const advertisedPort = flags.advertise_port ?? http.port;
@@ -115,7 +124,8 @@ export async function startMaster(
   if (flags.zk) {
     election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
       server.forceShutdown();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await grpcListener.close();
+      await http.close();
       throw err;
     });
   }
@@ -142,6 +152,7 @@ export async function startMaster(
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
     flags: v0Flags,
+    agentScheme: httpScheme(tls),
   });
   const build = buildInfo();
   let electedTime: number | null = null;
@@ -174,9 +185,13 @@ export async function startMaster(
   );
   httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
-  httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
+  httpHandlers.push(webUi({
+    leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master),
+    // The proxy to the agents' HTTP: https with our CA and certificate when TLS is on.
+    scheme: httpScheme(tls), fetch: tlsFetch(tls),
+  }));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready), 'AgentLink', authn.policy.agents));
-  const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
+  const where = `gRPC${tls ? ' (TLS)' : ''} on ${grpcAddress}, HTTP on ${http.scheme}://${flags.ip}:${http.port}${tls?.requireClientCert ? ' (client certificates required)' : ''} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {
       const started = Date.now();
@@ -205,13 +220,46 @@ export async function startMaster(
     master,
     grpcAddress,
     httpAddress: `${flags.ip}:${http.port}`,
+    scheme: http.scheme,
     leading: () => (!election || election.leading()) && master.acting,
     async stop() {
       election?.withdraw();
       master.stop();
       server.forceShutdown();
-      http.server.closeAllConnections();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await grpcListener.close();
+      await http.close();
+    },
+  };
+}
+
+/**
+ * The gRPC port. Without TLS, gRPC binds it; with TLS, we listen and hand
+ * gRPC the connections that open with a TLS handshake, so that a plain-text
+ * client is refused with a warning here (grpc-js itself says nothing; the
+ * client sees UNAVAILABLE).
+ */
+async function bindGrpc(server: grpc.Server, ip: string, port: number, tls: Tls | null, logger: Logger): Promise<TlsListener> {
+  if (!tls) {
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${ip}:${port}`, serverCredentials(null), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return { port: bound, close: async () => {} };
+  }
+  const injector = server.createConnectionInjector(serverCredentials(tls));
+  let where = `${ip}:${port}`;
+  const listener = await listenSplit(ip, port, (socket) => injector.injectConnection(socket), (socket) => {
+    logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `refused a plain-text gRPC connection on TLS port ${where} from ${socket.remoteAddress}:${socket.remotePort}: the client must use TLS`);
+    socket.destroy();
+  }).catch((err: unknown) => {
+    injector.destroy();
+    throw err;
+  });
+  where = `${ip}:${listener.port}`;
+  return {
+    port: listener.port,
+    close: async () => {
+      injector.destroy();
+      await listener.close();
     },
   };
 }

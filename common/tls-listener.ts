@@ -1,0 +1,127 @@
+// One TCP port that speaks TLS and tells plain text apart. A connection's
+// first byte says which it is: a TLS ClientHello is a handshake record (0x16);
+// HTTP/1 starts with a method name, HTTP/2 (gRPC) with "PRI *". TLS goes to
+// the real server (https, or gRPC's through a connection injector); plain
+// text is answered once, in plain text, and closed, with a warning in the
+// log — never served. Nothing downgrades.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ServerOptions } from 'node:https';
+import type { Tls } from './tls.js';
+
+/** Node https server options: mutual TLS asks for a certificate and refuses a connection without a valid one. */
+export function httpsServerOptions(tls: Tls): ServerOptions {
+  return {
+    cert: tls.cert!, key: tls.key!, ...(tls.ca ? { ca: tls.ca } : {}),
+    requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
+  };
+}
+
+/** A TLS record carrying a handshake (ClientHello) starts with this byte. */
+const TLS_HANDSHAKE = 0x16;
+
+/** Where a refused plain-text connection or a failed handshake is told. */
+export type Warn = (fields: Record<string, unknown>, message: string) => void;
+
+export interface TlsListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on ip:port; connections that open with a TLS handshake go to
+ * `secure`, the others to `plain` (which answers and closes them).
+ */
+export async function listenSplit(ip: string, port: number, secure: (socket: Socket) => void, plain: (socket: Socket) => void): Promise<TlsListener> {
+  const sockets = new Set<Socket>();
+  const server: NetServer = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const failed = () => socket.destroy();
+    socket.on('error', failed);
+    socket.once('readable', () => {
+      const first = socket.read(1) as Buffer | null;
+      socket.off('error', failed);
+      if (first === null) return void socket.destroy(); // Closed before saying anything.
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE) secure(socket);
+      else plain(socket);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, ip, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** What a plain-text HTTP client on a TLS port reads. */
+export const PLAIN_HTTP_REFUSAL = 'this port speaks TLS (LIBPROCESS_SSL_ENABLED); use https\n';
+
+/** A plain-text HTTP/1 request on a TLS port: 400 with the reason, in plain text, then closed. */
+export function refusePlainHttp(socket: Socket, warn: Warn, port: string): void {
+  warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `refused a plain-text connection on TLS port ${port} from ${socket.remoteAddress}:${socket.remotePort}: the client must use TLS (https)`);
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(PLAIN_HTTP_REFUSAL)}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_REFUSAL}`);
+}
+
+export interface HttpListener {
+  readonly server: HttpServer;
+  readonly port: number;
+  readonly scheme: 'http' | 'https';
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP server on ip:port: https when `tls` is set (plain-text requests
+ * refused, failed handshakes logged), else plain http as before.
+ */
+export async function listenHttp(
+  ip: string, port: number, tls: Tls | null, handler: (req: IncomingMessage, res: ServerResponse) => void, warn: Warn,
+): Promise<HttpListener> {
+  if (!tls) {
+    const server = createHttpServer(handler);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, ip, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return {
+      server, port: (server.address() as AddressInfo).port, scheme: 'http',
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+  const server = createHttpsServer(httpsServerOptions(tls), handler);
+  server.on('tlsClientError', (err: Error & { reason?: string }, socket: TLSSocket) => {
+    // OpenSSL's reason ("peer did not return a certificate") reads better than its whole error line.
+    warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.reason ?? err.message.trim()}`);
+  });
+  let where = `${ip}:${port}`;
+  const listener = await listenSplit(ip, port, (socket) => server.emit('connection', socket), (socket) => refusePlainHttp(socket, warn, where));
+  where = `${ip}:${listener.port}`;
+  return {
+    server, port: listener.port, scheme: 'https',
+    close: async () => {
+      server.closeAllConnections();
+      await listener.close();
+    },
+  };
+}
