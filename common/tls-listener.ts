@@ -111,8 +111,11 @@ export async function listenHttp(
   }
   const server = createHttpsServer(httpsServerOptions(tls), handler);
   server.on('tlsClientError', (err: Error & { reason?: string }, socket: TLSSocket) => {
+    // A certificate the CA did not sign is found after the handshake (authorizationError) and the socket is gone, its address too.
     // OpenSSL's reason ("peer did not return a certificate") reads better than its whole error line.
-    warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.reason ?? err.message.trim()}`);
+    const why = socket.authorizationError ? `client certificate refused (${String(socket.authorizationError)})` : (err.reason ?? err.message.trim());
+    const remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
+    warn(remote ? { remote } : {}, `TLS handshake${remote ? ` with ${remote}` : ''} failed: ${why}`);
   });
   let where = `${ip}:${port}`;
   const listener = await listenSplit(ip, port, (socket) => server.emit('connection', socket), (socket) => refusePlainHttp(socket, warn, where));

@@ -179,14 +179,16 @@ export const httpScheme = (tls: Tls | null): 'http' | 'https' => (tls ? 'https' 
 /** TLS handshake failures worth a hint, by the error codes Node and OpenSSL give. */
 export function tlsHint(err: unknown, tls: Tls | null): string | null {
   const text = errorChain(err);
-  if (!tls && /ECONNRESET|socket hang up|other side closed|Connection dropped|Protocol error|this port speaks TLS/i.test(text)) {
+  // grpc-js says "Failed to connect" (no errno) when the server hangs up on its plain-text HTTP/2 preface.
+  if (!tls && /ECONNRESET|socket hang up|other side closed|Connection dropped|Protocol error|Failed to connect \(|this port speaks TLS/i.test(text)) {
     return 'the server may speak TLS: set LIBPROCESS_SSL_ENABLED=true (or --ssl_enabled) and its CA in LIBPROCESS_SSL_CA_FILE';
   }
   if (tls && /wrong version number|packet length too long|WRONG_VERSION_NUMBER|http request/i.test(text)) {
     return 'the server does not speak TLS; is LIBPROCESS_SSL_ENABLED set on it?';
   }
-  if (tls && /certificate required|alert number 116|alert bad certificate|alert unknown ca|tlsv13 alert/i.test(text)) {
-    return 'the server refused our TLS client certificate (it requires one signed by its CA: LIBPROCESS_SSL_CERT_FILE, LIBPROCESS_SSL_KEY_FILE)';
+  if (tls && /certificate required|alert number 116|alert bad certificate|alert unknown ca|tlsv13 alert|other side closed|ECONNRESET|socket hang up|Connection dropped|Failed to connect \(/i.test(text)) {
+    // Under TLS 1.3 a refused client certificate often shows as nothing more than the server hanging up.
+    return 'the server ended the TLS connection: it may require a client certificate signed by its CA (LIBPROCESS_SSL_CERT_FILE, LIBPROCESS_SSL_KEY_FILE)';
   }
   if (tls && /self[- ]signed|unable to verify|unable to get local issuer|UNABLE_TO_VERIFY|CERT_|altnames|Hostname\/IP does not match/i.test(text)) {
     return "the server's certificate was not verified (LIBPROCESS_SSL_CA_FILE must name the CA that signed it, and the certificate the address dialled)";
