@@ -1,7 +1,8 @@
 // What a gRPC client or server presents: a credential on every call a client
 // makes (an interceptor adding the `authorization` metadata of
 // common/credentials.ts to each call, unary or streaming, so callers need not
-// remember it), and the channel's and server's TLS (common/tls.ts).
+// remember it), and the channel's TLS (common/tls.ts; a server's TLS is
+// common/tls-listener.ts).
 import * as grpc from '@grpc/grpc-js';
 import { AUTHORIZATION_KEY, basicAuthorization, type Credential } from './credentials.js';
 import type { Tls } from './tls.js';
@@ -20,12 +21,6 @@ export function credentialInterceptor(credential: Credential): grpc.Interceptor 
 /** Client options that present `credential` (none: no interceptor), merged into `options`. */
 export function withCredential(options: grpc.ClientOptions, credential: Credential | undefined): grpc.ClientOptions {
   return credential ? { ...options, interceptors: [...(options.interceptors ?? []), credentialInterceptor(credential)] } : options;
-}
-
-/** gRPC server credentials: TLS (checking client certificates against the CA under mutual TLS), or plain text. */
-export function serverCredentials(tls: Tls | null): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert!, private_key: tls.key! }], tls.requireClientCert);
 }
 
 /**

@@ -8,7 +8,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ServerOptions } from 'node:https';
 import type { Tls } from './tls.js';
 
@@ -110,13 +110,7 @@ export async function listenHttp(
     };
   }
   const server = createHttpsServer(httpsServerOptions(tls), handler);
-  server.on('tlsClientError', (err: Error & { reason?: string }, socket: TLSSocket) => {
-    // A certificate the CA did not sign is found after the handshake (authorizationError) and the socket is gone, its address too.
-    // OpenSSL's reason ("peer did not return a certificate") reads better than its whole error line.
-    const why = socket.authorizationError ? `client certificate refused (${String(socket.authorizationError)})` : (err.reason ?? err.message.trim());
-    const remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
-    warn(remote ? { remote } : {}, `TLS handshake${remote ? ` with ${remote}` : ''} failed: ${why}`);
-  });
+  warnOfFailedHandshakes(server, warn);
   let where = `${ip}:${port}`;
   const listener = await listenSplit(ip, port, (socket) => server.emit('connection', socket), (socket) => refusePlainHttp(socket, warn, where));
   where = `${ip}:${listener.port}`;
@@ -127,4 +121,34 @@ export async function listenHttp(
       await listener.close();
     },
   };
+}
+
+/** Logs each failed handshake (no client certificate, one from another CA, a client that gave up) as a warning. */
+function warnOfFailedHandshakes(server: TlsServer, warn: Warn): void {
+  server.on('tlsClientError', (err: Error & { reason?: string }, socket: TLSSocket) => {
+    // A certificate the CA did not sign is found after the handshake (authorizationError) and the socket is gone, its address too.
+    // OpenSSL's reason ("peer did not return a certificate") reads better than its whole error line.
+    const why = socket.authorizationError ? `client certificate refused (${String(socket.authorizationError)})` : (err.reason ?? err.message.trim());
+    const remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
+    warn(remote ? { remote } : {}, `TLS handshake${remote ? ` with ${remote}` : ''} failed: ${why}`);
+  });
+}
+
+/**
+ * The TLS side of a gRPC port: handshakes done here (HTTP/2 negotiated by
+ * ALPN, client certificates checked under mutual TLS, failures logged), and
+ * each secured connection handed to `serve`, which speaks HTTP/2 over it
+ * (gRPC's connection injector). Plain text is refused with a warning.
+ */
+export async function listenGrpcTls(ip: string, port: number, tls: Tls, serve: (socket: TLSSocket) => void, warn: Warn): Promise<TlsListener> {
+  const server = createTlsServer({ ...httpsServerOptions(tls), ALPNProtocols: ['h2'] });
+  warnOfFailedHandshakes(server, warn);
+  server.on('secureConnection', serve);
+  let where = `${ip}:${port}`;
+  const listener = await listenSplit(ip, port, (socket) => server.emit('connection', socket), (socket) => {
+    warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `refused a plain-text gRPC connection on TLS port ${where} from ${socket.remoteAddress}:${socket.remotePort}: the client must use TLS`);
+    socket.destroy();
+  });
+  where = `${ip}:${listener.port}`;
+  return listener;
 }

@@ -42,8 +42,7 @@ import { checkAdvertised } from '../common/mesos-flags.js';
 import { parseDomain } from '../common/domain.js';
 import { httpScheme, tlsConfig, type Tls } from '../common/tls.js';
 import { tlsFetch } from '../common/tls-fetch.js';
-import { serverCredentials } from '../common/grpc-credentials.js';
-import { listenSplit, type TlsListener } from '../common/tls-listener.js';
+import { listenGrpcTls, type TlsListener } from '../common/tls-listener.js';
 import type { Logger } from '../common/log/logger.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
@@ -233,28 +232,25 @@ export async function startMaster(
 }
 
 /**
- * The gRPC port. Without TLS, gRPC binds it; with TLS, we listen and hand
- * gRPC the connections that open with a TLS handshake, so that a plain-text
- * client is refused with a warning here (grpc-js itself says nothing; the
- * client sees UNAVAILABLE).
+ * The gRPC port. Without TLS, gRPC binds it; with TLS, we listen, do the
+ * handshake (common/tls-listener.ts) and hand gRPC the secured connections,
+ * so that plain text and failed handshakes are logged here (grpc-js would
+ * say nothing; the client sees UNAVAILABLE).
  */
 async function bindGrpc(server: grpc.Server, ip: string, port: number, tls: Tls | null, logger: Logger): Promise<TlsListener> {
   if (!tls) {
     const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${ip}:${port}`, serverCredentials(null), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(`${ip}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     return { port: bound, close: async () => {} };
   }
-  const injector = server.createConnectionInjector(serverCredentials(tls));
-  let where = `${ip}:${port}`;
-  const listener = await listenSplit(ip, port, (socket) => injector.injectConnection(socket), (socket) => {
-    logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `refused a plain-text gRPC connection on TLS port ${where} from ${socket.remoteAddress}:${socket.remotePort}: the client must use TLS`);
-    socket.destroy();
-  }).catch((err: unknown) => {
+  // TLS is done by then: gRPC speaks HTTP/2 over the secured socket.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const warn = (fields: Record<string, unknown>, message: string) => logger.warn(fields, message);
+  const listener = await listenGrpcTls(ip, port, tls, (socket) => injector.injectConnection(socket), warn).catch((err: unknown) => {
     injector.destroy();
     throw err;
   });
-  where = `${ip}:${listener.port}`;
   return {
     port: listener.port,
     close: async () => {

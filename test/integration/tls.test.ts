@@ -126,27 +126,31 @@ describe('refused without the right TLS', () => {
     expect(state.stderr).toContain('this port speaks TLS (LIBPROCESS_SSL_ENABLED); use https');
   }, 30_000);
 
-  it('no client certificate: refused over https and gRPC; the master logs the failed handshake', async () => {
+  it('no client certificate: refused over https and gRPC; the master logs each failed handshake', async () => {
     const noCert = clientTls({}, { LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_CA_FILE: certs.ca })!;
     const logged = nextLine(master, /TLS handshake with .* failed: peer did not return a certificate/);
     await expect(tlsFetch(noCert)(`https://${master.httpAddress}/health`)).rejects.toThrow();
     await logged;
+    const loggedGrpc = nextLine(master, /TLS handshake with .* failed: peer did not return a certificate/);
     const scheduler = new Scheduler({ master: master.grpcAddress, framework: { name: 'no-cert' }, tls: noCert, logger: silentLogger, reconnect: { maxAttempts: 1 } });
     await expect(scheduler.start()).rejects.toThrow(/may require a client certificate/);
+    await loggedGrpc;
     const state = await cli(['state', '--master', master.httpAddress], { LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_CA_FILE: certs.ca });
     expect(state.code).not.toBe(0);
     expect(state.stderr).toMatch(/cannot reach the master at https:\/\/.*it may require a client certificate signed by its CA/);
   }, 30_000);
 
-  it('a client certificate from another CA: refused, and the master logs why', async () => {
+  it('a client certificate from another CA: refused over https and gRPC, and the master logs why', async () => {
     const foreign = clientTls({}, {
       LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_CA_FILE: certs.ca, LIBPROCESS_SSL_CERT_FILE: stranger.clientCert, LIBPROCESS_SSL_KEY_FILE: stranger.clientKey,
     })!;
     const logged = nextLine(master, /TLS handshake.* failed: client certificate refused \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
     await expect(tlsFetch(foreign)(`https://${master.httpAddress}/health`)).rejects.toThrow();
     await logged;
+    const loggedGrpc = nextLine(master, /TLS handshake.* failed: client certificate refused \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
     const scheduler = new Scheduler({ master: master.grpcAddress, framework: { name: 'foreign' }, tls: foreign, logger: silentLogger, reconnect: { maxAttempts: 1 } });
     await expect(scheduler.start()).rejects.toThrow(/may require a client certificate/);
+    await loggedGrpc;
   }, 30_000);
 
   it("a server certificate from another CA: the client does not trust it", async () => {
