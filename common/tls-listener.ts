@@ -1,19 +1,17 @@
 // One TCP port that speaks TLS and tells plain text apart. A connection's
 // first byte says which it is: a TLS ClientHello is a handshake record (0x16);
 // HTTP/1 starts with a method name, HTTP/2 (gRPC) with "PRI *". TLS goes to
-// the real server (https, or gRPC's through a connection injector); plain
-// text is answered once, in plain text, and closed, with a warning in the
-// log — never served. Nothing downgrades.
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+// a TLS server of ours (https, or one handing gRPC the secured connections),
+// which logs failed handshakes; plain text is answered once, in plain text,
+// and closed, with a warning in the log — never served. Nothing downgrades.
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import type { ServerOptions } from 'node:https';
 import type { Tls } from './tls.js';
 
-/** Node https server options: mutual TLS asks for a certificate and refuses a connection without a valid one. */
-export function httpsServerOptions(tls: Tls): ServerOptions {
+/** Node TLS (and https) server options: mutual TLS asks for a certificate and refuses a connection without a valid one. */
+export function tlsServerOptions(tls: Tls): ServerOptions {
   return {
     cert: tls.cert!, key: tls.key!, ...(tls.ca ? { ca: tls.ca } : {}),
     requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
@@ -22,6 +20,8 @@ export function httpsServerOptions(tls: Tls): ServerOptions {
 
 /** A TLS record carrying a handshake (ClientHello) starts with this byte. */
 const TLS_HANDSHAKE = 0x16;
+/** A connection that says nothing for this long, or that we refused and that does not hang up, is closed. */
+const IDLE_MS = 30_000;
 
 /** Where a refused plain-text connection or a failed handshake is told. */
 export type Warn = (fields: Record<string, unknown>, message: string) => void;
@@ -42,13 +42,17 @@ export async function listenSplit(ip: string, port: number, secure: (socket: Soc
     socket.once('close', () => sockets.delete(socket));
     const failed = () => socket.destroy();
     socket.on('error', failed);
+    socket.setTimeout(IDLE_MS, failed);
     socket.once('readable', () => {
       const first = socket.read(1) as Buffer | null;
       socket.off('error', failed);
       if (first === null) return void socket.destroy(); // Closed before saying anything.
       socket.unshift(first);
-      if (first[0] === TLS_HANDSHAKE) secure(socket);
-      else plain(socket);
+      if (first[0] !== TLS_HANDSHAKE) return plain(socket);
+      // From here the TLS server's own timeouts apply.
+      socket.setTimeout(0);
+      socket.off('timeout', failed);
+      secure(socket);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +76,7 @@ export async function listenSplit(ip: string, port: number, secure: (socket: Soc
 export const PLAIN_HTTP_REFUSAL = 'this port speaks TLS (LIBPROCESS_SSL_ENABLED); use https\n';
 
 /** A plain-text HTTP/1 request on a TLS port: 400 with the reason, in plain text, then closed. */
-export function refusePlainHttp(socket: Socket, warn: Warn, port: string): void {
+function refusePlainHttp(socket: Socket, warn: Warn, port: string): void {
   warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `refused a plain-text connection on TLS port ${port} from ${socket.remoteAddress}:${socket.remotePort}: the client must use TLS (https)`);
   socket.on('error', () => socket.destroy());
   socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(PLAIN_HTTP_REFUSAL)}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_REFUSAL}`);
@@ -87,7 +91,7 @@ export interface HttpListener {
 
 /**
  * An HTTP server on ip:port: https when `tls` is set (plain-text requests
- * refused, failed handshakes logged), else plain http as before.
+ * refused, failed handshakes logged), else plain http.
  */
 export async function listenHttp(
   ip: string, port: number, tls: Tls | null, handler: (req: IncomingMessage, res: ServerResponse) => void, warn: Warn,
@@ -109,7 +113,7 @@ export async function listenHttp(
       },
     };
   }
-  const server = createHttpsServer(httpsServerOptions(tls), handler);
+  const server = createHttpsServer(tlsServerOptions(tls), handler);
   warnOfFailedHandshakes(server, warn);
   let where = `${ip}:${port}`;
   const listener = await listenSplit(ip, port, (socket) => server.emit('connection', socket), (socket) => refusePlainHttp(socket, warn, where));
@@ -141,7 +145,7 @@ function warnOfFailedHandshakes(server: TlsServer, warn: Warn): void {
  * (gRPC's connection injector). Plain text is refused with a warning.
  */
 export async function listenGrpcTls(ip: string, port: number, tls: Tls, serve: (socket: TLSSocket) => void, warn: Warn): Promise<TlsListener> {
-  const server = createTlsServer({ ...httpsServerOptions(tls), ALPNProtocols: ['h2'] });
+  const server = createTlsServer({ ...tlsServerOptions(tls), ALPNProtocols: ['h2'] });
   warnOfFailedHandshakes(server, warn);
   server.on('secureConnection', serve);
   let where = `${ip}:${port}`;

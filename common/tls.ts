@@ -120,7 +120,7 @@ export function clientTls(flags: TlsFlags, env: Env): Tls | null {
 
 /** The configuration a client process (SDK, CLI) gets from LIBPROCESS_SSL_* alone. */
 export function tlsFromEnv(env: Env = process.env): Tls | null {
-  return tlsConfig(withTlsEnvironment({}, env), 'client');
+  return clientTls({}, env);
 }
 
 /** A path for messages; inline PEM is not repeated. */
