@@ -24,7 +24,7 @@ import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
 import { createLogger, type Logger } from '../common/log/logger.js';
 import { loggerOptions } from '../common/log/flags.js';
-import { tlsConfig, type Tls } from '../common/tls.js';
+import { tlsConfig, UNVERIFIED_WARNING, type Tls } from '../common/tls.js';
 
 export type AgentFlags = Flags<typeof AGENT_FLAGS>;
 
@@ -141,6 +141,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const sink = Array.isArray(options) ? undefined : options.log;
   const config = agentConfig(flags);
   const logger = createLogger(loggerOptions(flags, 'agent', sink));
+  if (config.tls && !config.tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
   mkdirSync(config.workDir, { recursive: true });
   const driver = new DockerDriver({
     socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,

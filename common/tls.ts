@@ -173,6 +173,10 @@ function checkPair(cert: Buffer, key: Buffer, certFile: string): void {
   if (!x509.checkPrivateKey(privateKey)) throw new InvalidArgument(`${source('key_file')} does not match the certificate in '${certFile}'`);
 }
 
+/** Said once at start-up by a process whose TLS connections do not authenticate the server. */
+export const UNVERIFIED_WARNING =
+  "server certificates are not verified (LIBPROCESS_SSL_VERIFY_SERVER_CERT=false): this process's TLS connections are encrypted, but anyone on the path could pose as the server";
+
 /** What URLs handed out for a process with `tls` start with. */
 export const httpScheme = (tls: Tls | null): 'http' | 'https' => (tls ? 'https' : 'http');
 

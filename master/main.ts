@@ -40,7 +40,7 @@ export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
 import { parseDomain } from '../common/domain.js';
-import { httpScheme, tlsConfig, type Tls } from '../common/tls.js';
+import { httpScheme, tlsConfig, UNVERIFIED_WARNING, type Tls } from '../common/tls.js';
 import { tlsFetch } from '../common/tls-fetch.js';
 import { listenGrpcTls, type TlsListener } from '../common/tls-listener.js';
 import type { Logger } from '../common/log/logger.js';
@@ -93,6 +93,8 @@ export async function startMaster(
   const authn = MasterAuthentication.fromFlags(flags, logger.child({ component: 'authentication' }));
   // The command read LIBPROCESS_SSL_* into the flags (withTlsEnvironment); library callers pass flags.
   const tls = tlsConfig(flags, 'server');
+  // The master is a client too: its web UI proxy dials agents.
+  if (tls && !tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });

@@ -160,6 +160,18 @@ describe('refused without the right TLS', () => {
     await expect(tlsFetch(trustsStranger)(`https://${master.httpAddress}/health`)).rejects.toThrow();
   }, 30_000);
 
+  it('without server verification a client still speaks TLS: it reaches the master with no CA, and never in plain text', async () => {
+    const unverified = { LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_VERIFY_SERVER_CERT: 'false', LIBPROCESS_SSL_CERT_FILE: certs.clientCert, LIBPROCESS_SSL_KEY_FILE: certs.clientKey };
+    const state = await cli(['state', '--master', master.httpAddress], unverified);
+    expect(state, state.stderr).toMatchObject({ code: 0 });
+    const scheduler = new Scheduler({ master: master.grpcAddress, framework: { name: 'unverified' }, tls: clientTls({}, unverified), logger: silentLogger });
+    try {
+      await expect(scheduler.start()).resolves.toMatchObject({ type: 'subscribed' });
+    } finally {
+      await scheduler.teardown().catch(() => scheduler.close());
+    }
+  }, 30_000);
+
   describe('a TLS client against a plain-text master', () => {
     let plain: RunningMaster;
     beforeAll(async () => {

@@ -10,6 +10,7 @@ import { parseFlags } from '../../common/flags.js';
 import { shownFlagValue } from '../../common/credentials.js';
 import { MASTER_FLAGS, MASTER_PARSE } from '../../master/flags.js';
 import { makeCerts } from '../harness/certs.js';
+import { parseExecuteArgs } from '../../framework/cli/execute.js';
 
 const certs = makeCerts();
 const other = makeCerts();
@@ -93,6 +94,18 @@ describe('tlsConfig', () => {
   it('shows the key file as its path in /flags, and inline PEM never', () => {
     expect(shownFlagValue('ssl_key_file', certs.serverKey)).toBe(certs.serverKey);
     expect(shownFlagValue('ssl_key_file', '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----')).toBe('[REDACTED]');
+  });
+});
+
+describe('client commands', () => {
+  it('execute takes --ssl_* flags, else LIBPROCESS_SSL_* from its environment', () => {
+    const base = ['--master', '127.0.0.1:5060', '--name', 'x'];
+    const parsed = parseExecuteArgs([...base, '--ssl_enabled', `--ssl_ca_file=${certs.ca}`], {});
+    expect(!parsed.help && parsed.options.tls).toMatchObject({ caFile: certs.ca, cert: null, verifyServerCert: true });
+    const fromEnv = parseExecuteArgs(base, { LIBPROCESS_SSL_ENABLED: 'true', MESOS_TS_SSL_VERIFY_SERVER_CERT: 'false' });
+    expect(!fromEnv.help && fromEnv.options.tls).toMatchObject({ verifyServerCert: false });
+    const plain = parseExecuteArgs(base, {});
+    expect(!plain.help && plain.options.tls).toBeUndefined();
   });
 });
 
