@@ -120,6 +120,15 @@ describe('refused without the right TLS', () => {
     await logged;
   }, 30_000);
 
+  it('a plain-text agent: it never registers, and both sides say why', async () => {
+    const refused = nextLine(master, /refused a plain-text gRPC connection on TLS port/);
+    const plainAgent = await group.spawnAgent('plain-agent', [`--master=${master.grpcAddress}`, '--resources=cpus:0.5;mem:64']);
+    await plainAgent.waitForLine(/no link to the master at .*the server may speak TLS/, 20_000);
+    await refused;
+    await plainAgent.stop();
+    expect(plainAgent.lines.some((l) => /registered with the master/.test(l))).toBe(false);
+  }, 40_000);
+
   it('the CLI in plain text: the master tells it to use https', async () => {
     const state = await cli(['state', '--master', master.httpAddress], {});
     expect(state.code).not.toBe(0);
