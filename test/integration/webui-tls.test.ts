@@ -6,9 +6,14 @@
 // certificate. A browser without a client certificate gets no page.
 //
 // Chromium is given the client certificate through Playwright's
-// `clientCertificates`; the local CA is not in its trust store, so the
-// context ignores certificate errors for the server's side (the CLI and SDK
-// tests check server verification).
+// `clientCertificates`, which makes the TLS connection to the master in
+// Playwright's own proxy; that proxy knows no CA of ours (it answers 503
+// when it cannot verify the server), so the context ignores certificate
+// errors for the server's side. Chromium alone can pin the server's key
+// (--ignore-certificate-errors-spki-list), but presents a client certificate
+// only from its NSS store under a managed AutoSelectCertificateForUrls
+// policy, which a test cannot set without writing to /etc. Server
+// verification is tested with the CLI and the SDK (tls.test.ts).
 import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
