@@ -15,6 +15,7 @@
 // every task's container watched again, unacknowledged updates resent in
 // order; containers of this work_dir that belong to no task are removed.
 import type { Credential } from '../common/credentials.js';
+import type { Tls } from '../common/tls.js';
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { DomainInfo } from '../common/domain.js';
@@ -43,6 +44,8 @@ export interface AgentOptions {
   readonly master: string;
   /** Presented on the link to a master that authenticates agents (--credential). */
   readonly credential?: Credential;
+  /** TLS on the link to the master (common/tls.ts); plain text without. */
+  readonly tls?: Tls | null;
   /** With a zk:// master: where the leader is now (see common/zk/detector.ts). */
   readonly leader?: () => string | null;
   readonly hostname: string;
@@ -124,6 +127,7 @@ export class Agent {
       master: options.master,
       ...(options.leader ? { leader: options.leader } : {}),
       ...(options.credential ? { credential: options.credential } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
       logger: options.logger,

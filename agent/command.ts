@@ -3,10 +3,12 @@
 // `mesos-ts agent --help` answers at once.
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage } from '../common/flags.js';
+import { withTlsEnvironment } from '../common/tls.js';
 import { AGENT_FLAGS, AGENT_PARSE } from './flags.js';
 
 export async function agentCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(AGENT_FLAGS, argv, { ...AGENT_PARSE, env: process.env });
+  // LIBPROCESS_SSL_* as Mesos reads them, where no --ssl_* flag (nor MESOS_SSL_*) is given.
+  const flags = withTlsEnvironment(parseFlags(AGENT_FLAGS, argv, { ...AGENT_PARSE, env: process.env }), process.env);
   if (flags.help) {
     process.stdout.write(usage('agent', 'Runs a mesos-ts agent: offers this machine to the master and runs tasks in Docker containers.', AGENT_FLAGS, AGENT_PARSE) + '\n');
     return 0;

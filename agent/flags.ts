@@ -2,6 +2,7 @@
 import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_AGENT_FLAGS, notImplemented } from '../common/mesos-flags.js';
+import { TLS_FLAGS } from '../common/tls.js';
 
 export const AGENT_FLAGS = {
   master: { type: 'string', required: true, help: "the master's gRPC address, host:port" },
@@ -55,6 +56,7 @@ export const AGENT_FLAGS = {
     type: 'string',
     help: 'path to this agent\'s credential for a master with --authenticate_agents (or file://PATH): JSON {"principal":"P","secret":"S"} or a line "principal secret"; never printed',
   },
+  ...TLS_FLAGS,
   ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 

@@ -14,11 +14,10 @@
 //
 // Live readings never block the event loop: the driver's stats and the file
 // system calls are async.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import type { Agent } from './agent.js';
 import { writeJson } from '../common/jsonp.js';
 import { serveMetrics } from '../common/metrics.js';
@@ -27,17 +26,22 @@ import { flagsJson, stateJson, versionJson, type AgentIdentity, type BuildInfo }
 import { containersJson, containerUsage, statisticsJson, type ContainerFilter } from './containers.js';
 import { SandboxFiles, type Attachments } from './files.js';
 import { agentApiHandler, AGENT_API_PATHS } from './operator-http.js';
+import type { Tls } from '../common/tls.js';
+import { listenHttp } from '../common/tls-listener.js';
 
 export interface AgentHttp {
   readonly server: Server;
   readonly port: number;
+  readonly scheme: 'http' | 'https';
   close(): Promise<void>;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
-/** `flags`: the agent's flags by name, for /flags and /state (default: none). */
-export async function startAgentHttp(agent: Agent, ip: string, port: number, flags: Readonly<Record<string, unknown>> = {}): Promise<AgentHttp> {
+/** `flags`: the agent's flags by name, for /flags and /state (default: none); `tls`: https (plain text refused) instead of http. */
+export async function startAgentHttp(
+  agent: Agent, ip: string, port: number, flags: Readonly<Record<string, unknown>> = {}, tls: Tls | null = null,
+): Promise<AgentHttp> {
   // Started just before the agent recovers and registers: its uptime counts from here.
   const startTime = agent.options.clock.now();
   const metrics = new AgentMetrics(agent, startTime);
@@ -64,7 +68,7 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number, fla
     '/files/download': async (_req, res, url) => filesDownload(files, url, res),
     '/files/debug': (_req, res, url) => json(res, url, JSON.stringify(Object.fromEntries(attachments(agent)))),
   };
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const path = url.pathname.replace(/^\/slave\(1\)(?=\/)/, '');
     if (path === '/metrics' || path === '/metrics/snapshot') return void serveMetrics(req, res, path, metrics).catch(() => res.destroy());
@@ -76,24 +80,10 @@ export async function startAgentHttp(agent: Agent, ip: string, port: number, fla
       agent.logger.error({ component: 'http', err, method: req.method, path }, `internal error answering ${req.method} ${path}`);
       return res.headersSent ? res.destroy() : text(res, 500, err.message);
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, ip, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
-  address = `${ip}:${bound}`;
-  return {
-    server,
-    port: bound,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
   };
+  const http = await listenHttp(ip, port, tls, handler, (fields, message) => agent.logger.warn({ component: 'http', ...fields }, message));
+  address = `${ip}:${http.port}`;
+  return http;
 }
 
 /** A body rebuilt only when the agent's version moved. */

@@ -25,6 +25,7 @@ import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
 import { createLogger, type Logger } from '../common/log/logger.js';
 import { loggerOptions } from '../common/log/flags.js';
+import { tlsConfig, UNVERIFIED_WARNING, type Tls } from '../common/tls.js';
 
 export type AgentFlags = Flags<typeof AGENT_FLAGS>;
 
@@ -55,6 +56,8 @@ interface AgentConfig {
   readonly resources: Resources;
   readonly attributes: AttributeIn[];
   readonly domain: DomainInfo | null;
+  /** Null when TLS is off. */
+  readonly tls: Tls | null;
 }
 
 /** Checks the flags once, at the edge; every message names the flag and the value. */
@@ -92,12 +95,14 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   checkAdvertised(flags);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   const workDir = resolve(flags.work_dir);
+  // The command read LIBPROCESS_SSL_* into the flags (withTlsEnvironment); library callers pass flags.
+  const tls = tlsConfig(flags, 'server');
   const given = flags.resources !== undefined ? parseResourcesFlag(flags.resources) : Resources.EMPTY;
   if (given.scalar('cpus') < 0 || given.scalar('mem') < 0) throw new InvalidArgument(`--resources must not be negative, got '${flags.resources}'`);
   return { flags, workDir, logMaxBytes, isolation: {
     allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged,
     switchUser: flags.switch_user, defaultUser: flags.default_container_user.trim(), allowRoot: flags.allow_root_tasks, capabilities,
-  }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain };
+  }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain, tls };
 }
 
 /** --resources as Mesos takes it: text (cpus:2;mem:1024) or a JSON array of Resource messages (inline or file://). */
@@ -137,6 +142,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const sink = Array.isArray(options) ? undefined : options.log;
   const config = agentConfig(flags);
   const logger = createLogger(loggerOptions(flags, 'agent', sink));
+  if (config.tls && !config.tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
   mkdirSync(config.workDir, { recursive: true });
   const driver = new DockerDriver({
     socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
@@ -153,6 +159,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
     ...(flags.credential !== undefined ? { credential: parseCredential(flags.credential) } : {}),
+    tls: config.tls,
     master: flags.master, hostname: flags.hostname ?? (flags.hostname_lookup ? osHostname() : (flags.advertise_ip ?? flags.ip)), ip: flags.advertise_ip ?? flags.ip,
     httpPort: () => flags.advertise_port ?? httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,
@@ -166,7 +173,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     else agent.logger.warn('no leading master is known');
     agent.leaderChanged();
   });
-  const http = await startAgentHttp(agent, flags.ip, flags.port, flags);
+  const http = await startAgentHttp(agent, flags.ip, flags.port, flags, config.tls);
   httpPort = http.port;
   try {
     await agent.start();
@@ -175,7 +182,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     await http.close();
     throw err;
   }
-  agent.logger.info(`offering ${config.resources.toString()} to the master at ${redactText(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
+  agent.logger.info(`offering ${config.resources.toString()} to the master at ${redactText(flags.master)}; HTTP on ${http.scheme}://${flags.ip}:${http.port}${config.tls ? `; TLS${config.tls.requireClientCert ? ', client certificates required' : ''}` : ''}`);
   return {
     agent,
     httpAddress: `${flags.ip}:${http.port}`,

@@ -9,7 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessageOut } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Credential } from '../common/credentials.js';
-import { withCredential } from '../common/grpc-credentials.js';
+import { channelCredentials, withCredential } from '../common/grpc-credentials.js';
+import { tlsHint, type Tls } from '../common/tls.js';
 import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
 import { Watchdog } from '../common/watchdog.js';
@@ -30,6 +31,8 @@ export interface MasterLinkOptions {
   readonly leader?: () => string | null;
   /** Presented as call metadata on every stream (a master with --authenticate_agents demands it). */
   readonly credential?: Credential;
+  /** TLS to the master (its CA, our certificate under mutual TLS); plain text without. */
+  readonly tls?: Tls;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
@@ -87,7 +90,11 @@ export class MasterLink {
       this.scheduleReconnect(why);
     };
     stream.on('data', (message: MasterMessageOut) => this.receive(stream, message));
-    stream.on('error', (err: grpc.ServiceError) => end((err.details || err.message).replace(/\.? ?Resolution note: ?$/, '')));
+    stream.on('error', (err: grpc.ServiceError) => {
+      const why = (err.details || err.message).replace(/\.? ?Resolution note: ?$/, '');
+      const hint = err.code === grpc.status.UNAVAILABLE ? tlsHint(err, this.options.tls ?? null) : null;
+      end(hint ? `${why}; ${hint}` : why);
+    });
     stream.on('end', () => end('the master closed the link'));
     stream.on('close', () => end('the link closed'));
     this.armWatchdog(stream, REGISTRATION_TIMEOUT_MS, 'the master did not answer RegisterAgent');
@@ -130,7 +137,7 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, grpc.credentials.createInsecure(), withCredential({
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 10_000,
     }, this.options.credential)) as unknown as AgentLinkClient;

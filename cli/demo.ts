@@ -6,6 +6,7 @@
 // the table at the end. Exits 0 only when every demo task FINISHED.
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
+import { TLS_FLAGS, clientTls } from '../common/tls.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkMasterFlag } from '../common/zk/url.js';
 import { redactText } from '../common/log/redact.js';
@@ -20,6 +21,7 @@ export const DEMO_FLAGS = {
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit (e.g. 2mins)' },
   quiet: { type: 'boolean', default: false, help: 'print only the final table and summary' },
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
 } as const;
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
@@ -35,6 +37,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(flags.tasks) || flags.tasks < 1) throw new InvalidArgument(`--tasks must be a whole number >= 1, got ${flags.tasks}`);
   if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
   const credential = clientCredential(flags);
+  const tls = clientTls(flags, process.env);
 
   const { runDemo, renderDemo } = await import('../framework/examples/demo.js');
   const abort = new AbortController();
@@ -57,6 +60,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     result = await runDemo({
       master: flags.master,
       ...(credential ? { credential } : {}),
+      tls,
       tasks: flags.tasks,
       image: flags.docker_image,
       signal: abort.signal,

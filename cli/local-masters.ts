@@ -14,6 +14,8 @@ import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-ser
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector, type LeaderInfo } from '../common/zk/detector.js';
 import type { RunningMaster } from '../master/main.js';
+import type { LocalTls } from './local-tls.js';
+import { tlsFetch } from '../common/tls-fetch.js';
 
 type StartMaster = typeof import('../master/main.js').startMaster;
 
@@ -48,6 +50,8 @@ export interface LocalMastersOptions {
   readonly agents: number;
   /** What the newcomer reads. */
   readonly say: (line: string) => void;
+  /** Mutual TLS (--ssl): the masters' --ssl_* flags, and what the leader watch presents. */
+  readonly tls?: LocalTls;
 }
 
 export class LocalMasters {
@@ -90,14 +94,17 @@ export class LocalMasters {
         const step = i * PORT_STEP;
         const [port, grpcPort] = [options.port && options.port + step, options.grpcPort && options.grpcPort + step];
         const running = await options.startMaster(
-          { ip: '127.0.0.1', port, grpc_port: grpcPort, allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS, ...options.logging?.(i + 1) },
+          {
+            ip: '127.0.0.1', port, grpc_port: grpcPort, allocation_interval: 0.5, zk: group.url, zk_session_timeout: ZK_SESSION_TIMEOUT_SECONDS,
+            ...options.logging?.(i + 1), ...options.tls?.server,
+          },
           (line) => options.log(`[master-${i + 1}] ${line}`),
         ).catch((err: unknown) => {
           const hint = port || grpcPort ? `; --port and --grpc_port choose other ports (master i adds ${PORT_STEP}·(i-1)), 0 picks free ones` : '';
           throw new Unavailable(`master-${i + 1} (HTTP port ${port}, gRPC port ${grpcPort}) did not start: ${errorMessage(err)}${hint}`, { cause: err });
         });
         group.masters.push({ name: `master-${i + 1}`, running, killed: false });
-        options.say(`master-${i + 1} up: gRPC ${running.grpcAddress}, HTTP http://${running.httpAddress}`);
+        options.say(`master-${i + 1} up: gRPC${options.tls ? ' (TLS)' : ''} ${running.grpcAddress}, HTTP ${running.scheme}://${running.httpAddress}`);
       }
       await group.watch();
       return group;
@@ -166,10 +173,10 @@ export class LocalMasters {
     if (!master || master.name === this.leaderName) return;
     this.leaderName = master.name;
     const after = this.killedAt !== null ? ` (${((Date.now() - this.killedAt) / 1000).toFixed(1)} s after the kill)` : '';
-    const http = master.running.httpAddress;
+    const http = `${master.running.scheme}://${master.running.httpAddress}`;
     const standbys = this.masters.filter((m) => m !== master && !m.killed).map((m) => m.name);
     const standing = standbys.length ? `; ${standbys.join(' and ')} stand${standbys.length === 1 ? 's' : ''} by` : '';
-    this.say(`${master.name} leads${after}: web UI at http://${http}/, state at http://${http}/master/state${standing}`);
+    this.say(`${master.name} leads${after}: web UI at ${http}/, state at ${http}/master/state${standing}`);
     for (const resolve of this.leaderWaiters.splice(0)) resolve();
     if (this.killedAt !== null) void this.watchTakeOver(master, this.killedAt);
   }
@@ -179,7 +186,7 @@ export class LocalMasters {
     const deadline = Date.now() + TAKE_OVER_WATCH_MS;
     let last = '';
     while (!this.stopped && !master.killed && Date.now() < deadline) {
-      const state = await fetch(`http://${master.running.httpAddress}/master/state`, { signal: AbortSignal.timeout(2000) })
+      const state = await tlsFetch(this.options.tls?.client ?? null)(`${master.running.scheme}://${master.running.httpAddress}/master/state`, { signal: AbortSignal.timeout(2000) })
         .then((res) => (res.ok ? (res.json() as Promise<MasterState>) : null))
         .catch(() => null);
       const agents = state?.activated_slaves ?? 0;

@@ -18,6 +18,7 @@ import type { RunningAgent } from '../agent/main.js';
 import type { LocalMasters } from './local-masters.js';
 import { LiveArea } from './live-area.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
+import { localTls, type LocalTls } from './local-tls.js';
 
 const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
@@ -36,6 +37,11 @@ const LOCAL_FLAGS = {
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
   logging_level: LOG_FLAGS.logging_level,
   log_dir: { type: 'string', help: "also keep the cluster's log in DIR: master-N/mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
+  ssl: {
+    type: 'boolean', default: false,
+    help: 'mutual TLS between every process (also with LIBPROCESS_SSL_ENABLED=true): certificates from LIBPROCESS_SSL_CERT_FILE etc., else made by scripts/make-certs.sh',
+  },
+  certs_dir: { type: 'string', help: "with --ssl: where scripts/make-certs.sh puts the certificates, kept after the run (default: the run's own directory, removed)" },
 } as const;
 
 type LocalFlags = Flags<typeof LOCAL_FLAGS>;
@@ -65,6 +71,13 @@ export async function localCommand(argv: string[]): Promise<number> {
   const docker = new Docker();
   await checkDocker(docker, flags.image);
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-local-'));
+  let tls: LocalTls | null;
+  try {
+    tls = localTls(flags.ssl, process.env, flags.certs_dir ?? join(base, 'certs'), say);
+  } catch (err) {
+    rmSync(base, { recursive: true, force: true });
+    throw err;
+  }
   const abort = new AbortController();
   const onSignal = () => {
     say('interrupted: killing the tasks and shutting down');
@@ -76,19 +89,21 @@ export async function localCommand(argv: string[]): Promise<number> {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const logging = localLogging(flags);
-  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [] };
+  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [], tls };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
     await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
     await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging });
+    if (tls) say(`to use the CLI on this cluster: ${Object.entries(tls.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
     say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
     live = process.stdout.isTTY ? new LiveArea() : null;
     const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
       master: cluster.target,
+      tls: tls?.client ?? null,
       tasks: flags.tasks,
       image: flags.image,
       signal: abort.signal,
@@ -124,6 +139,8 @@ interface LocalCluster {
   master: RunningMaster | null;
   group: LocalMasters | null;
   readonly agents: RunningAgent[];
+  /** Mutual TLS between every process (--ssl), or null. */
+  readonly tls: LocalTls | null;
 }
 
 type MasterModules = { startMaster: typeof import('../master/main.js').startMaster; LocalMasters: typeof LocalMasters };
@@ -149,12 +166,15 @@ async function startMasters(
   if (flags.masters > 1) {
     cluster.group = await LocalMasters.start({
       count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, logging: logging.master, agents: flags.agents, say: tell,
+      ...(cluster.tls ? { tls: cluster.tls } : {}),
     });
     cluster.target = cluster.group.url;
     return;
   }
-  cluster.master = await startMaster({ ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging.master(1) }, log);
-  say(`master up: gRPC ${cluster.master.grpcAddress}, state at http://${cluster.master.httpAddress}/master/state`);
+  cluster.master = await startMaster({
+    ip: '127.0.0.1', port: flags.port, grpc_port: flags.grpc_port, allocation_interval: 0.5, ...logging.master(1), ...cluster.tls?.server,
+  }, log);
+  say(`master up: gRPC${cluster.tls ? ' (TLS)' : ''} ${cluster.master.grpcAddress}, state at ${cluster.master.scheme}://${cluster.master.httpAddress}/master/state`);
   cluster.target = cluster.master.grpcAddress;
 }
 
@@ -169,7 +189,7 @@ async function startAgents(
     cluster.agents.push(
       await startAgent({
         master: cluster.target, ip: '127.0.0.1', port: 0, work_dir: join(baseDir, `agent-${i + 1}`),
-        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging.agent(i + 1),
+        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging.agent(i + 1), ...cluster.tls?.server,
       }),
     );
   }

@@ -10,6 +10,8 @@ import { isTerminal } from '../common/task-state.js';
 import type { TaskState } from '../proto/index.js';
 import { CLIENT_CREDENTIAL_FLAGS, basicAuthorization, clientCredential, type Credential } from '../common/credentials.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
+import { TLS_FLAGS, clientTls, httpScheme, type Tls } from '../common/tls.js';
+import { fetchFailure, tlsFetch } from '../common/tls-fetch.js';
 
 export const LOGS_FLAGS = {
   master: MASTER_FLAG,
@@ -18,6 +20,7 @@ export const LOGS_FLAGS = {
   follow: { type: 'boolean', default: false, help: 'keep printing new output until the task ends' },
   tail: { type: 'number', help: 'start this many bytes before the end (default: the whole file)' },
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
 } as const;
 
 interface StateTask {
@@ -47,17 +50,19 @@ export async function logsCommand(argv: string[]): Promise<number> {
   const taskId = flags._[0];
   if (!taskId || flags._.length > 1) throw new InvalidArgument('give exactly one TASK_ID (mesos-ts logs TASK_ID [--follow])');
   if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
+  const tls = clientTls(flags, process.env);
   const masterHttp = await masterAddress(flags.master);
   // The master may authenticate its read-only endpoints; agents' sandboxes are read without credentials.
-  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`, clientCredential(flags));
+  const state = await getJson<MasterState>(`${httpScheme(tls)}://${masterHttp}/master/state`, tls, clientCredential(flags));
   const task = findTask(state, taskId, flags.framework);
   const agent = state.slaves.find((a) => a.id === task.slave_id);
   if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.slave_id}, which the master no longer lists`);
-  const agentHttp = `${agent.hostname}:${agent.port}`;
-  const path = join(await sandboxOf(agentHttp, task), flags.stderr ? 'stderr' : 'stdout');
+  // The agent's origin: it speaks TLS when the master does (one cluster, one setting).
+  const agentHttp = `${httpScheme(tls)}://${agent.hostname}:${agent.port}`;
+  const path = join(await sandboxOf(agentHttp, task, tls), flags.stderr ? 'stderr' : 'stdout');
   let offset = 0;
   if (flags.tail !== undefined) {
-    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1))).offset;
+    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1), tls)).offset;
     offset = Math.max(0, size - flags.tail);
   }
   const stop = new AbortController();
@@ -65,11 +70,11 @@ export async function logsCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     for (;;) {
-      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset));
+      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset), tls);
       process.stdout.write(chunk.data);
       offset += Buffer.byteLength(chunk.data);
       if (chunk.data.length > 0) continue;
-      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task))) return 0;
+      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task, tls))) return 0;
       await sleep(500, undefined, { signal: stop.signal }).catch(() => {});
     }
   } finally {
@@ -113,27 +118,27 @@ function executorOf(state: AgentState, task: StateTask): { executor: AgentExecut
   return null;
 }
 
-async function sandboxOf(agentHttp: string, task: StateTask): Promise<string> {
-  const state = await getJson<AgentState>(`http://${agentHttp}/state`);
+async function sandboxOf(agentHttp: string, task: StateTask, tls: Tls | null): Promise<string> {
+  const state = await getJson<AgentState>(`${agentHttp}/state`, tls);
   return executorOf(state, task)?.executor.directory ?? join(state.flags.work_dir, 'sandboxes', task.framework_id, task.id);
 }
 
-async function taskEnded(agentHttp: string, task: StateTask): Promise<boolean> {
-  const found = executorOf(await getJson<AgentState>(`http://${agentHttp}/state`), task);
+async function taskEnded(agentHttp: string, task: StateTask, tls: Tls | null): Promise<boolean> {
+  const found = executorOf(await getJson<AgentState>(`${agentHttp}/state`, tls), task);
   if (!found?.live) return true;
   const { tasks, queued_tasks } = found.executor;
   return queued_tasks.length === 0 && tasks.every((t) => isTerminal(t.state as TaskState));
 }
 
 const readUrl = (agentHttp: string, path: string, offset: number) =>
-  `http://${agentHttp}/files/read?path=${encodeURIComponent(path)}&offset=${offset}`;
+  `${agentHttp}/files/read?path=${encodeURIComponent(path)}&offset=${offset}`;
 
-async function getJson<T>(url: string, credential?: Credential): Promise<T> {
+async function getJson<T>(url: string, tls: Tls | null, credential?: Credential): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000), ...(credential ? { headers: { Authorization: basicAuthorization(credential) } } : {}) });
+    res = await tlsFetch(tls)(url, { signal: AbortSignal.timeout(10_000), ...(credential ? { headers: { Authorization: basicAuthorization(credential) } } : {}) });
   } catch (err) {
-    throw new Unavailable(`cannot reach ${url}: ${(err as Error).message}`);
+    throw new Unavailable(fetchFailure(url, err, tls));
   }
   if (!res.ok) throw new Unavailable(`${url} answered ${res.status}: ${(await res.text()).trim()}`);
   return (await res.json()) as T;

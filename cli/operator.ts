@@ -10,9 +10,10 @@ import { Resources } from '../common/resources.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
 import { operatorCall, type MasterHttp } from './state.js';
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../common/credentials.js';
+import { TLS_FLAGS, clientTls, type TlsFlags } from '../common/tls.js';
 import { quantity, table } from './table.js';
 
-const MASTER = { master: MASTER_FLAG, ...CLIENT_CREDENTIAL_FLAGS } as const;
+const MASTER = { master: MASTER_FLAG, ...CLIENT_CREDENTIAL_FLAGS, ...TLS_FLAGS } as const;
 
 type Run = (master: () => Promise<MasterHttp>, args: string[], flags: Record<string, unknown>) => Promise<number>;
 
@@ -247,7 +248,8 @@ export async function operatorCommand(name: string, argv: string[]): Promise<num
     return 0;
   }
   const credential = clientCredential(flags as { principal?: string; secret?: string; credential?: string });
-  return command.run(async () => ({ address: await masterAddress(flags.master), credential }), flags._, flags);
+  const tls = clientTls(flags as TlsFlags, process.env);
+  return command.run(async () => ({ address: await masterAddress(flags.master), credential, tls }), flags._, flags);
 }
 
 function one(args: readonly string[], what: string): string {

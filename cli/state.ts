@@ -7,12 +7,15 @@ import { parseFlags, usage } from '../common/flags.js';
 import { FailedPrecondition, InvalidArgument, Unavailable } from '../common/errors.js';
 import { MASTER_FLAG, masterAddress } from './master-address.js';
 import { quantity, table } from './table.js';
+import { TLS_FLAGS, clientTls, httpScheme, type Tls } from '../common/tls.js';
+import { fetchFailure, tlsFetch } from '../common/tls-fetch.js';
 
 export type View = 'state' | 'agents' | 'frameworks' | 'tasks';
 
 const COMMON_FLAGS = {
   master: MASTER_FLAG,
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
   json: { type: 'boolean', default: false, help: "print the operator API's JSON answer instead of a table" },
 } as const;
 const TASKS_FLAGS = { ...COMMON_FLAGS, all: { type: 'boolean', default: false, help: 'include completed tasks' } } as const;
@@ -57,7 +60,8 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
     return 0;
   }
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}' (see mesos-ts ${view} --help)`);
-  const master: MasterHttp = { address: await masterAddress(flags.master), credential: clientCredential(flags) };
+  const tls = clientTls(flags, process.env);
+  const master: MasterHttp = { address: await masterAddress(flags.master), credential: clientCredential(flags), tls };
   const state = (await operatorCall<{ get_state?: GetState }>(master, 'GET_STATE')).get_state ?? {};
   const all = 'all' in flags && flags.all === true;
   if (flags.json) {
@@ -80,6 +84,8 @@ export async function stateCommand(view: View, argv: string[]): Promise<number> 
 export interface MasterHttp {
   readonly address: string;
   readonly credential?: Credential | undefined;
+  /** https with these (--ssl_* flags, LIBPROCESS_SSL_*); plain http without. */
+  readonly tls?: Tls | null;
 }
 
 /** One call of the v1 operator API; a standby's 307 is followed to the leader. */
@@ -90,17 +96,17 @@ export interface MasterHttp {
  */
 export async function operatorCall<T>(master: string | MasterHttp, call: string | ({ type: string } & Record<string, unknown>)): Promise<T> {
   const body = typeof call === 'string' ? { type: call } : call;
-  const { address, credential } = typeof master === 'string' ? { address: master, credential: undefined } : master;
-  const url = `http://${address}/api/v1`;
+  const { address, credential, tls = null } = typeof master === 'string' ? { address: master, credential: undefined } : master;
+  const url = `${httpScheme(tls)}://${address}/api/v1`;
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await tlsFetch(tls)(url, {
       method: 'POST', body: JSON.stringify(body),
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(credential ? { Authorization: basicAuthorization(credential) } : {}) },
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new Unavailable(`cannot reach the master at ${url}: ${(err as Error).message}`);
+    throw new Unavailable(fetchFailure(`the master at ${url}`, err, tls));
   }
   const text = await res.text();
   if (res.status === 400) throw new InvalidArgument(`the master refused ${body.type}: ${text.trim()}`);

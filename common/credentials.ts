@@ -115,8 +115,8 @@ export class Authenticator {
   }
 }
 
-/** Flags whose value is, or may be, a secret (--credentials, --credential, --secret, ...). */
-const SECRET_FLAG = /secret|credential|password|token/i;
+/** Flags whose value is, or may be, a secret (--credentials, --credential, --secret, --ssl_key_file, ...). */
+const SECRET_FLAG = /secret|credential|password|token|ssl_key/i;
 
 /**
  * A flag's value as /flags and GET_FLAGS show it: a path to a credentials

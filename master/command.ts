@@ -3,10 +3,12 @@
 // `mesos-ts master --help` answers at once.
 import { shutdownSignal } from '../common/signals.js';
 import { parseFlags, usage } from '../common/flags.js';
+import { withTlsEnvironment } from '../common/tls.js';
 import { MASTER_FLAGS, MASTER_PARSE } from './flags.js';
 
 export async function masterCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(MASTER_FLAGS, argv, { ...MASTER_PARSE, env: process.env });
+  // LIBPROCESS_SSL_* as Mesos reads them, where no --ssl_* flag (nor MESOS_SSL_*) is given.
+  const flags = withTlsEnvironment(parseFlags(MASTER_FLAGS, argv, { ...MASTER_PARSE, env: process.env }), process.env);
   if (flags.help) {
     process.stdout.write(usage('master', 'Runs a mesos-ts master: schedulers and agents connect to its gRPC port.', MASTER_FLAGS, MASTER_PARSE) + '\n');
     return 0;

@@ -2,6 +2,7 @@
 import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
+import { TLS_FLAGS } from '../common/tls.js';
 
 export const MASTER_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP, and gRPC unless --grpc_ip says otherwise)' },
@@ -71,6 +72,7 @@ export const MASTER_FLAGS = {
     type: 'string',
     help: 'path to the credentials (or file://PATH): JSON {"credentials":[{"principal":"P","secret":"S"}]} or lines "principal secret"; never printed',
   },
+  ...TLS_FLAGS,
   ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 

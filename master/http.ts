@@ -2,14 +2,17 @@
 // endpoints, the v1 scheduler and operator APIs, metrics, the web UI, ...),
 // each tried in turn; it says whether it took the request. `redirectToLeader` is how a non-leading master
 // answers: 307 to the leader, or 503 while none is known.
-import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log/logger.js';
+import type { Tls } from '../common/tls.js';
+import { listenHttp, type HttpListener } from '../common/tls-listener.js';
 
 export interface MasterHttpOptions {
   readonly ip: string;
   readonly port: number;
+  /** https with these (common/tls.ts), else plain http. */
+  readonly tls?: Tls | null;
   /** Tried in order; a handler returns true when it took the request. */
   readonly handlers?: readonly HttpHandler[];
   /** Where a handler's internal error is logged (component http). */
@@ -28,13 +31,9 @@ export function redirectToLeader(res: ServerResponse, leader: string | null, url
   reply(res, 503, 'text/plain', 'no leading master is known\n');
 }
 
-export async function startMasterHttp(options: MasterHttpOptions): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => void dispatch(options, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.ip, () => resolve());
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+export async function startMasterHttp(options: MasterHttpOptions): Promise<HttpListener> {
+  const warn = (fields: Record<string, unknown>, message: string) => options.logger?.warn(fields, message);
+  return listenHttp(options.ip, options.port, options.tls ?? null, (req, res) => void dispatch(options, req, res), warn);
 }
 
 async function dispatch(options: MasterHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -40,6 +40,10 @@ export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
 import { parseDomain } from '../common/domain.js';
+import { httpScheme, tlsConfig, UNVERIFIED_WARNING, type Tls } from '../common/tls.js';
+import { tlsFetch } from '../common/tls-fetch.js';
+import { listenGrpcTls, type TlsListener } from '../common/tls-listener.js';
+import type { Logger } from '../common/log/logger.js';
 
 export type MasterFlags = Flags<typeof MASTER_FLAGS>;
 
@@ -47,6 +51,8 @@ export interface RunningMaster {
   readonly master: Master;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** 'https' when the master speaks TLS (--ssl_enabled, LIBPROCESS_SSL_ENABLED). */
+  readonly scheme: 'http' | 'https';
   /** True while this master leads (always, without --zk). */
   leading(): boolean;
   stop(): Promise<void>;
@@ -85,14 +91,17 @@ export async function startMaster(
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocation = allocatorOptions(flags);
   const authn = MasterAuthentication.fromFlags(flags, logger.child({ component: 'authentication' }));
+  // The command read LIBPROCESS_SSL_* into the flags (withTlsEnvironment); library callers pass flags.
+  const tls = tlsConfig(flags, 'server');
+  // The master is a client too: its web UI proxy dials agents.
+  if (tls && !tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   // gRPC may listen elsewhere than HTTP (--grpc_ip): the operator can keep HTTP, with the operator API, on loopback.
   const grpcIp = flags.grpc_ip ?? flags.ip;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${grpcIp}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
+  const grpcListener = await bindGrpc(server, grpcIp, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
+  const grpcPort = grpcListener.port;
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
   const advertisedIp = flags.advertise_ip ?? flags.ip;
   const hostname = flags.hostname ?? (flags.hostname_lookup ? osHostname() : advertisedIp);
@@ -102,8 +111,9 @@ export async function startMaster(
   // Credentials are checked before any route sees a request.
   const httpHandlers: HttpHandler[] = [authn.httpHandler()];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
-  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
+  const http = await startMasterHttp({ ip: flags.ip, port: flags.port, tls, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch(async (err: unknown) => {
     server.forceShutdown();
+    await grpcListener.close();
     throw err;
   });
   const advertisedPort = flags.advertise_port ?? http.port;
@@ -117,7 +127,8 @@ export async function startMaster(
   if (flags.zk) {
     election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
       server.forceShutdown();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await grpcListener.close();
+      await http.close();
       throw err;
     });
   }
@@ -144,6 +155,7 @@ export async function startMaster(
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
     flags: v0Flags,
+    agentScheme: httpScheme(tls),
   });
   const build = buildInfo();
   let electedTime: number | null = null;
@@ -178,9 +190,13 @@ export async function startMaster(
   );
   httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
-  httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
+  httpHandlers.push(webUi({
+    leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master),
+    // The proxy to the agents' HTTP: https with our CA and certificate when TLS is on.
+    scheme: httpScheme(tls), fetch: tlsFetch(tls),
+  }));
   server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready), 'AgentLink', authn.policy.agents));
-  const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
+  const where = `gRPC${tls ? ' (TLS)' : ''} on ${grpcAddress}, HTTP on ${http.scheme}://${flags.ip}:${http.port}${tls?.requireClientCert ? ' (client certificates required)' : ''} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {
       const started = Date.now();
@@ -209,13 +225,43 @@ export async function startMaster(
     master,
     grpcAddress,
     httpAddress: `${flags.ip}:${http.port}`,
+    scheme: http.scheme,
     leading: () => (!election || election.leading()) && master.acting,
     async stop() {
       election?.withdraw();
       master.stop();
       server.forceShutdown();
-      http.server.closeAllConnections();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await grpcListener.close();
+      await http.close();
+    },
+  };
+}
+
+/**
+ * The gRPC port. Without TLS, gRPC binds it; with TLS, we listen, do the
+ * handshake (common/tls-listener.ts) and hand gRPC the secured connections,
+ * so that plain text and failed handshakes are logged here (grpc-js would
+ * say nothing; the client sees UNAVAILABLE).
+ */
+async function bindGrpc(server: grpc.Server, ip: string, port: number, tls: Tls | null, logger: Logger): Promise<TlsListener> {
+  if (!tls) {
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${ip}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return { port: bound, close: async () => {} };
+  }
+  // TLS is done by then: gRPC speaks HTTP/2 over the secured socket.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const warn = (fields: Record<string, unknown>, message: string) => logger.warn(fields, message);
+  const listener = await listenGrpcTls(ip, port, tls, (socket) => injector.injectConnection(socket), warn).catch((err: unknown) => {
+    injector.destroy();
+    throw err;
+  });
+  return {
+    port: listener.port,
+    close: async () => {
+      injector.destroy();
+      await listener.close();
     },
   };
 }

@@ -97,6 +97,8 @@ export interface MasterOptions {
   readonly quotas?: ReadonlyMap<string, { readonly guarantee?: import('../common/resources.js').Resources; readonly limit?: import('../common/resources.js').Resources }>;
   /** The flags the master runs with, as GET_FLAGS and /master/flags report them. */
   readonly flags?: Readonly<Record<string, string>>;
+  /** The scheme of agents' HTTP endpoints (Offer.url): 'https' when the cluster speaks TLS, as Mesos decides by its own SSL setting. Default 'http'. */
+  readonly agentScheme?: 'http' | 'https';
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -152,6 +154,7 @@ export class Master {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
       agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,
       agentDisconnectTimeout: options.agentDisconnectTimeout, registryMaxAgentAge: options.registryMaxAgentAge,
+      agentScheme: options.agentScheme ?? 'http',
     };
     for (const [role, weight] of options.weights ?? []) this.state.weights.set(role, weight);
     for (const [role, q] of options.quotas ?? []) this.state.quotas.set(role, { guarantee: q.guarantee ?? Resources.EMPTY, limit: q.limit ?? null });
@@ -294,7 +297,7 @@ export class Master {
   }
 
   offerMessage(offer: OfferRecord) {
-    return offerWire(offer, this.state.agent(offer.agentId));
+    return offerWire(offer, this.state.agent(offer.agentId), this.config.agentScheme);
   }
 
   /** Takes an offer back: its resources return to the pool and the framework hears RESCIND. */

@@ -4,6 +4,7 @@
 // framework down at the end (also on Ctrl-C and on --timeout).
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential, type Credential } from '../../common/credentials.js';
 import { parseFlags, usage, type ParseOptions } from '../../common/flags.js';
+import { TLS_FLAGS, clientTls, type Tls } from '../../common/tls.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
 import type { Logger, Scheduler } from '../sdk/scheduler.js';
@@ -26,6 +27,7 @@ export const EXECUTE_FLAGS = {
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit' },
   failover_timeout: { type: 'duration', default: 60, help: 'how long the master keeps the tasks if this command loses its connection' },
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
 } as const;
 
 const SUMMARY = 'Runs a command in Docker containers on the cluster and waits for it (like mesos-execute).';
@@ -45,6 +47,8 @@ export interface ExecuteOptions {
   readonly failoverTimeoutSeconds: number;
   /** For a master that authenticates frameworks (--principal/--secret or --credential). */
   readonly credential?: Credential;
+  /** TLS to the master (--ssl_* flags, else LIBPROCESS_SSL_* in the environment given); null: plain text. */
+  readonly tls?: Tls | null;
 }
 
 /** Flags (command line over MESOS_TS_* in `env`) to options, every value checked; throws InvalidArgument naming the flag. */
@@ -63,6 +67,7 @@ export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env
     throw new InvalidArgument(`--resources/--ports: ${errorMessage(err)}`, { cause: err });
   }
   const credential = clientCredential(flags);
+  const tls = clientTls(flags, env ?? {});
   const command = flags.command?.trim();
   if (command === '') throw new InvalidArgument('--command is empty');
   return {
@@ -80,6 +85,7 @@ export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env
       timeoutSeconds: flags.timeout,
       failoverTimeoutSeconds: flags.failover_timeout,
       ...(credential && { credential }),
+      ...(tls && { tls }),
     },
   };
 }
@@ -143,6 +149,8 @@ export async function runExecute(options: ExecuteOptions, io: ExecuteIo): Promis
     },
     logger,
     ...(options.credential && { credential: options.credential }),
+    // The flags (and LIBPROCESS_SSL_*) were read by parseExecuteArgs: no TLS there means plain text.
+    tls: options.tls ?? null,
   });
   scheduler.on('subscribed', (e) => io.out(`subscribed to ${options.master} as framework ${e.frameworkId}`));
   const plan = new BatchPlan(executeTasks(options), { clock: systemClock });

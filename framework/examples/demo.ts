@@ -5,6 +5,7 @@
 //
 //   npx tsx framework/examples/demo.ts --master 127.0.0.1:5060
 import type { Credential } from '../../common/credentials.js';
+import type { Tls } from '../../common/tls.js';
 import { pathToFileURL } from 'node:url';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
@@ -21,6 +22,8 @@ export interface DemoOptions {
   readonly master: string;
   /** For a master that authenticates frameworks. */
   readonly credential?: Credential;
+  /** TLS to the master; default: what LIBPROCESS_SSL_* say (the Scheduler's default). */
+  readonly tls?: Tls | null;
   /** Default 10. */
   readonly tasks?: number;
   /** Default mesos-ts/busybox:latest; any image with /bin/sh, echo and sleep. */
@@ -87,6 +90,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     framework: { name: 'mesos-ts-demo', failoverTimeoutSeconds: 30, capabilities: ['PARTITION_AWARE', 'TASK_KILLING_STATE'] },
     logger: { debug: () => {}, info: () => {}, warn: (m) => options.onEvent?.(m) },
     ...(options.credential ? { credential: options.credential } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
   const plan = new BatchPlan(demoTasks(count, options.image ?? DEMO_IMAGE), { clock, maxRetries: 1, placement: 'spread' });
   const startedAt = clock.now();

@@ -13,7 +13,8 @@
 // sender down instead of filling memory. Calls are unary gRPC methods
 // carrying the framework id and the `mesos-stream-id` of the live stream.
 import type { Credential } from '../../common/credentials.js';
-import { withCredential } from '../../common/grpc-credentials.js';
+import { channelCredentials, withCredential } from '../../common/grpc-credentials.js';
+import { tlsFromEnv, tlsHint, type Tls } from '../../common/tls.js';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -81,6 +82,12 @@ export interface SchedulerOptions {
   readonly highWaterMark?: number;
   /** Presented on every call (gRPC metadata), for a master with --authenticate_frameworks; FrameworkInfo.principal defaults to its principal. */
   readonly credential?: Credential;
+  /**
+   * TLS to the master: a configuration from `tlsConfig(flags, 'client')`,
+   * or null for plain text. Default: what the LIBPROCESS_SSL_* environment
+   * variables say, as a Mesos scheduler driver reads them (docs/ssl.md).
+   */
+  readonly tls?: Tls | null;
   /** Default: warnings to stderr. */
   readonly logger?: Logger;
   /** Source of backoff jitter, in [0, 1). Default Math.random. */
@@ -160,6 +167,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private tearingDown = false;
   private loop: Promise<void> | null = null;
   private readonly zk: ZkUrl | null;
+  private readonly tls: Tls | null;
   private leader: { session: ZkSession; detector: LeaderDetector } | null = null;
   /** Aborted to end the backoff wait early (a new leader appeared). */
   private wakeRetry: AbortController | null = null;
@@ -170,6 +178,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.addresses = this.zk ? [] : options.master.split(',').map((a) => a.trim()).filter((a) => a !== '');
     if (!this.zk && this.addresses.length === 0) throw new InvalidArgument('master must be host:port (or several, comma-separated), or zk://host:port/path');
     calls.frameworkInfo(options.framework); // validate now, not on the first attempt
+    this.tls = options.tls !== undefined ? options.tls : tlsFromEnv();
     this.retry = resolveReconnect(options.reconnect);
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
@@ -392,7 +401,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       this.watchdog.set(this.retry.subscribeTimeoutMs, () => finish(new Unavailable(`no SUBSCRIBED from ${address} within ${this.retry.subscribeTimeoutMs} ms`), false));
       stream.on('metadata', (md: grpc.Metadata) => (streamId = String(md.get(STREAM_ID_KEY)[0] ?? '')));
       stream.on('error', (err: grpc.ServiceError) => {
-        const reason = fromServiceError(err);
+        const hint = err.code === grpc.status.UNAVAILABLE ? tlsHint(err, this.tls) : null;
+        const reason = hint ? new Unavailable(`${fromServiceError(err).message} (${hint})`, { cause: err }) : fromServiceError(err);
         finish(reason, FATAL_CODES.has(reason.code));
       });
       stream.on('end', () => finish(new Unavailable(`the master at ${address} ended the event stream`), false));
@@ -442,7 +452,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure(), withCredential({}, this.options.credential)) as unknown as SchedulerClient;
+      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential({}, this.options.credential)) as unknown as SchedulerClient;
       this.clients.set(address, client);
     }
     return client;

@@ -107,6 +107,8 @@ export interface MasterConfig {
   readonly agentDisconnectTimeout: number;
   /** Seconds an agent may stay unreachable before it is gone (its tasks TASK_GONE). */
   readonly registryMaxAgentAge: number;
+  /** The scheme of agents' HTTP endpoints in Offer.url: 'https' when the cluster speaks TLS. */
+  readonly agentScheme: 'http' | 'https';
 }
 
 /** What an operation may use besides the state: time, ids, settings, the registry's model. */

@@ -10,6 +10,8 @@ export interface WireSettings {
   readonly info: MasterInfoIn;
   readonly heartbeatInterval: number;
   readonly agentPingInterval: number;
+  /** Offer.url's scheme. */
+  readonly agentScheme: 'http' | 'https';
 }
 
 export function agentWire(agentId: string, message: AgentMessage, settings: WireSettings): MasterMessageIn {
@@ -47,7 +49,7 @@ export function frameworkWire(message: FrameworkMessage, settings: WireSettings)
         subscribed: { framework_id: { value: message.frameworkId }, heartbeat_interval_seconds: settings.heartbeatInterval, master_info: settings.info },
       };
     case 'offers':
-      return { type: 'OFFERS', offers: { offers: message.offers.map(({ offer, agent }) => offerWire(offer, agent)) } };
+      return { type: 'OFFERS', offers: { offers: message.offers.map(({ offer, agent }) => offerWire(offer, agent, settings.agentScheme)) } };
     case 'rescind':
       return { type: 'RESCIND', rescind: { offer_id: { value: message.offerId } } };
     case 'inverseOffers':
@@ -55,7 +57,7 @@ export function frameworkWire(message: FrameworkMessage, settings: WireSettings)
         type: 'INVERSE_OFFERS',
         inverse_offers: {
           inverse_offers: message.offers.map(({ id, agent }) => ({
-            id: { value: id }, url: agentUrl(agent), framework_id: { value: message.frameworkId }, agent_id: { value: agent.id }, resources: [],
+            id: { value: id }, url: agentUrl(agent, settings.agentScheme), framework_id: { value: message.frameworkId }, agent_id: { value: agent.id }, resources: [],
             ...(agent.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),
           })),
         },
@@ -66,7 +68,7 @@ export function frameworkWire(message: FrameworkMessage, settings: WireSettings)
 }
 
 /** The agent's HTTP endpoint, as Mesos sets Offer.url and InverseOffer.url. */
-const agentUrl = (agent: AgentRecord) => ({ scheme: 'http', address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' });
+const agentUrl = (agent: AgentRecord, scheme: 'http' | 'https') => ({ scheme, address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: '/slave(1)' });
 
 /** A maintenance window as Mesos's Unavailability (nanoseconds). */
 export function unavailabilityWire(u: { readonly start: number; readonly duration: number | null }) {
@@ -79,14 +81,14 @@ export function agentPid(agent: AgentRecord): string {
 }
 
 /** An offer as Mesos's Offer message. */
-export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined): OfferIn {
+export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined, scheme: 'http' | 'https'): OfferIn {
   return {
     id: { value: offer.id },
     framework_id: { value: offer.frameworkId },
     agent_id: { value: offer.agentId },
     hostname: agent?.info.hostname ?? '',
     // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
-    ...(agent ? { url: agentUrl(agent) } : {}),
+    ...(agent ? { url: agentUrl(agent, scheme) } : {}),
     ...(agent?.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),
     ...(agent?.info.domain ? { domain: agent.info.domain } : {}),
     resources: markDynamic(offer.resources.toProto(), agent).map((r) => ({ ...r, allocation_info: { role: offer.role } })),

@@ -16,6 +16,7 @@ import { errorMessage } from '../../common/errors.js';
 import { redirectToLeader, reply, type HttpHandler } from '../http.js';
 import { isHostname } from '../validation.js';
 import type { Master } from '../master.js';
+import type { Fetch } from '../../common/tls-fetch.js';
 
 export interface WebUiOptions {
   /** True while this master leads and acts: its operator API answers, so the page subscribes here. */
@@ -26,6 +27,9 @@ export interface WebUiOptions {
   readonly selfHttp: () => string;
   /** A registered agent's HTTP host:port, or null for an agent this master does not know. */
   readonly agentHttp: (agentId: string) => string | null;
+  /** How agents are reached: 'https' (with `fetch` trusting our CA) when the cluster speaks TLS. Default 'http' and the global fetch. */
+  readonly scheme?: 'http' | 'https';
+  readonly fetch?: Fetch;
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url);
@@ -114,7 +118,7 @@ async function serveAsset(cache: Map<string, Buffer>, name: string, res: ServerR
 async function proxyToAgent(options: WebUiOptions, agentId: string, what: string, url: URL, res: ServerResponse): Promise<void> {
   const agent = options.agentHttp(agentId);
   if (!agent) return reply(res, 404, 'text/plain; charset=utf-8', `this master knows no agent ${agentId}\n`);
-  const target = new URL(`http://${agent}/${what}`);
+  const target = new URL(`${options.scheme ?? 'http'}://${agent}/${what}`);
   if (what === 'files/read') {
     for (const key of ['path', 'offset', 'length']) {
       const value = url.searchParams.get(key);
@@ -125,7 +129,7 @@ async function proxyToAgent(options: WebUiOptions, agentId: string, what: string
   let body: Buffer;
   try {
     // Redirects are not followed: the proxy reaches the agent's own endpoint and nothing it points elsewhere.
-    answer = await fetch(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS), redirect: 'manual' });
+    answer = await (options.fetch ?? fetch)(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS), redirect: 'manual' });
     if (answer.status >= 300 && answer.status < 400) return reply(res, 502, 'text/plain; charset=utf-8', `agent ${agentId} answered with a redirect; not followed\n`);
     body = await cappedBody(answer, MAX_AGENT_REPLY_BYTES);
   } catch (err) {

@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type OfferOut, type SchedulerClient, type TaskInfoIn } from '../../proto/index.js';
 import { Resources } from '../../common/resources.js';
 import type { Credential } from '../../common/credentials.js';
-import { withCredential } from '../../common/grpc-credentials.js';
+import { channelCredentials, withCredential } from '../../common/grpc-credentials.js';
+import type { Tls } from '../../common/tls.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
 
 export const TEST_IMAGE = 'mesos-ts/busybox:latest';
@@ -31,9 +32,9 @@ export class RawScheduler {
   /** Acknowledge every update that carries a uuid as it arrives, as a well-behaved scheduler does. */
   autoAcknowledge = false;
 
-  /** `credential`, when given, goes with every call (for a master that authenticates frameworks). */
-  constructor(address: string, credential?: Credential) {
-    this.client = new grpcObject.mesos_ts.Scheduler(address, grpc.credentials.createInsecure(), withCredential({}, credential)) as unknown as SchedulerClient;
+  /** `credential`, when given, goes with every call (for a master that authenticates frameworks); `tls`, the channel's TLS. */
+  constructor(address: string, credential?: Credential, tls: Tls | null = null) {
+    this.client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(tls), withCredential({}, credential)) as unknown as SchedulerClient;
   }
 
   async subscribe(info: NonNullable<NonNullable<CallIn['subscribe']>['framework_info']>): Promise<EventOut> {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { freePort } from './zookeeper.js';
+import type { Fetch } from '../../common/tls-fetch.js';
 
 export { freePort } from './zookeeper.js';
 
@@ -137,6 +138,12 @@ interface SpawnOptions {
   readonly ownProcessGroup?: boolean;
 }
 
+/** A master's or agent's: `env` (LIBPROCESS_SSL_*, ...) added to its environment; with TLS on, `https` probes /health with that fetch. */
+interface ServerSpawnOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly https?: Fetch;
+}
+
 export class ProcessGroup {
   /** Holds the agents' work_dirs and `logs/`; removed by stopAll(). */
   readonly dir: string;
@@ -148,10 +155,10 @@ export class ProcessGroup {
   }
 
   /** A master on fresh loopback ports; resolves once its HTTP endpoint answers /health (leading or not). */
-  async spawnMaster(name: string, flags: string[]): Promise<MasterProc> {
+  async spawnMaster(name: string, flags: string[], options: ServerSpawnOptions = {}): Promise<MasterProc> {
     const [httpPort, grpcPort] = await twoFreePorts();
-    const proc = this.spawn(name, ['master', '--ip=127.0.0.1', `--port=${httpPort}`, `--grpc_port=${grpcPort}`, '--quiet=false', ...flags]);
-    await this.healthy(proc, httpPort);
+    const proc = this.spawn(name, ['master', '--ip=127.0.0.1', `--port=${httpPort}`, `--grpc_port=${grpcPort}`, '--quiet=false', ...flags], options);
+    await this.healthy(proc, httpPort, options.https);
     return Object.assign(proc, {
       grpcPort, httpPort, grpcAddress: `127.0.0.1:${grpcPort}`, httpAddress: `127.0.0.1:${httpPort}`,
     });
@@ -163,13 +170,13 @@ export class ProcessGroup {
    * `flags` (at least --master) come last and win. Resolves once its HTTP
    * endpoint answers, which is before it has registered with a master.
    */
-  async spawnAgent(name: string, flags: string[]): Promise<AgentProc> {
+  async spawnAgent(name: string, flags: string[], options: ServerSpawnOptions = {}): Promise<AgentProc> {
     const httpPort = await freePort();
     const workDir = join(this.dir, name);
     const proc = this.spawn(name, [
       'agent', '--ip=127.0.0.1', `--port=${httpPort}`, `--work_dir=${workDir}`, '--docker_pull=never', '--kill_grace_period=1s', '--quiet=false', ...flags,
-    ]);
-    await this.healthy(proc, httpPort);
+    ], options);
+    await this.healthy(proc, httpPort, options.https);
     return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
   }
 
@@ -205,10 +212,10 @@ export class ProcessGroup {
     return proc;
   }
 
-  private async healthy(proc: ChildProc, httpPort: number): Promise<void> {
+  private async healthy(proc: ChildProc, httpPort: number, https?: Fetch): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      const res = await (https ?? fetch)(`${https ? 'https' : 'http'}://127.0.0.1:${httpPort}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (res?.ok) return;
       if (!proc.alive()) {
         const exit = await proc.exited;
@@ -224,11 +231,12 @@ export class ProcessGroup {
 }
 
 /**
- * A command's environment: this process's without the MESOS_* variables the
- * commands read as flags (a developer's shell may set some), plus `env`.
+ * A command's environment: this process's without the MESOS_* and
+ * LIBPROCESS_* variables the commands read as flags (a developer's shell may
+ * set some), plus `env`.
  */
 export function commandEnv(env: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MESOS_'))), ...env };
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MESOS_') && !key.startsWith('LIBPROCESS_'))), ...env };
 }
 
 /** The leading master: it answers GET /state with 200 (standbys answer 307, or 503 with no leader known). */

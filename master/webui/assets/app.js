@@ -98,7 +98,7 @@ function showStandby(status) {
     return;
   }
   if (countdown !== null) return;
-  const target = `http://${status.leader}/`;
+  const target = `${location.protocol}//${status.leader}/`;
   let left = FOLLOW_AFTER;
   const seconds = h('span', { id: 'standby-seconds' }, String(left));
   const stay = h('button', { type: 'button', id: 'standby-stay' }, 'stay here');
@@ -304,7 +304,7 @@ function logLinks(task, agent) {
   const workDir = agent ? workDirOf(task.agentId) : null;
   if (agent && workDir) {
     const path = `${workDir}/sandboxes/${task.frameworkId}/${task.id}/stdout`;
-    links.push(' ', h('a', { href: `http://${agent.hostname}:${agent.port}/files/read?${new URLSearchParams({ path })}`, class: 'log-raw muted', target: '_blank', rel: 'noopener', title: 'the agent\'s /files/read (JSON)' }, 'raw'));
+    links.push(' ', h('a', { href: `${location.protocol}//${agent.hostname}:${agent.port}/files/read?${new URLSearchParams({ path })}`, class: 'log-raw muted', target: '_blank', rel: 'noopener', title: 'the agent\'s /files/read (JSON)' }, 'raw'));
   }
   return links;
 }
