@@ -20,7 +20,7 @@
 //
 // So a caller without a principal is matched only by rules naming ANY or
 // NONE principals, and allowed only by ANY.
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument, PermissionDenied } from './errors.js';
 import { readFileSync } from 'node:fs';
 
 /** Each action mesos-ts knows, with the name of its object entity (acls.proto). */
@@ -93,6 +93,18 @@ export function authorize(acls: Acls, action: AclAction, principal: string | nul
     return allows(subject, rule.principals) && allows(target, rule.object) ? { allowed: true } : { allowed: false, by: `ACL ${action}[${i}]` };
   }
   return acls.permissive ? { allowed: true } : { allowed: false, by: `ACL ${action}: no rule matches and "permissive" is false` };
+}
+
+/** Why `what` is refused (`Not authorized to WHAT (ACL action[i])`), or null when it is allowed. */
+export function refusal(acls: Acls, action: AclAction, principal: string | null, object: string | null, what: string): string | null {
+  const decision = authorize(acls, action, principal, object);
+  return decision.allowed ? null : `Not authorized to ${what} (${decision.by})`;
+}
+
+/** Throws PermissionDenied (gRPC PERMISSION_DENIED, HTTP 403) naming the ACL when `what` is refused. */
+export function requireAllowed(acls: Acls, action: AclAction, principal: string | null, object: string | null, what: string): void {
+  const refused = refusal(acls, action, principal, object, what);
+  if (refused !== null) throw new PermissionDenied(refused);
 }
 
 /** True when `action` allows everyone everything (no rule for it, permissive): callers may skip per-object work such as filtering. */

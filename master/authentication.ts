@@ -141,7 +141,8 @@ export function realmOf(method: string, path: string): HttpRealm | null {
   if (SCHEDULER_PATHS.has(path)) return 'frameworks';
   if (OPERATOR_PATHS.has(path)) return 'readwrite';
   if (method !== 'GET' && method !== 'HEAD') return 'readwrite';
-  if (OPEN_PATHS.has(path) || path.startsWith('/ui/')) return null;
+  // The web UI's agent proxy reads sandboxes: it is a read like /master/state (and the agent checks the credentials it passes on).
+  if (OPEN_PATHS.has(path) || (path.startsWith('/ui/') && !path.startsWith('/ui/agent/'))) return null;
   return 'readonly';
 }
 

@@ -24,7 +24,9 @@ import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './v0/snapshot.js';
 import { v0Routes } from './v0/routes.js';
 import { flagsJson } from './v0/flags-json.js';
-import { MasterAuthentication } from './authentication.js';
+import { authenticatedPrincipal, MasterAuthentication } from './authentication.js';
+import { endpointAuthorization, loadAcls, MASTER_ACTIONS, v0ViewFilter } from './authorization.js';
+import { refusal } from '../common/acls.js';
 import { buildInfo } from './v0/build-info.js';
 import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
@@ -85,6 +87,8 @@ export async function startMaster(
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
   const allocation = allocatorOptions(flags);
   const authn = MasterAuthentication.fromFlags(flags, logger.child({ component: 'authentication' }));
+  const authzLogger = logger.child({ component: 'authorization' });
+  const acls = loadAcls(flags.acls, MASTER_ACTIONS, authzLogger, 'master');
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
@@ -98,7 +102,7 @@ export async function startMaster(
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.
   // Credentials are checked before any route sees a request.
-  const httpHandlers: HttpHandler[] = [authn.httpHandler()];
+  const httpHandlers: HttpHandler[] = [authn.httpHandler(), endpointAuthorization(acls, authzLogger)];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
   const http = await startMasterHttp({ ip: flags.ip, port: flags.port, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch((err: unknown) => {
     server.forceShutdown();
@@ -142,6 +146,7 @@ export async function startMaster(
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
     flags: v0Flags,
+    acls,
   });
   const build = buildInfo();
   let electedTime: number | null = null;
@@ -167,7 +172,10 @@ export async function startMaster(
   };
   server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), authn.guard(operatorService(operatorApi), 'Operator', authn.policy.httpReadwrite));
   httpHandlers.push(
-    v0Routes({ snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build }),
+    v0Routes({
+      snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build,
+      viewFilter: v0ViewFilter(acls),
+    }),
     (req, res, path) => serveMetrics(req, res, path, metrics),
     // /master/redirect names this master as Mesos does: MasterInfo.hostname (default the advertised IP) and the advertised port.
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${hostname}:${advertisedPort}` }),
@@ -175,7 +183,12 @@ export async function startMaster(
   httpHandlers.push(v0WriteEndpoints({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(schedulerHttpApi({ leader, ready, leaderHttp: () => election?.leaderHttp() ?? null }));
   httpHandlers.push(webUi({ leading: leads, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${flags.ip}:${http.port}`, agentHttp: agentHttpOf(master) }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready), 'AgentLink', authn.policy.agents));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready, (stream) => {
+    const principal = authenticatedPrincipal(stream);
+    const refused = refusal(acls, 'register_agents', principal, null, `register an agent as ${principal === null ? 'no principal' : `principal '${principal}'`}`);
+    if (refused !== null) authzLogger.warn({ principal }, refused);
+    return refused;
+  }), 'AgentLink', authn.policy.agents));
   const where = `gRPC on ${grpcAddress}, HTTP on http://${flags.ip}:${http.port} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {
