@@ -11,7 +11,8 @@ import { isTerminal } from '../common/task-state.js';
 import { VERSION } from '../common/version.js';
 import { flagsJson, type AgentIdentity } from './state-json.js';
 import { containerUsage, executorName } from './containers.js';
-import type { SandboxFiles } from './files.js';
+import type { SandboxCheck, SandboxFiles } from './files.js';
+import type { AgentHttpSecurity } from './http-security.js';
 import type { AgentMetrics } from './metrics.js';
 import { HttpError } from '../master/http-api/http-status.js';
 
@@ -41,11 +42,14 @@ export interface AgentApiOptions {
   readonly identity: AgentIdentity;
   readonly files: SandboxFiles;
   readonly metrics: AgentMetrics;
+  /** Authentication and --acls on the agent's HTTP endpoints (none when omitted). */
+  readonly security?: AgentHttpSecurity;
 }
 
 type Response = Record<string, unknown>;
 
-export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }): Promise<Response> {
+/** `check`: access_sandboxes for this caller (LIST_FILES, READ_FILE). */
+export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }, check?: SandboxCheck): Promise<Response> {
   const { agent } = options;
   switch (call.type) {
     case 'GET_HEALTH':
@@ -74,9 +78,9 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
     case 'GET_CONTAINERS':
       return { type: 'GET_CONTAINERS', get_containers: { containers: await getContainers(agent) } };
     case 'LIST_FILES':
-      return { type: 'LIST_FILES', list_files: { file_infos: await listFiles(options.files, call) } };
+      return { type: 'LIST_FILES', list_files: { file_infos: await listFiles(options.files, call, check) } };
     case 'READ_FILE':
-      return { type: 'READ_FILE', read_file: await readFile(options.files, call) };
+      return { type: 'READ_FILE', read_file: await readFile(options.files, call, check) };
   }
 }
 
@@ -125,24 +129,24 @@ async function getContainers(agent: Agent) {
   }));
 }
 
-async function listFiles(files: SandboxFiles, call: AgentCall) {
+async function listFiles(files: SandboxFiles, call: AgentCall, check: SandboxCheck | undefined) {
   const path = call.list_files?.path;
   if (!path) throw new InvalidArgument('Call.list_files.path is required for LIST_FILES');
-  const listed = await files.browse(path);
+  const listed = await files.browse(path, check);
   if (!listed.ok) throw new HttpError(listed.status, listed.message);
   return listed.value.map((f) => ({
     path: f.path, nlink: f.nlink, size: f.size, mtime: { nanoseconds: f.mtime * 1e9 }, mode: f.rawMode, uid: f.uid, gid: f.gid,
   }));
 }
 
-async function readFile(files: SandboxFiles, call: AgentCall) {
+async function readFile(files: SandboxFiles, call: AgentCall, check: SandboxCheck | undefined) {
   const r = call.read_file;
   if (!r?.path) throw new InvalidArgument('Call.read_file.path is required for READ_FILE');
   const offset = Number(r.offset ?? NaN);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgument(`Call.read_file.offset must be a whole number >= 0, got ${String(r.offset)}`);
   const length = r.length === undefined || r.length === null ? undefined : Number(r.length);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new InvalidArgument(`Call.read_file.length must be a whole number >= 0, got ${String(r.length)}`);
-  const read = await files.read(r.path, offset, length);
+  const read = await files.read(r.path, offset, length, check);
   if (!read.ok) throw new HttpError(read.status, read.message);
   return { size: read.value.size, data: read.value.data };
 }

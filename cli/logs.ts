@@ -48,16 +48,17 @@ export async function logsCommand(argv: string[]): Promise<number> {
   if (!taskId || flags._.length > 1) throw new InvalidArgument('give exactly one TASK_ID (mesos-ts logs TASK_ID [--follow])');
   if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
   const masterHttp = await masterAddress(flags.master);
-  // The master may authenticate its read-only endpoints; agents' sandboxes are read without credentials.
-  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`, clientCredential(flags));
+  // Master and agents may authenticate their read-only endpoints (and the agent asks its --acls, access_sandboxes): the same credential goes to both.
+  const credential = clientCredential(flags);
+  const state = await getJson<MasterState>(`http://${masterHttp}/master/state`, credential);
   const task = findTask(state, taskId, flags.framework);
   const agent = state.slaves.find((a) => a.id === task.slave_id);
   if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.slave_id}, which the master no longer lists`);
   const agentHttp = `${agent.hostname}:${agent.port}`;
-  const path = join(await sandboxOf(agentHttp, task), flags.stderr ? 'stderr' : 'stdout');
+  const path = join(await sandboxOf(agentHttp, task, credential), flags.stderr ? 'stderr' : 'stdout');
   let offset = 0;
   if (flags.tail !== undefined) {
-    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1))).offset;
+    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1), credential)).offset;
     offset = Math.max(0, size - flags.tail);
   }
   const stop = new AbortController();
@@ -65,11 +66,11 @@ export async function logsCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     for (;;) {
-      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset));
+      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset), credential);
       process.stdout.write(chunk.data);
       offset += Buffer.byteLength(chunk.data);
       if (chunk.data.length > 0) continue;
-      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task))) return 0;
+      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task, credential))) return 0;
       await sleep(500, undefined, { signal: stop.signal }).catch(() => {});
     }
   } finally {
@@ -113,13 +114,13 @@ function executorOf(state: AgentState, task: StateTask): { executor: AgentExecut
   return null;
 }
 
-async function sandboxOf(agentHttp: string, task: StateTask): Promise<string> {
-  const state = await getJson<AgentState>(`http://${agentHttp}/state`);
+async function sandboxOf(agentHttp: string, task: StateTask, credential: Credential | undefined): Promise<string> {
+  const state = await getJson<AgentState>(`http://${agentHttp}/state`, credential);
   return executorOf(state, task)?.executor.directory ?? join(state.flags.work_dir, 'sandboxes', task.framework_id, task.id);
 }
 
-async function taskEnded(agentHttp: string, task: StateTask): Promise<boolean> {
-  const found = executorOf(await getJson<AgentState>(`http://${agentHttp}/state`), task);
+async function taskEnded(agentHttp: string, task: StateTask, credential: Credential | undefined): Promise<boolean> {
+  const found = executorOf(await getJson<AgentState>(`http://${agentHttp}/state`, credential), task);
   if (!found?.live) return true;
   const { tasks, queued_tasks } = found.executor;
   return queued_tasks.length === 0 && tasks.every((t) => isTerminal(t.state as TaskState));
