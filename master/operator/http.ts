@@ -101,14 +101,15 @@ async function serve(
 }
 
 function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, { version: number; body: Buffer }>, principal: string | null): Buffer {
-  const response = api.answerFor(call, principal); // Throws PermissionDenied (403) first.
   // A filtered answer is this principal's alone: never cached.
-  const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION' && api.viewFilter(principal) === null;
+  if (api.viewFilter(principal) !== null) return encodeMessage(RESPONSE, api.answerFor(call, principal), encoding);
+  api.checkRead(call, principal); // PermissionDenied (403) before any cached answer.
+  const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION';
   const key = `${call}:${encoding}`;
   const hit = cache.get(key);
   if (cached && hit?.version === api.version) return hit.body;
   const version = api.version;
-  const body = encodeMessage(RESPONSE, response, encoding);
+  const body = encodeMessage(RESPONSE, api.answer(call), encoding);
   if (cached) cache.set(key, { version, body });
   return body;
 }

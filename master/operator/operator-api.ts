@@ -82,10 +82,15 @@ export class OperatorApi {
 
   /** A read call as `principal` may see it: refused (PermissionDenied) by view_flags, get_endpoints, ...; the state calls filtered. */
   answerFor(type: ServedCall, principal: string | null): OperatorResponse {
-    const refused = readCallRefusal(this.acls, type, principal);
-    if (refused !== null) throw new PermissionDenied(refused);
+    this.checkRead(type, principal);
     const filter = this.viewFilter(principal);
     return filter ? filterResponse(this.answer(type), filter, this.frameworkUsers()) : this.answer(type);
+  }
+
+  /** Throws PermissionDenied when the ACLs refuse `principal` this read call outright (view_flags, get_endpoints, maintenance reads). */
+  checkRead(type: ServedCall, principal: string | null): void {
+    const refused = readCallRefusal(this.acls, type, principal);
+    if (refused !== null) throw new PermissionDenied(refused);
   }
 
   /** The user of every framework the master knows (completed ones too), for view_tasks. */

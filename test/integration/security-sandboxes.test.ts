@@ -3,13 +3,17 @@
 // as access_sandboxes allows, on the agent's own /files/read and through the
 // master's web UI proxy (which passes the caller's credentials on, so the
 // agent decides). A master and an agent over loopback, tasks in Docker.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandEnv } from '../harness/processes.js';
 import { basicAuthorization, type Credential } from '../../common/credentials.js';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
 import type { OfferOut } from '../../proto/index.js';
 
+const run = promisify(execFile);
 const SECRET = 'planted-Secret-sandbox-90ac';
 const cred = (principal: string): Credential => ({ principal, secret: `${SECRET}-${principal}` });
 const ALICE = cred('alice');
@@ -122,6 +126,17 @@ describe('access_sandboxes (ops only) with the agent authenticating its read-onl
     expect((await get(cluster.agents[0]!.httpAddress, '/health', undefined)).status).toBe(200);
     expect((await get(cluster.agents[0]!.httpAddress, '/state', undefined)).status).toBe(401);
     expect((await get(cluster.agents[0]!.httpAddress, '/state', VIEWER)).status).toBe(200);
+  });
+
+  it('`mesos-ts logs` presents its credential to master and agent: ops reads the output; viewer is refused by access_sandboxes, no credential by authentication', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['bin/mesos-ts.js', 'logs', 'as-nobody', `--master=${cluster.master.httpAddress}`, ...args], { timeout: 30_000, env: commandEnv() });
+    expect((await cli('--principal=ops', `--secret=${OPS.secret}`)).stdout).toContain('sandbox-line');
+    const denied = await cli('--principal=viewer', `--secret=${VIEWER.secret}`).catch((err: { code: number; stderr: string }) => err);
+    expect(denied).toMatchObject({ code: 1 });
+    expect((denied as { stderr: string }).stderr).toMatch(/answered 403: Not authorized to access the sandbox .*ACL access_sandboxes/);
+    const none = await cli().catch((err: { code: number; stderr: string }) => err);
+    expect((none as { stderr: string }).stderr).toMatch(/answered 401/);
   });
 
   it('no secret reaches a log line', () => {

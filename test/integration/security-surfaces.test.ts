@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type OperatorClient, type SchedulerClient } from '../../proto/index.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
+import { startAgent } from '../../agent/main.js';
 import { withCredential } from '../../common/grpc-credentials.js';
 import { basicAuthorization, type Credential } from '../../common/credentials.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
@@ -271,6 +272,18 @@ describe('view_frameworks: /master/state, GET_FRAMEWORKS and the event stream ar
     await later[1]!.subscribe({ name: 'later-nobody', user: 'nobody' });
     await waitUntil(() => events.some((e) => e.framework_added?.framework.framework_info.name === 'later-nobody'), 5000, 'FRAMEWORK_ADDED of later-nobody');
     expect(events.some((e) => e.framework_added?.framework.framework_info.name === 'later-root')).toBe(false);
+  });
+});
+
+describe('start-up', () => {
+  it('a master refuses bad --acls, naming the key at fault', async () => {
+    await expect(startMaster({ port: 0, grpc_port: 0, acls: '{"run_tasks": [{"principals": {"type": "ANY"}}]}' })).rejects.toThrow(/--acls: run_tasks\[0\]\.users is required/);
+    await expect(startMaster({ port: 0, grpc_port: 0, acls: '{"launch_nested_containers_as_user": []}' })).rejects.toThrow(/unknown or unsupported action "launch_nested_containers_as_user"/);
+  });
+
+  it('an agent refuses --authenticate_http_readonly without --http_credentials', async () => {
+    await expect(startAgent({ master: '127.0.0.1:1', resources: 'cpus:1;mem:64;disk:64;ports:[31000-31001]', authenticate_http_readonly: true }))
+      .rejects.toThrow(/--http_credentials is required with --authenticate_http_readonly/);
   });
 });
 
