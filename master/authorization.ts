@@ -9,7 +9,7 @@
 //   ACCEPT: RESERVE / UNRESERVE   reserve_ / unreserve_resources       operations/launch.ts -> dropped
 //   AgentLink register            register_agents                      rpc/agent-link-service.ts
 //   operator writes (v1 and v0)   writeCallRefusal below               operator/operator-api.ts
-//   operator reads, /state, ...   view_frameworks, view_tasks (filtered), view_flags, get_* (refused)
+//   operator reads, /state, ...   view_frameworks, view_tasks, view_roles, get_quotas (filtered); view_flags, get_endpoints, get_maintenance_* (refused)
 import type { OperatorCall, OperatorEvent, OperatorResponse } from '../proto/index.js';
 import { allowsAll, authorize, parseAcls, refusal, NO_ACLS, type AclAction, type Acls } from '../common/acls.js';
 import type { Logger } from '../common/log/logger.js';
@@ -24,7 +24,7 @@ import { authenticatedPrincipal } from './authentication.js';
 /** Actions the master enforces; the agent enforces access_sandboxes and get_endpoints on its own endpoints. */
 export const MASTER_ACTIONS: ReadonlySet<AclAction> = new Set<AclAction>([
   'register_frameworks', 'run_tasks', 'teardown_frameworks', 'reserve_resources', 'unreserve_resources', 'update_weights', 'update_quotas',
-  'get_quotas', 'view_frameworks', 'view_tasks', 'view_flags', 'get_endpoints', 'register_agents', 'update_maintenance_schedules',
+  'get_quotas', 'view_roles', 'view_frameworks', 'view_tasks', 'view_flags', 'get_endpoints', 'register_agents', 'update_maintenance_schedules',
   'get_maintenance_schedules', 'start_maintenances', 'stop_maintenances', 'get_maintenance_statuses', 'drain_agents', 'deactivate_agents',
   'reactivate_agents', 'mark_agents_gone',
 ]);
@@ -136,19 +136,21 @@ export function v0ViewFilter(acls: Acls): (req: object) => ((model: V0Model) => 
   };
 }
 
-/** What one principal may see of frameworks and tasks, by their user (view_frameworks, view_tasks). */
+/** What one principal may see: frameworks and tasks by their user (view_frameworks, view_tasks), roles and their weights (view_roles), quotas (get_quotas). */
 export interface ViewFilter {
   framework(user: string): boolean;
   task(user: string): boolean;
+  role(role: string): boolean;
+  quota(role: string): boolean;
 }
+
+const VIEW_ACTIONS: readonly AclAction[] = ['view_frameworks', 'view_tasks', 'view_roles', 'get_quotas'];
 
 /** The filter for `principal`, or null when the ACLs let everyone see everything (answers are then shared and cached). */
 export function viewFilter(acls: Acls, principal: string | null): ViewFilter | null {
-  if (allowsAll(acls, 'view_frameworks') && allowsAll(acls, 'view_tasks')) return null;
-  return {
-    framework: (user) => authorize(acls, 'view_frameworks', principal, user).allowed,
-    task: (user) => authorize(acls, 'view_tasks', principal, user).allowed,
-  };
+  if (VIEW_ACTIONS.every((a) => allowsAll(acls, a))) return null;
+  const may = (action: AclAction) => (object: string) => authorize(acls, action, principal, object).allowed;
+  return { framework: may('view_frameworks'), task: may('view_tasks'), role: may('view_roles'), quota: may('get_quotas') };
 }
 
 /** A task's user (Task.user, else its framework's), as Mesos's view_tasks asks. */
@@ -174,6 +176,14 @@ export function filterResponse(response: OperatorResponse, filter: ViewFilter, f
   if (response.get_state) return { ...response, get_state: filterGetState(response.get_state, filter, frameworkUsers) };
   if (response.get_frameworks) return { ...response, get_frameworks: filterGetState({ get_frameworks: response.get_frameworks }, filter, frameworkUsers).get_frameworks! };
   if (response.get_tasks) return { ...response, get_tasks: filterGetState({ get_tasks: response.get_tasks }, filter, frameworkUsers).get_tasks! };
+  if (response.get_roles) return { ...response, get_roles: { ...response.get_roles, roles: (response.get_roles.roles ?? []).filter((r) => filter.role(r.name ?? '')) } };
+  if (response.get_weights) return { ...response, get_weights: { ...response.get_weights, weight_infos: (response.get_weights.weight_infos ?? []).filter((w) => filter.role(w.role ?? '')) } };
+  const status = response.get_quota?.status;
+  if (status) {
+    const infos = (status.infos ?? []).filter((q) => filter.quota(q.role ?? ''));
+    const configs = (status.configs ?? []).filter((q) => filter.quota(q.role ?? ''));
+    return { ...response, get_quota: { ...response.get_quota, status: { ...status, infos, configs } } };
+  }
   return response;
 }
 
@@ -209,5 +219,9 @@ export function filterV0Model(model: V0Model, filter: ViewFilter): V0Model {
     const tasks = (key: string) => ((fw[key] as Json[] | undefined) ?? []).filter((t) => filter.task(String(t.user ?? user)));
     return { ...fw, tasks: tasks('tasks'), unreachable_tasks: tasks('unreachable_tasks'), completed_tasks: tasks('completed_tasks') };
   });
-  return { ...model, state: { ...model.state, frameworks: frameworks(model.state.frameworks), completed_frameworks: frameworks(model.state.completed_frameworks) } };
+  return {
+    ...model,
+    state: { ...model.state, frameworks: frameworks(model.state.frameworks), completed_frameworks: frameworks(model.state.completed_frameworks) },
+    roles: model.roles.filter((r) => filter.role(String(r.name ?? ''))),
+  };
 }

@@ -51,6 +51,7 @@ const FILTERED: ReadonlyMap<string, (model: V0Model, query: URLSearchParams) => 
   ['/state-summary', (m) => views.stateSummary(m)],
   ['/frameworks', (m, q) => views.frameworks(m, q.get('framework_id'))],
   ['/tasks', (m, q) => views.tasks(m, views.readTaskQuery(q))],
+  ['/roles', (m) => views.roles(m)],
 ]);
 
 export function v0Routes(options: V0RoutesOptions): HttpHandler {

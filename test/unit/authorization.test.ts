@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAcls } from '../../common/acls.js';
 import { Resources } from '../../common/resources.js';
 import { planAccept, type OfferView } from '../../master/launch-plan.js';
-import { filterGetState, filterV0Model, viewFilter, writeCallRefusal } from '../../master/authorization.js';
+import { filterGetState, filterResponse, filterV0Model, viewFilter, writeCallRefusal } from '../../master/authorization.js';
 import { ClusterState } from '../../master/state/cluster.js';
 import type { Call, OperatorCall, TaskInfoOut } from '../../proto/index.js';
 import type { V0Model } from '../../master/v0/model.js';
@@ -19,6 +19,8 @@ const acls = parseAcls(JSON.stringify({
   drain_agents: [{ principals: { type: 'NONE' }, agents: { type: 'ANY' } }],
   view_frameworks: [{ principals: { values: ['viewer'] }, users: { values: ['nobody'] } }, { principals: { values: ['viewer'] }, users: { type: 'NONE' } }],
   view_tasks: [{ principals: { values: ['viewer'] }, users: { values: ['nobody'] } }, { principals: { values: ['viewer'] }, users: { type: 'NONE' } }],
+  view_roles: [{ principals: { values: ['viewer'] }, roles: { values: ['dev'] } }, { principals: { values: ['viewer'] }, roles: { type: 'NONE' } }],
+  get_quotas: [{ principals: { values: ['viewer'] }, roles: { values: ['dev'] } }, { principals: { values: ['viewer'] }, roles: { type: 'NONE' } }],
 }));
 
 const offer: OfferView = { id: 'o1', agentId: 'a1', frameworkId: 'f1', role: 'ops', resources: Resources.parse('cpus:4;mem:1024;cpus(ops):1') };
@@ -103,17 +105,31 @@ describe('view filters', () => {
     expect(out.get_tasks?.completed_tasks).toEqual([]);
   });
 
+  it('weights, roles and quotas keep the roles the principal may see (view_roles, get_quotas)', () => {
+    const users = new Map<string, string>();
+    const weights = filterResponse({ type: 'GET_WEIGHTS', get_weights: { weight_infos: [{ role: 'dev', weight: 2 }, { role: 'prod', weight: 3 }] } }, filter, users);
+    expect(weights.get_weights?.weight_infos).toEqual([{ role: 'dev', weight: 2 }]);
+    const roles = filterResponse({ type: 'GET_ROLES', get_roles: { roles: [{ name: 'dev' }, { name: 'prod' }] } }, filter, users);
+    expect(roles.get_roles?.roles?.map((r) => r.name)).toEqual(['dev']);
+    const quota = filterResponse({ type: 'GET_QUOTA', get_quota: { status: { infos: [{ role: 'prod' }], configs: [{ role: 'dev' }, { role: 'prod' }] } } }, filter, users);
+    expect(quota.get_quota?.status?.infos).toEqual([]);
+    expect(quota.get_quota?.status?.configs?.map((c) => c.role)).toEqual(['dev']);
+  });
+
   it('/master/state keeps the same', () => {
     const model = {
       state: {
         slaves: [], completed_frameworks: [],
         frameworks: [
           { id: 'f1', user: 'root', tasks: [{ id: 'a' }, { id: 'c', user: 'nobody' }], unreachable_tasks: [], completed_tasks: [] },
-          { id: 'f2', user: 'nobody', tasks: [{ id: 'b' }], unreachable_tasks: [], completed_tasks: [] },
+          { id: 'f2', user: 'nobody', tasks: [{ id: 'b' }, { id: 'e', user: 'root' }], unreachable_tasks: [], completed_tasks: [] },
         ],
       },
+      roles: [{ name: 'dev' }, { name: 'prod' }],
     } as never as V0Model;
     const out = filterV0Model(model, filter);
     expect(out.state.frameworks.map((f) => f.id)).toEqual(['f2']);
+    expect((out.state.frameworks[0]!.tasks as { id: string }[]).map((t) => t.id)).toEqual(['b']);
+    expect(out.roles.map((r) => r.name)).toEqual(['dev']);
   });
 });
