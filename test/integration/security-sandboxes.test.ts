@@ -122,6 +122,20 @@ describe('access_sandboxes (ops only) with the agent authenticating its read-onl
     }
   });
 
+  it("READ_FILE on the agent's v1 API (--authenticate_http_readwrite): 401, 401, 403 for viewer, the data for ops", async () => {
+    for (const { c, credential, status } of CASES) {
+      const res = await fetch(`http://${cluster.agents[0]!.httpAddress}/api/v1`, {
+        method: 'POST', signal: AbortSignal.timeout(10_000),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(credential ? { Authorization: basicAuthorization(credential) } : {}) },
+        body: JSON.stringify({ type: 'READ_FILE', read_file: { path: stdoutPath, offset: 0 } }),
+      });
+      const text = await res.text();
+      expect(res.status, c).toBe(status);
+      if (c === 'denied') expect(text).toMatch(/ACL access_sandboxes\[1\]/);
+      if (c === 'right') expect(Buffer.from((JSON.parse(text) as { read_file: { data: string } }).read_file.data, 'base64').toString()).toContain('sandbox-line');
+    }
+  });
+
   it("the agent's /health stays open; its /state demands credentials", async () => {
     expect((await get(cluster.agents[0]!.httpAddress, '/health', undefined)).status).toBe(200);
     expect((await get(cluster.agents[0]!.httpAddress, '/state', undefined)).status).toBe(401);

@@ -35,6 +35,8 @@ const ACLS = {
   teardown_frameworks: only('ops', 'framework_principals'),
   update_weights: only('ops', 'roles'),
   register_agents: only('agent', 'agents'),
+  reserve_resources: only('ops', 'roles'),
+  drain_agents: only('ops', 'agents'),
   view_frameworks: [
     { principals: { values: ['ops'] }, users: { type: 'ANY' } },
     { principals: { values: ['viewer'] }, users: { values: ['nobody'] } },
@@ -85,13 +87,13 @@ async function clusterState(): Promise<unknown> {
   const state = (await (await http('/master/state', {}, OPS)).json()) as {
     frameworks: { id: string; active: boolean; roles: string[]; tasks: { id: string; state: string }[] }[];
     completed_frameworks: { id: string }[];
-    slaves: { id: string; active: boolean }[];
+    slaves: { id: string; active: boolean; reserved_resources: unknown }[];
   };
   const weights = await (await http('/master/weights', {}, OPS)).json();
   return {
     frameworks: state.frameworks.map((f) => ({ id: f.id, active: f.active, roles: f.roles, tasks: f.tasks.map((t) => [t.id, t.state]) })),
     completed: state.completed_frameworks.map((f) => f.id),
-    agents: state.slaves.map((a) => [a.id, a.active]),
+    agents: state.slaves.map((a) => [a.id, a.active, a.reserved_resources]),
     weights,
   };
 }
@@ -229,6 +231,32 @@ describe('operator HTTP API: v1 and v0 writes (update_weights: ops only)', () =>
       if (c === 'denied') expect(await res.text()).toMatch(/ACL teardown_frameworks\[1\]/);
     });
     await waitUntil(() => master.master.frameworks.get(owner.frameworkId) === undefined, 5000, 'framework removed');
+  });
+});
+
+describe('reserve_resources and drain_agents (ops only)', () => {
+  const agentId = () => [...master.master.agents.values()].find((a) => a.connected)!.id;
+
+  it('POST /master/reserve: 401, 401, 403 for viewer, 202 for ops', async () => {
+    const resources = JSON.stringify([{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 }, reservations: [{ type: 'DYNAMIC', role: 'ops' }] }]);
+    await table(async (c) => {
+      const body = `slaveId=${agentId()}&resources=${encodeURIComponent(resources)}`;
+      const res = await http('/master/reserve', { method: 'POST', body, type: 'application/x-www-form-urlencoded' }, credentialOf(c, VIEWER, OPS));
+      expect(res.status, c).toBe(c === 'right' ? 202 : EXPECT_HTTP[c]);
+      if (c === 'denied') expect(await res.text()).toMatch(/Not authorized to reserve resources for role 'ops' as principal 'viewer' \(ACL reserve_resources\[1\]\)/);
+    });
+    expect(master.master.agents.get(agentId())!.dynamicReservations?.toString()).toBe('cpus(ops):0.5');
+  });
+
+  it('DRAIN_AGENT over operator gRPC: UNAUTHENTICATED, PERMISSION_DENIED for viewer, OK for ops', async () => {
+    const id = agentId();
+    await table(async (c) => {
+      const client = operatorClient(credentialOf(c, VIEWER, OPS));
+      const out = await unary((cb) => client.DrainAgent({ type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: id } } }, cb));
+      expect(out.code, c).toBe(EXPECT_GRPC[c]);
+      if (c === 'denied') expect(out.details).toMatch(/ACL drain_agents\[1\]/);
+    });
+    expect(master.master.agents.get(id)?.drain?.state).toMatch(/DRAIN(ING|ED)/);
   });
 });
 
