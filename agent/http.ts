@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from './agent.js';
+import { writeJson } from '../common/jsonp.js';
 import { serveMetrics } from '../common/metrics.js';
 import { AgentMetrics } from './metrics.js';
 import { flagsJson, stateJson, versionJson, type AgentIdentity, type BuildInfo } from './state-json.js';
@@ -187,12 +188,9 @@ function wholeNumber(value: string | null, fallback: number): number | null {
   return /^-?\d+$/.test(value.trim()) && Number.isSafeInteger(n) && n >= -1 ? n : null;
 }
 
-/** 200 with JSON; with ?jsonp=f, as Mesos answers it: `f(<json>);` in text/javascript (Mesos's web UI reads agents so). */
+/** 200 with JSON; with ?jsonp=f, as Mesos answers it (common/jsonp.ts; Mesos's web UI reads agents so). */
 function json(res: ServerResponse, url: URL, body: string): void {
-  const callback = url.searchParams.get('jsonp');
-  if (callback !== null && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return text(res, 400, `'jsonp' must be a JavaScript name, got '${callback}'`);
-  const out = callback !== null ? `${callback}(${body});` : body;
-  res.writeHead(200, { 'Content-Type': callback !== null ? 'text/javascript' : 'application/json', 'Content-Length': Buffer.byteLength(out) }).end(out);
+  writeJson(res, body, url.searchParams.get('jsonp'));
 }
 
 function text(res: ServerResponse, status: number, message: string): void {

@@ -6,7 +6,8 @@ import { hostname as osHostname } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { isUserSpec, parseCapabilities, type IsolationPolicy } from './isolation.js';
 import { mkdirSync } from 'node:fs';
-import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
+import { redactText } from '../common/log/redact.js';
 import { ZkSession } from '../common/zk/session.js';
 import { LeaderDetector } from '../common/zk/detector.js';
 import { parseFlags, type Flags } from '../common/flags.js';
@@ -176,7 +177,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     await http.close();
     throw err;
   }
-  agent.logger.info(`offering ${config.resources.toString()} to the master at ${redactZkUrl(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
+  agent.logger.info(`offering ${config.resources.toString()} to the master at ${redactText(flags.master)}; HTTP on http://${flags.ip}:${http.port}`);
   return {
     agent,
     httpAddress: `${flags.ip}:${http.port}`,
@@ -203,6 +204,6 @@ async function followLeader(url: string, agentLogger: Logger): Promise<{ detecto
   const logger = agentLogger.child({ component: 'election' });
   const detector = new LeaderDetector(session, path, (line) => logger.warn(line));
   const leader = await detector.start();
-  logger.info(leader ? `leading master is ${leader.grpc}` : `no leading master in ${redactZkUrl(url)} yet; waiting`);
+  logger.info(leader ? `leading master is ${leader.grpc}` : `no leading master in ${redactText(url)} yet; waiting`);
   return { detector, session };
 }

@@ -7,7 +7,8 @@
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
-import { checkMasterFlag, redactZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag } from '../common/zk/url.js';
+import { redactText } from '../common/log/redact.js';
 import type { DemoResult, DemoView } from '../framework/examples/demo.js';
 import { LiveArea } from './live-area.js';
 
@@ -50,7 +51,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const timer = setTimeout(stop(`timed out after ${flags.timeout} s`), flags.timeout * 1000);
   const live = !flags.quiet && process.stdout.isTTY ? new LiveArea() : null;
   let last = null as DemoView | null;
-  if (!flags.quiet) say(`launching ${flags.tasks} tasks from ${flags.docker_image} through ${redactZkUrl(flags.master)}`);
+  if (!flags.quiet) say(`launching ${flags.tasks} tasks from ${flags.docker_image} through ${redactText(flags.master)}`);
   let result: DemoResult;
   try {
     result = await runDemo({

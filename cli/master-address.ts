@@ -3,7 +3,8 @@
 // and uses its HTTP address. Shared by the commands that read the master
 // (logs, state, agents, frameworks, tasks).
 import { Unavailable } from '../common/errors.js';
-import { checkMasterFlag, parseZkUrl, redactZkUrl } from '../common/zk/url.js';
+import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
+import { redactText } from '../common/log/redact.js';
 
 export const MASTER_FLAG = {
   type: 'string',
@@ -21,7 +22,7 @@ export async function masterAddress(master: string): Promise<string> {
   const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
   try {
     const leader = await new LeaderDetector(session, path).start();
-    if (!leader) throw new Unavailable(`no leading master in ${redactZkUrl(master)}`);
+    if (!leader) throw new Unavailable(`no leading master in ${redactText(master)}`);
     return leader.http;
   } finally {
     session.close();

@@ -80,9 +80,12 @@ export function notImplemented(name: string, component: 'master' | 'agent'): str
 }
 
 /** --advertise_ip and --advertise_port as Mesos takes them: an IPv4 address, a port 1-65535. */
-export function checkAdvertised(flags: { readonly advertise_ip?: string | undefined; readonly advertise_port?: number | undefined }): void {
+export function checkAdvertised(flags: { readonly advertise_ip?: string | undefined; readonly advertise_port?: number | undefined; readonly grpc_ip?: string | undefined }): void {
   if (flags.advertise_ip !== undefined && !isIPv4(flags.advertise_ip)) {
     throw new InvalidArgument(`--advertise_ip: '${flags.advertise_ip}' is not an IPv4 address`);
+  }
+  if (flags.grpc_ip !== undefined && !isIPv4(flags.grpc_ip)) {
+    throw new InvalidArgument(`--grpc_ip: '${flags.grpc_ip}' is not an IPv4 address`);
   }
   const port = flags.advertise_port;
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {

@@ -4,7 +4,15 @@ import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 
 export const MASTER_FLAGS = {
-  ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP and gRPC)' },
+  ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP, and gRPC unless --grpc_ip says otherwise)' },
+  grpc_ip: {
+    type: 'string',
+    help: 'IP address the gRPC server (schedulers, agents, the operator gRPC service) listens on when it differs from --ip, e.g. --ip=127.0.0.1 keeps the HTTP operator API and web UI on loopback while --grpc_ip serves the cluster',
+  },
+  grpc_operator_api: {
+    type: 'boolean', default: true,
+    help: 'serve the operator API over gRPC as well as over HTTP; false leaves it on the HTTP address (--ip) alone',
+  },
   port: { type: 'number', default: 5050, help: 'HTTP port (/master/state and the other HTTP endpoints); 0 picks a free port' },
   grpc_port: { type: 'number', default: 5060, help: 'gRPC port for schedulers and agents; 0 picks a free port' },
   hostname: { type: 'string', help: 'hostname to advertise (default: the --advertise_ip, else the --ip)' },

@@ -91,9 +91,11 @@ export async function startMaster(
   const acls = loadAcls(flags.acls, MASTER_ACTIONS, authzLogger, 'master');
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
+  // gRPC may listen elsewhere than HTTP (--grpc_ip): the operator can keep HTTP, with the operator API, on loopback.
+  const grpcIp = flags.grpc_ip ?? flags.ip;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${flags.ip}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(`${grpcIp}:${flags.grpc_port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
   const advertisedIp = flags.advertise_ip ?? flags.ip;
@@ -114,8 +116,8 @@ export async function startMaster(
     address: { hostname, ip: advertisedIp, port: advertisedPort },
     ...(domain ? { domain } : {}),
   };
-  const grpcAddress = `${flags.ip}:${grpcPort}`;
-  const candidate = { ...info, grpc_address: `${advertisedIp}:${grpcPort}` };
+  const grpcAddress = `${grpcIp}:${grpcPort}`;
+  const candidate = { ...info, grpc_address: `${flags.advertise_ip ?? grpcIp}:${grpcPort}` };
   if (flags.zk) {
     election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
       server.forceShutdown();
@@ -170,7 +172,9 @@ export async function startMaster(
     leader(); // Throws Unavailable naming the leader when this master does not lead.
     return operator;
   };
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), authn.guard(operatorService(operatorApi), 'Operator', authn.policy.httpReadwrite));
+  if (flags.grpc_operator_api) {
+    server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), authn.guard(operatorService(operatorApi), 'Operator', authn.policy.httpReadwrite));
+  }
   httpHandlers.push(
     v0Routes({
       snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build,

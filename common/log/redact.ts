@@ -8,9 +8,10 @@ export const REDACTED = '[REDACTED]';
 /** Field names whose values never reach a log line, whatever their depth. */
 const SECRET_KEY = /secret|password|passwd|credential|authorization|token|bearer|api[_-]?key|private[_-]?key|cookie/i;
 
+/** zk://user:pass@host, http://user:pass@host: the password goes, the user stays (it names whose credential it was); a lone token goes. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)(?:([^\s/@'":]+):)?[^\s/@'"]+@/gi;
+
 const PATTERNS: readonly [RegExp, string][] = [
-  // zk://user:pass@host, http://user:pass@host: the userinfo goes.
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, `$1${REDACTED}@`],
   // --secret=x, --jwt_secret_key x, --http_credentials=file:///...
   [/(--?[\w-]*(?:secret|password|passwd|credential|token)[\w-]*(?:=|\s+))(?!\[REDACTED\])[^\s'",]+/gi, `$1${REDACTED}`],
   // Authorization: Bearer x / Basic x
@@ -19,8 +20,9 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/\b([\w-]*(?:secret|password|passwd|token|api[_-]?key)[\w-]*)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;&}]+/gi, `$1$2${REDACTED}`],
 ];
 
+/** `text` with credentials in URLs, flags, headers and key=value pairs replaced by [REDACTED]; the one redaction of logs, errors and /flags. */
 export function redactText(text: string): string {
-  let out = text;
+  let out = text.replace(USERINFO, (_m, scheme: string, user: string | undefined) => `${scheme}${user !== undefined ? `${user}:` : ''}${REDACTED}@`);
   for (const [re, to] of PATTERNS) out = out.replace(re, to);
   return out;
 }

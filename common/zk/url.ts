@@ -1,7 +1,8 @@
 // zk:// URLs as Mesos takes them: zk://[user:password@]host1:port1,host2:port2/path.
 // Credentials are used for ZooKeeper's digest authentication (see session.ts);
-// they never appear in what we print (redactZkUrl).
+// they never appear in what we print (redactText: zk://user:[REDACTED]@host/path).
 import { InvalidArgument } from '../errors.js';
+import { redactText } from '../log/redact.js';
 
 export interface ZkUrl {
   /** host:port[,host:port], what a ZooKeeper client connects to. */
@@ -10,11 +11,6 @@ export interface ZkUrl {
   readonly path: string;
   /** `user:password` for digest authentication, when the URL carries credentials. */
   readonly auth?: string;
-}
-
-/** The URL as it may be printed: credentials replaced (zk://user:***@host/path). */
-export function redactZkUrl(text: string): string {
-  return text.replace(/zk:\/\/([^@/\s]*)@/g, (_m, userinfo: string) => `zk://${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : '***'}@`);
 }
 
 /**
@@ -35,15 +31,15 @@ export function checkMasterFlag(master: string, options: { readonly several?: bo
 
 export function parseZkUrl(url: string): ZkUrl {
   const m = /^zk:\/\/(?:([^@/]+)@)?([^/]+)(\/.*)$/.exec(url.trim());
-  if (!m) throw new InvalidArgument(`'${redactZkUrl(url)}' is not a ZooKeeper URL; expected zk://[user:password@]host:port[,host:port]/path`);
+  if (!m) throw new InvalidArgument(`'${redactText(url)}' is not a ZooKeeper URL; expected zk://[user:password@]host:port[,host:port]/path`);
   const [, auth, servers = '', path = ''] = m;
-  if (auth !== undefined && !/^[^:]+:.+$/.test(auth)) throw new InvalidArgument(`'${redactZkUrl(url)}': credentials must be user:password`);
+  if (auth !== undefined && !/^[^:]+:.+$/.test(auth)) throw new InvalidArgument(`'${redactText(url)}': credentials must be user:password`);
   for (const server of servers.split(',')) {
     const hp = /^([^:\s]+):(\d{1,5})$/.exec(server);
     if (!hp || Number(hp[2]) < 1 || Number(hp[2]) > 65535) {
-      throw new InvalidArgument(`'${redactZkUrl(url)}': server '${server}' is not host:port`);
+      throw new InvalidArgument(`'${redactText(url)}': server '${server}' is not host:port`);
     }
   }
-  if (path === '/' || path.endsWith('/') || path.includes('//')) throw new InvalidArgument(`'${redactZkUrl(url)}': path '${path}' must name a znode, e.g. /mesos`);
+  if (path === '/' || path.endsWith('/') || path.includes('//')) throw new InvalidArgument(`'${redactText(url)}': path '${path}' must name a znode, e.g. /mesos`);
   return { servers, path, ...(auth !== undefined ? { auth } : {}) };
 }

@@ -21,7 +21,8 @@ import { grpcObject, type CallIn, type EventOut, type SchedulerClient, type Task
 import { FailedPrecondition, InvalidArgument, MesosError, Unavailable, errorMessage } from '../../common/errors.js';
 import { fromServiceError } from '../../common/grpc-status.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
-import { parseZkUrl, redactZkUrl, type ZkUrl } from '../../common/zk/url.js';
+import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
+import { redactText } from '../../common/log/redact.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './reconnect.js';
@@ -338,7 +339,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       const address = this.leader ? this.leader.detector.current()?.grpc : this.addresses[index % this.addresses.length]!;
       const attempt = address
         ? await this.subscribeOnce(address)
-        : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${redactZkUrl(this.options.master)}`) };
+        : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${redactText(this.options.master)}`) };
       if (this.isClosed()) return;
       if (this.tearingDown) return this.shutdown(null); // the master ends the stream of a framework it tore down
       failures = attempt.subscribed ? 1 : failures + 1;
@@ -482,7 +483,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await detector.start();
       if (this.isClosed()) this.shutdown(null);
     } catch (err) {
-      this.log.warn(`cannot follow the leader in ${redactZkUrl(this.options.master)}: ${errorMessage(err)}`);
+      this.log.warn(`cannot follow the leader in ${redactText(this.options.master)}: ${errorMessage(err)}`);
     }
   }
 

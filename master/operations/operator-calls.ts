@@ -63,13 +63,6 @@ function agentOf(state: ClusterState, agentId: string): AgentRecord {
   return agent;
 }
 
-/** What is on the agent and held by no task, once its offers are back. */
-function unused(state: ClusterState, agent: AgentRecord): Resources {
-  let used = Resources.EMPTY;
-  for (const t of state.tasks.ofAgent(agent.id)) if (!t.recovered && !isTerminal(t.state)) used = used.add(t.resources);
-  return agent.total.subtract(used);
-}
-
 /**
  * RESERVE_RESOURCES / UNRESERVE_RESOURCES by the operator: the agent's
  * offers are rescinded (as Mesos does, so the resources can be free), then
@@ -89,7 +82,7 @@ export function operatorReservation(
     throw new FailedPrecondition(`agent ${agentId} has no dynamic reservation ${resources.toString()}`);
   }
   for (const offer of state.offers.ofAgent(agent.id)) rescindOffer(state, fx, ctx, offer.id, `the operator changes reservations on agent ${agentId}`);
-  const free = unused(state, agent);
+  const free = state.unusedOn(agent);
   if (!free.contains(from)) {
     throw new FailedPrecondition(`agent ${agentId} does not have ${from.toString()} unused (unused: ${free.toString() || 'nothing'})`);
   }

@@ -18,6 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protoRoot, type OperatorResponse } from '../../proto/index.js';
 import { errorMessage, InvalidArgument } from '../../common/errors.js';
+import { writeJson } from '../../common/jsonp.js';
 import { leaderOrRedirect, type HttpHandler } from '../http.js';
 import { toMesosJson } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
@@ -131,9 +132,7 @@ async function write(api: OperatorApi, type: WriteCall, body: Record<string, unk
 function serveRead(api: OperatorApi, read: NonNullable<Route['read']>, req: IncomingMessage, res: ServerResponse): void {
   const answer = toMesosJson(RESPONSE, api.answerFor(read.call, authenticatedPrincipal(req)) as OperatorResponse);
   const body = JSON.stringify(read.pick(answer));
-  const jsonp = new URL(req.url ?? '/', 'http://master').searchParams.get('jsonp');
-  const [type, out] = jsonp ? ['text/javascript', `${jsonp}(${body});`] : ['application/json', body];
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(out) }).end(out);
+  writeJson(res, body, new URL(req.url ?? '/', 'http://master').searchParams.get('jsonp'));
 }
 
 function done(res: ServerResponse, status: number): void {

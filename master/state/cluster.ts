@@ -72,7 +72,14 @@ export class ClusterState {
     return agent.connected && agent.draining !== true && agent.deactivated !== true;
   }
 
-  /** Resources each framework holds on an agent through its non-terminal tasks. */
+  /** What is on the agent and held by no task (offered resources count as unused: rescind the offers first). */
+  unusedOn(agent: AgentRecord): Resources {
+    let used = Resources.EMPTY;
+    for (const held of this.usedOnAgent(agent.id).values()) used = used.add(held);
+    return agent.total.subtract(used);
+  }
+
+  /** Resources each framework holds on an agent through its non-terminal tasks (a terminal task's are recovered at once). */
   usedOnAgent(agentId: AgentId | string): Map<string, Resources> {
     const used = new Map<string, Resources>();
     for (const t of this.tasks.ofAgent(agentId)) {

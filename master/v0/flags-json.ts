@@ -3,7 +3,7 @@
 // are written as stout's Duration prints them ("15secs", "10mins", "2weeks").
 import type { FlagSpecs } from '../../common/flags.js';
 import { shownFlagValue } from '../../common/credentials.js';
-import { redactZkUrl } from '../../common/zk/url.js';
+import { redactText } from '../../common/log/redact.js';
 
 /** stout's operator<<(Duration): the largest unit the duration reaches, its value in that unit. */
 export function durationText(seconds: number): string {
@@ -18,7 +18,7 @@ export function flagsJson(specs: FlagSpecs, values: Readonly<Record<string, unkn
     const value = values[name];
     if (value === undefined || value === null) continue;
     // Credentials in a zk:// URL are ZooKeeper's secret: never served.
-    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : shownFlagValue(name, redactZkUrl(String(value)));
+    out[name] = spec.type === 'duration' && typeof value === 'number' ? durationText(value) : shownFlagValue(name, redactText(String(value)));
   }
   return out;
 }

@@ -8,13 +8,14 @@
 //   /master/flags  /master/health  /version
 //                                     -> every master answers (Mesos does not redirect them)
 //
-// `?jsonp=NAME` wraps the JSON as NAME(...) with Content-Type text/javascript,
+// `?jsonp=NAME` wraps the JSON as `NAME(...);` with Content-Type text/javascript,
 // wherever Mesos answers with OK(json, jsonp): every endpoint above but health.
 // (/master/redirect is served with the operator API, master/operator/http.ts.)
 // The write endpoints (/master/teardown, reserve, unreserve, quota, weights,
 // maintenance, machine) belong beside these, in their own route module.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { redirectToLeader, reply, type HttpHandler } from '../http.js';
+import { writeJson } from '../../common/jsonp.js';
 import type { V0Model } from './model.js';
 import type { StateSnapshot } from './snapshot.js';
 import * as views from './views.js';
@@ -80,10 +81,8 @@ export function v0Routes(options: V0RoutesOptions): HttpHandler {
   };
 }
 
-/** OK(json, jsonp) as libprocess writes it: `NAME(json)` as text/javascript when ?jsonp=NAME is given. */
+/** OK(json, jsonp) as libprocess writes it (common/jsonp.ts). */
 function json(res: ServerResponse, text: string, query: URLSearchParams): true {
-  const callback = query.get('jsonp');
-  if (callback !== null) reply(res, 200, 'text/javascript', `${callback}(${text})`);
-  else reply(res, 200, 'application/json', text);
+  writeJson(res, text, query.get('jsonp'));
   return true;
 }

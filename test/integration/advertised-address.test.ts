@@ -4,6 +4,8 @@
 // MasterInfo; a scheduler over HTTP reads SUBSCRIBED and an offer; one over
 // gRPC reads the same offer fields.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { grpcObject, type OperatorClient } from '../../proto/index.js';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { startMaster, packIp, type RunningMaster } from '../../master/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
@@ -105,5 +107,56 @@ describe('an agent started with --advertise_ip, --advertise_port and --domain', 
     expect(offer.url?.address).toMatchObject({ ip: AGENT_IP, port: AGENT_PORT });
     expect(offer.domain?.fault_domain).toMatchObject(DOMAIN.fault_domain);
     expect(offer.resources.every((r) => r.allocation_info?.role === '*')).toBe(true);
+  });
+});
+
+describe('a master whose gRPC listens apart from its HTTP (--grpc_ip), without the operator API over gRPC', () => {
+  const GRPC_IP = '127.0.0.4';
+  let split: RunningMaster;
+  beforeAll(async () => {
+    split = await startMaster({
+      zk: `zk://${zk.connectString}/mesos-split`, ip: '127.0.0.1', grpc_ip: GRPC_IP, grpc_operator_api: false, port: 0, grpc_port: 0, allocation_interval: 0.1,
+    }, () => {});
+    await waitUntil(() => split.leading(), 15_000, 'the split master to lead');
+  }, 30_000);
+  afterAll(async () => {
+    await split?.stop();
+  });
+
+  const unary = (address: string) => new Promise<grpc.status>((resolve) => {
+    const client = new grpcObject.mesos_ts.operator.Operator(address, grpc.credentials.createInsecure()) as unknown as OperatorClient;
+    client.GetHealth({ type: 'GET_HEALTH' }, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err) => {
+      client.close();
+      resolve(err ? (err as grpc.ServiceError).code : grpc.status.OK);
+    });
+  });
+
+  it('serves gRPC on --grpc_ip and hands that address out in ZooKeeper; HTTP stays on --ip', async () => {
+    const port = Number(split.grpcAddress.split(':')[1]);
+    expect(split.grpcAddress).toBe(`${GRPC_IP}:${port}`);
+    const [znode] = (await session.children('/mesos-split')).filter((c) => c.startsWith('json.info_'));
+    const info = JSON.parse((await session.data(`/mesos-split/${znode}`))!.toString('utf8')) as Record<string, unknown>;
+    expect(info.grpc_address).toBe(`${GRPC_IP}:${port}`);
+    const scheduler = new RawScheduler(split.grpcAddress);
+    clients.push(scheduler);
+    await scheduler.subscribe({ name: 'split', user: 'root' });
+    expect(scheduler.frameworkId).not.toBe('');
+    // Nothing listens on the gRPC port at --ip, nor on the HTTP port at --grpc_ip.
+    expect(await unary(`127.0.0.1:${port}`)).toBe(grpc.status.UNAVAILABLE);
+    const httpPort = split.httpAddress.split(':')[1];
+    await expect(fetch(`http://${GRPC_IP}:${httpPort}/master/health`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    expect((await fetch(`http://${split.httpAddress}/master/health`)).status).toBe(200);
+  });
+
+  it('answers the operator API over HTTP only: the gRPC Operator service is not there', async () => {
+    expect(await unary(split.grpcAddress)).toBe(grpc.status.UNIMPLEMENTED);
+    const res = await fetch(`http://${split.httpAddress}/api/v1`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ type: 'GET_HEALTH' }),
+    });
+    expect(await res.json()).toMatchObject({ type: 'GET_HEALTH', get_health: { healthy: true } });
+  });
+
+  it('refuses a --grpc_ip that is not an IPv4 address', async () => {
+    await expect(startMaster({ grpc_ip: 'example.com', port: 0, grpc_port: 0 }, () => {})).rejects.toThrow("--grpc_ip: 'example.com' is not an IPv4 address");
   });
 });

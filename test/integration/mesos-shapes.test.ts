@@ -140,12 +140,13 @@ describe('v0 JSON as a Mesos 1.11 master writes it', () => {
     expect(ops).toMatchObject({ weight: 2, frameworks: [frameworkId], reserved: { cpus: 1, mem: 256 } });
   });
 
-  it('wraps the JSON in ?jsonp=NAME as text/javascript, and answers /master/health 200 with no body', async () => {
+  it('wraps the JSON in ?jsonp=NAME as text/javascript (refusing a callback that is not a name), and answers /master/health 200 with no body', async () => {
     const res = await get('/master/roles?jsonp=show');
     expect(res.headers.get('content-type')).toBe('text/javascript');
     const text = await res.text();
     expect(text.startsWith('show({"roles":')).toBe(true);
-    expect(text.endsWith(')')).toBe(true);
+    expect(text.endsWith(');')).toBe(true); // libprocess's OK(json, jsonp)
+    expect((await fetch(`http://${cluster.master.httpAddress}/master/roles?jsonp=alert(1)//`)).status).toBe(400);
     const health = await get('/master/health');
     expect(await health.text()).toBe('');
   });

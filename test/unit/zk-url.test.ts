@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseZkUrl, redactZkUrl } from '../../common/zk/url.js';
+import { parseZkUrl } from '../../common/zk/url.js';
+import { redactText } from '../../common/log/redact.js';
 
 describe('parseZkUrl', () => {
   it('reads servers and path', () => {
@@ -7,9 +8,9 @@ describe('parseZkUrl', () => {
     expect(parseZkUrl('zk://user:secret@zk1:2181/a/b')).toEqual({ servers: 'zk1:2181', path: '/a/b', auth: 'user:secret' });
   });
   it('keeps credentials out of what it prints, in messages too', () => {
-    expect(redactZkUrl('at zk://user:secret@zk1:2181/a and zk://token@zk2:1/b')).toBe('at zk://user:***@zk1:2181/a and zk://***@zk2:1/b');
-    expect(() => parseZkUrl('zk://user:secret@zk1/mesos')).toThrow("'zk://user:***@zk1/mesos': server 'zk1' is not host:port");
-    expect(() => parseZkUrl('zk://secret@zk1:2181/mesos')).toThrow("'zk://***@zk1:2181/mesos': credentials must be user:password");
+    expect(redactText('at zk://user:secret@zk1:2181/a and zk://token@zk2:1/b')).toBe('at zk://user:[REDACTED]@zk1:2181/a and zk://[REDACTED]@zk2:1/b');
+    expect(() => parseZkUrl('zk://user:secret@zk1/mesos')).toThrow("'zk://user:[REDACTED]@zk1/mesos': server 'zk1' is not host:port");
+    expect(() => parseZkUrl('zk://secret@zk1:2181/mesos')).toThrow("'zk://[REDACTED]@zk1:2181/mesos': credentials must be user:password");
   });
   it.each([
     ['http://x:1/mesos', 'is not a ZooKeeper URL'],
