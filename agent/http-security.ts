@@ -7,20 +7,28 @@
 //           ─> get_endpoints (/containers, /monitor/statistics, /metrics/snapshot, /files/debug),
 //              view_flags (/flags): 403 when refused
 //           ─> the route; /files/* and READ_FILE / LIST_FILES then ask access_sandboxes
-//              about the sandbox's task user (sandboxRefusal)
+//              about the sandbox's task user (sandboxRefusal); /state and the agent API's
+//              state calls show only what view_frameworks / view_tasks / view_executors allow (viewOf)
 //
 // The principal is the authenticated one, or none (an unauthenticated
 // caller, matched only by ANY in the ACLs).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
-import { allowsAll, refusal, NO_ACLS, parseAcls, type AclAction, type Acls } from '../common/acls.js';
+import { allowsAll, authorize, refusal, NO_ACLS, parseAcls, type AclAction, type Acls } from '../common/acls.js';
+import type { FrameworkInfoOut } from '../proto/index.js';
 import { parseCredentials } from '../common/credentials.js';
 import { InvalidArgument, PermissionDenied, Unauthenticated } from '../common/errors.js';
 import { AUTHENTICATION_REFUSAL, BasicAuthentication, authenticatedPrincipal } from '../common/http-authentication.js';
 import type { Logger } from '../common/log/logger.js';
 import { refuse } from '../master/http-api/http-status.js';
 import type { TaskRunner } from './task-runner.js';
+
+/** What one caller may see of frameworks (view_frameworks, by FrameworkInfo.user) and tasks (view_tasks and view_executors, by the task's user: each task is its own executor here). */
+export interface AgentView {
+  framework(info: FrameworkInfoOut): boolean;
+  runner(r: TaskRunner): boolean;
+}
 
 export interface AgentSecurityFlags {
   readonly acls?: string | undefined;
@@ -30,7 +38,7 @@ export interface AgentSecurityFlags {
 }
 
 /** The actions an agent enforces; other rules in its --acls are named in a warning at start-up. */
-export const AGENT_ACTIONS: ReadonlySet<AclAction> = new Set<AclAction>(['access_sandboxes', 'get_endpoints', 'view_flags']);
+export const AGENT_ACTIONS: ReadonlySet<AclAction> = new Set<AclAction>(['access_sandboxes', 'get_endpoints', 'view_flags', 'view_frameworks', 'view_tasks', 'view_executors']);
 
 /** Open as on a Mesos agent: health checks and the version. */
 const OPEN_PATHS = new Set(['/health', '/version']);
@@ -81,6 +89,20 @@ export class AgentHttpSecurity {
     this.logger.warn({ principal, path }, denied);
     refuse(res, new PermissionDenied(denied));
     return true;
+  }
+
+  /** What the request's principal may see of frameworks and tasks; undefined when it sees everything (answers are then shared and cached). */
+  viewOf(req: object): AgentView | undefined {
+    if (allowsAll(this.acls, 'view_frameworks') && allowsAll(this.acls, 'view_tasks') && allowsAll(this.acls, 'view_executors')) return undefined;
+    const principal = authenticatedPrincipal(req);
+    const may = (action: AclAction, user: string) => authorize(this.acls, action, principal, user).allowed;
+    return {
+      framework: (info) => may('view_frameworks', info.user ?? ''),
+      runner: (r) => {
+        const user = r.task.command?.user || r.framework.user || '';
+        return may('view_tasks', user) && may('view_executors', user);
+      },
+    };
   }
 
   /** GET_FLAGS on the agent API: throws PermissionDenied when view_flags refuses the caller. */

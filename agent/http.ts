@@ -54,7 +54,10 @@ export async function startAgentHttp(
   const sandboxCheck = (req: IncomingMessage) => security?.sandboxRefusal(req, () => [...agent.completed, ...agent.runners.values()]);
   const routes: Record<string, Route> = {
     '/health': (_req, res) => void res.writeHead(200, { 'Content-Length': 0 }).end(),
-    '/state': (_req, res, url) => json(res, url, state()),
+    '/state': (req, res, url) => {
+      const view = security?.viewOf(req);
+      json(res, url, view ? JSON.stringify(stateJson(agent, identity, view)) : state());
+    },
     '/flags': (_req, res, url) => json(res, url, flagsBody),
     '/version': (_req, res, url) => json(res, url, versionBody),
     '/monitor/statistics': async (_req, res, url) => json(res, url, JSON.stringify(statisticsJson(await containerUsage(agent)))),

@@ -12,7 +12,7 @@ import { VERSION } from '../common/version.js';
 import { flagsJson, type AgentIdentity } from './state-json.js';
 import { containerUsage, executorName } from './containers.js';
 import type { SandboxCheck, SandboxFiles } from './files.js';
-import type { AgentHttpSecurity } from './http-security.js';
+import type { AgentHttpSecurity, AgentView } from './http-security.js';
 import type { AgentMetrics } from './metrics.js';
 import { HttpError } from '../master/http-api/http-status.js';
 
@@ -48,9 +48,10 @@ export interface AgentApiOptions {
 
 type Response = Record<string, unknown>;
 
-/** `check`: access_sandboxes for this caller (LIST_FILES, READ_FILE). */
-export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }, check?: SandboxCheck): Promise<Response> {
+/** `check`: access_sandboxes for this caller (LIST_FILES, READ_FILE); `view`: what it may see of frameworks and tasks (everything when omitted). */
+export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }, check?: SandboxCheck, view?: AgentView): Promise<Response> {
   const { agent } = options;
+  const seen = visibleRunners(agent, view);
   switch (call.type) {
     case 'GET_HEALTH':
       return { type: 'GET_HEALTH', get_health: { healthy: true } };
@@ -63,13 +64,13 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
     case 'GET_METRICS':
       return { type: 'GET_METRICS', get_metrics: { metrics: Object.entries(options.metrics.snapshot()).map(([name, value]) => ({ name, value })) } };
     case 'GET_STATE':
-      return { type: 'GET_STATE', get_state: { get_tasks: getTasks(agent), get_executors: getExecutors(agent), get_frameworks: getFrameworks(agent) } };
+      return { type: 'GET_STATE', get_state: { get_tasks: getTasks(agent, seen), get_executors: getExecutors(seen), get_frameworks: getFrameworks(agent, seen) } };
     case 'GET_TASKS':
-      return { type: 'GET_TASKS', get_tasks: getTasks(agent) };
+      return { type: 'GET_TASKS', get_tasks: getTasks(agent, seen) };
     case 'GET_EXECUTORS':
-      return { type: 'GET_EXECUTORS', get_executors: getExecutors(agent) };
+      return { type: 'GET_EXECUTORS', get_executors: getExecutors(seen) };
     case 'GET_FRAMEWORKS':
-      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(agent) };
+      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(agent, seen) };
     case 'GET_AGENT': {
       const o = agent.options;
       const info = { hostname: o.hostname, port: o.httpPort(), resources: o.resources.toProto(), attributes: [...o.attributes], ...(agent.id ? { id: { value: agent.id } } : {}) };
@@ -84,14 +85,26 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
   }
 }
 
-function getTasks(agent: Agent) {
+/** The runners the caller may see: live ones and those kept as completed. */
+interface Seen {
+  readonly live: readonly TaskRunner[];
+  readonly completed: readonly TaskRunner[];
+}
+
+function visibleRunners(agent: Agent, view: AgentView | undefined): Seen {
   const live = [...agent.runners.values()];
+  if (!view) return { live, completed: agent.completed };
+  const visible = (r: TaskRunner) => view.runner(r) && view.framework(agent.frameworks.get(r.frameworkId) ?? r.framework);
+  return { live: live.filter(visible), completed: agent.completed.filter(visible) };
+}
+
+function getTasks(agent: Agent, { live, completed }: Seen) {
   return {
     pending_tasks: [],
     queued_tasks: live.filter((r) => r.state === 'TASK_STAGING').map((r) => task(r, agent)),
     launched_tasks: live.filter((r) => r.state !== 'TASK_STAGING' && !isTerminal(r.state)).map((r) => task(r, agent)),
     terminated_tasks: live.filter((r) => isTerminal(r.state)).map((r) => task(r, agent)),
-    completed_tasks: agent.completed.map((r) => task(r, agent)),
+    completed_tasks: completed.map((r) => task(r, agent)),
   };
 }
 
@@ -104,17 +117,17 @@ function task(r: TaskRunner, agent: Agent) {
   };
 }
 
-function getExecutors(agent: Agent) {
+function getExecutors({ live, completed }: Seen) {
   const executor = (r: TaskRunner) => ({
     executor_info: { executor_id: { value: r.taskId }, framework_id: { value: r.frameworkId }, name: executorName(r), resources: r.task.resources },
   });
-  return { executors: [...agent.runners.values()].map(executor), completed_executors: agent.completed.map(executor) };
+  return { executors: live.map(executor), completed_executors: completed.map(executor) };
 }
 
-function getFrameworks(agent: Agent) {
-  const active = new Set([...agent.runners.values()].map((r) => r.frameworkId));
-  const completed = new Map(agent.completed.filter((r) => !active.has(r.frameworkId)).map((r) => [r.frameworkId, r.framework]));
-  const activeInfos = new Map([...agent.runners.values()].map((r) => [r.frameworkId, agent.frameworks.get(r.frameworkId) ?? r.framework]));
+function getFrameworks(agent: Agent, seen: Seen) {
+  const active = new Set(seen.live.map((r) => r.frameworkId));
+  const completed = new Map(seen.completed.filter((r) => !active.has(r.frameworkId)).map((r) => [r.frameworkId, r.framework]));
+  const activeInfos = new Map(seen.live.map((r) => [r.frameworkId, agent.frameworks.get(r.frameworkId) ?? r.framework]));
   return {
     frameworks: [...activeInfos.values()].map((f) => ({ framework_info: f })),
     completed_frameworks: [...completed.values()].map((f) => ({ framework_info: f })),

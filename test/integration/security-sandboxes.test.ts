@@ -26,6 +26,7 @@ const CREDENTIALS = JSON.stringify({ credentials: [ALICE, OPS, VIEWER, AGENT] })
 const MASTER_ACLS = { run_tasks: [{ principals: { type: 'NONE' }, users: { values: ['root'] } }] };
 const AGENT_ACLS = {
   access_sandboxes: [{ principals: { values: ['ops'] }, users: { type: 'ANY' } }, { principals: { type: 'NONE' }, users: { type: 'ANY' } }],
+  view_tasks: [{ principals: { values: ['viewer'] }, users: { type: 'NONE' } }],
 };
 
 type Case = 'none' | 'wrong' | 'denied' | 'right';
@@ -136,10 +137,29 @@ describe('access_sandboxes (ops only) with the agent authenticating its read-onl
     }
   });
 
-  it("the agent's /health stays open; its /state demands credentials", async () => {
-    expect((await get(cluster.agents[0]!.httpAddress, '/health', undefined)).status).toBe(200);
-    expect((await get(cluster.agents[0]!.httpAddress, '/state', undefined)).status).toBe(401);
-    expect((await get(cluster.agents[0]!.httpAddress, '/state', VIEWER)).status).toBe(200);
+  it("the agent's /health stays open; its /state demands credentials and shows viewer no task (view_tasks), ops the task", async () => {
+    const agent = cluster.agents[0]!.httpAddress;
+    expect((await get(agent, '/health', undefined)).status).toBe(200);
+    expect((await get(agent, '/state', undefined)).status).toBe(401);
+    const executors = async (credential: Credential) => {
+      const res = await get(agent, '/state', credential);
+      expect(res.status).toBe(200);
+      const state = (await res.json()) as { frameworks: { executors: { id: string }[] }[] };
+      return state.frameworks.flatMap((f) => f.executors.map((e) => e.id));
+    };
+    expect(await executors(OPS)).toContain('as-nobody');
+    expect(await executors(VIEWER)).toEqual([]);
+    const v1Tasks = async (credential: Credential) => {
+      const res = await fetch(`http://${agent}/api/v1`, {
+        method: 'POST', signal: AbortSignal.timeout(10_000),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: basicAuthorization(credential) },
+        body: JSON.stringify({ type: 'GET_TASKS' }),
+      });
+      const body = (await res.json()) as { get_tasks: { launched_tasks?: { task_id: { value: string } }[] } };
+      return (body.get_tasks.launched_tasks ?? []).map((t) => t.task_id.value);
+    };
+    expect(await v1Tasks(OPS)).toContain('as-nobody');
+    expect(await v1Tasks(VIEWER)).toEqual([]);
   });
 
   it('`mesos-ts logs` presents its credential to master and agent: ops reads the output; viewer is refused by access_sandboxes, no credential by authentication', async () => {
