@@ -37,6 +37,8 @@ const ACLS = {
   register_agents: only('agent', 'agents'),
   reserve_resources: only('ops', 'roles'),
   drain_agents: only('ops', 'agents'),
+  get_endpoints: only('ops', 'paths', { values: ['/metrics/snapshot'] }),
+  view_flags: only('ops', 'flags'),
   view_frameworks: [
     { principals: { values: ['ops'] }, users: { type: 'ANY' } },
     { principals: { values: ['viewer'] }, users: { values: ['nobody'] } },
@@ -219,6 +221,24 @@ describe('operator HTTP API: v1 and v0 writes (update_weights: ops only)', () =>
       if (c === 'denied') expect(text).toMatch(/ACL update_weights\[1\]/);
     });
     expect(master.master.state.weights.get(role)).toBe(2);
+  });
+
+  const reads: readonly { name: string; send: (credential: Credential | undefined) => Promise<Response>; acl: RegExp }[] = [
+    { name: 'GET /metrics/snapshot (get_endpoints)', send: (credential) => http('/metrics/snapshot', {}, credential), acl: /GET '\/metrics\/snapshot' as principal 'viewer' \(ACL get_endpoints\[1\]\)/ },
+    { name: 'GET /master/flags (view_flags)', send: (credential) => http('/master/flags', {}, credential), acl: /view the flags as principal 'viewer' \(ACL view_flags\[1\]\)/ },
+    {
+      name: 'POST /api/v1 GET_FLAGS (view_flags)', acl: /ACL view_flags\[1\]/,
+      send: (credential) => http('/api/v1', { method: 'POST', body: JSON.stringify({ type: 'GET_FLAGS' }), headers: { Accept: 'application/json' } }, credential),
+    },
+  ];
+  it.each(reads)('$name: 401, 401, 403 for viewer, 200 for ops', async ({ send, acl }) => {
+    await table(async (c) => {
+      const res = await send(credentialOf(c, VIEWER, OPS));
+      expect(res.status, c).toBe(EXPECT_HTTP[c]);
+      const text = await res.text();
+      if (c === 'denied') expect(text).toMatch(acl);
+      expect(text).not.toContain(SECRET);
+    });
   });
 
   it("POST /master/teardown of alice's framework: 401, 401, 403 for viewer, 200 for ops", async () => {
