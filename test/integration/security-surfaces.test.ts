@@ -84,19 +84,31 @@ function http(path: string, init: { method?: string; body?: string; type?: strin
   });
 }
 
-/** The cluster as /master/state and /master/weights show it to ops, without what ticks by itself (offers, times, counters). */
+/**
+ * The cluster as GET_STATE and GET_WEIGHTS show it to ops, without what ticks
+ * by itself (offers, times, counters). GET_STATE, not /master/state: the
+ * latter may be a little behind on a loaded machine (its snapshot is rebuilt
+ * at a bounded rate), GET_STATE is built for every change.
+ */
 async function clusterState(): Promise<unknown> {
-  const state = (await (await http('/master/state', {}, OPS)).json()) as {
-    frameworks: { id: string; active: boolean; roles: string[]; tasks: { id: string; state: string }[] }[];
-    completed_frameworks: { id: string }[];
-    slaves: { id: string; active: boolean; reserved_resources: unknown }[];
+  const call = async (type: string) => {
+    const res = await http('/api/v1', { method: 'POST', body: JSON.stringify({ type }), headers: { Accept: 'application/json' } }, OPS);
+    return (await res.json()) as Record<string, Record<string, unknown>>;
   };
-  const weights = await (await http('/master/weights', {}, OPS)).json();
+  type Framework = { framework_info: { id: { value: string }; roles?: string[] }; active?: boolean };
+  type Task = { task_id: { value: string }; state: string };
+  type Agent = { agent_info: { id: { value: string } }; active?: boolean; deactivated?: boolean; total_resources?: unknown };
+  const state = (await call('GET_STATE')).get_state as {
+    get_frameworks: { frameworks?: Framework[]; completed_frameworks?: Framework[] };
+    get_tasks: { tasks?: Task[]; completed_tasks?: Task[] };
+    get_agents: { agents?: Agent[] };
+  };
   return {
-    frameworks: state.frameworks.map((f) => ({ id: f.id, active: f.active, roles: f.roles, tasks: f.tasks.map((t) => [t.id, t.state]) })),
-    completed: state.completed_frameworks.map((f) => f.id),
-    agents: state.slaves.map((a) => [a.id, a.active, a.reserved_resources]),
-    weights,
+    frameworks: (state.get_frameworks.frameworks ?? []).map((f) => [f.framework_info.id.value, f.active ?? false, f.framework_info.roles ?? []]),
+    completed: (state.get_frameworks.completed_frameworks ?? []).map((f) => f.framework_info.id.value),
+    tasks: [...(state.get_tasks.tasks ?? []), ...(state.get_tasks.completed_tasks ?? [])].map((t) => [t.task_id.value, t.state]),
+    agents: (state.get_agents.agents ?? []).map((a) => [a.agent_info.id.value, a.active ?? false, a.deactivated ?? false, a.total_resources]),
+    weights: (await call('GET_WEIGHTS')).get_weights,
   };
 }
 
@@ -139,6 +151,24 @@ describe('gRPC scheduler API: SUBSCRIBE with role prod (register_frameworks: ali
       expect(out.code, c).toBe(EXPECT_GRPC[c]);
       if (c === 'denied') expect(out.details).toMatch(/Not authorized to register a framework with role 'prod' as principal 'bob' \(ACL register_frameworks\[1\]\)/);
     });
+  });
+});
+
+describe('UPDATE_FRAMEWORK asks register_frameworks for the new roles', () => {
+  it("bob may not move his framework to role prod (PERMISSION_DENIED, roles unchanged); alice may", async () => {
+    for (const [who, credential, code] of [['bob', BOB, grpc.status.PERMISSION_DENIED], ['alice', ALICE, grpc.status.OK]] as const) {
+      const s = new RawScheduler(master.grpcAddress, credential);
+      closers.push(() => s.close());
+      await s.subscribe({ name: `mover-${who}`, user: 'root', roles: ['dev'], capabilities: [{ type: 'MULTI_ROLE' }] });
+      const before = await clusterState();
+      const out = await s.call('UpdateFramework', {
+        type: 'UPDATE_FRAMEWORK',
+        update_framework: { framework_info: { id: { value: s.frameworkId }, name: `mover-${who}`, user: 'root', principal: who, roles: ['prod'], capabilities: [{ type: 'MULTI_ROLE' }] } },
+      }).then(() => grpc.status.OK, (err: grpc.ServiceError) => err.code);
+      expect(out, who).toBe(code);
+      if (code !== grpc.status.OK) expect(await clusterState()).toEqual(before);
+      expect(master.master.frameworks.get(s.frameworkId)?.roles).toEqual(code === grpc.status.OK ? ['prod'] : ['dev']);
+    }
   });
 });
 
@@ -291,7 +321,8 @@ describe('view_frameworks: /master/state, GET_FRAMEWORKS and the event stream ar
       const state = (await (await http('/master/state', {}, credential)).json()) as { frameworks: { id: string }[] };
       return state.frameworks.map((f) => f.id);
     };
-    expect(await ids(OPS)).toEqual(expect.arrayContaining([rootFw.frameworkId, nobodyFw.frameworkId]));
+    // /master/state's snapshot may be a little behind on a loaded machine: wait until ops sees both.
+    await waitUntil(async () => (await ids(OPS)).filter((id) => id === rootFw.frameworkId || id === nobodyFw.frameworkId).length === 2, 5000, 'both frameworks in /master/state');
     expect(await ids(VIEWER)).toContain(nobodyFw.frameworkId);
     expect(await ids(VIEWER)).not.toContain(rootFw.frameworkId);
 
