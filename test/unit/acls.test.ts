@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allowsAll, authorize, parseAcls, type AclAction } from '../../common/acls.js';
+import { parseFlags } from '../../common/flags.js';
+import { MASTER_FLAGS, MASTER_PARSE } from '../../master/flags.js';
+import { AGENT_FLAGS, AGENT_PARSE } from '../../agent/flags.js';
 
 const acls = parseAcls(JSON.stringify({
   register_frameworks: [
@@ -69,6 +72,16 @@ describe('parseAcls: bad input is refused naming the key', () => {
   ];
   it.each(bad)('%s', (text, error) => {
     expect(() => parseAcls(text)).toThrow(error);
+  });
+
+  it('master and agent take --acls from MESOS_ACLS, and file:// through the flag parser', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acls-'));
+    const path = join(dir, 'acls.json');
+    writeFileSync(path, '{"permissive": false}');
+    const master = parseFlags(MASTER_FLAGS, [], { ...MASTER_PARSE, env: { MESOS_ACLS: '{"run_tasks": []}' } });
+    expect(parseAcls(master.acls!).rules.get('run_tasks')).toEqual([]);
+    const agent = parseFlags(AGENT_FLAGS, ['--master=m:1', `--acls=file://${path}`], AGENT_PARSE);
+    expect(parseAcls(agent.acls!).permissive).toBe(false);
   });
 
   it('reads a path or file://PATH', () => {
