@@ -19,7 +19,10 @@ import { userInfo } from 'node:os';
 /** Mesos caps one read at 16 pages. */
 export const MAX_READ_BYTES = 16 * 4096;
 
-export type FilesResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 500; readonly message: string };
+export type FilesResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 403 | 404 | 500; readonly message: string };
+
+/** Authorization of one request (access_sandboxes): why the real path it resolved to is refused to it, or null. */
+export type SandboxCheck = (real: string) => string | null;
 
 /** One entry of a browse, in Mesos's v0 JSON (FileInfo's model). */
 export interface FileEntry {
@@ -48,8 +51,8 @@ export class SandboxFiles {
   /** `attachments()` is asked on every request (cheap: it reads the agent's runners). */
   constructor(private readonly sandboxesRoot: string, private readonly attachments: () => Attachments) {}
 
-  async browse(path: string): Promise<FilesResult<FileEntry[]>> {
-    const resolved = await this.resolve(path);
+  async browse(path: string, check?: SandboxCheck): Promise<FilesResult<FileEntry[]>> {
+    const resolved = await this.resolve(path, check);
     if (!resolved.ok) return resolved;
     // A file lists as nothing, as in Mesos (its listing of what cannot be listed is empty).
     const names = await readdir(resolved.value).catch(() => [] as string[]);
@@ -62,8 +65,8 @@ export class SandboxFiles {
   }
 
   /** `length` undefined: to the end (capped at MAX_READ_BYTES); an offset past the end reads nothing. */
-  async read(path: string, offset: number, length: number | undefined): Promise<FilesResult<ReadResult>> {
-    const resolved = await this.resolve(path);
+  async read(path: string, offset: number, length: number | undefined, check?: SandboxCheck): Promise<FilesResult<ReadResult>> {
+    const resolved = await this.resolve(path, check);
     if (!resolved.ok) return resolved;
     const handle = await open(resolved.value, 'r').catch(() => null);
     if (!handle) return { ok: false, status: 404, message: `cannot open ${path}` };
@@ -83,8 +86,8 @@ export class SandboxFiles {
   }
 
   /** The real path of a regular file to send whole. */
-  async download(path: string): Promise<FilesResult<{ readonly file: string; readonly size: number }>> {
-    const resolved = await this.resolve(path);
+  async download(path: string, check?: SandboxCheck): Promise<FilesResult<{ readonly file: string; readonly size: number }>> {
+    const resolved = await this.resolve(path, check);
     if (!resolved.ok) return resolved;
     const s = await stat(resolved.value).catch(() => null);
     if (!s) return { ok: false, status: 404, message: `no file ${path}` };
@@ -92,8 +95,14 @@ export class SandboxFiles {
     return { ok: true, value: { file: resolved.value, size: s.size } };
   }
 
-  /** A request path -> the real path it names, inside the directory it is attached under. */
-  async resolve(path: string): Promise<FilesResult<string>> {
+  /** A request path -> the real path it names, inside the directory it is attached under; 403 when `check` refuses it. */
+  async resolve(path: string, check?: SandboxCheck): Promise<FilesResult<string>> {
+    const resolved = await this.locate(path);
+    const refused = resolved.ok && check ? check(resolved.value) : null;
+    return refused !== null ? { ok: false, status: 403, message: refused } : resolved;
+  }
+
+  private async locate(path: string): Promise<FilesResult<string>> {
     if (!path.startsWith('/')) return { ok: false, status: 404, message: `no file ${path} (paths are absolute)` };
     const attachments = this.attachments();
     const tokens = path.replace(/\/+$/, '').split('/');

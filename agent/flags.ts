@@ -57,6 +57,18 @@ export const AGENT_FLAGS = {
     help: 'path to this agent\'s credential for a master with --authenticate_agents (or file://PATH): JSON {"principal":"P","secret":"S"} or a line "principal secret"; never printed',
   },
   ...TLS_FLAGS,
+  authenticate_http_readonly: {
+    type: 'boolean', default: false, help: 'the read-only HTTP endpoints (/state, /files/read, /flags, /containers, /metrics/snapshot, ...) demand HTTP basic authentication (--http_credentials)',
+  },
+  authenticate_http_readwrite: { type: 'boolean', default: false, help: 'the agent API (POST /api/v1) demands HTTP basic authentication (--http_credentials)' },
+  http_credentials: {
+    type: 'string',
+    help: 'path to the credentials HTTP callers may present (or file://PATH): JSON {"credentials":[{"principal":"P","secret":"S"}]} or lines "principal secret"; never printed',
+  },
+  acls: {
+    type: 'string',
+    help: 'Mesos ACLs (JSON, or a path to it): the agent enforces access_sandboxes (/files/*, READ_FILE, LIST_FILES), get_endpoints and view_flags',
+  },
   ...LOG_FLAGS,
 } as const satisfies FlagSpecs;
 

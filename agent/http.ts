@@ -24,10 +24,11 @@ import { serveMetrics } from '../common/metrics.js';
 import { AgentMetrics } from './metrics.js';
 import { flagsJson, stateJson, versionJson, type AgentIdentity, type BuildInfo } from './state-json.js';
 import { containersJson, containerUsage, statisticsJson, type ContainerFilter } from './containers.js';
-import { SandboxFiles, type Attachments } from './files.js';
+import { SandboxFiles, type Attachments, type SandboxCheck } from './files.js';
 import { agentApiHandler, AGENT_API_PATHS } from './operator-http.js';
 import type { Tls } from '../common/tls.js';
 import { listenHttp } from '../common/tls-listener.js';
+import type { AgentHttpSecurity } from './http-security.js';
 
 export interface AgentHttp {
   readonly server: Server;
@@ -38,9 +39,9 @@ export interface AgentHttp {
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
-/** `flags`: the agent's flags by name, for /flags and /state (default: none); `tls`: https (plain text refused) instead of http. */
+/** `flags`: the agent's flags by name, for /flags and /state (default: none); `tls`: https (plain text refused) instead of http; `security`: authentication and --acls (none when omitted). */
 export async function startAgentHttp(
-  agent: Agent, ip: string, port: number, flags: Readonly<Record<string, unknown>> = {}, tls: Tls | null = null,
+  agent: Agent, ip: string, port: number, flags: Readonly<Record<string, unknown>> = {}, tls: Tls | null = null, security?: AgentHttpSecurity,
 ): Promise<AgentHttp> {
   // Started just before the agent recovers and registers: its uptime counts from here.
   const startTime = agent.options.clock.now();
@@ -51,10 +52,14 @@ export async function startAgentHttp(
   const state = snapshot(agent, () => JSON.stringify(stateJson(agent, identity)));
   const flagsBody = JSON.stringify(flagsJson(flags));
   const versionBody = JSON.stringify(versionJson(BUILD));
-  const api = agentApiHandler({ agent, identity, files, metrics });
+  const api = agentApiHandler({ agent, identity, files, metrics, ...(security ? { security } : {}) });
+  const sandboxCheck = (req: IncomingMessage) => security?.sandboxRefusal(req, () => [...agent.completed, ...agent.runners.values()]);
   const routes: Record<string, Route> = {
     '/health': (_req, res) => void res.writeHead(200, { 'Content-Length': 0 }).end(),
-    '/state': (_req, res, url) => json(res, url, state()),
+    '/state': (req, res, url) => {
+      const view = security?.viewOf(req);
+      json(res, url, view ? JSON.stringify(stateJson(agent, identity, view)) : state());
+    },
     '/flags': (_req, res, url) => json(res, url, flagsBody),
     '/version': (_req, res, url) => json(res, url, versionBody),
     '/monitor/statistics': async (_req, res, url) => json(res, url, JSON.stringify(statisticsJson(await containerUsage(agent)))),
@@ -63,14 +68,15 @@ export async function startAgentHttp(
       if (typeof filter === 'string') return text(res, 400, filter);
       json(res, url, JSON.stringify(containersJson(await containerUsage(agent, filter), agent.options.ip)));
     },
-    '/files/browse': async (_req, res, url) => filesBrowse(files, url, res),
-    '/files/read': async (_req, res, url) => filesRead(files, url, res),
-    '/files/download': async (_req, res, url) => filesDownload(files, url, res),
+    '/files/browse': async (req, res, url) => filesBrowse(files, url, res, sandboxCheck(req)),
+    '/files/read': async (req, res, url) => filesRead(files, url, res, sandboxCheck(req)),
+    '/files/download': async (req, res, url) => filesDownload(files, url, res, sandboxCheck(req)),
     '/files/debug': (_req, res, url) => json(res, url, JSON.stringify(Object.fromEntries(attachments(agent)))),
   };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const path = url.pathname.replace(/^\/slave\(1\)(?=\/)/, '');
+    if (security?.refused(req, res, path.replace(/\.json$/, ''))) return;
     if (path === '/metrics' || path === '/metrics/snapshot') return void serveMetrics(req, res, path, metrics).catch(() => res.destroy());
     if (AGENT_API_PATHS.has(path)) return void api(req, res);
     const route = routes[path] ?? routes[path.replace(/\.json$/, '')];
@@ -129,10 +135,10 @@ function requiredPath(url: URL, res: ServerResponse): string | null {
   return null;
 }
 
-async function filesBrowse(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+async function filesBrowse(files: SandboxFiles, url: URL, res: ServerResponse, check: SandboxCheck | undefined): Promise<void> {
   const path = requiredPath(url, res);
   if (path === null) return;
-  const listed = await files.browse(path);
+  const listed = await files.browse(path, check);
   if (!listed.ok) return text(res, listed.status, listed.message);
   json(res, url, JSON.stringify(listed.value.map(({ rawMode: _, ...entry }) => entry)));
 }
@@ -142,22 +148,22 @@ async function filesBrowse(files: SandboxFiles, url: URL, res: ServerResponse): 
  * (or -1) answers the file's size in `offset` with no data; no length (or -1) reads to the end,
  * at most 64 KiB; an offset past the end reads nothing.
  */
-async function filesRead(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+async function filesRead(files: SandboxFiles, url: URL, res: ServerResponse, check: SandboxCheck | undefined): Promise<void> {
   const path = requiredPath(url, res);
   if (path === null) return;
   const offset = wholeNumber(url.searchParams.get('offset'), -1);
   const length = wholeNumber(url.searchParams.get('length'), -1);
   if (offset === null) return text(res, 400, `Failed to parse offset: '${url.searchParams.get('offset')}' is not a whole number >= -1.`);
   if (length === null) return text(res, 400, `Failed to parse length: '${url.searchParams.get('length')}' is not a whole number >= -1.`);
-  const read = await files.read(path, Math.max(offset, 0), offset === -1 ? 0 : length === -1 ? undefined : length);
+  const read = await files.read(path, Math.max(offset, 0), offset === -1 ? 0 : length === -1 ? undefined : length, check);
   if (!read.ok) return text(res, read.status, read.message);
   json(res, url, JSON.stringify({ data: read.value.data.toString('utf8'), offset: offset === -1 ? read.value.size : offset }));
 }
 
-async function filesDownload(files: SandboxFiles, url: URL, res: ServerResponse): Promise<void> {
+async function filesDownload(files: SandboxFiles, url: URL, res: ServerResponse, check: SandboxCheck | undefined): Promise<void> {
   const path = requiredPath(url, res);
   if (path === null) return;
-  const found = await files.download(path);
+  const found = await files.download(path, check);
   if (!found.ok) return text(res, found.status, found.message);
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream', 'Content-Length': found.value.size,

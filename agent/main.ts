@@ -23,6 +23,7 @@ import { DockerDriver, type PullPolicy } from './driver/docker.js';
 import { detectResources } from './detect.js';
 import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
+import { AgentHttpSecurity } from './http-security.js';
 import { createLogger, type Logger } from '../common/log/logger.js';
 import { loggerOptions } from '../common/log/flags.js';
 import { tlsConfig, UNVERIFIED_WARNING, type Tls } from '../common/tls.js';
@@ -143,6 +144,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   const config = agentConfig(flags);
   const logger = createLogger(loggerOptions(flags, 'agent', sink));
   if (config.tls && !config.tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
+  const security = AgentHttpSecurity.fromFlags(flags, logger);
   mkdirSync(config.workDir, { recursive: true });
   const driver = new DockerDriver({
     socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
@@ -173,7 +175,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     else agent.logger.warn('no leading master is known');
     agent.leaderChanged();
   });
-  const http = await startAgentHttp(agent, flags.ip, flags.port, flags, config.tls);
+  const http = await startAgentHttp(agent, flags.ip, flags.port, flags, config.tls, security);
   httpPort = http.port;
   try {
     await agent.start();

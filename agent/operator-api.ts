@@ -11,7 +11,8 @@ import { isTerminal } from '../common/task-state.js';
 import { VERSION } from '../common/version.js';
 import { flagsJson, type AgentIdentity } from './state-json.js';
 import { containerUsage, executorName } from './containers.js';
-import type { SandboxFiles } from './files.js';
+import type { SandboxCheck, SandboxFiles } from './files.js';
+import type { AgentHttpSecurity, AgentView } from './http-security.js';
 import type { AgentMetrics } from './metrics.js';
 import { HttpError } from '../master/http-api/http-status.js';
 
@@ -41,12 +42,16 @@ export interface AgentApiOptions {
   readonly identity: AgentIdentity;
   readonly files: SandboxFiles;
   readonly metrics: AgentMetrics;
+  /** Authentication and --acls on the agent's HTTP endpoints (none when omitted). */
+  readonly security?: AgentHttpSecurity;
 }
 
 type Response = Record<string, unknown>;
 
-export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }): Promise<Response> {
+/** `check`: access_sandboxes for this caller (LIST_FILES, READ_FILE); `view`: what it may see of frameworks and tasks (everything when omitted). */
+export async function answer(options: AgentApiOptions, call: AgentCall & { type: ServedCall }, check?: SandboxCheck, view?: AgentView): Promise<Response> {
   const { agent } = options;
+  const seen = visibleRunners(agent, view);
   switch (call.type) {
     case 'GET_HEALTH':
       return { type: 'GET_HEALTH', get_health: { healthy: true } };
@@ -59,13 +64,13 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
     case 'GET_METRICS':
       return { type: 'GET_METRICS', get_metrics: { metrics: Object.entries(options.metrics.snapshot()).map(([name, value]) => ({ name, value })) } };
     case 'GET_STATE':
-      return { type: 'GET_STATE', get_state: { get_tasks: getTasks(agent), get_executors: getExecutors(agent), get_frameworks: getFrameworks(agent) } };
+      return { type: 'GET_STATE', get_state: { get_tasks: getTasks(agent, seen), get_executors: getExecutors(seen), get_frameworks: getFrameworks(agent, seen) } };
     case 'GET_TASKS':
-      return { type: 'GET_TASKS', get_tasks: getTasks(agent) };
+      return { type: 'GET_TASKS', get_tasks: getTasks(agent, seen) };
     case 'GET_EXECUTORS':
-      return { type: 'GET_EXECUTORS', get_executors: getExecutors(agent) };
+      return { type: 'GET_EXECUTORS', get_executors: getExecutors(seen) };
     case 'GET_FRAMEWORKS':
-      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(agent) };
+      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(agent, seen) };
     case 'GET_AGENT': {
       const o = agent.options;
       const info = { hostname: o.hostname, port: o.httpPort(), resources: o.resources.toProto(), attributes: [...o.attributes], ...(agent.id ? { id: { value: agent.id } } : {}) };
@@ -74,20 +79,32 @@ export async function answer(options: AgentApiOptions, call: AgentCall & { type:
     case 'GET_CONTAINERS':
       return { type: 'GET_CONTAINERS', get_containers: { containers: await getContainers(agent) } };
     case 'LIST_FILES':
-      return { type: 'LIST_FILES', list_files: { file_infos: await listFiles(options.files, call) } };
+      return { type: 'LIST_FILES', list_files: { file_infos: await listFiles(options.files, call, check) } };
     case 'READ_FILE':
-      return { type: 'READ_FILE', read_file: await readFile(options.files, call) };
+      return { type: 'READ_FILE', read_file: await readFile(options.files, call, check) };
   }
 }
 
-function getTasks(agent: Agent) {
+/** The runners the caller may see: live ones and those kept as completed. */
+interface Seen {
+  readonly live: readonly TaskRunner[];
+  readonly completed: readonly TaskRunner[];
+}
+
+function visibleRunners(agent: Agent, view: AgentView | undefined): Seen {
   const live = [...agent.runners.values()];
+  if (!view) return { live, completed: agent.completed };
+  const visible = (r: TaskRunner) => view.runner(r) && view.framework(agent.frameworks.get(r.frameworkId) ?? r.framework);
+  return { live: live.filter(visible), completed: agent.completed.filter(visible) };
+}
+
+function getTasks(agent: Agent, { live, completed }: Seen) {
   return {
     pending_tasks: [],
     queued_tasks: live.filter((r) => r.state === 'TASK_STAGING').map((r) => task(r, agent)),
     launched_tasks: live.filter((r) => r.state !== 'TASK_STAGING' && !isTerminal(r.state)).map((r) => task(r, agent)),
     terminated_tasks: live.filter((r) => isTerminal(r.state)).map((r) => task(r, agent)),
-    completed_tasks: agent.completed.map((r) => task(r, agent)),
+    completed_tasks: completed.map((r) => task(r, agent)),
   };
 }
 
@@ -100,17 +117,17 @@ function task(r: TaskRunner, agent: Agent) {
   };
 }
 
-function getExecutors(agent: Agent) {
+function getExecutors({ live, completed }: Seen) {
   const executor = (r: TaskRunner) => ({
     executor_info: { executor_id: { value: r.taskId }, framework_id: { value: r.frameworkId }, name: executorName(r), resources: r.task.resources },
   });
-  return { executors: [...agent.runners.values()].map(executor), completed_executors: agent.completed.map(executor) };
+  return { executors: live.map(executor), completed_executors: completed.map(executor) };
 }
 
-function getFrameworks(agent: Agent) {
-  const active = new Set([...agent.runners.values()].map((r) => r.frameworkId));
-  const completed = new Map(agent.completed.filter((r) => !active.has(r.frameworkId)).map((r) => [r.frameworkId, r.framework]));
-  const activeInfos = new Map([...agent.runners.values()].map((r) => [r.frameworkId, agent.frameworks.get(r.frameworkId) ?? r.framework]));
+function getFrameworks(agent: Agent, seen: Seen) {
+  const active = new Set(seen.live.map((r) => r.frameworkId));
+  const completed = new Map(seen.completed.filter((r) => !active.has(r.frameworkId)).map((r) => [r.frameworkId, r.framework]));
+  const activeInfos = new Map(seen.live.map((r) => [r.frameworkId, agent.frameworks.get(r.frameworkId) ?? r.framework]));
   return {
     frameworks: [...activeInfos.values()].map((f) => ({ framework_info: f })),
     completed_frameworks: [...completed.values()].map((f) => ({ framework_info: f })),
@@ -125,24 +142,24 @@ async function getContainers(agent: Agent) {
   }));
 }
 
-async function listFiles(files: SandboxFiles, call: AgentCall) {
+async function listFiles(files: SandboxFiles, call: AgentCall, check: SandboxCheck | undefined) {
   const path = call.list_files?.path;
   if (!path) throw new InvalidArgument('Call.list_files.path is required for LIST_FILES');
-  const listed = await files.browse(path);
+  const listed = await files.browse(path, check);
   if (!listed.ok) throw new HttpError(listed.status, listed.message);
   return listed.value.map((f) => ({
     path: f.path, nlink: f.nlink, size: f.size, mtime: { nanoseconds: f.mtime * 1e9 }, mode: f.rawMode, uid: f.uid, gid: f.gid,
   }));
 }
 
-async function readFile(files: SandboxFiles, call: AgentCall) {
+async function readFile(files: SandboxFiles, call: AgentCall, check: SandboxCheck | undefined) {
   const r = call.read_file;
   if (!r?.path) throw new InvalidArgument('Call.read_file.path is required for READ_FILE');
   const offset = Number(r.offset ?? NaN);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgument(`Call.read_file.offset must be a whole number >= 0, got ${String(r.offset)}`);
   const length = r.length === undefined || r.length === null ? undefined : Number(r.length);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new InvalidArgument(`Call.read_file.length must be a whole number >= 0, got ${String(r.length)}`);
-  const read = await files.read(r.path, offset, length);
+  const read = await files.read(r.path, offset, length, check);
   if (!read.ok) throw new HttpError(read.status, read.message);
   return { size: read.value.size, data: read.value.data };
 }

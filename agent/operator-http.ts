@@ -57,14 +57,20 @@ async function serve(options: AgentApiOptions, cache: Map<string, { version: num
   }
   const accept = negotiate(req.headers.accept);
   if (!accept) throw new HttpError(406, `Expecting 'Accept' to allow '${MEDIA_TYPE.json}' or '${MEDIA_TYPE.protobuf}'`);
+  const security = options.security;
+  if (call.type === 'GET_FLAGS' && security) security.flagsRefusal(req);
+  const check = security?.sandboxRefusal(req, () => [...options.agent.completed, ...options.agent.runners.values()]);
+  const view = security?.viewOf(req);
   const key = `${call.type}:${accept}`;
   const version = options.agent.version;
   const hit = cache.get(key);
   let body: Buffer;
-  if (STATE_CALLS.has(call.type) && hit?.version === version) body = hit.body;
+  // A filtered answer is this caller's alone: never cached.
+  const shared = STATE_CALLS.has(call.type) && view === undefined;
+  if (shared && hit?.version === version) body = hit.body;
   else {
-    body = encodeMessage(RESPONSE, await answer(options, { ...call, type: call.type }), accept);
-    if (STATE_CALLS.has(call.type)) cache.set(key, { version, body });
+    body = encodeMessage(RESPONSE, await answer(options, { ...call, type: call.type }, check, view), accept);
+    if (shared) cache.set(key, { version, body });
   }
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[accept], 'Content-Length': body.length });
   res.end(body);

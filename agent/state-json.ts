@@ -9,6 +9,7 @@
 import { shownFlagValue } from '../common/credentials.js';
 import type { Agent } from './agent.js';
 import type { TaskRunner } from './task-runner.js';
+import type { AgentView } from './http-security.js';
 import type { FrameworkInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
 import { protoRoot } from '../proto/index.js';
 import { Resources, UNRESERVED, unionRanges, type Range } from '../common/resources.js';
@@ -53,8 +54,8 @@ export function flagsJson(flags: Readonly<Record<string, unknown>>): { flags: Re
   return { flags: out };
 }
 
-/** GET /state. */
-export function stateJson(agent: Agent, identity: AgentIdentity): JsonObject {
+/** GET /state; `view`: what the caller may see of frameworks and tasks (everything when omitted). */
+export function stateJson(agent: Agent, identity: AgentIdentity, view?: AgentView): JsonObject {
   const total = agent.options.resources;
   const live = [...agent.runners.values()];
   const allocated = live.filter((r) => !isTerminal(r.state)).reduce((sum, r) => sum.add(r.resources), Resources.EMPTY);
@@ -83,20 +84,21 @@ export function stateJson(agent: Agent, identity: AgentIdentity): JsonObject {
     ...(master.startsWith('zk://') ? {} : { master_hostname: master.replace(/:\d+$/, '') }),
     flags,
     work_dir: agent.options.workDir,
-    ...frameworksJson(agent),
+    ...frameworksJson(agent, view),
   };
 }
 
 /** Active frameworks (with a runner here) and completed ones (only forgotten runners left), each with its executors. */
-function frameworksJson(agent: Agent): { frameworks: Json[]; completed_frameworks: Json[] } {
+function frameworksJson(agent: Agent, view: AgentView | undefined): { frameworks: Json[]; completed_frameworks: Json[] } {
   const byFramework = new Map<string, { info: FrameworkInfoOut; live: TaskRunner[]; done: TaskRunner[] }>();
   const entry = (r: TaskRunner) => {
     let e = byFramework.get(r.frameworkId);
     if (!e) byFramework.set(r.frameworkId, (e = { info: agent.frameworks.get(r.frameworkId) ?? r.framework, live: [], done: [] }));
     return e;
   };
-  for (const r of agent.runners.values()) entry(r).live.push(r);
-  for (const r of agent.completed) entry(r).done.push(r);
+  const visible = (r: TaskRunner) => !view || (view.runner(r) && view.framework(agent.frameworks.get(r.frameworkId) ?? r.framework));
+  for (const r of agent.runners.values()) if (visible(r)) entry(r).live.push(r);
+  for (const r of agent.completed) if (visible(r)) entry(r).done.push(r);
   const frameworks: Json[] = [];
   const completed: Json[] = [];
   for (const [id, e] of byFramework) {

@@ -52,17 +52,18 @@ export async function logsCommand(argv: string[]): Promise<number> {
   if (flags.tail !== undefined && !(Number.isInteger(flags.tail) && flags.tail >= 0)) throw new InvalidArgument(`--tail must be a whole number of bytes, got ${flags.tail}`);
   const tls = clientTls(flags, process.env);
   const masterHttp = await masterAddress(flags.master);
-  // The master may authenticate its read-only endpoints; agents' sandboxes are read without credentials.
-  const state = await getJson<MasterState>(`${httpScheme(tls)}://${masterHttp}/master/state`, tls, clientCredential(flags));
+  // Master and agents may authenticate their read-only endpoints (and the agent asks its --acls, access_sandboxes): the same credential goes to both.
+  const credential = clientCredential(flags);
+  const state = await getJson<MasterState>(`${httpScheme(tls)}://${masterHttp}/master/state`, tls, credential);
   const task = findTask(state, taskId, flags.framework);
   const agent = state.slaves.find((a) => a.id === task.slave_id);
   if (!agent) throw new NotFound(`task ${taskId} ran on agent ${task.slave_id}, which the master no longer lists`);
   // The agent's origin: it speaks TLS when the master does (one cluster, one setting).
   const agentHttp = `${httpScheme(tls)}://${agent.hostname}:${agent.port}`;
-  const path = join(await sandboxOf(agentHttp, task, tls), flags.stderr ? 'stderr' : 'stdout');
+  const path = join(await sandboxOf(agentHttp, task, tls, credential), flags.stderr ? 'stderr' : 'stdout');
   let offset = 0;
   if (flags.tail !== undefined) {
-    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1), tls)).offset;
+    const size = (await getJson<{ offset: number }>(readUrl(agentHttp, path, -1), tls, credential)).offset;
     offset = Math.max(0, size - flags.tail);
   }
   const stop = new AbortController();
@@ -70,11 +71,11 @@ export async function logsCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     for (;;) {
-      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset), tls);
+      const chunk = await getJson<{ data: string; offset: number }>(readUrl(agentHttp, path, offset), tls, credential);
       process.stdout.write(chunk.data);
       offset += Buffer.byteLength(chunk.data);
       if (chunk.data.length > 0) continue;
-      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task, tls))) return 0;
+      if (!flags.follow || stop.signal.aborted || (await taskEnded(agentHttp, task, tls, credential))) return 0;
       await sleep(500, undefined, { signal: stop.signal }).catch(() => {});
     }
   } finally {
@@ -118,13 +119,13 @@ function executorOf(state: AgentState, task: StateTask): { executor: AgentExecut
   return null;
 }
 
-async function sandboxOf(agentHttp: string, task: StateTask, tls: Tls | null): Promise<string> {
-  const state = await getJson<AgentState>(`${agentHttp}/state`, tls);
+async function sandboxOf(agentHttp: string, task: StateTask, tls: Tls | null, credential: Credential | undefined): Promise<string> {
+  const state = await getJson<AgentState>(`${agentHttp}/state`, tls, credential);
   return executorOf(state, task)?.executor.directory ?? join(state.flags.work_dir, 'sandboxes', task.framework_id, task.id);
 }
 
-async function taskEnded(agentHttp: string, task: StateTask, tls: Tls | null): Promise<boolean> {
-  const found = executorOf(await getJson<AgentState>(`${agentHttp}/state`, tls), task);
+async function taskEnded(agentHttp: string, task: StateTask, tls: Tls | null, credential: Credential | undefined): Promise<boolean> {
+  const found = executorOf(await getJson<AgentState>(`${agentHttp}/state`, tls, credential), task);
   if (!found?.live) return true;
   const { tasks, queued_tasks } = found.executor;
   return queued_tasks.length === 0 && tasks.every((t) => isTerminal(t.state as TaskState));
@@ -133,7 +134,7 @@ async function taskEnded(agentHttp: string, task: StateTask, tls: Tls | null): P
 const readUrl = (agentHttp: string, path: string, offset: number) =>
   `${agentHttp}/files/read?path=${encodeURIComponent(path)}&offset=${offset}`;
 
-async function getJson<T>(url: string, tls: Tls | null, credential?: Credential): Promise<T> {
+async function getJson<T>(url: string, tls: Tls | null, credential: Credential | undefined): Promise<T> {
   let res: Response;
   try {
     res = await tlsFetch(tls)(url, { signal: AbortSignal.timeout(10_000), ...(credential ? { headers: { Authorization: basicAuthorization(credential) } } : {}) });

@@ -8,15 +8,15 @@
 // principal given, never a secret.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metadata, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { AUTHORIZATION_KEY, Authenticator, parseCredentials, readBasic } from '../common/credentials.js';
+import { AUTHORIZATION_KEY, parseCredentials } from '../common/credentials.js';
+import { AUTHENTICATION_REFUSAL as REFUSAL, BasicAuthentication, authenticatedPrincipal } from '../common/http-authentication.js';
 import { InvalidArgument, Unauthenticated } from '../common/errors.js';
 import { toServiceError } from '../common/grpc-status.js';
 import type { Logger } from '../common/log/logger.js';
 import type { Call } from '../proto/index.js';
 import { refuse } from './http-api/http-status.js';
 
-/** What a refused caller is told: never which part was wrong. */
-const REFUSAL = 'authentication failed: missing or wrong credentials';
+export { authenticatedPrincipal };
 
 /** Which surfaces demand credentials (the master's --authenticate_* flags). */
 export interface AuthenticationPolicy {
@@ -39,8 +39,7 @@ export interface AuthenticationFlags {
 export class MasterAuthentication {
   constructor(
     readonly policy: AuthenticationPolicy,
-    private readonly authenticator: Authenticator,
-    private readonly logger: Logger,
+    private readonly basic: BasicAuthentication,
   ) {}
 
   /** From the flags; any --authenticate_* without --credentials is refused, as nobody could pass. */
@@ -54,19 +53,7 @@ export class MasterAuthentication {
       throw new InvalidArgument(`--credentials is required with ${on.map((k) => `--authenticate_${snake(k)}`).join(', ')}`);
     }
     const credentials = flags.credentials === undefined ? [] : parseCredentials(flags.credentials);
-    return new MasterAuthentication(policy, new Authenticator(credentials), logger);
-  }
-
-  /** The principal an Authorization value proves, or null (logged, with `surface`). */
-  principalOf(authorization: string | undefined, surface: string): string | null {
-    const given = readBasic(authorization);
-    const principal = this.authenticator.authenticate(given);
-    if (principal === null) {
-      const named = given?.principal.slice(0, 100) ?? null;
-      const who = named !== null ? `principal '${named}'` : 'a caller without credentials';
-      this.logger.warn({ surface, principal: named }, `authentication failed on ${surface}: ${who}`);
-    }
-    return principal;
+    return new MasterAuthentication(policy, new BasicAuthentication(credentials, logger));
   }
 
   /**
@@ -79,13 +66,12 @@ export class MasterAuthentication {
     const out: UntypedServiceImplementation = {};
     for (const [method, handler] of Object.entries(impl)) {
       out[method] = ((call: CallLike, callback?: (err: unknown) => void) => {
-        const principal = this.principalOf(call.metadata.get(AUTHORIZATION_KEY)[0]?.toString(), `${surface}/${method}`);
+        const principal = this.basic.authenticate(call, call.metadata.get(AUTHORIZATION_KEY)[0]?.toString(), `${surface}/${method}`);
         if (principal === null) {
           const error = toServiceError(new Unauthenticated(REFUSAL));
           if (callback) return callback(error);
           return void call.emit('error', error);
         }
-        principals.set(call, principal);
         return (handler as (c: CallLike, cb?: unknown) => void)(call, callback);
       }) as UntypedServiceImplementation[string];
     }
@@ -101,11 +87,8 @@ export class MasterAuthentication {
     return (req, res, path) => {
       const realm = realmOf(req.method ?? 'GET', path);
       if (realm === null || !this.required(realm)) return false;
-      const principal = this.principalOf(req.headers.authorization, `${req.method} ${path}`);
-      if (principal !== null) {
-        principals.set(req, principal);
-        return false;
-      }
+      const principal = this.basic.authenticate(req, req.headers.authorization, `${req.method} ${path}`);
+      if (principal !== null) return false;
       refuse(res, new Unauthenticated(REFUSAL)); // 401 asking for Basic realm="mesos"
       return true;
     };
@@ -121,14 +104,6 @@ interface CallLike {
   emit(event: 'error', error: unknown): boolean;
 }
 
-/** Calls and requests that passed authentication, with their principal. */
-const principals = new WeakMap<object, string>();
-
-/** The principal a gRPC call or HTTP request proved, or null (authentication off for it). */
-export function authenticatedPrincipal(callOrRequest: object): string | null {
-  return principals.get(callOrRequest) ?? null;
-}
-
 export type HttpRealm = 'frameworks' | 'readwrite' | 'readonly';
 
 const SCHEDULER_PATHS = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
@@ -141,7 +116,8 @@ export function realmOf(method: string, path: string): HttpRealm | null {
   if (SCHEDULER_PATHS.has(path)) return 'frameworks';
   if (OPERATOR_PATHS.has(path)) return 'readwrite';
   if (method !== 'GET' && method !== 'HEAD') return 'readwrite';
-  if (OPEN_PATHS.has(path) || path.startsWith('/ui/')) return null;
+  // The web UI's agent proxy reads sandboxes: it is a read like /master/state (and the agent checks the credentials it passes on).
+  if (OPEN_PATHS.has(path) || (path.startsWith('/ui/') && !path.startsWith('/ui/agent/'))) return null;
   return 'readonly';
 }
 

@@ -68,6 +68,10 @@ export const MASTER_FLAGS = {
   authenticate_http_readonly: {
     type: 'boolean', default: false, help: 'the read-only HTTP endpoints (/master/state, /master/flags, /metrics/snapshot, ...) demand HTTP basic authentication',
   },
+  acls: {
+    type: 'string',
+    help: 'Mesos ACLs for authorization (docs/authorization.md): the JSON itself, or a path to it (file://PATH); e.g. {"run_tasks":[{"principals":{"type":"ANY"},"users":{"values":["root"]}}]}',
+  },
   credentials: {
     type: 'string',
     help: 'path to the credentials (or file://PATH): JSON {"credentials":[{"principal":"P","secret":"S"}]} or lines "principal secret"; never printed',

@@ -35,12 +35,21 @@ export interface PlanContext {
   readonly dynamicReservations?: (agentId: string) => Resources;
   /** False when the allocator cannot apply RESERVE/UNRESERVE: they are dropped. */
   readonly reservationsSupported?: boolean;
+  /** Authorization (--acls): why a task may not launch, or a RESERVE/UNRESERVE not apply; null when allowed (everything, when omitted). */
+  readonly authorize?: PlanAuthorization;
+}
+
+export interface PlanAuthorization {
+  /** run_tasks, for the user the task runs as. */
+  readonly task: (task: TaskInfoOut) => string | null;
+  /** reserve_resources for `role`; unreserve_resources of what `reserver` (a reservation's principal, '' when unset) reserved. */
+  readonly reservation: (type: 'RESERVE' | 'UNRESERVE', roleOrReserver: string) => string | null;
 }
 
 export interface Rejection {
   readonly task: TaskInfoOut;
   readonly state: TaskState;
-  readonly reason: 'REASON_TASK_INVALID' | 'REASON_INVALID_OFFERS';
+  readonly reason: 'REASON_TASK_INVALID' | 'REASON_INVALID_OFFERS' | 'REASON_TASK_UNAUTHORIZED';
   readonly message: string;
 }
 
@@ -94,8 +103,9 @@ export function planAccept(accept: NonNullable<Call['accept']>, ctx: PlanContext
   for (const [i, op] of accept.operations.entries()) {
     if (op.type !== 'LAUNCH') {
       const change = reservationChange(op, i, { role, remaining, dynamic, agentId, supported: ctx.reservationsSupported ?? true });
-      if (typeof change === 'string') {
-        dropped.push(`${label(op, i)} dropped: ${change}`);
+      const refused = typeof change === 'string' ? change : reservationRefusal(op, change, role, ctx.authorize);
+      if (typeof change === 'string' || refused !== null) {
+        dropped.push(`${label(op, i)} dropped: ${refused ?? ''}`);
         continue;
       }
       remaining = remaining.subtract(change.from).add(change.to);
@@ -113,11 +123,28 @@ export function planAccept(accept: NonNullable<Call['accept']>, ctx: PlanContext
         rejected.push({ task, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', message });
         continue;
       }
+      const unauthorized = ctx.authorize?.task(task) ?? null;
+      if (unauthorized !== null) {
+        rejected.push({ task, state: 'TASK_ERROR', reason: 'REASON_TASK_UNAUTHORIZED', message: unauthorized });
+        continue;
+      }
       remaining = remaining.subtract(resources);
       launches.push({ task, resources });
     }
   }
   return { agentId, usedOfferIds, launches, rejected, reservations, dropped, unused: remaining };
+}
+
+/** A valid RESERVE or UNRESERVE the ACLs refuse: reserve_resources asks about the role, unreserve_resources about each reservation's principal. */
+function reservationRefusal(op: Operation, change: ReservationChange, role: string, authorize: PlanAuthorization | undefined): string | null {
+  if (!authorize) return null;
+  if (change.type === 'RESERVE') return authorize.reservation('RESERVE', role);
+  const reservers = new Set((op.unreserve?.resources ?? []).map((r) => r.reservations?.at(-1)?.principal ?? ''));
+  for (const reserver of reservers) {
+    const refused = authorize.reservation('UNRESERVE', reserver);
+    if (refused !== null) return refused;
+  }
+  return null;
 }
 
 const PAYLOAD = { LAUNCH: 'launch', RESERVE: 'reserve', UNRESERVE: 'unreserve' } as const;

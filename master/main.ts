@@ -24,7 +24,9 @@ import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
 import { StateSnapshot } from './v0/snapshot.js';
 import { v0Routes } from './v0/routes.js';
 import { flagsJson } from './v0/flags-json.js';
-import { MasterAuthentication } from './authentication.js';
+import { authenticatedPrincipal, MasterAuthentication } from './authentication.js';
+import { endpointAuthorization, loadAcls, MASTER_ACTIONS, v0ViewFilter } from './authorization.js';
+import { refusal } from '../common/acls.js';
 import { buildInfo } from './v0/build-info.js';
 import { MasterMetrics } from './metrics.js';
 import { OperatorApi } from './operator/operator-api.js';
@@ -95,6 +97,8 @@ export async function startMaster(
   const tls = tlsConfig(flags, 'server');
   // The master is a client too: its web UI proxy dials agents.
   if (tls && !tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
+  const authzLogger = logger.child({ component: 'authorization' });
+  const acls = loadAcls(flags.acls, MASTER_ACTIONS, authzLogger, 'master');
   const allocator = await loadAllocator(flags.allocator, allocation);
   const id = newMasterId();
   // gRPC may listen elsewhere than HTTP (--grpc_ip): the operator can keep HTTP, with the operator API, on loopback.
@@ -109,7 +113,7 @@ export async function startMaster(
   let election: Election | null = null;
   // HTTP route modules are registered below, once the master exists.
   // Credentials are checked before any route sees a request.
-  const httpHandlers: HttpHandler[] = [authn.httpHandler()];
+  const httpHandlers: HttpHandler[] = [authn.httpHandler(), endpointAuthorization(acls, authzLogger)];
   // A port in use must not leave the gRPC server bound: the caller (mesos-ts local, a test) could not exit.
   const http = await startMasterHttp({ ip: flags.ip, port: flags.port, tls, handlers: httpHandlers, logger: logger.child({ component: 'http' }) }).catch(async (err: unknown) => {
     server.forceShutdown();
@@ -156,6 +160,7 @@ export async function startMaster(
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).
     flags: v0Flags,
     agentScheme: httpScheme(tls),
+    acls,
   });
   const build = buildInfo();
   let electedTime: number | null = null;
@@ -183,7 +188,10 @@ export async function startMaster(
     server.addService(withSafeDecoding(grpcObject.mesos_ts.operator.Operator.service), authn.guard(operatorService(operatorApi), 'Operator', authn.policy.httpReadwrite));
   }
   httpHandlers.push(
-    v0Routes({ snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build }),
+    v0Routes({
+      snapshot: () => (election && !election.leading() ? null : snapshot), leaderHttp: () => election?.leaderHttp() ?? null, flags: v0Flags, build,
+      viewFilter: v0ViewFilter(acls),
+    }),
     (req, res, path) => serveMetrics(req, res, path, metrics),
     // /master/redirect names this master as Mesos does: MasterInfo.hostname (default the advertised IP) and the advertised port.
     operatorHttpApi({ api: operatorApi, leaderHttp: () => election?.leaderHttp() ?? null, selfHttp: () => `${hostname}:${advertisedPort}` }),
@@ -195,7 +203,12 @@ export async function startMaster(
     // The proxy to the agents' HTTP: https with our CA and certificate when TLS is on.
     scheme: httpScheme(tls), fetch: tlsFetch(tls),
   }));
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready), 'AgentLink', authn.policy.agents));
+  server.addService(withSafeDecoding(grpcObject.mesos_ts.internal.AgentLink.service, decodeAgentMessage), authn.guard(agentLinkService(leader, ready, (stream) => {
+    const principal = authenticatedPrincipal(stream);
+    const refused = refusal(acls, 'register_agents', principal, null, `register an agent as ${principal === null ? 'no principal' : `principal '${principal}'`}`);
+    if (refused !== null) authzLogger.warn({ principal }, refused);
+    return refused;
+  }), 'AgentLink', authn.policy.agents));
   const where = `gRPC${tls ? ' (TLS)' : ''} on ${grpcAddress}, HTTP on ${http.scheme}://${flags.ip}:${http.port}${tls?.requireClientCert ? ' (client certificates required)' : ''} (allocator ${allocator.name})`;
   const takeOver = async () => {
     try {

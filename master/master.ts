@@ -45,6 +45,7 @@ import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
 import type { Logger } from '../common/log/logger.js';
+import { NO_ACLS, type Acls } from '../common/acls.js';
 
 /** A subscribed scheduler's event stream. */
 export interface EventSink {
@@ -99,6 +100,8 @@ export interface MasterOptions {
   readonly flags?: Readonly<Record<string, string>>;
   /** The scheme of agents' HTTP endpoints (Offer.url): 'https' when the cluster speaks TLS, as Mesos decides by its own SSL setting. Default 'http'. */
   readonly agentScheme?: 'http' | 'https';
+  /** The --acls; without them everything is allowed. */
+  readonly acls?: Acls;
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -416,6 +419,7 @@ export class Master {
     return {
       now: this.now(), ids: this.ids, config: this.config, registry: this.registry, newSecret: this.newSecret,
       reservationsSupported: typeof this.allocator.updateAllocation === 'function', logger: this.logger,
+      acls: this.options.acls ?? NO_ACLS,
     };
   }
 

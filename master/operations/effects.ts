@@ -13,6 +13,7 @@ import type { FrameworkSpec } from '../allocator/allocator.js';
 import type { MasterEvent } from '../cluster-events.js';
 import type { AgentId, AgentRecord, FrameworkId, OfferId, OfferRecord, TaskId } from '../state/records.js';
 import type { Logger } from '../../common/log/logger.js';
+import type { Acls } from '../../common/acls.js';
 
 /**
  * What the master tells an agent; the adapter (../rpc/wire.ts) writes the
@@ -123,6 +124,8 @@ export interface OpContext {
   readonly reservationsSupported: boolean;
   /** The master's logger: an operation names its ids as fields (framework_id, agent_id, task_id, offer_id). */
   readonly logger: Logger;
+  /** The --acls (common/acls.ts): operations refuse, changing nothing, what they deny. */
+  readonly acls: Acls;
 }
 
 /** Collects an operation's registry changes, effects and events, each in order. */

@@ -14,6 +14,7 @@ import { isTerminal } from '../../common/task-state.js';
 import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
 import { frameworkRoles } from '../validation.js';
+import { requireAllowed } from '../../common/acls.js';
 import type { Effects, OpContext } from './effects.js';
 import { rescindOffersOf } from './offers.js';
 import { moveTask, recoverTask } from './task-changes.js';
@@ -28,6 +29,7 @@ export interface Subscription {
 export function subscribeFramework(state: ClusterState, fx: Effects, ctx: OpContext, subscribe: Subscription, streamId: string): FrameworkRecord {
   const info = subscribe.info;
   const roles = frameworkRoles(info);
+  authorizeRoles(ctx, info, roles);
   const id = (info.id?.value || ctx.ids.framework()) as FrameworkId;
   if (state.wasRemoved(id)) {
     // As Mesos: a torn-down framework (or one past its failover_timeout) may not come back under its id. Its
@@ -130,6 +132,7 @@ export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext
   if (info.id?.value !== fw.id) throw new FailedPrecondition(`update_framework: framework_info.id must be ${fw.id}`);
   if ((info.principal ?? '') !== (fw.info.principal ?? '')) throw new PermissionDenied(`update_framework: framework_info.principal cannot change (it is '${fw.info.principal ?? ''}')`);
   const roles = frameworkRoles(info); // Throws, changing nothing, when the roles are not valid.
+  authorizeRoles(ctx, info, roles);
   const rolesChanged = roles.length !== fw.roles.length || roles.some((r, i) => r !== fw.roles[i]);
   fw.info = { ...info, id: { value: fw.id } };
   if (rolesChanged || update.suppressedRoles.length > 0) {
@@ -147,6 +150,14 @@ export function updateFramework(state: ClusterState, fx: Effects, ctx: OpContext
   fx.write({ op: 'putFramework', id: fw.id, info: fw.info, now: ctx.now });
   ctx.logger.info({ framework_id: fw.id }, `framework ${fw.id} updated its FrameworkInfo`);
   fx.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
+}
+
+/** register_frameworks, for each role (Mesos asks for each): PermissionDenied, changing nothing, naming the first refused. */
+function authorizeRoles(ctx: OpContext, info: FrameworkInfoOut, roles: readonly string[]): void {
+  const principal = info.principal || null;
+  for (const role of roles) {
+    requireAllowed(ctx.acls, 'register_frameworks', principal, role, `register a framework with role '${role}' as ${principal === null ? 'no principal' : `principal '${principal}'`}`);
+  }
 }
 
 function detach(fw: FrameworkRecord): void {

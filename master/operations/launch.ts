@@ -13,6 +13,9 @@ import type { AgentId, FrameworkRecord, TaskId, TaskRecord } from '../state/reco
 import type { Effects, OpContext } from './effects.js';
 import { applyReservations } from './reservations.js';
 import { addTask, masterUpdate } from './task-changes.js';
+import { allowsAll, refusal, type Acls } from '../../common/acls.js';
+import type { FrameworkInfoOut } from '../../proto/index.js';
+import type { PlanAuthorization } from '../launch-plan.js';
 
 const DEFAULT_REFUSE_SECONDS = 5;
 /** Mesos caps refuse_seconds at one year. */
@@ -28,7 +31,7 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
   const plan = planAccept(accept, {
     frameworkId: fw.id, partitionAware: fw.partitionAware, offers: state.offers.view(), activeTaskIds,
     dynamicReservations: (agentId) => state.agent(agentId)?.dynamicReservations ?? Resources.EMPTY,
-    reservationsSupported: ctx.reservationsSupported,
+    reservationsSupported: ctx.reservationsSupported, authorize: planAuthorization(ctx.acls, fw.info),
   });
   const offers = plan.usedOfferIds.map((id) => state.offers.take(id)!);
   for (const offer of offers) fx.cancel({ kind: 'offer-timeout', offerId: offer.id });
@@ -65,6 +68,22 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
     fx.allocator({ call: 'recoverResources', frameworkId: fw.id, agentId: offers[0]!.agentId, resources: plan.unused, refuseSeconds: refuseNow ? refuse : 0 });
     fx.allocate();
   }
+}
+
+/** What the ACLs let this framework do in an ACCEPT (run_tasks, reserve_resources, unreserve_resources), as the framework's principal. */
+function planAuthorization(acls: Acls, info: FrameworkInfoOut): PlanAuthorization | undefined {
+  if (allowsAll(acls, 'run_tasks') && allowsAll(acls, 'reserve_resources') && allowsAll(acls, 'unreserve_resources')) return undefined;
+  const principal = info.principal || null;
+  return {
+    task: (task) => {
+      // As Mesos: the command's user, else the framework's.
+      const user = task.command?.user || info.user || '';
+      return refusal(acls, 'run_tasks', principal, user, `launch as user '${user}'`);
+    },
+    reservation: (type, object) => type === 'RESERVE'
+      ? refusal(acls, 'reserve_resources', principal, object, `reserve resources for role '${object}'`)
+      : refusal(acls, 'unreserve_resources', principal, object, `unreserve resources reserved by principal '${object}'`),
+  };
 }
 
 /** The registry holds these tasks: each goes to its agent, unless it was killed or its agent or framework left meanwhile. */

@@ -8,6 +8,7 @@ import type { OperatorCall, OperatorEvent, OperatorResponse } from '../../proto/
 import { toServiceError } from '../../common/grpc-status.js';
 import { InvalidArgument } from '../../common/errors.js';
 import { MalformedMessage } from '../rpc/safe-service.js';
+import { authenticatedPrincipal } from '../authentication.js';
 import { callType, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall, type WriteCall } from './operator-api.js';
 
 /** The method for a call type: GET_STATE -> GetState. */
@@ -22,7 +23,7 @@ export function operatorService(api: () => OperatorApi): UntypedServiceImplement
     impl[methodOf(type)] = (call: ServerUnaryCall<OperatorCall | MalformedMessage, OperatorResponse>, callback: sendUnaryData<OperatorResponse>) => {
       try {
         checkRequest(call.request, type);
-        callback(null, api().answer(type));
+        callback(null, api().answerFor(type, authenticatedPrincipal(call)));
       } catch (err) {
         callback(toServiceError(err));
       }
@@ -32,7 +33,7 @@ export function operatorService(api: () => OperatorApi): UntypedServiceImplement
     impl[methodOf(type)] = (call: ServerUnaryCall<OperatorCall | MalformedMessage, OperatorResponse>, callback: sendUnaryData<OperatorResponse>) => {
       try {
         checkRequest(call.request, type);
-        api().write(type, call.request as OperatorCall).then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err)));
+        api().write(type, call.request as OperatorCall, authenticatedPrincipal(call)).then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err)));
       } catch (err) {
         callback(toServiceError(err));
       }
@@ -56,7 +57,7 @@ async function subscribe(api: () => OperatorApi, stream: ServerWritableStream<Op
   stream.on('error', gone);
   try {
     checkRequest(stream.request, 'SUBSCRIBE');
-    for await (const event of api().subscribe(abort.signal)) {
+    for await (const event of api().subscribe(abort.signal, authenticatedPrincipal(stream))) {
       if (!stream.write(event)) await Promise.race([once(stream, 'drain'), once(abort.signal, 'abort')]);
       if (abort.signal.aborted) return;
     }

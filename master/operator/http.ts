@@ -19,6 +19,7 @@ import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '.
 import { encodeMessage, jsonBodyToProtobuf, jsonType } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
+import { authenticatedPrincipal } from '../authentication.js';
 import { callType, isServed, isWriteCall, SERVED_CALLS, WRITE_CALLS, type OperatorApi, type ServedCall } from './operator-api.js';
 
 export const OPERATOR_API_PATHS: ReadonlySet<string> = new Set(['/api/v1', '/master/api/v1']);
@@ -87,18 +88,22 @@ async function serve(
   // Leadership may have moved while the body arrived.
   const api = leaderOrRedirect(options.api, options.leaderHttp, req, res);
   if (!api) return;
-  if (call === 'SUBSCRIBE') return subscribe(api, accept, res);
+  const principal = authenticatedPrincipal(req);
+  if (call === 'SUBSCRIBE') return subscribe(api, accept, res, principal);
   if (isWriteCall(call)) {
-    await api.write(call, decoded);
+    await api.write(call, decoded, principal);
     // As Mesos: 202 for the reservation calls (offer operations), 200 with no body for the others.
     return void res.writeHead(call === 'RESERVE_RESOURCES' || call === 'UNRESERVE_RESOURCES' ? 202 : 200, { 'Content-Length': 0 }).end();
   }
-  const body = answer(api, call, accept, cache);
+  const body = answer(api, call, accept, cache, principal);
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[accept], 'Content-Length': body.length });
   res.end(body);
 }
 
-function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, { version: number; body: Buffer }>): Buffer {
+function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, { version: number; body: Buffer }>, principal: string | null): Buffer {
+  // A filtered answer is this principal's alone: never cached.
+  if (api.viewFilter(principal) !== null) return encodeMessage(RESPONSE, api.answerFor(call, principal), encoding);
+  api.checkRead(call, principal); // PermissionDenied (403) before any cached answer.
   const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION';
   const key = `${call}:${encoding}`;
   const hit = cache.get(key);
@@ -110,11 +115,11 @@ function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: M
 }
 
 /** SUBSCRIBE: one RecordIO record per event, written as the client reads them. */
-async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerResponse): Promise<void> {
+async function subscribe(api: OperatorApi, encoding: Encoding, res: ServerResponse, principal: string | null): Promise<void> {
   const abort = new AbortController();
   res.once('close', () => abort.abort());
   res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], 'Cache-Control': 'no-cache' });
-  for await (const event of api.subscribe(abort.signal)) {
+  for await (const event of api.subscribe(abort.signal, principal)) {
     if (!res.write(recordIo(encodeMessage(EVENT, event, encoding)))) await Promise.race([once(res, 'drain'), once(abort.signal, 'abort')]);
     if (abort.signal.aborted) return;
   }

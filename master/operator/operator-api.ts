@@ -8,7 +8,9 @@
 // master no longer leads.
 import { protoRoot, type OperatorCall, type OperatorEvent, type OperatorResponse } from '../../proto/index.js';
 import { getFlags, getMaintenanceSchedule, getMaintenanceStatus, getQuota, getWeights, isWriteCall, writeOperation, type WriteCall } from './write-calls.js';
-import { InvalidArgument, Unavailable } from '../../common/errors.js';
+import { InvalidArgument, PermissionDenied, Unavailable } from '../../common/errors.js';
+import { NO_ACLS, type Acls } from '../../common/acls.js';
+import { filterEvent, filterResponse, readCallRefusal, viewFilter, writeCallRefusal, type ViewFilter } from '../authorization.js';
 import { VERSION } from '../../common/version.js';
 import type { Master } from '../master.js';
 import type { MasterEvent } from '../cluster-events.js';
@@ -55,6 +57,7 @@ export class OperatorApi {
   /** Open SUBSCRIBE streams (master/operator_event_stream_subscribers). */
   subscribers = 0;
   private readonly converted = new WeakMap<MasterEvent, OperatorEvent | null>();
+  private users: { readonly version: number; readonly users: Map<string, string> } | null = null;
 
   constructor(private readonly options: OperatorApiOptions) {
     this.views = new OperatorViews(options.master);
@@ -65,6 +68,43 @@ export class OperatorApi {
     return this.options.master.version;
   }
 
+  get acls(): Acls {
+    return this.options.master.options.acls ?? NO_ACLS;
+  }
+
+  /**
+   * What `principal` (null: not authenticated) may see of frameworks and
+   * tasks; null when it sees everything, so that answers may be shared.
+   */
+  viewFilter(principal: string | null): ViewFilter | null {
+    return viewFilter(this.acls, principal);
+  }
+
+  /** A read call as `principal` may see it: refused (PermissionDenied) by view_flags, get_endpoints, ...; the state calls filtered. */
+  answerFor(type: ServedCall, principal: string | null): OperatorResponse {
+    this.checkRead(type, principal);
+    const filter = this.viewFilter(principal);
+    return filter ? filterResponse(this.answer(type), filter, this.frameworkUsers()) : this.answer(type);
+  }
+
+  /** Throws PermissionDenied when the ACLs refuse `principal` this read call outright (view_flags, get_endpoints, maintenance reads). */
+  checkRead(type: ServedCall, principal: string | null): void {
+    const refused = readCallRefusal(this.acls, type, principal);
+    if (refused !== null) throw new PermissionDenied(refused);
+  }
+
+  /** The user of every framework the master knows (completed ones too), for view_tasks. */
+  private frameworkUsers(): Map<string, string> {
+    const master = this.options.master;
+    if (this.users?.version === master.version) return this.users.users;
+    const users = new Map<string, string>();
+    this.users = { version: master.version, users };
+    for (const fw of master.completedFrameworkList()) users.set(fw.id, fw.info.user ?? '');
+    for (const fw of master.frameworks.values()) users.set(fw.id, fw.info.user ?? '');
+    return users;
+  }
+
+  /** Everyone's answer (authorization is answerFor's). */
   answer(type: ServedCall): OperatorResponse {
     const master = this.options.master;
     switch (type) {
@@ -100,12 +140,33 @@ export class OperatorApi {
   }
 
   /** A write call: settles once the registry holds the change; throws (changing nothing) when it is malformed or not allowed. */
-  async write(type: WriteCall, call: OperatorCall): Promise<void> {
-    await this.options.master.operate(writeOperation(type, call));
+  async write(type: WriteCall, call: OperatorCall, principal: string | null = null): Promise<void> {
+    const operation = writeOperation(type, call); // Malformed calls are refused first, as Mesos validates before it authorizes.
+    // Checked and applied in the same turn: the state the check read is the one the operation changes.
+    const refused = writeCallRefusal(this.acls, type, call, principal, this.options.master.state);
+    if (refused !== null) {
+      this.options.master.logger.warn({ principal }, refused);
+      throw new PermissionDenied(refused);
+    }
+    await this.options.master.operate(operation);
   }
 
   /** SUBSCRIBE: runs until `signal` aborts, this master stops leading (Unavailable), or the reader falls too far behind. */
-  async *subscribe(signal: AbortSignal): AsyncGenerator<OperatorEvent> {
+  async *subscribe(signal: AbortSignal, principal: string | null = null): AsyncGenerator<OperatorEvent> {
+    const filter = this.viewFilter(principal);
+    if (!filter) return yield* this.events(signal);
+    const master = this.options.master;
+    const userOfTask = (frameworkId: string, taskId: string) => {
+      const info = master.tasks.get(frameworkId, taskId)?.info;
+      return info?.command?.user || info?.executor?.command?.user || null;
+    };
+    for await (const event of this.events(signal)) {
+      const shown = filterEvent(event, filter, this.frameworkUsers(), userOfTask);
+      if (shown) yield shown;
+    }
+  }
+
+  private async *events(signal: AbortSignal): AsyncGenerator<OperatorEvent> {
     const heartbeatMs = this.options.heartbeatSeconds * 1000;
     const queue: OperatorEvent[] = [];
     let overflow = false;

@@ -23,6 +23,7 @@ import { leaderOrRedirect, type HttpHandler } from '../http.js';
 import { toMesosJson } from '../http-api/proto-json.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { decodeOperatorCall } from './http.js';
+import { authenticatedPrincipal } from '../authentication.js';
 import type { OperatorApi, ServedCall, WriteCall } from './operator-api.js';
 
 const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
@@ -102,7 +103,7 @@ export function v0WriteEndpoints(options: V0WritesOptions): HttpHandler {
       if (!api) return true;
       if (quotaRole !== null) {
         if (req.method !== 'DELETE') throw new HttpError(405, `Expecting 'DELETE', received '${req.method}'`, { Allow: 'DELETE' });
-        await write(api, 'REMOVE_QUOTA', { remove_quota: { role: quotaRole } });
+        await write(api, 'REMOVE_QUOTA', { remove_quota: { role: quotaRole } }, authenticatedPrincipal(req));
         done(res, 200);
       } else {
         await serve(api, route!, req, res);
@@ -119,17 +120,17 @@ async function serve(api: OperatorApi, route: Route, req: IncomingMessage, res: 
   if (!route.methods.includes(method)) throw new HttpError(405, `Expecting one of ${route.methods.join(', ')}, received '${req.method}'`, { Allow: route.methods.join(', ') });
   if (method === 'GET') return serveRead(api, route.read!, req, res);
   const text = (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
-  await write(api, route.write!.call, route.write!.body(text));
+  await write(api, route.write!.call, route.write!.body(text), authenticatedPrincipal(req));
   done(res, route.write!.accepted ? 202 : 200);
 }
 
-async function write(api: OperatorApi, type: WriteCall, body: Record<string, unknown>): Promise<void> {
+async function write(api: OperatorApi, type: WriteCall, body: Record<string, unknown>, principal: string | null): Promise<void> {
   const call = decodeOperatorCall(Buffer.from(JSON.stringify({ type, ...body })), 'json');
-  await api.write(type, call.decoded);
+  await api.write(type, call.decoded, principal);
 }
 
 function serveRead(api: OperatorApi, read: NonNullable<Route['read']>, req: IncomingMessage, res: ServerResponse): void {
-  const answer = toMesosJson(RESPONSE, api.answer(read.call) as OperatorResponse);
+  const answer = toMesosJson(RESPONSE, api.answerFor(read.call, authenticatedPrincipal(req)) as OperatorResponse);
   const body = JSON.stringify(read.pick(answer));
   writeJson(res, body, new URL(req.url ?? '/', 'http://master').searchParams.get('jsonp'));
 }

@@ -42,6 +42,8 @@ export function taskView(task: TaskRecord, state: TaskState = task.state): Task 
     resources: task.resources.toProto(),
     statuses: task.status ? [task.status] : [],
     ...(task.status?.state !== undefined ? { status_update_state: task.status.state } : {}),
+    // As Mesos's createTask: the command's user, else the executor's (view_tasks filters by it, else by the framework's).
+    ...(info.command?.user || info.executor?.command?.user ? { user: info.command?.user || info.executor?.command?.user } : {}),
     ...(info.labels ? { labels: info.labels } : {}),
     ...(info.container ? { container: info.container } : {}),
     ...(info.health_check ? { health_check: info.health_check } : {}),

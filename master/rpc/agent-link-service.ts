@@ -4,7 +4,8 @@
 // (its deadlines) and drops an agent that misses too many pongs in a row.
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
-import { errorMessage } from '../../common/errors.js';
+import { errorMessage, PermissionDenied } from '../../common/errors.js';
+import { toServiceError } from '../../common/grpc-status.js';
 import { traceLaunch } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
@@ -12,9 +13,22 @@ import { MalformedMessage } from './safe-service.js';
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
 
-/** `ready` settles once a just-elected master has taken over its registry: a registration arriving meanwhile waits. */
-export function agentLinkService(leader: () => Master, ready: () => Promise<void> = async () => {}): UntypedServiceImplementation {
-  return { Connect: (stream: Stream) => connect(leader, ready, stream) };
+/**
+ * `ready` settles once a just-elected master has taken over its registry: a
+ * registration arriving meanwhile waits. `refusal` says why the ACLs refuse
+ * this link's agent (register_agents), or null: a refused link ends with
+ * PERMISSION_DENIED before any message is read, and the agent retries.
+ */
+export function agentLinkService(
+  leader: () => Master, ready: () => Promise<void> = async () => {}, refusal: (stream: object) => string | null = () => null,
+): UntypedServiceImplementation {
+  return {
+    Connect: (stream: Stream) => {
+      const refused = refusal(stream);
+      if (refused !== null) return void stream.emit('error', toServiceError(new PermissionDenied(refused)));
+      connect(leader, ready, stream);
+    },
+  };
 }
 
 function connect(leader: () => Master, ready: () => Promise<void>, stream: Stream): void {

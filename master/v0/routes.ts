@@ -13,7 +13,7 @@
 // (/master/redirect is served with the operator API, master/operator/http.ts.)
 // The write endpoints (/master/teardown, reserve, unreserve, quota, weights,
 // maintenance, machine) belong beside these, in their own route module.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { redirectToLeader, reply, type HttpHandler } from '../http.js';
 import { writeJson } from '../../common/jsonp.js';
 import type { V0Model } from './model.js';
@@ -28,6 +28,8 @@ export interface V0RoutesOptions {
   /** /master/flags' and /version's answers: the same on every master. */
   readonly flags: Readonly<Record<string, string>>;
   readonly build: V0Model['build'];
+  /** What this request's principal may see (view_frameworks, view_tasks); null when it sees everything. */
+  readonly viewFilter?: (req: IncomingMessage) => ((model: V0Model) => V0Model) | null;
 }
 
 type Answer = (snapshot: StateSnapshot, query: URLSearchParams) => string;
@@ -41,6 +43,16 @@ const FROM_SNAPSHOT: ReadonlyMap<string, Answer> = new Map<string, Answer>([
   ['/frameworks', (s, q) => (q.has('framework_id') ? JSON.stringify(views.frameworks(s.model(), q.get('framework_id'))) : s.text('frameworks', (m) => views.frameworks(m, null)))],
   ['/tasks', (s, q) => JSON.stringify(views.tasks(s.model(), views.readTaskQuery(q), (order) => s.memo(`tasks:${order}`, (m) => views.orderTasks(views.allTasks(m), order))))],
   ['/roles', (s) => s.text('roles', views.roles)],
+]);
+
+/** The endpoints whose answer depends on what the caller may see, made from a filtered model (never cached: it is one caller's). */
+const FILTERED: ReadonlyMap<string, (model: V0Model, query: URLSearchParams) => unknown> = new Map<string, (model: V0Model, query: URLSearchParams) => unknown>([
+  ['/state', (m) => m.state],
+  ['/state.json', (m) => m.state],
+  ['/state-summary', (m) => views.stateSummary(m)],
+  ['/frameworks', (m, q) => views.frameworks(m, q.get('framework_id'))],
+  ['/tasks', (m, q) => views.tasks(m, views.readTaskQuery(q))],
+  ['/roles', (m) => views.roles(m)],
 ]);
 
 export function v0Routes(options: V0RoutesOptions): HttpHandler {
@@ -62,6 +74,9 @@ export function v0Routes(options: V0RoutesOptions): HttpHandler {
     if (path === '/version') return json(res, versionText, query);
     const snapshot = options.snapshot();
     if (!snapshot) return redirectToLeader(res, options.leaderHttp(), req.url ?? path), true;
+    const filtered = FILTERED.get(bare);
+    const filter = filtered ? options.viewFilter?.(req) : null;
+    if (filter) return json(res, JSON.stringify(filtered!(filter(snapshot.model()), query)), query);
     return json(res, fromSnapshot!(snapshot, query), query);
   };
 }

@@ -90,7 +90,7 @@ export function webUi(options: WebUiOptions): HttpHandler {
       }
       const agentId = decodeOrNull(proxied[1]!);
       if (agentId === null) reply(res, 400, 'text/plain; charset=utf-8', `malformed agent id in ${path}\n`);
-      else await proxyToAgent(options, agentId, proxied[2]!, new URL(req.url ?? path, 'http://master'), res);
+      else await proxyToAgent(options, agentId, proxied[2]!, new URL(req.url ?? path, 'http://master'), req.headers.authorization, res);
       return true;
     }
     return serveAsset(assets, rest, res);
@@ -114,8 +114,13 @@ async function serveAsset(cache: Map<string, Buffer>, name: string, res: ServerR
   return true;
 }
 
-/** GET the agent's /state or /files/read (only its path, offset and length pass) and answer what it answered. */
-async function proxyToAgent(options: WebUiOptions, agentId: string, what: string, url: URL, res: ServerResponse): Promise<void> {
+/**
+ * GET the agent's /state or /files/read (only its path, offset and length
+ * pass, and the caller's Authorization header: the agent authenticates and
+ * authorizes the caller itself, access_sandboxes included, so the proxy
+ * grants nothing the agent would not) and answer what it answered.
+ */
+async function proxyToAgent(options: WebUiOptions, agentId: string, what: string, url: URL, authorization: string | undefined, res: ServerResponse): Promise<void> {
   const agent = options.agentHttp(agentId);
   if (!agent) return reply(res, 404, 'text/plain; charset=utf-8', `this master knows no agent ${agentId}\n`);
   const target = new URL(`${options.scheme ?? 'http'}://${agent}/${what}`);
@@ -129,14 +134,17 @@ async function proxyToAgent(options: WebUiOptions, agentId: string, what: string
   let body: Buffer;
   try {
     // Redirects are not followed: the proxy reaches the agent's own endpoint and nothing it points elsewhere.
-    answer = await (options.fetch ?? fetch)(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS), redirect: 'manual' });
+    const headers: Record<string, string> = authorization !== undefined ? { Authorization: authorization } : {};
+    answer = await (options.fetch ?? fetch)(target, { signal: AbortSignal.timeout(AGENT_TIMEOUT_MS), redirect: 'manual', headers });
     if (answer.status >= 300 && answer.status < 400) return reply(res, 502, 'text/plain; charset=utf-8', `agent ${agentId} answered with a redirect; not followed\n`);
     body = await cappedBody(answer, MAX_AGENT_REPLY_BYTES);
   } catch (err) {
     return reply(res, 504, 'text/plain; charset=utf-8', `agent ${agentId} at ${agent} did not answer: ${errorMessage(err)}\n`);
   }
   // Our own content type, never the agent's: what it sends is data for the page, not a page.
-  res.writeHead(answer.status, { ...SECURITY_HEADERS, 'Content-Type': answer.ok ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': body.length });
+  // An agent's 401 asks the browser for credentials as the master's does.
+  const challenge = answer.status === 401 ? { 'WWW-Authenticate': 'Basic realm="mesos"' } : {};
+  res.writeHead(answer.status, { ...SECURITY_HEADERS, ...challenge, 'Content-Type': answer.ok ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': body.length });
   res.end(body);
 }
 
