@@ -11,11 +11,17 @@
 // Each API gets a fresh master and agent per round; rounds alternate the
 // APIs; the table shows the median round.
 // With --authenticate the masters authenticate frameworks and agents and every
-// client presents its credential: run it beside a plain run to see the cost.
-//   npx tsx bench/api.ts [--tasks 2000] [--rounds 3] [--connections 8] [--authenticate]
+// client presents its credential; with --tls every connection is mutual TLS
+// (certificates from scripts/make-certs.sh). --security runs each API plain,
+// authenticated, over mutual TLS and both, alternating in every round, and
+// prints each beside the plain figure: the cost of security per call.
+//   npx tsx bench/api.ts [--tasks 2000] [--rounds 3] [--connections 8] [--authenticate] [--tls] [--security]
 import { startMaster, type RunningMaster } from '../master/main.js';
 import { parseFlags } from '../common/flags.js';
 import { basicAuthorization } from '../common/credentials.js';
+import { tlsConfig, type Tls } from '../common/tls.js';
+import { makeCerts, type Certs } from '../test/harness/certs.js';
+import { rmSync } from 'node:fs';
 import { Resources } from '../common/resources.js';
 import type { TaskInfoIn } from '../proto/index.js';
 import { LinkAgent } from '../test/harness/link-agent.js';
@@ -27,11 +33,31 @@ const FLAGS = {
   rounds: { type: 'number', default: 3, help: 'runs of each API, alternating' },
   connections: { type: 'number', default: 8, help: 'kept-alive HTTP connections the HTTP scheduler sends its calls on' },
   authenticate: { type: 'boolean', default: false, help: 'masters authenticate frameworks and agents (gRPC metadata, HTTP basic auth); clients present credentials' },
+  tls: { type: 'boolean', default: false, help: 'mutual TLS on every connection' },
+  security: { type: 'boolean', default: false, help: 'compare plain, --authenticate, --tls and both, side by side' },
 } as const;
 
-/** With --authenticate: the one credential every client presents, and the master's file of them. */
+/** What a run secures: credentials on every call, mutual TLS on every connection. */
+interface Security {
+  readonly name: string;
+  readonly authenticate: boolean;
+  readonly tls: boolean;
+}
+const SECURITIES: readonly Security[] = [
+  { name: 'plain', authenticate: false, tls: false },
+  { name: 'auth', authenticate: true, tls: false },
+  { name: 'mTLS', authenticate: false, tls: true },
+  { name: 'mTLS+auth', authenticate: true, tls: true },
+];
+let certs: Certs | null = null;
+const clientTls = (security: Security): Tls | null =>
+  security.tls ? tlsConfig({ ssl_enabled: true, ssl_ca_file: certs!.ca, ssl_cert_file: certs!.clientCert, ssl_key_file: certs!.clientKey }, 'client') : null;
+const serverFlags = (security: Security) => security.tls
+  ? { ssl_enabled: true, ssl_ca_file: certs!.ca, ssl_cert_file: certs!.serverCert, ssl_key_file: certs!.serverKey, ssl_require_client_cert: true }
+  : {};
+
+/** With authentication: the one credential every client presents, and the master's file of them. */
 const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
-let authenticate = false;
 
 type Api = 'gRPC' | 'HTTP JSON' | 'HTTP protobuf';
 const APIS: readonly Api[] = ['gRPC', 'HTTP JSON', 'HTTP protobuf'];
@@ -52,8 +78,8 @@ interface BenchScheduler {
   close(): void;
 }
 
-function grpcScheduler(master: RunningMaster): BenchScheduler {
-  const s = new RawScheduler(master.grpcAddress, authenticate ? CREDENTIAL : undefined);
+function grpcScheduler(master: RunningMaster, security: Security): BenchScheduler {
+  const s = new RawScheduler(master.grpcAddress, security.authenticate ? CREDENTIAL : undefined, clientTls(security));
   s.autoAcknowledge = true;
   return {
     subscribe: async () => void (await s.subscribe({ name: 'bench-api-grpc', user: 'bench' })),
@@ -69,10 +95,10 @@ function grpcScheduler(master: RunningMaster): BenchScheduler {
   };
 }
 
-function httpScheduler(master: RunningMaster, encoding: 'json' | 'protobuf', connections: number): BenchScheduler {
+function httpScheduler(master: RunningMaster, encoding: 'json' | 'protobuf', connections: number, security: Security): BenchScheduler {
   const c = new MesosHttpClient({
-    master: master.httpAddress, encoding, autoAcknowledge: true, callConnections: connections,
-    ...(authenticate ? { authorization: basicAuthorization(CREDENTIAL) } : {}),
+    master: master.httpAddress, encoding, autoAcknowledge: true, callConnections: connections, tls: clientTls(security),
+    ...(security.authenticate ? { authorization: basicAuthorization(CREDENTIAL) } : {}),
   });
   return {
     subscribe: async () => void (await c.subscribe({ name: `bench-api-http-${encoding}`, user: 'bench' })),
@@ -91,16 +117,16 @@ function httpScheduler(master: RunningMaster, encoding: 'json' | 'protobuf', con
   };
 }
 
-async function measure(api: Api, tasks: number, connections: number): Promise<Run> {
-  const security = authenticate
+async function measure(api: Api, tasks: number, connections: number, security: Security): Promise<Run> {
+  const authentication = security.authenticate
     ? { authenticate_frameworks: true, authenticate_agents: true, authenticate_http_frameworks: true, credentials: JSON.stringify({ credentials: [CREDENTIAL] }) }
     : {};
-  const master = await startMaster({ port: 0, grpc_port: 0, allocation_interval: 0.05, quiet: true, ...security });
+  const master = await startMaster({ port: 0, grpc_port: 0, allocation_interval: 0.05, quiet: true, ...authentication, ...serverFlags(security) });
   const agent = new LinkAgent({
-    master: master.grpcAddress, resources: `cpus:${tasks * 0.01 + 1};mem:${tasks + 64}`, script: SCRIPT, retrySeconds: 60,
-    ...(authenticate ? { credential: CREDENTIAL } : {}),
+    master: master.grpcAddress, resources: `cpus:${tasks * 0.01 + 1};mem:${tasks + 64}`, script: SCRIPT, retrySeconds: 60, tls: clientTls(security),
+    ...(security.authenticate ? { credential: CREDENTIAL } : {}),
   });
-  const scheduler = api === 'gRPC' ? grpcScheduler(master) : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections);
+  const scheduler = api === 'gRPC' ? grpcScheduler(master, security) : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections, security);
   try {
     await agent.start();
     await scheduler.subscribe();
@@ -131,31 +157,47 @@ async function measure(api: Api, tasks: number, connections: number): Promise<Ru
 
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
-  authenticate = flags.authenticate;
-  const runs = new Map<Api, Run[]>(APIS.map((api) => [api, []]));
+  const securities = flags.security ? SECURITIES : [{ name: 'this run', authenticate: flags.authenticate, tls: flags.tls }];
+  if (securities.some((x) => x.tls)) certs = makeCerts('mesos-ts-bench-certs-');
+  const key = (api: Api, security: Security) => `${api}/${security.name}`;
+  const runs = new Map<string, Run[]>();
   const started = Date.now();
-  for (const api of APIS) await measure(api, Math.min(500, flags.tasks), flags.connections); // Warm-up: JIT, module loading.
-  for (let round = 0; round < flags.rounds; round++) {
-    for (const api of APIS) {
-      const run = await measure(api, flags.tasks, flags.connections);
-      runs.get(api)!.push(run);
-      process.stderr.write(`round ${round + 1} ${api}: ${Math.round(run.updates / run.seconds)} updates/s\n`);
+  try {
+    for (const api of APIS) for (const security of securities) await measure(api, Math.min(500, flags.tasks), flags.connections, security); // Warm-up: JIT, module loading, TLS.
+    for (let round = 0; round < flags.rounds; round++) {
+      for (const api of APIS) {
+        for (const security of securities) {
+          const run = await measure(api, flags.tasks, flags.connections, security);
+          runs.set(key(api, security), [...(runs.get(key(api, security)) ?? []), run]);
+          process.stderr.write(`round ${round + 1} ${api} ${security.name}: ${Math.round(run.updates / run.seconds)} updates/s\n`);
+        }
+      }
+    }
+  } finally {
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
+  }
+  const rate = (r: Run) => r.updates / r.seconds;
+  const median = (k: string) => [...runs.get(k)!].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.get(k)!.length / 2)]!;
+  const grpc = rate(median(key('gRPC', securities[0]!)));
+  const head = `${'scheduler API'.padEnd(16)}${flags.security ? 'security'.padEnd(12) : ''}${'updates'.padStart(9)}${'seconds'.padStart(10)}${'acked/s'.padStart(10)}${'µs/update'.padStart(11)}`;
+  console.log(`\n${head}${flags.security ? `${'vs plain'.padStart(10)}${'+µs/update'.padStart(12)}` : 'vs gRPC'.padStart(10)}`);
+  for (const api of APIS) {
+    const plain = median(key(api, securities[0]!));
+    for (const security of securities) {
+      const m = median(key(api, security));
+      const perUpdate = (r: Run) => (r.seconds * 1e6) / r.updates;
+      const cells = `${api.padEnd(16)}${flags.security ? security.name.padEnd(12) : ''}${String(m.updates).padStart(9)}${m.seconds.toFixed(2).padStart(10)}` +
+        `${Math.round(rate(m)).toString().padStart(10)}${perUpdate(m).toFixed(0).padStart(11)}`;
+      const tail = flags.security
+        ? `${(rate(m) / rate(plain)).toFixed(2).padStart(10)}${(perUpdate(m) - perUpdate(plain)).toFixed(0).padStart(12)}`
+        : (rate(m) / grpc).toFixed(2).padStart(10);
+      console.log(cells + tail);
     }
   }
-  const median = (api: Api) => {
-    const sorted = [...runs.get(api)!].sort((a, b) => a.updates / a.seconds - b.updates / b.seconds);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
-  const rate = (r: Run) => r.updates / r.seconds;
-  const grpc = rate(median('gRPC'));
-  console.log(`\n${'scheduler API'.padEnd(16)}${'updates'.padStart(9)}${'seconds'.padStart(10)}${'acked/s'.padStart(10)}${'vs gRPC'.padStart(10)}`);
-  for (const api of APIS) {
-    const m = median(api);
-    console.log(`${api.padEnd(16)}${String(m.updates).padStart(9)}${m.seconds.toFixed(2).padStart(10)}${Math.round(rate(m)).toString().padStart(10)}${(rate(m) / grpc).toFixed(2).padStart(10)}`);
-  }
+  const mode = flags.security ? 'plain, authenticated, mutual TLS and both alternating in each round'
+    : `authentication ${flags.authenticate ? 'on' : 'off'}, TLS ${flags.tls ? 'on (mutual)' : 'off'}`;
   console.log(`${flags.tasks} tasks x ${SCRIPT.length} updates each, median of ${flags.rounds} alternating rounds; ` +
-    `HTTP calls on ${flags.connections} kept-alive connections, gRPC on one HTTP/2 connection; ` +
-    `authentication ${authenticate ? 'on' : 'off'}; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+    `HTTP calls on ${flags.connections} kept-alive connections, gRPC on one HTTP/2 connection; ${mode}; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 }
 
 main().then(

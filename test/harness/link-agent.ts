@@ -11,6 +11,7 @@ import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import { VERSION } from '../../common/version.js';
 import type { Credential } from '../../common/credentials.js';
+import type { Tls } from '../../common/tls.js';
 import { silentLogger } from '../../common/log/logger.js';
 
 export interface LinkAgentOptions {
@@ -24,6 +25,8 @@ export interface LinkAgentOptions {
   readonly retrySeconds?: number;
   /** Presented to a master that authenticates agents. */
   readonly credential?: Credential;
+  /** The link's TLS, for a master with LIBPROCESS_SSL_ENABLED. */
+  readonly tls?: Tls | null;
 }
 
 export interface LinkAgentTask {
@@ -54,6 +57,7 @@ export class LinkAgent {
     this.link = new MasterLink({
       master: options.master,
       ...(options.credential ? { credential: options.credential } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
       registration: () => ({
         agent_info: {
           hostname: options.hostname ?? '127.0.0.1', port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: [],

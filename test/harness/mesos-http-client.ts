@@ -10,6 +10,8 @@
 // names, bytes in base64, unset fields absent), so a test reads the same
 // with either.
 import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Tls } from '../../common/tls.js';
 import { protoRoot } from '../../proto/index.js';
 import { STREAM_ID_HEADER, STREAM_ID_KEY } from '../../common/stream-id.js';
 
@@ -92,6 +94,8 @@ export interface MesosHttpClientOptions {
   readonly callConnections?: number;
   /** An `Authorization` header sent with SUBSCRIBE and every call (a master with --authenticate_http_frameworks). */
   readonly authorization?: string;
+  /** https with this TLS (a master with LIBPROCESS_SSL_ENABLED); plain http without. */
+  readonly tls?: Tls | null;
 }
 
 export class MesosHttpClient {
@@ -114,7 +118,20 @@ export class MesosHttpClient {
   constructor(readonly options: MesosHttpClientOptions) {
     this.master = options.master;
     this.autoAcknowledge = options.autoAcknowledge ?? false;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.callConnections ?? 8 });
+    const keep = { keepAlive: true, maxSockets: options.callConnections ?? 8 };
+    this.agent = options.tls ? new https.Agent({ ...keep, ...this.tlsOptions() }) : new http.Agent(keep);
+  }
+
+  /** Node's TLS options for the master's port, from `options.tls`. */
+  private tlsOptions(): https.AgentOptions {
+    const tls = this.options.tls;
+    if (!tls) return {};
+    return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}), rejectUnauthorized: tls.verifyServerCert };
+  }
+
+  /** http.request or https.request, as the master speaks. */
+  private request(options: https.RequestOptions): http.ClientRequest {
+    return this.options.tls ? https.request({ ...this.tlsOptions(), ...options }) : http.request(options);
   }
 
   get encoding(): WireEncoding {
@@ -142,7 +159,7 @@ export class MesosHttpClient {
     const [host, port] = splitHostPort(this.master);
     return new Promise((resolve, reject) => {
       // agent: false — a connection of its own, kept open as long as the subscription lasts.
-      const req = http.request({
+      const req = this.request({
         host, port, path: '/api/v1/scheduler', method: 'POST', agent: false,
         headers: {
           'Content-Type': MEDIA[this.encoding], Accept: MEDIA[this.encoding], Connection: 'keep-alive', 'Content-Length': body.length,
@@ -207,7 +224,7 @@ export class MesosHttpClient {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     return new Promise((resolve, reject) => {
       const auth = this.options.authorization ? { Authorization: this.options.authorization } : {};
-      const req = http.request({ host, port, path, method, agent: this.agent, headers: { ...auth, ...headers, 'Content-Length': bytes.length } });
+      const req = this.request({ host, port, path, method, agent: this.agent, headers: { ...auth, ...headers, 'Content-Length': bytes.length } });
       req.on('error', reject);
       req.on('response', (res) => void collect(res).then(resolve, reject));
       req.end(bytes);
