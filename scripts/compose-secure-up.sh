@@ -33,7 +33,11 @@ if [ ! -f "$dir/credentials.json" ]; then
   )
 fi
 # The ACLs (docs/authorization.md): first matching rule wins; not permissive.
-cat > "$dir/acls.json" <<'JSON'
+# The masters decide who registers, runs, tears down, reserves and sees;
+# the agents who reads sandboxes and their endpoints.
+view='"view_frameworks": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],
+  "view_tasks": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],'
+cat > "$dir/acls.json" <<JSON
 {
   "permissive": false,
   "register_frameworks": [{ "principals": { "values": ["demo"] }, "roles": { "type": "ANY" } }],
@@ -45,14 +49,21 @@ cat > "$dir/acls.json" <<'JSON'
   "unreserve_resources": [{ "principals": { "values": ["ops"] }, "reserver_principals": { "type": "ANY" } }],
   "update_weights": [{ "principals": { "values": ["ops"] }, "roles": { "type": "ANY" } }],
   "update_quotas": [{ "principals": { "values": ["ops"] }, "roles": { "type": "ANY" } }],
-  "view_frameworks": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],
-  "view_tasks": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],
+  "view_roles": [{ "principals": { "values": ["ops", "demo"] }, "roles": { "type": "ANY" } }],
+  $view
+  "get_endpoints": [{ "principals": { "values": ["ops"] }, "paths": { "type": "ANY" } }]
+}
+JSON
+cat > "$dir/agent-acls.json" <<JSON
+{
+  "permissive": false,
+  $view
   "view_executors": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],
   "access_sandboxes": [{ "principals": { "values": ["ops", "demo"] }, "users": { "type": "ANY" } }],
   "get_endpoints": [{ "principals": { "values": ["ops"] }, "paths": { "type": "ANY" } }]
 }
 JSON
-chmod 600 "$dir/acls.json"
+chmod 600 "$dir/acls.json" "$dir/agent-acls.json"
 
 export MESOS_TS_SECURE_DIR=$dir
 # docker-compose reads both files from COMPOSE_FILE; later commands need it too.
