@@ -10,7 +10,10 @@
 // median step from the hop before it, and what is left of a launch once the
 // engine's own create and start calls are taken out (mesos-ts's part, much
 // steadier than the ratio on a busy engine).
-//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5]
+// --tls runs master, agent and scheduler over mutual TLS and --authenticate
+// with credentials on every call: run beside a plain run for what security
+// adds to a launch (the plain dockerode figure in each run is the yardstick).
+//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--tls] [--authenticate]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +24,18 @@ import { Scheduler, dockerTask, silentLogger, type OfferOut, type TaskStatusOut 
 import { Resources } from '../common/resources.js';
 import { parseFlags } from '../common/flags.js';
 import { onLaunchHop } from '../common/launch-trace.js';
+import { tlsConfig } from '../common/tls.js';
+import { makeCerts } from '../test/harness/certs.js';
 
 const IMAGE = 'mesos-ts/busybox:latest';
 const FLAGS = {
   tasks: { type: 'number', default: 50, help: 'tasks launched each way' },
   rounds: { type: 'number', default: 5, help: 'the two ways alternate in this many rounds' },
+  tls: { type: 'boolean', default: false, help: 'mutual TLS between scheduler, master and agent' },
+  authenticate: { type: 'boolean', default: false, help: 'the master authenticates the framework and the agent; both present credentials' },
 } as const;
+
+const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,12 +46,19 @@ async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-bench-'));
   const docker = new Docker();
-  const master = await startMaster({ port: 0, grpc_port: 0, quiet: true });
+  const certs = flags.tls ? makeCerts('mesos-ts-bench-certs-') : null;
+  const serverTls = certs ? { ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.serverCert, ssl_key_file: certs.serverKey, ssl_require_client_cert: true } : {};
+  const clientTls = certs ? tlsConfig({ ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.clientCert, ssl_key_file: certs.clientKey }, 'client') : null;
+  const authentication = flags.authenticate
+    ? { authenticate_frameworks: true, authenticate_agents: true, credentials: JSON.stringify({ credentials: [CREDENTIAL] }) } : {};
+  const master = await startMaster({ port: 0, grpc_port: 0, quiet: true, ...serverTls, ...authentication });
   const agent = await startAgent({
     master: master.grpcAddress, port: 0, work_dir: join(base, 'agent'), resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
-    docker_pull: 'never', quiet: true, log: () => {},
+    docker_pull: 'never', quiet: true, log: () => {}, ...serverTls, ...(flags.authenticate ? { credential: JSON.stringify(CREDENTIAL) } : {}),
   });
-  const scheduler = new Scheduler({ master: master.grpcAddress, framework: { name: 'bench-launch' }, logger: silentLogger });
+  const scheduler = new Scheduler({
+    master: master.grpcAddress, framework: { name: 'bench-launch' }, logger: silentLogger, tls: clientTls, ...(flags.authenticate ? { credential: CREDENTIAL } : {}),
+  });
   const offers: OfferOut[] = [];
   const running = new Map<string, () => void>();
   scheduler.on('offers', (e) => offers.push(...e.offers));
@@ -111,6 +127,7 @@ async function main(): Promise<void> {
     await master.stop();
     for (const id of rawIds) await docker.getContainer(id).remove({ force: true }).catch(() => {});
     rmSync(base, { recursive: true, force: true });
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
   }
   const row = (name: string, xs: number[]) => `${name.padEnd(34)}${percentile(xs, 50).toFixed(1).padStart(10)}${percentile(xs, 95).toFixed(1).padStart(10)}`;
   console.log(`\n${'launch path (ms)'.padEnd(34)}${'median'.padStart(10)}${'p95'.padStart(10)}`);
@@ -119,7 +136,7 @@ async function main(): Promise<void> {
   const r50 = percentile(ours, 50) / percentile(raw, 50);
   const r95 = percentile(ours, 95) / percentile(raw, 95);
   console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.10)`);
-  console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds`);
+  console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}`);
   printHops(hops, rawSteps);
   printOwnTime(hops, totals, raw);
 }
