@@ -25,7 +25,7 @@ import { Resources } from '../common/resources.js';
 import { errorMessage } from '../common/errors.js';
 import { isTerminal } from '../common/task-state.js';
 import { traceLaunch } from '../common/launch-trace.js';
-import { LaunchError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
+import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit } from './driver/driver.js';
 import { containerSpec, graceSeconds, sandboxPath, type SpecContext } from './task-spec.js';
 import { HealthChecker, describeHealthCheck, healthPolicy, healthProbe, type HealthResult } from './health-check.js';
 import type { Logger } from '../common/log/logger.js';
@@ -117,7 +117,8 @@ export class TaskRunner {
     } catch (err) {
       if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
-      return this.report('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
+      const reason = err instanceof PrepareError ? 'REASON_CONTAINER_PREPARE_FAILED' : 'REASON_CONTAINER_LAUNCH_FAILED';
+      return this.report('TASK_FAILED', { reason, message, source: 'SOURCE_AGENT' });
     }
     this.pid = (await this.ctx.driver.inspect(this.containerId).catch(() => null))?.pid ?? null;
     // A kill that came while the container was being started stops it now.
