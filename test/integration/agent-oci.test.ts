@@ -4,30 +4,22 @@
 // test, and the runtime's cgroups with it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskRunner } from '../../agent/task-runner.js';
 import { checkTask, LABEL } from '../../agent/task-spec.js';
-import { OciDriver } from '../../agent/driver/oci/oci.js';
-import { CommandRuntime } from '../../agent/driver/oci/runtime.js';
-import { ImageStore, RootfsMaker } from '../../agent/driver/oci/image-store.js';
 import { Resources } from '../../common/resources.js';
 import { systemClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log/logger.js';
 import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { testFramework } from '../harness/docker-runner.js';
 import { waitUntil } from '../harness/wait-until.js';
-
-export const OCI_REGISTRY = process.env.MESOS_TS_DOCKER_REGISTRY ?? '/var/lib/mesos-ts/images';
+import { OCI_REGISTRY, ociDriverFor } from '../harness/oci.js';
 const IMAGE = 'mesos-ts/busybox:latest';
 
 const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-oci-'));
 const stateDir = join(workDir, 'oci');
-const logs: string[] = [];
-const driver = new OciDriver({
-  runtime: new CommandRuntime('runc', join(stateDir, 'runtime')), stateDir,
-  images: new ImageStore(OCI_REGISTRY, join(workDir, 'store')), rootfs: new RootfsMaker((l) => logs.push(l)), hostname: hostname(),
-});
+const driver = ociDriverFor(workDir);
 const created = new Set<string>();
 
 async function removeAll(): Promise<void> {
@@ -147,10 +139,7 @@ describe('task runner on the mesos containerizer (runc)', () => {
     const { runner: r, done } = start(task('reattach', 'sleep 1; echo done'));
     await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
     const id = r.containerId!;
-    const again = new OciDriver({
-      runtime: new CommandRuntime('runc', join(stateDir, 'runtime')), stateDir,
-      images: new ImageStore(OCI_REGISTRY, join(workDir, 'store')), rootfs: new RootfsMaker(() => {}), hostname: hostname(),
-    });
+    const again = ociDriverFor(workDir);
     const info = await again.reattach(id);
     expect(info).toMatchObject({ id, running: true, labels: { [LABEL.taskId]: 'reattach' } });
     expect(await again.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
