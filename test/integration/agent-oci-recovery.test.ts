@@ -95,6 +95,17 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     s.close();
   });
 
+  it('runs `mesos-ts execute --containerizer=mesos` and `mesos-ts demo --containerizer=mesos` end to end', async () => {
+    const agent = await startAgent('oci-cli');
+    await agentId(agent);
+    const master = `127.0.0.1:${grpcPort}`;
+    const execute = group.spawnCommand('execute', ['execute', '--master', master, '--name', 'oci-exec', '--containerizer=mesos', '--command', 'echo hi from runc', '--instances', '2', '--timeout', '60s']);
+    expect((await execute.exited).code).toBe(0);
+    const demo = group.spawnCommand('demo', ['demo', '--master', master, '--tasks', '3', '--containerizer=mesos', '--timeout', '60']);
+    expect((await demo.exited).code).toBe(0);
+    await waitUntil(async () => (await ociDriverFor(agent.workDir).list({})).length === 0, 15_000, 'every container to be removed');
+  });
+
   it('takes its running containers back after SIGKILL; reports one that ended meanwhile; removes an orphan', async () => {
     const first = await startAgent('oci-r');
     const id = await agentId(first);
