@@ -3,7 +3,10 @@
 // Every container this file creates is removed by its recorded id after each
 // test, and the runtime's cgroups with it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { OciDriver } from '../../agent/driver/oci/oci.js';
+import { CommandRuntime } from '../../agent/driver/oci/runtime.js';
+import { ImageStore, RootfsMaker } from '../../agent/driver/oci/image-store.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskRunner } from '../../agent/task-runner.js';
@@ -21,9 +24,12 @@ const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-oci-'));
 const stateDir = join(workDir, 'oci');
 const driver = ociDriverFor(workDir);
 const created = new Set<string>();
+/** Every container id this file saw, for the last test's count of what is left. */
+const seen = new Set<string>();
 
 async function removeAll(): Promise<void> {
   for (const c of await driver.list({})) created.add(c.id);
+  for (const id of created) seen.add(id);
   for (const id of created) await driver.remove(id).catch(() => {});
   created.clear();
 }
@@ -44,12 +50,12 @@ function task(id: string, command: string, resources = 'cpus:0.5;mem:64', extra:
   } as unknown as TaskInfoOut;
 }
 
-function start(t: TaskInfoOut) {
+function start(t: TaskInfoOut, pidsLimit = 64, d = driver) {
   const updates: TaskStatusIn[] = [];
   const checked = checkTask(framework, t);
   if (!checked.ok) throw new Error(checked.message);
   const r = new TaskRunner({
-    driver, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit: 64, killGraceSeconds: 1,
+    driver: d, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: IMAGE, pidsLimit, killGraceSeconds: 1,
     now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status),
     launched: (runner) => runner.containerId && created.add(runner.containerId), logger: () => silentLogger(),
   }, framework, t, checked.resources);
@@ -96,6 +102,26 @@ describe('task runner on the mesos containerizer (runc)', () => {
     await done;
   });
 
+  it('stops a fork bomb at the pids limit', async () => {
+    const { runner: r, done } = start(task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked'), 8);
+    await done;
+    expect(readFileSync(join(r.sandbox, 'stderr'), 'utf8')).toMatch(/can't fork|Resource temporarily unavailable/);
+  });
+
+  it('throttles a busy loop to its cpu share, as the cgroup accounts it', async () => {
+    const { runner: r, done } = start(task('busy', 'while true; do :; done', 'cpus:0.2;mem:32'));
+    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
+    const before = await driver.stats(r.containerId!);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = await driver.stats(r.containerId!);
+    const used = (after!.cpus_user_time_secs! + after!.cpus_system_time_secs!) - (before!.cpus_user_time_secs! + before!.cpus_system_time_secs!);
+    const elapsed = after!.timestamp - before!.timestamp;
+    expect(used / elapsed).toBeLessThan(0.3); // 0.2 cpus, with the accounting's 10 ms ticks
+    expect(after!.cpus_nr_throttled! - before!.cpus_nr_throttled!).toBeGreaterThan(0);
+    r.kill(0);
+    await done;
+  });
+
   it('kills a task: SIGTERM reaches it, TASK_KILLED', async () => {
     const { runner: r, updates, done } = start(task('kill', "trap 'echo term; exit 0' TERM; while true; do sleep 0.1; done"));
     await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
@@ -114,6 +140,23 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_PREPARE_FAILED' });
     expect(updates.at(-1)?.message).toContain('no/such:image');
     expect(updates.at(-1)?.message).toContain(OCI_REGISTRY);
+  });
+
+  it('fails a task whose image archive is not a tar, naming the file, and keeps the store usable', async () => {
+    const registry = join(workDir, 'bad-registry');
+    mkdirSync(join(registry, 'broken'), { recursive: true });
+    writeFileSync(join(registry, 'broken', 'img.tar'), 'this is not a tar archive');
+    const bad = new OciDriver({
+      runtime: new CommandRuntime('runc', join(stateDir, 'runtime')), stateDir, images: new ImageStore(registry, join(workDir, 'bad-store')),
+      rootfs: new RootfsMaker(() => {}), hostname: 'h',
+    });
+    const { updates, done } = start(task('badtar', 'true', 'cpus:0.5;mem:64', {
+      container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'broken/img' } } }, volumes: [] },
+    } as unknown as Partial<TaskInfoOut>), 64, bad);
+    await done;
+    expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_PREPARE_FAILED' });
+    expect(updates.at(-1)?.message).toContain(`cannot import ${join(registry, 'broken', 'img.tar')}`);
+    expect(readdirSync(join(workDir, 'bad-store', 'layouts'))).toEqual([]);
   });
 
   it('fails a task asking for a user the image does not know, and leaves nothing behind', async () => {
@@ -144,5 +187,31 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(info).toMatchObject({ id, running: true, labels: { [LABEL.taskId]: 'reattach' } });
     expect(await again.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
     await done;
+  });
+
+  it('leaves no mount, cgroup, bundle or process of any of those tasks behind', async () => {
+    await removeAll();
+    expect(seen.size).toBeGreaterThan(5);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    const cgroups = readdirSync('/sys/fs/cgroup').flatMap((c) => {
+      try {
+        return readdirSync(join('/sys/fs/cgroup', c, 'mesos-ts'));
+      } catch {
+        return [];
+      }
+    });
+    const processes = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    });
+    for (const id of seen) {
+      expect(mounts).not.toContain(id);
+      expect(cgroups).not.toContain(id);
+      expect(processes.filter((cmd) => cmd.includes(id))).toEqual([]);
+      expect(existsSync(join(stateDir, 'containers', id))).toBe(false);
+    }
   });
 });
