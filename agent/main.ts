@@ -142,10 +142,8 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   mkdirSync(config.workDir, { recursive: true });
   const driver = await createContainerizers({
     containerizers: config.containerizers, workDir: config.workDir, hostname: osHostname(), log: (line) => logger.info(line),
-    docker: {
-      socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
-      logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
-    },
+    logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
+    docker: { socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout },
     oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`) },
   });
   const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, logger) : null;

@@ -92,7 +92,9 @@ export interface ContainerizerFlags {
   readonly containerizers: readonly ContainerizerName[];
   readonly workDir: string;
   readonly hostname: string;
-  readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number; readonly logRotation: Rotation };
+  /** The sandbox's stdout/stderr rotation (--sandbox_log_max_size, --sandbox_log_rotations), on either path. */
+  readonly logRotation: Rotation;
+  readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
   readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string };
   readonly log: (line: string) => void;
 }
@@ -105,7 +107,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
   const drivers = new Map<ContainerizerName, ContainerDriver>();
   for (const name of flags.containerizers) {
     if (name === 'docker') {
-      const driver = new DockerDriver(flags.docker);
+      const driver = new DockerDriver({ ...flags.docker, logRotation: flags.logRotation });
       await driver.docker.ping().catch((err: Error) => {
         throw new Error(`no Docker engine answers at ${flags.docker.socketPath} (${err.message}); run scripts/setup.sh to start one, or run --containerizers=mesos`);
       });
@@ -117,6 +119,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       drivers.set(name, new OciDriver({
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime')), stateDir,
         images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log), hostname: flags.hostname,
+        logRotation: flags.logRotation,
       }));
     }
   }

@@ -159,6 +159,30 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(readdirSync(join(workDir, 'bad-store', 'layouts'))).toEqual([]);
   });
 
+  it('rotates the sandbox output at --sandbox_log_max_size, keeping --sandbox_log_rotations files', async () => {
+    const rotating = new OciDriver({
+      runtime: new CommandRuntime('runc', join(stateDir, 'runtime')), stateDir, images: new ImageStore(OCI_REGISTRY, join(workDir, 'store', 'docker')),
+      rootfs: new RootfsMaker(() => {}), hostname: 'h', logRotation: { maxBytes: 1000, keep: 2 },
+    });
+    const { runner: r, updates, done } = start(task('chatty', 'i=0; while [ $i -lt 40 ]; do echo 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789; i=$((i+1)); sleep 0.1; done'), 64, rotating);
+    await done;
+    expect(updates.at(-1)?.state).toBe('TASK_FINISHED');
+    expect(existsSync(join(r.sandbox, 'stdout.1'))).toBe(true);
+    expect(existsSync(join(r.sandbox, 'stdout.3'))).toBe(false);
+  });
+
+  it('reports a container whose supervisor was killed (its exit status lost) as FAILED, and removes it', async () => {
+    const { runner: r, updates, done } = start(task('orphaned-supervisor', 'sleep 30'));
+    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
+    const supervisor = Number(readFileSync(join(stateDir, 'containers', r.containerId!, 'supervisor.pid'), 'utf8'));
+    process.kill(supervisor, 'SIGKILL');
+    await done;
+    expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED' });
+    expect(updates.at(-1)?.message).toContain('supervisor is gone');
+    await r.containerRemoved();
+    expect(await driver.inspect(r.containerId!)).toBeNull();
+  });
+
   it('fails a task asking for a user the image does not know, and leaves nothing behind', async () => {
     const t = task('nouser', 'true');
     (t.command as { user?: string }).user = 'alice';

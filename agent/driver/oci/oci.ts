@@ -16,14 +16,15 @@
 // until remove() because the runtime runs with --keep.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from '../driver.js';
 import { cgroupStats } from '../cgroup-stats.js';
 import { ociConfig, resolveUser } from './bundle.js';
 import { ImageMissing, type ImageStore, type RootfsMaker } from './image-store.js';
-import { EXIT_FILE, PID_FILE, RUNTIME_LOG, runtimeError, type OciRuntime } from './runtime.js';
+import { EXIT_FILE, PID_FILE, RUNTIME_LOG, SUPERVISOR_PID_FILE, runtimeError, type OciRuntime } from './runtime.js';
+import type { Rotation } from '../../../common/rotating-file.js';
 
 /** Every id this driver gives starts so: how the agent tells its containers from Docker's (hex ids). */
 export const MESOS_ID_PREFIX = 'mesos-';
@@ -41,12 +42,16 @@ export interface OciDriverOptions {
   readonly rootfs: RootfsMaker;
   readonly hostname: string;
   readonly cgroupRoot?: string;
+  /** Size-based rotation of the sandbox's stdout and stderr, checked every second (copy, then truncate). Default: none. */
+  readonly logRotation?: Rotation;
 }
 
 interface Meta {
   readonly id: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly image: string;
+  readonly stdoutPath?: string;
+  readonly stderrPath?: string;
 }
 
 export class OciDriver implements ContainerDriver {
@@ -77,7 +82,7 @@ export class OciDriver implements ContainerDriver {
     options.trace?.('oci: image ready');
     try {
       await mkdir(bundle, { recursive: true });
-      await writeFile(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image } satisfies Meta));
+      await writeFile(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
       await this.options.rootfs.make(image.rootfs, bundle);
       const passwd = await readFile(join(image.rootfs, 'etc/passwd'), 'utf8').catch(() => null);
       const group = await readFile(join(image.rootfs, 'etc/group'), 'utf8').catch(() => null);
@@ -135,18 +140,23 @@ export class OciDriver implements ContainerDriver {
 
   private async exitOf(id: string): Promise<ContainerExit> {
     const bundle = this.bundle(id);
+    const meta = readMeta(bundle);
     for (let polls = 1; ; polls++) {
       if (existsSync(join(bundle, EXIT_FILE))) return { exitCode: readExit(bundle), oomKilled: await this.oomKilled(id) };
       if (!existsSync(bundle)) return { exitCode: -1, oomKilled: false, error: 'its container was removed' };
+      if (polls % 10 === 0) await this.rotateOutput(meta);
       // Every few seconds: a supervisor that died without writing the exit (the host rebooted, it was killed by hand).
-      if (polls % 30 === 0) {
-        const state = await this.options.runtime.state(id).catch(() => undefined);
-        if (state === null || (state?.status === 'stopped' && !existsSync(join(bundle, EXIT_FILE)) && (await sleep(1000), !existsSync(join(bundle, EXIT_FILE))))) {
-          return { exitCode: -1, oomKilled: false, error: `${this.options.runtime.name} lost the container (no exit status was recorded)` };
-        }
+      if (polls % 30 === 0 && !supervisorAlive(bundle) && (await sleep(500), !existsSync(join(bundle, EXIT_FILE)))) {
+        return { exitCode: -1, oomKilled: false, error: `${this.options.runtime.name}'s supervisor is gone and recorded no exit status` };
       }
       await sleep(POLL_MS);
     }
+  }
+
+  private async rotateOutput(meta: Meta | null): Promise<void> {
+    const rotation = this.options.logRotation;
+    if (!rotation || rotation.maxBytes <= 0 || !meta) return;
+    for (const path of [meta.stdoutPath, meta.stderrPath]) if (path) await rotateIfFull(path, rotation).catch(() => {});
   }
 
   /** The kernel's own count of OOM kills in the container's memory cgroup (v1 memory.oom_control, v2 memory.events). */
@@ -227,6 +237,32 @@ function readPid(bundle: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** The supervisor still runs: its pid is alive and is the supervisor (not a reused pid). */
+function supervisorAlive(bundle: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(bundle, SUPERVISOR_PID_FILE), 'utf8').trim());
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('oci-supervisor');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The sandbox's rotation (common/rotating-file.ts names: path.1 .. path.keep) done from outside the
+ * writer: the supervisor appends (O_APPEND), so after the copy the file is truncated and writing goes on
+ * at its new end. What is written between the copy and the truncation is lost (logrotate's copytruncate).
+ */
+async function rotateIfFull(path: string, { maxBytes, keep }: Rotation): Promise<void> {
+  const size = (await stat(path).catch(() => null))?.size ?? 0;
+  if (size < maxBytes) return;
+  if (keep > 0) {
+    await rm(`${path}.${keep}`, { force: true });
+    for (let i = keep - 1; i >= 1; i--) await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+    await copyFile(path, `${path}.1`);
+  }
+  await truncate(path, 0);
 }
 
 function readExit(bundle: string): number {

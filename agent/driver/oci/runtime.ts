@@ -42,6 +42,8 @@ export interface OciRuntime {
 export const EXIT_FILE = 'exit';
 export const PID_FILE = 'pid';
 export const RUNTIME_LOG = 'runtime.log';
+/** The supervisor's own pid, so that a supervisor that died without writing the exit is noticed without asking the runtime. */
+export const SUPERVISOR_PID_FILE = 'supervisor.pid';
 
 const OUTPUT_LIMIT = 4096;
 
@@ -61,7 +63,7 @@ export class CommandRuntime implements OciRuntime {
 
   async supervise(id: string, bundle: string, output: { readonly stdoutPath: string; readonly stderrPath: string }): Promise<void> {
     // Paths and id go in as positional parameters, never into the script text.
-    const script = 'cd "$3" || exit 1; "$1" --root "$2" --log "$3/' + RUNTIME_LOG + '" --log-format json run --keep --bundle "$3" --pid-file "$3/' + PID_FILE + '" "$4" </dev/null >>"$5" 2>>"$6"; ' +
+    const script = 'cd "$3" || exit 1; echo $$ >"$3/' + SUPERVISOR_PID_FILE + '"; "$1" --root "$2" --log "$3/' + RUNTIME_LOG + '" --log-format json run --keep --bundle "$3" --pid-file "$3/' + PID_FILE + '" "$4" </dev/null >>"$5" 2>>"$6"; ' +
       'echo $? >"$3/' + EXIT_FILE + '.tmp" && mv "$3/' + EXIT_FILE + '.tmp" "$3/' + EXIT_FILE + '"';
     const child = spawn('/bin/sh', ['-c', script, 'oci-supervisor', this.command, this.root, bundle, id, output.stdoutPath, output.stderrPath], {
       detached: true, stdio: 'ignore',
