@@ -84,6 +84,7 @@ export class OciDriver implements ContainerDriver {
       await mkdir(bundle, { recursive: true });
       await writeFile(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
       await this.options.rootfs.make(image.rootfs, bundle);
+      options.trace?.('oci: root mounted');
       const passwd = await readFile(join(image.rootfs, 'etc/passwd'), 'utf8').catch(() => null);
       const group = await readFile(join(image.rootfs, 'etc/group'), 'utf8').catch(() => null);
       let user;
@@ -102,6 +103,7 @@ export class OciDriver implements ContainerDriver {
       await options.beforeStart?.();
       options.signal?.throwIfAborted();
       await this.options.runtime.supervise(id, bundle, { stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath });
+      options.trace?.('oci: supervisor spawned');
       await this.started(id, options.signal);
       options.trace?.('oci: started');
       return id;
@@ -207,7 +209,11 @@ export class OciDriver implements ContainerDriver {
     const info = await this.inspect(id);
     if (!info) return null;
     const bundle = this.bundle(id);
-    if (!existsSync(join(bundle, PID_FILE)) && !existsSync(join(bundle, EXIT_FILE)) && (await this.options.runtime.state(id)) === null) return null;
+    if (!existsSync(join(bundle, PID_FILE)) && !existsSync(join(bundle, EXIT_FILE)) && (await this.options.runtime.state(id)) === null) {
+      // The agent stopped between writing the bundle and starting it: nothing ran; its root and bundle go now.
+      await this.remove(id);
+      return null;
+    }
     return info;
   }
 
