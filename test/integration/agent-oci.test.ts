@@ -213,6 +213,15 @@ describe('task runner on the mesos containerizer (runc)', () => {
     await done;
   });
 
+  it('removes, on reattach, a bundle the agent wrote but never started (it stopped in between)', async () => {
+    const id = 'mesos-never-started';
+    mkdirSync(join(stateDir, 'containers', id), { recursive: true });
+    writeFileSync(join(stateDir, 'containers', id, 'meta.json'), JSON.stringify({ id, labels: { [LABEL.taskId]: 'x' }, image: IMAGE }));
+    expect((await driver.list({ [LABEL.taskId]: 'x' })).map((c) => c.id)).toEqual([id]);
+    expect(await driver.reattach(id)).toBeNull();
+    expect(existsSync(join(stateDir, 'containers', id))).toBe(false);
+  });
+
   it('leaves no mount, cgroup, bundle or process of any of those tasks behind', async () => {
     await removeAll();
     expect(seen.size).toBeGreaterThan(5);
