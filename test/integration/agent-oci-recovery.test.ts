@@ -89,6 +89,9 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     const oom = await s.next(isUpdate('hog', 'TASK_FAILED'), 30_000);
     expect(oom.update!.status).toMatchObject({ reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'memory limit of 32 MB exceeded (OOM killed)' });
     await s.next(isUpdate('victim', 'TASK_RUNNING'), 30_000);
+    // /monitor/statistics reads the runc container's cgroup as it reads a Docker container's.
+    const statistics = (await (await fetch(`http://${agent.httpAddress}/monitor/statistics`)).json()) as { executor_id: string; statistics: Record<string, number> }[];
+    expect(statistics.find((e) => e.executor_id === 'victim')?.statistics).toMatchObject({ mem_limit_bytes: 32 * 1024 * 1024, cpus_limit: 0.1 });
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'victim' }, agent_id: { value: id } } });
     await s.next(isUpdate('victim', 'TASK_KILLED'), 30_000);
     await waitUntil(async () => (await ociDriverFor(agent.workDir).list({})).length === 0, 15_000, 'every container to be removed');
