@@ -43,8 +43,13 @@ export class Containerizers implements ContainerDriver {
     return driver.launch(spec, options);
   }
 
+  /** Whether the containerizer that makes ids like this one runs here. */
+  private runs(id: string): boolean {
+    return this.drivers.has(ownerName(id));
+  }
+
   private owner(id: string): ContainerDriver {
-    const name: ContainerizerName = id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker';
+    const name = ownerName(id);
     const driver = this.drivers.get(name);
     if (!driver) throw new Error(`container ${id} belongs to the ${name} containerizer, which this agent does not run (--containerizers=${this.order.join(',')})`);
     return driver;
@@ -63,7 +68,7 @@ export class Containerizers implements ContainerDriver {
   }
 
   async inspect(id: string) {
-    return this.drivers.has(id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker') ? this.owner(id).inspect(id) : null;
+    return this.runs(id) ? this.owner(id).inspect(id) : null;
   }
 
   async list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]> {
@@ -76,7 +81,7 @@ export class Containerizers implements ContainerDriver {
   }
 
   async reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }) {
-    return this.drivers.has(id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker') ? this.owner(id).reattach(id, output) : null;
+    return this.runs(id) ? this.owner(id).reattach(id, output) : null;
   }
 
   async exec(id: string, command: Parameters<ContainerDriver['exec']>[1], timeoutSeconds: number) {
@@ -84,8 +89,13 @@ export class Containerizers implements ContainerDriver {
   }
 
   async stats(id: string) {
-    return this.drivers.has(id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker') ? this.owner(id).stats(id) : null;
+    return this.runs(id) ? this.owner(id).stats(id) : null;
   }
+}
+
+/** The containerizer that made a container id: the mesos containerizer's start 'mesos-', Docker's are hex. */
+function ownerName(id: string): ContainerizerName {
+  return id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker';
 }
 
 export interface ContainerizerFlags {

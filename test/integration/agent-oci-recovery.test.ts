@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMaster, type RunningMaster } from '../../master/main.js';
+import { startAgent as startAgentInProcess } from '../../agent/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
 import { freePort } from '../harness/zookeeper.js';
 import { RawScheduler, TEST_IMAGE, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
@@ -71,6 +72,14 @@ async function subscribe(name: string): Promise<RawScheduler> {
 }
 
 describe('an agent running only the mesos containerizer (no Docker engine)', () => {
+  it('refuses to start, naming the flag, when --oci_runtime cannot be run', async () => {
+    const workDir = join(group.dir, 'no-runtime');
+    await expect(startAgentInProcess({
+      master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', oci_runtime: '/nonexistent/runc', log: () => {},
+    })).rejects.toThrow("--oci_runtime '/nonexistent/runc' cannot be run");
+    expect(existsSync(join(workDir, 'oci'))).toBe(false);
+  });
+
   it('runs tasks to FINISHED, OOM-kills one over 32 MiB, kills one on request', async () => {
     const agent = await startAgent('oci-a');
     const id = await agentId(agent);
