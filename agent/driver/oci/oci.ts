@@ -286,7 +286,7 @@ function alive(pid: number): boolean {
 }
 
 /** Whether the memory controller takes a swap limit (v1 needs swap accounting; v2 a memory.swap.max file). */
-function swapLimitSupported(root: string): boolean {
+export function swapLimitSupported(root = '/sys/fs/cgroup'): boolean {
   if (existsSync(join(root, 'memory'))) return existsSync(join(root, 'memory', 'memory.memsw.limit_in_bytes'));
   return ['init.scope', 'system.slice'].some((d) => existsSync(join(root, d, 'memory.swap.max')));
 }
