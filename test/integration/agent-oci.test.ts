@@ -222,6 +222,19 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(existsSync(join(stateDir, 'containers', id))).toBe(false);
   });
 
+  it('destroys, on its first listing, a container its runtime runs without a bundle (nothing could name it an orphan)', async () => {
+    const { runner: r } = start(task('bundle-lost', 'sleep 30'));
+    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
+    const id = r.containerId!;
+    const pid = r.pid!;
+    // The bundle's record vanishes (removed by hand): a fresh driver, as after an agent restart, finds only the runtime's state.
+    rmSync(join(stateDir, 'containers', id, 'meta.json'));
+    const fresh = ociDriverFor(workDir);
+    expect((await fresh.list({})).map((c) => c.id)).not.toContain(id);
+    await waitUntil(() => !existsSync(`/proc/${pid}`), 10_000, 'the container to be killed');
+    await driver.remove(id).catch(() => {});
+  });
+
   it('leaves no mount, cgroup, bundle or process of any of those tasks behind', async () => {
     await removeAll();
     expect(seen.size).toBeGreaterThan(5);

@@ -58,6 +58,8 @@ export class OciDriver implements ContainerDriver {
   private readonly exits = new Map<string, Promise<ContainerExit>>();
   private readonly cgroupRoot: string;
   private readonly swapLimit: boolean;
+  /** The first list() (the agent's recovery) first destroys what the runtime runs without a bundle. */
+  private swept: Promise<void> | null = null;
 
   constructor(private readonly options: OciDriverOptions) {
     this.cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
@@ -190,9 +192,22 @@ export class OciDriver implements ContainerDriver {
   }
 
   async list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]> {
+    this.swept ??= this.sweep();
+    await this.swept;
     const ids = await readdir(join(this.options.stateDir, 'containers')).catch(() => [] as string[]);
     const found = await Promise.all(ids.map((id) => this.inspect(id)));
     return found.filter((c): c is ContainerInfo => c !== null && Object.entries(labels).every(([k, v]) => c.labels[k] === v));
+  }
+
+  /**
+   * Containers in this driver's runtime root (its own: under the work_dir) whose bundle is gone carry no
+   * labels, so recovery could never name them as orphans: they are destroyed here.
+   */
+  private async sweep(): Promise<void> {
+    const known = await this.options.runtime.list().catch(() => []);
+    for (const c of known.filter((s) => !existsSync(join(this.bundle(s.id), 'meta.json')))) {
+      await this.options.runtime.delete(c.id).catch(() => {});
+    }
   }
 
   async remove(id: string): Promise<void> {
