@@ -176,7 +176,8 @@ async function plainBaselines(dir: string): Promise<{ dockerode: () => Promise<n
       const bundle = join(dir, id);
       mkdirSync(join(bundle, 'sandbox'), { recursive: true });
       const image = await images.provision(TEST_IMAGE);
-      await rootfs.make(image.rootfs, bundle);
+      const mount = await rootfs.make(image.rootfs, bundle);
+      if (mount.length > 0) await new Promise((resolve) => spawn(mount[0]!, mount.slice(1), { stdio: 'ignore' }).once('close', resolve));
       const spec = {
         image: TEST_IMAGE, forcePull: false, command: { entrypoint: ['sleep', '3600'] }, env: {}, labels: {}, cpus: 0.01, memMiB: 32, pidsLimit: 1024,
         privileged: false, user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],

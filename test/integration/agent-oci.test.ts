@@ -235,6 +235,26 @@ describe('task runner on the mesos containerizer (runc)', () => {
     await driver.remove(id).catch(() => {});
   });
 
+  it('fails the launch with the mount\'s own error when the supervisor cannot mount the root', async () => {
+    const store = join(workDir, 'store-broken');
+    const own = new OciDriver({
+      runtime: new CommandRuntime('runc', join(stateDir, 'runtime')), stateDir, images: new ImageStore(OCI_REGISTRY, store),
+      rootfs: new RootfsMaker(() => {}), hostname: 'h',
+    });
+    const first = start(task('mount-ok', 'true'), 64, own);
+    await first.done;
+    expect(first.updates.at(-1)?.state).toBe('TASK_FINISHED');
+    // The image's cached root vanishes: the next overlay mount (made by the supervisor) has no lower layer.
+    for (const digest of readdirSync(join(store, 'rootfs'))) rmSync(join(store, 'rootfs', digest, 'rootfs'), { recursive: true });
+    const t = task('mount-broken', 'true');
+    (t.command as { user?: string }).user = '65534';
+    const second = start(t, 64, own);
+    await second.done;
+    expect(second.updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+    expect(second.updates.at(-1)?.message).toMatch(/could not start the container: .*mount/);
+    expect(readdirSync(join(stateDir, 'containers'))).toEqual([]);
+  });
+
   it('leaves no mount, cgroup, bundle or process of any of those tasks behind', async () => {
     await removeAll();
     expect(seen.size).toBeGreaterThan(5);

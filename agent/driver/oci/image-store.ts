@@ -134,24 +134,29 @@ export class RootfsMaker {
 
   constructor(private readonly log: (line: string) => void) {}
 
-  async make(lower: string, bundle: string): Promise<'overlay' | 'copy'> {
+  /**
+   * Makes the container's root, or, once overlay is known to work here, returns the mount command for
+   * whoever starts the container to run (the supervisor: one process spawn fewer on each launch).
+   */
+  async make(lower: string, bundle: string): Promise<readonly string[]> {
     const target = join(bundle, 'rootfs');
     await mkdir(target, { recursive: true });
     if (this.overlay !== false) {
       await mkdir(join(bundle, 'upper'), { recursive: true });
       await mkdir(join(bundle, 'work'), { recursive: true });
+      const mount = ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${bundle}/upper,workdir=${bundle}/work`, target];
+      if (this.overlay === true) return mount;
       try {
-        await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${bundle}/upper,workdir=${bundle}/work`, target]);
+        await run(mount[0]!, mount.slice(1));
         this.overlay = true;
-        return 'overlay';
+        return [];
       } catch (err) {
-        if (this.overlay === true) throw new Error(`cannot mount the container's overlay root: ${stderrOf(err)}`, { cause: err });
         this.overlay = false;
         this.log(`overlayfs is not available here (${stderrOf(err)}): every container's root filesystem is a copy of its image (slower launches)`);
       }
     }
     await run('cp', ['-a', `${lower}/.`, target]);
-    return 'copy';
+    return [];
   }
 
   /** Unmounts the container's root if it is a mount; a root that is not mounted is fine. */

@@ -85,8 +85,8 @@ export class OciDriver implements ContainerDriver {
     try {
       await mkdir(bundle, { recursive: true });
       await writeFile(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
-      await this.options.rootfs.make(image.rootfs, bundle);
-      options.trace?.('oci: root mounted');
+      const mountRoot = await this.options.rootfs.make(image.rootfs, bundle);
+      options.trace?.('oci: root ready');
       const passwd = await readFile(join(image.rootfs, 'etc/passwd'), 'utf8').catch(() => null);
       const group = await readFile(join(image.rootfs, 'etc/group'), 'utf8').catch(() => null);
       let user;
@@ -104,7 +104,7 @@ export class OciDriver implements ContainerDriver {
       options.trace?.('oci: bundle written');
       await options.beforeStart?.();
       options.signal?.throwIfAborted();
-      await this.options.runtime.supervise(id, bundle, { stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath });
+      await this.options.runtime.supervise(id, bundle, { stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath }, mountRoot);
       options.trace?.('oci: supervisor spawned');
       await this.started(id, options.signal);
       options.trace?.('oci: started');
