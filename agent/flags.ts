@@ -25,6 +25,16 @@ export const AGENT_FLAGS = {
     help: "resources to offer, e.g. 'cpus:2;mem:1024;disk:4096;ports:[31000-32000]', or Mesos's JSON array of Resource objects; cpus, mem, disk and ports left out are detected",
   },
   attributes: { type: 'string', default: '', help: "attributes, e.g. 'rack:r1;zone:a;level:3'" },
+  containerizers: {
+    type: 'string', default: 'docker',
+    help: "containerizers this agent runs, in order of preference (Mesos's flag): 'docker' (the Docker engine), 'mesos' (OCI containers run by --oci_runtime, no Docker engine needed); a task without ContainerInfo runs on the first",
+  },
+  oci_runtime: { type: 'string', default: 'runc', help: 'the OCI runtime of the mesos containerizer: a name on the PATH or a path (runc; crun where the cgroup layout allows it)' },
+  docker_registry: {
+    type: 'string', default: '/var/lib/mesos-ts/images',
+    help: "mesos containerizer: the local directory images come from (Mesos's flag, local form only): <repo>:<tag>/ OCI layouts or <repo>[:<tag>].tar docker archives; nothing is pulled",
+  },
+  docker_store_dir: { type: 'string', help: "mesos containerizer: where images are unpacked, once per digest (Mesos's flag; default <work_dir>/store/docker)" },
   docker_socket: { type: 'string', default: '/var/run/docker.sock', help: "the Docker engine's socket" },
   docker_default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image for tasks that name none' },
   docker_pull: { type: 'string', default: 'missing', help: "'missing' pulls an image that is not present; 'never' fails the task instead" },

@@ -1,7 +1,8 @@
 // What a task may ask of its host, and what every container gets whatever it
 // asks: the user it runs as, the capabilities it keeps, a read-only root
 // filesystem on request. Pure: the agent's flags come in checked (main.ts),
-// the Docker driver turns the result into HostConfig. See "Isolation" in
+// the Docker driver turns the result into HostConfig, the mesos
+// containerizer into config.json (driver/oci/bundle.ts). See "Isolation" in
 // agent/README.md for the defaults and why.
 import type { FrameworkInfoOut, TaskInfoOut } from '../proto/index.js';
 

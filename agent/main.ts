@@ -1,4 +1,4 @@
-// Starting an agent: flags -> checked config -> Docker driver -> Agent + HTTP.
+// Starting an agent: flags -> checked config -> container drivers (--containerizers) -> Agent + HTTP.
 // `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
 // agent` is agent/command.ts, which imports this file only to start one.
 import { parseCredential } from '../common/credentials.js';
@@ -19,7 +19,8 @@ import { systemClock } from '../common/clock.js';
 import type { AttributeIn } from '../proto/index.js';
 import { AGENT_FLAGS, AGENT_PARSE } from './flags.js';
 import { Agent, type RecoverMode } from './agent.js';
-import { DockerDriver, type PullPolicy } from './driver/docker.js';
+import type { PullPolicy } from './driver/docker.js';
+import { createContainerizers, parseContainerizers, type ContainerizerName } from './driver/containerizers.js';
 import { detectResources } from './detect.js';
 import { parseAttributes } from './attributes.js';
 import { startAgentHttp } from './http.js';
@@ -59,6 +60,7 @@ interface AgentConfig {
   readonly domain: DomainInfo | null;
   /** Null when TLS is off. */
   readonly tls: Tls | null;
+  readonly containerizers: readonly ContainerizerName[];
 }
 
 /** Checks the flags once, at the edge; every message names the flag and the value. */
@@ -94,6 +96,7 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
     throw new InvalidArgument(errorMessage(err));
   }
   checkAdvertised(flags);
+  const containerizers = parseContainerizers(flags.containerizers);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   const workDir = resolve(flags.work_dir);
   // The command read LIBPROCESS_SSL_* into the flags (withTlsEnvironment); library callers pass flags.
@@ -103,7 +106,7 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   return { flags, workDir, logMaxBytes, isolation: {
     allowedHostPaths: allowedHostPaths.map((p) => normalize(p)), allowPrivileged: flags.allow_privileged,
     switchUser: flags.switch_user, defaultUser: flags.default_container_user.trim(), allowRoot: flags.allow_root_tasks, capabilities,
-  }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain, tls };
+  }, resources: withDetected(given, workDir), attributes: parseAttributes(flags.attributes), domain, tls, containerizers };
 }
 
 /** --resources as Mesos takes it: text (cpus:2;mem:1024) or a JSON array of Resource messages (inline or file://). */
@@ -146,12 +149,11 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   if (config.tls && !config.tls.verifyServerCert) logger.warn(UNVERIFIED_WARNING);
   const security = AgentHttpSecurity.fromFlags(flags, logger);
   mkdirSync(config.workDir, { recursive: true });
-  const driver = new DockerDriver({
-    socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout,
+  const driver = await createContainerizers({
+    containerizers: config.containerizers, workDir: config.workDir, hostname: osHostname(), log: (line) => logger.info(line),
     logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
-  });
-  await driver.docker.ping().catch((err: Error) => {
-    throw new Error(`no Docker engine answers at ${flags.docker_socket} (${err.message}); run scripts/setup.sh to start one`);
+    docker: { socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout },
+    oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`) },
   });
   const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, logger) : null;
   let httpPort = flags.port;

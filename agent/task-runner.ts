@@ -117,6 +117,7 @@ export class TaskRunner {
     } catch (err) {
       if (this.killGrace !== null) return this.report('TASK_KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before its container started' });
       const message = err instanceof LaunchError ? err.message : `launch failed: ${errorMessage(err)}`;
+      // As Mesos: a root filesystem that could not be provisioned is a failed launch too; the message names the image and the store.
       return this.report('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
     this.pid = (await this.ctx.driver.inspect(this.containerId).catch(() => null))?.pid ?? null;

@@ -137,6 +137,8 @@ function checkContainer(task: TaskInfoOut, policy: IsolationPolicy): string | nu
       return `${field}.host_path '${v.host_path}' may not be mounted: this agent allows ${allowed}`;
     }
   }
+  const mesosProblem = checkMesosContainer(task);
+  if (mesosProblem !== null) return mesosProblem;
   const docker = task.container?.docker;
   if (!docker) return null;
   if (docker.network && docker.network !== 'HOST') return `TaskInfo.container.docker.network must be HOST, got ${docker.network}`;
@@ -145,6 +147,24 @@ function checkContainer(task: TaskInfoOut, policy: IsolationPolicy): string | nu
     return `TaskInfo.container.docker.parameters are not supported (got ${docker.parameters.map((p) => p.key).join(', ')})`;
   }
   return null;
+}
+
+/** ContainerInfo.type MESOS: an image, if any, is a DOCKER image by name (Mesos's shape); DockerInfo belongs to DOCKER containers. */
+function checkMesosContainer(task: TaskInfoOut): string | null {
+  const container = task.container;
+  if (!container || container.type !== 'MESOS') return null;
+  if (container.docker) return 'TaskInfo.container.docker is for ContainerInfo.type DOCKER; a MESOS container names its image in container.mesos.image';
+  const image = container.mesos?.image;
+  if (!image) return null;
+  if (image.type !== 'DOCKER') return `TaskInfo.container.mesos.image.type must be DOCKER (images from the agent's local store), got ${String(image.type ?? 'none')}`;
+  if (!image.docker?.name) return 'TaskInfo.container.mesos.image.docker.name is required';
+  return null;
+}
+
+/** Which containerizer a task asks for: ContainerInfo.type, or none (the agent's first). */
+export function containerizerOf(task: TaskInfoOut): 'docker' | 'mesos' | undefined {
+  const type = task.container?.type;
+  return type === 'MESOS' ? 'mesos' : type === 'DOCKER' ? 'docker' : undefined;
 }
 
 /** `<work_dir>/sandboxes/<framework_id>/<task_id>`; the ids were checked by checkTask. */
@@ -188,8 +208,10 @@ export function containerSpec(ctx: SpecContext, framework: FrameworkInfoOut, tas
   const taskId = task.task_id?.value ?? '';
   const isolation = ctx.isolation ?? STRICT;
   const sandbox = sandboxPath(ctx.workDir, frameworkId, taskId);
+  const containerizer = containerizerOf(task);
   return {
-    image: task.container?.docker?.image || ctx.defaultImage,
+    ...(containerizer ? { containerizer } : {}),
+    image: task.container?.docker?.image || task.container?.mesos?.image?.docker?.name || ctx.defaultImage,
     forcePull: task.container?.docker?.force_pull_image === true,
     command: containerCommand(task),
     env: taskEnvironment(ctx, frameworkId, task, resources),

@@ -12,12 +12,14 @@ import { checkMasterFlag } from '../common/zk/url.js';
 import { redactText } from '../common/log/redact.js';
 import type { DemoResult, DemoView } from '../framework/examples/demo.js';
 import { LiveArea } from './live-area.js';
+import { parseContainerizer } from '../framework/sdk/task-builder.js';
 
 export const DEMO_FLAGS = {
   master: { type: 'string', required: true, help: "the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH to follow the leader" },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch (each sleeps 1-3 s)' },
   // The demo's DEMO_IMAGE, written out: importing the demo loads gRPC, which --help does without.
   docker_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks (needs /bin/sh, echo and sleep; the agents must have it)' },
+  containerizer: { type: 'string', default: 'docker', help: "'docker' or 'mesos' (the agents' own containerizer, --containerizers=...,mesos), as mesos-execute takes it" },
   timeout: { type: 'duration', default: 300, help: 'give up (killing the tasks) after this long, in seconds or with a unit (e.g. 2mins)' },
   quiet: { type: 'boolean', default: false, help: 'print only the final table and summary' },
   ...CLIENT_CREDENTIAL_FLAGS,
@@ -38,6 +40,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (!(flags.timeout > 0)) throw new InvalidArgument(`--timeout must be positive, got ${flags.timeout}`);
   const credential = clientCredential(flags);
   const tls = clientTls(flags, process.env);
+  const containerizer = parseContainerizer(flags.containerizer);
 
   const { runDemo, renderDemo } = await import('../framework/examples/demo.js');
   const abort = new AbortController();
@@ -63,6 +66,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       tls,
       tasks: flags.tasks,
       image: flags.docker_image,
+      containerizer,
       signal: abort.signal,
       onProgress: (view) => {
         last = view;

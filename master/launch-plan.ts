@@ -252,8 +252,14 @@ function taskProblem(task: TaskInfoOut, agentId: string, ctx: PlanContext, seen:
   if (target !== agentId) return `task '${id}': TaskInfo.agent_id '${target}' is not the agent of the offers ('${agentId}')`;
   if (task.executor) return `task '${id}': custom executors are not supported; give TaskInfo.command (and TaskInfo.container)`;
   const container = task.container;
-  if (container && container.type !== 'DOCKER') return `task '${id}': only ContainerInfo.type DOCKER is supported, got ${container.type}`;
-  if (container && !container.docker?.image) return `task '${id}': ContainerInfo.docker.image is required`;
+  if (container && container.type !== 'DOCKER' && container.type !== 'MESOS') return `task '${id}': ContainerInfo.type must be DOCKER or MESOS, got ${container.type}`;
+  if (container?.type === 'DOCKER' && !container.docker?.image) return `task '${id}': ContainerInfo.docker.image is required`;
+  if (container?.type === 'MESOS') {
+    const image = container.mesos?.image;
+    if (image && image.type !== 'DOCKER') return `task '${id}': ContainerInfo.mesos.image.type must be DOCKER, got ${String(image.type ?? 'none')}`;
+    if (image && !image.docker?.name) return `task '${id}': ContainerInfo.mesos.image.docker.name is required`;
+    if (!task.command) return `task '${id}': TaskInfo.command is required for a MESOS container`;
+  }
   if (!task.command && !container) return `task '${id}': TaskInfo.command or TaskInfo.container is required`;
   if (task.command && task.command.shell && !task.command.value) return `task '${id}': CommandInfo.value is required for a shell command`;
   try {

@@ -10,6 +10,10 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
+# The mesos containerizer: an OCI runtime, and umoci/skopeo for its image store.
+command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
+command -v umoci >/dev/null 2>&1 || need_pkgs+=(umoci)
+command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
 # ZooKeeper (for the high-availability tests and `--zk`); Java comes with it.
 [ -f /usr/share/java/zookeeper.jar ] || need_pkgs+=(zookeeper)
 # docker-compose v1, for the compose cluster and its test.
@@ -35,3 +39,4 @@ node scripts/gen-proto-types.mjs
 
 bash scripts/ensure-docker.sh
 bash scripts/build-images.sh
+bash scripts/build-oci-image.sh

@@ -13,6 +13,8 @@ export interface ContainerCommand {
 }
 
 export interface ContainerSpec {
+  /** Which containerizer runs it (ContainerInfo.type); absent: the agent's first (--containerizers). */
+  readonly containerizer?: 'docker' | 'mesos';
   readonly image: string;
   /** Ask the registry for a newer image even when one is present. */
   readonly forcePull: boolean;
@@ -95,10 +97,15 @@ export interface ExecResult {
 
 /** Why a launch failed before the task ran; `imageMissing` is the case callers most need to tell apart. */
 export class LaunchError extends Error {
-  override readonly name = 'LaunchError';
+  override readonly name: string = 'LaunchError';
   constructor(message: string, readonly imageMissing = false, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** The container's root filesystem could not be provisioned (its image is not in the store). Mesos reports it as REASON_CONTAINER_LAUNCH_FAILED too; the message says which step failed. */
+export class PrepareError extends LaunchError {
+  override readonly name = 'PrepareError';
 }
 
 export interface LaunchOptions {

@@ -11,12 +11,14 @@ import type { Logger, Scheduler } from '../sdk/scheduler.js';
 import { parseDemand, type Demand } from '../sdk/matching.js';
 import { BatchPlan, formatTaskLine, type BatchTaskSpec } from '../sdk/batch.js';
 import type { BatchOutcome } from '../sdk/batch-runner.js';
+import { parseContainerizer, type Containerizer } from '../sdk/task-builder.js';
 
 export const EXECUTE_FLAGS = {
   master: { type: 'string', required: true, help: "the master's gRPC address, HOST:PORT" },
   name: { type: 'string', required: true, help: 'framework name; the tasks are <name>-1 ... <name>-K' },
   docker_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'Docker image to run the command in (the agents must have it)' },
-  command: { type: 'string', help: "command to run; without it the image's own entrypoint runs" },
+  containerizer: { type: 'string', default: 'docker', help: "'docker' (the Docker engine) or 'mesos' (the agent's own containerizer: runc, images from its local store), as mesos-execute takes it" },
+  command: { type: 'string', help: "command to run; without it the image's own entrypoint runs (docker only)" },
   shell: { type: 'boolean', default: true, help: 'run --command with /bin/sh -c; with --no-shell it is split on spaces into argv' },
   resources: { type: 'string', default: 'cpus:0.1;mem:32', help: 'resources of each task' },
   ports: { type: 'number', default: 0, help: 'how many ports each task takes from the offer' },
@@ -30,12 +32,13 @@ export const EXECUTE_FLAGS = {
   ...TLS_FLAGS,
 } as const;
 
-const SUMMARY = 'Runs a command in Docker containers on the cluster and waits for it (like mesos-execute).';
+const SUMMARY = 'Runs a command in containers on the cluster (Docker, or the agents\' mesos containerizer) and waits for it (like mesos-execute).';
 
 export interface ExecuteOptions {
   readonly master: string;
   readonly name: string;
   readonly image: string;
+  readonly containerizer: Containerizer;
   readonly command?: string;
   readonly argv?: readonly string[];
   readonly demand: Demand;
@@ -70,12 +73,15 @@ export function parseExecuteArgs(argv: readonly string[], env: ParseOptions['env
   const tls = clientTls(flags, env ?? {});
   const command = flags.command?.trim();
   if (command === '') throw new InvalidArgument('--command is empty');
+  const containerizer = parseContainerizer(flags.containerizer);
+  if (containerizer === 'mesos' && command === undefined) throw new InvalidArgument('--containerizer=mesos needs a --command');
   return {
     help: false,
     options: {
       master: flags.master,
       name: flags.name,
       image: flags.docker_image,
+      containerizer,
       ...(command !== undefined && (flags.shell ? { command } : { argv: command.split(/\s+/) })),
       demand,
       instances: flags.instances,
@@ -113,6 +119,7 @@ export function executeTasks(options: ExecuteOptions): BatchTaskSpec[] {
     demand: options.demand,
     task: {
       image: options.image,
+      ...(options.containerizer !== 'docker' && { containerizer: options.containerizer }),
       ...(options.command !== undefined && { command: options.command }),
       ...(options.argv !== undefined && { argv: options.argv }),
       ...(options.env && { env: options.env }),

@@ -14,6 +14,7 @@ import { Scheduler } from '../sdk/scheduler.js';
 import { parseDemand } from '../sdk/matching.js';
 import { BatchPlan, formatTaskLine, type BatchSummary, type BatchTaskSpec, type BatchTaskView } from '../sdk/batch.js';
 import { runBatch } from '../sdk/batch-runner.js';
+import type { Containerizer } from '../sdk/task-builder.js';
 
 export const DEMO_IMAGE = 'mesos-ts/busybox:latest';
 
@@ -28,6 +29,8 @@ export interface DemoOptions {
   readonly tasks?: number;
   /** Default mesos-ts/busybox:latest; any image with /bin/sh, echo and sleep. */
   readonly image?: string;
+  /** Default 'docker'; 'mesos' runs the tasks on the agents' mesos containerizer. */
+  readonly containerizer?: Containerizer;
   /** Aborting kills the tasks, tears the framework down and resolves. */
   readonly signal?: AbortSignal;
   /** Called on every task change and once a second (for the clocks); draw it with renderDemo. */
@@ -62,7 +65,7 @@ export interface DemoResult {
 }
 
 /** The demo's tasks: `demo-1` ... `demo-N`, sleeping 1-3 s with cpus 0.1-0.2 and mem 32. Deterministic. */
-export function demoTasks(count: number, image: string): BatchTaskSpec[] {
+export function demoTasks(count: number, image: string, containerizer: Containerizer = 'docker'): BatchTaskSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const id = `demo-${i + 1}`;
     const sleep = 1 + (i % 3);
@@ -72,6 +75,7 @@ export function demoTasks(count: number, image: string): BatchTaskSpec[] {
       demand: parseDemand(`cpus:${cpus};mem:32`),
       task: {
         image,
+        ...(containerizer !== 'docker' && { containerizer }),
         command: `echo "hello from \${MESOS_TASK_ID:-${id}} on $(hostname)"; sleep ${sleep}; echo "${id} done after ${sleep}s"`,
         env: { DEMO_SLEEP_SECONDS: String(sleep) },
         labels: { 'mesos-ts.demo': 'true' },
@@ -92,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ...(options.credential ? { credential: options.credential } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
-  const plan = new BatchPlan(demoTasks(count, options.image ?? DEMO_IMAGE), { clock, maxRetries: 1, placement: 'spread' });
+  const plan = new BatchPlan(demoTasks(count, options.image ?? DEMO_IMAGE, options.containerizer), { clock, maxRetries: 1, placement: 'spread' });
   const startedAt = clock.now();
   let done = false;
   const progress = (): void => {

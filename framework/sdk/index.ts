@@ -27,7 +27,7 @@ export type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask, Capability
 export { parseDemand, fitDemand, matchDemand, packOffers, OfferPacker } from './matching.js';
 export type { Demand, Fit, OfferLike, Placement, PackResult, PackOptions, PackStrategy } from './matching.js';
 export { dockerTask, allocationRoleOf } from './task-builder.js';
-export type { DockerTaskSpec, DockerNetwork } from './task-builder.js';
+export type { DockerTaskSpec, DockerNetwork, Containerizer } from './task-builder.js';
 export { BatchPlan, formatTaskLine } from './batch.js';
 export type { BatchTaskSpec, BatchTaskView, BatchTaskState, BatchOptions, BatchSummary, OfferDecision } from './batch.js';
 export { runBatch } from './batch-runner.js';

@@ -1,5 +1,8 @@
-// TaskInfo for a command run in a Docker container — the only kind of task
-// mesos-ts agents run. Checks its input once, naming the field.
+// TaskInfo for a command run in a container: through the Docker engine
+// (ContainerInfo.type DOCKER, the default) or the agent's own mesos
+// containerizer (type MESOS, the image by name in mesos.image, as Mesos
+// shapes it; agents started with --containerizers=...,mesos). Checks its
+// input once, naming the field.
 //
 // The command follows Mesos's Docker containerizer: a shell command runs as
 // `/bin/sh -c "<command>"` (CommandInfo.shell = true); argv runs without a
@@ -8,6 +11,15 @@
 import type { OfferOut, ResourceIn, TaskInfoIn } from '../../proto/index.js';
 import { InvalidArgument } from '../../common/errors.js';
 import type { Resources } from '../../common/resources.js';
+
+/** Which of the agent's containerizers runs the task (mesos-execute's --containerizer). */
+export type Containerizer = 'docker' | 'mesos';
+
+/** --containerizer, as mesos-execute takes it; InvalidArgument names the flag. */
+export function parseContainerizer(text: string, flag = '--containerizer'): Containerizer {
+  if (text !== 'docker' && text !== 'mesos') throw new InvalidArgument(`${flag} must be 'docker' or 'mesos', got '${text}'`);
+  return text;
+}
 
 /** The Docker network mode of the task's container. */
 export type DockerNetwork = 'HOST' | 'BRIDGE' | 'NONE';
@@ -26,6 +38,8 @@ export interface DockerTaskSpec {
   readonly allocationRole?: string;
   /** The Docker image; an agent started with --docker_pull=never fails the task unless the image is there already. */
   readonly image: string;
+  /** Default 'docker'. 'mesos' runs the image from the agent's local image store (nothing is pulled). */
+  readonly containerizer?: Containerizer;
   /** A shell command line. */
   readonly command?: string;
   /** Or a program and its arguments, run without a shell. */
@@ -54,6 +68,11 @@ export function dockerTask(spec: DockerTaskSpec): TaskInfoIn {
   if (spec.command !== undefined && spec.command.trim() === '') throw new InvalidArgument(`task '${spec.taskId}': command is empty`);
   if (spec.argv !== undefined && (spec.argv.length === 0 || !spec.argv[0])) throw new InvalidArgument(`task '${spec.taskId}': argv is empty`);
   if (spec.resources.isEmpty()) throw new InvalidArgument(`task '${spec.taskId}': resources are empty`);
+  const containerizer = spec.containerizer ?? 'docker';
+  if (containerizer !== 'docker' && containerizer !== 'mesos') throw new InvalidArgument(`task '${spec.taskId}': containerizer must be 'docker' or 'mesos', got '${String(containerizer)}'`);
+  if (containerizer === 'mesos' && spec.forcePullImage) throw new InvalidArgument(`task '${spec.taskId}': forcePullImage needs the docker containerizer (the mesos one never pulls)`);
+  if (containerizer === 'mesos' && (spec.network ?? 'HOST') !== 'HOST') throw new InvalidArgument(`task '${spec.taskId}': the mesos containerizer takes network HOST only, got ${spec.network}`);
+  if (containerizer === 'mesos' && spec.command === undefined && spec.argv === undefined) throw new InvalidArgument(`task '${spec.taskId}': the mesos containerizer needs a command or argv`);
   return {
     name: spec.name ?? spec.taskId,
     task_id: { value: spec.taskId },
@@ -63,10 +82,9 @@ export function dockerTask(spec: DockerTaskSpec): TaskInfoIn {
       ...commandValue(spec),
       ...(spec.env && { environment: { variables: Object.entries(spec.env).map(([name, value]) => ({ name, type: 'VALUE' as const, value })) } }),
     },
-    container: {
-      type: 'DOCKER',
-      docker: { image: spec.image, network: spec.network ?? 'HOST', ...(spec.forcePullImage !== undefined && { force_pull_image: spec.forcePullImage }) },
-    },
+    container: containerizer === 'mesos'
+      ? { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: spec.image } } } }
+      : { type: 'DOCKER', docker: { image: spec.image, network: spec.network ?? 'HOST', ...(spec.forcePullImage !== undefined && { force_pull_image: spec.forcePullImage }) } },
     ...(spec.labels && { labels: { labels: Object.entries(spec.labels).map(([key, value]) => ({ key, value })) } }),
     ...(spec.killGracePeriodSeconds !== undefined && { kill_policy: { grace_period: { nanoseconds: seconds(spec.killGracePeriodSeconds, 'killGracePeriodSeconds', spec.taskId) } } }),
     ...(spec.maxCompletionTimeSeconds !== undefined && { max_completion_time: { nanoseconds: seconds(spec.maxCompletionTimeSeconds, 'maxCompletionTimeSeconds', spec.taskId) } }),

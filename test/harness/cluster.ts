@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { startMaster, type MasterFlags, type RunningMaster } from '../../master/main.js';
 import { startAgent, type AgentStartOptions, type RunningAgent } from '../../agent/main.js';
 import { waitUntil } from './wait-until.js';
+import { removeOciContainers } from './oci.js';
 
 export { TEST_IMAGE } from './grpc-scheduler.js';
 
@@ -43,6 +44,7 @@ export async function startCluster(opts: { agents?: string[]; master?: Partial<M
       for (const a of agents) await a.stop({ killTasks: true }).catch(() => {});
       await master.stop();
       await removeContainersUnder(base);
+      await removeOciContainers(agents.map((a) => a.workDir));
       rmSync(base, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,7 @@
 // timestamped, to `<dir>/logs/<name>.log`); stopAll() stops every process, removes the task
 // containers labelled under the group's dir, and the dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { freePort } from './zookeeper.js';
 import type { Fetch } from '../../common/tls-fetch.js';
+import { removeOciContainers } from './oci.js';
 
 export { freePort } from './zookeeper.js';
 
@@ -198,6 +199,8 @@ export class ProcessGroup {
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
     await removeContainersUnder(this.dir);
+    // The mesos containerizer's containers, recorded in each agent's work_dir (<dir>/<name>).
+    await removeOciContainers(readdirSync(this.dir).map((name) => join(this.dir, name)));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

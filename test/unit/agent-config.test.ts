@@ -71,6 +71,15 @@ describe('agent flags', () => {
     expect(() => config('--resources=cpus:1;mem:64;disk:1;ports:[1-2]', ...argv)).toThrow(message);
   });
 
+  it('takes --containerizers in order of preference (docker by default) and refuses unknown or repeated names', () => {
+    const opts = '--resources=cpus:1;mem:64;disk:1;ports:[1-2]';
+    expect(config(opts).containerizers).toEqual(['docker']);
+    expect(config(opts, '--containerizers=mesos,docker').containerizers).toEqual(['mesos', 'docker']);
+    expect(() => config(opts, '--containerizers=rkt')).toThrow("--containerizers: unknown containerizer 'rkt' (known: docker, mesos)");
+    expect(() => config(opts, '--containerizers=mesos,mesos')).toThrow('names a containerizer twice');
+    expect(() => config(opts, '--containerizers=,')).toThrow('must name at least one');
+  });
+
   it('refuses a --master that is not host:port', () => {
     expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=localhost']))).toThrow("--master must be host:port or zk://host:port/path, got 'localhost'");
     expect(() => agentConfig(parseFlags(AGENT_FLAGS, ['--master=zk://localhost/mesos']))).toThrow("server 'localhost' is not host:port");

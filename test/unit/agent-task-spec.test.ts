@@ -1,7 +1,7 @@
 // RunTask -> ContainerSpec, pure: validation messages, Mesos command
 // semantics, the environment, kill-policy graces.
 import { describe, expect, it } from 'vitest';
-import { checkTask, containerCommand, containerSpec, graceSeconds, LABEL } from '../../agent/task-spec.js';
+import { checkTask, containerCommand, containerSpec, containerizerOf, graceSeconds, LABEL } from '../../agent/task-spec.js';
 import { Resources } from '../../common/resources.js';
 import type { FrameworkInfoOut, TaskInfoOut } from '../../proto/index.js';
 
@@ -54,6 +54,26 @@ describe('checkTask', () => {
 
   it('accepts an image without a command (the image runs as built)', () => {
     expect(problem(task({ command: null, container: { type: 'DOCKER', docker: { image: 'i', network: 'HOST', privileged: false, parameters: [] } } }))).toBeNull();
+  });
+});
+
+describe('MESOS containers', () => {
+  const mesos = (image: unknown) => task({ container: { type: 'MESOS', mesos: image === undefined ? null : { image }, volumes: [] } });
+  it('run on the mesos containerizer with the image named in mesos.image, else the default image', () => {
+    const t = mesos({ type: 'DOCKER', docker: { name: 'repo/img:1' } });
+    expect(problem(t)).toBeNull();
+    expect(containerizerOf(t)).toBe('mesos');
+    expect(containerSpec(ctx, framework, t, Resources.parse('cpus:0.5;mem:64'))).toMatchObject({ containerizer: 'mesos', image: 'repo/img:1' });
+    expect(containerSpec(ctx, framework, mesos(undefined), Resources.parse('cpus:0.5;mem:64'))).toMatchObject({ containerizer: 'mesos', image: 'img:default' });
+    expect(containerizerOf(task())).toBeUndefined();
+    expect(containerSpec(ctx, framework, task(), Resources.parse('cpus:0.5;mem:64')).containerizer).toBeUndefined();
+  });
+  it.each([
+    ['an APPC image', mesos({ type: 'APPC' }), 'TaskInfo.container.mesos.image.type must be DOCKER'],
+    ['a DOCKER image without a name', mesos({ type: 'DOCKER', docker: { name: '' } }), 'TaskInfo.container.mesos.image.docker.name is required'],
+    ['a DockerInfo', task({ container: { type: 'MESOS', docker: { image: 'x' }, volumes: [] } }), 'TaskInfo.container.docker is for ContainerInfo.type DOCKER'],
+  ])('refuse %s, naming the field', (_what, t, message) => {
+    expect(problem(t)).toContain(message);
   });
 });
 

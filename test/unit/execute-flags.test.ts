@@ -25,6 +25,15 @@ describe('mesos-ts execute flags', () => {
     expect(o.demand.resources.toString()).toBe('cpus:0.2;mem:64');
   });
 
+  it("--containerizer picks docker (the default) or mesos, as mesos-execute's flag does", () => {
+    expect(options('--command', 'true').containerizer).toBe('docker');
+    const o = options('--command', 'true', '--containerizer=mesos');
+    expect(o.containerizer).toBe('mesos');
+    expect(executeTasks(o)[0]!.task).toMatchObject({ containerizer: 'mesos' });
+    expect(() => options('--command', 'true', '--containerizer=rkt')).toThrow("--containerizer must be 'docker' or 'mesos', got 'rkt'");
+    expect(() => options('--containerizer=mesos')).toThrow('--containerizer=mesos needs a --command');
+  });
+
   it('--no-shell splits the command into argv', () => {
     expect(options('--no-shell', '--command', 'sleep  5')).toMatchObject({ argv: ['sleep', '5'] });
     expect(options('--shell=false', '--command', 'ls -l')).toMatchObject({ argv: ['ls', '-l'] });

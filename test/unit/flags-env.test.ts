@@ -167,12 +167,13 @@ describe('Mesos flags mesos-ts lacks, set in the environment', () => {
     const warnings: string[] = [];
     const env = {
       MESOS_MASTER: 'zk://h:2181/mesos', MESOS_WORK_DIR: '/var/lib/mesos', MESOS_RESOURCES: 'cpus:2;mem:1024',
-      MESOS_CONTAINERIZERS: 'docker,mesos', MESOS_QUORUM: '2',
+      MESOS_IMAGE_PROVIDERS: 'docker', MESOS_QUORUM: '2',
     };
     const flags = parseFlags(AGENT_FLAGS, [], { ...AGENT_PARSE, env, warn: (w) => warnings.push(w) });
     expect(flags).toMatchObject({ master: 'zk://h:2181/mesos', work_dir: '/var/lib/mesos', resources: 'cpus:2;mem:1024' });
+    expect(parseFlags(AGENT_FLAGS, [], { ...AGENT_PARSE, env: { ...env, MESOS_CONTAINERIZERS: 'docker,mesos' }, warn: () => {} }).containerizers).toBe('docker,mesos');
     // --quorum is a master flag: nothing to an agent, as in Mesos.
-    expect(warnings).toEqual([expect.stringMatching(/^MESOS_CONTAINERIZERS ignored: --containerizers is an Apache Mesos agent flag/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^MESOS_IMAGE_PROVIDERS ignored: --image_providers is an Apache Mesos agent flag/)]);
   });
 });
 

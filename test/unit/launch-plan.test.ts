@@ -22,6 +22,23 @@ function ctx(offers: OfferView[], active: string[] = []): PlanContext {
   return { frameworkId: 'f1', partitionAware: true, offers: new Map(offers.map((o) => [o.id, o])), activeTaskIds: new Set(active) };
 }
 
+describe('planAccept with MESOS containers', () => {
+  const withContainer = (container: unknown, command: unknown = { value: 'true', shell: true }) => ({ ...task('m1'), container, command }) as unknown as TaskInfoOut;
+  it('launches a MESOS container, with a DOCKER image by name or none', () => {
+    for (const container of [{ type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'busybox' } } } }, { type: 'MESOS' }]) {
+      expect(planAccept(accept(['o1'], [withContainer(container)]), ctx([offer('o1')])).rejected).toEqual([]);
+    }
+  });
+  it.each([
+    [{ type: 'MESOS', mesos: { image: { type: 'APPC' } } }, undefined, 'ContainerInfo.mesos.image.type must be DOCKER, got APPC'],
+    [{ type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: {} } } }, undefined, 'ContainerInfo.mesos.image.docker.name is required'],
+    [{ type: 'MESOS' }, null, 'TaskInfo.command is required for a MESOS container'],
+  ])('refuses %j naming the field', (container, command, message) => {
+    const plan = planAccept(accept(['o1'], [withContainer(container, command === undefined ? { value: 'true', shell: true } : command)]), ctx([offer('o1')]));
+    expect(JSON.stringify(plan.rejected)).toContain(message);
+  });
+});
+
 describe('planAccept', () => {
   it('launches tasks that fit and returns the rest', () => {
     const plan = planAccept(accept(['o1'], [task('t1'), task('t2', 'cpus:0.25;mem:64;ports:[31000-31000]')]), ctx([offer('o1')]));

@@ -37,7 +37,7 @@ describe('Mesos flags mesos-ts does not implement', () => {
 
   it.each([
     [['--isolation=cgroups/cpu'], '--isolation is an Apache Mesos agent flag that mesos-ts does not implement'],
-    [['--containerizers=docker,mesos'], '--containerizers is an Apache Mesos agent flag'],
+    [['--image_providers=docker'], '--image_providers is an Apache Mesos agent flag'],
     [['--no-docker_kill_orphans'], '--docker_kill_orphans is an Apache Mesos agent flag'],
   ])('agent %j is refused by name: %s', (argv, message) => {
     expect(refusal(() => agent(...argv))).toContain(message);

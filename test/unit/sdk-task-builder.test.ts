@@ -24,6 +24,19 @@ describe('dockerTask', () => {
     expect(dockerTask({ ...base, argv: ['sleep', '5'] }).command).toEqual({ shell: false, value: 'sleep', arguments: ['5'] });
   });
 
+  it("puts the task in a MESOS container, the image named in mesos.image as Mesos shapes it, with containerizer 'mesos'", () => {
+    const task = dockerTask({ ...base, command: 'true', containerizer: 'mesos' });
+    expect(task.container).toEqual({ type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'busybox:latest' } } } });
+    expect(dockerTask({ ...base, command: 'true', containerizer: 'docker' }).container?.type).toBe('DOCKER');
+  });
+
+  it('refuses what the mesos containerizer cannot do, naming it', () => {
+    expect(() => dockerTask({ ...base, command: 'true', containerizer: 'mesos', forcePullImage: true })).toThrow(/forcePullImage needs the docker containerizer/);
+    expect(() => dockerTask({ ...base, command: 'true', containerizer: 'mesos', network: 'BRIDGE' })).toThrow(/network HOST only, got BRIDGE/);
+    expect(() => dockerTask({ ...base, containerizer: 'mesos' })).toThrow(/needs a command or argv/);
+    expect(() => dockerTask({ ...base, command: 'true', containerizer: 'rkt' as never })).toThrow(InvalidArgument);
+  });
+
   it("runs the image's own entrypoint when given no command", () => {
     expect(dockerTask(base).command).toEqual({ shell: false });
   });

@@ -1,0 +1,137 @@
+// --containerizers=docker,mesos (Mesos's flag): the agent's drivers by name,
+// in order of preference, behind the one ContainerDriver the agent knows.
+// A launch goes to the containerizer its spec names (ContainerInfo.type), or
+// to the first one when it names none; every other call goes to the driver
+// that owns the container id (the mesos containerizer's ids start 'mesos-').
+import { join } from 'node:path';
+import { LaunchError, type ContainerDriver, type ContainerInfo, type ContainerSpec, type LaunchOptions } from './driver.js';
+import { DockerDriver, type PullPolicy } from './docker.js';
+import { OciDriver, MESOS_ID_PREFIX } from './oci/oci.js';
+import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
+import { ImageStore, RootfsMaker } from './oci/image-store.js';
+import type { Rotation } from '../../common/rotating-file.js';
+import { InvalidArgument } from '../../common/errors.js';
+
+export type ContainerizerName = 'docker' | 'mesos';
+export const CONTAINERIZER_NAMES: readonly ContainerizerName[] = ['docker', 'mesos'];
+
+/** '--containerizers' checked: known names, no repeats, at least one. */
+export function parseContainerizers(text: string): ContainerizerName[] {
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new InvalidArgument(`--containerizers must name at least one of ${CONTAINERIZER_NAMES.join(', ')}, got '${text}'`);
+  for (const n of names) {
+    if (!(CONTAINERIZER_NAMES as readonly string[]).includes(n)) throw new InvalidArgument(`--containerizers: unknown containerizer '${n}' (known: ${CONTAINERIZER_NAMES.join(', ')})`);
+  }
+  if (new Set(names).size !== names.length) throw new InvalidArgument(`--containerizers names a containerizer twice: '${text}'`);
+  return names as ContainerizerName[];
+}
+
+export class Containerizers implements ContainerDriver {
+  constructor(private readonly drivers: ReadonlyMap<ContainerizerName, ContainerDriver>, readonly order: readonly ContainerizerName[]) {}
+
+  /** The driver of one containerizer, if this agent runs it. */
+  get(name: ContainerizerName): ContainerDriver | undefined {
+    return this.drivers.get(name);
+  }
+
+  launch(spec: ContainerSpec, options?: LaunchOptions): Promise<string> {
+    const name = spec.containerizer ?? this.order[0]!;
+    const driver = this.drivers.get(name);
+    if (!driver) {
+      return Promise.reject(new LaunchError(`the task needs the ${name} containerizer, which this agent does not run (--containerizers=${this.order.join(',')})`));
+    }
+    return driver.launch(spec, options);
+  }
+
+  /** Whether the containerizer that makes ids like this one runs here. */
+  private runs(id: string): boolean {
+    return this.drivers.has(ownerName(id));
+  }
+
+  private owner(id: string): ContainerDriver {
+    const name = ownerName(id);
+    const driver = this.drivers.get(name);
+    if (!driver) throw new Error(`container ${id} belongs to the ${name} containerizer, which this agent does not run (--containerizers=${this.order.join(',')})`);
+    return driver;
+  }
+
+  wait(id: string) {
+    try {
+      return this.owner(id).wait(id);
+    } catch (err) {
+      return Promise.resolve({ exitCode: -1, oomKilled: false, error: (err as Error).message });
+    }
+  }
+
+  async stop(id: string, graceSeconds: number) {
+    return this.owner(id).stop(id, graceSeconds);
+  }
+
+  async inspect(id: string) {
+    return this.runs(id) ? this.owner(id).inspect(id) : null;
+  }
+
+  async list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]> {
+    const all = await Promise.all([...this.drivers.values()].map((d) => d.list(labels)));
+    return all.flat();
+  }
+
+  async remove(id: string) {
+    return this.owner(id).remove(id);
+  }
+
+  async reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }) {
+    return this.runs(id) ? this.owner(id).reattach(id, output) : null;
+  }
+
+  async exec(id: string, command: Parameters<ContainerDriver['exec']>[1], timeoutSeconds: number) {
+    return this.owner(id).exec(id, command, timeoutSeconds);
+  }
+
+  async stats(id: string) {
+    return this.runs(id) ? this.owner(id).stats(id) : null;
+  }
+}
+
+/** The containerizer that made a container id: the mesos containerizer's start 'mesos-', Docker's are hex. */
+function ownerName(id: string): ContainerizerName {
+  return id.startsWith(MESOS_ID_PREFIX) ? 'mesos' : 'docker';
+}
+
+export interface ContainerizerFlags {
+  readonly containerizers: readonly ContainerizerName[];
+  readonly workDir: string;
+  readonly hostname: string;
+  /** The sandbox's stdout/stderr rotation (--sandbox_log_max_size, --sandbox_log_rotations), on either path. */
+  readonly logRotation: Rotation;
+  readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
+  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string };
+  readonly log: (line: string) => void;
+}
+
+/**
+ * The drivers --containerizers names, each checked before the agent starts: Docker must answer
+ * its socket, the OCI runtime must run on this host. Throws a message naming the flag.
+ */
+export async function createContainerizers(flags: ContainerizerFlags): Promise<Containerizers> {
+  const drivers = new Map<ContainerizerName, ContainerDriver>();
+  for (const name of flags.containerizers) {
+    if (name === 'docker') {
+      const driver = new DockerDriver({ ...flags.docker, logRotation: flags.logRotation });
+      await driver.docker.ping().catch((err: Error) => {
+        throw new Error(`no Docker engine answers at ${flags.docker.socketPath} (${err.message}); run scripts/setup.sh to start one, or run --containerizers=mesos`);
+      });
+      drivers.set(name, driver);
+    } else {
+      const problem = await runtimeProblem(flags.oci.runtime);
+      if (problem) throw new Error(problem);
+      const stateDir = join(flags.workDir, 'oci');
+      drivers.set(name, new OciDriver({
+        runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime')), stateDir,
+        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log), hostname: flags.hostname,
+        logRotation: flags.logRotation,
+      }));
+    }
+  }
+  return new Containerizers(drivers, flags.containerizers);
+}

@@ -1,0 +1,154 @@
+// An agent with --containerizers=mesos and no Docker engine to talk to (its
+// --docker_socket names nothing): a real agent process, the master in this
+// process, tasks in runc containers. Tasks finish, are OOM-killed and killed
+// as on Docker; after the agent is SIGKILLed its running containers are
+// taken back, one that ended meanwhile is reported with its exit status, and
+// a container no task knows is removed. Every container is removed at the end.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMaster, type RunningMaster } from '../../master/main.js';
+import { startAgent as startAgentInProcess } from '../../agent/main.js';
+import { ProcessGroup, type AgentProc } from '../harness/processes.js';
+import { freePort } from '../harness/zookeeper.js';
+import { RawScheduler, TEST_IMAGE, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import { ociDriverFor, removeOciContainers } from '../harness/oci.js';
+import { LABEL } from '../../agent/task-spec.js';
+import type { OfferOut, TaskInfoIn } from '../../proto/index.js';
+
+let group: ProcessGroup;
+let master: RunningMaster;
+let grpcPort: number;
+const workDirs = new Set<string>();
+const used = new Set<string>();
+
+beforeAll(async () => {
+  group = new ProcessGroup();
+  grpcPort = await freePort();
+  master = await startMaster({ port: 0, grpc_port: grpcPort, allocation_interval: 0.1 }, () => {});
+});
+
+afterAll(async () => {
+  if (process.env.DEBUG_TEST) for (const p of group.processes()) console.error(`--- ${p.name}\n${p.lines.join('\n')}`);
+  for (const p of group.processes()) p.signal('SIGKILL');
+  await removeOciContainers([...workDirs]);
+  await master?.stop();
+  await group?.stopAll();
+}, 60_000);
+
+async function startAgent(name: string): Promise<AgentProc> {
+  const agent = await group.spawnAgent(name, [
+    `--master=127.0.0.1:${grpcPort}`, '--resources=cpus:2;mem:1024;disk:100;ports:[31920-31929]', '--status_update_retry_interval=0.5s',
+    '--containerizers=mesos', '--docker_socket=/nonexistent/docker.sock',
+  ]);
+  workDirs.add(agent.workDir);
+  return agent;
+}
+
+async function agentId(agent: AgentProc): Promise<string> {
+  let id = '';
+  await waitUntil(() => (id = [...master.master.agents.values()].find((a) => a.connected && a.info.port === agent.httpPort)?.id ?? '') !== '', 20_000, 'agent registration');
+  return id;
+}
+
+async function offerOn(s: RawScheduler, id: string): Promise<OfferOut> {
+  const e = await s.next((ev) => ev.type === 'OFFERS' && ev.offers!.offers.some((o) => o.agent_id?.value === id && !used.has(o.id!.value)));
+  const offer = e.offers!.offers.find((o) => o.agent_id?.value === id && !used.has(o.id!.value))!;
+  used.add(offer.id!.value);
+  return offer;
+}
+
+/** A shell task in a MESOS container (mesos.image of type DOCKER, as Mesos shapes it). */
+function mesosTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32'): TaskInfoIn {
+  return { ...commandTask(id, offer, command, resources), container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: TEST_IMAGE } } } } };
+}
+
+async function subscribe(name: string): Promise<RawScheduler> {
+  const s = new RawScheduler(`127.0.0.1:${grpcPort}`);
+  s.autoAcknowledge = true;
+  await s.subscribe({ name, user: 'root', failover_timeout: 600 });
+  return s;
+}
+
+describe('an agent running only the mesos containerizer (no Docker engine)', () => {
+  it('refuses to start, naming the flag, when --oci_runtime cannot be run', async () => {
+    const workDir = join(group.dir, 'no-runtime');
+    await expect(startAgentInProcess({
+      master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', oci_runtime: '/nonexistent/runc', log: () => {},
+    })).rejects.toThrow("--oci_runtime '/nonexistent/runc' cannot be run");
+    expect(existsSync(join(workDir, 'oci'))).toBe(false);
+  });
+
+  it('runs tasks to FINISHED, OOM-kills one over 32 MiB, kills one on request', async () => {
+    const agent = await startAgent('oci-a');
+    const id = await agentId(agent);
+    const s = await subscribe('oci-basic');
+    const offer = await offerOn(s, id);
+    const plain = { ...commandTask('plain', offer, 'echo plain'), container: null } as unknown as TaskInfoIn;
+    await s.launch(offer, [
+      mesosTask('ok', offer, 'echo hello from runc'),
+      plain,
+      mesosTask('hog', offer, 'x=a; while true; do x="$x$x"; done', 'cpus:0.1;mem:32'),
+      mesosTask('victim', offer, 'sleep 3600'),
+    ]);
+    const finished = await s.next(isUpdate('ok', 'TASK_FINISHED'), 30_000);
+    expect(finished.update!.status!.container_status?.container_id?.value).toMatch(/^mesos-/);
+    await s.next(isUpdate('plain', 'TASK_FINISHED'), 30_000);
+    const oom = await s.next(isUpdate('hog', 'TASK_FAILED'), 30_000);
+    expect(oom.update!.status).toMatchObject({ reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'memory limit of 32 MB exceeded (OOM killed)' });
+    await s.next(isUpdate('victim', 'TASK_RUNNING'), 30_000);
+    // /monitor/statistics reads the runc container's cgroup as it reads a Docker container's.
+    const statistics = (await (await fetch(`http://${agent.httpAddress}/monitor/statistics`)).json()) as { executor_id: string; statistics: Record<string, number> }[];
+    expect(statistics.find((e) => e.executor_id === 'victim')?.statistics).toMatchObject({ mem_limit_bytes: 32 * 1024 * 1024, cpus_limit: 0.1 });
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'victim' }, agent_id: { value: id } } });
+    await s.next(isUpdate('victim', 'TASK_KILLED'), 30_000);
+    await waitUntil(async () => (await ociDriverFor(agent.workDir).list({})).length === 0, 15_000, 'every container to be removed');
+    s.close();
+  });
+
+  it('runs `mesos-ts execute --containerizer=mesos` and `mesos-ts demo --containerizer=mesos` end to end', async () => {
+    const agent = await startAgent('oci-cli');
+    await agentId(agent);
+    const master = `127.0.0.1:${grpcPort}`;
+    const execute = group.spawnCommand('execute', ['execute', '--master', master, '--name', 'oci-exec', '--containerizer=mesos', '--command', 'echo hi from runc', '--instances', '2', '--timeout', '60s']);
+    expect((await execute.exited).code).toBe(0);
+    const demo = group.spawnCommand('demo', ['demo', '--master', master, '--tasks', '3', '--containerizer=mesos', '--timeout', '60']);
+    expect((await demo.exited).code).toBe(0);
+    await waitUntil(async () => (await ociDriverFor(agent.workDir).list({})).length === 0, 15_000, 'every container to be removed');
+  });
+
+  it('takes its running containers back after SIGKILL; reports one that ended meanwhile; removes an orphan', async () => {
+    const first = await startAgent('oci-r');
+    const id = await agentId(first);
+    const s = await subscribe('oci-recovery');
+    const offer = await offerOn(s, id);
+    await s.launch(offer, [
+      mesosTask('long', offer, 'sleep 4; echo long done'),
+      mesosTask('brief', offer, 'sleep 1; exit 7'),
+    ]);
+    await s.next(isUpdate('long', 'TASK_RUNNING'), 30_000);
+    await s.next(isUpdate('brief', 'TASK_RUNNING'), 30_000);
+    first.signal('SIGKILL');
+    await first.exited;
+    // While the agent is down: brief exits with 7, and a container no task knows appears in its work_dir.
+    const driver = ociDriverFor(first.workDir);
+    const orphan = await driver.launch({
+      image: TEST_IMAGE, forcePull: false, command: { entrypoint: ['sleep', '3600'] }, env: {}, labels: { [LABEL.workDir]: first.workDir, [LABEL.taskId]: 'orphan' },
+      cpus: 0.1, memMiB: 32, pidsLimit: 16, privileged: false, user: 'nobody', capabilities: [], readOnlyRootfs: false, mounts: [],
+      stdoutPath: join(first.workDir, 'orphan.out'), stderrPath: join(first.workDir, 'orphan.err'),
+    });
+    await waitUntil(async () => (await driver.inspect((await driver.list({ [LABEL.taskId]: 'brief' }))[0]!.id))?.running === false, 15_000, 'brief to exit');
+
+    const second = await startAgent('oci-r');
+    await second.waitForLine(/recovered agent .*2 task\(s\)/, 15_000);
+    expect(await agentId(second)).toBe(id);
+    const failed = await s.next(isUpdate('brief', 'TASK_FAILED'), 20_000);
+    expect(failed.update!.status!.message).toBe('exited with status 7');
+    await waitUntil(() => !existsSync(join(first.workDir, 'oci', 'containers', orphan)), 15_000, 'the orphan to be removed');
+    await s.next(isUpdate('long', 'TASK_FINISHED'), 30_000);
+    expect(s.events.filter((e) => e.update?.status?.task_id?.value === 'long' && e.update.status.state === 'TASK_FAILED')).toEqual([]);
+    await waitUntil(async () => (await driver.list({})).length === 0, 15_000, 'every container to be removed');
+    s.close();
+  });
+});
