@@ -23,6 +23,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run tasks on the cluster and wait for them (like mesos-execute)',
     run: async (argv) => (await import('../framework/cli/execute.js')).executeCommand(argv),
   },
+  apps: {
+    summary: "run the apps framework: long-running services with Marathon's REST API (--master, --zk, --http_port)",
+    run: async (argv) => (await import('../framework/apps/command.js')).appsCommand(argv),
+  },
   logs: {
     summary: "print a task's stdout or stderr from its sandbox (--follow to keep printing)",
     run: async (argv) => (await import('./logs.js')).logsCommand(argv),
