@@ -9,7 +9,7 @@
 //        kill old while healthy ≥ minHealthy = ⌈instances × minimumHealthCapacity⌉
 //   complete: `instances` live, all of the current version, all healthy, nothing being killed
 //
-// Healthy: RUNNING and, when the app has a health check, reported healthy.
+// Healthy: RUNNING and, when the instance was launched with a health check, reported healthy.
 import type { AppDefinition } from './app-definition.js';
 import type { AgentFacts } from './constraints.js';
 
@@ -29,6 +29,8 @@ export interface Instance {
   readonly stagedAt: string;
   readonly state: InstanceState;
   readonly startedAt?: string;
+  /** Launched with a health check (its version's, not necessarily the app's current one). */
+  readonly healthChecked?: boolean;
   /** Last health reported by the agent; undefined until the first check result. */
   readonly healthy?: boolean;
   /** The framework asked for the kill (scale down, upgrade, delete): its end is no failure. */
@@ -43,15 +45,16 @@ export interface AppPlan {
   readonly healthy: number;
 }
 
-export function isHealthy(app: AppDefinition, i: Instance): boolean {
-  return i.state === 'TASK_RUNNING' && !i.killing && (app.healthChecks.length === 0 || i.healthy === true);
+/** RUNNING, not being killed, and passing its health check if it was launched with one. */
+export function isHealthy(i: Instance): boolean {
+  return i.state === 'TASK_RUNNING' && !i.killing && (!i.healthChecked || i.healthy === true);
 }
 
 /** The current instances first to go: unhealthy before healthy, then by killSelection (YOUNGEST_FIRST: latest staged first). */
 export function killOrder(app: AppDefinition, instances: readonly Instance[]): Instance[] {
   const age = (i: Instance): number => Date.parse(i.stagedAt);
   return [...instances].sort((a, b) =>
-    Number(isHealthy(app, a)) - Number(isHealthy(app, b)) ||
+    Number(isHealthy(a)) - Number(isHealthy(b)) ||
     (app.killSelection === 'YOUNGEST_FIRST' ? age(b) - age(a) : age(a) - age(b)) ||
     a.taskId.localeCompare(b.taskId));
 }
@@ -69,7 +72,7 @@ export function planApp(app: AppDefinition, instances: readonly Instance[]): App
   const killing = instances.length - current.length;
   const fresh = current.filter((i) => i.version === app.versionInfo.lastConfigChangeAt);
   const old = current.filter((i) => i.version !== app.versionInfo.lastConfigChangeAt);
-  const healthy = current.filter((i) => isHealthy(app, i)).length;
+  const healthy = current.filter((i) => isHealthy(i)).length;
   if (old.length === 0) {
     const extra = fresh.length - app.instances;
     return {
@@ -83,7 +86,7 @@ export function planApp(app: AppDefinition, instances: readonly Instance[]): App
   const kill: Instance[] = [];
   let healthyLeft = healthy;
   for (const i of killOrder(app, old)) {
-    if (!isHealthy(app, i)) kill.push(i);
+    if (!isHealthy(i)) kill.push(i);
     else if (healthyLeft - 1 >= minHealthy) {
       kill.push(i);
       healthyLeft--;

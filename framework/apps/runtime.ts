@@ -301,6 +301,7 @@ export class AppsRuntime {
         const inst: Instance = {
           taskId, appId: l.app.id, version: l.app.versionInfo.lastConfigChangeAt, agentId: offer.agentId, agent: offer.agent,
           ports: l.ports, servicePorts: l.app.portDefinitions.map((p) => p.port), stagedAt: this.now(), state: 'TASK_STAGING',
+          healthChecked: l.app.healthChecks.length > 0,
         };
         tasks.push(appTaskInfo(l, taskId, this.options.defaultImage));
         // Stored before the launch: a leader that dies after LAUNCH leaves its successor a record to reconcile.

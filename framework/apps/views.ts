@@ -55,7 +55,7 @@ export function appCounts(app: AppDefinition, instances: readonly Instance[]): A
   return {
     tasksStaged: instances.filter((i) => i.state === 'TASK_STAGING' || i.state === 'TASK_STARTING').length,
     tasksRunning: instances.filter((i) => i.state === 'TASK_RUNNING').length,
-    tasksHealthy: checked ? instances.filter((i) => isHealthy(app, i)).length : 0,
+    tasksHealthy: checked ? instances.filter((i) => isHealthy(i)).length : 0,
     tasksUnhealthy: checked ? instances.filter((i) => i.state === 'TASK_RUNNING' && i.healthy === false).length : 0,
   };
 }

@@ -75,14 +75,14 @@ describe('planApp', () => {
 
   it('kills unhealthy instances before healthy ones', () => {
     const checked = app({ instances: 1, healthChecks: [{ protocol: 'MESOS_TCP' }] });
-    const good = inst({ healthy: true });
-    const bad = inst({ healthy: false, stagedAt: V1 });
+    const good = inst({ healthy: true, healthChecked: true });
+    const bad = inst({ healthy: false, healthChecked: true, stagedAt: V1 });
     expect(planApp(checked, [good, bad]).kill).toEqual([bad]);
   });
 
   it('counts only healthy instances as healthy when there is a check', () => {
     const checked = app({ instances: 2, healthChecks: [{ protocol: 'MESOS_TCP' }] });
-    expect(planApp(checked, [inst({ healthy: true }), inst()])).toMatchObject({ complete: false, healthy: 1 });
+    expect(planApp(checked, [inst({ healthy: true, healthChecked: true }), inst({ healthChecked: true })])).toMatchObject({ complete: false, healthy: 1 });
   });
 
   it('does not kill again what is being killed, and waits for it to go', () => {
@@ -111,6 +111,13 @@ describe('planApp', () => {
     expect(plan.launch).toBe(0);
     expect(plan.kill).toHaveLength(1);
     expect(plan.kill[0]!.version).toBe(V1);
+  });
+
+  it("judges old instances by their own version's check when the upgrade adds one", () => {
+    const next = app({ instances: 2, cmd: 'sleep 200', healthChecks: [{ protocol: 'MESOS_TCP' }] }, V2);
+    expect(planApp(next, [inst(), inst()])).toMatchObject({ launch: 2, kill: [], healthy: 2 });
+    const unchecked = [inst({ version: V2, healthChecked: true }), inst({ version: V2, healthChecked: true })];
+    expect(planApp(next, [inst(), inst(), ...unchecked]).kill).toEqual([]);
   });
 
   it('rolls down first when minimumHealthCapacity allows it and there is no over-capacity', () => {
