@@ -79,13 +79,16 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
   port = (server.address() as AddressInfo).port;
   log.info(`apps: REST API on http://${host}:${port}`);
 
+  // Loaded before the ZooKeeper session starts: loading the .proto files blocks for a while, which the
+  // session's stall check would take for a frozen process once we lead.
+  const { Scheduler } = await import('../sdk/scheduler.js');
   const session = await ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: flags.zk_session_timeout * 1000, endOnStall: true, ...(zk.auth && { auth: zk.auth }) });
   const info = { id: randomUUID(), hostname: host, address: { ip: host, hostname: host, port }, grpc_address: `${host}:${port}` };
   contender = new MasterContender(session, zk.path, info, log);
   const store = new ZkAppsStore(session, zk.path, () => contender?.candidacy ?? null);
 
   let closing = false;
-  let scheduler: import('../sdk/scheduler.js').Scheduler | null = null;
+  let scheduler: InstanceType<typeof Scheduler> | null = null;
   const exit = async (code: number, why: string): Promise<void> => {
     if (closing) return;
     closing = true;
@@ -107,7 +110,6 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
     for (const a of loaded.apps) state.apps.set(a.id, a);
     for (const i of loaded.instances) state.instances.set(i.taskId, i);
     for (const d of loaded.deployments) state.deployments.set(d.id, d);
-    const { Scheduler } = await import('../sdk/scheduler.js');
     scheduler = new Scheduler({
       master: flags.master,
       framework: {

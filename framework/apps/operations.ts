@@ -249,8 +249,8 @@ export class AppsOperations {
     this.state.deployments.set(d.id, d);
     if (!scaleOnly) this.runtime.resetDelay(appId);
     this.events.publish('deployment_info', this.runtime.now(), { plan: deploymentJson(d), currentStep: { actions: d.actions.map((action) => ({ action, app: appId })) } });
-    await this.runtime.revive();
-    this.runtime.kick();
+    this.runtime.kick(); // a launch wanted now REVIVEs offers
+
     return { version, deploymentId: d.id };
   }
 }

@@ -67,6 +67,8 @@ export class AppsRuntime {
   private chain: Promise<unknown> = Promise.resolve();
   private ready = false;
   private suppressed = false;
+  /** Launches wanted (and not held back by a delay) at the last check. */
+  private lastPending = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** Task ids reported in the current reconciliation. */
@@ -233,7 +235,11 @@ export class AppsRuntime {
     for (const d of [...this.state.deployments.values()]) {
       if (d.actions[0] === 'StopApplication' && this.state.instancesOf(d.appId).length === 0) await this.finishDeployment(d);
     }
-    if (pending > 0 && this.suppressed) {
+    // More to launch than at the last check (a task died, a delay ran out): REVIVE, which also drops the
+    // refuse filters of earlier declines, so agents that could not help before are offered again.
+    const grew = pending > this.lastPending;
+    this.lastPending = pending;
+    if (pending > 0 && (this.suppressed || grew)) {
       this.suppressed = false;
       await this.scheduler.revive().catch((err: unknown) => this.log.warn(`apps: revive: ${errorMessage(err)}`));
     } else if (pending === 0 && !this.suppressed) {
@@ -243,12 +249,6 @@ export class AppsRuntime {
         this.log.warn(`apps: suppress: ${errorMessage(err)}`);
       });
     }
-  }
-
-  /** A new deployment needs offers again at once. */
-  async revive(): Promise<void> {
-    this.suppressed = false;
-    await this.scheduler.revive().catch((err: unknown) => this.log.warn(`apps: revive: ${errorMessage(err)}`));
   }
 
   private async finishDeployment(d: Deployment): Promise<void> {

@@ -45,7 +45,7 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
       const port = await freePort();
       const proc = group.spawnCommand(name, [
         'apps', `--master=${mesosZk}`, `--zk=${appsZk}`, `--http_port=${port}`, '--http_address=127.0.0.1', '--hostname=127.0.0.1',
-        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=3s', '--check_interval=0.5s', '--failover_timeout=1h',
+        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h',
       ]);
       await proc.waitForLine(/REST API on/, 20_000);
       const running = Object.assign(proc, { url: `http://127.0.0.1:${port}` });

@@ -6,6 +6,8 @@
 // /v2/queue saying why), then the leader SIGKILLed and the standby keeping
 // the same tasks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { api, startAppsCluster, type AppsCluster, type AppsProc } from '../harness/apps-cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
@@ -206,6 +208,65 @@ describe('apps framework', () => {
     await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the stop deployment to finish');
   });
 
+  it('replaces a task that fails its health check, backing off between launches', async () => {
+    const res = await api(leader.url, 'POST', '/v2/apps', {
+      ...SLEEPER, id: '/test/unhealthy', instances: 1, backoffSeconds: 1, backoffFactor: 2,
+      healthChecks: [{ protocol: 'COMMAND', command: { value: 'false' }, gracePeriodSeconds: 0, intervalSeconds: 1, delaySeconds: 0, maxConsecutiveFailures: 1 }],
+    });
+    expect(res.status).toBe(201);
+    const seen = new Set<string>();
+    let delayed = false;
+    await waitUntil(async () => {
+      for (const t of await tasksOf('/test/unhealthy')) seen.add(t.id);
+      const q = (await api(leader.url, 'GET', '/v2/queue')).body.queue as any[];
+      delayed ||= q.some((e) => e.app.id === '/test/unhealthy' && e.delay.timeLeftSeconds > 0);
+      return seen.size >= 3 && delayed;
+    }, 40_000, 'the unhealthy task to be replaced twice, with a launch delay');
+    expect((await api(leader.url, 'DELETE', '/v2/apps/test/unhealthy?force=true')).status).toBe(200);
+    await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the unhealthy app to be gone');
+  });
+
+  it('drives deployments from the CLI, streams events, and exits 2 on an invalid definition', async () => {
+    const events: string[] = [];
+    const abort = new AbortController();
+    const stream = fetch(`${leader.url}/v2/events`, { signal: abort.signal }).then(async (res) => {
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const m of decoder.decode(chunk).matchAll(/^event: (\S+)$/gm)) events.push(m[1]!);
+      }
+    }).catch(() => {});
+    const file = join(cluster.group.dir, 'cli-app.json');
+    writeFileSync(file, JSON.stringify({ ...SLEEPER, id: '/test/cli', instances: 1 }));
+    // Through the standby: the CLI follows its redirect to the leader.
+    const cli = async (...args: string[]): Promise<{ code: number | null; out: string }> => {
+      const p = cluster.group.spawnCommand(`cli-${args[0]}-${args[1] ?? ''}`, [...args, `--apps=${standby.url}`]);
+      const exit = await p.exited;
+      return { code: exit.code, out: p.lines.join('\n') };
+    };
+    const deployed = await cli('app', 'deploy', file);
+    expect(deployed.code, deployed.out).toBe(0);
+    expect(deployed.out).toMatch(/\/test\/cli: 1\/1 running/);
+    expect(deployed.out).toMatch(/deployment \S+ finished/);
+    const scaled = await cli('app', 'scale', '/test/cli', '2');
+    expect(scaled.code, scaled.out).toBe(0);
+    const list = await cli('app', 'list');
+    expect(list.out).toMatch(/\/test\/cli\s+2\/2/);
+    const show = await cli('app', 'show', 'test/cli');
+    expect(show.out).toMatch(/TASK_RUNNING/);
+    expect((await cli('deployments')).out).toMatch(/no deployments running/);
+    writeFileSync(file, JSON.stringify({ ...SLEEPER, id: '/test/cli', cpus: -1 }));
+    const invalid = await cli('app', 'deploy', file);
+    expect(invalid.code).toBe(2);
+    expect(invalid.out).toMatch(/\/cpus: got -1, expected 0.001 or more/);
+    const removed = await cli('app', 'rm', '/test/cli');
+    expect(removed.code, removed.out).toBe(0);
+    abort.abort();
+    await stream;
+    expect([...new Set(events)]).toEqual(expect.arrayContaining([
+      'api_post_event', 'deployment_info', 'deployment_success', 'status_update_event', 'instance_changed_event', 'app_terminated_event',
+    ]));
+  });
+
   it('keeps the same tasks when the leader is SIGKILLed and the standby takes over', async () => {
     const tasks = (await settled('/test/sleeper', 2)).map((t) => t.id).sort();
     await waitUntil(async () => JSON.stringify(await masterRunningTasks()) === JSON.stringify(tasks), 20_000, 'the master to list the same tasks');
@@ -222,5 +283,22 @@ describe('apps framework', () => {
     // The new leader acts: a scale goes through it.
     expect((await api(leader.url, 'PUT', '/v2/apps/test/sleeper', { instances: 3 })).status).toBe(200);
     await settled('/test/sleeper', 3);
+  });
+
+  it('finishes a rolling upgrade when the leader is SIGKILLed during it, with no duplicate or lost instance', async () => {
+    const next = await cluster.startApps('apps-3');
+    await next.waitForLine(/standing by/, 20_000);
+    const before = (await running('/test/sleeper')).map((t) => t.id);
+    const put = await api(leader.url, 'PUT', '/v2/apps/test/sleeper', { cmd: 'sleep 3700' });
+    expect(put.status).toBe(200);
+    leader.signal('SIGKILL');
+    await next.waitForLine(/leading and ready/, 40_000);
+    leader = next;
+    const after = await settled('/test/sleeper', 3);
+    const { body } = await api(leader.url, 'GET', '/v2/apps/test/sleeper');
+    expect(after.every((t) => t.version === body.app.versionInfo.lastConfigChangeAt)).toBe(true);
+    expect(after.some((t) => before.includes(t.id))).toBe(false);
+    await waitUntil(async () => JSON.stringify(await masterRunningTasks()) === JSON.stringify(after.map((t) => t.id).sort()), 20_000,
+      'the master to run exactly the framework\'s tasks');
   });
 });
