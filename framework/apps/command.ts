@@ -35,6 +35,7 @@ export const APPS_FLAGS = {
   decline_offer_duration: { type: 'duration', default: 120, help: 'refuse filter of declined offers (Marathon: 120 s); a new launch REVIVEs at once' },
   reconciliation_timeout: { type: 'duration', default: 10, help: 'how long to wait for the answers of an explicit reconciliation' },
   check_interval: { type: 'duration', default: 1, help: 'how often every app is checked against its definition (changes also trigger a check)' },
+  task_launch_timeout: { type: 'duration', default: 300, help: 'an instance not RUNNING this long after its launch is killed and replaced (Marathon: 300 s)' },
   default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'the Docker image of apps that name no container' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout: a leader cut off this long gives up leadership' },
   ...CLIENT_CREDENTIAL_FLAGS,
@@ -128,6 +129,7 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
       defaultImage: flags.default_image,
       reconcileTimeoutMs: flags.reconciliation_timeout * 1000,
       tickMs: flags.check_interval * 1000,
+      taskLaunchTimeoutSeconds: flags.task_launch_timeout,
     });
     leading = { ops: null, runtime, state, frameworkId: () => scheduler?.frameworkId ?? null };
     const subscribed = await scheduler.start();

@@ -61,11 +61,13 @@ export class AppsOperations {
       const checked = validateApp(merged, { version });
       if (!checked.ok) throw invalid(checked.details);
       this.checkLock(id, options.force);
-      const scaleOnly = prev !== null && onlyScaled(prev, checked.app);
-      const next: AppDefinition = this.withServicePorts({
-        ...checked.app,
+      // Service ports first: a definition that asks for port 0 again keeps its ports, and is then only a scale.
+      const ported = this.withServicePorts(checked.app, prev);
+      const scaleOnly = prev !== null && onlyScaled(prev, ported);
+      const next: AppDefinition = {
+        ...ported,
         versionInfo: scaleOnly && prev ? { lastScalingAt: version, lastConfigChangeAt: prev.versionInfo.lastConfigChangeAt } : { lastScalingAt: version, lastConfigChangeAt: version },
-      }, prev);
+      };
       const deployment = await this.deploy(prev, next, scaleOnly);
       this.events.publish('api_post_event', version, { clientIp: '', uri: `/v2/apps${id}`, appDefinition: next });
       return { created: prev === null, deployment, app: next };

@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   /** How long to wait for answers to an explicit reconciliation. */
   readonly reconcileTimeoutMs: number;
   readonly tickMs: number;
+  /** An instance not RUNNING this long after its launch is killed (and so replaced). */
+  readonly taskLaunchTimeoutSeconds: number;
 }
 
 interface Backoff {
@@ -172,6 +174,8 @@ export class AppsRuntime {
       ...(status.healthy !== undefined && status.healthy !== null && { healthy: status.healthy }),
     };
     this.state.instances.set(taskId, next);
+    // Kept in ZooKeeper as it changes, so a new leader knows which instances were healthy without waiting for checks.
+    if (next.state !== inst.state || next.healthy !== inst.healthy) await this.store.putInstance(next);
     if (next.healthy !== inst.healthy && next.healthy !== undefined) {
       this.events.publish('health_status_changed_event', this.now(), { appId: inst.appId, taskId, instanceId: taskId, version: inst.version, alive: next.healthy });
     }
@@ -218,8 +222,13 @@ export class AppsRuntime {
   private async tick(): Promise<void> {
     if (!this.ready || this.stopped) return;
     let pending = 0;
+    const now = this.clock.now();
     for (const inst of this.state.instances.values()) {
-      if (!this.state.apps.has(inst.appId) && !inst.killing) await this.kill(inst, 'its app was deleted');
+      if (inst.killing) continue;
+      if (!this.state.apps.has(inst.appId)) await this.kill(inst, 'its app was deleted');
+      else if ((inst.state === 'TASK_STAGING' || inst.state === 'TASK_STARTING') && now - Date.parse(inst.stagedAt) / 1000 > this.options.taskLaunchTimeoutSeconds) {
+        await this.kill(inst, `not RUNNING ${this.options.taskLaunchTimeoutSeconds} s after its launch (--task_launch_timeout)`);
+      }
     }
     for (const app of this.state.apps.values()) {
       const plan = planApp(app, this.state.instancesOf(app.id));

@@ -201,9 +201,13 @@ describe('apps framework', () => {
     expect(entry.lastUnusedOffers[0]).toMatchObject({ reason: ['UnfulfilledConstraint'], message: expect.stringMatching(/hostname:UNIQUE: an instance already runs where hostname is 'host-[ab]'/) });
     const { body } = await api(leader.url, 'GET', '/v2/deployments');
     expect(body.map((d: any) => d.affectedApps[0])).toEqual(['/test/unique']);
-    // Deleting it is locked by its deployment unless forced.
-    expect((await api(leader.url, 'DELETE', '/v2/apps/test/unique')).status).toBe(409);
-    expect((await api(leader.url, 'DELETE', '/v2/apps/test/unique?force=true')).status).toBe(200);
+    // Deleting it is locked by its deployment; deleting the deployment rolls back: a new app goes away.
+    const del = await api(leader.url, 'DELETE', '/v2/apps/test/unique');
+    expect(del.status).toBe(409);
+    expect(del.body.message).toMatch(/App is locked by one or more deployments/);
+    const rollback = await api(leader.url, 'DELETE', `/v2/deployments/${body[0].id}`);
+    expect(rollback.status).toBe(200);
+    expect(rollback.body).toEqual({ version: expect.any(String), deploymentId: expect.any(String) });
     expect((await api(leader.url, 'GET', '/v2/apps/test/unique')).status).toBe(404);
     await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the stop deployment to finish');
   });
@@ -249,8 +253,13 @@ describe('apps framework', () => {
     expect(deployed.out).toMatch(/deployment \S+ finished/);
     const scaled = await cli('app', 'scale', '/test/cli', '2');
     expect(scaled.code, scaled.out).toBe(0);
+    // Deploying the file again with only more instances is a scale: the running tasks stay.
+    const two = (await running('/test/cli')).map((t) => t.id);
+    writeFileSync(file, JSON.stringify({ ...SLEEPER, id: '/test/cli', instances: 3 }));
+    expect((await cli('app', 'deploy', file)).code).toBe(0);
+    expect((await running('/test/cli')).map((t) => t.id)).toEqual(expect.arrayContaining(two));
     const list = await cli('app', 'list');
-    expect(list.out).toMatch(/\/test\/cli\s+2\/2/);
+    expect(list.out).toMatch(/\/test\/cli\s+3\/3/);
     const show = await cli('app', 'show', 'test/cli');
     expect(show.out).toMatch(/TASK_RUNNING/);
     expect((await cli('deployments')).out).toMatch(/no deployments running/);
