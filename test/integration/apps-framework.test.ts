@@ -6,7 +6,7 @@
 // /v2/queue saying why), then the leader SIGKILLed and the standby keeping
 // the same tasks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { api, startAppsCluster, type AppsCluster, type AppsProc } from '../harness/apps-cluster.js';
@@ -228,6 +228,24 @@ describe('apps framework', () => {
     }, 40_000, 'the unhealthy task to be replaced twice, with a launch delay');
     expect((await api(leader.url, 'DELETE', '/v2/apps/test/unhealthy?force=true')).status).toBe(200);
     await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the unhealthy app to be gone');
+  });
+
+  it('runs the examples: a web service behind MESOS_HTTP checks answering with its task id, and a worker', async () => {
+    const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join('framework/apps/examples', name), 'utf8'));
+    expect((await api(leader.url, 'POST', '/v2/apps', example('web.json'))).status).toBe(201);
+    expect((await api(leader.url, 'POST', '/v2/apps', example('worker.json'))).status).toBe(201);
+    const web = await settled('/examples/web', 2);
+    expect(web.every((t) => t.healthCheckResults?.[0]?.alive === true)).toBe(true);
+    expect(new Set(web.map((t) => t.host)).size).toBe(2);
+    for (const t of web) {
+      // The agents share this machine (host networking): each task serves on its PORT0 here.
+      const res = await fetch(`http://127.0.0.1:${t.ports[0]}/`);
+      expect((await res.text()).trim()).toBe(t.id);
+    }
+    expect((await api(leader.url, 'GET', '/v2/apps/examples/web')).body.app).toMatchObject({ tasksHealthy: 2, tasksUnhealthy: 0 });
+    await settled('/examples/worker', 1);
+    for (const id of ['/examples/web', '/examples/worker']) expect((await api(leader.url, 'DELETE', `/v2/apps${id}`)).status).toBe(200);
+    await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the examples to stop');
   });
 
   it('drives deployments from the CLI, streams events, and exits 2 on an invalid definition', async () => {

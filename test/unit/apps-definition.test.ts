@@ -1,5 +1,6 @@
 // App definitions: Marathon's defaults, id normalization, and every invalid
 // field answered in Marathon's 422 detail shape (path + errors).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeAppId, onlyScaled, validateApp, type AppDefinition } from '../../framework/apps/app-definition.js';
 
@@ -102,5 +103,10 @@ describe('app definition', () => {
     const a = valid({ id: '/s', cmd: 'sleep 1', instances: 2 });
     expect(onlyScaled(a, valid({ id: '/s', cmd: 'sleep 1', instances: 5 }))).toBe(true);
     expect(onlyScaled(a, valid({ id: '/s', cmd: 'sleep 2', instances: 2 }))).toBe(false);
+  });
+
+  it.each(['web.json', 'worker.json'])('accepts the example %s', (name) => {
+    const r = validateApp(JSON.parse(readFileSync(`framework/apps/examples/${name}`, 'utf8')), { version: V });
+    expect(r.ok ? 'ok' : JSON.stringify(r.details)).toBe('ok');
   });
 });
