@@ -13,6 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OfferOut, TaskStatusOut } from '../../proto/index.js';
 import type { Scheduler } from '../sdk/scheduler.js';
+import type { SchedulerEventMap } from '../sdk/events.js';
+import type { EventEmitter } from 'node:events';
 import { isTerminal, type TaskState } from '../../common/task-state.js';
 import { Resources } from '../../common/resources.js';
 import { errorMessage } from '../../common/errors.js';
@@ -27,6 +29,9 @@ import { planApp, type Instance, type InstanceState } from './planner.js';
 import type { AppsStore } from './store.js';
 import { appTaskInfo, launchDelaySeconds, newTaskId } from './task-info.js';
 import { LAST_UNUSED, newOfferStats, taskJson, type OfferStats } from './views.js';
+
+/** What the runtime needs of the SDK's Scheduler; test/harness/fake-scheduler.ts plays it in unit tests. */
+export type SchedulerPort = Pick<Scheduler, 'reconcile' | 'kill' | 'launch' | 'decline' | 'revive' | 'suppress'> & Pick<EventEmitter<SchedulerEventMap>, 'on'>;
 
 export interface RuntimeOptions {
   readonly declineRefuseSeconds: number;
@@ -78,7 +83,7 @@ export class AppsRuntime {
 
   constructor(
     readonly state: AppsState,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: SchedulerPort,
     private readonly store: AppsStore,
     private readonly events: EventBus,
     private readonly clock: Clock,
