@@ -251,7 +251,7 @@ async function followDeployment(client: AppsClient, res: Answer, id: string, fla
 
 function progressLine(app: Answer, queue: Answer, id: string): string {
   if (app.status === 404) return `  ${id}: removed, instances stopping`;
-  const a = (app.body as { app: AppJson }).app;
+  const a = (app.body as { app: AppJson & { lastTaskFailure?: { state: string; message: string; host: string } } }).app;
   const healthy = a.healthChecks.length > 0 ? a.tasksHealthy : a.tasksRunning;
   let line = `  ${a.id}: ${healthy}/${a.instances} ${a.healthChecks.length > 0 ? 'healthy' : 'running'}`;
   const entry = ((queue.body as { queue?: { app: { id: string }; count: number; delay: { timeLeftSeconds: number }; lastUnusedOffers: { message: string }[] }[] }).queue ?? [])
@@ -261,6 +261,8 @@ function progressLine(app: Answer, queue: Answer, id: string): string {
     if (entry.delay.timeLeftSeconds > 0) line += ` (backoff ${entry.delay.timeLeftSeconds} s)`;
     const why = entry.lastUnusedOffers[entry.lastUnusedOffers.length - 1]?.message;
     if (why) line += `: last offer declined: ${why}`;
+    const failed = a.lastTaskFailure;
+    if (failed) line += `; last task failure on ${failed.host}: ${failed.state}${failed.message ? ` (${failed.message})` : ''}`;
   }
   return line;
 }

@@ -118,6 +118,8 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
         capabilities: ['TASK_KILLING_STATE'], hostname: host, webuiUrl: `http://${host}:${port}`, checkpoint: true,
         ...(loaded.frameworkId && { id: loaded.frameworkId }),
       },
+      // The runtime acknowledges each update once it has handled and stored it.
+      autoAcknowledge: false,
       logger: { debug: () => {}, info: (m) => log.info(m), warn: (m) => log.warn(m) },
       reconnect: { maxAttempts: Number.MAX_SAFE_INTEGER },
       ...(credential && { credential }),

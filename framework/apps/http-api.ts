@@ -63,7 +63,8 @@ async function route(ops: AppsOperations, method: string, url: URL, body: unknow
     if (method === 'GET') {
       const embed = url.searchParams.getAll('embed');
       const id = url.searchParams.get('id') ?? undefined;
-      return { status: 200, body: { apps: ops.listApps(embed.includes('apps.tasks') || embed.includes('app.tasks'), id) } };
+      const tasks = embed.includes('apps.tasks') || embed.includes('app.tasks');
+      return { status: 200, body: { apps: ops.listApps({ tasks, lastTaskFailure: embed.includes('apps.lastTaskFailure') }, id) } };
     }
     if (method === 'POST') {
       const { app, deployment } = await ops.createApp(body);

@@ -133,15 +133,15 @@ export class AppsOperations {
 
   // ---- reads ---------------------------------------------------------------
 
-  listApps(embedTasks: boolean, idPrefix?: string): Record<string, unknown>[] {
+  listApps(embed: { tasks: boolean; lastTaskFailure: boolean }, idPrefix?: string): Record<string, unknown>[] {
     return [...this.state.apps.values()]
       .filter((a) => !idPrefix || a.id === idPrefix || a.id.startsWith(`${idPrefix}/`))
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((a) => this.view(a, embedTasks));
+      .map((a) => this.view(a, embed.tasks, embed.lastTaskFailure));
   }
 
   getApp(rawId: string): Record<string, unknown> {
-    return this.view(this.appOf(rawId), true);
+    return this.view(this.appOf(rawId), true, true);
   }
 
   tasks(rawId: string): Record<string, unknown>[] {
@@ -184,8 +184,10 @@ export class AppsOperations {
 
   // ---- helpers -------------------------------------------------------------
 
-  private view(app: AppDefinition, embedTasks: boolean): Record<string, unknown> {
-    return appView(app, this.state.instancesOf(app.id), this.state.deploymentsOf(app.id).map((d) => d.id), embedTasks);
+  private view(app: AppDefinition, embedTasks: boolean, embedFailure = false): Record<string, unknown> {
+    const view = appView(app, this.state.instancesOf(app.id), this.state.deploymentsOf(app.id).map((d) => d.id), embedTasks);
+    const failure = this.state.lastTaskFailure.get(app.id);
+    return embedFailure && failure ? { ...view, lastTaskFailure: failure } : view;
   }
 
   private idOf(rawId: string): string {
@@ -247,6 +249,7 @@ export class AppsOperations {
       this.state.apps.delete(appId);
       this.state.offerStats.delete(appId);
       this.state.queuedSince.delete(appId);
+      this.state.lastTaskFailure.delete(appId);
     }
     this.state.deployments.set(d.id, d);
     if (!scaleOnly) this.runtime.resetDelay(appId);

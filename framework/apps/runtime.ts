@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OfferOut, TaskStatusOut } from '../../proto/index.js';
 import type { Scheduler } from '../sdk/scheduler.js';
-import type { SchedulerEventMap } from '../sdk/events.js';
+import { needsAcknowledgement, type SchedulerEventMap } from '../sdk/events.js';
 import type { EventEmitter } from 'node:events';
 import { isTerminal, type TaskState } from '../../common/task-state.js';
 import { Resources } from '../../common/resources.js';
@@ -31,7 +31,7 @@ import { appTaskInfo, launchDelaySeconds, newTaskId } from './task-info.js';
 import { LAST_UNUSED, newOfferStats, taskJson, type OfferStats } from './views.js';
 
 /** What the runtime needs of the SDK's Scheduler; test/harness/fake-scheduler.ts plays it in unit tests. */
-export type SchedulerPort = Pick<Scheduler, 'reconcile' | 'kill' | 'launch' | 'decline' | 'revive' | 'suppress'> & Pick<EventEmitter<SchedulerEventMap>, 'on'>;
+export type SchedulerPort = Pick<Scheduler, 'reconcile' | 'kill' | 'launch' | 'decline' | 'revive' | 'suppress' | 'acknowledge'> & Pick<EventEmitter<SchedulerEventMap>, 'on'>;
 
 export interface RuntimeOptions {
   readonly declineRefuseSeconds: number;
@@ -58,6 +58,8 @@ export class AppsState {
   readonly offerStats = new Map<string, OfferStats>();
   /** When each app's current launch queue entry started. */
   readonly queuedSince = new Map<string, string>();
+  /** Each app's last task that ended without being asked to (Marathon's lastTaskFailure). */
+  readonly lastTaskFailure = new Map<string, Record<string, unknown>>();
 
   instancesOf(appId: string): Instance[] {
     return [...this.instances.values()].filter((i) => i.appId === appId);
@@ -91,7 +93,7 @@ export class AppsRuntime {
     private readonly options: RuntimeOptions,
   ) {
     scheduler.on('offers', (e) => void this.serial(() => this.onOffers(e.offers)));
-    scheduler.on('update', (e) => void this.serial(() => this.onUpdate(e.status)));
+    scheduler.on('update', (e) => void this.serial(() => this.onUpdateThenAcknowledge(e.status)));
     scheduler.on('reconnected', () => void this.reconcileThenRun());
     scheduler.on('subscribed', (e) => void this.serial(() => this.store.saveFrameworkId(e.frameworkId)));
   }
@@ -150,6 +152,17 @@ export class AppsRuntime {
     this.answered = null;
   }
 
+  /**
+   * Acknowledged only once handled (and stored): a leader that dies before that leaves the update
+   * with the agent, which sends it again to the next leader.
+   */
+  private async onUpdateThenAcknowledge(status: TaskStatusOut): Promise<void> {
+    await this.onUpdate(status);
+    if (needsAcknowledgement(status)) {
+      await this.scheduler.acknowledge(status).catch((err: unknown) => this.log.warn(`apps: acknowledge ${status.task_id?.value}: ${errorMessage(err)}`));
+    }
+  }
+
   private async onUpdate(status: TaskStatusOut): Promise<void> {
     const taskId = status.task_id?.value ?? '';
     const state = String(status.state) as TaskState;
@@ -167,7 +180,12 @@ export class AppsRuntime {
     if (isTerminal(state)) {
       this.state.instances.delete(taskId);
       await this.store.deleteInstance(taskId);
-      if (!inst.killing && FAILURES.has(state)) this.recordFailure(inst.appId, taskId, state, status.message ?? '');
+      if (!inst.killing && FAILURES.has(state)) {
+        this.recordFailure(inst.appId, taskId, state, status.message ?? '');
+        this.state.lastTaskFailure.set(inst.appId, {
+          appId: inst.appId, host: inst.agent.hostname, message: status.message ?? '', state, taskId, timestamp: this.now(), version: inst.version,
+        });
+      }
       this.events.publish('instance_changed_event', this.now(), { instanceId: taskId, condition: state, runSpecId: inst.appId, agentId: inst.agentId, host: inst.agent.hostname, runSpecVersion: inst.version });
       this.kick();
       return;

@@ -13,6 +13,7 @@ export type FakeCall =
   | { readonly call: 'kill'; readonly taskId: string }
   | { readonly call: 'launch'; readonly offerId: string; readonly tasks: readonly TaskInfoIn[] }
   | { readonly call: 'decline'; readonly offerIds: readonly string[]; readonly refuseSeconds?: number }
+  | { readonly call: 'acknowledge'; readonly taskId: string }
   | { readonly call: 'revive' | 'suppress' };
 
 export class FakeScheduler extends EventEmitter<SchedulerEventMap> {
@@ -34,6 +35,10 @@ export class FakeScheduler extends EventEmitter<SchedulerEventMap> {
   async decline(offers: OfferRef | readonly OfferRef[], options: { refuseSeconds?: number } = {}): Promise<void> {
     const list = (Array.isArray(offers) ? offers : [offers]) as OfferRef[];
     this.calls.push({ call: 'decline', offerIds: list.map((o) => (typeof o === 'string' ? o : (o.id?.value ?? ''))), ...(options.refuseSeconds !== undefined && { refuseSeconds: options.refuseSeconds }) });
+  }
+
+  async acknowledge(status: TaskStatusOut): Promise<void> {
+    this.calls.push({ call: 'acknowledge', taskId: status.task_id?.value ?? '' });
   }
 
   async revive(): Promise<void> {

@@ -130,6 +130,7 @@ describe('apps runtime', () => {
     scheduler.emit('update', { type: 'update', status: fakeStatus(id!, 'TASK_FAILED', { message: 'exit 1' }) });
     await settle();
     expect(runtime.delayLeft('/web')).toBe(10);
+    expect(ops.getApp('/web').lastTaskFailure).toMatchObject({ taskId: id, state: 'TASK_FAILED', message: 'exit 1', host: 'h1' });
     expect(store.instances.size).toBe(0);
     expect(await offerAndRun()).toEqual([]);
     expect(ops.queue()[0]).toMatchObject({ count: 1, delay: { timeLeftSeconds: 10 } });
@@ -147,6 +148,15 @@ describe('apps runtime', () => {
     expect(entry.processedOffersSummary.rejectSummaryLastOffers).toEqual([{ reason: 'UnfulfilledConstraint', declined: 1, processed: 1 }]);
     expect(entry.lastUnusedOffers.at(-1)).toMatchObject({ offer: { id: 'offer-2', hostname: 'h1' }, reason: ['UnfulfilledConstraint'] });
     expect(scheduler.of('decline').at(-1)!.offerIds).toEqual(['offer-2']);
+  });
+
+  it('acknowledges an update only after handling and storing it', async () => {
+    await ops.createApp({ ...APP, instances: 1 });
+    const [id] = await offerAndRun();
+    scheduler.emit('update', { type: 'update', status: fakeStatus(id!, 'TASK_FAILED', { uuid: Buffer.from('u1') }) });
+    await settle();
+    expect(store.instances.has(id!)).toBe(false);
+    expect(scheduler.of('acknowledge')).toEqual([{ call: 'acknowledge', taskId: id }]);
   });
 
   it('kills a live task it has no instance for', async () => {
