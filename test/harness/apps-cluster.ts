@@ -4,7 +4,7 @@
 // a leader. Short intervals everywhere so the suite stays fast. stop() ends
 // every process and removes every task container (ProcessGroup.stopAll).
 import { startZooKeeper, type TestZooKeeper } from './zookeeper.js';
-import { ProcessGroup, freePort, type Proc } from './processes.js';
+import { ProcessGroup, freePort, leaderOf, type MasterProc, type Proc } from './processes.js';
 import { waitUntil } from './wait-until.js';
 
 export interface AppsProc extends Proc {
@@ -16,7 +16,11 @@ export interface AppsCluster {
   readonly group: ProcessGroup;
   readonly mesosZk: string;
   readonly appsZk: string;
+  /** The first master's HTTP address (with several, use leadingMaster()). */
   readonly masterHttp: string;
+  readonly masters: MasterProc[];
+  /** The master that answers /state (standbys redirect). */
+  leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
   startApps(name: string): Promise<AppsProc>;
   /** The instance that answers /v2/info as elected. */
@@ -24,12 +28,21 @@ export interface AppsCluster {
   stop(): Promise<void>;
 }
 
-export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b']): Promise<AppsCluster> {
+export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: { masters?: number } = {}): Promise<AppsCluster> {
   const zk = await startZooKeeper();
   const group = new ProcessGroup();
   const mesosZk = `zk://${zk.connectString}/mesos`;
   const appsZk = `zk://${zk.connectString}/mesos-ts-apps`;
-  const master = await group.spawnMaster('master', [`--zk=${mesosZk}`, '--zk_session_timeout=5s', '--allocation_interval=0.1s']);
+  const masters: MasterProc[] = [];
+  for (let i = 1; i <= (options.masters ?? 1); i++) {
+    masters.push(await group.spawnMaster(`master-${i}`, [`--zk=${mesosZk}`, '--zk_session_timeout=5s', '--allocation_interval=0.1s']));
+  }
+  const leadingMaster = async (): Promise<MasterProc> => {
+    let found: MasterProc | null = null;
+    await waitUntil(async () => (found = await leaderOf(masters)) !== null, 30_000, 'a leading master');
+    return found!;
+  };
+  const master = await leadingMaster();
   await Promise.all(agents.map((hostname, i) => group.spawnAgent(`agent-${hostname}`, [
     `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=cpus:2;mem:1024;disk:1024;ports:[${31000 + i * 100}-${31099 + i * 100}]`,
   ])));
@@ -40,7 +53,7 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   }, 30_000, 'every agent to register');
   const apps: AppsProc[] = [];
   const cluster: AppsCluster = {
-    zk, group, mesosZk, appsZk, masterHttp: master.httpAddress, apps,
+    zk, group, mesosZk, appsZk, masterHttp: master.httpAddress, masters, leadingMaster, apps,
     async startApps(name) {
       const port = await freePort();
       const proc = group.spawnCommand(name, [
