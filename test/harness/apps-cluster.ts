@@ -28,14 +28,14 @@ export interface AppsCluster {
   stop(): Promise<void>;
 }
 
-export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: { masters?: number } = {}): Promise<AppsCluster> {
+export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: { masters?: number; masterFlags?: readonly string[] } = {}): Promise<AppsCluster> {
   const zk = await startZooKeeper();
   const group = new ProcessGroup();
   const mesosZk = `zk://${zk.connectString}/mesos`;
   const appsZk = `zk://${zk.connectString}/mesos-ts-apps`;
   const masters: MasterProc[] = [];
   for (let i = 1; i <= (options.masters ?? 1); i++) {
-    masters.push(await group.spawnMaster(`master-${i}`, [`--zk=${mesosZk}`, '--zk_session_timeout=5s', '--allocation_interval=0.1s']));
+    masters.push(await group.spawnMaster(`master-${i}`, [`--zk=${mesosZk}`, '--zk_session_timeout=5s', '--allocation_interval=0.1s', ...(options.masterFlags ?? [])]));
   }
   const leadingMaster = async (): Promise<MasterProc> => {
     let found: MasterProc | null = null;
