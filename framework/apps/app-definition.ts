@@ -39,6 +39,9 @@ export interface DockerContainer {
   readonly docker: { readonly image: string; readonly forcePullImage: boolean; readonly network?: 'HOST' };
 }
 
+/** When an unreachable instance is replaced (inactive) and forgotten (expunged); 'disabled': never. */
+export type UnreachableStrategy = { readonly inactiveAfterSeconds: number; readonly expungeAfterSeconds: number } | 'disabled';
+
 export interface VersionInfo {
   readonly lastScalingAt: string;
   readonly lastConfigChangeAt: string;
@@ -67,6 +70,7 @@ export interface AppDefinition {
   readonly maxLaunchDelaySeconds: number;
   readonly killSelection: KillSelection;
   readonly taskKillGracePeriodSeconds?: number;
+  readonly unreachableStrategy: UnreachableStrategy;
   readonly version: string;
   readonly versionInfo: VersionInfo;
 }
@@ -91,6 +95,7 @@ export const APP_DEFAULTS = {
   killSelection: 'YOUNGEST_FIRST' as KillSelection,
   upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
   portDefinitions: [{ port: 0, protocol: 'tcp' }] as PortDefinition[],
+  unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
 } as const;
 
 export const HEALTH_DEFAULTS = { gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 } as const;
@@ -100,13 +105,13 @@ const SEGMENT = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a
 const FIELDS = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'instances', 'env', 'labels', 'user', 'constraints', 'portDefinitions',
   'requirePorts', 'healthChecks', 'upgradeStrategy', 'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'killSelection',
-  'taskKillGracePeriodSeconds', 'networks', 'version', 'versionInfo',
+  'taskKillGracePeriodSeconds', 'unreachableStrategy', 'networks', 'version', 'versionInfo',
 ]);
 
 /** Marathon fields that exist there but not here: refused with this message rather than as unknown. */
 const UNSUPPORTED = new Set([
   'acceptedResourceRoles', 'dependencies', 'executor', 'fetch', 'uris', 'storeUrls', 'gpus', 'ipAddress', 'ports', 'readinessChecks',
-  'residency', 'secrets', 'unreachableStrategy', 'role', 'tty', 'check', 'networks', 'resourceLimits',
+  'residency', 'secrets', 'role', 'tty', 'check', 'networks', 'resourceLimits',
 ]);
 
 /**
@@ -226,6 +231,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
   if (killSelection !== 'YOUNGEST_FIRST' && killSelection !== 'OLDEST_FIRST') c.add('/killSelection', `expected YOUNGEST_FIRST or OLDEST_FIRST, got ${show(killSelection)}`);
   const grace = json.taskKillGracePeriodSeconds;
   if (grace !== undefined) num(c, json, 'taskKillGracePeriodSeconds', '/taskKillGracePeriodSeconds', 0, { min: 0 });
+  const unreachableStrategy = parseUnreachableStrategy(c, json.unreachableStrategy);
   if (c.details.length > 0) return { ok: false, details: c.details };
   const versionInfo = options.versionInfo ?? { lastScalingAt: options.version, lastConfigChangeAt: options.version };
   return {
@@ -234,7 +240,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
       id, ...(cmd !== undefined && { cmd: cmd as string }), ...(args !== undefined && { args: args as string[] }), ...(container && { container }),
       cpus, mem, disk, instances, env, labels, ...(json.user !== undefined && { user: json.user as string }), constraints, portDefinitions,
       requirePorts: requirePorts as boolean, healthChecks, upgradeStrategy, backoffSeconds, backoffFactor, maxLaunchDelaySeconds,
-      killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }),
+      killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }), unreachableStrategy,
       version: options.version, versionInfo,
     },
   };
@@ -363,6 +369,20 @@ function parseHealthChecks(c: Collector, v: unknown, ports: number): HealthCheck
       ...(typeof h.port === 'number' && { port: h.port }),
     }];
   });
+}
+
+function parseUnreachableStrategy(c: Collector, v: unknown): UnreachableStrategy {
+  if (v === undefined) return { ...APP_DEFAULTS.unreachableStrategy };
+  if (v === 'disabled') return 'disabled';
+  if (!isObject(v)) {
+    c.add('/unreachableStrategy', `expected "disabled" or {"inactiveAfterSeconds", "expungeAfterSeconds"}, got ${show(v)}`);
+    return 'disabled';
+  }
+  knownFields(c, v, '/unreachableStrategy', ['inactiveAfterSeconds', 'expungeAfterSeconds']);
+  const inactiveAfterSeconds = num(c, v, 'inactiveAfterSeconds', '/unreachableStrategy/inactiveAfterSeconds', 300, { min: 1, integer: true });
+  const expungeAfterSeconds = num(c, v, 'expungeAfterSeconds', '/unreachableStrategy/expungeAfterSeconds', 600, { min: 1, integer: true });
+  if (inactiveAfterSeconds > expungeAfterSeconds) c.add('/unreachableStrategy', `inactiveAfterSeconds (${inactiveAfterSeconds}) must be at most expungeAfterSeconds (${expungeAfterSeconds})`);
+  return { inactiveAfterSeconds, expungeAfterSeconds };
 }
 
 function parseUpgradeStrategy(c: Collector, v: unknown): UpgradeStrategy {

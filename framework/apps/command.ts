@@ -115,7 +115,7 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
       master: flags.master,
       framework: {
         name: flags.framework_name, roles: flags.role === '*' ? [] : [flags.role], failoverTimeoutSeconds: flags.failover_timeout,
-        capabilities: ['TASK_KILLING_STATE'], hostname: host, webuiUrl: `http://${host}:${port}`, checkpoint: true,
+        capabilities: ['TASK_KILLING_STATE', 'PARTITION_AWARE'], hostname: host, webuiUrl: `http://${host}:${port}`, checkpoint: true,
         ...(loaded.frameworkId && { id: loaded.frameworkId }),
       },
       // The runtime acknowledges each update once it has handled and stored it.

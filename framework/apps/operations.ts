@@ -12,6 +12,7 @@ import type { EventBus } from './events.js';
 import type { AppsRuntime, AppsState } from './runtime.js';
 import type { AppsStore } from './store.js';
 import { appView, newOfferStats, queueEntry, taskJson } from './views.js';
+import { isInactive } from './planner.js';
 
 /** What a write answers: the new version and the deployment that carries it out. */
 export interface DeploymentRef {
@@ -174,7 +175,8 @@ export class AppsOperations {
     for (const [appId, since] of this.state.queuedSince) {
       const app = this.state.apps.get(appId);
       if (!app) continue;
-      const live = this.state.instancesOf(appId).filter((i) => !i.killing && i.version === app.versionInfo.lastConfigChangeAt).length;
+      const now = Date.parse(this.runtime.now()) / 1000;
+      const live = this.state.instancesOf(appId).filter((i) => !i.killing && !isInactive(app, i, now) && i.version === app.versionInfo.lastConfigChangeAt).length;
       const count = Math.max(0, app.instances - live);
       if (count === 0) continue;
       out.push(queueEntry(app, count, since, this.runtime.delayLeft(appId), this.state.offerStats.get(appId) ?? newOfferStats(), this.view(app, false)));

@@ -8,6 +8,7 @@
 //        launch new while live ≤ maxCapacity = ⌊instances × (1 + maximumOverCapacity)⌋
 //        kill old while healthy ≥ minHealthy = ⌈instances × minimumHealthCapacity⌉
 //   complete: `instances` live, all of the current version, all healthy, nothing being killed
+//   unreachable longer than unreachableStrategy.inactiveAfterSeconds: left out (so replaced)
 //
 // Healthy: RUNNING and, when the instance was launched with a health check, reported healthy.
 import type { AppDefinition } from './app-definition.js';
@@ -33,6 +34,8 @@ export interface Instance {
   readonly healthChecked?: boolean;
   /** Last health reported by the agent; undefined until the first check result. */
   readonly healthy?: boolean;
+  /** Set while Mesos reports the instance TASK_UNREACHABLE. */
+  readonly unreachableSince?: string;
   /** The framework asked for the kill (scale down, upgrade, delete): its end is no failure. */
   readonly killing?: boolean;
 }
@@ -66,8 +69,15 @@ export function upgradeBounds(app: AppDefinition): { minHealthy: number; maxCapa
   return { minHealthy, maxCapacity: Math.max(over, minHealthy + 1) };
 }
 
-/** What the app needs now. `instances`: its live (non-terminal) instances. */
-export function planApp(app: AppDefinition, instances: readonly Instance[]): AppPlan {
+/** Unreachable for longer than the app's inactiveAfterSeconds: replaced, no longer counted (nor killable). */
+export function isInactive(app: AppDefinition, i: Instance, now: number): boolean {
+  const s = app.unreachableStrategy;
+  return i.state === 'TASK_UNREACHABLE' && s !== 'disabled' && i.unreachableSince !== undefined && now - Date.parse(i.unreachableSince) / 1000 >= s.inactiveAfterSeconds;
+}
+
+/** What the app needs now. `all`: its live (non-terminal) instances; `now`: seconds since the epoch. */
+export function planApp(app: AppDefinition, all: readonly Instance[], now: number): AppPlan {
+  const instances = all.filter((i) => !isInactive(app, i, now));
   const current = instances.filter((i) => !i.killing);
   const killing = instances.length - current.length;
   const fresh = current.filter((i) => i.version === app.versionInfo.lastConfigChangeAt);

@@ -190,8 +190,10 @@ export class AppsRuntime {
       this.kick();
       return;
     }
+    const { unreachableSince: _since, ...rest } = inst;
     const next: Instance = {
-      ...inst,
+      ...rest,
+      ...(state === 'TASK_UNREACHABLE' && { unreachableSince: inst.unreachableSince ?? this.now() }),
       state: state as InstanceState,
       ...(state === 'TASK_RUNNING' && !inst.startedAt && { startedAt: this.now() }),
       ...(status.healthy !== undefined && status.healthy !== null && { healthy: status.healthy }),
@@ -248,13 +250,15 @@ export class AppsRuntime {
     const now = this.clock.now();
     for (const inst of this.state.instances.values()) {
       if (inst.killing) continue;
-      if (!this.state.apps.has(inst.appId)) await this.kill(inst, 'its app was deleted');
+      const app = this.state.apps.get(inst.appId);
+      if (!app) await this.kill(inst, 'its app was deleted');
+      else if (isExpunged(app, inst, now)) await this.expunge(inst);
       else if ((inst.state === 'TASK_STAGING' || inst.state === 'TASK_STARTING') && now - Date.parse(inst.stagedAt) / 1000 > this.options.taskLaunchTimeoutSeconds) {
         await this.kill(inst, `not RUNNING ${this.options.taskLaunchTimeoutSeconds} s after its launch (--task_launch_timeout)`);
       }
     }
     for (const app of this.state.apps.values()) {
-      const plan = planApp(app, this.state.instancesOf(app.id));
+      const plan = planApp(app, this.state.instancesOf(app.id), this.clock.now());
       for (const inst of plan.kill) await this.kill(inst, 'the deployment plan');
       if (plan.launch > 0) {
         if (!this.state.queuedSince.has(app.id)) this.state.queuedSince.set(app.id, this.now());
@@ -291,6 +295,19 @@ export class AppsRuntime {
     this.events.publish('deployment_success', this.now(), { id: d.id, plan: { id: d.id, version: d.version } });
   }
 
+  /** Unreachable past expungeAfterSeconds: forgotten; should it come back, it is an unknown task and is killed. */
+  private async expunge(inst: Instance): Promise<void> {
+    this.log.info(`apps: expunging ${inst.taskId} of ${inst.appId}: unreachable since ${inst.unreachableSince}`);
+    this.state.instances.delete(inst.taskId);
+    await this.store.deleteInstance(inst.taskId);
+    this.state.lastTaskFailure.set(inst.appId, {
+      appId: inst.appId, host: inst.agent.hostname, message: `unreachable since ${inst.unreachableSince}`, state: 'TASK_UNREACHABLE',
+      taskId: inst.taskId, timestamp: this.now(), version: inst.version,
+    });
+    this.events.publish('instance_changed_event', this.now(), { instanceId: inst.taskId, condition: 'Expunged', runSpecId: inst.appId, agentId: inst.agentId, host: inst.agent.hostname, runSpecVersion: inst.version });
+    await this.scheduler.kill(inst.taskId, { agentId: inst.agentId }).catch(() => {});
+  }
+
   /** Asks Mesos to kill the instance; its terminal update removes it. */
   async kill(inst: Instance, why: string): Promise<void> {
     if (inst.killing) return;
@@ -315,7 +332,7 @@ export class AppsRuntime {
     }
     const wanted: Wanted[] = [];
     for (const app of this.state.apps.values()) {
-      const plan = planApp(app, this.state.instancesOf(app.id));
+      const plan = planApp(app, this.state.instancesOf(app.id), this.clock.now());
       if (plan.launch > 0 && this.delayLeft(app.id) === 0) {
         wanted.push({ app, count: plan.launch, placed: this.state.instancesOf(app.id).filter((i) => !i.killing).map((i) => i.agent) });
       }
@@ -383,6 +400,11 @@ export class AppsRuntime {
   taskJson(inst: Instance): Record<string, unknown> {
     return taskJson(inst);
   }
+}
+
+function isExpunged(app: AppDefinition, i: Instance, now: number): boolean {
+  const s = app.unreachableStrategy;
+  return i.state === 'TASK_UNREACHABLE' && s !== 'disabled' && i.unreachableSince !== undefined && now - Date.parse(i.unreachableSince) / 1000 >= s.expungeAfterSeconds;
 }
 
 /** The parts of an offer the matcher and constraints need. */

@@ -23,6 +23,7 @@ describe('app definition', () => {
       id: '/web', cpus: 1, mem: 128, disk: 0, instances: 1, env: {}, labels: {}, constraints: [], requirePorts: false,
       portDefinitions: [{ port: 0, protocol: 'tcp' }], healthChecks: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
       backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, killSelection: 'YOUNGEST_FIRST', version: V,
+      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
       versionInfo: { lastScalingAt: V, lastConfigChangeAt: V },
     });
   });
@@ -83,6 +84,9 @@ describe('app definition', () => {
     ['container networks', { networks: [{ mode: 'container' }] }, '/networks', /only host networking/],
     ['cmd and args', { args: ['sleep', '1'] }, '/', /not both/],
     ['bad id', { id: '/Web' }, '/id', /lower-case/],
+    ['unreachableStrategy word', { unreachableStrategy: 'never' }, '/unreachableStrategy', /expected "disabled"/],
+    ['inactive after expunge', { unreachableStrategy: { inactiveAfterSeconds: 10, expungeAfterSeconds: 5 } }, '/unreachableStrategy', /at most expungeAfterSeconds/],
+    ['inactiveAfterSeconds 0', { unreachableStrategy: { inactiveAfterSeconds: 0 } }, '/unreachableStrategy/inactiveAfterSeconds', /1 or more/],
   ];
   it.each(cases)('refuses %s', (_what, patch, path, message) => {
     const got = details({ id: '/web', cmd: 'sleep 1', ...patch });

@@ -159,6 +159,27 @@ describe('apps runtime', () => {
     expect(scheduler.of('acknowledge')).toEqual([{ call: 'acknowledge', taskId: id }]);
   });
 
+  it('replaces an unreachable instance after inactiveAfterSeconds, expunges it after expungeAfterSeconds, and kills it if it comes back', async () => {
+    await ops.createApp({ ...APP, instances: 1, unreachableStrategy: { inactiveAfterSeconds: 10, expungeAfterSeconds: 20 } });
+    const [lost] = await offerAndRun();
+    scheduler.emit('update', { type: 'update', status: fakeStatus(lost!, 'TASK_UNREACHABLE') });
+    await settle();
+    expect(await offerAndRun('h2')).toEqual([]); // not yet inactive
+    clock.advance(11);
+    const [replacement] = await offerAndRun('h2');
+    expect(replacement).toBeDefined();
+    clock.advance(10);
+    runtime.kick();
+    await settle();
+    expect(state.instances.has(lost!)).toBe(false);
+    expect(store.instances.has(lost!)).toBe(false);
+    expect(ops.getApp('/web').lastTaskFailure).toMatchObject({ taskId: lost, state: 'TASK_UNREACHABLE' });
+    scheduler.emit('update', { type: 'update', status: fakeStatus(lost!, 'TASK_RUNNING') });
+    await settle();
+    expect(scheduler.of('kill').filter((k) => k.taskId === lost).length).toBeGreaterThanOrEqual(1);
+    expect([...state.instances.keys()]).toEqual([replacement]);
+  });
+
   it('kills a live task it has no instance for', async () => {
     scheduler.emit('update', { type: 'update', status: fakeStatus('gone_app.1234', 'TASK_RUNNING') });
     await settle();

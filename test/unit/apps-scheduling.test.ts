@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateApp, type AppDefinition } from '../../framework/apps/app-definition.js';
 import { constraintRefusal, parseConstraint, type AgentFacts, type Constraint } from '../../framework/apps/constraints.js';
-import { planApp, upgradeBounds, type Instance } from '../../framework/apps/planner.js';
+import { planApp as planAt, upgradeBounds, type Instance } from '../../framework/apps/planner.js';
 import { matchOffers, type OfferView } from '../../framework/apps/offer-matcher.js';
 import { appTaskInfo, launchDelaySeconds, taskEnv } from '../../framework/apps/task-info.js';
 import { Resources } from '../../common/resources.js';
@@ -24,6 +24,10 @@ const c = (...raw: string[]): Constraint => {
   if (typeof got === 'string') throw new Error(got);
   return got;
 };
+
+/** Seconds since the epoch the plans are made at: a day after the instances were staged. */
+const NOW = Date.UTC(2026, 0, 2) / 1000;
+const planApp = (a: AppDefinition, instances: readonly Instance[]) => planAt(a, instances, NOW);
 
 let seq = 0;
 function inst(over: Partial<Instance> = {}): Instance {
@@ -118,6 +122,16 @@ describe('planApp', () => {
     expect(planApp(next, [inst(), inst()])).toMatchObject({ launch: 2, kill: [], healthy: 2 });
     const unchecked = [inst({ version: V2, healthChecked: true }), inst({ version: V2, healthChecked: true })];
     expect(planApp(next, [inst(), inst(), ...unchecked]).kill).toEqual([]);
+  });
+
+  it('replaces an instance unreachable past inactiveAfterSeconds, not before, and never with "disabled"', () => {
+    const since = (secondsAgo: number): string => new Date((NOW - secondsAgo) * 1000).toISOString();
+    const strategy = { inactiveAfterSeconds: 60, expungeAfterSeconds: 120 };
+    const a = app({ instances: 2, unreachableStrategy: strategy });
+    const ok = inst();
+    expect(planApp(a, [ok, inst({ state: 'TASK_UNREACHABLE', unreachableSince: since(30) })])).toMatchObject({ launch: 0 });
+    expect(planApp(a, [ok, inst({ state: 'TASK_UNREACHABLE', unreachableSince: since(90) })])).toMatchObject({ launch: 1, kill: [] });
+    expect(planApp(app({ instances: 2, unreachableStrategy: 'disabled' }), [ok, inst({ state: 'TASK_UNREACHABLE', unreachableSince: since(9999) })])).toMatchObject({ launch: 0 });
   });
 
   it('rolls down first when minimumHealthCapacity allows it and there is no over-capacity', () => {
