@@ -71,6 +71,8 @@ export interface AppDefinition {
   readonly killSelection: KillSelection;
   readonly taskKillGracePeriodSeconds?: number;
   readonly unreachableStrategy: UnreachableStrategy;
+  /** Apps that must be complete (every instance healthy) before this app's deployments launch (absolute ids). */
+  readonly dependencies: readonly string[];
   readonly version: string;
   readonly versionInfo: VersionInfo;
 }
@@ -105,12 +107,12 @@ const SEGMENT = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a
 const FIELDS = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'instances', 'env', 'labels', 'user', 'constraints', 'portDefinitions',
   'requirePorts', 'healthChecks', 'upgradeStrategy', 'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'killSelection',
-  'taskKillGracePeriodSeconds', 'unreachableStrategy', 'networks', 'version', 'versionInfo',
+  'taskKillGracePeriodSeconds', 'unreachableStrategy', 'dependencies', 'networks', 'version', 'versionInfo',
 ]);
 
 /** Marathon fields that exist there but not here: refused with this message rather than as unknown. */
 const UNSUPPORTED = new Set([
-  'acceptedResourceRoles', 'dependencies', 'executor', 'fetch', 'uris', 'storeUrls', 'gpus', 'ipAddress', 'ports', 'readinessChecks',
+  'acceptedResourceRoles', 'executor', 'fetch', 'uris', 'storeUrls', 'gpus', 'ipAddress', 'ports', 'readinessChecks',
   'residency', 'secrets', 'role', 'tty', 'check', 'networks', 'resourceLimits',
 ]);
 
@@ -232,6 +234,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
   const grace = json.taskKillGracePeriodSeconds;
   if (grace !== undefined) num(c, json, 'taskKillGracePeriodSeconds', '/taskKillGracePeriodSeconds', 0, { min: 0 });
   const unreachableStrategy = parseUnreachableStrategy(c, json.unreachableStrategy);
+  const dependencies = parseDependencies(c, json.dependencies, id);
   if (c.details.length > 0) return { ok: false, details: c.details };
   const versionInfo = options.versionInfo ?? { lastScalingAt: options.version, lastConfigChangeAt: options.version };
   return {
@@ -240,7 +243,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
       id, ...(cmd !== undefined && { cmd: cmd as string }), ...(args !== undefined && { args: args as string[] }), ...(container && { container }),
       cpus, mem, disk, instances, env, labels, ...(json.user !== undefined && { user: json.user as string }), constraints, portDefinitions,
       requirePorts: requirePorts as boolean, healthChecks, upgradeStrategy, backoffSeconds, backoffFactor, maxLaunchDelaySeconds,
-      killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }), unreachableStrategy,
+      killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }), unreachableStrategy, dependencies,
       version: options.version, versionInfo,
     },
   };
@@ -369,6 +372,25 @@ function parseHealthChecks(c: Collector, v: unknown, ports: number): HealthCheck
       ...(typeof h.port === 'number' && { port: h.port }),
     }];
   });
+}
+
+/** Ids relative to the app's group (`../db` from /prod/web is /db), as Marathon resolves them. */
+function parseDependencies(c: Collector, v: unknown, id: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    c.add('/dependencies', `expected an array of app ids, got ${show(v)}`);
+    return [];
+  }
+  const group = id.slice(0, id.lastIndexOf('/')) || '/';
+  const out: string[] = [];
+  v.forEach((d, i) => {
+    const dep = typeof d === 'string' ? normalizeAppId(d, group) : null;
+    if (!dep) c.add(`/dependencies(${i})`, `expected an app id, got ${show(d)}`);
+    else if (dep === id) c.add(`/dependencies(${i})`, 'an app cannot depend on itself');
+    else if (out.includes(dep)) c.add(`/dependencies(${i})`, `${dep} is listed twice`);
+    else out.push(dep);
+  });
+  return out;
 }
 
 function parseUnreachableStrategy(c: Collector, v: unknown): UnreachableStrategy {

@@ -40,6 +40,7 @@ export class AppsOperations {
       const checked = validateApp(body, { version });
       if (!checked.ok) throw invalid(checked.details);
       if (this.state.apps.has(checked.app.id)) throw new ApiError(409, { message: `An app with id [${checked.app.id}] already exists.` });
+      this.checkDependencies(checked.app);
       const app = this.withServicePorts(checked.app, null);
       const deployment = await this.deploy(null, app, false);
       this.events.publish('api_post_event', version, { clientIp: '', uri: '/v2/apps', appDefinition: app });
@@ -62,6 +63,7 @@ export class AppsOperations {
       const checked = validateApp(merged, { version });
       if (!checked.ok) throw invalid(checked.details);
       this.checkLock(id, options.force);
+      this.checkDependencies(checked.app);
       // Service ports first: a definition that asks for port 0 again keeps its ports, and is then only a scale.
       const ported = this.withServicePorts(checked.app, prev);
       const scaleOnly = prev !== null && onlyScaled(prev, ported);
@@ -179,7 +181,9 @@ export class AppsOperations {
       const live = this.state.instancesOf(appId).filter((i) => !i.killing && !isInactive(app, i, now) && i.version === app.versionInfo.lastConfigChangeAt).length;
       const count = Math.max(0, app.instances - live);
       if (count === 0) continue;
-      out.push(queueEntry(app, count, since, this.runtime.delayLeft(appId), this.state.offerStats.get(appId) ?? newOfferStats(), this.view(app, false)));
+      const entry = queueEntry(app, count, since, this.runtime.delayLeft(appId), this.state.offerStats.get(appId) ?? newOfferStats(), this.view(app, false));
+      const waiting = this.runtime.waitingFor(app);
+      out.push(waiting.length > 0 ? { ...entry, waitingForDependencies: waiting } : entry);
     }
     return out;
   }
@@ -203,6 +207,23 @@ export class AppsOperations {
     const app = this.state.apps.get(id);
     if (!app) throw notFound(`App '${id}' does not exist`);
     return app;
+  }
+
+  /** Every dependency exists, and none leads back to the app. */
+  private checkDependencies(app: AppDefinition): void {
+    const errors: { path: string; errors: string[] }[] = [];
+    app.dependencies.forEach((id, i) => {
+      if (!this.state.apps.has(id)) errors.push({ path: `/dependencies(${i})`, errors: [`App '${id}' does not exist`] });
+    });
+    const seen = new Set<string>();
+    const reaches = (from: string): boolean => {
+      if (from === app.id) return true;
+      if (seen.has(from)) return false;
+      seen.add(from);
+      return (this.state.apps.get(from)?.dependencies ?? []).some(reaches);
+    };
+    if (errors.length === 0 && app.dependencies.some(reaches)) errors.push({ path: '/dependencies', errors: ['the dependencies form a cycle'] });
+    if (errors.length > 0) throw invalid(errors);
   }
 
   private checkLock(appId: string, force: boolean): void {

@@ -72,7 +72,8 @@ export function upgradeBounds(app: AppDefinition): { minHealthy: number; maxCapa
 /** Unreachable for longer than the app's inactiveAfterSeconds: replaced, no longer counted (nor killable). */
 export function isInactive(app: AppDefinition, i: Instance, now: number): boolean {
   const s = app.unreachableStrategy;
-  return i.state === 'TASK_UNREACHABLE' && s !== 'disabled' && i.unreachableSince !== undefined && now - Date.parse(i.unreachableSince) / 1000 >= s.inactiveAfterSeconds;
+  if (!s || s === 'disabled' || i.state !== 'TASK_UNREACHABLE' || i.unreachableSince === undefined) return false;
+  return now - Date.parse(i.unreachableSince) / 1000 >= s.inactiveAfterSeconds;
 }
 
 /** What the app needs now. `all`: its live (non-terminal) instances; `now`: seconds since the epoch. */

@@ -227,6 +227,18 @@ export class AppsRuntime {
     this.log.info(`apps: ${appId}: task ${taskId} ended ${state} (${message}); next launch in ${launchDelaySeconds(app, b.failures).toFixed(1)} s (failure ${b.failures})`);
   }
 
+  /**
+   * The dependencies a deploying app waits for: those missing, deploying, or not complete. An app with no
+   * deployment running replaces its instances whatever its dependencies do, as Marathon does.
+   */
+  waitingFor(app: AppDefinition): string[] {
+    if ((app.dependencies ?? []).length === 0 || this.state.deploymentsOf(app.id).length === 0) return [];
+    return app.dependencies.filter((id) => {
+      const dep = this.state.apps.get(id);
+      return !dep || this.state.deploymentsOf(id).length > 0 || !planApp(dep, this.state.instancesOf(id), this.clock.now()).complete;
+    });
+  }
+
   /** Seconds until the app may launch again (0: now). */
   delayLeft(appId: string): number {
     const b = this.state.backoff.get(appId);
@@ -262,7 +274,7 @@ export class AppsRuntime {
       for (const inst of plan.kill) await this.kill(inst, 'the deployment plan');
       if (plan.launch > 0) {
         if (!this.state.queuedSince.has(app.id)) this.state.queuedSince.set(app.id, this.now());
-        if (this.delayLeft(app.id) === 0) pending += plan.launch;
+        if (this.delayLeft(app.id) === 0 && this.waitingFor(app).length === 0) pending += plan.launch;
       } else this.state.queuedSince.delete(app.id);
       const b = this.state.backoff.get(app.id);
       if (plan.complete && b && this.clock.now() > b.delayUntil + Math.max(1, app.backoffSeconds)) this.resetDelay(app.id);
@@ -333,7 +345,7 @@ export class AppsRuntime {
     const wanted: Wanted[] = [];
     for (const app of this.state.apps.values()) {
       const plan = planApp(app, this.state.instancesOf(app.id), this.clock.now());
-      if (plan.launch > 0 && this.delayLeft(app.id) === 0) {
+      if (plan.launch > 0 && this.delayLeft(app.id) === 0 && this.waitingFor(app).length === 0) {
         wanted.push({ app, count: plan.launch, placed: this.state.instancesOf(app.id).filter((i) => !i.killing).map((i) => i.agent) });
       }
     }
@@ -404,7 +416,8 @@ export class AppsRuntime {
 
 function isExpunged(app: AppDefinition, i: Instance, now: number): boolean {
   const s = app.unreachableStrategy;
-  return i.state === 'TASK_UNREACHABLE' && s !== 'disabled' && i.unreachableSince !== undefined && now - Date.parse(i.unreachableSince) / 1000 >= s.expungeAfterSeconds;
+  if (!s || s === 'disabled' || i.state !== 'TASK_UNREACHABLE' || i.unreachableSince === undefined) return false;
+  return now - Date.parse(i.unreachableSince) / 1000 >= s.expungeAfterSeconds;
 }
 
 /** The parts of an offer the matcher and constraints need. */

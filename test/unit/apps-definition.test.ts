@@ -23,7 +23,7 @@ describe('app definition', () => {
       id: '/web', cpus: 1, mem: 128, disk: 0, instances: 1, env: {}, labels: {}, constraints: [], requirePorts: false,
       portDefinitions: [{ port: 0, protocol: 'tcp' }], healthChecks: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
       backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, killSelection: 'YOUNGEST_FIRST', version: V,
-      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
+      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 }, dependencies: [],
       versionInfo: { lastScalingAt: V, lastConfigChangeAt: V },
     });
   });
@@ -86,6 +86,9 @@ describe('app definition', () => {
     ['bad id', { id: '/Web' }, '/id', /lower-case/],
     ['unreachableStrategy word', { unreachableStrategy: 'never' }, '/unreachableStrategy', /expected "disabled"/],
     ['inactive after expunge', { unreachableStrategy: { inactiveAfterSeconds: 10, expungeAfterSeconds: 5 } }, '/unreachableStrategy', /at most expungeAfterSeconds/],
+    ['a dependency on itself', { dependencies: ['/web'] }, '/dependencies(0)', /itself/],
+    ['a dependency twice', { dependencies: ['/db', 'db'] }, '/dependencies(1)', /listed twice/],
+    ['a dependency that is no id', { dependencies: ['DB'] }, '/dependencies(0)', /expected an app id/],
     ['inactiveAfterSeconds 0', { unreachableStrategy: { inactiveAfterSeconds: 0 } }, '/unreachableStrategy/inactiveAfterSeconds', /1 or more/],
   ];
   it.each(cases)('refuses %s', (_what, patch, path, message) => {
@@ -93,6 +96,10 @@ describe('app definition', () => {
     const entry = got.find((d) => d.path === path);
     expect(entry, JSON.stringify(got)).toBeDefined();
     expect(entry!.errors.join(' ')).toMatch(message);
+  });
+
+  it('resolves dependencies relative to the app\'s group', () => {
+    expect(valid({ id: '/prod/web', cmd: 'x', dependencies: ['db', '../shared/cache', '/prod/queue'] }).dependencies).toEqual(['/prod/db', '/shared/cache', '/prod/queue']);
   });
 
   it('refuses a missing id and a missing command in one answer', () => {

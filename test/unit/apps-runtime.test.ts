@@ -180,6 +180,21 @@ describe('apps runtime', () => {
     expect([...state.instances.keys()]).toEqual([replacement]);
   });
 
+  it('holds a deploying app until its dependencies are complete, and refuses missing or circular ones', async () => {
+    expect((await refused(ops.createApp({ ...APP, dependencies: ['/db'] }))).body.details).toEqual([{ path: '/dependencies(0)', errors: ["App '/db' does not exist"] }]);
+    await ops.createApp({ ...APP, id: '/db', instances: 1 });
+    await ops.createApp({ ...APP, instances: 1, dependencies: ['db'] });
+    await settle();
+    expect(ops.queue().find((e: any) => e.app.id === '/web')).toMatchObject({ waitingForDependencies: ['/db'] });
+    const first = await offerAndRun();
+    expect(first.map((id) => id.split('.')[0])).toEqual(['db']);
+    const second = await offerAndRun();
+    expect(second.map((id) => id.split('.')[0])).toEqual(['web']);
+    clock.advance(1);
+    const cycle = await refused(ops.updateApp('/db', { dependencies: ['/web'] }, { partial: true, force: true }));
+    expect(cycle.body.details).toEqual([{ path: '/dependencies', errors: ['the dependencies form a cycle'] }]);
+  });
+
   it('kills a live task it has no instance for', async () => {
     scheduler.emit('update', { type: 'update', status: fakeStatus('gone_app.1234', 'TASK_RUNNING') });
     await settle();
