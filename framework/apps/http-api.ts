@@ -85,6 +85,12 @@ async function route(ops: AppsOperations, method: string, url: URL, body: unknow
     return notAllowed(method, path);
   }
   if (path === '/v2/queue' && method === 'GET') return { status: 200, body: { queue: ops.queue() } };
+  const delay = /^\/v2\/queue\/(.+)\/delay$/.exec(path);
+  if (delay && method === 'DELETE') {
+    ops.resetDelay(delay[1]!);
+    return { status: 204, body: null };
+  }
+  if (path === '/v2/tasks' && method === 'GET') return { status: 200, body: { tasks: ops.allTasks() } };
   throw notFound(`no route ${method} ${path}`);
 }
 
@@ -146,6 +152,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function json(res: ServerResponse, reply: Reply): void {
+  if (reply.status === 204) return void res.writeHead(204, reply.headers).end();
   const data = JSON.stringify(reply.body);
   res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
   res.end(data);

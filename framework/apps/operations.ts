@@ -162,6 +162,18 @@ export class AppsOperations {
     return found;
   }
 
+  /** GET /v2/tasks: every instance of every app. */
+  allTasks(): Record<string, unknown>[] {
+    return [...this.state.instances.values()].map(taskJson);
+  }
+
+  /** DELETE /v2/queue/{id}/delay: launch again now, forgetting the app's failures. */
+  resetDelay(rawId: string): void {
+    const app = this.appOf(rawId);
+    this.runtime.resetDelay(app.id);
+    this.runtime.kick();
+  }
+
   deployments(): Record<string, unknown>[] {
     return [...this.state.deployments.values()].map(deploymentJson);
   }

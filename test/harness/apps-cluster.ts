@@ -1,8 +1,9 @@
 // A cluster for the apps framework's end-to-end tests, all real processes:
-// ZooKeeper, a master, agents with distinct hostnames (and port ranges, as
-// they share this machine's network), and `mesos-ts apps` instances electing
-// a leader. Short intervals everywhere so the suite stays fast. stop() ends
-// every process and removes every task container (ProcessGroup.stopAll).
+// ZooKeeper, a master, agents with distinct hostnames and port ranges (they
+// share this machine's network: 36000 and up, which other tests leave
+// alone), and `mesos-ts apps` instances electing a leader. Short intervals
+// everywhere so the suite stays fast. stop() ends every process and removes
+// every task container (ProcessGroup.stopAll).
 import { startZooKeeper, type TestZooKeeper } from './zookeeper.js';
 import { ProcessGroup, freePort, leaderOf, type MasterProc, type Proc } from './processes.js';
 import { waitUntil } from './wait-until.js';
@@ -44,7 +45,7 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   };
   const master = await leadingMaster();
   await Promise.all(agents.map((hostname, i) => group.spawnAgent(`agent-${hostname}`, [
-    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=cpus:2;mem:1024;disk:1024;ports:[${31000 + i * 100}-${31099 + i * 100}]`,
+    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=cpus:2;mem:1024;disk:1024;ports:[${36000 + i * 100}-${36099 + i * 100}]`,
   ])));
   await waitUntil(async () => {
     const res = await fetch(`http://${master.httpAddress}/state`).catch(() => null);

@@ -109,6 +109,7 @@ describe('apps framework', () => {
     expect(again.status).toBe(409);
     const tasks = await settled('/test/sleeper', 2);
     for (const t of tasks) expect(t.ports).toHaveLength(1);
+    expect((await api(leader.url, 'GET', '/v2/tasks')).body.tasks.map((t: Task) => t.id).sort()).toEqual(tasks.map((t) => t.id).sort());
     const listed = await api(leader.url, 'GET', '/v2/apps?embed=apps.tasks');
     expect(listed.body.apps[0]).toMatchObject({ id: '/test/sleeper', tasksRunning: 2, tasks: expect.arrayContaining([expect.objectContaining({ servicePorts: [10000] })]) });
     // The environment Marathon gives: look at one container's.
@@ -226,6 +227,7 @@ describe('apps framework', () => {
       delayed ||= q.some((e) => e.app.id === '/test/unhealthy' && e.delay.timeLeftSeconds > 0);
       return seen.size >= 3 && delayed;
     }, 40_000, 'the unhealthy task to be replaced twice, with a launch delay');
+    expect((await api(leader.url, 'DELETE', '/v2/queue/test/unhealthy/delay')).status).toBe(204);
     expect((await api(leader.url, 'DELETE', '/v2/apps/test/unhealthy?force=true')).status).toBe(200);
     await waitUntil(async () => (await api(leader.url, 'GET', '/v2/deployments')).body.length === 0, 30_000, 'the unhealthy app to be gone');
   });
