@@ -69,18 +69,9 @@ export async function appCommand(argv: string[], io: Io = stdio): Promise<number
       io.out(appsTable((res.body as { apps: AppJson[] }).apps).trimEnd());
       return 0;
     }
-    case 'show': {
+    case 'show':
       need(1, 'ID');
-      const res = await client.call('GET', `/v2/apps${appPath(args[0]!)}`);
-      if (flags.json || res.status !== 200) return printJson(res, io);
-      const app = (res.body as { app: AppJson & { tasks: TaskJson[] } }).app;
-      const { tasks, deployments, tasksRunning, tasksStaged, tasksHealthy, tasksUnhealthy, ...definition } = app;
-      io.out(JSON.stringify(definition, null, 2));
-      io.out(`\n${tasksRunning} running, ${tasksStaged} staged, ${tasksHealthy} healthy, ${tasksUnhealthy} unhealthy; deployments: ${deployments.map((d) => d.id).join(', ') || 'none'}`);
-      if (tasks.length > 0) io.out('\n' + table([{ header: 'TASK' }, { header: 'HOST' }, { header: 'PORTS' }, { header: 'STATE' }, { header: 'HEALTH' }, { header: 'VERSION' }],
-        tasks.map((t) => [t.id, t.host, t.ports.join(','), t.state, t.healthCheckResults ? (t.healthCheckResults[0]?.alive ? 'healthy' : 'unhealthy') : '-', t.version])).trimEnd());
-      return 0;
-    }
+      return showApp(client, args[0]!, flags.json, io);
     case 'deploy': {
       need(1, 'FILE.json');
       const definition = readDefinition(args[0]!);
@@ -102,20 +93,43 @@ export async function appCommand(argv: string[], io: Io = stdio): Promise<number
       return follow(await client.call('DELETE', `/v2/apps${appPath(args[0]!)}${q}`), args[0]!);
     case 'rollback': {
       need(1, 'ID');
-      const versions = await client.call('GET', `/v2/apps${appPath(args[0]!)}/versions`);
-      if (versions.status !== 200) return printJson(versions, io);
-      const list = (versions.body as { versions: string[] }).versions;
-      if (list.length < 2) {
-        io.err(`${args[0]} has no version before the current one`);
-        return 1;
-      }
-      const previous = await client.call('GET', `/v2/apps${appPath(args[0]!)}/versions/${encodeURIComponent(list[1]!)}`);
-      const { version: _v, versionInfo: _vi, ...definition } = previous.body as Record<string, unknown>;
-      io.out(`rolling ${args[0]} back to version ${list[1]}`);
-      return follow(await client.call('PUT', `/v2/apps${appPath(args[0]!)}?partialUpdate=false${flags.force ? '&force=true' : ''}`, definition), args[0]!);
+      const previous = await previousVersion(client, args[0]!, io);
+      if (!previous) return 1;
+      return follow(await client.call('PUT', `/v2/apps${appPath(args[0]!)}?partialUpdate=false${flags.force ? '&force=true' : ''}`, previous), args[0]!);
     }
   }
   return 2;
+}
+
+/** `app show`: the definition, then counts and a table of the tasks. */
+async function showApp(client: AppsClient, id: string, json: boolean, io: Io): Promise<number> {
+  const res = await client.call('GET', `/v2/apps${appPath(id)}`);
+  if (json || res.status !== 200) return printJson(res, io);
+  const app = (res.body as { app: AppJson & { tasks: TaskJson[] } }).app;
+  const { tasks, deployments, tasksRunning, tasksStaged, tasksHealthy, tasksUnhealthy, ...definition } = app;
+  io.out(JSON.stringify(definition, null, 2));
+  io.out(`\n${tasksRunning} running, ${tasksStaged} staged, ${tasksHealthy} healthy, ${tasksUnhealthy} unhealthy; deployments: ${deployments.map((d) => d.id).join(', ') || 'none'}`);
+  if (tasks.length > 0) io.out('\n' + table([{ header: 'TASK' }, { header: 'HOST' }, { header: 'PORTS' }, { header: 'STATE' }, { header: 'HEALTH' }, { header: 'VERSION' }],
+    tasks.map((t) => [t.id, t.host, t.ports.join(','), t.state, t.healthCheckResults ? (t.healthCheckResults[0]?.alive ? 'healthy' : 'unhealthy') : '-', t.version])).trimEnd());
+  return 0;
+}
+
+/** `app rollback`: the definition of the version before the current one, without its version fields; null (said why) when there is none. */
+async function previousVersion(client: AppsClient, id: string, io: Io): Promise<Record<string, unknown> | null> {
+  const versions = await client.call('GET', `/v2/apps${appPath(id)}/versions`);
+  if (versions.status !== 200) {
+    printJson(versions, io);
+    return null;
+  }
+  const list = (versions.body as { versions: string[] }).versions;
+  if (list.length < 2) {
+    io.err(`${id} has no version before the current one`);
+    return null;
+  }
+  const previous = await client.call('GET', `/v2/apps${appPath(id)}/versions/${encodeURIComponent(list[1]!)}`);
+  const { version: _v, versionInfo: _vi, ...definition } = previous.body as Record<string, unknown>;
+  io.out(`rolling ${id} back to version ${list[1]}`);
+  return definition;
 }
 
 /** `mesos-ts deployments`: the running deployments. */

@@ -79,6 +79,8 @@ describe('apps framework', () => {
     expect(redirected.status).toBe(307);
     expect(redirected.headers.get('location')).toBe(`${leader.url}/v2/apps?embed=apps.tasks`);
     expect((await api(leader.url, 'GET', '/v2/info')).body).toMatchObject({ elected: true, frameworkId: expect.any(String) });
+    expect((await api(leader.url, 'GET', '/metrics')).body).toMatch(/^mesos_ts_apps_leader 1$/m);
+    expect((await api(standby.url, 'GET', '/metrics')).body).toMatch(/^mesos_ts_apps_leader 0$/m);
   });
 
   it('refuses invalid definitions with 422 and stores nothing', async () => {
@@ -280,6 +282,10 @@ describe('apps framework', () => {
     expect((await running('/test/cli')).map((t) => t.id)).toEqual(expect.arrayContaining(two));
     const list = await cli('app', 'list');
     expect(list.out).toMatch(/\/test\/cli\s+3\/3/);
+    const rolledBack = await cli('app', 'rollback', '/test/cli');
+    expect(rolledBack.code, rolledBack.out).toBe(0);
+    expect(rolledBack.out).toMatch(/rolling \/test\/cli back to version/);
+    expect((await api(leader.url, 'GET', '/v2/apps/test/cli')).body.app.instances).toBe(2);
     const show = await cli('app', 'show', 'test/cli');
     expect(show.out).toMatch(/TASK_RUNNING/);
     expect((await cli('deployments')).out).toMatch(/no deployments running/);
