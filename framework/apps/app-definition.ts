@@ -4,9 +4,12 @@
 // bad field (`{ path: '/cpus', errors: ['...'] }`). Unknown fields are
 // refused; Marathon fields mesos-ts does not implement are refused saying so.
 import { parseConstraint, type Constraint } from './constraints.js';
+import { parseHealthChecks, parseReadinessChecks, type HealthCheck, type ReadinessCheck } from './check-definitions.js';
+import { Collector, isObject, knownFields, num, show, stringMap } from './json-fields.js';
+
+export { HEALTH_DEFAULTS, type HealthCheck, type HealthProtocol, type ReadinessCheck } from './check-definitions.js';
 
 export type KillSelection = 'YOUNGEST_FIRST' | 'OLDEST_FIRST';
-export type HealthProtocol = 'MESOS_HTTP' | 'MESOS_TCP' | 'COMMAND' | 'HTTP' | 'TCP';
 
 export interface PortDefinition {
   /** With requirePorts the host port; otherwise 0 asks for a service port picked by the framework. */
@@ -16,18 +19,7 @@ export interface PortDefinition {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-export interface HealthCheck {
-  readonly protocol: HealthProtocol;
-  readonly path?: string;
-  readonly portIndex?: number;
-  readonly port?: number;
-  readonly command?: { readonly value: string };
-  readonly gracePeriodSeconds: number;
-  readonly intervalSeconds: number;
-  readonly timeoutSeconds: number;
-  readonly maxConsecutiveFailures: number;
-  readonly delaySeconds: number;
-}
+
 
 export interface UpgradeStrategy {
   readonly minimumHealthCapacity: number;
@@ -64,6 +56,7 @@ export interface AppDefinition {
   readonly portDefinitions: readonly PortDefinition[];
   readonly requirePorts: boolean;
   readonly healthChecks: readonly HealthCheck[];
+  readonly readinessChecks: readonly ReadinessCheck[];
   readonly upgradeStrategy: UpgradeStrategy;
   readonly backoffSeconds: number;
   readonly backoffFactor: number;
@@ -100,19 +93,18 @@ export const APP_DEFAULTS = {
   unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
 } as const;
 
-export const HEALTH_DEFAULTS = { gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 } as const;
 
 const SEGMENT = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
 
 const FIELDS = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'instances', 'env', 'labels', 'user', 'constraints', 'portDefinitions',
-  'requirePorts', 'healthChecks', 'upgradeStrategy', 'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'killSelection',
+  'requirePorts', 'healthChecks', 'readinessChecks', 'upgradeStrategy', 'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'killSelection',
   'taskKillGracePeriodSeconds', 'unreachableStrategy', 'dependencies', 'networks', 'version', 'versionInfo',
 ]);
 
 /** Marathon fields that exist there but not here: refused with this message rather than as unknown. */
 const UNSUPPORTED = new Set([
-  'acceptedResourceRoles', 'executor', 'fetch', 'uris', 'storeUrls', 'gpus', 'ipAddress', 'ports', 'readinessChecks',
+  'acceptedResourceRoles', 'executor', 'fetch', 'uris', 'storeUrls', 'gpus', 'ipAddress', 'ports',
   'residency', 'secrets', 'role', 'tty', 'check', 'networks', 'resourceLimits',
 ]);
 
@@ -142,48 +134,6 @@ export function appIdFromKey(key: string): string {
   return `/${key.replace(/_/g, '/')}`;
 }
 
-class Collector {
-  readonly details: FieldError[] = [];
-  add(path: string, error: string): void {
-    const found = this.details.find((d) => d.path === path);
-    if (found) found.errors.push(error);
-    else this.details.push({ path, errors: [error] });
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
-
-function num(c: Collector, json: Record<string, unknown>, field: string, path: string, def: number, opts: { min?: number; max?: number; integer?: boolean }): number {
-  const v = json[field];
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    c.add(path, `expected a number, got ${show(v)}`);
-    return def;
-  }
-  if (opts.integer && !Number.isInteger(v)) c.add(path, `expected a whole number, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) c.add(path, `got ${v}, expected ${opts.min} or more`);
-  if (opts.max !== undefined && v > opts.max) c.add(path, `got ${v}, expected ${opts.max} or less`);
-  return v;
-}
-
-function stringMap(c: Collector, v: unknown, path: string): Record<string, string> {
-  if (v === undefined) return {};
-  if (!isObject(v)) {
-    c.add(path, `expected an object of strings, got ${show(v)}`);
-    return {};
-  }
-  const out: Record<string, string> = {};
-  for (const [k, value] of Object.entries(v)) {
-    if (typeof value === 'string') out[k] = value;
-    else c.add(`${path}/${k}`, `expected a string, got ${show(value)}${isObject(value) && 'secret' in value ? ' (secrets are not supported)' : ''}`);
-  }
-  return out;
-}
-
-function knownFields(c: Collector, json: Record<string, unknown>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(json)) if (!allowed.includes(k)) c.add(`${path}/${k}`, 'unknown field');
-}
 
 /**
  * Checks an app definition (parsed JSON). `baseId` resolves a relative id;
@@ -225,6 +175,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
   if (typeof requirePorts !== 'boolean') c.add('/requirePorts', `expected true or false, got ${show(requirePorts)}`);
   const portDefinitions = parsePortDefinitions(c, json.portDefinitions, requirePorts === true);
   const healthChecks = parseHealthChecks(c, json.healthChecks, portDefinitions.length);
+  const readinessChecks = parseReadinessChecks(c, json.readinessChecks, portDefinitions);
   const upgradeStrategy = parseUpgradeStrategy(c, json.upgradeStrategy);
   const backoffSeconds = num(c, json, 'backoffSeconds', '/backoffSeconds', APP_DEFAULTS.backoffSeconds, { min: 0 });
   const backoffFactor = num(c, json, 'backoffFactor', '/backoffFactor', APP_DEFAULTS.backoffFactor, { min: 1 });
@@ -242,7 +193,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
     app: {
       id, ...(cmd !== undefined && { cmd: cmd as string }), ...(args !== undefined && { args: args as string[] }), ...(container && { container }),
       cpus, mem, disk, instances, env, labels, ...(json.user !== undefined && { user: json.user as string }), constraints, portDefinitions,
-      requirePorts: requirePorts as boolean, healthChecks, upgradeStrategy, backoffSeconds, backoffFactor, maxLaunchDelaySeconds,
+      requirePorts: requirePorts as boolean, healthChecks, readinessChecks, upgradeStrategy, backoffSeconds, backoffFactor, maxLaunchDelaySeconds,
       killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }), unreachableStrategy, dependencies,
       version: options.version, versionInfo,
     },
@@ -322,57 +273,6 @@ function parsePortDefinitions(c: Collector, v: unknown, requirePorts: boolean): 
   return out;
 }
 
-const PROTOCOLS: readonly HealthProtocol[] = ['MESOS_HTTP', 'MESOS_TCP', 'COMMAND', 'HTTP', 'TCP'];
-
-function parseHealthChecks(c: Collector, v: unknown, ports: number): HealthCheck[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) {
-    c.add('/healthChecks', `expected an array, got ${show(v)}`);
-    return [];
-  }
-  if (v.length > 1) c.add('/healthChecks', 'at most one health check is supported (Mesos runs one per task)');
-  return v.flatMap((h, i): HealthCheck[] => {
-    const path = `/healthChecks(${i})`;
-    if (!isObject(h)) {
-      c.add(path, `expected an object, got ${show(h)}`);
-      return [];
-    }
-    knownFields(c, h, path, ['protocol', 'path', 'portIndex', 'port', 'command', 'gracePeriodSeconds', 'intervalSeconds', 'timeoutSeconds', 'maxConsecutiveFailures', 'delaySeconds', 'ignoreHttp1xx', 'ipProtocol']);
-    const protocol = (h.protocol ?? 'HTTP') as HealthProtocol;
-    if (!PROTOCOLS.includes(protocol)) c.add(`${path}/protocol`, `expected one of ${PROTOCOLS.join(', ')}, got ${show(h.protocol)}`);
-    if (h.ipProtocol !== undefined && h.ipProtocol !== 'IPv4') c.add(`${path}/ipProtocol`, 'only IPv4 is supported');
-    const secs = (field: string, def: number): number => num(c, h, field, `${path}/${field}`, def, { min: 0, integer: true });
-    const check = {
-      protocol,
-      gracePeriodSeconds: secs('gracePeriodSeconds', HEALTH_DEFAULTS.gracePeriodSeconds),
-      intervalSeconds: secs('intervalSeconds', HEALTH_DEFAULTS.intervalSeconds),
-      timeoutSeconds: secs('timeoutSeconds', HEALTH_DEFAULTS.timeoutSeconds),
-      maxConsecutiveFailures: secs('maxConsecutiveFailures', HEALTH_DEFAULTS.maxConsecutiveFailures),
-      delaySeconds: secs('delaySeconds', HEALTH_DEFAULTS.delaySeconds),
-    };
-    if (protocol === 'COMMAND') {
-      const command = h.command;
-      if (!isObject(command) || typeof command.value !== 'string' || command.value.trim() === '') c.add(`${path}/command`, 'a COMMAND check needs command: {"value": "..."}');
-      return [{ ...check, command: { value: String(isObject(command) ? command.value : '') } }];
-    }
-    if (h.command !== undefined) c.add(`${path}/command`, `only COMMAND checks take a command (this one is ${protocol})`);
-    if (h.port !== undefined && h.portIndex !== undefined) c.add(path, 'give port or portIndex, not both');
-    let portIndex: number | undefined;
-    if (h.port !== undefined) num(c, h, 'port', `${path}/port`, 0, { min: 1, max: 65535, integer: true });
-    else {
-      portIndex = num(c, h, 'portIndex', `${path}/portIndex`, 0, { min: 0, integer: true });
-      if (portIndex >= ports) c.add(`${path}/portIndex`, `is ${portIndex}, but the app has ${ports} port(s)`);
-    }
-    const isHttp = protocol === 'HTTP' || protocol === 'MESOS_HTTP';
-    if (h.path !== undefined && (!isHttp || typeof h.path !== 'string' || !h.path.startsWith('/'))) c.add(`${path}/path`, `a path starting with '/' is only for HTTP checks, got ${show(h.path)}`);
-    return [{
-      ...check,
-      ...(isHttp && { path: typeof h.path === 'string' ? h.path : '/' }),
-      ...(portIndex !== undefined && { portIndex }),
-      ...(typeof h.port === 'number' && { port: h.port }),
-    }];
-  });
-}
 
 /** Ids relative to the app's group (`../db` from /prod/web is /db), as Marathon resolves them. */
 function parseDependencies(c: Collector, v: unknown, id: string): string[] {
@@ -406,6 +306,7 @@ function parseUnreachableStrategy(c: Collector, v: unknown): UnreachableStrategy
   if (inactiveAfterSeconds > expungeAfterSeconds) c.add('/unreachableStrategy', `inactiveAfterSeconds (${inactiveAfterSeconds}) must be at most expungeAfterSeconds (${expungeAfterSeconds})`);
   return { inactiveAfterSeconds, expungeAfterSeconds };
 }
+
 
 function parseUpgradeStrategy(c: Collector, v: unknown): UpgradeStrategy {
   if (v === undefined) return { ...APP_DEFAULTS.upgradeStrategy };

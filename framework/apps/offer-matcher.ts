@@ -2,6 +2,7 @@
 // queued apps take what fits (resources, ports, constraints against where
 // the app already runs, including what this round placed); every refusal is
 // kept with Marathon's reason name and a one-line message, for /v2/queue.
+import type { OfferOut } from '../../proto/index.js';
 import { Resources, rangeValues } from '../../common/resources.js';
 import { fitDemand, type Demand } from '../sdk/matching.js';
 import type { AppDefinition } from './app-definition.js';
@@ -105,4 +106,21 @@ export function matchOffers(offers: readonly OfferView[], wanted: readonly Wante
     if (!used) unused.push(offer);
   }
   return { launches, unused, refusals };
+}
+
+/** The parts of an offer the matcher and constraints need. */
+export function offerView(offer: OfferOut): OfferView {
+  const attributes: Record<string, string> = {};
+  for (const a of offer.attributes ?? []) {
+    if (a.text) attributes[a.name] = a.text.value;
+    else if (a.scalar) attributes[a.name] = String(a.scalar.value);
+    else if (a.set) attributes[a.name] = a.set.item.join(',');
+  }
+  const agent: AgentFacts = { hostname: offer.hostname, attributes };
+  const role = offer.allocation_info?.role || undefined;
+  return {
+    id: offer.id?.value ?? '', agentId: offer.agent_id?.value ?? '', agent,
+    resources: Resources.fromProto(offer.resources ?? [], 'offer.resources'),
+    ...(role && { role }),
+  };
 }

@@ -32,6 +32,10 @@ export interface Instance {
   readonly startedAt?: string;
   /** Launched with a health check (its version's, not necessarily the app's current one). */
   readonly healthChecked?: boolean;
+  /** Launched with a readiness check: it counts for its deployment only once `ready`. */
+  readonly readinessChecked?: boolean;
+  /** Its readiness check answered one of the ready status codes (checked by the framework, once). */
+  readonly ready?: boolean;
   /** Last health reported by the agent; undefined until the first check result. */
   readonly healthy?: boolean;
   /** Set while Mesos reports the instance TASK_UNREACHABLE. */
@@ -48,9 +52,9 @@ export interface AppPlan {
   readonly healthy: number;
 }
 
-/** RUNNING, not being killed, and passing its health check if it was launched with one. */
+/** RUNNING, not being killed, passing its health check and ready, for the checks it was launched with. */
 export function isHealthy(i: Instance): boolean {
-  return i.state === 'TASK_RUNNING' && !i.killing && (!i.healthChecked || i.healthy === true);
+  return i.state === 'TASK_RUNNING' && !i.killing && (!i.healthChecked || i.healthy === true) && (!i.readinessChecked || i.ready === true);
 }
 
 /** The current instances first to go: unhealthy before healthy, then by killSelection (YOUNGEST_FIRST: latest staged first). */
@@ -74,6 +78,13 @@ export function isInactive(app: AppDefinition, i: Instance, now: number): boolea
   const s = app.unreachableStrategy;
   if (!s || s === 'disabled' || i.state !== 'TASK_UNREACHABLE' || i.unreachableSince === undefined) return false;
   return now - Date.parse(i.unreachableSince) / 1000 >= s.inactiveAfterSeconds;
+}
+
+/** Unreachable for longer than the app's expungeAfterSeconds: to be forgotten. */
+export function isExpunged(app: AppDefinition, i: Instance, now: number): boolean {
+  const s = app.unreachableStrategy;
+  if (!s || s === 'disabled' || i.state !== 'TASK_UNREACHABLE' || i.unreachableSince === undefined) return false;
+  return now - Date.parse(i.unreachableSince) / 1000 >= s.expungeAfterSeconds;
 }
 
 /** What the app needs now. `all`: its live (non-terminal) instances; `now`: seconds since the epoch. */

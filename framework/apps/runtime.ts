@@ -16,19 +16,18 @@ import type { Scheduler } from '../sdk/scheduler.js';
 import { needsAcknowledgement, type SchedulerEventMap } from '../sdk/events.js';
 import type { EventEmitter } from 'node:events';
 import { isTerminal, type TaskState } from '../../common/task-state.js';
-import { Resources } from '../../common/resources.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { AppDefinition } from './app-definition.js';
-import type { AgentFacts } from './constraints.js';
 import type { Deployment } from './deployments.js';
 import type { EventBus } from './events.js';
-import { matchOffers, type OfferView, type Refusal, type Wanted } from './offer-matcher.js';
-import { planApp, type Instance, type InstanceState } from './planner.js';
+import { matchOffers, offerView, type OfferView, type Wanted } from './offer-matcher.js';
+import { isExpunged, planApp, type Instance, type InstanceState } from './planner.js';
 import type { AppsStore } from './store.js';
 import { appTaskInfo, launchDelaySeconds, newTaskId } from './task-info.js';
-import { LAST_UNUSED, newOfferStats, taskJson, type OfferStats } from './views.js';
+import { probeReady, readinessUrl } from './readiness.js';
+import { newOfferStats, recordOffers, taskJson, type OfferStats } from './views.js';
 
 /** What the runtime needs of the SDK's Scheduler; test/harness/fake-scheduler.ts plays it in unit tests. */
 export type SchedulerPort = Pick<Scheduler, 'reconcile' | 'kill' | 'launch' | 'decline' | 'revive' | 'suppress' | 'acknowledge'> & Pick<EventEmitter<SchedulerEventMap>, 'on'>;
@@ -80,6 +79,8 @@ export class AppsRuntime {
   private lastPending = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** When each instance's readiness was last probed (seconds). */
+  private readonly probed = new Map<string, number>();
   /** Task ids reported in the current reconciliation. */
   private answered: Set<string> | null = null;
 
@@ -267,7 +268,7 @@ export class AppsRuntime {
       else if (isExpunged(app, inst, now)) await this.expunge(inst);
       else if ((inst.state === 'TASK_STAGING' || inst.state === 'TASK_STARTING') && now - Date.parse(inst.stagedAt) / 1000 > this.options.taskLaunchTimeoutSeconds) {
         await this.kill(inst, `not RUNNING ${this.options.taskLaunchTimeoutSeconds} s after its launch (--task_launch_timeout)`);
-      }
+      } else this.checkReadiness(app, inst, now);
     }
     for (const app of this.state.apps.values()) {
       const plan = planApp(app, this.state.instancesOf(app.id), this.clock.now());
@@ -305,6 +306,31 @@ export class AppsRuntime {
     this.log.info(`apps: deployment ${d.id} of ${d.appId} (${d.actions.join(', ')}) succeeded`);
     this.events.publish('deployment_step_success', this.now(), { plan: { id: d.id, version: d.version }, currentStep: { actions: d.actions.map((action) => ({ action, app: d.appId })) } });
     this.events.publish('deployment_success', this.now(), { id: d.id, plan: { id: d.id, version: d.version } });
+  }
+
+  /** Probes a new instance's readiness (outside the serial work: a probe may take timeoutSeconds), at most once per interval. */
+  private checkReadiness(app: AppDefinition, inst: Instance, now: number): void {
+    const check = app.readinessChecks?.[0];
+    if (!check || !inst.readinessChecked || inst.ready || inst.killing || inst.state !== 'TASK_RUNNING') return;
+    const last = this.probed.get(inst.taskId);
+    if (last !== undefined && now - last < check.intervalSeconds) return;
+    this.probed.set(inst.taskId, now);
+    const url = readinessUrl(app, check, inst);
+    if (!url) return;
+    void probeReady(url, check).then((ready) => {
+      if (ready) void this.serial(() => this.markReady(inst.taskId, check.name));
+    });
+  }
+
+  private async markReady(taskId: string, check: string): Promise<void> {
+    const inst = this.state.instances.get(taskId);
+    if (!inst || inst.ready) return;
+    const next: Instance = { ...inst, ready: true };
+    this.state.instances.set(taskId, next);
+    this.probed.delete(taskId);
+    await this.store.putInstance(next);
+    this.log.info(`apps: ${taskId} of ${inst.appId} is ready (${check})`);
+    this.kick();
   }
 
   /** Unreachable past expungeAfterSeconds: forgotten; should it come back, it is an unknown task and is killed. */
@@ -350,7 +376,11 @@ export class AppsRuntime {
       }
     }
     const result = matchOffers(views, wanted);
-    this.recordOfferStats(views, wanted, result.refusals, new Set(result.launches.map((l) => l.app.id)));
+    const used = new Set(result.launches.map((l) => l.app.id));
+    for (const w of wanted) {
+      const stats = this.state.offerStats.get(w.app.id) ?? newOfferStats();
+      this.state.offerStats.set(w.app.id, recordOffers(stats, views.length, result.refusals.get(w.app.id) ?? [], used.has(w.app.id), this.now()));
+    }
     const byOffer = new Map<string, typeof result.launches[number][]>();
     for (const l of result.launches) byOffer.set(l.offer.id, [...(byOffer.get(l.offer.id) ?? []), l]);
     for (const [, launches] of byOffer) {
@@ -363,6 +393,7 @@ export class AppsRuntime {
           taskId, appId: l.app.id, version: l.app.versionInfo.lastConfigChangeAt, agentId: offer.agentId, agent: offer.agent,
           ports: l.ports, servicePorts: l.app.portDefinitions.map((p) => p.port), stagedAt: this.now(), state: 'TASK_STAGING',
           healthChecked: l.app.healthChecks.length > 0,
+          readinessChecked: (l.app.readinessChecks ?? []).length > 0,
         };
         tasks.push(appTaskInfo(l, taskId, this.options.defaultImage));
         // Stored before the launch: a leader that dies after LAUNCH leaves its successor a record to reconcile.
@@ -384,25 +415,6 @@ export class AppsRuntime {
     await this.decline(result.unused, this.options.declineRefuseSeconds);
   }
 
-  private recordOfferStats(offers: readonly OfferView[], wanted: readonly Wanted[], refusals: ReadonlyMap<string, readonly Refusal[]>, used: ReadonlySet<string>): void {
-    const now = this.now();
-    for (const w of wanted) {
-      const stats = this.state.offerStats.get(w.app.id) ?? newOfferStats();
-      const refused = refusals.get(w.app.id) ?? [];
-      stats.processed += offers.length;
-      stats.unused += refused.length;
-      if (used.has(w.app.id)) stats.lastUsedOfferAt = now;
-      if (refused.length > 0) {
-        stats.lastUnusedOfferAt = now;
-        stats.lastRound = new Map();
-        for (const r of refused) stats.lastRound.set(r.reason, (stats.lastRound.get(r.reason) ?? 0) + 1);
-        stats.lastRoundProcessed = offers.length;
-        stats.lastUnused = [...stats.lastUnused, ...refused.map((r) => ({ ...r, timestamp: now }))].slice(-LAST_UNUSED);
-      }
-      this.state.offerStats.set(w.app.id, stats);
-    }
-  }
-
   private async decline(offers: readonly OfferView[], refuseSeconds: number): Promise<void> {
     if (offers.length === 0) return;
     await this.scheduler.decline(offers.map((o) => o.id), { refuseSeconds }).catch((err: unknown) => this.log.warn(`apps: decline: ${errorMessage(err)}`));
@@ -414,27 +426,5 @@ export class AppsRuntime {
   }
 }
 
-function isExpunged(app: AppDefinition, i: Instance, now: number): boolean {
-  const s = app.unreachableStrategy;
-  if (!s || s === 'disabled' || i.state !== 'TASK_UNREACHABLE' || i.unreachableSince === undefined) return false;
-  return now - Date.parse(i.unreachableSince) / 1000 >= s.expungeAfterSeconds;
-}
-
-/** The parts of an offer the matcher and constraints need. */
-export function offerView(offer: OfferOut): OfferView {
-  const attributes: Record<string, string> = {};
-  for (const a of offer.attributes ?? []) {
-    if (a.text) attributes[a.name] = a.text.value;
-    else if (a.scalar) attributes[a.name] = String(a.scalar.value);
-    else if (a.set) attributes[a.name] = a.set.item.join(',');
-  }
-  const agent: AgentFacts = { hostname: offer.hostname, attributes };
-  const role = offer.allocation_info?.role || undefined;
-  return {
-    id: offer.id?.value ?? '', agentId: offer.agent_id?.value ?? '', agent,
-    resources: Resources.fromProto(offer.resources ?? [], 'offer.resources'),
-    ...(role && { role }),
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

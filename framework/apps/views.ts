@@ -24,6 +24,20 @@ export function newOfferStats(): OfferStats {
   return { processed: 0, unused: 0, lastRound: new Map(), lastRoundProcessed: 0, lastUnused: [] };
 }
 
+/** The stats after one round of `offers` offers, of which `refused` were refused for this app (`used`: one was used). */
+export function recordOffers(stats: OfferStats, offers: number, refused: readonly Refusal[], used: boolean, now: string): OfferStats {
+  const next: OfferStats = { ...stats, processed: stats.processed + offers, unused: stats.unused + refused.length };
+  if (used) next.lastUsedOfferAt = now;
+  if (refused.length > 0) {
+    next.lastUnusedOfferAt = now;
+    next.lastRound = new Map();
+    for (const r of refused) next.lastRound.set(r.reason, (next.lastRound.get(r.reason) ?? 0) + 1);
+    next.lastRoundProcessed = offers;
+    next.lastUnused = [...stats.lastUnused, ...refused.map((r) => ({ ...r, timestamp: now }))].slice(-LAST_UNUSED);
+  }
+  return next;
+}
+
 export function taskJson(i: Instance): Record<string, unknown> {
   return {
     id: i.taskId,

@@ -23,7 +23,7 @@ describe('app definition', () => {
       id: '/web', cpus: 1, mem: 128, disk: 0, instances: 1, env: {}, labels: {}, constraints: [], requirePorts: false,
       portDefinitions: [{ port: 0, protocol: 'tcp' }], healthChecks: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
       backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, killSelection: 'YOUNGEST_FIRST', version: V,
-      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 }, dependencies: [],
+      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 }, dependencies: [], readinessChecks: [],
       versionInfo: { lastScalingAt: V, lastConfigChangeAt: V },
     });
   });
@@ -86,6 +86,9 @@ describe('app definition', () => {
     ['bad id', { id: '/Web' }, '/id', /lower-case/],
     ['unreachableStrategy word', { unreachableStrategy: 'never' }, '/unreachableStrategy', /expected "disabled"/],
     ['inactive after expunge', { unreachableStrategy: { inactiveAfterSeconds: 10, expungeAfterSeconds: 5 } }, '/unreachableStrategy', /at most expungeAfterSeconds/],
+    ['readiness check on an unnamed port', { readinessChecks: [{ portName: 'http' }] }, '/readinessChecks(0)/portName', /no port definition is named "http"/],
+    ['HTTPS readiness check', { portDefinitions: [{ name: 'http-api' }], readinessChecks: [{ protocol: 'HTTPS' }] }, '/readinessChecks(0)/protocol', /only HTTP/],
+    ['readiness timeout over interval', { portDefinitions: [{ name: 'http-api' }], readinessChecks: [{ intervalSeconds: 5, timeoutSeconds: 10 }] }, '/readinessChecks(0)/timeoutSeconds', /at most intervalSeconds/],
     ['a dependency on itself', { dependencies: ['/web'] }, '/dependencies(0)', /itself/],
     ['a dependency twice', { dependencies: ['/db', 'db'] }, '/dependencies(1)', /listed twice/],
     ['a dependency that is no id', { dependencies: ['DB'] }, '/dependencies(0)', /expected an app id/],

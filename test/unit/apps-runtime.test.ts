@@ -2,7 +2,10 @@
 // and the store played by test doubles and time by a ManualClock: a
 // deployment from POST to complete, refusals that change nothing, locks,
 // backoff after a failure, SUPPRESS/REVIVE, unknown tasks, rollback.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../harness/wait-until.js';
 import { ManualClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log/logger.js';
 import { ApiError } from '../../framework/apps/api-errors.js';
@@ -193,6 +196,40 @@ describe('apps runtime', () => {
     clock.advance(1);
     const cycle = await refused(ops.updateApp('/db', { dependencies: ['/web'] }, { partial: true, force: true }));
     expect(cycle.body.details).toEqual([{ path: '/dependencies', errors: ['the dependencies form a cycle'] }]);
+  });
+
+  it('counts a new instance for its deployment only once its readiness check answers ready', async () => {
+    let ready = false;
+    const probe = createServer((req, res) => res.writeHead(req.url === '/ready' && ready ? 200 : 503).end());
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    try {
+      await ops.createApp({
+        ...APP, instances: 1, portDefinitions: [{ port: 0, name: 'http' }],
+        readinessChecks: [{ portName: 'http', path: '/ready', intervalSeconds: 1, timeoutSeconds: 1 }],
+      });
+      scheduler.emit('offers', { type: 'offers', offers: [fakeOffer('o1', '127.0.0.1', `cpus:1;mem:256;ports:[${port}-${port}]`)] });
+      await settle();
+      const [id] = scheduler.of('launch').flatMap((l) => l.tasks.map((t) => t.task_id!.value!));
+      scheduler.emit('update', { type: 'update', status: fakeStatus(id!, 'TASK_RUNNING') });
+      await settle();
+      await new Promise((r) => setTimeout(r, 200)); // the first probe answers 503
+      runtime.kick();
+      await settle();
+      expect(state.deployments.size).toBe(1);
+      expect(state.instances.get(id!)!.ready).toBeUndefined();
+      ready = true;
+      clock.advance(2);
+      runtime.kick();
+      await waitUntil(async () => {
+        await settle();
+        return state.deployments.size === 0;
+      }, 5000, 'the deployment to complete once ready');
+      expect(store.instances.get(id!)!.ready).toBe(true);
+    } finally {
+      probe.closeAllConnections();
+      await new Promise((r) => probe.close(r));
+    }
   });
 
   it('kills a live task it has no instance for', async () => {
