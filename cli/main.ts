@@ -23,6 +23,18 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run tasks on the cluster and wait for them (like mesos-execute)',
     run: async (argv) => (await import('../framework/cli/execute.js')).executeCommand(argv),
   },
+  apps: {
+    summary: "run the apps framework: long-running services with Marathon's REST API (--master, --zk, --http_port)",
+    run: async (argv) => (await import('../framework/apps/command.js')).appsCommand(argv),
+  },
+  app: {
+    summary: 'deploy, list, show, scale, restart, rm, rollback apps of the apps framework (--apps URL)',
+    run: async (argv) => (await import('./app.js')).appCommand(argv),
+  },
+  deployments: {
+    summary: "list the apps framework's running deployments (--apps URL)",
+    run: async (argv) => (await import('./app.js')).deploymentsCommand(argv),
+  },
   logs: {
     summary: "print a task's stdout or stderr from its sandbox (--follow to keep printing)",
     run: async (argv) => (await import('./logs.js')).logsCommand(argv),
