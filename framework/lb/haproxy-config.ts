@@ -64,7 +64,8 @@ export function renderConfig(routing: Routing, settings: HaproxySettings): strin
   }
   for (const b of routing.backends) {
     lines.push(`backend ${b.name}`, `  mode ${b.mode}`, `  balance ${b.balance}`);
-    if (b.mode === 'http') lines.push('  option forwardfor');
+    // A request whose server connection failed (a task ending under it) is sent again, to another server, by HAProxy itself.
+    if (b.mode === 'http') lines.push('  option forwardfor', '  retry-on conn-failure empty-response response-timeout', '  option redispatch 1');
     for (const s of b.servers) lines.push(`  server ${s.name} ${s.host}:${s.port}`);
     lines.push('');
   }

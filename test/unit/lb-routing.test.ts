@@ -92,7 +92,7 @@ describe("HAProxy's configuration", () => {
     expect(text).toContain('frontend web_10000\n  bind 127.0.0.1:10000\n  mode http\n  option idle-close-on-response\n  default_backend web_10000');
     expect(text).toContain('frontend mesos_ts_http_in\n  bind 127.0.0.1:9080');
     expect(text).toContain('use_backend web_10000 if { hdr(host),field(1,:),lower -m str web.example.com }');
-    expect(text).toContain('backend web_10000\n  mode http\n  balance roundrobin\n  option forwardfor\n  server w1_0 127.0.0.1:31000');
+    expect(text).toContain('backend web_10000\n  mode http\n  balance roundrobin\n  option forwardfor\n  retry-on conn-failure empty-response response-timeout\n  option redispatch 1\n  server w1_0 127.0.0.1:31000');
   });
 
   it('has the same shape when only servers differ, another when a frontend does', () => {
