@@ -84,6 +84,13 @@ const MAX_COMPLETED_TASKS = 1000;
 /** Extra time, beyond the longest grace period, that stop() waits for tasks to die. */
 const STOP_SLACK_MS = 5000;
 
+/** Waits for `promise`, or `ms`, whichever comes first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 export class Agent {
   id: string | null = null;
   /** Issued by the master with the AgentID; presented when re-registering (never logged or served). */
@@ -257,13 +264,19 @@ export class Agent {
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
     const grace = Math.max(0, ...live.map((r) => graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds));
     for (const r of live) r.kill();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise((resolve) => (timer = setTimeout(resolve, grace * 1000 + STOP_SLACK_MS)));
     // Every runner's own removal of its ended container is awaited too, so none is still under way when the rest are removed.
     const all = [...this.runners.values()];
-    await Promise.race([Promise.all(all.map((r) => (live.includes(r) ? r.finished() : Promise.resolve()).then(() => r.containerRemoved()))), bound]);
-    clearTimeout(timer);
+    let settled = false;
+    const allSettled = Promise.all(all.map((r) => (live.includes(r) ? r.finished() : Promise.resolve()).then(() => r.containerRemoved()))).then(() => {
+      settled = true;
+    });
+    await within(allSettled, grace * 1000 + STOP_SLACK_MS);
     await this.removeContainers(() => true, 'container left at shutdown');
+    if (!settled) {
+      // A launch still under way past the bound (a slow engine) makes its container after that sweep: once more.
+      await within(allSettled, STOP_SLACK_MS);
+      await this.removeContainers(() => true, 'container left at shutdown');
+    }
     await this.checkpoint.close();
   }
 
