@@ -55,13 +55,7 @@ export async function listenSplit(ip: string, port: number, secure: (socket: Soc
       secure(socket);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, ip, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, ip, port);
   return {
     port: (server.address() as AddressInfo).port,
     close: async () => {
@@ -70,6 +64,17 @@ export async function listenSplit(ip: string, port: number, secure: (socket: Soc
       await closed;
     },
   };
+}
+
+/** Listens on ip:port; rejects with the listen error (EADDRINUSE, ...). */
+function listen(server: NetServer | HttpServer, ip: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, ip, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** What a plain-text HTTP client on a TLS port reads. */
@@ -98,13 +103,7 @@ export async function listenHttp(
 ): Promise<HttpListener> {
   if (!tls) {
     const server = createHttpServer(handler);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, ip, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, ip, port);
     return {
       server, port: (server.address() as AddressInfo).port, scheme: 'http',
       close: async () => {

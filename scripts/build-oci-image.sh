@@ -12,19 +12,11 @@ layout="$registry/mesos-ts/busybox:latest"
 
 if [ -f "$layout/oci-layout" ]; then exit 0; fi
 say "building the OCI task image $layout from busybox-static (umoci, no Docker, no registry)"
-bb=$(command -v busybox)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,tmp,etc,proc,sys,dev,root}
-chmod 1777 "$root/tmp"
-cp "$bb" "$root/bin/busybox"
-for applet in $("$bb" --list); do
-  [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+mkdir -p "$root"
+bash "$(dirname "$0")/busybox-rootfs.sh" "$root"
 umoci init --layout "$work/layout"
 umoci new --image "$work/layout:latest"
 umoci insert --image "$work/layout:latest" "$root" /
