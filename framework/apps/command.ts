@@ -10,6 +10,7 @@ import { hostname as osHostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../../common/credentials.js';
+import { TLS_FLAGS, clientTls } from '../../common/tls.js';
 import { parseFlags, usage, type Flags } from '../../common/flags.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
@@ -41,6 +42,7 @@ export const APPS_FLAGS = {
   default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'the Docker image of apps that name no container' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout: a leader cut off this long gives up leadership' },
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
 } as const;
 
 const SUMMARY = 'Runs the apps framework: long-running services with Marathon\'s REST API, highly available through ZooKeeper.';
@@ -148,6 +150,8 @@ class AppsProcess {
     for (const i of loaded.instances) state.instances.set(i.taskId, i);
     for (const d of loaded.deployments) state.deployments.set(d.id, d);
     const credential = clientCredential(flags);
+    // To a master that speaks TLS (LIBPROCESS_SSL_* or --ssl_*), as every other client of it.
+    const tls = clientTls(flags, process.env);
     const scheduler = newScheduler({
       master: flags.master,
       framework: {
@@ -160,6 +164,7 @@ class AppsProcess {
       logger: { debug: () => {}, info: (m) => log.info(m), warn: (m) => log.warn(m) },
       reconnect: { maxAttempts: Number.MAX_SAFE_INTEGER },
       ...(credential && { credential }),
+      tls,
     });
     scheduler.on('removed', (e) => void this.exit(1, `the master removed this framework: ${e.message}`));
     scheduler.on('closed', (e) => { if (e.reason) void this.exit(1, `the scheduler stopped: ${e.reason.message}`); });
