@@ -1,0 +1,62 @@
+// What the harness (main.ts) and its worker processes say to each other over
+// the fork IPC channel. Times are wall-clock milliseconds with sub-ms
+// precision (performance.timeOrigin + performance.now()), comparable across
+// the processes of one machine.
+
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** To an agent worker: start `count` agents numbered from `first`. */
+export interface AgentWorkerStart {
+  readonly type: 'start';
+  /** The master's gRPC address, or a zk:// URL (followed with a LeaderDetector, as the agent does). */
+  readonly master: string;
+  readonly first: number;
+  readonly count: number;
+  readonly resources: string;
+  readonly racks: number;
+  readonly finishAfterMs: number;
+}
+
+/** To a scheduler worker: subscribe these frameworks and keep launching. */
+export interface SchedulerWorkerStart {
+  readonly type: 'start';
+  readonly master: string;
+  readonly names: readonly string[];
+  readonly demand: string;
+  readonly tasksPerOffer: number;
+}
+
+export type ToWorker = AgentWorkerStart | SchedulerWorkerStart | { readonly type: 'stop' };
+
+/** Cumulative counts, sent every 250 ms and once more on stop. */
+export interface AgentWorkerProgress {
+  readonly type: 'agents';
+  readonly registered: number;
+  readonly reregistrations: number;
+  /** When the last of this worker's agents registered for the first time. */
+  readonly lastRegisteredAt: number | null;
+  readonly acknowledged: Readonly<Record<string, number>>;
+  readonly pending: number;
+}
+
+/** A framework's subscriptions and first offer from each master. */
+export interface FrameworkTimes {
+  readonly name: string;
+  readonly subscribeSentAt: number;
+  readonly subscriptions: readonly { readonly masterId: string; readonly at: number }[];
+  /** The first offer received while subscribed to each master. */
+  readonly firstOffers: readonly { readonly masterId: string; readonly at: number }[];
+}
+
+export interface SchedulerWorkerProgress {
+  readonly type: 'schedulers';
+  readonly frameworks: readonly FrameworkTimes[];
+  readonly offers: number;
+  readonly launched: number;
+  readonly launchErrors: number;
+  readonly running: number;
+  readonly finished: number;
+  readonly otherUpdates: number;
+}
+
+export type FromWorker = { readonly type: 'ready' } | AgentWorkerProgress | SchedulerWorkerProgress | { readonly type: 'error'; readonly message: string };

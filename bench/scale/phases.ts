@@ -1,0 +1,216 @@
+// The phases of one harness run, each measured from outside the master:
+// registration, first offers, sustained throughput (with /master/state and
+// GET_STATE sampled alongside), and failover. Each returns plain figures
+// (result.ts); nothing here reaches into the master's process.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { procSample, CpuMeter } from './proc-stats.js';
+import { WorkerProc, type Cluster, type MasterProc } from './cluster.js';
+import { wallNow, type AgentWorkerProgress, type SchedulerWorkerProgress } from './ipc.js';
+import type { Distribution, FailoverFigures, OfferFigures, RegistrationFigures, ThroughputFigures } from './result.js';
+
+export function distribution(xs: readonly number[]): Distribution {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! : null);
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? null };
+}
+
+/** Polls every `everyMs` until `probe` gives something truthy; null after `ms`. */
+export async function until<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number, everyMs = 100): Promise<T | null> {
+  const deadline = wallNow() + ms;
+  for (;;) {
+    const got = await probe();
+    if (got) return got;
+    if (wallNow() > deadline) return null;
+    await sleep(everyMs);
+  }
+}
+
+export async function leaderOf(masters: readonly MasterProc[]): Promise<MasterProc | null> {
+  for (const m of masters) if ((await m.metrics())?.['master/elected'] === 1) return m;
+  return null;
+}
+
+const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
+export const agentCounts = (c: Cluster) => c.agentWorkers.map((w) => w.latest).filter((p): p is AgentWorkerProgress => p !== null);
+export const schedulerCounts = (c: Cluster) => c.schedulerWorkers.map((w) => w.latest).filter((p): p is SchedulerWorkerProgress => p !== null);
+const acked = (c: Cluster, state?: string) =>
+  sum(agentCounts(c), (p) => (state ? p.acknowledged[state] ?? 0 : sum(Object.values(p.acknowledged), (v) => v)));
+
+export interface AgentSpec {
+  readonly agents: number;
+  readonly workers: number;
+  readonly resources: string;
+  readonly racks: number;
+  readonly finishAfterMs: number;
+  readonly timeoutMs: number;
+}
+
+export async function registration(c: Cluster, leader: MasterProc, master: string, spec: AgentSpec): Promise<RegistrationFigures> {
+  for (let i = 0; i < spec.workers; i++) c.agentWorkers.push(WorkerProc.fork<AgentWorkerProgress>('./agent-worker.ts'));
+  await Promise.all(c.agentWorkers.map((w) => w.ready));
+  const per = Math.ceil(spec.agents / spec.workers);
+  const t0 = wallNow();
+  c.agentWorkers.forEach((w, i) => w.send({
+    type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs,
+  }));
+  const seen = await until(async () => {
+    const m = await leader.metrics();
+    return m && m['master/slaves_active']! >= spec.agents ? { at: wallNow(), m } : null;
+  }, spec.timeoutMs);
+  await sleep(300); // The workers' next report.
+  const workers = agentCounts(c);
+  const lastAt = Math.max(...workers.map((p) => p.lastRegisteredAt ?? 0));
+  const after = procSample(leader.pid);
+  const m = seen?.m ?? (await leader.metrics()) ?? {};
+  return {
+    agents: spec.agents,
+    registeredPerMaster: m['master/slaves_active'] ?? 0,
+    registeredPerWorkers: sum(workers, (p) => p.registered),
+    allRegisteredMs: seen ? seen.at - t0 : null,
+    lastRegisteredMs: lastAt > 0 ? lastAt - t0 : null,
+    masterRssMb: after?.rssMb ?? null,
+    masterCpuSeconds: after?.cpuSeconds ?? null,
+    agentWorkersCpuSeconds: new CpuMeter(() => c.agentWorkers.map((w) => w.pid)).total(),
+  };
+}
+
+export interface SchedulerSpec {
+  readonly frameworks: number;
+  readonly processes: number;
+  readonly demand: string;
+  readonly tasksPerOffer: number;
+}
+
+export async function firstOffers(c: Cluster, leader: MasterProc, master: string, spec: SchedulerSpec): Promise<OfferFigures> {
+  for (let i = 0; i < spec.processes; i++) c.schedulerWorkers.push(WorkerProc.fork<SchedulerWorkerProgress>('./scheduler-worker.ts'));
+  await Promise.all(c.schedulerWorkers.map((w) => w.ready));
+  const names = Array.from({ length: spec.frameworks }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
+  c.schedulerWorkers.forEach((w, i) => w.send({
+    type: 'start', master, names: names.filter((_, j) => j % spec.processes === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer,
+  }));
+  const all = await until(() => {
+    const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
+    return fws.length === spec.frameworks && fws.every((f) => f.firstOffers.length > 0) ? fws : null;
+  }, 30_000);
+  const fws = all ?? schedulerCounts(c).flatMap((p) => p.frameworks);
+  const m = (await leader.metrics()) ?? {};
+  return {
+    frameworks: spec.frameworks,
+    withOffer: fws.filter((f) => f.firstOffers.length > 0).length,
+    subscribeToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] ? [f.firstOffers[0].at - f.subscribeSentAt] : []))),
+    subscribedToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] && f.subscriptions[0] ? [f.firstOffers[0].at - f.subscriptions[0].at] : []))),
+    allocationRunMs: m['allocator/mesos/allocation_run_ms'] ?? null,
+    errors: c.schedulerWorkers.flatMap((w) => w.errors),
+  };
+}
+
+async function timed(url: string, init?: RequestInit): Promise<number | null> {
+  const t = wallNow();
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) }).catch(() => null);
+  if (!res || res.status !== 200) return void (await res?.body?.cancel().catch(() => {})), null;
+  await res.arrayBuffer();
+  return wallNow() - t;
+}
+
+/** Runs for `seconds`, counting acknowledgements, polling the metrics each second and timing /master/state and GET_STATE every `sampleMs`. */
+export async function throughput(c: Cluster, leader: MasterProc, seconds: number, sampleMs: number, progress: (line: string) => void): Promise<ThroughputFigures> {
+  const cpu = {
+    master: new CpuMeter(() => [leader.pid]), agents: new CpuMeter(() => c.agentWorkers.map((w) => w.pid)),
+    schedulers: new CpuMeter(() => c.schedulerWorkers.map((w) => w.pid)), zk: new CpuMeter(() => [c.zk.pid() ?? 0]),
+  };
+  const cpu0 = { master: cpu.master.total(), agents: cpu.agents.total(), schedulers: cpu.schedulers.total(), zk: cpu.zk.total() };
+  const launched = () => sum(schedulerCounts(c), (p) => p.launched);
+  const start = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
+  const end = start.t + seconds * 1000;
+  const state: number[] = [];
+  const getState: number[] = [];
+  const loopP99: number[] = [];
+  const allocation: number[] = [];
+  const rss: number[] = [];
+  const perSecond: [number, number][] = [];
+  const sampler = (async () => {
+    while (wallNow() < end) {
+      const s = await timed(`http://${leader.http}/master/state`);
+      if (s !== null) state.push(s);
+      const g = await timed(`http://${leader.http}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"GET_STATE"}' });
+      if (g !== null) getState.push(g);
+      await sleep(sampleMs);
+    }
+  })();
+  let last = start;
+  while (wallNow() < end) {
+    await sleep(Math.min(1000, Math.max(0, end - wallNow())));
+    const m = await leader.metrics();
+    if (m) {
+      loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
+      allocation.push(m['allocator/mesos/allocation_run_ms'] ?? 0);
+    }
+    rss.push(procSample(leader.pid)?.rssMb ?? 0);
+    const now = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
+    const rate = ((now.running - last.running) * 1000) / (now.t - last.t);
+    perSecond.push([(now.t - start.t) / 1000, rate]);
+    progress(`  ${((now.t - start.t) / 1000).toFixed(0).padStart(3)} s: ${Math.round(rate)} tasks RUNNING/s, ${now.running - start.running} in the window, ` +
+      `loop p99 ${(m?.['master/event_loop_delay_p99_ms'] ?? 0).toFixed(0)} ms, tasks running ${m?.['master/tasks_running'] ?? '?'}`);
+    last = now;
+  }
+  await sampler;
+  const t1 = wallNow();
+  const span = (t1 - start.t) / 1000;
+  const m = (await leader.metrics()) ?? {};
+  return {
+    seconds: span,
+    launched: launched() - start.launched,
+    runningAcked: acked(c, 'TASK_RUNNING') - start.running,
+    updatesAcked: acked(c) - start.all,
+    tasksRunningPerSecond: (acked(c, 'TASK_RUNNING') - start.running) / span,
+    updatesAckedPerSecond: (acked(c) - start.all) / span,
+    tasksRunningAtEnd: m['master/tasks_running'] ?? null,
+    tasksFinishedTotal: m['master/tasks_finished'] ?? null,
+    perSecond,
+    agentAcksByState: Object.fromEntries(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED', 'TASK_KILLED'].map((st) => [st, acked(c, st)])),
+    schedulerCounts: {
+      offers: sum(schedulerCounts(c), (p) => p.offers), launched: launched(), launchErrors: sum(schedulerCounts(c), (p) => p.launchErrors),
+      running: sum(schedulerCounts(c), (p) => p.running), finished: sum(schedulerCounts(c), (p) => p.finished), other: sum(schedulerCounts(c), (p) => p.otherUpdates),
+    },
+    stateMs: distribution(state),
+    getStateMs: distribution(getState),
+    eventLoopP99Ms: distribution(loopP99),
+    allocationRunMs: distribution(allocation),
+    masterRssMbMax: Math.max(0, ...rss),
+    cpuSeconds: {
+      master: cpu.master.total() - cpu0.master, agents: cpu.agents.total() - cpu0.agents,
+      schedulers: cpu.schedulers.total() - cpu0.schedulers, zookeeper: cpu.zk.total() - cpu0.zk,
+    },
+  };
+}
+
+/** SIGKILLs the leader; times the standby's election, all agents back on it, and every framework's first offer from it. */
+export async function failover(c: Cluster, agents: number, timeoutMs: number): Promise<FailoverFigures> {
+  const old = await leaderOf(c.masters);
+  const standby = c.masters.find((m) => m !== old);
+  if (!old || !standby) throw new Error('failover needs a leader and a standby');
+  const oldIds = new Set(schedulerCounts(c).flatMap((p) => p.frameworks.map((f) => f.subscriptions.at(-1)?.masterId ?? '')));
+  const t0 = wallNow();
+  old.child.kill('SIGKILL');
+  let electedMs: number | null = null;
+  let agentsMs: number | null = null;
+  await until(async () => {
+    const m = await standby.metrics(1000);
+    if (m?.['master/elected'] === 1) electedMs ??= wallNow() - t0;
+    if (electedMs !== null && (m?.['master/slaves_active'] ?? 0) >= agents) agentsMs ??= wallNow() - t0;
+    return agentsMs !== null;
+  }, timeoutMs, 50);
+  const offered = await until(() => {
+    const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
+    const again = fws.map((f) => f.firstOffers.find((o) => o.at > t0 && !oldIds.has(o.masterId))?.at);
+    return again.every((x) => x !== undefined) ? (again as number[]) : null;
+  }, timeoutMs);
+  const m = (await standby.metrics()) ?? {};
+  c.masters.splice(c.masters.indexOf(old), 1);
+  return {
+    electedMs, allAgentsBackMs: agentsMs,
+    agentsBack: m['master/slaves_active'] ?? 0,
+    offersAgainMs: offered ? distribution(offered.map((t) => t - t0)) : null,
+    agentsReregisteredAfterElectionMs: agentsMs !== null && electedMs !== null ? agentsMs - electedMs : null,
+  };
+}

@@ -1,0 +1,87 @@
+// A scheduler worker process (forked by main.ts): subscribes its frameworks
+// with the SDK's Scheduler and launches small command tasks into every
+// offer as fast as offers come (up to `tasksPerOffer` per offer, the rest
+// declined for 0 s so that it comes back at the next allocation pass).
+// Status updates are acknowledged by the SDK as they arrive. Reports its
+// counts and each framework's subscriptions and first offers every 250 ms.
+import { Scheduler, OfferPacker, parseDemand, silentLogger, type OfferOut, type TaskInfoIn } from '../../framework/sdk/index.js';
+import { wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
+
+const REPORT_MS = 250;
+const send = (m: FromWorker) => process.send?.(m);
+
+interface Framework {
+  readonly scheduler: Scheduler;
+  readonly times: FrameworkTimes & { subscriptions: { masterId: string; at: number }[]; firstOffers: { masterId: string; at: number }[] };
+  masterId: string;
+}
+
+const frameworks: Framework[] = [];
+const counts = { offers: 0, launched: 0, launchErrors: 0, running: 0, finished: 0, otherUpdates: 0 };
+let reporter: NodeJS.Timeout | null = null;
+let nextTask = 0;
+
+function progress(): SchedulerWorkerProgress {
+  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts };
+}
+
+function tasksFor(offer: OfferOut, demand: ReturnType<typeof parseDemand>, max: number, prefix: string): TaskInfoIn[] {
+  const packer = OfferPacker.of(offer);
+  const tasks: TaskInfoIn[] = [];
+  while (tasks.length < max) {
+    const resources = packer.take(demand);
+    if (!resources) break;
+    const id = `${prefix}-${process.pid}-${nextTask++}`;
+    tasks.push({ name: id, task_id: { value: id }, agent_id: offer.agent_id!, resources: resources.toProto(), command: { value: 'true' } });
+  }
+  return tasks;
+}
+
+async function start(m: SchedulerWorkerStart): Promise<void> {
+  const demand = parseDemand(m.demand);
+  for (const name of m.names) {
+    const scheduler = new Scheduler({
+      master: m.master, framework: { name, failoverTimeoutSeconds: 600 }, logger: silentLogger,
+      reconnect: { initialDelayMs: 100 },
+    });
+    const fw: Framework = { scheduler, times: { name, subscribeSentAt: wallNow(), subscriptions: [], firstOffers: [] }, masterId: '' };
+    frameworks.push(fw);
+    scheduler.on('subscribed', (e) => {
+      fw.masterId = e.masterInfo?.id ?? '';
+      fw.times.subscriptions.push({ masterId: fw.masterId, at: wallNow() });
+    });
+    scheduler.on('offers', (e) => {
+      const at = wallNow();
+      if (!fw.times.firstOffers.some((o) => o.masterId === fw.masterId)) fw.times.firstOffers.push({ masterId: fw.masterId, at });
+      for (const offer of e.offers) {
+        counts.offers++;
+        const tasks = tasksFor(offer, demand, m.tasksPerOffer, name);
+        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0 });
+        call.then(() => void (counts.launched += tasks.length), () => void (counts.launchErrors += tasks.length));
+      }
+    });
+    scheduler.on('update', (e) => {
+      const state = String(e.status.state);
+      if (state === 'TASK_RUNNING') counts.running++;
+      else if (state === 'TASK_FINISHED') counts.finished++;
+      else if (state !== 'TASK_STARTING') counts.otherUpdates++;
+    });
+    // Not awaited: every framework's SUBSCRIBE goes out at once.
+    scheduler.start().catch((err: unknown) => send({ type: 'error', message: `${name}: ${String(err)}` }));
+  }
+  reporter = setInterval(() => send(progress()), REPORT_MS);
+}
+
+async function stop(): Promise<void> {
+  if (reporter) clearInterval(reporter);
+  send(progress());
+  await Promise.all(frameworks.map((f) => f.scheduler.teardown({ signal: AbortSignal.timeout(2000) }).catch(() => f.scheduler.close())));
+  process.exit(0);
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'start' && 'names' in m) start(m).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+  else if (m.type === 'stop') void stop();
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });
