@@ -57,6 +57,8 @@ export interface SchedulerWorkerProgress {
   readonly running: number;
   readonly finished: number;
   readonly otherUpdates: number;
+  /** Milliseconds from handling the offer (ACCEPT about to go out) to the task's STARTING / RUNNING update, a uniform sample of at most 5,000 of each. */
+  readonly latency: { readonly starting: readonly number[]; readonly running: readonly number[] };
 }
 
 export type FromWorker = { readonly type: 'ready' } | AgentWorkerProgress | SchedulerWorkerProgress | { readonly type: 'error'; readonly message: string };

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseFlags, type FlagSpecs } from '../../common/flags.js';
 import { errorMessage } from '../../common/errors.js';
 import { MasterProc, REPO, startZooKeeperFor, stopCluster, type Cluster } from './cluster.js';
-import { failover, firstOffers, leaderOf, registration, throughput, until } from './phases.js';
+import { failover, firstOffers, forkWorkers, leaderOf, registration, throughput, until } from './phases.js';
 import { table, type HarnessResult, type RunResult } from './result.js';
 import { curveSvg, windowSvg } from './charts.js';
 import { topSelfTime } from './profile-top.js';
@@ -72,13 +72,14 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<RunRes
     }
     // Without --failover agents and frameworks dial the leader's gRPC address; with it, they follow ZooKeeper.
     const master = flags.failover ? zk.zkUrl : leader.grpc;
+    await forkWorkers(cluster, workers, schedulerProcesses);
     log(`N=${n}: ZooKeeper on ${zk.zk.connectString}, leader pid ${leader.pid}${flags.failover ? ' with a standby' : ''}; starting ${n} agents in ${workers} worker(s)`);
     const reg = await registration(cluster, leader, master, {
-      agents: n, workers, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000,
+      agents: n, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000,
     });
     log(`N=${n}: registration: ${reg.registeredPerMaster}/${n} active per the master after ${secs(reg.allRegisteredMs)} s (last AgentRegistered at ${secs(reg.lastRegisteredMs)} s); ` +
       `master RSS ${reg.masterRssMb?.toFixed(0)} MB, CPU ${reg.masterCpuSeconds?.toFixed(1)} s`);
-    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, processes: schedulerProcesses, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer });
+    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer });
     log(`N=${n}: offers: ${offers.withOffer}/${flags.frameworks} frameworks offered; SUBSCRIBE -> first offer p50 ${secs(offers.subscribeToOfferMs.p50)} s, p99 ${secs(offers.subscribeToOfferMs.p99)} s` +
       (offers.errors.length ? `; errors: ${offers.errors.slice(0, 3).join('; ')}` : ''));
     log(`N=${n}: throughput: ${flags.seconds} s window`);
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     const r = await run(n, flags, join(logs, `n${n}`));
     runs.push(r);
     if ('profile' in r && r.profile) {
-      log(`N=${n}: the leader's top self time (node --cpu-prof):`);
+      log(`N=${n}: top self time of the master (node --cpu-prof; % of its busy time):`);
       for (const p of r.profile) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.ms.toFixed(0).padStart(7)} ms  ${p.fn}`);
     }
   }

@@ -38,17 +38,21 @@ const acked = (c: Cluster, state?: string) =>
 
 export interface AgentSpec {
   readonly agents: number;
-  readonly workers: number;
   readonly resources: string;
   readonly racks: number;
   readonly finishAfterMs: number;
   readonly timeoutMs: number;
 }
 
+/** Forks every worker up front and waits until all have loaded (the TypeScript loader takes seconds), so no phase times a start-up. */
+export async function forkWorkers(c: Cluster, agentWorkers: number, schedulerProcesses: number): Promise<void> {
+  for (let i = 0; i < agentWorkers; i++) c.agentWorkers.push(WorkerProc.fork<AgentWorkerProgress>('./agent-worker.ts'));
+  for (let i = 0; i < schedulerProcesses; i++) c.schedulerWorkers.push(WorkerProc.fork<SchedulerWorkerProgress>('./scheduler-worker.ts'));
+  await Promise.all([...c.agentWorkers, ...c.schedulerWorkers].map((w) => w.ready));
+}
+
 export async function registration(c: Cluster, leader: MasterProc, master: string, spec: AgentSpec): Promise<RegistrationFigures> {
-  for (let i = 0; i < spec.workers; i++) c.agentWorkers.push(WorkerProc.fork<AgentWorkerProgress>('./agent-worker.ts'));
-  await Promise.all(c.agentWorkers.map((w) => w.ready));
-  const per = Math.ceil(spec.agents / spec.workers);
+  const per = Math.ceil(spec.agents / c.agentWorkers.length);
   const t0 = wallNow();
   c.agentWorkers.forEach((w, i) => w.send({
     type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs,
@@ -57,7 +61,8 @@ export async function registration(c: Cluster, leader: MasterProc, master: strin
     const m = await leader.metrics();
     return m && m['master/slaves_active']! >= spec.agents ? { at: wallNow(), m } : null;
   }, spec.timeoutMs);
-  await sleep(300); // The workers' next report.
+  // The workers report every 250 ms: wait for the reports that count every agent (a loaded machine delays them).
+  await until(() => sum(agentCounts(c), (p) => p.registered) >= spec.agents, seen ? 5000 : 0);
   const workers = agentCounts(c);
   const lastAt = Math.max(...workers.map((p) => p.lastRegisteredAt ?? 0));
   const after = procSample(leader.pid);
@@ -76,17 +81,14 @@ export async function registration(c: Cluster, leader: MasterProc, master: strin
 
 export interface SchedulerSpec {
   readonly frameworks: number;
-  readonly processes: number;
   readonly demand: string;
   readonly tasksPerOffer: number;
 }
 
 export async function firstOffers(c: Cluster, leader: MasterProc, master: string, spec: SchedulerSpec): Promise<OfferFigures> {
-  for (let i = 0; i < spec.processes; i++) c.schedulerWorkers.push(WorkerProc.fork<SchedulerWorkerProgress>('./scheduler-worker.ts'));
-  await Promise.all(c.schedulerWorkers.map((w) => w.ready));
   const names = Array.from({ length: spec.frameworks }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
   c.schedulerWorkers.forEach((w, i) => w.send({
-    type: 'start', master, names: names.filter((_, j) => j % spec.processes === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer,
+    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer,
   }));
   const all = await until(() => {
     const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
@@ -172,6 +174,8 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       offers: sum(schedulerCounts(c), (p) => p.offers), launched: launched(), launchErrors: sum(schedulerCounts(c), (p) => p.launchErrors),
       running: sum(schedulerCounts(c), (p) => p.running), finished: sum(schedulerCounts(c), (p) => p.finished), other: sum(schedulerCounts(c), (p) => p.otherUpdates),
     },
+    launchToStartingMs: distribution(schedulerCounts(c).flatMap((p) => p.latency.starting)),
+    launchToRunningMs: distribution(schedulerCounts(c).flatMap((p) => p.latency.running)),
     stateMs: distribution(state),
     getStateMs: distribution(getState),
     eventLoopP99Ms: distribution(loopP99),

@@ -49,6 +49,9 @@ export interface ThroughputFigures {
   readonly agentAcksByState: Readonly<Record<string, number>>;
   /** Since the frameworks started: what the schedulers saw and did. */
   readonly schedulerCounts: Readonly<Record<string, number>>;
+  /** Since the frameworks started: from the offer being answered with a launch to the framework's STARTING / RUNNING update (sampled). */
+  readonly launchToStartingMs: Distribution;
+  readonly launchToRunningMs: Distribution;
   readonly stateMs: Distribution;
   readonly getStateMs: Distribution;
   /** The master's master/event_loop_delay_p99_ms, one value per 1 s window. */
@@ -103,6 +106,8 @@ export function table(result: HarnessResult): string {
     ['allocation pass p50 / max (ms)', (r) => `${num(r.throughput.allocationRunMs.p50, 1)} / ${num(r.throughput.allocationRunMs.max, 1)}`],
     ['tasks RUNNING+acked per second', (r) => num(r.throughput.tasksRunningPerSecond)],
     ['status updates acked per second', (r) => num(r.throughput.updatesAckedPerSecond)],
+    ['launch -> STARTING at scheduler p50 / p99', (r) => `${ms(r.throughput.launchToStartingMs.p50)} / ${ms(r.throughput.launchToStartingMs.p99)}`],
+    ['launch -> RUNNING at scheduler p50 / p99', (r) => `${ms(r.throughput.launchToRunningMs.p50)} / ${ms(r.throughput.launchToRunningMs.p99)}`],
     ['tasks running at end of window', (r) => num(r.throughput.tasksRunningAtEnd)],
     ['/master/state p50 / p99', (r) => `${ms(r.throughput.stateMs.p50)} / ${ms(r.throughput.stateMs.p99)}`],
     ['GET_STATE p50 / p99', (r) => `${ms(r.throughput.getStateMs.p50)} / ${ms(r.throughput.getStateMs.p99)}`],

@@ -20,9 +20,20 @@ const frameworks: Framework[] = [];
 const counts = { offers: 0, launched: 0, launchErrors: 0, running: 0, finished: 0, otherUpdates: 0 };
 let reporter: NodeJS.Timeout | null = null;
 let nextTask = 0;
+/** Launch times of tasks not yet seen STARTING / RUNNING; the latencies seen (capped, the first ones kept). */
+const launchedAt = new Map<string, number>();
+const latency = { starting: [] as number[], running: [] as number[] };
+const seenLatencies = { starting: 0, running: 0 };
+const MAX_LATENCIES = 5000;
+/** Reservoir sampling: a uniform sample of every latency seen, at most MAX_LATENCIES of each. */
+function keep(kind: 'starting' | 'running', v: number): void {
+  const n = ++seenLatencies[kind];
+  if (latency[kind].length < MAX_LATENCIES) latency[kind].push(v);
+  else if (Math.random() * n < MAX_LATENCIES) latency[kind][Math.floor(Math.random() * MAX_LATENCIES)] = v;
+}
 
 function progress(): SchedulerWorkerProgress {
-  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts };
+  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency };
 }
 
 function tasksFor(offer: OfferOut, demand: ReturnType<typeof parseDemand>, max: number, prefix: string): TaskInfoIn[] {
@@ -56,12 +67,20 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
       for (const offer of e.offers) {
         counts.offers++;
         const tasks = tasksFor(offer, demand, m.tasksPerOffer, name);
+        for (const t of tasks) launchedAt.set(t.task_id?.value ?? '', at);
         const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0 });
         call.then(() => void (counts.launched += tasks.length), () => void (counts.launchErrors += tasks.length));
       }
     });
     scheduler.on('update', (e) => {
       const state = String(e.status.state);
+      const id = e.status.task_id?.value ?? '';
+      const t0 = launchedAt.get(id);
+      if (t0 !== undefined && state === 'TASK_STARTING') keep('starting', wallNow() - t0);
+      if (t0 !== undefined && state === 'TASK_RUNNING') {
+        keep('running', wallNow() - t0);
+        launchedAt.delete(id);
+      }
       if (state === 'TASK_RUNNING') counts.running++;
       else if (state === 'TASK_FINISHED') counts.finished++;
       else if (state !== 'TASK_STARTING') counts.otherUpdates++;

@@ -66,7 +66,7 @@ export class SimAgent {
       ...(options.leader ? { leader: options.leader } : {}),
       registration: () => ({
         agent_info: { ...agentInfo, ...(this.agentId ? { id: { value: this.agentId } } : {}) },
-        // A re-registering agent tells the new leader what it runs, as a real one does.
+        // First cut: a re-registering agent does not list its tasks (a real one does); the new leader learns them from its registry.
         tasks: [], frameworks: [], version: VERSION, secret: this.secret,
       }),
       onMessage: (m) => this.receive(m),
