@@ -114,7 +114,8 @@ export interface Cluster {
 
 export async function startZooKeeperFor(dir: string): Promise<Pick<Cluster, 'zk' | 'zkUrl'>> {
   mkdirSync(dir, { recursive: true });
-  const zk = await startLocalZooKeeper({ tickTimeMs: 200 });
+  // Ticks of 500 ms: sessions of 1 to 10 s.
+  const zk = await startLocalZooKeeper({ tickTimeMs: 500 });
   return { zk, zkUrl: `zk://${zk.connectString}${ZK_PATH}` };
 }
 

@@ -24,6 +24,8 @@ export interface SchedulerWorkerStart {
   readonly names: readonly string[];
   readonly demand: string;
   readonly tasksPerOffer: number;
+  /** Per framework: tasks launched and not yet RUNNING at most (0: no limit). */
+  readonly maxInFlight: number;
 }
 
 export type ToWorker = AgentWorkerStart | SchedulerWorkerStart | { readonly type: 'stop' };

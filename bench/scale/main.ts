@@ -14,7 +14,7 @@
 //   failover      (--failover) SIGKILL the leader -> standby elected, N agents back, offers again
 // Prints a table; writes results.json, curve.svg and window.svg into --out.
 //   npx tsx bench/scale/main.ts [--agents 100,1000] [--frameworks 10] [--seconds 60] [--failover] [--profile DIR] [--out docs/scale]
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseFlags, type FlagSpecs } from '../../common/flags.js';
@@ -36,12 +36,14 @@ const FLAGS = {
   demand: { type: 'string', default: 'cpus:0.1;mem:32', help: "each task's resources" },
   tasks_per_offer: { type: 'number', default: 16, help: 'tasks a framework launches into one offer at most' },
   task_seconds: { type: 'duration', default: 5, help: 'a task reports TASK_FINISHED this long after its RUNNING is acknowledged (0: never)' },
-  sample_ms: { type: 'number', default: 250, help: 'pause between samples of /master/state and GET_STATE' },
+  max_in_flight: { type: 'number', default: 200, help: "a framework's tasks launched and not yet RUNNING, at most (0: no limit, an open loop)" },
+  sample_ms: { type: 'number', default: 250, help: 'one request every this many ms, /master/state and GET_STATE in turn (0: none)' },
   allocation_interval: { type: 'duration', default: 1, help: "the master's --allocation_interval" },
   failover: { type: 'boolean', default: false, help: 'run a standby master and SIGKILL the leader after the throughput window' },
-  session_timeout: { type: 'duration', default: 2, help: "the masters' --zk_session_timeout (with --failover, the election waits this long)" },
+  session_timeout: { type: 'duration', default: 5, help: "the masters' --zk_session_timeout (1 to 10 s with the harness's ZooKeeper); a master whose loop stalls longer stops leading, and after a SIGKILL the election waits this long" },
   registration_timeout: { type: 'duration', default: 120, help: 'give up waiting for all agents after this' },
   profile: { type: 'string', help: 'start the masters with node --cpu-prof into this directory; print their top self-time functions' },
+  merge: { type: 'boolean', default: false, help: 'keep the runs already in --out/results.json (other N, or other M) and add these: one curve from several invocations' },
   out: { type: 'string', default: 'docs/scale', help: 'where results.json, curve.svg and window.svg go' },
 } as const satisfies FlagSpecs;
 
@@ -52,7 +54,7 @@ const secs = (ms: number | null | undefined) => (ms === null || ms === undefined
 
 let current: Cluster | null = null;
 
-async function run(n: number, flags: HarnessFlags, logs: string): Promise<RunResult & { profile?: ReturnType<typeof topSelfTime> }> {
+async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<RunResult, 'command' | 'at'>> {
   const workers = flags.workers || Math.min(4, Math.max(1, Math.ceil(n / 500)));
   const schedulerProcesses = flags.scheduler_processes || Math.min(4, flags.frameworks);
   const profileDir = flags.profile ? resolve(flags.profile, `n${n}`) : null;
@@ -79,7 +81,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<RunRes
     });
     log(`N=${n}: registration: ${reg.registeredPerMaster}/${n} active per the master after ${secs(reg.allRegisteredMs)} s (last AgentRegistered at ${secs(reg.lastRegisteredMs)} s); ` +
       `master RSS ${reg.masterRssMb?.toFixed(0)} MB, CPU ${reg.masterCpuSeconds?.toFixed(1)} s`);
-    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer });
+    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer, maxInFlight: flags.max_in_flight });
     log(`N=${n}: offers: ${offers.withOffer}/${flags.frameworks} frameworks offered; SUBSCRIBE -> first offer p50 ${secs(offers.subscribeToOfferMs.p50)} s, p99 ${secs(offers.subscribeToOfferMs.p99)} s` +
       (offers.errors.length ? `; errors: ${offers.errors.slice(0, 3).join('; ')}` : ''));
     log(`N=${n}: throughput: ${flags.seconds} s window`);
@@ -122,29 +124,32 @@ async function main(): Promise<void> {
     });
   }
   const startedAt = new Date().toISOString();
+  const command = `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim();
+  const file = join(out, 'results.json');
+  const earlier = flags.merge && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as HarnessResult).runs : [];
   const runs: RunResult[] = [];
   for (const n of ns) {
-    const r = await run(n, flags, join(logs, `n${n}`));
+    const r = { ...(await run(n, flags, join(logs, `n${n}`))), command, at: new Date().toISOString() };
     runs.push(r);
-    if ('profile' in r && r.profile) {
+    if (r.profile) {
       log(`N=${n}: top self time of the master (node --cpu-prof; % of its busy time):`);
       for (const p of r.profile) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.ms.toFixed(0).padStart(7)} ms  ${p.fn}`);
     }
   }
   const result: HarnessResult = {
-    command: `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command,
     startedAt, machine: { cpus: cpus().length, node: process.version },
     settings: Object.fromEntries(Object.entries(flags).filter(([k, v]) => k !== '_' && k !== 'help' && v !== undefined)) as Record<string, string | number | boolean>,
-    runs,
+    runs: [...earlier.filter((e) => !runs.some((r) => r.agents === e.agents && r.frameworks === e.frameworks)), ...runs].sort((a, b) => a.agents - b.agents || a.frameworks - b.frameworks),
   };
-  writeFileSync(join(out, 'results.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   writeFileSync(join(out, 'curve.svg'), curveSvg(result));
   writeFileSync(join(out, 'window.svg'), windowSvg(result));
   console.log(`\n${table(result)}`);
   const best = runs.at(-1)!;
   console.log(`\n${runs.length} run(s); largest N=${best.agents}: ${best.registration.registeredPerMaster}/${best.agents} registered in ${secs(best.registration.allRegisteredMs)} s, ` +
     `${best.throughput.tasksRunningPerSecond.toFixed(0)} tasks/s (target 5000), ${best.throughput.updatesAckedPerSecond.toFixed(0)} updates acked/s (target 20000); ` +
-    `results in ${join(out, 'results.json')}; logs in ${logs}`);
+    `results in ${file}; logs in ${logs}`);
 }
 
 main().then(

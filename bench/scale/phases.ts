@@ -83,12 +83,13 @@ export interface SchedulerSpec {
   readonly frameworks: number;
   readonly demand: string;
   readonly tasksPerOffer: number;
+  readonly maxInFlight: number;
 }
 
 export async function firstOffers(c: Cluster, leader: MasterProc, master: string, spec: SchedulerSpec): Promise<OfferFigures> {
   const names = Array.from({ length: spec.frameworks }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
   c.schedulerWorkers.forEach((w, i) => w.send({
-    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer,
+    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer, maxInFlight: spec.maxInFlight,
   }));
   const all = await until(() => {
     const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
@@ -130,19 +131,22 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const allocation: number[] = [];
   const rss: number[] = [];
   const perSecond: [number, number][] = [];
+  // One request per tick, /master/state and GET_STATE in turn; a tick starts `sampleMs` after the previous one started, or when it ended if it took longer.
   const sampler = (async () => {
-    while (wallNow() < end) {
-      const s = await timed(`http://${leader.http}/master/state`);
-      if (s !== null) state.push(s);
-      const g = await timed(`http://${leader.http}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"GET_STATE"}' });
-      if (g !== null) getState.push(g);
-      await sleep(sampleMs);
+    for (let i = 0; sampleMs > 0 && wallNow() < end; i++) {
+      const tick = wallNow();
+      const t = i % 2 === 0
+        ? await timed(`http://${leader.http}/master/state`)
+        : await timed(`http://${leader.http}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"GET_STATE"}' });
+      if (t !== null) (i % 2 === 0 ? state : getState).push(t);
+      await sleep(Math.max(0, tick + sampleMs - wallNow()));
     }
   })();
   let last = start;
   while (wallNow() < end) {
     await sleep(Math.min(1000, Math.max(0, end - wallNow())));
     const m = await leader.metrics();
+    if (m && m['master/elected'] !== 1) progress('  the master no longer leads (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void');
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
       allocation.push(m['allocator/mesos/allocation_run_ms'] ?? 0);

@@ -73,6 +73,9 @@ export interface FailoverFigures {
 }
 
 export interface RunResult {
+  /** The command line that produced this run, and when it ended. */
+  readonly command: string;
+  readonly at: string;
   readonly agents: number;
   readonly frameworks: number;
   readonly agentWorkers: number;
@@ -81,6 +84,8 @@ export interface RunResult {
   readonly offers: OfferFigures;
   readonly throughput: ThroughputFigures;
   readonly failover: FailoverFigures | null;
+  /** With --profile: the master's top self-time functions. */
+  readonly profile?: readonly { readonly fn: string; readonly ms: number; readonly share: number; readonly ofWall: number }[];
 }
 
 export interface HarnessResult {

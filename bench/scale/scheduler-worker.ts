@@ -1,7 +1,10 @@
 // A scheduler worker process (forked by main.ts): subscribes its frameworks
 // with the SDK's Scheduler and launches small command tasks into every
 // offer as fast as offers come (up to `tasksPerOffer` per offer, the rest
-// declined for 0 s so that it comes back at the next allocation pass).
+// declined for 0 s so that it comes back at the next allocation pass), while
+// fewer than `maxInFlight` of a framework's tasks are launched and not yet
+// RUNNING: a closed loop, so that the figures show what the master sustains
+// rather than how long a queue an open loop can build in front of it.
 // Status updates are acknowledged by the SDK as they arrive. Reports its
 // counts and each framework's subscriptions and first offers every 250 ms.
 import { Scheduler, OfferPacker, parseDemand, silentLogger, type OfferOut, type TaskInfoIn } from '../../framework/sdk/index.js';
@@ -14,6 +17,8 @@ interface Framework {
   readonly scheduler: Scheduler;
   readonly times: FrameworkTimes & { subscriptions: { masterId: string; at: number }[]; firstOffers: { masterId: string; at: number }[] };
   masterId: string;
+  /** Launched (ACCEPT sent), not yet RUNNING or terminal. */
+  inFlight: number;
 }
 
 const frameworks: Framework[] = [];
@@ -55,7 +60,7 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
       master: m.master, framework: { name, failoverTimeoutSeconds: 600 }, logger: silentLogger,
       reconnect: { initialDelayMs: 100 },
     });
-    const fw: Framework = { scheduler, times: { name, subscribeSentAt: wallNow(), subscriptions: [], firstOffers: [] }, masterId: '' };
+    const fw: Framework = { scheduler, times: { name, subscribeSentAt: wallNow(), subscriptions: [], firstOffers: [] }, masterId: '', inFlight: 0 };
     frameworks.push(fw);
     scheduler.on('subscribed', (e) => {
       fw.masterId = e.masterInfo?.id ?? '';
@@ -66,10 +71,15 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
       if (!fw.times.firstOffers.some((o) => o.masterId === fw.masterId)) fw.times.firstOffers.push({ masterId: fw.masterId, at });
       for (const offer of e.offers) {
         counts.offers++;
-        const tasks = tasksFor(offer, demand, m.tasksPerOffer, name);
+        const room = m.maxInFlight > 0 ? Math.max(0, m.maxInFlight - fw.inFlight) : m.tasksPerOffer;
+        const tasks = tasksFor(offer, demand, Math.min(room, m.tasksPerOffer), name);
+        fw.inFlight += tasks.length;
         for (const t of tasks) launchedAt.set(t.task_id?.value ?? '', at);
-        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0 });
-        call.then(() => void (counts.launched += tasks.length), () => void (counts.launchErrors += tasks.length));
+        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0.2 });
+        call.then(() => void (counts.launched += tasks.length), () => {
+          counts.launchErrors += tasks.length;
+          fw.inFlight -= tasks.length;
+        });
       }
     });
     scheduler.on('update', (e) => {
@@ -77,9 +87,10 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
       const id = e.status.task_id?.value ?? '';
       const t0 = launchedAt.get(id);
       if (t0 !== undefined && state === 'TASK_STARTING') keep('starting', wallNow() - t0);
-      if (t0 !== undefined && state === 'TASK_RUNNING') {
-        keep('running', wallNow() - t0);
+      if (t0 !== undefined && (state === 'TASK_RUNNING' || (state !== 'TASK_STARTING' && state !== 'TASK_STAGING'))) {
+        if (state === 'TASK_RUNNING') keep('running', wallNow() - t0);
         launchedAt.delete(id);
+        fw.inFlight--;
       }
       if (state === 'TASK_RUNNING') counts.running++;
       else if (state === 'TASK_FINISHED') counts.finished++;
