@@ -121,6 +121,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     master: new CpuMeter(() => [leader.pid]), agents: new CpuMeter(() => c.agentWorkers.map((w) => w.pid)),
     schedulers: new CpuMeter(() => c.schedulerWorkers.map((w) => w.pid)), zk: new CpuMeter(() => [c.zk.pid() ?? 0]),
   };
+  const queued0 = procSample(leader.pid)?.runQueueSeconds ?? 0;
   const cpu0 = { master: cpu.master.total(), agents: cpu.agents.total(), schedulers: cpu.schedulers.total(), zk: cpu.zk.total() };
   const launched = () => sum(schedulerCounts(c), (p) => p.launched);
   const start = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
@@ -185,6 +186,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     eventLoopP99Ms: distribution(loopP99),
     allocationRunMs: distribution(allocation),
     masterRssMbMax: Math.max(0, ...rss),
+    masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {
       master: cpu.master.total() - cpu0.master, agents: cpu.agents.total() - cpu0.agents,
       schedulers: cpu.schedulers.total() - cpu0.schedulers, zookeeper: cpu.zk.total() - cpu0.zk,

@@ -1,6 +1,7 @@
 // CPU seconds and resident memory of a process, from Linux's /proc: fields
 // 14 and 15 of /proc/PID/stat (utime, stime, in clock ticks of 1/100 s on
-// Linux) and VmRSS in /proc/PID/status. Null once the process is gone.
+// Linux), VmRSS in /proc/PID/status and the main thread's run-queue wait in
+// /proc/PID/schedstat. Null once the process is gone.
 import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -8,6 +9,8 @@ const TICKS_PER_SECOND = 100;
 export interface ProcSample {
   readonly cpuSeconds: number;
   readonly rssMb: number;
+  /** Seconds its main thread was runnable but waiting for a CPU (/proc/PID/schedstat, field 2): time the machine, not the process, cost it. */
+  readonly runQueueSeconds: number;
 }
 
 export function procSample(pid: number): ProcSample | null {
@@ -18,7 +21,8 @@ export function procSample(pid: number): ProcSample | null {
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: rssKb / 1024 };
+    const schedstat = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+    return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: rssKb / 1024, runQueueSeconds: Number(schedstat[1] ?? 0) / 1e9 };
   } catch {
     return null;
   }

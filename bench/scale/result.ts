@@ -59,6 +59,8 @@ export interface ThroughputFigures {
   /** The master's last allocation pass, sampled once a second. */
   readonly allocationRunMs: Distribution;
   readonly masterRssMbMax: number;
+  /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
+  readonly masterRunQueueSeconds: number;
   /** CPU seconds each group of processes took during the window. */
   readonly cpuSeconds: { readonly master: number; readonly agents: number; readonly schedulers: number; readonly zookeeper: number };
 }
@@ -118,6 +120,7 @@ export function table(result: HarnessResult): string {
     ['GET_STATE p50 / p99', (r) => `${ms(r.throughput.getStateMs.p50)} / ${ms(r.throughput.getStateMs.p99)}`],
     ['event loop delay p99: median / worst 1 s', (r) => `${ms(r.throughput.eventLoopP99Ms.p50)} / ${ms(r.throughput.eventLoopP99Ms.max)}`],
     ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
+    ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
     ['CPU cores: master / agents / scheds / zk', (r) => {
       const c = r.throughput.cpuSeconds;
       const s = r.throughput.seconds;
@@ -132,6 +135,6 @@ export function table(result: HarnessResult): string {
       ['failover: offers again p50 / max', (r) => (r.failover?.offersAgainMs ? `${ms(r.failover.offersAgainMs.p50)} / ${ms(r.failover.offersAgainMs.max)}` : '—')],
     );
   }
-  const head = `${'N agents'.padEnd(42)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(20)).join('')}`;
-  return [head, ...rows.map(([label, f]) => `${label.padEnd(42)}${result.runs.map((r) => f(r).padStart(20)).join('')}`)].join('\n');
+  const head = `${'N agents'.padEnd(42)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
+  return [head, ...rows.map(([label, f]) => `${label.padEnd(42)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
 }
