@@ -12,7 +12,7 @@ import { startLocalZooKeeper, freePort, type LocalZooKeeper } from '../../common
 import type { FromWorker, ToWorker, AgentWorkerProgress, SchedulerWorkerProgress } from './ipc.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const ZK_PATH = '/mesos';
+export const ZK_PATH = '/mesos';
 
 export interface MasterOptions {
   readonly zkUrl: string;

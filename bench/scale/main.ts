@@ -91,7 +91,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
     let fo = null;
     if (flags.failover) {
       fo = await failover(cluster, n, 60_000);
-      log(`N=${n}: failover: elected ${secs(fo.electedMs)} s, ${fo.agentsBack}/${n} agents back ${secs(fo.allAgentsBackMs)} s, offers again (max) ${secs(fo.offersAgainMs?.max)} s after the SIGKILL`);
+      log(`N=${n}: failover: elected (ZooKeeper) ${secs(fo.electedMs)} s, answering as leader ${secs(fo.firstAnswerAsLeaderMs)} s, ${fo.agentsBack}/${n} agents back ${secs(fo.allAgentsBackMs)} s, offers again (max) ${secs(fo.offersAgainMs?.max)} s after the SIGKILL`);
     }
     await stopCluster(cluster);
     current = null;

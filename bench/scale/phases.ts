@@ -3,8 +3,10 @@
 // GET_STATE sampled alongside), and failover. Each returns plain figures
 // (result.ts); nothing here reaches into the master's process.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ZkSession } from '../../common/zk/session.js';
+import { LeaderDetector } from '../../common/zk/detector.js';
 import { procSample, CpuMeter } from './proc-stats.js';
-import { WorkerProc, type Cluster, type MasterProc } from './cluster.js';
+import { WorkerProc, ZK_PATH, type Cluster, type MasterProc } from './cluster.js';
 import { wallNow, type AgentWorkerProgress, type SchedulerWorkerProgress } from './ipc.js';
 import type { Distribution, FailoverFigures, OfferFigures, RegistrationFigures, ThroughputFigures } from './result.js';
 
@@ -200,16 +202,30 @@ export async function failover(c: Cluster, agents: number, timeoutMs: number): P
   const standby = c.masters.find((m) => m !== old);
   if (!old || !standby) throw new Error('failover needs a leader and a standby');
   const oldIds = new Set(schedulerCounts(c).flatMap((p) => p.frameworks.map((f) => f.subscriptions.at(-1)?.masterId ?? '')));
-  const t0 = wallNow();
-  old.child.kill('SIGKILL');
+  // The election as agents and schedulers see it: the leader's znode in ZooKeeper.
+  const session = await ZkSession.connect({ servers: c.zk.connectString, sessionTimeoutMs: 10_000 });
+  const detector = new LeaderDetector(session, ZK_PATH);
+  const first = await detector.start();
   let electedMs: number | null = null;
+  let t0 = wallNow();
+  detector.onChange((leader) => {
+    if (leader && leader.id !== first?.id) electedMs ??= wallNow() - t0;
+  });
+  let answeredMs: number | null = null;
   let agentsMs: number | null = null;
-  await until(async () => {
-    const m = await standby.metrics(1000);
-    if (m?.['master/elected'] === 1) electedMs ??= wallNow() - t0;
-    if (electedMs !== null && (m?.['master/slaves_active'] ?? 0) >= agents) agentsMs ??= wallNow() - t0;
-    return agentsMs !== null;
-  }, timeoutMs, 50);
+  try {
+    t0 = wallNow();
+    old.child.kill('SIGKILL');
+    await until(async () => {
+      const m = await standby.metrics(5000);
+      if (m?.['master/elected'] === 1) answeredMs ??= wallNow() - t0;
+      if (answeredMs !== null && (m?.['master/slaves_active'] ?? 0) >= agents) agentsMs ??= wallNow() - t0;
+      return agentsMs !== null;
+    }, timeoutMs, 50);
+  } finally {
+    detector.stop();
+    session.close();
+  }
   const offered = await until(() => {
     const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
     const again = fws.map((f) => f.firstOffers.find((o) => o.at > t0 && !oldIds.has(o.masterId))?.at);
@@ -218,7 +234,7 @@ export async function failover(c: Cluster, agents: number, timeoutMs: number): P
   const m = (await standby.metrics()) ?? {};
   c.masters.splice(c.masters.indexOf(old), 1);
   return {
-    electedMs, allAgentsBackMs: agentsMs,
+    electedMs, firstAnswerAsLeaderMs: answeredMs, allAgentsBackMs: agentsMs,
     agentsBack: m['master/slaves_active'] ?? 0,
     offersAgainMs: offered ? distribution(offered.map((t) => t - t0)) : null,
     agentsReregisteredAfterElectionMs: agentsMs !== null && electedMs !== null ? agentsMs - electedMs : null,
