@@ -87,7 +87,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
     log(`N=${n}: throughput: ${flags.seconds} s window`);
     const tp = await throughput(cluster, leader, flags.seconds, flags.sample_ms, log);
     log(`N=${n}: throughput: ${tp.tasksRunningPerSecond.toFixed(0)} tasks RUNNING/s, ${tp.updatesAckedPerSecond.toFixed(0)} updates acked/s; ` +
-      `/master/state p99 ${tp.stateMs.p99?.toFixed(0)} ms, GET_STATE p99 ${tp.getStateMs.p99?.toFixed(0)} ms`);
+      `/master/state p99 ${secs(tp.stateMs.p99)} s, GET_STATE p99 ${secs(tp.getStateMs.p99)} s`);
     let fo = null;
     if (flags.failover) {
       fo = await failover(cluster, n, 60_000);
