@@ -7,7 +7,7 @@ import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { parseZkUrl } from '../../common/zk/url.js';
 import { SimAgent } from './sim-agent.js';
-import { wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
+import { TRACE_MAX, traced, wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
 const send = (m: FromWorker) => process.send?.(m);
@@ -19,11 +19,24 @@ let reregistrations = 0;
 let lastRegisteredAt: number | null = null;
 let follow: { session: ZkSession; detector: LeaderDetector } | null = null;
 let reporter: NodeJS.Timeout | null = null;
+const hops: Record<string, Record<string, number>> = {};
+let tracedTasks = 0;
 
-function progress(): AgentWorkerProgress {
+function hop(taskId: string, name: string): void {
+  if (!traced(taskId)) return;
+  let h = hops[taskId];
+  if (!h) {
+    if (tracedTasks >= TRACE_MAX) return;
+    tracedTasks++;
+    h = hops[taskId] = {};
+  }
+  h[name] = wallNow();
+}
+
+function progress(withHops = false): AgentWorkerProgress {
   let pending = 0;
   for (const a of agents) pending += a.pending();
-  return { type: 'agents', registered, reregistrations, lastRegisteredAt, acknowledged: { ...acknowledged }, pending };
+  return { type: 'agents', registered, reregistrations, lastRegisteredAt, acknowledged: { ...acknowledged }, pending, hops: withHops ? hops : null };
 }
 
 async function start(m: AgentWorkerStart): Promise<void> {
@@ -41,7 +54,11 @@ async function start(m: AgentWorkerStart): Promise<void> {
       registered++;
       lastRegisteredAt = wallNow();
     },
-    acknowledged: (state: TaskState) => void (acknowledged[state] = (acknowledged[state] ?? 0) + 1),
+    taskReceived: (taskId: string) => hop(taskId, 'runTask'),
+    acknowledged: (state: TaskState, taskId: string) => {
+      acknowledged[state] = (acknowledged[state] ?? 0) + 1;
+      hop(taskId, `${state} acked`);
+    },
   };
   for (let i = m.first; i < m.first + m.count; i++) {
     const agent = new SimAgent({
@@ -67,6 +84,7 @@ function stop(): void {
 
 process.on('message', (m: ToWorker) => {
   if (m.type === 'start' && 'count' in m) start(m).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+  else if (m.type === 'hops') send(progress(true));
   else if (m.type === 'stop') stop();
 });
 process.on('disconnect', () => process.exit(0));

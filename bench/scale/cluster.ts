@@ -66,6 +66,8 @@ export class MasterProc {
 
 export class WorkerProc<P extends AgentWorkerProgress | SchedulerWorkerProgress> {
   latest: P | null = null;
+  /** The traced tasks of the last report that carried them (an answer to 'hops'). */
+  hops: P['hops'] | null = null;
   readonly errors: string[] = [];
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
@@ -73,7 +75,10 @@ export class WorkerProc<P extends AgentWorkerProgress | SchedulerWorkerProgress>
     this.ready = new Promise((resolve) => child.on('message', (m: FromWorker) => {
       if (m.type === 'ready') resolve();
       else if (m.type === 'error') this.errors.push(m.message);
-      else this.latest = m as P;
+      else {
+        this.latest = m as P;
+        if (this.latest.hops) this.hops = this.latest.hops;
+      }
     }));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }

@@ -28,7 +28,22 @@ export interface SchedulerWorkerStart {
   readonly maxInFlight: number;
 }
 
-export type ToWorker = AgentWorkerStart | SchedulerWorkerStart | { readonly type: 'stop' };
+/** Tasks whose id ends in a number divisible by this are traced hop by hop, on both sides (hops.ts). */
+export const TRACE_EVERY = 10;
+/** Traced tasks each worker keeps, at most. */
+export const TRACE_MAX = 2000;
+
+/** Whether a harness task id (`<framework>-<pid>-<n>`) is traced. */
+export function traced(taskId: string): boolean {
+  const n = Number(taskId.slice(taskId.lastIndexOf('-') + 1));
+  return Number.isInteger(n) && n % TRACE_EVERY === 0;
+}
+
+/** Wall-clock times of a traced task's hops, as one side saw them. */
+export type Hops = Readonly<Record<string, number>>;
+
+/** 'hops': answer with a report that carries the traced tasks (the periodic ones leave them out). */
+export type ToWorker = AgentWorkerStart | SchedulerWorkerStart | { readonly type: 'stop' } | { readonly type: 'hops' };
 
 /** Cumulative counts, sent every 250 ms and once more on stop. */
 export interface AgentWorkerProgress {
@@ -39,6 +54,8 @@ export interface AgentWorkerProgress {
   readonly lastRegisteredAt: number | null;
   readonly acknowledged: Readonly<Record<string, number>>;
   readonly pending: number;
+  /** Traced tasks (only in answers to 'hops'): 'runTask', 'TASK_STARTING acked', 'TASK_RUNNING acked' at the agent. */
+  readonly hops: Readonly<Record<string, Hops>> | null;
 }
 
 /** A framework's subscriptions and first offer from each master. */
@@ -61,6 +78,8 @@ export interface SchedulerWorkerProgress {
   readonly otherUpdates: number;
   /** Milliseconds from handling the offer (ACCEPT about to go out) to the task's STARTING / RUNNING update, a uniform sample of at most 5,000 of each. */
   readonly latency: { readonly starting: readonly number[]; readonly running: readonly number[] };
+  /** Traced tasks (only in answers to 'hops'): 'launch', 'TASK_STARTING', 'TASK_RUNNING' received at the scheduler. */
+  readonly hops: Readonly<Record<string, Hops>> | null;
 }
 
 export type FromWorker = { readonly type: 'ready' } | AgentWorkerProgress | SchedulerWorkerProgress | { readonly type: 'error'; readonly message: string };

@@ -145,6 +145,18 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       await sleep(Math.max(0, tick + sampleMs - wallNow()));
     }
   })();
+  // A write of our own to ZooKeeper each second: what a registry write waits for (a ZooKeeper write is synced to its disk).
+  const zkWrites: number[] = [];
+  const probe = await ZkSession.connect({ servers: c.zk.connectString, sessionTimeoutMs: 10_000 });
+  await probe.mkdirp('/scale-probe');
+  const prober = (async () => {
+    while (wallNow() < end) {
+      const t = wallNow();
+      const ok = await probe.commit([{ op: 'set', path: '/scale-probe', data: Buffer.from(String(t)) }]).then(() => true, () => false);
+      if (ok) zkWrites.push(wallNow() - t);
+      await sleep(Math.max(0, t + 1000 - wallNow()));
+    }
+  })();
   let last = start;
   while (wallNow() < end) {
     await sleep(Math.min(1000, Math.max(0, end - wallNow())));
@@ -163,6 +175,9 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     last = now;
   }
   await sampler;
+  await prober;
+  probe.close();
+  const hops = await tracedHops(c);
   const t1 = wallNow();
   const span = (t1 - start.t) / 1000;
   const m = (await leader.metrics()) ?? {};
@@ -186,6 +201,8 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     stateMs: distribution(state),
     getStateMs: distribution(getState),
     eventLoopP99Ms: distribution(loopP99),
+    zkWriteMs: distribution(zkWrites),
+    hopsMs: hops,
     allocationRunMs: distribution(allocation),
     masterRssMbMax: Math.max(0, ...rss),
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
@@ -194,6 +211,42 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       schedulers: cpu.schedulers.total() - cpu0.schedulers, zookeeper: cpu.zk.total() - cpu0.zk,
     },
   };
+}
+
+/**
+ * Every tenth task, hop by hop, joining what its scheduler and its agent saw (wall clocks of one machine):
+ *   launch -> runTask            ACCEPT -> master (registry write) -> RunTask at the agent
+ *   runTask -> STARTING heard    agent -> master -> UPDATE at the scheduler
+ *   STARTING heard -> acked      ACKNOWLEDGE -> master -> the agent
+ *   STARTING acked -> RUNNING heard, RUNNING heard -> acked: the same for RUNNING
+ */
+async function tracedHops(c: Cluster): Promise<Record<string, Distribution>> {
+  const workers = [...c.agentWorkers, ...c.schedulerWorkers] as WorkerProc<AgentWorkerProgress | SchedulerWorkerProgress>[];
+  for (const w of workers) {
+    w.hops = null;
+    w.send({ type: 'hops' });
+  }
+  await until(() => workers.every((w) => w.hops !== null), 5000, 50);
+  const agentSide = new Map(c.agentWorkers.flatMap((w) => Object.entries(w.hops ?? {})));
+  const spans: Record<string, [string, 'a' | 's', string, 'a' | 's']> = {
+    'launch -> RunTask at agent': ['launch', 's', 'runTask', 'a'],
+    'RunTask -> STARTING at scheduler': ['runTask', 'a', 'TASK_STARTING', 's'],
+    'STARTING at scheduler -> its ack at agent': ['TASK_STARTING', 's', 'TASK_STARTING acked', 'a'],
+    'STARTING acked -> RUNNING at scheduler': ['TASK_STARTING acked', 'a', 'TASK_RUNNING', 's'],
+    'RUNNING at scheduler -> its ack at agent': ['TASK_RUNNING', 's', 'TASK_RUNNING acked', 'a'],
+  };
+  const out: Record<string, number[]> = Object.fromEntries(Object.keys(spans).map((k) => [k, []]));
+  for (const w of c.schedulerWorkers) {
+    for (const [taskId, s] of Object.entries(w.hops ?? {})) {
+      const a = agentSide.get(taskId) ?? {};
+      for (const [name, [from, fs, to, ts]] of Object.entries(spans)) {
+        const t0 = (fs === 's' ? s : a)[from];
+        const t1 = (ts === 's' ? s : a)[to];
+        if (t0 !== undefined && t1 !== undefined) out[name]!.push(t1 - t0);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, xs]) => [k, distribution(xs)]));
 }
 
 /** SIGKILLs the leader; times the standby's election, all agents back on it, and every framework's first offer from it. */

@@ -56,6 +56,10 @@ export interface ThroughputFigures {
   readonly getStateMs: Distribution;
   /** The master's master/event_loop_delay_p99_ms, one value per 1 s window. */
   readonly eventLoopP99Ms: Distribution;
+  /** Every tenth task hop by hop (phases.ts, tracedHops), since the frameworks started. */
+  readonly hopsMs?: Readonly<Record<string, Distribution>>;
+  /** The harness's own one-znode write to the same ZooKeeper, once a second: the floor of a registry write. */
+  readonly zkWriteMs?: Distribution;
   /** The master's last allocation pass, sampled once a second. */
   readonly allocationRunMs: Distribution;
   readonly masterRssMbMax: number;
@@ -122,6 +126,7 @@ export function table(result: HarnessResult): string {
     ['/master/state p50 / p99', (r) => `${ms(r.throughput.stateMs.p50)} / ${ms(r.throughput.stateMs.p99)}`],
     ['GET_STATE p50 / p99', (r) => `${ms(r.throughput.getStateMs.p50)} / ${ms(r.throughput.getStateMs.p99)}`],
     ['event loop delay p99: median / worst 1 s', (r) => `${ms(r.throughput.eventLoopP99Ms.p50)} / ${ms(r.throughput.eventLoopP99Ms.max)}`],
+    ['ZooKeeper write (probe) p50 / p99', (r) => (r.throughput.zkWriteMs ? `${ms(r.throughput.zkWriteMs.p50)} / ${ms(r.throughput.zkWriteMs.p99)}` : '—')],
     ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
     ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
     ['CPU cores: master / agents / scheds / zk', (r) => {
@@ -130,6 +135,13 @@ export function table(result: HarnessResult): string {
       return [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / s).toFixed(2)).join(' / ');
     }],
   ];
+  const hopNames = [...new Set(result.runs.flatMap((r) => Object.keys(r.throughput.hopsMs ?? {})))];
+  for (const name of hopNames) {
+    rows.push([`hop: ${name} p50 / p99`, (r) => {
+      const d = r.throughput.hopsMs?.[name];
+      return d ? `${ms(d.p50)} / ${ms(d.p99)}` : '—';
+    }]);
+  }
   if (result.runs.some((r) => r.failover)) {
     rows.push(
       ['failover: new leader elected (ZooKeeper)', (r) => ms(r.failover?.electedMs)],
@@ -139,6 +151,6 @@ export function table(result: HarnessResult): string {
       ['failover: offers again p50 / max', (r) => (r.failover?.offersAgainMs ? `${ms(r.failover.offersAgainMs.p50)} / ${ms(r.failover.offersAgainMs.max)}` : '—')],
     );
   }
-  const head = `${'N agents'.padEnd(42)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
-  return [head, ...rows.map(([label, f]) => `${label.padEnd(42)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
+  const head = `${'N agents'.padEnd(50)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
+  return [head, ...rows.map(([label, f]) => `${label.padEnd(50)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
 }

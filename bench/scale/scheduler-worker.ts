@@ -8,7 +8,7 @@
 // Status updates are acknowledged by the SDK as they arrive. Reports its
 // counts and each framework's subscriptions and first offers every 250 ms.
 import { Scheduler, OfferPacker, parseDemand, silentLogger, type OfferOut, type TaskInfoIn } from '../../framework/sdk/index.js';
-import { wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
+import { TRACE_MAX, traced, wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
 const send = (m: FromWorker) => process.send?.(m);
@@ -30,6 +30,20 @@ const launchedAt = new Map<string, number>();
 const latency = { starting: [] as number[], running: [] as number[] };
 const seenLatencies = { starting: 0, running: 0 };
 const MAX_LATENCIES = 5000;
+const hops: Record<string, Record<string, number>> = {};
+let tracedTasks = 0;
+
+function hop(taskId: string, name: string, at: number): void {
+  if (!traced(taskId)) return;
+  let h = hops[taskId];
+  if (!h) {
+    if (tracedTasks >= TRACE_MAX || name !== 'launch') return;
+    tracedTasks++;
+    h = hops[taskId] = {};
+  }
+  h[name] ??= at;
+}
+
 /** Reservoir sampling: a uniform sample of every latency seen, at most MAX_LATENCIES of each. */
 function keep(kind: 'starting' | 'running', v: number): void {
   const n = ++seenLatencies[kind];
@@ -37,8 +51,8 @@ function keep(kind: 'starting' | 'running', v: number): void {
   else if (Math.random() * n < MAX_LATENCIES) latency[kind][Math.floor(Math.random() * MAX_LATENCIES)] = v;
 }
 
-function progress(): SchedulerWorkerProgress {
-  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency };
+function progress(withHops = false): SchedulerWorkerProgress {
+  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency, hops: withHops ? hops : null };
 }
 
 function tasksFor(offer: OfferOut, demand: ReturnType<typeof parseDemand>, max: number, prefix: string): TaskInfoIn[] {
@@ -74,7 +88,10 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
         const room = m.maxInFlight > 0 ? Math.max(0, m.maxInFlight - fw.inFlight) : m.tasksPerOffer;
         const tasks = tasksFor(offer, demand, Math.min(room, m.tasksPerOffer), name);
         fw.inFlight += tasks.length;
-        for (const t of tasks) launchedAt.set(t.task_id?.value ?? '', at);
+        for (const t of tasks) {
+          launchedAt.set(t.task_id?.value ?? '', at);
+          hop(t.task_id?.value ?? '', 'launch', at);
+        }
         const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0.2 });
         call.then(() => void (counts.launched += tasks.length), () => {
           counts.launchErrors += tasks.length;
@@ -86,6 +103,7 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
       const state = String(e.status.state);
       const id = e.status.task_id?.value ?? '';
       const t0 = launchedAt.get(id);
+      hop(id, state, wallNow());
       if (t0 !== undefined && state === 'TASK_STARTING') keep('starting', wallNow() - t0);
       if (t0 !== undefined && (state === 'TASK_RUNNING' || (state !== 'TASK_STARTING' && state !== 'TASK_STAGING'))) {
         if (state === 'TASK_RUNNING') keep('running', wallNow() - t0);
@@ -111,6 +129,7 @@ async function stop(): Promise<void> {
 
 process.on('message', (m: ToWorker) => {
   if (m.type === 'start' && 'names' in m) start(m).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+  else if (m.type === 'hops') send(progress(true));
   else if (m.type === 'stop') void stop();
 });
 process.on('disconnect', () => process.exit(0));

@@ -35,8 +35,10 @@ export interface SimAgentOptions {
 
 export interface SimAgentObserver {
   registered(agent: SimAgent, reregistered: boolean): void;
+  /** A task arrived (RunTask). */
+  taskReceived(taskId: string): void;
   /** An acknowledgement that matched the update in flight, with the state it acknowledged. */
-  acknowledged(state: TaskState): void;
+  acknowledged(state: TaskState, taskId: string): void;
 }
 
 interface SimTask {
@@ -108,6 +110,7 @@ export class SimAgent {
         const taskId = message.run_task!.task!.task_id!.value;
         const task: SimTask = { frameworkId, taskId, state: 'TASK_STAGING' };
         this.tasks.set(`${frameworkId}/${taskId}`, task);
+        this.options.observer.taskReceived(taskId);
         this.report(task, 'TASK_STARTING');
         this.report(task, 'TASK_RUNNING');
         return;
@@ -131,7 +134,7 @@ export class SimAgent {
     const head = this.updates.pending().find((u) => u.frameworkId === frameworkId && u.status.task_id?.value === taskId);
     if (!this.updates.acknowledge(frameworkId, taskId, uuid)) return;
     const state = (head?.status.state ?? 'TASK_RUNNING') as TaskState;
-    this.options.observer.acknowledged(state);
+    this.options.observer.acknowledged(state, taskId);
     const task = this.tasks.get(key);
     if (!task) return;
     if (state === 'TASK_RUNNING' && this.options.finishAfterMs > 0) {
