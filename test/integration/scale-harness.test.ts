@@ -43,5 +43,8 @@ describe('bench/scale harness', () => {
     expect(tp.getStateMs.n).toBeGreaterThan(0);
     expect(tp.eventLoopP99Ms.n).toBeGreaterThan(0);
     expect(tp.cpuSeconds.master).toBeGreaterThan(0);
+    // Every tenth task traced across the scheduler and agent processes; ZooKeeper probed during the window.
+    expect(tp.hopsMs?.['launch -> RunTask at agent']?.n).toBeGreaterThan(0);
+    expect(tp.zkWriteMs?.n).toBeGreaterThan(0);
   }, 60_000);
 });
