@@ -132,7 +132,7 @@ export function table(result: HarnessResult): string {
     ['CPU cores: master / agents / scheds / zk', (r) => {
       const c = r.throughput.cpuSeconds;
       const s = r.throughput.seconds;
-      return [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / s).toFixed(2)).join(' / ');
+      return [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / s).toFixed(2)).join('/');
     }],
   ];
   const hopNames = [...new Set(result.runs.flatMap((r) => Object.keys(r.throughput.hopsMs ?? {})))];
