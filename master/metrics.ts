@@ -8,6 +8,7 @@
 // registrations, allocation passes. Gauges read the master's records; they
 // are rebuilt only when Master.version moved, so a scraper polling often
 // costs one pass over the records per change, never one per request.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Call, TaskState } from '../proto/index.js';
 import type { Master } from './master.js';
 import type { MasterEvent } from './cluster-events.js';
@@ -77,8 +78,13 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
     { name: `allocator/mesos/resources/${r}/total`, kind: 'gauge', help: `Total ${UNIT[r]} the allocator knows` },
     { name: `allocator/mesos/resources/${r}/offered_or_allocated`, kind: 'gauge', help: `Offered or allocated ${UNIT[r]}` },
   ]),
+  { name: 'master/event_loop_delay_p99_ms', kind: 'gauge', help: "99th percentile of the event loop's delay in ms since the previous snapshot (10 ms resolution)" },
+  { name: 'master/event_loop_delay_max_ms', kind: 'gauge', help: "Longest event loop delay in ms since the previous snapshot" },
   ...SYSTEM_METRICS,
 ];
+
+/** Event loop delay, sampled every 10 ms; each snapshot reads the window since the previous one and starts a new window. */
+const LOOP_RESOLUTION_MS = 10;
 
 export interface MasterMetricsOptions {
   /** True while this master leads and acts. */
@@ -93,9 +99,21 @@ export class MasterMetrics {
   private readonly counters = new Map<string, number>();
   private built = -1;
   private gauges: MetricsSnapshot = {};
+  /** Its timer is unref'd: it never keeps a process alive. */
+  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 
   constructor(private readonly master: Master, private readonly options: MasterMetricsOptions) {
     master.events.listen((event) => this.count(event));
+    this.loopDelay.enable();
+  }
+
+  /** p99 and max of the loop's delay since the previous call (ns -> ms, less the sampling interval); then a new window. */
+  private loopDelayGauges(): MetricsSnapshot {
+    const h = this.loopDelay;
+    const ms = (ns: number) => (h.count > 0 ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
+    const out = { 'master/event_loop_delay_p99_ms': ms(h.percentile(99)), 'master/event_loop_delay_max_ms': ms(h.max) };
+    h.reset();
+    return out;
   }
 
   snapshot(): MetricsSnapshot {
@@ -108,6 +126,7 @@ export class MasterMetrics {
       'master/elected': this.options.leading() ? 1 : 0,
       'master/uptime_secs': this.master.now() - this.master.startTime,
       'master/operator_event_stream_subscribers': this.options.subscribers?.() ?? 0,
+      ...this.loopDelayGauges(),
       ...systemMetrics(),
     };
   }

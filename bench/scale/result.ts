@@ -1,0 +1,156 @@
+// The figures of a harness run, the table printed from them and the JSON
+// file they are written to (docs/scale/results.json by default).
+
+export interface Distribution {
+  readonly n: number;
+  readonly p50: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+export interface RegistrationFigures {
+  readonly agents: number;
+  /** master/slaves_active when the harness stopped waiting. */
+  readonly registeredPerMaster: number;
+  /** AgentRegistered messages the simulated agents received. */
+  readonly registeredPerWorkers: number;
+  /** From starting the agents until the master's metrics counted all N (polled every 100 ms); null if never. */
+  readonly allRegisteredMs: number | null;
+  /** From starting the agents until the last one received AgentRegistered (the workers' clocks). */
+  readonly lastRegisteredMs: number | null;
+  readonly masterRssMb: number | null;
+  readonly masterCpuSeconds: number | null;
+  readonly agentWorkersCpuSeconds: number;
+}
+
+export interface OfferFigures {
+  readonly frameworks: number;
+  readonly withOffer: number;
+  /** From calling start() (SUBSCRIBE sent) to the first offer. */
+  readonly subscribeToOfferMs: Distribution;
+  /** From the SUBSCRIBED event to the first offer. */
+  readonly subscribedToOfferMs: Distribution;
+  readonly allocationRunMs: number | null;
+  readonly errors: readonly string[];
+}
+
+export interface ThroughputFigures {
+  readonly seconds: number;
+  readonly launched: number;
+  readonly runningAcked: number;
+  readonly updatesAcked: number;
+  readonly tasksRunningPerSecond: number;
+  readonly updatesAckedPerSecond: number;
+  readonly tasksRunningAtEnd: number | null;
+  readonly tasksFinishedTotal: number | null;
+  /** [seconds into the window, TASK_RUNNING acknowledged per second over the last second]. */
+  readonly perSecond: readonly (readonly [number, number])[];
+  /** Since the agents started: acknowledgements the simulated agents received, by the state acknowledged. */
+  readonly agentAcksByState: Readonly<Record<string, number>>;
+  /** Since the frameworks started: what the schedulers saw and did. */
+  readonly schedulerCounts: Readonly<Record<string, number>>;
+  /** Since the frameworks started: from the offer being answered with a launch to the framework's STARTING / RUNNING update (sampled). */
+  readonly launchToStartingMs: Distribution;
+  readonly launchToRunningMs: Distribution;
+  readonly stateMs: Distribution;
+  readonly getStateMs: Distribution;
+  /** The master's master/event_loop_delay_p99_ms, one value per 1 s window. */
+  readonly eventLoopP99Ms: Distribution;
+  /** Every tenth task hop by hop (phases.ts, tracedHops), since the frameworks started. */
+  readonly hopsMs?: Readonly<Record<string, Distribution>>;
+  /** The harness's own one-znode write to the same ZooKeeper, once a second: the floor of a registry write. */
+  readonly zkWriteMs?: Distribution;
+  /** The master's last allocation pass, sampled once a second. */
+  readonly allocationRunMs: Distribution;
+  readonly masterRssMbMax: number;
+  /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
+  readonly masterRunQueueSeconds: number;
+  /** CPU seconds each group of processes took during the window. */
+  readonly cpuSeconds: { readonly master: number; readonly agents: number; readonly schedulers: number; readonly zookeeper: number };
+}
+
+export interface FailoverFigures {
+  /** From the SIGKILL to ZooKeeper naming the standby (a LeaderDetector in the harness). */
+  readonly electedMs: number | null;
+  /** To the first /metrics/snapshot in which the standby says master/elected 1 (polled every 50 ms; a busy master answers late). */
+  readonly firstAnswerAsLeaderMs?: number | null;
+  readonly allAgentsBackMs: number | null;
+  readonly agentsReregisteredAfterElectionMs: number | null;
+  readonly agentsBack: number;
+  /** Per framework: from the SIGKILL to its first offer from the new leader. */
+  readonly offersAgainMs: Distribution | null;
+}
+
+export interface RunResult {
+  /** The command line that produced this run, and when it ended. */
+  readonly command: string;
+  readonly at: string;
+  readonly agents: number;
+  readonly frameworks: number;
+  readonly agentWorkers: number;
+  readonly schedulerProcesses: number;
+  readonly registration: RegistrationFigures;
+  readonly offers: OfferFigures;
+  readonly throughput: ThroughputFigures;
+  readonly failover: FailoverFigures | null;
+  /** With --profile: the master's top self-time functions. */
+  readonly profile?: readonly { readonly fn: string; readonly ms: number; readonly share: number; readonly ofWall: number }[];
+}
+
+export interface HarnessResult {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly runs: readonly RunResult[];
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+
+/** One column per N, one row per figure. */
+export function table(result: HarnessResult): string {
+  const rows: [string, (r: RunResult) => string][] = [
+    ['agents registered (master / workers)', (r) => `${r.registration.registeredPerMaster} / ${r.registration.registeredPerWorkers}`],
+    ['registration: all N counted by master', (r) => ms(r.registration.allRegisteredMs)],
+    ['registration: last AgentRegistered', (r) => ms(r.registration.lastRegisteredMs)],
+    ['master RSS after registration (MB)', (r) => num(r.registration.masterRssMb)],
+    ['master CPU after registration (s)', (r) => num(r.registration.masterCpuSeconds, 1)],
+    ['first offer after SUBSCRIBE p50 / p99', (r) => `${ms(r.offers.subscribeToOfferMs.p50)} / ${ms(r.offers.subscribeToOfferMs.p99)}`],
+    ['allocation pass p50 / max (ms)', (r) => `${num(r.throughput.allocationRunMs.p50, 1)} / ${num(r.throughput.allocationRunMs.max, 1)}`],
+    ['tasks RUNNING+acked per second', (r) => num(r.throughput.tasksRunningPerSecond)],
+    ['status updates acked per second', (r) => num(r.throughput.updatesAckedPerSecond)],
+    ['launch -> STARTING at scheduler p50 / p99', (r) => `${ms(r.throughput.launchToStartingMs.p50)} / ${ms(r.throughput.launchToStartingMs.p99)}`],
+    ['launch -> RUNNING at scheduler p50 / p99', (r) => `${ms(r.throughput.launchToRunningMs.p50)} / ${ms(r.throughput.launchToRunningMs.p99)}`],
+    ['tasks running at end of window', (r) => num(r.throughput.tasksRunningAtEnd)],
+    ['/master/state p50 / p99', (r) => `${ms(r.throughput.stateMs.p50)} / ${ms(r.throughput.stateMs.p99)}`],
+    ['GET_STATE p50 / p99', (r) => `${ms(r.throughput.getStateMs.p50)} / ${ms(r.throughput.getStateMs.p99)}`],
+    ['event loop delay p99: median / worst 1 s', (r) => `${ms(r.throughput.eventLoopP99Ms.p50)} / ${ms(r.throughput.eventLoopP99Ms.max)}`],
+    ['ZooKeeper write (probe) p50 / p99', (r) => (r.throughput.zkWriteMs ? `${ms(r.throughput.zkWriteMs.p50)} / ${ms(r.throughput.zkWriteMs.p99)}` : '—')],
+    ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
+    ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
+    ['CPU cores: master / agents / scheds / zk', (r) => {
+      const c = r.throughput.cpuSeconds;
+      const s = r.throughput.seconds;
+      return [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / s).toFixed(2)).join('/');
+    }],
+  ];
+  const hopNames = [...new Set(result.runs.flatMap((r) => Object.keys(r.throughput.hopsMs ?? {})))];
+  for (const name of hopNames) {
+    rows.push([`hop: ${name} p50 / p99`, (r) => {
+      const d = r.throughput.hopsMs?.[name];
+      return d ? `${ms(d.p50)} / ${ms(d.p99)}` : '—';
+    }]);
+  }
+  if (result.runs.some((r) => r.failover)) {
+    rows.push(
+      ['failover: new leader elected (ZooKeeper)', (r) => ms(r.failover?.electedMs)],
+      ['failover: it answers as leader', (r) => ms(r.failover?.firstAnswerAsLeaderMs)],
+      ['failover: all agents back (after kill)', (r) => ms(r.failover?.allAgentsBackMs)],
+      ['failover: all agents back after election', (r) => ms(r.failover?.agentsReregisteredAfterElectionMs)],
+      ['failover: offers again p50 / max', (r) => (r.failover?.offersAgainMs ? `${ms(r.failover.offersAgainMs.p50)} / ${ms(r.failover.offersAgainMs.max)}` : '—')],
+    );
+  }
+  const head = `${'N agents'.padEnd(50)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
+  return [head, ...rows.map(([label, f]) => `${label.padEnd(50)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
+}
