@@ -243,6 +243,7 @@ export async function startMaster(
     async stop() {
       election?.withdraw();
       master.stop();
+      metrics.close();
       server.forceShutdown();
       await grpcListener.close();
       await http.close();

@@ -107,6 +107,11 @@ export class MasterMetrics {
     this.loopDelay.enable();
   }
 
+  /** Stops sampling the event loop (a stopped master; tests start many in one process). */
+  close(): void {
+    this.loopDelay.disable();
+  }
+
   /** p99 and max of the loop's delay since the previous call (ns -> ms, less the sampling interval); then a new window. */
   private loopDelayGauges(): MetricsSnapshot {
     const h = this.loopDelay;
