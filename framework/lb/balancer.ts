@@ -119,15 +119,28 @@ export class Balancer {
   private async sync(): Promise<void> {
     const next = this.compute(await this.options.source.apps(this.abort.signal));
     const shape = shapeOf(next, this.options.settings);
-    if (shape !== this.shape) {
-      await this.options.haproxy.write(renderConfig(next, this.options.settings));
-      await this.options.haproxy.reload();
-      this.shape = shape;
-      this.current = next;
-      this.draining.clear(); // The old worker finishes its connections; the new one never had them.
-      this.report({ reloaded: true, added: 0, drained: 0, servers: count(next), skipped: [] });
-      return;
+    if (shape !== this.shape) return this.reloadWith(next, shape);
+    try {
+      await this.applyServers(next);
+    } catch (err) {
+      // A runtime change refused half-way (a server deleted by the drain meanwhile, ...) would be retried and refused
+      // for ever: a reload from the file puts HAProxy exactly where the routing says instead.
+      this.options.logger.warn(`runtime change failed (${errorMessage(err)}); reloading HAProxy from the routing instead`);
+      await this.reloadWith(next, shape);
     }
+  }
+
+  private async reloadWith(next: Routing, shape: string): Promise<void> {
+    await this.options.haproxy.write(renderConfig(next, this.options.settings));
+    await this.options.haproxy.reload();
+    this.shape = shape;
+    this.current = next;
+    this.draining.clear(); // The old worker finishes its connections; the new one never had them.
+    this.report({ reloaded: true, added: 0, drained: 0, servers: count(next), skipped: [] });
+  }
+
+  /** The servers of `next` through the runtime API: added, moved, or drained; the file rewritten to match. */
+  private async applyServers(next: Routing): Promise<void> {
     let added = 0;
     let drained = 0;
     for (const backend of next.backends) {
