@@ -178,7 +178,10 @@ export class Haproxy {
   async command(...commands: string[]): Promise<void> {
     for (const command of commands) {
       const answer = (await runtimeCommand(this.options.adminSocket, command)).trim();
-      if (/^(?:No such|Unknown|Error|Require|.*cannot|.*not found|.*invalid)/i.test(answer)) throw new Unavailable(`HAProxy refused '${command}': ${answer}`);
+      // HAProxy answers success with a line such as "New server registered." or nothing; a refusal says why.
+      if (/^(?:No such|Unknown|Error|Require|Already|.*cannot|.*not found|.*invalid|.*failed|.*not allowed)/i.test(answer)) {
+        throw new Unavailable(`HAProxy refused '${command}': ${answer}`);
+      }
     }
   }
 

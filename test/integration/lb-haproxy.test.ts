@@ -115,7 +115,8 @@ describe('HAProxy driven by the balancer', () => {
     expect(await get()).toBe('a');
   });
 
-  it('refuses a runtime command naming a server it does not have', async () => {
+  it('refuses a runtime command naming a server it does not have, or adding one it has', async () => {
     await expect(haproxy.command('set server web_1/nope state drain')).rejects.toThrow(/HAProxy refused/);
+    await expect(haproxy.command(`add server web_1/a_0 127.0.0.1:${backends[0]!.port}`)).rejects.toThrow(/HAProxy refused/);
   });
 });
