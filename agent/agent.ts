@@ -264,8 +264,9 @@ export class Agent {
     const live = [...this.runners.values()].filter((r) => !isTerminal(r.state));
     const grace = Math.max(0, ...live.map((r) => graceSeconds(r.task.kill_policy) ?? this.options.killGraceSeconds));
     for (const r of live) r.kill();
-    // Every runner's own removal of its ended container is awaited too, so none is still under way when the rest are removed.
-    const all = [...this.runners.values()];
+    // Every runner's own removal of its ended container is awaited too, so none is still under way when the rest are removed:
+    // also those of tasks already forgotten (acknowledged), whose removal may not be done yet.
+    const all = [...this.runners.values(), ...this.completed];
     let settled = false;
     const allSettled = Promise.all(all.map((r) => (live.includes(r) ? r.finished() : Promise.resolve()).then(() => r.containerRemoved()))).then(() => {
       settled = true;
