@@ -5,7 +5,7 @@
 // refused; Marathon fields mesos-ts does not implement are refused saying so.
 import { parseConstraint, type Constraint } from './constraints.js';
 import { parseHealthChecks, parseReadinessChecks, type HealthCheck, type ReadinessCheck } from './check-definitions.js';
-import { Collector, isObject, knownFields, num, show, stringMap } from './json-fields.js';
+import { Collector, isObject, knownFields, num, show, stringMap, type FieldError } from './json-fields.js';
 
 export { HEALTH_DEFAULTS, type HealthCheck, type HealthProtocol, type ReadinessCheck } from './check-definitions.js';
 
@@ -70,11 +70,7 @@ export interface AppDefinition {
   readonly versionInfo: VersionInfo;
 }
 
-/** One entry of Marathon's 422 answer. */
-export interface FieldError {
-  readonly path: string;
-  readonly errors: string[];
-}
+export type { FieldError } from './json-fields.js';
 
 export type Validated = { readonly ok: true; readonly app: AppDefinition } | { readonly ok: false; readonly details: FieldError[] };
 

@@ -1,7 +1,6 @@
 // The checks of an app definition: health checks (run by the agent, as
 // Mesos HealthCheck) and readiness checks (run by the framework during
 // deployments), with Marathon's field names and defaults. Pure.
-import type { PortDefinition } from './app-definition.js';
 import { knownFields, num, isObject, show, type Collector } from './json-fields.js';
 
 export type HealthProtocol = 'MESOS_HTTP' | 'MESOS_TCP' | 'COMMAND' | 'HTTP' | 'TCP';
@@ -88,7 +87,7 @@ export function parseHealthChecks(c: Collector, v: unknown, ports: number): Heal
 }
 
 /** The app's readinessChecks (at most one), each naming one of the app's ports. */
-export function parseReadinessChecks(c: Collector, v: unknown, ports: readonly PortDefinition[]): ReadinessCheck[] {
+export function parseReadinessChecks(c: Collector, v: unknown, ports: readonly { readonly name?: string }[]): ReadinessCheck[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
     c.add('/readinessChecks', `expected an array, got ${show(v)}`);

@@ -2,7 +2,12 @@
 // 422 details (`{ path, errors }`), one entry per bad field, so a definition
 // is answered with every problem at once. Pure helpers shared by the app
 // definition's parsers.
-import type { FieldError } from './app-definition.js';
+
+/** One entry of Marathon's 422 answer. */
+export interface FieldError {
+  readonly path: string;
+  readonly errors: string[];
+}
 
 export class Collector {
   readonly details: FieldError[] = [];
