@@ -11,6 +11,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Unavailable, InvalidArgument } from '../../common/errors.js';
 import type { Logger } from '../../common/log/logger.js';
+import { parseStatsCsv } from './haproxy-stats.js';
 
 const run = promisify(execFile);
 
@@ -160,14 +161,8 @@ export class Haproxy {
   /** The servers of `backend` with their admin state and current connections. */
   async servers(backend: string): Promise<ServerState[]> {
     const state = await runtimeCommand(this.options.adminSocket, `show servers state ${backend}`);
-    const stat = await runtimeCommand(this.options.adminSocket, 'show stat');
-    const header = stat.split('\n')[0]?.replace(/^# /, '').split(',') ?? [];
-    const [px, sv, scur] = ['pxname', 'svname', 'scur'].map((c) => header.indexOf(c));
-    const connections = new Map<string, number>();
-    for (const row of stat.split('\n').slice(1)) {
-      const cells = row.split(',');
-      if (cells[px!] === backend) connections.set(cells[sv!]!, Number(cells[scur!] ?? 0));
-    }
+    const stat = parseStatsCsv(await runtimeCommand(this.options.adminSocket, 'show stat'));
+    const connections = new Map(stat.filter((row) => row.proxy === backend).map((row) => [row.name, row.sessions]));
     return state.split('\n')
       .filter((l) => l !== '' && !l.startsWith('#') && !/^\d+$/.test(l.trim()))
       .map((l) => l.split(' '))
