@@ -6,6 +6,7 @@
 import { parseConstraint, type Constraint } from './constraints.js';
 import { parseHealthChecks, parseReadinessChecks, type HealthCheck, type ReadinessCheck } from './check-definitions.js';
 import { Collector, isObject, knownFields, num, show, stringMap, type FieldError } from './json-fields.js';
+import { parseAutoscale, type AutoscaleSpec } from './autoscale-spec.js';
 
 export { HEALTH_DEFAULTS, type HealthCheck, type HealthProtocol, type ReadinessCheck } from './check-definitions.js';
 
@@ -66,6 +67,8 @@ export interface AppDefinition {
   readonly unreachableStrategy: UnreachableStrategy;
   /** Apps that must be complete (every instance healthy) before this app's deployments launch (absolute ids). */
   readonly dependencies: readonly string[];
+  /** mesos-ts's extension: instances follow a metric between two bounds (autoscale-spec.ts). */
+  readonly autoscale?: AutoscaleSpec;
   readonly version: string;
   readonly versionInfo: VersionInfo;
 }
@@ -95,7 +98,7 @@ const SEGMENT = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a
 const FIELDS = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'instances', 'env', 'labels', 'user', 'constraints', 'portDefinitions',
   'requirePorts', 'healthChecks', 'readinessChecks', 'upgradeStrategy', 'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'killSelection',
-  'taskKillGracePeriodSeconds', 'unreachableStrategy', 'dependencies', 'networks', 'version', 'versionInfo',
+  'taskKillGracePeriodSeconds', 'unreachableStrategy', 'dependencies', 'networks', 'version', 'versionInfo', 'autoscale',
 ]);
 
 /** Marathon fields that exist there but not here: refused with this message rather than as unknown. */
@@ -182,6 +185,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
   if (grace !== undefined) num(c, json, 'taskKillGracePeriodSeconds', '/taskKillGracePeriodSeconds', 0, { min: 0 });
   const unreachableStrategy = parseUnreachableStrategy(c, json.unreachableStrategy);
   const dependencies = parseDependencies(c, json.dependencies, id);
+  const autoscale = parseAutoscale(c, json.autoscale, instances);
   if (c.details.length > 0) return { ok: false, details: c.details };
   const versionInfo = options.versionInfo ?? { lastScalingAt: options.version, lastConfigChangeAt: options.version };
   return {
@@ -191,7 +195,7 @@ export function validateApp(input: unknown, options: { version: string; versionI
       cpus, mem, disk, instances, env, labels, ...(json.user !== undefined && { user: json.user as string }), constraints, portDefinitions,
       requirePorts: requirePorts as boolean, healthChecks, readinessChecks, upgradeStrategy, backoffSeconds, backoffFactor, maxLaunchDelaySeconds,
       killSelection: killSelection as KillSelection, ...(grace !== undefined && { taskKillGracePeriodSeconds: grace as number }), unreachableStrategy, dependencies,
-      version: options.version, versionInfo,
+      ...(autoscale && { autoscale }), version: options.version, versionInfo,
     },
   };
 }
