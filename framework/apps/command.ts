@@ -25,6 +25,8 @@ import { AppsOperations } from './operations.js';
 import { AppsRuntime, AppsState } from './runtime.js';
 import type { Scheduler, SchedulerOptions } from '../sdk/scheduler.js';
 import { ZkAppsStore } from './store.js';
+import { AutoscaleLoop } from './autoscale-loop.js';
+import { AgentCpuUsage, LoadBalancerRequestRate, parseLbStatsFlag } from './autoscale-metrics.js';
 
 export const APPS_FLAGS = {
   master: { type: 'string', required: true, help: 'the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH' },
@@ -40,6 +42,7 @@ export const APPS_FLAGS = {
   check_interval: { type: 'duration', default: 1, help: 'how often every app is checked against its definition (changes also trigger a check)' },
   task_launch_timeout: { type: 'duration', default: 300, help: 'an instance not RUNNING this long after its launch is killed and replaced (Marathon: 300 s)' },
   default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'the Docker image of apps that name no container' },
+  lb_stats: { type: 'string', help: "the load balancers' HAProxy statistics pages, comma-separated (e.g. http://127.0.0.1:9090/haproxy?stats): where the autoscaler reads requestsPerSecond" },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout: a leader cut off this long gives up leadership' },
   ...CLIENT_CREDENTIAL_FLAGS,
   ...TLS_FLAGS,
@@ -56,6 +59,11 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}'`);
   checkMasterFlag(flags.master, { several: true });
   parseZkUrl(flags.zk);
+  try {
+    parseLbStatsFlag(flags.lb_stats);
+  } catch (err) {
+    throw new InvalidArgument(errorMessage(err));
+  }
   if (!Number.isInteger(flags.http_port) || flags.http_port < 0 || flags.http_port > 65535) throw new InvalidArgument(`--http_port must be 0..65535, got ${flags.http_port}`);
   const apps = new AppsProcess(flags, createLogger({ component: 'apps', format: 'text' }));
   await apps.listen();
@@ -76,6 +84,7 @@ interface Leading {
   readonly state: AppsState;
   readonly runtime: AppsRuntime;
   readonly scheduler: Scheduler;
+  autoscaler: AutoscaleLoop | null;
   /** Set once subscribed and reconciled: the API acts only then. */
   ops: AppsOperations | null;
 }
@@ -97,7 +106,8 @@ class AppsProcess {
       operations: () => this.leading?.ops ?? null,
       events: this.events,
       info: () => this.info(),
-      metrics: () => metricsText(this.leading?.state ?? null, this.leading !== null, this.events.size),
+      metrics: () => metricsText(this.leading?.state ?? null, this.leading !== null, this.events.size) + (this.leading?.autoscaler?.metricsText() ?? ''),
+      autoscale: () => this.leading?.autoscaler ?? null,
     });
   }
 
@@ -133,6 +143,7 @@ class AppsProcess {
     this.closing = true;
     this.log[code === 0 ? 'info' : 'error'](`apps: stopping: ${why}`);
     this.leading?.runtime.stop();
+    this.leading?.autoscaler?.stop();
     await this.leading?.scheduler.close().catch(() => {});
     this.contender?.withdraw();
     this.server.closeAllConnections();
@@ -175,12 +186,18 @@ class AppsProcess {
       tickMs: flags.check_interval * 1000,
       taskLaunchTimeoutSeconds: flags.task_launch_timeout,
     });
-    const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null });
+    const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null, autoscaler: null });
     const subscribed = await scheduler.start();
     log.info(`apps: subscribed as framework ${subscribed.frameworkId} (${state.apps.size} app(s), ${state.instances.size} instance(s) stored)`);
     await store.saveFrameworkId(subscribed.frameworkId);
     await runtime.reconcileThenRun();
-    leading.ops = new AppsOperations(state, runtime, store, this.events);
+    const ops = (leading.ops = new AppsOperations(state, runtime, store, this.events));
+    leading.autoscaler = new AutoscaleLoop({
+      state, events: this.events, clock: systemClock, log,
+      scale: (appId, instances) => ops.updateApp(appId, { instances }, { partial: true, force: false }),
+      sources: { cpu: new AgentCpuUsage(), requestsPerSecond: new LoadBalancerRequestRate(parseLbStatsFlag(flags.lb_stats)) },
+    });
+    leading.autoscaler.start();
     log.info('apps: leading and ready');
   }
 

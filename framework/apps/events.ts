@@ -3,7 +3,8 @@
 // and a throwing one is dropped, so one broken stream cannot stop the others.
 export type AppsEventType =
   | 'api_post_event' | 'status_update_event' | 'instance_changed_event' | 'health_status_changed_event' | 'deployment_info'
-  | 'deployment_step_success' | 'deployment_success' | 'deployment_failed' | 'app_terminated_event' | 'failed_health_check_event';
+  | 'deployment_step_success' | 'deployment_success' | 'deployment_failed' | 'app_terminated_event' | 'failed_health_check_event'
+  | 'autoscale_decision_event';
 
 export interface AppsEvent {
   readonly eventType: AppsEventType;

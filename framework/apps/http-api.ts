@@ -7,6 +7,8 @@ import { errorMessage } from '../../common/errors.js';
 import { ApiError, badRequest, notFound } from './api-errors.js';
 import { sseFrame, type EventBus } from './events.js';
 import type { AppsOperations } from './operations.js';
+import { normalizeAppId } from './app-definition.js';
+import type { AutoscaleLoop } from './autoscale-loop.js';
 
 export interface HttpApiOptions {
   /** The leader's `host:port`, or null when none is known; `self` is true when this instance leads. */
@@ -16,6 +18,8 @@ export interface HttpApiOptions {
   readonly events: EventBus;
   readonly info: () => Record<string, unknown>;
   readonly metrics: () => string;
+  /** The leader's autoscaler, for GET /v2/autoscale[/{appId}]; null before it leads. */
+  readonly autoscale?: () => Pick<AutoscaleLoop, 'entries' | 'entry'> | null;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -46,6 +50,7 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     if (url.pathname === '/v2/events' && method === 'GET') return events(options.events, req, res);
     const ops = options.operations();
     if (!ops) return json(res, { status: 503, body: { message: 'Leader is still reconciling its tasks; try again shortly' } });
+    if (/^\/v2\/autoscale(\/|$)/.test(url.pathname)) return json(res, autoscaleRoute(options.autoscale?.() ?? null, method, url.pathname));
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readJson(req) : undefined;
     return json(res, await route(ops, method, url, body));
   } catch (err) {
@@ -117,6 +122,18 @@ async function appRoute(ops: AppsOperations, method: string, url: URL, rest: str
     default:
       return notAllowed(method, rest);
   }
+}
+
+/** GET /v2/autoscale: every autoscaled app with its recent decisions; GET /v2/autoscale/{appId}: one of them. */
+function autoscaleRoute(loop: Pick<AutoscaleLoop, 'entries' | 'entry'> | null, method: string, pathname: string): Reply {
+  const path = pathname.replace(/\/+$/, '');
+  if (method !== 'GET') return notAllowed(method, path);
+  if (path === '/v2/autoscale') return { status: 200, body: { apps: loop?.entries() ?? [] } };
+  const raw = decodeURIComponent(path.slice('/v2/autoscale'.length));
+  const id = normalizeAppId(raw);
+  const entry = id && loop ? loop.entry(id) : null;
+  if (!entry) throw notFound(`App '${id ?? raw}' does not exist or is not autoscaled`);
+  return { status: 200, body: entry };
 }
 
 function notAllowed(method: string, path: string): never {

@@ -18,6 +18,8 @@ export interface OfferView {
   readonly agent: AgentFacts;
   readonly resources: Resources;
   readonly role?: string;
+  /** The agent's HTTP endpoint, `scheme://ip:port` (Offer.url). */
+  readonly url?: string;
 }
 
 /** An app waiting for `count` launches; `placed`: the agents of its live instances. */
@@ -118,9 +120,12 @@ export function offerView(offer: OfferOut): OfferView {
   }
   const agent: AgentFacts = { hostname: offer.hostname, attributes };
   const role = offer.allocation_info?.role || undefined;
+  const address = offer.url?.address;
+  const host = address?.ip || address?.hostname;
   return {
     id: offer.id?.value ?? '', agentId: offer.agent_id?.value ?? '', agent,
     resources: Resources.fromProto(offer.resources ?? [], 'offer.resources'),
     ...(role && { role }),
+    ...(host && address?.port && { url: `${offer.url?.scheme || 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}` }),
   };
 }

@@ -25,6 +25,8 @@ export interface Instance {
   readonly version: string;
   readonly agentId: string;
   readonly agent: AgentFacts;
+  /** The agent's HTTP endpoint (from its offer's url), where the autoscaler reads the task's cpu usage. */
+  readonly agentUrl?: string;
   readonly ports: readonly number[];
   readonly servicePorts: readonly number[];
   readonly stagedAt: string;

@@ -390,7 +390,7 @@ export class AppsRuntime {
       for (const l of launches) {
         const taskId = newTaskId(l.app, randomUUID());
         const inst: Instance = {
-          taskId, appId: l.app.id, version: l.app.versionInfo.lastConfigChangeAt, agentId: offer.agentId, agent: offer.agent,
+          taskId, appId: l.app.id, version: l.app.versionInfo.lastConfigChangeAt, agentId: offer.agentId, agent: offer.agent, ...(offer.url && { agentUrl: offer.url }),
           ports: l.ports, servicePorts: l.app.portDefinitions.map((p) => p.port), stagedAt: this.now(), state: 'TASK_STAGING',
           healthChecked: l.app.healthChecks.length > 0,
           readinessChecked: (l.app.readinessChecks ?? []).length > 0,
