@@ -23,7 +23,8 @@ export interface AppsCluster {
   /** The master that answers /state (standbys redirect). */
   leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
-  startApps(name: string): Promise<AppsProc>;
+  /** Starts a `mesos-ts apps` instance; `flags` are added to the cluster's own (e.g. --lb_stats=...). */
+  startApps(name: string, flags?: readonly string[]): Promise<AppsProc>;
   /** The instance that answers /v2/info as elected. */
   leader(): Promise<AppsProc>;
   stop(): Promise<void>;
@@ -55,11 +56,11 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   const apps: AppsProc[] = [];
   const cluster: AppsCluster = {
     zk, group, mesosZk, appsZk, masterHttp: master.httpAddress, masters, leadingMaster, apps,
-    async startApps(name) {
+    async startApps(name, flags = []) {
       const port = await freePort();
       const proc = group.spawnCommand(name, [
         'apps', `--master=${mesosZk}`, `--zk=${appsZk}`, `--http_port=${port}`, '--http_address=127.0.0.1', '--hostname=127.0.0.1',
-        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h',
+        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h', ...flags,
       ]);
       await proc.waitForLine(/REST API on/, 20_000);
       const running = Object.assign(proc, { url: `http://127.0.0.1:${port}` });
