@@ -146,4 +146,20 @@ describe('autoscaling on requests per second through HAProxy', () => {
     expect(metrics).toContain(`mesos_ts_apps_autoscale_scalings_total{app="/auto/web",direction="up"} ${ups.length}`);
     expect(metrics).toContain(`mesos_ts_apps_autoscale_scalings_total{app="/auto/web",direction="down"} ${downs.length}`);
   }, 240_000);
+
+  it('scales up on cpu: a busy loop uses all of its 0.1 cpus against a target of half', async () => {
+    const busy = {
+      id: '/auto/busy', cmd: 'while :; do :; done', cpus: 0.1, mem: 16, instances: 1, portDefinitions: [],
+      container: { type: 'DOCKER', docker: { image: TEST_IMAGE } }, taskKillGracePeriodSeconds: 1,
+      autoscale: { minInstances: 1, maxInstances: 2, metric: 'cpu', target: 0.5, intervalSeconds: 1 },
+    };
+    expect((await api(apps.url, 'POST', '/v2/apps', busy)).status).toBe(201);
+    // Utilization near 1 (the CFS quota holds it at its 0.1 cpus): ceil(1 × 1 / 0.5) = 2.
+    await waitUntil(async () => (await api(apps.url, 'GET', '/v2/apps/auto/busy')).body.app.instances === 2, 60_000, 'the autoscaler to scale /auto/busy up to 2');
+    const up = events.find((e) => e.appId === '/auto/busy' && e.currentInstances === 1 && e.desiredInstances === 2);
+    expect(up).toMatchObject({ metric: 'cpu', target: 0.5, reason: expect.stringMatching(/^scale up: cpu utilization/) });
+    expect(up!.value).toBeGreaterThan(0.55);
+    expect((await api(apps.url, 'DELETE', '/v2/apps/auto/busy?force=true')).status).toBe(200);
+    expect((await api(apps.url, 'GET', '/v2/autoscale/auto/busy')).status).toBe(404);
+  }, 120_000);
 });
