@@ -109,9 +109,26 @@ async function showApp(client: AppsClient, id: string, json: boolean, io: Io): P
   const { tasks, deployments, tasksRunning, tasksStaged, tasksHealthy, tasksUnhealthy, ...definition } = app;
   io.out(JSON.stringify(definition, null, 2));
   io.out(`\n${tasksRunning} running, ${tasksStaged} staged, ${tasksHealthy} healthy, ${tasksUnhealthy} unhealthy; deployments: ${deployments.map((d) => d.id).join(', ') || 'none'}`);
+  if ('autoscale' in definition) {
+    const scaler = await client.call('GET', `/v2/autoscale${appPath(id)}`);
+    if (scaler.status === 200) io.out(autoscaleLine(scaler.body as AutoscaleJson));
+  }
   if (tasks.length > 0) io.out('\n' + table([{ header: 'TASK' }, { header: 'HOST' }, { header: 'PORTS' }, { header: 'STATE' }, { header: 'HEALTH' }, { header: 'VERSION' }],
     tasks.map((t) => [t.id, t.host, t.ports.join(','), t.state, t.healthCheckResults ? (t.healthCheckResults[0]?.alive ? 'healthy' : 'unhealthy') : '-', t.version])).trimEnd());
   return 0;
+}
+
+interface AutoscaleJson {
+  metric: string; target: number; minInstances: number; maxInstances: number; lastValue: number | null;
+  decisions: { timestamp: string; from: number; to: number; reason: string }[];
+}
+
+/** `autoscale: requestsPerSecond target 5, 1..3 instances, last value 2.5; last decision <time> 3 → 1: <reason>`. */
+function autoscaleLine(a: AutoscaleJson): string {
+  const last = a.decisions.at(-1);
+  const value = a.lastValue === null ? 'no value yet' : `last value ${Math.round(a.lastValue * 1000) / 1000}`;
+  return `autoscale: ${a.metric} target ${a.target}, ${a.minInstances}..${a.maxInstances} instances, ${value}` +
+    (last ? `; last decision ${last.timestamp} ${last.from} → ${last.to}: ${last.reason}` : '; no decision yet');
 }
 
 /** `app rollback`: the definition of the version before the current one, without its version fields; null (said why) when there is none. */

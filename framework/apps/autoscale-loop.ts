@@ -3,7 +3,7 @@
 // (autoscale-metrics.ts), asks decide() (autoscaler.ts), and on a change
 // scales the app through the same path as PUT /v2/apps/{id} {instances},
 // which creates a deployment. While a deployment of the app runs it holds
-// and says so. Every decision, change or hold, is published on /v2/events
+// and says so (the recommendation still counts for the scale-down window). Every decision, change or hold, is published on /v2/events
 // as `autoscale_decision_event` and kept for GET /v2/autoscale: the last 100
 // per app, in memory only (a new leader starts with an empty list and an
 // empty stabilization window).
@@ -12,7 +12,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log/logger.js';
 import type { AppDefinition } from './app-definition.js';
 import type { AutoscaleMetric, AutoscaleSpec } from './autoscale-spec.js';
-import { decide, pruneHistory, type Decision, type MetricValue, type Recommendation } from './autoscaler.js';
+import { decide, pruneHistory, type MetricValue, type Recommendation } from './autoscaler.js';
 import type { AgentCpuUsage, MetricSource } from './autoscale-metrics.js';
 import type { EventBus } from './events.js';
 import type { AppsState } from './runtime.js';
@@ -143,13 +143,11 @@ export class AutoscaleLoop {
     if (!current?.autoscale || JSON.stringify(current.autoscale) !== record.spec) return;
     const instances = current.instances;
     const deploying = state.deploymentsOf(app.id);
-    let decision: Decision;
-    if (deploying.length > 0) {
-      const value = 'value' in metric ? metric.value : null;
-      decision = { desired: instances, direction: 'hold', value, reason: `hold: deployment ${deploying.map((d) => d.id).join(', ')} of this app is running` };
-    } else {
-      decision = decide({ spec, current: instances, metric, history: record.history, now });
-      if (decision.recommendation) record.history = [...pruneHistory(record.history, now, spec.scaleDownStabilizationSeconds), decision.recommendation];
+    // While a deployment runs, the rule still runs and its recommendation counts for later scale-downs, but nothing changes.
+    let decision = decide({ spec, current: instances, metric, history: record.history, now });
+    if (decision.recommendation) record.history = [...pruneHistory(record.history, now, spec.scaleDownStabilizationSeconds), decision.recommendation];
+    if (deploying.length > 0 && decision.direction !== 'hold') {
+      decision = { ...decision, desired: instances, direction: 'hold', reason: `hold: deployment ${deploying.map((d) => d.id).join(', ')} of this app is running (${decision.reason})` };
     }
     let to = decision.desired;
     let reason = decision.reason;

@@ -22,19 +22,29 @@ let lbDir: string;
 const events: Record<string, any>[] = [];
 const stream = new AbortController();
 
-const web = {
+// HAProxy binds service ports with SO_REUSEPORT, so a service port another test's balancer also binds (10000, the
+// first one handed out) would share that test's traffic: this app asks for a free port of its own instead, outside
+// the agents' port ranges (36000 and up).
+async function servicePortOfItsOwn(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 36000 || port > 36999) return port;
+  }
+}
+
+const web = (servicePort: number) => ({
   id: '/auto/web',
   cmd: 'mkdir -p /tmp/www && echo "$MESOS_TASK_ID" > /tmp/www/index.html && exec httpd -f -p "$PORT0" -h /tmp/www',
   cpus: 0.1,
   mem: 16,
   instances: 1,
   container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
-  portDefinitions: [{ port: 0, name: 'http' }],
+  portDefinitions: [{ port: servicePort, name: 'http' }],
   // http mode: HAProxy counts requests (req_rate) on the app's frontend.
   labels: { HAPROXY_0_MODE: 'http' },
   taskKillGracePeriodSeconds: 1,
   autoscale: { minInstances: 1, maxInstances: 3, metric: 'requestsPerSecond', target: 5, intervalSeconds: 1, scaleDownStabilizationSeconds: 3 },
-};
+});
 
 /** Follows /v2/events in the background, keeping the autoscaler's events. */
 async function follow(url: string): Promise<void> {
@@ -81,13 +91,13 @@ afterAll(async () => {
 
 describe('autoscaling on requests per second through HAProxy', () => {
   it('scales up under load and back down after it, publishing every decision', async () => {
-    const created = await api(apps.url, 'POST', '/v2/apps', web);
+    const servicePort = await servicePortOfItsOwn();
+    const created = await api(apps.url, 'POST', '/v2/apps', web(servicePort));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const servicePort = created.body.portDefinitions[0].port as number;
     await waitUntil(async () => (await running()) === 1, 60_000, 'one running instance');
     // Idle: the app's frontend shows 0 requests per second, ceil(1 × 0 / 5) = 0 → minInstances 1: hold.
     await waitUntil(() => events.some((e) => e.appId === '/auto/web' && e.value === 0), 30_000, 'a decision on an idle app');
-    expect(await instances()).toBe(1);
+    expect(await instances(), JSON.stringify(events)).toBe(1);
 
     let stop = false;
     let answered = 0;
@@ -142,6 +152,9 @@ describe('autoscaling on requests per second through HAProxy', () => {
     expect((await api(apps.url, 'GET', '/v2/autoscale/auto/web')).body).toMatchObject({ appId: '/auto/web', instances: 1 });
     const missing = await api(apps.url, 'GET', '/v2/autoscale/auto/none');
     expect(missing).toMatchObject({ status: 404, body: { message: "App '/auto/none' does not exist or is not autoscaled" } });
+    const show = cluster.group.spawnCommand('cli-app-show', ['app', 'show', '/auto/web', `--apps=${apps.url}`]);
+    expect((await show.exited).code, show.lines.join('\n')).toBe(0);
+    expect(show.lines.join('\n')).toMatch(/autoscale: requestsPerSecond target 5, 1\.\.3 instances, last value [\d.]+; last decision \S+ \d → \d: /);
     const metrics = String((await api(apps.url, 'GET', '/metrics')).body);
     expect(metrics).toContain(`mesos_ts_apps_autoscale_scalings_total{app="/auto/web",direction="up"} ${ups.length}`);
     expect(metrics).toContain(`mesos_ts_apps_autoscale_scalings_total{app="/auto/web",direction="down"} ${downs.length}`);
