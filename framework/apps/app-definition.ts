@@ -334,8 +334,11 @@ export function editableJson(app: AppDefinition): Record<string, unknown> {
   return rest;
 }
 
-/** True when `next` differs from `prev` only in `instances`: a scale, not a new configuration (no restart). */
+/**
+ * True when `next` differs from `prev` only in `instances` (and `autoscale`, which the tasks never see):
+ * a scale, not a new configuration (no restart).
+ */
 export function onlyScaled(prev: AppDefinition, next: AppDefinition): boolean {
-  const strip = (a: AppDefinition): string => JSON.stringify({ ...editableJson(a), instances: 0 });
+  const strip = (a: AppDefinition): string => JSON.stringify({ ...editableJson(a), instances: 0, autoscale: undefined });
   return strip(prev) === strip(next);
 }

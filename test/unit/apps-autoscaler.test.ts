@@ -3,7 +3,7 @@
 // Expected numbers are worked out in the comment beside each row.
 import { describe, expect, it } from 'vitest';
 import { decide, pruneHistory, type Recommendation } from '../../framework/apps/autoscaler.js';
-import { validateApp } from '../../framework/apps/app-definition.js';
+import { onlyScaled, validateApp } from '../../framework/apps/app-definition.js';
 import type { AutoscaleSpec } from '../../framework/apps/autoscale-spec.js';
 
 const spec = (over: Partial<AutoscaleSpec> = {}): AutoscaleSpec => ({
@@ -79,6 +79,20 @@ describe('the autoscale field', () => {
     if (!first.ok) throw new Error('expected valid');
     const again = validateApp(JSON.parse(JSON.stringify(first.app)), { version: V });
     expect(again.ok && again.app.autoscale).toEqual(first.app.autoscale);
+  });
+
+  it('adding, changing or removing it is a scale, not a restart of the tasks', () => {
+    const app = (json: Record<string, unknown>) => {
+      const r = check(json);
+      if (!r.ok) throw new Error(JSON.stringify(r.details));
+      return r.app;
+    };
+    const plain = app({ instances: 2 });
+    const scaled = app({ instances: 3, autoscale: { minInstances: 1, maxInstances: 5, metric: 'cpu', target: 0.5 } });
+    expect(onlyScaled(plain, scaled)).toBe(true);
+    expect(onlyScaled(scaled, app({ instances: 3, autoscale: { minInstances: 2, maxInstances: 4, metric: 'requestsPerSecond', target: 9 } }))).toBe(true);
+    expect(onlyScaled(scaled, plain)).toBe(true);
+    expect(onlyScaled(scaled, app({ instances: 3, cpus: 2, autoscale: { minInstances: 1, maxInstances: 5, metric: 'cpu', target: 0.5 } }))).toBe(false);
   });
 
   it.each([

@@ -11,6 +11,8 @@ import { EventBus } from '../../framework/apps/events.js';
 import { createAppsHttpServer } from '../../framework/apps/http-api.js';
 import { AppsOperations } from '../../framework/apps/operations.js';
 import { AppsRuntime, AppsState } from '../../framework/apps/runtime.js';
+import { AutoscaleLoop } from '../../framework/apps/autoscale-loop.js';
+import { AgentCpuUsage } from '../../framework/apps/autoscale-metrics.js';
 import { FakeScheduler } from '../harness/fake-scheduler.js';
 import { MemoryAppsStore } from '../harness/memory-apps-store.js';
 
@@ -30,7 +32,11 @@ beforeEach(async () => {
   await runtime.reconcileThenRun();
   const ops = new AppsOperations(state, runtime, store, bus);
   leader = { address: 'me:8080', self: true };
-  server = createAppsHttpServer({ leader: () => leader, operations: () => ops, events: bus, info: () => ({ name: 'test' }), metrics: () => 'm 1\n' });
+  const autoscale = new AutoscaleLoop({
+    state, events: bus, clock: new ManualClock(1_700_000_000), log: silentLogger(), scale: async () => {},
+    sources: { cpu: new AgentCpuUsage(async () => []), requestsPerSecond: { read: async () => ({ noData: 'none in this test' }) } },
+  });
+  server = createAppsHttpServer({ leader: () => leader, operations: () => ops, events: bus, info: () => ({ name: 'test' }), metrics: () => 'm 1\n', autoscale: () => autoscale });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -63,6 +69,24 @@ describe('apps REST API', () => {
     expect(res.status).toBe(status);
     expect(res.json.message).toMatch(message);
     expect(store.writes).toBe(0);
+  });
+
+  it('answers GET /v2/autoscale with the autoscaled apps, 404 for others, and refuses instances outside the bounds', async () => {
+    const autoscale = { minInstances: 1, maxInstances: 3, metric: 'requestsPerSecond', target: 20 };
+    expect((await call('POST', '/v2/apps', JSON.stringify({ id: '/as/web', cmd: 'x', instances: 2, autoscale }))).status).toBe(201);
+    expect((await call('POST', '/v2/apps', JSON.stringify({ id: '/as/plain', cmd: 'x' }))).status).toBe(201);
+    const all = await call('GET', '/v2/autoscale');
+    expect(all.json).toEqual({ apps: [{ appId: '/as/web', metric: 'requestsPerSecond', target: 20, minInstances: 1, maxInstances: 3, instances: 2, lastValue: null, decisions: [] }] });
+    expect((await call('GET', '/v2/autoscale/as/web/')).json).toEqual(all.json.apps[0]);
+    expect(await call('GET', '/v2/autoscale/as/plain')).toMatchObject({ status: 404, json: { message: "App '/as/plain' does not exist or is not autoscaled" } });
+    expect((await call('POST', '/v2/autoscale', '{}')).status).toBe(405);
+    const writes = store.writes;
+    const refused = await call('PUT', '/v2/apps/as/web?force=true', JSON.stringify({ instances: 5 }));
+    expect(refused.status).toBe(422);
+    expect(refused.json.details).toEqual([{ path: '/instances', errors: ['got 5; with autoscale it must lie in [minInstances, maxInstances] = [1, 3]'] }]);
+    expect(store.writes).toBe(writes);
+    expect((await call('PATCH', '/v2/apps/as/web?force=true', JSON.stringify({ autoscale: null, instances: 5 }))).status).toBe(200);
+    expect((await call('GET', '/v2/autoscale')).json).toEqual({ apps: [] });
   });
 
   it('refuses a body over 1 MB with 413', async () => {
