@@ -105,6 +105,8 @@ describe('apps web page', () => {
     await expect.poll(() => row.locator('.progress').textContent(), { timeout: 20_000 }).toContain('2 of 3 running');
     expect(await page.locator('#apps tr[data-app-id="/shop/unique"] .status').textContent()).toBe('deploying');
     expect(await page.locator('#queue tr[data-queue-app="/shop/unique"] .num').textContent()).toBe('1');
+    // Its instances were launched without a health check: none is called unhealthy.
+    expect(await page.locator('#instances tr[data-app-id="/shop/unique"] .health').allTextContents()).toEqual(['no check', 'no check']);
     // All of it arrived without a reload.
     expect(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
   });

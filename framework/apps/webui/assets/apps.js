@@ -130,7 +130,7 @@ function drawApps() {
     const c = appCounts(app);
     const status = appStatus(app);
     return h('tr', { 'data-app-id': app.id },
-      h('td', { class: 'id' }, app.id),
+      h('td', { class: 'id app' }, app.id),
       h('td', { class: 'counts' },
         h('span', { class: 'running' }, String(c.running)), ' / ',
         h('span', { class: 'healthy', title: c.healthy === null ? 'no health check' : null }, c.healthy === null ? '—' : String(c.healthy)), ' / ',
@@ -151,7 +151,7 @@ function drawDeployments(appsById, queueByApp) {
     const progress = deploymentProgress(d, appsById);
     const why = progress.wanted > progress.done ? waitingReason(queueByApp.get(appId)) : null;
     return h('tr', { 'data-deployment-id': d.id, 'data-app-id': appId },
-      h('td', { class: 'id' }, appId),
+      h('td', { class: 'id app' }, appId),
       h('td', { class: 'id muted' }, d.id),
       h('td', {}, h('ol', { class: 'steps' }, deploymentSteps(d).map((s) => h('li', { class: s.state }, s.actions))),
         h('span', { class: 'muted small' }, `step ${d.currentStep} of ${d.totalSteps}`)),
@@ -176,7 +176,7 @@ function drawInstances(appsById) {
     const health = instanceHealth(t, appsById.get(t.appId) ?? app);
     const age = ageOf(t.startedAt ?? t.stagedAt, now);
     return h('tr', { 'data-task-id': t.id, 'data-app-id': t.appId },
-      h('td', { class: 'id' }, t.appId),
+      h('td', { class: 'id app' }, t.appId),
       h('td', { class: 'id' }, t.id),
       h('td', { class: 'host' }, t.host),
       h('td', { class: 'ports' }, (t.ports ?? []).join(', ') || '—'),
