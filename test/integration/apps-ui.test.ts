@@ -5,7 +5,7 @@
 // without a reload; a deployment that cannot finish (UNIQUE on two hosts,
 // three instances) shows its steps and /v2/queue's reason; user text renders
 // as text; standbys redirect the page to the leader; the master's UI links
-// to it. Needs /usr/bin/chromium (scripts/setup.sh installs it).
+// to it; a new leader takes the page and the link over. Needs /usr/bin/chromium (scripts/setup.sh installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,5 +145,24 @@ describe('apps web page', () => {
     expect(statSync(file).size).toBeGreaterThan(10_000);
     // The docs' picture is refreshed on request only: a test run leaves the checkout as it was.
     if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(file, DOCS_SCREENSHOT);
+  });
+
+  it("says so when its leader dies; the new leader serves the page and the master's UI links there", async () => {
+    leader.signal('SIGKILL');
+    await expect.poll(() => page.locator('#conn').textContent(), { timeout: 15_000 }).toContain('cannot read the API');
+    expect(await page.locator('body').getAttribute('data-conn')).toBe('retrying');
+    await standby.waitForLine(/leading and ready/, 40_000);
+    await page.goto(`${standby.url}/ui/`);
+    await page.waitForSelector('body[data-conn="live"]', { timeout: 10_000 });
+    await expect.poll(() => page.locator('#apps tr[data-app-id="/shop/web"] .counts').textContent(), { timeout: 20_000 }).toBe('2 / 2 / 2');
+    // The new leader subscribed with its own webui_url.
+    const master = await browser.newPage();
+    try {
+      await master.goto(`http://${cluster.masterHttp}/`);
+      const link = master.locator('#frameworks tr', { hasText: 'mesos-ts-apps' }).locator('a.webui-link');
+      await expect.poll(() => link.getAttribute('href'), { timeout: 10_000 }).toBe(`${standby.url}/ui/`);
+    } finally {
+      await master.close();
+    }
   });
 });
