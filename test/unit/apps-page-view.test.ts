@@ -2,7 +2,7 @@
 // (framework/apps/webui/assets/apps-view.js): status words, health, a
 // deployment's steps and progress, and why queued launches wait.
 import { describe, expect, it } from 'vitest';
-import { appCounts, appStatus, deploymentProgress, deploymentSteps, instanceHealth, waitingReason } from '../../framework/apps/webui/assets/apps-view.js';
+import { appCounts, appStatus, deploymentProgress, deploymentSteps, instanceHealth, instanceVersion, waitingReason } from '../../framework/apps/webui/assets/apps-view.js';
 
 const CHECK = [{ protocol: 'COMMAND' }];
 
@@ -20,6 +20,12 @@ describe('apps page view', () => {
     expect(instanceHealth({ healthCheckResults: [{ alive: false }] }, { healthChecks: CHECK })).toBe('unhealthy');
     expect(instanceHealth({}, { healthChecks: CHECK })).toBe('unknown');
     expect(instanceHealth({}, { healthChecks: [] })).toBe('no check');
+  });
+
+  it("calls an instance current when it runs the app's configuration, whatever scales came since", () => {
+    const app = { version: '2026-12-06T08:05:00Z', versionInfo: { lastConfigChangeAt: '2026-12-06T08:00:00Z' } };
+    expect(instanceVersion({ version: '2026-12-06T08:00:00Z' }, app)).toBe('current');
+    expect(instanceVersion({ version: '2026-12-06T07:00:00Z' }, app)).toBe('2026-12-06T07:00:00Z');
   });
 
   it("marks a deployment's steps by Marathon's 1-based currentStep, and its progress by healthy or running instances", () => {

@@ -22,6 +22,15 @@ export function instanceHealth(task, app) {
   return (app?.healthChecks ?? []).length > 0 ? 'unknown' : 'no check';
 }
 
+/**
+ * 'current' for an instance of the app's configuration, else the version it
+ * runs: a scale gives the app a new `version` but leaves its configuration
+ * (versionInfo.lastConfigChangeAt) and the instances' as they were.
+ */
+export function instanceVersion(task, app) {
+  return task.version === (app.versionInfo?.lastConfigChangeAt ?? app.version) ? 'current' : task.version;
+}
+
 /** A deployment's steps, each with 'done', 'current' or 'pending' (Marathon's currentStep is 1-based). */
 export function deploymentSteps(deployment) {
   const current = deployment.currentStep ?? 0;

@@ -7,7 +7,7 @@
 // this instance no longer leads: the page reloads /ui/, which the instance
 // redirects to the new leader. Text goes into the DOM as text (dom.js).
 import { h, num, duration } from './dom.js';
-import { appStatus, appCounts, instanceHealth, deploymentSteps, deploymentProgress, waitingReason, ageOf } from './apps-view.js';
+import { appStatus, appCounts, instanceHealth, instanceVersion, deploymentSteps, deploymentProgress, waitingReason, ageOf } from './apps-view.js';
 import { autoscaleChart } from './autoscale-chart.js';
 
 const $ = (id) => document.getElementById(id);
@@ -182,7 +182,7 @@ function drawInstances(appsById) {
       h('td', { class: 'ports' }, (t.ports ?? []).join(', ') || '—'),
       h('td', {}, h('span', { class: `state state-${String(t.state).replace(/^TASK_/, '').toLowerCase()}` }, String(t.state).replace(/^TASK_/, ''))),
       h('td', { class: 'health' }, h('span', { class: `badge ${health.replace(' ', '-')}` }, health)),
-      h('td', { class: 'version muted' }, t.version === app.version ? 'current' : t.version),
+      h('td', { class: 'version muted' }, instanceVersion(t, app)),
       h('td', { class: 'started', title: t.startedAt ?? `staged ${t.stagedAt}` }, age === null ? '—' : `${t.startedAt ? '' : 'staged '}${duration(age)} ago`),
     );
   });
