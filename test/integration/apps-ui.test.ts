@@ -39,7 +39,8 @@ const SLEEPER = {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium package)`);
   cluster = await startAppsCluster(['host-a', 'host-b']);
-  const [first, second] = [await cluster.startApps('apps-1'), await cluster.startApps('apps-2')];
+  // Both apps instances at once: either may lead.
+  const [first, second] = await Promise.all([cluster.startApps('apps-1'), cluster.startApps('apps-2')]);
   leader = await cluster.leader();
   standby = leader === first ? second : first;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

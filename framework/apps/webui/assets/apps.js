@@ -18,7 +18,7 @@ const EVENT_TYPES = [
 const BACKOFF = { first: 500, max: 10_000 };
 const REFRESH_MIN_MS = 1000;
 let data = { info: null, apps: [], deployments: [], queue: [], autoscale: null };
-let streamOpen = false, lastError = null;
+let streamOpen = false, lastError = null, movedAway = false;
 
 class Moved extends Error {}
 
@@ -36,6 +36,7 @@ async function getJson(url, optional = false) {
 // ---- connection ----------------------------------------------------------
 
 function showConnection() {
+  if (movedAway) return; // moved() said so, and the page is reloading.
   const [state, text] = lastError ? ['retrying', lastError] : streamOpen ? ['live', 'live'] : ['retrying', 'event stream down; polling every 5 s'];
   document.body.dataset.conn = state;
   $('conn').textContent = text;
@@ -63,6 +64,8 @@ function follow() {
 }
 
 function moved() {
+  if (movedAway) return;
+  movedAway = true;
   document.body.dataset.conn = 'standby';
   $('conn').textContent = 'standby';
   $('conn').className = 'conn conn-standby';
