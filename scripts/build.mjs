@@ -3,7 +3,8 @@
 // product's folders only: no tests, no benchmarks), then the files the
 // compiled code reads at run time beside it, at the same relative paths:
 // the .proto files (proto/index.ts loads them from its own folder) and the
-// web UI's assets (master/webui/web-ui.ts serves ./assets).
+// web pages' assets (master/webui/web-ui.ts and framework/apps/webui/web-ui.ts
+// serve ./assets).
 //
 //   node scripts/build.mjs              a clean build (npm run build)
 //   node scripts/build.mjs --if-stale   only when a source is newer than the last build (the tests' global setup)
@@ -21,6 +22,7 @@ const SOURCE_DIRS = ['proto', 'common', 'master', 'agent', 'framework', 'cli', '
 const ASSETS = [
   { from: 'proto', keep: (name) => name.endsWith('.proto') },
   { from: 'master/webui/assets', keep: () => true },
+  { from: 'framework/apps/webui/assets', keep: (name) => !name.endsWith('.d.ts') },
 ];
 
 /** The newest modification time under `dir` (gen/ included: it changes when the .proto files do). */

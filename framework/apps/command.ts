@@ -34,6 +34,7 @@ export const APPS_FLAGS = {
   http_port: { type: 'number', default: 8080, help: 'port of the REST API (0: any free port)' },
   http_address: { type: 'string', default: '0.0.0.0', help: 'address the REST API listens on' },
   hostname: { type: 'string', help: 'the host other instances redirect to (default: this machine\'s hostname)' },
+  webui_url: { type: 'string', help: "the apps page's address, which the master's UI links to (FrameworkInfo webui_url; default http://HOSTNAME:HTTP_PORT/ui/, from --hostname)" },
   framework_name: { type: 'string', default: 'mesos-ts-apps', help: 'the FrameworkInfo name' },
   role: { type: 'string', default: '*', help: 'the role to subscribe with' },
   failover_timeout: { type: 'duration', default: 604800, help: 'how long the master keeps the tasks while no instance of this framework is connected (default one week)' },
@@ -65,6 +66,7 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
     throw new InvalidArgument(errorMessage(err));
   }
   if (!Number.isInteger(flags.http_port) || flags.http_port < 0 || flags.http_port > 65535) throw new InvalidArgument(`--http_port must be 0..65535, got ${flags.http_port}`);
+  if (flags.webui_url !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.webui_url)) throw new InvalidArgument(`--webui_url must be an http:// or https:// URL, got '${flags.webui_url}'`);
   const apps = new AppsProcess(flags, createLogger({ component: 'apps', format: 'text' }));
   await apps.listen();
   // Loaded before the ZooKeeper session starts: loading the .proto files blocks for a while, which the
@@ -167,7 +169,7 @@ class AppsProcess {
       master: flags.master,
       framework: {
         name: flags.framework_name, roles: flags.role === '*' ? [] : [flags.role], failoverTimeoutSeconds: flags.failover_timeout,
-        capabilities: ['TASK_KILLING_STATE', 'PARTITION_AWARE'], hostname: this.host, webuiUrl: `http://${this.host}:${this.port}`, checkpoint: true,
+        capabilities: ['TASK_KILLING_STATE', 'PARTITION_AWARE'], hostname: this.host, webuiUrl: flags.webui_url ?? `http://${this.host}:${this.port}/ui/`, checkpoint: true,
         ...(loaded.frameworkId && { id: loaded.frameworkId }),
       },
       // The runtime acknowledges each update once it has handled and stored it.

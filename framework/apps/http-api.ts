@@ -1,6 +1,7 @@
 // Marathon's REST API (the subset in README.md) over node:http. A standby
 // answers /ping, /v2/leader and /metrics itself and redirects everything else
-// to the leader (307), as Marathon does; errors are answered in one place
+// to the leader (307), as Marathon does, the web page at /ui/ included
+// (webui/web-ui.ts); errors are answered in one place
 // (`ApiError` → its status and Marathon's body).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.js';
@@ -9,6 +10,7 @@ import { sseFrame, type EventBus } from './events.js';
 import type { AppsOperations } from './operations.js';
 import { normalizeAppId } from './app-definition.js';
 import type { AutoscaleLoop } from './autoscale-loop.js';
+import { serveAppsUi } from './webui/web-ui.js';
 
 export interface HttpApiOptions {
   /** The leader's `host:port`, or null when none is known; `self` is true when this instance leads. */
@@ -44,6 +46,11 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     if (!leader?.self) {
       if (!leader) return json(res, { status: 503, body: { message: 'Could not determine the current leader' } });
       res.writeHead(307, { location: `http://${leader.address}${url.pathname}${url.search}` }).end();
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/') return void res.writeHead(302, { location: '/ui/' }).end();
+    if (method === 'GET' && (url.pathname === '/ui' || url.pathname.startsWith('/ui/'))) {
+      if (!(await serveAppsUi(url.pathname, res))) throw notFound(`no file ${url.pathname}`);
       return;
     }
     if (url.pathname === '/v2/info') return json(res, { status: 200, body: options.info() });

@@ -53,7 +53,8 @@ export function taskJson(i: Instance): Record<string, unknown> {
     version: i.version,
     ipAddresses: [],
     localVolumes: [],
-    ...(i.healthy !== undefined && { healthCheckResults: [{ alive: i.healthy, taskId: i.taskId, instanceId: i.taskId }] }),
+    // Only for an instance launched with a check: the agent's updates carry healthy=false for the others too.
+    ...(i.healthChecked && i.healthy !== undefined && { healthCheckResults: [{ alive: i.healthy, taskId: i.taskId, instanceId: i.taskId }] }),
   };
 }
 

@@ -10,13 +10,13 @@
 //   GET /ui/leader.json          { leading, self, leader }
 //   GET /ui/agent/<id>/state     the agent's /state          } leader only: 307 to the leader elsewhere,
 //   GET /ui/agent/<id>/files/read?path=&offset=&length=      }   404 for an agent the master does not know
-import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.js';
 import { redirectToLeader, reply, type HttpHandler } from '../http.js';
 import { isHostname } from '../validation.js';
 import type { Master } from '../master.js';
 import type { Fetch } from '../../common/tls-fetch.js';
+import { SECURITY_HEADERS, staticAssets } from './static-assets.js';
 
 export interface WebUiOptions {
   /** True while this master leads and acts: its operator API answers, so the page subscribes here. */
@@ -33,19 +33,6 @@ export interface WebUiOptions {
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url);
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  html: 'text/html; charset=utf-8',
-  js: 'text/javascript; charset=utf-8',
-  css: 'text/css; charset=utf-8',
-};
-// Only what ./assets holds is served; the name is checked before any file is read.
-const ASSET_NAME = /^[a-z][a-z0-9-]*\.(html|js|css)$/;
-// The page builds its DOM with textContent, never innerHTML; the policy is a second fence.
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Cache-Control': 'no-cache',
-};
 /** How long the proxy waits for an agent before answering 504. */
 const AGENT_TIMEOUT_MS = 5_000;
 
@@ -69,10 +56,10 @@ export function agentHttpOf(master: Master): (agentId: string) => string | null 
 }
 
 export function webUi(options: WebUiOptions): HttpHandler {
-  const assets = new Map<string, Buffer>();
+  const serveAsset = staticAssets(ASSETS_DIR);
   return async (req, res, path) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    if (path === '/' || path === '/index.html') return serveAsset(assets, 'index.html', res);
+    if (path === '/' || path === '/index.html') return serveAsset('index.html', res);
     if (!path.startsWith('/ui/')) return false;
     const rest = path.slice('/ui/'.length);
     if (rest === 'leader.json') {
@@ -93,25 +80,8 @@ export function webUi(options: WebUiOptions): HttpHandler {
       else await proxyToAgent(options, agentId, proxied[2]!, new URL(req.url ?? path, 'http://master'), req.headers.authorization, res);
       return true;
     }
-    return serveAsset(assets, rest, res);
+    return serveAsset(rest, res);
   };
-}
-
-async function serveAsset(cache: Map<string, Buffer>, name: string, res: ServerResponse): Promise<boolean> {
-  const match = ASSET_NAME.exec(name);
-  if (!match) return false;
-  let body = cache.get(name);
-  if (!body) {
-    try {
-      body = await readFile(new URL(name, ASSETS_DIR));
-    } catch {
-      return false; // Not one of ours: the built-in routes answer 404.
-    }
-    cache.set(name, body);
-  }
-  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': CONTENT_TYPES[match[1]!]!, 'Content-Length': body.length });
-  res.end(body);
-  return true;
 }
 
 /**

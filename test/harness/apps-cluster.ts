@@ -72,8 +72,9 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
       await waitUntil(async () => {
         for (const a of apps.filter((p) => p.alive())) {
           const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual' }).catch(() => null);
-          if (res?.status === 200 && ((await res.json()) as { elected: boolean }).elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
-          else await res?.body?.cancel();
+          // The body is read whatever the status, so no answer is left open (and none is read twice).
+          const info = res ? ((await res.json().catch(() => null)) as { elected?: boolean } | null) : null;
+          if (res?.status === 200 && info?.elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
           if (found) return true;
         }
         return false;

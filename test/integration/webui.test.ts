@@ -67,11 +67,13 @@ describe('web UI', () => {
   it('shows tasks appear and change state live: RUNNING, then the short one FINISHED', async () => {
     s = new RawScheduler(cluster.master.grpcAddress);
     s.autoAcknowledge = true;
-    await s.subscribe({ name: 'webui <b>test</b>', user: 'root' });
+    // A webui_url that is not http(s) is not linked (the master UI links a framework's own page only over http or https).
+    await s.subscribe({ name: 'webui <b>test</b>', user: 'root', webui_url: 'javascript:alert(1)' });
     const fwRow = page.locator(`tr[data-framework-id="${s.frameworkId}"]`).first();
     await expect.poll(() => page.locator(`#frameworks tr[data-framework-id="${s.frameworkId}"] .name`).textContent(), { timeout: 5_000 })
       .toBe('webui <b>test</b>');
     expect(await fwRow.locator('b').count()).toBe(0); // Shown as text, not markup.
+    expect(await fwRow.locator('a').count()).toBe(0);
 
     const e = await s.next((ev) => ev.type === 'OFFERS');
     const offer = e.offers!.offers[0] as OfferOut;

@@ -115,4 +115,19 @@ describe('apps REST API', () => {
     expect((await call('GET', '/v2/apps')).status).toBe(503);
     expect((await call('GET', '/v2/leader')).status).toBe(404);
   });
+
+  it('serves the web page at /ui/ with its files only, and a standby redirects it with the API', async () => {
+    const page = await fetch(`${base}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('/ui/apps.js');
+    for (const [path, type] of [['/ui', 'text/html'], ['/ui/apps.js', 'text/javascript'], ['/ui/dom.js', 'text/javascript'], ['/ui/style.css', 'text/css']]) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.headers.get('content-type'), path).toContain(type);
+    }
+    for (const path of ['/ui/app.js', '/ui/web-ui.ts', '/ui/..%2fweb-ui.ts', '/ui/apps-view.d.ts', '/ui/nothing.js']) expect((await call('GET', path)).status, path).toBe(404);
+    expect((await call('GET', '/')).headers.get('location')).toBe('/ui/');
+    leader = { address: 'leader.example:8080', self: false };
+    expect((await call('GET', '/ui/')).headers.get('location')).toBe('http://leader.example:8080/ui/');
+  });
 });

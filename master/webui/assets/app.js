@@ -263,7 +263,7 @@ function drawRoles() {
 
 function drawFrameworks() {
   const rows = model.frameworkRows().map((f) => h('tr', { 'data-framework-id': f.id },
-    h('td', { class: 'name' }, f.name),
+    h('td', { class: 'name' }, f.name, webuiLink(f.webuiUrl)),
     h('td', { class: 'id' }, f.id),
     h('td', {}, f.roles.join(', ')),
     h('td', { class: 'num tasks' }, String(f.tasks)),
@@ -273,6 +273,12 @@ function drawFrameworks() {
   ));
   $('frameworks-count').textContent = String(rows.length);
   $('frameworks').replaceChildren(...(rows.length ? rows : [emptyRow(7, 'no frameworks')]));
+}
+
+/** A framework's own UI (FrameworkInfo.webui_url), as Mesos's UI links it; only http(s) addresses (dom.js refuses others). */
+function webuiLink(url) {
+  if (!/^https?:\/\//.test(url)) return null;
+  return [' ', h('a', { href: url, class: 'webui-link', target: '_blank', rel: 'noopener' }, 'web UI')];
 }
 
 function drawTasks() {

@@ -166,7 +166,7 @@ export class ClusterModel {
     const info = view.framework_info ?? {};
     const id = info.id?.value ?? '';
     this.frameworks.set(id, {
-      id, name: info.name ?? '', roles: info.roles?.length ? info.roles : [info.role ?? '*'],
+      id, name: info.name ?? '', roles: info.roles?.length ? info.roles : [info.role ?? '*'], webuiUrl: info.webui_url ?? '',
       active: view.active === true, used: scalars(view.allocated_resources), offered: scalars(view.offered_resources),
     });
   }
@@ -184,7 +184,7 @@ export class ClusterModel {
       active: a.active === true, deactivated: a.deactivated === true, drain: a.drain_info?.state ?? null,
     }]));
     this.frameworks = new Map((state.frameworks ?? []).map((f) => [f.id, {
-      id: f.id, name: f.name ?? '', roles: f.roles ?? (f.role ? [f.role] : []), active: f.active === true,
+      id: f.id, name: f.name ?? '', roles: f.roles ?? (f.role ? [f.role] : []), webuiUrl: f.webui_url ?? '', active: f.active === true,
       used: stateScalars(f.used_resources), offered: stateScalars(f.offered_resources),
     }]));
   }
