@@ -68,14 +68,15 @@ describe('apps web page', () => {
     expect(redirected.headers.get('location')).toBe(`${leader.url}/ui/`);
   });
 
-  it('goes live on /v2/events, with the autoscaler section hidden while /v2/autoscale answers 404', async () => {
+  it('goes live on /v2/events; the autoscaler section says no app is autoscaled', async () => {
     await page.goto(`${standby.url}/ui/`); // followed to the leader
     expect(page.url()).toBe(`${leader.url}/ui/`);
     await page.waitForSelector('body[data-conn="live"]', { timeout: 10_000 });
     await page.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
     expect(await page.locator('#leader-address').textContent()).toBe(leader.url.replace('http://', ''));
     expect(await page.locator('#apps tr.empty').count()).toBe(1);
-    expect(await page.locator('#autoscale-panel').isHidden()).toBe(true);
+    expect(await page.locator('#autoscale-panel').isVisible()).toBe(true);
+    expect(await page.locator('#autoscale').textContent()).toBe('no app is autoscaled');
   });
 
   it('shows a deployed app with its counts, instances with host, state and health, and user text as text', async () => {
@@ -110,6 +111,20 @@ describe('apps web page', () => {
     expect(await page.locator('#instances tr[data-app-id="/shop/unique"] .health').allTextContents()).toEqual(['no check', 'no check']);
     // All of it arrived without a reload.
     expect(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+  });
+
+  it("shows an autoscaled app's decisions from /v2/autoscale as a chart", async () => {
+    // cpu from the agents' statistics: its first reading has no difference yet, so the first decision holds and says why.
+    const scaled = { ...SLEEPER, id: '/shop/scaled', instances: 1, healthChecks: [], labels: {},
+      autoscale: { minInstances: 1, maxInstances: 2, metric: 'cpu', target: 0.5, intervalSeconds: 1 } };
+    expect((await api(leader.url, 'POST', '/v2/apps', scaled)).status).toBe(201);
+    const entry = page.locator('#autoscale .autoscale-app[data-app-id="/shop/scaled"]');
+    await expect.poll(() => entry.locator('.last-decision').count(), { timeout: 30_000 }).toBe(1);
+    expect(await entry.locator('h3').textContent()).toBe('/shop/scaled');
+    expect(await entry.locator('svg').count()).toBe(1);
+    expect(await entry.locator('p').first().textContent()).toMatch(/^cpu: .* \(target 0\.5\); [12] instances \(1\.\.2\)$/);
+    const decisions = (await (await fetch(`${leader.url}/v2/autoscale/shop/scaled`)).json()) as { decisions: unknown[] };
+    expect(decisions.decisions.length).toBeGreaterThan(0);
   });
 
   it("draws the autoscaler's chart as SVG that Chromium parses, with hostile reasons as text", async () => {
