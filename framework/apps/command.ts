@@ -25,6 +25,7 @@ import { AppsOperations } from './operations.js';
 import { AppsRuntime, AppsState } from './runtime.js';
 import type { Scheduler, SchedulerOptions } from '../sdk/scheduler.js';
 import { ZkAppsStore } from './store.js';
+import { LB_STATS_FLAG, parseLbStats } from './lb-stats-flag.js';
 
 export const APPS_FLAGS = {
   master: { type: 'string', required: true, help: 'the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH' },
@@ -41,6 +42,9 @@ export const APPS_FLAGS = {
   task_launch_timeout: { type: 'duration', default: 300, help: 'an instance not RUNNING this long after its launch is killed and replaced (Marathon: 300 s)' },
   default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'the Docker image of apps that name no container' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout: a leader cut off this long gives up leadership' },
+  ...LB_STATS_FLAG,
+  drain_timeout: { type: 'duration', default: 30, help: 'longest an instance to be killed waits for the --lb_stats pages to show its servers drained' },
+  drain_wait: { type: 'duration', default: 2, help: 'with no --lb_stats, how long an instance to be killed is shown draining (TASK_KILLING) before its KILL, for event-driven balancers' },
   ...CLIENT_CREDENTIAL_FLAGS,
   ...TLS_FLAGS,
 } as const;
@@ -56,6 +60,7 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}'`);
   checkMasterFlag(flags.master, { several: true });
   parseZkUrl(flags.zk);
+  parseLbStats(flags.lb_stats);
   if (!Number.isInteger(flags.http_port) || flags.http_port < 0 || flags.http_port > 65535) throw new InvalidArgument(`--http_port must be 0..65535, got ${flags.http_port}`);
   const apps = new AppsProcess(flags, createLogger({ component: 'apps', format: 'text' }));
   await apps.listen();
@@ -174,6 +179,7 @@ class AppsProcess {
       reconcileTimeoutMs: flags.reconciliation_timeout * 1000,
       tickMs: flags.check_interval * 1000,
       taskLaunchTimeoutSeconds: flags.task_launch_timeout,
+      drain: { lbStats: parseLbStats(flags.lb_stats), timeoutSeconds: flags.drain_timeout, waitSeconds: flags.drain_wait, pollMs: 250 },
     });
     const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null });
     const subscribed = await scheduler.start();
