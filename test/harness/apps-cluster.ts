@@ -23,13 +23,21 @@ export interface AppsCluster {
   /** The master that answers /state (standbys redirect). */
   leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
-  startApps(name: string): Promise<AppsProc>;
+  /** A `mesos-ts apps` instance with the cluster's short intervals; `flags` come last and win. */
+  startApps(name: string, flags?: readonly string[]): Promise<AppsProc>;
   /** The instance that answers /v2/info as elected. */
   leader(): Promise<AppsProc>;
   stop(): Promise<void>;
 }
 
-export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: { masters?: number; masterFlags?: readonly string[] } = {}): Promise<AppsCluster> {
+export interface AppsClusterOptions {
+  readonly masters?: number;
+  readonly masterFlags?: readonly string[];
+  /** Each agent's resources besides its ports (default cpus:2;mem:1024;disk:1024). */
+  readonly agentResources?: string;
+}
+
+export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: AppsClusterOptions = {}): Promise<AppsCluster> {
   const zk = await startZooKeeper();
   const group = new ProcessGroup();
   const mesosZk = `zk://${zk.connectString}/mesos`;
@@ -45,7 +53,7 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   };
   const master = await leadingMaster();
   await Promise.all(agents.map((hostname, i) => group.spawnAgent(`agent-${hostname}`, [
-    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=cpus:2;mem:1024;disk:1024;ports:[${36000 + i * 100}-${36099 + i * 100}]`,
+    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=${options.agentResources ?? 'cpus:2;mem:1024;disk:1024'};ports:[${36000 + i * 100}-${36099 + i * 100}]`,
   ])));
   await waitUntil(async () => {
     const res = await fetch(`http://${master.httpAddress}/state`).catch(() => null);
@@ -55,11 +63,12 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   const apps: AppsProc[] = [];
   const cluster: AppsCluster = {
     zk, group, mesosZk, appsZk, masterHttp: master.httpAddress, masters, leadingMaster, apps,
-    async startApps(name) {
+    async startApps(name, flags = []) {
       const port = await freePort();
       const proc = group.spawnCommand(name, [
         'apps', `--master=${mesosZk}`, `--zk=${appsZk}`, `--http_port=${port}`, '--http_address=127.0.0.1', '--hostname=127.0.0.1',
         '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h',
+        ...flags,
       ]);
       await proc.waitForLine(/REST API on/, 20_000);
       const running = Object.assign(proc, { url: `http://127.0.0.1:${port}` });
