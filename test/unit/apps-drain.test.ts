@@ -190,6 +190,19 @@ describe('apps runtime drains before it kills', () => {
     expect(reads).toBe(0);
   });
 
+  it('drains the instances of a deleted app before killing them', async () => {
+    await start({});
+    const ids = await twoRunning();
+    rows = ids.map((id) => row('web_10000', `${id}_0`, 'DRAIN', 1));
+    await ops.deleteApp('/web', false);
+    await settle();
+    expect(ids.map((id) => state(id)?.drainingSince)).toEqual([expect.any(String), expect.any(String)]);
+    await polls(3);
+    expect(scheduler.of('kill')).toEqual([]);
+    rows = [];
+    await waitUntil(() => scheduler.of('kill').length === 2, 5000, 'both KILLs');
+  });
+
   it('kills an instance that cannot be serving (not RUNNING yet) at once', async () => {
     await start({});
     await ops.createApp({ ...APP, instances: 1 });
