@@ -176,10 +176,11 @@ class Bench {
 }
 
 function printTable(rows: readonly Row[], flags: { rate: number; slow_every: number }): void {
-  const header = ['step', 'sent', 'failed', 'p50 ms', 'p99 ms', 'to success s'];
+  const header = ['step', 'sent', 'req/s', 'failed', 'p50 ms', 'p99 ms', 'to success s'];
   const lines = rows.map((r) => [
     r.step,
     r.load ? String(r.load.sent) : '-',
+    r.load ? (r.load.sent / r.seconds).toFixed(0) : '-',
     r.load ? String(r.load.failed) : '-',
     r.load ? quantile(r.load.latencies, 0.5).toFixed(0) : '-',
     r.load ? quantile(r.load.latencies, 0.99).toFixed(0) : '-',
