@@ -7,14 +7,13 @@ import { InvalidArgument } from '../../common/errors.js';
 export const LB_STATS_FLAG = {
   lb_stats: {
     type: 'string',
-    default: '',
-    help: "HAProxy statistics pages of the load balancers in front of the apps, comma-separated (e.g. http://127.0.0.1:9090/haproxy?stats, mesos-ts lb's or marathon-lb's); empty: none",
+    help: "HAProxy statistics pages of the load balancers in front of the apps, comma-separated (e.g. http://127.0.0.1:9090/haproxy?stats, mesos-ts lb's or marathon-lb's); default: none",
   },
 } as const;
 
 /** The URLs of `--lb_stats`: comma-separated, blanks dropped, each http:// or https://; anything else is refused, naming it. */
-export function parseLbStats(text: string): string[] {
-  const urls = text.split(',').map((u) => u.trim()).filter((u) => u !== '');
+export function parseLbStats(text: string | undefined): string[] {
+  const urls = (text ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
   for (const url of urls) {
     let parsed: URL | null = null;
     try {
