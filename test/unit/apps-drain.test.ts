@@ -170,6 +170,11 @@ describe('apps runtime drains before it kills', () => {
     await ops.killTask('/web', first!, false, false);
     await polls(3);
     expect(scheduler.of('kill')).toEqual([]);
+    // The drain holds nothing else up: the replacement is launched meanwhile.
+    const launches = scheduler.of('launch').length;
+    scheduler.emit('offers', { type: 'offers', offers: [fakeOffer('o2', 'h2', 'cpus:2;mem:1024;ports:[31000-31009]')] });
+    await settle();
+    expect(scheduler.of('launch')).toHaveLength(launches + 1);
     clock.advance(29);
     await polls(2);
     expect(scheduler.of('kill')).toEqual([]);
