@@ -1,7 +1,7 @@
 // Draining an instance before its KILL, so that load balancers stop sending it
 // new connections and the requests it holds can finish:
 //
-//   kill wanted (scale-down, upgrade, restart, DELETE task, app deleted) and the instance is healthy
+//   kill wanted (scale-down, upgrade, restart, DELETE task, app deleted) of a RUNNING, healthy instance
 //     ──> stored in ZooKeeper as draining (killing, drainingSince): a new leader carries the drain on
 //     ──> shown as TASK_KILLING (tasks JSON, status_update_event, instance_changed_event 'Killing'):
 //         mesos-ts lb drains its servers in HAProxy, marathon-lb leaves it out of its configuration
@@ -18,7 +18,7 @@ import type { Logger } from '../../common/log/logger.js';
 import { fetchStats, type StatRow } from '../lb/haproxy-stats.js';
 import { proxyName, serverName } from '../lb/model.js';
 import type { EventBus } from './events.js';
-import { isHealthy, type Instance } from './planner.js';
+import type { Instance } from './planner.js';
 import type { AppsStore } from './store.js';
 
 export interface DrainOptions {
@@ -59,9 +59,13 @@ export function drainVerdict(rows: readonly StatRow[], targets: readonly DrainTa
   return waitingOn.length === 0 ? { drained: true } : { drained: false, waitingOn };
 }
 
-/** Whether a kill of `inst` drains first: only an instance a balancer may be routing to. */
+/**
+ * Whether a kill of `inst` drains first: only an instance a balancer may be routing to, RUNNING and not
+ * failing its health check. Readiness is not asked for: a balancer that is not shown readiness results
+ * (mesos-ts lb reading our API) routes a healthy instance before it is ready.
+ */
 export function drainsFirst(inst: Instance): boolean {
-  return isHealthy(inst);
+  return inst.state === 'TASK_RUNNING' && !inst.killing && (!inst.healthChecked || inst.healthy === true);
 }
 
 export interface DrainerPorts {

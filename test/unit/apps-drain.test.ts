@@ -8,7 +8,7 @@ import { ManualClock } from '../../common/clock.js';
 import { InvalidArgument } from '../../common/errors.js';
 import { silentLogger } from '../../common/log/logger.js';
 import { validateApp } from '../../framework/apps/app-definition.js';
-import { drainTargets, drainVerdict, type DrainOptions } from '../../framework/apps/drain.js';
+import { drainTargets, drainVerdict, drainsFirst, type DrainOptions } from '../../framework/apps/drain.js';
 import { EventBus, type AppsEvent } from '../../framework/apps/events.js';
 import { parseLbStats } from '../../framework/apps/lb-stats-flag.js';
 import { AppsOperations } from '../../framework/apps/operations.js';
@@ -51,6 +51,19 @@ describe('drain decision', () => {
 
   it('says which servers it waits on', () => {
     expect(drainVerdict([row('prod_web_10001', 'prod_web.1_1', 'DRAIN', 2)], targets)).toEqual({ drained: false, waitingOn: ['prod_web_10001/prod_web.1_1 (DRAIN, 2 session(s))'] });
+  });
+
+  it.each([
+    ['RUNNING, no health check', true, {}],
+    ['RUNNING, reported healthy', true, { healthChecked: true, healthy: true }],
+    ['RUNNING, healthy, readiness not answered yet (a balancer may route it)', true, { healthChecked: true, healthy: true, readinessChecked: true }],
+    ['RUNNING, no health result yet', false, { healthChecked: true }],
+    ['RUNNING, unhealthy', false, { healthChecked: true, healthy: false }],
+    ['STAGING', false, { state: 'TASK_STAGING' }],
+    ['UNREACHABLE', false, { state: 'TASK_UNREACHABLE' }],
+    ['already being killed', false, { killing: true }],
+  ] as const)('drains first when %s: %s', (_what, drains, over) => {
+    expect(drainsFirst(inst(over as Partial<Instance>))).toBe(drains);
   });
 
   it('parses --lb_stats, and refuses what is not an http URL, naming it', () => {
