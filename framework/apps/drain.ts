@@ -95,10 +95,6 @@ export class Drainer {
 
   constructor(private readonly options: DrainOptions, private readonly ports: DrainerPorts) {}
 
-  get size(): number {
-    return this.drains.size;
-  }
-
   /** Marks `inst` draining (stored first, then shown) and kills it once drained. */
   async begin(inst: Instance, why: string): Promise<void> {
     const { store, events, instances, log } = this.ports;
