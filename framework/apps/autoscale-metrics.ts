@@ -149,18 +149,3 @@ async function getJson(url: string): Promise<unknown> {
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return res.json();
 }
-
-/** `--lb_stats`: comma-separated HAProxy statistics page URLs (http or https); throws naming a bad one. */
-export function parseLbStatsFlag(value: string | undefined): string[] {
-  if (value === undefined || value.trim() === '') return [];
-  return value.split(',').map((raw) => raw.trim()).filter((u) => u !== '').map((u) => {
-    let url: URL;
-    try {
-      url = new URL(u);
-    } catch {
-      throw new Error(`--lb_stats: '${u}' is not a URL (expected e.g. http://127.0.0.1:9090/haproxy?stats)`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--lb_stats: '${u}' is not an http(s) URL`);
-    return u;
-  });
-}

@@ -26,7 +26,8 @@ import { AppsRuntime, AppsState } from './runtime.js';
 import type { Scheduler, SchedulerOptions } from '../sdk/scheduler.js';
 import { ZkAppsStore } from './store.js';
 import { AutoscaleLoop } from './autoscale-loop.js';
-import { AgentCpuUsage, LoadBalancerRequestRate, parseLbStatsFlag } from './autoscale-metrics.js';
+import { AgentCpuUsage, LoadBalancerRequestRate } from './autoscale-metrics.js';
+import { LB_STATS_FLAG, parseLbStats } from './lb-stats-flag.js';
 
 export const APPS_FLAGS = {
   master: { type: 'string', required: true, help: 'the master: HOST:PORT (gRPC), several comma-separated, or zk://HOST:PORT/PATH' },
@@ -43,8 +44,10 @@ export const APPS_FLAGS = {
   check_interval: { type: 'duration', default: 1, help: 'how often every app is checked against its definition (changes also trigger a check)' },
   task_launch_timeout: { type: 'duration', default: 300, help: 'an instance not RUNNING this long after its launch is killed and replaced (Marathon: 300 s)' },
   default_image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'the Docker image of apps that name no container' },
-  lb_stats: { type: 'string', help: "the load balancers' HAProxy statistics pages, comma-separated (e.g. http://127.0.0.1:9090/haproxy?stats): where the autoscaler reads requestsPerSecond" },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout: a leader cut off this long gives up leadership' },
+  ...LB_STATS_FLAG,
+  drain_timeout: { type: 'duration', default: 30, help: 'longest an instance to be killed waits for the --lb_stats pages to show its servers drained' },
+  drain_wait: { type: 'duration', default: 2, help: 'with no --lb_stats, how long an instance to be killed is shown draining (TASK_KILLING) before its KILL, for event-driven balancers' },
   ...CLIENT_CREDENTIAL_FLAGS,
   ...TLS_FLAGS,
 } as const;
@@ -60,11 +63,7 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
   if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}'`);
   checkMasterFlag(flags.master, { several: true });
   parseZkUrl(flags.zk);
-  try {
-    parseLbStatsFlag(flags.lb_stats);
-  } catch (err) {
-    throw new InvalidArgument(errorMessage(err));
-  }
+  parseLbStats(flags.lb_stats);
   if (!Number.isInteger(flags.http_port) || flags.http_port < 0 || flags.http_port > 65535) throw new InvalidArgument(`--http_port must be 0..65535, got ${flags.http_port}`);
   if (flags.webui_url !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.webui_url)) throw new InvalidArgument(`--webui_url must be an http:// or https:// URL, got '${flags.webui_url}'`);
   const apps = new AppsProcess(flags, createLogger({ component: 'apps', format: 'text' }));
@@ -187,6 +186,7 @@ class AppsProcess {
       reconcileTimeoutMs: flags.reconciliation_timeout * 1000,
       tickMs: flags.check_interval * 1000,
       taskLaunchTimeoutSeconds: flags.task_launch_timeout,
+      drain: { lbStats: parseLbStats(flags.lb_stats), timeoutSeconds: flags.drain_timeout, waitSeconds: flags.drain_wait, pollMs: 250 },
     });
     const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null, autoscaler: null });
     const subscribed = await scheduler.start();
@@ -197,7 +197,7 @@ class AppsProcess {
     leading.autoscaler = new AutoscaleLoop({
       state, events: this.events, clock: systemClock, log,
       scale: (appId, instances) => ops.updateApp(appId, { instances }, { partial: true, force: false }),
-      sources: { cpu: new AgentCpuUsage(), requestsPerSecond: new LoadBalancerRequestRate(parseLbStatsFlag(flags.lb_stats)) },
+      sources: { cpu: new AgentCpuUsage(), requestsPerSecond: new LoadBalancerRequestRate(parseLbStats(flags.lb_stats)) },
     });
     leading.autoscaler.start();
     log.info('apps: leading and ready');

@@ -44,6 +44,8 @@ export interface Instance {
   readonly unreachableSince?: string;
   /** The framework asked for the kill (scale down, upgrade, delete): its end is no failure. */
   readonly killing?: boolean;
+  /** Set (with `killing`) when its drain began: load balancers take it out, then it is killed (drain.ts). */
+  readonly drainingSince?: string;
 }
 
 export interface AppPlan {

@@ -28,6 +28,7 @@ import type { AppsStore } from './store.js';
 import { appTaskInfo, launchDelaySeconds, newTaskId } from './task-info.js';
 import { probeReady, readinessUrl } from './readiness.js';
 import { newOfferStats, recordOffers, taskJson, type OfferStats } from './views.js';
+import { Drainer, drainsFirst, type DrainOptions } from './drain.js';
 
 /** What the runtime needs of the SDK's Scheduler; test/harness/fake-scheduler.ts plays it in unit tests. */
 export type SchedulerPort = Pick<Scheduler, 'reconcile' | 'kill' | 'launch' | 'decline' | 'revive' | 'suppress' | 'acknowledge'> & Pick<EventEmitter<SchedulerEventMap>, 'on'>;
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   readonly tickMs: number;
   /** An instance not RUNNING this long after its launch is killed (and so replaced). */
   readonly taskLaunchTimeoutSeconds: number;
+  /** Kills of healthy instances drain them in the load balancers first (drain.ts); none: killed at once. */
+  readonly drain?: DrainOptions;
 }
 
 interface Backoff {
@@ -83,6 +86,7 @@ export class AppsRuntime {
   private readonly probed = new Map<string, number>();
   /** Task ids reported in the current reconciliation. */
   private answered: Set<string> | null = null;
+  private readonly drainer: Drainer | null;
 
   constructor(
     readonly state: AppsState,
@@ -97,6 +101,9 @@ export class AppsRuntime {
     scheduler.on('update', (e) => void this.serial(() => this.onUpdateThenAcknowledge(e.status)));
     scheduler.on('reconnected', () => void this.reconcileThenRun());
     scheduler.on('subscribed', (e) => void this.serial(() => this.store.saveFrameworkId(e.frameworkId)));
+    const instances = state.instances;
+    const kill = (taskId: string, why: string) => this.serial(async () => { const i = instances.get(taskId); if (i) await this.sendKill(i, why); });
+    this.drainer = options.drain ? new Drainer(options.drain, { instances, store, events, clock, log, kill }) : null;
   }
 
   get isReady(): boolean {
@@ -121,6 +128,7 @@ export class AppsRuntime {
     await this.reconcile();
     if (this.stopped) return;
     this.ready = true;
+    this.drainer?.resume(this.state.instances.values());
     this.log.info(`apps: reconciled ${this.state.instances.size} instance(s); scheduling`);
     if (!this.timer) {
       this.timer = setInterval(() => void this.serial(() => this.tick()), this.options.tickMs);
@@ -131,6 +139,7 @@ export class AppsRuntime {
 
   stop(): void {
     this.stopped = true;
+    this.drainer?.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -346,9 +355,14 @@ export class AppsRuntime {
     await this.scheduler.kill(inst.taskId, { agentId: inst.agentId }).catch(() => {});
   }
 
-  /** Asks Mesos to kill the instance; its terminal update removes it. */
+  /** Asks Mesos to kill the instance (draining it first when it may be serving); its terminal update removes it. */
   async kill(inst: Instance, why: string): Promise<void> {
     if (inst.killing) return;
+    if (this.drainer && drainsFirst(inst)) return this.drainer.begin(inst, why);
+    await this.sendKill(inst, why);
+  }
+
+  private async sendKill(inst: Instance, why: string): Promise<void> {
     this.state.instances.set(inst.taskId, { ...inst, killing: true });
     this.log.info(`apps: killing ${inst.taskId} of ${inst.appId}: ${why}`);
     const app = this.state.apps.get(inst.appId);

@@ -47,7 +47,8 @@ export function taskJson(i: Instance): Record<string, unknown> {
     servicePorts: i.servicePorts,
     slaveId: i.agentId,
     agentId: i.agentId,
-    state: i.state,
+    // Draining: shown as Marathon shows a task in its kill grace period, which marathon-lb and mesos-ts lb stop routing to.
+    state: i.drainingSince && i.state === 'TASK_RUNNING' ? 'TASK_KILLING' : i.state,
     stagedAt: i.stagedAt,
     ...(i.startedAt && { startedAt: i.startedAt }),
     version: i.version,

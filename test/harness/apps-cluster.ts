@@ -23,14 +23,21 @@ export interface AppsCluster {
   /** The master that answers /state (standbys redirect). */
   leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
-  /** Starts a `mesos-ts apps` instance; `flags` are added to the cluster's own (e.g. --lb_stats=...). */
+  /** A `mesos-ts apps` instance with the cluster's short intervals; `flags` come last and win. */
   startApps(name: string, flags?: readonly string[]): Promise<AppsProc>;
   /** The instance that answers /v2/info as elected. */
   leader(): Promise<AppsProc>;
   stop(): Promise<void>;
 }
 
-export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: { masters?: number; masterFlags?: readonly string[] } = {}): Promise<AppsCluster> {
+export interface AppsClusterOptions {
+  readonly masters?: number;
+  readonly masterFlags?: readonly string[];
+  /** Each agent's resources besides its ports (default cpus:2;mem:1024;disk:1024). */
+  readonly agentResources?: string;
+}
+
+export async function startAppsCluster(agents: readonly string[] = ['host-a', 'host-b'], options: AppsClusterOptions = {}): Promise<AppsCluster> {
   const zk = await startZooKeeper();
   const group = new ProcessGroup();
   const mesosZk = `zk://${zk.connectString}/mesos`;
@@ -46,7 +53,7 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   };
   const master = await leadingMaster();
   await Promise.all(agents.map((hostname, i) => group.spawnAgent(`agent-${hostname}`, [
-    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=cpus:2;mem:1024;disk:1024;ports:[${36000 + i * 100}-${36099 + i * 100}]`,
+    `--master=${mesosZk}`, `--hostname=${hostname}`, `--resources=${options.agentResources ?? 'cpus:2;mem:1024;disk:1024'};ports:[${36000 + i * 100}-${36099 + i * 100}]`,
   ])));
   await waitUntil(async () => {
     const res = await fetch(`http://${master.httpAddress}/state`).catch(() => null);
@@ -60,7 +67,8 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
       const port = await freePort();
       const proc = group.spawnCommand(name, [
         'apps', `--master=${mesosZk}`, `--zk=${appsZk}`, `--http_port=${port}`, '--http_address=127.0.0.1', '--hostname=127.0.0.1',
-        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h', ...flags,
+        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h',
+        ...flags,
       ]);
       await proc.waitForLine(/REST API on/, 20_000);
       const running = Object.assign(proc, { url: `http://127.0.0.1:${port}` });

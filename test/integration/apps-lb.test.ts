@@ -7,36 +7,20 @@
 // stream of requests meets no failure while the app is upgraded and scaled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { api, startAppsCluster, type AppsCluster, type AppsProc } from '../harness/apps-cluster.js';
+import { lbPorts, startLb, webApp, type TestLb } from '../harness/apps-lb.js';
 import { freePort, type Proc } from '../harness/processes.js';
 import { waitUntil } from '../harness/wait-until.js';
-import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
 
 let cluster: AppsCluster;
 let apps: AppsProc;
+let testLb: TestLb;
 let lb: Proc;
 let httpPort: number;
 let servicePort: number;
-let lbDir: string;
 
-const web = (instances: number, version = 'v1') => ({
-  id: '/shop/web',
-  // Each instance serves its own task id (and the version), so a test can see which instance answered.
-  cmd: `mkdir -p /tmp/www && echo "$MESOS_TASK_ID ${version}" > /tmp/www/index.html && exec httpd -f -p "$PORT0" -h /tmp/www`,
-  cpus: 0.1,
-  mem: 16,
-  instances,
-  container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
-  portDefinitions: [{ port: 0, name: 'http' }],
-  labels: { HAPROXY_0_VHOST: 'web.shop.test' },
-  healthChecks: [{ protocol: 'MESOS_HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }],
-  upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
-  backoffSeconds: 0.2,
-  taskKillGracePeriodSeconds: 1,
-});
+const web = (instances: number, version = 'v1') =>
+  webApp({ id: '/shop/web', instances, version, servicePort, labels: { HAPROXY_0_VHOST: 'web.shop.test' } });
 
 /** One request through HAProxy: by service port, or by virtual host on the shared HTTP port (fetch may not set Host). */
 function through(how: 'port' | 'vhost'): Promise<string> {
@@ -87,23 +71,24 @@ beforeAll(async () => {
   cluster = await startAppsCluster(['127.0.0.2', '127.0.0.3']);
   apps = await cluster.startApps('apps-1');
   await apps.waitForLine(/leading and ready/, 30_000);
-  httpPort = await freePort();
-  lbDir = mkdtempSync(join(tmpdir(), 'mesos-ts-lb-e2e-'));
-  lb = cluster.group.spawnCommand('lb', ['lb', `--apps=${apps.url}`, `--http_port=${httpPort}`, '--stats_port=0', `--work_dir=${lbDir}`, '--drain_seconds=5', '--resync_seconds=5']);
-  await lb.waitForLine(/HAProxy (started|reloaded)/, 20_000);
+  // A service port of our own: HAProxy binds with SO_REUSEPORT, so another test's HAProxy on the framework's first pick (10000) would share it.
+  servicePort = await freePort();
+  testLb = await startLb(cluster, apps.url, await lbPorts());
+  lb = testLb.proc;
+  httpPort = testLb.httpPort;
 }, 180_000);
 
 afterAll(async () => {
   if (process.env.LB_DEBUG) process.stderr.write(`[lb]\n${lb?.lines.slice(-40).join('\n')}\n[apps]\n${apps?.lines.slice(-40).join('\n')}\n`);
   await cluster?.stop();
-  if (lbDir) rmSync(lbDir, { recursive: true, force: true });
+  testLb?.cleanup();
 }, 60_000);
 
 describe('mesos-ts lb in front of mesos-ts apps', () => {
   it('routes a service port and a virtual host to the healthy instances', async () => {
     const created = await api(apps.url, 'POST', '/v2/apps', web(2));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    servicePort = created.body.portDefinitions[0].port as number;
+    expect(created.body.portDefinitions[0].port).toBe(servicePort);
     await settled(2);
     const seen = await routedToRunning();
     expect(seen.size).toBe(2);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.js';
 import { createLogger } from '../../common/log/logger.js';
 import { validateApp, type AppDefinition } from '../../framework/apps/app-definition.js';
-import { AgentCpuUsage, cpuSamples, cpuUtilization, LoadBalancerRequestRate, parseLbStatsFlag, requestsPerSecond } from '../../framework/apps/autoscale-metrics.js';
+import { AgentCpuUsage, cpuSamples, cpuUtilization, LoadBalancerRequestRate, requestsPerSecond } from '../../framework/apps/autoscale-metrics.js';
 import { AutoscaleLoop } from '../../framework/apps/autoscale-loop.js';
 import type { MetricValue } from '../../framework/apps/autoscaler.js';
 import { EventBus, type AppsEvent } from '../../framework/apps/events.js';
@@ -107,14 +107,6 @@ describe('cpu utilization from two statistics samples', () => {
     expect(asked).toEqual(['http://127.0.0.1:5051/monitor/statistics', 'http://127.0.0.1:5051/monitor/statistics']);
     expect(await new AgentCpuUsage(async () => []).read(a, [instance('t1', { agentUrl: undefined })])).toMatchObject({ noData: expect.stringContaining('not known') });
   });
-});
-
-describe('--lb_stats', () => {
-  it('reads a comma-separated list of URLs', () => {
-    expect(parseLbStatsFlag(undefined)).toEqual([]);
-    expect(parseLbStatsFlag('http://127.0.0.1:9090/haproxy?stats, https://lb2:9090/haproxy?stats')).toEqual(['http://127.0.0.1:9090/haproxy?stats', 'https://lb2:9090/haproxy?stats']);
-  });
-  it.each(['127.0.0.1:9090', 'ftp://x/stats', 'http://ok/,nope'])('refuses %j', (v) => expect(() => parseLbStatsFlag(v)).toThrow(/--lb_stats/));
 });
 
 describe('the autoscale loop', () => {
