@@ -23,9 +23,10 @@ export interface AppsCluster {
   /** The master that answers /state (standbys redirect). */
   leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
-  startApps(name: string): Promise<AppsProc>;
-  /** The instance that answers /v2/info as elected. */
-  leader(): Promise<AppsProc>;
+  /** Another `mesos-ts apps` instance; `flags` come last (--http_credentials, ...). */
+  startApps(name: string, flags?: readonly string[]): Promise<AppsProc>;
+  /** The instance that answers /v2/info as elected (an Authorization value for instances that demand one). */
+  leader(authorization?: string): Promise<AppsProc>;
   stop(): Promise<void>;
 }
 
@@ -55,22 +56,22 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
   const apps: AppsProc[] = [];
   const cluster: AppsCluster = {
     zk, group, mesosZk, appsZk, masterHttp: master.httpAddress, masters, leadingMaster, apps,
-    async startApps(name) {
+    async startApps(name, flags = []) {
       const port = await freePort();
       const proc = group.spawnCommand(name, [
         'apps', `--master=${mesosZk}`, `--zk=${appsZk}`, `--http_port=${port}`, '--http_address=127.0.0.1', '--hostname=127.0.0.1',
-        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h',
+        '--decline_offer_duration=1s', '--reconciliation_timeout=3s', '--zk_session_timeout=5s', '--check_interval=0.5s', '--failover_timeout=1h', ...flags,
       ]);
       await proc.waitForLine(/REST API on/, 20_000);
       const running = Object.assign(proc, { url: `http://127.0.0.1:${port}` });
       apps.push(running);
       return running;
     },
-    async leader() {
+    async leader(authorization?: string) {
       let found: AppsProc | undefined;
       await waitUntil(async () => {
         for (const a of apps.filter((p) => p.alive())) {
-          const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual' }).catch(() => null);
+          const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual', headers: authorization ? { authorization } : {} }).catch(() => null);
           if (res?.status === 200 && ((await res.json()) as { elected: boolean }).elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
           else await res?.body?.cancel();
           if (found) return true;
@@ -88,10 +89,11 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
 }
 
 /** A JSON call to the apps REST API; answers status and parsed body. */
-export async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+export async function api(base: string, method: string, path: string, body?: unknown, authorization?: string): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`, {
     method, redirect: 'manual',
-    ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    headers: { ...(authorization && { authorization }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   let parsed: unknown = text;
