@@ -117,7 +117,10 @@ async function showApp(client: AppsClient, id: string, json: boolean, io: Io): P
   const app = (res.body as { app: AppJson & { tasks: TaskJson[] } }).app;
   const { tasks, deployments, tasksRunning, tasksStaged, tasksHealthy, tasksUnhealthy, ...definition } = app;
   io.out(JSON.stringify(definition, null, 2));
+  const servicePorts = (definition as { portDefinitions?: { port: number }[] }).portDefinitions?.map((p) => p.port) ?? [];
   io.out(`\n${tasksRunning} running, ${tasksStaged} staged, ${tasksHealthy} healthy, ${tasksUnhealthy} unhealthy; deployments: ${deployments.map((d) => d.id).join(', ') || 'none'}`);
+  // Where a load balancer (mesos-ts lb, marathon-lb) serves the app.
+  if (servicePorts.length > 0) io.out(`service ports: ${servicePorts.join(', ')}`);
   if (tasks.length > 0) io.out('\n' + table([{ header: 'TASK' }, { header: 'HOST' }, { header: 'PORTS' }, { header: 'STATE' }, { header: 'HEALTH' }, { header: 'VERSION' }],
     tasks.map((t) => [t.id, t.host, t.ports.join(','), t.state, t.healthCheckResults ? (t.healthCheckResults[0]?.alive ? 'healthy' : 'unhealthy') : '-', t.version])).trimEnd());
   return 0;
