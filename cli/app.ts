@@ -211,7 +211,7 @@ class AppsClient {
     }
     if (res.status === 401) {
       await res.body?.cancel();
-      const how = this.authorization ? 'refused the credential given' : 'needs a credential: --principal and --secret, or --credential FILE';
+      const how = this.authorization ? 'refused the credential given' : 'needs a credential: --principal and --secret, or a credential file (--credential)';
       throw new Error(`the apps framework at ${this.base} answered 401: it ${how}`);
     }
     const text = await res.text();
