@@ -72,8 +72,9 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
       await waitUntil(async () => {
         for (const a of apps.filter((p) => p.alive())) {
           const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual', headers: authorization ? { authorization } : {} }).catch(() => null);
-          if (res?.status === 200 && ((await res.json()) as { elected: boolean }).elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
-          else await res?.body?.cancel();
+          // The body is read (or dropped) whatever the answer: an elected instance may not be ready yet.
+          const elected = res?.status === 200 ? ((await res.json()) as { elected: boolean }).elected : (await res?.body?.cancel(), false);
+          if (elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
           if (found) return true;
         }
         return false;
