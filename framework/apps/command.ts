@@ -188,7 +188,8 @@ class AppsProcess {
     const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null });
     const subscribed = await scheduler.start();
     log.info(`apps: subscribed as framework ${subscribed.frameworkId} (${state.apps.size} app(s), ${state.instances.size} instance(s) stored)`);
-    await store.saveFrameworkId(subscribed.frameworkId);
+    // Through the runtime's queue, as its own save on 'subscribed': two creates at once failed with NODE_EXISTS.
+    await runtime.serial(() => store.saveFrameworkId(subscribed.frameworkId));
     await runtime.reconcileThenRun();
     leading.ops = new AppsOperations(state, runtime, store, this.events);
     log.info('apps: leading and ready');
