@@ -29,6 +29,11 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# HAProxy for `mesos-ts lb` (marathon-lb's way: the balancer and HAProxy in
+# one image): Debian's haproxy with its libraries, staged in .image/haproxy
+# by scripts/build-node-image.sh, behind a wrapper that points at them.
+COPY .image/haproxy/ /opt/haproxy/
+COPY scripts/image/haproxy.sh /usr/local/bin/haproxy
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && rm -rf /root/.npm
 COPY bin/ bin/

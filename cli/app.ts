@@ -4,14 +4,23 @@
 // instances healthy / wanted as they change, and, while launches wait, why
 // (from /v2/queue: the constraint or resource that declined the offers).
 // Exit codes: 0 done, 1 failed or timed out, 2 bad usage or an invalid definition.
+// To an API that authenticates (`mesos-ts apps --http_credentials`) it
+// presents --principal/--secret or --credential as HTTP basic
+// authentication, and it speaks https under TLS (--ssl_* / LIBPROCESS_SSL_*).
 import { readFileSync } from 'node:fs';
+import { CLIENT_CREDENTIAL_FLAGS, basicAuthorization, clientCredential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
+import { TLS_FLAGS, clientTls } from '../common/tls.js';
+import { fetchFailure, tlsFetch, type Fetch } from '../common/tls-fetch.js';
+import { fetchFollowingLeader } from '../framework/apps/leader-fetch.js';
 import { quantity, table } from './table.js';
 
 const COMMON = {
-  apps: { type: 'string', default: 'http://127.0.0.1:8080', help: "the apps framework's REST API (any instance: standbys redirect to the leader)" },
+  apps: { type: 'string', default: 'http://127.0.0.1:8080', help: "the apps framework's REST API (any instance: standbys redirect to the leader); https://... under TLS" },
   json: { type: 'boolean', default: false, help: 'print the JSON answer instead of a table' },
+  ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
 } as const;
 const WRITE = {
   ...COMMON,
@@ -54,7 +63,7 @@ export async function appCommand(argv: string[], io: Io = stdio): Promise<number
     io.out(usage(`app ${sub}`, SUBCOMMANDS[sub]!, isWrite ? WRITE : COMMON));
     return 0;
   }
-  const client = new AppsClient(flags.apps.replace(/\/+$/, ''));
+  const client = appsClient(flags);
   const args = flags._;
   const need = (n: number, what: string): void => {
     if (args.length !== n) throw new InvalidArgument(`usage: mesos-ts app ${sub} ${what}`);
@@ -108,7 +117,10 @@ async function showApp(client: AppsClient, id: string, json: boolean, io: Io): P
   const app = (res.body as { app: AppJson & { tasks: TaskJson[] } }).app;
   const { tasks, deployments, tasksRunning, tasksStaged, tasksHealthy, tasksUnhealthy, ...definition } = app;
   io.out(JSON.stringify(definition, null, 2));
+  const servicePorts = (definition as { portDefinitions?: { port: number }[] }).portDefinitions?.map((p) => p.port) ?? [];
   io.out(`\n${tasksRunning} running, ${tasksStaged} staged, ${tasksHealthy} healthy, ${tasksUnhealthy} unhealthy; deployments: ${deployments.map((d) => d.id).join(', ') || 'none'}`);
+  // Where a load balancer (mesos-ts lb, marathon-lb) serves the app.
+  if (servicePorts.length > 0) io.out(`service ports: ${servicePorts.join(', ')}`);
   if ('autoscale' in definition) {
     const scaler = await client.call('GET', `/v2/autoscale${appPath(id)}`);
     if (scaler.status === 200) io.out(autoscaleLine(scaler.body as AutoscaleJson));
@@ -156,7 +168,7 @@ export async function deploymentsCommand(argv: string[], io: Io = stdio): Promis
     io.out(usage('deployments', 'Lists the apps framework\'s running deployments: id, apps, current action, step.', COMMON));
     return 0;
   }
-  const res = await new AppsClient(flags.apps.replace(/\/+$/, '')).call('GET', '/v2/deployments');
+  const res = await appsClient(flags).call('GET', '/v2/deployments');
   if (flags.json || res.status !== 200) return printJson(res, io);
   const list = res.body as { id: string; affectedApps: string[]; currentActions: { action: string }[]; currentStep: number; totalSteps: number; version: string }[];
   if (list.length === 0) io.out('no deployments running');
@@ -192,18 +204,32 @@ interface Answer {
   readonly body: unknown;
 }
 
+/** A client of the API the flags name, with their credential and TLS; bad flags are refused before any request. */
+function appsClient(flags: Parameters<typeof clientCredential>[0] & Parameters<typeof clientTls>[0] & { readonly apps: string }): AppsClient {
+  const base = flags.apps.replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+$/.test(base)) throw new InvalidArgument(`--apps must be http://HOST:PORT or https://HOST:PORT, got '${flags.apps}'`);
+  const credential = clientCredential(flags);
+  const tls = clientTls(flags, process.env);
+  return new AppsClient(base, tlsFetch(tls), credential && basicAuthorization(credential), tls);
+}
+
 class AppsClient {
-  constructor(private readonly base: string) {}
+  constructor(private readonly base: string, private readonly fetchFn: Fetch, private readonly authorization: string | undefined, private readonly tls: ReturnType<typeof clientTls>) {}
 
   async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const headers: Record<string, string> = { ...(this.authorization && { authorization: this.authorization }), ...(body !== undefined && { 'content-type': 'application/json' }) };
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, {
-        method, signal: AbortSignal.timeout(15_000),
-        ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      res = await fetchFollowingLeader(this.fetchFn, `${this.base}${path}`, {
+        method, signal: AbortSignal.timeout(15_000), headers, ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new Error(`cannot reach the apps framework at ${this.base}: ${errorMessage(err)}`, { cause: err });
+      throw new Error(`the apps framework: ${fetchFailure(this.base, err, this.tls)}`, { cause: err });
+    }
+    if (res.status === 401) {
+      await res.body?.cancel();
+      const how = this.authorization ? 'refused the credential given' : 'needs a credential: --principal and --secret, or a credential file (--credential)';
+      throw new Error(`the apps framework at ${this.base} answered 401: it ${how}`);
     }
     const text = await res.text();
     let parsed: unknown = text;

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { CLIENT_CREDENTIAL_FLAGS, basicAuthorization, clientCredential } from '../common/credentials.js';
 import { parseFlags, usage } from '../common/flags.js';
 import { InvalidArgument } from '../common/errors.js';
+import { TLS_FLAGS, clientTls } from '../common/tls.js';
+import { tlsFetch } from '../common/tls-fetch.js';
 import { LOG_FLAGS, loggerOptions } from '../common/log/flags.js';
 import { createLogger } from '../common/log/logger.js';
 import { AppsSource } from '../framework/lb/apps-source.js';
@@ -26,7 +28,9 @@ export const LB_FLAGS = {
   timeout: { type: 'duration', default: 60, help: "HAProxy's client and server inactivity timeout" },
   work_dir: { type: 'string', help: "where HAProxy's configuration and admin socket go (default: a new directory under /tmp)" },
   haproxy: { type: 'string', default: 'haproxy', help: 'the haproxy executable' },
+  // Presented to an apps API that authenticates, and TLS to one that speaks https (LIBPROCESS_SSL_* too).
   ...CLIENT_CREDENTIAL_FLAGS,
+  ...TLS_FLAGS,
   ...LOG_FLAGS,
 } as const;
 
@@ -44,6 +48,7 @@ export async function lbCommand(argv: string[]): Promise<number> {
     return value === 0 ? null : value;
   };
   const credential = clientCredential(flags);
+  const tls = clientTls(flags, process.env);
   const logger = createLogger(loggerOptions(flags, 'lb'));
   await Haproxy.version(flags.haproxy);
   const dir = flags.work_dir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-lb-'));
@@ -53,7 +58,7 @@ export async function lbCommand(argv: string[]): Promise<number> {
     bindAddress: flags.bind_ip, timeoutSeconds: flags.timeout,
   };
   const balancer = new Balancer({
-    source: new AppsSource({ urls, authorization: credential ? basicAuthorization(credential) : undefined }),
+    source: new AppsSource({ urls, authorization: credential ? basicAuthorization(credential) : undefined, fetch: tlsFetch(tls) }),
     haproxy: new Haproxy({ binary: flags.haproxy, configFile: join(dir, 'haproxy.cfg'), adminSocket: settings.adminSocket, logger: logger.child({ component: 'haproxy' }) }),
     settings,
     routing: { bindAddress: flags.bind_ip, groups: flags.group.split(',').map((g) => g.trim()) },

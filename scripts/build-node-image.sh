@@ -54,6 +54,21 @@ if [ -z "$base_ok" ]; then
   [ -z "$old" ] || docker rmi "$old" >/dev/null 2>&1 || true   # the replaced base, unless an image still uses it
 fi
 
+# HAProxy for `mesos-ts lb` in the image, as marathon-lb ships it: this
+# machine's Debian package (scripts/setup.sh installs it), its binary and the
+# shared libraries ldd reports, staged in .image/haproxy for the Dockerfile;
+# the build reaches no Debian mirror. libc, libm and the loader are the base
+# image's own (bookworm's, as here).
+command -v haproxy >/dev/null || { echo "[setup] haproxy is missing: bash scripts/setup.sh installs Debian's package" >&2; exit 1; }
+stage=.image/haproxy
+rm -rf "$stage"
+mkdir -p "$stage/lib"
+haproxy_bin=$(readlink -f "$(command -v haproxy)")
+cp "$haproxy_bin" "$stage/haproxy"
+for lib in $(ldd "$haproxy_bin" | grep -o '/[^ ]*'); do
+  case $(basename "$lib") in libc.so.*|libm.so.*|ld-linux*) ;; *) cp -L "$lib" "$stage/lib/" ;; esac
+done
+
 say "building mesos-ts/mesos-ts:local from the Dockerfile"
 docker build -q --network=host -t mesos-ts/mesos-ts:local . >/dev/null
 say "built mesos-ts/mesos-ts:local"

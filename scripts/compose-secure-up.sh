@@ -20,16 +20,22 @@ secret() { # principal -> its secret, made once
   [ -f "$f" ] || (umask 077 && openssl rand -hex 24 > "$f")
   cat "$f"
 }
-if [ ! -f "$dir/credentials.json" ]; then
-  say "writing credentials for the principals demo, agent and ops, and the ZooKeeper digest user mesos, in $dir"
+# Written again when an older version of this script left them without the apps framework's.
+if [ ! -f "$dir/credentials.json" ] || ! grep -q '"apps"' "$dir/credentials.json"; then
+  say "writing credentials for the principals demo, agent, ops and apps, and the ZooKeeper digest user mesos, in $dir"
   (
     umask 077
-    printf '{"credentials":[{"principal":"demo","secret":"%s"},{"principal":"agent","secret":"%s"},{"principal":"ops","secret":"%s"}]}\n' \
-      "$(secret demo)" "$(secret agent)" "$(secret ops)" > "$dir/credentials.json"
+    printf '{"credentials":[{"principal":"demo","secret":"%s"},{"principal":"agent","secret":"%s"},{"principal":"ops","secret":"%s"},{"principal":"apps","secret":"%s"}]}\n' \
+      "$(secret demo)" "$(secret agent)" "$(secret ops)" "$(secret apps)" > "$dir/credentials.json"
     printf '{"principal":"agent","secret":"%s"}\n' "$(secret agent)" > "$dir/agent-credential.json"
     printf '{"principal":"demo","secret":"%s"}\n' "$(secret demo)" > "$dir/demo-credential.json"
     printf '{"principal":"ops","secret":"%s"}\n' "$(secret ops)" > "$dir/ops-credential.json"
     printf 'zk://mesos:%s@127.0.0.1:2181/mesos' "$(secret zk)" > "$dir/zk-url"
+    # The apps framework: its credential to the masters, its own ZooKeeper path (same digest user), and who may call
+    # its REST API (the operator, as Marathon's --http_credentials; mesos-ts lb presents the same).
+    printf '{"principal":"apps","secret":"%s"}\n' "$(secret apps)" > "$dir/apps-credential.json"
+    printf 'zk://mesos:%s@127.0.0.1:2181/mesos-ts-apps' "$(secret zk)" > "$dir/apps-zk-url"
+    printf '{"credentials":[{"principal":"ops","secret":"%s"}]}\n' "$(secret ops)" > "$dir/apps-http-credentials.json"
   )
 fi
 # The ACLs (docs/authorization.md): first matching rule wins; not permissive.
@@ -40,8 +46,8 @@ view='"view_frameworks": [{ "principals": { "values": ["ops", "demo"] }, "users"
 cat > "$dir/acls.json" <<JSON
 {
   "permissive": false,
-  "register_frameworks": [{ "principals": { "values": ["demo"] }, "roles": { "type": "ANY" } }],
-  "run_tasks": [{ "principals": { "values": ["demo"] }, "users": { "type": "ANY" } }],
+  "register_frameworks": [{ "principals": { "values": ["demo", "apps"] }, "roles": { "type": "ANY" } }],
+  "run_tasks": [{ "principals": { "values": ["demo", "apps"] }, "users": { "type": "ANY" } }],
   "register_agents": [{ "principals": { "values": ["agent"] }, "agents": { "type": "ANY" } }],
   "teardown_frameworks": [{ "principals": { "values": ["ops"] }, "framework_principals": { "type": "ANY" } }],
   "drain_agents": [{ "principals": { "values": ["ops"] }, "agents": { "type": "ANY" } }],
@@ -73,3 +79,4 @@ say "other docker-compose commands: export COMPOSE_FILE=$COMPOSE_FILE MESOS_TS_S
 say "the CLI reaches it with mutual TLS and the ops credential:"
 say "  export LIBPROCESS_SSL_ENABLED=true LIBPROCESS_SSL_CA_FILE=$dir/certs/ca.pem LIBPROCESS_SSL_CERT_FILE=$dir/certs/client.pem LIBPROCESS_SSL_KEY_FILE=$dir/certs/client.key"
 say "  mesos-ts state --master 127.0.0.1:5050 --credential $dir/ops-credential.json"
+say "  mesos-ts app list --apps https://127.0.0.1:8080 --credential $dir/ops-credential.json"

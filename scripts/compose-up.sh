@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings the docker-compose cluster (docker-compose.yml: ZooKeeper, three
-# masters, two agents, the demo framework) up on this machine in one step:
+# masters, two agents, the demo framework, the apps framework twice and the
+# load balancer) up on this machine in one step:
 #   1. scripts/setup.sh: Debian packages, node modules, proto types, the
 #      Docker engine and the task image mesos-ts/busybox:latest;
 #      and docker-compose (v1, Debian's package) when it is missing;
@@ -25,3 +26,5 @@ say "starting the cluster: docker-compose up -d $*"
 docker-compose up -d "$@"
 say "up: masters on http://127.0.0.1:5050, :5150, :5250 (the leader answers /state, the others redirect);" \
   "the demo's tasks: docker-compose logs -f demo; stop with: docker-compose down"
+say "apps: REST API on http://127.0.0.1:8080 and :8081 (mesos-ts app deploy examples/apps/web.json);" \
+  "the balancer serves each app's service port on 127.0.0.1, virtual hosts on :9080, statistics on :9090"

@@ -7,10 +7,9 @@
 // tearing the framework down, so the tasks keep running.
 import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { CLIENT_CREDENTIAL_FLAGS, clientCredential } from '../../common/credentials.js';
-import { TLS_FLAGS, clientTls } from '../../common/tls.js';
+import { TLS_FLAGS, clientTls, tlsConfig, withTlsEnvironment, type Tls } from '../../common/tls.js';
+import { listenHttp, type HttpListener } from '../../common/tls-listener.js';
 import { parseFlags, usage, type Flags } from '../../common/flags.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
@@ -20,7 +19,8 @@ import { checkMasterFlag, parseZkUrl } from '../../common/zk/url.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { MasterContender } from '../../master/election/contender.js';
 import { EventBus } from './events.js';
-import { createAppsHttpServer } from './http-api.js';
+import { API_AUTHENTICATION_FLAGS, apiAuthentication, type ApiAuthentication } from './api-authentication.js';
+import { appsHttpHandler } from './http-api.js';
 import { AppsOperations } from './operations.js';
 import { AppsRuntime, AppsState } from './runtime.js';
 import type { Scheduler, SchedulerOptions } from '../sdk/scheduler.js';
@@ -48,7 +48,10 @@ export const APPS_FLAGS = {
   ...LB_STATS_FLAG,
   drain_timeout: { type: 'duration', default: 30, help: 'longest an instance to be killed waits for the --lb_stats pages to show its servers drained' },
   drain_wait: { type: 'duration', default: 2, help: 'with no --lb_stats, how long an instance to be killed is shown draining (TASK_KILLING) before its KILL, for event-driven balancers' },
+  ...API_AUTHENTICATION_FLAGS,
+  // The credential this framework presents to the master.
   ...CLIENT_CREDENTIAL_FLAGS,
+  // TLS both ways, as every component: the REST API speaks https, and the master is reached over TLS.
   ...TLS_FLAGS,
 } as const;
 
@@ -66,7 +69,11 @@ export async function appsCommand(argv: string[]): Promise<number | void> {
   parseLbStats(flags.lb_stats);
   if (!Number.isInteger(flags.http_port) || flags.http_port < 0 || flags.http_port > 65535) throw new InvalidArgument(`--http_port must be 0..65535, got ${flags.http_port}`);
   if (flags.webui_url !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.webui_url)) throw new InvalidArgument(`--webui_url must be an http:// or https:// URL, got '${flags.webui_url}'`);
-  const apps = new AppsProcess(flags, createLogger({ component: 'apps', format: 'text' }));
+  const log = createLogger({ component: 'apps', format: 'text' });
+  // Checked before anything starts: bad credentials or TLS files change nothing.
+  const authentication = apiAuthentication(flags, process.env, log.child({ component: 'authentication' }));
+  const tls = tlsConfig(withTlsEnvironment(flags, process.env), 'server');
+  const apps = new AppsProcess(flags, log, authentication, tls);
   await apps.listen();
   // Loaded before the ZooKeeper session starts: loading the .proto files blocks for a while, which the
   // session's stall check would take for a frozen process once we lead.
@@ -94,28 +101,32 @@ interface Leading {
 class AppsProcess {
   private readonly events = new EventBus();
   private readonly host: string;
-  private readonly server: Server;
+  private server: HttpListener | null = null;
   private port = 0;
   private contender: MasterContender | null = null;
   private leading: Leading | null = null;
   private closing = false;
 
-  constructor(private readonly flags: AppsFlags, private readonly log: Logger) {
+  constructor(private readonly flags: AppsFlags, private readonly log: Logger, private readonly authentication: ApiAuthentication | null, private readonly tls: Tls | null) {
     this.host = flags.hostname ?? osHostname();
-    this.server = createAppsHttpServer({
+  }
+
+  async listen(): Promise<void> {
+    const handler = appsHttpHandler({
       leader: () => this.leaderAddress(),
       operations: () => this.leading?.ops ?? null,
       events: this.events,
       info: () => this.info(),
       metrics: () => metricsText(this.leading?.state ?? null, this.leading !== null, this.events.size) + (this.leading?.autoscaler?.metricsText() ?? ''),
       autoscale: () => this.leading?.autoscaler ?? null,
+      authentication: this.authentication,
+      scheme: this.tls ? 'https' : 'http',
     });
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.server.once('error', reject).listen(this.flags.http_port, this.flags.http_address, resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    this.log.info(`apps: REST API on http://${this.host}:${this.port}`);
+    const warn = (fields: Record<string, unknown>, message: string) => this.log.warn(fields, message);
+    this.server = await listenHttp(this.flags.http_address, this.flags.http_port, this.tls, handler, warn);
+    this.port = this.server.port;
+    const guarded = this.authentication ? ` (HTTP basic authentication, realm "${this.authentication.realm}")` : '';
+    this.log.info(`apps: REST API on ${this.server.scheme}://${this.host}:${this.port}${guarded}`);
   }
 
   /** Enters the election; when elected, takes over with a Scheduler from `newScheduler`. */
@@ -147,8 +158,7 @@ class AppsProcess {
     this.leading?.autoscaler?.stop();
     await this.leading?.scheduler.close().catch(() => {});
     this.contender?.withdraw();
-    this.server.closeAllConnections();
-    this.server.close();
+    await this.server?.close();
     process.exit(code);
   }
 
@@ -168,7 +178,7 @@ class AppsProcess {
       master: flags.master,
       framework: {
         name: flags.framework_name, roles: flags.role === '*' ? [] : [flags.role], failoverTimeoutSeconds: flags.failover_timeout,
-        capabilities: ['TASK_KILLING_STATE', 'PARTITION_AWARE'], hostname: this.host, webuiUrl: flags.webui_url ?? `http://${this.host}:${this.port}/ui/`, checkpoint: true,
+        capabilities: ['TASK_KILLING_STATE', 'PARTITION_AWARE'], hostname: this.host, webuiUrl: flags.webui_url ?? `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}/ui/`, checkpoint: true,
         ...(loaded.frameworkId && { id: loaded.frameworkId }),
       },
       // The runtime acknowledges each update once it has handled and stored it.
@@ -191,7 +201,8 @@ class AppsProcess {
     const leading: Leading = (this.leading = { state, runtime, scheduler, ops: null, autoscaler: null });
     const subscribed = await scheduler.start();
     log.info(`apps: subscribed as framework ${subscribed.frameworkId} (${state.apps.size} app(s), ${state.instances.size} instance(s) stored)`);
-    await store.saveFrameworkId(subscribed.frameworkId);
+    // Through the runtime's queue, as its own save on 'subscribed': two creates at once failed with NODE_EXISTS.
+    await runtime.serial(() => store.saveFrameworkId(subscribed.frameworkId));
     await runtime.reconcileThenRun();
     const ops = (leading.ops = new AppsOperations(state, runtime, store, this.events));
     leading.autoscaler = new AutoscaleLoop({

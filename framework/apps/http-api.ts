@@ -1,11 +1,13 @@
-// Marathon's REST API (the subset in README.md) over node:http. A standby
-// answers /ping, /v2/leader and /metrics itself and redirects everything else
-// to the leader (307), as Marathon does, the web page at /ui/ included
-// (webui/web-ui.ts); errors are answered in one place
-// (`ApiError` → its status and Marathon's body).
+// Marathon's REST API (the subset in README.md) over node:http. With
+// credentials set, every request proves them first, on a standby too
+// (api-authentication.ts). A standby answers /ping, /v2/leader and /metrics
+// itself and redirects everything else to the leader (307), as Marathon
+// does, the web page at /ui/ included (webui/web-ui.ts); errors are answered
+// in one place (`ApiError` → its status and Marathon's body).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.js';
 import { ApiError, badRequest, notFound } from './api-errors.js';
+import type { ApiAuthentication } from './api-authentication.js';
 import { sseFrame, type EventBus } from './events.js';
 import type { AppsOperations } from './operations.js';
 import { normalizeAppId } from './app-definition.js';
@@ -22,6 +24,10 @@ export interface HttpApiOptions {
   readonly metrics: () => string;
   /** The leader's autoscaler, for GET /v2/autoscale[/{appId}]; null before it leads. */
   readonly autoscale?: () => Pick<AutoscaleLoop, 'entries' | 'entry'> | null;
+  /** Set: every request must prove a credential (HTTP basic), else 401. */
+  readonly authentication?: ApiAuthentication | null;
+  /** The scheme of a standby's redirect to its leader (https when the API speaks TLS). */
+  readonly scheme?: 'http' | 'https';
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -29,12 +35,22 @@ const MAX_BODY = 1024 * 1024;
 type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 
 export function createAppsHttpServer(options: HttpApiOptions): Server {
-  return createServer((req, res) => void handle(options, req, res));
+  return createServer(appsHttpHandler(options));
+}
+
+/** The API as a request handler, for a server of the caller's (http or https, common/tls-listener.ts). */
+export function appsHttpHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => void handle(options, req, res);
 }
 
 async function handle(options: HttpApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
+  const auth = options.authentication;
+  if (auth && auth.principalOf(req.headers.authorization) === null) {
+    // Nothing of the request is acted on; its body is left unread.
+    return json(res, { status: 401, body: { message: 'Unauthorized: this API needs HTTP basic authentication (missing or wrong credentials)' }, headers: { 'www-authenticate': `Basic realm="${auth.realm}"` } });
+  }
   try {
     if (url.pathname === '/ping') return text(res, 200, 'pong\n');
     if (url.pathname === '/metrics') return text(res, 200, options.metrics());
@@ -45,7 +61,7 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     }
     if (!leader?.self) {
       if (!leader) return json(res, { status: 503, body: { message: 'Could not determine the current leader' } });
-      res.writeHead(307, { location: `http://${leader.address}${url.pathname}${url.search}` }).end();
+      res.writeHead(307, { location: `${options.scheme ?? 'http'}://${leader.address}${url.pathname}${url.search}` }).end();
       return;
     }
     if (method === 'GET' && url.pathname === '/') return void res.writeHead(302, { location: '/ui/' }).end();

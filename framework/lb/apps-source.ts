@@ -5,6 +5,8 @@
 // again, as marathon-lb does: an event never edits the routing by itself,
 // so a missed or reordered event costs a moment, never a wrong route.
 import { Unavailable } from '../../common/errors.js';
+import type { Fetch } from '../../common/tls-fetch.js';
+import { fetchFollowingLeader } from '../apps/leader-fetch.js';
 import type { MarathonApp } from './model.js';
 
 export interface AppsSourceOptions {
@@ -13,6 +15,8 @@ export interface AppsSourceOptions {
   /** An Authorization header value for an API that authenticates. */
   readonly authorization?: string | undefined;
   readonly timeoutMs?: number;
+  /** The fetch to use (common/tls-fetch.ts's under TLS); default the global one. */
+  readonly fetch?: Fetch;
 }
 
 /** Events after which the routing may have changed. */
@@ -28,6 +32,10 @@ export class AppsSource {
     if (options.urls.length === 0) throw new Unavailable('no apps API URL given (--apps http://HOST:PORT)');
   }
 
+  private get fetchFn(): Fetch {
+    return this.options.fetch ?? fetch;
+  }
+
   private headers(accept: string): Record<string, string> {
     return { Accept: accept, ...(this.options.authorization ? { Authorization: this.options.authorization } : {}) };
   }
@@ -39,10 +47,11 @@ export class AppsSource {
       const index = (this.preferred + i) % this.options.urls.length;
       const base = this.options.urls[index]!.replace(/\/+$/, '');
       try {
-        const res = await fetch(`${base}/v2/apps?embed=apps.tasks&embed=apps.readiness`, {
+        const res = await fetchFollowingLeader(this.fetchFn, `${base}/v2/apps?embed=apps.tasks&embed=apps.readiness`, {
           headers: this.headers('application/json'),
           signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs ?? 10_000)]) : AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
+        if (res.status === 401) throw new Error(`answered 401: ${this.options.authorization ? 'the credential was refused' : 'it needs a credential (--principal/--secret or --credential)'}`);
         if (res.status !== 200) throw new Error(`answered ${res.status}`);
         const body = (await res.json()) as { apps?: unknown };
         if (!Array.isArray(body.apps)) throw new Error('answered without an "apps" list');
@@ -62,7 +71,7 @@ export class AppsSource {
    */
   async follow(onEvent: (type: string) => void, signal: AbortSignal): Promise<void> {
     const base = this.options.urls[this.preferred]!.replace(/\/+$/, '');
-    const res = await fetch(`${base}/v2/events`, { headers: this.headers('text/event-stream'), signal });
+    const res = await fetchFollowingLeader(this.fetchFn, `${base}/v2/events`, { headers: this.headers('text/event-stream'), signal });
     if (res.status !== 200 || !res.body) throw new Unavailable(`${base}/v2/events answered ${res.status}`);
     const decoder = new TextDecoder();
     let buffer = '';

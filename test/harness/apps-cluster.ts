@@ -23,10 +23,10 @@ export interface AppsCluster {
   /** The master that answers /state (standbys redirect). */
   leadingMaster(): Promise<MasterProc>;
   readonly apps: AppsProc[];
-  /** A `mesos-ts apps` instance with the cluster's short intervals; `flags` come last and win. */
+  /** Another `mesos-ts apps` instance; `flags` come last (--http_credentials, ...). */
   startApps(name: string, flags?: readonly string[]): Promise<AppsProc>;
-  /** The instance that answers /v2/info as elected. */
-  leader(): Promise<AppsProc>;
+  /** The instance that answers /v2/info as elected (an Authorization value for instances that demand one). */
+  leader(authorization?: string): Promise<AppsProc>;
   stop(): Promise<void>;
 }
 
@@ -75,14 +75,14 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
       apps.push(running);
       return running;
     },
-    async leader() {
+    async leader(authorization?: string) {
       let found: AppsProc | undefined;
       await waitUntil(async () => {
         for (const a of apps.filter((p) => p.alive())) {
-          const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual' }).catch(() => null);
-          // The body is read whatever the status, so no answer is left open (and none is read twice).
-          const info = res ? ((await res.json().catch(() => null)) as { elected?: boolean } | null) : null;
-          if (res?.status === 200 && info?.elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
+          const res = await fetch(`${a.url}/v2/info`, { redirect: 'manual', headers: authorization ? { authorization } : {} }).catch(() => null);
+          // The body is read (or dropped) whatever the answer: an elected instance may not be ready yet.
+          const elected = res?.status === 200 ? ((await res.json()) as { elected: boolean }).elected : (await res?.body?.cancel(), false);
+          if (elected && a.lines.some((l) => /leading and ready/.test(l))) found = a;
           if (found) return true;
         }
         return false;
@@ -98,10 +98,11 @@ export async function startAppsCluster(agents: readonly string[] = ['host-a', 'h
 }
 
 /** A JSON call to the apps REST API; answers status and parsed body. */
-export async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+export async function api(base: string, method: string, path: string, body?: unknown, authorization?: string): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`, {
     method, redirect: 'manual',
-    ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    headers: { ...(authorization && { authorization }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   let parsed: unknown = text;

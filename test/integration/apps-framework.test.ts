@@ -235,7 +235,7 @@ describe('apps framework', () => {
   });
 
   it('runs the examples: a web service behind MESOS_HTTP checks answering with its task id, and a worker', async () => {
-    const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join('framework/apps/examples', name), 'utf8'));
+    const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join('examples/apps', name), 'utf8'));
     expect((await api(leader.url, 'POST', '/v2/apps', example('web.json'))).status).toBe(201);
     expect((await api(leader.url, 'POST', '/v2/apps', example('worker.json'))).status).toBe(201);
     const web = await settled('/examples/web', 2);

@@ -5,11 +5,17 @@
 // digest credential. The demo service finishes its tasks through all of it;
 // a plain-text client, a client without a certificate, one without
 // credentials and a principal the ACLs deny are each refused; the
-// registry's znodes refuse a client without the digest credential.
+// registry's znodes refuse a client without the digest credential. The
+// apps framework speaks https only and asks for the operator's credential;
+// `mesos-ts app deploy` with TLS and that credential runs the example web
+// service through the standby, and the balancer (mutual TLS, credential)
+// serves its task ids on its service port.
 //
 // Fixed ports as compose.test.ts (ZooKeeper 2181; masters 5050/5060,
-// 5150/5160, 5250/5260; agents 5051, 5052): test files run one at a time.
+// 5150/5160, 5250/5260; agents 5051, 5052; apps 8080, 8081; the balancer's
+// 9080, 9090 and service ports): test files run one at a time.
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -85,6 +91,21 @@ afterAll(async () => {
   expect(left).toEqual([]);
 }, 60_000);
 
+/** GET / on 127.0.0.1:port (HAProxy's service port, plain HTTP as the tasks serve): status and body, or status 0. */
+function plainGet(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((done) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done({ status: 0, body: '' }));
+    req.end();
+  });
+}
+
 describe('the secured docker-compose cluster', () => {
   it('runs the demo to the end over mutual TLS, with credentials and ACLs', async () => {
     await withLogs(async () => {
@@ -134,4 +155,38 @@ describe('the secured docker-compose cluster', () => {
       zk.close();
     }
   });
+
+  it('runs the apps framework over https with credentials; mesos-ts app deploys through the standby and the balancer serves the app', async () => {
+    await withLogs(async () => {
+      const APPS = [8080, 8081];
+      let leading = 0;
+      await waitUntil(async () => {
+        for (const port of APPS) if ((await call(port, '/v2/apps', 'ops')).status === 200) leading = port;
+        return leading !== 0;
+      }, 90_000, 'an apps instance to lead');
+      const standby = APPS.find((p) => p !== leading)!;
+      expect((await call(standby, '/v2/apps', 'ops')).status).toBe(307);
+      for (const port of APPS) expect((await call(port, '/v2/apps', null)).status).toBe(401);
+      expect((await call(leading, '/ping', 'demo')).status).toBe(401); // Only the operator's principal may call it.
+      const plain = await fetch(`http://127.0.0.1:${leading}/ping`, { signal: AbortSignal.timeout(3000) });
+      expect(plain.status).toBe(400);
+
+      const tlsEnv = {
+        ...env, LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_CA_FILE: join(secureDir, 'certs/ca.pem'),
+        LIBPROCESS_SSL_CERT_FILE: join(secureDir, 'certs/client.pem'), LIBPROCESS_SSL_KEY_FILE: join(secureDir, 'certs/client.key'),
+      };
+      const { stdout } = await run(process.execPath, [
+        'bin/mesos-ts.js', 'app', 'deploy', 'examples/apps/web.json', `--apps=https://127.0.0.1:${standby}`, `--credential=${join(secureDir, 'ops-credential.json')}`, '--timeout=90',
+      ], { cwd: repo, env: tlsEnv });
+      expect(stdout).toMatch(/\/examples\/web: 2\/2 healthy/);
+      const app = (JSON.parse((await call(leading, '/v2/apps/examples/web', 'ops')).text) as { app: { portDefinitions: { port: number }[]; tasks: { id: string }[] } }).app;
+      const answered = new Set<string>();
+      await waitUntil(async () => {
+        const res = await plainGet(app.portDefinitions[0]!.port);
+        if (res.status === 200) answered.add(res.body);
+        return answered.size === 2;
+      }, 30_000, 'the balancer to answer from both tasks');
+      expect(answered).toEqual(new Set(app.tasks.map((t) => t.id)));
+    });
+  }, 180_000);
 });

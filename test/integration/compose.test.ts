@@ -1,17 +1,23 @@
 // The docker-compose cluster end to end, with real images, real
 // docker-compose and the real Docker engine: ZooKeeper, three masters, two
-// agents and the demo service come up; one master leads; a framework on
+// agents and the demo service come up; one master leads; of the two apps
+// framework instances one leads and the other redirects to it; `mesos-ts
+// app deploy examples/apps/web.json` through the standby runs the web
+// service, which answers its task id through the load balancer (HAProxy in
+// the lb container) on its service port; a framework on
 // zk:// runs a long task; the leading master's container is killed; another
 // master leads, both agents re-register with it and the task is still
 // RUNNING there, in the same container. Everything is removed at the end,
 // including the task containers (labelled with this run's work_dir).
 //
 // It uses the compose file's fixed ports (ZooKeeper 2181; masters 5050/5060,
-// 5150/5160, 5250/5260; agents 5051, 5052), which no other test binds: they
+// 5150/5160, 5250/5260; agents 5051, 5052; apps 8080, 8081; the balancer's
+// 9080, 9090 and the app's service port), which no other test binds: they
 // all take port 0.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +36,8 @@ const env = { ...process.env, COMPOSE_PROJECT_NAME: project, MESOS_TS_COMPOSE_DI
 const ZK = 'zk://127.0.0.1:2181/mesos';
 const MASTERS = { master1: 5050, master2: 5150, master3: 5250 } as const;
 type MasterService = keyof typeof MASTERS;
-const PORTS = [2181, 5050, 5060, 5150, 5160, 5250, 5260, 5051, 5052];
+const APPS = [8080, 8081] as const;
+const PORTS = [2181, 5050, 5060, 5150, 5160, 5250, 5260, 5051, 5052, ...APPS, 9080, 9090];
 const TASK = 'compose-sleeper';
 
 const docker = new Docker();
@@ -98,6 +105,32 @@ async function withLogs<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
+/** An apps API call, redirects not followed: status, parsed body and Location. */
+async function apps(port: number, path: string): Promise<{ status: number; body: any; location: string | null }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
+    const text = await res.text();
+    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text, location: res.headers.get('location') };
+  } catch {
+    return { status: 0, body: null, location: null };
+  }
+}
+
+/** GET / on 127.0.0.1:port (HAProxy's service port): status and body, or status 0. */
+function curl(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end();
+  });
+}
+
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 beforeAll(async () => {
@@ -118,7 +151,7 @@ beforeAll(async () => {
   up = true;
   await compose('up', '-d');
   process.stdout.write(`[compose] images ready in ${((built - start) / 1000).toFixed(1)} s, cluster created in ${seconds(built)} s\n`);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (scheduler) await scheduler.teardown({ signal: AbortSignal.timeout(3000) }).catch(() => scheduler?.close());
@@ -136,7 +169,8 @@ describe('the docker-compose cluster', () => {
     await withLogs(async () => {
       const start = Date.now();
       const all = Object.keys(MASTERS) as MasterService[];
-      await waitUntil(async () => (await leaders(all)).length === 1, 30_000, 'one master to lead');
+      // Up to a minute: twelve containers start at once (nine of them node processes) on a small machine.
+      await waitUntil(async () => (await leaders(all)).length === 1, 60_000, 'one master to lead');
       leader = (await leaders(all))[0]!;
       for (const m of all.filter((m) => m !== leader)) {
         await waitUntil(async () => (await stateStatus(MASTERS[m])) === 307, 10_000, `${m} to redirect to the leader`);
@@ -150,7 +184,39 @@ describe('the docker-compose cluster', () => {
       expect(exit).toBe(0);
       process.stdout.write(`[compose] demo ended (exit ${exit}) ${seconds(start)} s after the leader was found\n`);
     });
-  }, 90_000);
+  }, 120_000);
+
+  it('runs the apps framework twice and the load balancer: web.json deployed through the standby answers its task id on its service port', async () => {
+    await withLogs(async () => {
+      const start = Date.now();
+      let leading = 0;
+      // Only the leader answers 200, once it has reconciled; the standby redirects.
+      await waitUntil(async () => {
+        for (const port of APPS) if ((await apps(port, '/v2/apps')).status === 200) leading = port;
+        return leading !== 0;
+      }, 60_000, 'an apps instance to lead');
+      const standby = APPS.find((p) => p !== leading)!;
+      await waitUntil(async () => (await apps(standby, '/v2/apps')).status === 307, 30_000, 'the other apps instance to redirect');
+      expect((await apps(standby, '/v2/apps')).location).toBe(`http://127.0.0.1:${leading}/v2/apps`);
+      process.stdout.write(`[compose] apps on ${leading} leads after ${seconds(start)} s; ${standby} redirects\n`);
+
+      const { stdout } = await run(process.execPath, ['bin/mesos-ts.js', 'app', 'deploy', 'examples/apps/web.json', `--apps=http://127.0.0.1:${standby}`, '--timeout=90'], { cwd: repo, env });
+      expect(stdout).toMatch(/\/examples\/web: 2\/2 healthy/);
+      const app = (await apps(leading, '/v2/apps/examples/web')).body.app as { portDefinitions: { port: number }[]; tasks: { id: string; host: string }[] };
+      const servicePort = app.portDefinitions[0]!.port;
+      const ids = new Set(app.tasks.map((t) => t.id));
+      // hostname:UNIQUE over the agents' distinct hostnames.
+      expect(new Set(app.tasks.map((t) => t.host))).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
+      const answered = new Set<string>();
+      await waitUntil(async () => {
+        const res = await curl(servicePort);
+        if (res.status === 200) answered.add(res.body);
+        return answered.size === 2;
+      }, 30_000, `HAProxy on ${servicePort} to answer from both tasks`);
+      expect(answered).toEqual(ids);
+      process.stdout.write(`[compose] /examples/web deployed and served through HAProxy on ${servicePort} ${seconds(start)} s after the apps leader was looked for\n`);
+    });
+  }, 150_000);
 
   it('keeps a running task when the leading master is killed: a standby leads, both agents re-register with it', async () => {
     await withLogs(async () => {

@@ -120,7 +120,7 @@ describe('app definition', () => {
   });
 
   it.each(['web.json', 'worker.json'])('accepts the example %s', (name) => {
-    const r = validateApp(JSON.parse(readFileSync(`framework/apps/examples/${name}`, 'utf8')), { version: V });
+    const r = validateApp(JSON.parse(readFileSync(`examples/apps/${name}`, 'utf8')), { version: V });
     expect(r.ok ? 'ok' : JSON.stringify(r.details)).toBe('ok');
   });
 });
