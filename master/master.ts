@@ -52,7 +52,12 @@ export interface EventSink {
   send(event: import('../proto/index.js').EventIn): void;
   /** Ends the stream; with `error` an ERROR event goes first. */
   close(error?: string): void;
+  /** Events waiting for the scheduler to read (./event-backlog.ts). */
+  readonly queued: number;
 }
+
+/** Events a scheduler may leave unread before its stream is dropped (--max_framework_event_queue). */
+export const DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE = 10_000;
 
 /** An agent's open link. */
 export interface AgentConnection {
@@ -102,6 +107,8 @@ export interface MasterOptions {
   readonly agentScheme?: 'http' | 'https';
   /** The --acls; without them everything is allowed. */
   readonly acls?: Acls;
+  /** Events a scheduler may leave unread before the adapters drop its stream (DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE). */
+  readonly maxFrameworkEventQueue?: number;
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -274,6 +281,31 @@ export class Master {
   /** The scheduler's stream went away: its tasks are kept for failover_timeout. */
   streamClosed(frameworkId: string, streamId: string): void {
     this.apply((fx, ctx) => disconnectFramework(this.state, fx, ctx, frameworkId, streamId));
+  }
+
+  /**
+   * The scheduler left more than maxFrameworkEventQueue events unread: its
+   * adapter dropped the stream; the framework is disconnected as if its
+   * connection had gone, so it may subscribe again.
+   */
+  frameworkTooSlow(frameworkId: string, streamId: string, waiting: number): void {
+    this.logger.warn(
+      { framework_id: frameworkId },
+      `framework ${frameworkId} left ${waiting} events unread (more than --max_framework_event_queue=${this.maxFrameworkEventQueue}); its event stream is dropped and the framework disconnected`,
+    );
+    this.events.emit({ type: 'FRAMEWORK_TOO_SLOW', frameworkId, waiting });
+    this.streamClosed(frameworkId, streamId);
+  }
+
+  get maxFrameworkEventQueue(): number {
+    return this.options.maxFrameworkEventQueue ?? DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE;
+  }
+
+  /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
+  queuedFrameworkEvents(): number {
+    let sum = 0;
+    for (const { sink } of this.sinks.values()) sum += sink.queued;
+    return sum;
   }
 
   completedFrameworkList(): readonly FrameworkRecord[] {
