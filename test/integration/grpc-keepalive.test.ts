@@ -11,6 +11,7 @@ import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { LinkAgent } from '../harness/link-agent.js';
 import { TcpProxy } from '../harness/tcp-proxy.js';
 import { waitUntil } from '../harness/wait-until.js';
+import type { AgentId } from '../../master/state/records.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
@@ -69,7 +70,7 @@ describe('gRPC keepalive on long-lived streams', () => {
     await waitUntil(() => m.master.agents.get(agentId)?.connected === false, 15_000, 'the silent agent to be disconnected');
     // Disconnected, not yet unreachable: the re-registration deadline runs (agent_ping_timeout x max_agent_ping_timeouts).
     expect(m.master.agents.get(agentId)?.unreachableSince).toBeNull();
-    expect(m.master.deadline({ kind: 'reregister-timeout', agentId, waited: 300 })).toBeGreaterThan(m.master.now());
+    expect(m.master.deadline({ kind: 'reregister-timeout', agentId: agentId as AgentId, waited: 300 })).toBeGreaterThan(m.master.now());
   });
 
   it('refuses a keepalive setting that is not a positive duration', async () => {
