@@ -118,6 +118,8 @@ interface Link {
   agentId: string | null;
   pingSeq: number;
   lastPong: number;
+  /** When the agent was last heard on this link (master clock, seconds): its grace after the link drops counts from here. */
+  lastHeard: number;
 }
 
 export class Master {
@@ -352,7 +354,7 @@ export class Master {
   /** RegisterAgent on `conn`; settles once the registry holds the agent and REGISTERED went. */
   async registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
     this.events.emit({ type: 'AGENT_MESSAGE', kind: message.agent_info?.id?.value ? 'reregister' : 'register' });
-    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0 };
+    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.now() };
     this.links.set(conn, link);
     this.linksById.set(link.id, link);
     let agent: AgentRecord;
@@ -383,12 +385,14 @@ export class Master {
     this.linksById.delete(link.id);
     if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
     this.deadlines.cancel(`agent-ping:${link.id}`);
-    this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent));
+    const heardAgo = Math.max(0, this.now() - link.lastHeard);
+    this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent, heardAgo));
   }
 
   agentMessage(agentId: string, message: AgentMessageOut, conn?: AgentConnection): void {
+    const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
+    if (link) link.lastHeard = this.now();
     if (message.kind === 'pong') {
-      const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
       if (link) link.lastPong = Math.max(link.lastPong, Number(message.pong?.seq ?? 0));
       return;
     }
