@@ -128,7 +128,9 @@ async function subscribe(master: Master, call: Call, req: IncomingMessage, res: 
       try {
         bytes = record(event);
       } catch (err) {
-        return sink.close(`cannot encode a ${event.type ?? ''} event: ${errorMessage(err)}`);
+        sink.close(`cannot encode a ${event.type ?? ''} event: ${errorMessage(err)}`);
+        reported = false; // Not the master's doing: it hears of the stream's end when the response closes.
+        return;
       }
       backlog.push(bytes);
     },
