@@ -14,6 +14,7 @@ import { tlsHint, type Tls } from '../common/tls.js';
 import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
 import { Watchdog } from '../common/watchdog.js';
+import { keepaliveOptions } from '../common/grpc-keepalive.js';
 import type { Logger } from '../common/log/logger.js';
 
 /** Reconnect backoff: doubles from 200 ms per failed attempt, capped at 5 s, each wait between half and all of that. */
@@ -137,10 +138,7 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-    }, this.options.credential)) as unknown as AgentLinkClient;
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential(keepaliveOptions(), this.options.credential)) as unknown as AgentLinkClient;
     return this.client;
   }
 

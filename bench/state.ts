@@ -8,12 +8,15 @@
 // (the snapshot is rebuilt at most once per 20 build-times: see
 // master/v0/snapshot.ts) and unchanged, the response size, and one
 // allocation pass at that size.
-//   npx tsx bench/state.ts [--agents 1000] [--tasks 10000] [--samples 20]
+// With --load, also how much polling the state holds back status handling
+// (bench/state-load.ts).
+//   npx tsx bench/state.ts [--agents 1000] [--tasks 10000] [--samples 20] [--load]
 import { startMaster } from '../master/main.js';
 import { buildModel } from '../master/v0/model.js';
 import { TaskJsonCache } from '../master/v0/writers.js';
 import { buildInfo } from '../master/v0/build-info.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
+import { loadPhase, type TaskRef } from './state-load.js';
 import { Resources } from '../common/resources.js';
 import type { AgentConnection, EventSink } from '../master/master.js';
 import type { Call } from '../proto/index.js';
@@ -24,6 +27,9 @@ const FLAGS = {
   tasks: { type: 'number', default: 10000, help: 'running tasks' },
   frameworks: { type: 'number', default: 10, help: 'frameworks' },
   samples: { type: 'number', default: 20, help: 'requests timed per figure' },
+  load: { type: 'boolean', default: false, help: 'also measure status updates applied per second alone and while /master/state and GET_STATE are polled (bench/state-load.ts)' },
+  load_seconds: { type: 'number', default: 10, help: 'length of each --load phase' },
+  sample_ms: { type: 'number', default: 250, help: '--load: one state request every this many ms, /master/state and GET_STATE in turn' },
 } as const satisfies FlagSpecs;
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -43,7 +49,7 @@ async function main(): Promise<void> {
       } as never, conn);
       agentIds.push(agent.id);
     }
-    const sink: EventSink = { send: () => {}, close: () => {} };
+    const sink: EventSink = { send: () => {}, close: () => {}, queued: 0 };
     const frameworkIds: string[] = [];
     for (let i = 0; i < flags.frameworks; i++) {
       const call = { type: 'SUBSCRIBE', subscribe: { framework_info: { name: `fw-${i}`, user: 'bench', roles: [], capabilities: [], failover_timeout: 60 }, suppressed_roles: [] } };
@@ -102,6 +108,18 @@ async function main(): Promise<void> {
     say(`  after a change (rebuilt at most once per 20 build-times)  p50 ${pct(cold, 0.5).toFixed(1)} ms   p95 ${pct(cold, 0.95).toFixed(1)} ms`);
     say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms`);
     say(`  one allocation pass at this size     p50 ${pct(passes, 0.5).toFixed(1)} ms`);
+    if (flags.load) {
+      const refs = [...master.tasks.all()].map((t): TaskRef => [t.agentId, t.frameworkId, t.taskId]);
+      const options = { seconds: flags.load_seconds, sampleMs: flags.sample_ms, batch: 20 };
+      const alone = await loadPhase(running, refs, options, false);
+      const polled = await loadPhase(running, refs, options, true);
+      const fmt = (xs: number[]) => (xs.length ? `p50 ${pct(xs, 0.5).toFixed(0)} ms  p99 ${pct(xs, 0.99).toFixed(0)} ms (${xs.length})` : '—');
+      say(`status updates through the master, ${flags.load_seconds} s per phase (batches of ${options.batch} per loop turn):`);
+      say(`  alone                                ${alone.updatesPerSecond.toFixed(0)} updates/s   loop delay p99 ${alone.loopP99Ms.toFixed(0)} ms  max ${alone.loopMaxMs.toFixed(0)} ms`);
+      say(`  polled every ${flags.sample_ms} ms                 ${polled.updatesPerSecond.toFixed(0)} updates/s   loop delay p99 ${polled.loopP99Ms.toFixed(0)} ms  max ${polled.loopMaxMs.toFixed(0)} ms`);
+      say(`  polled / alone                       ${(polled.updatesPerSecond / alone.updatesPerSecond).toFixed(2)}`);
+      say(`  /master/state ${fmt(polled.stateMs)};  GET_STATE ${fmt(polled.getStateMs)}`);
+    }
   } finally {
     await running.stop();
   }

@@ -46,6 +46,18 @@ export const MASTER_FLAGS = {
   heartbeat_interval: { type: 'duration', default: 15, help: 'interval of HEARTBEAT events to schedulers' },
   agent_ping_timeout: { type: 'duration', default: 15, help: 'interval of pings to agents' },
   max_agent_ping_timeouts: { type: 'number', default: 5, help: 'missed pings before an agent link is dropped' },
+  grpc_keepalive_interval: {
+    type: 'duration', default: 15,
+    help: 'the master pings each gRPC connection (schedulers, agents, operator streams) this often; a peer that vanished without closing its socket is then noticed',
+  },
+  grpc_keepalive_timeout: {
+    type: 'duration', default: 20,
+    help: 'a connection whose keepalive ping is unanswered this long is dropped: its framework is disconnected (failover_timeout runs), its agent disconnected',
+  },
+  max_framework_event_queue: {
+    type: 'number', default: 10000,
+    help: 'events a scheduler may leave unread on its stream; beyond this the master drops the stream (the framework is disconnected and may re-subscribe)',
+  },
   agent_reregister_timeout: {
     type: 'duration', default: 600, help: 'how long a disconnected agent has to come back before its tasks are unreachable',
   },

@@ -37,6 +37,7 @@ import { agentHttpOf, webUi } from './webui/web-ui.js';
 import { serveMetrics } from '../common/metrics.js';
 import { createLogger } from '../common/log/logger.js';
 import { loggerOptions } from '../common/log/flags.js';
+import { keepaliveOptions } from '../common/grpc-keepalive.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -103,7 +104,11 @@ export async function startMaster(
   const id = newMasterId();
   // gRPC may listen elsewhere than HTTP (--grpc_ip): the operator can keep HTTP, with the operator API, on loopback.
   const grpcIp = flags.grpc_ip ?? flags.ip;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const keepalive = keepaliveOptions({ intervalSeconds: flags.grpc_keepalive_interval, timeoutSeconds: flags.grpc_keepalive_timeout }, '--grpc_keepalive');
+  if (!(Number.isInteger(flags.max_framework_event_queue) && flags.max_framework_event_queue > 0)) {
+    throw new InvalidArgument(`--max_framework_event_queue must be a positive integer, got ${flags.max_framework_event_queue}`);
+  }
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, ...keepalive });
   const grpcListener = await bindGrpc(server, grpcIp, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
   const grpcPort = grpcListener.port;
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.
@@ -154,7 +159,7 @@ export async function startMaster(
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
-    agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
+    agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, maxFrameworkEventQueue: flags.max_framework_event_queue, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, logger,
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).

@@ -52,7 +52,12 @@ export interface EventSink {
   send(event: import('../proto/index.js').EventIn): void;
   /** Ends the stream; with `error` an ERROR event goes first. */
   close(error?: string): void;
+  /** Events waiting for the scheduler to read (./event-backlog.ts). */
+  readonly queued: number;
 }
+
+/** Events a scheduler may leave unread before its stream is dropped (--max_framework_event_queue). */
+export const DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE = 10_000;
 
 /** An agent's open link. */
 export interface AgentConnection {
@@ -102,6 +107,8 @@ export interface MasterOptions {
   readonly agentScheme?: 'http' | 'https';
   /** The --acls; without them everything is allowed. */
   readonly acls?: Acls;
+  /** Events a scheduler may leave unread before the adapters drop its stream (DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE). */
+  readonly maxFrameworkEventQueue?: number;
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -111,6 +118,8 @@ interface Link {
   agentId: string | null;
   pingSeq: number;
   lastPong: number;
+  /** When the agent was last heard on this link (master clock, seconds): its grace after the link drops counts from here. */
+  lastHeard: number;
 }
 
 export class Master {
@@ -276,6 +285,31 @@ export class Master {
     this.apply((fx, ctx) => disconnectFramework(this.state, fx, ctx, frameworkId, streamId));
   }
 
+  /**
+   * The scheduler left more than maxFrameworkEventQueue events unread: its
+   * adapter dropped the stream; the framework is disconnected as if its
+   * connection had gone, so it may subscribe again.
+   */
+  frameworkTooSlow(frameworkId: string, streamId: string, waiting: number): void {
+    this.logger.warn(
+      { framework_id: frameworkId },
+      `framework ${frameworkId} left ${waiting} events unread (more than --max_framework_event_queue=${this.maxFrameworkEventQueue}); its event stream is dropped and the framework disconnected`,
+    );
+    this.events.emit({ type: 'FRAMEWORK_TOO_SLOW', frameworkId, waiting });
+    this.streamClosed(frameworkId, streamId);
+  }
+
+  get maxFrameworkEventQueue(): number {
+    return this.options.maxFrameworkEventQueue ?? DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE;
+  }
+
+  /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
+  queuedFrameworkEvents(): number {
+    let sum = 0;
+    for (const { sink } of this.sinks.values()) sum += sink.queued;
+    return sum;
+  }
+
   completedFrameworkList(): readonly FrameworkRecord[] {
     return this.state.completedFrameworkList();
   }
@@ -320,7 +354,7 @@ export class Master {
   /** RegisterAgent on `conn`; settles once the registry holds the agent and REGISTERED went. */
   async registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
     this.events.emit({ type: 'AGENT_MESSAGE', kind: message.agent_info?.id?.value ? 'reregister' : 'register' });
-    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0 };
+    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.now() };
     this.links.set(conn, link);
     this.linksById.set(link.id, link);
     let agent: AgentRecord;
@@ -351,12 +385,14 @@ export class Master {
     this.linksById.delete(link.id);
     if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
     this.deadlines.cancel(`agent-ping:${link.id}`);
-    this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent));
+    const heardAgo = Math.max(0, this.now() - link.lastHeard);
+    this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent, heardAgo));
   }
 
   agentMessage(agentId: string, message: AgentMessageOut, conn?: AgentConnection): void {
+    const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
+    if (link) link.lastHeard = this.now();
     if (message.kind === 'pong') {
-      const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
       if (link) link.lastPong = Math.max(link.lastPong, Number(message.pong?.seq ?? 0));
       return;
     }

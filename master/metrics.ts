@@ -59,6 +59,8 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
   { name: 'master/frameworks_inactive', kind: 'gauge', help: 'Inactive frameworks' },
   { name: 'master/frameworks_connected', kind: 'gauge', help: 'Connected frameworks' },
   { name: 'master/frameworks_disconnected', kind: 'gauge', help: 'Disconnected frameworks (within their failover timeout)' },
+  { name: 'master/frameworks_slow_disconnected', kind: 'counter', help: 'Framework event streams dropped because the scheduler left more than --max_framework_event_queue events unread' },
+  { name: 'master/framework_event_queue_messages', kind: 'gauge', help: 'Events waiting, over all scheduler streams, for their schedulers to read' },
   { name: 'master/outstanding_offers', kind: 'gauge', help: 'Outstanding resource offers' },
   { name: 'master/operator_event_stream_subscribers', kind: 'gauge', help: 'Operator API event stream subscribers' },
   ...ACTIVE.map((s): MetricSpec => ({ name: `master/tasks_${s}`, kind: 'gauge', help: `Tasks now in TASK_${s.toUpperCase()}` })),
@@ -131,6 +133,7 @@ export class MasterMetrics {
       'master/elected': this.options.leading() ? 1 : 0,
       'master/uptime_secs': this.master.now() - this.master.startTime,
       'master/operator_event_stream_subscribers': this.options.subscribers?.() ?? 0,
+      'master/framework_event_queue_messages': this.master.queuedFrameworkEvents(),
       ...this.loopDelayGauges(),
       ...systemMetrics(),
     };
@@ -166,6 +169,8 @@ export class MasterMetrics {
         return this.bump(event.reregistered ? 'master/slave_reregistrations' : 'master/slave_registrations');
       case 'AGENT_REMOVED':
         return this.bump('master/slave_removals');
+      case 'FRAMEWORK_TOO_SLOW':
+        return this.bump('master/frameworks_slow_disconnected');
       case 'ALLOCATION_RUN': {
         const runs = (this.counters.get('allocator/mesos/allocation_runs') ?? 0) + 1;
         const max = this.counters.get('allocator/mesos/allocation_run_ms/max') ?? event.ms;

@@ -34,6 +34,7 @@ import { traceLaunch } from '../../common/launch-trace.js';
 import { createLogger } from '../../common/log/logger.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
+import { keepaliveOptions } from '../../common/grpc-keepalive.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
@@ -452,7 +453,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential({}, this.options.credential)) as unknown as SchedulerClient;
+      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential(keepaliveOptions(), this.options.credential)) as unknown as SchedulerClient;
       this.clients.set(address, client);
     }
     return client;

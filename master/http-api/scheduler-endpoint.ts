@@ -21,12 +21,11 @@ import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '.
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, readBody, refuse } from './http-status.js';
+import { EventBacklog } from '../event-backlog.js';
 
 export const SCHEDULER_API_PATHS: ReadonlySet<string> = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
 /** Larger request bodies are refused with 413 (an ACCEPT launching a thousand tasks is well below). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** A subscriber that lets this much pile up unread is cut off, as over gRPC. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export interface SchedulerHttpOptions {
   /** The master when this process leads and acts; throws Unavailable otherwise (main.ts's `leader`). */
@@ -99,35 +98,58 @@ async function subscribe(master: Master, call: Call, req: IncomingMessage, res: 
   }
   let open = true;
   let gone = req.socket.destroyed;
-  res.once('close', () => (gone = true));
-  const write = (event: EventIn) => res.write(recordIo(encodeEvent(event, encoding)));
+  let reported = false;
+  let subscribed: { frameworkId: string; streamId: string } | null = null;
+  let tooSlow: number | null = null;
+  const report = () => {
+    if (reported || !subscribed) return;
+    reported = true;
+    const { frameworkId, streamId } = subscribed;
+    master.safely(() => (tooSlow === null ? master.streamClosed(frameworkId, streamId) : master.frameworkTooSlow(frameworkId, streamId, tooSlow)))();
+  };
+  const closed = () => {
+    gone = true;
+    open = false;
+    report();
+  };
+  res.once('close', closed);
+  // Events wait encoded: a bad one fails when sent, not later.
+  const backlog = new EventBacklog<Buffer>({ write: (record) => res.write(record) }, master.maxFrameworkEventQueue, (waiting) => {
+    tooSlow = waiting;
+    res.destroy(); // Drops what the socket holds too; the scheduler sees its connection end and may subscribe again.
+    closed();
+  });
+  res.on('drain', () => backlog.drained());
+  const record = (event: EventIn) => recordIo(encodeEvent(event, encoding));
   const sink: EventSink = {
     send(event) {
       if (!open) return;
-      if (res.writableLength > MAX_BUFFERED_BYTES) return sink.close(`the scheduler reads too slowly (${res.writableLength} bytes unread)`);
+      let bytes: Buffer;
       try {
-        write(event);
+        bytes = record(event);
       } catch (err) {
         sink.close(`cannot encode a ${event.type ?? ''} event: ${errorMessage(err)}`);
+        reported = false; // Not the master's doing: it hears of the stream's end when the response closes.
+        return;
       }
+      backlog.push(bytes);
     },
     close(error) {
       if (!open) return;
       open = false;
-      if (error) write({ type: 'ERROR', error: { message: error } });
+      reported = true; // The master closed it: nothing to tell it.
+      backlog.flush();
+      if (error) res.write(record({ type: 'ERROR', error: { message: error } }));
       res.end();
+    },
+    get queued() {
+      return backlog.length;
     },
   };
   // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
-  const { frameworkId, streamId } = await master.subscribe(call, (id) => {
+  subscribed = await master.subscribe(call, (id) => {
     res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], [STREAM_ID_HEADER]: id, 'Cache-Control': 'no-cache' });
     return sink;
   });
-  const closed = () => {
-    if (!open) return;
-    open = false;
-    master.safely(() => master.streamClosed(frameworkId, streamId))();
-  };
-  res.on('close', closed);
-  if (gone) closed();
+  if (gone) report();
 }

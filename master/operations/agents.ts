@@ -108,18 +108,21 @@ function checkAgentSecret(ctx: OpContext, id: string, presented: string): { secr
 /**
  * The agent's link `linkId` went. An agent that stopped answering pings
  * (`silent`) has been silent for max_agent_ping_timeouts pings already: it
- * is unreachable now. One whose link just closed (a restart, a network
- * blip) gets as long again (75 s by default, as Mesos's health checks give
- * it) to come back.
+ * is unreachable now. One whose link closed (a restart, a network blip, a
+ * gRPC keepalive timeout) gets that long (75 s by default, as Mesos's health
+ * checks give it) to come back, counted from when it was last heard
+ * (`heardAgo` seconds before): an agent silent for 35 s before keepalive
+ * dropped its link has 40 s left, so a stopped agent is unreachable after
+ * 75 s either way.
  */
-export function disconnectAgent(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, linkId: number, silent: boolean): void {
+export function disconnectAgent(state: ClusterState, fx: Effects, ctx: OpContext, agentId: string, linkId: number, silent: boolean, heardAgo = 0): void {
   const agent = state.agent(agentId);
   if (!agent || agent.linkId !== linkId) return;
   agent.connected = false;
   agent.linkId = null;
   for (const offer of state.offers.ofAgent(agentId)) rescindOffer(state, fx, ctx, offer.id, `agent ${agentId} disconnected`);
   fx.allocator({ call: 'removeAgent', agentId: agent.id });
-  const grace = silent ? 0 : ctx.config.agentDisconnectTimeout;
+  const grace = silent ? 0 : Math.max(0, ctx.config.agentDisconnectTimeout - heardAgo);
   ctx.logger.warn({ agent_id: agentId }, `agent ${agentId} ${silent ? 'stopped answering pings' : `disconnected; waiting ${grace}s for it to come back`}`);
   awaitReregistration(fx, ctx, agent, grace);
 }

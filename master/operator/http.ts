@@ -17,6 +17,7 @@ import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
 import { encodeMessage, jsonBodyToProtobuf, jsonType } from '../http-api/proto-json.js';
+import { BoundedStaleness } from '../bounded-staleness.js';
 import { HttpError, readBody, refuse } from '../http-api/http-status.js';
 import { recordIo } from '../http-api/scheduler-codec.js';
 import { authenticatedPrincipal } from '../authentication.js';
@@ -43,7 +44,7 @@ export interface OperatorHttpOptions {
 
 export function operatorHttpApi(options: OperatorHttpOptions): HttpHandler {
   // Answers to the state calls, encoded once per master version.
-  const cache = new Map<string, { version: number; body: Buffer }>();
+  const cache = new Map<string, BoundedStaleness<Buffer>>();
   return async (req, res, path) => {
     if (REDIRECT_PATHS.has(path)) return redirect(options, req, res);
     if (!OPERATOR_API_PATHS.has(path)) return false;
@@ -71,7 +72,7 @@ function redirect(options: OperatorHttpOptions, req: IncomingMessage, res: Serve
 }
 
 async function serve(
-  options: OperatorHttpOptions, cache: Map<string, { version: number; body: Buffer }>, req: IncomingMessage, res: ServerResponse,
+  options: OperatorHttpOptions, cache: Map<string, BoundedStaleness<Buffer>>, req: IncomingMessage, res: ServerResponse,
 ): Promise<void> {
   if (!leaderOrRedirect(options.api, options.leaderHttp, req, res)) return;
   if (req.method !== 'POST') throw new HttpError(405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
@@ -100,18 +101,18 @@ async function serve(
   res.end(body);
 }
 
-function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, { version: number; body: Buffer }>, principal: string | null): Buffer {
+function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: Map<string, BoundedStaleness<Buffer>>, principal: string | null): Buffer {
   // A filtered answer is this principal's alone: never cached.
   if (api.viewFilter(principal) !== null) return encodeMessage(RESPONSE, api.answerFor(call, principal), encoding);
   api.checkRead(call, principal); // PermissionDenied (403) before any cached answer.
   const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION';
+  const encode = () => encodeMessage(RESPONSE, api.answer(call), encoding);
+  if (!cached) return encode();
+  // Rebuilt when the master changed, at a bounded share of the event loop (../bounded-staleness.ts): the encoding is most of the cost.
   const key = `${call}:${encoding}`;
-  const hit = cache.get(key);
-  if (cached && hit?.version === api.version) return hit.body;
-  const version = api.version;
-  const body = encodeMessage(RESPONSE, api.answer(call), encoding);
-  if (cached) cache.set(key, { version, body });
-  return body;
+  let answers = cache.get(key);
+  if (!answers) cache.set(key, (answers = new BoundedStaleness(() => api.version)));
+  return answers.get(encode);
 }
 
 /** SUBSCRIBE: one RecordIO record per event, written as the client reads them. */

@@ -186,7 +186,7 @@ export class OperatorApi {
     signal.addEventListener('abort', notify);
     this.subscribers++;
     try {
-      yield { type: 'SUBSCRIBED', subscribed: { get_state: this.views.getState(), heartbeat_interval_seconds: this.options.heartbeatSeconds } };
+      yield { type: 'SUBSCRIBED', subscribed: { get_state: this.views.getState(true), heartbeat_interval_seconds: this.options.heartbeatSeconds } };
       while (!signal.aborted) {
         if (overflow) throw new Unavailable(`this subscriber left more than ${MAX_QUEUED_EVENTS} events unread; subscribe again`);
         if (!this.options.leading()) throw new Unavailable('this master no longer leads; subscribe to the new leader');

@@ -1,8 +1,9 @@
 // The master's records as Mesos's v1 operator API shows them
 // (mesos.v1.master.Response): agents, frameworks, tasks, roles and the whole
 // state. Pure functions of the Master; `OperatorViews` keeps the state built
-// for the current Master.version, as /state does, so polling never costs
-// more than one build per change.
+// for the current Master.version and rebuilds it at a bounded rate, as /state
+// does (../bounded-staleness.ts), so polling never costs more than one build
+// per change, nor more than a small share of the event loop.
 import type { TaskState, TaskStatusIn } from '../../proto/index.js';
 import type {
   _mesos_v1_master_Response_GetAgents as GetAgents,
@@ -22,6 +23,7 @@ import type { AgentRecord, FrameworkRecord } from '../state/records.js';
 import type { TaskRecord } from '../state/records.js';
 import type { OfferRecord } from '../state/records.js';
 import { agentPid } from '../rpc/wire.js';
+import { BoundedStaleness, STATE_BOUNDS, type StalenessBounds } from '../bounded-staleness.js';
 
 export type { AgentView, FrameworkView, GetAgents, GetFrameworks, GetMaster, GetRoles, GetState, GetTasks };
 
@@ -192,17 +194,19 @@ export function getMaster(master: Master): GetMaster {
 }
 
 export class OperatorViews {
-  private built = -1;
-  private state: GetState = {};
+  private readonly state: BoundedStaleness<GetState>;
 
-  constructor(private readonly master: Master) {}
+  constructor(private readonly master: Master, bounds: StalenessBounds = STATE_BOUNDS) {
+    this.state = new BoundedStaleness(() => master.version, bounds);
+  }
 
-  /** GET_STATE: tasks, frameworks and agents, rebuilt only when the master changed. */
-  getState(): GetState {
-    if (this.built !== this.master.version) {
-      this.state = { get_tasks: getTasks(this.master), get_frameworks: getFrameworks(this.master), get_agents: getAgents(this.master) };
-      this.built = this.master.version;
-    }
-    return this.state;
+  /**
+   * GET_STATE: tasks, frameworks and agents, rebuilt when the master changed,
+   * at a bounded rate (../bounded-staleness.ts); `fresh`: exactly as now
+   * (SUBSCRIBED, which the event stream continues).
+   */
+  getState(fresh = false): GetState {
+    const master = this.master;
+    return this.state.get(() => ({ get_tasks: getTasks(master), get_frameworks: getFrameworks(master), get_agents: getAgents(master) }), fresh);
   }
 }

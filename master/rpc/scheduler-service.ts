@@ -1,7 +1,9 @@
 // The Scheduler gRPC service: a thin adapter from gRPC to Master.subscribe
 // and Master.call. Subscribe streams events with backpressure; the stream
 // id travels as `mesos-stream-id` metadata, as the HTTP API's
-// Mesos-Stream-Id header does.
+// Mesos-Stream-Id header does. A scheduler that leaves more than
+// --max_framework_event_queue events unread loses its stream
+// (RESOURCE_EXHAUSTED) and its framework is disconnected.
 import { Metadata, status as GrpcStatus, type ServiceError, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
 import { toServiceError } from '../../common/grpc-status.js';
@@ -11,10 +13,8 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { EventBacklog } from '../event-backlog.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
-
-/** A subscriber that lets this much pile up unread is cut off. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 const UNARY: Record<string, Call['type']> = {
   Teardown: 'TEARDOWN', Accept: 'ACCEPT', Decline: 'DECLINE', AcceptInverseOffers: 'ACCEPT_INVERSE_OFFERS',
@@ -76,23 +76,45 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
   }
   let open = true;
   let gone = false;
-  const goneEarly = () => (gone = true);
-  stream.on('cancelled', goneEarly);
-  stream.on('close', goneEarly);
+  /** Set once the master heard the stream went (or closed it itself). */
+  let reported = false;
+  let subscribed: { frameworkId: string; streamId: string } | null = null;
+  let tooSlow: number | null = null;
+  const report = () => {
+    if (reported || !subscribed) return;
+    reported = true;
+    const { frameworkId, streamId } = subscribed;
+    master.safely(() => (tooSlow === null ? master.streamClosed(frameworkId, streamId) : master.frameworkTooSlow(frameworkId, streamId, tooSlow)))();
+  };
+  const closed = () => {
+    gone = true;
+    open = false;
+    report();
+  };
+  stream.on('cancelled', closed);
+  stream.on('close', closed);
+  stream.on('error', closed);
+  const backlog = new EventBacklog<EventIn>({ write: (event) => stream.write(event) }, master.maxFrameworkEventQueue, (waiting) => {
+    tooSlow = waiting;
+    // The status follows the few events grpc-js already holds, if the scheduler ever reads them.
+    fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `the scheduler left more than ${master.maxFrameworkEventQueue} events unread; subscribe again` });
+    closed();
+  });
+  stream.on('drain', () => backlog.drained());
   const sink: EventSink = {
     send(event) {
-      if (!open) return;
-      if (stream.writableLength > MAX_BUFFERED_BYTES) {
-        sink.close(`the scheduler reads too slowly (${stream.writableLength} bytes unread)`);
-        return;
-      }
-      stream.write(event);
+      if (open) backlog.push(event);
     },
     close(error) {
       if (!open) return;
-      if (error) stream.write({ type: 'ERROR', error: { message: error } });
       open = false;
+      reported = true; // The master closed it: nothing to tell it.
+      backlog.flush();
+      if (error) stream.write({ type: 'ERROR', error: { message: error } });
       stream.end();
+    },
+    get queued() {
+      return backlog.length;
     },
   };
   // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
@@ -102,16 +124,9 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
     stream.sendMetadata(metadata);
     return sink;
   }).then(
-    ({ frameworkId, streamId }) => {
-      const closed = () => {
-        if (!open) return;
-        open = false;
-        master.safely(() => master.streamClosed(frameworkId, streamId))();
-      };
-      stream.on('cancelled', closed);
-      stream.on('close', closed);
-      stream.on('error', closed);
-      if (gone) closed();
+    (ids) => {
+      subscribed = ids;
+      if (gone) report();
     },
     (err: unknown) => {
       if (!gone) fail(stream, toServiceError(err));

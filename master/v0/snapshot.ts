@@ -2,52 +2,40 @@
 // records only when something changed since the last build (Master.version),
 // so polling costs a string copy. On a large cluster a build takes tens of
 // milliseconds on the master's one event loop; when builds are that slow
-// the snapshot is rebuilt at most once per STALE_FACTOR build-times, so
-// however hard the endpoints are polled while the cluster changes, they take
-// at most 1/STALE_FACTOR of the loop from allocation (the snapshot is then
-// up to that much behind). Each endpoint's JSON text is made from the model
+// the snapshot is rebuilt at most once per 20 build-times
+// (../bounded-staleness.ts), so however hard the endpoints are polled while
+// the cluster changes, they take at most 1/20 of the loop from allocation
+// (the snapshot is then up to that much behind). Each endpoint's JSON text is made from the model
 // once per build, on its first request.
 import type { Master } from '../master.js';
 import { buildModel, type V0Context, type V0Model } from './model.js';
 import { TaskJsonCache } from './writers.js';
-
-/** Builds faster than this are always fresh. */
-const SLOW_BUILD_MS = 10;
-/** A slow build is done again only after this many times its own duration. */
-const STALE_FACTOR = 20;
-
-export interface SnapshotBounds {
-  readonly slowBuildMs: number;
-  readonly staleFactor: number;
-}
+import { BoundedStaleness, STATE_BOUNDS, type StalenessBounds } from '../bounded-staleness.js';
 
 export class StateSnapshot {
-  private built = -1;
   private current: V0Model | null = null;
   private texts = new Map<string, string>();
   private derived = new Map<string, unknown>();
-  private builtAt = 0;
-  private buildMs = 0;
   private readonly tasks = new TaskJsonCache();
+  private readonly cache: BoundedStaleness<V0Model>;
 
   constructor(
     private readonly master: Master,
     private readonly context: V0Context,
-    private readonly bounds: SnapshotBounds = { slowBuildMs: SLOW_BUILD_MS, staleFactor: STALE_FACTOR },
-  ) {}
+    bounds: StalenessBounds = STATE_BOUNDS,
+  ) {
+    this.cache = new BoundedStaleness(() => master.version, bounds);
+  }
 
   /** The model, rebuilt when the master changed (and the rate bound allows). */
   model(): V0Model {
-    if (this.current && this.built === this.master.version) return this.current;
-    const now = performance.now();
-    if (this.current && this.buildMs > this.bounds.slowBuildMs && now - this.builtAt < this.buildMs * this.bounds.staleFactor) return this.current;
-    this.built = this.master.version;
-    this.current = buildModel(this.master, this.context, this.tasks);
-    this.texts = new Map();
-    this.derived = new Map();
-    this.builtAt = performance.now();
-    this.buildMs = this.builtAt - now;
-    return this.current;
+    const model = this.cache.get(() => buildModel(this.master, this.context, this.tasks));
+    if (model !== this.current) {
+      this.current = model;
+      this.texts = new Map();
+      this.derived = new Map();
+    }
+    return model;
   }
 
   /** /master/state's JSON text. */

@@ -269,6 +269,7 @@ export class TestScheduler {
     const sink: EventSink = {
       send: (event) => void this.events.push(event),
       close: (error) => void (this.closedWith = error ?? null),
+      queued: 0,
     };
     const id = this.options.id ?? (this.id || undefined);
     const { frameworkId, streamId } = await this.harness.master.subscribe({

@@ -147,6 +147,20 @@ describe('agents', () => {
     expect(h.master.agents.get(agent.id)?.unreachableSince, h.log.join("\n")).toBeNull();
   });
 
+  it('counts the grace of an agent whose link keepalive dropped from when it was last heard', async () => {
+    const h = await MasterHarness.start({ agentPingInterval: 15, maxAgentPingTimeouts: 5, agentDisconnectTimeout: 75 });
+    const agent = await h.addAgent('a1', 'cpus:1;mem:128');
+    await h.advance(15); // One ping answered at 15 s: last heard then.
+    agent.answerPings = false;
+    await h.advance(35); // Silent since 15 s; pings alone would drop it only after 5 missed.
+    expect(agent.conn.closedWith).toBeNull();
+    agent.disconnect(); // At 50 s the gRPC keepalive drops the link: 75 - 35 = 40 s of grace are left.
+    await h.advance(39);
+    expect(h.master.agents.get(agent.id)?.unreachableSince).toBeNull();
+    await h.advance(1);
+    expect(h.master.agents.get(agent.id)?.unreachableSince).toBe(h.time.now()); // 75 s after it was last heard, as by pings alone.
+  });
+
   it('drops an agent that stops answering pings: unreachable at once', async () => {
     const h = await MasterHarness.start({ agentPingInterval: 1, maxAgentPingTimeouts: 3 });
     const agent = await h.addAgent('a1', 'cpus:1;mem:128');

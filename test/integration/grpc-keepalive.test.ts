@@ -1,0 +1,79 @@
+// gRPC keepalive with real sockets: a scheduler or an agent that vanishes
+// without closing its connection (here a loopback proxy that stops
+// forwarding, as a SIGSTOPped process looks from outside) is noticed by the
+// master's keepalive pings (--grpc_keepalive_interval/_timeout), long before
+// any application-level timer would: the framework is disconnected and its
+// failover_timeout runs; the agent is disconnected and awaits
+// re-registration. A healthy connection answers the pings and stays.
+import { afterAll, describe, expect, it } from 'vitest';
+import { startMaster, type RunningMaster } from '../../master/main.js';
+import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { LinkAgent } from '../harness/link-agent.js';
+import { TcpProxy } from '../harness/tcp-proxy.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { AgentId } from '../../master/state/records.js';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** Keepalive every 0.5 s, 0.5 s to answer: a silent peer is dropped within about a second. */
+const KEEPALIVE = { grpc_keepalive_interval: 0.5, grpc_keepalive_timeout: 0.5 };
+
+async function master(): Promise<RunningMaster> {
+  // Pings of agents every 60 s (x5): too slow to be what notices the agent in this test.
+  const m = await startMaster({ port: 0, grpc_port: 0, agent_ping_timeout: 60, heartbeat_interval: 60, ...KEEPALIVE }, () => {});
+  cleanups.push(() => m.stop());
+  return m;
+}
+
+async function proxyTo(m: RunningMaster): Promise<TcpProxy> {
+  const proxy = await TcpProxy.start(m.grpcAddress);
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+describe('gRPC keepalive on long-lived streams', () => {
+  it('disconnects a scheduler whose connection goes silent, then its failover_timeout removes the framework', async () => {
+    const m = await master();
+    const agentProxy = await proxyTo(m);
+    const agent = new LinkAgent({ master: agentProxy.address, resources: 'cpus:4;mem:1024' });
+    cleanups.push(() => agent.stop());
+    const agentId = await agent.start();
+
+    const schedulerProxy = await proxyTo(m);
+    const scheduler = new RawScheduler(schedulerProxy.address);
+    cleanups.push(() => scheduler.close());
+    await scheduler.subscribe({ name: 'silent', user: 'root', failover_timeout: 1 });
+    await scheduler.next((e) => e.type === 'OFFERS');
+    const frameworkId = scheduler.frameworkId;
+    expect(m.master.frameworks.get(frameworkId)?.connected).toBe(true);
+
+    schedulerProxy.freeze();
+    await waitUntil(() => m.master.frameworks.get(frameworkId)?.connected === false, 15_000, 'the silent scheduler to be disconnected');
+    await waitUntil(() => m.master.completedFrameworkList().some((f) => f.id === frameworkId), 15_000, 'its failover_timeout to remove it');
+
+    // The agent's connection answered every ping meanwhile (more than two intervals passed): it is still linked.
+    expect(m.master.agents.get(agentId)?.connected).toBe(true);
+  });
+
+  it('disconnects an agent whose link goes silent and waits for it to re-register', async () => {
+    const m = await master();
+    const proxy = await proxyTo(m);
+    const agent = new LinkAgent({ master: proxy.address, resources: 'cpus:4;mem:1024' });
+    cleanups.push(() => agent.stop());
+    const agentId = await agent.start();
+    expect(m.master.agents.get(agentId)?.connected).toBe(true);
+
+    proxy.freeze();
+    await waitUntil(() => m.master.agents.get(agentId)?.connected === false, 15_000, 'the silent agent to be disconnected');
+    // Disconnected, not yet unreachable: the re-registration deadline runs (agent_ping_timeout x max_agent_ping_timeouts).
+    expect(m.master.agents.get(agentId)?.unreachableSince).toBeNull();
+    expect(m.master.deadline({ kind: 'reregister-timeout', agentId: agentId as AgentId, waited: 300 })).toBeGreaterThan(m.master.now());
+  });
+
+  it('refuses a keepalive setting that is not a positive duration', async () => {
+    await expect(startMaster({ port: 0, grpc_port: 0, grpc_keepalive_timeout: 0 }, () => {})).rejects.toThrow(/--grpc_keepalive timeout must be a positive number of seconds, got 0/);
+  });
+});
