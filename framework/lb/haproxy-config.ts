@@ -38,6 +38,9 @@ export function renderConfig(routing: Routing, settings: HaproxySettings): strin
     'global',
     `  stats socket ${settings.adminSocket} mode 600 level admin expose-fd listeners`,
     '  stats timeout 2m',
+    // A port another process already listens on is an error, not a silent share of its traffic (SO_REUSEPORT):
+    // a reload takes the old worker's sockets over through the socket above, so it needs no reuse.
+    '  noreuseport',
     '',
     'defaults',
     '  mode tcp',

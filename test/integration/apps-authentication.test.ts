@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../../common/credentials.js';
 import { api, startAppsCluster, type AppsCluster, type AppsProc } from '../harness/apps-cluster.js';
-import { commandEnv, type Proc } from '../harness/processes.js';
+import { commandEnv, freePort, type Proc } from '../harness/processes.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
 
@@ -66,7 +66,8 @@ beforeAll(async () => {
     cmd: 'mkdir -p /tmp/www && echo "$MESOS_TASK_ID" > /tmp/www/index.html && exec httpd -f -p "$PORT0" -h /tmp/www',
     cpus: 0.1, mem: 16, instances: 1,
     container: { type: 'DOCKER', docker: { image: TEST_IMAGE } },
-    portDefinitions: [{ port: 0, name: 'http' }],
+    // A service port of its own: the framework's first free one (10000) is the compose test's balancer's.
+    portDefinitions: [{ port: await freePort(), name: 'http' }],
     healthChecks: [{ protocol: 'MESOS_HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }],
     taskKillGracePeriodSeconds: 1,
   }));
