@@ -92,7 +92,8 @@ async function route(ops: AppsOperations, method: string, url: URL, body: unknow
       const embed = url.searchParams.getAll('embed');
       const id = url.searchParams.get('id') ?? undefined;
       const tasks = embed.includes('apps.tasks') || embed.includes('app.tasks');
-      return { status: 200, body: { apps: ops.listApps({ tasks, lastTaskFailure: embed.includes('apps.lastTaskFailure') }, id) } };
+      const readiness = embed.includes('apps.readiness');
+      return { status: 200, body: { apps: ops.listApps({ tasks, lastTaskFailure: embed.includes('apps.lastTaskFailure'), readiness }, id) } };
     }
     if (method === 'POST') {
       const { app, deployment } = await ops.createApp(body);

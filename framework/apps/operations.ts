@@ -11,7 +11,7 @@ import { ApiError, invalid, locked, notFound } from './api-errors.js';
 import type { EventBus } from './events.js';
 import type { AppsRuntime, AppsState } from './runtime.js';
 import type { AppsStore } from './store.js';
-import { appView, newOfferStats, queueEntry, taskJson } from './views.js';
+import { appView, newOfferStats, queueEntry, readinessResults, taskJson } from './views.js';
 import { isInactive } from './planner.js';
 
 /** What a write answers: the new version and the deployment that carries it out. */
@@ -136,11 +136,14 @@ export class AppsOperations {
 
   // ---- reads ---------------------------------------------------------------
 
-  listApps(embed: { tasks: boolean; lastTaskFailure: boolean }, idPrefix?: string): Record<string, unknown>[] {
+  listApps(embed: { tasks: boolean; lastTaskFailure: boolean; readiness?: boolean }, idPrefix?: string): Record<string, unknown>[] {
     return [...this.state.apps.values()]
       .filter((a) => !idPrefix || a.id === idPrefix || a.id.startsWith(`${idPrefix}/`))
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((a) => this.view(a, embed.tasks, embed.lastTaskFailure));
+      .map((a) => {
+        const view = this.view(a, embed.tasks, embed.lastTaskFailure);
+        return embed.readiness ? { ...view, readinessCheckResults: readinessResults(a, this.state.instancesOf(a.id)) } : view;
+      });
   }
 
   getApp(rawId: string): Record<string, unknown> {

@@ -86,6 +86,19 @@ export function appView(app: AppDefinition, instances: readonly Instance[], depl
   };
 }
 
+/**
+ * `readinessCheckResults` (GET /v2/apps?embed=apps.readiness), as Marathon
+ * shapes them: one per live instance launched with a readiness check, ready
+ * or not yet; balancers (mesos-ts lb, marathon-lb) leave the unready out.
+ * The probe's last response is not kept (`lastResponse` is absent).
+ */
+export function readinessResults(app: AppDefinition, instances: readonly Instance[]): Record<string, unknown>[] {
+  const name = app.readinessChecks?.[0]?.name ?? 'readinessCheck';
+  return instances
+    .filter((i) => i.readinessChecked && !i.killing)
+    .map((i) => ({ name, taskId: i.taskId, ready: i.ready === true }));
+}
+
 /** One entry of GET /v2/queue. */
 export function queueEntry(app: AppDefinition, count: number, since: string, delaySeconds: number, stats: OfferStats, appView: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -8,6 +8,8 @@ import { planApp as planAt, upgradeBounds, type Instance } from '../../framework
 import { matchOffers, type OfferView } from '../../framework/apps/offer-matcher.js';
 import { appTaskInfo, launchDelaySeconds, taskEnv } from '../../framework/apps/task-info.js';
 import { Resources } from '../../common/resources.js';
+import { appView, readinessResults } from '../../framework/apps/views.js';
+import { serving, type MarathonApp } from '../../framework/lb/model.js';
 
 const V1 = '2026-01-01T00:00:00.000Z';
 const V2 = '2026-01-02T00:00:00.000Z';
@@ -197,5 +199,25 @@ describe('tasks', () => {
     [0, 0], [1, 1], [2, 1.15], [3, 1.3225], [100, 3600],
   ])('backs off %i failure(s) by %f s', (failures, seconds) => {
     expect(launchDelaySeconds(app({}), failures)).toBeCloseTo(seconds, 3);
+  });
+});
+
+describe('readiness results (embed=apps.readiness)', () => {
+  const ready = app({ portDefinitions: [{ port: 0, name: 'http' }], readinessChecks: [{ name: 'warm', portName: 'http' }] });
+  const waiting = inst({ readinessChecked: true });
+  const done = inst({ readinessChecked: true, ready: true });
+  const leaving = inst({ readinessChecked: true, killing: true });
+  const older = inst(); // launched before the check existed
+
+  it("lists the live instances launched with a check, as Marathon's readinessCheckResults", () => {
+    expect(readinessResults(ready, [waiting, done, leaving, older])).toEqual([
+      { name: 'warm', taskId: waiting.taskId, ready: false },
+      { name: 'warm', taskId: done.taskId, ready: true },
+    ]);
+  });
+
+  it('is what keeps a balancer off an instance that is not ready yet', () => {
+    const view = { ...appView(ready, [waiting, done], [], true), readinessCheckResults: readinessResults(ready, [waiting, done]) } as unknown as MarathonApp;
+    expect(view.tasks!.map((t) => serving(view, t))).toEqual([false, true]);
   });
 });
