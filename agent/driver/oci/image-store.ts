@@ -14,7 +14,7 @@
 // over the cached rootfs (no copy); where the kernel refuses overlay it is a copy.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
@@ -57,7 +57,8 @@ export class ImageStore {
     const digest = entry.digest;
     let pending = this.unpacking.get(digest);
     if (!pending) {
-      pending = this.unpack(layout, tag, digest, image);
+      // A layout holding one image is taken whatever its tag; umoci finds it by the tag it has.
+      pending = this.unpack(layout, entry.annotations?.['org.opencontainers.image.ref.name'] ?? tag, digest, image);
       this.unpacking.set(digest, pending);
       pending.catch(() => this.unpacking.delete(digest));
     }
@@ -75,12 +76,18 @@ export class ImageStore {
     if (existsSync(join(imported, 'oci-layout'))) return imported;
     await mkdir(join(this.store, 'layouts'), { recursive: true });
     const temp = `${imported}.${process.pid}.tmp`;
+    // skopeo cuts docker-archive:PATH at its first ':', which <repo>:<tag>.tar holds: it reads a link named without one.
+    const link = `${temp}.tar`;
     try {
-      await run('skopeo', ['copy', '--quiet', `docker-archive:${archive}`, `oci:${temp}:${tag}`]);
+      await rm(link, { force: true });
+      await symlink(archive, link);
+      await run('skopeo', ['copy', '--quiet', `docker-archive:${link}`, `oci:${temp}:${tag}`]);
       await rename(temp, imported);
     } catch (err) {
       await rm(temp, { recursive: true, force: true });
       throw new ImageMissing(`image ${image}: cannot import ${archive} (not a docker save archive?): ${stderrOf(err)}`);
+    } finally {
+      await rm(link, { force: true });
     }
     return imported;
   }
