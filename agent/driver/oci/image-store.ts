@@ -13,7 +13,7 @@
 // a hand-written tar loop gets wrong. Each container's root is an overlayfs
 // over the cached rootfs (no copy); where the kernel refuses overlay it is a copy.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -147,10 +147,11 @@ export class RootfsMaker {
    */
   async make(lower: string, bundle: string): Promise<readonly string[]> {
     const target = join(bundle, 'rootfs');
-    await mkdir(target, { recursive: true });
+    // Synchronous: three small local calls, cheaper than three round trips through the thread pool.
+    mkdirSync(target, { recursive: true });
     if (this.overlay !== false) {
-      await mkdir(join(bundle, 'upper'), { recursive: true });
-      await mkdir(join(bundle, 'work'), { recursive: true });
+      mkdirSync(join(bundle, 'upper'), { recursive: true });
+      mkdirSync(join(bundle, 'work'), { recursive: true });
       const mount = ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${bundle}/upper,workdir=${bundle}/work`, target];
       if (this.overlay === true) return mount;
       try {
