@@ -66,6 +66,8 @@ interface TaskWrites {
   failure: Error | null;
   /** The updates file, opened for synchronous appends (O_SYNC: a record is on disk when its write returns). */
   updates: FileHandle | null;
+  /** The last task.json write (what a launch waits for: not the update records queued after it). */
+  task?: Promise<void>;
 }
 
 export class Checkpointer {
@@ -89,7 +91,9 @@ export class Checkpointer {
     const doc = { framework: encode('mesos.v1.FrameworkInfo', framework), task: encode('mesos.v1.TaskInfo', task), container_id: containerId };
     // Written synchronously (in its turn among the task's writes): six small file calls, each a thread-pool
     // round trip when asynchronous, held up every launch by tens of ms on a loaded host (bench:launch).
-    return this.queue(frameworkId, taskId, async () => this.writeJson(file, doc));
+    const done = this.queue(frameworkId, taskId, async () => this.writeJson(file, doc));
+    this.writes.get(taskKey(frameworkId, taskId))!.task = done;
+    return done;
   }
 
   /** Before the update is sent: settles when the record is on disk. */
@@ -119,6 +123,15 @@ export class Checkpointer {
     return writes.tail.then(() => {
       if (writes.failure) throw writes.failure;
     });
+  }
+
+  /**
+   * Settles when the task's last task.json write is on disk, and every write asked for before it; rejects
+   * if it failed. Unlike written(), it does not wait for update records asked for since (a launch waits
+   * for its task, not for the O_SYNC append of its TASK_STARTING).
+   */
+  taskWritten(frameworkId: string, taskId: string): Promise<void> {
+    return this.writes.get(taskKey(frameworkId, taskId))?.task ?? Promise.resolve();
   }
 
   /** The task is over and its last update acknowledged: nothing of it is needed any more (removed after its pending writes). */
