@@ -148,7 +148,7 @@ export class Agent {
         this.checkpoint.writeTask(runner.framework, runner.task, runner.containerId)
           .catch((err) => this.logger.error({ framework_id: runner.frameworkId, task_id: runner.taskId, err }, `cannot write down the container of task ${runner.taskId}`));
       },
-      written: (runner) => this.checkpoint.written(runner.frameworkId, runner.taskId),
+      written: (runner) => this.checkpoint.taskWritten(runner.frameworkId, runner.taskId),
     };
   }
 

@@ -8,10 +8,11 @@
 //
 // JSON files are replaced atomically (write, fsync, rename); update records
 // are appended and fsynced before the update is sent. Writes of a task's
-// files run in the libuv threadpool, one after another in the order they
-// were asked for (so a caller that waits for one knows every earlier write of
-// the task is on disk too), and never block the event loop: a launch goes on
-// (the container is created) while its task is written down. Recovery reads it all
+// files run one after another in the order they were asked for (so a caller
+// that waits for one knows every earlier write of the task is on disk too).
+// Appends run in the libuv threadpool; task.json is written synchronously, in
+// its turn (about a millisecond, fsync included, where six thread-pool round
+// trips held every launch up by tens of ms on a loaded host). Recovery reads it all
 // back: a torn last line of an updates file (the agent died while appending
 // it, so the update was never sent) is dropped with a warning; anything else
 // that does not parse stops the agent with an error naming the file, so a
@@ -23,7 +24,6 @@ import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from 
 import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
 import { FailedPrecondition } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
-import { writeFileAtomic } from '../common/atomic-file.js';
 
 
 function encode(typeName: string, value: object): string {
@@ -66,6 +66,8 @@ interface TaskWrites {
   failure: Error | null;
   /** The updates file, opened for synchronous appends (O_SYNC: a record is on disk when its write returns). */
   updates: FileHandle | null;
+  /** The last task.json write (what a launch waits for: not the update records queued after it). */
+  task?: Promise<void>;
 }
 
 export class Checkpointer {
@@ -86,12 +88,12 @@ export class Checkpointer {
     const frameworkId = framework.id?.value ?? '';
     const taskId = task.task_id?.value ?? '';
     const file = join(this.taskDir(frameworkId, taskId), 'task.json');
-    const text = JSON.stringify({
-      framework: encode('mesos.v1.FrameworkInfo', framework),
-      task: encode('mesos.v1.TaskInfo', task),
-      container_id: containerId,
-    }) + '\n';
-    return this.queue(frameworkId, taskId, () => writeFileAtomic(file, text));
+    const doc = { framework: encode('mesos.v1.FrameworkInfo', framework), task: encode('mesos.v1.TaskInfo', task), container_id: containerId };
+    // Written synchronously (in its turn among the task's writes): six small file calls, each a thread-pool
+    // round trip when asynchronous, held up every launch by tens of ms on a loaded host (bench:launch).
+    const done = this.queue(frameworkId, taskId, async () => this.writeJson(file, doc));
+    this.writes.get(taskKey(frameworkId, taskId))!.task = done;
+    return done;
   }
 
   /** Before the update is sent: settles when the record is on disk. */
@@ -121,6 +123,15 @@ export class Checkpointer {
     return writes.tail.then(() => {
       if (writes.failure) throw writes.failure;
     });
+  }
+
+  /**
+   * Settles when the task's last task.json write is on disk, and every write asked for before it; rejects
+   * if it failed. Unlike written(), it does not wait for update records asked for since (a launch waits
+   * for its task, not for the O_SYNC append of its TASK_STARTING).
+   */
+  taskWritten(frameworkId: string, taskId: string): Promise<void> {
+    return this.writes.get(taskKey(frameworkId, taskId))?.task ?? Promise.resolve();
   }
 
   /** The task is over and its last update acknowledged: nothing of it is needed any more (removed after its pending writes). */

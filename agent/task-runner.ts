@@ -44,8 +44,9 @@ export interface RunnerContext extends Omit<SpecContext, 'agentId'> {
   /** The container exists: its id is written down (it also carries the task's labels, so a restarted agent finds it either way). */
   readonly launched: (runner: TaskRunner) => void;
   /**
-   * Settles when everything written down for the task so far (the task itself, its TASK_STARTING)
-   * is on disk; rejects if some of it could not be. The container is started only after it.
+   * Settles when the task itself is written down (task.json); rejects if it could not be. The container
+   * is started only after it. Its TASK_STARTING record may still be on its way to disk: a restarted agent
+   * that finds the container but not that update takes the task back from STAGING.
    */
   readonly written?: (runner: TaskRunner) => Promise<void>;
   /** The agent's logger as it is now (it gains agent_id at registration). */

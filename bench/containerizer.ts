@@ -4,9 +4,10 @@
 // single tasks launched one after another, then bursts of N tasks accepted at
 // once. Printed per containerizer (median and p90 of single launches; the
 // burst's median and time until all N run) and the ratio docker / mesos.
-// Two baselines run in the same rounds: plain dockerode create+start and
-// plain `runc run -d` of a bundle made as the mesos containerizer makes it
-// (same image, limits and overlay root; the bundle is prepared untimed).
+// Two baselines run in the same rounds (bench/plain-launch.ts): plain
+// dockerode create+start and plain `runc run -d` of the same bundle.
+// bench/launch.ts runs the same four ways with the agent in process, with
+// the launch trace; this one runs the agent as its own process, as deployed.
 // The master runs in this process; every task is killed and its container
 // removed before the next round.
 //   npx tsx bench/containerizer.ts [--tasks 20] [--singles 5] [--rounds 2]
@@ -18,16 +19,8 @@ import { removeOciContainers } from '../test/harness/oci.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { Resources } from '../common/resources.js';
 import type { EventOut, OfferOut, TaskInfoIn } from '../proto/index.js';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { ociConfig } from '../agent/driver/oci/bundle.js';
-import { swapLimitSupported } from '../agent/driver/oci/oci.js';
-import { ImageStore, RootfsMaker } from '../agent/driver/oci/image-store.js';
-import { CommandRuntime } from '../agent/driver/oci/runtime.js';
-import { OCI_REGISTRY } from '../test/harness/oci.js';
+import { plainLaunches } from './plain-launch.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 20, help: 'tasks per burst (accepted at once)' },
@@ -114,7 +107,7 @@ async function main(): Promise<void> {
       for (const id of ids) await s.next(isUpdate(id, 'TASK_KILLED'), 60_000);
       return times;
     };
-    const plain = await plainBaselines(join(group.dir, 'plain'));
+    const plain = plainLaunches(join(group.dir, 'plain'), { cpus: CPUS, memMiB: 32 });
     const plainTimes = { dockerode: [] as number[], runc: [] as number[] };
     const singles: Record<Kind, number[]> = { docker: [], mesos: [] };
     const bursts: Record<Kind, { median: number; all: number }[]> = { docker: [], mesos: [] };
@@ -148,56 +141,6 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
-}
-
-/**
- * The baselines: one container started and timed, then removed (untimed). Both run `sleep 3600` from
- * the task image as nobody with cpus 0.1 and mem 32 MiB, as the tasks above.
- */
-async function plainBaselines(dir: string): Promise<{ dockerode: () => Promise<number>; runc: () => Promise<number> }> {
-  const docker = new Docker();
-  const images = new ImageStore(OCI_REGISTRY, join(dir, 'store'));
-  const rootfs = new RootfsMaker(() => {});
-  const root = join(dir, 'runtime');
-  const runtime = new CommandRuntime('runc', root);
-  let n = 0;
-  return {
-    async dockerode() {
-      const t0 = performance.now();
-      const c = await docker.createContainer({
-        Image: TEST_IMAGE, Cmd: ['sleep', '3600'], User: 'nobody', Labels: { 'mesos-ts.bench': 'plain' },
-        HostConfig: { NetworkMode: 'host', NanoCpus: CPUS * 1e9, Memory: 32 * 1024 * 1024, MemorySwap: 32 * 1024 * 1024, PidsLimit: 1024, Init: true },
-      });
-      await c.start();
-      const took = performance.now() - t0;
-      await c.remove({ force: true });
-      return took;
-    },
-    async runc() {
-      const id = `plain-${n++}`;
-      const bundle = join(dir, id);
-      mkdirSync(join(bundle, 'sandbox'), { recursive: true });
-      const image = await images.provision(TEST_IMAGE);
-      const mount = await rootfs.make(image.rootfs, bundle);
-      if (mount.length > 0) await new Promise((resolve) => spawn(mount[0]!, mount.slice(1), { stdio: 'ignore' }).once('close', resolve));
-      const spec = {
-        image: TEST_IMAGE, forcePull: false, command: { entrypoint: ['sleep', '3600'] }, env: {}, labels: {}, cpus: CPUS, memMiB: 32, pidsLimit: 1024,
-        privileged: false, user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],
-        stdoutPath: join(bundle, 'sandbox', 'stdout'), stderrPath: join(bundle, 'sandbox', 'stderr'),
-      };
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, image.config, {
-        uid: 65534, gid: 65534, sandbox: join(bundle, 'sandbox'), cgroupsPath: `/mesos-ts/${id}`, swapLimit: swapLimitSupported(), network: 'host', hostname: hostname(),
-      })));
-      const t0 = performance.now();
-      const code = await new Promise<number | null>((resolve) => spawn('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore' }).once('close', resolve));
-      const took = performance.now() - t0;
-      if (code !== 0) throw new Error(`runc run -d exited with ${code}`);
-      await runtime.kill(id, 'KILL').catch(() => {});
-      await runtime.delete(id);
-      await rootfs.release(bundle);
-      return took;
-    },
-  };
 }
 
 main().catch((err) => {

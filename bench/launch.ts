@@ -1,23 +1,26 @@
-// bench/launch: what mesos-ts adds on top of the Docker engine when it
-// launches a container task.
+// bench/launch: what mesos-ts adds on top of the container runtime when it
+// launches a task, through either containerizer, in one sitting.
 //
-// Launches N tasks one at a time through master + agent + SDK, timing from
-// the ACCEPT call to the framework seeing TASK_RUNNING, and, in the same run
-// and interleaved in rounds, N plain dockerode create+start calls of the same
-// image with the same limits. Prints median and p95 of both and the ratios,
-// and where a launch spends its time: the hops of the launch trace
-// (common/launch-trace.ts), each as the median time since ACCEPT and the
-// median step from the hop before it, and what is left of a launch once the
-// engine's own create and start calls are taken out (mesos-ts's part, much
-// steadier than the ratio on a busy engine).
+// One agent runs both containerizers (--containerizers=docker,mesos). In
+// interleaved rounds, four ways of starting the same container (busybox
+// `sleep`, 0.1 cpu, 32 MiB, as nobody) are timed one launch at a time:
+//   mesos-ts docker   ACCEPT -> TASK_RUNNING, ContainerInfo DOCKER (master + agent + SDK)
+//   mesos-ts mesos    ACCEPT -> TASK_RUNNING, ContainerInfo MESOS (runc, no Docker engine)
+//   dockerode         plain create + start with the Docker driver's settings
+//   runc run -d       plain, of a bundle made as the mesos containerizer makes it
+// Then bursts of --burst tasks accepted at once (each containerizer) and
+// --burst plain `runc run -d` at once: the time until all run.
+// Prints median and p95 of each way, the ratios the targets are set on, and
+// where a launch spends its time: the hops of the launch trace
+// (common/launch-trace.ts) per containerizer, each as the median time since
+// ACCEPT and the median step from the hop before it.
 // --tls runs master, agent and scheduler over mutual TLS and --authenticate
 // with credentials on every call: run beside a plain run for what security
-// adds to a launch (the plain dockerode figure in each run is the yardstick).
-//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--tls] [--authenticate]
+// adds to a launch.
+//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--burst 100] [--tls] [--authenticate]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { startMaster } from '../master/main.js';
 import { startAgent } from '../agent/main.js';
 import { Scheduler, dockerTask, silentLogger, type OfferOut, type TaskStatusOut } from '../framework/sdk/index.js';
@@ -26,47 +29,59 @@ import { parseFlags } from '../common/flags.js';
 import { onLaunchHop } from '../common/launch-trace.js';
 import { tlsConfig } from '../common/tls.js';
 import { makeCerts } from '../test/harness/certs.js';
+import { OCI_REGISTRY, removeOciContainers } from '../test/harness/oci.js';
+import { BENCH_IMAGE, plainLaunches } from './plain-launch.js';
 
-const IMAGE = 'mesos-ts/busybox:latest';
 const FLAGS = {
-  tasks: { type: 'number', default: 50, help: 'tasks launched each way' },
-  rounds: { type: 'number', default: 5, help: 'the two ways alternate in this many rounds' },
+  tasks: { type: 'number', default: 50, help: 'launches each way' },
+  rounds: { type: 'number', default: 5, help: 'the four ways alternate in this many rounds' },
+  burst: { type: 'number', default: 100, help: 'tasks accepted at once in each burst (0: no bursts)' },
   tls: { type: 'boolean', default: false, help: 'mutual TLS between scheduler, master and agent' },
   authenticate: { type: 'boolean', default: false, help: 'the master authenticates the framework and the agent; both present credentials' },
 } as const;
 
 const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
+const LIMITS = { cpus: 0.1, memMiB: 32 };
+const TERMINAL = new Set(['TASK_FAILED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_KILLED', 'TASK_FINISHED']);
+type Containerizer = 'docker' | 'mesos';
+const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d'] as const;
+type Way = (typeof WAYS)[number];
 
-const percentile = (xs: number[], p: number) => {
+const percentile = (xs: readonly number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
+const say = (line = '') => process.stdout.write(line + '\n');
 
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-bench-'));
-  const docker = new Docker();
   const certs = flags.tls ? makeCerts('mesos-ts-bench-certs-') : null;
   const serverTls = certs ? { ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.serverCert, ssl_key_file: certs.serverKey, ssl_require_client_cert: true } : {};
   const clientTls = certs ? tlsConfig({ ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.clientCert, ssl_key_file: certs.clientKey }, 'client') : null;
   const authentication = flags.authenticate
     ? { authenticate_frameworks: true, authenticate_agents: true, credentials: JSON.stringify({ credentials: [CREDENTIAL] }) } : {};
   const master = await startMaster({ port: 0, grpc_port: 0, quiet: true, ...serverTls, ...authentication });
+  const agentWorkDir = join(base, 'agent');
   const agent = await startAgent({
-    master: master.grpcAddress, port: 0, work_dir: join(base, 'agent'), resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
-    docker_pull: 'never', quiet: true, log: () => {}, ...serverTls, ...(flags.authenticate ? { credential: JSON.stringify(CREDENTIAL) } : {}),
+    master: master.grpcAddress, port: 0, work_dir: agentWorkDir, resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
+    containerizers: 'docker,mesos', docker_registry: OCI_REGISTRY, docker_pull: 'never', quiet: true, log: () => {},
+    ...serverTls, ...(flags.authenticate ? { credential: JSON.stringify(CREDENTIAL) } : {}),
   });
   const scheduler = new Scheduler({
     master: master.grpcAddress, framework: { name: 'bench-launch' }, logger: silentLogger, tls: clientTls, ...(flags.authenticate ? { credential: CREDENTIAL } : {}),
   });
   const offers: OfferOut[] = [];
-  const running = new Map<string, () => void>();
+  const waiting = new Map<string, { state: string; resolve: () => void; reject: (err: Error) => void }>();
   scheduler.on('offers', (e) => offers.push(...e.offers));
   scheduler.on('rescind', (e) => offers.splice(0, offers.length, ...offers.filter((o) => o.id?.value !== e.offerId)));
   scheduler.on('update', (e: { status: TaskStatusOut }) => {
-    if (e.status.state === 'TASK_RUNNING') running.get(e.status.task_id!.value)?.();
+    const w = waiting.get(e.status.task_id!.value);
+    if (w && e.status.state === w.state) w.resolve();
+    else if (w && TERMINAL.has(e.status.state ?? '')) w.reject(new Error(`${e.status.task_id!.value}: ${e.status.state} ${e.status.message ?? ''}`));
   });
   await scheduler.start();
+  const until = (taskId: string, state: string) => new Promise<void>((resolve, reject) => waiting.set(taskId, { state, resolve, reject }));
 
   // Per task: when it passed each hop (the first time), relative to its ACCEPT.
   const hops = new Map<string, Map<string, number>>();
@@ -77,98 +92,131 @@ async function main(): Promise<void> {
     if (t0 === undefined || !seen || seen.has(hop)) return;
     seen.set(hop, at - t0);
   });
-  const ours: number[] = [];
-  const totals = new Map<string, number>();
-  const raw: number[] = [];
-  const rawSteps = { create: [] as number[], start: [] as number[] };
-  const rawIds: string[] = [];
-  const perRound = Math.ceil(flags.tasks / flags.rounds);
-  const demand = Resources.parse('cpus:0.1;mem:16');
+  const times = new Map<Way, number[]>(WAYS.map((w) => [w, []]));
+  const traced: Record<Containerizer, Map<string, Map<string, number>>> = { docker: new Map(), mesos: new Map() };
+  const bursts: { way: string; times: number[] }[] = [];
+  const plain = plainLaunches(join(base, 'plain'), LIMITS);
+  const demand = Resources.parse(`cpus:${LIMITS.cpus};mem:${LIMITS.memMiB}`);
+  let seq = 0;
+  /** `count` tasks in one ACCEPT: ms from it to each one's TASK_RUNNING; they are killed afterwards (untimed). */
+  const launch = async (containerizer: Containerizer, count: number): Promise<number[]> => {
+    const taken = await takeOffers(offers, demand, count);
+    const offer = taken[0]!;
+    const ids = Array.from({ length: count }, () => `bench-${containerizer}-${seq++}`);
+    const tasks = ids.map((taskId) => dockerTask({ taskId, agentId: offer.agent_id!.value, resources: demand, image: BENCH_IMAGE, command: 'sleep 3600', containerizer }));
+    const running = ids.map((id) => until(id, 'TASK_RUNNING').then(() => performance.now()));
+    for (const id of ids) hops.set(id, new Map());
+    const t0 = performance.now();
+    for (const id of ids) started.set(id, t0);
+    await scheduler.launch(taken, tasks, { refuseSeconds: 0 });
+    const took = (await Promise.all(running)).map((t) => t - t0);
+    ids.forEach((id, i) => hops.get(id)!.set('framework: TASK_RUNNING seen', took[i]!));
+    for (const id of ids) {
+      started.delete(id); // later hops (its kill) are not part of the launch
+      if (count === 1) traced[containerizer].set(id, hops.get(id)!);
+      hops.delete(id);
+    }
+    const killed = ids.map((id) => until(id, 'TASK_KILLED'));
+    for (const id of ids) await scheduler.kill(id, { agentId: offer.agent_id!.value });
+    await Promise.all(killed);
+    return took;
+  };
   try {
+    // A first launch of each warms the caches (the mesos containerizer unpacks its image once).
+    await launch('docker', 1);
+    await launch('mesos', 1);
+    await plain.runc();
+    await plain.dockerode();
+    traced.docker.clear();
+    traced.mesos.clear();
+    const perRound = Math.ceil(flags.tasks / flags.rounds);
     for (let round = 0; round < flags.rounds; round++) {
-      for (let i = 0; i < perRound && ours.length < flags.tasks; i++) {
-        const offer = await takeOffer(offers);
-        const taskId = `bench-${ours.length}`;
-        const task = dockerTask({ taskId, agentId: offer.agent_id!.value, resources: demand, image: IMAGE, command: 'sleep 600' });
-        const seen = new Promise<void>((resolve) => running.set(taskId, resolve));
-        hops.set(taskId, new Map());
-        const t0 = performance.now();
-        started.set(taskId, t0);
-        await scheduler.launch(offer, [task], { refuseSeconds: 0 });
-        await seen;
-        ours.push(performance.now() - t0);
-        totals.set(taskId, performance.now() - t0);
-        started.delete(taskId); // later hops (its kill) are not part of the launch
+      for (const way of WAYS) {
+        for (let i = 0; i < perRound && times.get(way)!.length < flags.tasks; i++) {
+          const took = way === 'mesos-ts docker' ? (await launch('docker', 1))[0]!
+            : way === 'mesos-ts mesos' ? (await launch('mesos', 1))[0]!
+              : way === 'dockerode create+start' ? await plain.dockerode() : await plain.runc();
+          times.get(way)!.push(took);
+        }
       }
-      for (let i = 0; i < perRound && raw.length < flags.tasks; i++) {
-        const t0 = performance.now();
-        const c = await docker.createContainer({
-          Image: IMAGE, Cmd: ['/bin/sh', '-c', 'sleep 600'], Labels: { 'mesos-ts.work_dir': base },
-          // The agent's container settings (agent/driver/docker.ts), so the two differ only by what mesos-ts adds.
-          HostConfig: {
-            NetworkMode: 'host', NanoCpus: 1e8, Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, Init: true, PidsLimit: 1024,
-            LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
-          },
-        });
-        const created = performance.now();
-        await c.start();
-        const done = performance.now();
-        raw.push(done - t0);
-        rawSteps.create.push(created - t0);
-        rawSteps.start.push(done - created);
-        rawIds.push(c.id);
-      }
-      process.stderr.write(`round ${round + 1}/${flags.rounds}: ${ours.length} mesos-ts tasks RUNNING, ${raw.length} plain containers started\n`);
+      process.stderr.write(`round ${round + 1}/${flags.rounds}: ${times.get('runc run -d')!.length} launches each way (load average ${loadavg()[0]!.toFixed(1)})\n`);
+    }
+    if (flags.burst > 0) {
+      bursts.push({ way: `mesos-ts mesos, ${flags.burst} in one ACCEPT`, times: await launch('mesos', flags.burst) });
+      bursts.push({ way: `runc run -d, ${flags.burst} at once`, times: await plain.runcBurst(flags.burst) });
+      bursts.push({ way: `mesos-ts docker, ${flags.burst} in one ACCEPT`, times: await launch('docker', flags.burst) });
+      process.stderr.write(`bursts done (load average ${loadavg()[0]!.toFixed(1)})\n`);
     }
   } finally {
     stopTracing();
     await scheduler.teardown().catch(() => {});
     await agent.stop({ killTasks: true });
     await master.stop();
-    for (const id of rawIds) await docker.getContainer(id).remove({ force: true }).catch(() => {});
+    await removeOciContainers([agentWorkDir]);
     rmSync(base, { recursive: true, force: true });
     if (certs) rmSync(certs.dir, { recursive: true, force: true });
   }
-  const row = (name: string, xs: number[]) => `${name.padEnd(34)}${percentile(xs, 50).toFixed(1).padStart(10)}${percentile(xs, 95).toFixed(1).padStart(10)}`;
-  console.log(`\n${'launch path (ms)'.padEnd(34)}${'median'.padStart(10)}${'p95'.padStart(10)}`);
-  console.log(row(`mesos-ts ACCEPT -> TASK_RUNNING`, ours));
-  console.log(row(`dockerode create + start`, raw));
-  const r50 = percentile(ours, 50) / percentile(raw, 50);
-  const r95 = percentile(ours, 95) / percentile(raw, 95);
-  console.log(`${'ratio mesos-ts / docker'.padEnd(34)}${r50.toFixed(2).padStart(10)}${r95.toFixed(2).padStart(10)}   (target: median <= 1.10)`);
-  console.log(`${ours.length} tasks each way, ${flags.rounds} interleaved rounds; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}`);
-  printHops(hops, rawSteps);
-  printOwnTime(hops, totals, raw);
+  report(flags, times, bursts, traced);
 }
 
-/** Each launch minus the engine's create and start calls as the agent made them ('docker: creating' -> 'created', 'starting' -> 'started'). */
-function printOwnTime(hops: Map<string, Map<string, number>>, totals: Map<string, number>, raw: number[]): void {
-  const engine: number[] = [];
-  const own: number[] = [];
-  for (const [taskId, seen] of hops) {
-    const [creating, created, starting, startedAt] = ['creating', 'created', 'starting', 'started'].map((h) => seen.get(`docker: ${h}`));
-    const total = totals.get(taskId);
-    if (creating === undefined || created === undefined || starting === undefined || startedAt === undefined || total === undefined) continue;
-    engine.push(created - creating + (startedAt - starting));
-    own.push(total - engine.at(-1)!);
+function report(
+  flags: { tasks: number; rounds: number; tls: boolean; authenticate: boolean },
+  times: Map<Way, number[]>, bursts: { way: string; times: number[] }[], traced: Record<Containerizer, Map<string, Map<string, number>>>,
+): void {
+  const m = (way: Way) => percentile(times.get(way)!, 50);
+  say(`\n${'launch, one at a time (ms)'.padEnd(34)}${'median'.padStart(10)}${'p95'.padStart(10)}`);
+  for (const way of WAYS) say(`${way.padEnd(34)}${m(way).toFixed(1).padStart(10)}${percentile(times.get(way)!, 95).toFixed(1).padStart(10)}`);
+  say(`${flags.tasks} launches each way in ${flags.rounds} interleaved rounds; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  say(`mesos-ts mesos / runc run -d:        ${(m('mesos-ts mesos') / m('runc run -d')).toFixed(2)}x   (target: <= 1.2)`);
+  say(`mesos-ts docker / mesos-ts mesos:    ${(m('mesos-ts docker') / m('mesos-ts mesos')).toFixed(2)}x   (target: >= 4)`);
+  say(`mesos-ts docker / dockerode:         ${(m('mesos-ts docker') / m('dockerode create+start')).toFixed(2)}x`);
+  if (bursts.length > 0) {
+    say(`\n${'burst (ms)'.padEnd(44)}${'median'.padStart(10)}${'all running'.padStart(13)}`);
+    for (const b of bursts) say(`${b.way.padEnd(44)}${percentile(b.times, 50).toFixed(0).padStart(10)}${Math.max(...b.times).toFixed(0).padStart(13)}`);
   }
-  if (own.length === 0) return;
-  const row = (name: string, xs: number[]) => `  ${name.padEnd(52)}${percentile(xs, 50).toFixed(1).padStart(8)}${percentile(xs, 95).toFixed(1).padStart(9)}`;
-  console.log(`\n${'split (ms)'.padEnd(54)}${'median'.padStart(8)}${'p95'.padStart(9)}`);
-  console.log(row('engine create + start calls, made by the agent', engine));
-  console.log(row('engine create + start calls, plain dockerode', raw));
-  console.log(row('mesos-ts: the rest of ACCEPT -> TASK_RUNNING', own));
+  for (const containerizer of ['docker', 'mesos'] as const) printHops(containerizer, traced[containerizer]);
+  printOwnTime(traced, times);
 }
 
 /**
- * The launch trace: hops in the order of their median time since ACCEPT. A hop's step is the time
- * since the hop its task passed just before it (each task's own order; concurrent hops interleave),
- * so along one task the steps add up to its launch time.
+ * Each single launch minus the runtime's own part as the agent timed it (Docker: the engine's create and
+ * start calls; mesos: from handing the bundle to the supervisor until the runtime wrote the pid): what
+ * mesos-ts adds, much steadier than the ratios on a busy machine.
  */
-function printHops(hops: Map<string, Map<string, number>>, rawSteps: { create: number[]; start: number[] }): void {
+function printOwnTime(traced: Record<Containerizer, Map<string, Map<string, number>>>, times: Map<Way, number[]>): void {
+  const phases: Record<Containerizer, readonly (readonly [string, string])[]> = {
+    docker: [['docker: creating', 'docker: created'], ['docker: starting', 'docker: started']],
+    mesos: [['oci: starting', 'oci: started']],
+  };
+  say(`\n${'split (ms)'.padEnd(54)}${'median'.padStart(8)}${'p95'.padStart(9)}`);
+  const row = (name: string, xs: number[]) => xs.length > 0 && say(`  ${name.padEnd(52)}${percentile(xs, 50).toFixed(1).padStart(8)}${percentile(xs, 95).toFixed(1).padStart(9)}`);
+  for (const containerizer of ['docker', 'mesos'] as const) {
+    const runtime: number[] = [];
+    const own: number[] = [];
+    for (const seen of traced[containerizer].values()) {
+      const spans = phases[containerizer].map(([from, to]) => (seen.get(to) ?? NaN) - (seen.get(from) ?? NaN));
+      const total = seen.get('framework: TASK_RUNNING seen');
+      if (spans.some(Number.isNaN) || total === undefined) continue;
+      runtime.push(spans.reduce((a, b) => a + b, 0));
+      own.push(total - runtime.at(-1)!);
+    }
+    row(`${containerizer}: the runtime's part, made by the agent`, runtime);
+    row(`${containerizer}: the rest of ACCEPT -> TASK_RUNNING (mesos-ts)`, own);
+  }
+  row('plain dockerode create+start', times.get('dockerode create+start')!);
+  row('plain runc run -d', times.get('runc run -d')!);
+}
+
+/**
+ * The launch trace of one containerizer's single launches: hops in the order of their median time since
+ * ACCEPT. A hop's step is the time since the hop its task passed just before it, so along one task the
+ * steps add up to its launch time.
+ */
+function printHops(containerizer: Containerizer, hops: Map<string, Map<string, number>>): void {
   const at = new Map<string, number[]>();
   const steps = new Map<string, number[]>();
-  for (const seen of hops.values()) {
+  for (const [taskId, seen] of hops) {
+    if (!taskId.startsWith(`bench-${containerizer}-`)) continue;
     let before = 0;
     for (const [hop, t] of [...seen].sort((a, b) => a[1] - b[1])) {
       at.set(hop, [...(at.get(hop) ?? []), t]);
@@ -177,21 +225,25 @@ function printHops(hops: Map<string, Map<string, number>>, rawSteps: { create: n
     }
   }
   const order = [...at].map(([hop, ts]) => ({ hop, at: percentile(ts, 50), n: ts.length })).sort((a, b) => a.at - b.at);
-  console.log(`\n${'launch trace (ms, median)'.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}`);
-  for (const { hop, at, n } of order) {
-    const step = percentile(steps.get(hop)!, 50).toFixed(1);
-    console.log(`  ${hop.padEnd(40)}${at.toFixed(1).padStart(13)}${step.padStart(8)}${n < hops.size ? `   (${n} of ${hops.size} tasks)` : ''}`);
+  const n = Math.max(0, ...order.map((o) => o.n));
+  say(`\n${`launch trace, mesos-ts ${containerizer} (ms, median)`.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}`);
+  for (const { hop, at: t, n: seen } of order) {
+    say(`  ${hop.padEnd(40)}${t.toFixed(1).padStart(13)}${percentile(steps.get(hop)!, 50).toFixed(1).padStart(8)}${seen < n ? `   (${seen} of ${n} launches)` : ''}`);
   }
-  console.log(`  ${'(plain dockerode: create'.padEnd(40)}${percentile(rawSteps.create, 50).toFixed(1).padStart(13)}   start ${percentile(rawSteps.start, 50).toFixed(1)})`);
 }
 
-async function takeOffer(offers: OfferOut[]): Promise<OfferOut> {
+/** Every outstanding offer, once together they hold `count` tasks of `demand` (one agent: one ACCEPT takes them all). */
+async function takeOffers(offers: OfferOut[], demand: Resources, count: number): Promise<OfferOut[]> {
+  const holds = () => {
+    const total = offers.reduce((sum, o) => sum.add(Resources.fromProto(o.resources)), Resources.EMPTY);
+    return total.scalar('cpus') >= count * demand.scalar('cpus') - 1e-9 && total.scalar('mem') >= count * demand.scalar('mem');
+  };
   const deadline = Date.now() + 30_000;
-  while (offers.length === 0) {
-    if (Date.now() > deadline) throw new Error('no offer within 30 s');
+  while (!holds()) {
+    if (Date.now() > deadline) throw new Error(`no offers for ${count} task(s) within 30 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
-  return offers.shift()!;
+  return offers.splice(0);
 }
 
 await main();

@@ -67,6 +67,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the demo framework against a running cluster (host:port or zk://)',
     run: async (argv) => (await import('./demo.js')).demoCommand(argv),
   },
+  image: {
+    summary: "put an image archive (docker save or OCI) in the mesos containerizer's local registry: image import FILE",
+    run: async (argv) => (await import('./image.js')).imageCommand(argv),
+  },
   simulate: {
     summary: 'compare allocation policies on a workload in simulated time (summary, CSVs, SVG charts)',
     run: async (argv) => (await import('./simulate.js')).simulateCommand(argv),

@@ -8,8 +8,9 @@
 import type { Writable } from 'node:stream';
 import { RotatingFile, type Rotation } from '../../common/rotating-file.js';
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import Docker from 'dockerode';
-import { LaunchError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type LaunchOptions } from './driver.js';
+import { LaunchError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type LaunchOptions } from './driver.js';
 import { cgroupStats } from './cgroup-stats.js';
 
 export type PullPolicy = 'never' | 'missing';
@@ -344,7 +345,7 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
     Image: spec.image,
     ...(spec.command.entrypoint ? { Entrypoint: [...spec.command.entrypoint] } : {}),
     ...(spec.command.args ? { Cmd: [...spec.command.args] } : {}),
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Env: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), `MESOS_SANDBOX=${SANDBOX_IN_CONTAINER}`],
     Labels: { ...spec.labels },
     User: spec.user,
     AttachStdout: true,
@@ -360,7 +361,8 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       ...(spec.privileged ? {} : { CapDrop: ['ALL'], CapAdd: [...spec.capabilities] }),
       SecurityOpt: ['no-new-privileges'],
       ...(spec.readOnlyRootfs ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,nosuid,nodev,mode=1777' } } : {}),
-      ...(spec.mounts.length > 0 ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
+      // The sandbox at Mesos's path, as the mesos containerizer mounts it; the task's own mounts after it.
+      Binds: [`${dirname(spec.stdoutPath)}:${SANDBOX_IN_CONTAINER}:rw`, ...spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`)],
       // Output goes to the sandbox through the attach stream. The engine keeps a bounded copy
       // too, so that an agent that restarts can replay what was printed while it was down.
       LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },

@@ -2,6 +2,9 @@
 // this interface; agent/driver/docker.ts puts the Docker engine behind it
 // (a second containerizer can implement it without Docker).
 
+/** Where the task's sandbox appears inside its container, on every containerizer (Mesos's path); MESOS_SANDBOX names it. */
+export const SANDBOX_IN_CONTAINER = '/mnt/mesos/sandbox';
+
 /**
  * What to run. `entrypoint` replaces the image's entrypoint (the task named
  * its program); `args` alone keeps the image's entrypoint and replaces its

@@ -172,7 +172,7 @@ describe('task runner on Docker', () => {
       CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: false,
     });
     expect(info.Config.User).toBe('nobody');
-    expect(info.HostConfig.Binds ?? []).toEqual([]);
+    expect(info.HostConfig.Binds).toEqual([`${r.sandbox}:/mnt/mesos/sandbox:rw`]); // the sandbox only: no host path the agent did not allow
     expect(info.Config.Labels).toMatchObject({ [LABEL.taskId]: 'limits', [LABEL.frameworkId]: 'fw-test', [LABEL.agentId]: 'agent-test', [LABEL.workDir]: workDir });
     r.kill(0);
     await done;

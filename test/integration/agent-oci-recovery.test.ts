@@ -14,6 +14,7 @@ import { freePort } from '../harness/zookeeper.js';
 import { RawScheduler, TEST_IMAGE, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { ociDriverFor, removeOciContainers } from '../harness/oci.js';
+import { NOTHING, leftovers, type Leftovers } from '../harness/leftovers.js';
 import { LABEL } from '../../agent/task-spec.js';
 import type { OfferOut, TaskInfoIn } from '../../proto/index.js';
 
@@ -69,6 +70,12 @@ async function subscribe(name: string): Promise<RawScheduler> {
   s.autoAcknowledge = true;
   await s.subscribe({ name, user: 'root', failover_timeout: 600 });
   return s;
+}
+
+/** Waits (15 s at most) until `count` gives `expected`, then asserts it: a failure shows what is left. */
+async function settles(count: () => Leftovers, expected: Leftovers): Promise<void> {
+  await waitUntil(() => JSON.stringify(count()) === JSON.stringify(expected), 15_000, 'the count to settle').catch(() => {});
+  expect(count()).toEqual(expected);
 }
 
 describe('an agent running only the mesos containerizer (no Docker engine)', () => {
@@ -149,6 +156,36 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await s.next(isUpdate('long', 'TASK_FINISHED'), 30_000);
     expect(s.events.filter((e) => e.update?.status?.task_id?.value === 'long' && e.update.status.state === 'TASK_FAILED')).toEqual([]);
     await waitUntil(async () => (await driver.list({})).length === 0, 15_000, 'every container to be removed');
+    s.close();
+  });
+
+  it('leaves no mount, cgroup, process or bundle behind after its tasks end, nor after a SIGKILL and restart', async () => {
+    const first = await startAgent('oci-left');
+    const id = await agentId(first);
+    const s = await subscribe('oci-leftovers');
+    const containers: string[] = [];
+    const containerOf = (e: Awaited<ReturnType<RawScheduler['next']>>) => containers.push(e.update!.status!.container_status!.container_id!.value);
+    const offer = await offerOn(s, id);
+    await s.launch(offer, [mesosTask('done', offer, 'echo done'), mesosTask('killed', offer, 'sleep 3600'), mesosTask('stays', offer, 'sleep 3600')]);
+    for (const task of ['done', 'killed', 'stays']) containerOf(await s.next(isUpdate(task, 'TASK_RUNNING'), 30_000));
+    await s.next(isUpdate('done', 'TASK_FINISHED'), 30_000);
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'killed' }, agent_id: { value: id } } });
+    await s.next(isUpdate('killed', 'TASK_KILLED'), 30_000);
+    const ended = containers.slice(0, 2);
+    await settles(() => leftovers(first.workDir, ended, [first.pid]), { ...NOTHING, bundles: [containers[2]!] });
+    // The one still running has its root mounted, its cgroups and its processes: the count can see them.
+    const running = leftovers(first.workDir, [containers[2]!], [first.pid]);
+    expect(running.mounts.length).toBe(1);
+    expect(running.cgroups.length).toBeGreaterThan(0);
+    expect(running.processes.length).toBeGreaterThanOrEqual(2); // its supervisor and its task
+
+    first.signal('SIGKILL');
+    await first.exited;
+    const second = await startAgent('oci-left');
+    await second.waitForLine(/recovered agent .*1 task\(s\)/, 15_000);
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'stays' }, agent_id: { value: id } } });
+    await s.next(isUpdate('stays', 'TASK_KILLED'), 30_000);
+    await settles(() => leftovers(first.workDir, containers, [second.pid]), NOTHING);
     s.close();
   });
 });

@@ -5,7 +5,7 @@
 // the cgroup, labels, and removal that leaves nothing. Every container is
 // removed by its recorded id after each test.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
@@ -50,6 +50,15 @@ describe.each(DRIVERS)('ContainerDriver contract: %s', (name, make) => {
     expect(await driver.wait(id)).toEqual({ exitCode: 3, oomKilled: false });
     expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe('hi as 65534\n');
     expect(readFileSync(join(sandbox, 'stderr'), 'utf8')).toBe('err\n');
+  });
+
+  it('mounts the sandbox at /mnt/mesos/sandbox and names it in MESOS_SANDBOX, as Mesos does', async () => {
+    const sandbox = join(workDir, `${name.split(' ')[0]}-${seq}`);
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(join(sandbox, 'marker'), 'from the host\n');
+    const { id } = await launch('echo "$MESOS_SANDBOX"; cat "$MESOS_SANDBOX/marker"; grep -c " /mnt/mesos/sandbox " /proc/self/mountinfo');
+    expect(await driver.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe('/mnt/mesos/sandbox\nfrom the host\n1\n');
   });
 
   it('tells an OOM kill (the kernel\'s word, from the cgroup)', async () => {

@@ -6,10 +6,9 @@
 // Namespaces pid, mount, ipc and uts always; network only for 'none' (a new,
 // empty netns): 'host' shares the agent's. Mounts, masked and read-only paths
 // are runc's defaults (`runc spec`).
-import type { ContainerSpec } from '../driver.js';
+import { SANDBOX_IN_CONTAINER, type ContainerSpec } from '../driver.js';
 
-/** Where the sandbox appears inside every container (Mesos's path); MESOS_SANDBOX names it. */
-export const SANDBOX_IN_CONTAINER = '/mnt/mesos/sandbox';
+export { SANDBOX_IN_CONTAINER };
 
 const CFS_PERIOD_US = 100_000;
 /** Mesos's cgroups isolator: 1024 shares per cpu, at least 2 (the kernel's minimum). */

@@ -13,8 +13,8 @@
 // a hand-written tar loop gets wrong. Each container's root is an overlayfs
 // over the cached rootfs (no copy); where the kernel refuses overlay it is a copy.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
@@ -57,7 +57,8 @@ export class ImageStore {
     const digest = entry.digest;
     let pending = this.unpacking.get(digest);
     if (!pending) {
-      pending = this.unpack(layout, tag, digest, image);
+      // A layout holding one image is taken whatever its tag; umoci finds it by the tag it has.
+      pending = this.unpack(layout, entry.annotations?.['org.opencontainers.image.ref.name'] ?? tag, digest, image);
       this.unpacking.set(digest, pending);
       pending.catch(() => this.unpacking.delete(digest));
     }
@@ -75,12 +76,18 @@ export class ImageStore {
     if (existsSync(join(imported, 'oci-layout'))) return imported;
     await mkdir(join(this.store, 'layouts'), { recursive: true });
     const temp = `${imported}.${process.pid}.tmp`;
+    // skopeo cuts docker-archive:PATH at its first ':', which <repo>:<tag>.tar holds: it reads a link named without one.
+    const link = `${temp}.tar`;
     try {
-      await run('skopeo', ['copy', '--quiet', `docker-archive:${archive}`, `oci:${temp}:${tag}`]);
+      await rm(link, { force: true });
+      await symlink(archive, link);
+      await run('skopeo', ['copy', '--quiet', `docker-archive:${link}`, `oci:${temp}:${tag}`]);
       await rename(temp, imported);
     } catch (err) {
       await rm(temp, { recursive: true, force: true });
       throw new ImageMissing(`image ${image}: cannot import ${archive} (not a docker save archive?): ${stderrOf(err)}`);
+    } finally {
+      await rm(link, { force: true });
     }
     return imported;
   }
@@ -140,10 +147,11 @@ export class RootfsMaker {
    */
   async make(lower: string, bundle: string): Promise<readonly string[]> {
     const target = join(bundle, 'rootfs');
-    await mkdir(target, { recursive: true });
+    // Synchronous: three small local calls, cheaper than three round trips through the thread pool.
+    mkdirSync(target, { recursive: true });
     if (this.overlay !== false) {
-      await mkdir(join(bundle, 'upper'), { recursive: true });
-      await mkdir(join(bundle, 'work'), { recursive: true });
+      mkdirSync(join(bundle, 'upper'), { recursive: true });
+      mkdirSync(join(bundle, 'work'), { recursive: true });
       const mount = ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${bundle}/upper,workdir=${bundle}/work`, target];
       if (this.overlay === true) return mount;
       try {

@@ -2,15 +2,16 @@
 // interface, each call a process spawn today; a long-lived runtime client
 // could replace it without touching the driver.
 //
-// A container is run by a supervisor that outlives the agent: a detached
-// `sh` (its own session, so an agent SIGKILL leaves it running) that runs
+// A container is run by a supervisor that outlives the agent: a shell,
+// forked by a long-lived launcher shell in its own session (so an agent
+// SIGKILL leaves it running; see Launcher for why not by the agent), that runs
 // `runtime run --keep` in the foreground and, when it returns, writes the
 // container's exit status to the bundle's `exit` file. The runtime exits with
 // the container's status (128+signal when killed by a signal); `--keep` leaves
 // the stopped container and its cgroup in place, so that the agent (this run
 // or the next) can still read the OOM counter before `delete` removes them.
 // The task's stdout and stderr go straight to the sandbox files (appended).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -57,6 +58,61 @@ interface Ran {
   readonly stderr: string;
 }
 
+/**
+ * The supervisor of one container, a shell function (arguments: runtime, root, bundle, id, stdout, stderr,
+ * then the prepare command if any); they come in as positional parameters, never into the script text.
+ * It runs in a forked copy of the launcher, whose $$ is the launcher's: its own pid comes from /proc/self.
+ */
+const SUPERVISE = 'supervise() { rt="$1" root="$2" b="$3" id="$4" out="$5" err="$6"; shift 6; cd "$b" || exit 1; ' +
+  'IFS=" " read -r self rest </proc/self/stat; echo "$self" >"$b/' + SUPERVISOR_PID_FILE + '"; ' +
+  'if [ $# -gt 0 ] && ! "$@" </dev/null >/dev/null 2>>"$b/' + RUNTIME_LOG + '"; then status=125; else ' +
+  '"$rt" --root "$root" --log "$b/' + RUNTIME_LOG + '" --log-format json run --keep --bundle "$b" --pid-file "$b/' + PID_FILE + '" "$id" </dev/null >>"$out" 2>>"$err"; status=$?; fi; ' +
+  'echo $status >"$b/' + EXIT_FILE + '.tmp" && mv "$b/' + EXIT_FILE + '.tmp" "$b/' + EXIT_FILE + '"; }; ';
+
+/**
+ * The launcher: each line on its stdin (a supervisor's arguments, tab-separated) becomes one supervisor,
+ * a background job of this shell: a fork, no exec. A shell's background job starts with SIGINT and SIGQUIT
+ * ignored, but the runtime resets every signal before it starts the task (runc does: a task started so
+ * ignores none, checked with /proc/self/status). The CHLD trap reaps the supervisors that ended (no zombie
+ * waits for the next line). Its $0, which the supervisors' command line shows too, is SUPERVISOR_NAME.
+ */
+const LAUNCHER = SUPERVISE + 'trap "jobs >/dev/null" CHLD; set -f; IFS="$(printf \'\\t\')"; ' +
+  'while IFS= read -r line; do set -- $line; supervise "$@" </dev/null >/dev/null 2>&1 & done';
+
+/** In the command line of every supervisor: how a pid is known to be one (not a reused pid). */
+export const SUPERVISOR_NAME = 'oci-supervisor';
+
+/**
+ * A long-lived shell that forks the supervisors. A Node spawn() forks the whole agent, its event loop
+ * stopped meanwhile (15 to 40 ms here, per container); the shell's fork costs well under a millisecond.
+ * Detached (its own session): when the agent dies the launcher reads the end of its input and exits, and
+ * the supervisors run on.
+ */
+class Launcher {
+  exited = false;
+  private readonly child: ChildProcess;
+
+  constructor() {
+    this.child = spawn('/bin/sh', ['-c', LAUNCHER, SUPERVISOR_NAME], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    this.child.once('exit', () => (this.exited = true));
+    this.child.once('error', () => (this.exited = true));
+    this.child.stdin!.on('error', () => (this.exited = true));
+    this.child.unref();
+    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+
+  send(line: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(new Error('the launcher exited'));
+      this.child.stdin!.write(line, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
 /** runc (or a runtime with runc's command line: crun, youki) as a command. */
 export class CommandRuntime implements OciRuntime {
   readonly name: string;
@@ -66,19 +122,30 @@ export class CommandRuntime implements OciRuntime {
   }
 
   async supervise(id: string, bundle: string, output: { readonly stdoutPath: string; readonly stderrPath: string }, prepare: readonly string[] = []): Promise<void> {
-    // Paths, id and the prepare command go in as positional parameters, never into the script text.
-    const script = 'rt="$1" root="$2" b="$3" id="$4" out="$5" err="$6"; shift 6; cd "$b" || exit 1; echo $$ >"$b/' + SUPERVISOR_PID_FILE + '"; ' +
-      'if [ $# -gt 0 ] && ! "$@" </dev/null >/dev/null 2>>"$b/' + RUNTIME_LOG + '"; then status=125; else ' +
-      '"$rt" --root "$root" --log "$b/' + RUNTIME_LOG + '" --log-format json run --keep --bundle "$b" --pid-file "$b/' + PID_FILE + '" "$id" </dev/null >>"$out" 2>>"$err"; status=$?; fi; ' +
-      'echo $status >"$b/' + EXIT_FILE + '.tmp" && mv "$b/' + EXIT_FILE + '.tmp" "$b/' + EXIT_FILE + '"';
-    const child = spawn('/bin/sh', ['-c', script, 'oci-supervisor', this.command, this.root, bundle, id, output.stdoutPath, output.stderrPath, ...prepare], {
-      detached: true, stdio: 'ignore',
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    child.unref();
+    const args = [this.command, this.root, bundle, id, output.stdoutPath, output.stderrPath, ...prepare];
+    const bad = args.find((a) => /[\t\n]/.test(a) || a === '');
+    if (bad !== undefined) throw new Error(`cannot hand '${bad}' to the container's supervisor: empty, or holding a tab or a newline`);
+    const line = args.join('\t') + '\n';
+    try {
+      await this.launcher().send(line);
+    } catch {
+      // The launcher died (killed by hand): a new one takes this container and the next ones.
+      this.launcherProcess = null;
+      await this.launcher().send(line);
+    }
+  }
+
+  private launcherProcess: Launcher | null = null;
+
+  private launcher(): Launcher {
+    if (!this.launcherProcess || this.launcherProcess.exited) this.launcherProcess = new Launcher();
+    return this.launcherProcess;
+  }
+
+  /** Ends the launcher (containers and their supervisors keep running); the next supervise() starts another. */
+  close(): void {
+    this.launcherProcess?.close();
+    this.launcherProcess = null;
   }
 
   async state(id: string): Promise<RuntimeState | null> {

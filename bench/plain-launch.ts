@@ -1,0 +1,102 @@
+// The yardsticks of the launch benchmarks (bench/launch.ts,
+// bench/containerizer.ts): one container started without mesos-ts, timed,
+// then removed untimed. Plain dockerode create+start with the Docker
+// driver's settings, and plain `runc run -d` of a bundle made as the mesos
+// containerizer makes it (same image, limits and overlay root; the bundle is
+// prepared untimed). Both run `sleep 3600` as nobody.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { ociConfig } from '../agent/driver/oci/bundle.js';
+import { swapLimitSupported } from '../agent/driver/oci/oci.js';
+import { ImageStore, RootfsMaker } from '../agent/driver/oci/image-store.js';
+import { CommandRuntime } from '../agent/driver/oci/runtime.js';
+import { OCI_REGISTRY } from '../test/harness/oci.js';
+
+export const BENCH_IMAGE = 'mesos-ts/busybox:latest';
+
+export interface Limits {
+  readonly cpus: number;
+  readonly memMiB: number;
+}
+
+export interface PlainLaunches {
+  /** ms from createContainer to start() returning. */
+  dockerode(): Promise<number>;
+  /** ms of `runc run -d` (its bundle and overlay root made beforehand). */
+  runc(): Promise<number>;
+  /** `count` bundles started by `runc run -d` all at once: ms until each returned. */
+  runcBurst(count: number): Promise<number[]>;
+}
+
+export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
+  const docker = new Docker();
+  const images = new ImageStore(OCI_REGISTRY, join(dir, 'store'));
+  const rootfs = new RootfsMaker(() => {});
+  const root = join(dir, 'runtime');
+  const runtime = new CommandRuntime('runc', root);
+  let n = 0;
+  const run = (cmd: string, args: string[]) => new Promise<number | null>((resolve) => spawn(cmd, args, { stdio: 'ignore' }).once('close', resolve));
+
+  /** A bundle ready for `runc run -d`, and its removal. */
+  const prepare = async (): Promise<{ id: string; bundle: string }> => {
+    const id = `plain-${process.pid}-${n++}`;
+    const bundle = join(dir, id);
+    mkdirSync(join(bundle, 'sandbox'), { recursive: true });
+    const image = await images.provision(BENCH_IMAGE);
+    const mount = await rootfs.make(image.rootfs, bundle);
+    if (mount.length > 0) await run(mount[0]!, mount.slice(1));
+    const spec = {
+      image: BENCH_IMAGE, forcePull: false, command: { entrypoint: ['sleep', '3600'] }, env: {}, labels: {}, cpus: limits.cpus, memMiB: limits.memMiB,
+      pidsLimit: 1024, privileged: false, user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],
+      stdoutPath: join(bundle, 'sandbox', 'stdout'), stderrPath: join(bundle, 'sandbox', 'stderr'),
+    };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, image.config, {
+      uid: 65534, gid: 65534, sandbox: join(bundle, 'sandbox'), cgroupsPath: `/mesos-ts/${id}`, swapLimit: swapLimitSupported(), network: 'host', hostname: hostname(),
+    })));
+    return { id, bundle };
+  };
+  const start = async ({ id, bundle }: { id: string; bundle: string }, t0: number): Promise<number> => {
+    const code = await run('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id]);
+    if (code !== 0) throw new Error(`runc run -d exited with ${code}`);
+    return performance.now() - t0;
+  };
+  const destroy = async ({ id, bundle }: { id: string; bundle: string }): Promise<void> => {
+    await runtime.delete(id);
+    await rootfs.release(bundle);
+    rmSync(bundle, { recursive: true, force: true });
+  };
+
+  return {
+    async dockerode() {
+      const t0 = performance.now();
+      const c = await docker.createContainer({
+        Image: BENCH_IMAGE, Cmd: ['sleep', '3600'], User: 'nobody', Labels: { 'mesos-ts.bench': 'plain' },
+        HostConfig: {
+          NetworkMode: 'host', NanoCpus: limits.cpus * 1e9, Memory: limits.memMiB * 1024 * 1024, MemorySwap: limits.memMiB * 1024 * 1024, PidsLimit: 1024, Init: true,
+          LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
+        },
+      });
+      await c.start();
+      const took = performance.now() - t0;
+      await c.remove({ force: true });
+      return took;
+    },
+    async runc() {
+      const b = await prepare();
+      const took = await start(b, performance.now());
+      await destroy(b);
+      return took;
+    },
+    async runcBurst(count) {
+      const bundles = [];
+      for (let i = 0; i < count; i++) bundles.push(await prepare());
+      const t0 = performance.now();
+      const times = await Promise.all(bundles.map((b) => start(b, t0)));
+      for (const b of bundles) await destroy(b);
+      return times;
+    },
+  };
+}
