@@ -70,10 +70,13 @@ describe('drain before kill, through HAProxy', () => {
     try {
       expect((await api(apps.url, 'PUT', '/v2/apps/shop/api', { instances: 2 })).status).toBe(200);
       await settled(2);
+      // A quick drain can end the step within a second: the window goes on until it has carried some traffic.
+      await waitUntil(() => load.peek().sent >= 30, 20_000, 'traffic through the scale-down');
       scaled = load.take();
       expect((await api(apps.url, 'POST', '/v2/apps/shop/api/restart', {})).status).toBe(200);
       await waitUntil(async () => (await taskIds()).every((id) => !before.includes(id)), 90_000, 'the restart to replace every instance');
       await settled(2);
+      await waitUntil(() => load.peek().sent >= 30, 20_000, 'traffic through the restart');
     } finally {
       await load.stop();
       restarted = load.take();
