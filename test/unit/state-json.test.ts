@@ -77,5 +77,16 @@ describe('GetStateJson', () => {
     expect(after).toBe(reference());
     expect(after).toContain('"message":"healthy"');
     expect(after).toContain('"completed_tasks":[');
+
+    // Offers outstanding: the framework's view carries them, and changes with each allocation.
+    master.runAllocation();
+    expect(master.offers.view().size).toBeGreaterThan(0);
+    master.version++;
+    const offered = json.encode().toString('utf8');
+    expect(offered).toBe(reference());
+    expect(offered).toContain('"offers":[');
+    for (const offer of [...master.offers.view().values()]) master.rescindOffer(offer.id, 'test');
+    master.version++;
+    expect(json.encode().toString('utf8')).toBe(reference());
   });
 });
