@@ -4,7 +4,8 @@
 // discards what the master sends (no agent processes), frameworks through
 // Master.subscribe, and tasks are added to the master's task book directly:
 // what is measured is building and serving the snapshot, not launching.
-// Printed: the time to build the snapshot, GET /state right after a change
+// Printed: the time to build the snapshot, GET_STATE's JSON encoded whole
+// and spliced from kept task texts (master/operator/state-json.ts), GET /state right after a change
 // (the snapshot is rebuilt at most once per 20 build-times: see
 // master/v0/snapshot.ts) and unchanged, the response size, and one
 // allocation pass at that size.
@@ -17,6 +18,10 @@ import { TaskJsonCache } from '../master/v0/writers.js';
 import { buildInfo } from '../master/v0/build-info.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { loadPhase, type TaskRef } from './state-load.js';
+import { GetStateJson } from '../master/operator/state-json.js';
+import { OperatorViews } from '../master/operator/views.js';
+import { encodeMessage } from '../master/http-api/proto-json.js';
+import { protoRoot } from '../proto/index.js';
 import { Resources } from '../common/resources.js';
 import type { AgentConnection, EventSink } from '../master/master.js';
 import type { Call } from '../proto/index.js';
@@ -95,6 +100,23 @@ async function main(): Promise<void> {
       JSON.stringify(buildModel(master, context, tasks).state);
       builds.push(performance.now() - t0);
     }
+    // GET_STATE's JSON, each sample after one task's new status: encoded whole (as before) and spliced from kept task texts (state-json.ts).
+    const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
+    const views = new OperatorViews(master);
+    const spliced = new GetStateJson(master);
+    spliced.encode(); // Its first build writes every task's text.
+    const whole: number[] = [];
+    const incremental: number[] = [];
+    for (let i = 0; i < flags.samples; i++) {
+      const changed = master.tasks.get(frameworkIds[i % frameworkIds.length]!, `task-${i}`);
+      if (changed) changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() };
+      t0 = performance.now();
+      encodeMessage(RESPONSE, { type: 'GET_STATE', get_state: views.getState(true) }, 'json');
+      whole.push(performance.now() - t0);
+      t0 = performance.now();
+      spliced.encode();
+      incremental.push(performance.now() - t0);
+    }
     const passes: number[] = [];
     for (let i = 0; i < 5; i++) {
       master.allocator.revive(frameworkIds[0]!);
@@ -107,6 +129,7 @@ async function main(): Promise<void> {
     say(`  building the snapshot (on the loop)  first ${first.toFixed(1)} ms, then p50 ${pct(builds, 0.5).toFixed(1)} ms   p95 ${pct(builds, 0.95).toFixed(1)} ms`);
     say(`  after a change (rebuilt at most once per 20 build-times)  p50 ${pct(cold, 0.5).toFixed(1)} ms   p95 ${pct(cold, 0.95).toFixed(1)} ms`);
     say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms`);
+    say(`GET_STATE's JSON (on the loop), one task changed before each: encoded whole p50 ${pct(whole, 0.5).toFixed(1)} ms  max ${Math.max(...whole).toFixed(1)} ms;  spliced (state-json.ts) p50 ${pct(incremental, 0.5).toFixed(1)} ms  max ${Math.max(...incremental).toFixed(1)} ms`);
     say(`  one allocation pass at this size     p50 ${pct(passes, 0.5).toFixed(1)} ms`);
     if (flags.load) {
       const refs = [...master.tasks.all()].map((t): TaskRef => [t.agentId, t.frameworkId, t.taskId]);

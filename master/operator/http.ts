@@ -106,7 +106,7 @@ function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: M
   if (api.viewFilter(principal) !== null) return encodeMessage(RESPONSE, api.answerFor(call, principal), encoding);
   api.checkRead(call, principal); // PermissionDenied (403) before any cached answer.
   const cached = call !== 'GET_HEALTH' && call !== 'GET_METRICS' && call !== 'GET_VERSION';
-  const encode = () => encodeMessage(RESPONSE, api.answer(call), encoding);
+  const encode = () => (call === 'GET_STATE' && encoding === 'json' ? api.getStateJson() : encodeMessage(RESPONSE, api.answer(call), encoding));
   if (!cached) return encode();
   // Rebuilt when the master changed, at a bounded share of the event loop (../bounded-staleness.ts): the encoding is most of the cost.
   const key = `${call}:${encoding}`;

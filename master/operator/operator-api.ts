@@ -16,6 +16,7 @@ import type { Master } from '../master.js';
 import type { MasterEvent } from '../cluster-events.js';
 import type { MasterMetrics } from '../metrics.js';
 import { getMaster, getRoles, oneAgentView, oneFrameworkView, OperatorViews, statusOf, taskView } from './views.js';
+import { GetStateJson } from './state-json.js';
 
 /** The calls mesos-ts serves, besides SUBSCRIBE. */
 export const SERVED_CALLS = [
@@ -57,10 +58,17 @@ export class OperatorApi {
   /** Open SUBSCRIBE streams (master/operator_event_stream_subscribers). */
   subscribers = 0;
   private readonly converted = new WeakMap<MasterEvent, OperatorEvent | null>();
+  private readonly stateJson: GetStateJson;
   private users: { readonly version: number; readonly users: Map<string, string> } | null = null;
 
   constructor(private readonly options: OperatorApiOptions) {
     this.views = new OperatorViews(options.master);
+    this.stateJson = new GetStateJson(options.master);
+  }
+
+  /** GET_STATE's answer as JSON, everyone's, from task texts kept between builds (state-json.ts). */
+  getStateJson(): Buffer {
+    return this.stateJson.encode();
   }
 
   /** Master.version: answers built from the state stay good while it holds. */

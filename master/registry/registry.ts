@@ -16,6 +16,8 @@
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
 import { deferred, type Deferred } from '../../common/deferred.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
+import { parseShardId, shardKey, shardOf, shardsFor, taskBytes } from './task-shards.js';
+import { agentFromDoc, frameworkFromDoc, settingsDoc, settingsFromDoc, taskKeyOf, tasksFromDoc } from './documents.js';
 
 /** A task the master sent to an agent, as much as a successor needs to report on it. */
 export interface RegistryTask {
@@ -37,6 +39,8 @@ export interface RegistryAgent {
   gone_time: number | null;
   /** The agent's tasks, by `framework_id/task_id`. */
   tasks: Map<string, RegistryTask>;
+  /** How many `tasks/<id>/<k>` entries hold the tasks; 0: they are inline in the agent's entry (task-shards.ts). */
+  task_shards: number;
   /** Dynamic reservations made on the agent (RESERVE), applied again when it re-registers. */
   reservations: ResourceIn[];
   /** Deactivated by an operator (DEACTIVATE_AGENT or DRAIN_AGENT): its resources are not offered. */
@@ -83,8 +87,8 @@ export interface RegistryFramework {
 /** Removed frameworks the registry remembers (the oldest are forgotten). */
 export const MAX_REMOVED_FRAMEWORKS = 1000;
 
-/** One entry as the store keeps it: a JSON document per agent or framework, and one per kind of setting. */
-export type RegistryKey = `agents/${string}` | `frameworks/${string}` | `settings/${SettingsKey}`;
+/** One entry as the store keeps it: a JSON document per agent, task shard or framework, and one per kind of setting. */
+export type RegistryKey = `agents/${string}` | `tasks/${string}` | `frameworks/${string}` | `settings/${SettingsKey}`;
 type SettingsKey = 'weights' | 'quota' | 'maintenance';
 
 export interface RegistryChange {
@@ -117,7 +121,7 @@ export class InMemoryStore implements RegistryStore {
   }
 }
 
-export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+export { taskKeyOf };
 
 /**
  * A change to the registry, as data: the master's operations return these
@@ -153,6 +157,8 @@ export class Registry {
   readonly frameworks = new Map<string, RegistryFramework>();
   readonly settings: RegistrySettings = { weights: new Map(), quotas: new Map(), windows: [], down: [] };
   private readonly dirty = new Set<RegistryKey>();
+  /** Each agent's task index, about as many bytes as its JSON takes (task-shards.ts). */
+  private readonly indexBytes = new Map<string, number>();
   private next: Deferred | null = null;
   private writing = false;
   private failure: Error | null = null;
@@ -168,16 +174,60 @@ export class Registry {
   /** Loads what the store holds; entries that do not parse are skipped with a warning. */
   async recover(): Promise<void> {
     const docs = await this.store.load();
+    const shards: [RegistryKey, Record<string, unknown>][] = [];
+    const mixed = new Set<string>(); // Agents whose entry holds tasks although it says they are in shards.
     for (const [key, doc] of docs) {
       const [kind, id] = splitKey(key);
       try {
-        if (kind === 'agents') this.agents.set(id, agentFromDoc(doc));
+        if (kind === 'agents') {
+          const agent = agentFromDoc(doc);
+          this.agents.set(id, agent);
+          if (agent.task_shards > 0 && agent.tasks.size > 0) mixed.add(id);
+        }
+        else if (kind === 'tasks') shards.push([key, doc]);
         else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
         else settingsFromDoc(this.settings, id, doc);
       } catch (err) {
         this.logger.warn({ key }, `registry: skipping ${key} in ${this.store.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    if (this.takeShards(shards, mixed)) await this.settled();
+  }
+
+  /**
+   * Adds the shards' tasks to their agents and checks each agent's layout.
+   * An agent whose index is split otherwise than its entry says (a write cut
+   * short between two ZooKeeper multis), or an inline index too large for
+   * one node (a registry written before sharding), is written again in the
+   * layout it needs; entries of unknown agents are removed. True if anything
+   * is to be written.
+   */
+  private takeShards(shards: readonly [RegistryKey, Record<string, unknown>][], mixed: ReadonlySet<string>): boolean {
+    const found = new Map<string, number[]>();
+    for (const [key, doc] of shards) {
+      const parsed = parseShardId(splitKey(key)[1]);
+      const agent = parsed && this.agents.get(parsed.agentId);
+      if (!parsed || !agent) {
+        this.dirty.add(key);
+        continue;
+      }
+      for (const t of tasksFromDoc(doc)) agent.tasks.set(taskKeyOf(t.framework_id, t.task_id), t);
+      found.set(parsed.agentId, [...(found.get(parsed.agentId) ?? []), parsed.shard]);
+    }
+    for (const [id, agent] of this.agents) {
+      let bytes = 0;
+      for (const t of agent.tasks.values()) bytes += taskBytes(t);
+      this.indexBytes.set(id, bytes);
+      const present = found.get(id) ?? [];
+      const consistent = agent.task_shards === 0 ? present.length === 0 : present.every((k) => k < agent.task_shards) && !mixed.has(id);
+      const wanted = shardsFor(bytes, agent.task_shards);
+      if (consistent && wanted === agent.task_shards) continue;
+      this.logger.info({ agentId: id }, `registry: writing the ${agent.tasks.size} tasks of agent ${id} in ${wanted || 'no'} shards (found ${present.length}, entry said ${agent.task_shards})`);
+      for (const k of present) this.dirty.add(shardKey(id, k));
+      agent.task_shards = wanted;
+      this.touchAllShards(id, agent);
+    }
+    return this.dirty.size > 0;
   }
 
   /** Applies one operation to the model; settles when the store holds it (rejects if the write failed). */
@@ -206,8 +256,13 @@ export class Registry {
         agent.drain = change.drain;
         return this.touch(`agents/${change.id}`);
       }
-      case 'removeAgent':
-        return this.agents.delete(change.id) ? this.touch(`agents/${change.id}`) : Promise.resolve();
+      case 'removeAgent': {
+        const agent = this.agents.get(change.id);
+        if (!agent) return Promise.resolve();
+        this.dropIndex(change.id, agent);
+        this.agents.delete(change.id);
+        return this.touch(`agents/${change.id}`);
+      }
       case 'setWeights':
         for (const [role, weight] of change.weights) this.settings.weights.set(role, weight);
         return this.touch('settings/weights');
@@ -234,7 +289,7 @@ export class Registry {
       if (secretHash !== undefined) existing.secret_hash = secretHash;
     } else {
       this.agents.set(id, {
-        info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), reservations: [], deactivated: false, drain: null,
+        info, ip, registered_time: now, unreachable_time: null, gone_time: null, tasks: new Map(), task_shards: 0, reservations: [], deactivated: false, drain: null,
         secret_hash: secretHash ?? '',
       });
     }
@@ -253,7 +308,7 @@ export class Registry {
     const agent = this.agents.get(id);
     if (!agent) return Promise.resolve();
     agent.gone_time = now;
-    agent.tasks.clear();
+    this.dropIndex(id, agent);
     return this.touch(`agents/${id}`);
   }
 
@@ -267,20 +322,54 @@ export class Registry {
   addTasks(agentId: string, tasks: readonly RegistryTask[]): Promise<void> {
     const agent = this.agents.get(agentId);
     if (!agent) return Promise.resolve();
-    let added = false;
+    const added: string[] = [];
+    let bytes = this.indexBytes.get(agentId) ?? 0;
     for (const t of tasks) {
       const key = taskKeyOf(t.framework_id, t.task_id);
       if (agent.tasks.has(key)) continue;
       agent.tasks.set(key, t);
-      added = true;
+      bytes += taskBytes(t);
+      added.push(key);
     }
-    return added ? this.touch(`agents/${agentId}`) : this.settled();
+    this.indexBytes.set(agentId, bytes);
+    return added.length > 0 ? this.touchTasks(agentId, agent, added) : this.settled();
   }
 
   removeTask(agentId: string, frameworkId: string, taskId: string): Promise<void> {
     const agent = this.agents.get(agentId);
-    if (!agent?.tasks.delete(taskKeyOf(frameworkId, taskId))) return Promise.resolve();
-    return this.touch(`agents/${agentId}`);
+    const key = taskKeyOf(frameworkId, taskId);
+    const task = agent?.tasks.get(key);
+    if (!agent || !task) return Promise.resolve();
+    agent.tasks.delete(key);
+    this.indexBytes.set(agentId, (this.indexBytes.get(agentId) ?? 0) - taskBytes(task));
+    return this.touchTasks(agentId, agent, [key]);
+  }
+
+  /** Marks the entries that hold these tasks; an index grown past its shards is split anew (task-shards.ts). */
+  private touchTasks(agentId: string, agent: RegistryAgent, keys: readonly string[]): Promise<void> {
+    const wanted = shardsFor(this.indexBytes.get(agentId) ?? 0, agent.task_shards);
+    if (wanted !== agent.task_shards) {
+      agent.task_shards = wanted;
+      this.touchAllShards(agentId, agent);
+    } else if (agent.task_shards === 0) {
+      this.dirty.add(`agents/${agentId}`);
+    } else {
+      for (const key of keys) this.dirty.add(shardKey(agentId, shardOf(key, agent.task_shards)));
+    }
+    return this.settled();
+  }
+
+  private touchAllShards(agentId: string, agent: RegistryAgent): void {
+    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k));
+    this.dirty.add(`agents/${agentId}`);
+  }
+
+  /** Forgets an agent's tasks; its shards, if any, are removed with the next write. */
+  private dropIndex(agentId: string, agent: RegistryAgent): void {
+    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k));
+    agent.tasks.clear();
+    agent.task_shards = 0;
+    this.indexBytes.delete(agentId);
   }
 
   // ---- frameworks -----------------------------------------------------------
@@ -331,7 +420,7 @@ export class Registry {
     if (this.writing || !this.next) return;
     const batch = this.next;
     this.next = null;
-    const changes = [...this.dirty].map((key) => this.change(key));
+    const changes = this.changes();
     this.dirty.clear();
     this.writing = true;
     try {
@@ -350,11 +439,42 @@ export class Registry {
     if (this.next && !this.failure) void this.flush();
   }
 
+  /**
+   * What the dirty entries hold now. Task shards come first: a batch cut
+   * into several ZooKeeper multis then never leaves an agent's entry
+   * pointing at shards not yet written (recover() mends the other way round).
+   */
+  private changes(): RegistryChange[] {
+    const split = new Map<string, RegistryTask[][]>(); // One pass over an agent's tasks for all its dirty shards.
+    const shardChanges: RegistryChange[] = [];
+    const others: RegistryChange[] = [];
+    for (const key of this.dirty) {
+      if (!key.startsWith('tasks/')) {
+        others.push(this.change(key));
+        continue;
+      }
+      const parsed = parseShardId(splitKey(key)[1]);
+      const agent = parsed && this.agents.get(parsed.agentId);
+      if (!parsed || !agent || parsed.shard >= agent.task_shards) {
+        shardChanges.push({ key, value: null });
+        continue;
+      }
+      let shards = split.get(parsed.agentId);
+      if (!shards) {
+        shards = Array.from({ length: agent.task_shards }, () => []);
+        for (const [taskKey, t] of agent.tasks) shards[shardOf(taskKey, agent.task_shards)]!.push(t);
+        split.set(parsed.agentId, shards);
+      }
+      shardChanges.push({ key, value: { tasks: shards[parsed.shard] } });
+    }
+    return [...shardChanges, ...others];
+  }
+
   private change(key: RegistryKey): RegistryChange {
     const [kind, id] = splitKey(key);
     if (kind === 'agents') {
       const a = this.agents.get(id);
-      return { key, value: a ? { ...a, tasks: [...a.tasks.values()] } : null };
+      return { key, value: a ? { ...a, tasks: a.task_shards === 0 ? [...a.tasks.values()] : [] } : null };
     }
     if (kind === 'settings') return { key, value: settingsDoc(this.settings, id) };
     const f = this.frameworks.get(id);
@@ -362,71 +482,7 @@ export class Registry {
   }
 }
 
-function splitKey(key: RegistryKey): ['agents' | 'frameworks' | 'settings', string] {
+function splitKey(key: RegistryKey): ['agents' | 'tasks' | 'frameworks' | 'settings', string] {
   const slash = key.indexOf('/');
-  return [key.slice(0, slash) as 'agents' | 'frameworks' | 'settings', key.slice(slash + 1)];
-}
-
-function settingsDoc(settings: RegistrySettings, id: string): Record<string, unknown> {
-  if (id === 'weights') return { weights: Object.fromEntries(settings.weights) };
-  if (id === 'quota') return { quotas: Object.fromEntries(settings.quotas) };
-  return { windows: settings.windows, down: settings.down };
-}
-
-/** Reads a settings document; one that does not parse throws (the entry is skipped with a warning). */
-function settingsFromDoc(settings: RegistrySettings, id: string, doc: Record<string, unknown>): void {
-  const object = (v: unknown, what: string) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} is not an object`);
-    return v as Record<string, unknown>;
-  };
-  const machine = (m: unknown) => {
-    const o = object(m, 'a machine');
-    return { hostname: typeof o.hostname === 'string' ? o.hostname : '', ip: typeof o.ip === 'string' ? o.ip : '' };
-  };
-  if (id === 'weights') {
-    for (const [role, w] of Object.entries(object(doc.weights, 'weights'))) if (typeof w === 'number' && w > 0) settings.weights.set(role, w);
-  } else if (id === 'quota') {
-    for (const [role, q] of Object.entries(object(doc.quotas, 'quotas'))) {
-      const o = object(q, `the quota of ${role}`);
-      settings.quotas.set(role, { guarantee: typeof o.guarantee === 'string' ? o.guarantee : '', limit: typeof o.limit === 'string' ? o.limit : '' });
-    }
-  } else if (id === 'maintenance') {
-    if (!Array.isArray(doc.windows) || !Array.isArray(doc.down)) throw new Error('maintenance without windows and down');
-    settings.windows = doc.windows.map((w) => {
-      const o = object(w, 'a window');
-      if (!Array.isArray(o.machines) || typeof o.start !== 'number') throw new Error('a window without machines and start');
-      return { machines: o.machines.map(machine), start: o.start, duration: typeof o.duration === 'number' ? o.duration : null };
-    });
-    settings.down = doc.down.map(machine);
-  } else {
-    throw new Error(`unknown setting ${id}`);
-  }
-}
-
-function agentFromDoc(doc: Record<string, unknown>): RegistryAgent {
-  const info = doc.info as AgentInfoOut | undefined;
-  if (!info || typeof info !== 'object' || typeof info.hostname !== 'string') throw new Error('agent entry without info.hostname');
-  const tasks = new Map<string, RegistryTask>();
-  for (const t of Array.isArray(doc.tasks) ? (doc.tasks as RegistryTask[]) : []) {
-    if (typeof t?.framework_id === 'string' && typeof t.task_id === 'string') {
-      tasks.set(taskKeyOf(t.framework_id, t.task_id), { ...t, resources: typeof t.resources === 'string' ? t.resources : '' });
-    }
-  }
-  const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  const reservations = Array.isArray(doc.reservations) ? (doc.reservations as ResourceIn[]) : [];
-  const drain = doc.drain as RegistryDrain | null | undefined;
-  return {
-    info, ip: typeof doc.ip === 'string' ? doc.ip : '', registered_time: num(doc.registered_time) ?? 0, unreachable_time: num(doc.unreachable_time), gone_time: num(doc.gone_time), tasks, reservations,
-    deactivated: doc.deactivated === true,
-    secret_hash: typeof doc.secret_hash === 'string' ? doc.secret_hash : '',
-    drain: drain && (drain.state === 'DRAINING' || drain.state === 'DRAINED')
-      ? { state: drain.state, max_grace_period: num(drain.max_grace_period), mark_gone: drain.mark_gone === true } : null,
-  };
-}
-
-function frameworkFromDoc(doc: Record<string, unknown>): RegistryFramework {
-  const info = doc.info as FrameworkInfoOut | undefined;
-  if (!info || typeof info !== 'object' || typeof info.name !== 'string') throw new Error('framework entry without info.name');
-  const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  return { info, registered_time: num(doc.registered_time) ?? 0, removed_time: num(doc.removed_time) };
+  return [key.slice(0, slash) as 'agents' | 'tasks' | 'frameworks' | 'settings', key.slice(slash + 1)];
 }

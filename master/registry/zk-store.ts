@@ -2,6 +2,9 @@
 //
 //   <path>/json.info_<seq>            candidacies (election)
 //   <path>/registry/agents/<id>       one JSON document per admitted agent
+//   <path>/registry/tasks/<id>%2F<k>  shard k of an agent's task index, for
+//                                     agents with too many tasks to keep
+//                                     them inline (task-shards.ts)
 //   <path>/registry/frameworks/<id>   one JSON document per framework
 //   <path>/registry/settings/<name>   weights, quota, maintenance (set by operators)
 //
@@ -15,6 +18,8 @@ import type { RegistryChange, RegistryKey, RegistryStore } from './registry.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 
 const MAX_MULTI_BYTES = 512 * 1024;
+/** Reads in flight while loading: one at a time, 10,000 agents cost 10,000 round trips end to end. */
+const LOAD_CONCURRENCY = 64;
 
 export class ZkRegistryStore implements RegistryStore {
   readonly name: string;
@@ -35,22 +40,28 @@ export class ZkRegistryStore implements RegistryStore {
 
   async load(): Promise<Map<RegistryKey, Record<string, unknown>>> {
     const docs = new Map<RegistryKey, Record<string, unknown>>();
-    for (const kind of ['agents', 'frameworks', 'settings'] as const) {
+    for (const kind of ['agents', 'tasks', 'frameworks', 'settings'] as const) {
       const dir = `${this.base}/${kind}`;
       await this.session.mkdirp(dir);
-      for (const name of await this.session.children(dir)) {
-        const path = `${dir}/${name}`;
-        const data = await this.session.data(path);
-        if (!data) continue;
-        this.existing.add(path);
-        try {
-          const doc = JSON.parse(data.toString('utf8')) as unknown;
-          if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
-          docs.set(`${kind}/${decodeURIComponent(name)}` as RegistryKey, doc as Record<string, unknown>);
-        } catch (err) {
-          this.logger.warn({ znode: path }, `registry: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      const names = await this.session.children(dir);
+      let next = 0;
+      const reader = async () => {
+        while (next < names.length) {
+          const name = names[next++]!;
+          const path = `${dir}/${name}`;
+          const data = await this.session.data(path);
+          if (!data) continue;
+          this.existing.add(path);
+          try {
+            const doc = JSON.parse(data.toString('utf8')) as unknown;
+            if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
+            docs.set(`${kind}/${decodeURIComponent(name)}` as RegistryKey, doc as Record<string, unknown>);
+          } catch (err) {
+            this.logger.warn({ znode: path }, `registry: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, names.length) }, reader));
     }
     return docs;
   }

@@ -1,0 +1,104 @@
+// GET_STATE's JSON answer, built incrementally. Encoding the whole answer
+// through protobufjs (fromObject, toObject, stringify) cost about 220 ms of
+// the event loop at 10,000 tasks, plus 75 ms building the task views, and a
+// worker thread would not have saved much: structured-cloning the views to
+// it cost 130 ms on the loop. Tasks are nearly all of the answer and few
+// change between two requests, so each task's JSON (as UTF-8) is kept until its
+// state or status changes (as v0/writers.ts's TaskJsonCache does for
+// /master/state) and the answer is spliced from those texts. Frameworks and
+// agents change with every allocation: their views are built each time, but
+// a view's encoding is reused while the view is the same. The text is exactly what
+// encodeMessage writes for the same answer (test/unit/state-json.test.ts).
+import type { Type } from 'protobufjs';
+import { protoRoot } from '../../proto/index.js';
+import type { Master } from '../master.js';
+import type { TaskRecord } from '../state/records.js';
+import { getAgents, getFrameworks, taskView } from './views.js';
+
+const TASK = protoRoot.lookupType('mesos.v1.Task');
+const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
+const GET_FRAMEWORKS = protoRoot.lookupType('mesos.v1.master.Response.GetFrameworks');
+const GET_AGENTS = protoRoot.lookupType('mesos.v1.master.Response.GetAgents');
+const JSON_OPTIONS = { enums: String, longs: Number, bytes: String, defaults: false } as const;
+
+const text = (s: string) => Buffer.from(s, 'utf8');
+const COMMA = text(',');
+const encode = (type: Type, value: object) => text(JSON.stringify(type.toObject(type.fromObject(value), JSON_OPTIONS)));
+
+/** `{"list":[...],...}` for a message of repeated fields only, in the order protobufjs writes fields (by number), empty lists left out. */
+function lists(type: Type, byName: Readonly<Record<string, readonly Buffer[]>>): Buffer[] {
+  const parts: Buffer[] = [];
+  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+    const list = byName[field.name];
+    if (!list?.length) continue;
+    parts.push(text(`${parts.length > 0 ? ',' : '{'}"${field.name}":[`));
+    list.forEach((json, i) => (i > 0 ? parts.push(COMMA, json) : parts.push(json)));
+    parts.push(text(']'));
+  }
+  parts.push(text(parts.length > 0 ? '}' : '{}'));
+  return parts;
+}
+
+/**
+ * Agents and frameworks change with every allocation, so their views are
+ * built each time; only protobufjs's encoding of a view (the costly part)
+ * is kept, keyed by the view's plain JSON: the same view, the same text.
+ */
+class EncodedViews {
+  private kept = new Map<string, Buffer>();
+  private next = new Map<string, Buffer>();
+
+  constructor(private readonly type: Type) {}
+
+  get(view: object): Buffer {
+    const key = JSON.stringify(view);
+    const json = this.kept.get(key) ?? encode(this.type, view);
+    this.next.set(key, json);
+    return json;
+  }
+
+  /** Forgets the views not asked for since the last call. */
+  turn(): void {
+    this.kept = this.next;
+    this.next = new Map();
+  }
+}
+
+const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
+
+export class GetStateJson {
+  private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();
+  private readonly agents = new EncodedViews(elementType(GET_AGENTS, 'agents'));
+  private readonly recoveredAgents = new EncodedViews(elementType(GET_AGENTS, 'recovered_agents'));
+  private readonly frameworks = new EncodedViews(elementType(GET_FRAMEWORKS, 'frameworks'));
+
+  constructor(private readonly master: Master) {}
+
+  /** The Response to GET_STATE as JSON, as encodeMessage(Response, {type, get_state}, 'json') writes it. */
+  encode(): Buffer {
+    const master = this.master;
+    const running: Buffer[] = [];
+    const unreachable: Buffer[] = [];
+    for (const t of master.tasks.all()) (t.state === 'TASK_UNREACHABLE' ? unreachable : running).push(this.task(t));
+    const tasks = { tasks: running, unreachable_tasks: unreachable, completed_tasks: master.tasks.completedTasks().map((t) => this.task(t)) };
+    const fw = getFrameworks(master);
+    const frameworks = { frameworks: (fw.frameworks ?? []).map((f) => this.frameworks.get(f)), completed_frameworks: (fw.completed_frameworks ?? []).map((f) => this.frameworks.get(f)) };
+    const ag = getAgents(master);
+    const agents = { agents: (ag.agents ?? []).map((a) => this.agents.get(a)), recovered_agents: (ag.recovered_agents ?? []).map((a) => this.recoveredAgents.get(a)) };
+    for (const kept of [this.agents, this.recoveredAgents, this.frameworks]) kept.turn();
+    // Copied once into the answer: joining the texts as strings and encoding the result cost more than the rest together.
+    return Buffer.concat([
+      text('{"type":"GET_STATE","get_state":{"get_tasks":'), ...lists(GET_TASKS, tasks),
+      text(',"get_frameworks":'), ...lists(GET_FRAMEWORKS, frameworks),
+      text(',"get_agents":'), ...lists(GET_AGENTS, agents), text('}}'),
+    ]);
+  }
+
+  private task(t: TaskRecord): Buffer {
+    const hit = this.tasks.get(t);
+    if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
+    const json = encode(TASK, taskView(t));
+    this.tasks.set(t, { state: t.state, status: t.status, json });
+    return json;
+  }
+}
