@@ -9,6 +9,7 @@ import { DockerDriver, type PullPolicy } from './docker.js';
 import { OciDriver, MESOS_ID_PREFIX } from './oci/oci.js';
 import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
 import { ImageStore, RootfsMaker } from './oci/image-store.js';
+import { RootPool } from './oci/root-pool.js';
 import type { Rotation } from '../../common/rotating-file.js';
 import { InvalidArgument } from '../../common/errors.js';
 
@@ -80,6 +81,10 @@ export class Containerizers implements ContainerDriver {
     return this.owner(id).remove(id);
   }
 
+  async close(): Promise<void> {
+    await Promise.all([...this.drivers.values()].map((d) => d.close?.()));
+  }
+
   async reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }) {
     return this.runs(id) ? this.owner(id).reattach(id, output) : null;
   }
@@ -105,7 +110,8 @@ export interface ContainerizerFlags {
   /** The sandbox's stdout/stderr rotation (--sandbox_log_max_size, --sandbox_log_rotations), on either path. */
   readonly logRotation: Rotation;
   readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
-  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string };
+  /** rootPool: container roots mounted ahead of launches, per image (0: none). */
+  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number };
   readonly log: (line: string) => void;
 }
 
@@ -128,7 +134,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       const stateDir = join(flags.workDir, 'oci');
       drivers.set(name, new OciDriver({
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime')), stateDir,
-        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log), hostname: flags.hostname,
+        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log)), hostname: flags.hostname,
         logRotation: flags.logRotation,
       }));
     }

@@ -137,6 +137,8 @@ export interface ContainerDriver {
   list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]>;
   /** Kills if needed and removes; a container already gone is not an error. */
   remove(id: string): Promise<void>;
+  /** The agent stops: what the driver prepared ahead of launches is released (its containers are left as they are). */
+  close?(): Promise<void>;
   /**
    * Takes back a container an earlier run of the agent started: its output
    * from `sinceSeconds` (epoch) on is appended to the files again, and wait()

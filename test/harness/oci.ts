@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { OciDriver } from '../../agent/driver/oci/oci.js';
 import { CommandRuntime } from '../../agent/driver/oci/runtime.js';
 import { ImageStore, RootfsMaker } from '../../agent/driver/oci/image-store.js';
+import { RootPool } from '../../agent/driver/oci/root-pool.js';
 
 /** Where setup.sh (scripts/build-oci-image.sh) puts the OCI task image; the agent's --docker_registry default. */
 export const OCI_REGISTRY = process.env.MESOS_TS_DOCKER_REGISTRY ?? '/var/lib/mesos-ts/images';
@@ -18,7 +19,7 @@ export function ociDriverFor(workDir: string, log: (line: string) => void = () =
   });
 }
 
-/** Kills and removes every OCI container recorded under these work_dirs (a test's clean-up); returns how many. */
+/** Kills and removes every OCI container recorded under these work_dirs, and their agents' pooled roots (a test's clean-up); returns how many. */
 export async function removeOciContainers(workDirs: readonly string[]): Promise<number> {
   let removed = 0;
   for (const workDir of workDirs) {
@@ -27,6 +28,8 @@ export async function removeOciContainers(workDirs: readonly string[]): Promise<
       await driver.remove(c.id).catch(() => {});
       removed++;
     }
+    // The roots a killed agent kept ready for launches.
+    await new RootPool(join(workDir, 'oci', 'pool'), 0, () => {}).clearStale();
   }
   return removed;
 }

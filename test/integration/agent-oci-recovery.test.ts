@@ -172,7 +172,9 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'killed' }, agent_id: { value: id } } });
     await s.next(isUpdate('killed', 'TASK_KILLED'), 30_000);
     const ended = containers.slice(0, 2);
-    await settles(() => leftovers(first.workDir, ended, [first.pid]), { ...NOTHING, bundles: [containers[2]!] });
+    await settles(() => ({ ...leftovers(first.workDir, ended, [first.pid]), pooled: [] }), { ...NOTHING, bundles: [containers[2]!] });
+    // Roots mounted ahead of the next launches of this image: --oci_root_pool's default of 4.
+    await waitUntil(() => leftovers(first.workDir, []).pooled.length === 4, 15_000, 'the root pool to fill');
     // The one still running has its root mounted, its cgroups and its processes: the count can see them.
     const running = leftovers(first.workDir, [containers[2]!], [first.pid]);
     expect(running.mounts.length).toBe(1);
@@ -185,7 +187,19 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await second.waitForLine(/recovered agent .*1 task\(s\)/, 15_000);
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'stays' }, agent_id: { value: id } } });
     await s.next(isUpdate('stays', 'TASK_KILLED'), 30_000);
+    // The restarted agent removed the roots the killed one had prepared.
     await settles(() => leftovers(first.workDir, containers, [second.pid]), NOTHING);
+
+    // One more task (its root from no pool: this run's is empty yet), the pool refills; a stopping agent removes it.
+    for (const e of s.events) if (e.rescind?.offer_id?.value) used.add(e.rescind.offer_id.value); // offers of before the restart are gone
+    const more = await offerOn(s, id);
+    await s.launch(more, [mesosTask('after', more, 'echo after')]);
+    containerOf(await s.next(isUpdate('after', 'TASK_RUNNING'), 30_000));
+    await s.next(isUpdate('after', 'TASK_FINISHED'), 30_000);
+    await waitUntil(() => leftovers(first.workDir, []).pooled.length === 4, 15_000, 'the root pool to fill again');
+    second.signal('SIGTERM');
+    await second.exited;
+    expect(leftovers(first.workDir, containers)).toEqual(NOTHING);
     s.close();
   });
 });

@@ -98,9 +98,11 @@ export class OciDriver implements ContainerDriver {
     try {
       // Synchronous file calls: a few small local writes, each done in microseconds, where promises cost a
       // round trip through libuv's thread pool apiece (tens of ms in all on a loaded host).
-      mkdirSync(bundle, { recursive: true });
-      writeFileSync(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
+      // The root first: a pooled one's folder becomes the bundle. A bundle left without meta.json (the agent
+      // killed in between) is removed by the next start's sweep.
+      mkdirSync(dirname(bundle), { recursive: true });
       const mountRoot = await this.options.rootfs.make(image.rootfs, bundle);
+      writeFileSync(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
       options.trace?.('oci: root ready');
       let user;
       try {
@@ -230,6 +232,15 @@ export class OciDriver implements ContainerDriver {
     for (const c of known.filter((s) => !existsSync(join(this.bundle(s.id), 'meta.json')))) {
       await this.options.runtime.delete(c.id).catch(() => {});
     }
+    // A bundle without meta.json was never handed to the runtime: its root (maybe mounted) goes.
+    const ids = await readdir(join(this.options.stateDir, 'containers')).catch(() => [] as string[]);
+    for (const id of ids.filter((i) => !existsSync(join(this.bundle(i), 'meta.json')))) await this.remove(id).catch(() => {});
+    await this.options.rootfs.clearStale();
+  }
+
+  /** The agent stops: the roots prepared ahead of launches are unmounted and removed (containers stay as they are). */
+  async close(): Promise<void> {
+    await this.options.rootfs.close();
   }
 
   async remove(id: string): Promise<void> {
