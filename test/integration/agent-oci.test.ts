@@ -102,6 +102,19 @@ describe('task runner on the mesos containerizer (runc)', () => {
     await done;
   });
 
+  it('refuses the default seccomp profile\'s calls with EPERM (unshare of a user namespace, which the kernel lets anyone make), not without the profile', async () => {
+    const probe = 'unshare -U true; echo "unshare $?"; echo ok';
+    const confined = start(task('seccomp', probe));
+    await confined.done;
+    expect(confined.states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(readFileSync(join(confined.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 1\nok\n');
+    expect(readFileSync(join(confined.runner.sandbox, 'stderr'), 'utf8')).toContain('Operation not permitted');
+    // --seccomp_profile_name=unconfined: the same call succeeds, so what refused it above is the filter.
+    const open = start(task('unconfined', probe), 64, ociDriverFor(workDir, () => {}, { seccomp: null }));
+    await open.done;
+    expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 0\nok\n');
+  });
+
   it('stops a fork bomb at the pids limit', async () => {
     const { runner: r, done } = start(task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked'), 8);
     await done;

@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from '../driver.js';
 import { cgroupStats } from '../cgroup-stats.js';
 import { ociConfig, resolveUser } from './bundle.js';
+import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
 import { ImageMissing, type ImageStore, type RootfsMaker } from './image-store.js';
 import { EXIT_FILE, PID_FILE, RUNTIME_LOG, SUPERVISOR_NAME, SUPERVISOR_PID_FILE, runtimeError, type OciRuntime } from './runtime.js';
 import type { Rotation } from '../../../common/rotating-file.js';
@@ -54,6 +55,8 @@ export interface OciDriverOptions {
   readonly concurrentStarts?: number;
   /** Size-based rotation of the sandbox's stdout and stderr, checked every second (copy, then truncate). Default: none. */
   readonly logRotation?: Rotation;
+  /** Every task's seccomp filter (seccomp.ts; --seccomp_profile_name). Default: the default profile; null: none. */
+  readonly seccomp?: SeccompProfile | null;
 }
 
 interface Meta {
@@ -115,6 +118,7 @@ export class OciDriver implements ContainerDriver {
       chownSync(dirname(spec.stdoutPath), user.uid, user.gid);
       const config = ociConfig(spec, image.config, {
         ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: 'host', hostname: this.options.hostname,
+        seccomp: this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       options.trace?.('oci: bundle written');
