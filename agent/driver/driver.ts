@@ -35,6 +35,8 @@ export interface ContainerSpec {
   readonly capabilities: readonly string[];
   /** The root filesystem read-only, with a writable tmpfs on /tmp. */
   readonly readOnlyRootfs: boolean;
+  /** 'host' (the agent's network, as today) or 'none' (own network namespace with only lo; mesos containerizer only). Default: host. */
+  readonly network?: 'host' | 'none';
   /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
   /** Files the container's stdout and stderr are appended to. */

@@ -115,6 +115,20 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 0\nok\n');
   });
 
+  it('gives a MESOS container naming the network none its own network namespace holding only lo; others share the host\'s', async () => {
+    const container = { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: IMAGE } } }, volumes: [], network_infos: [{ name: 'none', ip_addresses: [] }] };
+    const isolated = start(task('no-net', 'ls /sys/class/net', 'cpus:0.5;mem:64', { container } as unknown as Partial<TaskInfoOut>));
+    await isolated.done;
+    expect(isolated.states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(readFileSync(join(isolated.runner.sandbox, 'stdout'), 'utf8')).toBe('lo\n');
+    const host = start(task('host-net', 'ls /sys/class/net'));
+    await host.done;
+    const devices = readFileSync(join(host.runner.sandbox, 'stdout'), 'utf8').trim().split('\n');
+    expect(devices.sort()).toEqual(readdirSync('/sys/class/net').sort());
+    const other = checkTask(framework, task('cni', 'true', 'cpus:0.5;mem:64', { container: { ...container, network_infos: [{ name: 'calico', ip_addresses: [] }] } } as unknown as Partial<TaskInfoOut>));
+    expect(other).toMatchObject({ ok: false, message: expect.stringContaining("TaskInfo.container.network_infos: this agent has no CNI networks; the only one a MESOS container may name is 'none'") });
+  });
+
   it('stops a fork bomb at the pids limit', async () => {
     const { runner: r, done } = start(task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked'), 8);
     await done;

@@ -117,7 +117,7 @@ export class OciDriver implements ContainerDriver {
       // As Mesos does: the sandbox belongs to the task's user, who may write there (the agent runs as root).
       chownSync(dirname(spec.stdoutPath), user.uid, user.gid);
       const config = ociConfig(spec, image.config, {
-        ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: 'host', hostname: this.options.hostname,
+        ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: spec.network ?? 'host', hostname: this.options.hostname,
         seccomp: this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
