@@ -159,6 +159,22 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     s.close();
   });
 
+  it('fails a task whose user the image lacks, naming it, and goes on launching the next task', async () => {
+    const agent = await startAgent('oci-user');
+    const id = await agentId(agent);
+    const s = await subscribe('oci-user');
+    const offer = await offerOn(s, id);
+    const stranger = mesosTask('stranger', offer, 'echo never');
+    await s.launch(offer, [{ ...stranger, command: { ...stranger.command!, user: 'nosuchuser' } }]);
+    const failed = await s.next(isUpdate('stranger', 'TASK_FAILED'), 30_000);
+    expect(failed.update!.status!.message).toContain("user 'nosuchuser' does not exist in image");
+    expect(agent.alive()).toBe(true);
+    const next = await offerOn(s, id);
+    await s.launch(next, [mesosTask('after-stranger', next, 'echo fine')]);
+    await s.next(isUpdate('after-stranger', 'TASK_FINISHED'), 30_000);
+    s.close();
+  });
+
   it('leaves no mount, cgroup, process or bundle behind after its tasks end, nor after a SIGKILL and restart', async () => {
     const first = await startAgent('oci-left');
     const id = await agentId(first);
