@@ -30,6 +30,14 @@ export const AGENT_FLAGS = {
     help: "containerizers this agent runs, in order of preference (Mesos's flag): 'docker' (the Docker engine), 'mesos' (OCI containers run by --oci_runtime, no Docker engine needed); a task without ContainerInfo runs on the first",
   },
   oci_runtime: { type: 'string', default: 'runc', help: 'the OCI runtime of the mesos containerizer: a name on the PATH or a path (runc; crun where the cgroup layout allows it)' },
+  seccomp_profile_name: {
+    type: 'string', default: 'default',
+    help: "mesos containerizer: the seccomp filter of every task (Mesos's flag): 'default' refuses with EPERM the calls that reach outside the container or into the kernel (mount, unshare, setns, ptrace, keyctl, bpf, kexec, modules, reboot, the clock...; docs/containerizer.md), 'unconfined' none",
+  },
+  oci_root_pool: {
+    type: 'number', default: 4,
+    help: 'mesos containerizer: container roots (overlay mounts) kept ready per image a task used, so that no mount runs on a launch; refilled in the background, removed when the agent stops (0: none)',
+  },
   docker_registry: {
     type: 'string', default: '/var/lib/mesos-ts/images',
     help: "mesos containerizer: the local directory images come from (Mesos's flag, local form only): <repo>:<tag>/ OCI layouts or <repo>[:<tag>].tar docker archives; nothing is pulled",

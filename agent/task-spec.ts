@@ -154,12 +154,19 @@ function checkMesosContainer(task: TaskInfoOut): string | null {
   const container = task.container;
   if (!container || container.type !== 'MESOS') return null;
   if (container.docker) return 'TaskInfo.container.docker is for ContainerInfo.type DOCKER; a MESOS container names its image in container.mesos.image';
+  const networks = container.network_infos ?? [];
+  if (networks.length > 1 || networks.some((n) => n.name !== NO_NETWORK)) {
+    return `TaskInfo.container.network_infos: this agent has no CNI networks; the only one a MESOS container may name is '${NO_NETWORK}' (its own network namespace with only lo), got ${networks.map((n) => `'${n.name ?? ''}'`).join(', ')}`;
+  }
   const image = container.mesos?.image;
   if (!image) return null;
   if (image.type !== 'DOCKER') return `TaskInfo.container.mesos.image.type must be DOCKER (images from the agent's local store), got ${String(image.type ?? 'none')}`;
   if (!image.docker?.name) return 'TaskInfo.container.mesos.image.docker.name is required';
   return null;
 }
+
+/** The network a MESOS container names (ContainerInfo.network_infos[].name) to have none but its own loopback. */
+export const NO_NETWORK = 'none';
 
 /** Which containerizer a task asks for: ContainerInfo.type, or none (the agent's first). */
 export function containerizerOf(task: TaskInfoOut): 'docker' | 'mesos' | undefined {
@@ -223,6 +230,7 @@ export function containerSpec(ctx: SpecContext, framework: FrameworkInfoOut, tas
     user: taskUser(framework, task, isolation).user,
     capabilities: isolation.capabilities,
     readOnlyRootfs: readOnlyRootfs(task),
+    network: task.container?.type === 'MESOS' && task.container.network_infos?.length ? 'none' : 'host',
     mounts: (task.container?.volumes ?? []).map((v) => ({ hostPath: normalize(v.host_path), containerPath: v.container_path, readOnly: v.mode !== 'RW' })),
     stdoutPath: join(sandbox, 'stdout'),
     stderrPath: join(sandbox, 'stderr'),

@@ -17,7 +17,7 @@
 // --tls runs master, agent and scheduler over mutual TLS and --authenticate
 // with credentials on every call: run beside a plain run for what security
 // adds to a launch.
-//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--burst 100] [--tls] [--authenticate]
+//   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--burst 100] [--root_pool 4] [--tls] [--authenticate]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ const FLAGS = {
   tasks: { type: 'number', default: 50, help: 'launches each way' },
   rounds: { type: 'number', default: 5, help: 'the four ways alternate in this many rounds' },
   burst: { type: 'number', default: 100, help: 'tasks accepted at once in each burst (0: no bursts)' },
+  root_pool: { type: 'number', default: 4, help: "the agent's --oci_root_pool (0: every launch mounts its own root)" },
   tls: { type: 'boolean', default: false, help: 'mutual TLS between scheduler, master and agent' },
   authenticate: { type: 'boolean', default: false, help: 'the master authenticates the framework and the agent; both present credentials' },
 } as const;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   const agentWorkDir = join(base, 'agent');
   const agent = await startAgent({
     master: master.grpcAddress, port: 0, work_dir: agentWorkDir, resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
-    containerizers: 'docker,mesos', docker_registry: OCI_REGISTRY, docker_pull: 'never', quiet: true, log: () => {},
+    containerizers: 'docker,mesos', docker_registry: OCI_REGISTRY, docker_pull: 'never', quiet: true, log: () => {}, oci_root_pool: flags.root_pool,
     ...serverTls, ...(flags.authenticate ? { credential: JSON.stringify(CREDENTIAL) } : {}),
   });
   const scheduler = new Scheduler({
@@ -160,13 +161,13 @@ async function main(): Promise<void> {
 }
 
 function report(
-  flags: { tasks: number; rounds: number; tls: boolean; authenticate: boolean },
+  flags: { tasks: number; rounds: number; tls: boolean; authenticate: boolean; root_pool: number },
   times: Map<Way, number[]>, bursts: { way: string; times: number[] }[], traced: Record<Containerizer, Map<string, Map<string, number>>>,
 ): void {
   const m = (way: Way) => percentile(times.get(way)!, 50);
   say(`\n${'launch, one at a time (ms)'.padEnd(34)}${'median'.padStart(10)}${'p95'.padStart(10)}`);
   for (const way of WAYS) say(`${way.padEnd(34)}${m(way).toFixed(1).padStart(10)}${percentile(times.get(way)!, 95).toFixed(1).padStart(10)}`);
-  say(`${flags.tasks} launches each way in ${flags.rounds} interleaved rounds; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  say(`${flags.tasks} launches each way in ${flags.rounds} interleaved rounds; --oci_root_pool ${flags.root_pool}; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   say(`mesos-ts mesos / runc run -d:        ${(m('mesos-ts mesos') / m('runc run -d')).toFixed(2)}x   (target: <= 1.2)`);
   say(`mesos-ts docker / mesos-ts mesos:    ${(m('mesos-ts docker') / m('mesos-ts mesos')).toFixed(2)}x   (target: >= 4)`);
   say(`mesos-ts docker / dockerode:         ${(m('mesos-ts docker') / m('dockerode create+start')).toFixed(2)}x`);

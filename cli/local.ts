@@ -7,7 +7,7 @@
 // leader in it (cli/local-masters.ts); agents and the demo follow the leader
 // through zk://. --kill_leader_after kills the leader while the demo runs,
 // to watch a failover.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -19,6 +19,7 @@ import type { LocalMasters } from './local-masters.js';
 import { LiveArea } from './live-area.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { localTls, type LocalTls } from './local-tls.js';
+import { chooseContainerizer, type LocalContainerizer } from './local-containerizer.js';
 
 const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start' },
@@ -33,6 +34,10 @@ const LOCAL_FLAGS = {
   kill_leader_after: {
     type: 'duration',
     help: 'with --masters > 1: kill the leading master this long after the demo starts (seconds, or with a unit) and watch another take over',
+  },
+  containerizer: {
+    type: 'string', default: 'auto',
+    help: "'docker', 'mesos' (runc, no Docker engine) or 'auto': Docker when an engine answers (at DOCKER_HOST's unix socket or /var/run/docker.sock), else mesos, with a line saying so",
   },
   keep_running: { type: 'boolean', default: false, help: 'after the demo, keep the cluster up until Ctrl-C' },
   logging_level: LOG_FLAGS.logging_level,
@@ -68,8 +73,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }, { LocalMasters }] = await Promise.all([
     import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'), import('./local-masters.js'),
   ]);
-  const docker = new Docker();
-  await checkDocker(docker, flags.image);
+  const { containerizer, docker, socketPath } = await chooseContainerizer(flags.containerizer, flags.image, process.env, Docker, say);
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-local-'));
   let tls: LocalTls | null;
   try {
@@ -95,10 +99,10 @@ export async function localCommand(argv: string[]): Promise<number> {
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
     await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
-    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging });
+    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging, containerizer, socketPath });
     if (tls) say(`to use the CLI on this cluster: ${Object.entries(tls.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
-    say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image}`);
+    say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image} on the ${containerizer} containerizer`);
     live = process.stdout.isTTY ? new LiveArea() : null;
     const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
@@ -106,6 +110,7 @@ export async function localCommand(argv: string[]): Promise<number> {
       tls: tls?.client ?? null,
       tasks: flags.tasks,
       image: flags.image,
+      containerizer,
       signal: abort.signal,
       onProgress: (view) => live?.draw(renderDemo(view, { color: true })),
       onEvent: live ? undefined : (line: string) => say(line),
@@ -182,27 +187,29 @@ async function startMasters(
 async function startAgents(
   cluster: LocalCluster,
   count: number,
-  { startAgent, baseDir, log, logging }: { startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void; logging: LocalLogging },
+  { startAgent, baseDir, log, logging, containerizer, socketPath }: {
+    startAgent: typeof import('../agent/main.js').startAgent; baseDir: string; log: (line: string) => void; logging: LocalLogging; containerizer: LocalContainerizer; socketPath: string;
+  },
 ): Promise<void> {
   for (let i = 0; i < count; i++) {
     const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
     cluster.agents.push(
       await startAgent({
         master: cluster.target, ip: '127.0.0.1', port: 0, work_dir: join(baseDir, `agent-${i + 1}`),
-        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, ...logging.agent(i + 1), ...cluster.tls?.server,
+        resources: `cpus:1;mem:1024;disk:2048;ports:${ports}`, attributes: `rack:r${i + 1}`, log, containerizers: containerizer, docker_socket: socketPath, ...logging.agent(i + 1), ...cluster.tls?.server,
       }),
     );
   }
 }
 
 /** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
-async function stopCluster(cluster: LocalCluster, docker: Docker, base: string): Promise<void> {
+async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: string): Promise<void> {
   const { master, group, agents } = cluster;
   say(`stopping agents (removing their containers) and ${cluster.masters > 1 ? 'the masters and ZooKeeper' : 'the master'}`);
   for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
   await master?.stop();
   await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
-  const left = await containersUnder(docker, base);
+  const left = docker ? await containersUnder(docker, base) : ociContainersUnder(base);
   const zkLeft = group?.zkAlive() ?? false;
   say(left === 0 && !zkLeft ? 'clean: no container or process left behind'
     : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
@@ -226,17 +233,9 @@ function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: stri
   };
 }
 
-async function checkDocker(docker: Docker, image: string): Promise<void> {
-  try {
-    await docker.ping();
-  } catch {
-    throw new Error('no Docker engine answers on /var/run/docker.sock; run `bash scripts/setup.sh` (or `npm run local`, which does)');
-  }
-  try {
-    await docker.getImage(image).inspect();
-  } catch {
-    throw new Error(`image ${image} is missing; run \`bash scripts/build-images.sh\``);
-  }
+/** The mesos containerizer's bundles still in the agents' work_dirs (<base>/agent-N/oci/containers). */
+function ociContainersUnder(base: string): number {
+  return readdirSync(base).map((d) => join(base, d, 'oci', 'containers')).filter((d) => existsSync(d)).reduce((n, d) => n + readdirSync(d).length, 0);
 }
 
 async function containersUnder(docker: Docker, base: string): Promise<number> {

@@ -9,6 +9,8 @@ import { DockerDriver, type PullPolicy } from './docker.js';
 import { OciDriver, MESOS_ID_PREFIX } from './oci/oci.js';
 import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
 import { ImageStore, RootfsMaker } from './oci/image-store.js';
+import { RootPool } from './oci/root-pool.js';
+import { seccompProfile } from './oci/seccomp.js';
 import type { Rotation } from '../../common/rotating-file.js';
 import { InvalidArgument } from '../../common/errors.js';
 
@@ -80,6 +82,10 @@ export class Containerizers implements ContainerDriver {
     return this.owner(id).remove(id);
   }
 
+  async close(): Promise<void> {
+    await Promise.all([...this.drivers.values()].map((d) => d.close?.()));
+  }
+
   async reattach(id: string, output: { readonly stdoutPath: string; readonly stderrPath: string; readonly sinceSeconds: number }) {
     return this.runs(id) ? this.owner(id).reattach(id, output) : null;
   }
@@ -105,7 +111,8 @@ export interface ContainerizerFlags {
   /** The sandbox's stdout/stderr rotation (--sandbox_log_max_size, --sandbox_log_rotations), on either path. */
   readonly logRotation: Rotation;
   readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
-  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string };
+  /** rootPool: container roots mounted ahead of launches, per image (0: none). */
+  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number; readonly seccompProfile: string };
   readonly log: (line: string) => void;
 }
 
@@ -123,13 +130,14 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       });
       drivers.set(name, driver);
     } else {
+      const seccomp = seccompProfile(flags.oci.seccompProfile);
       const problem = await runtimeProblem(flags.oci.runtime);
       if (problem) throw new Error(problem);
       const stateDir = join(flags.workDir, 'oci');
       drivers.set(name, new OciDriver({
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime')), stateDir,
-        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log), hostname: flags.hostname,
-        logRotation: flags.logRotation,
+        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log)), hostname: flags.hostname,
+        logRotation: flags.logRotation, seccomp,
       }));
     }
   }

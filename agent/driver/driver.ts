@@ -35,6 +35,8 @@ export interface ContainerSpec {
   readonly capabilities: readonly string[];
   /** The root filesystem read-only, with a writable tmpfs on /tmp. */
   readonly readOnlyRootfs: boolean;
+  /** 'host' (the agent's network, as today) or 'none' (own network namespace with only lo; mesos containerizer only). Default: host. */
+  readonly network?: 'host' | 'none';
   /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
   /** Files the container's stdout and stderr are appended to. */
@@ -137,6 +139,8 @@ export interface ContainerDriver {
   list(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]>;
   /** Kills if needed and removes; a container already gone is not an error. */
   remove(id: string): Promise<void>;
+  /** The agent stops: what the driver prepared ahead of launches is released (its containers are left as they are). */
+  close?(): Promise<void>;
   /**
    * Takes back a container an earlier run of the agent started: its output
    * from `sinceSeconds` (epoch) on is appended to the files again, and wait()

@@ -2,7 +2,8 @@
 // its containers (by id, in its work_dir): mounts (container roots), cgroup
 // folders (every hierarchy, v1 and v2), processes (a supervisor's cwd is its
 // bundle, a runc call names the container, a task's cgroup names it) and
-// bundles (every one in the work_dir).
+// bundles (every one in the work_dir); and the container roots the agent's
+// pool keeps mounted ahead of launches (<work_dir>/oci/pool).
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,12 +12,15 @@ export interface Leftovers {
   readonly cgroups: string[];
   readonly processes: string[];
   readonly bundles: string[];
+  readonly pooled: string[];
 }
 
 /** `except`: pids not to count. */
 export function leftovers(workDir: string, containerIds: readonly string[], except: readonly number[] = [], cgroupRoot = '/sys/fs/cgroup'): Leftovers {
   const ours = (text: string) => containerIds.some((id) => text.includes(id));
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(workDir) && ours(p));
+  const mountPoints = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  const mounts = mountPoints.filter((p) => p.startsWith(workDir) && ours(p));
+  const pooled = mountPoints.filter((p) => p.startsWith(join(workDir, 'oci', 'pool') + '/'));
   const hierarchies = [cgroupRoot, ...readdirSync(cgroupRoot).map((d) => join(cgroupRoot, d))];
   const cgroups = hierarchies.flatMap((h) => containerIds.map((id) => join(h, 'mesos-ts', id))).filter((p) => existsSync(p));
   const processes: string[] = [];
@@ -31,7 +35,7 @@ export function leftovers(workDir: string, containerIds: readonly string[], exce
     }
   }
   const bundles = existsSync(join(workDir, 'oci', 'containers')) ? readdirSync(join(workDir, 'oci', 'containers')) : [];
-  return { mounts, cgroups, processes, bundles };
+  return { mounts, cgroups, processes, bundles, pooled };
 }
 
-export const NOTHING: Leftovers = { mounts: [], cgroups: [], processes: [], bundles: [] };
+export const NOTHING: Leftovers = { mounts: [], cgroups: [], processes: [], bundles: [], pooled: [] };

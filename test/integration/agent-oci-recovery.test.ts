@@ -159,6 +159,22 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     s.close();
   });
 
+  it('fails a task whose user the image lacks, naming it, and goes on launching the next task', async () => {
+    const agent = await startAgent('oci-user');
+    const id = await agentId(agent);
+    const s = await subscribe('oci-user');
+    const offer = await offerOn(s, id);
+    const stranger = mesosTask('stranger', offer, 'echo never');
+    await s.launch(offer, [{ ...stranger, command: { ...stranger.command!, user: 'nosuchuser' } }]);
+    const failed = await s.next(isUpdate('stranger', 'TASK_FAILED'), 30_000);
+    expect(failed.update!.status!.message).toContain("user 'nosuchuser' does not exist in image");
+    expect(agent.alive()).toBe(true);
+    const next = await offerOn(s, id);
+    await s.launch(next, [mesosTask('after-stranger', next, 'echo fine')]);
+    await s.next(isUpdate('after-stranger', 'TASK_FINISHED'), 30_000);
+    s.close();
+  });
+
   it('leaves no mount, cgroup, process or bundle behind after its tasks end, nor after a SIGKILL and restart', async () => {
     const first = await startAgent('oci-left');
     const id = await agentId(first);
@@ -172,7 +188,9 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'killed' }, agent_id: { value: id } } });
     await s.next(isUpdate('killed', 'TASK_KILLED'), 30_000);
     const ended = containers.slice(0, 2);
-    await settles(() => leftovers(first.workDir, ended, [first.pid]), { ...NOTHING, bundles: [containers[2]!] });
+    await settles(() => ({ ...leftovers(first.workDir, ended, [first.pid]), pooled: [] }), { ...NOTHING, bundles: [containers[2]!] });
+    // Roots mounted ahead of the next launches of this image: --oci_root_pool's default of 4.
+    await waitUntil(() => leftovers(first.workDir, []).pooled.length === 4, 15_000, 'the root pool to fill');
     // The one still running has its root mounted, its cgroups and its processes: the count can see them.
     const running = leftovers(first.workDir, [containers[2]!], [first.pid]);
     expect(running.mounts.length).toBe(1);
@@ -185,7 +203,19 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await second.waitForLine(/recovered agent .*1 task\(s\)/, 15_000);
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: 'stays' }, agent_id: { value: id } } });
     await s.next(isUpdate('stays', 'TASK_KILLED'), 30_000);
+    // The restarted agent removed the roots the killed one had prepared.
     await settles(() => leftovers(first.workDir, containers, [second.pid]), NOTHING);
+
+    // One more task (its root from no pool: this run's is empty yet), the pool refills; a stopping agent removes it.
+    for (const e of s.events) if (e.rescind?.offer_id?.value) used.add(e.rescind.offer_id.value); // offers of before the restart are gone
+    const more = await offerOn(s, id);
+    await s.launch(more, [mesosTask('after', more, 'echo after')]);
+    containerOf(await s.next(isUpdate('after', 'TASK_RUNNING'), 30_000));
+    await s.next(isUpdate('after', 'TASK_FINISHED'), 30_000);
+    await waitUntil(() => leftovers(first.workDir, []).pooled.length === 4, 15_000, 'the root pool to fill again');
+    second.signal('SIGTERM');
+    await second.exited;
+    expect(leftovers(first.workDir, containers)).toEqual(NOTHING);
     s.close();
   });
 });

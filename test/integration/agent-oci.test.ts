@@ -102,6 +102,33 @@ describe('task runner on the mesos containerizer (runc)', () => {
     await done;
   });
 
+  it('refuses the default seccomp profile\'s calls with EPERM (unshare of a user namespace, which the kernel lets anyone make), not without the profile', async () => {
+    const probe = 'unshare -U true; echo "unshare $?"; echo ok';
+    const confined = start(task('seccomp', probe));
+    await confined.done;
+    expect(confined.states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(readFileSync(join(confined.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 1\nok\n');
+    expect(readFileSync(join(confined.runner.sandbox, 'stderr'), 'utf8')).toContain('Operation not permitted');
+    // --seccomp_profile_name=unconfined: the same call succeeds, so what refused it above is the filter.
+    const open = start(task('unconfined', probe), 64, ociDriverFor(workDir, () => {}, { seccomp: null }));
+    await open.done;
+    expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 0\nok\n');
+  });
+
+  it('gives a MESOS container naming the network none its own network namespace holding only lo; others share the host\'s', async () => {
+    const container = { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: IMAGE } } }, volumes: [], network_infos: [{ name: 'none', ip_addresses: [] }] };
+    const isolated = start(task('no-net', 'ls /sys/class/net', 'cpus:0.5;mem:64', { container } as unknown as Partial<TaskInfoOut>));
+    await isolated.done;
+    expect(isolated.states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    expect(readFileSync(join(isolated.runner.sandbox, 'stdout'), 'utf8')).toBe('lo\n');
+    const host = start(task('host-net', 'ls /sys/class/net'));
+    await host.done;
+    const devices = readFileSync(join(host.runner.sandbox, 'stdout'), 'utf8').trim().split('\n');
+    expect(devices.sort()).toEqual(readdirSync('/sys/class/net').sort());
+    const other = checkTask(framework, task('cni', 'true', 'cpus:0.5;mem:64', { container: { ...container, network_infos: [{ name: 'calico', ip_addresses: [] }] } } as unknown as Partial<TaskInfoOut>));
+    expect(other).toMatchObject({ ok: false, message: expect.stringContaining("TaskInfo.container.network_infos: this agent has no CNI networks; the only one a MESOS container may name is 'none'") });
+  });
+
   it('stops a fork bomb at the pids limit', async () => {
     const { runner: r, done } = start(task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked'), 8);
     await done;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ociConfig, processArgs, resolveUser, SANDBOX_IN_CONTAINER, type BundleContext } from '../../agent/driver/oci/bundle.js';
 import type { ContainerSpec } from '../../agent/driver/driver.js';
+import { seccompProfile } from '../../agent/driver/oci/seccomp.js';
 
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
   image: 'mesos-ts/busybox:latest', forcePull: false, command: { entrypoint: ['/bin/sh', '-c', 'echo hi'] }, env: { MESOS_TASK_ID: 't1', PATH: '/task/bin' },
@@ -62,6 +63,21 @@ describe('OCI config from a task', () => {
     expect(c.root).toEqual({ path: 'rootfs', readonly: true });
     expect(c.mounts.find((m) => m.destination === '/tmp')?.type).toBe('tmpfs');
     expect(config().root.readonly).toBe(false);
+  });
+
+  it('filters system calls with the seccomp profile it is given (EPERM for the denied ones), none when given none', () => {
+    const profile = seccompProfile('default')!;
+    const withFilter = ociConfig(spec(), {}, { ...ctx, seccomp: profile }) as unknown as { linux: { seccomp: { defaultAction: string; syscalls: { names: string[]; action: string; errnoRet: number }[] } } };
+    expect(withFilter.linux.seccomp.defaultAction).toBe('SCMP_ACT_ALLOW');
+    const denied = withFilter.linux.seccomp.syscalls[0]!;
+    expect(denied).toMatchObject({ action: 'SCMP_ACT_ERRNO', errnoRet: 1 });
+    for (const call of ['mount', 'umount2', 'unshare', 'setns', 'keyctl', 'add_key', 'request_key', 'ptrace', 'kexec_load', 'open_by_handle_at', 'bpf', 'perf_event_open', 'init_module', 'finit_module', 'delete_module', 'swapon', 'swapoff', 'reboot', 'clock_settime', 'settimeofday', 'userfaultfd']) {
+      expect(denied.names).toContain(call);
+    }
+    expect(withFilter.linux.seccomp.syscalls[1]).toMatchObject({ names: ['personality'], action: 'SCMP_ACT_ERRNO' });
+    expect('seccomp' in (config().linux as object)).toBe(false);
+    expect(seccompProfile('unconfined')).toBeNull();
+    expect(() => seccompProfile('strict')).toThrow("--seccomp_profile_name: unknown profile 'strict' (known: default, unconfined)");
   });
 
   it('masks and write-protects what runc masks by default', () => {

@@ -36,6 +36,8 @@ export interface BundleContext {
   /** 'host' (the default, as the Docker path) or 'none' (a new network namespace holding only lo). */
   readonly network: 'host' | 'none';
   readonly hostname: string;
+  /** The OCI linux.seccomp filter (seccomp.ts), or null for none. */
+  readonly seccomp?: Readonly<Record<string, unknown>> | null;
 }
 
 /** The process a container runs: the task's entrypoint/args over the image's, as Docker combines them. */
@@ -84,6 +86,7 @@ export function ociConfig(spec: ContainerSpec, image: ImageConfig, ctx: BundleCo
         pids: { limit: spec.pidsLimit },
       },
       namespaces,
+      ...(ctx.seccomp ? { seccomp: ctx.seccomp } : {}),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
     },

@@ -18,6 +18,7 @@ import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
+import type { RootPool } from './root-pool.js';
 
 const run = promisify(execFile);
 
@@ -139,13 +140,16 @@ function imageConfig(layout: string, manifestDigest: string): ImageConfig {
 export class RootfsMaker {
   private overlay: boolean | null = null;
 
-  constructor(private readonly log: (line: string) => void) {}
+  /** `pool`: roots mounted ahead of launches (root-pool.ts), used once overlay is known to work here. */
+  constructor(private readonly log: (line: string) => void, private readonly pool?: RootPool) {}
 
   /**
-   * Makes the container's root, or, once overlay is known to work here, returns the mount command for
-   * whoever starts the container to run (the supervisor: one process spawn fewer on each launch).
+   * Makes the container's root in `bundle` (created here: a pooled root's folder becomes the bundle), or, once
+   * overlay is known to work here and no pooled root is ready, returns the mount command for whoever starts the
+   * container to run (the supervisor: one process spawn fewer on each launch).
    */
   async make(lower: string, bundle: string): Promise<readonly string[]> {
+    if (this.overlay === true && this.pool?.take(lower, bundle)) return [];
     const target = join(bundle, 'rootfs');
     // Synchronous: three small local calls, cheaper than three round trips through the thread pool.
     mkdirSync(target, { recursive: true });
@@ -157,6 +161,7 @@ export class RootfsMaker {
       try {
         await run(mount[0]!, mount.slice(1));
         this.overlay = true;
+        this.pool?.fill(lower);
         return [];
       } catch (err) {
         this.overlay = false;
@@ -165,6 +170,16 @@ export class RootfsMaker {
     }
     await run('cp', ['-a', `${lower}/.`, target]);
     return [];
+  }
+
+  /** Unmounts and removes the pooled roots an earlier run of the agent left. */
+  async clearStale(): Promise<void> {
+    await this.pool?.clearStale();
+  }
+
+  /** Unmounts and removes every pooled root; none is prepared any more. */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** Unmounts the container's root if it is a mount; a root that is not mounted is fine. */

@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from '../driver.js';
 import { cgroupStats } from '../cgroup-stats.js';
 import { ociConfig, resolveUser } from './bundle.js';
+import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
 import { ImageMissing, type ImageStore, type RootfsMaker } from './image-store.js';
 import { EXIT_FILE, PID_FILE, RUNTIME_LOG, SUPERVISOR_NAME, SUPERVISOR_PID_FILE, runtimeError, type OciRuntime } from './runtime.js';
 import type { Rotation } from '../../../common/rotating-file.js';
@@ -54,6 +55,8 @@ export interface OciDriverOptions {
   readonly concurrentStarts?: number;
   /** Size-based rotation of the sandbox's stdout and stderr, checked every second (copy, then truncate). Default: none. */
   readonly logRotation?: Rotation;
+  /** Every task's seccomp filter (seccomp.ts; --seccomp_profile_name). Default: the default profile; null: none. */
+  readonly seccomp?: SeccompProfile | null;
 }
 
 interface Meta {
@@ -98,9 +101,11 @@ export class OciDriver implements ContainerDriver {
     try {
       // Synchronous file calls: a few small local writes, each done in microseconds, where promises cost a
       // round trip through libuv's thread pool apiece (tens of ms in all on a loaded host).
-      mkdirSync(bundle, { recursive: true });
-      writeFileSync(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
+      // The root first: a pooled one's folder becomes the bundle. A bundle left without meta.json (the agent
+      // killed in between) is removed by the next start's sweep.
+      mkdirSync(dirname(bundle), { recursive: true });
       const mountRoot = await this.options.rootfs.make(image.rootfs, bundle);
+      writeFileSync(join(bundle, 'meta.json'), JSON.stringify({ id, labels: spec.labels, image: spec.image, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath } satisfies Meta));
       options.trace?.('oci: root ready');
       let user;
       try {
@@ -112,7 +117,8 @@ export class OciDriver implements ContainerDriver {
       // As Mesos does: the sandbox belongs to the task's user, who may write there (the agent runs as root).
       chownSync(dirname(spec.stdoutPath), user.uid, user.gid);
       const config = ociConfig(spec, image.config, {
-        ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: 'host', hostname: this.options.hostname,
+        ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: spec.network ?? 'host', hostname: this.options.hostname,
+        seccomp: this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       options.trace?.('oci: bundle written');
@@ -230,6 +236,15 @@ export class OciDriver implements ContainerDriver {
     for (const c of known.filter((s) => !existsSync(join(this.bundle(s.id), 'meta.json')))) {
       await this.options.runtime.delete(c.id).catch(() => {});
     }
+    // A bundle without meta.json was never handed to the runtime: its root (maybe mounted) goes.
+    const ids = await readdir(join(this.options.stateDir, 'containers')).catch(() => [] as string[]);
+    for (const id of ids.filter((i) => !existsSync(join(this.bundle(i), 'meta.json')))) await this.remove(id).catch(() => {});
+    await this.options.rootfs.clearStale();
+  }
+
+  /** The agent stops: the roots prepared ahead of launches are unmounted and removed (containers stay as they are). */
+  async close(): Promise<void> {
+    await this.options.rootfs.close();
   }
 
   async remove(id: string): Promise<void> {

@@ -1,0 +1,55 @@
+// The default seccomp profile of the mesos containerizer's tasks, in the
+// spirit of Docker's: every system call is allowed but those that reach
+// outside the container or into the kernel, which fail with EPERM (an
+// ordinary error a program handles, not a kill). Most of them already need
+// a capability a task lacks; the filter still holds where one is granted
+// (--effective_capabilities) or where the kernel lets anyone in (unshare or
+// clone of a user namespace). Mesos's flag --seccomp_profile_name chooses
+// it ('default') or none ('unconfined').
+import { InvalidArgument } from '../../../common/errors.js';
+
+const EPERM = 1;
+
+/** Denied whatever the arguments. */
+const DENIED = [
+  // Kernel keyrings: not namespaced.
+  'add_key', 'keyctl', 'request_key',
+  // Other processes' memory and the host's namespaces and mounts.
+  'ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp',
+  'mount', 'umount', 'umount2', 'pivot_root', 'chroot', 'unshare', 'setns',
+  'open_by_handle_at', 'name_to_handle_at', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree',
+  // The kernel itself: modules, kexec, bpf, perf, swap, reboot, the clock, accounting, quotas.
+  'init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load', 'bpf', 'perf_event_open',
+  'swapon', 'swapoff', 'reboot', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64', 'settimeofday', 'stime', 'adjtimex',
+  'acct', 'quotactl', 'lookup_dcookie', 'userfaultfd', 'iopl', 'ioperm', 'syslog', 'vhangup', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl',
+];
+
+/** personality() with the values programs use (Linux, 32-bit Linux, with or without address randomisation, the query). */
+const PERSONALITY_ALLOWED = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
+
+export type SeccompProfile = Readonly<Record<string, unknown>>;
+
+/** The OCI `linux.seccomp` of the default profile. */
+export function defaultSeccomp(): SeccompProfile {
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
+    syscalls: [
+      { names: DENIED, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
+      // Any other persona (e.g. READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE's kin) is refused: each value is one condition.
+      {
+        names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM,
+        args: PERSONALITY_ALLOWED.map((value) => ({ index: 0, value, op: 'SCMP_CMP_NE' })),
+      },
+    ],
+  };
+}
+
+export const SECCOMP_PROFILE_NAMES = ['default', 'unconfined'] as const;
+
+/** --seccomp_profile_name checked: the profile, or null for none. */
+export function seccompProfile(name: string): SeccompProfile | null {
+  if (name === 'default') return defaultSeccomp();
+  if (name === 'unconfined') return null;
+  throw new InvalidArgument(`--seccomp_profile_name: unknown profile '${name}' (known: ${SECCOMP_PROFILE_NAMES.join(', ')})`);
+}
