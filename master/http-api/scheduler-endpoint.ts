@@ -10,18 +10,16 @@
 //   ─> others: framework known (400), subscribed (403), Mesos-Stream-Id present (400)
 //        and matching (400) ─> Master.call ─> 202 Accepted, empty body
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Call, EventIn } from '../../proto/index.js';
-import { errorMessage } from '../../common/errors.js';
+import type { Call } from '../../proto/index.js';
 import { STREAM_ID_HEADER, STREAM_ID_KEY } from '../../common/stream-id.js';
 import type { Master } from '../master.js';
-import type { EventSink } from '../master.js';
 import { validateCall } from '../validation.js';
 import { leaderOrRedirect, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from './media-types.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 import { decodeCall, encodeEvent, recordIo } from './scheduler-codec.js';
 import { HttpError, readBody, refuse } from './http-status.js';
-import { EventBacklog } from '../event-backlog.js';
+import { SubscriberStream } from '../subscriber-stream.js';
 
 export const SCHEDULER_API_PATHS: ReadonlySet<string> = new Set(['/api/v1/scheduler', '/master/api/v1/scheduler']);
 /** Larger request bodies are refused with 413 (an ACCEPT launching a thousand tasks is well below). */
@@ -96,60 +94,18 @@ async function subscribe(master: Master, call: Call, req: IncomingMessage, res: 
   if (req.headers[STREAM_ID_KEY] !== undefined) {
     throw new HttpError(400, `Subscribe calls should not include the '${STREAM_ID_HEADER}' header`);
   }
-  let open = true;
-  let gone = req.socket.destroyed;
-  let reported = false;
-  let subscribed: { frameworkId: string; streamId: string } | null = null;
-  let tooSlow: number | null = null;
-  const report = () => {
-    if (reported || !subscribed) return;
-    reported = true;
-    const { frameworkId, streamId } = subscribed;
-    master.safely(() => (tooSlow === null ? master.streamClosed(frameworkId, streamId) : master.frameworkTooSlow(frameworkId, streamId, tooSlow)))();
-  };
-  const closed = () => {
-    gone = true;
-    open = false;
-    report();
-  };
-  res.once('close', closed);
-  // Events wait encoded: a bad one fails when sent, not later.
-  const backlog = new EventBacklog<Buffer>({ write: (record) => res.write(record) }, master.maxFrameworkEventQueue, (waiting) => {
-    tooSlow = waiting;
-    res.destroy(); // Drops what the socket holds too; the scheduler sees its connection end and may subscribe again.
-    closed();
-  });
-  res.on('drain', () => backlog.drained());
-  const record = (event: EventIn) => recordIo(encodeEvent(event, encoding));
-  const sink: EventSink = {
-    send(event) {
-      if (!open) return;
-      let bytes: Buffer;
-      try {
-        bytes = record(event);
-      } catch (err) {
-        sink.close(`cannot encode a ${event.type ?? ''} event: ${errorMessage(err)}`);
-        reported = false; // Not the master's doing: it hears of the stream's end when the response closes.
-        return;
-      }
-      backlog.push(bytes);
-    },
-    close(error) {
-      if (!open) return;
-      open = false;
-      reported = true; // The master closed it: nothing to tell it.
-      backlog.flush();
-      if (error) res.write(record({ type: 'ERROR', error: { message: error } }));
-      res.end();
-    },
-    get queued() {
-      return backlog.length;
-    },
-  };
+  const stream = new SubscriberStream<Buffer>(master, {
+    write: (record) => res.write(record),
+    end: () => res.end(),
+    // Drops what the socket holds too; the scheduler sees its connection end and may subscribe again.
+    cutOff: () => res.destroy(),
+  }, (event) => recordIo(encodeEvent(event, encoding)));
+  if (req.socket.destroyed) stream.closed();
+  res.once('close', () => stream.closed());
+  res.on('drain', () => stream.drained());
   // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
-  subscribed = await master.subscribe(call, (id) => {
+  stream.subscribedAs(await master.subscribe(call, (id) => {
     res.writeHead(200, { 'Content-Type': MEDIA_TYPE[encoding], [STREAM_ID_HEADER]: id, 'Cache-Control': 'no-cache' });
-    return sink;
-  });
-  if (gone) report();
+    return stream.sink;
+  }));
 }

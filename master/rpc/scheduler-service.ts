@@ -11,9 +11,8 @@ import { Unavailable } from '../../common/errors.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
-import type { EventSink } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-import { EventBacklog } from '../event-backlog.js';
+import { SubscriberStream } from '../subscriber-stream.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 const UNARY: Record<string, Call['type']> = {
@@ -74,62 +73,27 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
   } catch (err) {
     return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
-  let open = true;
-  let gone = false;
-  /** Set once the master heard the stream went (or closed it itself). */
-  let reported = false;
-  let subscribed: { frameworkId: string; streamId: string } | null = null;
-  let tooSlow: number | null = null;
-  const report = () => {
-    if (reported || !subscribed) return;
-    reported = true;
-    const { frameworkId, streamId } = subscribed;
-    master.safely(() => (tooSlow === null ? master.streamClosed(frameworkId, streamId) : master.frameworkTooSlow(frameworkId, streamId, tooSlow)))();
-  };
-  const closed = () => {
-    gone = true;
-    open = false;
-    report();
-  };
+  const subscriber = new SubscriberStream<EventIn>(master, {
+    write: (event) => stream.write(event),
+    end: () => stream.end(),
+    // The status follows the few events grpc-js already holds, if the scheduler ever reads them.
+    cutOff: () => fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `the scheduler left more than ${master.maxFrameworkEventQueue} events unread; subscribe again` }),
+  }, (event) => event);
+  const closed = () => subscriber.closed();
   stream.on('cancelled', closed);
   stream.on('close', closed);
   stream.on('error', closed);
-  const backlog = new EventBacklog<EventIn>({ write: (event) => stream.write(event) }, master.maxFrameworkEventQueue, (waiting) => {
-    tooSlow = waiting;
-    // The status follows the few events grpc-js already holds, if the scheduler ever reads them.
-    fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `the scheduler left more than ${master.maxFrameworkEventQueue} events unread; subscribe again` });
-    closed();
-  });
-  stream.on('drain', () => backlog.drained());
-  const sink: EventSink = {
-    send(event) {
-      if (open) backlog.push(event);
-    },
-    close(error) {
-      if (!open) return;
-      open = false;
-      reported = true; // The master closed it: nothing to tell it.
-      backlog.flush();
-      if (error) stream.write({ type: 'ERROR', error: { message: error } });
-      stream.end();
-    },
-    get queued() {
-      return backlog.length;
-    },
-  };
+  stream.on('drain', () => subscriber.drained());
   // SUBSCRIBE waits for the registry; the scheduler may hang up meanwhile.
   master.subscribe(call, (streamId) => {
     const metadata = new Metadata();
     metadata.set(STREAM_ID_KEY, streamId);
     stream.sendMetadata(metadata);
-    return sink;
+    return subscriber.sink;
   }).then(
-    (ids) => {
-      subscribed = ids;
-      if (gone) report();
-    },
+    (ids) => subscriber.subscribedAs(ids),
     (err: unknown) => {
-      if (!gone) fail(stream, toServiceError(err));
+      if (!subscriber.isGone) fail(stream, toServiceError(err));
     },
   );
 }
