@@ -78,7 +78,8 @@ async function resubscribe(): Promise<void> {
 
 const agentView = async (id: string) => {
   const body = await ok({ type: 'GET_AGENTS' });
-  return (body.get_agents as { agents: { agent_info: { id: { value: string } }; deactivated?: boolean; drain_info?: { state: string } }[] }).agents
+  // No agent at all (a new leader before any re-registered) leaves the empty list out, as proto3 JSON does.
+  return ((body.get_agents as { agents?: { agent_info: { id: { value: string } }; deactivated?: boolean; drain_info?: { state: string } }[] }).agents ?? [])
     .find((a) => a.agent_info.id.value === id);
 };
 

@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const EVENT_TYPES = [
   'api_post_event', 'status_update_event', 'instance_changed_event', 'health_status_changed_event', 'deployment_info',
   'deployment_step_success', 'deployment_success', 'deployment_failed', 'app_terminated_event', 'failed_health_check_event',
+  'autoscale_decision_event',
 ];
 const BACKOFF = { first: 500, max: 10_000 };
 const REFRESH_MIN_MS = 1000;
