@@ -3,7 +3,7 @@
 // checks a document passes before the registry takes it (one that does not
 // parse throws, and the registry skips it with a warning).
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
-import type { RegistryAgent, RegistryDrain, RegistryFramework, RegistrySettings, RegistryTask } from './registry.js';
+import type { RegistryAgent, RegistryDrain, RegistryFramework, RegistrySettings, RegistryTask } from './entries.js';
 
 export const taskKeyOf = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
 

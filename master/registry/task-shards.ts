@@ -10,7 +10,7 @@
 // margin for an uneven hash and for characters JSON escapes. The count
 // only grows (doubling rewrites every shard); it falls back to inline when
 // the agent loses all its tasks (gone) or is forgotten.
-import type { RegistryTask } from './registry.js';
+import type { RegistryTask } from './entries.js';
 
 export const INLINE_MAX_BYTES = 128 * 1024;
 export const SHARD_TARGET_BYTES = 128 * 1024;
