@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       } as never, conn);
       agentIds.push(agent.id);
     }
-    const sink: EventSink = { send: () => {}, close: () => {}, queued: 0 };
+    const sink: EventSink = { send: () => {}, close: () => {}, queued: 0, queuedBytes: 0 };
     const frameworkIds: string[] = [];
     for (let i = 0; i < flags.frameworks; i++) {
       const call = { type: 'SUBSCRIBE', subscribe: { framework_info: { name: `fw-${i}`, user: 'bench', roles: [], capabilities: [], failover_timeout: 60 }, suppressed_roles: [] } };

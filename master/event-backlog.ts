@@ -1,31 +1,57 @@
 // The master's side of a scheduler's event stream when the scheduler reads
 // slowly. Events go straight to the transport while it accepts them
 // (write() returns true); once it pushes back, they wait here until it
-// drains. The wait is bounded: when more than `limit` events are waiting the
-// backlog is dropped at once and `overflow` runs, which disconnects the
-// framework (it may subscribe again). So a scheduler that stops reading
-// costs the master at most `limit` events plus the transport's own small
-// buffer, never memory without bound.
+// drains. The wait is bounded twice: by count and by bytes. When more than
+// `limit.events` events, or more than `limit.bytes` bytes of them, are
+// waiting, the backlog is dropped at once and `overflow` runs, which
+// disconnects the framework (it may subscribe again). So a scheduler that
+// stops reading costs the master at most that much plus the transport's own
+// small buffer, never memory without bound. Only waiting events are
+// measured: an event the transport takes at once costs no `size` call.
 export interface EventTransport<T> {
   /** False when the transport's buffer is full (the event is still taken). */
   write(event: T): boolean;
 }
 
+export interface BacklogLimit<T> {
+  /** Events that may wait. */
+  readonly events: number;
+  /** Bytes that may wait, as `size` counts them. */
+  readonly bytes: number;
+  /** An event's size in bytes on the wire. */
+  readonly size: (event: T) => number;
+}
+
+/** What was waiting when the backlog overflowed (the event that overflowed it included). */
+export interface Overflow {
+  readonly events: number;
+  readonly bytes: number;
+  /** Which bound it passed. */
+  readonly bound: 'events' | 'bytes';
+}
+
 export class EventBacklog<T> {
   private waiting: T[] = [];
+  private sizes: number[] = [];
   private head = 0;
+  private waitingBytes = 0;
   private blocked = false;
   private overflowed = false;
 
   constructor(
     private readonly transport: EventTransport<T>,
-    private readonly limit: number,
-    private readonly overflow: (waiting: number) => void,
+    private readonly limit: BacklogLimit<T>,
+    private readonly overflow: (what: Overflow) => void,
   ) {}
 
   /** Events waiting for the transport. */
   get length(): number {
     return this.waiting.length - this.head;
+  }
+
+  /** Bytes of the events waiting for the transport. */
+  get bytes(): number {
+    return this.waitingBytes;
   }
 
   /** Sends or queues `event`; once overflowed, drops it. */
@@ -35,38 +61,43 @@ export class EventBacklog<T> {
       this.blocked = !this.transport.write(event);
       return;
     }
+    const size = this.limit.size(event);
     this.waiting.push(event);
-    if (this.length > this.limit) {
-      const waiting = this.length;
+    this.sizes.push(size);
+    this.waitingBytes += size;
+    const bound = this.length > this.limit.events ? 'events' : this.waitingBytes > this.limit.bytes ? 'bytes' : null;
+    if (bound !== null) {
+      const what: Overflow = { events: this.length, bytes: this.waitingBytes, bound };
       this.overflowed = true;
       this.clear();
-      this.overflow(waiting);
+      this.overflow(what);
     }
   }
 
   /** The transport drained: send what waits until it pushes back again. */
   drained(): void {
     this.blocked = false;
-    while (!this.blocked && this.length > 0) {
-      const event = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined as T; // Let it be collected.
-      this.blocked = !this.transport.write(event);
-    }
+    while (!this.blocked && this.length > 0) this.blocked = !this.transport.write(this.shift());
     if (this.length === 0) this.clear();
   }
 
-  /** Hands everything waiting to the transport regardless of its buffer (the stream ends next; at most `limit` events). */
+  /** Hands everything waiting to the transport regardless of its buffer (the stream ends next; bounded as above). */
   flush(): void {
-    while (this.length > 0) {
-      const event = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined as T;
-      this.transport.write(event);
-    }
+    while (this.length > 0) this.transport.write(this.shift());
     this.clear();
+  }
+
+  private shift(): T {
+    const event = this.waiting[this.head]!;
+    this.waitingBytes -= this.sizes[this.head]!;
+    this.waiting[this.head++] = undefined as T; // Let it be collected.
+    return event;
   }
 
   private clear(): void {
     this.waiting = [];
+    this.sizes = [];
     this.head = 0;
+    this.waitingBytes = 0;
   }
 }

@@ -58,6 +58,10 @@ export const MASTER_FLAGS = {
     type: 'number', default: 10000,
     help: 'events a scheduler may leave unread on its stream; beyond this the master drops the stream (the framework is disconnected and may re-subscribe)',
   },
+  max_framework_event_queue_bytes: {
+    type: 'number', default: 64 * 1024 * 1024,
+    help: 'bytes of events (as sent on the wire) a scheduler may leave unread on its stream; beyond this the master drops the stream as with --max_framework_event_queue',
+  },
   agent_reregister_timeout: {
     type: 'duration', default: 600, help: 'how long a disconnected agent has to come back before its tasks are unreachable',
   },

@@ -108,6 +108,9 @@ export async function startMaster(
   if (!(Number.isInteger(flags.max_framework_event_queue) && flags.max_framework_event_queue > 0)) {
     throw new InvalidArgument(`--max_framework_event_queue must be a positive integer, got ${flags.max_framework_event_queue}`);
   }
+  if (!(Number.isInteger(flags.max_framework_event_queue_bytes) && flags.max_framework_event_queue_bytes > 0)) {
+    throw new InvalidArgument(`--max_framework_event_queue_bytes must be a positive integer, got ${flags.max_framework_event_queue_bytes}`);
+  }
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, ...keepalive });
   const grpcListener = await bindGrpc(server, grpcIp, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
   const grpcPort = grpcListener.port;
@@ -159,7 +162,7 @@ export async function startMaster(
   const master = new Master({
     id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
-    agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, maxFrameworkEventQueue: flags.max_framework_event_queue, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
+    agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, maxFrameworkEventQueue: flags.max_framework_event_queue, maxFrameworkEventQueueBytes: flags.max_framework_event_queue_bytes, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, logger,
     ...(allocation.weights ? { weights: allocation.weights } : {}), ...(allocation.quotas ? { quotas: allocation.quotas } : {}),
     // GET_FLAGS and /master/flags: the same strings, as Mesos writes them (credentials left out).

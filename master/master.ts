@@ -44,6 +44,7 @@ import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
+import type { Overflow } from './event-backlog.js';
 import type { Logger } from '../common/log/logger.js';
 import { NO_ACLS, type Acls } from '../common/acls.js';
 
@@ -54,10 +55,14 @@ export interface EventSink {
   close(error?: string): void;
   /** Events waiting for the scheduler to read (./event-backlog.ts). */
   readonly queued: number;
+  /** Their bytes on the wire. */
+  readonly queuedBytes: number;
 }
 
 /** Events a scheduler may leave unread before its stream is dropped (--max_framework_event_queue). */
 export const DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE = 10_000;
+/** Bytes of events a scheduler may leave unread before its stream is dropped (--max_framework_event_queue_bytes): 64 MiB. */
+export const DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE_BYTES = 64 * 1024 * 1024;
 
 /** An agent's open link. */
 export interface AgentConnection {
@@ -109,6 +114,8 @@ export interface MasterOptions {
   readonly acls?: Acls;
   /** Events a scheduler may leave unread before the adapters drop its stream (DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE). */
   readonly maxFrameworkEventQueue?: number;
+  /** Bytes of events a scheduler may leave unread (DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE_BYTES). */
+  readonly maxFrameworkEventQueueBytes?: number;
 }
 
 /** An agent link the driver knows: which agent it carries once bound, and its pings. */
@@ -286,16 +293,20 @@ export class Master {
   }
 
   /**
-   * The scheduler left more than maxFrameworkEventQueue events unread: its
-   * adapter dropped the stream; the framework is disconnected as if its
-   * connection had gone, so it may subscribe again.
+   * The scheduler left more than maxFrameworkEventQueue events, or more than
+   * maxFrameworkEventQueueBytes bytes of them, unread: its adapter dropped the
+   * stream; the framework is disconnected as if its connection had gone, so it
+   * may subscribe again.
    */
-  frameworkTooSlow(frameworkId: string, streamId: string, waiting: number): void {
+  frameworkTooSlow(frameworkId: string, streamId: string, waiting: Overflow): void {
+    const bound = waiting.bound === 'events'
+      ? `more than --max_framework_event_queue=${this.maxFrameworkEventQueue} events`
+      : `more than --max_framework_event_queue_bytes=${this.maxFrameworkEventQueueBytes} bytes`;
     this.logger.warn(
-      { framework_id: frameworkId },
-      `framework ${frameworkId} left ${waiting} events unread (more than --max_framework_event_queue=${this.maxFrameworkEventQueue}); its event stream is dropped and the framework disconnected`,
+      { framework_id: frameworkId, events: waiting.events, bytes: waiting.bytes },
+      `framework ${frameworkId} left ${waiting.events} events (${waiting.bytes} bytes) unread (${bound}); its event stream is dropped and the framework disconnected`,
     );
-    this.events.emit({ type: 'FRAMEWORK_TOO_SLOW', frameworkId, waiting });
+    this.events.emit({ type: 'FRAMEWORK_TOO_SLOW', frameworkId, waiting: waiting.events, bound: waiting.bound });
     this.streamClosed(frameworkId, streamId);
   }
 
@@ -303,10 +314,21 @@ export class Master {
     return this.options.maxFrameworkEventQueue ?? DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE;
   }
 
+  get maxFrameworkEventQueueBytes(): number {
+    return this.options.maxFrameworkEventQueueBytes ?? DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE_BYTES;
+  }
+
   /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
   queuedFrameworkEvents(): number {
     let sum = 0;
     for (const { sink } of this.sinks.values()) sum += sink.queued;
+    return sum;
+  }
+
+  /** Bytes of those events. */
+  queuedFrameworkEventBytes(): number {
+    let sum = 0;
+    for (const { sink } of this.sinks.values()) sum += sink.queuedBytes;
     return sum;
   }
 

@@ -59,8 +59,10 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
   { name: 'master/frameworks_inactive', kind: 'gauge', help: 'Inactive frameworks' },
   { name: 'master/frameworks_connected', kind: 'gauge', help: 'Connected frameworks' },
   { name: 'master/frameworks_disconnected', kind: 'gauge', help: 'Disconnected frameworks (within their failover timeout)' },
-  { name: 'master/frameworks_slow_disconnected', kind: 'counter', help: 'Framework event streams dropped because the scheduler left more than --max_framework_event_queue events unread' },
+  { name: 'master/frameworks_slow_disconnected', kind: 'counter', help: 'Framework event streams dropped because the scheduler left more than --max_framework_event_queue events (or --max_framework_event_queue_bytes bytes) unread' },
+  { name: 'master/frameworks_slow_disconnected_bytes', kind: 'counter', help: 'Of those, the streams dropped for the bytes left unread (--max_framework_event_queue_bytes)' },
   { name: 'master/framework_event_queue_messages', kind: 'gauge', help: 'Events waiting, over all scheduler streams, for their schedulers to read' },
+  { name: 'master/framework_event_queue_bytes', kind: 'gauge', help: 'Bytes of the events waiting, over all scheduler streams, for their schedulers to read' },
   { name: 'master/outstanding_offers', kind: 'gauge', help: 'Outstanding resource offers' },
   { name: 'master/operator_event_stream_subscribers', kind: 'gauge', help: 'Operator API event stream subscribers' },
   ...ACTIVE.map((s): MetricSpec => ({ name: `master/tasks_${s}`, kind: 'gauge', help: `Tasks now in TASK_${s.toUpperCase()}` })),
@@ -134,6 +136,7 @@ export class MasterMetrics {
       'master/uptime_secs': this.master.now() - this.master.startTime,
       'master/operator_event_stream_subscribers': this.options.subscribers?.() ?? 0,
       'master/framework_event_queue_messages': this.master.queuedFrameworkEvents(),
+      'master/framework_event_queue_bytes': this.master.queuedFrameworkEventBytes(),
       ...this.loopDelayGauges(),
       ...systemMetrics(),
     };
@@ -170,6 +173,7 @@ export class MasterMetrics {
       case 'AGENT_REMOVED':
         return this.bump('master/slave_removals');
       case 'FRAMEWORK_TOO_SLOW':
+        if (event.bound === 'bytes') this.bump('master/frameworks_slow_disconnected_bytes');
         return this.bump('master/frameworks_slow_disconnected');
       case 'ALLOCATION_RUN': {
         const runs = (this.counters.get('allocator/mesos/allocation_runs') ?? 0) + 1;

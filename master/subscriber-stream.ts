@@ -14,18 +14,20 @@
 import type { EventIn } from '../proto/index.js';
 import { errorMessage } from '../common/errors.js';
 import type { EventSink, Master } from './master.js';
-import { EventBacklog } from './event-backlog.js';
+import { EventBacklog, type Overflow } from './event-backlog.js';
 
 export interface SubscriberTransport<T> {
   /** False when the transport's buffer is full (the item is still taken). */
   write(item: T): boolean;
   /** Ends the stream normally, after what was written. */
   end(): void;
-  /** Ends a stream whose scheduler left `waiting` events unread; closed() follows. */
-  cutOff(waiting: number): void;
+  /** Ends a stream whose scheduler left `waiting` unread; closed() follows. */
+  cutOff(waiting: Overflow): void;
+  /** An item's size in bytes on the wire (asked only of items that wait). */
+  size(item: T): number;
 }
 
-type StreamMaster = Pick<Master, 'safely' | 'streamClosed' | 'frameworkTooSlow' | 'maxFrameworkEventQueue'>;
+type StreamMaster = Pick<Master, 'safely' | 'streamClosed' | 'frameworkTooSlow' | 'maxFrameworkEventQueue' | 'maxFrameworkEventQueueBytes'>;
 
 export class SubscriberStream<T> {
   private open = true;
@@ -33,13 +35,14 @@ export class SubscriberStream<T> {
   /** Set once the master heard the stream went (or closed it itself). */
   private reported = false;
   private subscribed: { readonly frameworkId: string; readonly streamId: string } | null = null;
-  private tooSlow: number | null = null;
+  private tooSlow: Overflow | null = null;
   private readonly backlog: EventBacklog<T>;
   readonly sink: EventSink;
 
   /** `encode` turns an event into what the transport carries; an event it cannot encode ends the stream with an ERROR. */
   constructor(private readonly master: StreamMaster, private readonly transport: SubscriberTransport<T>, encode: (event: EventIn) => T) {
-    this.backlog = new EventBacklog<T>(transport, master.maxFrameworkEventQueue, (waiting) => {
+    const limit = { events: master.maxFrameworkEventQueue, bytes: master.maxFrameworkEventQueueBytes, size: (item: T) => transport.size(item) };
+    this.backlog = new EventBacklog<T>(transport, limit, (waiting) => {
       this.tooSlow = waiting;
       transport.cutOff(waiting);
       this.closed();
@@ -68,6 +71,9 @@ export class SubscriberStream<T> {
       },
       get queued() {
         return self.backlog.length;
+      },
+      get queuedBytes() {
+        return self.backlog.bytes;
       },
     };
   }

@@ -2,7 +2,8 @@
 // and Master.call. Subscribe streams events with backpressure; the stream
 // id travels as `mesos-stream-id` metadata, as the HTTP API's
 // Mesos-Stream-Id header does. A scheduler that leaves more than
-// --max_framework_event_queue events unread loses its stream
+// --max_framework_event_queue events (or --max_framework_event_queue_bytes
+// of them) unread loses its stream
 // (RESOURCE_EXHAUSTED) and its framework is disconnected.
 import { Metadata, status as GrpcStatus, type ServiceError, type ServerWritableStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Call, EventIn, SchedulerResponse } from '../../proto/index.js';
@@ -13,6 +14,8 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
 import { SubscriberStream } from '../subscriber-stream.js';
+import type { Overflow } from '../event-backlog.js';
+import { eventWireSize } from '../http-api/scheduler-codec.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 const UNARY: Record<string, Call['type']> = {
@@ -77,7 +80,8 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
     write: (event) => stream.write(event),
     end: () => stream.end(),
     // The status follows the few events grpc-js already holds, if the scheduler ever reads them.
-    cutOff: () => fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `the scheduler left more than ${master.maxFrameworkEventQueue} events unread; subscribe again` }),
+    cutOff: (waiting) => fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: tooSlowDetails(master, waiting) }),
+    size: eventWireSize,
   }, (event) => event);
   const closed = () => subscriber.closed();
   stream.on('cancelled', closed);
@@ -96,6 +100,11 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
       if (!subscriber.isGone) fail(stream, toServiceError(err));
     },
   );
+}
+
+function tooSlowDetails(master: Master, waiting: Overflow): string {
+  const bound = waiting.bound === 'events' ? `${master.maxFrameworkEventQueue} events` : `${master.maxFrameworkEventQueueBytes} bytes of events`;
+  return `the scheduler left more than ${bound} unread; subscribe again`;
 }
 
 /** The ids of the tasks an ACCEPT launches (for the launch trace). */

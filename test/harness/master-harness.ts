@@ -270,6 +270,7 @@ export class TestScheduler {
       send: (event) => void this.events.push(event),
       close: (error) => void (this.closedWith = error ?? null),
       queued: 0,
+      queuedBytes: 0,
     };
     const id = this.options.id ?? (this.id || undefined);
     const { frameworkId, streamId } = await this.harness.master.subscribe({

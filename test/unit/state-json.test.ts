@@ -42,7 +42,7 @@ describe('GetStateJson', () => {
       } as never, conn);
       agents.push(agent.id);
     }
-    const sink: EventSink = { send: () => {}, close: () => {}, queued: 0 };
+    const sink: EventSink = { send: () => {}, close: () => {}, queued: 0, queuedBytes: 0 };
     const call = { type: 'SUBSCRIBE', subscribe: { framework_info: { name: 'fw', user: 'u', roles: ['web'], capabilities: [{ type: 'MULTI_ROLE' }], failover_timeout: 60 }, suppressed_roles: [] } };
     const fw = (await master.subscribe(call as unknown as Call, () => sink)).frameworkId;
     const resources = Resources.parse('cpus:0.5;mem:64;ports:[31000-31001]');
