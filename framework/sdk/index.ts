@@ -16,6 +16,7 @@ export { Scheduler, silentLogger, warningsLogger } from './scheduler.js';
 export { STREAM_ID_KEY } from '../../common/stream-id.js';
 export type { SchedulerOptions, SchedulerState, SubscribedEvent, CallOptions, Logger } from './scheduler.js';
 export type { Credential } from '../../common/credentials.js';
+export type { Keepalive } from '../../common/grpc-keepalive.js';
 export { tlsConfig, tlsFromEnv } from '../../common/tls.js';
 export type { Tls, TlsFlags } from '../../common/tls.js';
 export type { SchedulerEvent, SchedulerEventType, SchedulerEventMap } from './events.js';

@@ -34,7 +34,7 @@ import { traceLaunch } from '../../common/launch-trace.js';
 import { createLogger } from '../../common/log/logger.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
-import { keepaliveOptions } from '../../common/grpc-keepalive.js';
+import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
@@ -93,6 +93,12 @@ export interface SchedulerOptions {
   readonly logger?: Logger;
   /** Source of backoff jitter, in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /**
+   * HTTP/2 pings to the master: a master that goes silent without closing the
+   * connection (stopped, or its host gone off the network) is noticed within
+   * interval + timeout, and the client subscribes again. Default 15 s + 20 s.
+   */
+  readonly keepalive?: Keepalive;
 }
 
 /** Where the client is: `idle` until start(), `subscribing` until the first SUBSCRIBED, `reconnecting` while the stream is down, `closed` for good. */
@@ -152,6 +158,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly addresses: readonly string[];
   private readonly clients = new Map<string, SchedulerClient>();
   private readonly retry: ReconnectOptions;
+  private readonly channelOptions: Record<string, number>;
   private readonly log: Logger;
   private readonly autoAcknowledge: boolean;
   private readonly highWaterMark: number;
@@ -181,6 +188,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     calls.frameworkInfo(options.framework); // validate now, not on the first attempt
     this.tls = options.tls !== undefined ? options.tls : tlsFromEnv();
     this.retry = resolveReconnect(options.reconnect);
+    this.channelOptions = keepaliveOptions(options.keepalive, 'keepalive'); // checked now, not on the first attempt
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
     this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
@@ -453,7 +461,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential(keepaliveOptions(), this.options.credential)) as unknown as SchedulerClient;
+      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential(this.channelOptions, this.options.credential)) as unknown as SchedulerClient;
       this.clients.set(address, client);
     }
     return client;

@@ -4,10 +4,13 @@
 // master's keepalive pings (--grpc_keepalive_interval/_timeout), long before
 // any application-level timer would: the framework is disconnected and its
 // failover_timeout runs; the agent is disconnected and awaits
-// re-registration. A healthy connection answers the pings and stays.
+// re-registration. A healthy connection answers the pings and stays. The
+// other way round, the SDK's scheduler notices a master gone silent by its
+// own pings (SchedulerOptions.keepalive) and subscribes again elsewhere.
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { Scheduler, silentLogger, type SchedulerEvent } from '../../framework/sdk/index.js';
 import { LinkAgent } from '../harness/link-agent.js';
 import { TcpProxy } from '../harness/tcp-proxy.js';
 import { waitUntil } from '../harness/wait-until.js';
@@ -73,7 +76,40 @@ describe('gRPC keepalive on long-lived streams', () => {
     expect(m.master.deadline({ kind: 'reregister-timeout', agentId: agentId as AgentId, waited: 300 })).toBeGreaterThan(m.master.now());
   });
 
+  it("the SDK's scheduler notices a silent master by its keepalive, reports it disconnected and subscribes again", async () => {
+    // The master pings nobody and sends no heartbeat within the test (5 x 60 s to miss), so only the SDK's own pings can notice.
+    const m = await startMaster({ port: 0, grpc_port: 0, heartbeat_interval: 60, grpc_keepalive_interval: 60, grpc_keepalive_timeout: 60 }, () => {});
+    cleanups.push(() => m.stop());
+    const proxy = await proxyTo(m);
+    const scheduler = new Scheduler({
+      // Through the proxy first; after a failed attempt there, straight to the master.
+      master: `${proxy.address},${m.grpcAddress}`,
+      framework: { name: 'keepalive', failoverTimeoutSeconds: 600 },
+      keepalive: { intervalSeconds: 0.5, timeoutSeconds: 0.5 },
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200, subscribeTimeoutMs: 2000 },
+      logger: silentLogger,
+    });
+    cleanups.push(() => scheduler.close());
+    const seen: SchedulerEvent[] = [];
+    scheduler.on('disconnected', (e: SchedulerEvent) => seen.push(e));
+    scheduler.on('reconnected', (e: SchedulerEvent) => seen.push(e));
+    const { frameworkId } = await scheduler.start();
+    expect(proxy.connections).toBe(1);
+
+    proxy.freeze();
+    await waitUntil(() => seen.some((e) => e.type === 'disconnected'), 15_000, 'the SDK to notice the silent master');
+    const disconnected = seen.find((e) => e.type === 'disconnected') as Extract<SchedulerEvent, { type: 'disconnected' }>;
+    expect(disconnected.reason.code).toBe('UNAVAILABLE');
+    // (The SDK closing its socket makes the proxy close the master's side, so the master disconnects the framework meanwhile.)
+
+    await waitUntil(() => seen.some((e) => e.type === 'reconnected'), 20_000, 'the SDK to subscribe again');
+    expect(scheduler.state).toBe('subscribed');
+    expect(scheduler.frameworkId).toBe(frameworkId);
+    expect(m.master.frameworks.get(frameworkId)?.connected).toBe(true);
+  });
+
   it('refuses a keepalive setting that is not a positive duration', async () => {
     await expect(startMaster({ port: 0, grpc_port: 0, grpc_keepalive_timeout: 0 }, () => {})).rejects.toThrow(/--grpc_keepalive timeout must be a positive number of seconds, got 0/);
+    expect(() => new Scheduler({ master: '127.0.0.1:1', framework: { name: 'x' }, keepalive: { intervalSeconds: -1, timeoutSeconds: 1 } })).toThrow(/keepalive interval must be a positive number of seconds, got -1/);
   });
 });
