@@ -41,7 +41,7 @@ export type MasterActivity =
   | { readonly type: 'AGENT_MESSAGE'; readonly kind: string }
   | { readonly type: 'AGENT_REGISTERED'; readonly agent: AgentRecord; readonly reregistered: boolean }
   | { readonly type: 'STATUS_SENT'; readonly frameworkId: string; readonly status: TaskStatusIn }
-  | { readonly type: 'ALLOCATION_RUN'; readonly ms: number }
+  | { readonly type: 'ALLOCATION_RUN'; readonly ms: number; readonly carried?: boolean }
   | { readonly type: 'FRAMEWORK_TOO_SLOW'; readonly frameworkId: string; readonly waiting: number; readonly bound: 'events' | 'bytes' };
 
 export type MasterEvent = ClusterEvent | MasterActivity;

@@ -89,6 +89,7 @@ export async function startMaster(
   const flags = Array.isArray(argv) ? parseFlags(MASTER_FLAGS, argv, MASTER_PARSE) : { ...parseFlags(MASTER_FLAGS, []), ...argv };
   const logger = createLogger(loggerOptions(flags, 'master', sink));
   if (flags.allocation_interval <= 0) throw new InvalidArgument(`--allocation_interval must be positive, got ${flags.allocation_interval}`);
+  if (!(flags.allocation_pass_budget >= 0)) throw new InvalidArgument(`--allocation_pass_budget must be 0 (no bound) or positive, got ${flags.allocation_pass_budget}`);
   checkAdvertised(flags);
   const domain = flags.domain !== undefined ? parseDomain(flags.domain) : null;
   if (flags.heartbeat_interval <= 0) throw new InvalidArgument(`--heartbeat_interval must be positive, got ${flags.heartbeat_interval}`);
@@ -160,7 +161,7 @@ export async function startMaster(
   const registry = new Registry(store, (err) => stopActing(err.message), registryLogger);
   const v0Flags = flagsJson(MASTER_FLAGS, flags);
   const master = new Master({
-    id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, offerTimeout: flags.offer_timeout,
+    id, info, allocator, registry, clock: systemClock, allocationInterval: flags.allocation_interval, allocationPassBudget: flags.allocation_pass_budget, offerTimeout: flags.offer_timeout,
     heartbeatInterval: flags.heartbeat_interval, agentReregisterTimeout: flags.agent_reregister_timeout,
     agentPingInterval: flags.agent_ping_timeout, maxAgentPingTimeouts: flags.max_agent_ping_timeouts, maxFrameworkEventQueue: flags.max_framework_event_queue, maxFrameworkEventQueueBytes: flags.max_framework_event_queue_bytes, agentDisconnectTimeout: flags.agent_ping_timeout * flags.max_agent_ping_timeouts,
     registryMaxAgentAge: flags.registry_max_agent_age, logger,

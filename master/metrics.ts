@@ -78,6 +78,7 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
   { name: 'allocator/mesos/allocation_run_ms/count', kind: 'counter', help: 'Allocation passes timed' },
   { name: 'allocator/mesos/allocation_run_ms/max', kind: 'gauge', help: 'Longest allocation pass in ms' },
   { name: 'allocator/mesos/allocation_run_ms/min', kind: 'gauge', help: 'Shortest allocation pass in ms' },
+  { name: 'allocator/allocation_runs_carried', kind: 'counter', help: 'Allocation passes that ran out of --allocation_pass_budget and left agents to the next pass' },
   ...(['cpus', 'mem', 'disk'] as const).flatMap((r): MetricSpec[] => [
     { name: `allocator/mesos/resources/${r}/total`, kind: 'gauge', help: `Total ${UNIT[r]} the allocator knows` },
     { name: `allocator/mesos/resources/${r}/offered_or_allocated`, kind: 'gauge', help: `Offered or allocated ${UNIT[r]}` },
@@ -184,6 +185,7 @@ export class MasterMetrics {
         this.counters.set('allocator/mesos/allocation_run_ms', event.ms);
         this.counters.set('allocator/mesos/allocation_run_ms/max', Math.max(max, event.ms));
         this.counters.set('allocator/mesos/allocation_run_ms/min', Math.min(min, event.ms));
+        if (event.carried) this.bump('allocator/allocation_runs_carried');
         return;
       }
       default:

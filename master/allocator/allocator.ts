@@ -92,8 +92,15 @@ export interface Allocator {
   /** Clears filters and suppression for these roles (all when omitted). */
   revive(frameworkId: string, roles?: readonly string[]): void;
 
-  /** One allocation pass at time `now` (seconds). Marks what it returns as allocated. */
-  allocate(now: number): AllocationDecision[];
+  /**
+   * One allocation pass at time `now` (seconds). Marks what it returns as
+   * allocated. A policy that honours `outOfTime` asks it between agents and,
+   * once it says true, stops and keeps the agents it did not visit for the
+   * next pass (`carrying` is then true); a policy may ignore it.
+   */
+  allocate(now: number, outOfTime?: () => boolean): AllocationDecision[];
+  /** True while the last pass stopped for time and left agents to visit: the master runs the next pass soon. */
+  readonly carrying?: boolean;
 
   /**
    * RESERVE / UNRESERVE: the framework holds `from` on the agent (offered to

@@ -14,6 +14,15 @@
 // the policy's per-pass offer cap, and the resources it may take
 // (unreserved plus those reserved for the role) hold at least one of the
 // minimum allocatable bundles.
+//
+// A pass may be bounded in time (outOfTime, the master's
+// --allocation_pass_budget): a round of visits over all agents is then
+// spread over several passes. The round keeps its agent order; the next
+// pass goes on with the agents not yet visited, and only a finished round
+// draws a new order. The sorters are never reset between passes, so the
+// agent after the cut goes to whoever is furthest behind at that moment,
+// exactly as if the pass had not been cut (a framework that subscribed
+// meanwhile, with no share yet, is first).
 import { InvalidArgument } from '../../common/errors.js';
 import { Resources, UNRESERVED, type ResourceEntry } from '../../common/resources.js';
 import type { AllocationDecision, Allocator, AllocatorOptions, FrameworkSpec, RoleQuota, RoleSummary } from './allocator.js';
@@ -61,6 +70,16 @@ interface Pass {
   readonly pairs: number;
 }
 
+/** A round of visits over all agents: stage 1 (guarantees) then stage 2 (fair share), each in its order. */
+interface Round {
+  stage: 'guarantee' | 'fair';
+  order: string[];
+  /** The next agent of `order` to visit. */
+  next: number;
+}
+
+const NEVER_OUT_OF_TIME = (): boolean => false;
+
 export const DEFAULT_MIN_ALLOCATABLE: readonly Resources[] = [Resources.parse('cpus:0.01'), Resources.parse('mem:32')];
 
 export class HierarchicalAllocator implements Allocator {
@@ -77,6 +96,8 @@ export class HierarchicalAllocator implements Allocator {
   private readonly weights: Map<string, number>;
   private readonly quota = new QuotaBook();
   private total = Resources.EMPTY;
+  /** The round a pass stopped in for time; null when the last round finished. */
+  private round: Round | null = null;
 
   /** `policy`: a sorter factory alone means Mesos's agent order and no offer cap. */
   constructor(
@@ -215,23 +236,45 @@ export class HierarchicalAllocator implements Allocator {
     fw.filters.clear(roles);
   }
 
-  allocate(now: number): AllocationDecision[] {
+  allocate(now: number, outOfTime: () => boolean = NEVER_OUT_OF_TIME): AllocationDecision[] {
     const capped = Number.isFinite(this.offersPerFramework);
     let pairs = 0;
     if (capped) for (const fw of this.frameworks.values()) pairs += fw.roles.length;
     const pass: Pass = { now, decisions: [], offers: capped ? new Map() : null, headroom: null, capped: 0, pairs };
-    if (this.agents.size === 0 || this.frameworks.size === 0) return pass.decisions;
-    let order = this.agentOrder([...this.agents.values()], this.random);
-    if (this.quota.hasGuarantees) {
-      pass.headroom = Headroom.of(this.quota, [...this.agents.values()].map((a) => a.free));
-      if (pass.headroom.needed) {
-        for (const agentId of order) if (this.guaranteeStage(this.agents.get(agentId)!, pass)) break;
+    if (this.agents.size === 0 || this.frameworks.size === 0) {
+      this.round = null;
+      return pass.decisions;
+    }
+    if (this.quota.hasGuarantees) pass.headroom = Headroom.of(this.quota, [...this.agents.values()].map((a) => a.free));
+    let round = this.round ?? this.newRound(pass.headroom?.needed ? 'guarantee' : 'fair');
+    this.round = null;
+    // At least one agent per pass, so a budget too small for anything still makes progress.
+    for (let visited = 0; ; visited++) {
+      if (round.stage === 'guarantee' && (round.next >= round.order.length || !pass.headroom?.needed)) {
         // As Mesos, a new order for stage 2, so stage 1's favourites are not also first there.
-        order = this.agentOrder([...this.agents.values()], this.random);
+        round = this.newRound('fair');
+      }
+      if (round.next >= round.order.length) return pass.decisions;
+      if (visited > 0 && outOfTime()) {
+        this.round = round;
+        return pass.decisions;
+      }
+      const agent = this.agents.get(round.order[round.next++]!);
+      if (!agent) continue; // Removed since the round began.
+      if (round.stage === 'guarantee') {
+        if (this.guaranteeStage(agent, pass)) round.next = round.order.length;
+      } else if (this.fairStage(agent, pass)) {
+        return pass.decisions;
       }
     }
-    for (const agentId of order) if (this.fairStage(this.agents.get(agentId)!, pass)) break;
-    return pass.decisions;
+  }
+
+  get carrying(): boolean {
+    return this.round !== null;
+  }
+
+  private newRound(stage: Round['stage']): Round {
+    return { stage, order: this.agentOrder([...this.agents.values()], this.random), next: 0 };
   }
 
   updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources): void {
