@@ -385,3 +385,27 @@ function entryToProto(e: ResourceEntry): ResourceIn {
       return { name: e.name, type: 'SET', set: { item: [...e.value.items] }, reservations };
   }
 }
+
+/**
+ * Running sums of a few scalars over many Resources, making no Resources on
+ * the way: a total over thousands of tasks or agents, rebuilt often (the
+ * master's metrics), would otherwise allocate one Resources per step.
+ */
+export class ScalarTotals {
+  private readonly sums: number[];
+
+  constructor(private readonly names: readonly string[]) {
+    this.sums = names.map(() => 0);
+  }
+
+  add(resources: Resources): this {
+    for (let i = 0; i < this.names.length; i++) this.sums[i]! += resources.scalar(this.names[i]!);
+    return this;
+  }
+
+  /** The sum of `name` (one of the names given), rounded as Resources rounds scalars. */
+  get(name: string): number {
+    const i = this.names.indexOf(name);
+    return i < 0 ? 0 : roundScalar(this.sums[i]!);
+  }
+}

@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Call, TaskState } from '../proto/index.js';
 import type { Master } from './master.js';
 import type { MasterEvent } from './cluster-events.js';
-import { Resources } from '../common/resources.js';
+import { ScalarTotals } from '../common/resources.js';
 import { fraction, PrometheusExposition, SYSTEM_METRICS, systemMetrics, type MetricSpec, type MetricsSnapshot } from '../common/metrics.js';
 
 const RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
@@ -242,25 +242,27 @@ export function buildStateGauges(master: Master): MetricsSnapshot {
   out['master/outstanding_offers'] = master.offers.view().size;
 
   const byState = new Map<string, number>();
-  let used = Resources.EMPTY;
+  // Sums of numbers, not Resources: these gauges are rebuilt after every change, over every task and agent.
+  const used = new ScalarTotals(RESOURCES);
   for (const task of master.tasks.all()) {
     const state = stateName(task.state);
     byState.set(state, (byState.get(state) ?? 0) + 1);
-    if (!task.recovered && registeredIds.has(task.agentId)) used = used.add(task.resources);
+    if (!task.recovered && registeredIds.has(task.agentId)) used.add(task.resources);
   }
   for (const s of ACTIVE) out[`master/tasks_${s}`] = byState.get(s) ?? 0;
 
-  const total = registered.reduce((sum, a) => sum.add(a.total), Resources.EMPTY);
-  let offered = Resources.EMPTY;
-  for (const offer of master.offers.view().values()) offered = offered.add(offer.resources);
+  const total = new ScalarTotals(RESOURCES);
+  for (const agent of registered) total.add(agent.total);
+  const offered = new ScalarTotals(RESOURCES);
+  for (const offer of master.offers.view().values()) offered.add(offer.resources);
   for (const r of RESOURCES) {
-    out[`master/${r}_total`] = total.scalar(r);
-    out[`master/${r}_used`] = used.scalar(r);
-    out[`master/${r}_percent`] = fraction(used.scalar(r), total.scalar(r));
+    out[`master/${r}_total`] = total.get(r);
+    out[`master/${r}_used`] = used.get(r);
+    out[`master/${r}_percent`] = fraction(used.get(r), total.get(r));
   }
   for (const r of ['cpus', 'mem', 'disk'] as const) {
-    out[`allocator/mesos/resources/${r}/total`] = total.scalar(r);
-    out[`allocator/mesos/resources/${r}/offered_or_allocated`] = used.scalar(r) + offered.scalar(r);
+    out[`allocator/mesos/resources/${r}/total`] = total.get(r);
+    out[`allocator/mesos/resources/${r}/offered_or_allocated`] = used.get(r) + offered.get(r);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Resources, subtractRanges, takeFromRanges, unionRanges } from '../../common/resources.js';
+import { Resources, ScalarTotals, subtractRanges, takeFromRanges, unionRanges } from '../../common/resources.js';
 import { InvalidArgument } from '../../common/errors.js';
 
 describe('Resources.parse', () => {
@@ -91,5 +91,17 @@ describe('Resources.sum', () => {
     expect(Resources.sum(list).toString()).toBe(list.reduce((a, b) => a.add(b), Resources.EMPTY).toString());
     expect(Resources.sum(list).toString()).toBe('cpus:0.3;disks:{x};mem(a):5;ports:[1-4]');
     expect(Resources.sum([]).isEmpty()).toBe(true);
+  });
+});
+
+describe('ScalarTotals', () => {
+  it('sums the named scalars over every role as Resources.sum does, rounded the same way', () => {
+    const list = Array.from({ length: 1000 }, (_, i) => Resources.parse(i % 2 ? 'cpus:0.1;mem:32.5;ports:[1-2]' : 'cpus(a):0.1;mem:0.001;disk:3'));
+    const totals = new ScalarTotals(['cpus', 'mem', 'disk', 'gpus']);
+    for (const r of list) totals.add(r);
+    const sum = Resources.sum(list);
+    for (const name of ['cpus', 'mem', 'disk', 'gpus']) expect(totals.get(name)).toBe(sum.scalar(name));
+    expect(totals.get('cpus')).toBe(100);
+    expect(totals.get('ports')).toBe(0); // Not a name it sums.
   });
 });
