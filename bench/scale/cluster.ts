@@ -19,6 +19,8 @@ export interface MasterOptions {
   readonly logDir: string;
   readonly sessionTimeoutS: number;
   readonly allocationIntervalS: number;
+  /** The master's --allocation_pass_budget; absent: the master's default. */
+  readonly allocationPassBudgetS?: number;
   /** Start node with --cpu-prof into this directory. */
   readonly profileDir: string | null;
 }
@@ -41,6 +43,7 @@ export class MasterProc {
     const child = spawn(process.execPath, [
       ...prof, join(REPO, 'bin/mesos-ts.js'), 'master', `--zk=${o.zkUrl}`, '--ip=127.0.0.1', `--port=${http}`, `--grpc_port=${grpc}`,
       `--zk_session_timeout=${o.sessionTimeoutS}s`, `--allocation_interval=${o.allocationIntervalS}s`, '--logging_level=WARNING',
+      ...(o.allocationPassBudgetS !== undefined ? [`--allocation_pass_budget=${o.allocationPassBudgetS}s`] : []),
     ], { stdio: ['ignore', log, log] });
     closeSync(log);
     return new MasterProc(name, child, `127.0.0.1:${http}`, `127.0.0.1:${grpc}`);

@@ -39,6 +39,7 @@ const FLAGS = {
   max_in_flight: { type: 'number', default: 200, help: "a framework's tasks launched and not yet RUNNING, at most (0: no limit, an open loop)" },
   sample_ms: { type: 'number', default: 250, help: 'one request every this many ms, /master/state and GET_STATE in turn (0: none)' },
   allocation_interval: { type: 'duration', default: 1, help: "the master's --allocation_interval" },
+  allocation_pass_budget: { type: 'duration', help: "the master's --allocation_pass_budget (default: the master's own, 50 ms; 0 for passes without bound)" },
   failover: { type: 'boolean', default: false, help: 'run a standby master and SIGKILL the leader after the throughput window' },
   session_timeout: { type: 'duration', default: 5, help: "the masters' --zk_session_timeout (1 to 10 s with the harness's ZooKeeper); a master whose loop stalls longer stops leading, and after a SIGKILL the election waits this long" },
   registration_timeout: { type: 'duration', default: 120, help: 'give up waiting for all agents after this' },
@@ -62,7 +63,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
   const zk = await startZooKeeperFor(logs);
   const cluster: Cluster = { ...zk, masters: [], agentWorkers: [], schedulerWorkers: [], dir: logs };
   current = cluster;
-  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, profileDir };
+  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir };
   try {
     cluster.masters.push(await MasterProc.start(`master-n${n}-a`, masterOptions));
     const leader = await until(() => leaderOf(cluster.masters), 30_000);
