@@ -12,7 +12,7 @@
 import { startMaster } from '../master/main.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { Resources } from '../common/resources.js';
-import { eventWireSize } from '../master/http-api/scheduler-codec.js';
+import { eventBytes } from '../master/http-api/scheduler-codec.js';
 import type { AgentConnection, EventSink } from '../master/master.js';
 import type { Call, EventIn } from '../proto/index.js';
 
@@ -77,7 +77,7 @@ async function round(agents: number, frameworks: number, budget: number): Promis
               first = false;
               firstOfferMs.push(performance.now() - started);
               firstOffers.push(n);
-              firstEventBytes.push(eventWireSize(event));
+              firstEventBytes.push(eventBytes(event).length);
             }
             offered += n;
             if (offered >= agents) {

@@ -7,7 +7,9 @@
 // disconnects the framework (it may subscribe again). So a scheduler that
 // stops reading costs the master at most that much plus the transport's own
 // small buffer, never memory without bound. Only waiting events are
-// measured: an event the transport takes at once costs no `size` call.
+// measured: an event the transport takes at once costs no `measure` call.
+// `measure` may hand back the event in another form the transport also
+// takes (its encoded bytes), so that what waits is encoded once, not twice.
 export interface EventTransport<T> {
   /** False when the transport's buffer is full (the event is still taken). */
   write(event: T): boolean;
@@ -18,8 +20,8 @@ export interface BacklogLimit<T> {
   readonly events: number;
   /** Bytes that may wait, as `size` counts them. */
   readonly bytes: number;
-  /** An event's size in bytes on the wire. */
-  readonly size: (event: T) => number;
+  /** An event as it will wait (the same, or its encoded form) and its size in bytes on the wire. */
+  readonly measure: (event: T) => { readonly event: T; readonly bytes: number };
 }
 
 /** What was waiting when the backlog overflowed (the event that overflowed it included). */
@@ -61,10 +63,10 @@ export class EventBacklog<T> {
       this.blocked = !this.transport.write(event);
       return;
     }
-    const size = this.limit.size(event);
-    this.waiting.push(event);
-    this.sizes.push(size);
-    this.waitingBytes += size;
+    const measured = this.limit.measure(event);
+    this.waiting.push(measured.event);
+    this.sizes.push(measured.bytes);
+    this.waitingBytes += measured.bytes;
     const bound = this.length > this.limit.events ? 'events' : this.waitingBytes > this.limit.bytes ? 'bytes' : null;
     if (bound !== null) {
       const what: Overflow = { events: this.length, bytes: this.waitingBytes, bound };

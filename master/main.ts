@@ -17,7 +17,7 @@ import { Master } from './master.js';
 import { MASTER_FLAGS, MASTER_PARSE } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
-import { withSafeDecoding } from './rpc/safe-service.js';
+import { withEncodedResponses, withSafeDecoding } from './rpc/safe-service.js';
 import { decodeAgentMessage } from './rpc/status-presence.js';
 import { startMasterHttp, type HttpHandler } from './http.js';
 import { schedulerHttpApi } from './http-api/scheduler-endpoint.js';
@@ -184,7 +184,7 @@ export async function startMaster(
   const ready = async () => {
     if (takingOver) await takingOver;
   };
-  server.addService(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service), authn.guard(schedulerService(leader, ready), 'Scheduler', authn.policy.frameworks));
+  server.addService(withEncodedResponses(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service)), authn.guard(schedulerService(leader, ready), 'Scheduler', authn.policy.frameworks));
   // Metrics on every master (a standby says master/elected 0); the operator API from the leader only.
   const leads = () => (!election || election.leading()) && master.acting;
   const metrics = new MasterMetrics(master, { leading: leads, subscribers: () => operator.subscribers });

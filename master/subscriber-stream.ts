@@ -23,8 +23,8 @@ export interface SubscriberTransport<T> {
   end(): void;
   /** Ends a stream whose scheduler left `waiting` unread; closed() follows. */
   cutOff(waiting: Overflow): void;
-  /** An item's size in bytes on the wire (asked only of items that wait). */
-  size(item: T): number;
+  /** An item as it waits (the same, or a form write() also takes) and its size in bytes on the wire; asked only of items that wait. */
+  measure(item: T): { readonly event: T; readonly bytes: number };
 }
 
 type StreamMaster = Pick<Master, 'safely' | 'streamClosed' | 'frameworkTooSlow' | 'maxFrameworkEventQueue' | 'maxFrameworkEventQueueBytes'>;
@@ -41,7 +41,7 @@ export class SubscriberStream<T> {
 
   /** `encode` turns an event into what the transport carries; an event it cannot encode ends the stream with an ERROR. */
   constructor(private readonly master: StreamMaster, private readonly transport: SubscriberTransport<T>, encode: (event: EventIn) => T) {
-    const limit = { events: master.maxFrameworkEventQueue, bytes: master.maxFrameworkEventQueueBytes, size: (item: T) => transport.size(item) };
+    const limit = { events: master.maxFrameworkEventQueue, bytes: master.maxFrameworkEventQueueBytes, measure: (item: T) => transport.measure(item) };
     this.backlog = new EventBacklog<T>(transport, limit, (waiting) => {
       this.tooSlow = waiting;
       transport.cutOff(waiting);

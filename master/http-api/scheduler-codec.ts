@@ -37,9 +37,9 @@ export function encodeEvent(event: EventIn, encoding: Encoding): Buffer {
   return Buffer.from(JSON.stringify(toMesosJson(EVENT, EVENT.decode(bytes))), 'utf8');
 }
 
-/** An event's size in bytes as protobuf (what a gRPC stream carries). */
-export function eventWireSize(event: EventIn): number {
-  return grpcEvent.serialize(event).length;
+/** An event as protobuf, the bytes a gRPC stream carries. */
+export function eventBytes(event: EventIn): Buffer {
+  return grpcEvent.serialize(event);
 }
 
 /** One RecordIO record: "<length>\n<bytes>", written in one piece so each event is one chunk on the wire. */

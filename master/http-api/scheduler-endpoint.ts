@@ -99,7 +99,7 @@ async function subscribe(master: Master, call: Call, req: IncomingMessage, res: 
     end: () => res.end(),
     // Drops what the socket holds too; the scheduler sees its connection end and may subscribe again.
     cutOff: () => res.destroy(),
-    size: (record) => record.length,
+    measure: (record) => ({ event: record, bytes: record.length }),
   }, (event) => recordIo(encodeEvent(event, encoding)));
   if (req.socket.destroyed) stream.closed();
   res.once('close', () => stream.closed());

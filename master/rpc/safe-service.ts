@@ -25,3 +25,16 @@ export function withSafeDecoding<T extends ServiceDefinition>(service: T, decode
   }
   return out as T;
 }
+
+/**
+ * The same service whose responses may also be handed over already encoded:
+ * a Buffer is sent as it is (a scheduler's events that waited were encoded to
+ * be measured; see master/event-backlog.ts), anything else is encoded as usual.
+ */
+export function withEncodedResponses<T extends ServiceDefinition>(service: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(service)) {
+    out[name] = { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : method.responseSerialize(value)) };
+  }
+  return out as T;
+}

@@ -15,7 +15,7 @@ import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
-import { eventWireSize } from '../http-api/scheduler-codec.js';
+import { eventBytes } from '../http-api/scheduler-codec.js';
 import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 const UNARY: Record<string, Call['type']> = {
@@ -76,13 +76,17 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
   } catch (err) {
     return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
-  const subscriber = new SubscriberStream<EventIn>(master, {
-    write: (event) => stream.write(event),
+  // An event that has to wait is kept encoded (it was encoded to be measured); the service's serializer passes bytes through.
+  const subscriber = new SubscriberStream<EventIn | Buffer>(master, {
+    write: (event) => (stream as ServerWritableStream<Call, EventIn | Buffer>).write(event),
     end: () => stream.end(),
     // The status follows the few events grpc-js already holds, if the scheduler ever reads them.
     cutOff: (waiting) => fail(stream, { code: GrpcStatus.RESOURCE_EXHAUSTED, details: tooSlowDetails(master, waiting) }),
-    size: eventWireSize,
-  }, (event) => event);
+    measure: (event) => {
+      const bytes = Buffer.isBuffer(event) ? event : eventBytes(event);
+      return { event: bytes, bytes: bytes.length };
+    },
+  }, (event): EventIn | Buffer => event);
   const closed = () => subscriber.closed();
   stream.on('cancelled', closed);
   stream.on('close', closed);

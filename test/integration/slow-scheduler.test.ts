@@ -76,13 +76,15 @@ async function deafGrpc(m: RunningMaster, name: string, perCall = 500) {
       resolve(event.subscribed!.framework_id!.value);
     });
   });
+  const read: EventOut[] = [];
+  stream.on('data', (event: EventOut) => read.push(event));
   cleanups.push(() => stream.cancel());
   const reconcile = (call: number) => new Promise<void>((resolve, reject) => {
     const md = new grpc.Metadata();
     md.set(STREAM_ID_KEY, streamId);
     client.Reconcile({ type: 'RECONCILE', framework_id: { value: frameworkId }, reconcile: { tasks: unknownTasks(call, perCall) } }, md, (err) => (err ? reject(err) : resolve()));
   });
-  return { stream, frameworkId, end, reconcile };
+  return { stream, frameworkId, end, reconcile, read };
 }
 
 describe('a scheduler that stops reading its events', () => {
@@ -128,6 +130,24 @@ describe('a scheduler that stops reading its events', () => {
     await waitUntil(() => end.status !== null, 15_000, 'the end of the dropped stream');
     expect(end.status!.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(end.status!.details).toContain(`${BYTES} bytes`);
+  });
+
+  it('over gRPC, a scheduler that reads again gets every event that waited, intact and in order', async () => {
+    const m = await master([], { max_framework_event_queue: 100_000 });
+    const { stream, frameworkId, reconcile, read } = await deafGrpc(m, 'late-reader', 50);
+    let most = 0;
+    for (let call = 0; call < 20; call++) {
+      await reconcile(call);
+      most = Math.max(most, m.master.queuedFrameworkEvents());
+    }
+    expect(most).toBeGreaterThan(0); // Events did wait (kept encoded) ...
+    stream.resume();
+    await waitUntil(() => read.filter((e) => e.type === 'UPDATE').length >= 1000, 30_000, 'the scheduler to read every UPDATE');
+    // ... and arrive as the master made them: the 1,000 task ids asked about, in order.
+    const expected = Array.from({ length: 20 }, (_, call) => unknownTasks(call, 50).map((t) => t.task_id.value)).flat();
+    expect(read.filter((e) => e.type === 'UPDATE').map((e) => e.update!.status!.task_id!.value)).toEqual(expected);
+    expect(m.master.frameworks.get(frameworkId)?.connected).toBe(true);
+    expect(m.master.queuedFrameworkEvents()).toBe(0);
   });
 
   it('over the HTTP API: its connection is closed after a bounded queue', async () => {

@@ -7,7 +7,7 @@ import { EventBacklog } from '../../master/event-backlog.js';
 
 /** At most `events` waiting events; no byte bound to speak of; each event `n` weighs n bytes. */
 function byCount(events: number) {
-  return { events, bytes: Number.MAX_SAFE_INTEGER, size: (n: number) => n };
+  return { events, bytes: Number.MAX_SAFE_INTEGER, measure: (n: number) => ({ event: n, bytes: n }) };
 }
 
 /** A transport that takes `room` events before pushing back. */
@@ -66,7 +66,7 @@ describe('EventBacklog', () => {
     const t = transport(2);
     const overflows: unknown[] = [];
     const sized: number[] = [];
-    const limit = { events: 100, bytes: 1000, size: (n: number) => (sized.push(n), n) };
+    const limit = { events: 100, bytes: 1000, measure: (n: number) => (sized.push(n), { event: n, bytes: n }) };
     const backlog = new EventBacklog(t, limit, (what) => overflows.push(what));
     backlog.push(5000); // Taken by the transport at once: not measured, not counted.
     backlog.push(400); // The transport pushed back after this one.
@@ -89,8 +89,21 @@ describe('EventBacklog', () => {
   it('reports the count bound when the count passes first', () => {
     const t = transport(1);
     const overflows: unknown[] = [];
-    const backlog = new EventBacklog(t, { events: 2, bytes: 1000, size: () => 10 }, (what) => overflows.push(what));
+    const backlog = new EventBacklog(t, { events: 2, bytes: 1000, measure: (n: number) => ({ event: n, bytes: 10 }) }, (what) => overflows.push(what));
     for (let i = 0; i < 4; i++) backlog.push(i);
     expect(overflows).toEqual([{ events: 3, bytes: 30, bound: 'events' }]);
+  });
+
+  it('keeps a waiting event in the form measure hands back, and sends that form', () => {
+    const sent: string[] = [];
+    let room = 1;
+    const t = { write: (e: string) => (sent.push(e), --room > 0) };
+    const backlog = new EventBacklog<string>(t, { events: 10, bytes: 1000, measure: (e) => ({ event: `encoded(${e})`, bytes: e.length }) }, () => {});
+    backlog.push('a');
+    backlog.push('bb');
+    expect(backlog.bytes).toBe(2);
+    room = 10;
+    backlog.drained();
+    expect(sent).toEqual(['a', 'encoded(bb)']);
   });
 });
