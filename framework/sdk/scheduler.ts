@@ -35,6 +35,7 @@ import { createLogger } from '../../common/log/logger.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import { keepaliveOptions } from '../../common/grpc-keepalive.js';
+import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
@@ -89,6 +90,8 @@ export interface SchedulerOptions {
    * variables say, as a Mesos scheduler driver reads them (docs/ssl.md).
    */
   readonly tls?: Tls | null;
+  /** The largest gRPC message sent or received, in bytes; match the master's --max_grpc_message_size. Default 16 MiB. */
+  readonly maxMessageSize?: number;
   /** Default: warnings to stderr. */
   readonly logger?: Logger;
   /** Source of backoff jitter, in [0, 1). Default Math.random. */
@@ -453,7 +456,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential(keepaliveOptions(), this.options.credential)) as unknown as SchedulerClient;
+      client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(this.tls), withCredential({ ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize, 'maxMessageSize') }, this.options.credential)) as unknown as SchedulerClient;
       this.clients.set(address, client);
     }
     return client;
