@@ -1,0 +1,220 @@
+// Fuzzing the master's gRPC Scheduler and Operator services (fast-check)
+// with a real master and agent as processes (test/harness/fuzz-cluster.ts):
+// calls drawn from the schema with random types (unknown enum values too),
+// wrong, foreign and random ids, stream ids that are missing, random or
+// another's; the same encodings mutated (truncated, flipped, spliced, fields
+// of the wrong wire type); random bytes; huge repeated fields; messages over
+// the master's --max_grpc_message_size. Each answer must be OK or a
+// deliberate refusal (never INTERNAL, UNKNOWN or a timeout); after each call
+// the master and the agent serve, a refused call left the master's state as
+// it was, and an accepted one changed nothing but the fuzzing framework's own
+// record. FUZZ_SEED and FUZZ_RUNS replay or lengthen a run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as grpc from '@grpc/grpc-js';
+import { grpcObject, protoRoot } from '../../proto/index.js';
+import { STREAM_ID_KEY } from '../../common/stream-id.js';
+import { RawScheduler } from '../harness/grpc-scheduler.js';
+import { waitUntil } from '../harness/wait-until.js';
+import { FUZZ_MAX_GRPC_MESSAGE_SIZE, FuzzCluster, RawGrpc, stableState, type GrpcAnswer } from '../harness/fuzz-cluster.js';
+import { applyMutations, encode, fuzzParameters, garbageBytes, message, mutations } from '../harness/fuzz-arbitraries.js';
+
+const SCHEDULER_CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
+const OPERATOR_CALL = protoRoot.lookupType('mesos.v1.master.Call');
+const EVENT = protoRoot.lookupType('mesos.v1.scheduler.Event');
+const methods = (service: grpc.ServiceDefinition) => Object.values(service).map((m) => m.path.split('/').pop()!);
+const SCHEDULER_METHODS = methods(grpcObject.mesos_ts.Scheduler.service);
+const OPERATOR_METHODS = methods(grpcObject.mesos_ts.operator.Operator.service);
+/** What a refusal may be; INTERNAL, UNKNOWN, DEADLINE_EXCEEDED (a hang) or UNAVAILABLE (a crash) are failures. */
+const REFUSALS = new Set([
+  grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.ALREADY_EXISTS, grpc.status.FAILED_PRECONDITION, grpc.status.PERMISSION_DENIED,
+  grpc.status.UNAUTHENTICATED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.OUT_OF_RANGE, grpc.status.UNIMPLEMENTED,
+]);
+
+const cluster = new FuzzCluster();
+let raw: RawGrpc;
+let fuzzer: RawScheduler;
+/** Frameworks the fuzzing made: their records may change. */
+const fuzzFrameworks = new Set<string>();
+const seen = new Map<string, number>();
+
+beforeAll(async () => {
+  await cluster.start();
+  raw = new RawGrpc(cluster.master.grpcAddress);
+  await subscribeFuzzer();
+}, 120_000);
+afterAll(async () => {
+  console.log(`fuzz-grpc answers: ${[...seen].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  fuzzer?.close();
+  raw?.close();
+  await cluster.stop();
+}, 60_000);
+
+/** The framework whose own calls the fuzzer makes (and may accept); suppressed, so that offers do not come and go. */
+async function subscribeFuzzer(): Promise<void> {
+  fuzzer?.close();
+  fuzzer = new RawScheduler(cluster.master.grpcAddress);
+  const event = await fuzzer.subscribe({ name: 'fuzz', user: 'root', failover_timeout: 0 });
+  expect(event.type).toBe('SUBSCRIBED');
+  fuzzFrameworks.add(fuzzer.frameworkId);
+  await fuzzer.call('Suppress', { type: 'SUPPRESS' });
+  await waitUntil(fuzzerAlive, 10_000, 'the fuzzing framework in GET_STATE');
+}
+
+/** The state without the fuzzing frameworks' records (theirs may change when a call of theirs is accepted). */
+function othersOf(state: unknown): unknown {
+  const s = structuredClone(stableState(state)) as { get_state?: { get_frameworks?: Record<string, { framework_info: { id: { value: string } } }[]> } };
+  const fws = s.get_state?.get_frameworks;
+  for (const key of Object.keys(fws ?? {})) {
+    const others = fws![key]!.filter((f) => !fuzzFrameworks.has(f.framework_info.id.value));
+    // An empty list is left out, as GET_STATE leaves it out.
+    if (others.length > 0) fws![key] = others;
+    else delete fws![key];
+  }
+  return s;
+}
+
+function record(answer: GrpcAnswer, what: string): void {
+  const key = grpc.status[answer.code] ?? String(answer.code);
+  seen.set(key, (seen.get(key) ?? 0) + 1);
+  if (answer.code !== grpc.status.OK) expect(REFUSALS.has(answer.code), `${what}: ${key} ${answer.details}`).toBe(true);
+}
+
+/** After `send`: serving; refused, the state as it was; accepted, only the fuzzing frameworks' records changed. */
+async function checked(what: string, send: () => Promise<{ answer: GrpcAnswer; accepted: boolean }>): Promise<void> {
+  const before = await cluster.settledState();
+  const { answer, accepted } = await send();
+  record(answer, what);
+  await cluster.assertServing();
+  if (accepted) await cluster.expectState(othersOf, othersOf(before), `${what} was accepted and changed another's state`);
+  else await cluster.expectState(stableState, before, `${what} was refused (${answer.details}) yet changed the state`);
+  if (fuzzer.events.some((e) => e.type === 'ERROR') || !(await fuzzerAlive())) await subscribeFuzzer();
+}
+
+async function fuzzerAlive(): Promise<boolean> {
+  const state = (await cluster.state()) as { get_state?: { get_frameworks?: { frameworks?: { framework_info: { id: { value: string } }; connected?: boolean }[] } } };
+  return state.get_state?.get_frameworks?.frameworks?.some((f) => f.framework_info.id.value === fuzzer.frameworkId && f.connected === true) ?? false;
+}
+
+type Who = 'fuzzer' | 'bystander' | 'random' | 'none';
+type StreamId = 'fuzzer' | 'random' | 'none';
+
+function metadata(stream: StreamId): grpc.Metadata {
+  const md = new grpc.Metadata();
+  if (stream === 'fuzzer') md.set(STREAM_ID_KEY, fuzzer.streamId);
+  if (stream === 'random') md.set(STREAM_ID_KEY, '5b5c0a2e-8f3e-4c56-9a0c-1f4a3e7d9b21');
+  return md;
+}
+
+function frameworkId(who: Who): Record<string, unknown> {
+  if (who === 'none') return {};
+  return { framework_id: { value: who === 'fuzzer' ? fuzzer.frameworkId : who === 'bystander' ? cluster.bystander.frameworkId : 'no-such-framework-0000' } };
+}
+
+/** A huge repeated field, under the master's limit. */
+const huge = fc.record({ n: fc.integer({ min: 2000, max: 20_000 }), call: fc.constantFrom('reconcile', 'decline', 'accept', 'suppress') });
+function hugeCall(kind: string, n: number): Record<string, unknown> {
+  const ids = Array.from({ length: n }, (_, i) => ({ value: `id-${i}` }));
+  switch (kind) {
+    case 'reconcile':
+      return { type: 'RECONCILE', reconcile: { tasks: ids.map((task_id) => ({ task_id })) } };
+    case 'decline':
+      return { type: 'DECLINE', decline: { offer_ids: ids } };
+    case 'accept':
+      return { type: 'ACCEPT', accept: { offer_ids: ids.slice(0, 10), operations: [{ type: 'LAUNCH', launch: { task_infos: ids.slice(0, n / 10).map((task_id) => ({ name: 't', task_id, agent_id: { value: cluster.agentId } })) } }] } };
+    default:
+      return { type: 'SUPPRESS', suppress: { roles: ids.map((id) => id.value) } };
+  }
+}
+
+describe('gRPC Scheduler service under fuzzed calls', () => {
+  it('answers every call with OK or a refusal, keeps serving, and a refused call changes nothing', async () => {
+    const ids = [cluster.agentId, cluster.taskId, 'no-such-offer', cluster.bystander.frameworkId];
+    const structured = fc.record({
+      who: fc.constantFrom<Who>('fuzzer', 'fuzzer', 'bystander', 'random', 'none'),
+      body: message(SCHEDULER_CALL, 0, false, ids),
+      type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...Object.keys(protoRoot.lookupEnum('mesos.v1.scheduler.Call.Type').values)) }, { weight: 1, arbitrary: fc.integer({ min: 30, max: 100_000 }) }),
+    });
+    const step = fc.record({
+      method: fc.constantFrom(...SCHEDULER_METHODS),
+      stream: fc.constantFrom<StreamId>('fuzzer', 'fuzzer', 'random', 'none'),
+      body: fc.oneof(
+        { weight: 6, arbitrary: structured.map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
+        { weight: 3, arbitrary: fc.tuple(structured, mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
+        { weight: 2, arbitrary: garbageBytes.map((bytes) => ({ kind: 'bytes' as const, bytes })) },
+        { weight: 1, arbitrary: huge.map((h) => ({ kind: 'huge' as const, ...h })) },
+        { weight: 1, arbitrary: fc.constant({ kind: 'oversized' as const }) },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(step, async ({ method, stream, body }) => {
+        let bytes: Buffer;
+        if (body.kind === 'bytes') bytes = body.bytes;
+        else if (body.kind === 'huge') bytes = encode(SCHEDULER_CALL, { ...frameworkId('fuzzer'), ...hugeCall(body.call, body.n) });
+        else if (body.kind === 'oversized') bytes = encode(SCHEDULER_CALL, { ...frameworkId('fuzzer'), type: 'MESSAGE', message: { agent_id: { value: cluster.agentId }, executor_id: { value: 'e' }, data: Buffer.alloc(FUZZ_MAX_GRPC_MESSAGE_SIZE + 1) } });
+        else {
+          // A SUBSCRIBE may not name the bystander: that would be its failover, which Mesos allows any unauthenticated scheduler.
+          const who = method === 'Subscribe' && body.who === 'bystander' ? 'random' : body.who;
+          bytes = encode(SCHEDULER_CALL, { ...body.body, type: body.type, ...frameworkId(who) });
+          if (body.mutate) bytes = applyMutations(bytes, body.mutate);
+        }
+        const what = `${method} (${body.kind}, ${bytes.length} bytes, stream id ${stream})`;
+        await checked(what, async () => {
+          if (method !== 'Subscribe') {
+            const answer = await raw.unary(`/mesos_ts.Scheduler/${method}`, bytes, metadata(stream));
+            return { answer, accepted: answer.code === grpc.status.OK };
+          }
+          const answer = await raw.firstOfStream('/mesos_ts.Scheduler/Subscribe', bytes, metadata(stream));
+          const event = answer.message ? EVENT.toObject(EVENT.decode(answer.message), { enums: String }) as { type?: string; subscribed?: { framework_id: { value: string } } } : null;
+          if (event?.subscribed) fuzzFrameworks.add(event.subscribed.framework_id.value);
+          return { answer, accepted: event?.type === 'SUBSCRIBED' };
+        });
+        if (body.kind === 'oversized') expect(seen.get('RESOURCE_EXHAUSTED') ?? 0).toBeGreaterThan(0);
+      }),
+      { ...fuzzParameters('gRPC Scheduler', 160_101, 40), endOnFailure: true },
+    );
+  }, 300_000);
+});
+
+describe('gRPC Operator service under fuzzed calls', () => {
+  it('answers every call with OK or a refusal, keeps serving, and a refused call changes nothing', async () => {
+    // Near misses of the real ids: a valid TEARDOWN of the bystander or MARK_AGENT_GONE of the agent would be obeyed.
+    const ids = [`${cluster.agentId}x`, cluster.bystander.frameworkId.slice(0, -1), 'no-such-id'];
+    const types = Object.keys(protoRoot.lookupEnum('mesos.v1.master.Call.Type').values);
+    const structured = fc.record({
+      body: message(OPERATOR_CALL, 0, false, ids),
+      type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...types) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 100_000 }) }),
+    });
+    const step = fc.record({
+      method: fc.constantFrom(...OPERATOR_METHODS),
+      body: fc.oneof(
+        { weight: 6, arbitrary: structured.map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
+        { weight: 3, arbitrary: fc.tuple(structured, mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
+        { weight: 2, arbitrary: garbageBytes.map((bytes) => ({ kind: 'bytes' as const, bytes })) },
+        { weight: 1, arbitrary: fc.integer({ min: 2000, max: 20_000 }).map((n) => ({ kind: 'huge' as const, n })) },
+        { weight: 1, arbitrary: fc.constant({ kind: 'oversized' as const }) },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(step, async ({ method, body }) => {
+        let bytes: Buffer;
+        if (body.kind === 'bytes') bytes = body.bytes;
+        else if (body.kind === 'huge') {
+          const machines = Array.from({ length: body.n }, (_, i) => ({ hostname: `fuzz-${i}.invalid`, ip: '' }));
+          bytes = encode(OPERATOR_CALL, { type: 'START_MAINTENANCE', start_maintenance: { machines } });
+        } else if (body.kind === 'oversized') {
+          bytes = encode(OPERATOR_CALL, { type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'x'.repeat(FUZZ_MAX_GRPC_MESSAGE_SIZE + 1), weight: 1 }] } });
+        } else {
+          bytes = encode(OPERATOR_CALL, { ...body.body, type: body.type });
+          if (body.mutate) bytes = applyMutations(bytes, body.mutate);
+        }
+        await checked(`Operator ${method} (${body.kind}, ${bytes.length} bytes)`, async () => {
+          const path = `/mesos_ts.operator.Operator/${method}`;
+          const answer = method === 'Subscribe' ? await raw.firstOfStream(path, bytes) : await raw.unary(path, bytes);
+          return { answer, accepted: answer.code === grpc.status.OK };
+        });
+      }),
+      { ...fuzzParameters('gRPC Operator', 160_102, 40), endOnFailure: true },
+    );
+  }, 300_000);
+});
