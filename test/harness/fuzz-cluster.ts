@@ -173,3 +173,42 @@ interface AnyState {
     get_tasks?: { tasks?: { task_id: { value: string }; state: string }[] };
   };
 }
+
+export interface LinkAnswer {
+  /** The MasterMessages received, decoded. */
+  readonly messages: { kind: string; registered?: { agent_id: { value: string } }; refused?: { message: string } }[];
+  /** The stream's status when it ended. */
+  readonly code: number;
+  readonly details: string;
+}
+
+/**
+ * One AgentLink stream carrying `messages` (raw bytes), then half-closed:
+ * settles with what the master sent and how the stream ended. The deadline
+ * only catches a master that never ends the stream.
+ */
+export function agentLinkExchange(raw: RawGrpc, messages: readonly Buffer[], decode: (b: Buffer) => LinkAnswer['messages'][number], deadlineMs = 20_000): Promise<LinkAnswer> {
+  return new Promise((resolve) => {
+    const call = raw.client.makeBidiStreamRequest('/mesos_ts.internal.AgentLink/Connect', identity, identity, new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+    const received: LinkAnswer['messages'][number][] = [];
+    let done = false;
+    const settle = (code: number, details: string) => {
+      if (done) return;
+      done = true;
+      resolve({ messages: received, code, details });
+    };
+    call.on('data', (m: Buffer) => {
+      received.push(decode(m));
+      // Registered: the rest of our messages go on a registered link; then we leave.
+      if (received.length === 1) {
+        for (const m of messages.slice(1)) call.write(m);
+        call.end();
+      }
+    });
+    call.on('error', (err: grpc.ServiceError) => settle(err.code, err.details));
+    call.on('status', (s: grpc.StatusObject) => settle(s.code, s.details));
+    call.write(messages[0]!);
+    // Nothing more is read before the master answers the first message; what follows it (garbage too) is sent once it has.
+    if (messages.length === 1) call.end();
+  });
+}

@@ -16,12 +16,14 @@ import { grpcObject, protoRoot } from '../../proto/index.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
-import { FUZZ_MAX_GRPC_MESSAGE_SIZE, FuzzCluster, RawGrpc, stableState, type GrpcAnswer } from '../harness/fuzz-cluster.js';
+import { FUZZ_MAX_GRPC_MESSAGE_SIZE, FuzzCluster, RawGrpc, agentLinkExchange, stableState, type GrpcAnswer, type LinkAnswer } from '../harness/fuzz-cluster.js';
 import { applyMutations, encode, fuzzParameters, garbageBytes, message, mutations } from '../harness/fuzz-arbitraries.js';
 
 const SCHEDULER_CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const OPERATOR_CALL = protoRoot.lookupType('mesos.v1.master.Call');
 const EVENT = protoRoot.lookupType('mesos.v1.scheduler.Event');
+const AGENT_MESSAGE = protoRoot.lookupType('mesos_ts.internal.AgentMessage');
+const MASTER_MESSAGE = protoRoot.lookupType('mesos_ts.internal.MasterMessage');
 const methods = (service: grpc.ServiceDefinition) => Object.values(service).map((m) => m.path.split('/').pop()!);
 const SCHEDULER_METHODS = methods(grpcObject.mesos_ts.Scheduler.service);
 const OPERATOR_METHODS = methods(grpcObject.mesos_ts.operator.Operator.service);
@@ -216,5 +218,88 @@ describe('gRPC Operator service under fuzzed calls', () => {
       }),
       { ...fuzzParameters('gRPC Operator', 160_102, 40), endOnFailure: true },
     );
+  }, 300_000);
+});
+
+/** The part of the state a link of another agent may not touch: the real agent, the tasks on it, the frameworks' infos. */
+function realAgentsPart(state: unknown): unknown {
+  const s = stableState(state) as { get_state?: { get_agents?: { agents?: { agent_info: { id: { value: string } } }[] }; get_tasks?: { tasks?: { agent_id: { value: string } }[] }; get_frameworks?: { frameworks?: { framework_info: unknown }[] } } };
+  return {
+    agents: s.get_state?.get_agents?.agents?.filter((a) => a.agent_info.id.value === cluster.agentId),
+    tasks: s.get_state?.get_tasks?.tasks?.filter((t) => t.agent_id.value === cluster.agentId),
+    frameworks: s.get_state?.get_frameworks?.frameworks?.map((f) => f.framework_info),
+  };
+}
+
+describe('gRPC AgentLink under fuzzed agent messages', () => {
+  it('refuses a bad link with a message, keeps serving, and neither a refused nor another agent changes the real agent or its tasks', async () => {
+    const states = Object.keys(protoRoot.lookupEnum('mesos.v1.TaskState').values);
+    const ids = [cluster.agentId, cluster.taskId, cluster.bystander.frameworkId, 'no-such-id'];
+    const id = fc.oneof(fc.constantFrom(...ids), fc.string({ maxLength: 8 }));
+    const resources = fc.oneof(
+      { weight: 3, arbitrary: fc.constant([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 64 } }]) },
+      { weight: 1, arbitrary: fc.array(message(protoRoot.lookupType('mesos.v1.Resource'), 1, false), { maxLength: 3 }) },
+    );
+    const state = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...states) }, { weight: 1, arbitrary: fc.integer({ min: 20, max: 100_000 }) });
+    // Random ids, or another agent's task (the bystander's, running on the real agent) under a random state.
+    const taskIds = fc.oneof(
+      fc.record({ framework_id: id.map((value) => ({ value })), task_id: id.map((value) => ({ value })) }),
+      fc.constant({ framework_id: { value: cluster.bystander.frameworkId }, task_id: { value: cluster.taskId } }),
+    );
+    const task = fc.record({
+      ids: taskIds, name: fc.string({ maxLength: 4 }), state,
+      resources, statuses: fc.array(message(protoRoot.lookupType('mesos.v1.TaskStatus'), 1, false, ids), { maxLength: 2 }),
+    }).map(({ ids: taskId, ...rest }) => ({ ...taskId, ...rest }));
+    const register = fc.record({
+      agent_info: fc.record({
+        hostname: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('127.0.0.1', 'fuzz-host') }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }),
+        port: fc.oneof({ weight: 4, arbitrary: fc.constant(5051) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom(0, 70_000), fc.integer()) }),
+        resources,
+        id: fc.option(id.map((value) => ({ value })), { nil: undefined, freq: 2 }),
+        attributes: fc.array(message(protoRoot.lookupType('mesos.v1.Attribute'), 1, false), { maxLength: 2 }),
+      }, { requiredKeys: ['hostname', 'port', 'resources'] }),
+      tasks: fc.array(task, { maxLength: 3 }),
+      version: fc.constantFrom('', '1.0.0', 'x'),
+      ip: fc.constantFrom('', '127.0.0.1', 'not-an-ip'),
+      secret: fc.string({ maxLength: 8 }),
+    }, { requiredKeys: ['agent_info'] });
+    const followUp = fc.oneof(
+      fc.record({ status_update: fc.record({ framework_id: id.map((value) => ({ value })), status: fc.record({ task_id: id.map((value) => ({ value })), state, uuid: fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)), agent_id: id.map((value) => ({ value })) }) }) }),
+      fc.record({ pong: fc.record({ seq: fc.nat() }) }),
+      fc.record({ draining: fc.record({ reason: fc.string({ maxLength: 5 }) }) }),
+      register.map((r) => ({ register: r })),
+      message(AGENT_MESSAGE, 0, false, ids),
+    );
+    const encoded = (a: fc.Arbitrary<Record<string, unknown>>) => fc.tuple(a, fc.option(mutations, { freq: 6, nil: null })).map(([m, ms]) => {
+      const bytes = encode(AGENT_MESSAGE, m);
+      return ms ? applyMutations(bytes, ms) : bytes;
+    });
+    const link = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(encoded(register.map((r) => ({ register: r }))), fc.array(encoded(followUp), { maxLength: 3 })).map(([first, rest]) => [first, ...rest]) },
+      { weight: 2, arbitrary: fc.array(fc.oneof(encoded(followUp), garbageBytes), { minLength: 1, maxLength: 3 }) },
+      // Refused (no resources) once read: thousands of tasks in the state would make GET_STATE slow, and its answers a little behind.
+      { weight: 1, arbitrary: fc.integer({ min: 2000, max: 8000 }).map((n) => [encode(AGENT_MESSAGE, { register: { agent_info: { hostname: 'fuzz-huge', port: 5051, resources: [] }, tasks: Array.from({ length: n }, (_, i) => ({ framework_id: { value: 'no-such-framework' }, task_id: { value: `t-${i}` }, name: 't', state: 'TASK_RUNNING' })) } })]) },
+      { weight: 1, arbitrary: fc.constant([encode(AGENT_MESSAGE, { register: { agent_info: { hostname: 'fuzz-oversized', port: 5051, attributes: [{ name: 'a', type: 'TEXT', text: { value: 'x'.repeat(FUZZ_MAX_GRPC_MESSAGE_SIZE + 1) } }] } } })]) },
+    );
+    const decode = (b: Buffer) => MASTER_MESSAGE.toObject(MASTER_MESSAGE.decode(b), { oneofs: true }) as LinkAnswer['messages'][number];
+    const counts = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(link, async (messages) => {
+        const before = await cluster.settledState();
+        const answer = await agentLinkExchange(raw, messages, decode);
+        const first = answer.messages[0];
+        const outcome = first?.kind === 'refused' ? `refused (${first.refused?.message?.replace(/[0-9a-f-]{36}-S\d+|'[^']*'|\d+/g, '…').slice(0, 60)})` : first?.kind ?? grpc.status[answer.code] ?? String(answer.code);
+        counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+        const what = `a link of ${messages.length} message(s) (${messages.map((m) => m.length).join(', ')} bytes) answered ${outcome} ${first?.refused?.message ?? answer.details}`;
+        // The link ends with a status of ours, never INTERNAL or a timeout; a refusal says why.
+        expect([grpc.status.OK, grpc.status.CANCELLED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.INVALID_ARGUMENT], what).toContain(answer.code);
+        if (first?.kind === 'refused') expect(first.refused?.message, what).toBeTruthy();
+        await cluster.assertServing();
+        if (first?.kind === 'registered') await cluster.expectState(realAgentsPart, realAgentsPart(before), `${what}: changed the real agent or its tasks`);
+        else await cluster.expectState(stableState, before, `${what}: refused, yet the state changed`);
+      }),
+      { ...fuzzParameters('gRPC AgentLink', 160_103, 40), endOnFailure: true },
+    );
+    console.log(`fuzz AgentLink outcomes: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }, 300_000);
 });
