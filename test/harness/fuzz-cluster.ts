@@ -6,6 +6,7 @@
 // master's state, minus what changes by itself (times, offers), as before.
 // Also a raw gRPC client that sends any bytes to any method.
 import * as grpc from '@grpc/grpc-js';
+import { request } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
 import { ProcessGroup, type AgentProc, type MasterProc } from './processes.js';
@@ -139,6 +140,16 @@ export class FuzzCluster {
     }
   }
 
+  /** What no call but the bystander's own (or its agent's) may change: the real agent, the tasks on it, the bystander's record. */
+  readonly corePart = (state: unknown): unknown => {
+    const s = stableState(state) as AnyState & { get_state?: { get_frameworks?: { frameworks?: { framework_info: { id: { value: string } } }[] } } };
+    return {
+      agents: s.get_state?.get_agents?.agents?.filter((a) => a.agent_info.id.value === this.agentId),
+      tasks: s.get_state?.get_tasks?.tasks?.filter((t) => t.agent_id?.value === this.agentId),
+      bystander: s.get_state?.get_frameworks?.frameworks?.find((f) => f.framework_info.id.value === this.bystander.frameworkId),
+    };
+  };
+
   bystanderTaskState(state: unknown): string | undefined {
     return (state as AnyState).get_state?.get_tasks?.tasks?.find((t) => t.task_id.value === this.taskId)?.state;
   }
@@ -170,7 +181,7 @@ export class FuzzCluster {
 interface AnyState {
   get_state?: {
     get_agents?: { agents?: { agent_info: { id: { value: string } } }[] };
-    get_tasks?: { tasks?: { task_id: { value: string }; state: string }[] };
+    get_tasks?: { tasks?: { task_id: { value: string }; agent_id?: { value: string }; state: string }[] };
   };
 }
 
@@ -210,5 +221,45 @@ export function agentLinkExchange(raw: RawGrpc, messages: readonly Buffer[], dec
     call.write(messages[0]!);
     // Nothing more is read before the master answers the first message; what follows it (garbage too) is sent once it has.
     if (messages.length === 1) call.end();
+  });
+}
+
+export interface HttpAnswer {
+  /** 0 when the connection failed before any answer. */
+  readonly status: number;
+  readonly text: string;
+}
+
+/** One HTTP request on a connection of its own; the deadline only catches a server that never answers. */
+export function httpExchange(address: string, path: string, method: string, headers: Record<string, string>, body: Buffer, deadlineMs = 20_000): Promise<HttpAnswer> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    let done = false;
+    const settle = (a: HttpAnswer) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const req = request({ host, port: Number(port), path, method, agent: false, headers: { ...headers, 'Content-Length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      // A 200 SUBSCRIBE stays open: its first chunk is answer enough.
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (res.statusCode === 200 && res.headers['transfer-encoding'] === 'chunked') {
+          settle({ status: 200, text: Buffer.concat(chunks).toString('utf8') });
+          req.destroy();
+        }
+      });
+      res.on('end', () => settle({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', () => settle({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      settle({ status: 0, text: `no answer within ${deadlineMs} ms` });
+    }, deadlineMs);
+    // A server answering 413 early may close while the body is still going out: the answer, when it came, is what counts.
+    req.on('error', (err) => setTimeout(() => settle({ status: 0, text: err.message }), 100));
+    req.end(body);
   });
 }
