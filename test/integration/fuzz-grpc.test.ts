@@ -17,7 +17,8 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { FUZZ_MAX_GRPC_MESSAGE_SIZE, FuzzCluster, RawGrpc, agentLinkExchange, stableState, type GrpcAnswer, type LinkAnswer } from '../harness/fuzz-cluster.js';
-import { applyMutations, encode, fuzzParameters, garbageBytes, message, mutations } from '../harness/fuzz-arbitraries.js';
+import { applyMutations, encode, fuzzParameters, garbageBytes, message, mutations, value } from '../harness/fuzz-arbitraries.js';
+import type { Type } from 'protobufjs';
 
 const SCHEDULER_CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const OPERATOR_CALL = protoRoot.lookupType('mesos.v1.master.Call');
@@ -83,12 +84,12 @@ function record(answer: GrpcAnswer, what: string): void {
 }
 
 /** After `send`: serving; refused, the state as it was; accepted, only the fuzzing frameworks' records changed. */
-async function checked(what: string, send: () => Promise<{ answer: GrpcAnswer; accepted: boolean }>): Promise<void> {
+async function checked(what: string, send: () => Promise<{ answer: GrpcAnswer; accepted: boolean }>, acceptedPart: (state: unknown) => unknown = othersOf): Promise<void> {
   const before = await cluster.settledState();
   const { answer, accepted } = await send();
   record(answer, what);
   await cluster.assertServing();
-  if (accepted) await cluster.expectState(othersOf, othersOf(before), `${what} was accepted and changed another's state`);
+  if (accepted) await cluster.expectState(acceptedPart, acceptedPart(before), `${what} was accepted and changed another's state`);
   else await cluster.expectState(stableState, before, `${what} was refused (${answer.details}) yet changed the state`);
   if (fuzzer.events.some((e) => e.type === 'ERROR') || !(await fuzzerAlive())) await subscribeFuzzer();
 }
@@ -129,25 +130,41 @@ function hugeCall(kind: string, n: number): Record<string, unknown> {
   }
 }
 
+/** The Call.Type a method takes: AcceptInverseOffers -> ACCEPT_INVERSE_OFFERS. */
+const typeOfMethod = (method: string) => method.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+
+/**
+ * Calls for `method` of `type`: mostly of the method's own Call.Type with its
+ * payload drawn from the schema (so that calls get past the type check), else
+ * any type, sometimes one no enum value has; other fields drawn at random.
+ */
+function callsFor(type: Type, method: string, ids: readonly string[]): fc.Arbitrary<{ body: Record<string, unknown>; type: string | number }> {
+  const own = typeOfMethod(method);
+  const payload = type.fields[own.toLowerCase()];
+  const types = Object.keys(type.lookupEnum('Type').values);
+  return fc.record({
+    body: message(type, 0, false, ids),
+    type: fc.oneof({ weight: 6, arbitrary: fc.constant(own) }, { weight: 2, arbitrary: fc.constantFrom(...types) }, { weight: 1, arbitrary: fc.integer({ min: 100, max: 100_000 }) }),
+    payload: payload ? fc.option(value(payload, 0, false, ids), { freq: 4, nil: undefined }) : fc.constant(undefined),
+  }).map(({ body, type: t, payload: p }) => ({ type: t, body: payload && p !== undefined ? { ...body, [payload.name]: p } : body }));
+}
+
 describe('gRPC Scheduler service under fuzzed calls', () => {
   it('answers every call with OK or a refusal, keeps serving, and a refused call changes nothing', async () => {
     const ids = [cluster.agentId, cluster.taskId, 'no-such-offer', cluster.bystander.frameworkId];
-    const structured = fc.record({
-      who: fc.constantFrom<Who>('fuzzer', 'fuzzer', 'bystander', 'random', 'none'),
-      body: message(SCHEDULER_CALL, 0, false, ids),
-      type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...Object.keys(protoRoot.lookupEnum('mesos.v1.scheduler.Call.Type').values)) }, { weight: 1, arbitrary: fc.integer({ min: 30, max: 100_000 }) }),
-    });
-    const step = fc.record({
-      method: fc.constantFrom(...SCHEDULER_METHODS),
+    const structured = (method: string) => fc.record({ who: fc.constantFrom<Who>('fuzzer', 'fuzzer', 'bystander', 'random', 'none'), call: callsFor(SCHEDULER_CALL, method, ids) })
+      .map(({ who, call }) => ({ who, ...call }));
+    const step = fc.constantFrom(...SCHEDULER_METHODS).chain((method) => fc.record({
+      method: fc.constant(method),
       stream: fc.constantFrom<StreamId>('fuzzer', 'fuzzer', 'random', 'none'),
       body: fc.oneof(
-        { weight: 6, arbitrary: structured.map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
-        { weight: 3, arbitrary: fc.tuple(structured, mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
+        { weight: 6, arbitrary: structured(method).map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
+        { weight: 3, arbitrary: fc.tuple(structured(method), mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
         { weight: 2, arbitrary: garbageBytes.map((bytes) => ({ kind: 'bytes' as const, bytes })) },
         { weight: 1, arbitrary: huge.map((h) => ({ kind: 'huge' as const, ...h })) },
         { weight: 1, arbitrary: fc.constant({ kind: 'oversized' as const }) },
       ),
-    });
+    }));
     await fc.assert(
       fc.asyncProperty(step, async ({ method, stream, body }) => {
         let bytes: Buffer;
@@ -182,21 +199,23 @@ describe('gRPC Operator service under fuzzed calls', () => {
   it('answers every call with OK or a refusal, keeps serving, and a refused call changes nothing', async () => {
     // Near misses of the real ids: a valid TEARDOWN of the bystander or MARK_AGENT_GONE of the agent would be obeyed.
     const ids = [`${cluster.agentId}x`, cluster.bystander.frameworkId.slice(0, -1), 'no-such-id'];
-    const types = Object.keys(protoRoot.lookupEnum('mesos.v1.master.Call.Type').values);
-    const structured = fc.record({
-      body: message(OPERATOR_CALL, 0, false, ids),
-      type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...types) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 100_000 }) }),
-    });
-    const step = fc.record({
-      method: fc.constantFrom(...OPERATOR_METHODS),
+    // Reservations may name the real agent: whatever resources they carry, they may change its reservations only.
+    const reservations = new Set(['ReserveResources', 'UnreserveResources']);
+    const idsFor = (method: string) => (reservations.has(method) ? [...ids, cluster.agentId] : ids);
+    const tasksAndBystander = (state: unknown) => {
+      const { tasks, bystander } = cluster.corePart(state) as { tasks: unknown; bystander: unknown };
+      return { tasks, bystander };
+    };
+    const step = fc.constantFrom(...OPERATOR_METHODS).chain((method) => fc.record({
+      method: fc.constant(method),
       body: fc.oneof(
-        { weight: 6, arbitrary: structured.map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
-        { weight: 3, arbitrary: fc.tuple(structured, mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
+        { weight: 6, arbitrary: callsFor(OPERATOR_CALL, method, idsFor(method)).map((s) => ({ kind: 'call' as const, ...s, mutate: null })) },
+        { weight: 3, arbitrary: fc.tuple(callsFor(OPERATOR_CALL, method, idsFor(method)), mutations).map(([s, m]) => ({ kind: 'call' as const, ...s, mutate: m })) },
         { weight: 2, arbitrary: garbageBytes.map((bytes) => ({ kind: 'bytes' as const, bytes })) },
         { weight: 1, arbitrary: fc.integer({ min: 2000, max: 20_000 }).map((n) => ({ kind: 'huge' as const, n })) },
         { weight: 1, arbitrary: fc.constant({ kind: 'oversized' as const }) },
       ),
-    });
+    }));
     await fc.assert(
       fc.asyncProperty(step, async ({ method, body }) => {
         let bytes: Buffer;
@@ -214,7 +233,7 @@ describe('gRPC Operator service under fuzzed calls', () => {
           const path = `/mesos_ts.operator.Operator/${method}`;
           const answer = method === 'Subscribe' ? await raw.firstOfStream(path, bytes) : await raw.unary(path, bytes);
           return { answer, accepted: answer.code === grpc.status.OK };
-        });
+        }, reservations.has(method) ? tasksAndBystander : othersOf);
       }),
       { ...fuzzParameters('gRPC Operator', 160_102, 40), endOnFailure: true },
     );
