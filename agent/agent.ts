@@ -42,6 +42,8 @@ export type RecoverMode = 'reconnect' | 'cleanup';
 
 export interface AgentOptions {
   readonly master: string;
+  /** The largest gRPC message on the link, in bytes (--max_grpc_message_size). */
+  readonly maxMessageSize?: number;
   /** Presented on the link to a master that authenticates agents (--credential). */
   readonly credential?: Credential;
   /** TLS on the link to the master (common/tls.ts); plain text without. */
@@ -135,6 +137,7 @@ export class Agent {
       ...(options.leader ? { leader: options.leader } : {}),
       ...(options.credential ? { credential: options.credential } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {}),
       registration: () => this.registration(),
       onMessage: (m) => this.onMessage(m),
       logger: options.logger,

@@ -3,6 +3,7 @@ import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_AGENT_FLAGS, notImplemented } from '../common/mesos-flags.js';
 import { TLS_FLAGS } from '../common/tls.js';
+import { DEFAULT_MAX_GRPC_MESSAGE_SIZE } from '../common/grpc-limits.js';
 
 export const AGENT_FLAGS = {
   master: { type: 'string', required: true, help: "the master's gRPC address, host:port" },
@@ -48,6 +49,10 @@ export const AGENT_FLAGS = {
   docker_pull: { type: 'string', default: 'missing', help: "'missing' pulls an image that is not present; 'never' fails the task instead" },
   docker_pull_timeout: { type: 'duration', default: 60, help: 'a pull taking longer fails the task' },
   kill_grace_period: { type: 'duration', default: 3, help: 'time between SIGTERM and SIGKILL when neither the kill nor the task has a kill policy' },
+  max_grpc_message_size: {
+    type: 'number', default: DEFAULT_MAX_GRPC_MESSAGE_SIZE,
+    help: "largest gRPC message, in bytes, the agent sends or accepts on its link to the master; keep it equal to the master's (default 16 MiB)",
+  },
   status_update_retry_interval: { type: 'duration', default: 10, help: 'first resend interval of an unacknowledged status update (doubles up to 10 mins)' },
   recover: {
     type: 'string', default: 'reconnect',

@@ -1,6 +1,7 @@
 // Starting an agent: flags -> checked config -> container drivers (--containerizers) -> Agent + HTTP.
 // `startAgent` runs one in-process (tests, `mesos-ts local`); `mesos-ts
 // agent` is agent/command.ts, which imports this file only to start one.
+import { messageSizeOptions } from '../common/grpc-limits.js';
 import { parseCredential } from '../common/credentials.js';
 import { hostname as osHostname } from 'node:os';
 import { isAbsolute, normalize, resolve } from 'node:path';
@@ -155,6 +156,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     docker: { socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout },
     oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`), rootPool: flags.oci_root_pool, seccompProfile: flags.seccomp_profile_name },
   });
+  messageSizeOptions(flags.max_grpc_message_size); // Refuses a bad --max_grpc_message_size before anything starts.
   const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, logger) : null;
   let httpPort = flags.port;
   let resolveShutdown: (why: string) => void = () => {};
@@ -163,7 +165,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
     // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
     ...(flags.credential !== undefined ? { credential: parseCredential(flags.credential) } : {}),
-    tls: config.tls,
+    tls: config.tls, maxMessageSize: flags.max_grpc_message_size,
     master: flags.master, hostname: flags.hostname ?? (flags.hostname_lookup ? osHostname() : (flags.advertise_ip ?? flags.ip)), ip: flags.advertise_ip ?? flags.ip,
     httpPort: () => flags.advertise_port ?? httpPort, workDir: config.workDir,
     resources: config.resources, attributes: config.attributes, ...(config.domain ? { domain: config.domain } : {}), driver, defaultImage: flags.docker_default_image,

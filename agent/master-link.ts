@@ -15,6 +15,7 @@ import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
 import { Watchdog } from '../common/watchdog.js';
 import { keepaliveOptions } from '../common/grpc-keepalive.js';
+import { messageSizeOptions } from '../common/grpc-limits.js';
 import type { Logger } from '../common/log/logger.js';
 
 /** Reconnect backoff: doubles from 200 ms per failed attempt, capped at 5 s, each wait between half and all of that. */
@@ -34,6 +35,8 @@ export interface MasterLinkOptions {
   readonly credential?: Credential;
   /** TLS to the master (its CA, our certificate under mutual TLS); plain text without. */
   readonly tls?: Tls;
+  /** The largest gRPC message sent or received, in bytes (common/grpc-limits.ts; default 16 MiB). */
+  readonly maxMessageSize?: number;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
@@ -138,7 +141,7 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential(keepaliveOptions(), this.options.credential)) as unknown as AgentLinkClient;
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({ ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize) }, this.options.credential)) as unknown as AgentLinkClient;
     return this.client;
   }
 

@@ -21,7 +21,8 @@ export const AGENT_API_PATHS: ReadonlySet<string> = new Set(['/api/v1']);
 /** Agent calls are small; larger bodies are refused with 413. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const root: Root = (() => {
+/** The agent API's messages (mesos.v1.agent), loaded apart from the master's. */
+export const root: Root = (() => {
   const protobuf = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
   const r = new protobuf.Root();
   r.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);

@@ -14,6 +14,15 @@ import { InvalidArgument } from './errors.js';
 
 export type { TaskState };
 
+// Every state, checked complete against the generated type.
+const EVERY_STATE: Record<Extract<TaskState, string>, true> = {
+  TASK_STAGING: true, TASK_STARTING: true, TASK_RUNNING: true, TASK_KILLING: true, TASK_FINISHED: true, TASK_FAILED: true, TASK_KILLED: true,
+  TASK_ERROR: true, TASK_LOST: true, TASK_DROPPED: true, TASK_UNREACHABLE: true, TASK_GONE: true, TASK_GONE_BY_OPERATOR: true, TASK_UNKNOWN: true,
+};
+
+/** The names of mesos.v1.TaskState, for checking a state read off the wire (an unknown number decodes to none of them). */
+export const TASK_STATES: ReadonlySet<unknown> = new Set(Object.keys(EVERY_STATE));
+
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_FINISHED',
   'TASK_FAILED',

@@ -3,6 +3,7 @@ import type { FlagSpecs, ParseOptions } from '../common/flags.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { MESOS_MASTER_FLAGS, notImplemented } from '../common/mesos-flags.js';
 import { TLS_FLAGS } from '../common/tls.js';
+import { DEFAULT_MAX_GRPC_MESSAGE_SIZE } from '../common/grpc-limits.js';
 
 export const MASTER_FLAGS = {
   ip: { type: 'string', default: '127.0.0.1', help: 'IP address to listen on (HTTP, and gRPC unless --grpc_ip says otherwise)' },
@@ -57,6 +58,10 @@ export const MASTER_FLAGS = {
   grpc_keepalive_timeout: {
     type: 'duration', default: 20,
     help: 'a connection whose keepalive ping is unanswered this long is dropped: its framework is disconnected (failover_timeout runs), its agent disconnected',
+  },
+  max_grpc_message_size: {
+    type: 'number', default: DEFAULT_MAX_GRPC_MESSAGE_SIZE,
+    help: 'largest gRPC message, in bytes, the master accepts or sends (schedulers, agents, the operator service); a larger one fails its call with RESOURCE_EXHAUSTED (default 16 MiB)',
   },
   max_framework_event_queue: {
     type: 'number', default: 10000,

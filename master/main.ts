@@ -38,6 +38,7 @@ import { serveMetrics } from '../common/metrics.js';
 import { createLogger } from '../common/log/logger.js';
 import { loggerOptions } from '../common/log/flags.js';
 import { keepaliveOptions } from '../common/grpc-keepalive.js';
+import { messageSizeOptions } from '../common/grpc-limits.js';
 
 export { VERSION } from '../common/version.js';
 import { VERSION } from '../common/version.js';
@@ -112,7 +113,7 @@ export async function startMaster(
   if (!(Number.isInteger(flags.max_framework_event_queue_bytes) && flags.max_framework_event_queue_bytes > 0)) {
     throw new InvalidArgument(`--max_framework_event_queue_bytes must be a positive integer, got ${flags.max_framework_event_queue_bytes}`);
   }
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, ...keepalive });
+  const server = new grpc.Server({ ...messageSizeOptions(flags.max_grpc_message_size), ...keepalive });
   const grpcListener = await bindGrpc(server, grpcIp, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
   const grpcPort = grpcListener.port;
   // What this master hands out (MasterInfo, pid, ZooKeeper): the advertised address, as Mesos's libprocess does.

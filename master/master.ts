@@ -20,6 +20,7 @@
 // out, so no scheduler or agent hears of a change the registry lacks.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
+import { TASK_STATES } from '../common/task-state.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
@@ -434,6 +435,11 @@ export class Master {
       const { framework_id, status } = message.status_update;
       if (!framework_id?.value || !status?.task_id?.value) {
         this.logger.warn({ agent_id: agentId }, `agent ${agentId} sent a status update without framework_id or task_id; ignored`);
+        return;
+      }
+      // No state, or one no TaskState has (Mesos's TaskStatus.state is required): nothing to apply or pass on to the framework.
+      if (!TASK_STATES.has(status.state)) {
+        this.logger.warn({ agent_id: agentId, task_id: status.task_id.value }, `agent ${agentId} sent a status update of task ${status.task_id.value} with no known state (${String(status.state)}); ignored`);
         return;
       }
       this.apply((fx, ctx) => applyStatusUpdate(this.state, fx, ctx, agentId, framework_id.value, status));

@@ -35,6 +35,7 @@ import { createLogger } from '../../common/log/logger.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
+import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
@@ -89,6 +90,8 @@ export interface SchedulerOptions {
    * variables say, as a Mesos scheduler driver reads them (docs/ssl.md).
    */
   readonly tls?: Tls | null;
+  /** The largest gRPC message sent or received, in bytes; match the master's --max_grpc_message_size. Default 16 MiB. */
+  readonly maxMessageSize?: number;
   /** Default: warnings to stderr. */
   readonly logger?: Logger;
   /** Source of backoff jitter, in [0, 1). Default Math.random. */
@@ -188,7 +191,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     calls.frameworkInfo(options.framework); // validate now, not on the first attempt
     this.tls = options.tls !== undefined ? options.tls : tlsFromEnv();
     this.retry = resolveReconnect(options.reconnect);
-    this.channelOptions = keepaliveOptions(options.keepalive, 'keepalive'); // checked now, not on the first attempt
+    // Checked now, not on the first attempt.
+    this.channelOptions = { ...keepaliveOptions(options.keepalive, 'keepalive'), ...messageSizeOptions(options.maxMessageSize, 'maxMessageSize') };
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
     this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);

@@ -38,22 +38,33 @@ export function httpStatusOf(err: unknown): number {
   return 500;
 }
 
-/** The request body, at most `max` bytes (413 beyond, without waiting for the rest). */
+/** Beyond the limit, up to this much more is read and dropped before the 413 goes out; a larger body has its connection closed. */
+export const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The request body, at most `max` bytes; beyond, 413. The 413 waits until
+ * the rest of the body (up to MAX_DRAINED_BYTES more) is read and dropped:
+ * closing under a client still sending resets the connection, and the
+ * client then sees EPIPE or ECONNRESET instead of the 413.
+ */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, `Request body exceeds the limit of ${max} bytes`, { Connection: 'close' });
-  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.reject(tooLarge());
+  const tooLarge = (headers: Record<string, string> = {}) => new HttpError(413, `Request body exceeds the limit of ${max} bytes`, headers);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    let over = Number(req.headers['content-length'] ?? 0) > max;
+    // A declared length too large to drain is refused at once (the connection closes with the answer).
+    if (Number(req.headers['content-length'] ?? 0) > max + MAX_DRAINED_BYTES) return void reject(tooLarge({ Connection: 'close' }));
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.resume(); // The rest is read and dropped; the answer does not wait for it.
-      reject(tooLarge());
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+      if (size > max) over = true;
+      if (!over) return void chunks.push(chunk);
+      if (size > max + MAX_DRAINED_BYTES) {
+        req.pause();
+        reject(tooLarge({ Connection: 'close' }));
+      }
+    });
+    req.once('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.once('error', reject);
     req.once('close', () => reject(new HttpError(400, 'The request ended before its body was complete')));
   });

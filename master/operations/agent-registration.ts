@@ -57,6 +57,14 @@ export function adoptReportedTasks(
     const { frameworkId, taskId } = t;
     reported.add(taskKeyOf(frameworkId, taskId));
     const known = state.tasks.get(frameworkId, taskId);
+    if (known && known.agentId !== agent.id) {
+      // An agent reports only its own tasks: one claiming another's would move a task a container elsewhere still runs.
+      ctx.logger.warn(
+        { agent_id: agent.id, framework_id: frameworkId, task_id: taskId },
+        `agent ${agent.id} reports task ${taskId} of framework ${frameworkId} as ${t.state}, but it runs on agent ${known.agentId}; ignored`,
+      );
+      continue;
+    }
     if (known) {
       const before = known.state;
       const result = moveTask(state, fx, known, t.state);

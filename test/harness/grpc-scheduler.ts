@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcObject, type CallIn, type EventOut, type OfferOut, type SchedulerClient, type TaskInfoIn } from '../../proto/index.js';
 import { Resources } from '../../common/resources.js';
 import type { Credential } from '../../common/credentials.js';
+import { messageSizeOptions } from '../../common/grpc-limits.js';
 import { channelCredentials, withCredential } from '../../common/grpc-credentials.js';
 import type { Tls } from '../../common/tls.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
@@ -34,7 +35,7 @@ export class RawScheduler {
 
   /** `credential`, when given, goes with every call (for a master that authenticates frameworks); `tls`, the channel's TLS. */
   constructor(address: string, credential?: Credential, tls: Tls | null = null) {
-    this.client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(tls), withCredential({}, credential)) as unknown as SchedulerClient;
+    this.client = new grpcObject.mesos_ts.Scheduler(address, channelCredentials(tls), withCredential(messageSizeOptions(), credential)) as unknown as SchedulerClient;
   }
 
   async subscribe(info: NonNullable<NonNullable<CallIn['subscribe']>['framework_info']>): Promise<EventOut> {

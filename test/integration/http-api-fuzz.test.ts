@@ -25,6 +25,7 @@ import { containersUnder } from '../harness/cluster.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { MesosHttpClient, type JsonOffer, type MesosCall, type WireEncoding } from '../harness/mesos-http-client.js';
 import { isTerminal } from '../../common/task-state.js';
+import { message, value } from '../harness/fuzz-arbitraries.js';
 
 const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const CALL_TYPES = Object.keys(protoRoot.lookupEnum('mesos.v1.scheduler.Call.Type').values);
@@ -84,45 +85,6 @@ async function framework(name: 'A' | 'B'): Promise<MesosHttpClient> {
 }
 
 // ---- arbitraries -------------------------------------------------------
-
-/** A value of the wrong JSON type (JSON only: protobuf cannot carry one). */
-const junk = fc.oneof(fc.constant(null), fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([{ value: 1 }]));
-const names = fc.constantFrom('', 'x', 'fz', '*', 'a/b', '..', 'role-1', ' ');
-const memo = new Map<string, fc.Arbitrary<Record<string, unknown>>>();
-
-/** Up to four fields of `type`, drawn from the schema (deeper messages get fewer), sometimes an unknown field. */
-function message(type: Type, depth: number, json: boolean): fc.Arbitrary<Record<string, unknown>> {
-  const key = `${type.fullName}:${depth}:${json}`;
-  const found = memo.get(key);
-  if (found) return found;
-  const arb = depth > 5
-    ? fc.constant({})
-    : fc.tuple(fc.subarray(type.fieldsArray, { maxLength: Math.min(type.fieldsArray.length, depth < 2 ? 4 : 2) }), fc.boolean()).chain(([fields, unknown]) => {
-      const entries: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const f of fields) {
-        const one = value(f, depth, json);
-        entries[f.name] = f.repeated ? fc.array(one, { maxLength: 3 }) : one;
-      }
-      if (unknown && json) entries.no_such_field = junk;
-      return fc.record(entries);
-    });
-  memo.set(key, arb);
-  return arb;
-}
-
-function value(field: Type['fieldsArray'][number], depth: number, json: boolean): fc.Arbitrary<unknown> {
-  field.resolve();
-  const resolved = field.resolvedType;
-  let good: fc.Arbitrary<unknown>;
-  if (resolved && 'fields' in resolved) good = fc.constant(null).chain(() => message(resolved as Type, depth + 1, json));
-  else if (resolved) good = fc.constantFrom(...Object.keys((resolved as { values: Record<string, number> }).values), 'NO_SUCH_VALUE');
-  else if (field.type === 'string') good = fc.oneof(names, fc.string({ maxLength: 12 }));
-  else if (field.type === 'bytes') good = fc.uint8Array({ minLength: 0, maxLength: 20 }).map((b) => Buffer.from(b).toString('base64'));
-  else if (field.type === 'bool') good = fc.boolean();
-  else if (field.type === 'double' || field.type === 'float') good = fc.oneof(fc.constantFrom(0, 0.01, 0.5, 1, 5, -1, 1e12), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }));
-  else good = fc.oneof(fc.constantFrom(0, 1, -1, 31000, 2 ** 31), fc.integer({ min: -1000, max: 100_000 }));
-  return json ? fc.oneof({ weight: 9, arbitrary: good }, { weight: 1, arbitrary: junk }) : good;
-}
 
 /** A random Call: a type (sometimes none known), its payload from the schema, sometimes another payload too. */
 const randomCall = (json: boolean) =>

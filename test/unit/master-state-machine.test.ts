@@ -147,6 +147,40 @@ describe('agents', () => {
     expect(h.master.agents.get(agent.id)?.unreachableSince, h.log.join("\n")).toBeNull();
   });
 
+  it("ignores a task another agent runs when an agent reports it at registration (found by fuzzing the agent link)", async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    agent.update(fw.id, 't1', 'TASK_RUNNING');
+    await h.settle();
+    const impostor = await h.addAgent('a2', 'cpus:1;mem:128', { tasks: [{ frameworkId: fw.id, taskId: 't1', state: 'TASK_KILLED', resources: 'cpus:1;mem:128' }] });
+    const task = h.master.tasks.get(fw.id, 't1');
+    expect(task?.state).toBe('TASK_RUNNING');
+    expect(task?.agentId).toBe(agent.id);
+    expect(fw.statuses()).toEqual(['t1:TASK_RUNNING']);
+    expect(h.log.join('\n')).toContain(`agent ${impostor.id} reports task t1 of framework ${fw.id} as TASK_KILLED, but it runs on agent ${agent.id}; ignored`);
+  });
+
+  it('ignores a status update with no known state rather than passing it on (seen while fuzzing the agent link)', async () => {
+    const h = await MasterHarness.start();
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    agent.update(fw.id, 't1', 'TASK_RUNNING');
+    await h.settle();
+    // What decodeAgentMessage gives for a state left out or no TaskState has: none.
+    for (const state of [undefined, 57]) {
+      h.master.agentMessage(agent.id, { kind: 'status_update', status_update: { framework_id: { value: fw.id }, status: { task_id: { value: 't1' }, state, uuid: Buffer.from('x') } } } as never);
+    }
+    await h.settle();
+    expect(h.master.tasks.get(fw.id, 't1')?.state).toBe('TASK_RUNNING');
+    expect(fw.statuses()).toEqual(['t1:TASK_RUNNING']);
+    expect(h.log.join('\n')).toContain(`agent ${agent.id} sent a status update of task t1 with no known state (undefined); ignored`);
+  });
+
   it('counts the grace of an agent whose link keepalive dropped from when it was last heard', async () => {
     const h = await MasterHarness.start({ agentPingInterval: 15, maxAgentPingTimeouts: 5, agentDisconnectTimeout: 75 });
     const agent = await h.addAgent('a1', 'cpus:1;mem:128');
