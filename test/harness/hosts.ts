@@ -130,7 +130,7 @@ export class HostNetwork {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    await removeLeftovers(this.state, `${this.prefix}-`);
+    await removeLeftovers(this.state, this.prefix);
     rmSync(this.stateFile, { force: true });
   }
 
@@ -181,7 +181,13 @@ export class HostNetwork {
   }
 }
 
-/** Kills the recorded pids, then removes the namespaces named `prefix*` and the bridge. */
+/**
+ * Kills the recorded pids, then removes the links named `<prefix>v<n>` (the
+ * root ends of the veths: deleting one end deletes the pair) and the bridge,
+ * and the namespaces named `<prefix>-*`. The veths are deleted by name
+ * because the kernel frees a deleted namespace, and its devices, lazily: a
+ * next run could otherwise find the names still taken.
+ */
 async function removeLeftovers(state: StateFile, prefix: string): Promise<void> {
   for (const { pid, start } of state.pids) {
     if (alive(pid, start)) {
@@ -192,12 +198,12 @@ async function removeLeftovers(state: StateFile, prefix: string): Promise<void> 
       }
     }
   }
-  // A namespace outlives its processes' exit by a moment; SIGKILLed processes are reaped quickly.
   for (const { pid, start } of state.pids) for (let i = 0; i < 100 && alive(pid, start); i++) await new Promise((r) => setTimeout(r, 20));
-  const present = new Set((await ip('netns', 'list')).split('\n').map((l) => l.split(' ')[0]));
-  const ours = [...present].filter((ns): ns is string => ns !== undefined && (ns.startsWith(prefix) || state.namespaces.includes(ns)));
-  for (const ns of ours) await ip('netns', 'del', ns).catch(() => {});
+  const links = (await ip('-o', 'link', 'show')).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  for (const link of links) if (new RegExp(`^${prefix}v\\d+$`).test(link)) await ip('link', 'del', link).catch(() => {});
   await ip('link', 'del', state.bridge).catch(() => {});
+  const present = (await ip('netns', 'list')).split('\n').map((l) => l.split(' ')[0]).filter((ns): ns is string => ns !== undefined && ns !== '');
+  for (const ns of present) if (ns.startsWith(`${prefix}-`) || state.namespaces.includes(ns)) await ip('netns', 'del', ns).catch(() => {});
 }
 
 /**
@@ -225,7 +231,7 @@ export async function sweepHosts(): Promise<string[]> {
     }
     if (state && alive(state.owner, state.ownerStart)) continue;
     const n = Number(/\d+/.exec(f)![0]);
-    await removeLeftovers(state ?? { owner: 0, ownerStart: '', bridge: `mts${n}br`, namespaces: [], pids: [] }, `mts${n}-`);
+    await removeLeftovers(state ?? { owner: 0, ownerStart: '', bridge: `mts${n}br`, namespaces: [], pids: [] }, `mts${n}`);
     rmSync(path, { force: true });
     swept.push(path);
   }
