@@ -49,6 +49,36 @@ export type ZkOp =
   | { readonly op: 'set'; readonly path: string; readonly data: Buffer }
   | { readonly op: 'remove' | 'check'; readonly path: string };
 
+/** The parts of node-zookeeper-client's connection manager we reach into (see hardenConnection, dropConnection). */
+interface ConnectionManager {
+  socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
+  pendingBuffer: Buffer | null;
+  onSocketData(this: ConnectionManager, buffer: Buffer): void;
+}
+
+const connectionOf = (client: zookeeper.Client) => (client as unknown as { connectionManager?: ConnectionManager }).connectionManager;
+
+/**
+ * A reply the library cannot parse (an unknown error code, a torn frame)
+ * throws inside its socket's data handler, which would end the process: we
+ * drop that connection instead, and the library reconnects with the same
+ * session. The handler is looked up on each connect, so replacing it on the
+ * instance covers every later connection.
+ */
+function hardenConnection(client: zookeeper.Client): void {
+  const manager = connectionOf(client);
+  if (!manager) return;
+  const read = manager.onSocketData;
+  manager.onSocketData = function (this: ConnectionManager, buffer: Buffer) {
+    try {
+      read.call(this, buffer);
+    } catch {
+      this.pendingBuffer = null;
+      this.socket?.destroy();
+    }
+  };
+}
+
 export class ZkSession {
   private readonly client: zookeeper.Client;
   private ended = false;
@@ -82,7 +112,13 @@ export class ZkSession {
       }, STALL_CHECK_MS);
       this.stallTimer.unref();
     }
+    hardenConnection(client);
     client.on('state', (state: zookeeper.State) => {
+      // The library keeps a partly read reply across connections; the next member's bytes would be read as its rest.
+      if (state === zookeeper.State.DISCONNECTED) {
+        const manager = connectionOf(client);
+        if (manager) manager.pendingBuffer = null;
+      }
       if (this.ended) return; // Closing emits DISCONNECTED too; nothing must keep the process alive after.
       if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
       // Cut off from ZooKeeper: after a session timeout the server has expired us,
@@ -117,7 +153,7 @@ export class ZkSession {
 
   /** The member this session is connected to now (host:port), or null between connections. */
   get server(): string | null {
-    const socket = (this.client as unknown as { connectionManager?: { socket?: { remoteAddress?: string; remotePort?: number } } }).connectionManager?.socket;
+    const socket = connectionOf(this.client)?.socket;
     return socket?.remoteAddress && this.client.getState() === zookeeper.State.SYNC_CONNECTED ? `${socket.remoteAddress}:${socket.remotePort}` : null;
   }
 
@@ -152,8 +188,9 @@ export class ZkSession {
 
   /** Closes the socket to the current member; the client library then connects to the next one with the same session. */
   private dropConnection(): void {
-    const manager = (this.client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager;
+    const manager = connectionOf(this.client);
     manager?.socket?.destroy();
+    if (manager) manager.pendingBuffer = null;
   }
 
   static async connect(options: ZkSessionOptions): Promise<ZkSession> {
