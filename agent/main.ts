@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
 import { redactText } from '../common/log/redact.js';
 import { ZkSession } from '../common/zk/session.js';
-import { LeaderDetector } from '../common/zk/detector.js';
+import { LeaderFollower } from '../common/zk/leader-follower.js';
 import { parseFlags, type Flags } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
@@ -198,7 +198,6 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     shutdown,
     async stop(stopOptions = {}) {
       follow?.detector.stop();
-      follow?.session.close();
       await agent.stop(stopOptions.killTasks ?? true);
       await driver.close();
       await http.close();
@@ -210,13 +209,12 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** `--master zk://...`: find the leading master in ZooKeeper and follow it. */
-async function followLeader(url: string, agentLogger: Logger): Promise<{ detector: LeaderDetector; session: ZkSession }> {
+/** `--master zk://...`: find the leading master in ZooKeeper and follow it, on a new session whenever one ends. */
+async function followLeader(url: string, agentLogger: Logger): Promise<{ detector: LeaderFollower }> {
   const { servers, path, auth } = parseZkUrl(url);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
   const logger = agentLogger.child({ component: 'election' });
-  const detector = new LeaderDetector(session, path, (line) => logger.warn(line));
+  const detector = new LeaderFollower(() => ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) }), path, (line) => logger.warn(line));
   const leader = await detector.start();
   logger.info(leader ? `leading master is ${leader.grpc}` : `no leading master in ${redactText(url)} yet; waiting`);
-  return { detector, session };
+  return { detector };
 }

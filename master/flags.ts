@@ -84,6 +84,10 @@ export const MASTER_FLAGS = {
   },
   zk: { type: 'string', help: 'zk://host:port[,host:port]/path: contend for leadership with other masters there (default: lead alone)' },
   zk_session_timeout: { type: 'duration', default: 10, help: 'ZooKeeper session timeout; a master that loses its session stops leading' },
+  log_accepted_calls: {
+    type: 'boolean', default: false,
+    help: "log an 'accepted call' line (the leader's term, the time in ms) for every call this master accepts as leader, to check that no two leaders ever act at once",
+  },
   authenticate_frameworks: { type: 'boolean', default: false, help: 'only schedulers presenting a principal and secret from --credentials may subscribe or call (gRPC)' },
   authenticate_agents: { type: 'boolean', default: false, help: 'only agents presenting a principal and secret from --credentials (their --credential) may register' },
   authenticate_http_frameworks: { type: 'boolean', default: false, help: 'the v1 scheduler HTTP API (/api/v1/scheduler) demands HTTP basic authentication' },

@@ -178,6 +178,7 @@ export async function startMaster(
   const leader = () => {
     if (election && !election.leading()) throw new Unavailable(election.notLeading());
     if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
+    if (flags.log_accepted_calls) logger.info({ term: election?.term() ?? 0, at_ms: Math.round(systemClock.now() * 1000) }, 'accepted call');
     return master;
   };
   // Set while a just-elected master reads its registry: calls arriving meanwhile wait for it (a few ms).

@@ -61,36 +61,52 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Ready means serving: the four-letter command `ruok` is answered `imok`. */
-const answers = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+/** The answer to a four-letter command (`ruok`, `srvr`), or '' when the server does not answer within 2 s. */
+export const fourLetter = (address: string, port: number, command: string) =>
+  new Promise<string>((resolve) => {
+    const socket = connect(port, address);
     let reply = '';
-    socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
-    socket.once('connect', () => socket.write('ruok'));
+    socket.setTimeout(2000, () => (socket.destroy(), resolve('')));
+    socket.once('connect', () => socket.write(command));
     socket.on('data', (d: Buffer) => (reply += d.toString()));
-    socket.once('close', () => resolve(reply === 'imok'));
-    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(reply));
+    socket.once('error', () => resolve(''));
   });
 
-/** Runs the server until it answers; throws (after killing it) if it does not within 30 s. */
-async function launch(dir: string, port: number, ownProcessGroup: boolean): Promise<ChildProcess> {
-  const child: ChildProcess = spawn(
-    'java',
-    ['-Xmx256m', '-Dzookeeper.log.dir=' + dir, '-cp', CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup },
-  );
+/** How to run one ZooKeeper server: standalone, or a member of an ensemble (test/harness/zk-ensemble.ts). */
+export interface ServerLaunch {
+  /** Holds zoo.cfg (written by the caller); the logs go here too. */
+  readonly dir: string;
+  readonly address: string;
+  readonly port: number;
+  /** ZooKeeperServerMain (standalone) or QuorumPeerMain (ensemble member). */
+  readonly mainClass?: string;
+  readonly ownProcessGroup?: boolean;
+  /** A command prefix, e.g. `nsenter --net=...` to run it in another network namespace. */
+  readonly prefix?: readonly string[];
+  readonly heapMb?: number;
+}
+
+/**
+ * Runs the server until it answers `ruok` (an ensemble member answers once
+ * running, before it has a quorum); throws (after killing it) if it does not within 30 s.
+ */
+export async function launchZooKeeper(l: ServerLaunch): Promise<ChildProcess> {
+  const { dir, address, port } = l;
+  const java = ['java', `-Xmx${l.heapMb ?? 256}m`, '-Dzookeeper.log.dir=' + dir, '-cp', CLASSPATH, l.mainClass ?? 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')];
+  const [command, ...args] = [...(l.prefix ?? []), ...java];
+  const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: l.ownProcessGroup ?? false });
   let stderr = '';
   let spawnError: Error | null = null;
   child.once('error', (err) => (spawnError = err));
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answers(port))) {
+  while ((await fourLetter(address, port, 'ruok')) !== 'imok') {
     if (spawnError || child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = spawnError ? `cannot run java: ${(spawnError as Error).message}` : stderr.trim() || 'no output';
       throw new Unavailable(
-        `ZooKeeper did not start on 127.0.0.1:${port} (${why}); it needs Java and Debian's zookeeper package (bash scripts/setup.sh installs them)`,
+        `ZooKeeper did not start on ${address}:${port} (${why}); it needs Java and Debian's zookeeper package (bash scripts/setup.sh installs them)`,
       );
     }
     await sleep(100);
@@ -98,7 +114,8 @@ async function launch(dir: string, port: number, ownProcessGroup: boolean): Prom
   return child;
 }
 
-async function kill(child: ChildProcess | null): Promise<void> {
+/** SIGKILL, resolving once it has exited. */
+export async function killZooKeeper(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
@@ -123,19 +140,19 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    child = await launch(dir, port, own);
+    child = await launchZooKeeper({ dir, address: '127.0.0.1', port, ownProcessGroup: own });
   } catch (err) {
     remove();
     throw err;
   }
   const down = async () => {
-    await kill(child);
+    await killZooKeeper(child);
     child = null;
   };
   const up = async () => {
     if (removed) throw new Error(`ZooKeeper on port ${port} was stopped for good`);
     if (child) return;
-    child = await launch(dir, port, own);
+    child = await launchZooKeeper({ dir, address: '127.0.0.1', port, ownProcessGroup: own });
   };
   return {
     port,

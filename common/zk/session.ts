@@ -31,12 +31,53 @@ export interface ZkSessionOptions {
 export type ZnodeAccess = 'public' | 'private';
 
 const STALL_CHECK_MS = 100;
+/**
+ * A member that stops answering (a partition drops its packets) leaves the
+ * TCP connection open, and the client library would wait on it for minutes:
+ * we probe the member every sixth of the session timeout and, with no answer
+ * for two thirds of it (as ZooKeeper's own Java client does), drop the
+ * connection so that the client moves to another member of the ensemble.
+ */
+const PROBE_FRACTION = 1 / 6;
+const SILENCE_FRACTION = 2 / 3;
+/** The monotonic clock of the session's own timing (never the wall clock, which may jump). */
+const now = () => performance.now();
 
 /** One operation of an atomic multi: `check` fails the whole multi when the node is gone. */
 export type ZkOp =
   | { readonly op: 'create'; readonly path: string; readonly data: Buffer; readonly access?: ZnodeAccess }
   | { readonly op: 'set'; readonly path: string; readonly data: Buffer }
   | { readonly op: 'remove' | 'check'; readonly path: string };
+
+/** The parts of node-zookeeper-client's connection manager we reach into (see hardenConnection, dropConnection). */
+interface ConnectionManager {
+  socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
+  pendingBuffer: Buffer | null;
+  onSocketData(this: ConnectionManager, buffer: Buffer): void;
+}
+
+const connectionOf = (client: zookeeper.Client) => (client as unknown as { connectionManager?: ConnectionManager }).connectionManager;
+
+/**
+ * A reply the library cannot parse (an unknown error code, a torn frame)
+ * throws inside its socket's data handler, which would end the process: we
+ * drop that connection instead, and the library reconnects with the same
+ * session. The handler is looked up on each connect, so replacing it on the
+ * instance covers every later connection.
+ */
+function hardenConnection(client: zookeeper.Client): void {
+  const manager = connectionOf(client);
+  if (!manager) return;
+  const read = manager.onSocketData;
+  manager.onSocketData = function (this: ConnectionManager, buffer: Buffer) {
+    try {
+      read.call(this, buffer);
+    } catch {
+      this.pendingBuffer = null;
+      this.socket?.destroy();
+    }
+  };
+}
 
 export class ZkSession {
   private readonly client: zookeeper.Client;
@@ -45,6 +86,11 @@ export class ZkSession {
 
   private disconnectedTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  /** When the last probe that was answered was sent: the server heard from us then or later. */
+  private lastAnsweredSentAt = now();
+  private probing = false;
+  private forcedReconnectAt = -Infinity;
 
   private readonly acls: Record<ZnodeAccess, zookeeper.ACL[]>;
 
@@ -66,7 +112,13 @@ export class ZkSession {
       }, STALL_CHECK_MS);
       this.stallTimer.unref();
     }
+    hardenConnection(client);
     client.on('state', (state: zookeeper.State) => {
+      // The library keeps a partly read reply across connections; the next member's bytes would be read as its rest.
+      if (state === zookeeper.State.DISCONNECTED) {
+        const manager = connectionOf(client);
+        if (manager) manager.pendingBuffer = null;
+      }
       if (this.ended) return; // Closing emits DISCONNECTED too; nothing must keep the process alive after.
       if (state === zookeeper.State.EXPIRED) this.end('ZooKeeper session expired');
       // Cut off from ZooKeeper: after a session timeout the server has expired us,
@@ -81,6 +133,66 @@ export class ZkSession {
     });
   }
 
+  /** The session timeout the server granted (it bounds ours by its min and max), once connected. */
+  get timeoutMs(): number {
+    return this.client.getSessionTimeout();
+  }
+
+  /**
+   * True while the server has surely not expired the session: some request
+   * sent less than two thirds of the session timeout ago was answered (the
+   * server then renewed the session, for a whole timeout, at or after the
+   * send). A leader acts only while its session is fresh: if it was cut off
+   * from ZooKeeper, it stops before the server can expire the session and
+   * another master can be elected; it acts again if an answer comes back on
+   * the same session.
+   */
+  get fresh(): boolean {
+    return !this.ended && now() - this.lastAnsweredSentAt < this.timeoutMs * SILENCE_FRACTION;
+  }
+
+  /** The member this session is connected to now (host:port), or null between connections. */
+  get server(): string | null {
+    const socket = connectionOf(this.client)?.socket;
+    return socket?.remoteAddress && this.client.getState() === zookeeper.State.SYNC_CONNECTED ? `${socket.remoteAddress}:${socket.remotePort}` : null;
+  }
+
+  /** How long since the last answered probe was sent, in ms. */
+  get silenceMs(): number {
+    return Math.round(now() - this.lastAnsweredSentAt);
+  }
+
+  private startProbing(): void {
+    this.lastAnsweredSentAt = now();
+    this.probeTimer = setInterval(() => this.probe(), Math.max(20, Math.floor(this.timeoutMs * PROBE_FRACTION)));
+    this.probeTimer.unref();
+  }
+
+  private probe(): void {
+    if (this.ended) return;
+    const silence = now() - this.lastAnsweredSentAt;
+    // No answer for a whole session timeout: the server has expired us by now (or will before we hear otherwise).
+    if (silence > this.timeoutMs) return this.end(`no answer from ZooKeeper for ${Math.round(silence)} ms; the session has expired or is about to`);
+    if (silence > this.timeoutMs * SILENCE_FRACTION && this.client.getState() === zookeeper.State.SYNC_CONNECTED && this.lastAnsweredSentAt > this.forcedReconnectAt) {
+      this.forcedReconnectAt = now();
+      this.dropConnection();
+    }
+    if (this.probing) return;
+    this.probing = true;
+    const sentAt = now();
+    this.client.exists('/', (err) => {
+      this.probing = false;
+      if (!err) this.lastAnsweredSentAt = Math.max(this.lastAnsweredSentAt, sentAt);
+    });
+  }
+
+  /** Closes the socket to the current member; the client library then connects to the next one with the same session. */
+  private dropConnection(): void {
+    const manager = connectionOf(this.client);
+    manager?.socket?.destroy();
+    if (manager) manager.pendingBuffer = null;
+  }
+
   static async connect(options: ZkSessionOptions): Promise<ZkSession> {
     const client = zookeeper.createClient(options.servers, { sessionTimeout: options.sessionTimeoutMs, spinDelay: 200, retries: 2 });
     if (options.auth) client.addAuthInfo('digest', Buffer.from(options.auth));
@@ -93,6 +205,7 @@ export class ZkSession {
       }, timeoutMs);
       client.once('connected', () => {
         clearTimeout(timer);
+        session.startProbing();
         resolve();
       });
       client.connect();
@@ -167,6 +280,7 @@ export class ZkSession {
   private end(why: string): void {
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.ended) return;
     this.ended = true;
     this.client.close();

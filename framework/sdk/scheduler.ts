@@ -25,7 +25,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { parseZkUrl, type ZkUrl } from '../../common/zk/url.js';
 import { redactText } from '../../common/log/redact.js';
 import { ZkSession } from '../../common/zk/session.js';
-import { LeaderDetector } from '../../common/zk/detector.js';
+import { LeaderFollower } from '../../common/zk/leader-follower.js';
 import { resolveReconnect, reconnectDelay, type ReconnectOptions } from './reconnect.js';
 import { deferred } from '../../common/deferred.js';
 import { EventQueue } from './event-queue.js';
@@ -179,7 +179,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private loop: Promise<void> | null = null;
   private readonly zk: ZkUrl | null;
   private readonly tls: Tls | null;
-  private leader: { session: ZkSession; detector: LeaderDetector } | null = null;
+  private leader: LeaderFollower | null = null;
   /** Aborted to end the backoff wait early (a new leader appeared). */
   private wakeRetry: AbortController | null = null;
 
@@ -358,7 +358,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     while (this.currentState !== 'closed') {
       if (this.zk && !this.leader) await this.followLeader(this.zk); // retried, with backoff, until ZooKeeper answers
       if (this.isClosed()) return;
-      const address = this.leader ? this.leader.detector.current()?.grpc : this.addresses[index % this.addresses.length]!;
+      const address = this.leader ? this.leader.current()?.grpc : this.addresses[index % this.addresses.length]!;
       const attempt = address
         ? await this.subscribeOnce(address)
         : { subscribed: false, fatal: false, reason: new Unavailable(`no leading master is known in ${redactText(this.options.master)}`) };
@@ -488,24 +488,26 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.dispatch({ type: 'closed', reason });
     for (const queue of [...this.queues]) queue.end();
     for (const client of this.clients.values()) client.close();
-    this.leader?.detector.stop();
-    this.leader?.session.close();
+    this.leader?.stop();
   }
 
   /** zk:// masters: find the leader, and drop the stream whenever it changes so the loop re-subscribes there. */
   private async followLeader(zk: ZkUrl): Promise<void> {
+    let detector: LeaderFollower | null = null;
     try {
-      const session = await ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: 10_000, ...(zk.auth ? { auth: zk.auth } : {}) });
-      const detector = new LeaderDetector(session, zk.path, (line) => this.log.warn(line));
-      this.leader = { session, detector };
+      detector = new LeaderFollower(
+        () => ZkSession.connect({ servers: zk.servers, sessionTimeoutMs: 10_000, ...(zk.auth ? { auth: zk.auth } : {}) }), zk.path, (line) => this.log.warn(line),
+      );
       detector.onChange((leader) => {
         this.log.info(leader ? `the leading master is now ${leader.grpc}` : 'no leading master is known');
         this.stream?.cancel();
         if (leader) this.wakeRetry?.abort();
       });
       await detector.start();
+      this.leader = detector;
       if (this.isClosed()) this.shutdown(null);
     } catch (err) {
+      detector?.stop();
       this.log.warn(`cannot follow the leader in ${redactText(this.options.master)}: ${errorMessage(err)}`);
     }
   }

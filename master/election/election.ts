@@ -10,7 +10,10 @@ import type { Logger } from '../../common/log/logger.js';
 export interface Election {
   /** Enters the contest; `elected` may be called before this resolves. */
   contend(on: { elected: () => void; deposed: (why: string) => void }): Promise<void>;
+  /** Leading, and sure of it: the ZooKeeper session is fresh (see ZkSession.fresh). */
   leading(): boolean;
+  /** This candidacy's sequence number (the znode's suffix): each leader's term, increasing from one leader to the next. */
+  term(): number | null;
   /** The leader's HTTP host:port, for redirects; null when unknown or when this master leads. */
   leaderHttp(): string | null;
   /** Why this master does not act, naming the leader when known. */
@@ -51,7 +54,11 @@ export async function connectElection(
         on.elected();
       }
     },
-    leading: () => !over && contender.leadership.leading,
+    leading: () => !over && contender.leadership.leading && session.fresh,
+    term: () => {
+      const seq = /(\d+)$/.exec(contender.candidacy ?? '');
+      return seq ? Number(seq[1]) : null;
+    },
     leaderHttp: () => {
       const l = contender.leadership;
       return !l.leading && l.leader ? l.leader.http : null;
@@ -59,6 +66,9 @@ export async function connectElection(
     notLeading: () => {
       if (over) return `this master no longer leads (${over})`;
       const l = contender.leadership;
+      if (l.leading && !session.fresh) {
+        return `this master leads but has had no answer from ZooKeeper for ${session.silenceMs} ms; it acts again once it has one, and stops for good if its session expires`;
+      }
       if (l.leading) return 'this master leads';
       return l.leader ? `not the leader; the leading master is ${l.leader.grpc} (HTTP ${l.leader.http})` : 'not the leader; no leader is elected yet';
     },

@@ -22,12 +22,15 @@ import { checkDrained } from './operator-calls.js';
 import { withDynamicReservations } from './reservations.js';
 import { addTask, masterUpdate, taskFromRegistry } from './task-changes.js';
 
+/** A gone agent tried to come back: the link tells it to shut down (kill its tasks, forget its id), as Mesos's master does. */
+export class AgentGone extends FailedPrecondition {}
+
 /** RegisterAgent on link `linkId`: a new agent is admitted, a known one re-registers (after a restart, a failover, a partition). */
 export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, registration: AgentRegistration, linkId: number): AgentRecord {
   const { info, total } = registration;
   const requested = registration.requestedId ?? '';
   if (requested && ctx.registry.agents.get(requested)?.gone_time != null) {
-    throw new FailedPrecondition(
+    throw new AgentGone(
       `agent ${requested} is gone (unreachable longer than --registry_max_agent_age) and may not return; start it with an empty --work_dir to join as a new agent`,
     );
   }

@@ -10,6 +10,7 @@ import { traceLaunch } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { AgentGone } from '../operations/agents.js';
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
 
@@ -62,13 +63,16 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
       master?.logger.error({ agent_id: agentId, err }, `error while disconnecting agent ${agentId}: ${errorMessage(err)}`);
     }
   };
-  const refuse = (message: string) => {
+  const endWith = (last: MasterMessageIn) => {
     const wasOpen = open;
     finish();
     if (!wasOpen) return;
-    stream.write({ refused: { message } });
+    stream.write(last);
     stream.end();
   };
+  const refuse = (message: string) => endWith({ refused: { message } });
+  // A gone agent still runs its tasks: refused, it would retry forever and keep them running; told to shut down, it kills them.
+  const shutDown = (message: string) => endWith({ shutdown: { message } });
 
   stream.on('data', (message: AgentMessageOut | MalformedMessage) => {
     if (!open) return;
@@ -88,7 +92,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
           (agent) => {
             if (agent) agentId = agent.id;
           },
-          (err: unknown) => refuse(errorMessage(err)),
+          (err: unknown) => (err instanceof AgentGone ? shutDown(err.message) : refuse(errorMessage(err))),
         );
         return;
       }

@@ -15,6 +15,7 @@ import Docker from 'dockerode';
 import { freePort } from './zookeeper.js';
 import type { Fetch } from '../../common/tls-fetch.js';
 import { removeOciContainers } from './oci.js';
+import type { Host } from './hosts.js';
 
 export { freePort } from './zookeeper.js';
 
@@ -46,9 +47,9 @@ export interface Proc {
 export interface MasterProc extends Proc {
   readonly grpcPort: number;
   readonly httpPort: number;
-  /** 127.0.0.1:grpcPort, what agents and schedulers dial. */
+  /** ip:grpcPort (127.0.0.1, or its host's address), what agents and schedulers dial. */
   readonly grpcAddress: string;
-  /** 127.0.0.1:httpPort, for /state and /health. */
+  /** ip:httpPort, for /state and /health. */
   readonly httpAddress: string;
 }
 
@@ -137,13 +138,22 @@ const describeExit = (e: Exit) => (e.signal ? `signal ${e.signal}` : `code ${e.c
 interface SpawnOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly ownProcessGroup?: boolean;
+  /** Run it on this simulated host (its network namespace); the host records the pid for a sweep after a crash. */
+  readonly host?: Host;
 }
 
-/** A master's or agent's: `env` (LIBPROCESS_SSL_*, ...) added to its environment; with TLS on, `https` probes /health with that fetch. */
+/**
+ * A master's or agent's: `env` (LIBPROCESS_SSL_*, ...) added to its environment; with TLS on, `https` probes /health with that fetch.
+ * With `host`, it runs on that simulated host, bound to the host's address on fixed ports (a namespace has every port
+ * free): a master's HTTP on 5050 and gRPC on 5060, an agent's HTTP on 5051.
+ */
 interface ServerSpawnOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly https?: Fetch;
+  readonly host?: Host;
 }
+
+const HOST_PORTS = { masterHttp: 5050, masterGrpc: 5060, agentHttp: 5051 } as const;
 
 export class ProcessGroup {
   /** Holds the agents' work_dirs and `logs/`; removed by stopAll(). */
@@ -157,11 +167,12 @@ export class ProcessGroup {
 
   /** A master on fresh loopback ports; resolves once its HTTP endpoint answers /health (leading or not). */
   async spawnMaster(name: string, flags: string[], options: ServerSpawnOptions = {}): Promise<MasterProc> {
-    const [httpPort, grpcPort] = await twoFreePorts();
-    const proc = this.spawn(name, ['master', '--ip=127.0.0.1', `--port=${httpPort}`, `--grpc_port=${grpcPort}`, '--quiet=false', ...flags], options);
-    await this.healthy(proc, httpPort, options.https);
+    const [httpPort, grpcPort] = options.host ? [HOST_PORTS.masterHttp, HOST_PORTS.masterGrpc] : await twoFreePorts();
+    const ip = options.host?.address ?? '127.0.0.1';
+    const proc = this.spawn(name, ['master', `--ip=${ip}`, `--port=${httpPort}`, `--grpc_port=${grpcPort}`, '--quiet=false', ...flags], options);
+    await this.healthy(proc, ip, httpPort, options.https);
     return Object.assign(proc, {
-      grpcPort, httpPort, grpcAddress: `127.0.0.1:${grpcPort}`, httpAddress: `127.0.0.1:${httpPort}`,
+      grpcPort, httpPort, grpcAddress: `${ip}:${grpcPort}`, httpAddress: `${ip}:${httpPort}`,
     });
   }
 
@@ -172,13 +183,14 @@ export class ProcessGroup {
    * endpoint answers, which is before it has registered with a master.
    */
   async spawnAgent(name: string, flags: string[], options: ServerSpawnOptions = {}): Promise<AgentProc> {
-    const httpPort = await freePort();
+    const httpPort = options.host ? HOST_PORTS.agentHttp : await freePort();
+    const ip = options.host?.address ?? '127.0.0.1';
     const workDir = join(this.dir, name);
     const proc = this.spawn(name, [
-      'agent', '--ip=127.0.0.1', `--port=${httpPort}`, `--work_dir=${workDir}`, '--docker_pull=never', '--kill_grace_period=1s', '--quiet=false', ...flags,
+      'agent', `--ip=${ip}`, `--port=${httpPort}`, `--work_dir=${workDir}`, '--docker_pull=never', '--kill_grace_period=1s', '--quiet=false', ...flags,
     ], options);
-    await this.healthy(proc, httpPort, options.https);
-    return Object.assign(proc, { httpPort, httpAddress: `127.0.0.1:${httpPort}`, workDir });
+    await this.healthy(proc, ip, httpPort, options.https);
+    return Object.assign(proc, { httpPort, httpAddress: `${ip}:${httpPort}`, workDir });
   }
 
   /**
@@ -205,9 +217,12 @@ export class ProcessGroup {
   }
 
   private spawn(name: string, args: string[], options: SpawnOptions = {}): ChildProc {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    // nsenter execs the command after entering the namespace: the pid is the command's.
+    const [command, ...prefix] = [...(options.host?.nsenter() ?? []), process.execPath, CLI];
+    const child = spawn(command!, [...prefix, ...args], {
       cwd: REPO_ROOT, env: commandEnv(options.env), detached: options.ownProcessGroup ?? false, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) options.host?.track(child.pid);
     const log = createWriteStream(join(this.dir, 'logs', `${name}.log`), { flags: 'a' });
     log.write(`# ${new Date().toISOString()} pid ${child.pid}: mesos-ts ${args.join(' ')}\n`);
     const proc = new ChildProc(name, child, log);
@@ -215,10 +230,10 @@ export class ProcessGroup {
     return proc;
   }
 
-  private async healthy(proc: ChildProc, httpPort: number, https?: Fetch): Promise<void> {
+  private async healthy(proc: ChildProc, ip: string, httpPort: number, https?: Fetch): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const res = await (https ?? fetch)(`${https ? 'https' : 'http'}://127.0.0.1:${httpPort}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      const res = await (https ?? fetch)(`${https ? 'https' : 'http'}://${ip}:${httpPort}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (res?.ok) return;
       if (!proc.alive()) {
         const exit = await proc.exited;
