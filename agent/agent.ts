@@ -230,16 +230,16 @@ export class Agent {
     this.link.send({ draining: { reason } });
     const live = () => [...this.runners.values()].filter((r) => !isTerminal(r.state));
     this.logger.info(`draining (${reason}): ${live().length} task(s) may run for up to ${timeoutSeconds}s more`);
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    while (live().length > 0 && Date.now() < deadline) await sleep(200);
+    const deadline = performance.now() + timeoutSeconds * 1000;
+    while (live().length > 0 && performance.now() < deadline) await sleep(200);
     const left = live();
     if (left.length > 0) {
       this.logger.info(`drain timeout: killing ${left.length} task(s)`);
       for (const r of left) r.kill();
       await Promise.all(left.map((r) => r.finished()));
     }
-    const flushBy = Date.now() + timeoutSeconds * 1000;
-    while (this.updates.pending().length > 0 && Date.now() < flushBy) await sleep(200);
+    const flushBy = performance.now() + timeoutSeconds * 1000;
+    while (this.updates.pending().length > 0 && performance.now() < flushBy) await sleep(200);
     this.logger.info(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
   }
 

@@ -23,7 +23,7 @@ import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
-import { realTimers, type Timers } from '../common/clock.js';
+import { monotonicClock, realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
 import { Resources } from '../common/resources.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable, errorMessage } from '../common/errors.js';
@@ -74,6 +74,8 @@ export interface MasterOptions {
   /** Written before the master acts on what it admits (agents, frameworks, tasks). */
   readonly registry: Registry;
   readonly clock: Clock;
+  /** Durations and deadlines (default: the process's monotonic clock); a test with fake timers passes its own. */
+  readonly monotonic?: Clock;
   /** Real timers by default; tests pass fake ones (test/harness/fake-timers.ts). */
   readonly timers?: Timers;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
@@ -118,7 +120,7 @@ interface Link {
   agentId: string | null;
   pingSeq: number;
   lastPong: number;
-  /** When the agent was last heard on this link (master clock, seconds): its grace after the link drops counts from here. */
+  /** When the agent was last heard on this link (monotonic clock, seconds): its grace after the link drops counts from here. */
   lastHeard: number;
 }
 
@@ -160,7 +162,7 @@ export class Master {
     this.allocatorLogger = options.logger.child({ component: 'allocator' });
     this.startTime = options.clock.now();
     this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
-    this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
+    this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers, this.monotonic);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
@@ -198,6 +200,11 @@ export class Master {
 
   now(): number {
     return this.options.clock.now();
+  }
+
+  /** The monotonic clock's reading (seconds): for how long something took or has been, never for a timestamp. */
+  private get monotonic(): Clock {
+    return this.options.monotonic ?? monotonicClock;
   }
 
   get logger(): Logger {
@@ -354,7 +361,7 @@ export class Master {
   /** RegisterAgent on `conn`; settles once the registry holds the agent and REGISTERED went. */
   async registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
     this.events.emit({ type: 'AGENT_MESSAGE', kind: message.agent_info?.id?.value ? 'reregister' : 'register' });
-    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.now() };
+    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.monotonic.now() };
     this.links.set(conn, link);
     this.linksById.set(link.id, link);
     let agent: AgentRecord;
@@ -385,13 +392,13 @@ export class Master {
     this.linksById.delete(link.id);
     if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
     this.deadlines.cancel(`agent-ping:${link.id}`);
-    const heardAgo = Math.max(0, this.now() - link.lastHeard);
+    const heardAgo = Math.max(0, this.monotonic.now() - link.lastHeard);
     this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent, heardAgo));
   }
 
   agentMessage(agentId: string, message: AgentMessageOut, conn?: AgentConnection): void {
     const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
-    if (link) link.lastHeard = this.now();
+    if (link) link.lastHeard = this.monotonic.now();
     if (message.kind === 'pong') {
       if (link) link.lastPong = Math.max(link.lastPong, Number(message.pong?.seq ?? 0));
       return;

@@ -41,17 +41,17 @@ export async function execInContainer(docker: Docker, id: string, command: ExecC
   let output = Buffer.alloc(0);
   const sink = { write: (chunk: Buffer) => ((output = Buffer.concat([output, chunk]).subarray(-limit)), true) };
   docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
-  const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
+  const deadline = timeoutSeconds > 0 ? performance.now() + timeoutSeconds * 1000 : Infinity;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     new Promise((resolve) => ['end', 'close', 'error'].forEach((e) => stream.on(e, resolve))),
-    ...(deadline < Infinity ? [new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))] : []),
+    ...(deadline < Infinity ? [new Promise((resolve) => (timer = setTimeout(resolve, deadline - performance.now())))] : []),
   ]);
   clearTimeout(timer);
   const text = () => output.toString('utf8');
   let info = await exec.inspect();
   // The stream ends when the command closes its output, usually as it exits: wait for the exit itself.
-  while (info.Running && Date.now() < deadline) info = await new Promise((r) => setTimeout(r, 50)).then(() => exec.inspect());
+  while (info.Running && performance.now() < deadline) info = await new Promise((r) => setTimeout(r, 50)).then(() => exec.inspect());
   if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: text() };
   stream.destroy();
   const fs = await import('node:fs/promises');

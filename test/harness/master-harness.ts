@@ -107,7 +107,7 @@ export class MasterHarness {
     const registry = new Registry(store, () => harness?.master.stop(), logger.child({ component: 'registry' }));
     const id = options.id ?? `m${Math.floor(time.now())}`;
     const master = new Master({
-      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, timers: time.timers,
+      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, monotonic: time, timers: time.timers,
       allocationInterval: 1, offerTimeout: 30, heartbeatInterval: 15, agentReregisterTimeout: 600, agentPingInterval: 15, maxAgentPingTimeouts: 5,
       agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, logger,
       ...options, newStreamId: () => `stream-${++(harness as MasterHarness).streams}`, defer: (fn) => harness!.deferred.push(fn),
