@@ -1,6 +1,6 @@
-// The leader SIGKILLed during a burst of registry writes: three masters run as
-// real processes against a real ZooKeeper; clients keep writing to whichever
-// master leads (operators setting a weight per role, frameworks subscribing,
+// The leader SIGKILLed during a burst of registry writes: two masters run as
+// real processes against a real ZooKeeper; clients keep writing to the
+// leader (operators setting a weight per role, frameworks subscribing,
 // each change answered only once the registry holds it) and record every
 // change the master acknowledged. The leader is killed -9 mid-burst; once the
 // next one leads, every acknowledged change must be in its state. A change
@@ -22,7 +22,7 @@ beforeAll(async () => {
   zk = await startZooKeeper();
   group = new ProcessGroup();
   const flags = [`--zk=zk://${zk.connectString}/mesos-ts-burst`, `--zk_session_timeout=${SESSION_TIMEOUT_S}s`, '--allocation_interval=0.5s'];
-  masters.push(...(await Promise.all([1, 2, 3].map((i) => group.spawnMaster(`master-${i}`, flags)))));
+  masters.push(...(await Promise.all([1, 2].map((i) => group.spawnMaster(`master-${i}`, flags)))));
 }, 60_000);
 
 afterAll(async () => {
@@ -90,7 +90,7 @@ describe('the leader SIGKILLed during a burst of registry writes', () => {
       ...Array.from({ length: WRITERS / 2 }, (_, w) => frameworkWriter(w)),
     ];
 
-    await waitUntil(() => weights.size >= 40 && frameworks.size >= 10, 60_000, 'a burst of acknowledged writes');
+    await waitUntil(() => weights.size >= 24 && frameworks.size >= 6, 60_000, 'a burst of acknowledged writes');
     first.signal('SIGKILL');
     await first.exited;
     stop = true;
