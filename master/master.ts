@@ -335,7 +335,8 @@ export class Master {
     if (!this.acting) return;
     reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const started = performance.now(); // Measured for allocator/mesos/allocation_run_ms; decides nothing.
-    const decisions = this.allocator.allocate(this.now());
+    // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
+    const decisions = this.allocator.allocate(this.monotonic.now());
     this.events.emit({ type: 'ALLOCATION_RUN', ms: performance.now() - started });
     if (decisions.length > 0) this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions));
   }
@@ -543,7 +544,7 @@ export class Master {
       case 'removeAgent':
         return a.removeAgent(fact.agentId);
       case 'recoverResources':
-        return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.now());
+        return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.monotonic.now());
       case 'updateAllocation':
         return a.updateAllocation?.(fact.frameworkId, fact.agentId, fact.from, fact.to);
       case 'updateWeights':

@@ -1,5 +1,6 @@
 // The master's deadlines (offer timeouts, failover timeouts, agent pings,
-// heartbeats, re-registration) under a wall clock that jumps: an hour back
+// heartbeats, re-registration) and the allocator's refusal filters under a
+// wall clock that jumps: an hour back
 // or forward after a deadline is armed changes nothing about when it fires,
 // because it is kept as a delay on the monotonic clock. Time is driven by hand
 // (fake timers); the wall clock is the fake time plus a jump the test sets.
@@ -7,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Deadlines } from '../../master/deadlines.js';
 import { FakeTimers } from '../harness/fake-timers.js';
 import type { Clock } from '../../common/clock.js';
+import { MasterHarness } from '../harness/master-harness.js';
 
 const HOUR = 3600;
 
@@ -58,5 +60,37 @@ describe('deadlines under a wall clock that jumps', () => {
     expect(fired).toEqual([]);
     timers.advance(1);
     expect(fired).toEqual(['second']);
+  });
+});
+
+describe('refusal filters under a wall clock that jumps', () => {
+  it.each([
+    ['an hour back', -HOUR],
+    ['an hour forward', HOUR],
+  ])('hide a declined agent for refuse_seconds, no more and no less, when the wall clock jumps %s', async (_what, jump) => {
+    const h = await MasterHarness.start();
+    await h.addAgent('a1', 'cpus:2;mem:256');
+    const fw = await h.subscribe('fw');
+    const first = fw.offers();
+    expect(first).toHaveLength(1);
+    fw.call({ type: 'DECLINE', decline: { offer_ids: first.map((o) => o.id), filters: { refuse_seconds: 30 } } });
+    await h.settle();
+    h.time.jumpWall(jump);
+    await h.advance(28);
+    expect(fw.offers()).toEqual([]);
+    await h.advance(4);
+    expect(fw.offers()).toHaveLength(1);
+  });
+
+  it('let an offer time out after offer_timeout, not sooner, when the wall clock jumps forward', async () => {
+    const h = await MasterHarness.start({ offerTimeout: 20 });
+    await h.addAgent('a1', 'cpus:2;mem:256');
+    const fw = await h.subscribe('fw');
+    expect(fw.offers()).toHaveLength(1);
+    h.time.jumpWall(HOUR);
+    await h.advance(18);
+    expect(fw.events.filter((e) => e.type === 'RESCIND')).toEqual([]);
+    await h.advance(4);
+    expect(fw.events.filter((e) => e.type === 'RESCIND')).toHaveLength(1);
   });
 });
