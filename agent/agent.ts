@@ -19,7 +19,7 @@ import type { Tls } from '../common/tls.js';
 import type { AttributeIn, FrameworkInfoOut, MasterMessageOut, TaskIn, TaskState, TaskStatusIn } from '../proto/index.js';
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { DomainInfo } from '../common/domain.js';
-import type { Clock, Timers } from '../common/clock.js';
+import { realTimers, type Clock, type Timers } from '../common/clock.js';
 import { Resources } from '../common/resources.js';
 import { isTerminal } from '../common/task-state.js';
 import { errorMessage } from '../common/errors.js';
@@ -85,6 +85,8 @@ const MAX_COMPLETED_TASKS = 1000;
 
 /** Extra time, beyond the longest grace period, that stop() waits for tasks to die. */
 const STOP_SLACK_MS = 5000;
+/** How often an AgentID that could not be written down is tried again. */
+const AGENT_ID_RETRY_MS = 5000;
 
 /** Waits for `promise`, or `ms`, whichever comes first. */
 async function within(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -233,16 +235,16 @@ export class Agent {
     this.link.send({ draining: { reason } });
     const live = () => [...this.runners.values()].filter((r) => !isTerminal(r.state));
     this.logger.info(`draining (${reason}): ${live().length} task(s) may run for up to ${timeoutSeconds}s more`);
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    while (live().length > 0 && Date.now() < deadline) await sleep(200);
+    const deadline = performance.now() + timeoutSeconds * 1000;
+    while (live().length > 0 && performance.now() < deadline) await sleep(200);
     const left = live();
     if (left.length > 0) {
       this.logger.info(`drain timeout: killing ${left.length} task(s)`);
       for (const r of left) r.kill();
       await Promise.all(left.map((r) => r.finished()));
     }
-    const flushBy = Date.now() + timeoutSeconds * 1000;
-    while (this.updates.pending().length > 0 && Date.now() < flushBy) await sleep(200);
+    const flushBy = performance.now() + timeoutSeconds * 1000;
+    while (this.updates.pending().length > 0 && performance.now() < flushBy) await sleep(200);
     this.logger.info(`drained: ${this.updates.pending().length} update(s) still unacknowledged (kept in the checkpoint)`);
   }
 
@@ -394,12 +396,24 @@ export class Agent {
       .finally(() => this.options.onShutdown?.(why));
   }
 
+  /** Writes the AgentID down; while that fails (a full disk) it says so and tries again every few seconds. */
+  private writeAgentId(id: string): void {
+    try {
+      this.checkpoint.writeAgentId(id, this.secret);
+    } catch (err) {
+      this.logger.error({ err }, `cannot write down this agent's id (a restart now would register it afresh): ${errorMessage(err)}; trying again in ${AGENT_ID_RETRY_MS / 1000}s`);
+      (this.options.timers ?? realTimers).set(() => {
+        if (this.id === id) this.writeAgentId(id);
+      }, AGENT_ID_RETRY_MS);
+    }
+  }
+
   private registered(id: string, secret: string): void {
     if (!id) return this.logger.warn('AgentRegistered without an agent_id; ignored');
     const previous = this.id;
     this.id = id;
     if (secret) this.secret = secret;
-    if (previous !== id || secret) this.checkpoint.writeAgentId(id, this.secret);
+    if (previous !== id || secret) this.writeAgentId(id);
     if (previous === null) this.logger.info('registered with the master');
     else if (previous !== id) this.logger.warn({ previous_agent_id: previous }, `the master gave a new id (was ${previous})`);
     else this.logger.info('re-registered with the master');

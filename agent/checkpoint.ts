@@ -7,7 +7,9 @@
 //                                                                 uuid, protobuf, base64) or the acknowledgement of a uuid
 //
 // JSON files are replaced atomically (write, fsync, rename); update records
-// are appended and fsynced before the update is sent. Writes of a task's
+// are appended and fsynced before the update is sent. A write that fails (a
+// full disk) leaves the old JSON file whole and cuts a partial record off the
+// updates file, so a checkpoint is never left torn in its middle. Writes of a task's
 // files run one after another in the order they were asked for (so a caller
 // that waits for one knows every earlier write of the task is on disk too).
 // Appends run in the libuv threadpool; task.json is written synchronously, in
@@ -107,7 +109,16 @@ export class Checkpointer {
         await mkdir(this.taskDir(frameworkId, taskId), { recursive: true });
         writes.updates = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
       }
-      await writes.updates.writeFile(text);
+      const handle = writes.updates;
+      const size = (await handle.stat()).size;
+      try {
+        await handle.writeFile(text);
+      } catch (err) {
+        // A full disk can take part of the record: cut it off, so that the next record starts on a line
+        // of its own and recovery never meets a torn record before the last line.
+        await handle.truncate(size).catch(() => {});
+        throw err;
+      }
     });
   }
 
@@ -261,11 +272,17 @@ export class Checkpointer {
     const tmp = `${file}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, JSON.stringify(value) + '\n');
+      // writeSync may write part of a buffer when the disk fills: write the rest until it is all there (or it throws).
+      const bytes = Buffer.from(JSON.stringify(value) + '\n');
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
       fsyncSync(fd);
-    } finally {
+    } catch (err) {
+      // Full disk: the old file stays as it was; the partial new one goes, not to hold the space.
       closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw err;
     }
+    closeSync(fd);
     renameSync(tmp, file);
   }
 

@@ -7,7 +7,9 @@
 //     failure ──> unhealthy, reported every time (as Mesos's built-in executors do);
 //                 the consecutive_failures-th in a row asks for the kill and ends checking
 //
-// A probe that has not answered within timeout_seconds (0: no limit) failed.
+// A probe that has not answered within timeout_seconds (0: no limit) failed;
+// one that could not be run (RuntimeUnavailableError: the Docker engine is
+// restarting) is no result, neither success nor failure.
 // The grace period counts from start, so it includes the delay (Mesos).
 // Timers, clock and probe are injected; the real probes (HTTP and TCP on
 // 127.0.0.1, a command run in the container) are at the bottom.
@@ -15,7 +17,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { TaskInfoOut } from '../proto/index.js';
 import { errorMessage } from '../common/errors.js';
-import type { ContainerDriver } from './driver/driver.js';
+import { RuntimeUnavailableError, type ContainerDriver } from './driver/driver.js';
 import { realTimers, type Timers } from '../common/clock.js';
 
 export type HealthCheckInfo = NonNullable<TaskInfoOut['health_check']>;
@@ -109,12 +111,18 @@ export class HealthChecker {
     const late = new Promise<ProbeResult>((resolve) => {
       if (timeout > 0) timer = this.timers.set(() => resolve({ healthy: false, failure: `no answer within ${timeout}s` }), timeout * 1000);
     });
-    const answer = this.options.probe(abort.signal).catch((err: unknown): ProbeResult => ({ healthy: false, failure: errorMessage(err) }));
+    let unavailable = false;
+    const answer = this.options.probe(abort.signal).catch((err: unknown): ProbeResult => {
+      unavailable = err instanceof RuntimeUnavailableError;
+      return { healthy: false, failure: errorMessage(err) };
+    });
     const result = await Promise.race([answer, late]);
     if (timer !== null) this.timers.clear(timer);
     abort.abort(new Error('health check over'));
     this.running = null;
     if (this.stopped) return;
+    // The check could not be run at all (the container runtime is away): no result, as Mesos skips a check it could not perform.
+    if (unavailable) return this.schedule(this.options.policy.intervalSeconds);
     if (result.healthy) this.success();
     else this.failure(result.failure);
   }

@@ -13,6 +13,7 @@ import type { TaskStatusIn } from '../proto/index.js';
 import { taskKey } from '../common/ids.js';
 import { realTimers, type Timers } from '../common/clock.js';
 import { backoffDelay, type BackoffOptions } from '../common/backoff.js';
+import { deferred, type Deferred } from '../common/deferred.js';
 
 export interface PendingUpdate {
   readonly frameworkId: string;
@@ -39,8 +40,9 @@ export interface StatusUpdateManagerOptions {
     acknowledged(frameworkId: string, taskId: string, uuid: Buffer): void | Promise<void>;
   };
   /**
-   * A write that failed: `what` names it. An update that could not be written down is dropped,
-   * never sent; after an acknowledgement that could not be, the stream goes on.
+   * A write that failed: `what` names it. An update that could not be written down is written
+   * again on the resend backoff, and sent only once it is; after an acknowledgement that could
+   * not be, the stream goes on (the update is resent after a restart, and acknowledged again).
    */
   readonly persistFailed?: (what: string, err: unknown) => void;
 }
@@ -57,7 +59,7 @@ interface Stream {
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
   /** Updates whose write is still under way (not sent yet), with that write. */
-  private readonly unwritten = new WeakMap<PendingUpdate, Promise<void>>();
+  private readonly unwritten = new WeakMap<PendingUpdate, Deferred>();
   private readonly timers: Timers;
   private readonly uuid: () => Buffer;
   private readonly backoff: BackoffOptions;
@@ -72,31 +74,46 @@ export class StatusUpdateManager {
   /** Queues an update (a uuid is assigned) and sends it if it is the head of its stream. */
   update(frameworkId: string, status: TaskStatusIn): PendingUpdate {
     const pending: PendingUpdate = { frameworkId, status: { ...status, uuid: this.uuid() } };
-    const written = this.options.persist?.update(pending);
-    if (written) {
-      this.unwritten.set(pending, written.then(() => {}, () => {}));
-      written.then(
-        () => {
-          this.unwritten.delete(pending);
-          const stream = this.streamOf(pending);
-          if (stream?.queue[0] === pending) this.transmit(stream);
-        },
-        (err: unknown) => {
-          this.unwritten.delete(pending);
-          this.discard(pending);
-          this.options.persistFailed?.(`${pending.status.state} of task ${pending.status.task_id?.value} (not sent)`, err);
-        },
-      );
-    }
+    this.writeDown(pending, 0);
     return this.enqueue(pending);
   }
 
   /**
-   * Settles once `pending` is on disk, or its write failed (persistFailed has been told):
-   * at once when persist is synchronous. The agent removes a finished task's container only after this.
+   * Writes `pending` down; a write that fails (a full disk) is said and tried again on the resend
+   * backoff, the update keeping its place, unsent, until it is on disk: never dropped, so the
+   * framework hears of every state once space returns.
+   */
+  private writeDown(pending: PendingUpdate, attempt: number): void {
+    const written = this.options.persist?.update(pending);
+    if (!written) return;
+    let onDisk = this.unwritten.get(pending);
+    if (!onDisk) {
+      onDisk = deferred();
+      this.unwritten.set(pending, onDisk);
+    }
+    const done = onDisk;
+    written.then(
+      () => {
+        this.unwritten.delete(pending);
+        done.resolve();
+        const stream = this.streamOf(pending);
+        if (stream?.queue[0] === pending) this.transmit(stream);
+      },
+      (err: unknown) => {
+        const delayMs = backoffDelay(attempt, this.backoff);
+        this.options.persistFailed?.(`${pending.status.state} of task ${pending.status.task_id?.value} (not sent; writing it again in ${delayMs / 1000}s)`, err);
+        if (!this.streamOf(pending)?.queue.includes(pending)) return; // Its framework is gone meanwhile.
+        this.timers.set(() => this.writeDown(pending, attempt + 1), delayMs);
+      },
+    );
+  }
+
+  /**
+   * Settles once `pending` is on disk (after as many tries as that takes): at once when persist
+   * is synchronous. The agent removes a finished task's container only after this.
    */
   written(pending: PendingUpdate): Promise<void> {
-    return this.unwritten.get(pending) ?? Promise.resolve();
+    return this.unwritten.get(pending)?.promise ?? Promise.resolve();
   }
 
   /** An update recovered from the checkpoint (written down already, never acknowledged): queued with its uuid. */
@@ -170,18 +187,6 @@ export class StatusUpdateManager {
 
   private streamOf(pending: PendingUpdate): Stream | undefined {
     return this.streams.get(taskKey(pending.frameworkId, pending.status.task_id?.value ?? ''));
-  }
-
-  /** Takes out an update that could not be written down; the next one of its task goes out if it was the head. */
-  private discard(pending: PendingUpdate): void {
-    const key = taskKey(pending.frameworkId, pending.status.task_id?.value ?? '');
-    const stream = this.streams.get(key);
-    const at = stream?.queue.indexOf(pending) ?? -1;
-    if (!stream || at < 0) return;
-    stream.queue.splice(at, 1);
-    if (at > 0) return;
-    if (stream.queue.length === 0) this.streams.delete(key);
-    else this.transmit(stream);
   }
 
   private transmit(stream: Stream): void {

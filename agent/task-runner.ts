@@ -2,6 +2,7 @@
 //
 //   (RunTask, checked) ──> STARTING ──launch──> RUNNING ──exit 0──> FINISHED
 //                              │                   ├──exit n──> FAILED (status n, or OOM)
+//                              │                   └──stopped by an engine restart──> LOST / GONE (REASON_EXECUTOR_TERMINATED)
 //                              ├──launch error──> FAILED (REASON_CONTAINER_LAUNCH_FAILED)
 //                              └──kill──> [KILLING] ──SIGTERM, grace, SIGKILL──> KILLED
 //
@@ -256,6 +257,14 @@ export class TaskRunner {
         reason: 'REASON_CONTAINER_LIMITATION_MEMORY',
         message: `memory limit of ${memMiB} MB exceeded (OOM killed)`,
         limitation: { resources: Resources.scalars({ mem: memMiB }).toProto() },
+      });
+    }
+    if (exit.engineRestarted) {
+      // As Mesos reports an executor that terminated with no state of its own: LOST, or GONE to a partition-aware framework.
+      const partitionAware = this.framework.capabilities.some((c) => c.type === 'PARTITION_AWARE');
+      return this.report(partitionAware ? 'TASK_GONE' : 'TASK_LOST', {
+        reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT',
+        message: `its container was stopped by a restart of the container engine (exit status ${exit.exitCode}); the engine runs without live-restore`,
       });
     }
     if (exit.error !== undefined) {

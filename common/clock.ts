@@ -7,6 +7,14 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() / 1000 };
 
+/**
+ * Seconds on a clock that only moves forward at the pace of real time, from an arbitrary origin
+ * (CLOCK_MONOTONIC through performance.now()). Durations and deadlines are measured on it: the
+ * wall clock can be set back or forward (NTP, an operator) and must then neither expire a timeout
+ * early nor hold it off for as long as the jump.
+ */
+export const monotonicClock: Clock = { now: () => performance.now() / 1000 };
+
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
   constructor(private seconds = 1_000_000) {}

@@ -1,16 +1,21 @@
 // Every timer of the master, in one place: offer timeouts, failover
 // timeouts, heartbeats, agent pings, re-registration and gone deadlines.
 // A deadline has a key (re-arming a key replaces it) and a due time on the
-// injected clock; it fires once, never sooner. setTimeout cannot wait
+// injected clock; it fires once, never sooner. The due time is given on the
+// master's wall clock but kept as a delay on the monotonic clock from the
+// moment it is armed, so a wall-clock jump afterwards (back or forward)
+// neither fires it early nor holds it off. setTimeout cannot wait
 // longer than ~24.8 days (Mesos suggests failover timeouts of weeks), so
 // longer waits go in steps.
-import type { Clock } from '../common/clock.js';
-import type { Timers } from '../common/clock.js';
+import { monotonicClock, type Clock, type Timers } from '../common/clock.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Armed {
+  /** Due on the wall clock, as armed (what dueAt() answers). */
   readonly at: number;
+  /** Due on the monotonic clock. */
+  readonly due: number;
   readonly fire: () => void;
   handle: unknown;
 }
@@ -21,12 +26,13 @@ export class Deadlines {
   constructor(
     private readonly clock: Clock,
     private readonly timers: Timers,
+    private readonly monotonic: Clock = monotonicClock,
   ) {}
 
   /** Calls `fire` once the clock reaches `at` (seconds), replacing whatever `key` had armed. */
   arm(key: string, at: number, fire: () => void): void {
     this.cancel(key);
-    const entry: Armed = { at, fire, handle: null };
+    const entry: Armed = { at, due: this.monotonic.now() + (at - this.clock.now()), fire, handle: null };
     this.armed.set(key, entry);
     this.schedule(key, entry);
   }
@@ -54,10 +60,10 @@ export class Deadlines {
   }
 
   private schedule(key: string, entry: Armed): void {
-    const left = Math.max(0, Math.ceil((entry.at - this.clock.now()) * 1000));
+    const left = Math.max(0, Math.ceil((entry.due - this.monotonic.now()) * 1000));
     entry.handle = this.timers.set(() => {
       if (this.armed.get(key) !== entry) return;
-      if (entry.at - this.clock.now() > 0) return this.schedule(key, entry);
+      if (entry.due - this.monotonic.now() > 0) return this.schedule(key, entry);
       this.armed.delete(key);
       entry.fire();
     }, Math.min(left, MAX_TIMER_MS));

@@ -24,7 +24,7 @@ import { TASK_STATES } from '../common/task-state.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
-import { realTimers, type Timers } from '../common/clock.js';
+import { monotonicClock, realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
 import { Resources } from '../common/resources.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable, errorMessage } from '../common/errors.js';
@@ -80,6 +80,8 @@ export interface MasterOptions {
   /** Written before the master acts on what it admits (agents, frameworks, tasks). */
   readonly registry: Registry;
   readonly clock: Clock;
+  /** Durations and deadlines (default: the process's monotonic clock); a test with fake timers passes its own. */
+  readonly monotonic?: Clock;
   /** Real timers by default; tests pass fake ones (test/harness/fake-timers.ts). */
   readonly timers?: Timers;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
@@ -130,7 +132,7 @@ interface Link {
   agentId: string | null;
   pingSeq: number;
   lastPong: number;
-  /** When the agent was last heard on this link (master clock, seconds): its grace after the link drops counts from here. */
+  /** When the agent was last heard on this link (monotonic clock, seconds): its grace after the link drops counts from here. */
   lastHeard: number;
 }
 
@@ -172,7 +174,7 @@ export class Master {
     this.allocatorLogger = options.logger.child({ component: 'allocator' });
     this.startTime = options.clock.now();
     this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
-    this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers);
+    this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers, this.monotonic);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
@@ -210,6 +212,11 @@ export class Master {
 
   now(): number {
     return this.options.clock.now();
+  }
+
+  /** The monotonic clock's reading (seconds): for how long something took or has been, never for a timestamp. */
+  private get monotonic(): Clock {
+    return this.options.monotonic ?? monotonicClock;
   }
 
   get logger(): Logger {
@@ -357,7 +364,8 @@ export class Master {
     const elapsed = this.options.elapsedMs ?? performance.now.bind(performance);
     const started = elapsed();
     const budgetMs = (this.options.allocationPassBudget ?? 0) * 1000;
-    const decisions = this.allocator.allocate(this.now(), budgetMs > 0 ? () => elapsed() - started > budgetMs : undefined);
+    // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
+    const decisions = this.allocator.allocate(this.monotonic.now(), budgetMs > 0 ? () => elapsed() - started > budgetMs : undefined);
     const carried = this.allocator.carrying === true;
     this.events.emit({ type: 'ALLOCATION_RUN', ms: elapsed() - started, carried });
     if (decisions.length > 0) this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions));
@@ -386,7 +394,7 @@ export class Master {
   /** RegisterAgent on `conn`; settles once the registry holds the agent and REGISTERED went. */
   async registerAgent(message: RegisterAgent__Output, conn: AgentConnection): Promise<AgentRecord> {
     this.events.emit({ type: 'AGENT_MESSAGE', kind: message.agent_info?.id?.value ? 'reregister' : 'register' });
-    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.now() };
+    const link: Link = this.links.get(conn) ?? { id: this.nextLinkId++, conn, agentId: null, pingSeq: 0, lastPong: 0, lastHeard: this.monotonic.now() };
     this.links.set(conn, link);
     this.linksById.set(link.id, link);
     let agent: AgentRecord;
@@ -417,13 +425,13 @@ export class Master {
     this.linksById.delete(link.id);
     if (this.agentLinks.get(agentId) === link) this.agentLinks.delete(agentId);
     this.deadlines.cancel(`agent-ping:${link.id}`);
-    const heardAgo = Math.max(0, this.now() - link.lastHeard);
+    const heardAgo = Math.max(0, this.monotonic.now() - link.lastHeard);
     this.apply((fx, ctx) => disconnectAgent(this.state, fx, ctx, agentId, link.id, silent, heardAgo));
   }
 
   agentMessage(agentId: string, message: AgentMessageOut, conn?: AgentConnection): void {
     const link = conn ? this.links.get(conn) : this.agentLinks.get(agentId);
-    if (link) link.lastHeard = this.now();
+    if (link) link.lastHeard = this.monotonic.now();
     if (message.kind === 'pong') {
       if (link) link.lastPong = Math.max(link.lastPong, Number(message.pong?.seq ?? 0));
       return;
@@ -573,7 +581,7 @@ export class Master {
       case 'removeAgent':
         return a.removeAgent(fact.agentId);
       case 'recoverResources':
-        return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.now());
+        return a.recoverResources(fact.frameworkId, fact.agentId, fact.resources, fact.refuseSeconds, this.monotonic.now());
       case 'updateAllocation':
         return a.updateAllocation?.(fact.frameworkId, fact.agentId, fact.from, fact.to);
       case 'updateWeights':

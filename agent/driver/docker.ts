@@ -10,8 +10,10 @@ import { RotatingFile, type Rotation } from '../../common/rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import Docker from 'dockerode';
-import { LaunchError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type LaunchOptions } from './driver.js';
+import { LaunchError, RuntimeUnavailableError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from './driver.js';
 import { cgroupStats } from './cgroup-stats.js';
+import { backoffDelay } from '../../common/backoff.js';
+import { execInContainer, waitExit } from './docker-calls.js';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -22,6 +24,9 @@ export interface DockerDriverOptions {
   /** Size-based rotation of the sandbox's stdout and stderr (default: none). */
   readonly logRotation?: Rotation;
 }
+
+/** Asking again whether the engine is back, after it went away. */
+const ENGINE_BACKOFF = { initialDelayMs: 200, maxDelayMs: 2000 } as const;
 
 /** How long to wait for the output streams to drain once the container exited. */
 const DRAIN_MS = 2000;
@@ -34,6 +39,10 @@ export class DockerDriver implements ContainerDriver {
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
+  }
+
+  private get socketPath(): string {
+    return this.options.socketPath ?? '/var/run/docker.sock';
   }
 
   async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
@@ -60,8 +69,8 @@ export class DockerDriver implements ContainerDriver {
       // (a running task reported FINISHED); 'next-exit' seen after a quick task has
       // already exited waits for an exit that never comes (the task stays RUNNING for
       // ever, and a kill finds its container already stopped).
-      const waited = container.wait();
-      this.exits.set(container.id, this.exitOf(container, waited, drained, files));
+      const waited = waitExit(this.socketPath, container.id);
+      this.exits.set(container.id, this.exitOf(container, waited, drained, files, spec));
       return container.id;
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
@@ -80,7 +89,7 @@ export class DockerDriver implements ContainerDriver {
     if (known) return known;
     // A container this driver did not start (an earlier run of the agent).
     const container = this.docker.getContainer(id);
-    const exit = this.exitOf(container, container.wait(), Promise.resolve(), []);
+    const exit = this.exitOf(container, waitExit(this.socketPath, container.id), Promise.resolve(), []);
     this.exits.set(id, exit);
     return exit;
   }
@@ -96,7 +105,7 @@ export class DockerDriver implements ContainerDriver {
     const drained = new Promise<void>((resolve) => {
       for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
     });
-    this.exits.set(id, this.exitOf(container, container.wait(), drained, files));
+    this.exits.set(id, this.exitOf(container, waitExit(this.socketPath, container.id), drained, files, output));
     return info;
   }
 
@@ -185,23 +194,75 @@ export class DockerDriver implements ContainerDriver {
     waited: Promise<{ StatusCode: number }>,
     drained: Promise<void>,
     files: readonly Writable[],
+    output?: { readonly stdoutPath: string; readonly stderrPath: string },
   ): Promise<ContainerExit> {
     let exitCode = -1;
     let error: string | undefined;
+    let engineGone = false;
     try {
       exitCode = (await waited).StatusCode;
     } catch (err) {
       error = dockerMessage(err);
+      engineGone = isEngineGone(err);
     }
-    this.pids.delete(container.id); // The pid may be reused by now.
+    const brokeAt = Date.now() / 1000;
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
     await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(resolve))));
+    if (engineGone && this.exits.has(container.id)) return this.afterEngineReturns(container, brokeAt, output);
+    this.pids.delete(container.id); // The pid may be reused by now.
     if (error !== undefined) return { exitCode, oomKilled: false, error };
     try {
       const info = await container.inspect();
       return { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
-    } catch {
+    } catch (err) {
+      // The engine went away just as the container stopped: it was stopping it on its way down (no live-restore).
+      if (isEngineGone(err) && this.exits.has(container.id)) return this.afterEngineReturns(container, Date.now() / 1000, output);
       return { exitCode, oomKilled: false };
+    }
+  }
+
+  /**
+   * The engine stopped answering while the container was watched (it restarted, or crashed): the
+   * container is not given up. Once the engine answers again, a container still running (the engine
+   * has --live-restore) is watched again, its output followed from where it broke; one that stopped
+   * is reported with its exit status, marked `engineRestarted` when the engine has no live-restore
+   * (the engine stopped it: its status is not the task's); one that is gone is lost.
+   */
+  private async afterEngineReturns(container: Docker.Container, brokeAt: number, output?: { readonly stdoutPath: string; readonly stderrPath: string }): Promise<ContainerExit> {
+    const liveRestore = await this.engineBack();
+    if (!this.exits.has(container.id)) return { exitCode: -1, oomKilled: false, error: 'removed while the Docker engine was away' };
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if (isEngineGone(err)) return this.afterEngineReturns(container, brokeAt, output);
+      this.pids.delete(container.id);
+      return { exitCode: -1, oomKilled: false, error: `its container is gone after the Docker engine came back: ${dockerMessage(err)}` };
+    }
+    if (info.State.Running) {
+      if (!output) return this.exitOf(container, waitExit(this.socketPath, container.id), Promise.resolve(), []);
+      try {
+        if (!(await this.reattach(container.id, { ...output, sinceSeconds: brokeAt }))) return { exitCode: -1, oomKilled: false, error: 'its container is gone after the Docker engine came back' };
+      } catch (err) {
+        if (isEngineGone(err)) return this.afterEngineReturns(container, brokeAt, output);
+        throw err;
+      }
+      return this.exits.get(container.id)!;
+    }
+    this.pids.delete(container.id);
+    return { exitCode: info.State.ExitCode ?? -1, oomKilled: info.State.OOMKilled === true, ...(liveRestore ? {} : { engineRestarted: true }) };
+  }
+
+
+  /** Resolves once the engine answers again, with whether it keeps containers across its restarts. */
+  private async engineBack(): Promise<boolean> {
+    for (let retry = 0; ; retry++) {
+      try {
+        const info = (await this.docker.info()) as { LiveRestoreEnabled?: boolean };
+        return info.LiveRestoreEnabled === true;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(retry, ENGINE_BACKOFF)));
+      }
     }
   }
 
@@ -218,14 +279,14 @@ export class DockerDriver implements ContainerDriver {
     try {
       return await this.docker.createContainer(createOptions(spec));
     } catch (err) {
-      if (!hasStatus(err, 404)) throw cannotCreate(spec, err);
+      if (!hasStatus(err, 404)) throw cannotCreate(spec, err, this.socketPath);
     }
     await this.ensureImage(spec.image, false, signal);
     signal?.throwIfAborted();
     try {
       return await this.docker.createContainer(createOptions(spec));
     } catch (err) {
-      throw cannotCreate(spec, err);
+      throw cannotCreate(spec, err, this.socketPath);
     }
   }
 
@@ -275,57 +336,16 @@ export class DockerDriver implements ContainerDriver {
    * docker exec: the command runs in the container's namespaces with its environment; the result
    * keeps the last 4 KiB of its output. Past the timeout its process tree is killed through /proc
    * (only processes in this container's cgroup: an agent in its own PID namespace kills nothing)
-   * and the result says so with exit code -1. (Types and fs are imported inline: this method is
-   * added without touching the rest of the file.)
+   * and the result says so with exit code -1 (docker-calls.ts). An engine that does not answer is a
+   * RuntimeUnavailableError: the command was not run at all.
    */
-  async exec(
-    id: string,
-    command: import('./driver.js').ExecCommand,
-    timeoutSeconds: number,
-  ): Promise<import('./driver.js').ExecResult> {
-    const limit = 4096;
-    const Cmd = command.shell ? ['/bin/sh', '-c', command.value] : [command.value, ...command.arguments.slice(1)];
-    const Env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    const exec = await this.docker.getContainer(id).exec({ Cmd, Env, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    let output = Buffer.alloc(0);
-    const sink = { write: (chunk: Buffer) => ((output = Buffer.concat([output, chunk]).subarray(-limit)), true) };
-    this.docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
-    const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise((resolve) => ['end', 'close', 'error'].forEach((e) => stream.on(e, resolve))),
-      ...(deadline < Infinity ? [new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))] : []),
-    ]);
-    clearTimeout(timer);
-    const text = () => output.toString('utf8');
-    let info = await exec.inspect();
-    // The stream ends when the command closes its output, usually as it exits: wait for the exit itself.
-    while (info.Running && Date.now() < deadline) info = await new Promise((r) => setTimeout(r, 50)).then(() => exec.inspect());
-    if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: text() };
-    stream.destroy();
-    const fs = await import('node:fs/promises');
-    const parents = new Map<number, number>();
-    for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
-      const stat = /^\d+$/.test(entry) ? await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '') : '';
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid) parents.set(Number(entry), ppid);
+  async exec(id: string, command: ExecCommand, timeoutSeconds: number): Promise<ExecResult> {
+    try {
+      return await execInContainer(this.docker, id, command, timeoutSeconds);
+    } catch (err) {
+      if (isEngineGone(err)) throw new RuntimeUnavailableError(`the Docker engine at ${this.socketPath} does not answer: ${dockerMessage(err)}`, { cause: err });
+      throw err;
     }
-    const tree = [info.Pid];
-    for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
-    let killed = 0;
-    for (const pid of tree.filter((p) => p > 0)) {
-      const cgroup = await fs.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-      if (!cgroup.includes(info.ContainerID)) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed++;
-      } catch {
-        // Gone already, or not ours to signal.
-      }
-    }
-    const what = killed > 0 ? `killed ${killed} process(es)` : 'could not be killed from the agent';
-    return { exitCode: -1, output: `${text()}\n[did not end within ${timeoutSeconds}s; ${what}]`.trimStart() };
   }
 }
 
@@ -370,8 +390,16 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
   };
 }
 
-function cannotCreate(spec: ContainerSpec, err: unknown): LaunchError {
+function cannotCreate(spec: ContainerSpec, err: unknown, socketPath: string): LaunchError {
+  if (isEngineGone(err)) return new LaunchError(`the Docker engine at ${socketPath} does not answer (${dockerMessage(err)}): cannot create a container from ${spec.image}`, false, { cause: err });
   return new LaunchError(`cannot create a container from ${spec.image}: ${dockerMessage(err)}`, false, { cause: err });
+}
+
+/** The engine itself did not answer (its socket is gone or refused, the connection dropped), as opposed to an error it sent. */
+function isEngineGone(err: unknown): boolean {
+  const e = err as { statusCode?: number; code?: string; message?: string } | null;
+  if (e?.statusCode !== undefined) return false;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE'].includes(e?.code ?? '') || /socket hang up|aborted/i.test(e?.message ?? '');
 }
 
 function hasStatus(err: unknown, ...codes: number[]): boolean {

@@ -47,8 +47,10 @@ export interface ContainerSpec {
 export interface ContainerExit {
   readonly exitCode: number;
   readonly oomKilled: boolean;
-  /** Set when the runtime lost track of the container (engine restarted, container removed by hand). */
+  /** Set when the runtime lost track of the container (container removed by hand, supervisor gone). */
   readonly error?: string;
+  /** The runtime restarted and stopped the container itself (a Docker engine without live-restore): `exitCode` is not the task's. */
+  readonly engineRestarted?: boolean;
 }
 
 export interface ContainerInfo {
@@ -106,6 +108,11 @@ export class LaunchError extends Error {
   constructor(message: string, readonly imageMissing = false, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** The container runtime itself does not answer (the Docker engine is down or restarting): nothing was asked of the container. */
+export class RuntimeUnavailableError extends Error {
+  override readonly name = 'RuntimeUnavailableError';
 }
 
 /** The container's root filesystem could not be provisioned (its image is not in the store). Mesos reports it as REASON_CONTAINER_LAUNCH_FAILED too; the message says which step failed. */

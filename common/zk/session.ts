@@ -104,10 +104,11 @@ export class ZkSession {
       ? { public: [owner, new zookeeper.ACL(zookeeper.Permission.READ, anyone)], private: [owner] }
       : { public: open, private: open };
     if (endOnStall) {
-      let last = Date.now();
+      // Monotonic: a wall-clock jump is not a stall.
+      let last = performance.now();
       this.stallTimer = setInterval(() => {
-        const now = Date.now();
-        if (now - last > (sessionTimeoutMs * 2) / 3) this.end(`this process was frozen for ${now - last} ms; the ZooKeeper session may have expired`);
+        const now = performance.now();
+        if (now - last > (sessionTimeoutMs * 2) / 3) this.end(`this process was frozen for ${Math.round(now - last)} ms; the ZooKeeper session may have expired`);
         last = now;
       }, STALL_CHECK_MS);
       this.stallTimer.unref();

@@ -150,8 +150,8 @@ export class AppsRuntime {
     this.answered = new Set();
     if (known.length > 0) {
       await this.scheduler.reconcile(known).catch((err: unknown) => this.log.warn(`apps: explicit reconciliation failed: ${errorMessage(err)}`));
-      const deadline = Date.now() + this.options.reconcileTimeoutMs;
-      while (Date.now() < deadline && known.some((k) => !this.answered!.has(k.taskId))) await sleep(50);
+      const deadline = performance.now() + this.options.reconcileTimeoutMs;
+      while (performance.now() < deadline && known.some((k) => !this.answered!.has(k.taskId))) await sleep(50);
       const silent = known.filter((k) => !this.answered!.has(k.taskId));
       if (silent.length > 0) this.log.warn(`apps: no reconciliation answer for ${silent.map((s) => s.taskId).join(', ')}; keeping them`);
     }

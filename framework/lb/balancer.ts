@@ -158,7 +158,7 @@ export class Balancer {
       for (const name of before.keys()) {
         if (after.has(name) || this.draining.has(`${backend.name}/${name}`)) continue;
         await this.options.haproxy.command(`set server ${backend.name}/${name} state drain`);
-        this.draining.set(`${backend.name}/${name}`, { backend: backend.name, server: name, since: Date.now() });
+        this.draining.set(`${backend.name}/${name}`, { backend: backend.name, server: name, since: performance.now() });
         drained++;
       }
     }
@@ -186,7 +186,7 @@ export class Balancer {
       for (const [key, d] of this.draining) {
         if (d.backend !== backend) continue;
         const state = states.get(d.server);
-        const overdue = Date.now() - d.since >= this.options.drainSeconds * 1000;
+        const overdue = performance.now() - d.since >= this.options.drainSeconds * 1000;
         if (state && state.connections > 0 && !overdue) continue;
         if (state) {
           await this.options.haproxy.command(`set server ${key} state maint`, `shutdown sessions server ${key}`, `del server ${key}`);

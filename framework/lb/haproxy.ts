@@ -107,14 +107,14 @@ export class Haproxy {
     };
     child.stdout!.on('data', log);
     child.stderr!.on('data', log);
-    const deadline = Date.now() + 10_000;
+    const deadline = performance.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Unavailable(`HAProxy exited at start (code ${child.exitCode}): ${recent.join(' | ')}`);
       try {
         await runtimeCommand(this.options.adminSocket, 'show info', 1000);
         return;
       } catch {
-        if (Date.now() > deadline) throw new Unavailable('HAProxy did not open its admin socket within 10 s');
+        if (performance.now() > deadline) throw new Unavailable('HAProxy did not open its admin socket within 10 s');
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -131,8 +131,8 @@ export class Haproxy {
     const before = await this.masterReloads();
     // The master re-executes itself to reload, which ends this connection without an answer.
     await runtimeCommand(this.masterSocket, 'reload', 15_000).catch(() => {});
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
+    const deadline = performance.now() + 15_000;
+    while (performance.now() < deadline) {
       const now = await this.masterReloads().catch(() => null);
       if (now && now.reloads > before.reloads) {
         if (now.failed > before.failed) throw new Unavailable('HAProxy failed to load the new configuration; the previous worker serves on');

@@ -66,13 +66,23 @@ export class TestStore implements RegistryStore {
   }
 }
 
-/** The harness's time: fake timers (ms) and the master's clock (seconds) reading them. */
+/**
+ * The harness's time: fake timers (ms) and the master's clocks (seconds) reading them: the wall
+ * clock (this), which a test may jump back or forward, and the monotonic one, which never jumps.
+ */
 export class HarnessTime implements Clock {
   readonly timers = new FakeTimers();
   private readonly clock = this.timers.clock();
+  private wallOffset = 0;
+  readonly monotonic: Clock = { now: () => this.clock.now() };
 
   now(): number {
-    return this.clock.now();
+    return this.clock.now() + this.wallOffset;
+  }
+
+  /** Sets the wall clock `seconds` forward (negative: back), as an operator or NTP might; nothing else moves. */
+  jumpWall(seconds: number): void {
+    this.wallOffset += seconds;
   }
 }
 
@@ -107,7 +117,7 @@ export class MasterHarness {
     const registry = new Registry(store, () => harness?.master.stop(), logger.child({ component: 'registry' }));
     const id = options.id ?? `m${Math.floor(time.now())}`;
     const master = new Master({
-      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, timers: time.timers,
+      id, info: { id, hostname: 'localhost', port: 5050 }, allocator: options.allocator ?? createAllocator('drf'), registry, clock: time, monotonic: time.monotonic, timers: time.timers,
       allocationInterval: 1, offerTimeout: 30, heartbeatInterval: 15, agentReregisterTimeout: 600, agentPingInterval: 15, maxAgentPingTimeouts: 5,
       agentDisconnectTimeout: 75, registryMaxAgentAge: 3600, logger,
       ...options, newStreamId: () => `stream-${++(harness as MasterHarness).streams}`, defer: (fn) => harness!.deferred.push(fn),

@@ -144,7 +144,7 @@ describe('StatusUpdateManager', () => {
     expect(sent.map((u) => u.frameworkId)).toEqual(['f', 'g', 'g']);
   });
 
-  it('sends an update whose write is under way only once it is on disk, in order, and drops one that could not be written', async () => {
+  it('sends an update whose write is under way only once it is on disk, in order, and writes one that could not be written again until it is', async () => {
     const writes: { resolve: () => void; reject: (err: Error) => void; state: string }[] = [];
     const failed: string[] = [];
     const { sent, timers, manager } = setup({
@@ -172,11 +172,27 @@ describe('StatusUpdateManager', () => {
     expect(states()).toEqual(['TASK_STARTING']);
     manager.acknowledge('f', 't', sent[0]!.status.uuid);
     expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
-    writes[2]!.reject(new Error('disk full')); // never sent; the stream goes on without it
+    writes[2]!.reject(new Error('disk full')); // said, kept in its place unsent, and written again on the backoff
     await settle();
-    expect(failed).toEqual(['TASK_FINISHED of task t (not sent)']);
+    expect(failed).toEqual(['TASK_FINISHED of task t (not sent; writing it again in 10s)']);
     manager.acknowledge('f', 't', sent[1]!.status.uuid);
     expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    expect(manager.hasPending('f', 't')).toBe(true);
+    let onDisk = false;
+    void manager.written(manager.pending()[0]!).then(() => (onDisk = true));
+    timers.advance(9_999);
+    expect(writes).toHaveLength(3);
+    timers.advance(1);
+    expect(writes).toHaveLength(4);
+    writes[3]!.reject(new Error('disk still full'));
+    await settle();
+    expect(failed[1]).toBe('TASK_FINISHED of task t (not sent; writing it again in 20s)');
+    timers.advance(20_000);
+    writes[4]!.resolve(); // space came back
+    await settle();
+    expect(onDisk).toBe(true);
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    manager.acknowledge('f', 't', sent[2]!.status.uuid);
     expect(manager.hasPending('f', 't')).toBe(false);
   });
 

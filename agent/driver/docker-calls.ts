@@ -1,0 +1,87 @@
+// Two calls to the Docker engine made outside dockerode's usual path, for
+// DockerDriver: the wait on a container's exit (by hand, so that an engine
+// going away under it is an error rather than a wait that never ends) and
+// docker exec with a timeout that kills what it ran.
+import { request as httpRequest } from 'node:http';
+import type Docker from 'dockerode';
+import type { ExecCommand, ExecResult } from './driver.js';
+
+/**
+ * The engine's wait call, made by hand: dockerode's wait never settles when the engine goes
+ * away under it (the connection closes with no answer and nothing rejects), which would leave a
+ * task watched by nobody. Here a connection closed before the answer is an ECONNRESET.
+ */
+export function waitExit(socketPath: string, id: string): Promise<{ StatusCode: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath, method: 'POST', path: `/containers/${encodeURIComponent(id)}/wait` }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', () => {});
+      res.on('close', () => {
+        if (!res.complete) return reject(Object.assign(new Error('the engine closed the connection while waiting on the container'), { code: 'ECONNRESET' }));
+        if (res.statusCode !== 200) return reject(Object.assign(new Error(body.trim() || `HTTP ${res.statusCode}`), { statusCode: res.statusCode, json: parseJson(body) }));
+        const answer = parseJson(body) as { StatusCode?: number; Error?: { Message?: string } | null } | null;
+        if (typeof answer?.StatusCode !== 'number') return reject(new Error(`unexpected answer to wait: ${body.slice(0, 200)}`));
+        resolve({ StatusCode: answer.StatusCode });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** docker exec of `command` in container `id` (DockerDriver.exec). */
+export async function execInContainer(docker: Docker, id: string, command: ExecCommand, timeoutSeconds: number): Promise<ExecResult> {
+  const limit = 4096;
+  const Cmd = command.shell ? ['/bin/sh', '-c', command.value] : [command.value, ...command.arguments.slice(1)];
+  const Env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const exec = await docker.getContainer(id).exec({ Cmd, Env, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  let output = Buffer.alloc(0);
+  const sink = { write: (chunk: Buffer) => ((output = Buffer.concat([output, chunk]).subarray(-limit)), true) };
+  docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
+  const deadline = timeoutSeconds > 0 ? performance.now() + timeoutSeconds * 1000 : Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise((resolve) => ['end', 'close', 'error'].forEach((e) => stream.on(e, resolve))),
+    ...(deadline < Infinity ? [new Promise((resolve) => (timer = setTimeout(resolve, deadline - performance.now())))] : []),
+  ]);
+  clearTimeout(timer);
+  const text = () => output.toString('utf8');
+  let info = await exec.inspect();
+  // The stream ends when the command closes its output, usually as it exits: wait for the exit itself.
+  while (info.Running && performance.now() < deadline) info = await new Promise((r) => setTimeout(r, 50)).then(() => exec.inspect());
+  if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: text() };
+  stream.destroy();
+  const fs = await import('node:fs/promises');
+  const parents = new Map<number, number>();
+  for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
+    const stat = /^\d+$/.test(entry) ? await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '') : '';
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parents.set(Number(entry), ppid);
+  }
+  const tree = [info.Pid];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  let killed = 0;
+  for (const pid of tree.filter((p) => p > 0)) {
+    const cgroup = await fs.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+    if (!cgroup.includes(info.ContainerID)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // Gone already, or not ours to signal.
+    }
+  }
+  const what = killed > 0 ? `killed ${killed} process(es)` : 'could not be killed from the agent';
+  return { exitCode: -1, output: `${text()}\n[did not end within ${timeoutSeconds}s; ${what}]`.trimStart() };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
