@@ -491,6 +491,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         this.stream?.cancel();
         if (leader) this.wakeRetry?.abort();
       });
+      // An ended session (ZooKeeper down past its timeout) hears of no new leader: the next attempt starts another.
+      session.onEnd((why) => {
+        if (this.leader?.session !== session || this.isClosed()) return;
+        this.log.warn(`lost the ZooKeeper session (${why}); looking for the leading master again`);
+        detector.stop();
+        this.leader = null;
+        this.wakeRetry?.abort();
+      });
       await detector.start();
       if (this.isClosed()) this.shutdown(null);
     } catch (err) {
