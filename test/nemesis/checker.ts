@@ -40,6 +40,11 @@ export interface Verdict {
 const key = (frameworkId: string | undefined, taskId: string) => `${frameworkId ?? '?'}/${taskId}`;
 const at = (e: HistoryEvent) => `t=${e.t.toFixed(0)}ms`;
 const terminal = (state: string) => isTerminal(state as TaskState);
+/** An update's state, with where it came from and why when the history says. */
+const stateOf = (u: Extract<HistoryEvent, { type: 'update' }>) => {
+  const why = [u.source, u.reason, u.message].filter((x) => x).join(', ');
+  return why ? `${u.state} (${why}; seen by ${u.proc})` : u.state;
+};
 
 function verdict(invariant: string, description: string, checked: number, counterExamples: string[]): Verdict {
   return { invariant, description, ok: counterExamples.length === 0, checked, counterExamples };
@@ -110,11 +115,11 @@ export function checkUpdatesInOrder(events: readonly HistoryEvent[]): Verdict {
       const to = seen[i]!;
       if (from.state === to.state) continue; // At-least-once: a repeat is fine.
       if (terminal(from.state)) {
-        bad.push(`${k}: ${to.state} at ${at(to)} after terminal ${from.state} at ${at(from)}`);
+        bad.push(`${k}: ${stateOf(to)} at ${at(to)} after terminal ${stateOf(from)} at ${at(from)}`);
         break;
       }
       if (!canTransition(from.state as TaskState, to.state as TaskState)) {
-        bad.push(`${k}: ${from.state} at ${at(from)} then ${to.state} at ${at(to)}, out of order`);
+        bad.push(`${k}: ${stateOf(from)} at ${at(from)} then ${stateOf(to)} at ${at(to)}, out of order`);
         break;
       }
     }

@@ -120,11 +120,14 @@ export class NemesisCluster {
 
   /** Starts again every master, agent and framework whose process ended, except those in `held` (a fault keeps them down). */
   async reviveExited(held: ReadonlySet<string> = new Set()): Promise<string[]> {
-    const revived: string[] = [];
-    for (const [name, m] of this.masters) if (!m.alive() && !held.has(name)) (await this.startMaster(name), revived.push(name));
-    for (const [name, a] of this.agents) if (!a.alive() && !held.has(name)) (await this.startAgent(name), revived.push(name));
-    for (const [name, f] of this.frameworks) if (!f.alive() && !held.has(name)) (this.startFramework(name), revived.push(name));
-    return revived;
+    const down = <P extends { alive(): boolean }>(slots: Map<string, P>) => [...slots].filter(([name, p]) => !p.alive() && !held.has(name)).map(([name]) => name);
+    const masters = down(this.masters);
+    const agents = down(this.agents);
+    const frameworks = down(this.frameworks);
+    // At once: a master takes seconds to answer on a loaded machine.
+    await Promise.all([...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n))]);
+    for (const name of frameworks) this.startFramework(name);
+    return [...masters, ...agents, ...frameworks];
   }
 
   /** Ends the frameworks, then every master and agent, their containers, and ZooKeeper. */

@@ -19,7 +19,7 @@ export type HistoryEntry =
   /** A scheduler's (re)subscription took: offers it held before are gone. */
   | { readonly type: 'subscribed'; readonly frameworkId: string; readonly masterId: string }
   | { readonly type: 'disconnected'; readonly frameworkId: string; readonly reason: string }
-  | { readonly type: 'update'; readonly frameworkId: string; readonly taskId: string; readonly state: string; readonly agentId: string; readonly reason?: string; readonly uuid?: string }
+  | { readonly type: 'update'; readonly frameworkId: string; readonly taskId: string; readonly state: string; readonly agentId: string; readonly reason?: string; readonly source?: string; readonly message?: string; readonly uuid?: string }
   | { readonly type: 'offer'; readonly frameworkId: string; readonly offerId: string; readonly agentId: string; readonly resources: ResourceTotals }
   | { readonly type: 'rescind'; readonly frameworkId: string; readonly offerId: string }
   /** An agent's total resources as the leading master lists them. */

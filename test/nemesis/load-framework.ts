@@ -94,7 +94,7 @@ export async function runLoadFramework(config: LoadConfig): Promise<void> {
     const taskId = status.task_id!.value;
     const agentId = status.agent_id?.value ?? '';
     const uuid = status.uuid.length > 0 ? Buffer.from(status.uuid).toString('base64') : undefined;
-    history.record({ type: 'update', frameworkId, taskId, state: status.state, agentId, reason: status.reason, ...(uuid && { uuid }) });
+    history.record({ type: 'update', frameworkId, taskId, state: status.state, agentId, reason: status.reason, source: status.source, message: status.message, ...(uuid && { uuid }) });
     if (isTerminal(status.state as TaskState)) live.delete(taskId);
     else {
       // A task of an earlier incarnation (adopted), or one we know.

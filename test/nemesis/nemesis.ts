@@ -75,6 +75,7 @@ export async function playSchedule(steps: readonly Step[], seconds: number, deps
     if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break;
     const revived = await deps.revive(held());
     if (revived.length > 0) deps.log(`[nemesis] t+${elapsed()}s started again what had exited: ${revived.join(', ')}`);
+    if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break; // Starting them took the rest of the time.
     const injector = deps.injectors.find((i) => i.name === step.injector)!;
     const fault = await injector.inject(seededRandom(step.choiceSeed));
     if (!fault) {
