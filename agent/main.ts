@@ -8,8 +8,7 @@ import { isUserSpec, parseCapabilities, type IsolationPolicy } from './isolation
 import { mkdirSync } from 'node:fs';
 import { checkMasterFlag, parseZkUrl } from '../common/zk/url.js';
 import { redactText } from '../common/log/redact.js';
-import { ZkSession } from '../common/zk/session.js';
-import { LeaderDetector } from '../common/zk/detector.js';
+import { LeaderFollower } from '../common/zk/follower.js';
 import { parseFlags, type Flags } from '../common/flags.js';
 import { InvalidArgument, errorMessage } from '../common/errors.js';
 import { checkAdvertised } from '../common/mesos-flags.js';
@@ -160,7 +159,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
   let resolveShutdown: (why: string) => void = () => {};
   const shutdown = new Promise<string>((resolve) => (resolveShutdown = resolve));
   const agent = new Agent({
-    ...(follow ? { leader: () => follow.detector.current()?.grpc ?? null } : {}),
+    ...(follow ? { leader: () => follow.current()?.grpc ?? null } : {}),
     // What the master hands out for this agent (pid, Offer.url): the advertised address, as with Mesos's libprocess.
     ...(flags.credential !== undefined ? { credential: parseCredential(flags.credential) } : {}),
     tls: config.tls,
@@ -172,7 +171,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     clock: systemClock, logger,
     onShutdown: (why) => resolveShutdown(why),
   });
-  follow?.detector.onChange((leader) => {
+  follow?.onChange((leader) => {
     if (leader) agent.logger.info({ master: leader.grpc }, `the leading master is now ${leader.grpc}`);
     else agent.logger.warn('no leading master is known');
     agent.leaderChanged();
@@ -195,8 +194,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     agentId: () => agent.id,
     shutdown,
     async stop(stopOptions = {}) {
-      follow?.detector.stop();
-      follow?.session.close();
+      follow?.stop();
       await agent.stop(stopOptions.killTasks ?? true);
       await driver.close();
       await http.close();
@@ -208,13 +206,12 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** `--master zk://...`: find the leading master in ZooKeeper and follow it. */
-async function followLeader(url: string, agentLogger: Logger): Promise<{ detector: LeaderDetector; session: ZkSession }> {
+/** `--master zk://...`: find the leading master in ZooKeeper and follow it, across ZooKeeper outages. */
+async function followLeader(url: string, agentLogger: Logger): Promise<LeaderFollower> {
   const { servers, path, auth } = parseZkUrl(url);
-  const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000, ...(auth ? { auth } : {}) });
   const logger = agentLogger.child({ component: 'election' });
-  const detector = new LeaderDetector(session, path, (line) => logger.warn(line));
-  const leader = await detector.start();
+  const follower = await LeaderFollower.start({ servers, path, ...(auth ? { auth } : {}), sessionTimeoutMs: 10_000, warn: (line) => logger.warn(line) });
+  const leader = follower.current();
   logger.info(leader ? `leading master is ${leader.grpc}` : `no leading master in ${redactText(url)} yet; waiting`);
-  return { detector, session };
+  return follower;
 }

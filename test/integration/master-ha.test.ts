@@ -88,7 +88,7 @@ describe('replicated masters', () => {
     expect((await fetch(`http://${masters[1]!.httpAddress}/state`)).status).toBe(200);
   });
 
-  it('a scheduler on zk:// whose ZooKeeper session ended finds the next leader once ZooKeeper is back', async () => {
+  it('a scheduler and an agent on zk:// whose ZooKeeper sessions ended find the next leader once ZooKeeper is back', async () => {
     // Found by the randomized fault run: the SDK kept dialling the leader its dead session last named, for good.
     const warnings: string[] = [];
     const scheduler = new Scheduler({ master: `zk://${zk.connectString}/mesos-ts`, framework: { name: 'zk-outage', failoverTimeoutSeconds: 60 },
@@ -105,6 +105,9 @@ describe('replicated masters', () => {
     await waitUntil(() => next.leading(), 15_000, 'the new master to lead');
     await waitUntil(() => next.master.frameworks.get(frameworkId)?.connected === true, 20_000, 'the scheduler to re-subscribe with the new master');
     await waitUntil(() => scheduler.state === 'subscribed', 10_000, 'the scheduler to have its SUBSCRIBED');
+    // The agent on zk:// (from the test before) had the same trouble.
+    const agent = agents[0]!;
+    await waitUntil(() => next.master.agents.get(agent.agentId()!)?.connected === true, 20_000, 'the agent to re-register with the new master');
   }, 60_000);
 
   it('stops acting once cut off from ZooKeeper past the session timeout', async () => {
