@@ -77,6 +77,12 @@ describe('the fault run checker', () => {
     expect(examples(back, 'updates-in-order')).toEqual(['m1-0000/b: TASK_RUNNING at t=150ms then TASK_STARTING at t=1000ms, out of order']);
   });
 
+  it('updates-in-order: a reconciliation answer ahead of the stream is no counter-example, an update of the stream after it is checked', () => {
+    const ahead = { ...update('b', 'TASK_FINISHED'), reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const h = [...clean(), ...history(ahead, update('b', 'TASK_RUNNING'), update('b', 'TASK_FINISHED'), update('b', 'TASK_STARTING')).map((e) => ({ ...e, t: 1000 + e.t }))];
+    expect(examples(checkHistory(h, end({ tasks: [] })), 'updates-in-order')).toEqual(['m1-0000/b: TASK_STARTING at t=1040ms after terminal TASK_FINISHED at t=1030ms']);
+  });
+
   it('changes-survive: a launch, a kill and a subscription the final state does not show', () => {
     const killed = history(
       ...clean(),
