@@ -104,6 +104,13 @@ export async function runLoadFramework(config: LoadConfig): Promise<void> {
     if (uuid) void call('ACKNOWLEDGE', { taskIds: [taskId], agentId }, () => scheduler.acknowledge(status));
   };
 
+  // Implicit reconciliation says nothing of a task the master never stored (a launch answered just before its master
+  // died): asking for each task by name does, as Mesos's reconciliation algorithm has frameworks do.
+  const reconcileExplicitly = () => {
+    const tasks = [...live].map(([taskId, t]) => ({ taskId, agentId: t.agentId }));
+    if (tasks.length > 0) void call('RECONCILE', { taskIds: tasks.map((t) => t.taskId) }, () => scheduler.reconcile(tasks));
+  };
+
   const kill = (taskId: string) => {
     const task = live.get(taskId)!;
     task.killAskedAt = Date.now();
@@ -115,6 +122,7 @@ export async function runLoadFramework(config: LoadConfig): Promise<void> {
     writeFileSync(config.frameworkIdFile, frameworkId);
     history.record({ type: 'subscribed', frameworkId, masterId: e.masterInfo?.id ?? '' });
     void call('RECONCILE', {}, () => scheduler.reconcile([]));
+    reconcileExplicitly();
   });
   scheduler.on('disconnected', (e) => history.record({ type: 'disconnected', frameworkId, reason: e.reason.message }));
   scheduler.on('rescind', (e) => history.record({ type: 'rescind', frameworkId, offerId: e.offerId }));
@@ -122,8 +130,10 @@ export async function runLoadFramework(config: LoadConfig): Promise<void> {
   scheduler.on('update', (e) => onUpdate(e.status));
 
   // Now and then a long task is killed; a kill that has not ended its task after a while is sent again.
+  let ticks = 0;
   const killer = setInterval(() => {
     const now = Date.now();
+    if (++ticks % 4 === 0) reconcileExplicitly();
     for (const [taskId, t] of live) if (t.killAskedAt !== null && now - t.killAskedAt > RE_KILL_MS) kill(taskId);
     if (quiescing || random() < 0.4) return;
     const running = [...live].filter(([, t]) => t.state === 'TASK_RUNNING' && t.killAskedAt === null).map(([id]) => id);

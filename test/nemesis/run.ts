@@ -8,6 +8,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../harness/wait-until.js';
+import { isTerminal, type TaskState } from '../../common/task-state.js';
 import { HistoryWriter, readHistory } from './history.js';
 import { checkHistory, formatVerdicts, type Verdict } from './checker.js';
 import { NemesisCluster } from './cluster.js';
@@ -48,7 +49,23 @@ export interface RunReport {
 
 const SETTLE_TIMEOUT_MS = 90_000;
 
-/** The leader's state once every agent and framework is back and no task is between states; the last state seen if that takes too long. */
+/** From the history so far: tasks whose LAUNCH or KILL a master acknowledged and whose end no framework heard of. */
+function outstanding(historyPath: string): { launched: Set<string>; killed: Set<string> } {
+  const events = readHistory(historyPath);
+  const calls = new Map(events.flatMap((e) => (e.type === 'call' ? [[e.id, e.taskIds ?? []] as const] : [])));
+  const acked = (op: string) => new Set(events.flatMap((e) => (e.type === 'answer' && e.op === op && e.result === 'ok' ? [...(calls.get(e.id) ?? [])] : [])));
+  const launched = acked('LAUNCH');
+  const killed = acked('KILL');
+  for (const e of events) if (e.type === 'update' && isTerminal(e.state as TaskState)) (launched.delete(e.taskId), killed.delete(e.taskId));
+  return { launched, killed };
+}
+
+/**
+ * The leader's state once every agent and framework is back, no task is between states, every acknowledged launch
+ * is known or ended (a launch answered just before its master died is reported lost to the framework's explicit
+ * reconciliation), and every task whose kill was acknowledged has ended (a master drops a kill for a task it does not
+ * know yet, as Mesos does; the frameworks send it again); the last state seen if that takes too long.
+ */
 async function settle(cluster: NemesisCluster, agents: number, frameworks: number): Promise<{ state: GetState; settled: boolean }> {
   let last: GetState | null = null;
   const settled = await waitUntil(async () => {
@@ -59,7 +76,11 @@ async function settle(cluster: NemesisCluster, agents: number, frameworks: numbe
     const activeAgents = (state.get_agents?.agents ?? []).filter((a) => a.active).length;
     const activeFrameworks = (state.get_frameworks?.frameworks ?? []).filter((f) => f.active).length;
     const between = (state.get_tasks?.tasks ?? []).filter((t) => t.state !== 'TASK_RUNNING').length;
-    return activeAgents === agents && activeFrameworks === frameworks && between === 0 && (state.get_tasks?.unreachable_tasks ?? []).length === 0;
+    if (activeAgents !== agents || activeFrameworks !== frameworks || between > 0 || (state.get_tasks?.unreachable_tasks ?? []).length > 0) return false;
+    // Every acknowledged launch known to the leader (or ended), every acknowledged kill carried out.
+    const { launched, killed } = outstanding(cluster.historyPath);
+    const tasks = new Set((state.get_tasks?.tasks ?? []).map((t) => t.task_id.value));
+    return [...launched].every((id) => tasks.has(id)) && ![...killed].some((id) => tasks.has(id));
   }, SETTLE_TIMEOUT_MS, 'the cluster to settle').then(() => true, () => false);
   if (!last) throw new Error(`no leader answered GET_STATE within ${SETTLE_TIMEOUT_MS / 1000} s after the faults were healed`);
   return { state: last, settled };
