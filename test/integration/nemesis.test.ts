@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { runNemesis, type RunReport } from '../nemesis/run.js';
+import { formatReport, runNemesis, type RunReport } from '../nemesis/run.js';
 import type { NemesisCluster } from '../nemesis/cluster.js';
 
 const SEED = 16;
@@ -38,6 +38,7 @@ it(`a minute of seeded faults (seed ${SEED}) breaks no invariant`, async () => {
     throw new Error(`the run failed: ${String(err)}\n${lines.join('\n')}`);
   }
   const why = lines.join('\n');
+  console.log(formatReport(report)); // What the run did, in the test's output.
   expect(report.verdicts.filter((v) => !v.ok), why).toEqual([]);
   expect(report.violations).toBe(0);
   expect(report.settled, why).toBe(true);
