@@ -72,15 +72,16 @@ export interface Kill {
 export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, kill: Kill): void {
   const taskId = kill.taskId;
   const task = state.tasks.get(fw.id, taskId);
-  if (!task || isTerminal(task.state)) {
-    // Unknown (or already ended) tasks: tell the framework what we know, as Mesos does.
-    const status: TaskStatusIn = task?.status
-      ? reconciliationStatus(task.status, ctx.now)
-      : masterStatus({
-          taskId, state: fw.partitionAware ? 'TASK_UNKNOWN' : 'TASK_LOST', now: ctx.now, agentId: kill.agentId,
-          reason: 'REASON_RECONCILIATION', message: `kill: task ${taskId} is unknown to the master`,
-        });
-    return fx.status(fw.id, status);
+  if (task && isTerminal(task.state)) {
+    // Already ended: tell the framework what we know, as Mesos does.
+    return fx.status(fw.id, task.status ? reconciliationStatus(task.status, ctx.now) : masterStatus({ taskId, state: task.state, now: ctx.now, agentId: task.agentId }));
+  }
+  if (!task) {
+    // Unknown: answered as an explicit reconciliation is (Mesos reconciles it). Not at all while the task's agent has not
+    // re-registered since this master took over: a TASK_LOST then would be followed by the task's real end.
+    const answer = unknownTaskAnswer(state, ctx, fw, taskId, kill.agentId);
+    if (!answer) return;
+    return fx.status(fw.id, masterStatus({ taskId, now: ctx.now, agentId: kill.agentId, reason: 'REASON_RECONCILIATION', ...answer, message: `kill: task ${taskId} is unknown to the master` }));
   }
   if (state.isLaunching(fw.id, taskId)) {
     // Not yet sent to its agent: it never will be.

@@ -234,6 +234,30 @@ describe('reconciliation', () => {
   });
 });
 
+describe('kill of a task the master does not know', () => {
+  it('answers TASK_LOST when nothing may still hold it, and nothing while its agent has not re-registered after a failover', async () => {
+    // Found by the randomized fault run: a TASK_LOST for such a kill was followed by the task's real TASK_FINISHED.
+    const store = new TestStore();
+    const h = await MasterHarness.start({ store });
+    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw', { failoverTimeout: 600 });
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+    await h.settle();
+    fw.call({ type: 'KILL', kill: { task_id: { value: 'nope' }, agent_id: { value: agent.id } } });
+    await h.settle();
+    expect(fw.statuses()).toEqual(['nope:TASK_LOST']);
+    h.master.stop();
+    const next = await MasterHarness.start({ store, time: h.time, id: 'm2' });
+    const again = await next.subscribe('fw', { id: fw.id, failoverTimeout: 600 });
+    again.call({ type: 'KILL', kill: { task_id: { value: 't1' }, agent_id: { value: agent.id } } });
+    again.call({ type: 'KILL', kill: { task_id: { value: 't1' } } });
+    await next.settle();
+    expect(again.statuses()).toEqual([]);
+    await next.advance(600); // --agent_reregister_timeout: the agent is unreachable, its indexed task lost.
+    expect(again.statuses()).toEqual(['t1:TASK_LOST']);
+  });
+});
+
 describe('write before act', () => {
   it('a failed registry write stops the master and nothing waiting for it is carried out', async () => {
     const h = await MasterHarness.start();

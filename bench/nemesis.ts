@@ -1,0 +1,49 @@
+// bench/nemesis: the randomized fault run of issue 16. A loopback cluster (3
+// masters electing through ZooKeeper, agents running tasks in containers on
+// the Docker engine, load frameworks launching and killing tasks) takes
+// seeded random faults for --seconds; then everything is healed, the cluster
+// settles, and a checker goes over the recorded history and the end state.
+// Prints the seed and each fault as it goes; the same seed replays the same
+// schedule. Exits 1 on any violation, 2 on a run that could not finish.
+//   npm run nemesis -- [--seconds 300] [--seed S] [--out DIR] [--agents 3] [--frameworks 2]
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFlags, usage, type FlagSpecs } from '../common/flags.js';
+import { runNemesis } from '../test/nemesis/run.js';
+import type { NemesisCluster } from '../test/nemesis/cluster.js';
+
+const FLAGS = {
+  seconds: { type: 'number', default: 300, help: 'how long faults are injected' },
+  seed: { type: 'number', help: 'seeds the fault schedule and the frameworks (default: random, printed)' },
+  out: { type: 'string', help: 'where history.jsonl and the logs go (default: $TMPDIR/mesos-ts-nemesis-SEED)' },
+  agents: { type: 'number', default: 3, help: 'agents' },
+  frameworks: { type: 'number', default: 2, help: 'load frameworks' },
+} as const satisfies FlagSpecs;
+
+async function main(): Promise<number> {
+  const flags = parseFlags(FLAGS, process.argv.slice(2));
+  if (flags.help) {
+    console.log(usage('npm run nemesis --', 'a randomized fault run with a history checker', FLAGS));
+    return 0;
+  }
+  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  let cluster: NemesisCluster | null = null;
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      interrupted = true;
+      process.stderr.write(`\n${sig}: stopping every process and container of the run\n`);
+      void (cluster?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
+  const report = await runNemesis({
+    seconds: flags.seconds, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${seed}`), agents: flags.agents, frameworks: flags.frameworks,
+    aborted: () => interrupted, started: (c) => (cluster = c),
+  });
+  return report.violations > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err);
+  process.exit(2);
+});

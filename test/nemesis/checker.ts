@@ -1,0 +1,245 @@
+// The checker of a randomized fault run: pure and synchronous, over the parsed
+// history and what the cluster looked like at the end (the leader's GET_STATE
+// and the task containers on the engine). One verdict per invariant of issue
+// 16, each with the first counter-examples:
+//
+//   launches-end        every acknowledged launch is terminal or RUNNING at the end
+//   no-task-twice       at most one running container per TaskID, whenever looked at
+//   updates-in-order    per task, updates follow the lifecycle; nothing after a terminal state
+//                       (the acknowledged stream; reconciliation answers are the master's view, not ordered with it)
+//   changes-survive     acknowledged launches, kills and subscriptions are in the final state
+//   one-leader          at most one master leads (accepts calls) at any instant
+//   offers-within-total the outstanding offers of a master never exceed an agent's total
+import { canTransition, isTerminal, type TaskState } from '../../common/task-state.js';
+import type { HistoryEvent, ResourceTotals } from './history.js';
+
+export interface EndTask {
+  readonly frameworkId: string;
+  readonly taskId: string;
+  readonly state: string;
+}
+
+export interface EndSnapshot {
+  /** Every task the leader knows: active, unreachable and completed. */
+  readonly tasks: readonly EndTask[];
+  /** Every framework id the leader knows (connected or not, completed too). */
+  readonly frameworks: readonly string[];
+  readonly agents: readonly { readonly agentId: string; readonly total: ResourceTotals }[];
+  /** The task containers of this run on the engine, running or not. */
+  readonly containers: readonly { readonly taskId: string; readonly running: boolean }[];
+}
+
+export interface Verdict {
+  readonly invariant: string;
+  readonly description: string;
+  readonly ok: boolean;
+  /** How many things were checked (tasks, offers, observations...), so a pass is never vacuous unnoticed. */
+  readonly checked: number;
+  readonly counterExamples: readonly string[];
+}
+
+const key = (frameworkId: string | undefined, taskId: string) => `${frameworkId ?? '?'}/${taskId}`;
+const at = (e: HistoryEvent) => `t=${e.t.toFixed(0)}ms`;
+const terminal = (state: string) => isTerminal(state as TaskState);
+/** An update's state, with where it came from and why when the history says. */
+const stateOf = (u: Extract<HistoryEvent, { type: 'update' }>) => {
+  const why = [u.source, u.reason, u.message].filter((x) => x).join(', ');
+  return why ? `${u.state} (${why}; seen by ${u.proc})` : u.state;
+};
+
+function verdict(invariant: string, description: string, checked: number, counterExamples: string[]): Verdict {
+  return { invariant, description, ok: counterExamples.length === 0, checked, counterExamples };
+}
+
+/** Acknowledged (answered ok) calls of one kind, by task key, with the call's event. */
+function acknowledged(events: readonly HistoryEvent[], op: 'LAUNCH' | 'KILL'): Map<string, HistoryEvent> {
+  const calls = new Map<string, Extract<HistoryEvent, { type: 'call' }>>();
+  const acked = new Map<string, HistoryEvent>();
+  for (const e of events) {
+    if (e.type === 'call' && e.op === op) calls.set(e.id, e);
+    if (e.type === 'answer' && e.op === op && e.result === 'ok') {
+      const call = calls.get(e.id);
+      for (const taskId of call?.taskIds ?? []) if (!acked.has(key(call!.frameworkId, taskId))) acked.set(key(call!.frameworkId, taskId), call!);
+    }
+  }
+  return acked;
+}
+
+/** Per task key, the states of its updates in the order the frameworks received them. */
+function updatesByTask(events: readonly HistoryEvent[]): Map<string, Extract<HistoryEvent, { type: 'update' }>[]> {
+  const byTask = new Map<string, Extract<HistoryEvent, { type: 'update' }>[]>();
+  for (const e of events) {
+    if (e.type !== 'update') continue;
+    const k = key(e.frameworkId, e.taskId);
+    byTask.set(k, [...(byTask.get(k) ?? []), e]);
+  }
+  return byTask;
+}
+
+const endStates = (snapshot: EndSnapshot) => new Map(snapshot.tasks.map((t) => [key(t.frameworkId, t.taskId), t.state]));
+
+export function checkLaunchesEnd(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict {
+  const updates = updatesByTask(events);
+  const finals = endStates(snapshot);
+  const bad: string[] = [];
+  const launches = acknowledged(events, 'LAUNCH');
+  for (const [k, call] of launches) {
+    const seen = updates.get(k) ?? [];
+    if (seen.some((u) => terminal(u.state))) continue;
+    const final = finals.get(k);
+    if (final === 'TASK_RUNNING' || (final !== undefined && terminal(final))) continue;
+    bad.push(`${k}: launch acknowledged at ${at(call)}, last update ${seen.at(-1)?.state ?? 'none'}, final state ${final ?? 'absent'}`);
+  }
+  return verdict('launches-end', 'every acknowledged launch reaches a terminal state or is running at the end', launches.size, bad);
+}
+
+export function checkNoTaskTwice(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict {
+  const bad: string[] = [];
+  let looks = 0;
+  for (const e of events) {
+    if (e.type !== 'containers') continue;
+    looks++;
+    for (const [taskId, n] of Object.entries(e.running)) if (n > 1) bad.push(`${taskId}: ${n} running containers at ${at(e)}`);
+  }
+  const atEnd = new Map<string, number>();
+  for (const c of snapshot.containers) if (c.running) atEnd.set(c.taskId, (atEnd.get(c.taskId) ?? 0) + 1);
+  for (const [taskId, n] of atEnd) if (n > 1) bad.push(`${taskId}: ${n} running containers at the end`);
+  return verdict('no-task-twice', 'one running container per TaskID across the cluster', looks + 1, bad);
+}
+
+/**
+ * Over the reliable stream only: reconciliation answers (REASON_RECONCILIATION, no uuid) say the master's latest
+ * view, which may run ahead of updates the agent still redelivers (a TASK_FINISHED answer, then the agent's
+ * unacknowledged TASK_RUNNING); they are not ordered with the stream, and are left out here.
+ */
+export function checkUpdatesInOrder(events: readonly HistoryEvent[]): Verdict {
+  const bad: string[] = [];
+  const byTask = updatesByTask(events.filter((e) => e.type !== 'update' || e.reason !== 'REASON_RECONCILIATION'));
+  for (const [k, seen] of byTask) {
+    for (let i = 1; i < seen.length; i++) {
+      const from = seen[i - 1]!;
+      const to = seen[i]!;
+      if (from.state === to.state) continue; // At-least-once: a repeat is fine.
+      if (terminal(from.state)) {
+        bad.push(`${k}: ${stateOf(to)} at ${at(to)} after terminal ${stateOf(from)} at ${at(from)}`);
+        break;
+      }
+      if (!canTransition(from.state as TaskState, to.state as TaskState)) {
+        bad.push(`${k}: ${stateOf(from)} at ${at(from)} then ${stateOf(to)} at ${at(to)}, out of order`);
+        break;
+      }
+    }
+  }
+  return verdict('updates-in-order', 'per task, status updates in lifecycle order, no terminal state followed by another', byTask.size, bad);
+}
+
+export function checkChangesSurvive(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict {
+  const updates = updatesByTask(events);
+  const finals = endStates(snapshot);
+  const frameworks = new Set(snapshot.frameworks);
+  const bad: string[] = [];
+  const launches = acknowledged(events, 'LAUNCH');
+  for (const [k, call] of launches) {
+    if ((updates.get(k) ?? []).some((u) => terminal(u.state))) continue; // Its end was reported; the master may have forgotten it since.
+    if (!finals.has(k)) bad.push(`launch of ${k} acknowledged at ${at(call)}: the final state does not know the task`);
+  }
+  const kills = acknowledged(events, 'KILL');
+  for (const [k, call] of kills) {
+    const final = finals.get(k);
+    if ((updates.get(k) ?? []).some((u) => terminal(u.state)) || (final !== undefined && terminal(final))) continue;
+    bad.push(`kill of ${k} acknowledged at ${at(call)}: the task is ${final ?? 'unknown'} at the end`);
+  }
+  const subscribed = new Map<string, HistoryEvent>();
+  for (const e of events) if (e.type === 'subscribed' && !subscribed.has(e.frameworkId)) subscribed.set(e.frameworkId, e);
+  for (const [id, e] of subscribed) if (!frameworks.has(id)) bad.push(`framework ${id} subscribed at ${at(e)}: absent from the final state`);
+  return verdict('changes-survive', 'every acknowledged launch, kill and framework registration survives', launches.size + kills.size + subscribed.size, bad);
+}
+
+export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
+  const bad: string[] = [];
+  const leadingSince = new Map<string, HistoryEvent>();
+  const frozen = new Set<string>();
+  let checked = 0;
+  for (const e of events) {
+    if (e.type === 'leaders') {
+      checked++;
+      if (e.leaders.length > 1) bad.push(`${e.leaders.join(' and ')} all answered as leader in one poll at ${at(e)}`);
+    } else if (e.type === 'fault' && e.kind === 'pause-master') {
+      if (e.phase === 'inject') frozen.add(e.target);
+      else frozen.delete(e.target);
+    } else if (e.type === 'fault' && e.kind === 'kill-master' && e.phase === 'inject') {
+      leadingSince.delete(e.target);
+    } else if (e.type === 'master-log') {
+      checked++;
+      if (e.event !== 'leading') {
+        leadingSince.delete(e.master);
+        continue;
+      }
+      // A frozen master accepts nothing; once resumed it must step down before acting.
+      for (const [other, since] of leadingSince) {
+        if (other !== e.master && !frozen.has(other)) bad.push(`${e.master} began leading at ${at(e)} while ${other}, leading since ${at(since)}, had not stepped down`);
+      }
+      leadingSince.set(e.master, e);
+    }
+  }
+  return verdict('one-leader', 'at most one master leads at any instant', checked, bad);
+}
+
+/** Offers a master has out, by offer id; a master's offers die with its (re)subscriptions, rescinds and uses. */
+export function checkOffersWithinTotal(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict {
+  const totals = new Map<string, ResourceTotals>(snapshot.agents.map((a) => [a.agentId, a.total]));
+  for (const e of events) if (e.type === 'agent') totals.set(e.agentId, e.total);
+  const out = new Map<string, Extract<HistoryEvent, { type: 'offer' }>>();
+  const masterOf = (offerId: string) => offerId.slice(0, Math.max(0, offerId.lastIndexOf('-O')));
+  const dropFramework = (frameworkId: string | undefined, proc: string | undefined) => {
+    for (const [id, o] of out) if (o.frameworkId === frameworkId || o.proc === proc) out.delete(id);
+  };
+  const bad: string[] = [];
+  let offers = 0;
+  for (const e of events) {
+    if (e.type === 'rescind') out.delete(e.offerId);
+    else if (e.type === 'call') for (const id of e.offerIds ?? []) out.delete(id);
+    else if (e.type === 'subscribed' || e.type === 'disconnected') dropFramework(e.frameworkId, undefined);
+    else if (e.type === 'fault' && e.phase === 'inject' && /^(kill|pause)-framework$/.test(e.kind)) dropFramework(undefined, e.target);
+    else if (e.type === 'offer') {
+      offers++;
+      out.set(e.offerId, e);
+      const total = totals.get(e.agentId);
+      if (!total) {
+        bad.push(`offer ${e.offerId} at ${at(e)} names agent ${e.agentId}, whose total is not known`);
+        continue;
+      }
+      const sum: Record<string, number> = {};
+      for (const o of out.values()) {
+        if (o.agentId !== e.agentId || masterOf(o.offerId) !== masterOf(e.offerId)) continue;
+        for (const [name, amount] of Object.entries(o.resources)) sum[name] = (sum[name] ?? 0) + amount;
+      }
+      for (const [name, amount] of Object.entries(sum)) {
+        if (amount > (total[name] ?? 0) + 1e-6) bad.push(`agent ${e.agentId} at ${at(e)}: ${name} ${amount} outstanding in offers of one master, total ${total[name] ?? 0}`);
+      }
+    }
+  }
+  return verdict('offers-within-total', 'outstanding offers never exceed an agent\'s total', offers, bad);
+}
+
+export function checkHistory(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict[] {
+  return [
+    checkLaunchesEnd(events, snapshot),
+    checkNoTaskTwice(events, snapshot),
+    checkUpdatesInOrder(events),
+    checkChangesSurvive(events, snapshot),
+    checkOneLeader(events),
+    checkOffersWithinTotal(events, snapshot),
+  ];
+}
+
+/** One line per invariant, PASS or FAIL with how much was checked, and the first `max` counter-examples of a failure. */
+export function formatVerdicts(verdicts: readonly Verdict[], max = 5): string {
+  const lines: string[] = [];
+  for (const v of verdicts) {
+    lines.push(`${v.ok ? 'PASS' : 'FAIL'} ${v.invariant} (${v.checked} checked): ${v.description}`);
+    for (const c of v.counterExamples.slice(0, max)) lines.push(`     ${c}`);
+    if (v.counterExamples.length > max) lines.push(`     ... and ${v.counterExamples.length - max} more`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,149 @@
+// The cluster of a fault run, all on loopback: one ZooKeeper server, masters
+// electing a leader in it, agents (Docker containerizer, the test image) and
+// load frameworks as processes of their own. Every process sits in a named
+// slot, so a fault can kill one and its heal start it again in the same slot:
+// a master on fresh ports, an agent on its own work_dir (recovering its
+// tasks), a framework with the same framework id. Processes are ended by
+// their recorded pids; containers by the label of the group's dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { ProcessGroup, commandEnv, leaderOf, type AgentProc, type MasterProc } from '../harness/processes.js';
+import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
+import type { LoadConfig } from './load-framework.js';
+
+const LOAD_FRAMEWORK = fileURLToPath(new URL('./load-framework.ts', import.meta.url));
+export const ZK_SESSION_TIMEOUT_S = 4;
+
+export interface ClusterOptions {
+  readonly masters: number;
+  readonly agents: number;
+  readonly frameworks: number;
+  readonly seed: number;
+  /** Where history.jsonl and the framework id files go. */
+  readonly out: string;
+}
+
+/** A load framework process: a slot's current incarnation. */
+export class FrameworkProc {
+  readonly exited: Promise<void>;
+  private done = false;
+
+  constructor(readonly name: string, readonly incarnation: number, private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', () => ((this.done = true), resolve())));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  alive(): boolean {
+    return !this.done;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.done) this.child.kill(sig);
+  }
+}
+
+export class NemesisCluster {
+  readonly masters = new Map<string, MasterProc>();
+  readonly agents = new Map<string, AgentProc>();
+  readonly frameworks = new Map<string, FrameworkProc>();
+  readonly historyPath: string;
+  private masterFlags: string[] = [];
+  private readonly agentFlags = new Map<string, string[]>();
+
+  private constructor(readonly zk: TestZooKeeper, readonly group: ProcessGroup, readonly zkUrl: string, private readonly options: ClusterOptions) {
+    this.historyPath = join(options.out, 'history.jsonl');
+  }
+
+  static async start(options: ClusterOptions): Promise<NemesisCluster> {
+    const zk = await startZooKeeper();
+    const cluster = new NemesisCluster(zk, new ProcessGroup(), `zk://${zk.connectString}/mesos-ts-nemesis`, options);
+    try {
+      cluster.masterFlags = [`--zk=${cluster.zkUrl}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_S}s`, '--allocation_interval=0.2s'];
+      await Promise.all(Array.from({ length: options.masters }, (_, i) => cluster.startMaster(`master-${i + 1}`)));
+      for (let i = 1; i <= options.agents; i++) {
+        cluster.agentFlags.set(`agent-${i}`, [`--master=${cluster.zkUrl}`, `--resources=cpus:1;mem:256;disk:100;ports:[${32000 + i * 100}-${32009 + i * 100}]`]);
+        await cluster.startAgent(`agent-${i}`);
+      }
+      for (let i = 1; i <= options.frameworks; i++) cluster.startFramework(`fw-${i}`);
+      return cluster;
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+  }
+
+  async startMaster(name: string): Promise<MasterProc> {
+    const m = await this.group.spawnMaster(name, this.masterFlags);
+    this.masters.set(name, m);
+    return m;
+  }
+
+  /** Same name, same work_dir: a restarted agent recovers the tasks it checkpointed. */
+  async startAgent(name: string): Promise<AgentProc> {
+    const a = await this.group.spawnAgent(name, this.agentFlags.get(name)!);
+    this.agents.set(name, a);
+    return a;
+  }
+
+  /** The framework id of a slot's earlier incarnation, if it ever subscribed. */
+  frameworkId(name: string): string | undefined {
+    const file = this.frameworkIdFile(name);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+  }
+
+  startFramework(name: string): FrameworkProc {
+    const incarnation = (this.frameworks.get(name)?.incarnation ?? -1) + 1;
+    const config: LoadConfig = {
+      master: this.zkUrl, name: `nemesis-${name}`, proc: name, history: this.historyPath, frameworkIdFile: this.frameworkIdFile(name),
+      frameworkId: this.frameworkId(name), incarnation, seed: this.options.seed + Number(name.replace(/\D/g, '')), image: TEST_IMAGE, maxTasks: 3,
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_FRAMEWORK, JSON.stringify(config)], {
+      env: commandEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = createWriteStream(join(this.group.dir, 'logs', `${name}.log`), { flags: 'a' });
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    const proc = new FrameworkProc(name, incarnation, child);
+    this.frameworks.set(name, proc);
+    return proc;
+  }
+
+  leader(): Promise<MasterProc | null> {
+    return leaderOf([...this.masters.values()]);
+  }
+
+  /** Starts again every master, agent and framework whose process ended, except those in `held` (a fault keeps them down). */
+  async reviveExited(held: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const down = <P extends { alive(): boolean }>(slots: Map<string, P>) => [...slots].filter(([name, p]) => !p.alive() && !held.has(name)).map(([name]) => name);
+    const masters = down(this.masters);
+    const agents = down(this.agents);
+    const frameworks = down(this.frameworks);
+    // At once: a master takes seconds to answer on a loaded machine.
+    await Promise.all([...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n))]);
+    for (const name of frameworks) this.startFramework(name);
+    return [...masters, ...agents, ...frameworks];
+  }
+
+  /** Ends the frameworks, then every master and agent, their containers, and ZooKeeper. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.frameworks.values()].map(async (f) => {
+      f.signal('SIGCONT');
+      f.signal('SIGTERM');
+      const timer = setTimeout(() => f.signal('SIGKILL'), 5000);
+      await f.exited;
+      clearTimeout(timer);
+    }));
+    await this.group.stopAll();
+    await this.zk.stop();
+  }
+
+  private frameworkIdFile(name: string): string {
+    return join(this.options.out, `${name}.framework-id`);
+  }
+}

@@ -1,0 +1,162 @@
+// A randomized fault run from start to verdict: the loopback cluster with its
+// load frameworks, the observer, the nemesis playing its seeded schedule;
+// then everything healed, the frameworks asked to stop launching and
+// killing, the cluster left to settle, the end snapshot taken, and the
+// checker run over the history. Used by `npm run nemesis` (bench/nemesis.ts)
+// and by the short run of the test suite.
+import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../harness/wait-until.js';
+import { isTerminal, type TaskState } from '../../common/task-state.js';
+import { HistoryWriter, readHistory } from './history.js';
+import { checkHistory, formatVerdicts, type Verdict } from './checker.js';
+import { NemesisCluster } from './cluster.js';
+import { loopbackInjectors, type Injector } from './injectors.js';
+import { describeSchedule, planSchedule, playSchedule, type ScheduleOptions } from './nemesis.js';
+import { Observer, endSnapshot, operatorCall, type GetState } from './observer.js';
+
+export interface RunOptions {
+  readonly seconds: number;
+  readonly seed: number;
+  /** Gets history.jsonl, the framework id files and, at the end, the processes' logs (logs/). */
+  readonly out: string;
+  readonly agents?: number;
+  readonly frameworks?: number;
+  /** Gaps between faults and how long they hold (defaults: 2-6 s and 1-7 s). */
+  readonly timing?: Pick<ScheduleOptions, 'minGapMs' | 'maxGapMs' | 'minHoldMs' | 'maxHoldMs'>;
+  readonly log?: (line: string) => void;
+  /** More injectors (partitions, ensembles, engines...) beside the loopback ones. */
+  readonly extraInjectors?: (cluster: NemesisCluster) => Injector[];
+  /** Checked between faults: true ends the run early (Ctrl-C). */
+  readonly aborted?: () => boolean;
+  /** Called with the cluster once it runs, so a caller can stop it on Ctrl-C. */
+  readonly started?: (cluster: NemesisCluster) => void;
+}
+
+export interface RunReport {
+  readonly seed: number;
+  readonly seconds: number;
+  readonly faultsByKind: Readonly<Record<string, number>>;
+  /** Calls answered ok, by operation. */
+  readonly operations: Readonly<Record<string, number>>;
+  readonly updates: number;
+  readonly verdicts: readonly Verdict[];
+  readonly violations: number;
+  readonly settled: boolean;
+  readonly historyPath: string;
+}
+
+const SETTLE_TIMEOUT_MS = 90_000;
+
+/** From the history so far: tasks whose LAUNCH or KILL a master acknowledged and whose end no framework heard of. */
+function outstanding(historyPath: string): { launched: Set<string>; killed: Set<string> } {
+  const events = readHistory(historyPath);
+  const calls = new Map(events.flatMap((e) => (e.type === 'call' ? [[e.id, e.taskIds ?? []] as const] : [])));
+  const acked = (op: string) => new Set(events.flatMap((e) => (e.type === 'answer' && e.op === op && e.result === 'ok' ? [...(calls.get(e.id) ?? [])] : [])));
+  const launched = acked('LAUNCH');
+  const killed = acked('KILL');
+  for (const e of events) if (e.type === 'update' && isTerminal(e.state as TaskState)) (launched.delete(e.taskId), killed.delete(e.taskId));
+  return { launched, killed };
+}
+
+/**
+ * The leader's state once every agent and framework is back, no task is between states, every acknowledged launch
+ * is known or ended (a launch answered just before its master died is reported lost to the framework's explicit
+ * reconciliation), and every task whose kill was acknowledged has ended (a master drops a kill for a task it does not
+ * know yet, as Mesos does; the frameworks send it again); the last state seen if that takes too long.
+ */
+async function settle(cluster: NemesisCluster, agents: number, frameworks: number): Promise<{ state: GetState; settled: boolean }> {
+  let last: GetState | null = null;
+  const settled = await waitUntil(async () => {
+    const leader = await cluster.leader();
+    const state = leader && (await operatorCall<GetState>(leader.httpAddress, 'GET_STATE', 'get_state'));
+    if (!state) return false;
+    last = state;
+    const activeAgents = (state.get_agents?.agents ?? []).filter((a) => a.active).length;
+    const activeFrameworks = (state.get_frameworks?.frameworks ?? []).filter((f) => f.active).length;
+    const between = (state.get_tasks?.tasks ?? []).filter((t) => t.state !== 'TASK_RUNNING').length;
+    if (activeAgents !== agents || activeFrameworks !== frameworks || between > 0 || (state.get_tasks?.unreachable_tasks ?? []).length > 0) return false;
+    // Every acknowledged launch known to the leader (or ended), every acknowledged kill carried out.
+    const { launched, killed } = outstanding(cluster.historyPath);
+    const tasks = new Set((state.get_tasks?.tasks ?? []).map((t) => t.task_id.value));
+    return [...launched].every((id) => tasks.has(id)) && ![...killed].some((id) => tasks.has(id));
+  }, SETTLE_TIMEOUT_MS, 'the cluster to settle').then(() => true, () => false);
+  if (!last) throw new Error(`no leader answered GET_STATE within ${SETTLE_TIMEOUT_MS / 1000} s after the faults were healed`);
+  return { state: last, settled };
+}
+
+function count<T>(items: readonly T[], keyOf: (x: T) => string | null): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const x of items) {
+    const k = keyOf(x);
+    if (k !== null) counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export async function runNemesis(options: RunOptions): Promise<RunReport> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const agents = options.agents ?? 3;
+  const frameworks = options.frameworks ?? 2;
+  mkdirSync(options.out, { recursive: true });
+  log(`[nemesis] seed ${options.seed}, ${options.seconds} s of faults; history in ${options.out}/history.jsonl`);
+  const cluster = await NemesisCluster.start({ masters: 3, agents, frameworks, seed: options.seed, out: options.out });
+  options.started?.(cluster);
+  const history = new HistoryWriter(cluster.historyPath, 'runner');
+  const observer = new Observer(cluster, history);
+  try {
+    observer.start();
+    await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 60_000, 'every load framework to subscribe');
+    const injectors = [...loopbackInjectors(cluster), ...(options.extraInjectors?.(cluster) ?? [])];
+    const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), ...options.timing });
+    log(`[nemesis] cluster up (${agents} agents, ${frameworks} frameworks, 3 masters, ZooKeeper); schedule:\n${describeSchedule(steps)}`);
+    const started = Date.now();
+    const progress = setInterval(() => log(`[nemesis] t+${((Date.now() - started) / 1000).toFixed(0)}s of ${options.seconds}s`), 30_000);
+    const result = await playSchedule(steps, options.seconds, {
+      injectors, history, log, revive: (held) => cluster.reviveExited(held), aborted: options.aborted,
+    }).finally(() => clearInterval(progress));
+    const seconds = (Date.now() - started) / 1000;
+    for (const i of injectors) await i.heal();
+    // A master frozen past its session exits once resumed: give it the moment, then start again what ended.
+    await sleep(2000);
+    await cluster.reviveExited();
+    for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
+    log('[nemesis] faults over, everything healed; waiting for the cluster to settle');
+    const { state, settled } = await settle(cluster, agents, frameworks);
+    if (!settled) log(`[nemesis] the cluster did not settle within ${SETTLE_TIMEOUT_MS / 1000} s; checking what it reached`);
+    await observer.pollLeaders();
+    observer.readMasterLogs();
+    await observer.sampleContainers();
+    const snapshot = await endSnapshot(cluster, state);
+    observer.stop();
+    const events = readHistory(cluster.historyPath);
+    const verdicts = checkHistory(events, snapshot);
+    const violations = verdicts.reduce((n, v) => n + v.counterExamples.length, 0);
+    const calls = new Map(events.flatMap((e) => (e.type === 'call' ? [[e.id, e.op] as const] : [])));
+    const report: RunReport = {
+      seed: options.seed, seconds, settled, historyPath: cluster.historyPath, verdicts, violations,
+      faultsByKind: count(result.faults, (f) => f.kind),
+      operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
+      updates: events.filter((e) => e.type === 'update').length,
+    };
+    log(formatReport(report));
+    return report;
+  } finally {
+    observer.stop();
+    history.close();
+    cpSync(join(cluster.group.dir, 'logs'), join(options.out, 'logs'), { recursive: true });
+    await cluster.stop();
+  }
+}
+
+export function formatReport(r: RunReport): string {
+  const kv = (o: Readonly<Record<string, number>>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `[nemesis] seed ${r.seed}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
+    `  faults injected: ${kv(r.faultsByKind)}`,
+    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}`,
+    formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
+    `  violations: ${r.violations}`,
+  ].join('\n');
+}

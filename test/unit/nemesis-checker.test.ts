@@ -1,0 +1,148 @@
+// The fault run's checker on hand-built histories: a clean history passes
+// every invariant, and each invariant fails on a history that breaks it.
+import { describe, expect, it } from 'vitest';
+import { checkHistory, formatVerdicts, type EndSnapshot, type Verdict } from '../../test/nemesis/checker.js';
+import type { HistoryEntry, HistoryEvent } from '../../test/nemesis/history.js';
+
+const FW = 'm1-0000';
+const AGENT = 'm1-S0';
+const TOTAL = { cpus: 1, mem: 512 };
+
+/** Entries stamped 10 ms apart, seen by `fw-1` unless they say otherwise. */
+function history(...entries: (HistoryEntry & { proc?: string })[]): HistoryEvent[] {
+  return entries.map((e, i) => ({ proc: 'fw-1', ...e, t: (i + 1) * 10 }) as HistoryEvent);
+}
+
+const launch = (id: string, taskId: string, offerId = 'm1-O0'): HistoryEntry[] => [
+  { type: 'call', id, op: 'LAUNCH', frameworkId: FW, taskIds: [taskId], offerIds: [offerId] },
+  { type: 'answer', id, op: 'LAUNCH', result: 'ok', frameworkId: FW },
+];
+const update = (taskId: string, state: string): HistoryEntry => ({ type: 'update', frameworkId: FW, taskId, state, agentId: AGENT });
+const offer = (offerId: string, cpus: number, frameworkId = FW): HistoryEntry => ({ type: 'offer', frameworkId, offerId, agentId: AGENT, resources: { cpus, mem: 100 } });
+
+/** A run where one task ran and finished and another is running at the end. */
+const clean = (): HistoryEvent[] => history(
+  { type: 'agent', agentId: AGENT, total: TOTAL },
+  { type: 'master-log', master: 'master-1', event: 'leading' },
+  { type: 'leaders', leaders: ['master-1'] },
+  { type: 'subscribed', frameworkId: FW, masterId: 'm1' },
+  offer('m1-O0', 1),
+  ...launch('c1', 'a'),
+  update('a', 'TASK_STARTING'), update('a', 'TASK_RUNNING'), update('a', 'TASK_RUNNING'), update('a', 'TASK_FINISHED'),
+  offer('m1-O1', 1),
+  ...launch('c2', 'b', 'm1-O1'),
+  update('b', 'TASK_RUNNING'),
+  { type: 'containers', running: { b: 1 } },
+);
+
+const end = (over: Partial<EndSnapshot> = {}): EndSnapshot => ({
+  tasks: [{ frameworkId: FW, taskId: 'b', state: 'TASK_RUNNING' }],
+  frameworks: [FW],
+  agents: [{ agentId: AGENT, total: TOTAL }],
+  containers: [{ taskId: 'a', running: false }, { taskId: 'b', running: true }],
+  ...over,
+});
+
+const failed = (verdicts: Verdict[]) => verdicts.filter((v) => !v.ok).map((v) => v.invariant);
+const examples = (verdicts: Verdict[], invariant: string) => verdicts.find((v) => v.invariant === invariant)!.counterExamples;
+
+describe('the fault run checker', () => {
+  it('passes a clean history on every invariant, each having checked something', () => {
+    const verdicts = checkHistory(clean(), end());
+    expect(failed(verdicts)).toEqual([]);
+    expect(verdicts.map((v) => v.invariant)).toEqual(['launches-end', 'no-task-twice', 'updates-in-order', 'changes-survive', 'one-leader', 'offers-within-total']);
+    for (const v of verdicts) expect(v.checked).toBeGreaterThan(0);
+    expect(formatVerdicts(verdicts)).toMatch(/^PASS launches-end \(2 checked\)/);
+  });
+
+  it('launches-end: an acknowledged launch still STAGING at the end', () => {
+    const verdicts = checkHistory(clean(), end({ tasks: [{ frameworkId: FW, taskId: 'b', state: 'TASK_STAGING' }] }));
+    expect(failed(verdicts)).toEqual(['launches-end']);
+    expect(examples(verdicts, 'launches-end')).toEqual(['m1-0000/b: launch acknowledged at t=130ms, last update TASK_RUNNING, final state TASK_STAGING']);
+  });
+
+  it('no-task-twice: two running containers for one TaskID, during the run or at the end', () => {
+    const during = checkHistory([...clean(), ...history({ type: 'containers', running: { b: 2 } }).map((e) => ({ ...e, t: 1000 }))], end());
+    expect(failed(during)).toEqual(['no-task-twice']);
+    expect(examples(during, 'no-task-twice')).toEqual(['b: 2 running containers at t=1000ms']);
+    const atEnd = checkHistory(clean(), end({ containers: [{ taskId: 'b', running: true }, { taskId: 'b', running: true }] }));
+    expect(examples(atEnd, 'no-task-twice')).toEqual(['b: 2 running containers at the end']);
+  });
+
+  it('updates-in-order: a non-terminal state after a terminal one, and a step back in the lifecycle', () => {
+    const afterEnd = checkHistory([...clean(), { ...update('a', 'TASK_RUNNING'), t: 1000, proc: 'fw-1' } as HistoryEvent], end());
+    expect(failed(afterEnd)).toEqual(['updates-in-order']);
+    expect(examples(afterEnd, 'updates-in-order')).toEqual(['m1-0000/a: TASK_RUNNING at t=1000ms after terminal TASK_FINISHED at t=110ms']);
+    const back = checkHistory([...clean(), { ...update('b', 'TASK_STARTING'), t: 1000, proc: 'fw-1' } as HistoryEvent], end());
+    expect(examples(back, 'updates-in-order')).toEqual(['m1-0000/b: TASK_RUNNING at t=150ms then TASK_STARTING at t=1000ms, out of order']);
+  });
+
+  it('updates-in-order: a reconciliation answer ahead of the stream is no counter-example, an update of the stream after it is checked', () => {
+    const ahead = { ...update('b', 'TASK_FINISHED'), reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const h = [...clean(), ...history(ahead, update('b', 'TASK_RUNNING'), update('b', 'TASK_FINISHED'), update('b', 'TASK_STARTING')).map((e) => ({ ...e, t: 1000 + e.t }))];
+    expect(examples(checkHistory(h, end({ tasks: [] })), 'updates-in-order')).toEqual(['m1-0000/b: TASK_STARTING at t=1040ms after terminal TASK_FINISHED at t=1030ms']);
+  });
+
+  it('changes-survive: a launch, a kill and a subscription the final state does not show', () => {
+    const killed = history(
+      ...clean(),
+      { type: 'call', id: 'k1', op: 'KILL', frameworkId: FW, taskIds: ['b'] },
+      { type: 'answer', id: 'k1', op: 'KILL', result: 'ok' },
+      { type: 'subscribed', frameworkId: 'm1-0001', masterId: 'm1' },
+    );
+    const verdicts = checkHistory(killed, end({ tasks: [] }));
+    expect(failed(verdicts)).toContain('changes-survive');
+    expect(examples(verdicts, 'changes-survive')).toEqual([
+      'launch of m1-0000/b acknowledged at t=130ms: the final state does not know the task',
+      'kill of m1-0000/b acknowledged at t=170ms: the task is unknown at the end',
+      'framework m1-0001 subscribed at t=190ms: absent from the final state',
+    ]);
+  });
+
+  it('changes-survive: a kill that errored or a task that ended is no counter-example', () => {
+    const h = history(...clean(), { type: 'call', id: 'k1', op: 'KILL', frameworkId: FW, taskIds: ['b'] }, { type: 'answer', id: 'k1', op: 'KILL', result: 'timeout' });
+    expect(failed(checkHistory(h, end()))).toEqual([]);
+  });
+
+  it('one-leader: two masters answering as leader in one poll, and one leading before the other stepped down', () => {
+    const poll = checkHistory([...clean(), ...history({ type: 'leaders', leaders: ['master-1', 'master-2'] }).map((e) => ({ ...e, t: 1000 }))], end());
+    expect(failed(poll)).toEqual(['one-leader']);
+    expect(examples(poll, 'one-leader')).toEqual(['master-1 and master-2 all answered as leader in one poll at t=1000ms']);
+    const logs = checkHistory([...clean(), ...history({ type: 'master-log', master: 'master-2', event: 'leading' }).map((e) => ({ ...e, t: 1000 }))], end());
+    expect(examples(logs, 'one-leader')).toEqual(['master-2 began leading at t=1000ms while master-1, leading since t=20ms, had not stepped down']);
+  });
+
+  it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen', () => {
+    const tail = (entries: HistoryEntry[]) => history(...entries).map((e) => ({ ...e, t: 1000 + e.t }));
+    for (const before of [
+      [{ type: 'master-log', master: 'master-1', event: 'stepped-down' }],
+      [{ type: 'fault', phase: 'inject', kind: 'kill-master', target: 'master-1', description: '' }],
+      [{ type: 'fault', phase: 'inject', kind: 'pause-master', target: 'master-1', description: '' }],
+    ] as HistoryEntry[][]) {
+      const h = [...clean(), ...tail([...before, { type: 'master-log', master: 'master-2', event: 'leading' }])];
+      expect(failed(checkHistory(h, end()))).toEqual([]);
+    }
+  });
+
+  it('offers-within-total: two outstanding offers of one master that together exceed the agent', () => {
+    const h = history(...clean(), offer('m1-O2', 0.6), offer('m1-O3', 0.6, 'm1-0001'));
+    const verdicts = checkHistory(h, end());
+    expect(failed(verdicts)).toEqual(['offers-within-total']);
+    expect(examples(verdicts, 'offers-within-total')).toEqual(['agent m1-S0 at t=180ms: cpus 1.2 outstanding in offers of one master, total 1']);
+  });
+
+  it('offers-within-total: offers used, declined, rescinded, of a resubscribed framework or of another master do not count', () => {
+    const h = history(
+      ...clean(),
+      offer('m1-O2', 1),
+      { type: 'rescind', frameworkId: FW, offerId: 'm1-O2' },
+      offer('m1-O3', 1),
+      { type: 'call', id: 'd1', op: 'DECLINE', frameworkId: FW, offerIds: ['m1-O3'] },
+      offer('m1-O4', 1),
+      { type: 'subscribed', frameworkId: FW, masterId: 'm1' },
+      offer('m1-O5', 1),
+      offer('m2-O0', 1),
+    );
+    expect(failed(checkHistory(h, end()))).toEqual([]);
+  });
+});
