@@ -7,7 +7,7 @@
 // layers escaping the root, a layer that is not a tar) fails that task only.
 // Every container is removed at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layout, tar } from '../harness/oci-layout.js';
@@ -83,11 +83,21 @@ async function settles(count: () => Leftovers, expected: Leftovers): Promise<voi
 }
 
 describe('an agent running only the mesos containerizer (no Docker engine)', () => {
-  it('refuses to start, naming the flag, when --oci_runtime cannot be run', async () => {
+  it('refuses to start, naming the flag, when --oci_runtime cannot be run or the seccomp profile is missing or invalid', async () => {
     const workDir = join(group.dir, 'no-runtime');
     await expect(startAgentInProcess({
       master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', oci_runtime: '/nonexistent/runc', log: () => {},
     })).rejects.toThrow("--oci_runtime '/nonexistent/runc' cannot be run");
+    expect(existsSync(join(workDir, 'oci'))).toBe(false);
+    // A seccomp profile that is not there, or not valid, stops the agent at start too, naming the file and the field.
+    const profiles = join(group.dir, 'seccomp');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(join(profiles, 'broken.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOPE' }] }));
+    const withProfile = (name: string) => startAgentInProcess({
+      master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', seccomp_config_dir: profiles, seccomp_profile_name: name, log: () => {},
+    });
+    await expect(withProfile('absent')).rejects.toThrow(`--seccomp_profile_name 'absent': no file ${join(profiles, 'absent')}`);
+    await expect(withProfile('broken')).rejects.toThrow(`seccomp profile ${join(profiles, 'broken.json')}: syscalls[0].action must be one of`);
     expect(existsSync(join(workDir, 'oci'))).toBe(false);
   });
 

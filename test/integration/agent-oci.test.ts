@@ -18,6 +18,7 @@ import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { testFramework } from '../harness/docker-runner.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { OCI_REGISTRY, ociDriverFor } from '../harness/oci.js';
+import { seccompProfile } from '../../agent/driver/oci/seccomp.js';
 const IMAGE = 'mesos-ts/busybox:latest';
 
 const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-oci-'));
@@ -113,6 +114,15 @@ describe('task runner on the mesos containerizer (runc)', () => {
     const open = start(task('unconfined', probe), 64, ociDriverFor(workDir, () => {}, { seccomp: null }));
     await open.done;
     expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 0\nok\n');
+    // --seccomp_config_dir: a profile of Docker's format from a file, which runc takes: mkdir fails with the errno it names (EACCES).
+    const profiles = join(workDir, 'seccomp');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(join(profiles, 'no-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    const filed = start(task('seccomp-file', 'mkdir /tmp/d; echo "mkdir $?"; unshare -U true; echo "unshare $?"'), 64,
+      ociDriverFor(workDir, () => {}, { seccomp: seccompProfile('no-mkdir', profiles) }));
+    await filed.done;
+    expect(readFileSync(join(filed.runner.sandbox, 'stdout'), 'utf8')).toBe('mkdir 1\nunshare 0\n');
+    expect(readFileSync(join(filed.runner.sandbox, 'stderr'), 'utf8')).toContain('Permission denied');
   });
 
   it('gives a MESOS container naming the network none its own network namespace holding only lo; others share the host\'s', async () => {
