@@ -7,6 +7,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
 import type { ContainerDriver, ContainerSpec } from '../../agent/driver/driver.js';
@@ -91,6 +92,26 @@ describe.each(DRIVERS)('ContainerDriver contract: %s', (name, make) => {
     expect(stats?.cpus_limit).toBeCloseTo(0.25);
     expect(stats?.mem_limit_bytes).toBe(48 * 1024 * 1024);
     expect(stats?.processes).toBeGreaterThanOrEqual(1);
+  });
+
+  it("gives a container of network 'none' only its own lo: the host's loopback listener is out of its reach, as it is in reach of a host-network one", async () => {
+    const accepted: string[] = [];
+    const server = createServer((socket) => socket.once('data', (d) => accepted.push(d.toString().trim())).on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const probe = (who: string) => `echo ${who} | nc 127.0.0.1 ${port} && echo reached || echo unreachable; ls /sys/class/net`;
+      const isolated = await launch(probe('isolated'), { network: 'none' });
+      const host = await launch(probe('host'));
+      expect(await driver.wait(isolated.id)).toEqual({ exitCode: 0, oomKilled: false });
+      expect(await driver.wait(host.id)).toEqual({ exitCode: 0, oomKilled: false });
+      await waitUntil(() => accepted.includes('host'), 10_000, 'the host-network container to reach the listener');
+      expect(accepted).toEqual(['host']);
+      expect(readFileSync(join(isolated.sandbox, 'stdout'), 'utf8')).toBe('unreachable\nlo\n');
+      expect(readFileSync(join(host.sandbox, 'stdout'), 'utf8')).toMatch(/^reached\n/);
+    } finally {
+      server.close();
+    }
   });
 
   it('lists its containers by label; a removed container is gone, and removing it again is no error', async () => {
