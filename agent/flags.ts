@@ -33,7 +33,11 @@ export const AGENT_FLAGS = {
   oci_runtime: { type: 'string', default: 'runc', help: 'the OCI runtime of the mesos containerizer: a name on the PATH or a path (runc; crun where the cgroup layout allows it)' },
   seccomp_profile_name: {
     type: 'string', default: 'default',
-    help: "mesos containerizer: the seccomp filter of every task (Mesos's flag): 'default' refuses with EPERM the calls that reach outside the container or into the kernel (mount, unshare, setns, ptrace, keyctl, bpf, kexec, modules, reboot, the clock...; docs/containerizer.md), 'unconfined' none",
+    help: "mesos containerizer: the seccomp filter of every task (Mesos's flag): 'default' refuses with EPERM the calls that reach outside the container or into the kernel (mount, unshare, setns, ptrace, keyctl, bpf, kexec, modules, reboot, the clock...; docs/containerizer.md), 'unconfined' none; with --seccomp_config_dir, a file of that directory (NAME or NAME.json)",
+  },
+  seccomp_config_dir: {
+    type: 'string',
+    help: "mesos containerizer: a directory of seccomp profiles in Docker's JSON format (Mesos's flag); --seccomp_profile_name names one, checked when the agent starts",
   },
   oci_root_pool: {
     type: 'number', default: 4,

@@ -154,7 +154,8 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     containerizers: config.containerizers, workDir: config.workDir, hostname: osHostname(), log: (line) => logger.info(line),
     logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
     docker: { socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout },
-    oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`), rootPool: flags.oci_root_pool, seccompProfile: flags.seccomp_profile_name },
+    oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`), rootPool: flags.oci_root_pool, seccompProfile: flags.seccomp_profile_name,
+      ...(flags.seccomp_config_dir !== undefined ? { seccompConfigDir: resolve(flags.seccomp_config_dir) } : {}), capabilities: config.isolation.capabilities },
   });
   messageSizeOptions(flags.max_grpc_message_size); // Refuses a bad --max_grpc_message_size before anything starts.
   const follow = flags.master.startsWith('zk://') ? await followLeader(flags.master, logger) : null;

@@ -141,7 +141,9 @@ function checkContainer(task: TaskInfoOut, policy: IsolationPolicy): string | nu
   if (mesosProblem !== null) return mesosProblem;
   const docker = task.container?.docker;
   if (!docker) return null;
-  if (docker.network && docker.network !== 'HOST') return `TaskInfo.container.docker.network must be HOST, got ${docker.network}`;
+  if (docker.network && docker.network !== 'HOST' && docker.network !== 'NONE') {
+    return `TaskInfo.container.docker.network must be HOST or NONE (this agent runs no bridge and no user networks), got ${docker.network}`;
+  }
   if (docker.privileged && !policy.allowPrivileged) return 'TaskInfo.container.docker.privileged is not allowed on this agent (--allow_privileged is off)';
   if (docker.parameters.length > 0) {
     return `TaskInfo.container.docker.parameters are not supported (got ${docker.parameters.map((p) => p.key).join(', ')})`;
@@ -163,6 +165,13 @@ function checkMesosContainer(task: TaskInfoOut): string | null {
   if (image.type !== 'DOCKER') return `TaskInfo.container.mesos.image.type must be DOCKER (images from the agent's local store), got ${String(image.type ?? 'none')}`;
   if (!image.docker?.name) return 'TaskInfo.container.mesos.image.docker.name is required';
   return null;
+}
+
+/** A MESOS container naming the network 'none', or a DOCKER one with DockerInfo.network NONE, has only its own lo; any other, the host's. */
+function containerNetwork(task: TaskInfoOut): 'host' | 'none' {
+  const container = task.container;
+  if (container?.type === 'MESOS') return container.network_infos?.length ? 'none' : 'host';
+  return container?.docker?.network === 'NONE' ? 'none' : 'host';
 }
 
 /** The network a MESOS container names (ContainerInfo.network_infos[].name) to have none but its own loopback. */
@@ -230,7 +239,7 @@ export function containerSpec(ctx: SpecContext, framework: FrameworkInfoOut, tas
     user: taskUser(framework, task, isolation).user,
     capabilities: isolation.capabilities,
     readOnlyRootfs: readOnlyRootfs(task),
-    network: task.container?.type === 'MESOS' && task.container.network_infos?.length ? 'none' : 'host',
+    network: containerNetwork(task),
     mounts: (task.container?.volumes ?? []).map((v) => ({ hostPath: normalize(v.host_path), containerPath: v.container_path, readOnly: v.mode !== 'RW' })),
     stdoutPath: join(sandbox, 'stdout'),
     stderrPath: join(sandbox, 'stderr'),

@@ -112,7 +112,7 @@ export interface ContainerizerFlags {
   readonly logRotation: Rotation;
   readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
   /** rootPool: container roots mounted ahead of launches, per image (0: none). */
-  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number; readonly seccompProfile: string };
+  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number; readonly seccompProfile: string; readonly seccompConfigDir?: string; readonly capabilities: readonly string[] };
   readonly log: (line: string) => void;
 }
 
@@ -130,7 +130,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       });
       drivers.set(name, driver);
     } else {
-      const seccomp = seccompProfile(flags.oci.seccompProfile);
+      const seccomp = seccompProfile(flags.oci.seccompProfile, flags.oci.seccompConfigDir, flags.oci.capabilities);
       const problem = await runtimeProblem(flags.oci.runtime);
       if (problem) throw new Error(problem);
       const stateDir = join(flags.workDir, 'oci');

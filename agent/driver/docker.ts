@@ -1,5 +1,5 @@
 // ContainerDriver on the Docker engine, through dockerode. Containers run
-// with host networking, no privileges and no mounts, as the spec's user, with
+// with host networking (or none: DockerInfo.network NONE), no privileges and no mounts, as the spec's user, with
 // every capability but the spec's dropped and no-new-privileges; the task's cpus and mem
 // become the engine's CPU quota (NanoCpus) and hard memory limit (no swap),
 // so the kernel enforces them. Output is attached before start, so nothing
@@ -371,7 +371,7 @@ function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
-      NetworkMode: 'host',
+      NetworkMode: spec.network === 'none' ? 'none' : 'host',
       NanoCpus: Math.round(spec.cpus * 1e9),
       Memory: memory,
       MemorySwap: memory,

@@ -35,7 +35,7 @@ export interface ContainerSpec {
   readonly capabilities: readonly string[];
   /** The root filesystem read-only, with a writable tmpfs on /tmp. */
   readonly readOnlyRootfs: boolean;
-  /** 'host' (the agent's network, as today) or 'none' (own network namespace with only lo; mesos containerizer only). Default: host. */
+  /** 'host' (the agent's network) or 'none' (its own network namespace with only lo: Docker's NetworkMode none). Default: host. */
   readonly network?: 'host' | 'none';
   /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];

@@ -1,5 +1,8 @@
-// The task runner on the real Docker engine: every outcome a task can have,
-// the limits the engine enforces, and the sandbox. No master involved: the
+// The task runner on the real Docker engine: what is Docker's own (the
+// engine's settings, pulls, out-of-order answers, host paths) and the
+// runner's removal and kill steps; what both drivers share (exit codes,
+// limits the kernel enforces, kill with grace, exec, network none, reattach)
+// is in driver-contract.test.ts. No master involved: the
 // runner's updates are collected through a plain callback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,36 +100,6 @@ describe('task runner on Docker', () => {
     expect(readFileSync(join(r.sandbox, 'stdout'), 'utf8')).toBe('a b $HOME\n');
   });
 
-  it('reports a non-zero exit as FAILED with the status', async () => {
-    const { last } = await run(task('exit3', 'exit 3'));
-    expect(last).toMatchObject({ state: 'TASK_FAILED', message: 'exited with status 3', reason: 'REASON_COMMAND_EXECUTOR_FAILED' });
-  });
-
-  it('enforces the memory limit and names the OOM kill', async () => {
-    const { last } = await run(task('oom', 'x=a; while true; do x="$x$x"; done', 'cpus:0.5;mem:32'));
-    expect(last).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY' });
-    expect(last.message).toBe('memory limit of 32 MB exceeded (OOM killed)');
-    expect(Resources.fromProto(last.limitation?.resources).toString()).toBe('mem:32');
-  });
-
-  it('enforces the pids limit: forks beyond it fail inside the container', async () => {
-    const updates: TaskStatusIn[] = [];
-    const t = task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked', 'cpus:0.5;mem:64');
-    const checked = checkTask(framework(), t);
-    if (!checked.ok) throw new Error(checked.message);
-    const r = new TaskRunner({ ...context(updates), pidsLimit: 8 }, framework(), t, checked.resources);
-    await r.run();
-    const stderr = readFileSync(join(r.sandbox, 'stderr'), 'utf8');
-    expect(stderr).toMatch(/can't fork|Resource temporarily unavailable/);
-    // Within the limit: the same loop runs clean with a higher limit.
-    const fine: TaskStatusIn[] = [];
-    const t2 = task('forky-ok', 'i=0; while [ $i -lt 5 ]; do sleep 1 & i=$((i+1)); done; wait; echo forked', 'cpus:0.5;mem:64');
-    const r2 = new TaskRunner({ ...context(fine), pidsLimit: 64 }, framework(), t2, Resources.parse('cpus:0.5;mem:64'));
-    await r2.run();
-    expect(fine.at(-1)?.state).toBe('TASK_FINISHED');
-    expect(readFileSync(join(r2.sandbox, 'stderr'), 'utf8')).toBe('');
-  });
-
   it('mounts a host path only where the agent allows it, read-only unless the task asks for RW', async () => {
     const shared = mkdtempSync(join(tmpdir(), 'mesos-ts-shared-'));
     writeFileSync(join(shared, 'greeting'), 'hello from the host\n');
@@ -189,16 +162,6 @@ describe('task runner on Docker', () => {
     expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
     expect(took).toBeGreaterThanOrEqual(1900);
     expect(took).toBeLessThan(8000);
-  });
-
-  it('stops a task that exits on SIGTERM without waiting for the grace', async () => {
-    const { runner: r, done, states } = runner(task('polite', 'sleep 60'));
-    await waitUntil(() => r.state === 'TASK_RUNNING', 15_000, 'the task to run');
-    const t0 = Date.now();
-    r.kill(20);
-    await done;
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(states().at(-1)).toBe('TASK_KILLED');
   });
 
   // A busy engine handles the driver's requests in no particular order. These two

@@ -1,96 +1,63 @@
 // The mesos containerizer's image store (agent/driver/oci/image-store.ts)
 // against hostile images, with real umoci: a layer whose paths climb out of
-// the root (`../`) or go through an absolute symlink must not write anything
-// outside the image's rootfs. The images are OCI layouts written here, byte
-// by byte (uncompressed tar layers).
+// the root (`../`, a hard link's target) or go through a symlink is refused
+// before anything is unpacked, naming the image, the layer and the entry; a
+// well-formed image with absolute symlinks and whiteouts still unpacks. The
+// images are OCI layouts written here, byte by byte.
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ImageStore } from '../../agent/driver/oci/image-store.js';
+import { layout, tar } from '../harness/oci-layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-oci-images-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Entry = { readonly name: string; readonly type: 'file' | 'dir' | 'symlink'; readonly data?: string; readonly target?: string };
-
-/** A ustar archive of `entries`, as the layer's bytes. */
-function tar(entries: readonly Entry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const data = Buffer.from(e.data ?? '');
-    const header = Buffer.alloc(512);
-    const put = (text: string, offset: number, length: number) => header.write(text, offset, length, 'utf8');
-    const octal = (n: number, length: number) => n.toString(8).padStart(length - 1, '0') + '\0';
-    put(e.name, 0, 100);
-    put(octal(e.type === 'dir' ? 0o755 : 0o644, 8), 100, 8);
-    put(octal(0, 8), 108, 8);
-    put(octal(0, 8), 116, 8);
-    put(octal(e.type === 'file' ? data.length : 0, 12), 124, 12);
-    put(octal(0, 12), 136, 12);
-    put(e.type === 'dir' ? '5' : e.type === 'symlink' ? '2' : '0', 156, 1);
-    if (e.target) put(e.target, 157, 100);
-    put('ustar\0', 257, 6);
-    put('00', 263, 2);
-    header.fill(' ', 148, 156);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-    blocks.push(header);
-    if (e.type === 'file') blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
-/** An OCI image layout at <registry>/<repo>:<tag> with these layers. */
-function layout(registry: string, repo: string, tag: string, layers: readonly Buffer[]): void {
-  const root = join(registry, `${repo}:${tag}`);
-  mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
-  const blob = (bytes: Buffer) => {
-    const hex = createHash('sha256').update(bytes).digest('hex');
-    writeFileSync(join(root, 'blobs', 'sha256', hex), bytes);
-    return { digest: `sha256:${hex}`, size: bytes.length };
-  };
-  const layerDescs = layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...blob(l) }));
-  const config = blob(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layerDescs.map((l) => l.digest) },
-  })));
-  const manifest = blob(Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: layerDescs,
-  })));
-  writeFileSync(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(root, 'index.json'), JSON.stringify({
-    schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  }));
-}
-
 describe('the image store against hostile layers', () => {
-  it('keeps a layer that climbs out with ../ or writes through an absolute symlink inside the rootfs', async () => {
-    const registry = join(dir, 'registry');
-    const store = join(dir, 'store');
-    const outside = join(dir, 'outside');
-    mkdirSync(outside);
-    layout(registry, 'evil/img', 'latest', [
-      tar([{ name: 'etc/', type: 'dir' }, { name: 'etc/link', type: 'symlink', target: outside }]),
-      tar([
-        { name: 'etc/link/pwned', type: 'file', data: 'pwn\n' },
-        { name: '../../escaped', type: 'file', data: 'pwn\n' },
-        { name: 'ok', type: 'file', data: 'fine\n' },
-      ]),
-    ]);
-    const provisioned = await new ImageStore(registry, store).provision('evil/img:latest');
-    // Nothing landed outside the image's rootfs: umoci resolves every path inside it (securejoin).
+  const outside = join(dir, 'outside');
+  mkdirSync(outside, { recursive: true });
+  const refused = async (repo: string, layers: readonly Buffer[], message: string) => {
+    const registry = join(dir, `registry-${repo.replace('/', '-')}`);
+    const store = join(dir, `store-${repo.replace('/', '-')}`);
+    layout(registry, repo, 'latest', layers);
+    await expect(new ImageStore(registry, store).provision(`${repo}:latest`)).rejects.toThrow(message);
+    // Nothing unpacked, nothing outside: the store holds no rootfs and no temporary folder.
     expect(readdirSync(outside)).toEqual([]);
-    expect(existsSync(join(store, 'escaped'))).toBe(false);
-    expect(existsSync(join(dirname(store), 'escaped'))).toBe(false);
-    expect(existsSync(join(store, 'rootfs', 'escaped'))).toBe(false);
-    // '../../escaped' is clamped to the root; the symlink to an absolute path is followed inside the root.
-    expect(existsSync(join(provisioned.rootfs, 'escaped'))).toBe(true);
-    expect(existsSync(join(provisioned.rootfs, outside, 'pwned'))).toBe(true);
-    expect(existsSync(join(provisioned.rootfs, 'ok'))).toBe(true);
+    expect(existsSync(join(store, 'rootfs')) ? readdirSync(join(store, 'rootfs')) : []).toEqual([]);
+  };
+
+  it('refuses a layer entry that climbs out of the root with ../, naming the image, the layer and the entry', async () => {
+    await refused('evil/dots', [tar([{ name: 'ok', type: 'file', data: 'fine\n' }, { name: 'a/../../escaped', type: 'file', data: 'pwn\n' }])],
+      "image evil/dots:latest: layer 1 of 1: entry 'a/../../escaped' climbs out of the root");
+  });
+
+  it('refuses an entry written through an absolute symlink of an earlier layer', async () => {
+    await refused('evil/link', [
+      tar([{ name: 'etc/', type: 'dir' }, { name: 'etc/link', type: 'symlink', target: outside }]),
+      tar([{ name: 'etc/link/pwned', type: 'file', data: 'pwn\n' }]),
+    ], "image evil/link:latest: layer 2 of 2: entry 'etc/link/pwned' is written through the symlink 'etc/link'");
+  });
+
+  it('refuses a hard link to a path outside the root', async () => {
+    await refused('evil/hard', [tar([{ name: 'shadow', type: 'hardlink', target: '../../../etc/shadow' }])],
+      "image evil/hard:latest: layer 1 of 1: hard link 'shadow' -> '../../../etc/shadow' climbs out of the root");
+  });
+
+  it('refuses a layer that is not a tar, naming it', async () => {
+    await refused('evil/junk', [Buffer.from('this is not a tar archive at all\n'.repeat(40))], 'image evil/junk:latest: layer 1 of 1 is not a tar archive');
+  });
+
+  it('takes absolute symlinks themselves, gzip layers, and a symlink a later layer whites out and makes a directory', async () => {
+    const registry = join(dir, 'registry-fine');
+    layout(registry, 'fine/img', 'latest', [
+      gzipSync(tar([{ name: 'bin/', type: 'dir' }, { name: 'bin/busybox', type: 'file', data: 'x' }, { name: 'bin/sh', type: 'symlink', target: '/bin/busybox' }, { name: 'data', type: 'symlink', target: '/var/data' }])),
+      tar([{ name: '.wh.data', type: 'file' }, { name: 'data/', type: 'dir' }, { name: 'data/file', type: 'file', data: 'ok\n' }, { name: 'bin/sh2', type: 'hardlink', target: 'bin/busybox' }]),
+    ]);
+    const provisioned = await new ImageStore(registry, join(dir, 'store-fine')).provision('fine/img:latest');
+    expect(readFileSync(join(provisioned.rootfs, 'data', 'file'), 'utf8')).toBe('ok\n');
+    expect(readlinkSync(join(provisioned.rootfs, 'bin', 'sh'))).toBe('/bin/busybox');
   });
 
   it('unpacks a well-formed layout once and shares it', async () => {

@@ -3,17 +3,21 @@
 // process, tasks in runc containers. Tasks finish, are OOM-killed and killed
 // as on Docker; after the agent is SIGKILLed its running containers are
 // taken back, one that ended meanwhile is reported with its exit status, and
-// a container no task knows is removed. Every container is removed at the end.
+// a container no task knows is removed. Bad input (a user the image lacks,
+// layers escaping the root, a layer that is not a tar) fails that task only.
+// Every container is removed at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { layout, tar } from '../harness/oci-layout.js';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { startAgent as startAgentInProcess } from '../../agent/main.js';
 import { ProcessGroup, type AgentProc } from '../harness/processes.js';
 import { freePort } from '../harness/zookeeper.js';
 import { RawScheduler, TEST_IMAGE, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
-import { ociDriverFor, removeOciContainers } from '../harness/oci.js';
+import { OCI_REGISTRY, ociDriverFor, removeOciContainers } from '../harness/oci.js';
 import { NOTHING, leftovers, type Leftovers } from '../harness/leftovers.js';
 import { LABEL } from '../../agent/task-spec.js';
 import type { OfferOut, TaskInfoIn } from '../../proto/index.js';
@@ -38,10 +42,10 @@ afterAll(async () => {
   await group?.stopAll();
 }, 60_000);
 
-async function startAgent(name: string): Promise<AgentProc> {
+async function startAgent(name: string, extra: readonly string[] = []): Promise<AgentProc> {
   const agent = await group.spawnAgent(name, [
     `--master=127.0.0.1:${grpcPort}`, '--resources=cpus:2;mem:1024;disk:100;ports:[31920-31929]', '--status_update_retry_interval=0.5s',
-    '--containerizers=mesos', '--docker_socket=/nonexistent/docker.sock',
+    '--containerizers=mesos', '--docker_socket=/nonexistent/docker.sock', ...extra,
   ]);
   workDirs.add(agent.workDir);
   return agent;
@@ -61,8 +65,8 @@ async function offerOn(s: RawScheduler, id: string): Promise<OfferOut> {
 }
 
 /** A shell task in a MESOS container (mesos.image of type DOCKER, as Mesos shapes it). */
-function mesosTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32'): TaskInfoIn {
-  return { ...commandTask(id, offer, command, resources), container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: TEST_IMAGE } } } } };
+function mesosTask(id: string, offer: OfferOut, command: string, resources = 'cpus:0.1;mem:32', image = TEST_IMAGE): TaskInfoIn {
+  return { ...commandTask(id, offer, command, resources), container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: image } } } } };
 }
 
 async function subscribe(name: string): Promise<RawScheduler> {
@@ -79,11 +83,21 @@ async function settles(count: () => Leftovers, expected: Leftovers): Promise<voi
 }
 
 describe('an agent running only the mesos containerizer (no Docker engine)', () => {
-  it('refuses to start, naming the flag, when --oci_runtime cannot be run', async () => {
+  it('refuses to start, naming the flag, when --oci_runtime cannot be run or the seccomp profile is missing or invalid', async () => {
     const workDir = join(group.dir, 'no-runtime');
     await expect(startAgentInProcess({
       master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', oci_runtime: '/nonexistent/runc', log: () => {},
     })).rejects.toThrow("--oci_runtime '/nonexistent/runc' cannot be run");
+    expect(existsSync(join(workDir, 'oci'))).toBe(false);
+    // A seccomp profile that is not there, or not valid, stops the agent at start too, naming the file and the field.
+    const profiles = join(group.dir, 'seccomp');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(join(profiles, 'broken.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOPE' }] }));
+    const withProfile = (name: string) => startAgentInProcess({
+      master: `127.0.0.1:${grpcPort}`, port: 0, work_dir: workDir, containerizers: 'mesos', seccomp_config_dir: profiles, seccomp_profile_name: name, log: () => {},
+    });
+    await expect(withProfile('absent')).rejects.toThrow(`--seccomp_profile_name 'absent': no file ${join(profiles, 'absent')}`);
+    await expect(withProfile('broken')).rejects.toThrow(`seccomp profile ${join(profiles, 'broken.json')}: syscalls[0].action must be one of`);
     expect(existsSync(join(workDir, 'oci'))).toBe(false);
   });
 
@@ -159,20 +173,39 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     s.close();
   });
 
-  it('fails a task whose user the image lacks, naming it, and goes on launching the next task', async () => {
-    const agent = await startAgent('oci-user');
+  it('fails a task whose user the image lacks, or whose image escapes its root or is not a tar, naming them, and goes on launching', async () => {
+    // A registry of the test image beside hostile ones: a layer climbing out with ../, one writing through an absolute symlink, one not a tar.
+    const registry = mkdtempSync(join(tmpdir(), 'mesos-ts-oci-registry-'));
+    mkdirSync(join(registry, 'mesos-ts'));
+    symlinkSync(join(OCI_REGISTRY, TEST_IMAGE), join(registry, TEST_IMAGE));
+    layout(registry, 'evil/dots', 'latest', [tar([{ name: '../../../tmp/escaped', type: 'file', data: 'pwn\n' }])]);
+    layout(registry, 'evil/link', 'latest', [tar([{ name: 'etc', type: 'symlink', target: '/etc' }]), tar([{ name: 'etc/cron.d/pwned', type: 'file', data: 'pwn\n' }])]);
+    layout(registry, 'evil/junk', 'latest', [Buffer.from('not a tar\n'.repeat(100))]);
+    const agent = await startAgent('oci-bad', [`--docker_registry=${registry}`]);
     const id = await agentId(agent);
-    const s = await subscribe('oci-user');
+    const s = await subscribe('oci-bad');
     const offer = await offerOn(s, id);
     const stranger = mesosTask('stranger', offer, 'echo never');
-    await s.launch(offer, [{ ...stranger, command: { ...stranger.command!, user: 'nosuchuser' } }]);
-    const failed = await s.next(isUpdate('stranger', 'TASK_FAILED'), 30_000);
-    expect(failed.update!.status!.message).toContain("user 'nosuchuser' does not exist in image");
+    await s.launch(offer, [
+      { ...stranger, command: { ...stranger.command!, user: 'nosuchuser' } },
+      mesosTask('dots', offer, 'echo never', undefined, 'evil/dots'),
+      mesosTask('link', offer, 'echo never', undefined, 'evil/link'),
+      mesosTask('junk', offer, 'echo never', undefined, 'evil/junk'),
+    ]);
+    const failure = async (task: string) => (await s.next(isUpdate(task, 'TASK_FAILED'), 30_000)).update!.status!;
+    expect((await failure('stranger')).message).toContain("user 'nosuchuser' does not exist in image");
+    const dots = await failure('dots');
+    expect(dots.reason).toBe('REASON_CONTAINER_LAUNCH_FAILED');
+    expect(dots.message).toContain("image evil/dots: layer 1 of 1: entry '../../../tmp/escaped' climbs out of the root");
+    expect((await failure('link')).message).toContain("image evil/link: layer 2 of 2: entry 'etc/cron.d/pwned' is written through the symlink 'etc'");
+    expect((await failure('junk')).message).toContain('image evil/junk: layer 1 of 1 is not a tar archive');
+    expect(existsSync('/tmp/escaped')).toBe(false);
     expect(agent.alive()).toBe(true);
     const next = await offerOn(s, id);
-    await s.launch(next, [mesosTask('after-stranger', next, 'echo fine')]);
-    await s.next(isUpdate('after-stranger', 'TASK_FINISHED'), 30_000);
+    await s.launch(next, [mesosTask('after-bad', next, 'echo fine')]);
+    await s.next(isUpdate('after-bad', 'TASK_FINISHED'), 30_000);
     s.close();
+    rmSync(registry, { recursive: true, force: true });
   });
 
   it('leaves no mount, cgroup, process or bundle behind after its tasks end, nor after a SIGKILL and restart', async () => {

@@ -1,7 +1,11 @@
 // The task runner on the mesos containerizer (agent/driver/oci/): real runc
 // containers from the OCI image setup.sh builds, no Docker engine involved.
-// Every container this file creates is removed by its recorded id after each
-// test, and the runtime's cgroups with it.
+// What is the mesos containerizer's own (cgroup paths, seccomp, the image
+// store's failures, rotation, its supervisor, its sweeps, leftovers); what
+// both drivers share (exit codes, limits, kill, exec, network none, unknown
+// users, reattach) is in driver-contract.test.ts. Every container this file
+// creates is removed by its recorded id after each test, and the runtime's
+// cgroups with it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { OciDriver } from '../../agent/driver/oci/oci.js';
@@ -18,6 +22,7 @@ import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { testFramework } from '../harness/docker-runner.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { OCI_REGISTRY, ociDriverFor } from '../harness/oci.js';
+import { seccompProfile } from '../../agent/driver/oci/seccomp.js';
 const IMAGE = 'mesos-ts/busybox:latest';
 
 const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-oci-'));
@@ -78,18 +83,6 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(r.containerId!);
   });
 
-  it('reports a non-zero exit as FAILED with its status', async () => {
-    const { updates, done } = start(task('exit3', 'exit 3'));
-    await done;
-    expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: 'exited with status 3' });
-  });
-
-  it('OOM-kills a task over its 32 MiB memory limit and says so (read from the cgroup)', async () => {
-    const { updates, done } = start(task('oom', 'x=a; while true; do x="$x$x"; done', 'cpus:0.5;mem:32'));
-    await done;
-    expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'memory limit of 32 MB exceeded (OOM killed)' });
-  });
-
   it('sets the cgroup limits from the task: CFS quota and shares from cpus, memory without swap, pids', async () => {
     const { runner: r, done } = start(task('limits', 'sleep 30', 'cpus:0.25;mem:48'));
     await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
@@ -113,40 +106,15 @@ describe('task runner on the mesos containerizer (runc)', () => {
     const open = start(task('unconfined', probe), 64, ociDriverFor(workDir, () => {}, { seccomp: null }));
     await open.done;
     expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('unshare 0\nok\n');
-  });
-
-  it('gives a MESOS container naming the network none its own network namespace holding only lo; others share the host\'s', async () => {
-    const container = { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: IMAGE } } }, volumes: [], network_infos: [{ name: 'none', ip_addresses: [] }] };
-    const isolated = start(task('no-net', 'ls /sys/class/net', 'cpus:0.5;mem:64', { container } as unknown as Partial<TaskInfoOut>));
-    await isolated.done;
-    expect(isolated.states()).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
-    expect(readFileSync(join(isolated.runner.sandbox, 'stdout'), 'utf8')).toBe('lo\n');
-    const host = start(task('host-net', 'ls /sys/class/net'));
-    await host.done;
-    const devices = readFileSync(join(host.runner.sandbox, 'stdout'), 'utf8').trim().split('\n');
-    expect(devices.sort()).toEqual(readdirSync('/sys/class/net').sort());
-    const other = checkTask(framework, task('cni', 'true', 'cpus:0.5;mem:64', { container: { ...container, network_infos: [{ name: 'calico', ip_addresses: [] }] } } as unknown as Partial<TaskInfoOut>));
-    expect(other).toMatchObject({ ok: false, message: expect.stringContaining("TaskInfo.container.network_infos: this agent has no CNI networks; the only one a MESOS container may name is 'none'") });
-  });
-
-  it('stops a fork bomb at the pids limit', async () => {
-    const { runner: r, done } = start(task('forky', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked'), 8);
-    await done;
-    expect(readFileSync(join(r.sandbox, 'stderr'), 'utf8')).toMatch(/can't fork|Resource temporarily unavailable/);
-  });
-
-  it('throttles a busy loop to its cpu share, as the cgroup accounts it', async () => {
-    const { runner: r, done } = start(task('busy', 'while true; do :; done', 'cpus:0.2;mem:32'));
-    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
-    const before = await driver.stats(r.containerId!);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = await driver.stats(r.containerId!);
-    const used = (after!.cpus_user_time_secs! + after!.cpus_system_time_secs!) - (before!.cpus_user_time_secs! + before!.cpus_system_time_secs!);
-    const elapsed = after!.timestamp - before!.timestamp;
-    expect(used / elapsed).toBeLessThan(0.3); // 0.2 cpus, with the accounting's 10 ms ticks
-    expect(after!.cpus_nr_throttled! - before!.cpus_nr_throttled!).toBeGreaterThan(0);
-    r.kill(0);
-    await done;
+    // --seccomp_config_dir: a profile of Docker's format from a file, which runc takes: mkdir fails with the errno it names (EACCES).
+    const profiles = join(workDir, 'seccomp');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(join(profiles, 'no-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    const filed = start(task('seccomp-file', 'mkdir /tmp/d; echo "mkdir $?"; unshare -U true; echo "unshare $?"'), 64,
+      ociDriverFor(workDir, () => {}, { seccomp: seccompProfile('no-mkdir', profiles) }));
+    await filed.done;
+    expect(readFileSync(join(filed.runner.sandbox, 'stdout'), 'utf8')).toBe('mkdir 1\nunshare 0\n');
+    expect(readFileSync(join(filed.runner.sandbox, 'stderr'), 'utf8')).toContain('Permission denied');
   });
 
   it('kills a task: SIGTERM reaches it, TASK_KILLED', async () => {
@@ -208,36 +176,6 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(updates.at(-1)?.message).toContain('supervisor is gone');
     await r.containerRemoved();
     expect(await driver.inspect(r.containerId!)).toBeNull();
-  });
-
-  it('fails a task asking for a user the image does not know, and leaves nothing behind', async () => {
-    const t = task('nouser', 'true');
-    (t.command as { user?: string }).user = 'alice';
-    const { updates, done } = start(t);
-    await done;
-    expect(updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
-    expect(updates.at(-1)?.message).toContain("user 'alice' does not exist in image");
-    expect(readdirSync(join(stateDir, 'containers'))).toEqual([]);
-  });
-
-  it('runs a COMMAND health check through the runtime\'s exec', async () => {
-    const { runner: r, done } = start(task('exec', 'sleep 30'));
-    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
-    const result = await driver.exec(r.containerId!, { shell: true, value: 'echo in-container; exit 4', arguments: [] }, 5);
-    expect(result).toEqual({ exitCode: 4, output: 'in-container\n' });
-    r.kill(0);
-    await done;
-  });
-
-  it('takes a running container back after the agent lost track of it (a new driver on the same state)', async () => {
-    const { runner: r, done } = start(task('reattach', 'sleep 1; echo done'));
-    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
-    const id = r.containerId!;
-    const again = ociDriverFor(workDir);
-    const info = await again.reattach(id);
-    expect(info).toMatchObject({ id, running: true, labels: { [LABEL.taskId]: 'reattach' } });
-    expect(await again.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
-    await done;
   });
 
   it('removes, on reattach, a bundle the agent wrote but never started (it stopped in between)', async () => {

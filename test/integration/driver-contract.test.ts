@@ -1,81 +1,140 @@
 // One contract for every ContainerDriver (agent/driver/driver.ts), run with
 // real containers against each: the Docker engine and the mesos
-// containerizer (runc). What the task runner relies on: exit codes, OOM kills
-// told by the kernel, SIGTERM then SIGKILL after the grace, exec, usage from
-// the cgroup, labels, and removal that leaves nothing. Every container is
-// removed by its recorded id after each test.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+// containerizer (runc), as the allocator's sorters share one suite. What the
+// agent relies on: exit codes; limits the kernel enforces (a memory hog
+// OOM-killed and reported as REASON_CONTAINER_LIMITATION_MEMORY, a fork bomb
+// stopped at the pids limit, a busy loop throttled to its cpu share as the
+// cgroup accounts it); SIGTERM then SIGKILL after the grace; exec; network
+// none; an unknown user refused; a restarted agent's new driver taking a
+// container back and removing an orphan; removal that leaves nothing.
+// The two drivers' suites run side by side, and each test's containers are
+// removed by their recorded ids when it ends.
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../agent/driver/docker.js';
-import type { ContainerDriver, ContainerSpec } from '../../agent/driver/driver.js';
-import { LABEL } from '../../agent/task-spec.js';
+import { LaunchError, type ContainerDriver, type ContainerSpec } from '../../agent/driver/driver.js';
+import { TaskRunner } from '../../agent/task-runner.js';
+import { checkTask, LABEL } from '../../agent/task-spec.js';
+import { systemClock } from '../../common/clock.js';
+import { silentLogger } from '../../common/log/logger.js';
+import { Resources } from '../../common/resources.js';
+import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
+import { testFramework } from '../harness/docker-runner.js';
 import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
 import { ociDriverFor } from '../harness/oci.js';
 import { waitUntil } from '../harness/wait-until.js';
 
-const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-driver-contract-'));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-
-const DRIVERS: [string, () => ContainerDriver][] = [
-  ['docker', () => new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 })],
-  ['mesos (runc)', () => ociDriverFor(workDir)],
+type Made = { readonly name: string; readonly type: 'DOCKER' | 'MESOS'; make(workDir: string): ContainerDriver };
+const DRIVERS: Made[] = [
+  { name: 'docker', type: 'DOCKER', make: () => new DockerDriver({ pull: 'never', pullTimeoutSeconds: 5 }) },
+  { name: 'mesos (runc)', type: 'MESOS', make: (workDir) => ociDriverFor(workDir) },
 ];
 
-describe.each(DRIVERS)('ContainerDriver contract: %s', (name, make) => {
-  const driver = make();
-  const ids = new Set<string>();
+describe.concurrent.each(DRIVERS)('ContainerDriver contract: $name', ({ type, make }) => {
+  const workDir = mkdtempSync(join(tmpdir(), `mesos-ts-driver-contract-${type.toLowerCase()}-`));
+  const dirs = [workDir];
+  const driver = make(workDir);
   let seq = 0;
-  afterEach(async () => {
-    for (const id of ids) await driver.remove(id).catch(() => {});
-    ids.clear();
-  });
+  // The first listing sweeps what an earlier run left (as at an agent's start): done before any launch, not beside one.
+  beforeAll(() => driver.list({}).then(() => {}));
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  async function launch(command: string, over: Partial<ContainerSpec> = {}): Promise<{ id: string; sandbox: string }> {
-    const sandbox = join(workDir, `${name.split(' ')[0]}-${seq++}`);
+  /** Launches on `d` (default: the suite's driver); the container is removed when the test ends. */
+  async function launch(ctx: TestContext, command: string, over: Partial<ContainerSpec> = {}, d = driver, dir = workDir): Promise<{ id: string; sandbox: string }> {
+    const sandbox = join(dir, `sandbox-${seq++}`);
     mkdirSync(sandbox, { recursive: true });
-    const id = await driver.launch({
+    const id = await d.launch({
       image: TEST_IMAGE, forcePull: false, command: { entrypoint: ['/bin/sh', '-c', command] }, env: { GREETING: 'hi' },
-      labels: { [LABEL.workDir]: workDir, [LABEL.taskId]: `t${seq}` }, cpus: 0.5, memMiB: 64, pidsLimit: 64, privileged: false,
+      labels: { [LABEL.workDir]: dir, [LABEL.taskId]: `t${seq}` }, cpus: 0.5, memMiB: 64, pidsLimit: 64, privileged: false,
       user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],
       stdoutPath: join(sandbox, 'stdout'), stderrPath: join(sandbox, 'stderr'), ...over,
     });
-    ids.add(id);
+    ctx.onTestFinished(() => d.remove(id).catch(() => {}));
     return { id, sandbox };
   }
 
-  it('reports the exit code, with the output in the sandbox files, as the spec\'s user', async () => {
-    const { id, sandbox } = await launch('echo "$GREETING as $(id -u)"; echo err >&2; exit 3');
+  const running = (id: string) => waitUntil(async () => (await driver.inspect(id))?.running === true, 20_000, 'the container to run');
+  const usage = async (id: string) => {
+    const s = (await driver.stats(id))!;
+    return { cpu: s.cpus_user_time_secs! + s.cpus_system_time_secs!, at: s.timestamp, throttled: s.cpus_nr_throttled ?? 0 };
+  };
+
+  it("reports the exit code, with the output in the sandbox files, as the spec's user", async (ctx) => {
+    const { id, sandbox } = await launch(ctx, 'echo "$GREETING as $(id -u)"; echo err >&2; exit 3');
     expect(await driver.wait(id)).toEqual({ exitCode: 3, oomKilled: false });
     expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe('hi as 65534\n');
     expect(readFileSync(join(sandbox, 'stderr'), 'utf8')).toBe('err\n');
   });
 
-  it('mounts the sandbox at /mnt/mesos/sandbox and names it in MESOS_SANDBOX, as Mesos does', async () => {
-    const sandbox = join(workDir, `${name.split(' ')[0]}-${seq}`);
-    mkdirSync(sandbox, { recursive: true });
+  it('mounts the sandbox at /mnt/mesos/sandbox and names it in MESOS_SANDBOX, as Mesos does', async (ctx) => {
+    const { id, sandbox } = await launch(ctx, 'while [ ! -f "$MESOS_SANDBOX/marker" ]; do sleep 0.05; done; echo "$MESOS_SANDBOX"; cat "$MESOS_SANDBOX/marker"; grep -c " /mnt/mesos/sandbox " /proc/self/mountinfo');
     writeFileSync(join(sandbox, 'marker'), 'from the host\n');
-    const { id } = await launch('echo "$MESOS_SANDBOX"; cat "$MESOS_SANDBOX/marker"; grep -c " /mnt/mesos/sandbox " /proc/self/mountinfo');
     expect(await driver.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
     expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe('/mnt/mesos/sandbox\nfrom the host\n1\n');
   });
 
-  it('tells an OOM kill (the kernel\'s word, from the cgroup)', async () => {
-    const { id } = await launch('x=a; while true; do x="$x$x"; done', { memMiB: 32 });
-    expect((await driver.wait(id)).oomKilled).toBe(true);
+  it('OOM-kills a memory hog over its limit; the task runner reports REASON_CONTAINER_LIMITATION_MEMORY (the kernel\'s word, from the cgroup), and a plain non-zero exit as FAILED', async () => {
+    const framework = testFramework(`fw-contract-${type}`);
+    const runTask = async (id: string, command: string, resources: string) => {
+      const task = {
+        name: id, task_id: { value: id }, agent_id: { value: 'agent-test' }, resources: Resources.parse(resources).toProto(),
+        command: { value: command, shell: true, arguments: [], environment: null, uris: [] },
+        container: type === 'DOCKER'
+          ? { type, docker: { image: TEST_IMAGE, network: 'HOST', privileged: false, parameters: [], force_pull_image: false }, volumes: [] }
+          : { type, mesos: { image: { type: 'DOCKER', docker: { name: TEST_IMAGE } } }, volumes: [] },
+        kill_policy: null,
+      } as unknown as TaskInfoOut;
+      const checked = checkTask(framework, task);
+      if (!checked.ok) throw new Error(checked.message);
+      const updates: TaskStatusIn[] = [];
+      const runner = new TaskRunner({
+        driver, agentId: () => 'agent-test', hostname: '127.0.0.1', workDir, defaultImage: TEST_IMAGE, pidsLimit: 64, killGraceSeconds: 1,
+        now: () => systemClock.now(), emit: (_fw, status) => void updates.push(status), launched: () => {}, logger: () => silentLogger(),
+      }, framework, task, checked.resources);
+      await runner.run();
+      await runner.containerRemoved();
+      return updates;
+    };
+    const [oom, exit3] = await Promise.all([runTask('oom', 'x=a; while true; do x="$x$x"; done', 'cpus:0.5;mem:32'), runTask('exit3', 'exit 3', 'cpus:0.1;mem:32')]);
+    expect(oom.map((u) => u.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+    expect(oom.at(-1)).toMatchObject({ reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'memory limit of 32 MB exceeded (OOM killed)' });
+    expect(Resources.fromProto(oom.at(-1)!.limitation?.resources).toString()).toBe('mem:32');
+    expect(exit3.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: 'exited with status 3' });
   });
 
-  it('stops with SIGTERM; a task that ignores it is killed after the grace', async () => {
-    const polite = await launch("trap 'echo term; exit 0' TERM; while true; do sleep 0.1; done");
-    await waitUntil(async () => (await driver.inspect(polite.id))?.running === true, 10_000, 'running');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+  it('stops a fork bomb at the pids limit; the same forks fit under a higher one', async (ctx) => {
+    const bomb = await launch(ctx, 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo forked', { pidsLimit: 8 });
+    const fits = await launch(ctx, 'i=0; while [ $i -lt 5 ]; do sleep 1 & i=$((i+1)); done; wait; echo forked', { pidsLimit: 64 });
+    await driver.wait(bomb.id);
+    expect(readFileSync(join(bomb.sandbox, 'stderr'), 'utf8')).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect(await driver.wait(fits.id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(readFileSync(join(fits.sandbox, 'stderr'), 'utf8')).toBe('');
+  });
+
+  it('throttles a busy loop to its cpu share, as its cgroup accounts it', async (ctx) => {
+    const { id } = await launch(ctx, 'while true; do :; done', { cpus: 0.2, memMiB: 32 });
+    await running(id);
+    // Measured from the first throttled period on: the loop is then known to be running flat out against its quota.
+    const first = await usage(id);
+    await waitUntil(async () => (await usage(id)).throttled > first.throttled, 30_000, 'the cgroup to throttle the loop');
+    const before = await usage(id);
+    await waitUntil(async () => (await usage(id)).at - before.at >= 2, 30_000, 'two seconds of accounting'); // stats' timestamps are in seconds, as Mesos's
+    const after = await usage(id);
+    expect((after.cpu - before.cpu) / (after.at - before.at)).toBeLessThan(0.3); // 0.2 cpus, with the accounting's 10 ms ticks
+    expect(after.throttled).toBeGreaterThan(before.throttled);
+  });
+
+  it('stops with SIGTERM; a task that ignores it is killed after the grace', async (ctx) => {
+    const polite = await launch(ctx, "trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done");
+    const stubborn = await launch(ctx, "trap '' TERM; echo ready; while true; do sleep 0.1; done");
+    const ready = (sandbox: string) => waitUntil(() => readFileSync(join(sandbox, 'stdout'), 'utf8').includes('ready'), 20_000, 'the trap to be set');
+    await Promise.all([ready(polite.sandbox), ready(stubborn.sandbox)]);
     await driver.stop(polite.id, 10);
     expect((await driver.wait(polite.id)).exitCode).toBe(0);
     expect(readFileSync(join(polite.sandbox, 'stdout'), 'utf8')).toContain('term');
-
-    const stubborn = await launch("trap '' TERM; while true; do sleep 0.1; done");
-    await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     await driver.stop(stubborn.id, 1);
     const exit = await driver.wait(stubborn.id);
@@ -83,9 +142,9 @@ describe.each(DRIVERS)('ContainerDriver contract: %s', (name, make) => {
     expect(exit.exitCode).toBe(137);
   });
 
-  it('runs exec in the running container, and reads its usage and limits from the cgroup', async () => {
-    const { id } = await launch('sleep 30', { cpus: 0.25, memMiB: 48 });
-    await waitUntil(async () => (await driver.inspect(id))?.running === true, 10_000, 'running');
+  it('runs exec in the running container, and reads its usage and limits from the cgroup', async (ctx) => {
+    const { id } = await launch(ctx, 'sleep 60', { cpus: 0.25, memMiB: 48 });
+    await running(id);
     expect(await driver.exec(id, { shell: true, value: 'echo $GREETING; exit 5', arguments: [] }, 10)).toEqual({ exitCode: 5, output: 'hi\n' });
     const stats = await driver.stats(id);
     expect(stats?.cpus_limit).toBeCloseTo(0.25);
@@ -93,8 +152,52 @@ describe.each(DRIVERS)('ContainerDriver contract: %s', (name, make) => {
     expect(stats?.processes).toBeGreaterThanOrEqual(1);
   });
 
-  it('lists its containers by label; a removed container is gone, and removing it again is no error', async () => {
-    const { id } = await launch('sleep 30');
+  it("gives a container of network 'none' only its own lo: the host's loopback listener is out of its reach, as it is in reach of a host-network one", async (ctx) => {
+    const accepted: string[] = [];
+    const server = createServer((socket) => socket.once('data', (d) => accepted.push(d.toString().trim())).on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ctx.onTestFinished(() => void server.close());
+    const port = (server.address() as AddressInfo).port;
+    const probe = (who: string) => `echo ${who} | nc 127.0.0.1 ${port} && echo reached || echo unreachable; ls /sys/class/net`;
+    const isolated = await launch(ctx, probe('isolated'), { network: 'none' });
+    const host = await launch(ctx, probe('host'));
+    expect(await driver.wait(isolated.id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(await driver.wait(host.id)).toEqual({ exitCode: 0, oomKilled: false });
+    await waitUntil(() => accepted.includes('host'), 10_000, 'the host-network container to reach the listener');
+    expect(accepted).toEqual(['host']);
+    expect(readFileSync(join(isolated.sandbox, 'stdout'), 'utf8')).toBe('unreachable\nlo\n');
+    expect(readFileSync(join(host.sandbox, 'stdout'), 'utf8')).toMatch(/^reached\n/);
+  });
+
+  it('refuses a user the image does not know, naming it', async (ctx) => {
+    const failed = launch(ctx, 'echo never', { user: 'nosuchuser' });
+    await expect(failed).rejects.toBeInstanceOf(LaunchError);
+    await expect(failed).rejects.toThrow(`user 'nosuchuser' does not exist in image ${TEST_IMAGE}`);
+  });
+
+  it("after the agent lost its driver (a new one on the same state, as after a SIGKILL): takes a running container back with its real exit status, and lists and removes an orphan", async (ctx) => {
+    // A work_dir of its own: the listing sees only this test's containers.
+    const dir = mkdtempSync(join(tmpdir(), `mesos-ts-driver-recovery-${type.toLowerCase()}-`));
+    dirs.push(dir);
+    const before = make(dir);
+    const kept = await launch(ctx, 'echo before; while [ ! -f /mnt/mesos/sandbox/go ]; do sleep 0.05; done; echo after; exit 7', {}, before, dir);
+    const orphan = await launch(ctx, 'sleep 600', {}, before, dir);
+    await waitUntil(() => readFileSync(join(kept.sandbox, 'stdout'), 'utf8').includes('before'), 20_000, 'the first output');
+    const after = make(dir);
+    const output = { stdoutPath: join(kept.sandbox, 'stdout'), stderrPath: join(kept.sandbox, 'stderr'), sinceSeconds: Math.floor(Date.now() / 1000) };
+    expect(await after.reattach(kept.id, output)).toMatchObject({ id: kept.id, running: true });
+    const listed = (await after.list({ [LABEL.workDir]: dir })).map((c) => c.id);
+    expect(listed.sort()).toEqual([kept.id, orphan.id].sort());
+    await after.remove(orphan.id);
+    expect(await after.inspect(orphan.id)).toBeNull();
+    expect((await after.list({ [LABEL.workDir]: dir })).map((c) => c.id)).toEqual([kept.id]);
+    writeFileSync(join(kept.sandbox, 'go'), '');
+    expect(await after.wait(kept.id)).toEqual({ exitCode: 7, oomKilled: false });
+    await waitUntil(() => readFileSync(join(kept.sandbox, 'stdout'), 'utf8').includes('after'), 10_000, 'the output printed after the reattach');
+  });
+
+  it('lists its containers by label; a removed container is gone, and removing it again is no error', async (ctx) => {
+    const { id } = await launch(ctx, 'sleep 60');
     const info = await driver.inspect(id);
     expect(info).toMatchObject({ id, running: true, labels: { [LABEL.workDir]: workDir } });
     expect(info?.pid).toBeGreaterThan(0);

@@ -41,7 +41,7 @@ describe('checkTask', () => {
     ['a shell command without value', cmd({ shell: true }), framework, 'TaskInfo.command.value is required'],
     ['uris', cmd({ value: 'x', uris: [{ value: 'http://x' }] }), framework, 'TaskInfo.command.uris is not supported'],
     ['a secret', cmd({ value: 'x', environment: { variables: [{ name: 'S', type: 'SECRET', value: '' }] } }), framework, "variable 'S' is a SECRET"],
-    ['bridge networking', task({ container: { type: 'DOCKER', docker: { image: 'i', network: 'BRIDGE', privileged: false, parameters: [] } } }), framework, 'network must be HOST, got BRIDGE'],
+    ['bridge networking', task({ container: { type: 'DOCKER', docker: { image: 'i', network: 'BRIDGE', privileged: false, parameters: [] } } }), framework, 'network must be HOST or NONE (this agent runs no bridge and no user networks), got BRIDGE'],
     ['privileged', task({ container: { type: 'DOCKER', docker: { image: 'i', network: 'HOST', privileged: true, parameters: [] } } }), framework, 'privileged is not allowed'],
   ])('refuses %s', (_what, t, fw, message) => {
     expect(problem(t as TaskInfoOut | null, fw as FrameworkInfoOut)).toContain(message);
@@ -114,6 +114,15 @@ describe('containerSpec', () => {
     const spec = containerSpec(ctx, fw1, t, Resources.fromProto(t.resources));
     expect(spec.image).toBe('other:1');
     expect(spec.forcePull).toBe(true);
+  });
+
+  it('gives a DOCKER container with DockerInfo.network NONE no network but its own lo (Docker NetworkMode none); HOST or none named, the host\'s', () => {
+    const docker = (network?: string) => task({ container: { type: 'DOCKER', docker: { image: 'i', ...(network ? { network } : {}), parameters: [] } } });
+    expect(problem(docker('NONE'))).toBeNull();
+    expect(containerSpec(ctx, fw1, docker('NONE'), Resources.parse('cpus:0.5;mem:64')).network).toBe('none');
+    expect(containerSpec(ctx, fw1, docker('HOST'), Resources.parse('cpus:0.5;mem:64')).network).toBe('host');
+    expect(containerSpec(ctx, fw1, docker(), Resources.parse('cpus:0.5;mem:64')).network).toBe('host');
+    expect(problem(docker('USER'))).toContain('network must be HOST or NONE');
   });
 });
 

@@ -9,8 +9,9 @@
 //   <store>/rootfs/<digest>/        the unpacked root filesystem (umoci raw unpack) and the image's config
 //
 // Layers are unpacked by umoci, not by hand: it applies whiteouts and opaque
-// directories and keeps every path inside the root (securejoin), which is what
-// a hand-written tar loop gets wrong. Each container's root is an overlayfs
+// directories and keeps every path inside the root (securejoin). Before that,
+// layer-check.ts reads each layer and refuses an image with an entry that
+// would leave the root (umoci would clamp it inside without a word). Each container's root is an overlayfs
 // over the cached rootfs (no copy); where the kernel refuses overlay it is a copy.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
+import { checkLayers, LayerRefused } from './layer-check.js';
 import type { RootPool } from './root-pool.js';
 
 const run = promisify(execFile);
@@ -103,6 +105,7 @@ export class ImageStore {
     await rm(temp, { recursive: true, force: true });
     try {
       await mkdir(temp, { recursive: true });
+      await checkLayers(layerBlobs(layout, digest), image);
       // Run from inside the layout: umoci splits --image at the first ':', which layout paths hold (<repo>:<tag>/).
       await run('umoci', ['raw', 'unpack', '--image', `.:${tag}`, join(temp, 'rootfs')], { cwd: layout });
       await writeFile(join(temp, 'image-config.json'), JSON.stringify(imageConfig(layout, digest)));
@@ -113,15 +116,27 @@ export class ImageStore {
       });
     } catch (err) {
       await rm(temp, { recursive: true, force: true });
+      if (err instanceof LayerRefused) throw err;
       throw new Error(`cannot unpack image ${image} from ${layout}: ${stderrOf(err)}`, { cause: err });
     }
     return { rootfs, config: readJson(configPath) as ImageConfig, digest };
   }
 }
 
+/** The files of the image's layers, base layer first. */
+function layerBlobs(layout: string, manifestDigest: string): string[] {
+  const manifest = readJson(blobPath(layout, manifestDigest)) as { layers?: { digest: string }[] };
+  return (manifest.layers ?? []).map((l) => blobPath(layout, l.digest));
+}
+
+function blobPath(layout: string, digest: string): string {
+  if (!/^[a-z0-9]+:[a-f0-9]{32,}$/.test(digest)) throw new LayerRefused(`the OCI layout ${layout} names a blob '${digest}' that is not a digest`);
+  return join(layout, 'blobs', ...digest.split(':'));
+}
+
 /** The parts of the image's config a task inherits. */
 function imageConfig(layout: string, manifestDigest: string): ImageConfig {
-  const blob = (digest: string) => readJson(join(layout, 'blobs', ...digest.split(':')));
+  const blob = (digest: string) => readJson(blobPath(layout, digest));
   const manifest = blob(manifestDigest) as { config?: { digest: string } };
   if (!manifest.config) return {};
   const config = (blob(manifest.config.digest) as { config?: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string } }).config ?? {};

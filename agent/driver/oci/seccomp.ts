@@ -5,8 +5,10 @@
 // a capability a task lacks; the filter still holds where one is granted
 // (--effective_capabilities) or where the kernel lets anyone in (unshare or
 // clone of a user namespace). Mesos's flag --seccomp_profile_name chooses
-// it ('default') or none ('unconfined').
+// it ('default'), none ('unconfined') or a file of --seccomp_config_dir.
+import { join } from 'node:path';
 import { InvalidArgument } from '../../../common/errors.js';
+import { isDirectory, readable, readSeccompProfile, type SeccompProfile } from './seccomp-file.js';
 
 const EPERM = 1;
 
@@ -27,7 +29,7 @@ const DENIED = [
 /** personality() with the values programs use (Linux, 32-bit Linux, with or without address randomisation, the query). */
 const PERSONALITY_ALLOWED = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
-export type SeccompProfile = Readonly<Record<string, unknown>>;
+export type { SeccompProfile };
 
 /** The OCI `linux.seccomp` of the default profile. */
 export function defaultSeccomp(): SeccompProfile {
@@ -47,9 +49,18 @@ export function defaultSeccomp(): SeccompProfile {
 
 export const SECCOMP_PROFILE_NAMES = ['default', 'unconfined'] as const;
 
-/** --seccomp_profile_name checked: the profile, or null for none. */
-export function seccompProfile(name: string): SeccompProfile | null {
-  if (name === 'default') return defaultSeccomp();
+/**
+ * --seccomp_profile_name (with --seccomp_config_dir, Mesos's pair) checked: the profile, or null for none.
+ * With a config dir the name is a file in it (NAME or NAME.json, Docker's profile format; seccomp-file.ts);
+ * 'default' is the built-in profile unless that dir holds a default(.json), and 'unconfined' is none.
+ */
+export function seccompProfile(name: string, configDir?: string, capabilities: readonly string[] = []): SeccompProfile | null {
   if (name === 'unconfined') return null;
-  throw new InvalidArgument(`--seccomp_profile_name: unknown profile '${name}' (known: ${SECCOMP_PROFILE_NAMES.join(', ')})`);
+  if (configDir !== undefined) {
+    if (!isDirectory(configDir)) throw new InvalidArgument(`--seccomp_config_dir ${configDir} is not a directory`);
+    const ownDefault = [join(configDir, 'default'), join(configDir, 'default.json')].some((p) => readable(p));
+    if (name !== 'default' || ownDefault) return readSeccompProfile(configDir, name, capabilities);
+  }
+  if (name === 'default') return defaultSeccomp();
+  throw new InvalidArgument(`--seccomp_profile_name: unknown profile '${name}' (known: ${SECCOMP_PROFILE_NAMES.join(', ')}; or a file of --seccomp_config_dir)`);
 }
