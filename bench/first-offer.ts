@@ -10,7 +10,7 @@
 // --allocation_pass_budget given.
 //   npx tsx bench/first-offer.ts [--agents 10000] [--frameworks 10] [--budgets 0,0.05] [--rounds 3]
 import { startMaster } from '../master/main.js';
-import { parseFlags, type FlagSpecs } from '../common/flags.js';
+import { parseFlags, usage, type FlagSpecs } from '../common/flags.js';
 import { Resources } from '../common/resources.js';
 import { eventBytes } from '../master/http-api/scheduler-codec.js';
 import type { AgentConnection, EventSink } from '../master/master.js';
@@ -102,6 +102,10 @@ async function round(agents: number, frameworks: number, budget: number): Promis
 
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
+  if (flags.help) {
+    process.stdout.write(usage('bench:first-offer', "the master's own time from SUBSCRIBE to the first offer, in one process", FLAGS) + '\n');
+    return;
+  }
   say(`${flags.agents} agents, ${flags.frameworks} frameworks subscribing at once, ${flags.rounds} rounds per budget`);
   for (const budget of flags.budgets.split(',').map(Number)) {
     for (let r = 0; r < flags.rounds; r++) {

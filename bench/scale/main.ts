@@ -17,7 +17,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseFlags, type FlagSpecs } from '../../common/flags.js';
+import { parseFlags, usage, type FlagSpecs } from '../../common/flags.js';
 import { errorMessage } from '../../common/errors.js';
 import { MasterProc, REPO, startZooKeeperFor, stopCluster, type Cluster } from './cluster.js';
 import { failover, firstOffers, forkWorkers, leaderOf, registration, throughput, until } from './phases.js';
@@ -113,6 +113,10 @@ function profileOf(dir: string): ReturnType<typeof topSelfTime> | undefined {
 
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
+  if (flags.help) {
+    process.stdout.write(usage('bench:scale', "one master under N simulated agents and M frameworks over the real wire (docs/scale/README.md)", FLAGS) + '\n');
+    return;
+  }
   const ns = flags.agents.split(',').map((s) => Number(s.trim()));
   if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--agents must be positive integers separated by commas, got '${flags.agents}'`);
   const out = resolve(REPO, flags.out);
