@@ -1,10 +1,10 @@
-// Two calls to the Docker engine made outside dockerode's usual path, for
-// DockerDriver: the wait on a container's exit (by hand, so that an engine
-// going away under it is an error rather than a wait that never ends) and
-// docker exec with a timeout that kills what it ran.
+// Calls to the Docker engine for DockerDriver, kept apart from its lifecycle
+// logic: the wait on a container's exit (made by hand, so that an engine
+// going away under it is an error rather than a wait that never ends), docker
+// exec with a timeout that kills what it ran, and the engine's one-shot stats.
 import { request as httpRequest } from 'node:http';
 import type Docker from 'dockerode';
-import type { ExecCommand, ExecResult } from './driver.js';
+import type { ContainerStats, ExecCommand, ExecResult } from './driver.js';
 
 /**
  * The engine's wait call, made by hand: dockerode's wait never settles when the engine goes
@@ -84,4 +84,42 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** The engine's one-shot stats of a container, for when its cgroup files are out of reach (DockerDriver.stats). */
+export async function engineStats(docker: Docker, id: string): Promise<ContainerStats | null> {
+  try {
+    const s = (await docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as EngineStats;
+    if (!s.cpu_stats?.cpu_usage) return null;
+    const mem = s.memory_stats ?? {};
+    const usage = s.cpu_stats.cpu_usage;
+    const throttling = s.cpu_stats.throttling_data;
+    return {
+      timestamp: Date.now() / 1000,
+      ...(usage.usage_in_usermode !== undefined ? { cpus_user_time_secs: usage.usage_in_usermode / 1e9 } : {}),
+      ...(usage.usage_in_kernelmode !== undefined ? { cpus_system_time_secs: usage.usage_in_kernelmode / 1e9 } : {}),
+      ...(throttling ? { cpus_nr_periods: throttling.periods, cpus_nr_throttled: throttling.throttled_periods, cpus_throttled_time_secs: throttling.throttled_time / 1e9 } : {}),
+      ...(mem.usage !== undefined ? { mem_total_bytes: mem.usage } : {}),
+      ...(mem.limit !== undefined ? { mem_limit_bytes: mem.limit } : {}),
+      ...((mem.stats?.total_rss ?? mem.stats?.anon) !== undefined ? { mem_rss_bytes: (mem.stats?.total_rss ?? mem.stats?.anon)! } : {}),
+    };
+  } catch (err) {
+    if (hasStatus(err, 404, 409)) return null;
+    throw err;
+  }
+}
+
+/** The part of the engine's stats answer engineStats() reads. */
+interface EngineStats {
+  cpu_stats?: {
+    cpu_usage?: { usage_in_usermode?: number; usage_in_kernelmode?: number };
+    throttling_data?: { periods: number; throttled_periods: number; throttled_time: number };
+  };
+  memory_stats?: { usage?: number; limit?: number; stats?: { total_rss?: number; anon?: number } };
+}
+
+/** The engine answered with one of these HTTP statuses. */
+export function hasStatus(err: unknown, ...codes: number[]): boolean {
+  const code = (err as { statusCode?: number } | null)?.statusCode;
+  return code !== undefined && codes.includes(code);
 }

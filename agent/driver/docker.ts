@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { LaunchError, RuntimeUnavailableError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from './driver.js';
 import { cgroupStats } from './cgroup-stats.js';
 import { backoffDelay } from '../../common/backoff.js';
-import { execInContainer, waitExit } from './docker-calls.js';
+import { engineStats, execInContainer, hasStatus, waitExit } from './docker-calls.js';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -153,29 +153,7 @@ export class DockerDriver implements ContainerDriver {
     if (pid === undefined) return null;
     const read = await cgroupStats(pid, () => Date.now() / 1000);
     if (read) return read;
-    return this.engineStats(id);
-  }
-
-  private async engineStats(id: string): Promise<ContainerStats | null> {
-    try {
-      const s = (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as EngineStats;
-      if (!s.cpu_stats?.cpu_usage) return null;
-      const mem = s.memory_stats ?? {};
-      const usage = s.cpu_stats.cpu_usage;
-      const throttling = s.cpu_stats.throttling_data;
-      return {
-        timestamp: Date.now() / 1000,
-        ...(usage.usage_in_usermode !== undefined ? { cpus_user_time_secs: usage.usage_in_usermode / 1e9 } : {}),
-        ...(usage.usage_in_kernelmode !== undefined ? { cpus_system_time_secs: usage.usage_in_kernelmode / 1e9 } : {}),
-        ...(throttling ? { cpus_nr_periods: throttling.periods, cpus_nr_throttled: throttling.throttled_periods, cpus_throttled_time_secs: throttling.throttled_time / 1e9 } : {}),
-        ...(mem.usage !== undefined ? { mem_total_bytes: mem.usage } : {}),
-        ...(mem.limit !== undefined ? { mem_limit_bytes: mem.limit } : {}),
-        ...((mem.stats?.total_rss ?? mem.stats?.anon) !== undefined ? { mem_rss_bytes: (mem.stats?.total_rss ?? mem.stats?.anon)! } : {}),
-      };
-    } catch (err) {
-      if (hasStatus(err, 404, 409)) return null;
-      throw err;
-    }
+    return engineStats(this.docker, id);
   }
 
   async remove(id: string): Promise<void> {
@@ -349,14 +327,6 @@ export class DockerDriver implements ContainerDriver {
   }
 }
 
-/** The part of the engine's stats answer engineStats() reads. */
-interface EngineStats {
-  cpu_stats?: {
-    cpu_usage?: { usage_in_usermode?: number; usage_in_kernelmode?: number };
-    throttling_data?: { periods: number; throttled_periods: number; throttled_time: number };
-  };
-  memory_stats?: { usage?: number; limit?: number; stats?: { total_rss?: number; anon?: number } };
-}
 
 function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
   const memory = Math.round(spec.memMiB * 1024 * 1024);
@@ -400,11 +370,6 @@ function isEngineGone(err: unknown): boolean {
   const e = err as { statusCode?: number; code?: string; message?: string } | null;
   if (e?.statusCode !== undefined) return false;
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE'].includes(e?.code ?? '') || /socket hang up|aborted/i.test(e?.message ?? '');
-}
-
-function hasStatus(err: unknown, ...codes: number[]): boolean {
-  const code = (err as { statusCode?: number } | null)?.statusCode;
-  return code !== undefined && codes.includes(code);
 }
 
 function dockerMessage(err: unknown): string {
