@@ -73,7 +73,8 @@ export async function playSchedule(steps: readonly Step[], seconds: number, deps
   for (const [n, step] of steps.entries()) {
     await sleep(step.gapMs);
     if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break;
-    const revived = await deps.revive(held());
+    // A restart that times out on a loaded machine is logged; the next step tries again.
+    const revived = await deps.revive(held()).catch((err: unknown) => (deps.log(`[nemesis] starting again what had exited failed: ${String(err).split('\n')[0]}`), []));
     if (revived.length > 0) deps.log(`[nemesis] t+${elapsed()}s started again what had exited: ${revived.join(', ')}`);
     if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break; // Starting them took the rest of the time.
     const injector = deps.injectors.find((i) => i.name === step.injector)!;
@@ -88,7 +89,7 @@ export async function playSchedule(steps: readonly Step[], seconds: number, deps
     deps.log(`[nemesis] t+${elapsed()}s #${n} ${fault.description}, healed in ${(step.holdMs / 1000).toFixed(1)}s`);
     await sleep(step.holdMs);
     // A heal that fails (a restart that timed out under load) is logged; the next revive starts what is still down.
-    await injector.heal().catch((err: unknown) => deps.log(`[nemesis] healing ${fault.kind} (${fault.target}) failed: ${String(err)}`));
+    await injector.heal().catch((err: unknown) => deps.log(`[nemesis] healing ${fault.kind} (${fault.target}) failed: ${String(err).split('\n')[0]}`));
     deps.history.record({ type: 'fault', phase: 'heal', ...fault });
     deps.log(`[nemesis] t+${elapsed()}s #${n} healed ${fault.kind} (${fault.target})`);
   }

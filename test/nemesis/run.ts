@@ -117,10 +117,16 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       injectors, history, log, revive: (held) => cluster.reviveExited(held), aborted: options.aborted,
     }).finally(() => clearInterval(progress));
     const seconds = (Date.now() - started) / 1000;
-    for (const i of injectors) await i.heal();
-    // A master frozen past its session exits once resumed: give it the moment, then start again what ended.
+    for (const i of injectors) await i.heal().catch((err: unknown) => log(`[nemesis] healing ${i.name} failed: ${String(err).split('\n')[0]}`));
+    // A master frozen past its session exits once resumed: give it the moment, then start again what ended
+    // (again if a start timed out on a loaded machine).
     await sleep(2000);
-    await cluster.reviveExited();
+    for (let attempt = 1; ; attempt++) {
+      const failed = await cluster.reviveExited().then(() => null, (err: unknown) => err);
+      if (failed === null) break;
+      if (attempt === 3) throw failed;
+      log(`[nemesis] starting again what had exited failed (attempt ${attempt}): ${String(failed).split('\n')[0]}`);
+    }
     for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
     log('[nemesis] faults over, everything healed; waiting for the cluster to settle');
     const { state, settled } = await settle(cluster, agents, frameworks);
