@@ -192,7 +192,7 @@ describe('gRPC Scheduler service under fuzzed calls', () => {
         // The limit is --max_grpc_message_size, and the refusal says so.
         if (body.kind === 'oversized') expect(answer, what).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${bytes.length} vs ${FUZZ_MAX_GRPC_MESSAGE_SIZE})` });
       }),
-      { ...fuzzParameters('gRPC Scheduler', 160_101, 40), endOnFailure: true },
+      { ...fuzzParameters('gRPC Scheduler', 160_101, 30), endOnFailure: true },
     );
   }, 300_000);
 });
@@ -237,7 +237,7 @@ describe('gRPC Operator service under fuzzed calls', () => {
           return { answer, accepted: answer.code === grpc.status.OK };
         }, reservations.has(method) ? tasksAndBystander : othersOf);
       }),
-      { ...fuzzParameters('gRPC Operator', 160_102, 40), endOnFailure: true },
+      { ...fuzzParameters('gRPC Operator', 160_102, 30), endOnFailure: true },
     );
   }, 300_000);
 });
@@ -309,7 +309,7 @@ describe('gRPC AgentLink under fuzzed agent messages', () => {
         if (first?.kind === 'registered') await cluster.expectState(cluster.corePart, cluster.corePart(before), `${what}: changed the real agent or its tasks`);
         else await cluster.expectState(stableState, before, `${what}: refused, yet the state changed`);
       }),
-      { ...fuzzParameters('gRPC AgentLink', 160_103, 40), endOnFailure: true },
+      { ...fuzzParameters('gRPC AgentLink', 160_103, 30), endOnFailure: true },
     );
     console.log(`fuzz AgentLink outcomes: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }, 300_000);
