@@ -13,6 +13,7 @@ import type { AppsOperations } from './operations.js';
 import { normalizeAppId } from './app-definition.js';
 import type { AutoscaleLoop } from './autoscale-loop.js';
 import { serveAppsUi } from './webui/web-ui.js';
+import { MAX_DRAINED_BYTES } from '../../master/http-api/http-status.js';
 
 export interface HttpApiOptions {
   /** The leader's `host:port`, or null when none is known; `self` is true when this instance leads. */
@@ -180,9 +181,12 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiError(413, { message: `the body is larger than ${MAX_BODY} bytes` });
-    chunks.push(chunk as Buffer);
+    // The rest of an oversized body is read and dropped before the 413 (up to a bound): leaving the loop
+    // destroys the request, and a client still sending would see a reset connection instead of the answer.
+    if (size > MAX_BODY + MAX_DRAINED_BYTES) break;
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY) throw new ApiError(413, { message: `the body is larger than ${MAX_BODY} bytes` });
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw badRequest('the request needs a JSON body');
   try {

@@ -140,13 +140,16 @@ export class FuzzCluster {
     }
   }
 
-  /** What no call but the bystander's own (or its agent's) may change: the real agent, the tasks on it, the bystander's record. */
+  /** What no call but the bystander's own (or its agent's) may change: the real agent, the tasks on it, the bystander's info and connection. */
   readonly corePart = (state: unknown): unknown => {
-    const s = stableState(state) as AnyState & { get_state?: { get_frameworks?: { frameworks?: { framework_info: { id: { value: string } } }[] } } };
+    const s = stableState(state) as AnyState & { get_state?: { get_frameworks?: { frameworks?: { framework_info: { id: { value: string } }; active?: boolean; connected?: boolean }[] } } };
     return {
       agents: s.get_state?.get_agents?.agents?.filter((a) => a.agent_info.id.value === this.agentId),
       tasks: s.get_state?.get_tasks?.tasks?.filter((t) => t.agent_id?.value === this.agentId),
-      bystander: s.get_state?.get_frameworks?.frameworks?.find((f) => f.framework_info.id.value === this.bystander.frameworkId),
+      // Its info and connection; its allocation grows legitimately when a (re-)registering agent reports a task of it, as Mesos adopts them.
+      bystander: ((f) => f && { framework_info: f.framework_info, active: f.active, connected: f.connected })(
+        s.get_state?.get_frameworks?.frameworks?.find((f) => f.framework_info.id.value === this.bystander.frameworkId),
+      ),
     };
   };
 
