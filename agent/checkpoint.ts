@@ -12,9 +12,9 @@
 // updates file, so a checkpoint is never left torn in its middle. Writes of a task's
 // files run one after another in the order they were asked for (so a caller
 // that waits for one knows every earlier write of the task is on disk too).
-// Appends run in the libuv threadpool (one O_SYNC write each); task.json is
-// written by a thread of its own (checkpoint-writer.ts), so its fsync holds
-// neither the event loop nor a launch's other steps, only its start. Recovery reads it all
+// Appends run in the libuv threadpool; task.json is written synchronously, in
+// its turn (about a millisecond, fsync included, where six thread-pool round
+// trips held every launch up by tens of ms on a loaded host). Recovery reads it all
 // back: a torn last line of an updates file (the agent died while appending
 // it, so the update was never sent) is dropped with a warning; anything else
 // that does not parse stops the agent with an error naming the file, so a
@@ -26,7 +26,6 @@ import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from 
 import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
 import { FailedPrecondition } from '../common/errors.js';
 import { taskKey } from '../common/ids.js';
-import { FileWriterThread } from './checkpoint-writer.js';
 
 
 function encode(typeName: string, value: object): string {
@@ -76,11 +75,9 @@ interface TaskWrites {
 export class Checkpointer {
   readonly dir: string;
   private readonly writes = new Map<string, TaskWrites>();
-  private readonly writer = new FileWriterThread();
 
   constructor(workDir: string) {
     this.dir = join(workDir, 'meta');
-    this.writer.warm();
   }
 
   /** The AgentID and the secret the master issued with it (proof of identity when re-registering). */
@@ -94,9 +91,9 @@ export class Checkpointer {
     const taskId = task.task_id?.value ?? '';
     const file = join(this.taskDir(frameworkId, taskId), 'task.json');
     const doc = { framework: encode('mesos.v1.FrameworkInfo', framework), task: encode('mesos.v1.TaskInfo', task), container_id: containerId };
-    // Written by the writer thread (in its turn among the task's writes): the fsync off the event loop, in one
-    // message each way (six thread-pool round trips through node:fs/promises held launches up on a loaded host).
-    const done = this.queue(frameworkId, taskId, () => this.writer.write(file, JSON.stringify(doc) + '\n'));
+    // Written synchronously (in its turn among the task's writes): six small file calls, each a thread-pool
+    // round trip when asynchronous, held up every launch by tens of ms on a loaded host (bench:launch).
+    const done = this.queue(frameworkId, taskId, async () => this.writeJson(file, doc));
     this.writes.get(taskKey(frameworkId, taskId))!.task = done;
     return done;
   }
@@ -179,7 +176,6 @@ export class Checkpointer {
       w.updates = null;
       await handle?.close().catch(() => {});
     }
-    await this.writer.close();
   }
 
   /** --recover=cleanup: forget everything. */

@@ -6,7 +6,7 @@
 // a container no task knows is removed. Bad input (a user the image lacks,
 // layers escaping the root, a layer that is not a tar) fails that task only.
 // Every container is removed at the end.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,7 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
   it('fails a task whose user the image lacks, or whose image escapes its root or is not a tar, naming them, and goes on launching', async () => {
     // A registry of the test image beside hostile ones: a layer climbing out with ../, one writing through an absolute symlink, one not a tar.
     const registry = mkdtempSync(join(tmpdir(), 'mesos-ts-oci-registry-'));
+    onTestFinished(() => rmSync(registry, { recursive: true, force: true }));
     mkdirSync(join(registry, 'mesos-ts'));
     symlinkSync(join(OCI_REGISTRY, TEST_IMAGE), join(registry, TEST_IMAGE));
     layout(registry, 'evil/dots', 'latest', [tar([{ name: '../../../tmp/escaped', type: 'file', data: 'pwn\n' }])]);
@@ -205,7 +206,6 @@ describe('an agent running only the mesos containerizer (no Docker engine)', () 
     await s.launch(next, [mesosTask('after-bad', next, 'echo fine')]);
     await s.next(isUpdate('after-bad', 'TASK_FINISHED'), 30_000);
     s.close();
-    rmSync(registry, { recursive: true, force: true });
   });
 
   it('leaves no mount, cgroup, process or bundle behind after its tasks end, nor after a SIGKILL and restart', async () => {
