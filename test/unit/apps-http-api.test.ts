@@ -2,7 +2,8 @@
 // runtime behind it driven by a fake Scheduler and an in-memory store: bad
 // requests get a clear status and body and change nothing; a standby
 // redirects; the leader's answers keep Marathon's shapes.
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { postThenRead } from '../harness/raw-http.js';
 import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.js';
@@ -97,19 +98,7 @@ describe('apps REST API', () => {
 
   it('answers 413 to a client that reads only once it has sent the whole oversized body', async () => {
     const body = Buffer.alloc(8 * 1024 * 1024, 0x20);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(base).port), '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('error', reject);
-      socket.pause();
-      socket.write(`POST /v2/apps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-      socket.write(body, (err) => {
-        if (err) return reject(err);
-        socket.on('data', (c: Buffer) => chunks.push(c));
-        socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        socket.resume();
-      });
-    });
+    const answer = await postThenRead(Number(new URL(base).port), '/v2/apps', body, { 'Content-Type': 'application/json' });
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(store.writes).toBe(0);
   });

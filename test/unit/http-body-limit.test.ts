@@ -5,7 +5,8 @@
 // found by fuzzing the scheduler API with a 4 MiB body.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { postThenRead } from '../harness/raw-http.js';
 import { readBody, refuse } from '../../master/http-api/http-status.js';
 
 let server: Server | null = null;
@@ -46,19 +47,7 @@ describe('HTTP body limit', () => {
   it('answers 413 to a client that reads the answer only once it has sent the whole body', async () => {
     const port = await bounded(64 * 1024);
     const body = Buffer.alloc(16 * 1024 * 1024, 0x20);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('error', reject);
-      socket.pause();
-      socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-      socket.write(body, (err) => {
-        if (err) return reject(err);
-        socket.on('data', (c: Buffer) => chunks.push(c));
-        socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        socket.resume();
-      });
-    });
+    const answer = await postThenRead(port, '/', body);
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toContain('Request body exceeds the limit of 65536 bytes');
   });
