@@ -66,11 +66,12 @@ const connectionOf = (client: zookeeper.Client) => (client as unknown as { conne
  * session. The handler is looked up on each connect, so replacing it on the
  * instance covers every later connection.
  */
-function hardenConnection(client: zookeeper.Client): void {
+function hardenConnection(client: zookeeper.Client, heard: () => void): void {
   const manager = connectionOf(client);
   if (!manager) return;
   const read = manager.onSocketData;
   manager.onSocketData = function (this: ConnectionManager, buffer: Buffer) {
+    heard();
     try {
       read.call(this, buffer);
     } catch {
@@ -93,6 +94,9 @@ export class ZkSession {
   private probing = false;
   /** When the current connection was made: a new connection gets its own two thirds of the timeout to answer. */
   private connectedAt = now();
+  /** When the member last sent us anything (a reply to any request, not only to a probe). */
+  private lastHeardAt = now();
+  private lastTick = now();
 
   private readonly acls: Record<ZnodeAccess, zookeeper.ACL[]>;
 
@@ -114,7 +118,7 @@ export class ZkSession {
       }, STALL_CHECK_MS);
       this.stallTimer.unref();
     }
-    hardenConnection(client);
+    hardenConnection(client, () => (this.lastHeardAt = now()));
     client.on('state', (state: zookeeper.State) => {
       // The library keeps a partly read reply across connections; the next member's bytes would be read as its rest.
       if (state === zookeeper.State.DISCONNECTED) {
@@ -181,7 +185,12 @@ export class ZkSession {
     // new connection (the state handler above), as when a member dies.
     // Only a connection silent for two thirds of the timeout is dropped, never one just made (after an outage): dropping
     // fails the requests in flight (a registry write: the leader stops).
-    const connectionSilence = now() - Math.max(this.lastAnsweredSentAt, this.connectedAt);
+    // Nor one that talks (replies to a long request queue ahead of the probe), nor after this process itself stalled
+    // (a long synchronous stretch delays this timer and the reading of the replies alike).
+    const interval = this.timeoutMs * PROBE_FRACTION;
+    if (now() - this.lastTick > 2 * interval) this.connectedAt = now();
+    this.lastTick = now();
+    const connectionSilence = now() - Math.max(this.lastAnsweredSentAt, this.connectedAt, this.lastHeardAt);
     if (connectionSilence > this.timeoutMs * SILENCE_FRACTION && this.client.getState() === zookeeper.State.SYNC_CONNECTED) {
       this.connectedAt = now(); // Not twice for the same silence, should the library be slow to report the drop.
       this.dropConnection();
