@@ -36,7 +36,8 @@ const STALL_CHECK_MS = 100;
  * TCP connection open, and the client library would wait on it for minutes:
  * we probe the member every sixth of the session timeout and, with no answer
  * for two thirds of it (as ZooKeeper's own Java client does), drop the
- * connection so that the client moves to another member of the ensemble.
+ * connection so that the client moves to another member of the ensemble
+ * (and, if none answers within a session timeout, the session ends).
  */
 const PROBE_FRACTION = 1 / 6;
 const SILENCE_FRACTION = 2 / 3;
@@ -65,11 +66,12 @@ const connectionOf = (client: zookeeper.Client) => (client as unknown as { conne
  * session. The handler is looked up on each connect, so replacing it on the
  * instance covers every later connection.
  */
-function hardenConnection(client: zookeeper.Client): void {
+function hardenConnection(client: zookeeper.Client, heard: () => void): void {
   const manager = connectionOf(client);
   if (!manager) return;
   const read = manager.onSocketData;
   manager.onSocketData = function (this: ConnectionManager, buffer: Buffer) {
+    heard();
     try {
       read.call(this, buffer);
     } catch {
@@ -90,7 +92,11 @@ export class ZkSession {
   /** When the last probe that was answered was sent: the server heard from us then or later. */
   private lastAnsweredSentAt = now();
   private probing = false;
-  private forcedReconnectAt = -Infinity;
+  /** When the current connection was made: a new connection gets its own two thirds of the timeout to answer. */
+  private connectedAt = now();
+  /** When the member last sent us anything (a reply to any request, not only to a probe). */
+  private lastHeardAt = now();
+  private lastTick = now();
 
   private readonly acls: Record<ZnodeAccess, zookeeper.ACL[]>;
 
@@ -113,7 +119,7 @@ export class ZkSession {
       }, STALL_CHECK_MS);
       this.stallTimer.unref();
     }
-    hardenConnection(client);
+    hardenConnection(client, () => (this.lastHeardAt = now()));
     client.on('state', (state: zookeeper.State) => {
       // The library keeps a partly read reply across connections; the next member's bytes would be read as its rest.
       if (state === zookeeper.State.DISCONNECTED) {
@@ -126,6 +132,11 @@ export class ZkSession {
       // whether or not we hear it, so act as if it had.
       if (state === zookeeper.State.DISCONNECTED && !this.disconnectedTimer) {
         this.disconnectedTimer = setTimeout(() => this.end(`no contact with ZooKeeper for ${sessionTimeoutMs} ms`), sessionTimeoutMs);
+      }
+      if (state === zookeeper.State.SYNC_CONNECTED) {
+        this.connectedAt = now();
+        // Fresh again as soon as the member answers; not from inside the library's handler that reports the connection.
+        setImmediate(() => this.probe());
       }
       if (state === zookeeper.State.SYNC_CONNECTED && this.disconnectedTimer) {
         clearTimeout(this.disconnectedTimer);
@@ -171,11 +182,18 @@ export class ZkSession {
 
   private probe(): void {
     if (this.ended) return;
-    const silence = now() - this.lastAnsweredSentAt;
-    // No answer for a whole session timeout: the server has expired us by now (or will before we hear otherwise).
-    if (silence > this.timeoutMs) return this.end(`no answer from ZooKeeper for ${Math.round(silence)} ms; the session has expired or is about to`);
-    if (silence > this.timeoutMs * SILENCE_FRACTION && this.client.getState() === zookeeper.State.SYNC_CONNECTED && this.lastAnsweredSentAt > this.forcedReconnectAt) {
-      this.forcedReconnectAt = now();
+    // Dropping the connection makes the client DISCONNECTED: the session then ends after a whole timeout without a
+    // new connection (the state handler above), as when a member dies.
+    // Only a connection silent for two thirds of the timeout is dropped, never one just made (after an outage): dropping
+    // fails the requests in flight (a registry write: the leader stops).
+    // Nor one that talks (replies to a long request queue ahead of the probe), nor after this process itself stalled
+    // (a long synchronous stretch delays this timer and the reading of the replies alike).
+    const interval = this.timeoutMs * PROBE_FRACTION;
+    if (now() - this.lastTick > 2 * interval) this.connectedAt = now();
+    this.lastTick = now();
+    const connectionSilence = now() - Math.max(this.lastAnsweredSentAt, this.connectedAt, this.lastHeardAt);
+    if (connectionSilence > this.timeoutMs * SILENCE_FRACTION && this.client.getState() === zookeeper.State.SYNC_CONNECTED) {
+      this.connectedAt = now(); // Not twice for the same silence, should the library be slow to report the drop.
       this.dropConnection();
     }
     if (this.probing) return;

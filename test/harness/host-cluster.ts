@@ -5,8 +5,6 @@
 // test can check from their own words that no two leaders acted at once.
 // A master that lost its leadership exits, as in production: restartMasters()
 // plays the supervisor that starts it again.
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { HostNetwork, type Host } from './hosts.js';
 import { Faults } from './faults.js';
 import { leaderOf, ProcessGroup, type AgentProc, type MasterProc } from './processes.js';
@@ -128,11 +126,9 @@ export class HostCluster {
     return [...by.values()].sort((a, b) => a.firstMs - b.firstMs);
   }
 
-  /** Stops everything; with MESOS_TS_KEEP_LOGS=DIR set, the processes' logs are copied to DIR first. */
+  /** Stops everything; with MESOS_TS_KEEP_LOGS=DIR set, the processes' logs are copied to DIR first (ProcessGroup.stopAll). */
   async stop(): Promise<void> {
     await this.faults.heal().catch(() => {});
-    const keep = process.env.MESOS_TS_KEEP_LOGS;
-    if (keep) cpSync(join(this.group.dir, 'logs'), keep, { recursive: true });
     await this.group.stopAll().catch(() => {});
     await this.zkEnsemble?.stop();
     await this.net.destroy();

@@ -5,7 +5,7 @@
 // timestamped, to `<dir>/logs/<name>.log`); stopAll() stops every process, removes the task
 // containers labelled under the group's dir, and the dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -208,8 +208,11 @@ export class ProcessGroup {
     return this.procs;
   }
 
+  /** Stops every process and removes the dir; with MESOS_TS_KEEP_LOGS=DIR set, the logs are copied to DIR first. */
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
+    const keep = process.env.MESOS_TS_KEEP_LOGS;
+    if (keep) cpSync(join(this.dir, 'logs'), keep, { recursive: true });
     await removeContainersUnder(this.dir);
     // The mesos containerizer's containers, recorded in each agent's work_dir (<dir>/<name>).
     await removeOciContainers(readdirSync(this.dir).map((name) => join(this.dir, name)));

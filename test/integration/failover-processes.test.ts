@@ -71,6 +71,17 @@ async function reconcileAllRunning(): Promise<void> {
   expect(updates.slice(from).filter((u) => u.state !== 'TASK_RUNNING')).toEqual([]);
 }
 
+/**
+ * A leader without an answer from ZooKeeper for two thirds of its session timeout refuses calls (UNAVAILABLE) until
+ * it has one: a DECLINE refused meanwhile is sent again, or the offer's resources would stay offered.
+ */
+async function declineUntilDone(offer: Parameters<Scheduler['decline']>[0]): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (await scheduler.decline(offer, { refuseSeconds: 0.5 }).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 beforeAll(async () => {
   zk = await startZooKeeper();
   zkUrl = `zk://${zk.connectString}/mesos-ts-procs`;
@@ -99,7 +110,7 @@ beforeAll(async () => {
         }));
         void scheduler.launch(offer, tasks, { refuseSeconds: 0 }).catch(() => {});
       } else {
-        void scheduler.decline(offer, { refuseSeconds: 0.5 }).catch(() => {});
+        void declineUntilDone(offer);
       }
     }
   });
