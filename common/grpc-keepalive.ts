@@ -8,8 +8,11 @@
 // master's --grpc_keepalive_* flags override on the server side.
 import { InvalidArgument } from './errors.js';
 
+/** HTTP/2 keepalive of a gRPC connection: a ping every `intervalSeconds`; the connection is dropped when one goes unanswered for `timeoutSeconds`. */
 export interface Keepalive {
+  /** Seconds between pings (positive). */
   readonly intervalSeconds: number;
+  /** Seconds a ping may go unanswered before the connection is dropped (positive). */
   readonly timeoutSeconds: number;
 }
 
