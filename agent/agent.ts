@@ -309,11 +309,20 @@ export class Agent {
     return this.link.registered;
   }
 
+  private inFlight(frameworkId: string, taskId: string): Pick<TaskIn, 'status_update_state' | 'status_update_uuid'> {
+    const head = this.updates.head(frameworkId, taskId);
+    return head?.status.state ? { status_update_state: head.status.state, status_update_uuid: head.status.uuid } : {};
+  }
+
   private registration(): RegisterAgent {
     // Tasks that ended but whose last update is not yet acknowledged are reported too (as Mesos
     // agents do): a master that took over meanwhile must not think them lost.
+    // With each task, the state and uuid of its update in flight (Mesos's status_update_state and
+    // status_update_uuid): until that is acknowledged the master answers reconciliation with it,
+    // not with the task's latest state, which the framework has not heard yet.
     const tasks: TaskIn[] = [...this.runners.values()]
       .map((r) => ({
+        ...this.inFlight(r.frameworkId, r.taskId),
         name: r.task.name, task_id: r.task.task_id, framework_id: { value: r.frameworkId }, agent_id: { value: this.id ?? '' },
         executor_id: { value: r.taskId }, state: r.state, resources: r.task.resources, container: r.task.container,
         statuses: r.lastStatus ? [r.lastStatus] : [], kill_policy: r.task.kill_policy,

@@ -177,6 +177,15 @@ export class StatusUpdateManager {
     return this.streams.has(taskKey(frameworkId, taskId));
   }
 
+  /**
+   * The update of this task in flight (the head of its stream, sent or about to be), if any: what
+   * the framework hears next. Reported at (re-)registration as Mesos's Task.status_update_state
+   * and status_update_uuid, so that the master's reconciliation answers do not run ahead of it.
+   */
+  head(frameworkId: string, taskId: string): PendingUpdate | undefined {
+    return this.streams.get(taskKey(frameworkId, taskId))?.queue[0];
+  }
+
   pending(): PendingUpdate[] {
     return [...this.streams.values()].flatMap((s) => s.queue);
   }

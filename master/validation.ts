@@ -156,6 +156,9 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
         ...(t.health_check ? { health_check: t.health_check } : {}), ...(t.kill_policy ? { kill_policy: t.kill_policy } : {}),
       },
       latest: t.statuses[t.statuses.length - 1] ?? null,
+      // Set together or not at all (Mesos); the loader reads an unset state as TASK_STAGING, so the uuid says.
+      inFlight: t.status_update_uuid && t.status_update_uuid.length > 0 && t.status_update_state
+        ? { state: t.status_update_state, uuid: Buffer.from(t.status_update_uuid) } : null,
     };
   });
   // An agent that does not say (an older one) is taken at its hostname when that is an address.

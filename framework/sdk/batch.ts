@@ -165,8 +165,8 @@ export class BatchPlan {
     const state = status.state;
     const message = status.message || null;
     if (state === entry.view.state && message === entry.view.message) return null;
-    // With proto defaults on, an unset reason reads as the enum's zero value.
-    const reason = status.reason && status.reason !== 'REASON_COMMAND_EXECUTOR_FAILED' ? String(status.reason) : null;
+    // The client's decoder leaves an unset reason out (it does not read as the enum's first value).
+    const reason = status.reason ? String(status.reason) : null;
     const view: BatchTaskView = { ...entry.view, state, message, reason, agentId: status.agent_id?.value || entry.view.agentId };
     if (!isTerminal(state)) return (entry.view = view);
     const invalidOffer = status.reason === 'REASON_INVALID_OFFERS';

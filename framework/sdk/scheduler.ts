@@ -32,6 +32,7 @@ import { EventQueue } from './event-queue.js';
 import { Watchdog } from '../../common/watchdog.js';
 import { traceLaunch } from '../../common/launch-trace.js';
 import { createLogger } from '../../common/log/logger.js';
+import { decodeSchedulerEvent } from '../../proto/status-presence.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
@@ -39,6 +40,8 @@ import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
+/** The Subscribe method's path and request encoder, from the loaded service definition. */
+const SUBSCRIBE = (grpcObject.mesos_ts.Scheduler.service as unknown as Record<string, grpc.MethodDefinition<CallIn, EventOut>>).Subscribe!;
 /** Used when a master advertises no heartbeat interval (Mesos's default). */
 const DEFAULT_HEARTBEAT_SECONDS = 15;
 
@@ -398,7 +401,9 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       let subscribed = false;
       let streamId = '';
       let settled = false;
-      const stream = client.Subscribe(call);
+      // Not client.Subscribe: its decoder would fill the TaskStatus fields the master did not send with defaults.
+      const stream = (client as unknown as grpc.Client).makeServerStreamRequest<CallIn, EventOut>(
+        SUBSCRIBE.path, SUBSCRIBE.requestSerialize, decodeSchedulerEvent, call, new grpc.Metadata());
       const finish = (reason: MesosError, fatal: boolean): void => {
         if (settled) return;
         settled = true;

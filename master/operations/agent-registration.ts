@@ -36,6 +36,8 @@ export interface ReportedTask {
   readonly info: TaskInfoIn;
   /** The latest status the agent has for it. */
   readonly latest: TaskStatusIn | null;
+  /** The update the agent is still delivering (Task.status_update_state/uuid), null when all are acknowledged. */
+  readonly inFlight?: { readonly state: TaskState; readonly uuid: Buffer } | null;
 }
 
 /**
@@ -67,6 +69,9 @@ export function adoptReportedTasks(
     }
     if (known) {
       const before = known.state;
+      // What the framework hears next from this agent, as the agent says (Mesos keeps the Task it reports, with these).
+      known.statusUpdateState = t.inFlight?.state ?? null;
+      known.statusUuid = t.inFlight?.uuid ?? known.statusUuid;
       const result = moveTask(state, fx, known, t.state);
       if (result === 'illegal') {
         ctx.logger.warn({ agent_id: agent.id, task_id: taskId }, `agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
@@ -96,7 +101,7 @@ export function adoptReportedTasks(
     }
     addTask(state, fx, {
       frameworkId, agentId: agent.id, taskId, resources: t.resources, state: t.state, info: { ...t.info, agent_id: { value: agent.id } },
-      status: t.latest, statusUuid: null, recovered: false, createdAt: ctx.now,
+      status: t.latest, statusUuid: t.inFlight?.uuid ?? null, statusUpdateState: t.inFlight?.state ?? null, recovered: false, createdAt: ctx.now,
     });
     if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources.toString() });
   }

@@ -45,6 +45,7 @@ export function masterUpdate(state: ClusterState, fx: Effects, ctx: OpContext, t
   const status = masterStatus({ taskId: task.taskId, state: to, now: ctx.now, agentId: task.agentId, reason, message });
   setStatus(task, status);
   task.statusUuid = null;
+  task.statusUpdateState = null; // Sent after every update before it: reconciliation answers `state`, this one.
   if (isTerminal(to)) {
     recoverTask(state, fx, task);
     state.tasks.complete(task);

@@ -7,7 +7,7 @@ import { taskKeyOf } from '../registry/registry.js';
 import { masterStatus, reconciliationStatus } from '../status.js';
 import { checkDrained } from './operator-calls.js';
 import type { ClusterState } from '../state/cluster.js';
-import type { AgentId, FrameworkId, FrameworkRecord } from '../state/records.js';
+import type { AgentId, FrameworkId, FrameworkRecord, TaskRecord } from '../state/records.js';
 import type { Effects, OpContext } from './effects.js';
 import { masterUpdate, moveTask, recoverTask, setStatus } from './task-changes.js';
 
@@ -38,9 +38,12 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
       ctx.logger.warn({ agent_id: agentId, framework_id: task.frameworkId, task_id: task.taskId }, `agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
     } else {
       setStatus(task, status);
-      task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
       if (isTerminal(task.state)) recoverTask(state, fx, task);
     }
+    // As Mesos's Master::forward: the update forwarded is now the latest the framework will hear, even one
+    // behind the task's state (an agent redelivering what it had not had acknowledged when it re-registered).
+    task.statusUuid = status.uuid.length > 0 ? status.uuid : null;
+    task.statusUpdateState = status.uuid.length > 0 ? status.state : null;
   }
   fx.status(frameworkId as FrameworkId, status);
   const agent = state.agent(agentId);
@@ -54,7 +57,8 @@ export function acknowledgeUpdate(state: ClusterState, fx: Effects, fw: Framewor
   if (!state.agent(agentId)) throw new NotFound(`acknowledge: agent ${agentId} is unknown`);
   acknowledgeToAgent(fx, agentId, fw.id, taskId, ack.uuid);
   const task = state.tasks.get(fw.id, taskId);
-  if (task && isTerminal(task.state) && task.statusUuid?.equals(ack.uuid)) state.tasks.complete(task);
+  // As Mesos: the task leaves once the terminal update is acknowledged, not an earlier one still redelivered.
+  if (task && isTerminal(task.state) && isTerminal(task.statusUpdateState ?? task.state) && task.statusUuid?.equals(ack.uuid)) state.tasks.complete(task);
 }
 
 function acknowledgeToAgent(fx: Effects, agentId: AgentId, frameworkId: string, taskId: string, uuid: Buffer): void {
@@ -74,7 +78,7 @@ export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: F
   const task = state.tasks.get(fw.id, taskId);
   if (task && isTerminal(task.state)) {
     // Already ended: tell the framework what we know, as Mesos does.
-    return fx.status(fw.id, task.status ? reconciliationStatus(task.status, ctx.now) : masterStatus({ taskId, state: task.state, now: ctx.now, agentId: task.agentId }));
+    return fx.status(fw.id, latestTaskState(task, ctx.now));
   }
   if (!task) {
     // Unknown: answered as an explicit reconciliation is (Mesos reconciles it). Not at all while the task's agent has not
@@ -100,23 +104,31 @@ export function killTask(state: ClusterState, fx: Effects, ctx: OpContext, fw: F
 export function reconcileTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, tasks: readonly { taskId: string; agentId?: string }[]): void {
   const now = ctx.now;
   if (tasks.length === 0) {
-    for (const task of state.tasks.ofFramework(fw.id)) {
-      const status = task.status ?? masterStatus({ taskId: task.taskId, state: task.state, now, agentId: task.agentId });
-      fx.status(fw.id, reconciliationStatus(status, now));
-    }
+    for (const task of state.tasks.ofFramework(fw.id)) fx.status(fw.id, latestTaskState(task, now));
     return;
   }
   for (const { taskId, agentId } of tasks) {
     const task = state.tasks.get(fw.id, taskId) ?? state.tasks.completedTasks().find((t) => t.frameworkId === fw.id && t.taskId === taskId);
     if (task) {
-      const status = task.status ?? masterStatus({ taskId, state: task.state, now, agentId: task.agentId });
-      fx.status(fw.id, reconciliationStatus(status, now));
+      fx.status(fw.id, latestTaskState(task, now));
       continue;
     }
     const answer = unknownTaskAnswer(state, ctx, fw, taskId, agentId);
     if (!answer) continue; // On an agent that has not re-registered since this master took over: no answer yet, as in Mesos.
     fx.status(fw.id, masterStatus({ taskId, now, agentId, reason: 'REASON_RECONCILIATION', ...answer }));
   }
+}
+
+/**
+ * "Reconciliation: Latest task state", as Mesos's Master::reconcile makes it: the state of the
+ * update the framework hears next or heard last (status_update_state) when there is one, else the
+ * task's state. An agent that re-registers reports its task's latest state while it is still
+ * delivering earlier updates: answering that state would have the framework see, say, FINISHED
+ * and then the STARTING and RUNNING still on their way.
+ */
+function latestTaskState(task: TaskRecord, now: number): TaskStatusIn {
+  const answer = reconciliationStatus(task.status ?? masterStatus({ taskId: task.taskId, state: task.state, now, agentId: task.agentId }), now);
+  return { ...answer, state: task.statusUpdateState ?? task.state };
 }
 
 /** What the master can say of a task it does not know, given the agent the framework names. */

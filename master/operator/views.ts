@@ -43,7 +43,10 @@ export function taskView(task: TaskRecord, state: TaskState = task.state): Task 
     state,
     resources: task.resources.toProto(),
     statuses: task.status ? [task.status] : [],
-    ...(task.status?.state !== undefined ? { status_update_state: task.status.state } : {}),
+    // The update the framework hears next or heard last, when the master knows it (with its uuid), else the latest status's state.
+    ...(task.statusUpdateState && task.statusUuid
+      ? { status_update_state: task.statusUpdateState, status_update_uuid: task.statusUuid }
+      : task.status?.state !== undefined ? { status_update_state: task.status.state } : {}),
     // As Mesos's createTask: the command's user, else the executor's (view_tasks filters by it, else by the framework's).
     ...(info.command?.user || info.executor?.command?.user ? { user: info.command?.user || info.executor?.command?.user } : {}),
     ...(info.labels ? { labels: info.labels } : {}),

@@ -77,8 +77,15 @@ export interface TaskRecord {
   status: TaskStatusIn | null;
   /** Its statuses as Mesos keeps Task.statuses (one per run of a state, the latest last); set by setStatus. */
   statuses?: TaskStatusIn[];
-  /** uuid of the latest status update forwarded; the framework acks it. */
+  /** uuid of the latest status update forwarded; the framework acks it (Mesos's Task.status_update_uuid). */
   statusUuid: Buffer | null;
+  /**
+   * The state of that update (Mesos's Task.status_update_state); null when the master made the
+   * latest update itself, or knows of none in flight. It lags `state` when the agent reported a
+   * later state (at re-registration) than the update it is still delivering: reconciliation then
+   * answers with this one, so that an answer never runs ahead of the updates in flight.
+   */
+  statusUpdateState?: TaskState | null;
   /** Resources went back to the allocator when the task turned terminal. */
   recovered: boolean;
   readonly createdAt: number;

@@ -4,7 +4,7 @@
 // but each task it is given just walks through `script` (RUNNING by
 // default), and a kill ends it KILLED. For benchmarks of the
 // master and the scheduler APIs where containers would only add noise.
-import type { MasterMessageOut, TaskState } from '../../proto/index.js';
+import type { MasterMessageOut, ResourceIn, TaskIn, TaskState } from '../../proto/index.js';
 import { MasterLink } from '../../agent/master-link.js';
 import { StatusUpdateManager } from '../../agent/status-update-manager.js';
 import { Resources } from '../../common/resources.js';
@@ -27,12 +27,19 @@ export interface LinkAgentOptions {
   readonly credential?: Credential;
   /** The link's TLS, for a master with LIBPROCESS_SSL_ENABLED. */
   readonly tls?: Tls | null;
+  /**
+   * Report its tasks when it (re-)registers, as a real agent does (agent.ts): those not ended or with an update not
+   * yet acknowledged, each with its latest state and the update in flight (status_update_state/uuid). Default: none.
+   */
+  readonly reportTasks?: boolean;
 }
 
 export interface LinkAgentTask {
   readonly frameworkId: string;
   readonly taskId: string;
   state: TaskState;
+  /** As the master sent them (reported back at re-registration). */
+  readonly resources?: ResourceIn[];
 }
 
 export class LinkAgent {
@@ -63,7 +70,7 @@ export class LinkAgent {
           hostname: options.hostname ?? '127.0.0.1', port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: [],
           ...(this.agentId ? { id: { value: this.agentId } } : {}),
         },
-        tasks: [], frameworks: [], version: VERSION, secret: this.secret,
+        tasks: options.reportTasks ? this.reported() : [], frameworks: [], version: VERSION, secret: this.secret,
       }),
       onMessage: (m) => this.receive(m),
       logger: silentLogger(),
@@ -82,6 +89,24 @@ export class LinkAgent {
     this.link.stop();
   }
 
+  private reported(): TaskIn[] {
+    return [...this.tasks.values()].flatMap((t) => {
+      const head = this.updates.head(t.frameworkId, t.taskId);
+      if (isTerminal(t.state) && !head) return [];
+      return [{
+        task_id: { value: t.taskId }, framework_id: { value: t.frameworkId }, name: t.taskId, state: t.state, resources: t.resources ?? [], statuses: [],
+        ...(head?.status.state ? { status_update_state: head.status.state, status_update_uuid: head.status.uuid } : {}),
+      }];
+    });
+  }
+
+  /** Drops the link and registers again on a new one (what a network blip makes a real agent do). */
+  reconnect(): Promise<void> {
+    const registered = new Promise<void>((resolve) => (this.registered = resolve));
+    this.link.reconnect();
+    return registered;
+  }
+
   /** Updates not yet acknowledged. */
   pending(): number {
     return this.updates.pending().length;
@@ -97,7 +122,7 @@ export class LinkAgent {
       case 'run_task': {
         const frameworkId = message.run_task!.framework!.id!.value;
         const taskId = message.run_task!.task!.task_id!.value;
-        const task: LinkAgentTask = { frameworkId, taskId, state: 'TASK_STAGING' };
+        const task: LinkAgentTask = { frameworkId, taskId, state: 'TASK_STAGING', resources: message.run_task!.task!.resources as ResourceIn[] };
         this.tasks.set(`${frameworkId}/${taskId}`, task);
         for (const state of this.options.script ?? ['TASK_RUNNING']) this.report(task, state);
         return;

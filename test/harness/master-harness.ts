@@ -178,6 +178,8 @@ export interface ReportedTask {
   readonly taskId: string;
   readonly state: TaskState;
   readonly resources: string;
+  /** The update the agent is still delivering (Task.status_update_state/uuid), as an agent reports it. */
+  readonly inFlight?: { readonly state: TaskState; readonly uuid: Buffer };
 }
 
 /** An agent's side of the link: records what the master sends, reports as an agent does. */
@@ -221,6 +223,7 @@ export class TestAgent {
       tasks: (options.tasks ?? []).map((t) => ({
         framework_id: { value: t.frameworkId }, task_id: { value: t.taskId }, name: t.taskId, state: t.state, resources: Resources.parse(t.resources).toProto(),
         statuses: [], container: null,
+        ...(t.inFlight ? { status_update_state: t.inFlight.state, status_update_uuid: t.inFlight.uuid } : {}),
       })),
       frameworks: [], version: 'test', ip: this.ip, secret: this.secret,
     } as never, conn);
@@ -247,9 +250,9 @@ export class TestAgent {
     return this.received.flatMap((m) => (m.acknowledgement ? [m.acknowledgement.task_id!.value!] : []));
   }
 
-  /** Sends a status update for a task, as the agent's status update manager does (with a uuid to acknowledge). */
-  update(frameworkId: string, taskId: string, state: TaskState, message = ''): Buffer {
-    const uuid = Buffer.from(`${this.id}-${taskId}-${++this.uuids}`.padEnd(16, '.').slice(0, 16));
+  /** Sends a status update for a task, as the agent's status update manager does (with a uuid to acknowledge); `resend`: that update's uuid. */
+  update(frameworkId: string, taskId: string, state: TaskState, message = '', resend?: Buffer): Buffer {
+    const uuid = resend ?? Buffer.from(`${this.id}-${taskId}-${++this.uuids}`.padEnd(16, '.').slice(0, 16));
     this.harness.master.agentMessage(this.id, {
       kind: 'status_update',
       status_update: {

@@ -6,7 +6,7 @@
 //   launches-end        every acknowledged launch is terminal or RUNNING at the end
 //   no-task-twice       at most one running container per TaskID, whenever looked at
 //   updates-in-order    per task, updates follow the lifecycle; nothing after a terminal state
-//                       (the acknowledged stream; reconciliation answers are the master's view, not ordered with it)
+//                       (the reliable stream and the reconciliation answers among it)
 //   changes-survive     acknowledged launches, kills and subscriptions are in the final state
 //   one-leader          at most one master leads (accepts calls) at any instant
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
@@ -108,13 +108,14 @@ export function checkNoTaskTwice(events: readonly HistoryEvent[], snapshot: EndS
 }
 
 /**
- * Over the reliable stream only: reconciliation answers (REASON_RECONCILIATION, no uuid) say the master's latest
- * view, which may run ahead of updates the agent still redelivers (a TASK_FINISHED answer, then the agent's
- * unacknowledged TASK_RUNNING); they are not ordered with the stream, and are left out here.
+ * Over the reliable stream and the reconciliation answers (REASON_RECONCILIATION, no uuid) among it: as in Mesos,
+ * an answer says the state of the update in flight (Task.status_update_state) while there is one, not the task's
+ * latest state, so it never runs ahead of the updates an agent still redelivers (a TASK_FINISHED answer followed
+ * by the agent's unacknowledged TASK_RUNNING is a counter-example).
  */
 export function checkUpdatesInOrder(events: readonly HistoryEvent[]): Verdict {
   const bad: string[] = [];
-  const byTask = updatesByTask(events.filter((e) => e.type !== 'update' || e.reason !== 'REASON_RECONCILIATION'));
+  const byTask = updatesByTask(events);
   for (const [k, seen] of byTask) {
     for (let i = 1; i < seen.length; i++) {
       const from = seen[i - 1]!;

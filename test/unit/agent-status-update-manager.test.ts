@@ -40,6 +40,20 @@ describe('StatusUpdateManager', () => {
     expect(a.frameworkId).toBe('f');
   });
 
+  it('says which update of a task is in flight (what the agent reports at re-registration), none once all are acknowledged', () => {
+    const { manager } = setup({ connected: () => false });
+    expect(manager.head('f', 't')).toBeUndefined();
+    const starting = manager.update('f', status('t', 'TASK_STARTING'));
+    const running = manager.update('f', status('t', 'TASK_RUNNING'));
+    manager.update('f', status('t', 'TASK_FINISHED'));
+    expect(manager.head('f', 't')).toBe(starting);
+    expect(manager.acknowledge('f', 't', starting.status.uuid)).toBe(true);
+    expect(manager.head('f', 't')?.status).toMatchObject({ state: 'TASK_RUNNING', uuid: running.status.uuid });
+    manager.acknowledge('f', 't', running.status.uuid);
+    manager.acknowledge('f', 't', manager.head('f', 't')!.status.uuid);
+    expect(manager.head('f', 't')).toBeUndefined();
+  });
+
   it('sends one update per task at a time, in order, the next after the ack', () => {
     const { sent, manager, states } = setup();
     manager.update('f', status('t', 'TASK_STARTING'));

@@ -11,7 +11,7 @@ const spec = (id: string, resources = 'cpus:0.5;mem:32'): BatchTaskSpec => ({ id
 const offer = (id: string, agent: string, text = 'cpus:1;mem:128'): OfferOut =>
   ({ id: { value: id }, agent_id: { value: agent }, hostname: `${agent}.local`, resources: Resources.parse(text).toProto(), allocation_info: null }) as unknown as OfferOut;
 const status = (taskId: string, state: TaskStatusOut['state'], extra: Partial<TaskStatusOut> = {}): TaskStatusOut =>
-  ({ task_id: { value: taskId }, agent_id: { value: 'S1' }, state, message: '', reason: 'REASON_COMMAND_EXECUTOR_FAILED', ...extra }) as TaskStatusOut;
+  ({ task_id: { value: taskId }, agent_id: { value: 'S1' }, state, message: '', ...extra }) as TaskStatusOut;
 const states = (plan: BatchPlan) => plan.views().map((v) => `${v.taskId || v.id}:${v.state}`);
 
 describe('BatchPlan', () => {
