@@ -1,24 +1,24 @@
-// Orders test files so that the two workers mostly pick files of different
-// lanes (lanes.ts): vitest's own order (failed first, then longest first)
-// within each lane, the files dealt in turn from each lane, the lane with
-// the most files first; unit files, which take no lane, last, to fill gaps.
+// Orders the test files for the two workers (lanes.ts, plan()), with each
+// file's expected duration from lane-durations.json (an earlier run's;
+// `node scripts/lane-durations.mjs LOG` rewrites it from a whole run's
+// output). A file not in it counts as DEFAULT_SECONDS, a unit file as
+// UNIT_SECONDS.
+import { readFileSync } from 'node:fs';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { laneOf, type Lane } from './lanes.js';
+import { laneOf, plan } from './lanes.js';
+
+const DEFAULT_SECONDS = 10;
+const UNIT_SECONDS = 1;
+const durations = JSON.parse(readFileSync(new URL('./lane-durations.json', import.meta.url), 'utf8')) as Record<string, number>;
 
 export default class LaneSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const byLane = new Map<Lane, TestSpecification[]>();
-    const unit: TestSpecification[] = [];
-    for (const file of await super.sort(files)) {
-      const lane = laneOf(file.moduleId);
-      if (lane === null) unit.push(file);
-      else byLane.set(lane, [...(byLane.get(lane) ?? []), file]);
-    }
-    const lanes = [...byLane.values()].sort((a, b) => b.length - a.length);
-    const dealt: TestSpecification[] = [];
-    for (let i = 0; i < (lanes[0]?.length ?? 0); i++) {
-      for (const lane of lanes) if (i < lane.length) dealt.push(lane[i]!);
-    }
-    return [...dealt, ...unit];
+    const planned = files.map((spec) => {
+      const lane = laneOf(spec.moduleId);
+      const at = spec.moduleId.lastIndexOf('test/');
+      const seconds = lane === null ? UNIT_SECONDS : (durations[spec.moduleId.slice(at)] ?? DEFAULT_SECONDS);
+      return { spec, lane, seconds };
+    });
+    return plan(planned).map((p) => p.spec);
   }
 }
