@@ -54,7 +54,7 @@ export function taskJson(i: Instance): Record<string, unknown> {
     version: i.version,
     ipAddresses: [],
     localVolumes: [],
-    // Only for an instance launched with a check: the agent's updates carry healthy=false for the others too.
+    // Only for an instance launched with a check: an instance without one has no health to report.
     ...(i.healthChecked && i.healthy !== undefined && { healthCheckResults: [{ alive: i.healthy, taskId: i.taskId, instanceId: i.taskId }] }),
   };
 }
