@@ -209,14 +209,20 @@ describe('agents', () => {
   });
 });
 
+/** A master over a registry `store`, agent a1, and framework fw (failover_timeout 600 s) with task t1 launched on it. */
+async function oneTaskLaunched() {
+  const store = new TestStore();
+  const h = await MasterHarness.start({ store });
+  const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
+  const fw = await h.subscribe('fw', { failoverTimeout: 600 });
+  fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
+  await h.settle();
+  return { store, h, agent, fw };
+}
+
 describe('reconciliation', () => {
   it('answers explicit reconciliation from what the master knows, and stays silent for agents not yet back after a failover', async () => {
-    const store = new TestStore();
-    const h = await MasterHarness.start({ store });
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw', { failoverTimeout: 600 });
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { store, h, agent, fw } = await oneTaskLaunched();
     const reconcile = (tasks: object[]) => fw.call({ type: 'RECONCILE', reconcile: { tasks } });
     reconcile([{ task_id: { value: 't1' } }, { task_id: { value: 'nope' }, agent_id: { value: agent.id } }]);
     await h.settle();
@@ -242,12 +248,7 @@ describe('reconciliation behind the updates in flight', () => {
   const take = (fw: TestScheduler) => fw.updates().filter((s) => s.uuid).at(-1)!;
 
   it('after a failover, answers with the state the agent is still delivering, then follows its updates', async () => {
-    const store = new TestStore();
-    const h = await MasterHarness.start({ store });
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw', { failoverTimeout: 600 });
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { store, h, agent, fw } = await oneTaskLaunched();
     const starting = agent.update(fw.id, 't1', 'TASK_STARTING');
     await h.settle();
     h.master.stop(); // Before the framework acknowledged STARTING; meanwhile the task runs and finishes.
@@ -311,12 +312,7 @@ describe('reconciliation behind the updates in flight', () => {
 describe('kill of a task the master does not know', () => {
   it('answers TASK_LOST when nothing may still hold it, and nothing while its agent has not re-registered after a failover', async () => {
     // Found by the randomized fault run: a TASK_LOST for such a kill was followed by the task's real TASK_FINISHED.
-    const store = new TestStore();
-    const h = await MasterHarness.start({ store });
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw', { failoverTimeout: 600 });
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { store, h, agent, fw } = await oneTaskLaunched();
     fw.call({ type: 'KILL', kill: { task_id: { value: 'nope' }, agent_id: { value: agent.id } } });
     await h.settle();
     expect(fw.statuses()).toEqual(['nope:TASK_LOST']);
