@@ -13,7 +13,9 @@ import { Scheduler, dockerTask, silentLogger, type SchedulerEvent } from '../../
 import { Resources } from '../../common/resources.js';
 import type { TaskStatusOut } from '../../proto/index.js';
 
-const SESSION_TIMEOUT_S = 5;
+// Long enough that ZooKeeper's brief restart (a JVM starting again, slow while
+// another test file runs beside this one) stays well inside every session.
+const SESSION_TIMEOUT_S = 10;
 const TASKS = 4;
 let zk: TestZooKeeper;
 let group: ProcessGroup;
