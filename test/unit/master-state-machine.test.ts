@@ -148,11 +148,7 @@ describe('agents', () => {
   });
 
   it("ignores a task another agent runs when an agent reports it at registration (found by fuzzing the agent link)", async () => {
-    const h = await MasterHarness.start();
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw');
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { h, agent, fw } = await oneTaskLaunched();
     agent.update(fw.id, 't1', 'TASK_RUNNING');
     await h.settle();
     const impostor = await h.addAgent('a2', 'cpus:1;mem:128', { tasks: [{ frameworkId: fw.id, taskId: 't1', state: 'TASK_KILLED', resources: 'cpus:1;mem:128' }] });
@@ -164,11 +160,7 @@ describe('agents', () => {
   });
 
   it('ignores a status update with no known state rather than passing it on (seen while fuzzing the agent link)', async () => {
-    const h = await MasterHarness.start();
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw');
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { h, agent, fw } = await oneTaskLaunched();
     agent.update(fw.id, 't1', 'TASK_RUNNING');
     await h.settle();
     // What decodeAgentMessage gives for a state left out or no TaskState has: none.
@@ -209,20 +201,20 @@ describe('agents', () => {
   });
 });
 
-/** A master over a registry `store`, agent a1, and framework fw (failover_timeout 600 s) with task t1 launched on it. */
-async function oneTaskLaunched() {
-  const store = new TestStore();
-  const h = await MasterHarness.start({ store });
+/** A master (over a registry `store` when given), agent a1, and framework fw subscribed with `framework`, with task t1 launched on a1. */
+async function oneTaskLaunched(store?: TestStore, framework?: Parameters<MasterHarness['subscribe']>[1]) {
+  const h = await MasterHarness.start(store ? { store } : {});
   const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-  const fw = await h.subscribe('fw', { failoverTimeout: 600 });
+  const fw = await h.subscribe('fw', framework);
   fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
   await h.settle();
-  return { store, h, agent, fw };
+  return { h, agent, fw };
 }
 
 describe('reconciliation', () => {
   it('answers explicit reconciliation from what the master knows, and stays silent for agents not yet back after a failover', async () => {
-    const { store, h, agent, fw } = await oneTaskLaunched();
+    const store = new TestStore();
+    const { h, agent, fw } = await oneTaskLaunched(store, { failoverTimeout: 600 });
     const reconcile = (tasks: object[]) => fw.call({ type: 'RECONCILE', reconcile: { tasks } });
     reconcile([{ task_id: { value: 't1' } }, { task_id: { value: 'nope' }, agent_id: { value: agent.id } }]);
     await h.settle();
@@ -248,7 +240,8 @@ describe('reconciliation behind the updates in flight', () => {
   const take = (fw: TestScheduler) => fw.updates().filter((s) => s.uuid).at(-1)!;
 
   it('after a failover, answers with the state the agent is still delivering, then follows its updates', async () => {
-    const { store, h, agent, fw } = await oneTaskLaunched();
+    const store = new TestStore();
+    const { h, agent, fw } = await oneTaskLaunched(store, { failoverTimeout: 600 });
     const starting = agent.update(fw.id, 't1', 'TASK_STARTING');
     await h.settle();
     h.master.stop(); // Before the framework acknowledged STARTING; meanwhile the task runs and finishes.
@@ -287,11 +280,7 @@ describe('reconciliation behind the updates in flight', () => {
   });
 
   it('an agent that re-registers with the same master: the answer waits for its redelivered update too', async () => {
-    const h = await MasterHarness.start();
-    const agent = await h.addAgent('a1', 'cpus:4;mem:1024');
-    const fw = await h.subscribe('fw');
-    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:1;mem:128' }]);
-    await h.settle();
+    const { h, agent, fw } = await oneTaskLaunched();
     const running = agent.update(fw.id, 't1', 'TASK_RUNNING');
     await h.settle();
     agent.disconnect();
@@ -312,7 +301,8 @@ describe('reconciliation behind the updates in flight', () => {
 describe('kill of a task the master does not know', () => {
   it('answers TASK_LOST when nothing may still hold it, and nothing while its agent has not re-registered after a failover', async () => {
     // Found by the randomized fault run: a TASK_LOST for such a kill was followed by the task's real TASK_FINISHED.
-    const { store, h, agent, fw } = await oneTaskLaunched();
+    const store = new TestStore();
+    const { h, agent, fw } = await oneTaskLaunched(store, { failoverTimeout: 600 });
     fw.call({ type: 'KILL', kill: { task_id: { value: 'nope' }, agent_id: { value: agent.id } } });
     await h.settle();
     expect(fw.statuses()).toEqual(['nope:TASK_LOST']);
