@@ -7,6 +7,11 @@
 // leader in it (cli/local-masters.ts); agents and the demo follow the leader
 // through zk://. --kill_leader_after kills the leader while the demo runs,
 // to watch a failover.
+//
+// With --hosts N (root only) the master and N agents run as processes on
+// simulated hosts, each in a network namespace of its own with an address in
+// 198.18.0.0/15, and each agent's containers live on its host
+// (cli/local-hosts.ts).
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +25,15 @@ import { LiveArea } from './live-area.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { localTls, type LocalTls } from './local-tls.js';
 import { chooseContainerizer, type LocalContainerizer } from './local-containerizer.js';
+import { checkHosts, type LocalHosts } from './local-hosts.js';
 
 const LOCAL_FLAGS = {
-  agents: { type: 'number', default: 2, help: 'how many agents to start' },
+  agents: { type: 'number', default: 2, help: 'how many agents to start (with --hosts, --hosts decides)' },
+  hosts: {
+    type: 'number', default: 0,
+    help: 'run the master and N agents as processes on N+1 simulated hosts (network namespaces, addresses in 198.18.0.0/15, a bridge to this namespace; needs root); '
+      + 'on the docker containerizer each agent host gets a Docker engine of its own, so its containers live on its host',
+  },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch' },
   image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks' },
   masters: {
@@ -56,6 +67,11 @@ const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line
 /** Checks the flags before anything starts; messages name the flag and the value. */
 function checkLocalFlags(flags: LocalFlags): void {
   if (!Number.isInteger(flags.masters) || flags.masters < 1) throw new InvalidArgument(`--masters must be a whole number >= 1, got ${flags.masters}`);
+  checkHosts(flags.hosts, process.getuid?.());
+  if (flags.hosts > 0) {
+    if (flags.masters > 1) throw new InvalidArgument(`--hosts runs one master for now, got --masters ${flags.masters}`);
+    if (flags.ssl) throw new InvalidArgument('--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts\' addresses)');
+  }
   if (flags.kill_leader_after !== undefined) {
     if (flags.masters < 2) throw new InvalidArgument(`--kill_leader_after needs --masters 2 or more (a standby to take over), got --masters ${flags.masters}`);
     if (!(flags.kill_leader_after > 0)) throw new InvalidArgument(`--kill_leader_after must be positive, got ${flags.kill_leader_after}`);
@@ -70,8 +86,8 @@ export async function localCommand(argv: string[]): Promise<number> {
   }
   checkLocalFlags(flags);
   // Imported once --help is out of the way: together they load gRPC, the .proto files and dockerode.
-  const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }, { LocalMasters }] = await Promise.all([
-    import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'), import('./local-masters.js'),
+  const [{ default: Docker }, { startMaster }, { startAgent }, { runDemo, renderDemo }, { LocalMasters }, { LocalHosts }] = await Promise.all([
+    import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'), import('./local-masters.js'), import('./local-hosts.js'),
   ]);
   const { containerizer, docker, socketPath } = await chooseContainerizer(flags.containerizer, flags.image, process.env, Docker, say);
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-local-'));
@@ -93,16 +109,26 @@ export async function localCommand(argv: string[]): Promise<number> {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const logging = localLogging(flags);
-  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [], tls };
+  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [], hosts: null, tls };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
   try {
-    await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
-    await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging, containerizer, socketPath });
+    if (flags.hosts > 0) {
+      cluster.hosts = await LocalHosts.start({
+        agents: flags.hosts, baseDir: base, containerizer, image: flags.image, sharedSocket: socketPath,
+        masterFlags: flagList(logging.master(1)), agentFlags: (n) => flagList(logging.agent(n)), log, say,
+      });
+      cluster.target = cluster.hosts.target;
+    } else {
+      await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
+      await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging, containerizer, socketPath });
+    }
+    const agents = cluster.hosts ? flags.hosts : cluster.agents.length;
     if (tls) say(`to use the CLI on this cluster: ${Object.entries(tls.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
-    say(`${cluster.agents.length} agents up (cpus:1;mem:1024 each)${following}; launching ${flags.tasks} container tasks from ${flags.image} on the ${containerizer} containerizer`);
+    const where = cluster.hosts ? ', each on its host' : '';
+    say(`${agents} agents up (cpus:1;mem:1024 each${where})${following}; launching ${flags.tasks} container tasks from ${flags.image} on the ${containerizer} containerizer`);
     live = process.stdout.isTTY ? new LiveArea() : null;
     const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
@@ -144,6 +170,8 @@ interface LocalCluster {
   master: RunningMaster | null;
   group: LocalMasters | null;
   readonly agents: RunningAgent[];
+  /** --hosts: the master and agents as processes on simulated hosts, instead of `master` and `agents`. */
+  hosts: LocalHosts | null;
   /** Mutual TLS between every process (--ssl), or null. */
   readonly tls: LocalTls | null;
 }
@@ -204,6 +232,7 @@ async function startAgents(
 
 /** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
 async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: string): Promise<void> {
+  if (cluster.hosts) return stopHosts(cluster.hosts, docker, base);
   const { master, group, agents } = cluster;
   say(`stopping agents (removing their containers) and ${cluster.masters > 1 ? 'the masters and ZooKeeper' : 'the master'}`);
   for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
@@ -214,6 +243,21 @@ async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: s
   say(left === 0 && !zkLeft ? 'clean: no container or process left behind'
     : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
   rmSync(base, { recursive: true, force: true });
+}
+
+/** --hosts: everything on the hosts stops; then no container, process, engine, namespace, veth or bridge of the run may be left. */
+async function stopHosts(hosts: LocalHosts, docker: Docker | null, base: string): Promise<void> {
+  say('stopping agents (removing their containers), the engines, the master, then the hosts (namespaces, veths, bridge)');
+  const left = await hosts.stop().catch((err: unknown) => [`(stop failed: ${errorMessage(err)})`]);
+  const containers = (docker ? await containersUnder(docker, base) : 0) + ociContainersUnder(base);
+  if (containers > 0) left.push(`${containers} container(s)`);
+  say(left.length === 0 ? 'clean: no container, process, engine, namespace, veth or bridge left behind' : `warning: still present: ${left.join(', ')}`);
+  rmSync(base, { recursive: true, force: true });
+}
+
+/** {level: 'x', log_dir: 'd'} as --level=x --log_dir=d, for a `mesos-ts` process. */
+function flagList(flags: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
 }
 
 /** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */

@@ -1,0 +1,191 @@
+// `mesos-ts local --hosts N`: the cluster on simulated hosts
+// (common/hosts/network.ts) instead of loopback. A master on host m1 and N
+// agents on hosts a1..aN, each a real `mesos-ts` process started inside its
+// host's network namespace with `nsenter --net=` and bound to the host's
+// address in 198.18.<run>.0/24; the demo framework stays in this process, in
+// the root namespace, and reaches the master through the bridge
+// (198.18.<run>.1), as does the browser opening the master's web UI.
+//
+// An agent's containers live on its host. On the docker containerizer each
+// agent host gets a Docker engine of its own (common/hosts/docker-engine.ts,
+// dockerd started with `nsenter --net=`, data and exec roots under the run's
+// directory) holding the demo image, copied from the shared engine with
+// `docker save` / `docker load`, never pulled. On the mesos containerizer
+// (runc) the containers inherit the agent's namespace and no engine starts.
+//
+// stop(): agents first (SIGTERM: they kill their tasks and remove the
+// containers), then the engines and the master, then the namespaces, veths
+// and bridge; it returns what is still present (nothing, on a clean stop).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, InvalidArgument } from '../common/errors.js';
+import { HostNetwork, type Host } from '../common/hosts/network.js';
+import { DockerEngine, saveImages } from '../common/hosts/docker-engine.js';
+import type { LocalContainerizer } from './local-containerizer.js';
+
+const CLI = fileURLToPath(new URL('../../bin/mesos-ts.js', import.meta.url));
+/** On a host every port is free: the master's HTTP and gRPC ports and the agent's are the usual ones. */
+const MASTER_HTTP = 5050;
+const MASTER_GRPC = 5060;
+const AGENT_HTTP = 5051;
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 15_000;
+
+/** Checks that --hosts can run here: a whole number, and root (namespaces, veths, a bridge, nsenter). */
+export function checkHosts(hosts: number, uid: number | undefined): void {
+  if (!Number.isInteger(hosts) || hosts < 0) throw new InvalidArgument(`--hosts must be a whole number >= 0, got ${hosts}`);
+  if (hosts > 200) throw new InvalidArgument(`--hosts must be at most 200, got ${hosts}`);
+  if (hosts > 0 && uid !== 0) {
+    throw new InvalidArgument(
+      `--hosts needs root: it creates network namespaces, veth pairs and a bridge and starts processes in them with nsenter (uid here is ${uid ?? 'unknown'}); run it as root, e.g. sudo npm run local -- --hosts ${hosts}`,
+    );
+  }
+}
+
+export interface LocalHostsOptions {
+  readonly agents: number;
+  readonly baseDir: string;
+  readonly containerizer: LocalContainerizer;
+  /** The demo's image, copied into each host's engine (docker containerizer). */
+  readonly image: string;
+  /** The shared engine's socket, where the image is saved from. */
+  readonly sharedSocket: string;
+  /** Extra flags of master n / agent n (logging). */
+  readonly masterFlags: readonly string[];
+  agentFlags(n: number): string[];
+  readonly log: (line: string) => void;
+  readonly say: (line: string) => void;
+}
+
+interface HostProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+export class LocalHosts {
+  private readonly agents: HostProcess[] = [];
+  private master: HostProcess | null = null;
+  private readonly engines: DockerEngine[] = [];
+
+  private constructor(readonly net: HostNetwork, private readonly options: LocalHostsOptions) {}
+
+  /** The master's gRPC address on its host, what agents and the demo dial. */
+  get target(): string {
+    return `${this.net.host('m1').address}:${MASTER_GRPC}`;
+  }
+
+  /** The master's web UI, reachable from this (the root) namespace through the bridge. */
+  get webUi(): string {
+    return `http://${this.net.host('m1').address}:${MASTER_HTTP}/`;
+  }
+
+  /** Creates the hosts, then the master, the engines (docker) and the agents; on failure stops what started and throws. */
+  static async start(options: LocalHostsOptions): Promise<LocalHosts> {
+    const agentHosts = Array.from({ length: options.agents }, (_, i) => `a${i + 1}`);
+    const net = await HostNetwork.create(['m1', ...agentHosts]);
+    const run = new LocalHosts(net, options);
+    try {
+      options.say(`${net.hosts().length} hosts up: namespaces ${net.prefix}-*, bridge ${net.bridge} at ${net.rootAddress}, ${net.hosts().map((h) => `${h.name} ${h.address}`).join(', ')}`);
+      await run.startMaster();
+      const engines = options.containerizer === 'docker' ? await run.startEngines() : [];
+      for (const [i, name] of agentHosts.entries()) await run.startAgent(net.host(name), i, engines[i]);
+      return run;
+    } catch (err) {
+      await run.stop();
+      throw err;
+    }
+  }
+
+  /** Stops everything (see the top of the file); returns what is still present, each named. */
+  async stop(): Promise<string[]> {
+    await Promise.all(this.agents.map((p) => stopProcess(p)));
+    // Counted before the engines stop: stopping an engine removes whatever containers it still holds.
+    const containers = await this.containersLeft();
+    await Promise.all(this.engines.map((e) => e.stop().catch((err: unknown) => this.options.say(`stopping the engine in ${e.dir}: ${errorMessage(err)}`))));
+    if (this.master) await stopProcess(this.master);
+    await this.net.destroy();
+    return [...(containers > 0 ? [`${containers} container(s) on the hosts' engines`] : []), ...(await this.net.leftovers())];
+  }
+
+  /** Task containers still on the hosts' engines. */
+  private async containersLeft(): Promise<number> {
+    const counts = await Promise.all(this.engines.map((e) => e.containers('mesos-ts.work_dir').then((cs) => cs.length, () => 0)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async startMaster(): Promise<void> {
+    const host = this.net.host('m1');
+    this.master = this.spawn(host, 'master', ['master', `--ip=${host.address}`, `--port=${MASTER_HTTP}`, `--grpc_port=${MASTER_GRPC}`, '--allocation_interval=0.5s', ...this.options.masterFlags]);
+    await this.ready(this.master, host, MASTER_HTTP);
+    this.options.say(`master up on host m1: gRPC ${this.target}, web UI at ${this.webUi}`);
+  }
+
+  /** One engine per agent host, in parallel, each loaded with the demo image saved once from the shared engine. */
+  private async startEngines(): Promise<DockerEngine[]> {
+    const tar = await saveImages([this.options.image], join(this.options.baseDir, 'image.tar'), `unix://${this.options.sharedSocket}`);
+    const hosts = this.net.hosts().filter((h) => h.name !== 'm1');
+    const started = await Promise.allSettled(hosts.map(async (host) => {
+      const dir = join(this.options.baseDir, `engine-${host.name}`);
+      this.net.trackEngineDir(dir);
+      const engine = await DockerEngine.start({ liveRestore: false, netns: `/var/run/netns/${host.netns}`, dir, load: tar });
+      if (engine.enginePid !== null) host.track(engine.enginePid);
+      this.engines.push(engine);
+      return engine;
+    }));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new Error(`a Docker engine on a host did not start: ${errorMessage(failed.reason)}`);
+    this.options.say(`${hosts.length} Docker engines up, one per agent host, each holding ${this.options.image} (loaded from the shared engine, not pulled)`);
+    return hosts.map((h) => this.engines.find((e) => e.dir.endsWith(`engine-${h.name}`))!);
+  }
+
+  private async startAgent(host: Host, i: number, engine: DockerEngine | undefined): Promise<void> {
+    const ports = `[${31000 + i * 100}-${31000 + i * 100 + 99}]`;
+    const agent = this.spawn(host, `agent-${i + 1}`, [
+      'agent', `--master=${this.target}`, `--ip=${host.address}`, `--port=${AGENT_HTTP}`, `--work_dir=${join(this.options.baseDir, `agent-${i + 1}`)}`,
+      `--resources=cpus:1;mem:1024;disk:2048;ports:${ports}`, `--attributes=rack:r${i + 1}`, `--containerizers=${this.options.containerizer}`,
+      '--docker_pull=never', ...(engine ? [`--docker_socket=${engine.socketPath}`] : []), ...this.options.agentFlags(i + 1),
+    ]);
+    this.agents.push(agent);
+    await this.ready(agent, host, AGENT_HTTP);
+  }
+
+  /** `mesos-ts ARGS` on `host`, in a process group of its own (Ctrl-C reaches `local`, which stops it in order); its lines go to the log. */
+  private spawn(host: Host, name: string, args: string[]): HostProcess {
+    const [nsenter, ...prefix] = host.nsenter();
+    const child = spawn(nsenter!, [...prefix, process.execPath, CLI, ...args, '--quiet=false'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) host.track(child.pid);
+    const take = (line: string) => this.options.log(`[${name}@${host.name}] ${line}`);
+    createInterface({ input: child.stdout! }).on('line', take);
+    createInterface({ input: child.stderr! }).on('line', take);
+    const exited = new Promise<void>((resolve) => {
+      child.once('close', () => resolve());
+      child.once('error', (err) => (take(`cannot start: ${err.message}`), resolve()));
+    });
+    return { name, child, exited };
+  }
+
+  private async ready(proc: HostProcess, host: Host, port: number): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const res = await fetch(`http://${host.address}:${port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      if (res?.ok) return;
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} on host ${host.name} exited before answering /health on ${host.address}:${port}`);
+      if (Date.now() > deadline) throw new Error(`${proc.name} on host ${host.name} did not answer /health on ${host.address}:${port} within ${READY_TIMEOUT_MS} ms`);
+      await sleep(100);
+    }
+  }
+}
+
+/** SIGTERM (an agent then kills its tasks), SIGKILL after a grace; resolves once it has exited. */
+async function stopProcess(proc: HostProcess): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await proc.exited;
+  clearTimeout(timer);
+}
