@@ -89,7 +89,8 @@ export class LocalHosts {
     const net = await HostNetwork.create(['m1', ...agentHosts]);
     const run = new LocalHosts(net, options);
     try {
-      options.say(`${net.hosts().length} hosts up: namespaces ${net.prefix}-*, bridge ${net.bridge} at ${net.rootAddress}, ${net.hosts().map((h) => `${h.name} ${h.address}`).join(', ')}`);
+      const hosts = net.hosts().map((h) => `${h.name} ${h.address}`).join(', ');
+      options.say(`${net.hosts().length} hosts up: ${hosts}; namespaces ${net.prefix}-*, bridge ${net.bridge} at ${net.rootAddress}; files under ${options.baseDir}`);
       await run.startMaster();
       const engines = options.containerizer === 'docker' ? await run.startEngines() : [];
       for (const [i, name] of agentHosts.entries()) await run.startAgent(net.host(name), i, engines[i]);
