@@ -1,8 +1,10 @@
 // `mesos-ts local --hosts N`: the cluster on simulated hosts
-// (common/hosts/network.ts) instead of loopback. A master on host m1 and N
-// agents on hosts a1..aN, each a real `mesos-ts` process started inside its
-// host's network namespace with `nsenter --net=` and bound to the host's
-// address in 198.18.<run>.0/24; the demo framework stays in this process, in
+// (common/hosts/network.ts) instead of loopback. A master on host m1 (with
+// --masters M > 1: masters on m1..mM and a ZooKeeper server on host zk1,
+// where they elect a leader) and N agents on hosts a1..aN, each a real
+// `mesos-ts` process started inside its host's network namespace with
+// `nsenter --net=` and bound to the host's address in 198.18.<run>.0/24
+// (ZooKeeper too); the demo framework stays in this process, in
 // the root namespace, and reaches the master through the bridge
 // (198.18.<run>.1), as does the browser opening the master's web UI.
 //
@@ -14,8 +16,9 @@
 // (runc) the containers inherit the agent's namespace and no engine starts.
 //
 // stop(): agents first (SIGTERM: they kill their tasks and remove the
-// containers), then the engines and the master, then the namespaces, veths
-// and bridge; it returns what is still present (nothing, on a clean stop).
+// containers), then the engines, the masters and ZooKeeper, then the
+// namespaces, veths and bridge; it returns what is still present (nothing,
+// on a clean stop).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +27,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, InvalidArgument } from '../common/errors.js';
 import { HostNetwork, type Host } from '../common/hosts/network.js';
 import { DockerEngine, saveImages } from '../common/hosts/docker-engine.js';
+import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-server.js';
+import { ZkSession } from '../common/zk/session.js';
+import { LeaderDetector, type LeaderInfo } from '../common/zk/detector.js';
 import type { LocalContainerizer } from './local-containerizer.js';
 
 const CLI = fileURLToPath(new URL('../../bin/mesos-ts.js', import.meta.url));
@@ -33,6 +39,9 @@ const MASTER_GRPC = 5060;
 const AGENT_HTTP = 5051;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
+const ZK_PATH = '/mesos';
+/** As in `local --masters N` on loopback: a master cut off from ZooKeeper steps down within 2 s. */
+const ZK_SESSION_TIMEOUT_SECONDS = 2;
 
 /** Checks that --hosts can run here: a whole number, and root (namespaces, veths, a bridge, nsenter). */
 export function checkHosts(hosts: number, uid: number | undefined): void {
@@ -46,6 +55,8 @@ export function checkHosts(hosts: number, uid: number | undefined): void {
 }
 
 export interface LocalHostsOptions {
+  /** 1, or more with a ZooKeeper server on a host of its own. */
+  readonly masters: number;
   readonly agents: number;
   readonly baseDir: string;
   readonly containerizer: LocalContainerizer;
@@ -54,7 +65,7 @@ export interface LocalHostsOptions {
   /** The shared engine's socket, where the image is saved from. */
   readonly sharedSocket: string;
   /** Extra flags of master n / agent n (logging). */
-  readonly masterFlags: readonly string[];
+  masterFlags(n: number): string[];
   agentFlags(n: number): string[];
   readonly log: (line: string) => void;
   readonly say: (line: string) => void;
@@ -68,31 +79,30 @@ interface HostProcess {
 
 export class LocalHosts {
   private readonly agents: HostProcess[] = [];
-  private master: HostProcess | null = null;
+  private readonly masters: HostProcess[] = [];
   private readonly engines: DockerEngine[] = [];
+  private zk: LocalZooKeeper | null = null;
 
   private constructor(readonly net: HostNetwork, private readonly options: LocalHostsOptions) {}
 
-  /** The master's gRPC address on its host, what agents and the demo dial. */
+  /** What agents and the demo dial: the master's gRPC address on its host, or (several masters) zk://zk1:2181/mesos. */
   get target(): string {
-    return `${this.net.host('m1').address}:${MASTER_GRPC}`;
+    return this.zk ? `zk://${this.zk.connectString}${ZK_PATH}` : `${this.net.host('m1').address}:${MASTER_GRPC}`;
   }
 
-  /** The master's web UI, reachable from this (the root) namespace through the bridge. */
-  get webUi(): string {
-    return `http://${this.net.host('m1').address}:${MASTER_HTTP}/`;
-  }
-
-  /** Creates the hosts, then the master, the engines (docker) and the agents; on failure stops what started and throws. */
+  /** Creates the hosts, then ZooKeeper and the masters, the engines (docker) and the agents; on failure stops what started and throws. */
   static async start(options: LocalHostsOptions): Promise<LocalHosts> {
+    const masterHosts = Array.from({ length: options.masters }, (_, i) => `m${i + 1}`);
     const agentHosts = Array.from({ length: options.agents }, (_, i) => `a${i + 1}`);
-    const net = await HostNetwork.create(['m1', ...agentHosts]);
+    const net = await HostNetwork.create([...(options.masters > 1 ? ['zk1'] : []), ...masterHosts, ...agentHosts]);
     const run = new LocalHosts(net, options);
     try {
       const hosts = net.hosts().map((h) => `${h.name} ${h.address}`).join(', ');
       options.say(`${net.hosts().length} hosts up: ${hosts}; namespaces ${net.prefix}-*, bridge ${net.bridge} at ${net.rootAddress}; files under ${options.baseDir}`);
-      await run.startMaster();
-      const engines = options.containerizer === 'docker' ? await run.startEngines() : [];
+      if (options.masters > 1) await run.startZooKeeper();
+      await Promise.all(masterHosts.map((name, i) => run.startMaster(net.host(name), i)));
+      if (run.zk) await run.sayLeader();
+      const engines = options.containerizer === 'docker' ? await run.startEngines(agentHosts.map((name) => net.host(name))) : [];
       for (const [i, name] of agentHosts.entries()) await run.startAgent(net.host(name), i, engines[i]);
       return run;
     } catch (err) {
@@ -107,9 +117,16 @@ export class LocalHosts {
     // Counted before the engines stop: stopping an engine removes whatever containers it still holds.
     const containers = await this.containersLeft();
     await Promise.all(this.engines.map((e) => e.stop().catch((err: unknown) => this.options.say(`stopping the engine in ${e.dir}: ${errorMessage(err)}`))));
-    if (this.master) await stopProcess(this.master);
+    await Promise.all(this.masters.map((p) => stopProcess(p)));
+    await this.zk?.stop();
     await this.net.destroy();
     return [...(containers > 0 ? [`${containers} container(s) on the hosts' engines`] : []), ...(await this.net.leftovers())];
+  }
+
+  /** What stop() stops after the agents, in words. */
+  describeRest(): string {
+    const engines = this.engines.length > 0 ? 'their Docker engines, ' : '';
+    return `${engines}${this.masters.length > 1 ? 'the masters and ZooKeeper' : 'the master'}`;
   }
 
   /** Task containers still on the hosts' engines. */
@@ -118,17 +135,46 @@ export class LocalHosts {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private async startMaster(): Promise<void> {
-    const host = this.net.host('m1');
-    this.master = this.spawn(host, 'master', ['master', `--ip=${host.address}`, `--port=${MASTER_HTTP}`, `--grpc_port=${MASTER_GRPC}`, '--allocation_interval=0.5s', ...this.options.masterFlags]);
-    await this.ready(this.master, host, MASTER_HTTP);
-    this.options.say(`master up on host m1: gRPC ${this.target}, web UI at ${this.webUi}`);
+  private async startZooKeeper(): Promise<void> {
+    const host = this.net.host('zk1');
+    // Its own process group: Ctrl-C must not take ZooKeeper away while the masters still help kill the tasks.
+    this.zk = await startLocalZooKeeper({ dir: join(this.options.baseDir, 'zookeeper'), ownProcessGroup: true, host: { address: host.address, prefix: host.nsenter() } });
+    const pid = this.zk.pid();
+    if (pid !== null) host.track(pid);
+    this.options.say(`ZooKeeper up on host zk1: ${this.zk.connectString}`);
+  }
+
+  private async startMaster(host: Host, i: number): Promise<void> {
+    const zk = this.zk ? [`--zk=${this.target}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_SECONDS}s`] : [];
+    const master = this.spawn(host, `master-${i + 1}`, [
+      'master', `--ip=${host.address}`, `--port=${MASTER_HTTP}`, `--grpc_port=${MASTER_GRPC}`, '--allocation_interval=0.5s', ...zk, ...this.options.masterFlags(i + 1),
+    ]);
+    this.masters.push(master);
+    await this.ready(master, host, MASTER_HTTP);
+    const ui = this.zk ? '' : `, web UI at http://${host.address}:${MASTER_HTTP}/`;
+    this.options.say(`master-${i + 1} up on host ${host.name}: gRPC ${host.address}:${MASTER_GRPC}${ui}`);
+  }
+
+  /** With ZooKeeper: waits until a master leads, and says which, with its web UI (reachable from this namespace). */
+  private async sayLeader(): Promise<void> {
+    const session = await ZkSession.connect({ servers: this.zk!.connectString, sessionTimeoutMs: ZK_SESSION_TIMEOUT_SECONDS * 1000 });
+    try {
+      const detector = new LeaderDetector(session, ZK_PATH);
+      const elected = new Promise<LeaderInfo>((resolve) => detector.onChange((info) => info && resolve(info)));
+      const timeout = sleep(READY_TIMEOUT_MS, null, { ref: false });
+      const leader = (await detector.start()) ?? (await Promise.race([elected, timeout]));
+      if (!leader) throw new Error(`no master leads in ${this.target} after ${READY_TIMEOUT_MS} ms`);
+      const host = this.net.hosts().find((h) => leader.http.startsWith(`${h.address}:`));
+      this.options.say(`the master on host ${host?.name ?? '?'} leads: web UI at http://${leader.http}/; agents and the demo follow the leader through ${this.target}`);
+      detector.stop();
+    } finally {
+      session.close();
+    }
   }
 
   /** One engine per agent host, in parallel, each loaded with the demo image saved once from the shared engine. */
-  private async startEngines(): Promise<DockerEngine[]> {
+  private async startEngines(hosts: readonly Host[]): Promise<DockerEngine[]> {
     const tar = await saveImages([this.options.image], join(this.options.baseDir, 'image.tar'), `unix://${this.options.sharedSocket}`);
-    const hosts = this.net.hosts().filter((h) => h.name !== 'm1');
     const started = await Promise.allSettled(hosts.map(async (host) => {
       const dir = join(this.options.baseDir, `engine-${host.name}`);
       this.net.trackEngineDir(dir);

@@ -69,7 +69,7 @@ function checkLocalFlags(flags: LocalFlags): void {
   if (!Number.isInteger(flags.masters) || flags.masters < 1) throw new InvalidArgument(`--masters must be a whole number >= 1, got ${flags.masters}`);
   checkHosts(flags.hosts, process.getuid?.());
   if (flags.hosts > 0) {
-    if (flags.masters > 1) throw new InvalidArgument(`--hosts runs one master for now, got --masters ${flags.masters}`);
+    if (flags.kill_leader_after !== undefined) throw new InvalidArgument('--hosts does not take --kill_leader_after yet (it kills an in-process master)');
     if (flags.ssl) throw new InvalidArgument('--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts\' addresses)');
   }
   if (flags.kill_leader_after !== undefined) {
@@ -116,8 +116,8 @@ export async function localCommand(argv: string[]): Promise<number> {
   try {
     if (flags.hosts > 0) {
       cluster.hosts = await LocalHosts.start({
-        agents: flags.hosts, baseDir: base, containerizer, image: flags.image, sharedSocket: socketPath,
-        masterFlags: flagList(logging.master(1)), agentFlags: (n) => flagList(logging.agent(n)), log, say,
+        masters: flags.masters, agents: flags.hosts, baseDir: base, containerizer, image: flags.image, sharedSocket: socketPath,
+        masterFlags: (n) => flagList(logging.master(n)), agentFlags: (n) => flagList(logging.agent(n)), log, say,
       });
       cluster.target = cluster.hosts.target;
     } else {
@@ -247,7 +247,7 @@ async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: s
 
 /** --hosts: everything on the hosts stops; then no container, process, engine, namespace, veth or bridge of the run may be left. */
 async function stopHosts(hosts: LocalHosts, docker: Docker | null, base: string): Promise<void> {
-  say('stopping agents (removing their containers), the engines, the master, then the hosts (namespaces, veths, bridge)');
+  say(`stopping agents (removing their containers), then ${hosts.describeRest()}, then the hosts (namespaces, veths, bridge)`);
   const left = await hosts.stop().catch((err: unknown) => [`(stop failed: ${errorMessage(err)})`]);
   const containers = (docker ? await containersUnder(docker, base) : 0) + ociContainersUnder(base);
   if (containers > 0) left.push(`${containers} container(s)`);

@@ -15,7 +15,7 @@ import { Unavailable } from '../errors.js';
 
 export interface LocalZooKeeper {
   readonly port: number;
-  /** 127.0.0.1:port, what a client connects to. */
+  /** address:port (127.0.0.1, or its host's address), what a client connects to. */
   readonly connectString: string;
   /** The server's zoo.cfg, data and logs; removed by stop(). */
   readonly dir: string;
@@ -43,7 +43,16 @@ export interface LocalZooKeeperOptions {
    * Default false: Ctrl-C of a test runner ends the server with it.
    */
   readonly ownProcessGroup?: boolean;
+  /**
+   * Run it on a simulated host (common/hosts/network.ts): bound to `address`
+   * on port 2181, started through `prefix` (`nsenter --net=...`). Default:
+   * 127.0.0.1 on a free port, in this namespace.
+   */
+  readonly host?: { readonly address: string; readonly prefix: readonly string[] };
 }
+
+/** ZooKeeper's usual client port, taken on a simulated host (where every port is free). */
+const HOST_PORT = 2181;
 
 const START_TIMEOUT_MS = 30_000;
 /** Debian's zookeeper package puts its jars (and their dependencies) here. */
@@ -125,12 +134,13 @@ export async function killZooKeeper(child: ChildProcess | null): Promise<void> {
 export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Promise<LocalZooKeeper> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-zk-'));
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const address = opts.host?.address ?? '127.0.0.1';
+  const port = opts.host ? HOST_PORT : await freePort();
+  const launch = { dir, address, port, ownProcessGroup: opts.ownProcessGroup ?? false, ...(opts.host ? { prefix: opts.host.prefix } : {}) };
   const tick = opts.tickTimeMs ?? 200;
-  const own = opts.ownProcessGroup ?? false;
   writeFileSync(
     join(dir, 'zoo.cfg'),
-    [`tickTime=${tick}`, `dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', `minSessionTimeout=${tick * 2}`,
+    [`tickTime=${tick}`, `dataDir=${dir}/data`, `clientPort=${port}`, `clientPortAddress=${address}`, `minSessionTimeout=${tick * 2}`,
       'maxClientCnxns=0', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,stat'].join('\n') + '\n',
   );
   let child: ChildProcess | null = null;
@@ -140,7 +150,7 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    child = await launchZooKeeper({ dir, address: '127.0.0.1', port, ownProcessGroup: own });
+    child = await launchZooKeeper(launch);
   } catch (err) {
     remove();
     throw err;
@@ -152,11 +162,11 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
   const up = async () => {
     if (removed) throw new Error(`ZooKeeper on port ${port} was stopped for good`);
     if (child) return;
-    child = await launchZooKeeper({ dir, address: '127.0.0.1', port, ownProcessGroup: own });
+    child = await launchZooKeeper(launch);
   };
   return {
     port,
-    connectString: `127.0.0.1:${port}`,
+    connectString: `${address}:${port}`,
     dir,
     pid: () => child?.pid ?? null,
     down,
