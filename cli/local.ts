@@ -31,8 +31,10 @@ const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start (with --hosts, --hosts decides)' },
   hosts: {
     type: 'number', default: 0,
-    help: 'run the master and N agents as processes on N+1 simulated hosts (network namespaces, addresses in 198.18.0.0/15, a bridge to this namespace; needs root); '
-      + 'on the docker containerizer each agent host gets a Docker engine of its own, so its containers live on its host',
+    help: 'run the masters and N agents as processes on simulated hosts, one each (network namespaces, addresses in 198.18.0.0/15, a bridge to this namespace; '
+      + 'needs root), with ZooKeeper on a host too when --masters > 1; on the docker containerizer each agent host gets a Docker engine of its own '
+      + '(the image copied from the shared engine), so its containers live on its host; --containerizer=mesos runs them under runc in the agent\'s namespace. '
+      + 'A master listens on its host\'s address at 5050 (HTTP, web UI) and 5060 (gRPC): --port and --grpc_port are for loopback',
   },
   tasks: { type: 'number', default: 10, help: 'how many demo tasks to launch' },
   image: { type: 'string', default: 'mesos-ts/busybox:latest', help: 'image of the demo tasks' },
@@ -81,7 +83,7 @@ function checkLocalFlags(flags: LocalFlags): void {
 export async function localCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(LOCAL_FLAGS, argv, { env: process.env });
   if (flags.help) {
-    process.stdout.write(usage('local', 'Runs a master (or several, with ZooKeeper), agents and a demo framework on this machine.', LOCAL_FLAGS) + '\n');
+    process.stdout.write(usage('local', 'Runs a master (or several, with ZooKeeper), agents and a demo framework on this machine (on loopback, or on simulated hosts with --hosts).', LOCAL_FLAGS) + '\n');
     return 0;
   }
   checkLocalFlags(flags);
