@@ -5,13 +5,16 @@
 // the engine been the shared one (or an engine in the root namespace). The
 // master runs on host m1 and the scheduler in the root namespace, through the
 // bridge. Stopping the engine leaves no mount, process or directory; the
-// hosts' teardown leaves no namespace, link or process.
-import { execFile } from 'node:child_process';
+// hosts' teardown leaves no namespace, link or process. A run that dies
+// with an engine and a container on a host leaves them behind, and the next
+// run's sweep removes them all.
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostNetwork, type Host } from '../harness/hosts.js';
+import { HostNetwork, sweepHosts, type Host } from '../harness/hosts.js';
 import { ProcessGroup, type AgentProc, type MasterProc } from '../harness/processes.js';
 import { DockerEngine } from '../harness/docker-engine.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
@@ -101,5 +104,41 @@ describe('a Docker engine on a simulated host', () => {
     expect(await net.leftovers()).toEqual([]);
     const { stdout } = await run('ip', ['netns', 'list']);
     expect(stdout).not.toContain(a1.netns);
+  }, 120_000);
+
+  it("is swept with its container, containerd, shim and mounts when the run that started it dies", async () => {
+    // A run in a process of its own, SIGKILLed once its host's engine runs a container.
+    const script = `
+      import { execFileSync } from 'node:child_process';
+      import { HostNetwork } from './test/harness/hosts.ts';
+      import { DockerEngine } from './test/harness/docker-engine.ts';
+      const net = await HostNetwork.create(['e1']);
+      const h = net.host('e1');
+      const engine = await DockerEngine.start({ liveRestore: false, netns: '/var/run/netns/' + h.netns });
+      net.trackEngineDir(engine.dir);
+      h.track(engine.enginePid);
+      const docker = (...args) => execFileSync('docker', ['-H', 'unix://' + engine.socketPath, ...args]).toString().trim();
+      const id = docker('run', '-d', '--network', 'host', '--label', 'mesos-ts.test=swept-engine', 'mesos-ts/busybox:latest', 'sleep', '600');
+      const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id));
+      console.log(JSON.stringify({ dir: engine.dir, netns: h.netns, dockerd: engine.enginePid, container: pid }));
+      setInterval(() => {}, 1000);
+    `;
+    const crashed = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const first = await new Promise<string>((resolve) => createInterface({ input: crashed.stdout! }).once('line', resolve));
+    const left = JSON.parse(first) as { dir: string; netns: string; dockerd: number; container: number };
+    crashed.kill('SIGKILL');
+    await new Promise((r) => crashed.once('exit', r));
+    // What the dead run left: its engine (dockerd, containerd, the shim), the container's process, mounts, the namespace.
+    expect(existsSync(`/proc/${left.dockerd}`)).toBe(true);
+    expect(existsSync(`/proc/${left.container}`)).toBe(true);
+    expect(processesUnder(left.dir).length).toBeGreaterThanOrEqual(3);
+    expect(mountsUnder(left.dir).length).toBeGreaterThan(0);
+
+    await sweepHosts();
+    await waitUntil(() => !existsSync(`/proc/${left.container}`) && !existsSync(`/proc/${left.dockerd}`), 10_000, 'the container and dockerd to be gone');
+    expect(processesUnder(left.dir)).toEqual([]);
+    expect(mountsUnder(left.dir)).toEqual([]);
+    expect(existsSync(left.dir)).toBe(false);
+    expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(left.netns);
   }, 120_000);
 });
