@@ -119,8 +119,8 @@ export class LocalHosts {
     await Promise.all(this.engines.map((e) => e.stop().catch((err: unknown) => this.options.say(`stopping the engine in ${e.dir}: ${errorMessage(err)}`))));
     await Promise.all(this.masters.map((p) => stopProcess(p)));
     await this.zk?.stop();
-    await this.net.destroy();
-    return [...(containers > 0 ? [`${containers} container(s) on the hosts' engines`] : []), ...(await this.net.leftovers())];
+    const left = await this.net.destroy();
+    return [...(containers > 0 ? [`${containers} container(s) on the hosts' engines`] : []), ...left];
   }
 
   /** What stop() stops after the agents, in words. */

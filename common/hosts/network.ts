@@ -130,12 +130,19 @@ export class HostNetwork {
     return [...this.byName.values()];
   }
 
-  /** Kills the processes started on the hosts, removes the namespaces (their veths go with them), the bridge and the state file. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
+  /**
+   * Kills the processes started on the hosts, removes the engines' leftovers,
+   * the namespaces (their veths go with them), the bridge and the state file.
+   * Resolves with what is still present (leftovers(), looked at before the
+   * state file goes: after that another run may take the same names).
+   */
+  async destroy(): Promise<string[]> {
+    if (this.destroyed) return [];
     this.destroyed = true;
     await removeLeftovers(this.state, this.prefix);
+    const left = await this.leftovers();
     rmSync(this.stateFile, { force: true });
+    return left;
   }
 
   /** Records the directory of a Docker engine started on a host, so that a sweep after a crash removes what it left. */
@@ -145,7 +152,7 @@ export class HostNetwork {
   }
 
   /**
-   * What of this run is still present (after destroy(), nothing should be):
+   * What of this run is still present (once destroy() removed it all, nothing should be):
    * namespaces, links, live recorded pids and engine directories, each named.
    */
   async leftovers(): Promise<string[]> {
