@@ -27,7 +27,7 @@ import { localTls, type LocalTls } from './local-tls.js';
 import { chooseContainerizer, type LocalContainerizer } from './local-containerizer.js';
 import { checkHosts, type LocalHosts } from './local-hosts.js';
 
-const LOCAL_FLAGS = {
+export const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start (with --hosts, --hosts decides)' },
   hosts: {
     type: 'number', default: 0,
@@ -67,9 +67,9 @@ type LocalFlags = Flags<typeof LOCAL_FLAGS>;
 const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line}\n`);
 
 /** Checks the flags before anything starts; messages name the flag and the value. */
-function checkLocalFlags(flags: LocalFlags): void {
+export function checkLocalFlags(flags: LocalFlags, uid = process.getuid?.()): void {
   if (!Number.isInteger(flags.masters) || flags.masters < 1) throw new InvalidArgument(`--masters must be a whole number >= 1, got ${flags.masters}`);
-  checkHosts(flags.hosts, process.getuid?.());
+  checkHosts(flags.hosts, uid);
   if (flags.hosts > 0) {
     if (flags.kill_leader_after !== undefined) throw new InvalidArgument('--hosts does not take --kill_leader_after yet (it kills an in-process master)');
     if (flags.ssl) throw new InvalidArgument('--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts\' addresses)');

@@ -67,14 +67,10 @@ describe('mesos-ts local --hosts 2', () => {
     expect(existsSync(base!)).toBe(false);
   }, 240_000);
 
-  it.each([
-    [['--hosts', '2', '--ssl'], "--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts' addresses)"],
-    [['--hosts', '2', '--masters', '2', '--kill_leader_after', '1'], '--hosts does not take --kill_leader_after yet (it kills an in-process master)'],
-    [['--hosts', '-1'], '--hosts must be a whole number >= 0, got -1'],
-  ])('refuses %j with a message and starts nothing', async (args, message) => {
-    const local = group.spawnCommand('local', ['local', ...args]);
+  it('refuses --ssl with a message and starts nothing', async () => {
+    const local = group.spawnCommand('local', ['local', '--hosts', '2', '--ssl']);
     const exit = await local.exited;
-    expect(output(local)).toContain(message);
+    expect(output(local)).toContain("--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts' addresses)");
     expect(exit.code).toBe(2);
     expect(runFilesOf(local.pid)).toEqual([]);
   }, 60_000);

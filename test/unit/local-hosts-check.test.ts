@@ -1,9 +1,14 @@
-// checkHosts(): `mesos-ts local --hosts N` refuses, before anything starts,
-// a count that is not a whole number in 0..200 and a user who is not root,
-// with a message naming the flag, the value and what to do.
+// checkHosts() and checkLocalFlags(): `mesos-ts local --hosts N` refuses,
+// before anything starts, a count that is not a whole number in 0..200, a
+// user who is not root, and the flags it does not take yet, with a message
+// naming the flag, the value and what to do.
 import { describe, expect, it } from 'vitest';
 import { checkHosts } from '../../cli/local-hosts.js';
 import { InvalidArgument } from '../../common/errors.js';
+import { parseFlags } from '../../common/flags.js';
+import { checkLocalFlags, LOCAL_FLAGS } from '../../cli/local.js';
+
+const check = (argv: string[], uid = 0) => () => checkLocalFlags(parseFlags(LOCAL_FLAGS, argv, { env: {} }), uid);
 
 describe('checkHosts', () => {
   it('takes 0 (loopback, no hosts) from anyone and 1..200 from root', () => {
@@ -25,5 +30,25 @@ describe('checkHosts', () => {
     expect(() => checkHosts(3, 1000)).toThrow(InvalidArgument);
     expect(() => checkHosts(3, 1000)).toThrow(/--hosts needs root: .*uid here is 1000.*sudo npm run local -- --hosts 3/);
     expect(() => checkHosts(3, undefined)).toThrow(/uid here is unknown/);
+  });
+});
+
+describe('checkLocalFlags with --hosts', () => {
+  it('takes --hosts with --masters 3 and either containerizer', () => {
+    expect(check(['--hosts', '3', '--masters', '3'])).not.toThrow();
+    expect(check(['--hosts', '2', '--containerizer', 'mesos'])).not.toThrow();
+  });
+
+  it.each([
+    [['--hosts', '2', '--ssl'], "--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts' addresses)"],
+    [['--hosts', '2', '--masters', '2', '--kill_leader_after', '1'], '--hosts does not take --kill_leader_after yet (it kills an in-process master)'],
+    [['--hosts', '-1'], '--hosts must be a whole number >= 0, got -1'],
+  ])('refuses %j', (argv, message) => {
+    expect(check(argv)).toThrow(new InvalidArgument(message));
+  });
+
+  it('refuses --hosts to a user who is not root, and leaves loopback runs alone', () => {
+    expect(check(['--hosts', '2'], 1000)).toThrow(/--hosts needs root/);
+    expect(check(['--agents', '2'], 1000)).not.toThrow();
   });
 });
