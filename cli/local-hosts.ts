@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage, InvalidArgument } from '../common/errors.js';
+import { errorMessage } from '../common/errors.js';
 import { HostNetwork, type Host } from '../common/hosts/network.js';
 import { DockerEngine, saveImages } from '../common/hosts/docker-engine.js';
 import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-server.js';
@@ -42,17 +42,6 @@ const STOP_GRACE_MS = 15_000;
 const ZK_PATH = '/mesos';
 /** As in `local --masters N` on loopback: a master cut off from ZooKeeper steps down within 2 s. */
 const ZK_SESSION_TIMEOUT_SECONDS = 2;
-
-/** Checks that --hosts can run here: a whole number, and root (namespaces, veths, a bridge, nsenter). */
-export function checkHosts(hosts: number, uid: number | undefined): void {
-  if (!Number.isInteger(hosts) || hosts < 0) throw new InvalidArgument(`--hosts must be a whole number >= 0, got ${hosts}`);
-  if (hosts > 200) throw new InvalidArgument(`--hosts must be at most 200, got ${hosts}`);
-  if (hosts > 0 && uid !== 0) {
-    throw new InvalidArgument(
-      `--hosts needs root: it creates network namespaces, veth pairs and a bridge and starts processes in them with nsenter (uid here is ${uid ?? 'unknown'}); run it as root, e.g. sudo npm run local -- --hosts ${hosts}`,
-    );
-  }
-}
 
 export interface LocalHostsOptions {
   /** 1, or more with a ZooKeeper server on a host of its own. */

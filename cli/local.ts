@@ -25,7 +25,7 @@ import { LiveArea } from './live-area.js';
 import { LOG_FLAGS } from '../common/log/flags.js';
 import { localTls, type LocalTls } from './local-tls.js';
 import { chooseContainerizer, type LocalContainerizer } from './local-containerizer.js';
-import { checkHosts, type LocalHosts } from './local-hosts.js';
+import type { LocalHosts } from './local-hosts.js';
 
 export const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start (with --hosts, --hosts decides)' },
@@ -65,6 +65,17 @@ export const LOCAL_FLAGS = {
 type LocalFlags = Flags<typeof LOCAL_FLAGS>;
 
 const say = (line: string) => process.stdout.write(`\x1b[1m[local]\x1b[0m ${line}\n`);
+
+/** Checks that --hosts can run here: a whole number, and root (namespaces, veths, a bridge, nsenter). */
+export function checkHosts(hosts: number, uid: number | undefined): void {
+  if (!Number.isInteger(hosts) || hosts < 0) throw new InvalidArgument(`--hosts must be a whole number >= 0, got ${hosts}`);
+  if (hosts > 200) throw new InvalidArgument(`--hosts must be at most 200, got ${hosts}`);
+  if (hosts > 0 && uid !== 0) {
+    throw new InvalidArgument(
+      `--hosts needs root: it creates network namespaces, veth pairs and a bridge and starts processes in them with nsenter (uid here is ${uid ?? 'unknown'}); run it as root, e.g. sudo npm run local -- --hosts ${hosts}`,
+    );
+  }
+}
 
 /** Checks the flags before anything starts; messages name the flag and the value. */
 export function checkLocalFlags(flags: LocalFlags, uid = process.getuid?.()): void {

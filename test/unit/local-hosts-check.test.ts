@@ -3,10 +3,9 @@
 // user who is not root, and the flags it does not take yet, with a message
 // naming the flag, the value and what to do.
 import { describe, expect, it } from 'vitest';
-import { checkHosts } from '../../cli/local-hosts.js';
 import { InvalidArgument } from '../../common/errors.js';
 import { parseFlags } from '../../common/flags.js';
-import { checkLocalFlags, LOCAL_FLAGS } from '../../cli/local.js';
+import { checkHosts, checkLocalFlags, LOCAL_FLAGS } from '../../cli/local.js';
 
 const check = (argv: string[], uid = 0) => () => checkLocalFlags(parseFlags(LOCAL_FLAGS, argv, { env: {} }), uid);
 
