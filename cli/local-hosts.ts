@@ -172,10 +172,11 @@ export class LocalHosts {
       this.engines.push(engine);
       return engine;
     }));
+    const engines = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw new Error(`a Docker engine on a host did not start: ${errorMessage(failed.reason)}`);
     this.options.say(`${hosts.length} Docker engines up, one per agent host, each holding ${this.options.image} (loaded from the shared engine, not pulled)`);
-    return hosts.map((h) => this.engines.find((e) => e.dir.endsWith(`engine-${h.name}`))!);
+    return engines;
   }
 
   private async startAgent(host: Host, i: number, engine: DockerEngine | undefined): Promise<void> {
