@@ -1,17 +1,19 @@
-// Simulated hosts for `mesos-ts local --hosts N`, tests and benchmarks: each host is a Linux network
-// namespace (`mts<run>-<name>`) with its own loopback and one address in
-// 198.18.<run>.0/24 (the benchmarking range, never a private one), joined by
-// a veth pair to one bridge per run in the root namespace. The bridge has
-// 198.18.<run>.1, so test code in the root namespace reaches every host.
-// Processes run on a host through `nsenter --net=/var/run/netns/<netns>`
-// (cli/local-hosts.ts; in tests ProcessGroup's `host` option, zk-ensemble.ts).
-// A Docker engine of a host's own is docker-engine.ts.
+// Simulated hosts for `mesos-ts local --hosts N`, tests and benchmarks: each
+// host is a Linux network namespace (`mts<run>-<name>`) with its own loopback
+// and one address in 198.18.<run>.0/24 (the benchmarking range, never a
+// private one), joined by a veth pair to one bridge per run in the root
+// namespace. The bridge has 198.18.<run>.1, so code in the root namespace
+// reaches every host. Processes run on a host through
+// `nsenter --net=/var/run/netns/<netns>` (cli/local-hosts.ts; in tests
+// ProcessGroup's `host` option, zk-ensemble.ts). A Docker engine of a host's
+// own is docker-engine.ts.
 //
 // Everything a run creates (namespaces, bridge, the pids started on its
-// hosts, the directories of its engines) is recorded in a state file under /run/mesos-ts-hosts, claimed
-// atomically (the file name is the run's /24), with the owner's pid. A run
-// that crashed leaves its file behind; sweepHosts(), called by
-// HostNetwork.create(), removes what any file of a dead owner names.
+// hosts, the directories of its engines) is recorded in a state file under
+// /run/mesos-ts-hosts, claimed atomically (the file name is the run's /24),
+// with the owner's pid. A run that crashed leaves its file behind;
+// sweepHosts(), called by HostNetwork.create(), removes what any file of a
+// dead owner names.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
