@@ -43,7 +43,8 @@ const FLAGS = {
   failover: { type: 'boolean', default: false, help: 'run a standby master and SIGKILL the leader after the throughput window' },
   session_timeout: { type: 'duration', default: 5, help: "the masters' --zk_session_timeout (1 to 10 s with the harness's ZooKeeper); a master whose loop stalls longer stops leading, and after a SIGKILL the election waits this long" },
   registration_timeout: { type: 'duration', default: 120, help: 'give up waiting for all agents after this' },
-  profile: { type: 'string', help: 'start the masters with node --cpu-prof into this directory; print their top self-time functions' },
+  master_trace: { type: 'boolean', default: false, help: "start the masters with bench/scale/master-trace.mjs: the master's own hops of every tenth task join the stage table (off: those stages are joined with their neighbours and the master pays nothing)" },
+  profile: { type: 'string', help: 'start the masters (and the agent and scheduler workers, into agent-workers/ and scheduler-workers/) with node --cpu-prof into this directory; print the master\'s top self-time functions' },
   merge: { type: 'boolean', default: false, help: 'keep the runs already in --out/results.json (other N, or other M) and add these: one curve from several invocations' },
   out: { type: 'string', default: 'docs/scale', help: 'where results.json, curve.svg and window.svg go' },
 } as const satisfies FlagSpecs;
@@ -63,7 +64,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
   const zk = await startZooKeeperFor(logs);
   const cluster: Cluster = { ...zk, masters: [], agentWorkers: [], schedulerWorkers: [], dir: logs };
   current = cluster;
-  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir };
+  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir, trace: flags.master_trace };
   try {
     cluster.masters.push(await MasterProc.start(`master-n${n}-a`, masterOptions));
     const leader = await until(() => leaderOf(cluster.masters), 30_000);
@@ -75,7 +76,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
     }
     // Without --failover agents and frameworks dial the leader's gRPC address; with it, they follow ZooKeeper.
     const master = flags.failover ? zk.zkUrl : leader.grpc;
-    await forkWorkers(cluster, workers, schedulerProcesses);
+    await forkWorkers(cluster, workers, schedulerProcesses, profileDir);
     log(`N=${n}: ZooKeeper on ${zk.zk.connectString}, leader pid ${leader.pid}${flags.failover ? ' with a standby' : ''}; starting ${n} agents in ${workers} worker(s)`);
     const reg = await registration(cluster, leader, master, {
       agents: n, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000,

@@ -37,6 +37,8 @@ export interface SimAgentObserver {
   registered(agent: SimAgent, reregistered: boolean): void;
   /** A task arrived (RunTask). */
   taskReceived(taskId: string): void;
+  /** An update went to the master (again, when it is resent). */
+  updateSent?(state: TaskState, taskId: string): void;
   /** An acknowledgement that matched the update in flight, with the state it acknowledged. */
   acknowledged(state: TaskState, taskId: string): void;
 }
@@ -57,7 +59,10 @@ export class SimAgent {
 
   constructor(private readonly options: SimAgentOptions) {
     this.updates = new StatusUpdateManager({
-      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      send: (u) => {
+        this.options.observer.updateSent?.(u.status.state as TaskState, u.status.task_id?.value ?? '');
+        return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });
+      },
       retrySeconds: 10,
     });
     const agentInfo = {

@@ -55,6 +55,7 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
         const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
         const launched = type === 'ACCEPT' && tracingLaunches() ? launchedTaskIds(call.request) : [];
         for (const id of launched) traceLaunch(id, 'master: ACCEPT received');
+        if (type === 'ACKNOWLEDGE') traceLaunch(call.request.acknowledge?.task_id?.value, 'master: ACKNOWLEDGE received');
         const master = leader();
         const principal = authenticatedPrincipal(call);
         if (principal !== null) checkCallPrincipal(master.frameworks.get(call.request.framework_id?.value ?? '')?.info.principal, principal);
@@ -86,7 +87,10 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
       const bytes = Buffer.isBuffer(event) ? event : eventBytes(event);
       return { event: bytes, bytes: bytes.length };
     },
-  }, (event): EventIn | Buffer => event);
+  }, (event): EventIn | Buffer => {
+    if (event.type === 'UPDATE' && tracingLaunches()) traceLaunch(event.update?.status?.task_id?.value, `master: ${event.update?.status?.state} UPDATE queued`);
+    return event;
+  });
   const closed = () => subscriber.closed();
   stream.on('cancelled', closed);
   stream.on('close', closed);
