@@ -71,7 +71,7 @@ async function start(m: AgentWorkerStart): Promise<void> {
       master: m.master,
       ...(follow ? { leader: () => follow?.detector.current()?.grpc ?? null } : {}),
       hostname: `agent-${String(i).padStart(5, '0')}`, resources: m.resources, attributes: `rack:r${i % m.racks};index:${i}`,
-      finishAfterMs: m.finishAfterMs, observer,
+      finishAfterMs: m.finishAfterMs, ownConnection: m.ownConnections, observer,
     });
     agents.push(agent);
     agent.start();

@@ -25,6 +25,10 @@ export interface MasterOptions {
   readonly profileDir: string | null;
   /** Write the master's launch-trace hops of traced tasks into <logDir>/<name>.trace (master-trace.mjs). */
   readonly trace?: boolean;
+  /** The checkout whose bin/mesos-ts.js (and dist/) runs the master (default: this one). */
+  readonly repo?: string;
+  /** More node flags for the master. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class MasterProc {
@@ -45,7 +49,7 @@ export class MasterProc {
     const traceFile = o.trace ? join(o.logDir, `${name}.trace`) : null;
     const trace = traceFile ? ['--import', join(REPO, 'bench/scale/master-trace.mjs')] : [];
     const child = spawn(process.execPath, [
-      ...prof, ...trace, join(REPO, 'bin/mesos-ts.js'), 'master', `--zk=${o.zkUrl}`, '--ip=127.0.0.1', `--port=${http}`, `--grpc_port=${grpc}`,
+      ...(o.nodeArgs ?? []), ...prof, ...trace, join(o.repo ?? REPO, 'bin/mesos-ts.js'), 'master', `--zk=${o.zkUrl}`, '--ip=127.0.0.1', `--port=${http}`, `--grpc_port=${grpc}`,
       `--zk_session_timeout=${o.sessionTimeoutS}s`, `--allocation_interval=${o.allocationIntervalS}s`, '--logging_level=WARNING',
       ...(o.allocationPassBudgetS !== undefined ? [`--allocation_pass_budget=${o.allocationPassBudgetS}s`] : []),
     ], { stdio: ['ignore', log, log], env: traceFile ? { ...process.env, SCALE_TRACE_FILE: traceFile } : process.env });

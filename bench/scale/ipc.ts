@@ -17,6 +17,8 @@ export interface AgentWorkerStart {
   readonly resources: string;
   readonly racks: number;
   readonly finishAfterMs: number;
+  /** Each agent on a TCP connection of its own. */
+  readonly ownConnections: boolean;
 }
 
 /** To a scheduler worker: subscribe these frameworks and keep launching. */
@@ -28,6 +30,8 @@ export interface SchedulerWorkerStart {
   readonly tasksPerOffer: number;
   /** Per framework: tasks launched and not yet RUNNING at most (0: no limit). */
   readonly maxInFlight: number;
+  /** An offer a framework has no room for is declined for this long. */
+  readonly declineSeconds: number;
 }
 
 /** Tasks whose id ends in a number divisible by this are traced hop by hop, on both sides (hops.ts). */

@@ -51,6 +51,7 @@ export interface AgentSpec {
   readonly racks: number;
   readonly finishAfterMs: number;
   readonly timeoutMs: number;
+  readonly ownConnections: boolean;
 }
 
 /** Forks every worker up front and waits until all have loaded (the TypeScript loader takes seconds), so no phase times a start-up. */
@@ -65,7 +66,7 @@ export async function registration(c: Cluster, leader: MasterProc, master: strin
   const per = Math.ceil(spec.agents / c.agentWorkers.length);
   const t0 = wallNow();
   c.agentWorkers.forEach((w, i) => w.send({
-    type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs,
+    type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs, ownConnections: spec.ownConnections,
   }));
   const seen = await until(async () => {
     const m = await leader.metrics();
@@ -94,12 +95,13 @@ export interface SchedulerSpec {
   readonly demand: string;
   readonly tasksPerOffer: number;
   readonly maxInFlight: number;
+  readonly declineSeconds: number;
 }
 
 export async function firstOffers(c: Cluster, leader: MasterProc, master: string, spec: SchedulerSpec): Promise<OfferFigures> {
   const names = Array.from({ length: spec.frameworks }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
   c.schedulerWorkers.forEach((w, i) => w.send({
-    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer, maxInFlight: spec.maxInFlight,
+    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer, maxInFlight: spec.maxInFlight, declineSeconds: spec.declineSeconds,
   }));
   const all = await until(() => {
     const fws = schedulerCounts(c).flatMap((p) => p.frameworks);

@@ -93,7 +93,7 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
           launchedAt.set(t.task_id?.value ?? '', at);
           hop(t.task_id?.value ?? '', 'launch', at);
         }
-        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0.2 });
+        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: m.declineSeconds });
         call.then(() => void (counts.launched += tasks.length), () => {
           counts.launchErrors += tasks.length;
           fw.inFlight -= tasks.length;

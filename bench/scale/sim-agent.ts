@@ -27,6 +27,8 @@ export interface SimAgentOptions {
   readonly resources: string;
   /** `rack:r1;zone:a`, as --attributes. */
   readonly attributes: string;
+  /** A TCP connection of its own to the master, as a real agent has (grpc-js otherwise shares one per worker process). */
+  readonly ownConnection?: boolean;
   /** 0: tasks run until killed. */
   readonly finishAfterMs: number;
   /** What the agent reports to its worker. */
@@ -76,6 +78,7 @@ export class SimAgent {
         // First cut: a re-registering agent does not list its tasks (a real one does); the new leader learns them from its registry.
         tasks: [], frameworks: [], version: VERSION, secret: this.secret,
       }),
+      ...(options.ownConnection ? { channelOptions: { 'grpc.use_local_subchannel_pool': 1 } } : {}),
       onMessage: (m) => this.receive(m),
       logger: silentLogger(),
     });

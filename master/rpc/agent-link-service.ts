@@ -10,6 +10,7 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { writeWaitingTogether } from './batched-writes.js';
 import { AgentGone } from '../operations/agents.js';
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
@@ -33,6 +34,7 @@ export function agentLinkService(
 }
 
 function connect(leader: () => Master, ready: () => Promise<void>, stream: Stream): void {
+  writeWaitingTogether(stream);
   let agentId: string | null = null;
   let master: Master | null = null;
   let open = true;

@@ -13,6 +13,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { writeWaitingTogether } from './batched-writes.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
 import { eventBytes } from '../http-api/scheduler-codec.js';
@@ -77,6 +78,7 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
   } catch (err) {
     return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
+  writeWaitingTogether(stream);
   // An event that has to wait is kept encoded (it was encoded to be measured); the service's serializer passes bytes through.
   const subscriber = new SubscriberStream<EventIn | Buffer>(master, {
     write: (event) => (stream as ServerWritableStream<Call, EventIn | Buffer>).write(event),
