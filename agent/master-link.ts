@@ -37,6 +37,8 @@ export interface MasterLinkOptions {
   readonly tls?: Tls;
   /** The largest gRPC message sent or received, in bytes (common/grpc-limits.ts; default 16 MiB). */
   readonly maxMessageSize?: number;
+  /** More gRPC channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of this link's own (grpc-js shares one per target by default). */
+  readonly channelOptions?: grpc.ChannelOptions;
   /** Builds the RegisterAgent message for each new stream. */
   readonly registration: () => RegisterAgent;
   /** Every message from the master except pings (answered here). */
@@ -141,7 +143,7 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({ ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize) }, this.options.credential)) as unknown as AgentLinkClient;
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({ ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize), ...this.options.channelOptions }, this.options.credential)) as unknown as AgentLinkClient;
     return this.client;
   }
 

@@ -7,10 +7,11 @@ import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { parseZkUrl } from '../../common/zk/url.js';
 import { SimAgent } from './sim-agent.js';
-import { TRACE_MAX, traced, wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
+import { TRACE_MAX, loopDelaySampler, traced, wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
 const send = (m: FromWorker) => process.send?.(m);
+const loopDelay = loopDelaySampler();
 
 const agents: SimAgent[] = [];
 const acknowledged: Record<string, number> = {};
@@ -22,7 +23,8 @@ let reporter: NodeJS.Timeout | null = null;
 const hops: Record<string, Record<string, number>> = {};
 let tracedTasks = 0;
 
-function hop(taskId: string, name: string): void {
+/** `first`: keep the first time (an update resent keeps the time it was first sent). */
+function hop(taskId: string, name: string, first = false): void {
   if (!traced(taskId)) return;
   let h = hops[taskId];
   if (!h) {
@@ -30,13 +32,14 @@ function hop(taskId: string, name: string): void {
     tracedTasks++;
     h = hops[taskId] = {};
   }
-  h[name] = wallNow();
+  if (first) h[name] ??= wallNow();
+  else h[name] = wallNow();
 }
 
 function progress(withHops = false): AgentWorkerProgress {
   let pending = 0;
   for (const a of agents) pending += a.pending();
-  return { type: 'agents', registered, reregistrations, lastRegisteredAt, acknowledged: { ...acknowledged }, pending, hops: withHops ? hops : null };
+  return { type: 'agents', registered, reregistrations, lastRegisteredAt, acknowledged: { ...acknowledged }, pending, loopP99Ms: loopDelay(), hops: withHops ? hops : null };
 }
 
 async function start(m: AgentWorkerStart): Promise<void> {
@@ -55,6 +58,9 @@ async function start(m: AgentWorkerStart): Promise<void> {
       lastRegisteredAt = wallNow();
     },
     taskReceived: (taskId: string) => hop(taskId, 'runTask'),
+    updateSent: (state: TaskState, taskId: string) => {
+      if (traced(taskId)) hop(taskId, `${state} sent`, true);
+    },
     acknowledged: (state: TaskState, taskId: string) => {
       acknowledged[state] = (acknowledged[state] ?? 0) + 1;
       hop(taskId, `${state} acked`);
@@ -65,7 +71,7 @@ async function start(m: AgentWorkerStart): Promise<void> {
       master: m.master,
       ...(follow ? { leader: () => follow?.detector.current()?.grpc ?? null } : {}),
       hostname: `agent-${String(i).padStart(5, '0')}`, resources: m.resources, attributes: `rack:r${i % m.racks};index:${i}`,
-      finishAfterMs: m.finishAfterMs, observer,
+      finishAfterMs: m.finishAfterMs, ownConnection: m.ownConnections, observer,
     });
     agents.push(agent);
     agent.start();

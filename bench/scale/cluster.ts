@@ -23,12 +23,18 @@ export interface MasterOptions {
   readonly allocationPassBudgetS?: number;
   /** Start node with --cpu-prof into this directory. */
   readonly profileDir: string | null;
+  /** Write the master's launch-trace hops of traced tasks into <logDir>/<name>.trace (master-trace.mjs). */
+  readonly trace?: boolean;
+  /** The checkout whose bin/mesos-ts.js (and dist/) runs the master (default: this one). */
+  readonly repo?: string;
+  /** More node flags for the master. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class MasterProc {
   readonly exited: Promise<void>;
 
-  private constructor(readonly name: string, readonly child: ChildProcess, readonly http: string, readonly grpc: string) {
+  private constructor(readonly name: string, readonly child: ChildProcess, readonly http: string, readonly grpc: string, readonly traceFile: string | null) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
@@ -40,13 +46,15 @@ export class MasterProc {
     const [http, grpc] = [await freePort(), await freePort()];
     const log = openSync(join(o.logDir, `${name}.log`), 'a');
     const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const traceFile = o.trace ? join(o.logDir, `${name}.trace`) : null;
+    const trace = traceFile ? ['--import', join(REPO, 'bench/scale/master-trace.mjs')] : [];
     const child = spawn(process.execPath, [
-      ...prof, join(REPO, 'bin/mesos-ts.js'), 'master', `--zk=${o.zkUrl}`, '--ip=127.0.0.1', `--port=${http}`, `--grpc_port=${grpc}`,
+      ...(o.nodeArgs ?? []), ...prof, ...trace, join(o.repo ?? REPO, 'bin/mesos-ts.js'), 'master', `--zk=${o.zkUrl}`, '--ip=127.0.0.1', `--port=${http}`, `--grpc_port=${grpc}`,
       `--zk_session_timeout=${o.sessionTimeoutS}s`, `--allocation_interval=${o.allocationIntervalS}s`, '--logging_level=WARNING',
       ...(o.allocationPassBudgetS !== undefined ? [`--allocation_pass_budget=${o.allocationPassBudgetS}s`] : []),
-    ], { stdio: ['ignore', log, log] });
+    ], { stdio: ['ignore', log, log], env: traceFile ? { ...process.env, SCALE_TRACE_FILE: traceFile } : process.env });
     closeSync(log);
-    return new MasterProc(name, child, `127.0.0.1:${http}`, `127.0.0.1:${grpc}`);
+    return new MasterProc(name, child, `127.0.0.1:${http}`, `127.0.0.1:${grpc}`, traceFile);
   }
 
   /** /metrics/snapshot, or null while it does not answer. */
@@ -69,6 +77,8 @@ export class MasterProc {
 
 export class WorkerProc<P extends AgentWorkerProgress | SchedulerWorkerProgress> {
   latest: P | null = null;
+  /** The event-loop delay p99 of each report since this was last emptied. */
+  readonly loopP99Ms: number[] = [];
   /** The traced tasks of the last report that carried them (an answer to 'hops'). */
   hops: P['hops'] | null = null;
   readonly errors: string[] = [];
@@ -80,6 +90,7 @@ export class WorkerProc<P extends AgentWorkerProgress | SchedulerWorkerProgress>
       else if (m.type === 'error') this.errors.push(m.message);
       else {
         this.latest = m as P;
+        this.loopP99Ms.push(this.latest.loopP99Ms);
         if (this.latest.hops) this.hops = this.latest.hops;
       }
     }));
@@ -90,8 +101,10 @@ export class WorkerProc<P extends AgentWorkerProgress | SchedulerWorkerProgress>
     return this.child.pid!;
   }
 
-  static fork<P extends AgentWorkerProgress | SchedulerWorkerProgress>(file: string): WorkerProc<P> {
-    const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `profileDir`: node --cpu-prof into it (the profile is written when the worker exits). */
+  static fork<P extends AgentWorkerProgress | SchedulerWorkerProgress>(file: string, profileDir: string | null = null): WorkerProc<P> {
+    const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new WorkerProc<P>(child);
   }
 

@@ -3,6 +3,8 @@
 // precision (performance.timeOrigin + performance.now()), comparable across
 // the processes of one machine.
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /** To an agent worker: start `count` agents numbered from `first`. */
@@ -15,6 +17,8 @@ export interface AgentWorkerStart {
   readonly resources: string;
   readonly racks: number;
   readonly finishAfterMs: number;
+  /** Each agent on a TCP connection of its own. */
+  readonly ownConnections: boolean;
 }
 
 /** To a scheduler worker: subscribe these frameworks and keep launching. */
@@ -26,6 +30,8 @@ export interface SchedulerWorkerStart {
   readonly tasksPerOffer: number;
   /** Per framework: tasks launched and not yet RUNNING at most (0: no limit). */
   readonly maxInFlight: number;
+  /** An offer a framework has no room for is declined for this long. */
+  readonly declineSeconds: number;
 }
 
 /** Tasks whose id ends in a number divisible by this are traced hop by hop, on both sides (hops.ts). */
@@ -54,6 +60,8 @@ export interface AgentWorkerProgress {
   readonly lastRegisteredAt: number | null;
   readonly acknowledged: Readonly<Record<string, number>>;
   readonly pending: number;
+  /** This worker's event-loop delay p99 since its previous report (ms). */
+  readonly loopP99Ms: number;
   /** Traced tasks (only in answers to 'hops'): 'runTask', 'TASK_STARTING acked', 'TASK_RUNNING acked' at the agent. */
   readonly hops: Readonly<Record<string, Hops>> | null;
 }
@@ -76,6 +84,8 @@ export interface SchedulerWorkerProgress {
   readonly running: number;
   readonly finished: number;
   readonly otherUpdates: number;
+  /** This worker's event-loop delay p99 since its previous report (ms). */
+  readonly loopP99Ms: number;
   /** Milliseconds from handling the offer (ACCEPT about to go out) to the task's STARTING / RUNNING update, a uniform sample of at most 5,000 of each. */
   readonly latency: { readonly starting: readonly number[]; readonly running: readonly number[] };
   /** Traced tasks (only in answers to 'hops'): 'launch', 'TASK_STARTING', 'TASK_RUNNING' received at the scheduler. */
@@ -83,3 +93,14 @@ export interface SchedulerWorkerProgress {
 }
 
 export type FromWorker = { readonly type: 'ready' } | AgentWorkerProgress | SchedulerWorkerProgress | { readonly type: 'error'; readonly message: string };
+
+/** This process's event-loop delay p99 since the last call (ms): a worker that cannot keep up shows it here. */
+export function loopDelaySampler(): () => number {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return () => {
+    const p99 = Math.max(0, h.percentile(99) / 1e6 - 10);
+    h.reset();
+    return p99;
+  };
+}

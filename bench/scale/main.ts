@@ -37,13 +37,18 @@ const FLAGS = {
   tasks_per_offer: { type: 'number', default: 16, help: 'tasks a framework launches into one offer at most' },
   task_seconds: { type: 'duration', default: 5, help: 'a task reports TASK_FINISHED this long after its RUNNING is acknowledged (0: never)' },
   max_in_flight: { type: 'number', default: 200, help: "a framework's tasks launched and not yet RUNNING, at most (0: no limit, an open loop)" },
+  decline_seconds: { type: 'number', default: 0.2, help: 'an offer a framework has no room for (--max_in_flight reached) is declined for this long' },
+  own_connections: { type: 'boolean', default: false, help: 'each simulated agent on a TCP connection of its own, as real agents are (grpc.use_local_subchannel_pool); off: the agents of one worker share one' },
+  master_repo: { type: 'string', help: "run the masters from this checkout's dist/ (bin/mesos-ts.js) instead of this one's: a baseline in the same sitting" },
+  master_node_args: { type: 'string', default: '', help: "more node flags for the masters, space-separated (e.g. '--max-semi-space-size=64')" },
   sample_ms: { type: 'number', default: 250, help: 'one request every this many ms, /master/state and GET_STATE in turn (0: none)' },
   allocation_interval: { type: 'duration', default: 1, help: "the master's --allocation_interval" },
   allocation_pass_budget: { type: 'duration', help: "the master's --allocation_pass_budget (default: the master's own, 50 ms; 0 for passes without bound)" },
   failover: { type: 'boolean', default: false, help: 'run a standby master and SIGKILL the leader after the throughput window' },
   session_timeout: { type: 'duration', default: 5, help: "the masters' --zk_session_timeout (1 to 10 s with the harness's ZooKeeper); a master whose loop stalls longer stops leading, and after a SIGKILL the election waits this long" },
   registration_timeout: { type: 'duration', default: 120, help: 'give up waiting for all agents after this' },
-  profile: { type: 'string', help: 'start the masters with node --cpu-prof into this directory; print their top self-time functions' },
+  master_trace: { type: 'boolean', default: false, help: "start the masters with bench/scale/master-trace.mjs: the master's own hops of every tenth task join the stage table (off: those stages are joined with their neighbours and the master pays nothing)" },
+  profile: { type: 'string', help: 'start the masters (and the agent and scheduler workers, into agent-workers/ and scheduler-workers/) with node --cpu-prof into this directory; print the master\'s top self-time functions' },
   merge: { type: 'boolean', default: false, help: 'keep the runs already in --out/results.json (other N, or other M) and add these: one curve from several invocations' },
   out: { type: 'string', default: 'docs/scale', help: 'where results.json, curve.svg and window.svg go' },
 } as const satisfies FlagSpecs;
@@ -63,7 +68,8 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
   const zk = await startZooKeeperFor(logs);
   const cluster: Cluster = { ...zk, masters: [], agentWorkers: [], schedulerWorkers: [], dir: logs };
   current = cluster;
-  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir };
+  const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir, trace: flags.master_trace,
+    repo: flags.master_repo ? resolve(flags.master_repo) : REPO, nodeArgs: flags.master_node_args.split(' ').filter(Boolean) };
   try {
     cluster.masters.push(await MasterProc.start(`master-n${n}-a`, masterOptions));
     const leader = await until(() => leaderOf(cluster.masters), 30_000);
@@ -75,14 +81,14 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
     }
     // Without --failover agents and frameworks dial the leader's gRPC address; with it, they follow ZooKeeper.
     const master = flags.failover ? zk.zkUrl : leader.grpc;
-    await forkWorkers(cluster, workers, schedulerProcesses);
+    await forkWorkers(cluster, workers, schedulerProcesses, profileDir);
     log(`N=${n}: ZooKeeper on ${zk.zk.connectString}, leader pid ${leader.pid}${flags.failover ? ' with a standby' : ''}; starting ${n} agents in ${workers} worker(s)`);
     const reg = await registration(cluster, leader, master, {
-      agents: n, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000,
+      agents: n, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000, ownConnections: flags.own_connections,
     });
     log(`N=${n}: registration: ${reg.registeredPerMaster}/${n} active per the master after ${secs(reg.allRegisteredMs)} s (last AgentRegistered at ${secs(reg.lastRegisteredMs)} s); ` +
       `master RSS ${reg.masterRssMb?.toFixed(0)} MB, CPU ${reg.masterCpuSeconds?.toFixed(1)} s`);
-    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer, maxInFlight: flags.max_in_flight });
+    const offers = await firstOffers(cluster, leader, master, { frameworks: flags.frameworks, demand: flags.demand, tasksPerOffer: flags.tasks_per_offer, maxInFlight: flags.max_in_flight, declineSeconds: flags.decline_seconds });
     log(`N=${n}: offers: ${offers.withOffer}/${flags.frameworks} frameworks offered; SUBSCRIBE -> first offer p50 ${secs(offers.subscribeToOfferMs.p50)} s, p99 ${secs(offers.subscribeToOfferMs.p99)} s` +
       (offers.errors.length ? `; errors: ${offers.errors.slice(0, 3).join('; ')}` : ''));
     log(`N=${n}: throughput: ${flags.seconds} s window`);

@@ -2,12 +2,15 @@
 // registration, first offers, sustained throughput (with /master/state and
 // GET_STATE sampled alongside), and failover. Each returns plain figures
 // (result.ts); nothing here reaches into the master's process.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { procSample, CpuMeter } from './proc-stats.js';
 import { WorkerProc, ZK_PATH, type Cluster, type MasterProc } from './cluster.js';
 import { wallNow, type AgentWorkerProgress, type SchedulerWorkerProgress } from './ipc.js';
+import { parseMasterTrace, stages, type TaskSightings } from './stages.js';
 import type { Distribution, FailoverFigures, OfferFigures, RegistrationFigures, ThroughputFigures } from './result.js';
 
 export function distribution(xs: readonly number[]): Distribution {
@@ -27,6 +30,10 @@ export async function until<T>(probe: () => Promise<T | null | undefined | false
   }
 }
 
+/** Each worker's event-loop delay p99 over its last report interval, agents then schedulers. */
+const workerLoops = (c: Cluster) =>
+  [...c.agentWorkers, ...c.schedulerWorkers].map((w) => (w.latest ? `${w.latest.loopP99Ms.toFixed(0)}` : '?')).join('/') + ' ms';
+
 export async function leaderOf(masters: readonly MasterProc[]): Promise<MasterProc | null> {
   for (const m of masters) if ((await m.metrics())?.['master/elected'] === 1) return m;
   return null;
@@ -44,12 +51,14 @@ export interface AgentSpec {
   readonly racks: number;
   readonly finishAfterMs: number;
   readonly timeoutMs: number;
+  readonly ownConnections: boolean;
 }
 
 /** Forks every worker up front and waits until all have loaded (the TypeScript loader takes seconds), so no phase times a start-up. */
-export async function forkWorkers(c: Cluster, agentWorkers: number, schedulerProcesses: number): Promise<void> {
-  for (let i = 0; i < agentWorkers; i++) c.agentWorkers.push(WorkerProc.fork<AgentWorkerProgress>('./agent-worker.ts'));
-  for (let i = 0; i < schedulerProcesses; i++) c.schedulerWorkers.push(WorkerProc.fork<SchedulerWorkerProgress>('./scheduler-worker.ts'));
+export async function forkWorkers(c: Cluster, agentWorkers: number, schedulerProcesses: number, profileDir: string | null = null): Promise<void> {
+  const dir = (kind: string) => (profileDir ? join(profileDir, kind) : null);
+  for (let i = 0; i < agentWorkers; i++) c.agentWorkers.push(WorkerProc.fork<AgentWorkerProgress>('./agent-worker.ts', dir('agent-workers')));
+  for (let i = 0; i < schedulerProcesses; i++) c.schedulerWorkers.push(WorkerProc.fork<SchedulerWorkerProgress>('./scheduler-worker.ts', dir('scheduler-workers')));
   await Promise.all([...c.agentWorkers, ...c.schedulerWorkers].map((w) => w.ready));
 }
 
@@ -57,7 +66,7 @@ export async function registration(c: Cluster, leader: MasterProc, master: strin
   const per = Math.ceil(spec.agents / c.agentWorkers.length);
   const t0 = wallNow();
   c.agentWorkers.forEach((w, i) => w.send({
-    type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs,
+    type: 'start', master, first: i * per, count: Math.max(0, Math.min(per, spec.agents - i * per)), resources: spec.resources, racks: spec.racks, finishAfterMs: spec.finishAfterMs, ownConnections: spec.ownConnections,
   }));
   const seen = await until(async () => {
     const m = await leader.metrics();
@@ -86,12 +95,13 @@ export interface SchedulerSpec {
   readonly demand: string;
   readonly tasksPerOffer: number;
   readonly maxInFlight: number;
+  readonly declineSeconds: number;
 }
 
 export async function firstOffers(c: Cluster, leader: MasterProc, master: string, spec: SchedulerSpec): Promise<OfferFigures> {
   const names = Array.from({ length: spec.frameworks }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
   c.schedulerWorkers.forEach((w, i) => w.send({
-    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer, maxInFlight: spec.maxInFlight,
+    type: 'start', master, names: names.filter((_, j) => j % c.schedulerWorkers.length === i), demand: spec.demand, tasksPerOffer: spec.tasksPerOffer, maxInFlight: spec.maxInFlight, declineSeconds: spec.declineSeconds,
   }));
   const all = await until(() => {
     const fws = schedulerCounts(c).flatMap((p) => p.frameworks);
@@ -123,6 +133,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     master: new CpuMeter(() => [leader.pid]), agents: new CpuMeter(() => c.agentWorkers.map((w) => w.pid)),
     schedulers: new CpuMeter(() => c.schedulerWorkers.map((w) => w.pid)), zk: new CpuMeter(() => [c.zk.pid() ?? 0]),
   };
+  for (const w of [...c.agentWorkers, ...c.schedulerWorkers]) w.loopP99Ms.length = 0;
   const queued0 = procSample(leader.pid)?.runQueueSeconds ?? 0;
   const cpu0 = { master: cpu.master.total(), agents: cpu.agents.total(), schedulers: cpu.schedulers.total(), zk: cpu.zk.total() };
   const launched = () => sum(schedulerCounts(c), (p) => p.launched);
@@ -131,6 +142,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const state: number[] = [];
   const getState: number[] = [];
   const loopP99: number[] = [];
+  const eventsWaiting: number[] = [];
   const allocation: number[] = [];
   const rss: number[] = [];
   const perSecond: [number, number][] = [];
@@ -165,19 +177,21 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
       allocation.push(m['allocator/mesos/allocation_run_ms'] ?? 0);
+      eventsWaiting.push(m['master/framework_event_queue_messages'] ?? 0);
     }
     rss.push(procSample(leader.pid)?.rssMb ?? 0);
     const now = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
     const rate = ((now.running - last.running) * 1000) / (now.t - last.t);
     perSecond.push([(now.t - start.t) / 1000, rate]);
     progress(`  ${((now.t - start.t) / 1000).toFixed(0).padStart(3)} s: ${Math.round(rate)} tasks RUNNING/s, ${now.running - start.running} in the window, ` +
-      `loop p99 ${(m?.['master/event_loop_delay_p99_ms'] ?? 0).toFixed(0)} ms, tasks running ${m?.['master/tasks_running'] ?? '?'}`);
+      `loop p99 ${(m?.['master/event_loop_delay_p99_ms'] ?? 0).toFixed(0)} ms, tasks running ${m?.['master/tasks_running'] ?? '?'}, ` +
+      `events waiting in the master ${m?.['master/framework_event_queue_messages'] ?? '?'}, worker loop p99 ${workerLoops(c)}`);
     last = now;
   }
   await sampler;
   await prober;
   probe.close();
-  const hops = await tracedHops(c);
+  const hops = await tracedHops(c, leader);
   const t1 = wallNow();
   const span = (t1 - start.t) / 1000;
   const m = (await leader.metrics()) ?? {};
@@ -201,6 +215,10 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     stateMs: distribution(state),
     getStateMs: distribution(getState),
     eventLoopP99Ms: distribution(loopP99),
+    frameworkEventsWaiting: distribution(eventsWaiting),
+    workerLoopP99Ms: {
+      agents: distribution(c.agentWorkers.flatMap((w) => w.loopP99Ms)), schedulers: distribution(c.schedulerWorkers.flatMap((w) => w.loopP99Ms)),
+    },
     zkWriteMs: distribution(zkWrites),
     hopsMs: hops,
     allocationRunMs: distribution(allocation),
@@ -214,39 +232,22 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
 }
 
 /**
- * Every tenth task, hop by hop, joining what its scheduler and its agent saw (wall clocks of one machine):
- *   launch -> runTask            ACCEPT -> master (registry write) -> RunTask at the agent
- *   runTask -> STARTING heard    agent -> master -> UPDATE at the scheduler
- *   STARTING heard -> acked      ACKNOWLEDGE -> master -> the agent
- *   STARTING acked -> RUNNING heard, RUNNING heard -> acked: the same for RUNNING
+ * Every tenth task, stage by stage (stages.ts): what its scheduler and its
+ * agent saw, and with --master_trace what the leader saw, on the wall clock
+ * of one machine.
  */
-async function tracedHops(c: Cluster): Promise<Record<string, Distribution>> {
+async function tracedHops(c: Cluster, leader: MasterProc): Promise<Record<string, Distribution>> {
   const workers = [...c.agentWorkers, ...c.schedulerWorkers] as WorkerProc<AgentWorkerProgress | SchedulerWorkerProgress>[];
   for (const w of workers) {
     w.hops = null;
     w.send({ type: 'hops' });
   }
   await until(() => workers.every((w) => w.hops !== null), 5000, 50);
+  await sleep(leader.traceFile ? 300 : 0); // the master writes its trace every 200 ms
   const agentSide = new Map(c.agentWorkers.flatMap((w) => Object.entries(w.hops ?? {})));
-  const spans: Record<string, [string, 'a' | 's', string, 'a' | 's']> = {
-    'launch -> RunTask at agent': ['launch', 's', 'runTask', 'a'],
-    'RunTask -> STARTING at scheduler': ['runTask', 'a', 'TASK_STARTING', 's'],
-    'STARTING at scheduler -> its ack at agent': ['TASK_STARTING', 's', 'TASK_STARTING acked', 'a'],
-    'STARTING acked -> RUNNING at scheduler': ['TASK_STARTING acked', 'a', 'TASK_RUNNING', 's'],
-    'RUNNING at scheduler -> its ack at agent': ['TASK_RUNNING', 's', 'TASK_RUNNING acked', 'a'],
-  };
-  const out: Record<string, number[]> = Object.fromEntries(Object.keys(spans).map((k) => [k, []]));
-  for (const w of c.schedulerWorkers) {
-    for (const [taskId, s] of Object.entries(w.hops ?? {})) {
-      const a = agentSide.get(taskId) ?? {};
-      for (const [name, [from, fs, to, ts]] of Object.entries(spans)) {
-        const t0 = (fs === 's' ? s : a)[from];
-        const t1 = (ts === 's' ? s : a)[to];
-        if (t0 !== undefined && t1 !== undefined) out[name]!.push(t1 - t0);
-      }
-    }
-  }
-  return Object.fromEntries(Object.entries(out).map(([k, xs]) => [k, distribution(xs)]));
+  const masterSide = leader.traceFile && existsSync(leader.traceFile) ? parseMasterTrace(readFileSync(leader.traceFile, 'utf8')) : new Map<string, Record<string, number[]>>();
+  const tasks: TaskSightings[] = c.schedulerWorkers.flatMap((w) => Object.entries(w.hops ?? {}).map(([taskId, s]) => ({ s, a: agentSide.get(taskId), m: masterSide.get(taskId) })));
+  return Object.fromEntries(stages(tasks, distribution).map((st) => [st.name, st.ms]));
 }
 
 /** SIGKILLs the leader; times the standby's election, all agents back on it, and every framework's first offer from it. */

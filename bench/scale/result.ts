@@ -56,6 +56,10 @@ export interface ThroughputFigures {
   readonly getStateMs: Distribution;
   /** The master's master/event_loop_delay_p99_ms, one value per 1 s window. */
   readonly eventLoopP99Ms: Distribution;
+  /** master/framework_event_queue_messages once a second: events the master holds because schedulers read them too slowly. */
+  readonly frameworkEventsWaiting?: Distribution;
+  /** The workers' own event-loop delay p99 over each 250 ms report: whether the load generators keep up. */
+  readonly workerLoopP99Ms?: { readonly agents: Distribution; readonly schedulers: Distribution };
   /** Every tenth task hop by hop (phases.ts, tracedHops), since the frameworks started. */
   readonly hopsMs?: Readonly<Record<string, Distribution>>;
   /** The harness's own one-znode write to the same ZooKeeper, once a second: the floor of a registry write. */
@@ -126,6 +130,8 @@ export function table(result: HarnessResult): string {
     ['/master/state p50 / p99', (r) => `${ms(r.throughput.stateMs.p50)} / ${ms(r.throughput.stateMs.p99)}`],
     ['GET_STATE p50 / p99', (r) => `${ms(r.throughput.getStateMs.p50)} / ${ms(r.throughput.getStateMs.p99)}`],
     ['event loop delay p99: median / worst 1 s', (r) => `${ms(r.throughput.eventLoopP99Ms.p50)} / ${ms(r.throughput.eventLoopP99Ms.max)}`],
+    ['events waiting in the master (1 s samples) p50 / max', (r) => (r.throughput.frameworkEventsWaiting ? `${num(r.throughput.frameworkEventsWaiting.p50)} / ${num(r.throughput.frameworkEventsWaiting.max)}` : '—')],
+    ['worker loop delay p99 (250 ms): agents / scheds p50', (r) => (r.throughput.workerLoopP99Ms ? `${ms(r.throughput.workerLoopP99Ms.agents.p50)} / ${ms(r.throughput.workerLoopP99Ms.schedulers.p50)}` : '—')],
     ['ZooKeeper write (probe) p50 / p99', (r) => (r.throughput.zkWriteMs ? `${ms(r.throughput.zkWriteMs.p50)} / ${ms(r.throughput.zkWriteMs.p99)}` : '—')],
     ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
     ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
@@ -134,10 +140,15 @@ export function table(result: HarnessResult): string {
       const s = r.throughput.seconds;
       return [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / s).toFixed(2)).join('/');
     }],
+    ['CPU s per 1,000 tasks RUNNING: master / agents / scheds / zk', (r) => {
+      const c = r.throughput.cpuSeconds;
+      const k = r.throughput.runningAcked / 1000;
+      return k > 0 ? [c.master, c.agents, c.schedulers, c.zookeeper].map((x) => (x / k).toFixed(2)).join('/') : '—';
+    }],
   ];
   const hopNames = [...new Set(result.runs.flatMap((r) => Object.keys(r.throughput.hopsMs ?? {})))];
   for (const name of hopNames) {
-    rows.push([`hop: ${name} p50 / p99`, (r) => {
+    rows.push([`stage: ${name} p50 / p99`, (r) => {
       const d = r.throughput.hopsMs?.[name];
       return d ? `${ms(d.p50)} / ${ms(d.p99)}` : '—';
     }]);
@@ -151,6 +162,7 @@ export function table(result: HarnessResult): string {
       ['failover: offers again p50 / max', (r) => (r.failover?.offersAgainMs ? `${ms(r.failover.offersAgainMs.p50)} / ${ms(r.failover.offersAgainMs.max)}` : '—')],
     );
   }
-  const head = `${'N agents'.padEnd(50)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
-  return [head, ...rows.map(([label, f]) => `${label.padEnd(50)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
+  const width = Math.max(50, ...rows.map(([label]) => label.length + 2));
+  const head = `${'N agents'.padEnd(width)}${result.runs.map((r) => `N=${r.agents}, M=${r.frameworks}`.padStart(26)).join('')}`;
+  return [head, ...rows.map(([label, f]) => `${label.padEnd(width)}${result.runs.map((r) => f(r).padStart(26)).join('')}`)].join('\n');
 }

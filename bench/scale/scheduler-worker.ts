@@ -8,10 +8,11 @@
 // Status updates are acknowledged by the SDK as they arrive. Reports its
 // counts and each framework's subscriptions and first offers every 250 ms.
 import { Scheduler, OfferPacker, parseDemand, silentLogger, type OfferOut, type TaskInfoIn } from '../../framework/sdk/index.js';
-import { TRACE_MAX, traced, wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
+import { TRACE_MAX, loopDelaySampler, traced, wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
 const send = (m: FromWorker) => process.send?.(m);
+const loopDelay = loopDelaySampler();
 
 interface Framework {
   readonly scheduler: Scheduler;
@@ -52,7 +53,7 @@ function keep(kind: 'starting' | 'running', v: number): void {
 }
 
 function progress(withHops = false): SchedulerWorkerProgress {
-  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency, hops: withHops ? hops : null };
+  return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency, loopP99Ms: loopDelay(), hops: withHops ? hops : null };
 }
 
 function tasksFor(offer: OfferOut, demand: ReturnType<typeof parseDemand>, max: number, prefix: string): TaskInfoIn[] {
@@ -92,7 +93,7 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
           launchedAt.set(t.task_id?.value ?? '', at);
           hop(t.task_id?.value ?? '', 'launch', at);
         }
-        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: 0.2 });
+        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: m.declineSeconds });
         call.then(() => void (counts.launched += tasks.length), () => {
           counts.launchErrors += tasks.length;
           fw.inFlight -= tasks.length;

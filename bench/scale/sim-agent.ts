@@ -27,6 +27,8 @@ export interface SimAgentOptions {
   readonly resources: string;
   /** `rack:r1;zone:a`, as --attributes. */
   readonly attributes: string;
+  /** A TCP connection of its own to the master, as a real agent has (grpc-js otherwise shares one per worker process). */
+  readonly ownConnection?: boolean;
   /** 0: tasks run until killed. */
   readonly finishAfterMs: number;
   /** What the agent reports to its worker. */
@@ -37,6 +39,8 @@ export interface SimAgentObserver {
   registered(agent: SimAgent, reregistered: boolean): void;
   /** A task arrived (RunTask). */
   taskReceived(taskId: string): void;
+  /** An update went to the master (again, when it is resent). */
+  updateSent?(state: TaskState, taskId: string): void;
   /** An acknowledgement that matched the update in flight, with the state it acknowledged. */
   acknowledged(state: TaskState, taskId: string): void;
 }
@@ -57,7 +61,10 @@ export class SimAgent {
 
   constructor(private readonly options: SimAgentOptions) {
     this.updates = new StatusUpdateManager({
-      send: (u) => this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } }),
+      send: (u) => {
+        this.options.observer.updateSent?.(u.status.state as TaskState, u.status.task_id?.value ?? '');
+        return this.link.send({ status_update: { framework_id: { value: u.frameworkId }, status: u.status } });
+      },
       retrySeconds: 10,
     });
     const agentInfo = {
@@ -71,6 +78,7 @@ export class SimAgent {
         // First cut: a re-registering agent does not list its tasks (a real one does); the new leader learns them from its registry.
         tasks: [], frameworks: [], version: VERSION, secret: this.secret,
       }),
+      ...(options.ownConnection ? { channelOptions: { 'grpc.use_local_subchannel_pool': 1 } } : {}),
       onMessage: (m) => this.receive(m),
       logger: silentLogger(),
     });

@@ -6,10 +6,11 @@ import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grp
 import type { AgentMessageOut, MasterMessageIn } from '../../proto/index.js';
 import { errorMessage, PermissionDenied } from '../../common/errors.js';
 import { toServiceError } from '../../common/grpc-status.js';
-import { traceLaunch } from '../../common/launch-trace.js';
+import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { writeWaitingTogether } from './batched-writes.js';
 import { AgentGone } from '../operations/agents.js';
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;
@@ -33,6 +34,7 @@ export function agentLinkService(
 }
 
 function connect(leader: () => Master, ready: () => Promise<void>, stream: Stream): void {
+  writeWaitingTogether(stream);
   let agentId: string | null = null;
   let master: Master | null = null;
   let open = true;
@@ -44,6 +46,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
     },
     send(message) {
       if (message.run_task) traceLaunch(message.run_task.task?.task_id?.value, 'master: RunTask sent');
+      else if (message.acknowledgement) traceLaunch(message.acknowledgement.task_id?.value, 'master: acknowledgement sent');
       if (open) stream.write(message);
     },
     close(reason) {
@@ -97,7 +100,7 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
         return;
       }
       const status = message.status_update?.status;
-      if (status) traceLaunch(status.task_id?.value, `master: ${status.state} received`);
+      if (status && tracingLaunches()) traceLaunch(status.task_id?.value, `master: ${status.state} received`);
       master!.agentMessage(agentId, message, conn);
     } catch (err) {
       refuse(errorMessage(err));

@@ -13,6 +13,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
+import { writeWaitingTogether } from './batched-writes.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
 import { eventBytes } from '../http-api/scheduler-codec.js';
@@ -55,6 +56,7 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
         const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
         const launched = type === 'ACCEPT' && tracingLaunches() ? launchedTaskIds(call.request) : [];
         for (const id of launched) traceLaunch(id, 'master: ACCEPT received');
+        if (type === 'ACKNOWLEDGE') traceLaunch(call.request.acknowledge?.task_id?.value, 'master: ACKNOWLEDGE received');
         const master = leader();
         const principal = authenticatedPrincipal(call);
         if (principal !== null) checkCallPrincipal(master.frameworks.get(call.request.framework_id?.value ?? '')?.info.principal, principal);
@@ -76,6 +78,7 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
   } catch (err) {
     return fail(stream, toServiceError(err instanceof Error ? err : new Unavailable(String(err))));
   }
+  writeWaitingTogether(stream);
   // An event that has to wait is kept encoded (it was encoded to be measured); the service's serializer passes bytes through.
   const subscriber = new SubscriberStream<EventIn | Buffer>(master, {
     write: (event) => (stream as ServerWritableStream<Call, EventIn | Buffer>).write(event),
@@ -86,7 +89,10 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
       const bytes = Buffer.isBuffer(event) ? event : eventBytes(event);
       return { event: bytes, bytes: bytes.length };
     },
-  }, (event): EventIn | Buffer => event);
+  }, (event): EventIn | Buffer => {
+    if (event.type === 'UPDATE' && tracingLaunches()) traceLaunch(event.update?.status?.task_id?.value, `master: ${event.update?.status?.state} UPDATE queued`);
+    return event;
+  });
   const closed = () => subscriber.closed();
   stream.on('cancelled', closed);
   stream.on('close', closed);

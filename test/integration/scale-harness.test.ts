@@ -57,7 +57,7 @@ describe('bench/scale simulated agent', () => {
 
 describe('bench/scale harness', () => {
   it('measures 20 agents and 2 frameworks over the real wire, from the master and the agents', async () => {
-    const args = ['--import', 'tsx', 'bench/scale/main.ts', '--agents', '20', '--frameworks', '2', '--seconds', '4', '--task-seconds', '1', '--tasks-per-offer', '2', '--out', out];
+    const args = ['--import', 'tsx', 'bench/scale/main.ts', '--agents', '20', '--frameworks', '2', '--seconds', '4', '--task-seconds', '1', '--tasks-per-offer', '2', '--master-trace', '--out', out];
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, args, { cwd: REPO, timeout: 50_000 }, (err, so, se) => (err ? reject(new Error(`${err.message}\n${so}\n${se}`)) : resolve(so))),
     );
@@ -82,8 +82,12 @@ describe('bench/scale harness', () => {
     expect(tp.getStateMs.n).toBeGreaterThan(0);
     expect(tp.eventLoopP99Ms.n).toBeGreaterThan(0);
     expect(tp.cpuSeconds.master).toBeGreaterThan(0);
-    // Every tenth task traced across the scheduler and agent processes; ZooKeeper probed during the window.
-    expect(tp.hopsMs?.['launch -> RunTask at agent']?.n).toBeGreaterThan(0);
+    // Every tenth task traced across the scheduler, agent and (--master-trace) master processes; ZooKeeper probed during the window.
+    expect(tp.hopsMs?.['launch (ACCEPT sent) -> ACCEPT at master']?.n).toBeGreaterThan(0);
+    expect(tp.hopsMs?.['RunTask sent by master -> RunTask at agent']?.n).toBeGreaterThan(0);
+    expect(tp.hopsMs?.['STARTING UPDATE queued by master -> STARTING at scheduler (ACKNOWLEDGE sent)']?.n).toBeGreaterThan(0);
+    expect(tp.hopsMs?.['whole: launch (ACCEPT sent) -> RUNNING ack at agent']?.n).toBeGreaterThan(0);
+    expect(tp.frameworkEventsWaiting?.n).toBeGreaterThan(0);
     expect(tp.zkWriteMs?.n).toBeGreaterThan(0);
   }, 60_000);
 });
