@@ -57,14 +57,34 @@ export const appDefinition: fc.Arbitrary<Json> = fc.record({
   rest: fc.subarray(FIELD_NAMES.filter((f) => f !== 'cmd'), { maxLength: 6 }).chain((names) => fc.tuple(...names.map((n) => fields[n]!.map((v) => [n, v] as const)))),
 }).map(({ id, cmd, rest }) => ({ id, cmd, ...Object.fromEntries(rest) }));
 
+/** A value nested `depth` arrays deep, kept as this marker until used: fast-check's own printing and JSON.stringify would overflow on it. */
+class Deep {
+  constructor(readonly depth: number) {}
+}
+
 /** A huge value: thousands of array entries or keys, or deep nesting (the body stays under the API's 1 MB limit). */
 const huge = fc.record({ n: fc.integer({ min: 1000, max: 20_000 }), kind: fc.constantFrom('array', 'object', 'deep') }).map(({ n, kind }) => {
   if (kind === 'array') return Array.from({ length: n }, (_, i) => ['hostname', 'LIKE', `h${i}`]);
   if (kind === 'object') return Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, 'v']));
-  let deep: unknown = 'x';
-  for (let i = 0; i < Math.min(n, 5000); i++) deep = [deep];
-  return deep;
+  return new Deep(n);
 });
+
+function nested(depth: number): unknown {
+  let v: unknown = 'x';
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+/** The app as a value (a Deep field made the arrays it stands for). */
+function materialized(app: Json): Json {
+  return Object.fromEntries(Object.entries(app).map(([k, v]) => [k, v instanceof Deep ? nested(v.depth) : v]));
+}
+
+/** The app as JSON text (a Deep field written as that many brackets). */
+function jsonText(value: unknown): string {
+  const text = JSON.stringify(value, (_, v: unknown) => (v instanceof Deep ? `\u0000deep${v.depth}` : v));
+  return text.replace(/"\\u0000deep(\d+)"/g, (_, n: string) => `${'['.repeat(Number(n))}"x"${']'.repeat(Number(n))}`);
+}
 
 type Mutation = { kind: 'set'; field: string; value: unknown } | { kind: 'drop'; field: string } | { kind: 'huge'; field: string; value: unknown };
 
@@ -81,13 +101,15 @@ function mutate(app: Json, m: Mutation): Json {
   return out;
 }
 
+const mutatedRaw: fc.Arbitrary<Json> = fc.tuple(appDefinition, fc.array(mutation, { maxLength: 3 })).map(([app, ms]) => ms.reduce(mutate, app));
+
 /** An app definition, mostly mutated. */
-export const mutatedApp: fc.Arbitrary<Json> = fc.tuple(appDefinition, fc.array(mutation, { maxLength: 3 })).map(([app, ms]) => ms.reduce(mutate, app));
+export const mutatedApp: fc.Arbitrary<Json> = mutatedRaw.map(materialized);
 
 /** A request body: an app (or a list of them, or any JSON) as JSON text, sometimes truncated or replaced by text that is not JSON. */
 export const appBody: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: mutatedApp.map((a) => JSON.stringify(a)) },
-  { weight: 1, arbitrary: fc.oneof(fc.array(mutatedApp, { maxLength: 2 }), fc.jsonValue({ maxDepth: 3 })).map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: fc.tuple(mutatedApp, fc.double({ min: 0, max: 1, noNaN: true })).map(([a, at]) => { const t = JSON.stringify(a); return t.slice(0, Math.floor(at * t.length)); }) },
+  { weight: 8, arbitrary: mutatedRaw.map(jsonText) },
+  { weight: 1, arbitrary: fc.oneof(fc.array(mutatedRaw, { maxLength: 2 }), fc.jsonValue({ maxDepth: 3 })).map(jsonText) },
+  { weight: 1, arbitrary: fc.tuple(mutatedRaw, fc.double({ min: 0, max: 1, noNaN: true })).map(([a, at]) => jsonText(a).slice(0, Math.floor(at * jsonText(a).length))) },
   { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', ' ', 'null', '{', '[]', '{"id": }', '\u0000', '{"id":"/a","cmd":"x"}{}')) },
 );
