@@ -5,6 +5,7 @@ import type { Call, FrameworkInfoOut } from '../proto/index.js';
 import { isIP } from 'node:net';
 import { InvalidArgument } from '../common/errors.js';
 import { Resources } from '../common/resources.js';
+import { TASK_STATES } from '../common/task-state.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { AgentRegistration } from './operations/agent-registration.js';
 import type { AgentId, FrameworkId, TaskId } from './state/records.js';
@@ -147,6 +148,11 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
     if (!t.task_id?.value || !t.framework_id?.value) {
       throw new InvalidArgument(`RegisterAgent.tasks[${i}] needs task_id and framework_id`);
     }
+    // Task.state is required (Mesos): a state no TaskState has is not taken for TASK_STAGING.
+    if (!TASK_STATES.has(t.state)) throw new InvalidArgument(`RegisterAgent.tasks[${i}].state ${t.state === undefined ? 'is required' : `${String(t.state)} is not a TaskState`}`);
+    if (t.status_update_state != null && !TASK_STATES.has(t.status_update_state)) {
+      throw new InvalidArgument(`RegisterAgent.tasks[${i}].status_update_state ${String(t.status_update_state)} is not a TaskState`);
+    }
     return {
       frameworkId: t.framework_id.value as FrameworkId, taskId: t.task_id.value as TaskId, name: t.name, state: t.state,
       resources: Resources.fromProto(t.resources, `RegisterAgent.tasks[${i}].resources`),
@@ -156,7 +162,7 @@ export function readRegistration(message: RegisterAgent__Output): AgentRegistrat
         ...(t.health_check ? { health_check: t.health_check } : {}), ...(t.kill_policy ? { kill_policy: t.kill_policy } : {}),
       },
       latest: t.statuses[t.statuses.length - 1] ?? null,
-      // Set together or not at all (Mesos); the loader reads an unset state as TASK_STAGING, so the uuid says.
+      // Set together or not at all (Mesos).
       inFlight: t.status_update_uuid && t.status_update_uuid.length > 0 && t.status_update_state
         ? { state: t.status_update_state, uuid: Buffer.from(t.status_update_uuid) } : null,
     };

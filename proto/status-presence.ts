@@ -7,7 +7,7 @@
 // the plain fields that were absent. Shared by the master (statuses in agent
 // messages, master/rpc/status-presence.ts) and the SDK (statuses in the
 // scheduler event stream, framework/sdk/scheduler.ts).
-import type { Message, Type } from 'protobufjs';
+import type { Message, Reader, Type } from 'protobufjs';
 import { LOADER_OPTIONS, protoRoot } from './index.js';
 import type { EventOut } from './index.js';
 
@@ -27,7 +27,7 @@ export function stripAbsentStatusFields(decoded: object | null | undefined, raw:
 }
 
 /** Decodes `bytes` as `type` the way the gRPC loader does; returns both the loader's object and protobufjs's message. */
-export function decodeWithRaw<T>(type: Type, bytes: Buffer): { decoded: T; raw: RawMessage } {
+export function decodeWithRaw<T>(type: Type, bytes: Uint8Array | Reader): { decoded: T; raw: RawMessage } {
   const raw = type.decode(bytes) as RawMessage;
   return { decoded: type.toObject(raw, LOADER_OPTIONS as never) as T, raw };
 }

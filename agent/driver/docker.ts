@@ -31,11 +31,23 @@ const ENGINE_BACKOFF = { initialDelayMs: 200, maxDelayMs: 2000 } as const;
 /** How long to wait for the output streams to drain once the container exited. */
 const DRAIN_MS = 2000;
 
+/** Exit statuses of a container ended by SIGTERM or SIGKILL (128 + the signal). */
+const SIGNALLED = new Set([128 + 15, 128 + 9]);
+/**
+ * How long the engine is watched after a container was ended by a signal the agent did not send:
+ * an engine stopped without live-restore stops its containers itself (SIGTERM, then SIGKILL) and
+ * then goes away; if it does within this window, the task did not end of its own accord.
+ */
+const ENGINE_SHUTDOWN_WINDOW_MS = 5000;
+const ENGINE_PING_MS = 250;
+
 export class DockerDriver implements ContainerDriver {
   readonly docker: Docker;
   private readonly exits = new Map<string, Promise<ContainerExit>>();
   /** Init pids of running containers, so that stats() asks the engine once per container. */
   private readonly pids = new Map<string, number>();
+  /** Containers this driver asked the engine to stop: a signal that ended one of them was ours. */
+  private readonly stopping = new Set<string>();
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
@@ -115,6 +127,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
+    this.stopping.add(id);
     try {
       // The engine takes whole seconds; round up so a grace is never cut short.
       await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceSeconds)) });
@@ -159,6 +172,7 @@ export class DockerDriver implements ContainerDriver {
   async remove(id: string): Promise<void> {
     this.exits.delete(id);
     this.pids.delete(id);
+    this.stopping.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
@@ -191,7 +205,10 @@ export class DockerDriver implements ContainerDriver {
     if (error !== undefined) return { exitCode, oomKilled: false, error };
     try {
       const info = await container.inspect();
-      return { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
+      const exit = { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
+      if (!this.endedByOthersSignal(container.id, exit) || !(await this.engineGoesAway())) return exit;
+      // The engine stopped it on its way down (no live-restore): its status is not the task's.
+      return this.exits.has(container.id) ? this.afterEngineReturns(container, brokeAt, output) : exit;
     } catch (err) {
       // The engine went away just as the container stopped: it was stopping it on its way down (no live-restore).
       if (isEngineGone(err) && this.exits.has(container.id)) return this.afterEngineReturns(container, Date.now() / 1000, output);
@@ -231,6 +248,25 @@ export class DockerDriver implements ContainerDriver {
     return { exitCode: info.State.ExitCode ?? -1, oomKilled: info.State.OOMKilled === true, ...(liveRestore ? {} : { engineRestarted: true }) };
   }
 
+
+  /** Ended by SIGTERM or SIGKILL (not the kernel's OOM killer) that this driver did not ask for. */
+  private endedByOthersSignal(id: string, exit: ContainerExit): boolean {
+    return SIGNALLED.has(exit.exitCode) && !exit.oomKilled && !this.stopping.has(id);
+  }
+
+  /** Whether the engine stops answering within ENGINE_SHUTDOWN_WINDOW_MS. */
+  private async engineGoesAway(): Promise<boolean> {
+    const until = Date.now() + ENGINE_SHUTDOWN_WINDOW_MS;
+    while (Date.now() < until) {
+      try {
+        await this.docker.ping();
+      } catch (err) {
+        if (isEngineGone(err)) return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ENGINE_PING_MS));
+    }
+    return false;
+  }
 
   /** Resolves once the engine answers again, with whether it keeps containers across its restarts. */
   private async engineBack(): Promise<boolean> {

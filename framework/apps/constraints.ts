@@ -9,6 +9,7 @@
 //   LIKE re       the value fully matches re;  UNLIKE re: it does not
 //   MAX_PER n     at most n instances per value
 //   IS v          the value is exactly v
+import { show } from './json-fields.js';
 export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS';
 
 export interface Constraint {
@@ -30,7 +31,7 @@ const OPERATORS: readonly ConstraintOperator[] = ['UNIQUE', 'CLUSTER', 'GROUP_BY
 /** Parses `["hostname","MAX_PER","2"]`; a string is the error, naming the part. */
 export function parseConstraint(item: unknown): Constraint | string {
   if (!Array.isArray(item) || item.length < 2 || item.length > 3 || item.some((p) => typeof p !== 'string')) {
-    return `expected [field, operator] or [field, operator, value] of strings, got ${JSON.stringify(item)}`;
+    return `expected [field, operator] or [field, operator, value] of strings, got ${show(item)}`;
   }
   const [field, op, value] = item as string[];
   if (!field) return 'the field is empty';

@@ -106,7 +106,7 @@ async function route(ops: AppsOperations, method: string, url: URL, body: unknow
   if (path === '/v2/deployments' && method === 'GET') return { status: 200, body: ops.deployments() };
   const dep = /^\/v2\/deployments\/([^/]+)$/.exec(path);
   if (dep) {
-    const id = decodeURIComponent(dep[1]!);
+    const id = decoded(dep[1]!);
     if (method === 'GET') return { status: 200, body: ops.deployment(id) };
     if (method === 'DELETE') {
       const ref = await ops.cancelDeployment(id, force);
@@ -128,10 +128,10 @@ async function appRoute(ops: AppsOperations, method: string, url: URL, rest: str
   let m: RegExpExecArray | null;
   if ((m = /^(.+)\/restart$/.exec(rest)) && method === 'POST') return { status: 200, body: await ops.restartApp(m[1]!, force) };
   if ((m = /^(.+)\/tasks\/([^/]+)$/.exec(rest)) && method === 'DELETE') {
-    return { status: 200, body: await ops.killTask(m[1]!, decodeURIComponent(m[2]!), flag(url, 'scale'), force) };
+    return { status: 200, body: await ops.killTask(m[1]!, decoded(m[2]!), flag(url, 'scale'), force) };
   }
   if ((m = /^(.+)\/tasks$/.exec(rest)) && method === 'GET') return { status: 200, body: { tasks: ops.tasks(m[1]!) } };
-  if ((m = /^(.+)\/versions\/([^/]+)$/.exec(rest)) && method === 'GET') return { status: 200, body: await ops.version(m[1]!, decodeURIComponent(m[2]!)) };
+  if ((m = /^(.+)\/versions\/([^/]+)$/.exec(rest)) && method === 'GET') return { status: 200, body: await ops.version(m[1]!, decoded(m[2]!)) };
   if ((m = /^(.+)\/versions$/.exec(rest)) && method === 'GET') return { status: 200, body: { versions: await ops.versions(m[1]!) } };
   switch (method) {
     case 'GET':
@@ -154,11 +154,20 @@ function autoscaleRoute(loop: Pick<AutoscaleLoop, 'entries' | 'entry'> | null, m
   const path = pathname.replace(/\/+$/, '');
   if (method !== 'GET') return notAllowed(method, path);
   if (path === '/v2/autoscale') return { status: 200, body: { apps: loop?.entries() ?? [] } };
-  const raw = decodeURIComponent(path.slice('/v2/autoscale'.length));
+  const raw = decoded(path.slice('/v2/autoscale'.length));
   const id = normalizeAppId(raw);
   const entry = id && loop ? loop.entry(id) : null;
   if (!entry) throw notFound(`App '${id ?? raw}' does not exist or is not autoscaled`);
   return { status: 200, body: entry };
+}
+
+/** A path segment with its %-escapes undone; a malformed escape (`%zz`) is the client's error, 400. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`the path segment '${segment.slice(0, 100)}' is not valid URI encoding`);
+  }
 }
 
 function notAllowed(method: string, path: string): never {

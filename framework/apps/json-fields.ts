@@ -11,15 +11,46 @@ export interface FieldError {
 
 export class Collector {
   readonly details: FieldError[] = [];
+  // By path: a definition with thousands of bad entries is still answered in linear time.
+  private readonly byPath = new Map<string, FieldError>();
   add(path: string, error: string): void {
-    const found = this.details.find((d) => d.path === path);
-    if (found) found.errors.push(error);
-    else this.details.push({ path, errors: [error] });
+    const found = this.byPath.get(path);
+    if (found) return void found.errors.push(error);
+    const entry = { path, errors: [error] };
+    this.byPath.set(path, entry);
+    this.details.push(entry);
   }
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+const SHOWN_CHARS = 200;
+
+/**
+ * A value as JSON in an error message, cut short: a huge or deeply nested
+ * value (JSON.stringify would overflow the stack on one) is shown by its
+ * first entries, a few levels deep.
+ */
+export function show(v: unknown): string {
+  const text = preview(v, 4);
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
+
+function preview(v: unknown, depth: number): string {
+  const FIRST = 10;
+  if (Array.isArray(v)) {
+    if (depth === 0) return v.length === 0 ? '[]' : '[…]';
+    const items = v.slice(0, FIRST).map((x) => preview(x, depth - 1));
+    return `[${items.join(',')}${v.length > FIRST ? ',…' : ''}]`;
+  }
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    if (depth === 0) return keys.length === 0 ? '{}' : '{…}';
+    const items = keys.slice(0, FIRST).filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${preview(v[k], depth - 1)}`);
+    return `{${items.join(',')}${keys.length > FIRST ? ',…' : ''}}`;
+  }
+  return JSON.stringify(v) ?? String(v);
+}
 
 export function num(c: Collector, json: Record<string, unknown>, field: string, path: string, def: number, opts: { min?: number; max?: number; integer?: boolean }): number {
   const v = json[field];

@@ -9,6 +9,7 @@ import { editableJson, normalizeAppId, onlyScaled, validateApp, type AppDefiniti
 import { deploymentActions, deploymentJson, type Deployment } from './deployments.js';
 import { ApiError, invalid, locked, notFound } from './api-errors.js';
 import type { EventBus } from './events.js';
+import { show } from './json-fields.js';
 import type { AppsRuntime, AppsState } from './runtime.js';
 import type { AppsStore } from './store.js';
 import { appView, newOfferStats, queueEntry, readinessResults, taskJson } from './views.js';
@@ -56,7 +57,7 @@ export class AppsOperations {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ path: '/', errors: ['expected a JSON object'] }]);
       const given = body as Record<string, unknown>;
       if (given.id !== undefined && (typeof given.id !== 'string' || normalizeAppId(given.id, id) !== id)) {
-        throw invalid([{ path: '/id', errors: [`the id in the body (${JSON.stringify(given.id)}) is not the id in the URL (${id})`] }]);
+        throw invalid([{ path: '/id', errors: [`the id in the body (${show(given.id)}) is not the id in the URL (${id})`] }]);
       }
       const merged = { ...(prev && options.partial ? editableJson(prev) : {}), ...given, id };
       const version = this.runtime.now();

@@ -27,13 +27,17 @@ export class ZkRegistryStore implements RegistryStore {
   /** Znodes known to exist, so a put is a create or a set. */
   private readonly existing = new Set<string>();
 
+  private readonly sessionOf: () => ZkSession;
+
   constructor(
-    private readonly session: ZkSession,
+    /** The session, or how to find the current one (a standby's changes when it contends again). */
+    session: ZkSession | (() => ZkSession),
     path: string,
     /** This master's election znode: every write requires it to still exist. */
     private readonly fence: () => string | null,
     private readonly logger: Logger = silentLogger(),
   ) {
+    this.sessionOf = typeof session === 'function' ? session : () => session;
     this.base = `${path === '/' ? '' : path}/registry`;
     this.name = `ZooKeeper ${this.base}`;
   }
@@ -42,14 +46,14 @@ export class ZkRegistryStore implements RegistryStore {
     const docs = new Map<RegistryKey, Record<string, unknown>>();
     for (const kind of ['agents', 'tasks', 'frameworks', 'settings'] as const) {
       const dir = `${this.base}/${kind}`;
-      await this.session.mkdirp(dir);
-      const names = await this.session.children(dir);
+      await this.sessionOf().mkdirp(dir);
+      const names = await this.sessionOf().children(dir);
       let next = 0;
       const reader = async () => {
         while (next < names.length) {
           const name = names[next++]!;
           const path = `${dir}/${name}`;
-          const data = await this.session.data(path);
+          const data = await this.sessionOf().data(path);
           if (!data) continue;
           this.existing.add(path);
           try {
@@ -75,7 +79,7 @@ export class ZkRegistryStore implements RegistryStore {
     let removed: string[] = [];
     const commit = async () => {
       if (ops.length === 0) return;
-      await this.session.commit([{ op: 'check', path: fence }, ...ops]);
+      await this.sessionOf().commit([{ op: 'check', path: fence }, ...ops]);
       for (const p of created) this.existing.add(p);
       for (const p of removed) this.existing.delete(p);
       ops = [];

@@ -101,6 +101,9 @@ function connect(leader: () => Master, ready: () => Promise<void>, stream: Strea
       }
       const status = message.status_update?.status;
       if (status && tracingLaunches()) traceLaunch(status.task_id?.value, `master: ${status.state} received`);
+      // A message that may change state is a call the leader accepts (and logs, --log_accepted_calls);
+      // a master no longer leading refuses it, and the agent finds the leader. A pong changes nothing.
+      if (message.kind !== 'pong') master = leader();
       master!.agentMessage(agentId, message, conn);
     } catch (err) {
       refuse(errorMessage(err));

@@ -1,10 +1,12 @@
 // fast-check arbitraries shared by the fuzz tests: messages drawn from a
 // protobuf schema (right fields, sometimes wrong JSON types, unknown enum
-// values and fields), mutations of valid encodings (truncated, flipped,
+// values and fields; protobuf encoding drops an enum number no value has,
+// so varintField() puts one on the wire), mutations of valid encodings (truncated, flipped,
 // spliced bytes, fields of the wrong wire type), and the seed and number of
 // runs, which FUZZ_SEED and FUZZ_RUNS override for a longer or replayed run.
 import fc from 'fast-check';
 import protobuf, { type Type } from 'protobufjs';
+import { protoRoot } from '../../proto/index.js';
 
 /** The fast-check parameters of one fuzzed property, printed so that a failure can be replayed. */
 export function fuzzParameters(name: string, defaultSeed: number, defaultRuns: number): { seed: number; numRuns: number } {
@@ -67,6 +69,24 @@ export function value(field: Type['fieldsArray'][number], depth: number, json: b
 export function encode(type: Type, object: Record<string, unknown>): Buffer {
   const bytes = type.encode(type.fromObject(object)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A varint field (wire type 0) as protobuf encodes it: how an enum number no value has gets on the wire (encode() leaves it out). */
+export function varintField(id: number, n: number): Buffer {
+  return Buffer.from(protobuf.Writer.create().uint32(id << 3).int32(n).finish());
+}
+
+/** An embedded message field (wire type 2) holding `bytes`; repeated, or merged into one message, when it occurs again. */
+export function messageField(id: number, bytes: Uint8Array): Buffer {
+  return Buffer.from(protobuf.Writer.create().uint32((id << 3) | 2).bytes(bytes).finish());
+}
+
+/** An AgentMessage registering with `agentInfo` and listing tasks given as their own encodings (each maybe with fields appended). */
+export function encodeRegistration(agentInfo: Record<string, unknown>, tasks: readonly Buffer[]): Buffer {
+  const agentMessage = protoRoot.lookupType('mesos_ts.internal.AgentMessage');
+  const register = protoRoot.lookupType('mesos_ts.internal.RegisterAgent');
+  const body = Buffer.concat([encode(register, { agent_info: agentInfo }), ...tasks.map((t) => messageField(register.fields.tasks!.id, t))]);
+  return messageField(agentMessage.fields.register!.id, body);
 }
 
 /** A field appended to an encoding: an unknown number, or a known one with the wrong wire type (later fields win). */

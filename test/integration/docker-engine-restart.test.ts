@@ -6,9 +6,11 @@
 // With live-restore the tasks keep running through the restart and the agent
 // keeps watching them: no update while the engine is away, health checks and
 // statistics work after it, and a later exit or kill is reported as usual.
-// Without it, the engine stops the containers: each task is reported
-// TASK_LOST with REASON_EXECUTOR_TERMINATED (what Mesos reports for an
-// executor that ended with no state of its own), and can be replaced; while
+// Without it, the engine stops the containers (a SIGKILLed engine when it
+// restarts; a SIGTERMed one on its way down, the task seeing SIGTERM): each
+// task is reported TASK_LOST with REASON_EXECUTOR_TERMINATED (what Mesos
+// reports for an executor that ended with no state of its own), never
+// TASK_FAILED with the signal's exit status, and can be replaced; while
 // the engine is down a launch fails with a message naming it, and the agent
 // stays up and launches again once the engine is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +161,19 @@ describe('a Docker engine restart without live-restore', () => {
     await scheduler.next(isUpdate('lost-1-again', 'TASK_RUNNING'), 30_000);
     expect(await running(plain, 'lost-1-again')).toHaveLength(1);
     expect(await running(plain, 'lost-1')).toHaveLength(0);
+    expect(plainAgent.alive()).toBe(true);
+  }, 120_000);
+
+  it('reports a task the engine stopped on its way down (stopped gracefully) LOST, not FAILED with the exit status of the signal', async () => {
+    await launch(plainAgent, 'stopped-by-engine', 'sleep 300');
+    await scheduler.next(isUpdate('stopped-by-engine', 'TASK_RUNNING'), 30_000);
+    // SIGTERM: the engine stops its containers itself (SIGTERM to the task, exit status 143), then exits.
+    await plain.terminate();
+    await plain.restart();
+    const ended = (await scheduler.next((e) => e.type === 'UPDATE' && e.update?.status?.task_id?.value === 'stopped-by-engine' && e.update.status.state !== 'TASK_RUNNING' && e.update.status.state !== 'TASK_STARTING', 60_000)).update!.status!;
+    expect(ended).toMatchObject({ state: 'TASK_LOST', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT' });
+    expect(ended.message).toContain('restart of the container engine');
+    expect(updatesOf('stopped-by-engine').map((s) => s.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_LOST']);
     expect(plainAgent.alive()).toBe(true);
   }, 120_000);
 });

@@ -17,7 +17,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { RawScheduler } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { FUZZ_MAX_GRPC_MESSAGE_SIZE, FuzzCluster, RawGrpc, agentLinkExchange, stableState, type GrpcAnswer, type LinkAnswer } from '../harness/fuzz-cluster.js';
-import { applyMutations, encode, fuzzParameters, garbageBytes, message, mutations, value } from '../harness/fuzz-arbitraries.js';
+import { applyMutations, encode, encodeRegistration, fuzzParameters, garbageBytes, message, mutations, value, varintField } from '../harness/fuzz-arbitraries.js';
 import type { Type } from 'protobufjs';
 
 const SCHEDULER_CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
@@ -313,4 +313,27 @@ describe('gRPC AgentLink under fuzzed agent messages', () => {
     );
     console.log(`fuzz AgentLink outcomes: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }, 300_000);
+
+  it('refuses a registration listing a task in a state no TaskState has, naming it, and changes nothing', async () => {
+    const TASK_STATE = protoRoot.lookupEnum('mesos.v1.TaskState');
+    const TASK = protoRoot.lookupType('mesos.v1.Task');
+    const unknownState = fc.integer({ min: -5, max: 100_000 }).filter((n) => TASK_STATE.valuesById[n] === undefined);
+    const decode = (b: Buffer) => MASTER_MESSAGE.toObject(MASTER_MESSAGE.decode(b), { oneofs: true }) as LinkAnswer['messages'][number];
+    await fc.assert(
+      fc.asyncProperty(unknownState, fc.nat({ max: 2 }), async (n, at) => {
+        const task = (i: number) => encode(TASK, {
+          framework_id: { value: cluster.bystander.frameworkId }, task_id: { value: `fuzz-task-${i}` }, name: 't', resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }],
+        });
+        // The one at `at` has state n (protobuf encoding would leave a number no TaskState has out), the others TASK_RUNNING.
+        const tasks = [0, 1, 2].map((i) => Buffer.concat([task(i), varintField(TASK.fields.state!.id, i === at ? n : TASK_STATE.values.TASK_RUNNING!)]));
+        const before = await cluster.settledState();
+        const agentInfo = { hostname: 'fuzz-host', port: 5051, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] };
+        const answer = await agentLinkExchange(raw, [encodeRegistration(agentInfo, tasks)], decode);
+        expect(answer.messages[0]).toMatchObject({ kind: 'refused', refused: { message: `RegisterAgent.tasks[${at}].state ${n} is not a TaskState` } });
+        await cluster.assertServing();
+        await cluster.expectState(stableState, before, `a registration with a task in state ${n} was refused, yet the state changed`);
+      }),
+      { ...fuzzParameters('gRPC AgentLink unknown task state', 160_104, 5), endOnFailure: true },
+    );
+  }, 120_000);
 });

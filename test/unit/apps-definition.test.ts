@@ -1,5 +1,8 @@
 // App definitions: Marathon's defaults, id normalization, and every invalid
 // field answered in Marathon's 422 detail shape (path + errors).
+import fc from 'fast-check';
+import { fuzzParameters } from '../harness/fuzz-arbitraries.js';
+import { appDefinition, mutatedApp } from '../harness/fuzz-app-definitions.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeAppId, onlyScaled, validateApp, type AppDefinition } from '../../framework/apps/app-definition.js';
@@ -122,5 +125,44 @@ describe('app definition', () => {
   it.each(['web.json', 'worker.json'])('accepts the example %s', (name) => {
     const r = validateApp(JSON.parse(readFileSync(`examples/apps/${name}`, 'utf8')), { version: V });
     expect(r.ok ? 'ok' : JSON.stringify(r.details)).toBe('ok');
+  });
+});
+
+describe('validateApp under fuzzed definitions', () => {
+  it('answers every definition, valid or mutated, with an app or field errors, never a throw', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(fc.oneof(appDefinition, mutatedApp, fc.jsonValue({ maxDepth: 3 })), (input) => {
+        const result = validateApp(input, { version: '2026-01-01T00:00:00.000Z' });
+        if (result.ok) valid++;
+        else expect(result.details.length).toBeGreaterThan(0);
+      }),
+      fuzzParameters('validateApp', 180_101, 500),
+    );
+    expect(valid).toBeGreaterThan(0);
+  });
+});
+
+describe('app definitions with huge or deeply nested values', () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 'x';
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  };
+
+  it.each(['cmd', 'cpus', 'env', 'constraints', 'healthChecks', 'container', 'autoscale', 'upgradeStrategy'])('answers %s nested 20000 deep with a field error showing the value cut short', (field) => {
+    const r = validateApp({ id: '/a', cmd: 'x', [field]: nested(20_000) }, { version: V });
+    expect(r.ok).toBe(false);
+    const errors = r.ok ? [] : r.details.flatMap((d) => d.errors);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(Math.max(...errors.map((e) => e.length))).toBeLessThan(400);
+  });
+
+  it('answers 20000 bad constraints with one entry per constraint, each message short', () => {
+    const r = validateApp({ id: '/a', cmd: 'x', constraints: Array.from({ length: 20_000 }, (_, i) => [{ deep: nested(50) }, i]) }, { version: V });
+    expect(r.ok).toBe(false);
+    const details = r.ok ? [] : r.details;
+    expect(details).toHaveLength(20_000);
+    expect(details[7]).toEqual({ path: '/constraints(7)', errors: [expect.stringMatching(/^expected \[field, operator\] or \[field, operator, value\] of strings, got \[\{"deep":\[\[\[…\]\]\]\},7\]$/)] });
   });
 });

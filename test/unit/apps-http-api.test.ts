@@ -65,6 +65,11 @@ describe('apps REST API', () => {
     ['GET', '/v2/nothing', undefined, 404, /no route GET \/v2\/nothing/],
     ['GET', '/v2/deployments/none', undefined, 404, /DeploymentPlan none does not exist/],
     ['DELETE', '/v2/queue/nope/delay', undefined, 404, /does not exist/],
+    // Malformed %-escapes in a path segment are the client's error, not the server's (found by test/integration/fuzz-apps.test.ts).
+    ['GET', '/v2/apps/web/versions/%zz', undefined, 400, /path segment '%zz' is not valid URI encoding/],
+    ['DELETE', '/v2/apps/web/tasks/%E0%A4%A', undefined, 400, /is not valid URI encoding/],
+    ['GET', '/v2/deployments/%', undefined, 400, /is not valid URI encoding/],
+    ['GET', '/v2/autoscale/%zz', undefined, 400, /is not valid URI encoding/],
   ])('%s %s %j answers %i', async (method, path, body, status, message) => {
     const res = await call(method, path, body);
     expect(res.status).toBe(status);
