@@ -136,12 +136,13 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
     const seconds = (Date.now() - started) / 1000;
     for (const i of injectors) await i.heal().catch((err: unknown) => log(`[nemesis] healing ${i.name} failed: ${String(err).split('\n')[0]}`));
     // A master frozen past its session exits once resumed: give it the moment, then start again what ended
-    // (again if a start timed out on a loaded machine).
+    // (again, up to five times, if a start timed out on a loaded machine: at a load average above 30 a node process can take
+    // more than the harness's 30 s to answer /health).
     await sleep(2000);
     for (let attempt = 1; ; attempt++) {
       const failed = await cluster.reviveExited().then(() => null, (err: unknown) => err);
       if (failed === null) break;
-      if (attempt === 3) throw failed;
+      if (attempt === 5) throw failed;
       log(`[nemesis] starting again what had exited failed (attempt ${attempt}): ${String(failed).split('\n')[0]}`);
     }
     for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
