@@ -1,7 +1,8 @@
-// Offers of an agent that re-registers while the master is busy: found by the
-// randomized fault run on hosts (seed 1616), where one offer of an agent with
-// cpus:1 held cpus 1.9. Two ways the allocator's view of an agent and the
-// offers outstanding on it came apart:
+// An agent re-registering while the master is busy or after it was
+// unreachable: cases the randomized fault run on hosts found (seed 1616).
+//
+// Offers: one offer of an agent with cpus:1 held cpus 1.9. The allocator's
+// view of an agent and the offers outstanding on it came apart two ways:
 //   - an agent re-registering on a new link before the master saw the old one
 //     close: its offers stayed out while the allocator took its whole total
 //     as free again;
@@ -10,6 +11,10 @@
 //     offered what the agent's earlier incarnation had free, and the offer
 //     outlived that incarnation, so its resources were out twice.
 // Each test holds the outstanding offers against the agent's total.
+//
+// Tasks: a launch whose agent went unreachable before it got the task stayed
+// TASK_UNREACHABLE for good once the agent came back without it: the master
+// answered TASK_DROPPED, which the lifecycle did not allow after UNREACHABLE.
 import { describe, expect, it } from 'vitest';
 import { MasterHarness, type TestScheduler } from '../harness/master-harness.js';
 import { Resources } from '../../common/resources.js';
@@ -46,5 +51,21 @@ describe('offers of an agent that re-registers', () => {
     await Promise.all([other, back]);
     await h.advance(3);
     expect(outstandingCpus(fw, agent.id)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('tasks of an agent that comes back from unreachable', () => {
+  it('a launch the agent never got is TASK_DROPPED for a partition-aware framework, not UNREACHABLE for good', async () => {
+    const h = await MasterHarness.start();
+    const fw = await h.subscribe('fw', { partitionAware: true });
+    const agent = await h.addAgent('a1', 'cpus:1;mem:256');
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:0.1;mem:16' }]);
+    await h.settle();
+    agent.disconnect(); // The launch was lost with the link.
+    await h.advance(76);
+    expect(fw.statuses()).toEqual(['t1:TASK_UNREACHABLE']);
+    await agent.register({ id: agent.id, tasks: [] });
+    expect(fw.statuses()).toEqual(['t1:TASK_UNREACHABLE', 't1:TASK_DROPPED']);
+    expect(fw.updates().at(-1)!.reason).toBe('REASON_AGENT_REREGISTERED');
   });
 });
