@@ -15,6 +15,9 @@
 // Tasks: a launch whose agent went unreachable before it got the task stayed
 // TASK_UNREACHABLE for good once the agent came back without it: the master
 // answered TASK_DROPPED, which the lifecycle did not allow after UNREACHABLE.
+// And a task that ended while its agent was unreachable was announced back
+// as TASK_FINISHED by the master, ahead of the agent's own unacknowledged
+// TASK_RUNNING, which then came after the terminal state.
 import { describe, expect, it } from 'vitest';
 import { MasterHarness, type TestScheduler } from '../harness/master-harness.js';
 import { Resources } from '../../common/resources.js';
@@ -66,6 +69,24 @@ describe('tasks of an agent that comes back from unreachable', () => {
     expect(fw.statuses()).toEqual(['t1:TASK_UNREACHABLE']);
     await agent.register({ id: agent.id, tasks: [] });
     expect(fw.statuses()).toEqual(['t1:TASK_UNREACHABLE', 't1:TASK_DROPPED']);
+    expect(fw.updates().at(-1)!.reason).toBe('REASON_AGENT_REREGISTERED');
+  });
+
+  it('a task that ended meanwhile is announced back with the update the agent still delivers, not ahead of it', async () => {
+    const h = await MasterHarness.start();
+    const fw = await h.subscribe('fw', { partitionAware: true });
+    const agent = await h.addAgent('a1', 'cpus:1;mem:256');
+    fw.launch(fw.offers()[0]!, [{ id: 't1', resources: 'cpus:0.1;mem:16' }]);
+    await h.settle();
+    const running = agent.update(fw.id, 't1', 'TASK_RUNNING');
+    await h.settle();
+    agent.disconnect(); // Unacknowledged: the agent delivers TASK_RUNNING again, then TASK_FINISHED.
+    await h.advance(76);
+    expect(fw.statuses()).toEqual(['t1:TASK_RUNNING', 't1:TASK_UNREACHABLE']);
+    await agent.register({
+      id: agent.id, tasks: [{ frameworkId: fw.id, taskId: 't1', state: 'TASK_FINISHED', resources: 'cpus:0.1;mem:16', inFlight: { state: 'TASK_RUNNING', uuid: running } }],
+    });
+    expect(fw.statuses()).toEqual(['t1:TASK_RUNNING', 't1:TASK_UNREACHABLE', 't1:TASK_RUNNING']);
     expect(fw.updates().at(-1)!.reason).toBe('REASON_AGENT_REREGISTERED');
   });
 });
