@@ -77,7 +77,7 @@ export class NemesisCluster {
   }
 
   static async start(options: ClusterOptions): Promise<NemesisCluster> {
-    const coordination = options.hosts ? await startHosts(options) : { zk: await startZooKeeper() };
+    const coordination = options.hosts ? await startHosts(options) : { zk: await retried(() => startZooKeeper()) };
     const zkUrl = coordination.zk ? `zk://${coordination.zk.connectString}/mesos-ts-nemesis` : coordination.ensemble.url('/mesos-ts-nemesis');
     const cluster = new NemesisCluster(coordination, new ProcessGroup(), zkUrl, options);
     try {
@@ -85,10 +85,10 @@ export class NemesisCluster {
         `--zk=${cluster.zkUrl}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_S}s`, '--allocation_interval=0.2s', '--log_accepted_calls',
         ...(options.hosts ? PARTITION_FLAGS : []),
       ];
-      await Promise.all(Array.from({ length: options.masters }, (_, i) => cluster.startMaster(`master-${i + 1}`)));
+      await Promise.all(Array.from({ length: options.masters }, (_, i) => retried(() => cluster.startMaster(`master-${i + 1}`))));
       for (let i = 1; i <= options.agents; i++) {
         cluster.agentFlags.set(`agent-${i}`, [`--master=${cluster.zkUrl}`, `--resources=cpus:1;mem:256;disk:100;ports:[${32000 + i * 100}-${32009 + i * 100}]`]);
-        await cluster.startAgent(`agent-${i}`);
+        await retried(() => cluster.startAgent(`agent-${i}`));
       }
       for (let i = 1; i <= options.frameworks; i++) cluster.startFramework(`fw-${i}`);
       return cluster;
@@ -201,12 +201,26 @@ export class NemesisCluster {
   }
 }
 
+/**
+ * `start`, again up to `attempts` times if it fails: at a load average above 30 (others' tests on the shared
+ * machine), a node process or a JVM can take longer to answer than the harness waits (30 s for /health).
+ */
+async function retried<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+  }
+}
+
 /** The hosts (a namespace per master, agent and ZooKeeper member) and the ensemble on its three; all removed if a step fails. */
 async function startHosts(options: ClusterOptions): Promise<Coordination> {
   const slots = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
   const net = await HostNetwork.create([...slots('master', options.masters), ...slots('agent', options.agents), ...slots('zk', 3)]);
   try {
-    return { ensemble: await startZooKeeperEnsemble({ hosts: slots('zk', 3).map((n) => net.host(n)) }), net };
+    return { ensemble: await retried(() => startZooKeeperEnsemble({ hosts: slots('zk', 3).map((n) => net.host(n)) })), net };
   } catch (err) {
     await net.destroy();
     throw err;
