@@ -123,7 +123,9 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
   const observer = new Observer(cluster, history);
   try {
     observer.start();
-    await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 60_000, 'every load framework to subscribe');
+    // Minutes, not seconds: at a load average of 50 a leader frozen for 3 s by the machine loses its session, and the next one
+    // takes 10 s and more to take over before the frameworks can subscribe.
+    await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 180_000, 'every load framework to subscribe');
     const injectors = [...(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster)), ...(options.extraInjectors?.(cluster) ?? [])];
     const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), concurrency, ...options.timing });
     const zk = hosts ? 'a 3-member ZooKeeper ensemble, each process on a host of its own' : 'ZooKeeper';
