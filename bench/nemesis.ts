@@ -1,11 +1,15 @@
-// bench/nemesis: the randomized fault run of issue 16. A loopback cluster (3
-// masters electing through ZooKeeper, agents running tasks in containers on
-// the Docker engine, load frameworks launching and killing tasks) takes
-// seeded random faults for --seconds; then everything is healed, the cluster
+// bench/nemesis: the randomized fault run of issue 16. A cluster (3 masters
+// electing through ZooKeeper, agents running tasks in containers on the
+// Docker engine, load frameworks launching and killing tasks) takes seeded
+// random faults for --seconds; then everything is healed, the cluster
 // settles, and a checker goes over the recorded history and the end state.
-// Prints the seed and each fault as it goes; the same seed replays the same
-// schedule. Exits 1 on any violation, 2 on a run that could not finish.
-//   npm run nemesis -- [--seconds 300] [--seed S] [--out DIR] [--agents 3] [--frameworks 2]
+// On loopback by default; with --hosts, each master, agent and member of a
+// 3-node ZooKeeper ensemble on a simulated host (a network namespace), with
+// partitions and ensemble members lost among the faults. --concurrency N lets
+// up to N faults hold at once. Prints the seed and each fault as it goes;
+// the same seed replays the same schedule. Exits 1 on any violation, 2 on a
+// run that could not finish.
+//   npm run nemesis -- [--seconds 300] [--seed S] [--hosts] [--concurrency 1] [--out DIR] [--agents 3] [--frameworks 2]
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, usage, type FlagSpecs } from '../common/flags.js';
@@ -18,6 +22,8 @@ const FLAGS = {
   out: { type: 'string', help: 'where history.jsonl and the logs go (default: $TMPDIR/mesos-ts-nemesis-SEED)' },
   agents: { type: 'number', default: 3, help: 'agents' },
   frameworks: { type: 'number', default: 2, help: 'load frameworks' },
+  hosts: { type: 'boolean', default: false, help: 'each master, agent and ZooKeeper member (3) on a simulated host, with partitions among the faults (root)' },
+  concurrency: { type: 'number', default: 1, help: 'faults that may hold at once' },
 } as const satisfies FlagSpecs;
 
 async function main(): Promise<number> {
@@ -37,7 +43,8 @@ async function main(): Promise<number> {
     });
   }
   const report = await runNemesis({
-    seconds: flags.seconds, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${seed}`), agents: flags.agents, frameworks: flags.frameworks,
+    seconds: flags.seconds, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${flags.hosts ? 'hosts-' : ''}${seed}`), agents: flags.agents, frameworks: flags.frameworks,
+    hosts: flags.hosts, concurrency: flags.concurrency,
     aborted: () => interrupted, started: (c) => (cluster = c),
   });
   return report.violations > 0 ? 1 : 0;

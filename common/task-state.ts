@@ -5,10 +5,13 @@
 //      └────────────┴───────────┴───────────┴──> FINISHED | FAILED | KILLED
 //                                                | ERROR | LOST | DROPPED | GONE
 //   any non-terminal ──> UNREACHABLE ──> (back to what the agent reports) | GONE
+//                                     └──> DROPPED (the agent came back without it)
 //
 // Terminal states are final: nothing leaves them. STAGING is set by the
 // master when it accepts a launch; the agent never reports it. ERROR and
-// DROPPED only happen before the task reached an agent's container.
+// DROPPED only happen before the task reached an agent's container (a launch
+// lost with the link of an agent that then went unreachable: DROPPED when
+// the agent comes back without it, as Mesos's master answers).
 import type { TaskState } from '../proto/index.js';
 import { InvalidArgument } from './errors.js';
 
@@ -46,7 +49,7 @@ const NEXT: Readonly<Partial<Record<TaskState, readonly TaskState[]>>> = {
   TASK_STARTING: ['TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE', ...ENDINGS],
   TASK_RUNNING: ['TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE', ...ENDINGS],
   TASK_KILLING: ['TASK_KILLING', 'TASK_UNREACHABLE', ...ENDINGS],
-  TASK_UNREACHABLE: ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE', ...ENDINGS],
+  TASK_UNREACHABLE: ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE', 'TASK_DROPPED', ...ENDINGS],
 };
 
 export function canTransition(from: TaskState, to: TaskState): boolean {

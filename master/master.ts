@@ -360,6 +360,13 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
+    // Allocator facts wait in the outbox behind registry writes: a pass now would offer from what the allocator knew
+    // before them (an agent's earlier incarnation, removed and added again meanwhile, whose offer would then outlive
+    // it: its resources out twice). The pass comes once they are carried out.
+    if (this.outbox.waiting > 0) {
+      void this.outbox.push(null, [{ type: 'allocate' }]).catch(() => {});
+      return;
+    }
     reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const elapsed = this.options.elapsedMs ?? performance.now.bind(performance);
     const started = elapsed();

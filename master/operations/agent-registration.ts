@@ -76,10 +76,13 @@ export function adoptReportedTasks(
       if (result === 'illegal') {
         ctx.logger.warn({ agent_id: agent.id, task_id: taskId }, `agent ${agent.id} reports task ${taskId} as ${t.state}, master has ${known.state}; keeping the master's`);
       } else if (before === 'TASK_UNREACHABLE' && result === 'changed') {
-        // A partition-aware framework was told the task is unreachable: tell it the task is back.
-        const status = t.latest;
+        // A partition-aware framework was told the task is unreachable: tell it the task is back, in the state of
+        // the update the agent still delivers when there is one (as reconciliation answers), not ahead of it: a task
+        // that ended meanwhile would otherwise be heard FINISHED, then RUNNING from the agent's redelivery.
+        const heard = t.inFlight?.state ?? t.state;
+        const status = heard === t.state ? t.latest : null;
         fx.status(frameworkId, masterStatus({
-          taskId, state: t.state, now: ctx.now, agentId: agent.id, reason: 'REASON_AGENT_REREGISTERED',
+          taskId, state: heard, now: ctx.now, agentId: agent.id, reason: 'REASON_AGENT_REREGISTERED',
           message: `agent ${agent.id} is reachable again${status?.message ? `: ${status.message}` : ''}`,
         }));
       }

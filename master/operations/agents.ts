@@ -52,6 +52,9 @@ export function admitAgent(state: ClusterState, fx: Effects, ctx: OpContext, reg
     agent.unreachableSince = null;
     agent.recovered = false;
     if (agent.linkId !== null) fx.add({ type: 'closeAgent', agentId: id, linkId: agent.linkId, reason: 'agent re-registered on a new connection' });
+    // Offers still out (it came back on a new link before the old one was seen to close) would outlive the
+    // allocator's view of the agent, which starts afresh from its total below: their resources would be out twice.
+    for (const offer of state.offers.ofAgent(id)) rescindOffer(state, fx, ctx, offer.id, `agent ${id} re-registered`);
     agent.draining = false; // A draining agent says so again once registered.
     agent.info = { ...info, id: { value: agent.id } };
     agent.ip = registration.ip;

@@ -10,6 +10,9 @@ import { Faults } from './faults.js';
 import { leaderOf, ProcessGroup, type AgentProc, type MasterProc } from './processes.js';
 import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from './zk-ensemble.js';
 import { waitUntil } from './wait-until.js';
+import { acceptedCallsIn, leaderIntervals, type AcceptedCall, type LeaderInterval } from './leader-intervals.js';
+
+export { overlaps, type AcceptedCall, type LeaderInterval } from './leader-intervals.js';
 
 export interface HostClusterOptions {
   /** Default 2 s. */
@@ -18,22 +21,6 @@ export interface HostClusterOptions {
   readonly masterFlags?: readonly string[];
   /** Added to every agent's flags. */
   readonly agentFlags?: readonly string[];
-}
-
-/** One `accepted call` line of a master's log. */
-export interface AcceptedCall {
-  readonly master: string;
-  readonly term: number;
-  readonly atMs: number;
-}
-
-/** The span over which one master, in one term, accepted calls. */
-export interface LeaderInterval {
-  readonly master: string;
-  readonly term: number;
-  readonly firstMs: number;
-  readonly lastMs: number;
-  readonly calls: number;
 }
 
 export class HostCluster {
@@ -105,25 +92,12 @@ export class HostCluster {
 
   /** Every `accepted call` line logged so far by every master process. */
   acceptedCalls(): AcceptedCall[] {
-    return this.allMasters.flatMap((m) => m.lines.flatMap((line) => {
-      if (!line.includes('"accepted call"')) return [];
-      const r = JSON.parse(line) as { term: number; at_ms: number };
-      return [{ master: m.name, term: r.term, atMs: r.at_ms }];
-    }));
+    return this.allMasters.flatMap((m) => acceptedCallsIn(m.name, m.lines));
   }
 
   /** Per master process and term, the first and last call accepted, in order of the first. */
   leaderIntervals(): LeaderInterval[] {
-    const by = new Map<string, { master: string; term: number; firstMs: number; lastMs: number; calls: number }>();
-    for (const c of this.acceptedCalls()) {
-      const key = `${c.master}/${c.term}`;
-      const i = by.get(key) ?? { master: c.master, term: c.term, firstMs: c.atMs, lastMs: c.atMs, calls: 0 };
-      i.firstMs = Math.min(i.firstMs, c.atMs);
-      i.lastMs = Math.max(i.lastMs, c.atMs);
-      i.calls++;
-      by.set(key, i);
-    }
-    return [...by.values()].sort((a, b) => a.firstMs - b.firstMs);
+    return leaderIntervals(this.acceptedCalls());
   }
 
   /** Stops everything; with MESOS_TS_KEEP_LOGS=DIR set, the processes' logs are copied to DIR first (ProcessGroup.stopAll). */
@@ -152,16 +126,4 @@ export class HostCluster {
     this.agents[i] = a;
     return a;
   }
-}
-
-/** Intervals that overlap (two leaders accepting calls at the same time): pairs of the sorted intervals, empty when none. */
-export function overlaps(intervals: readonly LeaderInterval[]): [LeaderInterval, LeaderInterval][] {
-  const found: [LeaderInterval, LeaderInterval][] = [];
-  for (let i = 0; i < intervals.length; i++) {
-    for (let j = i + 1; j < intervals.length; j++) {
-      const [a, b] = [intervals[i]!, intervals[j]!];
-      if (a.firstMs <= b.lastMs && b.firstMs <= a.lastMs) found.push([a, b]);
-    }
-  }
-  return found;
 }

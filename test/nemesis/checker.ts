@@ -8,9 +8,11 @@
 //   updates-in-order    per task, updates follow the lifecycle; nothing after a terminal state
 //                       (the reliable stream and the reconciliation answers among it)
 //   changes-survive     acknowledged launches, kills and subscriptions are in the final state
-//   one-leader          at most one master leads (accepts calls) at any instant
+//   one-leader          at most one master leads (accepts calls) at any instant: from the masters'
+//                       own logs of accepted calls, the leader polls and the leadership lines
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
 import { canTransition, isTerminal, type TaskState } from '../../common/task-state.js';
+import { overlaps, type LeaderInterval } from '../harness/leader-intervals.js';
 import type { HistoryEvent, ResourceTotals } from './history.js';
 
 export interface EndTask {
@@ -156,11 +158,19 @@ export function checkChangesSurvive(events: readonly HistoryEvent[], snapshot: E
   return verdict('changes-survive', 'every acknowledged launch, kill and framework registration survives', launches.size + kills.size + subscribed.size, bad);
 }
 
+/** Terms of two masters over which both accepted calls (wall-clock ms from their logs). */
+function overlappingTerms(events: readonly HistoryEvent[]): { terms: number; bad: string[] } {
+  const intervals: LeaderInterval[] = events.flatMap((e) => (e.type === 'leader-term' ? [e] : [])).sort((a, b) => a.firstMs - b.firstMs);
+  const span = (i: LeaderInterval) => `${i.master} (term ${i.term}, ${i.calls} calls from ${i.firstMs} to ${i.lastMs} ms)`;
+  const bad = overlaps(intervals).map(([a, b]) => `${span(a)} and ${span(b)} both accepted calls between ${b.firstMs} and ${Math.min(a.lastMs, b.lastMs)} ms`);
+  return { terms: intervals.length, bad };
+}
+
 export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
-  const bad: string[] = [];
+  const { terms, bad } = overlappingTerms(events);
   const leadingSince = new Map<string, HistoryEvent>();
   const frozen = new Set<string>();
-  let checked = 0;
+  let checked = terms;
   for (const e of events) {
     if (e.type === 'leaders') {
       checked++;

@@ -1,10 +1,15 @@
-// The cluster of a fault run, all on loopback: one ZooKeeper server, masters
-// electing a leader in it, agents (Docker containerizer, the test image) and
-// load frameworks as processes of their own. Every process sits in a named
-// slot, so a fault can kill one and its heal start it again in the same slot:
-// a master on fresh ports, an agent on its own work_dir (recovering its
-// tasks), a framework with the same framework id. Processes are ended by
-// their recorded pids; containers by the label of the group's dir.
+// The cluster of a fault run: masters electing a leader in ZooKeeper, agents
+// (Docker containerizer, the test image) and load frameworks as processes of
+// their own. On loopback, with one ZooKeeper server; or, with `hosts`, each
+// master and agent on a simulated host of its own (test/harness/hosts.ts)
+// and a 3-member ZooKeeper ensemble on three more, so that the network
+// between them can be cut (the frameworks and the runner stay in the root
+// namespace, which reaches every host). Every process sits in a named slot,
+// so a fault can kill one and its heal start it again in the same slot: a
+// master on fresh ports (the same address on its host), an agent on its own
+// work_dir (recovering its tasks), a framework with the same framework id.
+// Processes are ended by their recorded pids; containers by the label of the
+// group's dir; hosts by the names the run recorded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
 import { ProcessGroup, commandEnv, leaderOf, type AgentProc, type MasterProc } from '../harness/processes.js';
 import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
+import { HostNetwork, type Host } from '../harness/hosts.js';
+import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../harness/zk-ensemble.js';
+import { acceptedCallsIn, leaderIntervals, type LeaderInterval } from '../harness/leader-intervals.js';
 import type { LoadConfig } from './load-framework.js';
 
 const LOAD_FRAMEWORK = fileURLToPath(new URL('./load-framework.ts', import.meta.url));
 export const ZK_SESSION_TIMEOUT_S = 4;
+/** On hosts: an agent cut off from the leader for 1.5 s is unreachable, and gone after 10 s more. */
+const PARTITION_FLAGS = ['--agent_ping_timeout=0.5s', '--max_agent_ping_timeouts=3', '--registry_max_agent_age=10s'];
 
 export interface ClusterOptions {
   readonly masters: number;
@@ -24,7 +34,13 @@ export interface ClusterOptions {
   readonly seed: number;
   /** Where history.jsonl and the framework id files go. */
   readonly out: string;
+  /** Each master, agent and ZooKeeper member (3) on a simulated host of its own; the frameworks partition-aware. */
+  readonly hosts?: boolean;
 }
+
+/** Where ZooKeeper runs: one server on loopback, or an ensemble on hosts. */
+type Coordination = { readonly zk: TestZooKeeper; readonly ensemble?: undefined; readonly net?: undefined }
+  | { readonly zk?: undefined; readonly ensemble: ZooKeeperEnsemble; readonly net: HostNetwork };
 
 /** A load framework process: a slot's current incarnation. */
 export class FrameworkProc {
@@ -56,19 +72,23 @@ export class NemesisCluster {
   private masterFlags: string[] = [];
   private readonly agentFlags = new Map<string, string[]>();
 
-  private constructor(readonly zk: TestZooKeeper, readonly group: ProcessGroup, readonly zkUrl: string, private readonly options: ClusterOptions) {
+  private constructor(private readonly coordination: Coordination, readonly group: ProcessGroup, readonly zkUrl: string, private readonly options: ClusterOptions) {
     this.historyPath = join(options.out, 'history.jsonl');
   }
 
   static async start(options: ClusterOptions): Promise<NemesisCluster> {
-    const zk = await startZooKeeper();
-    const cluster = new NemesisCluster(zk, new ProcessGroup(), `zk://${zk.connectString}/mesos-ts-nemesis`, options);
+    const coordination = options.hosts ? await startHosts(options) : { zk: await retried(() => startZooKeeper()) };
+    const zkUrl = coordination.zk ? `zk://${coordination.zk.connectString}/mesos-ts-nemesis` : coordination.ensemble.url('/mesos-ts-nemesis');
+    const cluster = new NemesisCluster(coordination, new ProcessGroup(), zkUrl, options);
     try {
-      cluster.masterFlags = [`--zk=${cluster.zkUrl}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_S}s`, '--allocation_interval=0.2s'];
-      await Promise.all(Array.from({ length: options.masters }, (_, i) => cluster.startMaster(`master-${i + 1}`)));
+      cluster.masterFlags = [
+        `--zk=${cluster.zkUrl}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_S}s`, '--allocation_interval=0.2s', '--log_accepted_calls',
+        ...(options.hosts ? PARTITION_FLAGS : []),
+      ];
+      await Promise.all(Array.from({ length: options.masters }, (_, i) => retried(() => cluster.startMaster(`master-${i + 1}`))));
       for (let i = 1; i <= options.agents; i++) {
         cluster.agentFlags.set(`agent-${i}`, [`--master=${cluster.zkUrl}`, `--resources=cpus:1;mem:256;disk:100;ports:[${32000 + i * 100}-${32009 + i * 100}]`]);
-        await cluster.startAgent(`agent-${i}`);
+        await retried(() => cluster.startAgent(`agent-${i}`));
       }
       for (let i = 1; i <= options.frameworks; i++) cluster.startFramework(`fw-${i}`);
       return cluster;
@@ -78,15 +98,46 @@ export class NemesisCluster {
     }
   }
 
+  /** The single ZooKeeper server of a loopback cluster. */
+  get zk(): TestZooKeeper {
+    if (!this.coordination.zk) throw new Error('this cluster runs a ZooKeeper ensemble on hosts, not one server');
+    return this.coordination.zk;
+  }
+
+  /** The ZooKeeper ensemble of a cluster on hosts. */
+  get ensemble(): ZooKeeperEnsemble {
+    if (!this.coordination.ensemble) throw new Error('this cluster runs on loopback, without an ensemble');
+    return this.coordination.ensemble;
+  }
+
+  /** The simulated host of a slot (master-1, agent-2, zk-3), when the cluster runs on hosts. */
+  hostOf(slot: string): Host | undefined {
+    return this.coordination.net?.host(slot);
+  }
+
+  /** Every simulated host, masters first, then agents and ZooKeeper members; none on loopback. */
+  hosts(): Host[] {
+    return this.coordination.net?.hosts() ?? [];
+  }
+
+  /**
+   * Per master process and term, the span over which it accepted calls as leader, from its own log: the
+   * master is named with its pid, since a slot's restarts share its name.
+   */
+  leaderTerms(): LeaderInterval[] {
+    const masters = this.group.processes().filter((p): p is MasterProc => 'grpcAddress' in p);
+    return leaderIntervals(masters.flatMap((m) => acceptedCallsIn(`${m.name} (pid ${m.pid})`, m.lines)));
+  }
+
   async startMaster(name: string): Promise<MasterProc> {
-    const m = await this.group.spawnMaster(name, this.masterFlags);
+    const m = await this.group.spawnMaster(name, this.masterFlags, { host: this.hostOf(name) });
     this.masters.set(name, m);
     return m;
   }
 
   /** Same name, same work_dir: a restarted agent recovers the tasks it checkpointed. */
   async startAgent(name: string): Promise<AgentProc> {
-    const a = await this.group.spawnAgent(name, this.agentFlags.get(name)!);
+    const a = await this.group.spawnAgent(name, this.agentFlags.get(name)!, { host: this.hostOf(name) });
     this.agents.set(name, a);
     return a;
   }
@@ -102,6 +153,7 @@ export class NemesisCluster {
     const config: LoadConfig = {
       master: this.zkUrl, name: `nemesis-${name}`, proc: name, history: this.historyPath, frameworkIdFile: this.frameworkIdFile(name),
       frameworkId: this.frameworkId(name), incarnation, seed: this.options.seed + Number(name.replace(/\D/g, '')), image: TEST_IMAGE, maxTasks: 3,
+      partitionAware: this.options.hosts ?? false,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', LOAD_FRAMEWORK, JSON.stringify(config)], {
       env: commandEnv(), stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,10 +192,37 @@ export class NemesisCluster {
       clearTimeout(timer);
     }));
     await this.group.stopAll();
-    await this.zk.stop();
+    await (this.coordination.zk ?? this.coordination.ensemble).stop();
+    await this.coordination.net?.destroy();
   }
 
   private frameworkIdFile(name: string): string {
     return join(this.options.out, `${name}.framework-id`);
+  }
+}
+
+/**
+ * `start`, again up to `attempts` times if it fails: at a load average above 30 (others' tests on the shared
+ * machine), a node process or a JVM can take longer to answer than the harness waits (30 s for /health).
+ */
+async function retried<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+  }
+}
+
+/** The hosts (a namespace per master, agent and ZooKeeper member) and the ensemble on its three; all removed if a step fails. */
+async function startHosts(options: ClusterOptions): Promise<Coordination> {
+  const slots = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
+  const net = await HostNetwork.create([...slots('master', options.masters), ...slots('agent', options.agents), ...slots('zk', 3)]);
+  try {
+    return { ensemble: await retried(() => startZooKeeperEnsemble({ hosts: slots('zk', 3).map((n) => net.host(n)) })), net };
+  } catch (err) {
+    await net.destroy();
+    throw err;
   }
 }

@@ -30,6 +30,8 @@ export type HistoryEntry =
   | { readonly type: 'master-log'; readonly master: string; readonly event: 'leading' | 'stepped-down' | 'exited' }
   /** The task containers running on the engine at one instant: TaskID → how many. */
   | { readonly type: 'containers'; readonly running: Readonly<Record<string, number>> }
+  /** One master process's term as leader, from its own `accepted call` lines (wall-clock ms), recorded at the end of the run. */
+  | { readonly type: 'leader-term'; readonly master: string; readonly term: number; readonly firstMs: number; readonly lastMs: number; readonly calls: number }
   | { readonly type: 'fault'; readonly phase: 'inject' | 'heal'; readonly kind: string; readonly target: string; readonly description: string };
 
 /** A line of the file: an entry, when (monotonic ms) and who saw it. */

@@ -1,10 +1,11 @@
 // The faults of a fault run behind one small interface, so that faults which
 // need more than a loopback (partitions between network namespaces, a
 // ZooKeeper ensemble's members, engine restarts, full disks, clock jumps)
-// plug in later as more injectors. Here: the process faults the loopback
-// cluster allows, SIGKILL (and a restart in the same slot) and SIGSTOP/SIGCONT
-// of a master (the leader or a standby), an agent and a framework, and a kill
-// of the ZooKeeper server.
+// plug in as more injectors (host-injectors.ts has the partitions and the
+// ensemble's members). Here: the process faults any cluster allows, SIGKILL
+// (and a restart in the same slot) and SIGSTOP/SIGCONT of a master (the
+// leader or a standby), an agent and a framework, and a kill of the loopback
+// cluster's single ZooKeeper server.
 import type { NemesisCluster } from './cluster.js';
 
 /** What an injector did, for the history and the report. */
@@ -26,7 +27,7 @@ export interface Injector {
   holding(): ReadonlySet<string>;
 }
 
-const pick = <T>(items: readonly T[], random: () => number): T | undefined => items[Math.floor(random() * items.length)];
+export const pick = <T>(items: readonly T[], random: () => number): T | undefined => items[Math.floor(random() * items.length)];
 
 interface Target {
   readonly name: string;
@@ -112,12 +113,16 @@ export function zooKeeperInjector(cluster: NemesisCluster): Injector {
   };
 }
 
-/** Every fault this machine's loopback cluster allows. */
-export function loopbackInjectors(cluster: NemesisCluster): Injector[] {
+/** SIGKILL and SIGSTOP of a master, an agent and a framework: the faults of any cluster. */
+export function processInjectors(cluster: NemesisCluster): Injector[] {
   return [
     killInjector(cluster, 'master'), pauseInjector(cluster, 'master'),
     killInjector(cluster, 'agent'), pauseInjector(cluster, 'agent'),
     killInjector(cluster, 'framework'), pauseInjector(cluster, 'framework'),
-    zooKeeperInjector(cluster),
   ];
+}
+
+/** Every fault this machine's loopback cluster allows. */
+export function loopbackInjectors(cluster: NemesisCluster): Injector[] {
+  return [...processInjectors(cluster), zooKeeperInjector(cluster)];
 }

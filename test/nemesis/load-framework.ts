@@ -33,6 +33,8 @@ export interface LoadConfig {
   readonly image: string;
   /** Tasks alive at most at once. */
   readonly maxTasks: number;
+  /** Declares PARTITION_AWARE: tasks of an unreachable agent are TASK_UNREACHABLE (and RUNNING again, or GONE), not LOST. */
+  readonly partitionAware?: boolean;
 }
 
 type Kind = 'short' | 'long';
@@ -49,7 +51,9 @@ export async function runLoadFramework(config: LoadConfig): Promise<void> {
   const history = new HistoryWriter(config.history, config.proc);
   const random = seededRandom(config.seed ^ (config.incarnation * 7919));
   const scheduler = new Scheduler({
-    master: config.master, framework: { name: config.name, id: config.frameworkId, failoverTimeoutSeconds: 3600 },
+    master: config.master, framework: {
+      name: config.name, id: config.frameworkId, failoverTimeoutSeconds: 3600, ...(config.partitionAware && { capabilities: ['PARTITION_AWARE'] }),
+    },
     autoAcknowledge: false, logger: silentLogger, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 }, random,
   });
   const live = new Map<string, { kind: Kind; state: string; agentId: string; killAskedAt: number | null }>();

@@ -1,9 +1,12 @@
 // The nemesis: a seeded schedule of faults (the same seed and injectors give
 // the same schedule: gaps, which injector, its random choices, how long the
-// fault holds) and the loop that plays it, one fault at a time, recording
-// each injection and heal in the history. What a choice hits can still
-// differ between runs with one seed (which master leads is the cluster's
-// doing), and the times drift by how long injecting and healing take.
+// fault holds) and the loop that plays it, recording each injection and heal
+// in the history. One fault at a time by default; with a concurrency of N,
+// up to N faults hold at once (never two of one injector), each healed after
+// its own hold, and every one healed when the time is up, so a run always
+// ends healed. What a choice hits can still differ between runs with one
+// seed (which master leads is the cluster's doing), and the times drift by
+// how long injecting and healing take.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../../master/allocator/seeded-random.js';
 import type { HistoryWriter } from './history.js';
@@ -27,9 +30,11 @@ export interface ScheduleOptions {
   readonly maxGapMs?: number;
   readonly minHoldMs?: number;
   readonly maxHoldMs?: number;
+  /** Faults that may hold at once (default 1): the schedule then has steps for that many in parallel. */
+  readonly concurrency?: number;
 }
 
-/** Enough steps to fill `seconds` of nominal time; pure. */
+/** Enough steps to fill `seconds` of nominal time (with faults `concurrency` at a time); pure. */
 export function planSchedule(o: ScheduleOptions): Step[] {
   const random = seededRandom(o.seed);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
@@ -42,7 +47,7 @@ export function planSchedule(o: ScheduleOptions): Step[] {
       holdMs: between(o.minHoldMs ?? 1000, o.maxHoldMs ?? 7000),
     };
     steps.push(step);
-    elapsed += step.gapMs + step.holdMs;
+    elapsed += step.gapMs + step.holdMs / (o.concurrency ?? 1);
   }
   return steps;
 }
@@ -55,54 +60,84 @@ export interface NemesisDeps {
   readonly revive: (held: ReadonlySet<string>) => Promise<string[]>;
   /** Set once the run must end early (Ctrl-C). */
   readonly aborted?: () => boolean;
+  /** Faults that may hold at once (default 1). */
+  readonly concurrency?: number;
 }
 
 export interface NemesisResult {
   readonly faults: readonly Fault[];
-  /** Steps whose injector found nothing to hit. */
+  /** Steps whose injector found nothing to hit (or failed to inject). */
   readonly skipped: number;
+  /** The most faults that held at once. */
+  readonly maxConcurrent: number;
 }
 
-/** Plays `steps` until `seconds` of wall time have passed; heals the fault in force on the way out. */
+/**
+ * Plays `steps` until `seconds` of wall time have passed. Before each fault, what exited by itself is started
+ * again; a step whose injector still holds a fault waits for its heal. Every fault still holding when the time is
+ * up is healed at once on the way out.
+ */
 export async function playSchedule(steps: readonly Step[], seconds: number, deps: NemesisDeps): Promise<NemesisResult> {
   const start = Date.now();
+  const concurrency = Math.max(1, deps.concurrency ?? 1);
   const faults: Fault[] = [];
+  const holding = new Map<string, Promise<void>>(); // By injector name: the fault's hold and heal.
+  const endHolds = new AbortController();
   let skipped = 0;
+  let maxConcurrent = 0;
   const elapsed = () => ((Date.now() - start) / 1000).toFixed(1);
+  const over = () => Date.now() - start > seconds * 1000 || deps.aborted?.() === true;
   const held = () => new Set(deps.injectors.flatMap((i) => [...i.holding()]));
-  for (const [n, step] of steps.entries()) {
-    await sleep(step.gapMs);
-    if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break;
-    // A restart that times out on a loaded machine is logged; the next step tries again.
-    const revived = await deps.revive(held()).catch((err: unknown) => (deps.log(`[nemesis] starting again what had exited failed: ${String(err).split('\n')[0]}`), []));
-    if (revived.length > 0) deps.log(`[nemesis] t+${elapsed()}s started again what had exited: ${revived.join(', ')}`);
-    if (Date.now() - start > seconds * 1000 || deps.aborted?.()) break; // Starting them took the rest of the time.
-    const injector = deps.injectors.find((i) => i.name === step.injector)!;
-    const fault = await injector.inject(seededRandom(step.choiceSeed));
-    if (!fault) {
-      skipped++;
-      deps.log(`[nemesis] t+${elapsed()}s #${n} ${step.injector}: nothing to hit`);
-      continue;
-    }
-    faults.push(fault);
-    deps.history.record({ type: 'fault', phase: 'inject', ...fault });
-    deps.log(`[nemesis] t+${elapsed()}s #${n} ${fault.description}, healed in ${(step.holdMs / 1000).toFixed(1)}s`);
-    await sleep(step.holdMs);
+
+  const holdThenHeal = async (n: number, injector: Injector, fault: Fault, holdMs: number) => {
+    await sleep(holdMs, undefined, { signal: endHolds.signal }).catch(() => {});
     // A heal that fails (a restart that timed out under load) is logged; the next revive starts what is still down.
     await injector.heal().catch((err: unknown) => deps.log(`[nemesis] healing ${fault.kind} (${fault.target}) failed: ${String(err).split('\n')[0]}`));
     deps.history.record({ type: 'fault', phase: 'heal', ...fault });
     deps.log(`[nemesis] t+${elapsed()}s #${n} healed ${fault.kind} (${fault.target})`);
+  };
+
+  try {
+    for (const [n, step] of steps.entries()) {
+      await sleep(step.gapMs);
+      if (over()) break;
+      await holding.get(step.injector); // One fault per injector at a time.
+      // A restart that times out on a loaded machine is logged; the next step tries again.
+      const revived = await deps.revive(held()).catch((err: unknown) => (deps.log(`[nemesis] starting again what had exited failed: ${String(err).split('\n')[0]}`), []));
+      if (revived.length > 0) deps.log(`[nemesis] t+${elapsed()}s started again what had exited: ${revived.join(', ')}`);
+      if (over()) break; // Starting them took the rest of the time.
+      const injector = deps.injectors.find((i) => i.name === step.injector)!;
+      const fault = await injector.inject(seededRandom(step.choiceSeed)).catch((err: unknown) => {
+        deps.log(`[nemesis] t+${elapsed()}s #${n} ${step.injector} failed to inject: ${String(err).split('\n')[0]}`);
+        return null;
+      });
+      if (!fault) {
+        skipped++;
+        deps.log(`[nemesis] t+${elapsed()}s #${n} ${step.injector}: nothing to hit`);
+        continue;
+      }
+      faults.push(fault);
+      deps.history.record({ type: 'fault', phase: 'inject', ...fault });
+      deps.log(`[nemesis] t+${elapsed()}s #${n} ${fault.description}, healed in ${(step.holdMs / 1000).toFixed(1)}s${holding.size > 0 ? ` (${holding.size} other fault${holding.size > 1 ? 's' : ''} holding)` : ''}`);
+      const done = holdThenHeal(n, injector, fault, step.holdMs).finally(() => holding.delete(injector.name));
+      holding.set(injector.name, done);
+      maxConcurrent = Math.max(maxConcurrent, holding.size);
+      while (holding.size >= concurrency) await Promise.race(holding.values());
+    }
+  } finally {
+    endHolds.abort();
+    await Promise.all(holding.values());
   }
-  return { faults, skipped };
+  return { faults, skipped, maxConcurrent };
 }
 
-/** The schedule as lines, printed at the start of a run. */
-export function describeSchedule(steps: readonly Step[]): string {
+/** The schedule as lines, printed at the start of a run (with faults overlapping, the times are the earliest they may come). */
+export function describeSchedule(steps: readonly Step[], concurrency = 1): string {
   let at = 0;
   return steps.map((s, n) => {
     at += s.gapMs;
     const line = `  #${n} at ~${(at / 1000).toFixed(1)}s ${s.injector} (choice seed ${s.choiceSeed}) for ${(s.holdMs / 1000).toFixed(1)}s`;
-    at += s.holdMs;
+    if (concurrency === 1) at += s.holdMs;
     return line;
   }).join('\n');
 }

@@ -1,9 +1,10 @@
-// A randomized fault run from start to verdict: the loopback cluster with its
-// load frameworks, the observer, the nemesis playing its seeded schedule;
-// then everything healed, the frameworks asked to stop launching and
-// killing, the cluster left to settle, the end snapshot taken, and the
-// checker run over the history. Used by `npm run nemesis` (bench/nemesis.ts)
-// and by the short run of the test suite.
+// A randomized fault run from start to verdict: the cluster (on loopback, or
+// on simulated hosts with a ZooKeeper ensemble) with its load frameworks, the
+// observer, the nemesis playing its seeded schedule; then everything healed,
+// the frameworks asked to stop launching and killing, the cluster left to
+// settle, the end snapshot taken, the masters' terms as leader read from their
+// logs, and the checker run over the history. Used by `npm run nemesis`
+// (bench/nemesis.ts) and by the short runs of the test suite.
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,7 @@ import { HistoryWriter, readHistory } from './history.js';
 import { checkHistory, formatVerdicts, type Verdict } from './checker.js';
 import { NemesisCluster } from './cluster.js';
 import { loopbackInjectors, type Injector } from './injectors.js';
+import { hostInjectors } from './host-injectors.js';
 import { describeSchedule, planSchedule, playSchedule, type ScheduleOptions } from './nemesis.js';
 import { Observer, endSnapshot, operatorCall, type GetState } from './observer.js';
 
@@ -23,6 +25,13 @@ export interface RunOptions {
   readonly out: string;
   readonly agents?: number;
   readonly frameworks?: number;
+  /**
+   * Each master, agent and ZooKeeper member (an ensemble of 3) on a simulated host of its own, with partitions and
+   * ensemble members lost among the faults (needs root: network namespaces and iptables).
+   */
+  readonly hosts?: boolean;
+  /** Faults that may hold at once (default 1); every one is healed before the end. */
+  readonly concurrency?: number;
   /** Gaps between faults and how long they hold (defaults: 2-6 s and 1-7 s). */
   readonly timing?: Pick<ScheduleOptions, 'minGapMs' | 'maxGapMs' | 'minHoldMs' | 'maxHoldMs'>;
   readonly log?: (line: string) => void;
@@ -37,7 +46,11 @@ export interface RunOptions {
 export interface RunReport {
   readonly seed: number;
   readonly seconds: number;
+  readonly hosts: boolean;
+  readonly concurrency: number;
   readonly faultsByKind: Readonly<Record<string, number>>;
+  /** The most faults that held at once. */
+  readonly maxConcurrent: number;
   /** Calls answered ok, by operation. */
   readonly operations: Readonly<Record<string, number>>;
   readonly updates: number;
@@ -99,32 +112,39 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const agents = options.agents ?? 3;
   const frameworks = options.frameworks ?? 2;
+  const hosts = options.hosts ?? false;
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number of at least 1, got ${concurrency}`);
   mkdirSync(options.out, { recursive: true });
-  log(`[nemesis] seed ${options.seed}, ${options.seconds} s of faults; history in ${options.out}/history.jsonl`);
-  const cluster = await NemesisCluster.start({ masters: 3, agents, frameworks, seed: options.seed, out: options.out });
+  log(`[nemesis] seed ${options.seed}, ${options.seconds} s of faults (${concurrency} at most at once) ${hosts ? 'on simulated hosts' : 'on loopback'}; history in ${options.out}/history.jsonl`);
+  const cluster = await NemesisCluster.start({ masters: 3, agents, frameworks, seed: options.seed, out: options.out, hosts });
   options.started?.(cluster);
   const history = new HistoryWriter(cluster.historyPath, 'runner');
   const observer = new Observer(cluster, history);
   try {
     observer.start();
-    await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 60_000, 'every load framework to subscribe');
-    const injectors = [...loopbackInjectors(cluster), ...(options.extraInjectors?.(cluster) ?? [])];
-    const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), ...options.timing });
-    log(`[nemesis] cluster up (${agents} agents, ${frameworks} frameworks, 3 masters, ZooKeeper); schedule:\n${describeSchedule(steps)}`);
+    // Minutes, not seconds: at a load average of 50 a leader frozen for 3 s by the machine loses its session, and the next one
+    // takes 10 s and more to take over before the frameworks can subscribe.
+    await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 180_000, 'every load framework to subscribe');
+    const injectors = [...(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster)), ...(options.extraInjectors?.(cluster) ?? [])];
+    const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), concurrency, ...options.timing });
+    const zk = hosts ? 'a 3-member ZooKeeper ensemble, each process on a host of its own' : 'ZooKeeper';
+    log(`[nemesis] cluster up (${agents} agents, ${frameworks} frameworks, 3 masters, ${zk}); schedule:\n${describeSchedule(steps, concurrency)}`);
     const started = Date.now();
     const progress = setInterval(() => log(`[nemesis] t+${((Date.now() - started) / 1000).toFixed(0)}s of ${options.seconds}s`), 30_000);
     const result = await playSchedule(steps, options.seconds, {
-      injectors, history, log, revive: (held) => cluster.reviveExited(held), aborted: options.aborted,
+      injectors, history, log, revive: (held) => cluster.reviveExited(held), aborted: options.aborted, concurrency,
     }).finally(() => clearInterval(progress));
     const seconds = (Date.now() - started) / 1000;
     for (const i of injectors) await i.heal().catch((err: unknown) => log(`[nemesis] healing ${i.name} failed: ${String(err).split('\n')[0]}`));
     // A master frozen past its session exits once resumed: give it the moment, then start again what ended
-    // (again if a start timed out on a loaded machine).
+    // (again, up to five times, if a start timed out on a loaded machine: at a load average above 30 a node process can take
+    // more than the harness's 30 s to answer /health).
     await sleep(2000);
     for (let attempt = 1; ; attempt++) {
       const failed = await cluster.reviveExited().then(() => null, (err: unknown) => err);
       if (failed === null) break;
-      if (attempt === 3) throw failed;
+      if (attempt === 5) throw failed;
       log(`[nemesis] starting again what had exited failed (attempt ${attempt}): ${String(failed).split('\n')[0]}`);
     }
     for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
@@ -134,6 +154,7 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
     await observer.pollLeaders();
     observer.readMasterLogs();
     await observer.sampleContainers();
+    for (const term of cluster.leaderTerms()) history.record({ type: 'leader-term', ...term });
     const snapshot = await endSnapshot(cluster, state);
     observer.stop();
     const events = readHistory(cluster.historyPath);
@@ -141,8 +162,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
     const violations = verdicts.reduce((n, v) => n + v.counterExamples.length, 0);
     const calls = new Map(events.flatMap((e) => (e.type === 'call' ? [[e.id, e.op] as const] : [])));
     const report: RunReport = {
-      seed: options.seed, seconds, settled, historyPath: cluster.historyPath, verdicts, violations,
-      faultsByKind: count(result.faults, (f) => f.kind),
+      seed: options.seed, seconds, settled, historyPath: cluster.historyPath, verdicts, violations, hosts, concurrency,
+      faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
     };
@@ -159,8 +180,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
 export function formatReport(r: RunReport): string {
   const kv = (o: Readonly<Record<string, number>>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
-    `[nemesis] seed ${r.seed}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
-    `  faults injected: ${kv(r.faultsByKind)}`,
+    `[nemesis] seed ${r.seed}${r.hosts ? ' on hosts' : ''}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
+    `  faults injected: ${kv(r.faultsByKind)} (${r.concurrency} allowed at once, ${r.maxConcurrent} at most)`,
     `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}`,
     formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
     `  violations: ${r.violations}`,

@@ -114,6 +114,18 @@ describe('the fault run checker', () => {
     expect(examples(logs, 'one-leader')).toEqual(['master-2 began leading at t=1000ms while master-1, leading since t=20ms, had not stepped down']);
   });
 
+  it('one-leader: two masters whose logs show them accepting calls over overlapping spans; terms one after the other pass', () => {
+    const term = (master: string, t: number, firstMs: number, lastMs: number): HistoryEntry => ({ type: 'leader-term', master, term: t, firstMs, lastMs, calls: 5 });
+    const apart = checkHistory(history(...clean(), term('master-1 (pid 10)', 1, 1000, 2000), term('master-2 (pid 11)', 2, 2001, 3000)), end());
+    expect(failed(apart)).toEqual([]);
+    expect(apart.find((v) => v.invariant === 'one-leader')!.checked).toBeGreaterThanOrEqual(2);
+    const both = checkHistory(history(...clean(), term('master-2 (pid 11)', 2, 1900, 3000), term('master-1 (pid 10)', 1, 1000, 2000)), end());
+    expect(failed(both)).toEqual(['one-leader']);
+    expect(examples(both, 'one-leader')).toEqual([
+      'master-1 (pid 10) (term 1, 5 calls from 1000 to 2000 ms) and master-2 (pid 11) (term 2, 5 calls from 1900 to 3000 ms) both accepted calls between 1900 and 2000 ms',
+    ]);
+  });
+
   it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen', () => {
     const tail = (entries: HistoryEntry[]) => history(...entries).map((e) => ({ ...e, t: 1000 + e.t }));
     for (const before of [
