@@ -39,7 +39,6 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   const rootfs = new RootfsMaker(() => {});
   const root = join(dir, 'runtime');
   const shell = new CommandShell(join(dir, 'commands'));
-  mkdirSync(join(dir, 'commands'), { recursive: true });
   const runtime = new CommandRuntime('runc', root, shell);
   let n = 0;
   const run = (cmd: string, args: string[]) => new Promise<number | null>((resolve) => spawn(cmd, args, { stdio: 'ignore' }).once('close', resolve));

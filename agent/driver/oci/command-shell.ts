@@ -10,11 +10,12 @@
 // then argv); each runs as a background job of a subshell that exits at
 // once (so no job of the shell itself is left to reap: a CHLD trap would
 // interrupt dash's `read` and end the loop), its stdout and
-// stderr into two files of a private folder, and the shell answers
+// stderr into two files, and the shell answers
 // "<tag> <exit status>" on its stdout (one short write: lines of
 // concurrent jobs do not interleave). The caller reads and removes the files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,26 +26,36 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** $1 tag, $2 folder of the output files, then argv; 127 when the command cannot be run, as a shell says. */
+/** $1 tag, $2 the output files' path without .out/.err, then argv; 127 when the command cannot be run, as a shell says. */
 const SHELL = 'set -f; IFS="$(printf \'\\t\')"; ' +
   'while IFS= read -r line; do set -- $line; ' +
-  '( ( tag="$1" dir="$2"; shift 2; "$@" </dev/null >"$dir/$tag.out" 2>"$dir/$tag.err"; echo "$tag $?" ) & ); done';
+  '( ( tag="$1" files="$2"; shift 2; "$@" </dev/null >"$files.out" 2>"$files.err"; echo "$tag $?" ) & ); done';
 
 export class CommandShell {
   private child: ChildProcess | null = null;
   private readonly pending = new Map<string, (code: number) => void>();
-  private readonly dir: string;
+  /** The output files of command <tag> are <prefix><tag>.out and .err. */
+  private readonly prefix: string;
   private seq = 0;
 
-  /** `dir`: where the output files go while a command runs (a private temporary folder by default). */
+  /**
+   * `dir`: where the output files go while a command runs, created here and emptied of what an earlier process
+   * left (the agent's is under its work_dir). By default the system's temporary folder, the files named after
+   * this process (each removed once read: no folder is left behind by a process that is killed).
+   */
   constructor(dir?: string) {
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'mesos-ts-commands-'));
-    if (dir === undefined) process.once('exit', () => rmSync(this.dir, { recursive: true, force: true }));
+    if (dir === undefined) {
+      this.prefix = join(tmpdir(), `mesos-ts-command-${process.pid}-${randomUUID().slice(0, 8)}-`);
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      this.prefix = join(dir, 'command-');
+    }
   }
 
   /** Runs argv; resolves with its exit status and output (never rejects for a failing command). */
   async run(argv: readonly string[]): Promise<CommandResult> {
-    const bad = argv.find((a) => /[\t\n]/.test(a) || a === '');
+    const bad = [this.prefix, ...argv].find((a) => /[\t\n]/.test(a) || a === '');
     if (bad !== undefined || argv.length === 0) throw new Error(`cannot run '${argv.join(' ')}': an empty argument or one holding a tab or a newline`);
     const tag = String(this.seq++);
     const shell = this.shell();
@@ -52,10 +63,10 @@ export class CommandShell {
       this.pending.set(tag, resolve);
       // While a command runs its answer keeps the process alive (a short script awaiting it would otherwise exit).
       if (this.pending.size === 1) refStream(shell.stdout, true);
-      shell.stdin!.write([tag, this.dir, ...argv].join('\t') + '\n');
+      shell.stdin!.write([tag, `${this.prefix}${tag}`, ...argv].join('\t') + '\n');
     });
     const file = (ext: string) => {
-      const path = join(this.dir, `${tag}.${ext}`);
+      const path = `${this.prefix}${tag}.${ext}`;
       try {
         return readFileSync(path, 'utf8');
       } catch {
