@@ -1,6 +1,8 @@
 // The OCI runtime (runc by default, --oci_runtime) behind one small
-// interface, each call a process spawn today; a long-lived runtime client
-// could replace it without touching the driver.
+// interface, each call a runtime process today, forked by a long-lived shell
+// (command-shell.ts; exec alone is a Node spawn, for its streamed output and
+// timeout); a long-lived runtime client could replace it without touching
+// the driver.
 //
 // A container is run by a supervisor that outlives the agent: a shell,
 // forked by a long-lived launcher shell in its own session (so an agent
