@@ -18,7 +18,8 @@
 // with credentials on every call: run beside a plain run for what security
 // adds to a launch.
 //   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--burst 100] [--root_pool 4] [--tls] [--authenticate]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import Docker from 'dockerode';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMaster } from '../master/main.js';
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
   const clientTls = certs ? tlsConfig({ ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.clientCert, ssl_key_file: certs.clientKey }, 'client') : null;
   const authentication = flags.authenticate
     ? { authenticate_frameworks: true, authenticate_agents: true, credentials: JSON.stringify({ credentials: [CREDENTIAL] }) } : {};
-  const master = await startMaster({ port: 0, grpc_port: 0, quiet: true, ...serverTls, ...authentication });
+  // Offers are kept until used (no offer timeout): a burst can outlast the default 30 s, and an offer rescinded
+  // while the bench accepts it failed a run (TASK_LOST, "offer ... is unknown, already used, declined or rescinded").
+  const master = await startMaster({ port: 0, grpc_port: 0, quiet: true, offer_timeout: 0, ...serverTls, ...authentication });
   const agentWorkDir = join(base, 'agent');
   const agent = await startAgent({
     master: master.grpcAddress, port: 0, work_dir: agentWorkDir, resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
@@ -72,17 +75,20 @@ async function main(): Promise<void> {
   const scheduler = new Scheduler({
     master: master.grpcAddress, framework: { name: 'bench-launch' }, logger: silentLogger, tls: clientTls, ...(flags.authenticate ? { credential: CREDENTIAL } : {}),
   });
-  const offers: OfferOut[] = [];
-  const waiting = new Map<string, { state: string; resolve: () => void; reject: (err: Error) => void }>();
-  scheduler.on('offers', (e) => offers.push(...e.offers));
-  scheduler.on('rescind', (e) => offers.splice(0, offers.length, ...offers.filter((o) => o.id?.value !== e.offerId)));
+  // By offer id: an offer the SDK hands over again (after a re-subscription) is held once, never accepted twice.
+  const offers = new Map<string, OfferOut>();
+  const waiting = new Map<string, { state: string; resolve: (outcome: 'reached' | 'invalid offer') => void; reject: (err: Error) => void }>();
+  scheduler.on('offers', (e) => e.offers.forEach((o) => offers.set(o.id!.value, o)));
+  scheduler.on('rescind', (e) => offers.delete(e.offerId));
   scheduler.on('update', (e: { status: TaskStatusOut }) => {
     const w = waiting.get(e.status.task_id!.value);
-    if (w && e.status.state === w.state) w.resolve();
+    if (w && e.status.state === w.state) w.resolve('reached');
+    // The master refused the ACCEPT (an offer it no longer held: rescinded after the agent missed pings under load): launched again.
+    else if (w && e.status.reason === 'REASON_INVALID_OFFERS') w.resolve('invalid offer');
     else if (w && TERMINAL.has(e.status.state ?? '')) w.reject(new Error(`${e.status.task_id!.value}: ${e.status.state} ${e.status.message ?? ''}`));
   });
   await scheduler.start();
-  const until = (taskId: string, state: string) => new Promise<void>((resolve, reject) => waiting.set(taskId, { state, resolve, reject }));
+  const until = (taskId: string, state: string) => new Promise<'reached' | 'invalid offer'>((resolve, reject) => waiting.set(taskId, { state, resolve, reject }));
 
   // Per task: when it passed each hop (the first time), relative to its ACCEPT.
   const hops = new Map<string, Map<string, number>>();
@@ -101,25 +107,43 @@ async function main(): Promise<void> {
   let seq = 0;
   /** `count` tasks in one ACCEPT: ms from it to each one's TASK_RUNNING; they are killed afterwards (untimed). */
   const launch = async (containerizer: Containerizer, count: number): Promise<number[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const took = await launchOnce(containerizer, count);
+      if (took !== null) return took;
+      if (attempt === 3) throw new Error(`the master refused ${attempt} ACCEPTs in a row for offers it no longer held`);
+      process.stderr.write(`an ACCEPT named an offer the master no longer held; launching again (attempt ${attempt + 1})\n`);
+    }
+  };
+  /** null when the master refused the ACCEPT for its offers (nothing was launched). */
+  const launchOnce = async (containerizer: Containerizer, count: number): Promise<number[] | null> => {
     const taken = await takeOffers(offers, demand, count);
     const offer = taken[0]!;
     const ids = Array.from({ length: count }, () => `bench-${containerizer}-${seq++}`);
     const tasks = ids.map((taskId) => dockerTask({ taskId, agentId: offer.agent_id!.value, resources: demand, image: BENCH_IMAGE, command: 'sleep 3600', containerizer }));
-    const running = ids.map((id) => until(id, 'TASK_RUNNING').then(() => performance.now()));
+    const running = ids.map((id) => until(id, 'TASK_RUNNING').then((outcome) => ({ outcome, at: performance.now() })));
     for (const id of ids) hops.set(id, new Map());
     const t0 = performance.now();
     for (const id of ids) started.set(id, t0);
     await scheduler.launch(taken, tasks, { refuseSeconds: 0 });
-    const took = (await Promise.all(running)).map((t) => t - t0);
+    const outcomes = await Promise.all(running);
+    for (const id of ids) started.delete(id); // later hops (its kill) are not part of the launch
+    if (outcomes.some((o) => o.outcome === 'invalid offer')) {
+      for (const id of ids) hops.delete(id);
+      if (outcomes.every((o) => o.outcome === 'invalid offer')) return null;
+      throw new Error('the master refused some tasks of one ACCEPT for its offers and launched others');
+    }
+    const took = outcomes.map((o) => o.at - t0);
     ids.forEach((id, i) => hops.get(id)!.set('framework: TASK_RUNNING seen', took[i]!));
     for (const id of ids) {
-      started.delete(id); // later hops (its kill) are not part of the launch
       if (count === 1) traced[containerizer].set(id, hops.get(id)!);
       hops.delete(id);
     }
     const killed = ids.map((id) => until(id, 'TASK_KILLED'));
     for (const id of ids) await scheduler.kill(id, { agentId: offer.agent_id!.value });
     await Promise.all(killed);
+    // Untimed, as the plain ways remove their container before the next: the agent removes the killed tasks'
+    // containers (and refills its root pool) before the next launch, which would otherwise share the cpus with it.
+    await agentIdle(containerizer, agentWorkDir, flags.root_pool);
     return took;
   };
   try {
@@ -234,9 +258,9 @@ function printHops(containerizer: Containerizer, hops: Map<string, Map<string, n
 }
 
 /** Every outstanding offer, once together they hold `count` tasks of `demand` (one agent: one ACCEPT takes them all). */
-async function takeOffers(offers: OfferOut[], demand: Resources, count: number): Promise<OfferOut[]> {
+async function takeOffers(offers: Map<string, OfferOut>, demand: Resources, count: number): Promise<OfferOut[]> {
   const holds = () => {
-    const total = offers.reduce((sum, o) => sum.add(Resources.fromProto(o.resources)), Resources.EMPTY);
+    const total = [...offers.values()].reduce((sum, o) => sum.add(Resources.fromProto(o.resources)), Resources.EMPTY);
     return total.scalar('cpus') >= count * demand.scalar('cpus') - 1e-9 && total.scalar('mem') >= count * demand.scalar('mem');
   };
   const deadline = Date.now() + 30_000;
@@ -244,7 +268,25 @@ async function takeOffers(offers: OfferOut[], demand: Resources, count: number):
     if (Date.now() > deadline) throw new Error(`no offers for ${count} task(s) within 30 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
-  return offers.splice(0);
+  const taken = [...offers.values()];
+  offers.clear();
+  return taken;
+}
+
+/**
+ * Resolves once the agent removed every container of the containerizer and, for mesos, holds `rootPool` roots
+ * ready again (counted in the mount table), or after 60 s.
+ */
+async function agentIdle(containerizer: Containerizer, workDir: string, rootPool: number): Promise<void> {
+  const docker = new Docker();
+  const idle = async () => {
+    if (containerizer === 'docker') return (await docker.listContainers({ all: true, filters: { label: [`mesos-ts.work_dir=${workDir}`] } })).length === 0;
+    const bundles = existsSync(join(workDir, 'oci', 'containers')) ? readdirSync(join(workDir, 'oci', 'containers')) : [];
+    const pooled = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(join(workDir, 'oci', 'pool') + '/'));
+    return bundles.length === 0 && pooled.length >= rootPool;
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await idle()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 await main();

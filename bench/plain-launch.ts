@@ -3,7 +3,8 @@
 // then removed untimed. Plain dockerode create+start with the Docker
 // driver's settings, and plain `runc run -d` of a bundle made as the mesos
 // containerizer makes it (same image, limits and overlay root; the bundle is
-// prepared untimed). Both run `sleep 3600` as nobody.
+// prepared untimed; runc started by a long-lived shell, as the agent starts
+// it). Both run `sleep 3600` as nobody.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -13,6 +14,7 @@ import { ociConfig } from '../agent/driver/oci/bundle.js';
 import { swapLimitSupported } from '../agent/driver/oci/oci.js';
 import { ImageStore, RootfsMaker } from '../agent/driver/oci/image-store.js';
 import { CommandRuntime } from '../agent/driver/oci/runtime.js';
+import { CommandShell } from '../agent/driver/oci/command-shell.js';
 import { OCI_REGISTRY } from '../test/harness/oci.js';
 
 export const BENCH_IMAGE = 'mesos-ts/busybox:latest';
@@ -36,7 +38,8 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   const images = new ImageStore(OCI_REGISTRY, join(dir, 'store'));
   const rootfs = new RootfsMaker(() => {});
   const root = join(dir, 'runtime');
-  const runtime = new CommandRuntime('runc', root);
+  const shell = new CommandShell(join(dir, 'commands'));
+  const runtime = new CommandRuntime('runc', root, shell);
   let n = 0;
   const run = (cmd: string, args: string[]) => new Promise<number | null>((resolve) => spawn(cmd, args, { stdio: 'ignore' }).once('close', resolve));
 
@@ -58,9 +61,11 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
     })));
     return { id, bundle };
   };
+  // Started by a long-lived shell, as the agent starts its containers: a Node spawn would add the fork of this
+  // whole process (master, agent and scheduler of bench/launch) to every plain launch.
   const start = async ({ id, bundle }: { id: string; bundle: string }, t0: number): Promise<number> => {
-    const code = await run('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id]);
-    if (code !== 0) throw new Error(`runc run -d exited with ${code}`);
+    const ran = await shell.run(['runc', '--root', root, 'run', '-d', '--bundle', bundle, id]);
+    if (ran.code !== 0) throw new Error(`runc run -d exited with ${ran.code}: ${ran.stderr.trim()}`);
     return performance.now() - t0;
   };
   const destroy = async ({ id, bundle }: { id: string; bundle: string }): Promise<void> => {

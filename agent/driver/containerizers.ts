@@ -8,6 +8,7 @@ import { LaunchError, type ContainerDriver, type ContainerInfo, type ContainerSp
 import { DockerDriver, type PullPolicy } from './docker.js';
 import { OciDriver, MESOS_ID_PREFIX } from './oci/oci.js';
 import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
+import { CommandShell } from './oci/command-shell.js';
 import { ImageStore, RootfsMaker } from './oci/image-store.js';
 import { RootPool } from './oci/root-pool.js';
 import { seccompProfile } from './oci/seccomp.js';
@@ -134,9 +135,11 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       const problem = await runtimeProblem(flags.oci.runtime);
       if (problem) throw new Error(problem);
       const stateDir = join(flags.workDir, 'oci');
+      // The runtime commands' output files under the work_dir: what a killed agent left there is cleared at the next start.
+      const shell = new CommandShell(join(stateDir, 'commands'));
       drivers.set(name, new OciDriver({
-        runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime')), stateDir,
-        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log)), hostname: flags.hostname,
+        runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime'), shell), stateDir,
+        images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log), shell), hostname: flags.hostname,
         logRotation: flags.logRotation, seccomp,
       }));
     }

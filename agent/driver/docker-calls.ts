@@ -123,3 +123,24 @@ export function hasStatus(err: unknown, ...codes: number[]): boolean {
   const code = (err as { statusCode?: number } | null)?.statusCode;
   return code !== undefined && codes.includes(code);
 }
+
+/**
+ * A regular file of a created container's filesystem (its image's, before it starts), read through the
+ * engine's archive call (a tar of that one file); null when there is none or it is not a regular file.
+ */
+export async function readContainerFile(container: Docker.Container, path: string): Promise<string | null> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await container.getArchive({ path })) as unknown as NodeJS.ReadableStream;
+  } catch (err) {
+    if (hasStatus(err, 404)) return null;
+    throw err;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  const tar = Buffer.concat(chunks);
+  // One ustar header (type at 156: '0' or NUL for a regular file, size in octal at 124), then the data.
+  if (tar.length < 512 || ![0x30, 0].includes(tar[156]!)) return null;
+  const size = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+  return tar.subarray(512, 512 + size).toString('utf8');
+}

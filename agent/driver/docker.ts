@@ -13,7 +13,9 @@ import Docker from 'dockerode';
 import { LaunchError, RuntimeUnavailableError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from './driver.js';
 import { cgroupStats } from './cgroup-stats.js';
 import { backoffDelay } from '../../common/backoff.js';
-import { engineStats, execInContainer, hasStatus, waitExit } from './docker-calls.js';
+import { engineStats, execInContainer, hasStatus, readContainerFile, waitExit } from './docker-calls.js';
+import { resolveUser } from './oci/bundle.js';
+import { chown } from 'node:fs/promises';
 
 export type PullPolicy = 'never' | 'missing';
 
@@ -48,6 +50,8 @@ export class DockerDriver implements ContainerDriver {
   private readonly pids = new Map<string, number>();
   /** Containers this driver asked the engine to stop: a signal that ended one of them was ours. */
   private readonly stopping = new Set<string>();
+  /** Each image's /etc/passwd and /etc/group (null when absent), by image name: whose the sandbox becomes. */
+  private readonly accountsOf = new Map<string, { passwd: string | null; group: string | null }>();
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
@@ -68,6 +72,7 @@ export class DockerDriver implements ContainerDriver {
         for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
       });
       options.trace?.('docker: attached');
+      await this.handSandbox(container, spec);
       await options.beforeStart?.();
       options.signal?.throwIfAborted();
       options.trace?.('docker: starting');
@@ -94,6 +99,26 @@ export class DockerDriver implements ContainerDriver {
       }
       throw new LaunchError(`cannot start a container from ${spec.image}: ${message}`, false, { cause: err });
     }
+  }
+
+  /**
+   * As Mesos does (and the mesos containerizer): the sandbox, mounted at MESOS_SANDBOX, belongs to the task's
+   * user, resolved in the image's own /etc/passwd and /etc/group (read once per image), who may so write
+   * there. A user the image lacks is left to the engine, whose refusal at start names it.
+   */
+  private async handSandbox(container: Docker.Container, spec: ContainerSpec): Promise<void> {
+    let accounts = spec.forcePull ? undefined : this.accountsOf.get(spec.image);
+    if (!accounts) {
+      accounts = { passwd: await readContainerFile(container, '/etc/passwd'), group: await readContainerFile(container, '/etc/group') };
+      this.accountsOf.set(spec.image, accounts);
+    }
+    let user;
+    try {
+      user = resolveUser(spec.user, accounts.passwd, accounts.group, spec.image);
+    } catch {
+      return;
+    }
+    await chown(dirname(spec.stdoutPath), user.uid, user.gid);
   }
 
   wait(id: string): Promise<ContainerExit> {

@@ -10,7 +10,7 @@
 // The two drivers' suites run side by side, and each test's containers are
 // removed by their recorded ids when it ends.
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,16 @@ describe.concurrent.each(DRIVERS)('ContainerDriver contract: $name', ({ type, ma
     writeFileSync(join(sandbox, 'marker'), 'from the host\n');
     expect(await driver.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
     expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe('/mnt/mesos/sandbox\nfrom the host\n1\n');
+  });
+
+  it("hands the sandbox to the task's user, who may write there, as Mesos does", async (ctx) => {
+    const named = await launch(ctx, 'echo written >"$MESOS_SANDBOX/by-task" && cat "$MESOS_SANDBOX/by-task"');
+    expect(await driver.wait(named.id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(readFileSync(join(named.sandbox, 'by-task'), 'utf8')).toBe('written\n');
+    expect(statSync(named.sandbox)).toMatchObject({ uid: 65534, gid: 65534 }); // nobody in the image's /etc/passwd
+    const numeric = await launch(ctx, 'touch "$MESOS_SANDBOX/by-task"', { user: '1234:5678' });
+    expect(await driver.wait(numeric.id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(statSync(numeric.sandbox)).toMatchObject({ uid: 1234, gid: 5678 });
   });
 
   it('OOM-kills a memory hog over its limit; the task runner reports REASON_CONTAINER_LIMITATION_MEMORY (the kernel\'s word, from the cgroup), and a plain non-zero exit as FAILED', async () => {

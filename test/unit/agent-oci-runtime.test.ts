@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimeProblem } from '../../agent/driver/oci/runtime.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { CommandRuntime, EXIT_FILE, PID_FILE, SUPERVISOR_NAME, runtimeProblem } from '../../agent/driver/oci/runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-oci-runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,5 +43,37 @@ describe('--oci_runtime at start-up', () => {
   });
   it('finds the real runc of this machine usable', async () => {
     expect(await runtimeProblem('runc')).toBeNull();
+  });
+});
+
+describe('the supervisors\' launcher', () => {
+  /** A stand-in runtime whose `run` writes its pid file and exits at once with status 3 (a container that ended). */
+  const fake = runtime('fake-runc', 'runc version 1.1.5');
+  writeFileSync(fake, '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = --pid-file ]; then echo $$ >"$2"; fi; shift; done\nexit 3\n');
+  const launchers = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(SUPERVISOR_NAME);
+    } catch {
+      return false;
+    }
+  });
+  const settled = async (file: string) => {
+    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
+    return readFileSync(file, 'utf8').trim();
+  };
+
+  it('outlives the containers it started: one launcher for containers that end one after another', async () => {
+    const rt = new CommandRuntime(fake, join(dir, 'fake-root'));
+    for (const id of ['one', 'two', 'three']) {
+      const bundle = join(dir, `bundle-${id}`);
+      mkdirSync(bundle, { recursive: true });
+      await rt.supervise(id, bundle, { stdoutPath: join(bundle, 'out'), stderrPath: join(bundle, 'err') });
+      expect(await settled(join(bundle, EXIT_FILE))).toBe('3');
+      expect(existsSync(join(bundle, PID_FILE))).toBe(true);
+      await new Promise((r) => setTimeout(r, 100)); // the supervisor's end reached the launcher
+      expect(launchers()).toHaveLength(1);
+    }
+    rt.close();
   });
 });

@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
 import { checkLayers, LayerRefused } from './layer-check.js';
 import type { RootPool } from './root-pool.js';
+import { CommandShell } from './command-shell.js';
 
 const run = promisify(execFile);
 
@@ -156,7 +157,7 @@ export class RootfsMaker {
   private overlay: boolean | null = null;
 
   /** `pool`: roots mounted ahead of launches (root-pool.ts), used once overlay is known to work here. */
-  constructor(private readonly log: (line: string) => void, private readonly pool?: RootPool) {}
+  constructor(private readonly log: (line: string) => void, private readonly pool?: RootPool, private readonly shell: CommandShell = CommandShell.shared()) {}
 
   /**
    * Makes the container's root in `bundle` (created here: a pooled root's folder becomes the bundle), or, once
@@ -201,7 +202,10 @@ export class RootfsMaker {
   async release(bundle: string): Promise<void> {
     const target = join(bundle, 'rootfs');
     if (!(await isMountPoint(target))) return;
-    await run('umount', [target]).catch(async () => run('umount', ['-l', target]));
+    // Through the command shell: a Node spawn stops the event loop (command-shell.ts).
+    if ((await this.shell.run(['umount', target])).code === 0) return;
+    const lazy = await this.shell.run(['umount', '-l', target]);
+    if (lazy.code !== 0) throw new Error(`cannot unmount ${target}: ${lazy.stderr.trim()}`);
   }
 }
 

@@ -1,6 +1,8 @@
 // The OCI runtime (runc by default, --oci_runtime) behind one small
-// interface, each call a process spawn today; a long-lived runtime client
-// could replace it without touching the driver.
+// interface, each call a runtime process today, forked by a long-lived shell
+// (command-shell.ts; exec alone is a Node spawn, for its streamed output and
+// timeout); a long-lived runtime client could replace it without touching
+// the driver.
 //
 // A container is run by a supervisor that outlives the agent: a shell,
 // forked by a long-lived launcher shell in its own session (so an agent
@@ -14,6 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { CommandShell, type CommandResult } from './command-shell.js';
 
 export interface RuntimeState {
   readonly id: string;
@@ -52,11 +55,7 @@ export const SUPERVISOR_PID_FILE = 'supervisor.pid';
 
 const OUTPUT_LIMIT = 4096;
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Ran = CommandResult;
 
 /**
  * The supervisor of one container, a shell function (arguments: runtime, root, bundle, id, stdout, stderr,
@@ -71,13 +70,15 @@ const SUPERVISE = 'supervise() { rt="$1" root="$2" b="$3" id="$4" out="$5" err="
 
 /**
  * The launcher: each line on its stdin (a supervisor's arguments, tab-separated) becomes one supervisor,
- * a background job of this shell: a fork, no exec. A shell's background job starts with SIGINT and SIGQUIT
- * ignored, but the runtime resets every signal before it starts the task (runc does: a task started so
- * ignores none, checked with /proc/self/status). The CHLD trap reaps the supervisors that ended (no zombie
- * waits for the next line). Its $0, which the supervisors' command line shows too, is SUPERVISOR_NAME.
+ * a background job of a subshell that exits at once: two forks, no exec. A shell's background job starts with
+ * SIGINT and SIGQUIT ignored, but the runtime resets every signal before it starts the task (runc does: a task
+ * started so ignores none, checked with /proc/self/status). The supervisor is so no job of the launcher, which
+ * has nothing to reap: a CHLD trap to reap its jobs interrupted dash's `read`, which ended the loop and with it
+ * the launcher whenever a container exited (the next launch paid a Node spawn for a new one). Its $0, which
+ * the supervisors' command line shows too, is SUPERVISOR_NAME.
  */
-const LAUNCHER = SUPERVISE + 'trap "jobs >/dev/null" CHLD; set -f; IFS="$(printf \'\\t\')"; ' +
-  'while IFS= read -r line; do set -- $line; supervise "$@" </dev/null >/dev/null 2>&1 & done';
+const LAUNCHER = SUPERVISE + 'set -f; IFS="$(printf \'\\t\')"; ' +
+  'while IFS= read -r line; do set -- $line; ( supervise "$@" </dev/null >/dev/null 2>&1 & ); done';
 
 /** In the command line of every supervisor: how a pid is known to be one (not a reused pid). */
 export const SUPERVISOR_NAME = 'oci-supervisor';
@@ -117,7 +118,7 @@ class Launcher {
 export class CommandRuntime implements OciRuntime {
   readonly name: string;
 
-  constructor(private readonly command: string, private readonly root: string) {
+  constructor(private readonly command: string, private readonly root: string, private readonly shell: CommandShell = CommandShell.shared()) {
     this.name = basename(command);
   }
 
@@ -196,16 +197,9 @@ export class CommandRuntime implements OciRuntime {
     });
   }
 
+  /** Through the long-lived command shell: a Node spawn would stop the agent's event loop for each call (command-shell.ts). */
   private run(args: readonly string[]): Promise<Ran> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.command, ['--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    });
+    return this.shell.run([this.command, '--root', this.root, ...args]);
   }
 }
 
