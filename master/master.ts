@@ -163,6 +163,8 @@ export class Master {
   private readonly agentLinks = new Map<string, Link>();
   private nextLinkId = 1;
   private allocationPending = false;
+  /** Frameworks subscribed and not yet offered anything on that subscription: when SUBSCRIBED went (monotonic ms). */
+  private readonly awaitingFirstOffer = new Map<string, number>();
   /** New agent secrets: the option's, else 24 random bytes in base64url (chosen once, not per operation). */
   private readonly newSecret: () => string;
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
@@ -214,6 +216,11 @@ export class Master {
     return this.options.clock.now();
   }
 
+  /** Milliseconds on a monotonic clock (the option's, else performance.now): for the pass budget and the timings the metrics report. */
+  private get elapsedMs(): () => number {
+    return this.options.elapsedMs ?? performance.now.bind(performance);
+  }
+
   /** The monotonic clock's reading (seconds): for how long something took or has been, never for a timestamp. */
   private get monotonic(): Clock {
     return this.options.monotonic ?? monotonicClock;
@@ -262,12 +269,14 @@ export class Master {
   async subscribe(call: Call, open: (streamId: string) => EventSink): Promise<{ frameworkId: string; streamId: string }> {
     this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, 'SUBSCRIBE');
+    const received = this.elapsedMs();
     const streamId = (this.options.newStreamId ?? randomUUID)();
     this.opening.set(streamId, open);
     try {
       const subscription = { info: call.subscribe!.framework_info!, suppressedRoles: call.subscribe!.suppressed_roles };
       const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, subscription, streamId));
       await done;
+      if (fw.streamId === streamId) this.events.emit({ type: 'FRAMEWORK_SUBSCRIBED', frameworkId: fw.id, ms: this.elapsedMs() - received });
       return { frameworkId: fw.id, streamId };
     } catch (err) {
       throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the framework subscribed; subscribe to the new leader');
@@ -361,7 +370,7 @@ export class Master {
     this.allocationPending = false;
     if (!this.acting) return;
     reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
-    const elapsed = this.options.elapsedMs ?? performance.now.bind(performance);
+    const elapsed = this.elapsedMs;
     const started = elapsed();
     const budgetMs = (this.options.allocationPassBudget ?? 0) * 1000;
     // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
@@ -518,8 +527,14 @@ export class Master {
     switch (effect.type) {
       case 'toAgent':
         return this.agentLinks.get(effect.agentId)?.conn.send(agentWire(effect.agentId, effect.message, this.config));
-      case 'toFramework':
-        return this.sinks.get(effect.frameworkId)?.sink.send(frameworkWire(effect.message, this.config));
+      case 'toFramework': {
+        const attached = this.sinks.get(effect.frameworkId);
+        if (!attached) return;
+        attached.sink.send(frameworkWire(effect.message, this.config));
+        if (effect.message.kind === 'subscribed') this.awaitingFirstOffer.set(effect.frameworkId, this.elapsedMs());
+        else if (effect.message.kind === 'offers') this.firstOfferSent(effect.frameworkId);
+        return;
+      }
       case 'status':
         this.sinks.get(effect.frameworkId)?.sink.send({ type: 'UPDATE', update: { status: effect.status } });
         return this.events.emit({ type: 'STATUS_SENT', frameworkId: effect.frameworkId, status: effect.status });
@@ -534,6 +549,7 @@ export class Master {
         const attached = this.sinks.get(effect.frameworkId);
         if (attached?.streamId !== effect.streamId) return;
         this.sinks.delete(effect.frameworkId);
+        this.awaitingFirstOffer.delete(effect.frameworkId);
         this.deadlines.cancel(`heartbeat:${effect.frameworkId}`);
         if (effect.type === 'closeStream') attached.sink.close(effect.error);
         return;
@@ -561,6 +577,13 @@ export class Master {
         this.apply((fx, ctx) => dispatchLaunch(this.state, fx, ctx, effect.frameworkId, effect.taskIds));
         return;
     }
+  }
+
+  private firstOfferSent(frameworkId: string): void {
+    const subscribedAt = this.awaitingFirstOffer.get(frameworkId);
+    if (subscribedAt === undefined) return;
+    this.awaitingFirstOffer.delete(frameworkId);
+    this.events.emit({ type: 'FIRST_OFFER_SENT', frameworkId, ms: this.elapsedMs() - subscribedAt });
   }
 
   private tellAllocator(fact: AllocatorFact): void {

@@ -104,9 +104,18 @@ export async function firstOffers(c: Cluster, leader: MasterProc, master: string
     withOffer: fws.filter((f) => f.firstOffers.length > 0).length,
     subscribeToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] ? [f.firstOffers[0].at - f.subscribeSentAt] : []))),
     subscribedToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] && f.subscriptions[0] ? [f.firstOffers[0].at - f.subscriptions[0].at] : []))),
+    subscribeToSubscribedMs: distribution(fws.flatMap((f) => (f.subscriptions[0] ? [f.subscriptions[0].at - f.subscribeSentAt] : []))),
+    masterSubscribeToSubscribedMs: timerOf(m, 'master/subscribe_to_subscribed_ms'),
+    masterSubscribedToFirstOfferMs: timerOf(m, 'master/subscribed_to_first_offer_ms'),
     allocationRunMs: m['allocator/mesos/allocation_run_ms'] ?? null,
     errors: c.schedulerWorkers.flatMap((w) => w.errors),
   };
+}
+
+/** A master timer metric (common/timer-window.ts) as a distribution: n is every value timed, the rest over its window. */
+export function timerOf(m: Record<string, number>, name: string): Distribution {
+  const n = m[`${name}/count`] ?? 0;
+  return { n, p50: n > 0 ? m[`${name}/p50`] ?? null : null, p99: n > 0 ? m[`${name}/p99`] ?? null : null, max: n > 0 ? m[`${name}/max`] ?? null : null };
 }
 
 async function timed(url: string, init?: RequestInit): Promise<number | null> {
@@ -131,7 +140,6 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const state: number[] = [];
   const getState: number[] = [];
   const loopP99: number[] = [];
-  const allocation: number[] = [];
   const rss: number[] = [];
   const perSecond: [number, number][] = [];
   // One request per tick, /master/state and GET_STATE in turn; a tick starts `sampleMs` after the previous one started, or when it ended if it took longer.
@@ -164,7 +172,6 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     if (m && m['master/elected'] !== 1) progress('  the master no longer leads (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void');
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
-      allocation.push(m['allocator/mesos/allocation_run_ms'] ?? 0);
     }
     rss.push(procSample(leader.pid)?.rssMb ?? 0);
     const now = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
@@ -203,7 +210,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     eventLoopP99Ms: distribution(loopP99),
     zkWriteMs: distribution(zkWrites),
     hopsMs: hops,
-    allocationRunMs: distribution(allocation),
+    allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {
@@ -289,6 +296,7 @@ export async function failover(c: Cluster, agents: number, timeoutMs: number): P
   return {
     electedMs, firstAnswerAsLeaderMs: answeredMs, allAgentsBackMs: agentsMs,
     agentsBack: m['master/slaves_active'] ?? 0,
+    registryFetchMs: m['registrar/state_fetch_ms'] ?? null,
     offersAgainMs: offered ? distribution(offered.map((t) => t - t0)) : null,
     agentsReregisteredAfterElectionMs: agentsMs !== null && electedMs !== null ? agentsMs - electedMs : null,
   };
