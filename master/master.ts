@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import { TASK_STATES } from '../common/task-state.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
-import type { Allocator } from './allocator/allocator.js';
+import type { AllocationDecision, Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
 import { monotonicClock, realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
@@ -377,9 +377,33 @@ export class Master {
     const decisions = this.allocator.allocate(this.monotonic.now(), budgetMs > 0 ? () => elapsed() - started > budgetMs : undefined);
     const carried = this.allocator.carrying === true;
     this.events.emit({ type: 'ALLOCATION_RUN', ms: elapsed() - started, carried });
-    if (decisions.length > 0) this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions));
+    if (decisions.length > 0) this.offer(decisions);
     // The rest of the round next, after the I/O and calls that waited for this pass.
     if (carried) this.scheduleAllocation();
+  }
+
+  /**
+   * A pass's offers. They go out at once, not behind the effects that wait
+   * for a registry write (another framework's launch, an agent's update):
+   * the allocator decides only over agents and frameworks whose admission is
+   * stored and acted on, so an offer needs nothing that waits. Only when a
+   * framework's stream attached is not yet its current subscription's (its
+   * SUBSCRIBED still waits) do they queue behind it, as every effect does.
+   */
+  private offer(decisions: readonly AllocationDecision[]): void {
+    const fx = new Effects();
+    makeOffers(this.state, fx, this.context(), decisions);
+    this.version++;
+    for (const event of fx.events) this.events.emit(event);
+    const attached = decisions.every((d) => {
+      const fw = this.state.framework(d.frameworkId);
+      return !fw?.connected || this.sinks.get(fw.id)?.streamId === fw.streamId;
+    });
+    if (fx.persist.length > 0 || !attached || !this.outbox.runNow(fx.effects)) {
+      let stored: Promise<void> | null = null;
+      for (const change of fx.persist) stored = this.registry.apply(change);
+      void this.outbox.push(stored, fx.effects);
+    }
   }
 
   offerMessage(offer: OfferRecord) {

@@ -4,7 +4,9 @@
 // earlier operation, and an operation that wrote nothing still waits behind
 // one whose write is in flight (a framework hears OFFERS only after the
 // SUBSCRIBED that the registry had to hold first). With nothing waiting,
-// effects run at once. After a failed write nothing more runs.
+// effects run at once. After a failed write nothing more runs. runNow() is
+// the one way past the queue, for effects the caller knows depend on
+// nothing in it (an allocation pass's offers, Master.offer).
 import type { Effect } from './operations/effects.js';
 
 interface Entry {
@@ -53,6 +55,26 @@ export class Outbox {
     );
     this.drain();
     return done;
+  }
+
+  /**
+   * Runs `effects` now, ahead of what waits for the registry: for effects
+   * that depend on nothing waiting (the caller's judgement: offers made from
+   * facts the allocator already acted on). False, running nothing, when the
+   * outbox stopped or is running effects right now (the caller then pushes).
+   */
+  runNow(effects: readonly Effect[]): boolean {
+    if (this.stopped || this.draining) return false;
+    this.draining = true;
+    try {
+      this.run(effects);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.draining = false;
+    }
+    this.drain();
+    return true;
   }
 
   /** Drops everything waiting: the master no longer acts. */
