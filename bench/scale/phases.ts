@@ -98,7 +98,7 @@ export async function firstOffers(c: Cluster, leader: MasterProc, master: string
     return fws.length === spec.frameworks && fws.every((f) => f.firstOffers.length > 0) ? fws : null;
   }, 30_000);
   const fws = all ?? schedulerCounts(c).flatMap((p) => p.frameworks);
-  const m = (await leader.metrics()) ?? {};
+  const m = (await leader.metrics(10_000)) ?? {};
   return {
     frameworks: spec.frameworks,
     withOffer: fws.filter((f) => f.firstOffers.length > 0).length,
@@ -187,7 +187,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const hops = await tracedHops(c);
   const t1 = wallNow();
   const span = (t1 - start.t) / 1000;
-  const m = (await leader.metrics()) ?? {};
+  const m = (await leader.metrics(10_000)) ?? {};
   return {
     seconds: span,
     launched: launched() - start.launched,
