@@ -9,7 +9,8 @@
 //   AGENT_REMOVED              an agent becomes unreachable, or the master forgets it (gone)
 //   FRAMEWORK_ADDED/UPDATED/REMOVED   subscribeFramework, disconnectFramework, updateFramework, removeFramework
 //   activity (metrics only)    scheduler calls and agent messages received, statuses sent to
-//                              frameworks, agent (re-)registrations, allocation passes
+//                              frameworks, agent (re-)registrations, allocation passes, how long
+//                              a subscription took to SUBSCRIBED and then to its first offer
 //
 // Events are queued as they happen and delivered in order one microtask
 // later. A TASK_UPDATED carries the status that came with the state change:
@@ -42,6 +43,10 @@ export type MasterActivity =
   | { readonly type: 'AGENT_REGISTERED'; readonly agent: AgentRecord; readonly reregistered: boolean }
   | { readonly type: 'STATUS_SENT'; readonly frameworkId: string; readonly status: TaskStatusIn }
   | { readonly type: 'ALLOCATION_RUN'; readonly ms: number; readonly carried?: boolean }
+  /** SUBSCRIBE received -> the registry holds the framework and SUBSCRIBED went out. */
+  | { readonly type: 'FRAMEWORK_SUBSCRIBED'; readonly frameworkId: string; readonly ms: number }
+  /** SUBSCRIBED went out -> the framework's first OFFERS event of that subscription went out. */
+  | { readonly type: 'FIRST_OFFER_SENT'; readonly frameworkId: string; readonly ms: number }
   | { readonly type: 'FRAMEWORK_TOO_SLOW'; readonly frameworkId: string; readonly waiting: number; readonly bound: 'events' | 'bytes' };
 
 export type MasterEvent = ClusterEvent | MasterActivity;

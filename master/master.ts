@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AgentMessageOut, Call, MasterInfoIn } from '../proto/index.js';
 import { TASK_STATES } from '../common/task-state.js';
 import type { RegisterAgent__Output } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
-import type { Allocator } from './allocator/allocator.js';
+import type { AllocationDecision, Allocator } from './allocator/allocator.js';
 import type { Clock } from '../common/clock.js';
 import { monotonicClock, realTimers, type Timers } from '../common/clock.js';
 import { IdGenerator } from '../common/ids.js';
@@ -163,6 +163,8 @@ export class Master {
   private readonly agentLinks = new Map<string, Link>();
   private nextLinkId = 1;
   private allocationPending = false;
+  /** Frameworks subscribed and not yet offered anything on that subscription: when SUBSCRIBED went (monotonic ms). */
+  private readonly awaitingFirstOffer = new Map<string, number>();
   /** New agent secrets: the option's, else 24 random bytes in base64url (chosen once, not per operation). */
   private readonly newSecret: () => string;
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
@@ -214,6 +216,11 @@ export class Master {
     return this.options.clock.now();
   }
 
+  /** Milliseconds on a monotonic clock (the option's, else performance.now): for the pass budget and the timings the metrics report. */
+  private get elapsedMs(): () => number {
+    return this.options.elapsedMs ?? performance.now.bind(performance);
+  }
+
   /** The monotonic clock's reading (seconds): for how long something took or has been, never for a timestamp. */
   private get monotonic(): Clock {
     return this.options.monotonic ?? monotonicClock;
@@ -262,12 +269,14 @@ export class Master {
   async subscribe(call: Call, open: (streamId: string) => EventSink): Promise<{ frameworkId: string; streamId: string }> {
     this.events.emit({ type: 'SCHEDULER_CALL', call });
     validateCall(call, 'SUBSCRIBE');
+    const received = this.elapsedMs();
     const streamId = (this.options.newStreamId ?? randomUUID)();
     this.opening.set(streamId, open);
     try {
       const subscription = { info: call.subscribe!.framework_info!, suppressedRoles: call.subscribe!.suppressed_roles };
       const { result: fw, done } = this.apply((fx, ctx) => subscribeFramework(this.state, fx, ctx, subscription, streamId));
       await done;
+      if (fw.streamId === streamId) this.events.emit({ type: 'FRAMEWORK_SUBSCRIBED', frameworkId: fw.id, ms: this.elapsedMs() - received });
       return { frameworkId: fw.id, streamId };
     } catch (err) {
       throw this.acting || !(err instanceof Unavailable) ? err : new Unavailable('this master stopped leading while the framework subscribed; subscribe to the new leader');
@@ -360,24 +369,50 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
-    // Allocator facts wait in the outbox behind registry writes: a pass now would offer from what the allocator knew
-    // before them (an agent's earlier incarnation, removed and added again meanwhile, whose offer would then outlive
-    // it: its resources out twice). The pass comes once they are carried out.
-    if (this.outbox.waiting > 0) {
-      void this.outbox.push(null, [{ type: 'allocate' }]).catch(() => {});
-      return;
-    }
     reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
-    const elapsed = this.options.elapsedMs ?? performance.now.bind(performance);
+    const elapsed = this.elapsedMs;
     const started = elapsed();
     const budgetMs = (this.options.allocationPassBudget ?? 0) * 1000;
     // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
     const decisions = this.allocator.allocate(this.monotonic.now(), budgetMs > 0 ? () => elapsed() - started > budgetMs : undefined);
     const carried = this.allocator.carrying === true;
     this.events.emit({ type: 'ALLOCATION_RUN', ms: elapsed() - started, carried });
-    if (decisions.length > 0) this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions));
+    // Allocator facts wait in the outbox behind registry writes, so the allocator can lag state/: an agent or a
+    // framework removed and added again meanwhile is still its earlier incarnation there, and an offer made from
+    // that would outlive it (its resources out twice). Such decisions are taken back at once, unfiltered; a pass
+    // after the waiting fact decides for them again.
+    const current: AllocationDecision[] = [];
+    for (const d of decisions) {
+      if (!this.outbox.lags(d.agentId, d.frameworkId)) current.push(d);
+      else this.allocator.recoverResources(d.frameworkId, d.agentId, d.resources, 0, this.monotonic.now());
+    }
+    if (current.length > 0) this.offer(current);
     // The rest of the round next, after the I/O and calls that waited for this pass.
     if (carried) this.scheduleAllocation();
+  }
+
+  /**
+   * A pass's offers. They go out at once, not behind the effects that wait
+   * for a registry write (another framework's launch, an agent's update):
+   * the allocator decides only over agents and frameworks whose admission is
+   * stored and acted on, so an offer needs nothing that waits. Only when a
+   * framework's stream attached is not yet its current subscription's (its
+   * SUBSCRIBED still waits) do they queue behind it, as every effect does.
+   */
+  private offer(decisions: readonly AllocationDecision[]): void {
+    const fx = new Effects();
+    makeOffers(this.state, fx, this.context(), decisions);
+    this.version++;
+    for (const event of fx.events) this.events.emit(event);
+    const attached = decisions.every((d) => {
+      const fw = this.state.framework(d.frameworkId);
+      return !fw?.connected || this.sinks.get(fw.id)?.streamId === fw.streamId;
+    });
+    if (fx.persist.length > 0 || !attached || !this.outbox.runNow(fx.effects)) {
+      let stored: Promise<void> | null = null;
+      for (const change of fx.persist) stored = this.registry.apply(change);
+      void this.outbox.push(stored, fx.effects);
+    }
   }
 
   offerMessage(offer: OfferRecord) {
@@ -525,8 +560,14 @@ export class Master {
     switch (effect.type) {
       case 'toAgent':
         return this.agentLinks.get(effect.agentId)?.conn.send(agentWire(effect.agentId, effect.message, this.config));
-      case 'toFramework':
-        return this.sinks.get(effect.frameworkId)?.sink.send(frameworkWire(effect.message, this.config));
+      case 'toFramework': {
+        const attached = this.sinks.get(effect.frameworkId);
+        if (!attached) return;
+        attached.sink.send(frameworkWire(effect.message, this.config));
+        if (effect.message.kind === 'subscribed') this.awaitingFirstOffer.set(effect.frameworkId, this.elapsedMs());
+        else if (effect.message.kind === 'offers') this.firstOfferSent(effect.frameworkId);
+        return;
+      }
       case 'status':
         this.sinks.get(effect.frameworkId)?.sink.send({ type: 'UPDATE', update: { status: effect.status } });
         return this.events.emit({ type: 'STATUS_SENT', frameworkId: effect.frameworkId, status: effect.status });
@@ -541,6 +582,7 @@ export class Master {
         const attached = this.sinks.get(effect.frameworkId);
         if (attached?.streamId !== effect.streamId) return;
         this.sinks.delete(effect.frameworkId);
+        this.awaitingFirstOffer.delete(effect.frameworkId);
         this.deadlines.cancel(`heartbeat:${effect.frameworkId}`);
         if (effect.type === 'closeStream') attached.sink.close(effect.error);
         return;
@@ -568,6 +610,13 @@ export class Master {
         this.apply((fx, ctx) => dispatchLaunch(this.state, fx, ctx, effect.frameworkId, effect.taskIds));
         return;
     }
+  }
+
+  private firstOfferSent(frameworkId: string): void {
+    const subscribedAt = this.awaitingFirstOffer.get(frameworkId);
+    if (subscribedAt === undefined) return;
+    this.awaitingFirstOffer.delete(frameworkId);
+    this.events.emit({ type: 'FIRST_OFFER_SENT', frameworkId, ms: this.elapsedMs() - subscribedAt });
   }
 
   private tellAllocator(fact: AllocatorFact): void {

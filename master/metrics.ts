@@ -13,6 +13,7 @@ import type { Call, TaskState } from '../proto/index.js';
 import type { Master } from './master.js';
 import type { MasterEvent } from './cluster-events.js';
 import { ScalarTotals } from '../common/resources.js';
+import { DEFAULT_TIMER_WINDOW, TIMER_PERCENTILES, TimerWindow } from '../common/timer-window.js';
 import { fraction, PrometheusExposition, SYSTEM_METRICS, systemMetrics, type MetricSpec, type MetricsSnapshot } from '../common/metrics.js';
 
 const RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
@@ -74,10 +75,11 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
     (name): MetricSpec => ({ name, kind: 'counter', help: `Messages received (${name.slice('master/messages_'.length)})` }),
   ),
   { name: 'allocator/mesos/allocation_runs', kind: 'counter', help: 'Allocation passes' },
-  { name: 'allocator/mesos/allocation_run_ms', kind: 'gauge', help: 'Duration of the last allocation pass in ms' },
-  { name: 'allocator/mesos/allocation_run_ms/count', kind: 'counter', help: 'Allocation passes timed' },
-  { name: 'allocator/mesos/allocation_run_ms/max', kind: 'gauge', help: 'Longest allocation pass in ms' },
-  { name: 'allocator/mesos/allocation_run_ms/min', kind: 'gauge', help: 'Shortest allocation pass in ms' },
+  ...timerSpecs('allocator/mesos/allocation_run_ms', 'allocation pass'),
+  ...timerSpecs('registrar/state_store_ms', 'registry write (to stored)'),
+  { name: 'registrar/state_fetch_ms', kind: 'gauge', help: 'How long the registry read took when this master took over, in ms' },
+  ...timerSpecs('master/subscribe_to_subscribed_ms', 'SUBSCRIBE received to SUBSCRIBED sent (the registry holds the framework)'),
+  ...timerSpecs('master/subscribed_to_first_offer_ms', "SUBSCRIBED sent to the framework's first OFFERS sent"),
   { name: 'allocator/allocation_runs_carried', kind: 'counter', help: 'Allocation passes that ran out of --allocation_pass_budget and left agents to the next pass' },
   ...(['cpus', 'mem', 'disk'] as const).flatMap((r): MetricSpec[] => [
     { name: `allocator/mesos/resources/${r}/total`, kind: 'gauge', help: `Total ${UNIT[r]} the allocator knows` },
@@ -87,6 +89,17 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
   { name: 'master/event_loop_delay_max_ms', kind: 'gauge', help: "Longest event loop delay in ms since the previous snapshot" },
   ...SYSTEM_METRICS,
 ];
+
+/** A timer's metrics (common/timer-window.ts): the last value, the count, and min, max and percentiles over the last samples. */
+function timerSpecs(name: string, what: string): MetricSpec[] {
+  return [
+    { name, kind: 'gauge', help: `Duration of the last ${what}, in ms` },
+    { name: `${name}/count`, kind: 'counter', help: `Times timed: ${what}` },
+    ...['min', 'max', ...TIMER_PERCENTILES.map(([suffix]) => suffix)].map(
+      (s): MetricSpec => ({ name: `${name}/${s}`, kind: 'gauge', help: `${s} of ${what}, in ms, over the last ${DEFAULT_TIMER_WINDOW} timed` }),
+    ),
+  ];
+}
 
 /** Event loop delay, sampled every 10 ms; each snapshot reads the window since the previous one and starts a new window. */
 const LOOP_RESOLUTION_MS = 10;
@@ -100,8 +113,13 @@ export interface MasterMetricsOptions {
 
 export class MasterMetrics {
   readonly prometheus = new PrometheusExposition(MASTER_METRICS, () => this.snapshot());
-  /** Counters, and the allocation timings kept alongside them. */
+  /** Counters. */
   private readonly counters = new Map<string, number>();
+  private readonly timers = {
+    'allocator/mesos/allocation_run_ms': new TimerWindow(),
+    'master/subscribe_to_subscribed_ms': new TimerWindow(),
+    'master/subscribed_to_first_offer_ms': new TimerWindow(),
+  };
   private built = -1;
   private gauges: MetricsSnapshot = {};
   /** Its timer is unref'd: it never keeps a process alive. */
@@ -130,6 +148,9 @@ export class MasterMetrics {
     const out: MetricsSnapshot = {};
     for (const spec of MASTER_METRICS) out[spec.name] = 0;
     for (const [name, value] of this.counters) out[name] = value;
+    for (const [name, timer] of Object.entries(this.timers)) Object.assign(out, timer.snapshot(name));
+    Object.assign(out, this.master.registry.storeTimes.snapshot('registrar/state_store_ms'));
+    out['registrar/state_fetch_ms'] = this.master.registry.fetchMs ?? 0;
     return {
       ...out,
       ...this.stateGauges(),
@@ -176,18 +197,15 @@ export class MasterMetrics {
       case 'FRAMEWORK_TOO_SLOW':
         if (event.bound === 'bytes') this.bump('master/frameworks_slow_disconnected_bytes');
         return this.bump('master/frameworks_slow_disconnected');
-      case 'ALLOCATION_RUN': {
-        const runs = (this.counters.get('allocator/mesos/allocation_runs') ?? 0) + 1;
-        const max = this.counters.get('allocator/mesos/allocation_run_ms/max') ?? event.ms;
-        const min = this.counters.get('allocator/mesos/allocation_run_ms/min') ?? event.ms;
-        this.counters.set('allocator/mesos/allocation_runs', runs);
-        this.counters.set('allocator/mesos/allocation_run_ms/count', runs);
-        this.counters.set('allocator/mesos/allocation_run_ms', event.ms);
-        this.counters.set('allocator/mesos/allocation_run_ms/max', Math.max(max, event.ms));
-        this.counters.set('allocator/mesos/allocation_run_ms/min', Math.min(min, event.ms));
+      case 'ALLOCATION_RUN':
+        this.bump('allocator/mesos/allocation_runs');
+        this.timers['allocator/mesos/allocation_run_ms'].add(event.ms);
         if (event.carried) this.bump('allocator/allocation_runs_carried');
         return;
-      }
+      case 'FRAMEWORK_SUBSCRIBED':
+        return this.timers['master/subscribe_to_subscribed_ms'].add(event.ms);
+      case 'FIRST_OFFER_SENT':
+        return this.timers['master/subscribed_to_first_offer_ms'].add(event.ms);
       default:
         return;
     }

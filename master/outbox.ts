@@ -4,7 +4,9 @@
 // earlier operation, and an operation that wrote nothing still waits behind
 // one whose write is in flight (a framework hears OFFERS only after the
 // SUBSCRIBED that the registry had to hold first). With nothing waiting,
-// effects run at once. After a failed write nothing more runs.
+// effects run at once. After a failed write nothing more runs. runNow() is
+// the one way past the queue, for effects the caller knows depend on
+// nothing in it (an allocation pass's offers, Master.offer).
 import type { Effect } from './operations/effects.js';
 
 interface Entry {
@@ -16,6 +18,9 @@ interface Entry {
 
 export class Outbox {
   private readonly queue: Entry[] = [];
+  /** Agents and frameworks an allocator fact waiting here adds or removes, with how many such facts. */
+  private readonly laggingAgents = new Map<string, number>();
+  private readonly laggingFrameworks = new Map<string, number>();
   private draining = false;
   private stopped: Error | null = null;
 
@@ -44,6 +49,7 @@ export class Outbox {
     done.catch(() => {}); // Callers that do not wait must not see an unhandled rejection.
     const entry: Entry = { effects, ready: stored === null, resolve, reject };
     this.queue.push(entry);
+    this.countLagging(effects, 1);
     stored?.then(
       () => {
         entry.ready = true;
@@ -55,14 +61,55 @@ export class Outbox {
     return done;
   }
 
+  /**
+   * Runs `effects` now, ahead of what waits for the registry: for effects
+   * that depend on nothing waiting (the caller's judgement: offers made from
+   * facts the allocator already acted on). False, running nothing, when the
+   * outbox stopped or is running effects right now (the caller then pushes).
+   */
+  runNow(effects: readonly Effect[]): boolean {
+    if (this.stopped || this.draining) return false;
+    this.draining = true;
+    try {
+      this.run(effects);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.draining = false;
+    }
+    this.drain();
+    return true;
+  }
+
   /** Drops everything waiting: the master no longer acts. */
   stop(why: Error): void {
     if (!this.stopped) this.stopped = why;
     for (const entry of this.queue.splice(0)) entry.reject(this.stopped);
+    this.laggingAgents.clear();
+    this.laggingFrameworks.clear();
+  }
+
+  /**
+   * Whether the allocator's view of this agent or this framework lags
+   * state/: a fact adding or removing it waits here for a registry write.
+   * Until it is carried out the allocator still holds the earlier
+   * incarnation, and an offer made from that would outlive it.
+   */
+  lags(agentId: string, frameworkId: string): boolean {
+    return this.laggingAgents.has(agentId) || this.laggingFrameworks.has(frameworkId);
   }
 
   get waiting(): number {
     return this.queue.length;
+  }
+
+  private countLagging(effects: readonly Effect[], by: 1 | -1): void {
+    for (const effect of effects) {
+      if (effect.type !== 'allocator') continue;
+      const fact = effect.fact;
+      if (fact.call === 'addAgent' || fact.call === 'removeAgent') bump(this.laggingAgents, fact.agentId, by);
+      else if (fact.call === 'addFramework' || fact.call === 'removeFramework') bump(this.laggingFrameworks, fact.frameworkId, by);
+    }
   }
 
   private drain(): void {
@@ -71,6 +118,7 @@ export class Outbox {
     try {
       while (!this.stopped && this.queue[0]?.ready) {
         const entry = this.queue.shift()!;
+        this.countLagging(entry.effects, -1);
         try {
           this.run(entry.effects);
         } catch (err) {
@@ -85,6 +133,12 @@ export class Outbox {
 }
 
 const RESOLVED = Promise.resolve();
+
+function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
 
 function rejected(err: Error): Promise<void> {
   const p = Promise.reject(err);

@@ -108,15 +108,24 @@ export async function firstOffers(c: Cluster, leader: MasterProc, master: string
     return fws.length === spec.frameworks && fws.every((f) => f.firstOffers.length > 0) ? fws : null;
   }, 30_000);
   const fws = all ?? schedulerCounts(c).flatMap((p) => p.frameworks);
-  const m = (await leader.metrics()) ?? {};
+  const m = (await leader.metrics(10_000)) ?? {};
   return {
     frameworks: spec.frameworks,
     withOffer: fws.filter((f) => f.firstOffers.length > 0).length,
     subscribeToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] ? [f.firstOffers[0].at - f.subscribeSentAt] : []))),
     subscribedToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] && f.subscriptions[0] ? [f.firstOffers[0].at - f.subscriptions[0].at] : []))),
+    subscribeToSubscribedMs: distribution(fws.flatMap((f) => (f.subscriptions[0] ? [f.subscriptions[0].at - f.subscribeSentAt] : []))),
+    masterSubscribeToSubscribedMs: timerOf(m, 'master/subscribe_to_subscribed_ms'),
+    masterSubscribedToFirstOfferMs: timerOf(m, 'master/subscribed_to_first_offer_ms'),
     allocationRunMs: m['allocator/mesos/allocation_run_ms'] ?? null,
     errors: c.schedulerWorkers.flatMap((w) => w.errors),
   };
+}
+
+/** A master timer metric (common/timer-window.ts) as a distribution: n is every value timed, the rest over its window. */
+export function timerOf(m: Record<string, number>, name: string): Distribution {
+  const n = m[`${name}/count`] ?? 0;
+  return { n, p50: n > 0 ? m[`${name}/p50`] ?? null : null, p99: n > 0 ? m[`${name}/p99`] ?? null : null, max: n > 0 ? m[`${name}/max`] ?? null : null };
 }
 
 async function timed(url: string, init?: RequestInit): Promise<number | null> {
@@ -143,7 +152,6 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const getState: number[] = [];
   const loopP99: number[] = [];
   const eventsWaiting: number[] = [];
-  const allocation: number[] = [];
   const rss: number[] = [];
   const perSecond: [number, number][] = [];
   // One request per tick, /master/state and GET_STATE in turn; a tick starts `sampleMs` after the previous one started, or when it ended if it took longer.
@@ -176,7 +184,6 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     if (m && m['master/elected'] !== 1) progress('  the master no longer leads (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void');
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
-      allocation.push(m['allocator/mesos/allocation_run_ms'] ?? 0);
       eventsWaiting.push(m['master/framework_event_queue_messages'] ?? 0);
     }
     rss.push(procSample(leader.pid)?.rssMb ?? 0);
@@ -194,7 +201,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const hops = await tracedHops(c, leader);
   const t1 = wallNow();
   const span = (t1 - start.t) / 1000;
-  const m = (await leader.metrics()) ?? {};
+  const m = (await leader.metrics(10_000)) ?? {};
   return {
     seconds: span,
     launched: launched() - start.launched,
@@ -221,7 +228,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     },
     zkWriteMs: distribution(zkWrites),
     hopsMs: hops,
-    allocationRunMs: distribution(allocation),
+    allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {
@@ -290,6 +297,7 @@ export async function failover(c: Cluster, agents: number, timeoutMs: number): P
   return {
     electedMs, firstAnswerAsLeaderMs: answeredMs, allAgentsBackMs: agentsMs,
     agentsBack: m['master/slaves_active'] ?? 0,
+    registryFetchMs: m['registrar/state_fetch_ms'] ?? null,
     offersAgainMs: offered ? distribution(offered.map((t) => t - t0)) : null,
     agentsReregisteredAfterElectionMs: agentsMs !== null && electedMs !== null ? agentsMs - electedMs : null,
   };

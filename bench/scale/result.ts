@@ -30,6 +30,11 @@ export interface OfferFigures {
   readonly subscribeToOfferMs: Distribution;
   /** From the SUBSCRIBED event to the first offer. */
   readonly subscribedToOfferMs: Distribution;
+  /** From calling start() to the SUBSCRIBED event (the scheduler's side: connect, SUBSCRIBE, the registry write, SUBSCRIBED back). */
+  readonly subscribeToSubscribedMs?: Distribution;
+  /** The master's own timers over these subscriptions (metrics.ts): SUBSCRIBE received -> SUBSCRIBED sent, SUBSCRIBED sent -> first OFFERS sent. */
+  readonly masterSubscribeToSubscribedMs?: Distribution;
+  readonly masterSubscribedToFirstOfferMs?: Distribution;
   readonly allocationRunMs: number | null;
   readonly errors: readonly string[];
 }
@@ -64,7 +69,7 @@ export interface ThroughputFigures {
   readonly hopsMs?: Readonly<Record<string, Distribution>>;
   /** The harness's own one-znode write to the same ZooKeeper, once a second: the floor of a registry write. */
   readonly zkWriteMs?: Distribution;
-  /** The master's last allocation pass, sampled once a second. */
+  /** The master's allocation passes: its allocator/mesos/allocation_run_ms timer at the window's end (the last 1,000 passes; n is every pass timed). */
   readonly allocationRunMs: Distribution;
   readonly masterRssMbMax: number;
   /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
@@ -81,6 +86,8 @@ export interface FailoverFigures {
   readonly allAgentsBackMs: number | null;
   readonly agentsReregisteredAfterElectionMs: number | null;
   readonly agentsBack: number;
+  /** The new leader's registrar/state_fetch_ms: its read of the registry as it took over. */
+  readonly registryFetchMs?: number | null;
   /** Per framework: from the SIGKILL to its first offer from the new leader. */
   readonly offersAgainMs: Distribution | null;
 }
@@ -112,6 +119,8 @@ export interface HarnessResult {
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toFixed(digits));
 
+const dist = (d: Distribution | undefined) => (d ? `${ms(d.p50)} / ${ms(d.p99)}` : '—');
+
 /** One column per N, one row per figure. */
 export function table(result: HarnessResult): string {
   const rows: [string, (r: RunResult) => string][] = [
@@ -121,6 +130,10 @@ export function table(result: HarnessResult): string {
     ['master RSS after registration (MB)', (r) => num(r.registration.masterRssMb)],
     ['master CPU after registration (s)', (r) => num(r.registration.masterCpuSeconds, 1)],
     ['first offer after SUBSCRIBE p50 / p99', (r) => `${ms(r.offers.subscribeToOfferMs.p50)} / ${ms(r.offers.subscribeToOfferMs.p99)}`],
+    ['  SUBSCRIBE -> SUBSCRIBED at scheduler p50 / p99', (r) => dist(r.offers.subscribeToSubscribedMs)],
+    ['  master: SUBSCRIBE -> SUBSCRIBED sent p50 / p99', (r) => dist(r.offers.masterSubscribeToSubscribedMs)],
+    ['  master: SUBSCRIBED -> first OFFERS sent p50 / p99', (r) => dist(r.offers.masterSubscribedToFirstOfferMs)],
+    ['  SUBSCRIBED -> first offer at scheduler p50 / p99', (r) => dist(r.offers.subscribedToOfferMs)],
     ['allocation pass p50 / max (ms)', (r) => `${num(r.throughput.allocationRunMs.p50, 1)} / ${num(r.throughput.allocationRunMs.max, 1)}`],
     ['tasks RUNNING+acked per second', (r) => num(r.throughput.tasksRunningPerSecond)],
     ['status updates acked per second', (r) => num(r.throughput.updatesAckedPerSecond)],
@@ -157,6 +170,7 @@ export function table(result: HarnessResult): string {
     rows.push(
       ['failover: new leader elected (ZooKeeper)', (r) => ms(r.failover?.electedMs)],
       ['failover: it answers as leader', (r) => ms(r.failover?.firstAnswerAsLeaderMs)],
+      ['failover: its registry read (state_fetch_ms)', (r) => ms(r.failover?.registryFetchMs)],
       ['failover: all agents back (after kill)', (r) => ms(r.failover?.allAgentsBackMs)],
       ['failover: all agents back after election', (r) => ms(r.failover?.agentsReregisteredAfterElectionMs)],
       ['failover: offers again p50 / max', (r) => (r.failover?.offersAgainMs ? `${ms(r.failover.offersAgainMs.p50)} / ${ms(r.failover.offersAgainMs.max)}` : '—')],

@@ -1,13 +1,15 @@
 // A scheduler worker process (forked by main.ts): subscribes its frameworks
 // with the SDK's Scheduler and launches small command tasks into every
-// offer as fast as offers come (up to `tasksPerOffer` per offer, the rest
-// declined for 0 s so that it comes back at the next allocation pass), while
-// fewer than `maxInFlight` of a framework's tasks are launched and not yet
-// RUNNING: a closed loop, so that the figures show what the master sustains
-// rather than how long a queue an open loop can build in front of it.
+// offer as fast as offers come (up to `tasksPerOffer` per offer; the offers
+// of an event it does not use declined together for --decline_seconds (0.2 s by default), so that they go
+// to other frameworks and come back soon), while fewer than `maxInFlight` of
+// a framework's tasks are launched and not yet RUNNING: a closed loop, so
+// that the figures show what the master sustains rather than how long a
+// queue an open loop can build in front of it (the decision: offer-plan.ts).
 // Status updates are acknowledged by the SDK as they arrive. Reports its
 // counts and each framework's subscriptions and first offers every 250 ms.
-import { Scheduler, OfferPacker, parseDemand, silentLogger, type OfferOut, type TaskInfoIn } from '../../framework/sdk/index.js';
+import { Scheduler, parseDemand, silentLogger } from '../../framework/sdk/index.js';
+import { planOffers } from './offer-plan.js';
 import { TRACE_MAX, loopDelaySampler, traced, wallNow, type FrameworkTimes, type FromWorker, type SchedulerWorkerProgress, type SchedulerWorkerStart, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
@@ -56,18 +58,6 @@ function progress(withHops = false): SchedulerWorkerProgress {
   return { type: 'schedulers', frameworks: frameworks.map((f) => f.times), ...counts, latency, loopP99Ms: loopDelay(), hops: withHops ? hops : null };
 }
 
-function tasksFor(offer: OfferOut, demand: ReturnType<typeof parseDemand>, max: number, prefix: string): TaskInfoIn[] {
-  const packer = OfferPacker.of(offer);
-  const tasks: TaskInfoIn[] = [];
-  while (tasks.length < max) {
-    const resources = packer.take(demand);
-    if (!resources) break;
-    const id = `${prefix}-${process.pid}-${nextTask++}`;
-    tasks.push({ name: id, task_id: { value: id }, agent_id: offer.agent_id!, resources: resources.toProto(), command: { value: 'true' } });
-  }
-  return tasks;
-}
-
 async function start(m: SchedulerWorkerStart): Promise<void> {
   const demand = parseDemand(m.demand);
   for (const name of m.names) {
@@ -84,21 +74,20 @@ async function start(m: SchedulerWorkerStart): Promise<void> {
     scheduler.on('offers', (e) => {
       const at = wallNow();
       if (!fw.times.firstOffers.some((o) => o.masterId === fw.masterId)) fw.times.firstOffers.push({ masterId: fw.masterId, at });
-      for (const offer of e.offers) {
-        counts.offers++;
-        const room = m.maxInFlight > 0 ? Math.max(0, m.maxInFlight - fw.inFlight) : m.tasksPerOffer;
-        const tasks = tasksFor(offer, demand, Math.min(room, m.tasksPerOffer), name);
+      counts.offers += e.offers.length;
+      const plan = planOffers(e.offers, { demand, perOffer: m.tasksPerOffer, maxInFlight: m.maxInFlight, inFlight: fw.inFlight }, () => `${name}-${process.pid}-${nextTask++}`);
+      for (const { offer, tasks } of plan.launches) {
         fw.inFlight += tasks.length;
         for (const t of tasks) {
           launchedAt.set(t.task_id?.value ?? '', at);
           hop(t.task_id?.value ?? '', 'launch', at);
         }
-        const call = tasks.length > 0 ? scheduler.launch(offer, tasks, { refuseSeconds: 0 }) : scheduler.decline(offer, { refuseSeconds: m.declineSeconds });
-        call.then(() => void (counts.launched += tasks.length), () => {
+        scheduler.launch(offer, tasks, { refuseSeconds: 0 }).then(() => void (counts.launched += tasks.length), () => {
           counts.launchErrors += tasks.length;
           fw.inFlight -= tasks.length;
         });
       }
+      if (plan.decline.length > 0) scheduler.decline(plan.decline, { refuseSeconds: m.declineSeconds }).catch(() => {});
     });
     scheduler.on('update', (e) => {
       const state = String(e.status.state);

@@ -10,7 +10,8 @@
 // Like test/harness/link-agent.ts, plus a hostname, attributes, the
 // delayed FINISHED and timings of what the harness measures; kept apart so
 // that the test harness stays as small as its tests need.
-import type { MasterMessageOut, TaskState } from '../../proto/index.js';
+import type { FrameworkInfoOut, MasterMessageOut, TaskIn, TaskInfoOut, TaskState } from '../../proto/index.js';
+import type { RegisterAgent } from '../../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import { MasterLink } from '../../agent/master-link.js';
 import { StatusUpdateManager } from '../../agent/status-update-manager.js';
 import { parseAttributes } from '../../agent/attributes.js';
@@ -48,6 +49,7 @@ export interface SimAgentObserver {
 interface SimTask {
   readonly frameworkId: string;
   readonly taskId: string;
+  readonly info: TaskInfoOut;
   state: TaskState;
 }
 
@@ -57,6 +59,9 @@ export class SimAgent {
   private readonly link: MasterLink;
   private readonly updates: StatusUpdateManager;
   private readonly tasks = new Map<string, SimTask>();
+  /** The FrameworkInfo of each framework with a task here, as RunTask carried it. */
+  private readonly frameworks = new Map<string, FrameworkInfoOut>();
+  private readonly agentInfo: RegisterAgent['agent_info'];
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: SimAgentOptions) {
@@ -67,17 +72,13 @@ export class SimAgent {
       },
       retrySeconds: 10,
     });
-    const agentInfo = {
+    this.agentInfo = {
       hostname: options.hostname, port: 5051, resources: Resources.parse(options.resources).toProto(), attributes: parseAttributes(options.attributes),
     };
     this.link = new MasterLink({
       master: options.master,
       ...(options.leader ? { leader: options.leader } : {}),
-      registration: () => ({
-        agent_info: { ...agentInfo, ...(this.agentId ? { id: { value: this.agentId } } : {}) },
-        // First cut: a re-registering agent does not list its tasks (a real one does); the new leader learns them from its registry.
-        tasks: [], frameworks: [], version: VERSION, secret: this.secret,
-      }),
+      registration: () => this.registration(),
       ...(options.ownConnection ? { channelOptions: { 'grpc.use_local_subchannel_pool': 1 } } : {}),
       onMessage: (m) => this.receive(m),
       logger: silentLogger(),
@@ -104,6 +105,28 @@ export class SimAgent {
     return this.updates.pending().length;
   }
 
+  /**
+   * RegisterAgent, as agent/agent.ts builds it: a re-registering agent lists
+   * its tasks (those ended but not yet acknowledged too), each with the state
+   * and uuid of its update in flight, and the frameworks they belong to.
+   */
+  registration(): RegisterAgent {
+    const tasks: TaskIn[] = [...this.tasks.values()].map((t) => {
+      const head = this.updates.head(t.frameworkId, t.taskId);
+      return {
+        ...(head?.status.state ? { status_update_state: head.status.state, status_update_uuid: head.status.uuid } : {}),
+        name: t.info.name, task_id: t.info.task_id, framework_id: { value: t.frameworkId }, agent_id: { value: this.agentId ?? '' },
+        executor_id: { value: t.taskId }, state: t.state, resources: t.info.resources, statuses: [],
+      };
+    });
+    const frameworkIds = new Set(tasks.map((t) => t.framework_id?.value));
+    return {
+      agent_info: { ...this.agentInfo, ...(this.agentId ? { id: { value: this.agentId } } : {}) },
+      tasks, frameworks: [...this.frameworks].filter(([id]) => frameworkIds.has(id)).map(([, info]) => info),
+      version: VERSION, secret: this.secret,
+    };
+  }
+
   private receive(message: MasterMessageOut): void {
     switch (message.kind) {
       case 'registered': {
@@ -116,7 +139,8 @@ export class SimAgent {
       case 'run_task': {
         const frameworkId = message.run_task!.framework!.id!.value;
         const taskId = message.run_task!.task!.task_id!.value;
-        const task: SimTask = { frameworkId, taskId, state: 'TASK_STAGING' };
+        const task: SimTask = { frameworkId, taskId, info: message.run_task!.task!, state: 'TASK_STAGING' };
+        this.frameworks.set(frameworkId, message.run_task!.framework!);
         this.tasks.set(`${frameworkId}/${taskId}`, task);
         this.options.observer.taskReceived(taskId);
         this.report(task, 'TASK_STARTING');
@@ -152,7 +176,12 @@ export class SimAgent {
       }, this.options.finishAfterMs);
       this.timers.add(timer);
     }
-    if (isTerminal(state)) this.tasks.delete(key);
+    if (isTerminal(state)) this.forget(key, frameworkId);
+  }
+
+  private forget(key: string, frameworkId: string): void {
+    this.tasks.delete(key);
+    if (![...this.tasks.values()].some((t) => t.frameworkId === frameworkId)) this.frameworks.delete(frameworkId);
   }
 
   private end(frameworkId: string, taskId: string, state: TaskState): void {

@@ -15,6 +15,7 @@
 // stops acting, as Apache Mesos's registrar aborts.
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
 import { deferred, type Deferred } from '../../common/deferred.js';
+import { TimerWindow } from '../../common/timer-window.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 import { parseShardId, shardKey, shardOf, shardsFor, taskBytes } from './task-shards.js';
 import { agentFromDoc, frameworkFromDoc, settingsDoc, settingsFromDoc, taskKeyOf, tasksFromDoc } from './documents.js';
@@ -102,16 +103,24 @@ export class Registry {
   private failure: Error | null = null;
   /** Completed writes and the changes they carried, for the benchmark and logs. */
   writes = 0;
+  /** How long each write took to be stored, in ms (Mesos's registrar/state_store_ms). */
+  readonly storeTimes = new TimerWindow();
+  /** How long recover() took to read the store, in ms (Mesos's registrar/state_fetch_ms); null before it ran. */
+  fetchMs: number | null = null;
 
   constructor(
     readonly store: RegistryStore,
     private readonly onFailure: (err: Error) => void = () => {},
     private readonly logger: Logger = silentLogger(),
+    /** Milliseconds on a monotonic clock, for the two timings above. */
+    private readonly elapsedMs: () => number = () => performance.now(),
   ) {}
 
   /** Loads what the store holds; entries that do not parse are skipped with a warning. */
   async recover(): Promise<void> {
+    const started = this.elapsedMs();
     const docs = await this.store.load();
+    this.fetchMs = this.elapsedMs() - started;
     const shards: [RegistryKey, Record<string, unknown>][] = [];
     const mixed = new Set<string>(); // Agents whose entry holds tasks although it says they are in shards.
     for (const [key, doc] of docs) {
@@ -362,7 +371,9 @@ export class Registry {
     this.dirty.clear();
     this.writing = true;
     try {
+      const started = this.elapsedMs();
       if (changes.length > 0) await this.store.write(changes);
+      this.storeTimes.add(this.elapsedMs() - started);
       this.writes++;
       batch.resolve();
     } catch (err) {

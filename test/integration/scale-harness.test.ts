@@ -53,6 +53,38 @@ describe('bench/scale simulated agent', () => {
       await master.stop();
     }
   }, 30_000);
+
+  it('lists its tasks and their frameworks when it re-registers, as a real agent does', async () => {
+    const master = await startMaster({ port: 0, grpc_port: 0, allocation_interval: 0.05, quiet: true });
+    const acks: string[] = [];
+    const agent = new SimAgent({
+      master: master.grpcAddress, hostname: 'agent-00008', resources: 'cpus:4;mem:1024', attributes: 'rack:r1', finishAfterMs: 0,
+      observer: { registered: () => {}, taskReceived: () => {}, acknowledged: (state, taskId) => void acks.push(`${taskId}:${state}`) },
+    });
+    const scheduler = new RawScheduler(master.grpcAddress);
+    scheduler.autoAcknowledge = true;
+    try {
+      agent.start();
+      const frameworkId = (await scheduler.subscribe({ name: 'sim-agent-reregister', user: 'test' })).subscribed!.framework_id!.value;
+      const offer = (await scheduler.next((e) => e.type === 'OFFERS')).offers!.offers[0]!;
+      const demand = Resources.parse('cpus:0.5;mem:64').toProto();
+      await scheduler.launch(offer, ['r0', 'r1'].map((id) => ({ name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: demand, command: { value: 'true' } })));
+      const deadline = Date.now() + 15_000;
+      while (acks.filter((a) => a.endsWith('TASK_RUNNING')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(acks.sort()).toEqual(['r0:TASK_RUNNING', 'r0:TASK_STARTING', 'r1:TASK_RUNNING', 'r1:TASK_STARTING']);
+      const again = agent.registration();
+      const tasks = again.tasks ?? [];
+      expect(again.agent_info?.id?.value).toBe(agent.agentId);
+      expect(tasks.map((t) => `${t.task_id?.value}:${t.state}:${t.framework_id?.value}`).sort()).toEqual([`r0:TASK_RUNNING:${frameworkId}`, `r1:TASK_RUNNING:${frameworkId}`]);
+      expect(Resources.fromProto(tasks[0]!.resources ?? []).toString()).toBe(Resources.fromProto(demand).toString());
+      expect(tasks.every((t) => t.status_update_state === undefined)).toBe(true); // Every update acknowledged: none in flight.
+      expect((again.frameworks ?? []).map((f) => f.id?.value)).toEqual([frameworkId]);
+    } finally {
+      scheduler.close();
+      agent.stop();
+      await master.stop();
+    }
+  }, 30_000);
 });
 
 describe('bench/scale harness', () => {
@@ -71,6 +103,11 @@ describe('bench/scale harness', () => {
     expect(run.registration.masterRssMb).toBeGreaterThan(10);
     expect(run.offers.withOffer).toBe(2);
     expect(run.offers.subscribeToOfferMs.n).toBe(2);
+    // The stages of the first offer, on both sides; the master's timers counted both subscriptions.
+    expect(run.offers.subscribeToSubscribedMs?.n).toBe(2);
+    expect(run.offers.masterSubscribeToSubscribedMs?.n).toBe(2);
+    expect(run.offers.masterSubscribedToFirstOfferMs?.n).toBe(2);
+    expect(run.throughput.allocationRunMs.n).toBeGreaterThan(0);
     const tp = run.throughput;
     expect(tp.agentAcksByState.TASK_STARTING).toBeGreaterThan(0);
     expect(tp.agentAcksByState.TASK_RUNNING).toBeGreaterThan(0);

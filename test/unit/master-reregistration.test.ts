@@ -38,7 +38,7 @@ describe('offers of an agent that re-registers', () => {
     expect(outstandingCpus(fw, agent.id)).toBe(1);
   });
 
-  it('no allocation pass runs on facts still waiting for the registry: a disconnect and re-registration behind a write', async () => {
+  it('no offer is made from an agent whose removal and re-admission still wait for the registry behind a write', async () => {
     const h = await MasterHarness.start();
     const fw = await h.subscribe('fw');
     const agent = await h.addAgent('a1', 'cpus:1;mem:256');
