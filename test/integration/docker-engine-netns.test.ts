@@ -8,8 +8,7 @@
 // hosts' teardown leaves no namespace, link or process. A run that dies
 // with an engine and a container on a host leaves them behind, and the next
 // run's sweep removes them all.
-import { execFile, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
@@ -19,6 +18,7 @@ import { ProcessGroup, type AgentProc, type MasterProc } from '../harness/proces
 import { DockerEngine } from '../harness/docker-engine.js';
 import { RawScheduler, commandTask, isUpdate } from '../harness/grpc-scheduler.js';
 import { waitUntil } from '../harness/wait-until.js';
+import { startRun } from '../harness/crashing-run.js';
 import { mountsUnder, processesUnder } from '../../common/hosts/engine-leftovers.js';
 
 const run = promisify(execFile);
@@ -123,9 +123,7 @@ describe('a Docker engine on a simulated host', () => {
       console.log(JSON.stringify({ dir: engine.dir, netns: h.netns, dockerd: engine.enginePid, container: pid }));
       setInterval(() => {}, 1000);
     `;
-    const crashed = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const first = await new Promise<string>((resolve) => createInterface({ input: crashed.stdout! }).once('line', resolve));
-    const left = JSON.parse(first) as { dir: string; netns: string; dockerd: number; container: number };
+    const { child: crashed, first: left } = await startRun<{ dir: string; netns: string; dockerd: number; container: number }>(script);
     crashed.kill('SIGKILL');
     await new Promise((r) => crashed.once('exit', r));
     // What the dead run left: its engine (dockerd, containerd, the shim), the container's process, mounts, the namespace.

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostNetwork, HOSTS_STATE_DIR, processStart, sweepHosts, type Host } from '../harness/hosts.js';
 import { Faults } from '../harness/faults.js';
 import { waitUntil } from '../harness/wait-until.js';
+import { startRun } from '../harness/crashing-run.js';
 
 const run = promisify(execFile);
 const TCP_PORT = 7000;
@@ -152,9 +153,7 @@ describe('the sweeper', () => {
         console.log(JSON.stringify({ netns: h.netns, bridge: net.bridge, pid: sleeper.pid, start: net.state.pids[0].start }));
         setInterval(() => {}, 1000);
       `;
-      const crashed = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const first = await new Promise<string>((resolve) => createInterface({ input: crashed.stdout! }).once('line', resolve));
-      const left = JSON.parse(first) as { netns: string; bridge: string; pid: number; start: string };
+      const { child: crashed, first: left } = await startRun<{ netns: string; bridge: string; pid: number; start: string }>(script);
       crashed.kill('SIGKILL');
       await new Promise((r) => crashed.once('close', r));
       expect(existsSync(`/var/run/netns/${left.netns}`)).toBe(true);

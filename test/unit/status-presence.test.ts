@@ -42,7 +42,10 @@ describe('status presence', () => {
     expect(ours.register!.agent_info).toEqual(loader.register!.agent_info);
     expect(ours.register!.version).toBe(loader.register!.version);
     const { statuses: ourStatuses, ...ourTask } = ours.register!.tasks[0]!;
-    const { statuses: loaderStatuses, ...loaderTask } = loader.register!.tasks[0]!;
+    const { statuses: loaderStatuses, status_update_state: loaderDefault, ...loaderTask } = loader.register!.tasks[0]!;
+    // One deliberate difference: a task's enum fields the agent left out stay out (the loader says TASK_STAGING).
+    expect(loaderDefault).toBe('TASK_STAGING');
+    expect('status_update_state' in ourTask).toBe(false);
     expect(ourTask).toEqual(loaderTask);
     for (const [key, value] of Object.entries(ourStatuses[0]!)) expect(value, key).toEqual((loaderStatuses[0] as unknown as Record<string, unknown>)[key]);
   });
