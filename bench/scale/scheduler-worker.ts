@@ -1,11 +1,12 @@
 // A scheduler worker process (forked by main.ts): subscribes its frameworks
 // with the SDK's Scheduler and launches small command tasks into every
 // offer as fast as offers come (up to `tasksPerOffer` per offer; the offers
-// of an event it does not use declined together for --decline_seconds (0.2 s by default), so that they go
-// to other frameworks and come back soon), while fewer than `maxInFlight` of
-// a framework's tasks are launched and not yet RUNNING: a closed loop, so
-// that the figures show what the master sustains rather than how long a
-// queue an open loop can build in front of it (the decision: offer-plan.ts).
+// of an event it does not use declined together for --decline_seconds, 0.2 s
+// by default, so that they go to other frameworks and come back soon), while
+// fewer than `maxInFlight` of a framework's tasks are launched and not yet
+// RUNNING: a closed loop, so that the figures show what the master sustains
+// rather than how long a queue an open loop can build in front of it (the
+// decision: offer-plan.ts).
 // Status updates are acknowledged by the SDK as they arrive. Reports its
 // counts and each framework's subscriptions and first offers every 250 ms.
 import { Scheduler, parseDemand, silentLogger } from '../../framework/sdk/index.js';
