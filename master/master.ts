@@ -400,19 +400,11 @@ export class Master {
    * SUBSCRIBED still waits) do they queue behind it, as every effect does.
    */
   private offer(decisions: readonly AllocationDecision[]): void {
-    const fx = new Effects();
-    makeOffers(this.state, fx, this.context(), decisions);
-    this.version++;
-    for (const event of fx.events) this.events.emit(event);
-    const attached = decisions.every((d) => {
+    const attached = () => decisions.every((d) => {
       const fw = this.state.framework(d.frameworkId);
       return !fw?.connected || this.sinks.get(fw.id)?.streamId === fw.streamId;
     });
-    if (fx.persist.length > 0 || !attached || !this.outbox.runNow(fx.effects)) {
-      let stored: Promise<void> | null = null;
-      for (const change of fx.persist) stored = this.registry.apply(change);
-      void this.outbox.push(stored, fx.effects);
-    }
+    this.apply((fx, ctx) => makeOffers(this.state, fx, ctx, decisions), attached);
   }
 
   offerMessage(offer: OfferRecord) {
@@ -528,11 +520,17 @@ export class Master {
    * nothing), its registry changes go to the registry, and its effects wait
    * in the outbox until those are stored. `done` settles when the effects ran.
    */
-  private apply<T>(operation: (fx: Effects, ctx: OpContext) => T): { result: T; done: Promise<void> } {
+  /**
+   * Runs an operation and queues its effects behind its registry write. With
+   * `mayRunNow` (its effects depend on nothing waiting, Master.offer), an
+   * operation that wrote nothing has them run at once when that still says so.
+   */
+  private apply<T>(operation: (fx: Effects, ctx: OpContext) => T, mayRunNow?: () => boolean): { result: T; done: Promise<void> } {
     const fx = new Effects();
     const result = operation(fx, this.context());
     this.version++;
     for (const event of fx.events) this.events.emit(event);
+    if (mayRunNow && fx.persist.length === 0 && mayRunNow() && this.outbox.runNow(fx.effects)) return { result, done: Promise.resolve() };
     let stored: Promise<void> | null = null;
     for (const change of fx.persist) stored = this.registry.apply(change);
     return { result, done: this.outbox.push(stored, fx.effects) };
