@@ -32,6 +32,7 @@ import { tlsConfig } from '../common/tls.js';
 import { makeCerts } from '../test/harness/certs.js';
 import { OCI_REGISTRY, removeOciContainers } from '../test/harness/oci.js';
 import { BENCH_IMAGE, plainLaunches } from './plain-launch.js';
+import { percentile as nearestRank } from '../common/timer-window.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 50, help: 'launches each way' },
@@ -49,10 +50,8 @@ type Containerizer = 'docker' | 'mesos';
 const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d'] as const;
 type Way = (typeof WAYS)[number];
 
-const percentile = (xs: readonly number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-};
+/** Nearest-rank percentile (p in 0..100) of unsorted times. */
+const percentile = (xs: readonly number[], p: number) => nearestRank([...xs].sort((a, b) => a - b), p / 100);
 const say = (line = '') => process.stdout.write(line + '\n');
 
 async function main(): Promise<void> {
