@@ -10,6 +10,7 @@ import { RotatingFile, type Rotation } from '../../common/rotating-file.js';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import Docker from 'dockerode';
+import { Agent as HttpAgent } from 'node:http';
 import { LaunchError, RuntimeUnavailableError, SANDBOX_IN_CONTAINER, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from './driver.js';
 import { cgroupStats } from './cgroup-stats.js';
 import { backoffDelay } from '../../common/backoff.js';
@@ -38,7 +39,8 @@ const SIGNALLED = new Set([128 + 15, 128 + 9]);
 /**
  * How long the engine is watched after a container was ended by a signal the agent did not send:
  * an engine stopped without live-restore stops its containers itself (SIGTERM, then SIGKILL) and
- * then goes away; if it does within this window, the task did not end of its own accord.
+ * then goes away; if it does within this window, the task did not end of its own accord. dockerd
+ * closes its listener before it stops the containers, so a new connection is refused at once.
  */
 const ENGINE_SHUTDOWN_WINDOW_MS = 5000;
 const ENGINE_PING_MS = 250;
@@ -52,9 +54,18 @@ export class DockerDriver implements ContainerDriver {
   private readonly stopping = new Set<string>();
   /** Each image's /etc/passwd and /etc/group (null when absent), by image name: whose the sandbox becomes. */
   private readonly accountsOf = new Map<string, { passwd: string | null; group: string | null }>();
+  /**
+   * The engine asked on a new connection each time. A stopping dockerd closes its listener first and
+   * stops its containers after, while connections kept alive are still served until it exits: only a
+   * new connection tells at once that it is going away.
+   */
+  private readonly probe: Docker;
 
   constructor(private readonly options: DockerDriverOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : {});
+    // docker-modem takes the agent its requests go through; dockerode's types do not list it.
+    const probeOptions = { ...(options.socketPath ? { socketPath: options.socketPath } : {}), agent: new HttpAgent({ keepAlive: false }) };
+    this.probe = new Docker(probeOptions as Docker.DockerOptions);
   }
 
   private get socketPath(): string {
@@ -284,7 +295,7 @@ export class DockerDriver implements ContainerDriver {
     const until = Date.now() + ENGINE_SHUTDOWN_WINDOW_MS;
     while (Date.now() < until) {
       try {
-        await this.docker.ping();
+        await this.probe.ping();
       } catch (err) {
         if (isEngineGone(err)) return true;
       }
