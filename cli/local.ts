@@ -168,9 +168,10 @@ export async function localCommand(argv: string[]): Promise<number> {
     if (logs.length) process.stdout.write(logs.slice(-20).map((l) => `  ${l}\n`).join(''));
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await stopCluster(cluster, docker, base);
+    // A signal during the clean-up must not cut it short: by default it would end this process and leave the cluster up.
+    const patience = () => say('still stopping the cluster: wait for the clean-up line (Ctrl-\\ quits at once, leaving it behind)');
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).on('SIGINT', patience).on('SIGTERM', patience);
+    await stopCluster(cluster, docker, base).finally(() => process.off('SIGINT', patience).off('SIGTERM', patience));
   }
 }
 

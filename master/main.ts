@@ -252,6 +252,7 @@ export async function startMaster(
     scheme: http.scheme,
     leading: () => (!election || election.leading()) && master.acting,
     async stop() {
+      over = true; // A take-over still reading the registry does not start this master once it is stopped.
       election?.withdraw();
       master.stop();
       metrics.close();

@@ -152,6 +152,8 @@ export class Master {
   readonly startTime: number;
   /** True between start() and stop(): only then does this master act. */
   acting = false;
+  /** Set by stop(), for good: a master stopped while it recovered its registry must not start once the recovery ends. */
+  private stopped = false;
   private readonly deadlines: Deadlines;
   private readonly outbox: Outbox;
   private readonly config: MasterConfig;
@@ -244,11 +246,13 @@ export class Master {
   }
 
   start(): void {
+    if (this.stopped) return;
     this.acting = true;
     this.armAllocation();
   }
 
   stop(): void {
+    this.stopped = true;
     this.acting = false;
     this.deadlines.clear();
     this.outbox.stop(new Unavailable('this master stopped leading; retry with the new leader'));

@@ -38,9 +38,10 @@ afterEach(async () => {
   current = null;
 });
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `what` is read when the time is up (a run's output by then, say). */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms)));
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${typeof what === 'string' ? what : what()}`)), ms)));
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
@@ -109,10 +110,14 @@ describe('mesos-ts local --masters 3', () => {
     await run.waitForLine(/task demo-\d RUNNING/, 60_000);
     // As a terminal sends it: to the whole process group. ZooKeeper, in a group of its own, must outlive the clean-up.
     process.kill(-run.pid, 'SIGINT');
-    const { code } = await run.exited;
+    // An impatient second Ctrl-C during the clean-up does not cut it short.
+    await run.waitForLine(/stopping agents/, 30_000);
+    process.kill(-run.pid, 'SIGINT');
+    const { code } = await withTimeout(run.exited, 60_000, () => `mesos-ts local exits after Ctrl-C; it printed:\n${output(run)}`);
     const text = output(run);
     expect(code, text).toBe(1);
     expect(text).toContain('interrupted: killing the tasks and shutting down');
+    expect(text).toContain('still stopping the cluster: wait for the clean-up line');
     expect(text).not.toContain('no contact with ZooKeeper');
     expect(text.trimEnd().split('\n').at(-1)).toContain('clean: no container or process left behind');
     await nothingLeft(text);

@@ -318,6 +318,21 @@ describe('kill of a task the master does not know', () => {
   });
 });
 
+describe('stopping', () => {
+  it('stays stopped: a start() after stop() (a take-over whose registry read ended after the stop) neither acts nor offers', async () => {
+    const h = await MasterHarness.start();
+    await h.addAgent('a1', 'cpus:4;mem:1024');
+    const fw = await h.subscribe('fw');
+    const offered = fw.offers().length;
+    expect(offered).toBe(1);
+    h.master.stop();
+    h.master.start();
+    expect(h.master.acting).toBe(false);
+    await h.advance(5);
+    expect(fw.offers().length).toBe(offered);
+  });
+});
+
 describe('write before act', () => {
   it('a failed registry write stops the master and nothing waiting for it is carried out', async () => {
     const h = await MasterHarness.start();
