@@ -15,22 +15,32 @@
 // `docker save` / `docker load`, never pulled. On the mesos containerizer
 // (runc) the containers inherit the agent's namespace and no engine starts.
 //
+// With --ssl every process serves with a certificate naming its host's
+// address: the certificates are made once the hosts' addresses are known.
+// With several masters, a watch follows the leader in ZooKeeper (as agents
+// and the demo do); killLeader() SIGKILLs the leading master's process.
+//
 // stop(): agents first (SIGTERM: they kill their tasks and remove the
 // containers), then the engines, the masters and ZooKeeper, then the
-// namespaces, veths and bridge; it returns what is still present (nothing,
-// on a clean stop).
+// namespaces, veths and bridge, and the run's directory; it returns what is
+// still present (nothing, on a clean stop). The run's directory is recorded
+// with the hosts (network.ts), so that after a crash the next run's sweep
+// removes it too, with the mesos containerizer's containers under it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../common/errors.js';
+import { flagArgs } from '../common/flags.js';
 import { HostNetwork, type Host } from '../common/hosts/network.js';
 import { DockerEngine, saveImages } from '../common/hosts/docker-engine.js';
+import { ociContainerIds } from '../common/hosts/run-dir-leftovers.js';
 import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-server.js';
-import { ZkSession } from '../common/zk/session.js';
-import { LeaderDetector, type LeaderInfo } from '../common/zk/detector.js';
+import { tlsFetch } from '../common/tls-fetch.js';
 import type { LocalContainerizer } from './local-containerizer.js';
+import type { LocalTls } from './local-tls.js';
+import { LeaderWatch, ZK_PATH, ZK_SESSION_TIMEOUT_SECONDS, type WatchedMaster } from './local-leader-watch.js';
 
 const CLI = fileURLToPath(new URL('../../bin/mesos-ts.js', import.meta.url));
 /** On a host every port is free: the master's HTTP and gRPC ports and the agent's are the usual ones. */
@@ -39,9 +49,6 @@ const MASTER_GRPC = 5060;
 const AGENT_HTTP = 5051;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
-const ZK_PATH = '/mesos';
-/** As in `local --masters N` on loopback: a master cut off from ZooKeeper steps down within 2 s. */
-const ZK_SESSION_TIMEOUT_SECONDS = 2;
 
 export interface LocalHostsOptions {
   /** 1, or more with a ZooKeeper server on a host of its own. */
@@ -56,6 +63,8 @@ export interface LocalHostsOptions {
   /** Extra flags of master n / agent n (logging). */
   masterFlags(n: number): string[];
   agentFlags(n: number): string[];
+  /** --ssl: the cluster's TLS, given the addresses its certificates must name (the hosts' and the bridge's); null for none. */
+  tls(addresses: readonly string[]): LocalTls | null;
   readonly log: (line: string) => void;
   readonly say: (line: string) => void;
 }
@@ -66,11 +75,16 @@ interface HostProcess {
   readonly exited: Promise<void>;
 }
 
+type HostMaster = HostProcess & WatchedMaster & { readonly host: Host };
+
 export class LocalHosts {
   private readonly agents: HostProcess[] = [];
-  private readonly masters: HostProcess[] = [];
+  private readonly masters: HostMaster[] = [];
   private readonly engines: DockerEngine[] = [];
   private zk: LocalZooKeeper | null = null;
+  private watch: LeaderWatch | null = null;
+  /** Mutual TLS between every process (--ssl), or null. */
+  tls: LocalTls | null = null;
 
   private constructor(readonly net: HostNetwork, private readonly options: LocalHostsOptions) {}
 
@@ -84,32 +98,37 @@ export class LocalHosts {
     const masterHosts = Array.from({ length: options.masters }, (_, i) => `m${i + 1}`);
     const agentHosts = Array.from({ length: options.agents }, (_, i) => `a${i + 1}`);
     const net = await HostNetwork.create([...(options.masters > 1 ? ['zk1'] : []), ...masterHosts, ...agentHosts]);
+    // Recorded at once: a sweep after a crash removes it with the containers under it.
+    net.trackRunDir(options.baseDir);
     const run = new LocalHosts(net, options);
     try {
       const hosts = net.hosts().map((h) => `${h.name} ${h.address}`).join(', ');
       options.say(`${net.hosts().length} hosts up: ${hosts}; namespaces ${net.prefix}-*, bridge ${net.bridge} at ${net.rootAddress}; files under ${options.baseDir}`);
+      run.tls = options.tls([net.rootAddress, ...net.hosts().map((h) => h.address)]);
       if (options.masters > 1) await run.startZooKeeper();
       await Promise.all(masterHosts.map((name, i) => run.startMaster(net.host(name), i)));
-      if (run.zk) await run.sayLeader();
+      if (run.zk) await run.watchLeader();
       const engines = options.containerizer === 'docker' ? await run.startEngines(agentHosts.map((name) => net.host(name))) : [];
       for (const [i, name] of agentHosts.entries()) await run.startAgent(net.host(name), i, engines[i]);
       return run;
     } catch (err) {
-      await run.stop();
+      const left = await run.stop();
+      options.say(left.length === 0 ? 'the start failed; what it made is removed' : `the start failed; still present: ${left.join(', ')}`);
       throw err;
     }
   }
 
   /** Stops everything (see the top of the file); returns what is still present, each named. */
   async stop(): Promise<string[]> {
+    this.watch?.stop();
     await Promise.all(this.agents.map((p) => stopProcess(p)));
-    // Counted before the engines stop: stopping an engine removes whatever containers it still holds.
-    const containers = await this.containersLeft();
+    // Counted before the engines stop (stopping an engine removes whatever containers it still holds) and before the run's directory goes.
+    const containers = (await this.containersLeft()) + ociContainerIds(this.options.baseDir).length;
     await Promise.all(this.engines.map((e) => e.stop().catch((err: unknown) => this.options.say(`stopping the engine in ${e.dir}: ${errorMessage(err)}`))));
     await Promise.all(this.masters.map((p) => stopProcess(p)));
     await this.zk?.stop();
     const left = await this.net.destroy();
-    return [...(containers > 0 ? [`${containers} container(s) on the hosts' engines`] : []), ...left];
+    return [...(containers > 0 ? [`${containers} container(s) on the hosts`] : []), ...left];
   }
 
   /** What stop() stops after the agents, in words. */
@@ -118,7 +137,7 @@ export class LocalHosts {
     return `${engines}${this.masters.length > 1 ? 'the masters and ZooKeeper' : 'the master'}`;
   }
 
-  /** Task containers still on the hosts' engines. */
+  /** Task containers still on the hosts' engines (the mesos containerizer's are counted from the run's directory). */
   private async containersLeft(): Promise<number> {
     const counts = await Promise.all(this.engines.map((e) => e.containers('mesos-ts.work_dir').then((cs) => cs.length, () => 0)));
     return counts.reduce((a, b) => a + b, 0);
@@ -133,32 +152,45 @@ export class LocalHosts {
     this.options.say(`ZooKeeper up on host zk1: ${this.zk.connectString}`);
   }
 
-  private async startMaster(host: Host, i: number): Promise<void> {
-    const zk = this.zk ? [`--zk=${this.target}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_SECONDS}s`] : [];
-    const master = this.spawn(host, `master-${i + 1}`, [
-      'master', `--ip=${host.address}`, `--port=${MASTER_HTTP}`, `--grpc_port=${MASTER_GRPC}`, '--allocation_interval=0.5s', ...zk, ...this.options.masterFlags(i + 1),
-    ]);
-    this.masters.push(master);
-    await this.ready(master, host, MASTER_HTTP);
-    const ui = this.zk ? '' : `, web UI at http://${host.address}:${MASTER_HTTP}/`;
-    this.options.say(`master-${i + 1} up on host ${host.name}: gRPC ${host.address}:${MASTER_GRPC}${ui}`);
+  private get scheme(): 'http' | 'https' {
+    return this.tls ? 'https' : 'http';
   }
 
-  /** With ZooKeeper: waits until a master leads, and says which, with its web UI (reachable from this namespace). */
-  private async sayLeader(): Promise<void> {
-    const session = await ZkSession.connect({ servers: this.zk!.connectString, sessionTimeoutMs: ZK_SESSION_TIMEOUT_SECONDS * 1000 });
-    try {
-      const detector = new LeaderDetector(session, ZK_PATH);
-      const elected = new Promise<LeaderInfo>((resolve) => detector.onChange((info) => info && resolve(info)));
-      const timeout = sleep(READY_TIMEOUT_MS, null, { ref: false });
-      const leader = (await detector.start()) ?? (await Promise.race([elected, timeout]));
-      if (!leader) throw new Error(`no master leads in ${this.target} after ${READY_TIMEOUT_MS} ms`);
-      const host = this.net.hosts().find((h) => leader.http.startsWith(`${h.address}:`));
-      this.options.say(`the master on host ${host?.name ?? '?'} leads: web UI at http://${leader.http}/; agents and the demo follow the leader through ${this.target}`);
-      detector.stop();
-    } finally {
-      session.close();
+  private async startMaster(host: Host, i: number): Promise<void> {
+    const zk = this.zk ? [`--zk=${this.target}`, `--zk_session_timeout=${ZK_SESSION_TIMEOUT_SECONDS}s`] : [];
+    const name = `master-${i + 1}`;
+    const proc = this.spawn(host, name, [
+      'master', `--ip=${host.address}`, `--port=${MASTER_HTTP}`, `--grpc_port=${MASTER_GRPC}`, '--allocation_interval=0.5s', ...zk, ...this.options.masterFlags(i + 1),
+    ]);
+    const master: HostMaster = { ...proc, host, httpAddress: `${host.address}:${MASTER_HTTP}`, scheme: this.scheme, killed: false };
+    this.masters.push(master);
+    await this.ready(master, host, MASTER_HTTP);
+    const ui = this.zk ? '' : `, web UI at ${this.scheme}://${master.httpAddress}/`;
+    this.options.say(`${name} up on host ${host.name}: gRPC${this.tls ? ' (TLS)' : ''} ${host.address}:${MASTER_GRPC}${ui}`);
+  }
+
+  /** With ZooKeeper: follows the leader, saying which master leads with its web UI (reachable from this namespace); resolves once one leads. */
+  private async watchLeader(): Promise<void> {
+    this.watch = await LeaderWatch.start({
+      servers: this.zk!.connectString, masters: this.masters, agents: this.options.agents, say: this.options.say, tls: this.tls?.client ?? null,
+      where: (m) => ` on host ${(m as HostMaster).host.name}`,
+    }, READY_TIMEOUT_MS);
+    this.options.say(`agents and the demo follow the leader through ${this.target}`);
+  }
+
+  /** SIGKILLs the leading master's process, as a crash would; resolves with its name once it is gone (null when none leads). */
+  async killLeader(): Promise<string | null> {
+    const name = this.watch?.leader()?.name;
+    const leader = this.masters.find((m) => m.name === name);
+    if (!leader) {
+      this.options.say('no master leads at this moment; nothing to kill');
+      return null;
     }
+    this.options.say(`killing the leader, ${leader.name} (pid ${leader.child.pid} on host ${leader.host.name}) with SIGKILL: its ZooKeeper session expires and its connections drop`);
+    this.watch!.killed(leader);
+    leader.child.kill('SIGKILL');
+    await leader.exited;
+    return leader.name;
   }
 
   /** One engine per agent host, in parallel, each loaded with the demo image saved once from the shared engine. */
@@ -193,7 +225,8 @@ export class LocalHosts {
   /** `mesos-ts ARGS` on `host`, in a process group of its own (Ctrl-C reaches `local`, which stops it in order); its lines go to the log. */
   private spawn(host: Host, name: string, args: string[]): HostProcess {
     const [nsenter, ...prefix] = host.nsenter();
-    const child = spawn(nsenter!, [...prefix, process.execPath, CLI, ...args, '--quiet=false'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tls = this.tls ? flagArgs(this.tls.server) : [];
+    const child = spawn(nsenter!, [...prefix, process.execPath, CLI, ...args, ...tls, '--quiet=false'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) host.track(child.pid);
     const take = (line: string) => this.options.log(`[${name}@${host.name}] ${line}`);
     createInterface({ input: child.stdout! }).on('line', take);
@@ -208,7 +241,7 @@ export class LocalHosts {
   private async ready(proc: HostProcess, host: Host, port: number): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const res = await fetch(`http://${host.address}:${port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      const res = await tlsFetch(this.tls?.client ?? null)(`${this.scheme}://${host.address}:${port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (res?.ok) return;
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} on host ${host.name} exited before answering /health on ${host.address}:${port}`);
       if (Date.now() > deadline) throw new Error(`${proc.name} on host ${host.name} did not answer /health on ${host.address}:${port} within ${READY_TIMEOUT_MS} ms`);
@@ -226,3 +259,4 @@ async function stopProcess(proc: HostProcess): Promise<void> {
   await proc.exited;
   clearTimeout(timer);
 }
+

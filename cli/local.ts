@@ -11,12 +11,12 @@
 // With --hosts N (root only) the master and N agents run as processes on
 // simulated hosts, each in a network namespace of its own with an address in
 // 198.18.0.0/15, and each agent's containers live on its host
-// (cli/local-hosts.ts).
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+// (cli/local-hosts.ts); --ssl and --kill_leader_after work there too.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { parseFlags, usage, type Flags } from '../common/flags.js';
+import { flagArgs, parseFlags, usage, type Flags } from '../common/flags.js';
 import { errorMessage, InvalidArgument } from '../common/errors.js';
 import type { RunningMaster } from '../master/main.js';
 import type { RunningAgent } from '../agent/main.js';
@@ -26,6 +26,8 @@ import { LOG_FLAGS } from '../common/log/flags.js';
 import { localTls, type LocalTls } from './local-tls.js';
 import { chooseContainerizer, type LocalContainerizer } from './local-containerizer.js';
 import type { LocalHosts } from './local-hosts.js';
+import { containersUnder, recordRun, RUN_DIR_PREFIX, sweepLocalRuns } from './local-sweep.js';
+import { ociContainerIds } from '../common/hosts/run-dir-leftovers.js';
 
 export const LOCAL_FLAGS = {
   agents: { type: 'number', default: 2, help: 'how many agents to start (with --hosts, --hosts decides)' },
@@ -46,7 +48,7 @@ export const LOCAL_FLAGS = {
   grpc_port: { type: 'number', default: 5060, help: "master's gRPC port; with several masters, master i adds 100·(i-1); 0 picks free ones" },
   kill_leader_after: {
     type: 'duration',
-    help: 'with --masters > 1: kill the leading master this long after the demo starts (seconds, or with a unit) and watch another take over',
+    help: 'with --masters > 1: kill the leading master this long after the demo starts (seconds, or with a unit) and watch another take over (on --hosts: SIGKILL of its process)',
   },
   containerizer: {
     type: 'string', default: 'auto',
@@ -57,7 +59,7 @@ export const LOCAL_FLAGS = {
   log_dir: { type: 'string', help: "also keep the cluster's log in DIR: master-N/mesos-master.log, agent-N/mesos-agent.log (the live display stays clean)" },
   ssl: {
     type: 'boolean', default: false,
-    help: 'mutual TLS between every process (also with LIBPROCESS_SSL_ENABLED=true): certificates from LIBPROCESS_SSL_CERT_FILE etc., else made by scripts/make-certs.sh',
+    help: 'mutual TLS between every process (also with LIBPROCESS_SSL_ENABLED=true): certificates from LIBPROCESS_SSL_CERT_FILE etc., else made by scripts/make-certs.sh (on --hosts, naming the hosts\' addresses too)',
   },
   certs_dir: { type: 'string', help: "with --ssl: where scripts/make-certs.sh puts the certificates, kept after the run (default: the run's own directory, removed)" },
 } as const;
@@ -81,10 +83,6 @@ export function checkHosts(hosts: number, uid: number | undefined): void {
 export function checkLocalFlags(flags: LocalFlags, uid = process.getuid?.()): void {
   if (!Number.isInteger(flags.masters) || flags.masters < 1) throw new InvalidArgument(`--masters must be a whole number >= 1, got ${flags.masters}`);
   checkHosts(flags.hosts, uid);
-  if (flags.hosts > 0) {
-    if (flags.kill_leader_after !== undefined) throw new InvalidArgument('--hosts does not take --kill_leader_after yet (it kills an in-process master)');
-    if (flags.ssl) throw new InvalidArgument('--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts\' addresses)');
-  }
   if (flags.kill_leader_after !== undefined) {
     if (flags.masters < 2) throw new InvalidArgument(`--kill_leader_after needs --masters 2 or more (a standby to take over), got --masters ${flags.masters}`);
     if (!(flags.kill_leader_after > 0)) throw new InvalidArgument(`--kill_leader_after must be positive, got ${flags.kill_leader_after}`);
@@ -103,10 +101,16 @@ export async function localCommand(argv: string[]): Promise<number> {
     import('dockerode'), import('../master/main.js'), import('../agent/main.js'), import('../framework/examples/demo.js'), import('./local-masters.js'), import('./local-hosts.js'),
   ]);
   const { containerizer, docker, socketPath } = await chooseContainerizer(flags.containerizer, flags.image, process.env, Docker, say);
-  const base = mkdtempSync(join(tmpdir(), 'mesos-ts-local-'));
-  let tls: LocalTls | null;
+  const swept = await sweepLocalRuns(docker ?? new Docker({ socketPath }));
+  if (swept.length > 0) say(`removed what ${swept.length} earlier run(s) killed before their clean-up left: ${swept.join(', ')}`);
+  const base = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  // On hosts the run's directory is recorded with the hosts (cli/local-hosts.ts).
+  if (flags.hosts === 0) recordRun(base);
+  // On hosts the certificates must name the hosts' addresses, known once the hosts are up: LocalHosts makes them then.
+  const makeTls = (addresses: readonly string[]) => localTls(flags.ssl, process.env, flags.certs_dir ?? join(base, 'certs'), say, addresses);
+  let tls: LocalTls | null = null;
   try {
-    tls = localTls(flags.ssl, process.env, flags.certs_dir ?? join(base, 'certs'), say);
+    if (flags.hosts === 0) tls = makeTls([]);
   } catch (err) {
     rmSync(base, { recursive: true, force: true });
     throw err;
@@ -122,7 +126,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const logging = localLogging(flags);
-  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [], hosts: null, tls };
+  const cluster: LocalCluster = { masters: flags.masters, target: '', master: null, group: null, agents: [], hosts: null, tls, onHosts: flags.hosts > 0 };
   let live: LiveArea | null = null;
   // While the table is drawn, lines go above it.
   const tell = (line: string) => (live ? live.print(`\x1b[1m[local]\x1b[0m ${line}`) : say(line));
@@ -130,23 +134,25 @@ export async function localCommand(argv: string[]): Promise<number> {
     if (flags.hosts > 0) {
       cluster.hosts = await LocalHosts.start({
         masters: flags.masters, agents: flags.hosts, baseDir: base, containerizer, image: flags.image, sharedSocket: socketPath,
-        masterFlags: (n) => flagList(logging.master(n)), agentFlags: (n) => flagList(logging.agent(n)), log, say,
+        masterFlags: (n) => flagArgs(logging.master(n)), agentFlags: (n) => flagArgs(logging.agent(n)), tls: makeTls, log, say,
       });
       cluster.target = cluster.hosts.target;
+      cluster.tls = cluster.hosts.tls;
     } else {
       await startMasters(cluster, flags, { startMaster, LocalMasters, baseDir: base, log, logging, tell });
       await startAgents(cluster, flags.agents, { startAgent, baseDir: base, log, logging, containerizer, socketPath });
     }
     const agents = cluster.hosts ? flags.hosts : cluster.agents.length;
-    if (tls) say(`to use the CLI on this cluster: ${Object.entries(tls.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (cluster.tls) say(`to use the CLI on this cluster: ${Object.entries(cluster.tls.clientEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const following = cluster.group ? ` following the leader through ${cluster.target}` : '';
     const where = cluster.hosts ? ', each on its host' : '';
     say(`${agents} agents up (cpus:1;mem:1024 each${where})${following}; launching ${flags.tasks} container tasks from ${flags.image} on the ${containerizer} containerizer`);
     live = process.stdout.isTTY ? new LiveArea() : null;
-    const killer = cluster.group && flags.kill_leader_after !== undefined ? killLeaderAfter(cluster.group, flags.kill_leader_after, tell) : null;
+    const killable = cluster.group ?? cluster.hosts;
+    const killer = killable && flags.kill_leader_after !== undefined ? killLeaderAfter(killable, flags.kill_leader_after, tell) : null;
     const result = await runDemo({
       master: cluster.target,
-      tls: tls?.client ?? null,
+      tls: cluster.tls?.client ?? null,
       tasks: flags.tasks,
       image: flags.image,
       containerizer,
@@ -187,7 +193,9 @@ interface LocalCluster {
   /** --hosts: the master and agents as processes on simulated hosts, instead of `master` and `agents`. */
   hosts: LocalHosts | null;
   /** Mutual TLS between every process (--ssl), or null. */
-  readonly tls: LocalTls | null;
+  tls: LocalTls | null;
+  /** --hosts: set before `hosts`, which stays null when their start failed (having removed what it made). */
+  readonly onHosts: boolean;
 }
 
 type MasterModules = { startMaster: typeof import('../master/main.js').startMaster; LocalMasters: typeof LocalMasters };
@@ -213,6 +221,7 @@ async function startMasters(
   if (flags.masters > 1) {
     cluster.group = await LocalMasters.start({
       count: flags.masters, port: flags.port, grpcPort: flags.grpc_port, baseDir, startMaster, log, logging: logging.master, agents: flags.agents, say: tell,
+      onZooKeeper: (pid) => recordRun(baseDir, pid),
       ...(cluster.tls ? { tls: cluster.tls } : {}),
     });
     cluster.target = cluster.group.url;
@@ -247,12 +256,13 @@ async function startAgents(
 /** Agents first (they kill their tasks and remove the containers), then the masters and ZooKeeper; then checks that nothing is left. */
 async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: string): Promise<void> {
   if (cluster.hosts) return stopHosts(cluster.hosts, docker, base);
+  if (cluster.onHosts) return rmSync(base, { recursive: true, force: true }); // Its start failed, and said what it left.
   const { master, group, agents } = cluster;
   say(`stopping agents (removing their containers) and ${cluster.masters > 1 ? 'the masters and ZooKeeper' : 'the master'}`);
   for (const agent of agents) await agent.stop({ killTasks: true }).catch((err: unknown) => say(`agent stop: ${errorMessage(err)}`));
   await master?.stop();
   await group?.stop().catch((err: unknown) => say(`stopping the masters and ZooKeeper: ${errorMessage(err)}`));
-  const left = docker ? await containersUnder(docker, base) : ociContainersUnder(base);
+  const left = docker ? (await containersUnder(docker, base)).length : ociContainerIds(base).length;
   const zkLeft = group?.zkAlive() ?? false;
   say(left === 0 && !zkLeft ? 'clean: no container or process left behind'
     : `warning: ${left} container(s)${zkLeft ? ' and the ZooKeeper process' : ''} still present`);
@@ -263,19 +273,14 @@ async function stopCluster(cluster: LocalCluster, docker: Docker | null, base: s
 async function stopHosts(hosts: LocalHosts, docker: Docker | null, base: string): Promise<void> {
   say(`stopping agents (removing their containers), then ${hosts.describeRest()}, then the hosts (namespaces, veths, bridge)`);
   const left = await hosts.stop().catch((err: unknown) => [`(stop failed: ${errorMessage(err)})`]);
-  const containers = (docker ? await containersUnder(docker, base) : 0) + ociContainersUnder(base);
-  if (containers > 0) left.push(`${containers} container(s)`);
+  const containers = docker ? (await containersUnder(docker, base)).length : 0;
+  if (containers > 0) left.push(`${containers} container(s) on the shared engine`);
   say(left.length === 0 ? 'clean: no container, process, engine, namespace, veth or bridge left behind' : `warning: still present: ${left.join(', ')}`);
   rmSync(base, { recursive: true, force: true });
 }
 
-/** {level: 'x', log_dir: 'd'} as --level=x --log_dir=d, for a `mesos-ts` process. */
-function flagList(flags: Readonly<Record<string, string | undefined>>): string[] {
-  return Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
-}
-
 /** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */
-function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
+function killLeaderAfter(group: { killLeader(): Promise<unknown> }, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
   tell(`the leader will be killed ${seconds} s into the demo`);
   let fired = false;
   const timer = setTimeout(() => {
@@ -289,14 +294,4 @@ function killLeaderAfter(group: LocalMasters, seconds: number, tell: (line: stri
       tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
     },
   };
-}
-
-/** The mesos containerizer's bundles still in the agents' work_dirs (<base>/agent-N/oci/containers). */
-function ociContainersUnder(base: string): number {
-  return readdirSync(base).map((d) => join(base, d, 'oci', 'containers')).filter((d) => existsSync(d)).reduce((n, d) => n + readdirSync(d).length, 0);
-}
-
-async function containersUnder(docker: Docker, base: string): Promise<number> {
-  const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
-  return all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base)).length;
 }

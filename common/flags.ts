@@ -223,3 +223,8 @@ function durationOf(text: string, from: string): number {
   };
   return n * (factor[unit] ?? 1);
 }
+
+/** Parsed flags back as arguments of a `mesos-ts` process: {logging_level: 'x', ssl_enabled: true} as --logging_level=x --ssl_enabled=true; undefined ones left out. */
+export function flagArgs(flags: object): string[] {
+  return Object.entries(flags).flatMap(([k, v]: [string, unknown]) => (v === undefined ? [] : [`--${k}=${String(v)}`]));
+}

@@ -62,7 +62,7 @@ export function cmdline(pid: number): string {
   }
 }
 
-function kill(pid: number): void {
+export function kill(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -90,7 +90,7 @@ function containerProcesses(containersDir: string): number[] {
   return [...pids];
 }
 
-function readdirSafe(path: string): string[] {
+export function readdirSafe(path: string): string[] {
   try {
     return readdirSync(path);
   } catch {
@@ -98,6 +98,7 @@ function readdirSafe(path: string): string[] {
   }
 }
 
-async function unmountUnder(dir: string): Promise<void> {
+/** Unmounts (lazily, deepest first) every mount point under `dir`. */
+export async function unmountUnder(dir: string): Promise<void> {
   for (const p of mountsUnder(dir).sort().reverse()) await run('umount', ['-l', p]).catch(() => {});
 }

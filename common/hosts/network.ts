@@ -9,7 +9,8 @@
 // own is docker-engine.ts.
 //
 // Everything a run creates (namespaces, bridge, the pids started on its
-// hosts, the directories of its engines) is recorded in a state file under
+// hosts, the directories of its engines, its own directory with the agents'
+// work_dirs and their mesos containerizer containers) is recorded in a state file under
 // /run/mesos-ts-hosts, claimed atomically (the file name is the run's /24),
 // with the owner's pid. A run that crashed leaves its file behind;
 // sweepHosts(), called by HostNetwork.create(), removes what any file of a
@@ -19,6 +20,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeEngineLeftovers } from './engine-leftovers.js';
+import { removeRunDir } from './run-dir-leftovers.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +54,8 @@ interface StateFile {
   readonly pids: { pid: number; start: string }[];
   /** Directories of Docker engines started on the hosts (docker-engine.ts): their containerd, shims and mounts go with a sweep. */
   readonly engineDirs?: string[];
+  /** Directories of the run (`local`'s base dir, agents' work_dirs): removed with the mesos containerizer's containers under them (run-dir-leftovers.ts). */
+  readonly runDirs?: string[];
 }
 
 /** `ip ARGS`; throws with ip's own message. */
@@ -83,7 +87,7 @@ export class HostNetwork {
   private destroyed = false;
 
   private constructor(readonly run: number, private readonly stateFile: string) {
-    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [] };
+    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [], runDirs: [] };
   }
 
   /** The per-run prefix of every name this run creates. */
@@ -154,6 +158,15 @@ export class HostNetwork {
   }
 
   /**
+   * Records a directory of the run, so that destroy(), or a sweep after a crash, removes it with the
+   * mesos containerizer's containers recorded under it (their processes, cgroups and mounts).
+   */
+  trackRunDir(dir: string): void {
+    this.state.runDirs?.push(dir);
+    this.save();
+  }
+
+  /**
    * What of this run is still present (once destroy() removed it all, nothing should be):
    * namespaces, links, live recorded pids and engine directories, each named.
    */
@@ -163,6 +176,7 @@ export class HostNetwork {
     for (const link of await linkNames()) if (link === this.bridge || new RegExp(`^${this.prefix}v\\d+$`).test(link)) left.push(`link ${link}`);
     for (const { pid, start } of this.state.pids) if (alive(pid, start)) left.push(`process ${pid}`);
     for (const dir of this.state.engineDirs ?? []) if (existsSync(dir)) left.push(`engine directory ${dir}`);
+    for (const dir of this.state.runDirs ?? []) if (existsSync(dir)) left.push(`run directory ${dir}`);
     return left;
   }
 
@@ -222,7 +236,7 @@ async function netnsList(): Promise<string[]> {
 }
 
 /**
- * Kills the recorded pids, removes what the engines left (engine-leftovers.ts),
+ * Kills the recorded pids, removes what the engines left (engine-leftovers.ts) and the run's directories (run-dir-leftovers.ts),
  * then removes the links named `<prefix>v<n>` (the root ends of the veths: deleting one end deletes the pair) and the bridge,
  * and the namespaces named `<prefix>-*`. The veths are deleted by name
  * because the kernel frees a deleted namespace, and its devices, lazily: a
@@ -240,6 +254,8 @@ async function removeLeftovers(state: StateFile, prefix: string): Promise<void> 
   }
   for (const { pid, start } of state.pids) for (let i = 0; i < 100 && alive(pid, start); i++) await new Promise((r) => setTimeout(r, 20));
   for (const dir of state.engineDirs ?? []) await removeEngineLeftovers(dir);
+  // After the engines: an engine's directory may be inside a run directory.
+  for (const dir of state.runDirs ?? []) await removeRunDir(dir);
   for (const link of await linkNames()) if (new RegExp(`^${prefix}v\\d+$`).test(link)) await ip('link', 'del', link).catch(() => {});
   await ip('link', 'del', state.bridge).catch(() => {});
   for (const ns of await netnsList()) if (ns.startsWith(`${prefix}-`) || state.namespaces.includes(ns)) await ip('netns', 'del', ns).catch(() => {});

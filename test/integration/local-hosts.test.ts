@@ -3,14 +3,22 @@
 // tasks FINISHED; the master's web UI answers from the root namespace at the
 // address printed; Ctrl-C (SIGINT to the process group, as a terminal sends
 // it) stops everything, and nothing of the run is left: no namespace, link,
-// run file, engine process, mount or directory.
+// run file, engine process, mount or directory. With --ssl, --masters 2 and
+// --kill_leader_after (on the mesos containerizer: no engines to start), every
+// process serves a certificate naming its host's address and the leader's
+// process is SIGKILLed mid-demo; certificates that do not name the hosts'
+// addresses are refused. After a kill -9 of a run on the mesos containerizer,
+// a sweep (as the next run makes) leaves none of its containers' processes,
+// cgroups or mounts, and removes its directory.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessGroup, type Proc } from '../harness/processes.js';
-import { HOSTS_STATE_DIR } from '../harness/hosts.js';
+import { HOSTS_STATE_DIR, sweepHosts } from '../harness/hosts.js';
+import { leftovers, NOTHING } from '../harness/leftovers.js';
 import { mountsUnder, processesUnder } from '../../common/hosts/engine-leftovers.js';
 
 const run = promisify(execFile);
@@ -26,6 +34,15 @@ const runFilesOf = (pid: number) =>
       return false;
     }
   });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Every link as `index: name`. */
 const linkIds = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^(\d+: [^:@]+)/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
@@ -67,11 +84,73 @@ describe('mesos-ts local --hosts 2', () => {
     expect(existsSync(base!)).toBe(false);
   }, 240_000);
 
-  it('refuses --ssl with a message and starts nothing', async () => {
-    const local = group.spawnCommand('local', ['local', '--hosts', '2', '--ssl']);
+  it('--ssl --masters 2 --kill_leader_after: TLS on the hosts\' addresses; the leader SIGKILLed mid-demo, the other leads, every task finishes', async () => {
+    const local = group.spawnCommand('local', [
+      'local', '--hosts', '2', '--masters', '2', '--ssl', '--kill_leader_after', '3', '--tasks', '8', '--containerizer', 'mesos',
+    ], { ownProcessGroup: true });
     const exit = await local.exited;
-    expect(output(local)).toContain("--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts' addresses)");
-    expect(exit.code).toBe(2);
+    const text = output(local);
+    expect(exit.code, text).toBe(0);
+    expect(text).toMatch(/mutual TLS on: a local CA and certificates in \S+ \(scripts\/make-certs\.sh, naming 127\.0\.0\.1 and 6 host addresses\)/);
+    expect(text).toMatch(/master-1 up on host m1: gRPC \(TLS\) 198\.18\.\d+\.11:5060/);
+    const first = /(master-\d) on host (m\d) leads: web UI at https:\/\/198\.18\.\d+\.\d+:5050\/, state at \S+; (master-\d) stands by/.exec(text);
+    expect(first, text).not.toBeNull();
+    const killed = new RegExp(`killing the leader, ${first![1]} \\(pid (\\d+) on host ${first![2]}\\) with SIGKILL`).exec(text);
+    expect(killed, text).not.toBeNull();
+    expect(alive(Number(killed![1]))).toBe(false);
+    expect(text).toMatch(new RegExp(`${first![3]} on host m\\d leads \\([\\d.]+ s after the kill\\): web UI at https://`));
+    expect(text).toMatch(new RegExp(`${first![3]}: 2 of 2 agents re-registered, 1 framework re-subscribed`));
+    // The kill came while the demo ran: after it, tasks still finished.
+    expect(text.slice(text.indexOf('killing the leader'))).toMatch(/task demo-\d FINISHED/);
+    expect(text).toContain('all 8 tasks FINISHED');
+    expect(text).toContain('clean: no container, process, engine, namespace, veth or bridge left behind');
     expect(runFilesOf(local.pid)).toEqual([]);
+  }, 240_000);
+
+  it('refuses certificates that do not name the hosts\' addresses, and leaves nothing', async () => {
+    const certs = mkdtempSync(join(tmpdir(), 'mesos-ts-certs-'));
+    try {
+      await run('bash', ['scripts/make-certs.sh', certs]);
+      const env = { LIBPROCESS_SSL_ENABLED: 'true', LIBPROCESS_SSL_CERT_FILE: join(certs, 'server.pem'), LIBPROCESS_SSL_KEY_FILE: join(certs, 'server.key'), LIBPROCESS_SSL_CA_FILE: join(certs, 'ca.pem') };
+      const local = group.spawnCommand('local', ['local', '--hosts', '1', '--containerizer', 'mesos'], { env });
+      const exit = await local.exited;
+      const text = output(local);
+      expect(exit.code, text).toBe(1);
+      expect(text).toMatch(new RegExp(`--ssl: the certificate ${join(certs, 'server.pem')} \\(from LIBPROCESS_SSL_CERT_FILE\\) does not name 198\\.18\\.\\d+\\.1, 198\\.18\\.\\d+\\.10, 198\\.18\\.\\d+\\.11, where processes of this run listen`));
+      expect(text).toContain('the start failed; what it made is removed');
+      expect(runFilesOf(local.pid)).toEqual([]);
+      const base = /files under (\S+)/.exec(text)![1]!;
+      expect(existsSync(base)).toBe(false);
+    } finally {
+      rmSync(certs, { recursive: true, force: true });
+    }
   }, 60_000);
+  it('after a kill -9, the next sweep removes the run\'s mesos containerizer containers (processes, cgroups, mounts) and its directory', async () => {
+    const local = group.spawnCommand('local', ['local', '--hosts', '1', '--containerizer', 'mesos', '--tasks', '1', '--keep_running'], { ownProcessGroup: true });
+    await local.waitForLine(/cluster stays up/, 120_000);
+    const text = output(local);
+    const base = /files under (\S+)/.exec(text)![1]!;
+    const master = /master-1 up on host m1: gRPC (\S+)/.exec(text)![1]!;
+    const sleeper = group.spawnCommand('execute', ['execute', '--master', master, '--name', 'sleeper', '--containerizer', 'mesos', '--command', 'sleep 600', '--instances', '2']);
+    await sleeper.waitForLine(/sleeper-1\b.*RUNNING/, 60_000);
+    await sleeper.waitForLine(/sleeper-2\b.*RUNNING/, 60_000);
+
+    // Only `local` dies: its master and agent, in process groups of their own, live on, and so do the containers.
+    process.kill(local.pid, 'SIGKILL');
+    await local.exited;
+    const workDir = join(base, 'agent-1');
+    const ids = readdirSync(join(workDir, 'oci', 'containers'));
+    const before = leftovers(workDir, ids);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(before.processes.length).toBeGreaterThanOrEqual(2);
+    expect(before.cgroups.length).toBeGreaterThanOrEqual(2);
+    expect(before.mounts.length).toBeGreaterThanOrEqual(2);
+
+    await sweepHosts();
+    expect(leftovers(workDir, ids)).toEqual(NOTHING);
+    expect(mountsUnder(base)).toEqual([]);
+    expect(existsSync(base)).toBe(false);
+    expect(runFilesOf(local.pid)).toEqual([]);
+    sleeper.signal('SIGKILL');
+  }, 240_000);
 });
