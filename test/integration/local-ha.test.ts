@@ -5,12 +5,13 @@
 // FINISHED and the clean-up line; Ctrl-C (to the whole process group, as a
 // terminal sends it) must clean up as well, and so must a master that cannot
 // take its port. Afterwards no task container, ZooKeeper process, ZooKeeper
-// data dir or master is left.
+// data dir or master is left. After a kill -9 of a run, the next run removes
+// what it left: ZooKeeper, the task containers and the run's directory.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { containersUnder } from '../harness/cluster.js';
+import { containersUnder, removeContainersUnder } from '../harness/cluster.js';
 import { ProcessGroup, type Proc } from '../harness/processes.js';
 
 const RUN_TIMEOUT_MS = 90_000;
@@ -49,6 +50,15 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Alive and not a zombie (a killed orphan waits for PID 1 to reap it). */
+function running(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
   } catch {
     return false;
   }
@@ -143,6 +153,30 @@ describe('mesos-ts local --masters 3', () => {
       blocker.close();
     }
   }, 90_000);
+
+  it('after a kill -9, the next run removes what it left: ZooKeeper, the task containers and the run\'s directory', async () => {
+    const killed = local(['--masters', '2', '--agents', '1', '--tasks', '4', '--port', '0', '--grpc_port', '0']);
+    await killed.waitForLine(/task demo-\d RUNNING/, 60_000);
+    process.kill(killed.pid, 'SIGKILL');
+    await killed.exited;
+    const { zkPid, base } = started(output(killed));
+    try {
+      expect(running(zkPid), 'ZooKeeper outlives the run').toBe(true);
+      expect((await containersUnder(base)).length).toBeGreaterThan(0);
+      const next = local(['--agents', '1', '--tasks', '1', '--port', '0', '--grpc_port', '0']);
+      const { code } = await next.exited;
+      const text = output(next);
+      expect(code, text).toBe(0);
+      expect(text).toMatch(new RegExp(`removed what \\d+ earlier run\\(s\\) killed before their clean-up left: .*${base}`));
+      expect(running(zkPid), 'the killed run\'s ZooKeeper').toBe(false);
+      expect(await containersUnder(base)).toEqual([]);
+      expect(existsSync(base)).toBe(false);
+    } finally {
+      if (running(zkPid)) process.kill(zkPid, 'SIGKILL');
+      await removeContainersUnder(base);
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 150_000);
 
   it('refuses --kill_leader_after without a standby, before starting anything', async () => {
     const run = local(['--kill_leader_after', '3']);
