@@ -38,6 +38,7 @@ import { DockerEngine, saveImages } from '../common/hosts/docker-engine.js';
 import { ociContainerIds } from '../common/hosts/run-dir-leftovers.js';
 import { startLocalZooKeeper, type LocalZooKeeper } from '../common/zk/local-server.js';
 import { tlsFetch } from '../common/tls-fetch.js';
+import { StartWatch } from '../common/proc-stats.js';
 import type { LocalContainerizer } from './local-containerizer.js';
 import type { LocalTls } from './local-tls.js';
 import { LeaderWatch, ZK_PATH, ZK_SESSION_TIMEOUT_SECONDS, type WatchedMaster } from './local-leader-watch.js';
@@ -47,7 +48,9 @@ const CLI = fileURLToPath(new URL('../../bin/mesos-ts.js', import.meta.url));
 const MASTER_HTTP = 5050;
 const MASTER_GRPC = 5060;
 const AGENT_HTTP = 5051;
+/** How long a process may take to answer /health, besides its wait for a CPU (common/proc-stats.ts), and in all. */
 const READY_TIMEOUT_MS = 60_000;
+const READY_CAP_MS = 300_000;
 const STOP_GRACE_MS = 15_000;
 
 export interface LocalHostsOptions {
@@ -239,12 +242,14 @@ export class LocalHosts {
   }
 
   private async ready(proc: HostProcess, host: Host, port: number): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const watch = new StartWatch(proc.child.pid ?? 0);
     for (;;) {
       const res = await tlsFetch(this.tls?.client ?? null)(`${this.scheme}://${host.address}:${port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (res?.ok) return;
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} on host ${host.name} exited before answering /health on ${host.address}:${port}`);
-      if (Date.now() > deadline) throw new Error(`${proc.name} on host ${host.name} did not answer /health on ${host.address}:${port} within ${READY_TIMEOUT_MS} ms`);
+      if (watch.ownMs() > READY_TIMEOUT_MS || watch.wallMs() > READY_CAP_MS) {
+        throw new Error(`${proc.name} on host ${host.name} did not answer /health on ${host.address}:${port} ${watch.describe()}`);
+      }
       await sleep(100);
     }
   }

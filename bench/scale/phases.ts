@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
-import { procSample, CpuMeter } from './proc-stats.js';
+import { procSample, CpuMeter } from '../../common/proc-stats.js';
 import { WorkerProc, ZK_PATH, type Cluster, type MasterProc } from './cluster.js';
 import { wallNow, type AgentWorkerProgress, type SchedulerWorkerProgress } from './ipc.js';
 import { parseMasterTrace, stages, type TaskSightings } from './stages.js';

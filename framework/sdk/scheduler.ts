@@ -419,7 +419,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       this.watchdog.set(this.retry.subscribeTimeoutMs, () => finish(new Unavailable(`no SUBSCRIBED from ${address} within ${this.retry.subscribeTimeoutMs} ms`), false));
       stream.on('metadata', (md: grpc.Metadata) => (streamId = String(md.get(STREAM_ID_KEY)[0] ?? '')));
       stream.on('error', (err: grpc.ServiceError) => {
-        const hint = err.code === grpc.status.UNAVAILABLE ? tlsHint(err, this.tls) : null;
+        // Once subscribed the handshake had passed: a connection that drops then is the master going away (a failover), not a refused certificate.
+        const hint = err.code === grpc.status.UNAVAILABLE && !subscribed ? tlsHint(err, this.tls) : null;
         const reason = hint ? new Unavailable(`${fromServiceError(err).message} (${hint})`, { cause: err }) : fromServiceError(err);
         finish(reason, FATAL_CODES.has(reason.code));
       });
