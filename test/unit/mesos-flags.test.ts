@@ -4,7 +4,7 @@
 // unknown flags. --advertise_ip/--advertise_port and --domain are checked at
 // the edge.
 import { describe, expect, it } from 'vitest';
-import { parseFlags, usage } from '../../common/flags.js';
+import { flagArgs, parseFlags, usage } from '../../common/flags.js';
 import { MESOS_AGENT_FLAGS, MESOS_MASTER_FLAGS, checkAdvertised } from '../../common/mesos-flags.js';
 import { parseDomain } from '../../common/domain.js';
 import { MASTER_FLAGS, MASTER_PARSE } from '../../master/flags.js';
@@ -98,5 +98,15 @@ describe('--hostname_lookup', () => {
     expect(master('--hostname_lookup=false').hostname_lookup).toBe(false);
     expect(master().hostname_lookup).toBe(false);
     expect(agent('--hostname_lookup').hostname_lookup).toBe(true);
+  });
+});
+
+describe('flagArgs', () => {
+  it('gives parsed flags back as arguments that parse to the same values (a process on a host gets its TLS flags so)', () => {
+    const given = { ssl_enabled: true, ssl_cert_file: '/c/server.pem', ssl_key_file: '/c/server.key', ssl_ca_file: '/c/ca.pem', ssl_require_client_cert: true, ssl_verify_server_cert: false, log_dir: undefined };
+    const argv = flagArgs(given);
+    expect(argv).toEqual(['--ssl_enabled=true', '--ssl_cert_file=/c/server.pem', '--ssl_key_file=/c/server.key', '--ssl_ca_file=/c/ca.pem', '--ssl_require_client_cert=true', '--ssl_verify_server_cert=false']);
+    const back = agent(...argv);
+    expect(back).toMatchObject({ ssl_enabled: true, ssl_cert_file: '/c/server.pem', ssl_require_client_cert: true, ssl_verify_server_cert: false });
   });
 });
