@@ -85,7 +85,7 @@ export class LocalHosts {
   private readonly masters: HostMaster[] = [];
   private readonly engines: DockerEngine[] = [];
   private zk: LocalZooKeeper | null = null;
-  private watch: LeaderWatch | null = null;
+  private watch: LeaderWatch<HostMaster> | null = null;
   /** Mutual TLS between every process (--ssl), or null. */
   tls: LocalTls | null = null;
 
@@ -176,15 +176,14 @@ export class LocalHosts {
   private async watchLeader(): Promise<void> {
     this.watch = await LeaderWatch.start({
       servers: this.zk!.connectString, masters: this.masters, agents: this.options.agents, say: this.options.say, tls: this.tls?.client ?? null,
-      where: (m) => ` on host ${(m as HostMaster).host.name}`,
+      where: (m) => ` on host ${m.host.name}`,
     }, READY_TIMEOUT_MS);
     this.options.say(`agents and the demo follow the leader through ${this.target}`);
   }
 
   /** SIGKILLs the leading master's process, as a crash would; resolves with its name once it is gone (null when none leads). */
   async killLeader(): Promise<string | null> {
-    const name = this.watch?.leader()?.name;
-    const leader = this.masters.find((m) => m.name === name);
+    const leader = this.watch?.leader();
     if (!leader) {
       this.options.say('no master leads at this moment; nothing to kill');
       return null;

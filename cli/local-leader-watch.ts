@@ -26,29 +26,29 @@ export interface WatchedMaster {
   killed: boolean;
 }
 
-export interface LeaderWatchOptions {
+export interface LeaderWatchOptions<M extends WatchedMaster> {
   /** ZooKeeper's connect string. */
   readonly servers: string;
-  readonly masters: readonly WatchedMaster[];
+  readonly masters: readonly M[];
   /** How many agents register: after a failover, the new leader is watched until they all re-registered. */
   readonly agents: number;
   readonly say: (line: string) => void;
   /** What /master/state is read with (--ssl). */
   readonly tls: Tls | null;
   /** Added to "master-N leads" (e.g. " on host m1"). */
-  readonly where?: (master: WatchedMaster) => string;
+  readonly where?: (master: M) => string;
 }
 
-export class LeaderWatch {
+export class LeaderWatch<M extends WatchedMaster> {
   private leaderName: string | null = null;
   private killedAt: number | null = null;
   private stopped = false;
   private readonly waiters: (() => void)[] = [];
 
-  private constructor(private readonly session: ZkSession, private readonly options: LeaderWatchOptions) {}
+  private constructor(private readonly session: ZkSession, private readonly options: LeaderWatchOptions<M>) {}
 
   /** Follows the leader; resolves once one leads, or rejects after `timeoutMs`. */
-  static async start(options: LeaderWatchOptions, timeoutMs = 60_000): Promise<LeaderWatch> {
+  static async start<M extends WatchedMaster>(options: LeaderWatchOptions<M>, timeoutMs = 60_000): Promise<LeaderWatch<M>> {
     const session = await ZkSession.connect({ servers: options.servers, sessionTimeoutMs: ZK_SESSION_TIMEOUT_SECONDS * 1000 });
     const watch = new LeaderWatch(session, options);
     try {
@@ -65,12 +65,12 @@ export class LeaderWatch {
   }
 
   /** The leading master, if one is known. */
-  leader(): WatchedMaster | null {
+  leader(): M | null {
     return this.options.masters.find((m) => m.name === this.leaderName) ?? null;
   }
 
   /** `master` was just killed: the next leader is reported with the time since. */
-  killed(master: WatchedMaster): void {
+  killed(master: M): void {
     master.killed = true;
     this.killedAt = Date.now();
   }
@@ -94,7 +94,7 @@ export class LeaderWatch {
   }
 
   /** After a failover: reads the new leader's /master/state until every agent and the demo came back. */
-  private async watchTakeOver(master: WatchedMaster, killedAt: number): Promise<void> {
+  private async watchTakeOver(master: M, killedAt: number): Promise<void> {
     const deadline = Date.now() + TAKE_OVER_WATCH_MS;
     let last = '';
     while (!this.stopped && !master.killed && Date.now() < deadline) {

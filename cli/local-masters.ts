@@ -46,7 +46,7 @@ export interface LocalMastersOptions {
 }
 
 export class LocalMasters {
-  private watcher: LeaderWatch | null = null;
+  private watcher: LeaderWatch<LocalMaster> | null = null;
   /** Recorded at start: after stop() the server's handle is gone, and the process must be too. */
   private readonly zkPid: number | null;
 
@@ -106,8 +106,7 @@ export class LocalMasters {
 
   /** The leading master, if one is known. */
   leader(): LocalMaster | null {
-    const name = this.watcher?.leader()?.name;
-    return this.masters.find((m) => m.name === name) ?? null;
+    return this.watcher?.leader() ?? null;
   }
 
   /** True while the ZooKeeper process still runs (after stop(), it must not). */
