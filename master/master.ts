@@ -377,7 +377,8 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
-    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
+    // Its role summary walks every agent: only worth it when some role has a quota.
+    if (this.state.quotas.size > 0) reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const elapsed = this.elapsedMs;
     const started = elapsed();
     // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
