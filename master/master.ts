@@ -384,7 +384,8 @@ export class Master {
     // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
     const decisions = this.allocator.allocate(this.monotonic.now(), this.passBudget.pass());
     const carried = this.allocator.carrying === true;
-    this.events.emit({ type: 'ALLOCATION_RUN', ms: elapsed() - started, carried });
+    const decided = elapsed();
+    this.events.emit({ type: 'ALLOCATION_RUN', ms: decided - started, carried });
     // Allocator facts wait in the outbox behind registry writes, so the allocator can lag state/: an agent or a
     // framework removed and added again meanwhile is still its earlier incarnation there, and an offer made from
     // that would outlive it (its resources out twice). Such decisions are taken back at once, unfiltered; a pass
@@ -395,9 +396,8 @@ export class Master {
       else this.allocator.recoverResources(d.frameworkId, d.agentId, d.resources, 0, this.monotonic.now());
     }
     if (current.length > 0) {
-      const offering = elapsed();
       this.offer(current);
-      this.passBudget.offered(current.length, elapsed() - offering);
+      this.passBudget.offered(current.length, elapsed() - decided);
     }
     // The rest of the round next, after the I/O and calls that waited for this pass.
     if (carried) this.scheduleAllocation();
