@@ -35,6 +35,8 @@ interface Round {
   readonly subscribedMs: number[];
   /** Allocation passes: when each ended (ms after the subscriptions) and how long it ran. */
   readonly passes: { readonly at: number; readonly ms: number }[];
+  /** CPU ms of each pass's turn, its offers made and sent included (robust to a busy machine, unlike the wall-clock figures). */
+  readonly passTurnCpuMs: number[];
 }
 
 async function round(agents: number, frameworks: number, budget: number): Promise<Round> {
@@ -60,6 +62,14 @@ async function round(agents: number, frameworks: number, budget: number): Promis
     const firstEventBytes: number[] = [];
     const subscribedMs: number[] = [];
     const passes: { at: number; ms: number }[] = [];
+    const passTurnCpuMs: number[] = [];
+    const pass = master.runAllocation.bind(master);
+    master.runAllocation = () => {
+      const cpu = process.cpuUsage();
+      pass();
+      const used = process.cpuUsage(cpu);
+      passTurnCpuMs.push((used.user + used.system) / 1000);
+    };
     const unlisten = master.events.listen((e) => {
       if (e.type === 'ALLOCATION_RUN') passes.push({ at: performance.now() - started, ms: e.ms });
     });
@@ -94,7 +104,7 @@ async function round(agents: number, frameworks: number, budget: number): Promis
     await done;
     clearInterval(ticker);
     unlisten();
-    return { firstOfferMs, firstOffers, firstEventBytes, allOfferedMs: allOffered, loopMaxMs, subscribedMs, passes };
+    return { firstOfferMs, firstOffers, firstEventBytes, allOfferedMs: allOffered, loopMaxMs, subscribedMs, passes, passTurnCpuMs };
   } finally {
     await running.stop();
   }
@@ -116,6 +126,7 @@ async function main(): Promise<void> {
       const first = x.passes[0];
       say(`  SUBSCRIBED p50 ${pct(x.subscribedMs, 0.5).toFixed(0)} ms, max ${Math.max(...x.subscribedMs).toFixed(0)} ms; ${x.passes.length} passes, `
         + `the first ended at ${first?.at.toFixed(0) ?? '—'} ms and ran ${first?.ms.toFixed(1) ?? '—'} ms, the longest ran ${Math.max(...x.passes.map((p) => p.ms)).toFixed(1)} ms`);
+      say(`  pass turns with their offers, CPU: p50 ${pct(x.passTurnCpuMs, 0.5).toFixed(1)} ms, max ${Math.max(...x.passTurnCpuMs).toFixed(1)} ms`);
     }
   }
 }

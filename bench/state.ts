@@ -70,21 +70,27 @@ async function main(): Promise<void> {
       });
     }
     say(`master with ${flags.agents} agents, ${flags.frameworks} frameworks, ${flags.tasks} running tasks`);
+    // CPU time too (this process's, the client's reading included, the same on every version): robust to a busy machine.
     const get = async () => {
       const t0 = performance.now();
+      const cpu = process.cpuUsage();
       const res = await fetch(`http://${running.httpAddress}/state`);
       const body = await res.arrayBuffer();
-      return { ms: performance.now() - t0, bytes: body.byteLength };
+      const used = process.cpuUsage(cpu);
+      return { ms: performance.now() - t0, cpuMs: (used.user + used.system) / 1000, bytes: body.byteLength };
     };
     const cold: number[] = [];
     const warm: number[] = [];
+    const warmCpu: number[] = [];
     let bytes = 0;
     for (let i = 0; i < flags.samples; i++) {
       master.version++; // As if an operation ran: the next /state rebuilds its snapshot.
       const c = await get();
       cold.push(c.ms);
       bytes = c.bytes;
-      warm.push((await get()).ms);
+      const w = await get();
+      warm.push(w.ms);
+      warmCpu.push(w.cpuMs);
     }
     const context = { flags: {}, electedTime: () => master.startTime, build: buildInfo() };
     // As the snapshot builds: task JSON kept between builds (each sample marks one task changed); the first build writes them all.
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
     say(`GET /state (${(bytes / 1024 / 1024).toFixed(1)} MiB of JSON), ${flags.samples} requests each:`);
     say(`  building the snapshot (on the loop)  first ${first.toFixed(1)} ms, then p50 ${pct(builds, 0.5).toFixed(1)} ms   p95 ${pct(builds, 0.95).toFixed(1)} ms`);
     say(`  after a change (rebuilt at most once per 20 build-times)  p50 ${pct(cold, 0.5).toFixed(1)} ms   p95 ${pct(cold, 0.95).toFixed(1)} ms`);
-    say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms`);
+    say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms; CPU p50 ${pct(warmCpu, 0.5).toFixed(1)} ms`);
     say(`GET_STATE's JSON (on the loop), one task changed before each: encoded whole p50 ${pct(whole, 0.5).toFixed(1)} ms  max ${Math.max(...whole).toFixed(1)} ms;  spliced (state-json.ts) p50 ${pct(incremental, 0.5).toFixed(1)} ms  max ${Math.max(...incremental).toFixed(1)} ms`);
     say(`  one allocation pass at this size     p50 ${pct(passes, 0.5).toFixed(1)} ms`);
     if (flags.load) {

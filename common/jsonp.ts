@@ -14,13 +14,21 @@ export function isJsonpCallback(name: string): boolean {
   return name.length <= 256 && CALLBACK.test(name);
 }
 
-/** 200 with `json` (already serialized), wrapped for `callback` (the request's ?jsonp, or null); 400 for a callback that is not a name. */
-export function writeJson(res: ServerResponse, json: string, callback: string | null): void {
+/**
+ * 200 with `json` (already serialized; as UTF-8 bytes when the caller keeps
+ * them for many requests), wrapped for `callback` (the request's ?jsonp, or
+ * null); 400 for a callback that is not a name.
+ */
+export function writeJson(res: ServerResponse, json: string | Buffer, callback: string | null): void {
   if (callback !== null && !isJsonpCallback(callback)) {
     const body = `'jsonp' must be a JavaScript name, got '${callback.slice(0, 100)}'\n`;
     res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
     return;
   }
-  const [type, out] = callback !== null ? ['text/javascript', `${callback}(${json});`] : ['application/json', json];
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(out) }).end(out);
+  if (callback === null) {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) }).end(json);
+    return;
+  }
+  const out = typeof json === 'string' ? `${callback}(${json});` : Buffer.concat([Buffer.from(`${callback}(`), json, Buffer.from(');')]);
+  res.writeHead(200, { 'Content-Type': 'text/javascript', 'Content-Length': Buffer.byteLength(out) }).end(out);
 }

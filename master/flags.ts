@@ -45,7 +45,7 @@ export const MASTER_FLAGS = {
   allocation_interval: { type: 'duration', default: 1, help: 'time between allocation passes (passes also run when resources change)' },
   allocation_pass_budget: {
     type: 'duration', default: 0.05,
-    help: 'an allocation pass stops after this long and the next one (run at once, after other work) goes on with the agents it did not visit, so a pass over thousands of agents does not block the master; 0 for passes without bound',
+    help: 'an allocation pass (making its offers included) stops after this long and the next one (run at once, after other work) goes on with the agents it did not visit, so a pass over thousands of agents does not block the master; 0 for passes without bound',
   },
   offer_timeout: { type: 'duration', default: 30, help: 'unused offers are rescinded after this long; 0 keeps them (Mesos default)' },
   heartbeat_interval: { type: 'duration', default: 15, help: 'interval of HEARTBEAT events to schedulers' },

@@ -45,6 +45,7 @@ import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
 import { Outbox } from './outbox.js';
+import { PassBudget } from './pass-budget.js';
 import type { Overflow } from './event-backlog.js';
 import type { Logger } from '../common/log/logger.js';
 import { NO_ACLS, type Acls } from '../common/acls.js';
@@ -86,7 +87,7 @@ export interface MasterOptions {
   readonly timers?: Timers;
   /** Seconds between allocation passes (passes also run, coalesced, when resources change). */
   readonly allocationInterval: number;
-  /** Seconds a pass may run before it stops and leaves the agents it did not visit to the next pass, run at once; 0 or absent: no bound. */
+  /** Seconds a pass may run, making its offers included (./pass-budget.ts), before it stops and leaves the agents it did not visit to the next pass, run at once; 0 or absent: no bound. */
   readonly allocationPassBudget?: number;
   /** Milliseconds on a monotonic clock, for the pass budget (performance.now by default). */
   readonly elapsedMs?: () => number;
@@ -172,6 +173,8 @@ export class Master {
   /** Roles whose quota guarantee is above the cluster's total (reported in the log as it changes). */
   private readonly quotaAboveTotal = new Set<string>();
   private readonly allocatorLogger: Logger;
+  /** --allocation_pass_budget, over a pass's deciding and its offers together. */
+  private readonly passBudget: PassBudget;
 
   constructor(readonly options: MasterOptions) {
     this.ids = new IdGenerator(options.id);
@@ -179,6 +182,7 @@ export class Master {
     this.startTime = options.clock.now();
     this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers, this.monotonic);
+    this.passBudget = new PassBudget((options.allocationPassBudget ?? 0) * 1000, this.elapsedMs);
     this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
@@ -373,14 +377,15 @@ export class Master {
   runAllocation(): void {
     this.allocationPending = false;
     if (!this.acting) return;
-    reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
+    // Its role summary walks every agent: only worth it when some role has a quota.
+    if (this.state.quotas.size > 0) reportQuotaFit(this.allocator, this.state.agents.size, this.quotaAboveTotal, this.allocatorLogger);
     const elapsed = this.elapsedMs;
     const started = elapsed();
-    const budgetMs = (this.options.allocationPassBudget ?? 0) * 1000;
     // Refusal filters expire on the monotonic clock: a wall-clock jump neither lifts nor prolongs them.
-    const decisions = this.allocator.allocate(this.monotonic.now(), budgetMs > 0 ? () => elapsed() - started > budgetMs : undefined);
+    const decisions = this.allocator.allocate(this.monotonic.now(), this.passBudget.pass());
     const carried = this.allocator.carrying === true;
-    this.events.emit({ type: 'ALLOCATION_RUN', ms: elapsed() - started, carried });
+    const decided = elapsed();
+    this.events.emit({ type: 'ALLOCATION_RUN', ms: decided - started, carried });
     // Allocator facts wait in the outbox behind registry writes, so the allocator can lag state/: an agent or a
     // framework removed and added again meanwhile is still its earlier incarnation there, and an offer made from
     // that would outlive it (its resources out twice). Such decisions are taken back at once, unfiltered; a pass
@@ -390,7 +395,10 @@ export class Master {
       if (!this.outbox.lags(d.agentId, d.frameworkId)) current.push(d);
       else this.allocator.recoverResources(d.frameworkId, d.agentId, d.resources, 0, this.monotonic.now());
     }
-    if (current.length > 0) this.offer(current);
+    if (current.length > 0) {
+      this.offer(current);
+      this.passBudget.offered(current.length, elapsed() - decided);
+    }
     // The rest of the round next, after the I/O and calls that waited for this pass.
     if (carried) this.scheduleAllocation();
   }

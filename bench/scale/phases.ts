@@ -9,7 +9,7 @@ import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { procSample, CpuMeter } from '../../common/proc-stats.js';
 import { WorkerProc, ZK_PATH, type Cluster, type MasterProc } from './cluster.js';
-import { wallNow, type AgentWorkerProgress, type SchedulerWorkerProgress } from './ipc.js';
+import { wallNow, type AgentWorkerProgress, type FrameworkTimes, type SchedulerWorkerProgress } from './ipc.js';
 import { parseMasterTrace, stages, type TaskSightings } from './stages.js';
 import type { Distribution, FailoverFigures, OfferFigures, RegistrationFigures, ThroughputFigures } from './result.js';
 
@@ -17,6 +17,19 @@ export function distribution(xs: readonly number[]): Distribution {
   const s = [...xs].sort((a, b) => a - b);
   const at = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! : null);
   return { n: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? null };
+}
+
+/**
+ * SUBSCRIBED -> first offer (ms, at the scheduler) of each framework, in the
+ * order their SUBSCRIBED arrived: on an idle cluster the first subscriber is
+ * offered every agent, and who subscribed after it waits for what it
+ * declines (round 7 in docs/scale/README.md).
+ */
+export function firstOffersInOrder(fws: readonly FrameworkTimes[]): number[] {
+  return fws
+    .flatMap((f) => (f.subscriptions[0] && f.firstOffers[0] ? [{ subscribed: f.subscriptions[0].at, wait: f.firstOffers[0].at - f.subscriptions[0].at }] : []))
+    .sort((a, b) => a.subscribed - b.subscribed)
+    .map((f) => f.wait);
 }
 
 /** Polls every `everyMs` until `probe` gives something truthy; null after `ms`. */
@@ -114,6 +127,7 @@ export async function firstOffers(c: Cluster, leader: MasterProc, master: string
     withOffer: fws.filter((f) => f.firstOffers.length > 0).length,
     subscribeToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] ? [f.firstOffers[0].at - f.subscribeSentAt] : []))),
     subscribedToOfferMs: distribution(fws.flatMap((f) => (f.firstOffers[0] && f.subscriptions[0] ? [f.firstOffers[0].at - f.subscriptions[0].at] : []))),
+    subscribedToOfferInOrderMs: firstOffersInOrder(fws),
     subscribeToSubscribedMs: distribution(fws.flatMap((f) => (f.subscriptions[0] ? [f.subscriptions[0].at - f.subscribeSentAt] : []))),
     masterSubscribeToSubscribedMs: timerOf(m, 'master/subscribe_to_subscribed_ms'),
     masterSubscribedToFirstOfferMs: timerOf(m, 'master/subscribed_to_first_offer_ms'),

@@ -30,6 +30,8 @@ export interface OfferFigures {
   readonly subscribeToOfferMs: Distribution;
   /** From the SUBSCRIBED event to the first offer. */
   readonly subscribedToOfferMs: Distribution;
+  /** From the SUBSCRIBED event to the first offer, one per framework in the order SUBSCRIBED arrived (phases.ts, firstOffersInOrder). */
+  readonly subscribedToOfferInOrderMs?: readonly number[];
   /** From calling start() to the SUBSCRIBED event (the scheduler's side: connect, SUBSCRIBE, the registry write, SUBSCRIBED back). */
   readonly subscribeToSubscribedMs?: Distribution;
   /** The master's own timers over these subscriptions (metrics.ts): SUBSCRIBE received -> SUBSCRIBED sent, SUBSCRIBED sent -> first OFFERS sent. */
@@ -134,6 +136,7 @@ export function table(result: HarnessResult): string {
     ['  master: SUBSCRIBE -> SUBSCRIBED sent p50 / p99', (r) => dist(r.offers.masterSubscribeToSubscribedMs)],
     ['  master: SUBSCRIBED -> first OFFERS sent p50 / p99', (r) => dist(r.offers.masterSubscribedToFirstOfferMs)],
     ['  SUBSCRIBED -> first offer at scheduler p50 / p99', (r) => dist(r.offers.subscribedToOfferMs)],
+    ['  the same, in order of SUBSCRIBED (ms)', (r) => r.offers.subscribedToOfferInOrderMs?.map((x) => x.toFixed(0)).join(' ') ?? '—'],
     ['allocation pass p50 / max (ms)', (r) => `${num(r.throughput.allocationRunMs.p50, 1)} / ${num(r.throughput.allocationRunMs.max, 1)}`],
     ['tasks RUNNING+acked per second', (r) => num(r.throughput.tasksRunningPerSecond)],
     ['status updates acked per second', (r) => num(r.throughput.updatesAckedPerSecond)],

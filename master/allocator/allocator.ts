@@ -96,9 +96,11 @@ export interface Allocator {
    * One allocation pass at time `now` (seconds). Marks what it returns as
    * allocated. A policy that honours `outOfTime` asks it between agents and,
    * once it says true, stops and keeps the agents it did not visit for the
-   * next pass (`carrying` is then true); a policy may ignore it.
+   * next pass (`carrying` is then true); a policy may ignore it. It is given
+   * how many decisions the pass made so far (the offers still to be made
+   * from them count against the same budget).
    */
-  allocate(now: number, outOfTime?: () => boolean): AllocationDecision[];
+  allocate(now: number, outOfTime?: (decided: number) => boolean): AllocationDecision[];
   /** True while the last pass stopped for time and left agents to visit: the master runs the next pass soon. */
   readonly carrying?: boolean;
 

@@ -236,7 +236,7 @@ export class HierarchicalAllocator implements Allocator {
     fw.filters.clear(roles);
   }
 
-  allocate(now: number, outOfTime: () => boolean = NEVER_OUT_OF_TIME): AllocationDecision[] {
+  allocate(now: number, outOfTime: (decided: number) => boolean = NEVER_OUT_OF_TIME): AllocationDecision[] {
     const capped = Number.isFinite(this.offersPerFramework);
     let pairs = 0;
     if (capped) for (const fw of this.frameworks.values()) pairs += fw.roles.length;
@@ -255,7 +255,7 @@ export class HierarchicalAllocator implements Allocator {
         round = this.newRound('fair');
       }
       if (round.next >= round.order.length) return pass.decisions;
-      if (visited > 0 && outOfTime()) {
+      if (visited > 0 && outOfTime(pass.decisions.length)) {
         this.round = round;
         return pass.decisions;
       }

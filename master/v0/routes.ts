@@ -32,17 +32,17 @@ export interface V0RoutesOptions {
   readonly viewFilter?: (req: IncomingMessage) => ((model: V0Model) => V0Model) | null;
 }
 
-type Answer = (snapshot: StateSnapshot, query: URLSearchParams) => string;
+type Answer = (snapshot: StateSnapshot, query: URLSearchParams) => string | Buffer;
 
 /** The endpoints answered from the leader's snapshot, by path without the /master prefix. */
 const FROM_SNAPSHOT: ReadonlyMap<string, Answer> = new Map<string, Answer>([
-  ['/state', (s) => s.get()],
-  ['/state.json', (s) => s.get()],
-  ['/state-summary', (s) => s.text('state-summary', views.stateSummary)],
-  ['/slaves', (s, q) => (q.has('slave_id') ? JSON.stringify(views.slaves(s.model(), q.get('slave_id'))) : s.text('slaves', (m) => views.slaves(m, null)))],
-  ['/frameworks', (s, q) => (q.has('framework_id') ? JSON.stringify(views.frameworks(s.model(), q.get('framework_id'))) : s.text('frameworks', (m) => views.frameworks(m, null)))],
+  ['/state', (s) => s.encoded('state', (m) => m.state)],
+  ['/state.json', (s) => s.encoded('state', (m) => m.state)],
+  ['/state-summary', (s) => s.encoded('state-summary', views.stateSummary)],
+  ['/slaves', (s, q) => (q.has('slave_id') ? JSON.stringify(views.slaves(s.model(), q.get('slave_id'))) : s.encoded('slaves', (m) => views.slaves(m, null)))],
+  ['/frameworks', (s, q) => (q.has('framework_id') ? JSON.stringify(views.frameworks(s.model(), q.get('framework_id'))) : s.encoded('frameworks', (m) => views.frameworks(m, null)))],
   ['/tasks', (s, q) => JSON.stringify(views.tasks(s.model(), views.readTaskQuery(q), (order) => s.memo(`tasks:${order}`, (m) => views.orderTasks(views.allTasks(m), order))))],
-  ['/roles', (s) => s.text('roles', views.roles)],
+  ['/roles', (s) => s.encoded('roles', views.roles)],
 ]);
 
 /** The endpoints whose answer depends on what the caller may see, made from a filtered model (never cached: it is one caller's). */
@@ -82,7 +82,7 @@ export function v0Routes(options: V0RoutesOptions): HttpHandler {
 }
 
 /** OK(json, jsonp) as libprocess writes it (common/jsonp.ts). */
-function json(res: ServerResponse, text: string, query: URLSearchParams): true {
+function json(res: ServerResponse, text: string | Buffer, query: URLSearchParams): true {
   writeJson(res, text, query.get('jsonp'));
   return true;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHAIN, parseMasterTrace, pointTimes, stages, type TaskSightings } from '../../bench/scale/stages.js';
-import { distribution } from '../../bench/scale/phases.js';
+import { distribution, firstOffersInOrder } from '../../bench/scale/phases.js';
 
 // One task seen by all three sides: each point 10 ms after the one before, from t = 1000.
 function fullTask(): TaskSightings {
@@ -54,5 +54,14 @@ describe('bench/scale stages', () => {
     const trace = parseMasterTrace('t-10\tmaster: ACKNOWLEDGE received\t20.5\nt-10\tmaster: ACKNOWLEDGE received\t10.25\ngarbage\n\nt-20\tx\tnot-a-number\n');
     expect([...trace.keys()]).toEqual(['t-10']);
     expect(trace.get('t-10')!['master: ACKNOWLEDGE received']).toEqual([10.25, 20.5]);
+  });
+});
+
+describe('bench/scale first offers in order of subscription', () => {
+  it('lists each framework\'s wait in the order its SUBSCRIBED arrived, leaving out those never offered', () => {
+    const fw = (name: string, subscribed: number, offered: number | null) => ({
+      name, subscribeSentAt: 0, subscriptions: [{ masterId: 'm', at: subscribed }], firstOffers: offered === null ? [] : [{ masterId: 'm', at: offered }],
+    });
+    expect(firstOffersInOrder([fw('b', 20, 700), fw('a', 10, 15), fw('c', 30, null), fw('d', 25, 725)])).toEqual([5, 680, 700]);
   });
 });
