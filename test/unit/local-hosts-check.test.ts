@@ -1,7 +1,7 @@
 // checkHosts() and checkLocalFlags(): `mesos-ts local --hosts N` refuses,
-// before anything starts, a count that is not a whole number in 0..200, a
-// user who is not root, and the flags it does not take yet, with a message
-// naming the flag, the value and what to do.
+// before anything starts, a count that is not a whole number in 0..200 and a
+// user who is not root, with a message naming the flag, the value and what
+// to do.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgument } from '../../common/errors.js';
 import { parseFlags } from '../../common/flags.js';
@@ -33,14 +33,14 @@ describe('checkHosts', () => {
 });
 
 describe('checkLocalFlags with --hosts', () => {
-  it('takes --hosts with --masters 3 and either containerizer', () => {
+  it('takes --hosts with --masters 3, either containerizer, --ssl and --kill_leader_after', () => {
     expect(check(['--hosts', '3', '--masters', '3'])).not.toThrow();
     expect(check(['--hosts', '2', '--containerizer', 'mesos'])).not.toThrow();
+    expect(check(['--hosts', '2', '--ssl'])).not.toThrow();
+    expect(check(['--hosts', '2', '--masters', '2', '--kill_leader_after', '1'])).not.toThrow();
   });
 
   it.each([
-    [['--hosts', '2', '--ssl'], "--hosts does not take --ssl yet (the certificates name 127.0.0.1, not the hosts' addresses)"],
-    [['--hosts', '2', '--masters', '2', '--kill_leader_after', '1'], '--hosts does not take --kill_leader_after yet (it kills an in-process master)'],
     [['--hosts', '-1'], '--hosts must be a whole number >= 0, got -1'],
   ])('refuses %j', (argv, message) => {
     expect(check(argv)).toThrow(new InvalidArgument(message));
