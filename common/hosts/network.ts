@@ -9,7 +9,7 @@
 // own is docker-engine.ts.
 //
 // Everything a run creates (namespaces, bridge, the pids started on its
-// hosts, the directories of its engines) is recorded in a state file under
+// hosts, the directories of its engines, its mounts) is recorded in a state file under
 // /run/mesos-ts-hosts, claimed atomically (the file name is the run's /24),
 // with the owner's pid. A run that crashed leaves its file behind;
 // sweepHosts(), called by HostNetwork.create(), removes what any file of a
@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeEngineLeftovers } from './engine-leftovers.js';
+import { mountsUnder, removeEngineLeftovers } from './engine-leftovers.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +52,8 @@ interface StateFile {
   readonly pids: { pid: number; start: string }[];
   /** Directories of Docker engines started on the hosts (docker-engine.ts): their containerd, shims and mounts go with a sweep. */
   readonly engineDirs?: string[];
+  /** Mount points made for the hosts' processes (an agent's work_dir on a tmpfs): unmounted by a sweep. */
+  readonly mounts?: string[];
 }
 
 /** `ip ARGS`; throws with ip's own message. */
@@ -83,7 +85,7 @@ export class HostNetwork {
   private destroyed = false;
 
   private constructor(readonly run: number, private readonly stateFile: string) {
-    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [] };
+    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [], mounts: [] };
   }
 
   /** The per-run prefix of every name this run creates. */
@@ -153,6 +155,12 @@ export class HostNetwork {
     this.save();
   }
 
+  /** Records a mount point made for a host's process (a tmpfs work_dir), so that a sweep after a crash unmounts it. */
+  trackMount(path: string): void {
+    this.state.mounts?.push(path);
+    this.save();
+  }
+
   /**
    * What of this run is still present (once destroy() removed it all, nothing should be):
    * namespaces, links, live recorded pids and engine directories, each named.
@@ -163,6 +171,7 @@ export class HostNetwork {
     for (const link of await linkNames()) if (link === this.bridge || new RegExp(`^${this.prefix}v\\d+$`).test(link)) left.push(`link ${link}`);
     for (const { pid, start } of this.state.pids) if (alive(pid, start)) left.push(`process ${pid}`);
     for (const dir of this.state.engineDirs ?? []) if (existsSync(dir)) left.push(`engine directory ${dir}`);
+    for (const path of this.state.mounts ?? []) if (mountsUnder(path).includes(path)) left.push(`mount ${path}`);
     return left;
   }
 
@@ -240,6 +249,7 @@ async function removeLeftovers(state: StateFile, prefix: string): Promise<void> 
   }
   for (const { pid, start } of state.pids) for (let i = 0; i < 100 && alive(pid, start); i++) await new Promise((r) => setTimeout(r, 20));
   for (const dir of state.engineDirs ?? []) await removeEngineLeftovers(dir);
+  for (const path of state.mounts ?? []) if (mountsUnder(path).includes(path)) await run('umount', ['-l', path]).catch(() => {});
   for (const link of await linkNames()) if (new RegExp(`^${prefix}v\\d+$`).test(link)) await ip('link', 'del', link).catch(() => {});
   await ip('link', 'del', state.bridge).catch(() => {});
   for (const ns of await netnsList()) if (ns.startsWith(`${prefix}-`) || state.namespaces.includes(ns)) await ip('netns', 'del', ns).catch(() => {});
