@@ -105,7 +105,28 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
   };
 }
 
-/** A master's or agent's wall clock jumped 1-10 minutes forward or back (libfaketime); heal jumps it back to the real time. */
+/**
+ * How far from the real time the process at `httpAddress` says it is, in whole seconds, from the Date header of
+ * its /health answer (Node writes it from the wall clock); null when it does not answer within `ms`.
+ */
+export async function clockSkewOf(httpAddress: string, expected: number, ms = 3000): Promise<number | null> {
+  const until = Date.now() + ms;
+  let skew: number | null = null;
+  while (Date.now() < until) {
+    const res = await fetch(`http://${httpAddress}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+    await res?.body?.cancel();
+    const date = res?.headers.get('date');
+    if (date) skew = Math.round((Date.parse(date) - Date.now()) / 1000);
+    if (skew !== null && Math.abs(skew - expected) <= 2) return skew;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return skew;
+}
+
+/**
+ * A master's or agent's wall clock jumped 1-10 minutes forward or back (libfaketime); heal jumps it back to the real
+ * time. The description says whether the process's HTTP Date header showed the jump (a frozen or busy one may not answer).
+ */
 export function clockJumpInjector(cluster: NemesisCluster): Injector {
   let jumped: string | null = null;
   return {
@@ -117,7 +138,10 @@ export function clockJumpInjector(cluster: NemesisCluster): Injector {
       const seconds = drawJump(random);
       cluster.machines.setClockOffset(slot, seconds);
       jumped = slot;
-      return { kind: 'jump-clock', target: slot, description: describeJump(slot, seconds) };
+      const proc = cluster.masters.get(slot) ?? cluster.agents.get(slot)!;
+      const skew = await clockSkewOf(proc.httpAddress, seconds);
+      const seen = skew === null ? 'not seen: no answer' : `its HTTP Date header ${skew > 0 ? '+' : ''}${skew} s off the real time`;
+      return { kind: 'jump-clock', target: slot, description: `${describeJump(slot, seconds)} (${seen})` };
     },
     async heal() {
       if (jumped !== null) cluster.machines.setClockOffset(jumped, 0);
