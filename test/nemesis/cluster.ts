@@ -24,7 +24,7 @@ import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../harness/zk-en
 import { containersUnder } from '../harness/cluster.js';
 import { acceptedCallsIn, leaderIntervals, type LeaderInterval } from '../harness/leader-intervals.js';
 import type { LoadConfig } from './load-framework.js';
-import { Machines } from './machines.js';
+import { Machines, engineSlot } from './machines.js';
 
 const LOAD_FRAMEWORK = fileURLToPath(new URL('./load-framework.ts', import.meta.url));
 export const ZK_SESSION_TIMEOUT_S = 4;
@@ -209,16 +209,20 @@ export class NemesisCluster {
     return leaderOf([...this.masters.values()]);
   }
 
-  /** Starts again every master, agent and framework whose process ended, except those in `held` (a fault keeps them down). */
+  /** Starts again every master, agent, agent's engine and framework whose process ended, except those in `held` (a fault keeps them down). */
   async reviveExited(held: ReadonlySet<string> = new Set()): Promise<string[]> {
     const down = <P extends { alive(): boolean }>(slots: Map<string, P>) => [...slots].filter(([name, p]) => !p.alive() && !held.has(name)).map(([name]) => name);
     const masters = down(this.masters);
     const agents = down(this.agents);
     const frameworks = down(this.frameworks);
+    // An agent's engine whose restart failed (a heal that timed out under load), unless a fault keeps it down.
+    const engines = [...(this.coordination.machines?.engines ?? [])].filter(([agent, e]) => !e.engine.running() && !held.has(engineSlot(agent))).map(([agent]) => agent);
     // At once: a master takes seconds to answer on a loaded machine.
-    await Promise.all([...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n))]);
+    await Promise.all([
+      ...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n)), ...engines.map((n) => this.coordination.machines!.restartEngine(n)),
+    ]);
     for (const name of frameworks) this.startFramework(name);
-    return [...masters, ...agents, ...frameworks];
+    return [...masters, ...agents, ...engines.map(engineSlot), ...frameworks];
   }
 
   /** Ends the frameworks, then every master and agent, their containers (and on hosts the agents' engines and work_dirs), and ZooKeeper. */

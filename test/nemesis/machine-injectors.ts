@@ -9,6 +9,7 @@ import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NemesisCluster } from './cluster.js';
 import { pick, type Injector } from './injectors.js';
+import { engineSlot } from './machines.js';
 
 /** An agent's engine as the choice sees it. */
 export interface EngineChoice {
@@ -66,7 +67,7 @@ export function engineRestartInjector(cluster: NemesisCluster, liveRestore: bool
       stopped = null;
       if (slot !== null) await cluster.machines.restartEngine(slot);
     },
-    holding: () => new Set(),
+    holding: () => new Set(stopped === null ? [] : [engineSlot(stopped)]),
   };
 }
 

@@ -22,6 +22,9 @@ const ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64'
 /** libfaketime as Debian installs it, or null when the package is missing. */
 export const FAKETIME_LIB = ((path) => (existsSync(path) ? path : null))(`/usr/lib/${ARCH[process.arch] ?? process.arch}-linux-gnu/faketime/libfaketime.so.1`);
 
+/** The slot name of an agent's engine, as an injector's `holding()` names it while a fault keeps it down. */
+export const engineSlot = (agent: string) => `engine:${agent}`;
+
 /** An agent's engine, with the mode it runs in. */
 export interface AgentEngine {
   readonly engine: DockerEngine;
