@@ -57,6 +57,8 @@ export interface RunReport {
   /** Calls answered ok, by operation. */
   readonly operations: Readonly<Record<string, number>>;
   readonly updates: number;
+  /** Agent log lines that say a write failed for want of space (ENOSPC): a full disk must fail loudly. */
+  readonly diskErrorsLogged: number;
   readonly verdicts: readonly Verdict[];
   readonly violations: number;
   readonly settled: boolean;
@@ -179,6 +181,7 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
+      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => l.includes('ENOSPC')).length, 0),
     };
     log(formatReport(report));
     return report;
@@ -195,7 +198,7 @@ export function formatReport(r: RunReport): string {
   return [
     `[nemesis] seed ${r.seed}${r.hosts ? ' on hosts' : ''}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
     `  faults injected: ${kv(r.faultsByKind)} (${r.concurrency} allowed at once, ${r.maxConcurrent} at most)`,
-    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}`,
+    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
     formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
     `  violations: ${r.violations}`,
   ].join('\n');
