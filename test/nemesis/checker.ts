@@ -126,6 +126,9 @@ export function checkUpdatesInOrder(events: readonly HistoryEvent[]): Verdict {
       const from = seen[i - 1]!;
       const to = seen[i]!;
       if (from.state === to.state) continue; // At-least-once: a repeat is fine.
+      // A reconciliation asked before an end arrived, answered after it: the master no longer knows the task and says
+      // it is gone or lost (as Mesos answers for an unknown task); ended either way, so not a contradiction.
+      if (terminal(from.state) && terminal(to.state) && to.reason === 'REASON_RECONCILIATION') continue;
       if (terminal(from.state)) {
         bad.push(`${k}: ${stateOf(to)} at ${at(to)} after terminal ${stateOf(from)} at ${at(from)}`);
         break;

@@ -163,6 +163,9 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       log(`[nemesis] starting again what had exited failed (attempt ${attempt}): ${String(failed).split('\n')[0]}`);
     }
     for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
+    // A call a framework had under way when told still lands: the end state must not predate it (a kill that ends a
+    // task after the state was taken, and before the containers are listed, would look like a task running without one).
+    await sleep(3000);
     log('[nemesis] faults over, everything healed; waiting for the cluster to settle');
     const { state, settled } = await settle(cluster, agents, frameworks);
     if (!settled) log(`[nemesis] the cluster did not settle within ${SETTLE_TIMEOUT_MS / 1000} s; checking what it reached`);

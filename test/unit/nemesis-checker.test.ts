@@ -101,6 +101,17 @@ describe('the fault run checker', () => {
     expect(examples(checkHistory(behind, end({ tasks: [] })), 'updates-in-order')).toEqual([]);
   });
 
+  it('updates-in-order: a terminal reconciliation answer after a terminal update is no counter-example (a task the master dropped, reconciled by name)', () => {
+    const dropped = { ...update('d', 'TASK_DROPPED'), reason: 'REASON_INVALID_OFFERS', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const gone = { ...update('d', 'TASK_GONE'), reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const h = [...clean(), ...history(dropped, gone).map((e) => ({ ...e, t: 1000 + e.t }))];
+    expect(examples(checkHistory(h, end({ tasks: [] })), 'updates-in-order')).toEqual([]);
+    const thenRunning = [...h, { ...update('d', 'TASK_RUNNING'), t: 2000, proc: 'fw-1' } as HistoryEvent];
+    expect(examples(checkHistory(thenRunning, end({ tasks: [] })), 'updates-in-order')).toEqual([
+      'm1-0000/d: TASK_RUNNING at t=2000ms after terminal TASK_GONE (SOURCE_MASTER, REASON_RECONCILIATION; seen by fw-1) at t=1020ms',
+    ]);
+  });
+
   it('changes-survive: a launch, a kill and a subscription the final state does not show', () => {
     const killed = history(
       ...clean(),
