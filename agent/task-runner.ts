@@ -65,6 +65,8 @@ export class TaskRunner {
   readonly statuses: (TaskStatusIn | TaskStatusOut)[] = [];
   readonly sandbox: string;
   private killGrace: number | null = null;
+  /** The last stop of the container failed (its engine was down): a kill asked again tries it again. */
+  private stopFailed = false;
   private health: HealthChecker | null = null;
   /** Set when a failing health check asked for the kill: the message of the terminal update. */
   private healthKill: string | null = null;
@@ -230,7 +232,12 @@ export class TaskRunner {
 
   /** SIGTERM, then SIGKILL after the grace period: the kill's, else the task's kill_policy, else the agent's flag. */
   kill(killGraceSeconds?: number, why?: { readonly reason: TaskStatusIn['reason']; readonly message: string }): void {
-    if (isTerminal(this.state) || this.killGrace !== null) return;
+    if (isTerminal(this.state)) return;
+    if (this.killGrace !== null) {
+      // Under way already; a stop that failed (the engine was down) is tried again, as Mesos forwards a repeated kill.
+      if (this.stopFailed && this.containerId) void this.stopContainer(this.killGrace);
+      return;
+    }
     if (why) this.killWhy = why;
     this.health?.stop();
     this.killGrace = killGraceSeconds ?? graceSeconds(this.task.kill_policy) ?? this.ctx.killGraceSeconds;
@@ -240,10 +247,12 @@ export class TaskRunner {
   }
 
   private async stopContainer(grace: number): Promise<void> {
+    this.stopFailed = false;
     try {
       await this.ctx.driver.stop(this.containerId!, grace);
     } catch (err) {
-      this.ctx.logger().warn({ ...this.fields(), err }, `stopping task ${this.taskId}: ${errorMessage(err)}`);
+      this.stopFailed = true;
+      this.ctx.logger().warn({ ...this.fields(), err }, `stopping task ${this.taskId} (tried again on the next kill): ${errorMessage(err)}`);
     }
   }
 

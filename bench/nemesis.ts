@@ -9,7 +9,7 @@
 // up to N faults hold at once. Prints the seed and each fault as it goes;
 // the same seed replays the same schedule. Exits 1 on any violation, 2 on a
 // run that could not finish.
-//   npm run nemesis -- [--seconds 300] [--seed S] [--hosts] [--concurrency 1] [--out DIR] [--agents 3] [--frameworks 2]
+//   npm run nemesis -- [--seconds 300] [--seed S] [--hosts] [--concurrency 1] [--faults a,b] [--out DIR] [--agents 3] [--frameworks 2]
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, usage, type FlagSpecs } from '../common/flags.js';
@@ -24,6 +24,7 @@ const FLAGS = {
   frameworks: { type: 'number', default: 2, help: 'load frameworks' },
   hosts: { type: 'boolean', default: false, help: 'each master, agent and ZooKeeper member (3) on a simulated host, with partitions among the faults (root)' },
   concurrency: { type: 'number', default: 1, help: 'faults that may hold at once' },
+  faults: { type: 'string', help: 'only these faults, comma-separated (e.g. restart-engine,fill-disk,jump-clock; default: every one)' },
 } as const satisfies FlagSpecs;
 
 async function main(): Promise<number> {
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   }
   const report = await runNemesis({
     seconds: flags.seconds, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${flags.hosts ? 'hosts-' : ''}${seed}`), agents: flags.agents, frameworks: flags.frameworks,
-    hosts: flags.hosts, concurrency: flags.concurrency,
+    hosts: flags.hosts, concurrency: flags.concurrency, faults: flags.faults?.split(',').map((f) => f.trim()).filter((f) => f !== ''),
     aborted: () => interrupted, started: (c) => (cluster = c),
   });
   return report.violations > 0 ? 1 : 0;

@@ -178,7 +178,9 @@ export async function startMaster(
   const leader = () => {
     if (election && !election.leading()) throw new Unavailable(election.notLeading());
     if (!master.acting) throw new Unavailable(over ? 'this master has stopped' : 'this master is taking over (recovering its registry); retry shortly');
-    if (flags.log_accepted_calls) logger.info({ term: election?.term() ?? 0, at_ms: Math.round(systemClock.now() * 1000) }, 'accepted call');
+    // mono_ms (CLOCK_MONOTONIC, the same in every process of a machine) orders the calls of several masters even when
+    // their wall clocks jump; at_ms is the wall time, for reading.
+    if (flags.log_accepted_calls) logger.info({ term: election?.term() ?? 0, at_ms: Math.round(systemClock.now() * 1000), mono_ms: Number(process.hrtime.bigint() / 1_000_000n) }, 'accepted call');
     return master;
   };
   // Set while a just-elected master reads its registry: calls arriving meanwhile wait for it (a few ms).

@@ -20,6 +20,8 @@ command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 # HAProxy, the load balancer `mesos-ts lb` drives (and its tests).
 command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
+# libfaketime, so the fault run on hosts can jump a master's or agent's wall clock (LD_PRELOAD).
+[ -f "/usr/lib/$(uname -m)-linux-gnu/faketime/libfaketime.so.1" ] || need_pkgs+=(faketime)
 # Headless Chromium, for the web UI's test (playwright-core drives /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

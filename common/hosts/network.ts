@@ -9,7 +9,7 @@
 // own is docker-engine.ts.
 //
 // Everything a run creates (namespaces, bridge, the pids started on its
-// hosts, the directories of its engines, its own directory with the agents'
+// hosts, the directories of its engines, its mounts, its own directory with the agents'
 // work_dirs and their mesos containerizer containers) is recorded in a state file under
 // /run/mesos-ts-hosts, claimed atomically (the file name is the run's /24),
 // with the owner's pid. A run that crashed leaves its file behind;
@@ -19,7 +19,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeEngineLeftovers } from './engine-leftovers.js';
+import { mountsUnder, removeEngineLeftovers } from './engine-leftovers.js';
 import { removeRunDir } from './run-dir-leftovers.js';
 
 const run = promisify(execFile);
@@ -56,6 +56,8 @@ interface StateFile {
   readonly engineDirs?: string[];
   /** Directories of the run (`local`'s base dir, agents' work_dirs): removed with the mesos containerizer's containers under them (run-dir-leftovers.ts). */
   readonly runDirs?: string[];
+  /** Mount points made for the hosts' processes (an agent's work_dir on a tmpfs): unmounted by a sweep. */
+  readonly mounts?: string[];
 }
 
 /** `ip ARGS`; throws with ip's own message. */
@@ -87,7 +89,7 @@ export class HostNetwork {
   private destroyed = false;
 
   private constructor(readonly run: number, private readonly stateFile: string) {
-    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [], runDirs: [] };
+    this.state = { owner: process.pid, ownerStart: processStart(process.pid) ?? '', bridge: `mts${run}br`, namespaces: [], pids: [], engineDirs: [], runDirs: [], mounts: [] };
   }
 
   /** The per-run prefix of every name this run creates. */
@@ -157,6 +159,12 @@ export class HostNetwork {
     this.save();
   }
 
+  /** Records a mount point made for a host's process (a tmpfs work_dir), so that a sweep after a crash unmounts it. */
+  trackMount(path: string): void {
+    this.state.mounts?.push(path);
+    this.save();
+  }
+
   /**
    * Records a directory of the run, so that destroy(), or a sweep after a crash, removes it with the
    * mesos containerizer's containers recorded under it (their processes, cgroups and mounts).
@@ -177,6 +185,7 @@ export class HostNetwork {
     for (const { pid, start } of this.state.pids) if (alive(pid, start)) left.push(`process ${pid}`);
     for (const dir of this.state.engineDirs ?? []) if (existsSync(dir)) left.push(`engine directory ${dir}`);
     for (const dir of this.state.runDirs ?? []) if (existsSync(dir)) left.push(`run directory ${dir}`);
+    for (const path of this.state.mounts ?? []) if (mountsUnder(path).includes(path)) left.push(`mount ${path}`);
     return left;
   }
 
@@ -254,7 +263,8 @@ async function removeLeftovers(state: StateFile, prefix: string): Promise<void> 
   }
   for (const { pid, start } of state.pids) for (let i = 0; i < 100 && alive(pid, start); i++) await new Promise((r) => setTimeout(r, 20));
   for (const dir of state.engineDirs ?? []) await removeEngineLeftovers(dir);
-  // After the engines: an engine's directory may be inside a run directory.
+  for (const path of state.mounts ?? []) if (mountsUnder(path).includes(path)) await run('umount', ['-l', path]).catch(() => {});
+  // After the engines and mounts: an engine's directory or a mount may be inside a run directory.
   for (const dir of state.runDirs ?? []) await removeRunDir(dir);
   for (const link of await linkNames()) if (new RegExp(`^${prefix}v\\d+$`).test(link)) await ip('link', 'del', link).catch(() => {});
   await ip('link', 'del', state.bridge).catch(() => {});

@@ -13,8 +13,9 @@ export interface ZkSessionOptions {
    * End the session when this process was frozen (SIGSTOP, a long pause) for
    * two thirds of the session timeout: ZooKeeper may have expired it while
    * we could not hear, so a leader must not act on the belief that it still
-   * leads. Checked by a timer that runs before anything else once the
-   * process resumes.
+   * leads. Checked by a timer; and until that timer has run since the
+   * process resumed, the session is not fresh: once resumed, Node may handle
+   * a waiting call (and a probe's answer) before any timer runs.
    */
   readonly endOnStall?: boolean;
   /** `user:password` (from zk://user:password@...): digest authentication, and znodes this session creates are writable only by it. */
@@ -31,6 +32,27 @@ export interface ZkSessionOptions {
 export type ZnodeAccess = 'public' | 'private';
 
 const STALL_CHECK_MS = 100;
+
+/** What ZkSession.fresh decides from, in ms of the monotonic clock. */
+export interface Freshness {
+  readonly now: number;
+  readonly ended: boolean;
+  /** When the last answered probe was sent. */
+  readonly lastAnsweredSentAt: number;
+  readonly timeoutMs: number;
+  /** When the stall check last ran, and the gap after which the process counts as frozen (Infinity: not checked). */
+  readonly stallCheckedAt: number;
+  readonly stallLimitMs: number;
+}
+
+/**
+ * Fresh: not ended, a probe sent less than two thirds of the timeout ago was answered, and, when stalls are
+ * checked, the check ran within its limit (a process just resumed from a freeze is not fresh, even with an answer
+ * read before the check could run).
+ */
+export function isFresh(f: Freshness): boolean {
+  return !f.ended && f.now - f.lastAnsweredSentAt < f.timeoutMs * SILENCE_FRACTION && f.now - f.stallCheckedAt <= f.stallLimitMs;
+}
 /**
  * A member that stops answering (a partition drops its packets) leaves the
  * TCP connection open, and the client library would wait on it for minutes:
@@ -88,6 +110,9 @@ export class ZkSession {
 
   private disconnectedTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** With endOnStall: when the stall check last ran, and the gap between two runs that means a freeze. */
+  private stallCheckedAt = now();
+  private stallLimitMs = Infinity;
   private probeTimer: NodeJS.Timeout | null = null;
   /** When the last probe that was answered was sent: the server heard from us then or later. */
   private lastAnsweredSentAt = now();
@@ -111,11 +136,11 @@ export class ZkSession {
       : { public: open, private: open };
     if (endOnStall) {
       // Monotonic: a wall-clock jump is not a stall.
-      let last = performance.now();
+      this.stallLimitMs = (sessionTimeoutMs * 2) / 3;
       this.stallTimer = setInterval(() => {
-        const now = performance.now();
-        if (now - last > (sessionTimeoutMs * 2) / 3) this.end(`this process was frozen for ${Math.round(now - last)} ms; the ZooKeeper session may have expired`);
-        last = now;
+        const at = now();
+        if (at - this.stallCheckedAt > this.stallLimitMs) this.end(`this process was frozen for ${Math.round(at - this.stallCheckedAt)} ms; the ZooKeeper session may have expired`);
+        this.stallCheckedAt = at;
       }, STALL_CHECK_MS);
       this.stallTimer.unref();
     }
@@ -160,7 +185,10 @@ export class ZkSession {
    * the same session.
    */
   get fresh(): boolean {
-    return !this.ended && now() - this.lastAnsweredSentAt < this.timeoutMs * SILENCE_FRACTION;
+    return isFresh({
+      now: now(), ended: this.ended, lastAnsweredSentAt: this.lastAnsweredSentAt, timeoutMs: this.timeoutMs,
+      stallCheckedAt: this.stallCheckedAt, stallLimitMs: this.stallLimitMs,
+    });
   }
 
   /** The member this session is connected to now (host:port), or null between connections. */

@@ -1,6 +1,8 @@
 // Who accepted calls as leader, and when, from the masters' own logs: a master
 // run with --log_accepted_calls logs an `accepted call` line (its election
-// term, the wall time in ms) for every call it accepts as leader. Per master
+// term, the wall time in ms and, from masters that log it, the machine's
+// monotonic time in ms, which a jump of one master's wall clock does not
+// move) for every call it accepts as leader. Per master
 // process and term, the first and last such call make an interval; two
 // intervals that overlap are two leaders acting at once. Pure, so the
 // multi-host tests and the fault run's checker share it.
@@ -9,6 +11,7 @@
 export interface AcceptedCall {
   readonly master: string;
   readonly term: number;
+  /** Monotonic ms (mono_ms) when the line has it, wall-clock ms otherwise: one clock for every master of a run. */
   readonly atMs: number;
 }
 
@@ -26,8 +29,8 @@ export function acceptedCallsIn(master: string, lines: readonly string[]): Accep
   return lines.flatMap((line) => {
     if (!line.includes('"accepted call"')) return [];
     try {
-      const r = JSON.parse(line) as { term: number; at_ms: number };
-      return [{ master, term: r.term, atMs: r.at_ms }];
+      const r = JSON.parse(line) as { term: number; at_ms: number; mono_ms?: number };
+      return [{ master, term: r.term, atMs: r.mono_ms ?? r.at_ms }];
     } catch {
       return []; // The last line of a master SIGKILLed while writing it.
     }

@@ -4,7 +4,8 @@
 // one-way partition is one-way, and a crashed run's leftovers are swept.
 // Traffic is checked with small node programs run inside the namespaces.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { mountsUnder } from '../../common/hosts/engine-leftovers.js';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,37 +139,48 @@ describe('simulated hosts and network faults', () => {
 });
 
 describe('the sweeper', () => {
-  it("removes a crashed run's namespaces, bridge and processes, and leaves a live run alone", async () => {
+  it("removes a crashed run's namespaces, bridge, processes and mounts, and leaves a live run alone", async () => {
     const live = await HostNetwork.create(['x']);
+    let leftMount: string | undefined;
     try {
       // A run in a process of its own, SIGKILLed once its host and a process on it are up.
       const script = `
         import { HostNetwork } from './test/harness/hosts.ts';
-        import { spawn } from 'node:child_process';
+        import { execFileSync, spawn } from 'node:child_process';
+        import { mkdtempSync } from 'node:fs';
         const net = await HostNetwork.create(['y']);
+        const mount = mkdtempSync('/tmp/mts-sweep-mount-');
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+        net.trackMount(mount);
         const h = net.host('y');
         const [cmd, ...pre] = h.nsenter();
         const sleeper = spawn(cmd, [...pre, 'sleep', '600'], { stdio: 'ignore', detached: true });
         h.track(sleeper.pid);
-        console.log(JSON.stringify({ netns: h.netns, bridge: net.bridge, pid: sleeper.pid, start: net.state.pids[0].start }));
+        console.log(JSON.stringify({ netns: h.netns, bridge: net.bridge, pid: sleeper.pid, start: net.state.pids[0].start, mount }));
         setInterval(() => {}, 1000);
       `;
-      const { child: crashed, first: left } = await startRun<{ netns: string; bridge: string; pid: number; start: string }>(script);
+      const { child: crashed, first: left } = await startRun<{ netns: string; bridge: string; pid: number; start: string; mount: string }>(script);
+      leftMount = left.mount;
       crashed.kill('SIGKILL');
       await new Promise((r) => crashed.once('close', r));
       expect(existsSync(`/var/run/netns/${left.netns}`)).toBe(true);
       expect(processStart(left.pid)).toBe(left.start);
+      expect(mountsUnder(left.mount)).toEqual([left.mount]);
 
       const swept = await sweepHosts();
       expect(swept.length).toBeGreaterThanOrEqual(1);
       expect(existsSync(`/var/run/netns/${left.netns}`)).toBe(false);
       expect(existsSync(`/sys/class/net/${left.bridge}`)).toBe(false);
       await waitUntil(() => processStart(left.pid) !== left.start, 10_000, 'the leftover process to be gone');
+      expect(mountsUnder(left.mount)).toEqual([]);
       // The live run (this process) keeps everything.
       expect(existsSync(`/var/run/netns/${live.host('x').netns}`)).toBe(true);
       expect(existsSync(`${HOSTS_STATE_DIR}/run-${live.run}.json`)).toBe(true);
     } finally {
       await live.destroy();
+      // Should the sweep have failed to, the mount is this test's to remove.
+      if (leftMount && mountsUnder(leftMount).length > 0) await run('umount', ['-l', leftMount]);
+      if (leftMount) rmSync(leftMount, { recursive: true, force: true });
     }
     expect(existsSync(`/var/run/netns/${live.host('x').netns}`)).toBe(false);
   });

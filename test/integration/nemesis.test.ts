@@ -47,6 +47,8 @@ it(`a minute of seeded faults (seed ${SEED}) breaks no invariant`, async () => {
   expect(report.operations['LAUNCH'] ?? 0, why).toBeGreaterThan(5);
   expect(report.operations['KILL'] ?? 0, why).toBeGreaterThan(0);
   expect(report.updates, why).toBeGreaterThan(10);
-  for (const v of report.verdicts) expect(v.checked, `${v.invariant} checked nothing`).toBeGreaterThan(0);
+  // The engine rules check the tasks of engine restarts, a fault of runs on hosts (an engine per agent).
+  const onHostsOnly = ['engine-stops-reported', 'live-restore-keeps-tasks'];
+  for (const v of report.verdicts) if (!onHostsOnly.includes(v.invariant)) expect(v.checked, `${v.invariant} checked nothing`).toBeGreaterThan(0);
   passed = true;
 }, 300_000);

@@ -11,6 +11,9 @@
 //   one-leader          at most one master leads (accepts calls) at any instant: from the masters'
 //                       own logs of accepted calls, the leader polls and the leadership lines
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
+//   engine-stops-reported   every task whose container an engine stop (without live-restore) ended got a terminal update
+//   live-restore-keeps-tasks no task whose container ran on an engine stopped with live-restore is reported lost for it
+//   running-has-container   every task RUNNING at the end has a running container on an engine
 import { canTransition, isTerminal, type TaskState } from '../../common/task-state.js';
 import { overlaps, type LeaderInterval } from '../harness/leader-intervals.js';
 import type { HistoryEvent, ResourceTotals } from './history.js';
@@ -123,6 +126,9 @@ export function checkUpdatesInOrder(events: readonly HistoryEvent[]): Verdict {
       const from = seen[i - 1]!;
       const to = seen[i]!;
       if (from.state === to.state) continue; // At-least-once: a repeat is fine.
+      // A reconciliation asked before an end arrived, answered after it: the master no longer knows the task and says
+      // it is gone or lost (as Mesos answers for an unknown task); ended either way, so not a contradiction.
+      if (terminal(from.state) && terminal(to.state) && to.reason === 'REASON_RECONCILIATION') continue;
       if (terminal(from.state)) {
         bad.push(`${k}: ${stateOf(to)} at ${at(to)} after terminal ${stateOf(from)} at ${at(from)}`);
         break;
@@ -233,6 +239,63 @@ export function checkOffersWithinTotal(events: readonly HistoryEvent[], snapshot
   return verdict('offers-within-total', 'outstanding offers never exceed an agent\'s total', offers, bad);
 }
 
+type FaultEvent = Extract<HistoryEvent, { type: 'fault' }>;
+const faultsOf = (events: readonly HistoryEvent[], kind: string, phase: 'inject' | 'heal') =>
+  events.filter((e): e is FaultEvent => e.type === 'fault' && e.kind === kind && e.phase === phase);
+
+/** An engine stopped without live-restore stops its containers: each of their tasks must be reported ended, never forgotten. */
+export function checkEngineStopsReported(events: readonly HistoryEvent[]): Verdict {
+  const ended = new Set(events.flatMap((e) => (e.type === 'update' && terminal(e.state) ? [e.taskId] : [])));
+  const bad: string[] = [];
+  let checked = 0;
+  for (const f of faultsOf(events, 'restart-engine', 'inject')) {
+    for (const taskId of f.tasks ?? []) {
+      checked++;
+      if (!ended.has(taskId)) bad.push(`${taskId}: its container ran on ${f.target}'s engine, stopped at ${at(f)}, and no terminal update was ever received`);
+    }
+  }
+  return verdict('engine-stops-reported', 'every task whose container an engine stop ended got a terminal update', checked, bad);
+}
+
+/** Terminal states that say a container was lost; a task ending by itself (FINISHED) or killed (KILLED) is fine meanwhile. */
+const LOSS_STATES = new Set(['TASK_LOST', 'TASK_GONE', 'TASK_FAILED', 'TASK_ERROR', 'TASK_DROPPED']);
+/** How long after a live-restore engine is back its tasks must not be reported lost (unless another fault comes sooner). */
+export const LIVE_RESTORE_GRACE_MS = 20_000;
+
+/**
+ * An engine stopped with live-restore leaves its containers running and the agent takes them back: from the fault
+ * before it (nothing else was injected since) until the next fault, or LIVE_RESTORE_GRACE_MS after the engine is back,
+ * none of its tasks may be reported lost, failed or gone.
+ */
+export function checkLiveRestoreKeepsTasks(events: readonly HistoryEvent[]): Verdict {
+  const bad: string[] = [];
+  let checked = 0;
+  const faults = events.filter((e): e is FaultEvent => e.type === 'fault');
+  for (const [i, f] of faults.entries()) {
+    if (f.kind !== 'restart-engine-live-restore' || f.phase !== 'inject') continue;
+    const from = faults[i - 1]?.t ?? -Infinity;
+    const heal = faults.slice(i + 1).find((h) => h.kind === f.kind && h.target === f.target && h.phase === 'heal');
+    const next = faults.slice(i + 1).find((n) => n.phase === 'inject');
+    const until = Math.min(heal ? heal.t + LIVE_RESTORE_GRACE_MS : Infinity, next?.t ?? Infinity);
+    const tasks = new Set(f.tasks ?? []);
+    checked += tasks.size;
+    for (const e of events) {
+      if (e.type !== 'update' || !tasks.has(e.taskId) || e.t <= from || e.t > until || !LOSS_STATES.has(e.state)) continue;
+      bad.push(`${e.taskId}: ${stateOf(e)} at ${at(e)}, its container on ${f.target}'s engine (stopped with live-restore at ${at(f)}) should have kept running`);
+      tasks.delete(e.taskId);
+    }
+  }
+  return verdict('live-restore-keeps-tasks', 'tasks keep running over an engine restart with live-restore', checked, bad);
+}
+
+/** The leader's RUNNING tasks at the end each have a running container on one of the run's engines. */
+export function checkRunningHasContainer(snapshot: EndSnapshot): Verdict {
+  const running = new Set(snapshot.containers.filter((c) => c.running).map((c) => c.taskId));
+  const tasks = snapshot.tasks.filter((t) => t.state === 'TASK_RUNNING');
+  const bad = tasks.filter((t) => !running.has(t.taskId)).map((t) => `${key(t.frameworkId, t.taskId)}: TASK_RUNNING at the end, with no running container on any engine`);
+  return verdict('running-has-container', 'no task is reported running without a running container', tasks.length, bad);
+}
+
 export function checkHistory(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict[] {
   return [
     checkLaunchesEnd(events, snapshot),
@@ -241,6 +304,9 @@ export function checkHistory(events: readonly HistoryEvent[], snapshot: EndSnaps
     checkChangesSurvive(events, snapshot),
     checkOneLeader(events),
     checkOffersWithinTotal(events, snapshot),
+    checkEngineStopsReported(events),
+    checkLiveRestoreKeepsTasks(events),
+    checkRunningHasContainer(snapshot),
   ];
 }
 

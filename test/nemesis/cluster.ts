@@ -4,7 +4,9 @@
 // master and agent on a simulated host of its own (test/harness/hosts.ts)
 // and a 3-member ZooKeeper ensemble on three more, so that the network
 // between them can be cut (the frameworks and the runner stay in the root
-// namespace, which reaches every host). Every process sits in a named slot,
+// namespace, which reaches every host); there each agent has a Docker engine
+// of its own on its host and its work_dir on a small tmpfs, and every master
+// and agent a wall clock that can jump (machines.ts). Every process sits in a named slot,
 // so a fault can kill one and its heal start it again in the same slot: a
 // master on fresh ports (the same address on its host), an agent on its own
 // work_dir (recovering its tasks), a framework with the same framework id.
@@ -19,8 +21,10 @@ import { ProcessGroup, commandEnv, leaderOf, type AgentProc, type MasterProc } f
 import { TEST_IMAGE } from '../harness/grpc-scheduler.js';
 import { HostNetwork, type Host } from '../harness/hosts.js';
 import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../harness/zk-ensemble.js';
+import { containersUnder } from '../harness/cluster.js';
 import { acceptedCallsIn, leaderIntervals, type LeaderInterval } from '../harness/leader-intervals.js';
 import type { LoadConfig } from './load-framework.js';
+import { Machines, engineSlot } from './machines.js';
 
 const LOAD_FRAMEWORK = fileURLToPath(new URL('./load-framework.ts', import.meta.url));
 export const ZK_SESSION_TIMEOUT_S = 4;
@@ -39,8 +43,14 @@ export interface ClusterOptions {
 }
 
 /** Where ZooKeeper runs: one server on loopback, or an ensemble on hosts. */
-type Coordination = { readonly zk: TestZooKeeper; readonly ensemble?: undefined; readonly net?: undefined }
-  | { readonly zk?: undefined; readonly ensemble: ZooKeeperEnsemble; readonly net: HostNetwork };
+type Coordination = { readonly zk: TestZooKeeper; readonly ensemble?: undefined; readonly net?: undefined; readonly machines?: undefined }
+  | { readonly zk?: undefined; readonly ensemble: ZooKeeperEnsemble; readonly net: HostNetwork; readonly machines: Machines };
+
+/** A task container on an engine of the run. */
+export interface TaskContainer {
+  readonly taskId: string;
+  readonly running: boolean;
+}
 
 /** A load framework process: a slot's current incarnation. */
 export class FrameworkProc {
@@ -87,8 +97,12 @@ export class NemesisCluster {
       ];
       await Promise.all(Array.from({ length: options.masters }, (_, i) => retried(() => cluster.startMaster(`master-${i + 1}`))));
       for (let i = 1; i <= options.agents; i++) {
-        cluster.agentFlags.set(`agent-${i}`, [`--master=${cluster.zkUrl}`, `--resources=cpus:1;mem:256;disk:100;ports:[${32000 + i * 100}-${32009 + i * 100}]`]);
-        await retried(() => cluster.startAgent(`agent-${i}`));
+        const name = `agent-${i}`;
+        const engine = await cluster.prepareMachine(name);
+        cluster.agentFlags.set(name, [
+          `--master=${cluster.zkUrl}`, `--resources=cpus:1;mem:256;disk:100;ports:[${32000 + i * 100}-${32009 + i * 100}]`, ...(engine ? [`--docker_socket=${engine}`] : []),
+        ]);
+        await retried(() => cluster.startAgent(name));
       }
       for (let i = 1; i <= options.frameworks; i++) cluster.startFramework(`fw-${i}`);
       return cluster;
@@ -108,6 +122,31 @@ export class NemesisCluster {
   get ensemble(): ZooKeeperEnsemble {
     if (!this.coordination.ensemble) throw new Error('this cluster runs on loopback, without an ensemble');
     return this.coordination.ensemble;
+  }
+
+  /** On hosts: the agents' engines, work_dirs and the processes' clocks. */
+  get machines(): Machines {
+    if (!this.coordination.machines) throw new Error('this cluster runs on loopback, on the shared engine and the real clock');
+    return this.coordination.machines;
+  }
+
+  /** On hosts, an agent's engine on its host and its work_dir on a tmpfs; the engine's socket, or null on loopback. */
+  private async prepareMachine(agent: string): Promise<string | null> {
+    const machines = this.coordination.machines;
+    if (!machines) return null;
+    machines.mountWorkDir(join(this.group.dir, agent)); // Where ProcessGroup puts the agent's work_dir.
+    return (await retried(() => machines.startEngine(agent, this.hostOf(agent)!))).engine.socketPath;
+  }
+
+  /** The run's task containers (labelled with a work_dir of this run) on the shared engine and on every agent's engine that answers. */
+  async taskContainers(): Promise<TaskContainer[]> {
+    const engines = [...(this.coordination.machines?.engines.values() ?? [])].filter((e) => e.engine.running());
+    const lists = await Promise.all([
+      containersUnder(this.group.dir),
+      ...engines.map((e) => e.engine.containers('mesos-ts.work_dir').catch(() => [])),
+    ]);
+    return lists.flat().filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(this.group.dir))
+      .map((c) => ({ taskId: c.Labels['mesos-ts.task_id'] ?? '?', running: c.State === 'running' }));
   }
 
   /** The simulated host of a slot (master-1, agent-2, zk-3), when the cluster runs on hosts. */
@@ -130,14 +169,14 @@ export class NemesisCluster {
   }
 
   async startMaster(name: string): Promise<MasterProc> {
-    const m = await this.group.spawnMaster(name, this.masterFlags, { host: this.hostOf(name) });
+    const m = await this.group.spawnMaster(name, this.masterFlags, { host: this.hostOf(name), env: this.coordination.machines?.clockEnv(name) });
     this.masters.set(name, m);
     return m;
   }
 
   /** Same name, same work_dir: a restarted agent recovers the tasks it checkpointed. */
   async startAgent(name: string): Promise<AgentProc> {
-    const a = await this.group.spawnAgent(name, this.agentFlags.get(name)!, { host: this.hostOf(name) });
+    const a = await this.group.spawnAgent(name, this.agentFlags.get(name)!, { host: this.hostOf(name), env: this.coordination.machines?.clockEnv(name) });
     this.agents.set(name, a);
     return a;
   }
@@ -170,19 +209,23 @@ export class NemesisCluster {
     return leaderOf([...this.masters.values()]);
   }
 
-  /** Starts again every master, agent and framework whose process ended, except those in `held` (a fault keeps them down). */
+  /** Starts again every master, agent, agent's engine and framework whose process ended, except those in `held` (a fault keeps them down). */
   async reviveExited(held: ReadonlySet<string> = new Set()): Promise<string[]> {
     const down = <P extends { alive(): boolean }>(slots: Map<string, P>) => [...slots].filter(([name, p]) => !p.alive() && !held.has(name)).map(([name]) => name);
     const masters = down(this.masters);
     const agents = down(this.agents);
     const frameworks = down(this.frameworks);
+    // An agent's engine whose restart failed (a heal that timed out under load), unless a fault keeps it down.
+    const engines = [...(this.coordination.machines?.engines ?? [])].filter(([agent, e]) => !e.engine.running() && !held.has(engineSlot(agent))).map(([agent]) => agent);
     // At once: a master takes seconds to answer on a loaded machine.
-    await Promise.all([...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n))]);
+    await Promise.all([
+      ...masters.map((n) => this.startMaster(n)), ...agents.map((n) => this.startAgent(n)), ...engines.map((n) => this.coordination.machines!.restartEngine(n)),
+    ]);
     for (const name of frameworks) this.startFramework(name);
-    return [...masters, ...agents, ...frameworks];
+    return [...masters, ...agents, ...engines.map(engineSlot), ...frameworks];
   }
 
-  /** Ends the frameworks, then every master and agent, their containers, and ZooKeeper. */
+  /** Ends the frameworks, then every master and agent, their containers (and on hosts the agents' engines and work_dirs), and ZooKeeper. */
   async stop(): Promise<void> {
     await Promise.all([...this.frameworks.values()].map(async (f) => {
       f.signal('SIGCONT');
@@ -191,6 +234,9 @@ export class NemesisCluster {
       await f.exited;
       clearTimeout(timer);
     }));
+    // The agents before their engines and work_dirs go.
+    await Promise.all([...this.agents.values()].map((a) => a.stop()));
+    await this.coordination.machines?.stop();
     await this.group.stopAll();
     await (this.coordination.zk ?? this.coordination.ensemble).stop();
     await this.coordination.net?.destroy();
@@ -220,7 +266,8 @@ async function startHosts(options: ClusterOptions): Promise<Coordination> {
   const slots = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
   const net = await HostNetwork.create([...slots('master', options.masters), ...slots('agent', options.agents), ...slots('zk', 3)]);
   try {
-    return { ensemble: await retried(() => startZooKeeperEnsemble({ hosts: slots('zk', 3).map((n) => net.host(n)) })), net };
+    const ensemble = await retried(() => startZooKeeperEnsemble({ hosts: slots('zk', 3).map((n) => net.host(n)) }));
+    return { ensemble, net, machines: new Machines(net, join(options.out, 'clocks')) };
   } catch (err) {
     await net.destroy();
     throw err;

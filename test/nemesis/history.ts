@@ -32,7 +32,8 @@ export type HistoryEntry =
   | { readonly type: 'containers'; readonly running: Readonly<Record<string, number>> }
   /** One master process's term as leader, from its own `accepted call` lines (wall-clock ms), recorded at the end of the run. */
   | { readonly type: 'leader-term'; readonly master: string; readonly term: number; readonly firstMs: number; readonly lastMs: number; readonly calls: number }
-  | { readonly type: 'fault'; readonly phase: 'inject' | 'heal'; readonly kind: string; readonly target: string; readonly description: string };
+  /** `tasks`: on an engine stop, the tasks whose containers ran on it. */
+  | { readonly type: 'fault'; readonly phase: 'inject' | 'heal'; readonly kind: string; readonly target: string; readonly description: string; readonly tasks?: readonly string[] };
 
 /** A line of the file: an entry, when (monotonic ms) and who saw it. */
 export type HistoryEvent = HistoryEntry & { readonly t: number; readonly proc: string };

@@ -10,6 +10,8 @@ import type { Host } from '../harness/hosts.js';
 import type { EnsembleMember } from '../harness/zk-ensemble.js';
 import type { NemesisCluster } from './cluster.js';
 import { pick, processInjectors, type Injector } from './injectors.js';
+import { machineInjectors } from './machine-injectors.js';
+import { FAKETIME_LIB } from './machines.js';
 
 /** A cut chosen by an injector: what it names in the history and the rules that make it. */
 interface Cut {
@@ -112,7 +114,13 @@ export function zkMembersInjector(cluster: NemesisCluster, count: 1 | 2): Inject
   };
 }
 
-/** Every fault of a cluster on hosts: the process faults, the partitions, and ensemble members lost one or two at a time. */
+/**
+ * Every fault of a cluster on hosts: the process faults, the partitions, ensemble members lost one or two at a time,
+ * and the machines' (engine restarts, full disks, clock jumps where libfaketime is installed).
+ */
 export function hostInjectors(cluster: NemesisCluster): Injector[] {
-  return [...processInjectors(cluster), ...networkInjectors(cluster), zkMembersInjector(cluster, 1), zkMembersInjector(cluster, 2)];
+  return [
+    ...processInjectors(cluster), ...networkInjectors(cluster), zkMembersInjector(cluster, 1), zkMembersInjector(cluster, 2),
+    ...machineInjectors(cluster, FAKETIME_LIB !== null),
+  ];
 }

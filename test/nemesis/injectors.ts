@@ -15,6 +15,8 @@ export interface Fault {
   /** The process (slot) it hit: master-2, agent-1, fw-1, zookeeper. */
   readonly target: string;
   readonly description: string;
+  /** The tasks whose containers ran where the fault struck (an engine stopped), for the checker. */
+  readonly tasks?: readonly string[];
 }
 
 export interface Injector {

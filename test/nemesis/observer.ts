@@ -1,9 +1,8 @@
 // What the runner itself watches during a fault run and writes to the
 // history: which masters answer as leader (every live one polled at once),
 // the leadership lines of the masters' own logs, each agent's total as the
-// leader lists it, and the task containers running on the engine. Also the
+// leader lists it, and the task containers running on the engines. Also the
 // end snapshot the checker compares the history with.
-import { containersUnder } from '../harness/cluster.js';
 import type { MasterProc } from '../harness/processes.js';
 import { totalsOf, type HistoryWriter } from './history.js';
 import type { NemesisCluster } from './cluster.js';
@@ -91,10 +90,7 @@ export class Observer {
 
   async sampleContainers(): Promise<void> {
     const running: Record<string, number> = {};
-    for (const c of await containersUnder(this.cluster.group.dir)) {
-      const taskId = c.Labels['mesos-ts.task_id'];
-      if (c.State === 'running' && taskId) running[taskId] = (running[taskId] ?? 0) + 1;
-    }
+    for (const c of await this.cluster.taskContainers()) if (c.running) running[c.taskId] = (running[c.taskId] ?? 0) + 1;
     this.history.record({ type: 'containers', running });
   }
 
@@ -128,6 +124,5 @@ export async function endSnapshot(cluster: NemesisCluster, state: GetState): Pro
   const f = state.get_frameworks ?? {};
   const frameworks = [...(f.frameworks ?? []), ...(f.completed_frameworks ?? [])].flatMap((x) => (x.framework_info.id ? [x.framework_info.id.value] : []));
   const agents = (state.get_agents?.agents ?? []).map((a) => ({ agentId: a.agent_info.id.value, total: totalsOf(a.total_resources ?? []) }));
-  const containers = (await containersUnder(cluster.group.dir)).map((c) => ({ taskId: c.Labels['mesos-ts.task_id'] ?? '?', running: c.State === 'running' }));
-  return { tasks, frameworks, agents, containers };
+  return { tasks, frameworks, agents, containers: await cluster.taskContainers() };
 }

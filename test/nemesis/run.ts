@@ -15,6 +15,7 @@ import { checkHistory, formatVerdicts, type Verdict } from './checker.js';
 import { NemesisCluster } from './cluster.js';
 import { loopbackInjectors, type Injector } from './injectors.js';
 import { hostInjectors } from './host-injectors.js';
+import { FAKETIME_LIB } from './machines.js';
 import { describeSchedule, planSchedule, playSchedule, type ScheduleOptions } from './nemesis.js';
 import { Observer, endSnapshot, operatorCall, type GetState } from './observer.js';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   /** Gaps between faults and how long they hold (defaults: 2-6 s and 1-7 s). */
   readonly timing?: Pick<ScheduleOptions, 'minGapMs' | 'maxGapMs' | 'minHoldMs' | 'maxHoldMs'>;
   readonly log?: (line: string) => void;
+  /** Only the injectors of these names (all by default); an unknown name is an error that names the known ones. */
+  readonly faults?: readonly string[];
   /** More injectors (partitions, ensembles, engines...) beside the loopback ones. */
   readonly extraInjectors?: (cluster: NemesisCluster) => Injector[];
   /** Checked between faults: true ends the run early (Ctrl-C). */
@@ -54,6 +57,8 @@ export interface RunReport {
   /** Calls answered ok, by operation. */
   readonly operations: Readonly<Record<string, number>>;
   readonly updates: number;
+  /** Agent log lines that say a write failed for want of space (ENOSPC): a full disk must fail loudly. */
+  readonly diskErrorsLogged: number;
   readonly verdicts: readonly Verdict[];
   readonly violations: number;
   readonly settled: boolean;
@@ -99,6 +104,15 @@ async function settle(cluster: NemesisCluster, agents: number, frameworks: numbe
   return { state: last, settled };
 }
 
+/** The injectors named in `names` (every one when absent); throws on a name no injector has. */
+export function onlyNamed(injectors: readonly Injector[], names?: readonly string[]): Injector[] {
+  if (!names) return [...injectors];
+  const known = injectors.map((i) => i.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`unknown fault ${unknown.join(', ') || '(none given)'}; this cluster's faults: ${known.join(', ')}`);
+  return injectors.filter((i) => names.includes(i.name));
+}
+
 function count<T>(items: readonly T[], keyOf: (x: T) => string | null): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const x of items) {
@@ -126,7 +140,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
     // Minutes, not seconds: at a load average of 50 a leader frozen for 3 s by the machine loses its session, and the next one
     // takes 10 s and more to take over before the frameworks can subscribe.
     await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 180_000, 'every load framework to subscribe');
-    const injectors = [...(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster)), ...(options.extraInjectors?.(cluster) ?? [])];
+    if (hosts && !FAKETIME_LIB) log('[nemesis] no libfaketime (Debian package faketime): no clock jumps in this run');
+    const injectors = onlyNamed([...(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster)), ...(options.extraInjectors?.(cluster) ?? [])], options.faults);
     const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), concurrency, ...options.timing });
     const zk = hosts ? 'a 3-member ZooKeeper ensemble, each process on a host of its own' : 'ZooKeeper';
     log(`[nemesis] cluster up (${agents} agents, ${frameworks} frameworks, 3 masters, ${zk}); schedule:\n${describeSchedule(steps, concurrency)}`);
@@ -148,6 +163,9 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       log(`[nemesis] starting again what had exited failed (attempt ${attempt}): ${String(failed).split('\n')[0]}`);
     }
     for (const f of cluster.frameworks.values()) f.signal('SIGUSR1');
+    // A call a framework had under way when told still lands: the end state must not predate it (a kill that ends a
+    // task after the state was taken, and before the containers are listed, would look like a task running without one).
+    await sleep(3000);
     log('[nemesis] faults over, everything healed; waiting for the cluster to settle');
     const { state, settled } = await settle(cluster, agents, frameworks);
     if (!settled) log(`[nemesis] the cluster did not settle within ${SETTLE_TIMEOUT_MS / 1000} s; checking what it reached`);
@@ -166,6 +184,7 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
+      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => l.includes('ENOSPC')).length, 0),
     };
     log(formatReport(report));
     return report;
@@ -182,7 +201,7 @@ export function formatReport(r: RunReport): string {
   return [
     `[nemesis] seed ${r.seed}${r.hosts ? ' on hosts' : ''}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
     `  faults injected: ${kv(r.faultsByKind)} (${r.concurrency} allowed at once, ${r.maxConcurrent} at most)`,
-    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}`,
+    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
     formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
     `  violations: ${r.violations}`,
   ].join('\n');

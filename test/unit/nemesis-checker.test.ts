@@ -1,7 +1,7 @@
 // The fault run's checker on hand-built histories: a clean history passes
 // every invariant, and each invariant fails on a history that breaks it.
 import { describe, expect, it } from 'vitest';
-import { checkHistory, formatVerdicts, type EndSnapshot, type Verdict } from '../../test/nemesis/checker.js';
+import { LIVE_RESTORE_GRACE_MS, checkHistory, formatVerdicts, type EndSnapshot, type Verdict } from '../../test/nemesis/checker.js';
 import type { HistoryEntry, HistoryEvent } from '../../test/nemesis/history.js';
 
 const FW = 'm1-0000';
@@ -20,7 +20,12 @@ const launch = (id: string, taskId: string, offerId = 'm1-O0'): HistoryEntry[] =
 const update = (taskId: string, state: string): HistoryEntry => ({ type: 'update', frameworkId: FW, taskId, state, agentId: AGENT });
 const offer = (offerId: string, cpus: number, frameworkId = FW): HistoryEntry => ({ type: 'offer', frameworkId, offerId, agentId: AGENT, resources: { cpus, mem: 100 } });
 
-/** A run where one task ran and finished and another is running at the end. */
+const fault = (phase: 'inject' | 'heal', kind: string, tasks?: string[]): HistoryEntry => ({ type: 'fault', phase, kind, target: 'agent-1', description: '', ...(tasks && { tasks }) });
+
+/**
+ * A run where one task ran and finished and another is running at the end, an engine stop without live-restore
+ * ended a third (reported TASK_GONE), and the running one kept its container over an engine stop with live-restore.
+ */
 const clean = (): HistoryEvent[] => history(
   { type: 'agent', agentId: AGENT, total: TOTAL },
   { type: 'master-log', master: 'master-1', event: 'leading' },
@@ -33,6 +38,14 @@ const clean = (): HistoryEvent[] => history(
   ...launch('c2', 'b', 'm1-O1'),
   update('b', 'TASK_RUNNING'),
   { type: 'containers', running: { b: 1 } },
+  offer('m1-O9', 0.5),
+  ...launch('c3', 'c', 'm1-O9'),
+  update('c', 'TASK_RUNNING'),
+  fault('inject', 'restart-engine', ['c']),
+  update('c', 'TASK_GONE'),
+  fault('heal', 'restart-engine'),
+  fault('inject', 'restart-engine-live-restore', ['b']),
+  fault('heal', 'restart-engine-live-restore'),
 );
 
 const end = (over: Partial<EndSnapshot> = {}): EndSnapshot => ({
@@ -50,9 +63,12 @@ describe('the fault run checker', () => {
   it('passes a clean history on every invariant, each having checked something', () => {
     const verdicts = checkHistory(clean(), end());
     expect(failed(verdicts)).toEqual([]);
-    expect(verdicts.map((v) => v.invariant)).toEqual(['launches-end', 'no-task-twice', 'updates-in-order', 'changes-survive', 'one-leader', 'offers-within-total']);
+    expect(verdicts.map((v) => v.invariant)).toEqual([
+      'launches-end', 'no-task-twice', 'updates-in-order', 'changes-survive', 'one-leader', 'offers-within-total',
+      'engine-stops-reported', 'live-restore-keeps-tasks', 'running-has-container',
+    ]);
     for (const v of verdicts) expect(v.checked).toBeGreaterThan(0);
-    expect(formatVerdicts(verdicts)).toMatch(/^PASS launches-end \(2 checked\)/);
+    expect(formatVerdicts(verdicts)).toMatch(/^PASS launches-end \(3 checked\)/);
   });
 
   it('launches-end: an acknowledged launch still STAGING at the end', () => {
@@ -85,6 +101,17 @@ describe('the fault run checker', () => {
     expect(examples(checkHistory(behind, end({ tasks: [] })), 'updates-in-order')).toEqual([]);
   });
 
+  it('updates-in-order: a terminal reconciliation answer after a terminal update is no counter-example (a task the master dropped, reconciled by name)', () => {
+    const dropped = { ...update('d', 'TASK_DROPPED'), reason: 'REASON_INVALID_OFFERS', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const gone = { ...update('d', 'TASK_GONE'), reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' } as HistoryEntry;
+    const h = [...clean(), ...history(dropped, gone).map((e) => ({ ...e, t: 1000 + e.t }))];
+    expect(examples(checkHistory(h, end({ tasks: [] })), 'updates-in-order')).toEqual([]);
+    const thenRunning = [...h, { ...update('d', 'TASK_RUNNING'), t: 2000, proc: 'fw-1' } as HistoryEvent];
+    expect(examples(checkHistory(thenRunning, end({ tasks: [] })), 'updates-in-order')).toEqual([
+      'm1-0000/d: TASK_RUNNING at t=2000ms after terminal TASK_GONE (SOURCE_MASTER, REASON_RECONCILIATION; seen by fw-1) at t=1020ms',
+    ]);
+  });
+
   it('changes-survive: a launch, a kill and a subscription the final state does not show', () => {
     const killed = history(
       ...clean(),
@@ -96,8 +123,8 @@ describe('the fault run checker', () => {
     expect(failed(verdicts)).toContain('changes-survive');
     expect(examples(verdicts, 'changes-survive')).toEqual([
       'launch of m1-0000/b acknowledged at t=130ms: the final state does not know the task',
-      'kill of m1-0000/b acknowledged at t=170ms: the task is unknown at the end',
-      'framework m1-0001 subscribed at t=190ms: absent from the final state',
+      'kill of m1-0000/b acknowledged at t=260ms: the task is unknown at the end',
+      'framework m1-0001 subscribed at t=280ms: absent from the final state',
     ]);
   });
 
@@ -142,7 +169,7 @@ describe('the fault run checker', () => {
     const h = history(...clean(), offer('m1-O2', 0.6), offer('m1-O3', 0.6, 'm1-0001'));
     const verdicts = checkHistory(h, end());
     expect(failed(verdicts)).toEqual(['offers-within-total']);
-    expect(examples(verdicts, 'offers-within-total')).toEqual(['agent m1-S0 at t=180ms: cpus 1.2 outstanding in offers of one master, total 1']);
+    expect(examples(verdicts, 'offers-within-total')).toEqual(['agent m1-S0 at t=270ms: cpus 1.2 outstanding in offers of one master, total 1']);
   });
 
   it('offers-within-total: offers used, declined, rescinded, of a resubscribed framework or of another master do not count', () => {
@@ -158,5 +185,30 @@ describe('the fault run checker', () => {
       offer('m2-O0', 1),
     );
     expect(failed(checkHistory(h, end()))).toEqual([]);
+  });
+
+  it('engine-stops-reported: a task whose container an engine stop ended never reported ended', () => {
+    const forgotten = clean().filter((e) => !(e.type === 'update' && e.taskId === 'c' && e.state === 'TASK_GONE'));
+    const verdicts = checkHistory(forgotten, end());
+    expect(failed(verdicts)).toContain('engine-stops-reported');
+    expect(examples(verdicts, 'engine-stops-reported')).toEqual(["c: its container ran on agent-1's engine, stopped at t=210ms, and no terminal update was ever received"]);
+  });
+
+  it('live-restore-keeps-tasks: a task reported lost over a live-restore engine restart; a later loss after another fault, or its own end, is not', () => {
+    const withUpdate = (state: string, at: number, more: HistoryEntry[] = []) => [
+      ...clean(), ...history(...more, update('b', state)).map((e, i, all) => ({ ...e, t: i === all.length - 1 ? at : at - 1 })),
+    ];
+    const lost = checkHistory(withUpdate('TASK_LOST', 1000), end({ tasks: [] }));
+    expect(failed(lost)).toEqual(['live-restore-keeps-tasks']);
+    expect(examples(lost, 'live-restore-keeps-tasks')).toEqual(["b: TASK_LOST at t=1000ms, its container on agent-1's engine (stopped with live-restore at t=240ms) should have kept running"]);
+    expect(failed(checkHistory(withUpdate('TASK_FINISHED', 1000), end({ tasks: [] })))).toEqual([]);
+    expect(failed(checkHistory(withUpdate('TASK_GONE', 1000, [fault('inject', 'isolate-host')]), end({ tasks: [] })))).toEqual([]);
+    expect(failed(checkHistory(withUpdate('TASK_LOST', 250 + LIVE_RESTORE_GRACE_MS + 1), end({ tasks: [] })))).toEqual([]);
+  });
+
+  it('running-has-container: a task RUNNING at the end with no running container on any engine', () => {
+    const verdicts = checkHistory(clean(), end({ containers: [{ taskId: 'b', running: false }] }));
+    expect(failed(verdicts)).toEqual(['running-has-container']);
+    expect(examples(verdicts, 'running-has-container')).toEqual(['m1-0000/b: TASK_RUNNING at the end, with no running container on any engine']);
   });
 });
