@@ -98,6 +98,7 @@ function readdirSafe(path: string): string[] {
   }
 }
 
-async function unmountUnder(dir: string): Promise<void> {
+/** Unmounts (lazily) every mount under `dir`, deepest first. */
+export async function unmountUnder(dir: string): Promise<void> {
   for (const p of mountsUnder(dir).sort().reverse()) await run('umount', ['-l', p]).catch(() => {});
 }
