@@ -2,12 +2,14 @@
 // launches a task, through either containerizer, in one sitting.
 //
 // One agent runs both containerizers (--containerizers=docker,mesos). In
-// interleaved rounds, four ways of starting the same container (busybox
+// interleaved rounds, five ways of starting the same container (busybox
 // `sleep`, 0.1 cpu, 32 MiB, as nobody) are timed one launch at a time:
 //   mesos-ts docker   ACCEPT -> TASK_RUNNING, ContainerInfo DOCKER (master + agent + SDK)
 //   mesos-ts mesos    ACCEPT -> TASK_RUNNING, ContainerInfo MESOS (runc, no Docker engine)
 //   dockerode         plain create + start with the Docker driver's settings
-//   runc run -d       plain, of a bundle made as the mesos containerizer makes it
+//   runc run -d       plain, of a bundle made as the mesos containerizer makes it, without a seccomp filter
+//   runc run -d, agent's seccomp   the same, with the seccomp filter and capabilities of the agent's own
+//                     config.json (read from its first mesos task): like with like for the mesos way
 // Then bursts of --burst tasks accepted at once (each containerizer) and
 // --burst plain `runc run -d` at once: the time until all run.
 // Prints median and p95 of each way, the ratios the targets are set on, and
@@ -34,12 +36,12 @@ import { onLaunchHop } from '../common/launch-trace.js';
 import { tlsConfig } from '../common/tls.js';
 import { makeCerts } from '../test/harness/certs.js';
 import { OCI_REGISTRY, removeOciContainers } from '../test/harness/oci.js';
-import { BENCH_IMAGE, PLAIN_LABEL, plainLaunches, type PlainLaunches } from './plain-launch.js';
+import { BENCH_IMAGE, PLAIN_LABEL, plainLaunches, type Confinement, type PlainLaunches } from './plain-launch.js';
 import { percentile as nearestRank } from '../common/timer-window.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 50, help: 'launches each way' },
-  rounds: { type: 'number', default: 5, help: 'the four ways alternate in this many rounds' },
+  rounds: { type: 'number', default: 5, help: 'the five ways alternate in this many rounds' },
   burst: { type: 'number', default: 100, help: 'tasks accepted at once in each burst (0: no bursts)' },
   root_pool: { type: 'number', default: 4, help: "the agent's --oci_root_pool (0: every launch mounts its own root)" },
   tls: { type: 'boolean', default: false, help: 'mutual TLS between scheduler, master and agent' },
@@ -50,7 +52,7 @@ const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
 const LIMITS = { cpus: 0.1, memMiB: 32 };
 const TERMINAL = new Set(['TASK_FAILED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_KILLED', 'TASK_FINISHED']);
 type Containerizer = 'docker' | 'mesos';
-const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d'] as const;
+const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d', "runc run -d, agent's seccomp"] as const;
 type Way = (typeof WAYS)[number];
 
 /** Nearest-rank percentile (p in 0..100) of unsorted times. */
@@ -147,6 +149,7 @@ async function measure(flags: Flags<typeof FLAGS>, run: Run) {
   const plain = run.plain = plainLaunches(run.plainDir, LIMITS);
   const demand = Resources.parse(`cpus:${LIMITS.cpus};mem:${LIMITS.memMiB}`);
   let seq = 0;
+  let confinement: Confinement | null = null;
   /** `count` tasks in one ACCEPT: ms from it to each one's TASK_RUNNING; they are killed afterwards (untimed). */
   const launch = async (containerizer: Containerizer, count: number): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
@@ -175,6 +178,7 @@ async function measure(flags: Flags<typeof FLAGS>, run: Run) {
       throw new Error('the master refused some tasks of one ACCEPT for its offers and launched others');
     }
     const took = outcomes.map((o) => o.at - t0);
+    if (containerizer === 'mesos') confinement ??= agentConfinement(agentWorkDir);
     ids.forEach((id, i) => hops.get(id)!.set('framework: TASK_RUNNING seen', took[i]!));
     for (const id of ids) {
       if (count === 1) traced[containerizer].set(id, hops.get(id)!);
@@ -192,6 +196,7 @@ async function measure(flags: Flags<typeof FLAGS>, run: Run) {
   await launch('docker', 1);
   await launch('mesos', 1);
   await plain.runc();
+  await plain.runc(confinement!);
   await plain.dockerode();
   traced.docker.clear();
   traced.mesos.clear();
@@ -201,7 +206,8 @@ async function measure(flags: Flags<typeof FLAGS>, run: Run) {
       for (let i = 0; i < perRound && times.get(way)!.length < flags.tasks; i++) {
         const took = way === 'mesos-ts docker' ? (await launch('docker', 1))[0]!
           : way === 'mesos-ts mesos' ? (await launch('mesos', 1))[0]!
-            : way === 'dockerode create+start' ? await plain.dockerode() : await plain.runc();
+            : way === 'dockerode create+start' ? await plain.dockerode()
+              : way === 'runc run -d' ? await plain.runc() : await plain.runc(confinement!);
         times.get(way)!.push(took);
       }
     }
@@ -225,6 +231,8 @@ function report(
   for (const way of WAYS) say(`${way.padEnd(34)}${m(way).toFixed(1).padStart(10)}${percentile(times.get(way)!, 95).toFixed(1).padStart(10)}`);
   say(`${flags.tasks} launches each way in ${flags.rounds} interleaved rounds; --oci_root_pool ${flags.root_pool}; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   say(`mesos-ts mesos / runc run -d:        ${(m('mesos-ts mesos') / m('runc run -d')).toFixed(2)}x   (target: <= 1.2)`);
+  say(`mesos-ts mesos / runc, agent seccomp: ${(m('mesos-ts mesos') / m("runc run -d, agent's seccomp")).toFixed(2)}x   (like with like: the same filter and capabilities)`);
+  say(`runc, agent seccomp / runc run -d:   ${(m("runc run -d, agent's seccomp") / m('runc run -d')).toFixed(2)}x   (what the filter costs runc)`);
   say(`mesos-ts docker / mesos-ts mesos:    ${(m('mesos-ts docker') / m('mesos-ts mesos')).toFixed(2)}x   (target: >= 4)`);
   say(`mesos-ts docker / dockerode:         ${(m('mesos-ts docker') / m('dockerode create+start')).toFixed(2)}x`);
   if (bursts.length > 0) {
@@ -262,6 +270,7 @@ function printOwnTime(traced: Record<Containerizer, Map<string, Map<string, numb
   }
   row('plain dockerode create+start', times.get('dockerode create+start')!);
   row('plain runc run -d', times.get('runc run -d')!);
+  row("plain runc run -d, the agent's seccomp and capabilities", times.get("runc run -d, agent's seccomp")!);
 }
 
 /**
@@ -287,6 +296,15 @@ function printHops(containerizer: Containerizer, hops: Map<string, Map<string, n
   for (const { hop, at: t, n: seen } of order) {
     say(`  ${hop.padEnd(40)}${t.toFixed(1).padStart(13)}${percentile(steps.get(hop)!, 50).toFixed(1).padStart(8)}${seen < n ? `   (${seen} of ${n} launches)` : ''}`);
   }
+}
+
+/** The seccomp filter and capabilities of the agent's running mesos task, from its bundle's config.json. */
+function agentConfinement(workDir: string): Confinement {
+  const bundles = join(workDir, 'oci', 'containers');
+  const id = readdirSync(bundles)[0];
+  if (id === undefined) throw new Error(`no bundle in ${bundles} to read the agent's seccomp filter from`);
+  const config = JSON.parse(readFileSync(join(bundles, id, 'config.json'), 'utf8')) as { process: { capabilities: unknown }; linux: { seccomp?: unknown } };
+  return { capabilities: config.process.capabilities, ...(config.linux.seccomp !== undefined ? { seccomp: config.linux.seccomp } : {}) };
 }
 
 /** The run's containers and mounts, by its labels and directories. */

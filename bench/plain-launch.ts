@@ -26,11 +26,19 @@ export interface Limits {
   readonly memMiB: number;
 }
 
+/** The parts of an agent's config.json that confine its task: what plain runc can be given to compare like with like. */
+export interface Confinement {
+  /** linux.seccomp (absent: no filter). */
+  readonly seccomp?: unknown;
+  /** process.capabilities. */
+  readonly capabilities: unknown;
+}
+
 export interface PlainLaunches {
   /** ms from createContainer to start() returning. */
   dockerode(): Promise<number>;
-  /** ms of `runc run -d` (its bundle and overlay root made beforehand). */
-  runc(): Promise<number>;
+  /** ms of `runc run -d` (its bundle and overlay root made beforehand); with `confinement`, its seccomp filter and capabilities. */
+  runc(confinement?: Confinement): Promise<number>;
   /** `count` bundles started by `runc run -d` all at once: ms until each returned. */
   runcBurst(count: number): Promise<number[]>;
   /** No more launches (each then rejects); once the one in flight is over, removes every container of these ways left. */
@@ -60,7 +68,7 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   const run = (cmd: string, args: string[]) => new Promise<number | null>((resolve) => spawn(cmd, args, { stdio: 'ignore' }).once('close', resolve));
 
   /** A bundle ready for `runc run -d`, and its removal. */
-  const prepare = async (): Promise<{ id: string; bundle: string }> => {
+  const prepare = async (confinement?: Confinement): Promise<{ id: string; bundle: string }> => {
     const id = `plain-${process.pid}-${n++}`;
     const bundle = join(dir, id);
     mkdirSync(join(bundle, 'sandbox'), { recursive: true });
@@ -72,9 +80,14 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
       pidsLimit: 1024, privileged: false, user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],
       stdoutPath: join(bundle, 'sandbox', 'stdout'), stderrPath: join(bundle, 'sandbox', 'stderr'),
     };
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, image.config, {
+    const config = ociConfig(spec, image.config, {
       uid: 65534, gid: 65534, sandbox: join(bundle, 'sandbox'), cgroupsPath: `/mesos-ts/${id}`, swapLimit: swapLimitSupported(), network: 'host', hostname: hostname(),
-    })));
+    }) as { process: Record<string, unknown>; linux: Record<string, unknown> };
+    if (confinement) {
+      config.process.capabilities = confinement.capabilities;
+      if (confinement.seccomp !== undefined) config.linux.seccomp = confinement.seccomp;
+    }
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     return { id, bundle };
   };
   // Started by a long-lived shell, as the agent starts its containers: a Node spawn would add the fork of this
@@ -105,8 +118,8 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
       await c.remove({ force: true });
       return took;
     }),
-    runc: () => guarded(async () => {
-      const b = await prepare();
+    runc: (confinement) => guarded(async () => {
+      const b = await prepare(confinement);
       const took = await start(b, performance.now());
       await destroy(b);
       return took;
