@@ -2,12 +2,14 @@
 // launches a task, through either containerizer, in one sitting.
 //
 // One agent runs both containerizers (--containerizers=docker,mesos). In
-// interleaved rounds, four ways of starting the same container (busybox
+// interleaved rounds, five ways of starting the same container (busybox
 // `sleep`, 0.1 cpu, 32 MiB, as nobody) are timed one launch at a time:
 //   mesos-ts docker   ACCEPT -> TASK_RUNNING, ContainerInfo DOCKER (master + agent + SDK)
 //   mesos-ts mesos    ACCEPT -> TASK_RUNNING, ContainerInfo MESOS (runc, no Docker engine)
 //   dockerode         plain create + start with the Docker driver's settings
-//   runc run -d       plain, of a bundle made as the mesos containerizer makes it
+//   runc run -d       plain, of a bundle made as the mesos containerizer makes it, without a seccomp filter
+//   runc run -d, agent's seccomp   the same, with the seccomp filter and capabilities of the agent's own
+//                     config.json (read from its first mesos task): like with like for the mesos way
 // Then bursts of --burst tasks accepted at once (each containerizer) and
 // --burst plain `runc run -d` at once: the time until all run.
 // Prints median and p95 of each way, the ratios the targets are set on, and
@@ -20,23 +22,26 @@
 //   npx tsx bench/launch.ts [--tasks 50] [--rounds 5] [--burst 100] [--root_pool 4] [--tls] [--authenticate]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
-import { loadavg, tmpdir } from 'node:os';
+import { constants as osConstants, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMaster } from '../master/main.js';
-import { startAgent } from '../agent/main.js';
+import { startMaster, type RunningMaster } from '../master/main.js';
+import { startAgent, type RunningAgent } from '../agent/main.js';
+import { LABEL } from '../agent/task-spec.js';
+import { InvalidArgument } from '../common/errors.js';
+import { mountsUnder, unmountUnder } from '../common/hosts/engine-leftovers.js';
 import { Scheduler, dockerTask, silentLogger, type OfferOut, type TaskStatusOut } from '../framework/sdk/index.js';
 import { Resources } from '../common/resources.js';
-import { parseFlags } from '../common/flags.js';
+import { parseFlags, usage, type Flags } from '../common/flags.js';
 import { onLaunchHop } from '../common/launch-trace.js';
 import { tlsConfig } from '../common/tls.js';
 import { makeCerts } from '../test/harness/certs.js';
 import { OCI_REGISTRY, removeOciContainers } from '../test/harness/oci.js';
-import { BENCH_IMAGE, plainLaunches } from './plain-launch.js';
+import { BENCH_IMAGE, PLAIN_LABEL, plainLaunches, type Confinement, type PlainLaunches } from './plain-launch.js';
 import { percentile as nearestRank } from '../common/timer-window.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 50, help: 'launches each way' },
-  rounds: { type: 'number', default: 5, help: 'the four ways alternate in this many rounds' },
+  rounds: { type: 'number', default: 5, help: 'the five ways alternate in this many rounds' },
   burst: { type: 'number', default: 100, help: 'tasks accepted at once in each burst (0: no bursts)' },
   root_pool: { type: 'number', default: 4, help: "the agent's --oci_root_pool (0: every launch mounts its own root)" },
   tls: { type: 'boolean', default: false, help: 'mutual TLS between scheduler, master and agent' },
@@ -47,7 +52,7 @@ const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
 const LIMITS = { cpus: 0.1, memMiB: 32 };
 const TERMINAL = new Set(['TASK_FAILED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_KILLED', 'TASK_FINISHED']);
 type Containerizer = 'docker' | 'mesos';
-const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d'] as const;
+const WAYS = ['mesos-ts docker', 'mesos-ts mesos', 'dockerode create+start', 'runc run -d', "runc run -d, agent's seccomp"] as const;
 type Way = (typeof WAYS)[number];
 
 /** Nearest-rank percentile (p in 0..100) of unsorted times. */
@@ -55,23 +60,63 @@ const percentile = (xs: readonly number[], p: number) => nearestRank([...xs].sor
 const say = (line = '') => process.stdout.write(line + '\n');
 
 async function main(): Promise<void> {
-  const flags = parseFlags(FLAGS, process.argv.slice(2));
+  const flags = parseFlags(FLAGS, process.argv.slice(2), { env: process.env });
+  if (flags.help) {
+    say(usage('bench:launch', 'ACCEPT -> TASK_RUNNING through both containerizers, beside plain runc and dockerode, interleaved.', FLAGS).replace('mesos-ts bench:launch', 'npx tsx bench/launch.ts'));
+    return;
+  }
+  if (flags._.length > 0) throw new InvalidArgument(`unexpected argument '${flags._[0]}' (see --help)`);
   const base = mkdtempSync(join(tmpdir(), 'mesos-ts-bench-'));
+  const run: Run = { base, agentWorkDir: join(base, 'agent'), plainDir: join(base, 'plain'), certs: null };
+  const cleaned = cleanUpOnce(run);
+  // As the agent stops on either: its containers and mounts (and the plain ways') removed, then the exit.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      interrupted = true;
+      process.stderr.write(`${sig}: stopping the run and removing its containers and mounts (send it again to exit at once)\n`);
+      void cleaned(sig).finally(() => process.exit(128 + osConstants.signals[sig]));
+    });
+  }
+  process.stderr.write(`the run's files are under ${base}\n`);
+  let results: Parameters<typeof report>[1] | null = null;
+  try {
+    results = await measure(flags, run);
+  } finally {
+    await cleaned(interrupted ? 'a signal' : results ? 'the end of the run' : 'an error');
+  }
+  report(flags, results);
+}
+
+/** What a run started, recorded as it starts: a signal may come at any point and the clean-up stops what is there. */
+interface Run {
+  readonly base: string;
+  readonly agentWorkDir: string;
+  readonly plainDir: string;
+  certs: ReturnType<typeof makeCerts> | null;
+  master?: RunningMaster;
+  agent?: RunningAgent;
+  scheduler?: Scheduler;
+  plain?: PlainLaunches;
+  stopTracing?: () => void;
+}
+
+async function measure(flags: Flags<typeof FLAGS>, run: Run) {
   const certs = flags.tls ? makeCerts('mesos-ts-bench-certs-') : null;
+  run.certs = certs;
   const serverTls = certs ? { ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.serverCert, ssl_key_file: certs.serverKey, ssl_require_client_cert: true } : {};
   const clientTls = certs ? tlsConfig({ ssl_enabled: true, ssl_ca_file: certs.ca, ssl_cert_file: certs.clientCert, ssl_key_file: certs.clientKey }, 'client') : null;
   const authentication = flags.authenticate
     ? { authenticate_frameworks: true, authenticate_agents: true, credentials: JSON.stringify({ credentials: [CREDENTIAL] }) } : {};
   // Offers are kept until used (no offer timeout): a burst can outlast the default 30 s, and an offer rescinded
   // while the bench accepts it failed a run (TASK_LOST, "offer ... is unknown, already used, declined or rescinded").
-  const master = await startMaster({ port: 0, grpc_port: 0, quiet: true, offer_timeout: 0, ...serverTls, ...authentication });
-  const agentWorkDir = join(base, 'agent');
-  const agent = await startAgent({
+  const master = run.master = await startMaster({ port: 0, grpc_port: 0, quiet: true, offer_timeout: 0, ...serverTls, ...authentication });
+  const agentWorkDir = run.agentWorkDir;
+  run.agent = await startAgent({
     master: master.grpcAddress, port: 0, work_dir: agentWorkDir, resources: 'cpus:64;mem:65536;disk:1000;ports:[32000-32999]',
     containerizers: 'docker,mesos', docker_registry: OCI_REGISTRY, docker_pull: 'never', quiet: true, log: () => {}, oci_root_pool: flags.root_pool,
     ...serverTls, ...(flags.authenticate ? { credential: JSON.stringify(CREDENTIAL) } : {}),
   });
-  const scheduler = new Scheduler({
+  const scheduler = run.scheduler = new Scheduler({
     master: master.grpcAddress, framework: { name: 'bench-launch' }, logger: silentLogger, tls: clientTls, ...(flags.authenticate ? { credential: CREDENTIAL } : {}),
   });
   // By offer id: an offer the SDK hands over again (after a re-subscription) is held once, never accepted twice.
@@ -92,7 +137,7 @@ async function main(): Promise<void> {
   // Per task: when it passed each hop (the first time), relative to its ACCEPT.
   const hops = new Map<string, Map<string, number>>();
   const started = new Map<string, number>();
-  const stopTracing = onLaunchHop(({ taskId, hop, at }) => {
+  run.stopTracing = onLaunchHop(({ taskId, hop, at }) => {
     const t0 = started.get(taskId);
     const seen = hops.get(taskId);
     if (t0 === undefined || !seen || seen.has(hop)) return;
@@ -101,9 +146,10 @@ async function main(): Promise<void> {
   const times = new Map<Way, number[]>(WAYS.map((w) => [w, []]));
   const traced: Record<Containerizer, Map<string, Map<string, number>>> = { docker: new Map(), mesos: new Map() };
   const bursts: { way: string; times: number[] }[] = [];
-  const plain = plainLaunches(join(base, 'plain'), LIMITS);
+  const plain = run.plain = plainLaunches(run.plainDir, LIMITS);
   const demand = Resources.parse(`cpus:${LIMITS.cpus};mem:${LIMITS.memMiB}`);
   let seq = 0;
+  let confinement: Confinement | null = null;
   /** `count` tasks in one ACCEPT: ms from it to each one's TASK_RUNNING; they are killed afterwards (untimed). */
   const launch = async (containerizer: Containerizer, count: number): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
@@ -132,6 +178,7 @@ async function main(): Promise<void> {
       throw new Error('the master refused some tasks of one ACCEPT for its offers and launched others');
     }
     const took = outcomes.map((o) => o.at - t0);
+    if (containerizer === 'mesos') confinement ??= agentConfinement(agentWorkDir);
     ids.forEach((id, i) => hops.get(id)!.set('framework: TASK_RUNNING seen', took[i]!));
     for (const id of ids) {
       if (count === 1) traced[containerizer].set(id, hops.get(id)!);
@@ -145,53 +192,47 @@ async function main(): Promise<void> {
     await agentIdle(containerizer, agentWorkDir, flags.root_pool);
     return took;
   };
-  try {
-    // A first launch of each warms the caches (the mesos containerizer unpacks its image once).
-    await launch('docker', 1);
-    await launch('mesos', 1);
-    await plain.runc();
-    await plain.dockerode();
-    traced.docker.clear();
-    traced.mesos.clear();
-    const perRound = Math.ceil(flags.tasks / flags.rounds);
-    for (let round = 0; round < flags.rounds; round++) {
-      for (const way of WAYS) {
-        for (let i = 0; i < perRound && times.get(way)!.length < flags.tasks; i++) {
-          const took = way === 'mesos-ts docker' ? (await launch('docker', 1))[0]!
-            : way === 'mesos-ts mesos' ? (await launch('mesos', 1))[0]!
-              : way === 'dockerode create+start' ? await plain.dockerode() : await plain.runc();
-          times.get(way)!.push(took);
-        }
+  // A first launch of each warms the caches (the mesos containerizer unpacks its image once).
+  await launch('docker', 1);
+  await launch('mesos', 1);
+  await plain.runc();
+  await plain.runc(confinement!);
+  await plain.dockerode();
+  traced.docker.clear();
+  traced.mesos.clear();
+  const perRound = Math.ceil(flags.tasks / flags.rounds);
+  for (let round = 0; round < flags.rounds; round++) {
+    for (const way of WAYS) {
+      for (let i = 0; i < perRound && times.get(way)!.length < flags.tasks; i++) {
+        const took = way === 'mesos-ts docker' ? (await launch('docker', 1))[0]!
+          : way === 'mesos-ts mesos' ? (await launch('mesos', 1))[0]!
+            : way === 'dockerode create+start' ? await plain.dockerode()
+              : way === 'runc run -d' ? await plain.runc() : await plain.runc(confinement!);
+        times.get(way)!.push(took);
       }
-      process.stderr.write(`round ${round + 1}/${flags.rounds}: ${times.get('runc run -d')!.length} launches each way (load average ${loadavg()[0]!.toFixed(1)})\n`);
     }
-    if (flags.burst > 0) {
-      bursts.push({ way: `mesos-ts mesos, ${flags.burst} in one ACCEPT`, times: await launch('mesos', flags.burst) });
-      bursts.push({ way: `runc run -d, ${flags.burst} at once`, times: await plain.runcBurst(flags.burst) });
-      bursts.push({ way: `mesos-ts docker, ${flags.burst} in one ACCEPT`, times: await launch('docker', flags.burst) });
-      process.stderr.write(`bursts done (load average ${loadavg()[0]!.toFixed(1)})\n`);
-    }
-  } finally {
-    stopTracing();
-    await scheduler.teardown().catch(() => {});
-    await agent.stop({ killTasks: true });
-    await master.stop();
-    await removeOciContainers([agentWorkDir]);
-    rmSync(base, { recursive: true, force: true });
-    if (certs) rmSync(certs.dir, { recursive: true, force: true });
+    process.stderr.write(`round ${round + 1}/${flags.rounds}: ${times.get('runc run -d')!.length} launches each way (load average ${loadavg()[0]!.toFixed(1)})\n`);
   }
-  report(flags, times, bursts, traced);
+  if (flags.burst > 0) {
+    bursts.push({ way: `mesos-ts mesos, ${flags.burst} in one ACCEPT`, times: await launch('mesos', flags.burst) });
+    bursts.push({ way: `runc run -d, ${flags.burst} at once`, times: await plain.runcBurst(flags.burst) });
+    bursts.push({ way: `mesos-ts docker, ${flags.burst} in one ACCEPT`, times: await launch('docker', flags.burst) });
+    process.stderr.write(`bursts done (load average ${loadavg()[0]!.toFixed(1)})\n`);
+  }
+  return { times, bursts, traced };
 }
 
 function report(
   flags: { tasks: number; rounds: number; tls: boolean; authenticate: boolean; root_pool: number },
-  times: Map<Way, number[]>, bursts: { way: string; times: number[] }[], traced: Record<Containerizer, Map<string, Map<string, number>>>,
+  { times, bursts, traced }: { times: Map<Way, number[]>; bursts: { way: string; times: number[] }[]; traced: Record<Containerizer, Map<string, Map<string, number>>> },
 ): void {
   const m = (way: Way) => percentile(times.get(way)!, 50);
   say(`\n${'launch, one at a time (ms)'.padEnd(34)}${'median'.padStart(10)}${'p95'.padStart(10)}`);
   for (const way of WAYS) say(`${way.padEnd(34)}${m(way).toFixed(1).padStart(10)}${percentile(times.get(way)!, 95).toFixed(1).padStart(10)}`);
   say(`${flags.tasks} launches each way in ${flags.rounds} interleaved rounds; --oci_root_pool ${flags.root_pool}; TLS ${flags.tls ? 'on (mutual)' : 'off'}, authentication ${flags.authenticate ? 'on' : 'off'}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   say(`mesos-ts mesos / runc run -d:        ${(m('mesos-ts mesos') / m('runc run -d')).toFixed(2)}x   (target: <= 1.2)`);
+  say(`mesos-ts mesos / runc, agent seccomp: ${(m('mesos-ts mesos') / m("runc run -d, agent's seccomp")).toFixed(2)}x   (like with like: the same filter and capabilities)`);
+  say(`runc, agent seccomp / runc run -d:   ${(m("runc run -d, agent's seccomp") / m('runc run -d')).toFixed(2)}x   (what the filter costs runc)`);
   say(`mesos-ts docker / mesos-ts mesos:    ${(m('mesos-ts docker') / m('mesos-ts mesos')).toFixed(2)}x   (target: >= 4)`);
   say(`mesos-ts docker / dockerode:         ${(m('mesos-ts docker') / m('dockerode create+start')).toFixed(2)}x`);
   if (bursts.length > 0) {
@@ -229,6 +270,7 @@ function printOwnTime(traced: Record<Containerizer, Map<string, Map<string, numb
   }
   row('plain dockerode create+start', times.get('dockerode create+start')!);
   row('plain runc run -d', times.get('runc run -d')!);
+  row("plain runc run -d, the agent's seccomp and capabilities", times.get("runc run -d, agent's seccomp")!);
 }
 
 /**
@@ -254,6 +296,78 @@ function printHops(containerizer: Containerizer, hops: Map<string, Map<string, n
   for (const { hop, at: t, n: seen } of order) {
     say(`  ${hop.padEnd(40)}${t.toFixed(1).padStart(13)}${percentile(steps.get(hop)!, 50).toFixed(1).padStart(8)}${seen < n ? `   (${seen} of ${n} launches)` : ''}`);
   }
+}
+
+/** The seccomp filter and capabilities of the agent's running mesos task, from its bundle's config.json. */
+function agentConfinement(workDir: string): Confinement {
+  const bundles = join(workDir, 'oci', 'containers');
+  const id = readdirSync(bundles)[0];
+  if (id === undefined) throw new Error(`no bundle in ${bundles} to read the agent's seccomp filter from`);
+  const config = JSON.parse(readFileSync(join(bundles, id, 'config.json'), 'utf8')) as { process: { capabilities: unknown }; linux: { seccomp?: unknown } };
+  return { capabilities: config.process.capabilities, ...(config.linux.seccomp !== undefined ? { seccomp: config.linux.seccomp } : {}) };
+}
+
+/** The run's containers and mounts, by its labels and directories. */
+interface LeftBehind {
+  readonly docker: string[];
+  readonly mesos: string[];
+  readonly plainRunc: string[];
+  readonly mounts: string[];
+}
+
+async function leftBehind(run: Run): Promise<LeftBehind> {
+  const engine = new Docker();
+  const labelled = async (label: string) => (await engine.listContainers({ all: true, filters: { label: [label] } }).catch(() => [])).map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id);
+  const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  return {
+    docker: [...await labelled(`${LABEL.workDir}=${run.agentWorkDir}`), ...await labelled(`${PLAIN_LABEL}=${run.plainDir}`)],
+    mesos: entries(join(run.agentWorkDir, 'oci', 'containers')),
+    plainRunc: entries(run.plainDir).filter((e) => e.startsWith('plain-')),
+    mounts: mountsUnder(run.base),
+  };
+}
+
+const describeLeft = (left: LeftBehind) => {
+  const parts = [
+    [left.docker, 'Docker container'], [left.mesos, 'mesos container'], [left.plainRunc, 'plain runc container'], [left.mounts, 'mount'],
+  ] as const;
+  const said = parts.filter(([names]) => names.length > 0).map(([names, what]) => `${names.length} ${what}${names.length > 1 ? 's' : ''} (${names.join(', ')})`);
+  return said.length > 0 ? said.join(', ') : 'nothing';
+};
+
+/**
+ * The run's clean-up, run once whichever comes first (the end, an error, SIGINT or SIGTERM): the scheduler,
+ * the plain ways (their launch in flight ends first), the agent (killing its tasks, emptying its root pool)
+ * and the master stopped, each within a minute; then what is still there is removed by label and directory:
+ * Docker containers, the agent's mesos containers and pooled roots, mounts under the run's directory.
+ * Says what it found and, if anything, what it could not remove.
+ */
+function cleanUpOnce(run: Run): (why: string) => Promise<void> {
+  let done: Promise<void> | null = null;
+  return (why) => (done ??= cleanUp(run, why));
+}
+
+async function cleanUp(run: Run, why: string): Promise<void> {
+  const found = await leftBehind(run);
+  const step = (what: string, p: Promise<unknown> | undefined) => Promise.race([
+    (p ?? Promise.resolve()).catch((err: Error) => process.stderr.write(`clean-up: ${what}: ${err.message}\n`)),
+    new Promise((r) => setTimeout(r, 60_000).unref()).then(() => process.stderr.write(`clean-up: ${what} took over a minute; going on\n`)),
+  ]);
+  run.stopTracing?.();
+  await step('scheduler teardown', run.scheduler?.teardown());
+  await step('plain launches', run.plain?.close());
+  await step('agent stop', run.agent?.stop({ killTasks: true }));
+  await step('master stop', run.master?.stop());
+  const engine = new Docker();
+  for (const label of [`${LABEL.workDir}=${run.agentWorkDir}`, `${PLAIN_LABEL}=${run.plainDir}`]) {
+    for (const c of await engine.listContainers({ all: true, filters: { label: [label] } }).catch(() => [])) await step(`removing ${c.Id}`, engine.getContainer(c.Id).remove({ force: true }));
+  }
+  await step('removing mesos containers', removeOciContainers([run.agentWorkDir]));
+  await unmountUnder(run.base);
+  const left = await leftBehind(run);
+  if (describeLeft(left) === 'nothing') rmSync(run.base, { recursive: true, force: true });
+  if (run.certs) rmSync(run.certs.dir, { recursive: true, force: true });
+  process.stderr.write(`clean-up after ${why}: removed ${describeLeft(found)}${describeLeft(left) === 'nothing' ? '' : `; LEFT ${describeLeft(left)}`}\n`);
 }
 
 /** Every outstanding offer, once together they hold `count` tasks of `demand` (one agent: one ACCEPT takes them all). */
@@ -288,4 +402,11 @@ async function agentIdle(containerizer: Containerizer, workDir: string, rootPool
   while (!(await idle()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
-await main();
+/** Set by SIGINT or SIGTERM: the run's own failures that follow (launches cut short) are not reported. */
+let interrupted = false;
+
+main().catch((err: Error) => {
+  if (interrupted) return;
+  process.stderr.write(`bench/launch.ts: ${err instanceof InvalidArgument ? err.message : err.stack}\n`);
+  process.exit(err instanceof InvalidArgument ? 2 : 1);
+});

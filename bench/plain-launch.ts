@@ -4,7 +4,9 @@
 // driver's settings, and plain `runc run -d` of a bundle made as the mesos
 // containerizer makes it (same image, limits and overlay root; the bundle is
 // prepared untimed; runc started by a long-lived shell, as the agent starts
-// it). Both run `sleep 3600` as nobody.
+// it). Both run `sleep 3600` as nobody. close() waits for the launch in
+// flight and removes whatever of these containers is left (a run stopped by
+// a signal or an error).
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -24,14 +26,27 @@ export interface Limits {
   readonly memMiB: number;
 }
 
+/** The parts of an agent's config.json that confine its task: what plain runc can be given to compare like with like. */
+export interface Confinement {
+  /** linux.seccomp (absent: no filter). */
+  readonly seccomp?: unknown;
+  /** process.capabilities. */
+  readonly capabilities: unknown;
+}
+
 export interface PlainLaunches {
   /** ms from createContainer to start() returning. */
   dockerode(): Promise<number>;
-  /** ms of `runc run -d` (its bundle and overlay root made beforehand). */
-  runc(): Promise<number>;
+  /** ms of `runc run -d` (its bundle and overlay root made beforehand); with `confinement`, its seccomp filter and capabilities. */
+  runc(confinement?: Confinement): Promise<number>;
   /** `count` bundles started by `runc run -d` all at once: ms until each returned. */
   runcBurst(count: number): Promise<number[]>;
+  /** No more launches (each then rejects); once the one in flight is over, removes every container of these ways left. */
+  close(): Promise<{ readonly runc: number; readonly docker: number }>;
 }
+
+/** The label of the plain Docker containers; its value is the directory given to plainLaunches (one run's own). */
+export const PLAIN_LABEL = 'mesos-ts.bench';
 
 export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   const docker = new Docker();
@@ -41,10 +56,19 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   const shell = new CommandShell(join(dir, 'commands'));
   const runtime = new CommandRuntime('runc', root, shell);
   let n = 0;
+  let closed = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  /** Runs one launch way, unless closed; close() waits for it. */
+  const guarded = <T>(launch: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('the plain launches are closed'));
+    const done = launch();
+    inFlight = done.catch(() => {});
+    return done;
+  };
   const run = (cmd: string, args: string[]) => new Promise<number | null>((resolve) => spawn(cmd, args, { stdio: 'ignore' }).once('close', resolve));
 
   /** A bundle ready for `runc run -d`, and its removal. */
-  const prepare = async (): Promise<{ id: string; bundle: string }> => {
+  const prepare = async (confinement?: Confinement): Promise<{ id: string; bundle: string }> => {
     const id = `plain-${process.pid}-${n++}`;
     const bundle = join(dir, id);
     mkdirSync(join(bundle, 'sandbox'), { recursive: true });
@@ -56,9 +80,14 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
       pidsLimit: 1024, privileged: false, user: 'nobody', capabilities: ['NET_BIND_SERVICE'], readOnlyRootfs: false, mounts: [],
       stdoutPath: join(bundle, 'sandbox', 'stdout'), stderrPath: join(bundle, 'sandbox', 'stderr'),
     };
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, image.config, {
+    const config = ociConfig(spec, image.config, {
       uid: 65534, gid: 65534, sandbox: join(bundle, 'sandbox'), cgroupsPath: `/mesos-ts/${id}`, swapLimit: swapLimitSupported(), network: 'host', hostname: hostname(),
-    })));
+    }) as { process: Record<string, unknown>; linux: Record<string, unknown> };
+    if (confinement) {
+      config.process.capabilities = confinement.capabilities;
+      if (confinement.seccomp !== undefined) config.linux.seccomp = confinement.seccomp;
+    }
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     return { id, bundle };
   };
   // Started by a long-lived shell, as the agent starts its containers: a Node spawn would add the fork of this
@@ -75,10 +104,10 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
   };
 
   return {
-    async dockerode() {
+    dockerode: () => guarded(async () => {
       const t0 = performance.now();
       const c = await docker.createContainer({
-        Image: BENCH_IMAGE, Cmd: ['sleep', '3600'], User: 'nobody', Labels: { 'mesos-ts.bench': 'plain' },
+        Image: BENCH_IMAGE, Cmd: ['sleep', '3600'], User: 'nobody', Labels: { [PLAIN_LABEL]: dir },
         HostConfig: {
           NetworkMode: 'host', NanoCpus: limits.cpus * 1e9, Memory: limits.memMiB * 1024 * 1024, MemorySwap: limits.memMiB * 1024 * 1024, PidsLimit: 1024, Init: true,
           LogConfig: { Type: 'local', Config: { 'max-size': '8m', 'max-file': '1', compress: 'false' } },
@@ -88,20 +117,31 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
       const took = performance.now() - t0;
       await c.remove({ force: true });
       return took;
-    },
-    async runc() {
-      const b = await prepare();
+    }),
+    runc: (confinement) => guarded(async () => {
+      const b = await prepare(confinement);
       const took = await start(b, performance.now());
       await destroy(b);
       return took;
-    },
-    async runcBurst(count) {
+    }),
+    runcBurst: (count) => guarded(async () => {
       const bundles = [];
-      for (let i = 0; i < count; i++) bundles.push(await prepare());
-      const t0 = performance.now();
-      const times = await Promise.all(bundles.map((b) => start(b, t0)));
-      for (const b of bundles) await destroy(b);
-      return times;
+      try {
+        for (let i = 0; i < count && !closed; i++) bundles.push(await prepare());
+        const t0 = performance.now();
+        return await Promise.all(bundles.map((b) => start(b, t0)));
+      } finally {
+        for (const b of bundles) await destroy(b);
+      }
+    }),
+    async close() {
+      closed = true;
+      await inFlight;
+      const left = await runtime.list();
+      for (const c of left) await destroy({ id: c.id, bundle: join(dir, c.id) });
+      const engine = await docker.listContainers({ all: true, filters: { label: [`${PLAIN_LABEL}=${dir}`] } });
+      for (const c of engine) await docker.getContainer(c.Id).remove({ force: true });
+      return { runc: left.length, docker: engine.length };
     },
   };
 }

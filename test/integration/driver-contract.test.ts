@@ -3,8 +3,8 @@
 // containerizer (runc), as the allocator's sorters share one suite. What the
 // agent relies on: exit codes; limits the kernel enforces (a memory hog
 // OOM-killed and reported as REASON_CONTAINER_LIMITATION_MEMORY, a fork bomb
-// stopped at the pids limit, a busy loop throttled to its cpu share as the
-// cgroup accounts it); SIGTERM then SIGKILL after the grace; exec; network
+// stopped at the pids limit, a busy loop held to its cpu quota in every cfs
+// period, as the cgroup accounts it); SIGTERM then SIGKILL after the grace; exec; network
 // none; an unknown user refused; a restarted agent's new driver taking a
 // container back and removing an orphan; removal that leaves nothing.
 // The two drivers' suites run side by side, and each test's containers are
@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { placementOf } from '../../agent/driver/cgroup-stats.js';
 import { DockerDriver } from '../../agent/driver/docker.js';
 import { LaunchError, type ContainerDriver, type ContainerSpec } from '../../agent/driver/driver.js';
 import { TaskRunner } from '../../agent/task-runner.js';
@@ -57,10 +58,6 @@ describe.concurrent.each(DRIVERS)('ContainerDriver contract: $name', ({ type, ma
   }
 
   const running = (id: string) => waitUntil(async () => (await driver.inspect(id))?.running === true, 20_000, 'the container to run');
-  const usage = async (id: string) => {
-    const s = (await driver.stats(id))!;
-    return { cpu: s.cpus_user_time_secs! + s.cpus_system_time_secs!, at: s.timestamp, throttled: s.cpus_nr_throttled ?? 0 };
-  };
 
   it("reports the exit code, with the output in the sandbox files, as the spec's user", async (ctx) => {
     const { id, sandbox } = await launch(ctx, 'echo "$GREETING as $(id -u)"; echo err >&2; exit 3');
@@ -124,18 +121,30 @@ describe.concurrent.each(DRIVERS)('ContainerDriver contract: $name', ({ type, ma
     expect(readFileSync(join(fits.sandbox, 'stderr'), 'utf8')).toBe('');
   });
 
-  it('throttles a busy loop to its cpu share, as its cgroup accounts it', async (ctx) => {
+  it('throttles a busy loop to its cpu quota, as its cgroup accounts it', async (ctx) => {
     const { id } = await launch(ctx, 'while true; do :; done', { cpus: 0.2, memMiB: 32 });
     await running(id);
-    // Measured from the first throttled period on: the loop is then known to be running flat out against its quota.
-    const first = await usage(id);
-    await waitUntil(async () => (await usage(id)).throttled > first.throttled, 30_000, 'the cgroup to throttle the loop');
-    const before = await usage(id);
-    await waitUntil(async () => (await usage(id)).at - before.at >= 2, 30_000, 'two seconds of accounting'); // stats' timestamps are in seconds, as Mesos's
-    const after = await usage(id);
-    expect((after.cpu - before.cpu) / (after.at - before.at)).toBeLessThan(0.3); // 0.2 cpus, with the accounting's 10 ms ticks
-    expect(after.throttled).toBeGreaterThan(before.throttled);
-  });
+    const pid = (await driver.inspect(id))!.pid!;
+    // Counted in the cgroup's own periods, not in wall-clock time: on a loaded machine the loop may get less than its
+    // quota, and a read of the counters may come late, but no period may give it more than the quota. The window
+    // ends once it holds 20 periods and at least one of them throttled the loop (the quota, not the load, held it).
+    const before = cpuBandwidth(pid, 'periods first');
+    expect(before.quotaCpus).toBeCloseTo(0.2, 5);
+    let after = before;
+    await waitUntil(() => {
+      after = cpuBandwidth(pid, 'usage first');
+      return after.periods - before.periods >= 20 && after.throttled > before.throttled;
+    }, 50_000, 'twenty cfs periods, one of them throttled');
+    const periods = after.periods - before.periods;
+    const used = after.usageSecs - before.usageSecs;
+    // At most one quota per period, plus the periods cut by either end of the window; at least the one throttled period's quota.
+    expect(used).toBeLessThanOrEqual(0.2 * PERIOD_SECS * (periods + 2));
+    expect(used).toBeGreaterThanOrEqual(0.2 * PERIOD_SECS);
+    // What the agent reports (/monitor/statistics) says the same.
+    const stats = (await driver.stats(id))!;
+    expect(stats.cpus_limit).toBeCloseTo(0.2, 5);
+    expect(stats.cpus_nr_throttled).toBeGreaterThanOrEqual(after.throttled);
+  }, 70_000);
 
   it('stops with SIGTERM; a task that ignores it is killed after the grace', async (ctx) => {
     const polite = await launch(ctx, "trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done");
@@ -219,3 +228,37 @@ describe.concurrent.each(DRIVERS)('ContainerDriver contract: $name', ({ type, ma
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(id);
   });
 });
+
+/** The cfs period both drivers set (bundle.ts, docker.ts): 100 ms. */
+const PERIOD_SECS = 0.1;
+
+/**
+ * A container's cpu usage (precise: cpuacct.usage, cpu.stat usage_usec) and cfs bandwidth counters, read from the
+ * cgroup of `pid` (v1 or v2). `order` says which of usage and the period count is read first, so that a window
+ * from a 'periods first' reading to a 'usage first' one holds all of its usage within its periods.
+ */
+function cpuBandwidth(pid: number, order: 'periods first' | 'usage first'): { usageSecs: number; periods: number; throttled: number; quotaCpus: number } {
+  const placement = placementOf(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+  if (!placement) throw new Error(`no cpu cgroup for pid ${pid}`);
+  const keyed = (text: string) => Object.fromEntries(text.trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k, Number(v)]));
+  if (placement.version === 2) {
+    const stat = keyed(readFileSync(join(placement.dir, 'cpu.stat'), 'utf8'));
+    const [quota = 'max', period = '100000'] = readFileSync(join(placement.dir, 'cpu.max'), 'utf8').trim().split(' ');
+    return { usageSecs: stat.usage_usec! / 1e6, periods: stat.nr_periods!, throttled: stat.nr_throttled!, quotaCpus: quota === 'max' ? Infinity : Number(quota) / Number(period) };
+  }
+  const cpu = placement.dirs.cpu!;
+  const readUsage = () => Number(readFileSync(join(placement.dirs.cpuacct!, 'cpuacct.usage'), 'utf8')) / 1e9;
+  const readStat = () => keyed(readFileSync(join(cpu, 'cpu.stat'), 'utf8'));
+  let usageSecs: number;
+  let stat: Record<string, number>;
+  if (order === 'usage first') {
+    usageSecs = readUsage();
+    stat = readStat();
+  } else {
+    stat = readStat();
+    usageSecs = readUsage();
+  }
+  const quota = Number(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8'));
+  const quotaCpus = quota < 0 ? Infinity : quota / Number(readFileSync(join(cpu, 'cpu.cfs_period_us'), 'utf8'));
+  return { usageSecs, periods: stat.nr_periods!, throttled: stat.nr_throttled!, quotaCpus };
+}
