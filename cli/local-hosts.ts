@@ -181,6 +181,11 @@ export class LocalHosts {
     this.options.say(`agents and the demo follow the leader through ${this.target}`);
   }
 
+  /** After a kill: the take-over watch reads the new leader's state once more and says what it had (see LeaderWatch.settle). */
+  settleTakeOver(): Promise<void> {
+    return this.watch?.settle() ?? Promise.resolve();
+  }
+
   /** SIGKILLs the leading master's process, as a crash would; resolves with its name once it is gone (null when none leads). */
   async killLeader(): Promise<string | null> {
     const leader = this.watch?.leader();

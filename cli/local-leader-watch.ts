@@ -43,6 +43,9 @@ export class LeaderWatch<M extends WatchedMaster> {
   private leaderName: string | null = null;
   private killedAt: number | null = null;
   private stopped = false;
+  /** Set by settle(): the take-over watch reads once more and ends. */
+  private settling = false;
+  private takeOver: Promise<void> | null = null;
   private readonly waiters: (() => void)[] = [];
 
   private constructor(private readonly session: ZkSession, private readonly options: LeaderWatchOptions<M>) {}
@@ -75,6 +78,15 @@ export class LeaderWatch<M extends WatchedMaster> {
     this.killedAt = Date.now();
   }
 
+  /**
+   * The demo is over: a take-over still being watched reads the new leader's state once more, says what it
+   * had, and ends. Resolves once it did (at once when none is watched), so that it is said before the cluster stops.
+   */
+  settle(): Promise<void> {
+    this.settling = true;
+    return this.takeOver ?? Promise.resolve();
+  }
+
   stop(): void {
     this.stopped = true;
     this.session.close();
@@ -90,14 +102,16 @@ export class LeaderWatch<M extends WatchedMaster> {
     const standing = standbys.length ? `; ${standbys.join(' and ')} stand${standbys.length === 1 ? 's' : ''} by` : '';
     this.options.say(`${master.name}${this.options.where?.(master) ?? ''} leads${after}: web UI at ${http}/, state at ${http}/master/state${standing}`);
     for (const resolve of this.waiters.splice(0)) resolve();
-    if (this.killedAt !== null) void this.watchTakeOver(master, this.killedAt);
+    if (this.killedAt !== null) this.takeOver = this.watchTakeOver(master, this.killedAt);
   }
 
   /** After a failover: reads the new leader's /master/state until every agent and the demo came back. */
   private async watchTakeOver(master: M, killedAt: number): Promise<void> {
     const deadline = Date.now() + TAKE_OVER_WATCH_MS;
     let last = '';
-    while (!this.stopped && !master.killed && Date.now() < deadline) {
+    for (;;) {
+      // A read begun after settle() was asked for is the last one.
+      const lastRead = this.settling;
       const state = await tlsFetch(this.options.tls)(`${master.scheme}://${master.httpAddress}/master/state`, { signal: AbortSignal.timeout(2000) })
         .then((res) => (res.ok ? (res.json() as Promise<MasterState>) : null))
         .catch(() => null);
@@ -106,7 +120,7 @@ export class LeaderWatch<M extends WatchedMaster> {
       const seen = `${agents} of ${this.options.agents} agents re-registered, ${frameworks} framework${frameworks === 1 ? '' : 's'} re-subscribed`;
       if (seen !== last && (agents > 0 || frameworks > 0)) this.options.say(`${master.name}: ${seen} (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
       last = seen;
-      if (agents >= this.options.agents && frameworks > 0) return;
+      if ((agents >= this.options.agents && frameworks > 0) || lastRead || this.stopped || master.killed || Date.now() >= deadline) return;
       await sleep(TAKE_OVER_POLL_MS);
     }
   }

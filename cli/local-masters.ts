@@ -120,6 +120,11 @@ export class LocalMasters {
     }
   }
 
+  /** After a kill: the take-over watch reads the new leader's state once more and says what it had (see LeaderWatch.settle). */
+  settleTakeOver(): Promise<void> {
+    return this.watcher?.settle() ?? Promise.resolve();
+  }
+
   /** Kills the leader as a process dies (see the top of the file); resolves with its name once it is dead. */
   async killLeader(): Promise<string | null> {
     const leader = this.leader();

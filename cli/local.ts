@@ -159,7 +159,9 @@ export async function localCommand(argv: string[]): Promise<number> {
       signal: abort.signal,
       onProgress: (view) => live?.draw(renderDemo(view, { color: true })),
       onEvent: live ? undefined : (line: string) => say(line),
-    }).finally(() => killer?.demoEnded(abort.signal.aborted));
+      // Said while the demo's framework is still subscribed: what the new leader had after a kill.
+      beforeTeardown: async () => killer?.demoEnded(abort.signal.aborted),
+    }).finally(() => killer?.demoEnded(abort.signal.aborted)); // Also when the demo failed before it ran.
     live?.done();
     live = null;
     say(result.ok ? `all ${result.finished} tasks FINISHED` : `demo ended: ${result.summary}`);
@@ -280,18 +282,24 @@ async function stopHosts(hosts: LocalHosts, docker: Docker | null, base: string)
 }
 
 /** Kills the leader `seconds` into the demo; if the demo ends first, says so and kills nothing. */
-function killLeaderAfter(group: { killLeader(): Promise<unknown> }, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): void } {
+function killLeaderAfter(group: { killLeader(): Promise<unknown>; settleTakeOver(): Promise<void> }, seconds: number, tell: (line: string) => void): { demoEnded(interrupted: boolean): Promise<void> } {
   tell(`the leader will be killed ${seconds} s into the demo`);
   let fired = false;
+  let ended: Promise<void> | null = null;
   const timer = setTimeout(() => {
     fired = true;
     group.killLeader().catch((err: unknown) => tell(`killing the leader: ${errorMessage(err)}`));
   }, seconds * 1000);
   return {
+    /** Once a kill fired, resolves when the new leader's state was read once more (its re-registered agents and frameworks said). Idempotent. */
     demoEnded(interrupted) {
-      clearTimeout(timer);
-      if (fired || interrupted) return;
-      tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
+      ended ??= (async () => {
+        clearTimeout(timer);
+        if (fired) return group.settleTakeOver();
+        if (interrupted) return;
+        tell(`the demo ended before --kill_leader_after ${seconds} s; no master was killed (try more --tasks)`);
+      })();
+      return ended;
     },
   };
 }

@@ -37,6 +37,8 @@ export interface DemoOptions {
   readonly onProgress?: (view: DemoView) => void;
   /** One line per task state change (for logs when not drawing a table). */
   readonly onEvent?: ((line: string) => void) | undefined;
+  /** Awaited once the tasks ended (or were killed), before the framework is torn down: the cluster still lists it. */
+  readonly beforeTeardown?: () => Promise<void>;
   readonly clock?: Clock;
 }
 
@@ -134,6 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     clearInterval(ticker);
+    await options.beforeTeardown?.().catch((err: unknown) => options.onEvent?.(`before the teardown: ${errorMessage(err)}`));
     if (scheduler.state === 'subscribed') {
       await scheduler.teardown({ signal: AbortSignal.timeout(5000) }).catch((err: unknown) => options.onEvent?.(`teardown failed: ${errorMessage(err)}`));
     } else {

@@ -13,6 +13,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { containersUnder, removeContainersUnder } from '../harness/cluster.js';
 import { ProcessGroup, type Proc } from '../harness/processes.js';
+import { alive } from '../../common/hosts/engine-leftovers.js';
 
 const RUN_TIMEOUT_MS = 90_000;
 let group: ProcessGroup | null = null;
@@ -44,15 +45,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string | (() => s
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${typeof what === 'string' ? what : what()}`)), ms)));
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Alive and not a zombie (a killed orphan waits for PID 1 to reap it). */

@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessGroup, type Proc } from '../harness/processes.js';
 import { HOSTS_STATE_DIR, sweepHosts } from '../harness/hosts.js';
 import { leftovers, NOTHING } from '../harness/leftovers.js';
-import { mountsUnder, processesUnder } from '../../common/hosts/engine-leftovers.js';
+import { alive, mountsUnder, processesUnder } from '../../common/hosts/engine-leftovers.js';
 
 const run = promisify(execFile);
 const group = new ProcessGroup();
@@ -34,15 +34,6 @@ const runFilesOf = (pid: number) =>
       return false;
     }
   });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every link as `index: name`. */
 const linkIds = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^(\d+: [^:@]+)/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
