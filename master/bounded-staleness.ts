@@ -41,10 +41,15 @@ export class BoundedStaleness<T> {
   private builtAt = 0;
   private buildMs = 0;
 
+  /**
+   * `freshFrom`: the oldest version an answer may be built from, whatever the bound (an operator reads its own
+   * writes: Master.freshReadsFrom).
+   */
   constructor(
     private readonly version: () => number,
     private readonly bounds: StalenessBounds = STATE_BOUNDS,
     private readonly clock: BuildClock = PROCESS_CLOCK,
+    private readonly freshFrom: () => number = () => 0,
   ) {}
 
   /**
@@ -56,8 +61,9 @@ export class BoundedStaleness<T> {
     const version = this.version();
     if (this.current && this.built === version) return this.current.value;
     const now = this.clock.wallMs();
-    if (!fresh && this.current && this.buildMs > this.bounds.slowBuildMs && now - this.builtAt < this.buildMs * this.bounds.staleFactor) {
-      return this.current.value;
+    const mayBeStale = !fresh && this.current !== null && this.built >= this.freshFrom();
+    if (mayBeStale && this.buildMs > this.bounds.slowBuildMs && now - this.builtAt < this.buildMs * this.bounds.staleFactor) {
+      return this.current!.value;
     }
     const cpu = this.clock.cpuMs();
     const value = build();

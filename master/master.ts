@@ -150,6 +150,11 @@ export class Master {
   readonly ids: IdGenerator;
   /** Bumped once per operation; /state caches its snapshot per version. */
   version = 0;
+  /**
+   * State reads (GET_STATE and its parts, /master/state) answer from this version or a later one, however
+   * bounded their staleness: an operator write call sets it, so that the operator reads its own write.
+   */
+  freshReadsFrom = 0;
   readonly startTime: number;
   /** True between start() and stop(): only then does this master act. */
   acting = false;

@@ -111,7 +111,7 @@ function answer(api: OperatorApi, call: ServedCall, encoding: Encoding, cache: M
   // Rebuilt when the master changed, at a bounded share of the event loop (../bounded-staleness.ts): the encoding is most of the cost.
   const key = `${call}:${encoding}`;
   let answers = cache.get(key);
-  if (!answers) cache.set(key, (answers = new BoundedStaleness(() => api.version)));
+  if (!answers) cache.set(key, (answers = new BoundedStaleness(() => api.version, undefined, undefined, () => api.freshReadsFrom)));
   return answers.get(encode);
 }
 

@@ -76,6 +76,11 @@ export class OperatorApi {
     return this.options.master.version;
   }
 
+  /** See Master.freshReadsFrom. */
+  get freshReadsFrom(): number {
+    return this.options.master.freshReadsFrom;
+  }
+
   get acls(): Acls {
     return this.options.master.options.acls ?? NO_ACLS;
   }
@@ -157,6 +162,7 @@ export class OperatorApi {
       throw new PermissionDenied(refused);
     }
     await this.options.master.operate(operation);
+    this.options.master.freshReadsFrom = this.options.master.version;
   }
 
   /** SUBSCRIBE: runs until `signal` aborts, this master stops leading (Unavailable), or the reader falls too far behind. */

@@ -200,7 +200,7 @@ export class OperatorViews {
   private readonly state: BoundedStaleness<GetState>;
 
   constructor(private readonly master: Master, bounds: StalenessBounds = STATE_BOUNDS) {
-    this.state = new BoundedStaleness(() => master.version, bounds);
+    this.state = new BoundedStaleness(() => master.version, bounds, undefined, () => master.freshReadsFrom);
   }
 
   /**

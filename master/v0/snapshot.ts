@@ -25,7 +25,7 @@ export class StateSnapshot {
     private readonly context: V0Context,
     bounds: StalenessBounds = STATE_BOUNDS,
   ) {
-    this.cache = new BoundedStaleness(() => master.version, bounds);
+    this.cache = new BoundedStaleness(() => master.version, bounds, undefined, () => master.freshReadsFrom);
   }
 
   /** The model, rebuilt when the master changed (and the rate bound allows). */

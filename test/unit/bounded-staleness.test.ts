@@ -8,13 +8,14 @@ function setup(buildCpuMs: number) {
   const clock = { wall: 0, cpu: 0, wallMs() { return this.wall; }, cpuMs() { return this.cpu; } };
   let version = 0;
   let builds = 0;
-  const cache = new BoundedStaleness(() => version, { slowBuildMs: 10, staleFactor: 20 }, clock);
+  let freshFrom = 0;
+  const cache = new BoundedStaleness(() => version, { slowBuildMs: 10, staleFactor: 20 }, clock, () => freshFrom);
   const build = () => {
     clock.cpu += buildCpuMs;
     clock.wall += buildCpuMs;
     return `v${version} (build ${++builds})`;
   };
-  return { clock, cache, build, change: () => version++, builds: () => builds };
+  return { clock, cache, build, change: () => version++, builds: () => builds, readOwnWrite: () => (freshFrom = version) };
 }
 
 describe('BoundedStaleness', () => {
@@ -63,5 +64,18 @@ describe('BoundedStaleness', () => {
     change();
     expect(cache.get(build, true)).toBe('v1 (build 2)');
     expect(builds()).toBe(2);
+  });
+
+  it('answers a version marked to be read fresh (an operator write) from that version on, then is bounded again', () => {
+    const { clock, cache, build, change, readOwnWrite } = setup(50);
+    cache.get(build);
+    change();
+    readOwnWrite(); // v1 must be read as it is
+    expect(cache.get(build)).toBe('v1 (build 2)');
+    change(); // v2, not marked: the bound holds again
+    clock.wall += 100;
+    expect(cache.get(build)).toBe('v1 (build 2)');
+    readOwnWrite();
+    expect(cache.get(build)).toBe('v2 (build 3)');
   });
 });
