@@ -16,6 +16,7 @@ import type Docker from 'dockerode';
 import { processStart } from '../common/hosts/network.js';
 import { kill, readdirSafe } from '../common/hosts/engine-leftovers.js';
 import { removeRunDir } from '../common/hosts/run-dir-leftovers.js';
+import { LABEL } from '../agent/task-spec.js';
 
 export const RUN_DIR_PREFIX = 'mesos-ts-local-';
 const RUN_FILE = 'run.json';
@@ -65,8 +66,8 @@ function readRunFile(dir: string): RunFile | null {
 
 /** The Docker task containers of agents whose work_dir is under `dir` (their label says), running or not. */
 export async function containersUnder(docker: Docker, dir: string): Promise<Docker.ContainerInfo[]> {
-  const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
-  return all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(`${dir}/`));
+  const all = await docker.listContainers({ all: true, filters: { label: [LABEL.workDir] } });
+  return all.filter((c) => (c.Labels[LABEL.workDir] ?? '').startsWith(`${dir}/`));
 }
 
 /** Removes them (force: running ones too); an engine that does not answer has none to remove. */

@@ -5,8 +5,8 @@
 // the snapshot is rebuilt at most once per 20 build-times
 // (../bounded-staleness.ts), so however hard the endpoints are polled while
 // the cluster changes, they take at most 1/20 of the loop from allocation
-// (the snapshot is then up to that much behind). Each endpoint's JSON text, and its
-// bytes, are made from the model once per build, on its first request.
+// (the snapshot is then up to that much behind). Each endpoint's JSON, as
+// bytes, is made from the model once per build, on its first request.
 import type { Master } from '../master.js';
 import { buildModel, type V0Context, type V0Model } from './model.js';
 import { TaskJsonCache } from './writers.js';
@@ -14,7 +14,6 @@ import { BoundedStaleness, STATE_BOUNDS, type StalenessBounds } from '../bounded
 
 export class StateSnapshot {
   private current: V0Model | null = null;
-  private texts = new Map<string, string>();
   private bytes = new Map<string, Buffer>();
   private derived = new Map<string, unknown>();
   private readonly tasks = new TaskJsonCache();
@@ -33,7 +32,6 @@ export class StateSnapshot {
     const model = this.cache.get(() => buildModel(this.master, this.context, this.tasks));
     if (model !== this.current) {
       this.current = model;
-      this.texts = new Map();
       this.bytes = new Map();
       this.derived = new Map();
     }
@@ -42,26 +40,18 @@ export class StateSnapshot {
 
   /** /master/state's JSON text. */
   get(): string {
-    return this.text('state', (m) => m.state);
-  }
-
-  /** An endpoint's JSON text, made once per build. */
-  text(key: string, make: (model: V0Model) => unknown): string {
-    const model = this.model();
-    let text = this.texts.get(key);
-    if (text === undefined) this.texts.set(key, (text = JSON.stringify(make(model))));
-    return text;
+    return this.encoded('state', (m) => m.state).toString();
   }
 
   /**
-   * The same text as UTF-8 bytes, made once per build: a socket write of the
-   * text encodes it again on each request (a quarter of /master/state's time
-   * on the event loop at N=1,000, round 7 in docs/scale/README.md).
+   * An endpoint's JSON as UTF-8 bytes, made once per build: a socket write of
+   * a text encodes it again on each request (a quarter of /master/state's
+   * time on the event loop at N=1,000, round 7 in docs/scale/README.md).
    */
   encoded(key: string, make: (model: V0Model) => unknown): Buffer {
-    const text = this.text(key, make);
+    const model = this.model();
     let bytes = this.bytes.get(key);
-    if (bytes === undefined) this.bytes.set(key, (bytes = Buffer.from(text)));
+    if (bytes === undefined) this.bytes.set(key, (bytes = Buffer.from(JSON.stringify(make(model)))));
     return bytes;
   }
 
