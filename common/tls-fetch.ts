@@ -2,7 +2,6 @@
 // fetch whose connections trust LIBPROCESS_SSL_CA_FILE and present the
 // client certificate. Node's global fetch is undici, but takes no TLS
 // options; undici's own fetch takes them through a dispatcher.
-import { Agent, fetch as undiciFetch } from 'undici';
 import { InvalidArgument } from './errors.js';
 import { errorChain, tlsHint, type Tls } from './tls.js';
 
@@ -25,15 +24,17 @@ export function tlsFetch(tls: Tls | null): Fetch {
 const fetches = new WeakMap<Tls, Fetch>();
 
 function makeFetch(tls: Tls): Fetch {
-  const dispatcher = new Agent({
-    connect: {
-      ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
-      rejectUnauthorized: tls.verifyServerCert,
-    },
-  });
+  // undici is loaded on the first request under TLS, not with the module: it is about 70 ms of a process's start.
+  let client: Promise<{ fetch: typeof import('undici').fetch; dispatcher: import('undici').Agent }> | null = null;
+  const connect = {
+    ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    rejectUnauthorized: tls.verifyServerCert,
+  };
   return async (input, init) => {
     const url = new URL(String(input));
     if (url.protocol !== 'https:') throw new InvalidArgument(`TLS is enabled: refusing to send a request to ${url.origin} in plain text`);
+    client ??= import('undici').then(({ Agent, fetch }) => ({ fetch, dispatcher: new Agent({ connect }) }));
+    const { fetch: undiciFetch, dispatcher } = await client;
     // Node's Response is undici's; only the declared types differ.
     return (await undiciFetch(url, { ...(init as object), dispatcher })) as unknown as Response;
   };

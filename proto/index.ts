@@ -1,18 +1,28 @@
-// Loads our .proto files at run time and re-exports the generated types
-// under short names. Everything that speaks protobuf imports from here; the
-// types come from proto/gen (npm run gen), never written by hand.
+// Loads our .proto files at run time, once, and re-exports the generated
+// types under short names. Everything that speaks protobuf imports from here;
+// the types come from proto/gen (npm run gen), never written by hand.
+//
+// The gRPC services are defined here from a protobufjs root, with the
+// (de)serializers @grpc/proto-loader would make, and with proto-loader's own
+// protobufjs (7), so that bytes read the same as before: protobufjs 8 (our
+// protoRoot) reads an enum number no value has as the enum's first name, and
+// skips a field of the wrong wire type, where 7 keeps the number and refuses
+// the message. proto-loader's loadSync also built a descriptor of every
+// message type, about a third of a second of CPU in every process's start,
+// for definitions nothing here reads.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type { Options as LoaderOptions } from '@grpc/proto-loader';
+import type { Method, Root, Service, Type } from 'protobufjs';
 import type { ProtoGrpcType as SchedulerServiceProto } from './gen/scheduler_service.js';
 import type { ProtoGrpcType as AgentServiceProto } from './gen/agent_service.js';
 import type { ProtoGrpcType as OperatorServiceProto } from './gen/operator_service.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-/** Options shared with scripts/gen-proto-types.mjs: keep the two in step. */
-export const LOADER_OPTIONS: protoLoader.Options = {
+/** How messages become objects (scripts/gen-proto-types.mjs generates the types with these: keep the two in step). */
+export const LOADER_OPTIONS: LoaderOptions = {
   keepCase: true,
   longs: Number,
   enums: String,
@@ -22,27 +32,71 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-const definition = protoLoader.loadSync(
-  ['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/scheduler_service.proto', 'mesos_ts/agent_service.proto',
-    'mesos_ts/operator_service.proto'],
-  LOADER_OPTIONS,
-);
+const PROTO_FILES = ['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos/v1/master/master.proto',
+  'mesos_ts/scheduler_service.proto', 'mesos_ts/agent_service.proto', 'mesos_ts/operator_service.proto'];
+/** The services gRPC serves and calls. */
+const SERVICES = ['mesos_ts.Scheduler', 'mesos_ts.internal.AgentLink', 'mesos_ts.operator.Operator'];
 
-export const packageDefinition = definition;
-export const grpcObject = grpc.loadPackageDefinition(definition) as unknown as SchedulerServiceProto & AgentServiceProto & OperatorServiceProto;
-
-/** The protobufjs root, for encoding/decoding outside gRPC (HTTP API, checkpoints). */
 const require = createRequire(import.meta.url);
-const protobuf = require('protobufjs') as typeof import('protobufjs');
-export const protoRoot: import('protobufjs').Root = (() => {
+
+function loadRoot(protobuf: typeof import('protobufjs')): Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);
-  root.loadSync(['mesos/v1/mesos.proto', 'mesos/v1/scheduler/scheduler.proto', 'mesos_ts/agent_service.proto', 'mesos/v1/master/master.proto'], {
-    keepCase: true,
-  });
+  root.loadSync(PROTO_FILES, { keepCase: true });
   root.resolveAll();
   return root;
-})();
+}
+
+/** The protobufjs root of every message, for encoding outside gRPC (checkpoints, the HTTP APIs' JSON). */
+export const protoRoot: Root = loadRoot(require('protobufjs') as typeof import('protobufjs'));
+/** The same files read by the protobufjs that @grpc/proto-loader uses: what gRPC and protobuf bodies are read and written with. */
+const wireRoot: Root = loadRoot(createRequire(require.resolve('@grpc/proto-loader'))('protobufjs') as typeof import('protobufjs'));
+
+/** One message type to bytes and back, as gRPC and the HTTP APIs carry it. */
+export interface MessageCodec<In, Out> {
+  serialize(value: In): Buffer;
+  deserialize(bytes: Buffer): Out;
+}
+
+/** The codec of the message type named `typeName` (full name): objects in as fromObject reads them, out with LOADER_OPTIONS. */
+export function messageCodec<In, Out>(typeName: string): MessageCodec<In, Out> {
+  return codecOf(wireRoot.lookupType(typeName));
+}
+
+function codecOf<In, Out>(t: Type): MessageCodec<In, Out> {
+  return {
+    serialize(value) {
+      if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${t.name} structure, got array instead`);
+      return t.encode(t.fromObject(value as Record<string, unknown>)).finish() as Buffer;
+    },
+    deserialize: (bytes) => t.toObject(t.decode(bytes), LOADER_OPTIONS as never) as Out,
+  };
+}
+
+function methodDefinition(serviceName: string, method: Method): grpc.MethodDefinition<unknown, unknown> {
+  const request = codecOf(method.resolvedRequestType!);
+  const response = codecOf(method.resolvedResponseType!);
+  return {
+    path: `/${serviceName}/${method.name}`,
+    requestStream: method.requestStream === true,
+    responseStream: method.responseStream === true,
+    requestSerialize: request.serialize,
+    requestDeserialize: request.deserialize,
+    responseSerialize: response.serialize,
+    responseDeserialize: response.deserialize,
+    // A client has each method under both names (Subscribe and subscribe), as with proto-loader.
+    originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+  };
+}
+
+function serviceDefinition(name: string): grpc.ServiceDefinition {
+  const service = wireRoot.lookupService(name) as Service;
+  return Object.fromEntries(service.methodsArray.map((m) => [m.name, methodDefinition(name, m)])) as grpc.ServiceDefinition;
+}
+
+/** The services by full name, as grpc.loadPackageDefinition takes them. */
+const packageDefinition: Record<string, grpc.ServiceDefinition> = Object.fromEntries(SERVICES.map((name) => [name, serviceDefinition(name)]));
+export const grpcObject = grpc.loadPackageDefinition(packageDefinition as never) as unknown as SchedulerServiceProto & AgentServiceProto & OperatorServiceProto;
 
 export type { Call as CallIn, Call__Output as Call } from './gen/mesos/v1/scheduler/Call.js';
 export type { Event as EventIn, Event__Output as EventOut } from './gen/mesos/v1/scheduler/Event.js';

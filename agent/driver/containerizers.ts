@@ -5,7 +5,7 @@
 // that owns the container id (the mesos containerizer's ids start 'mesos-').
 import { join } from 'node:path';
 import { LaunchError, type ContainerDriver, type ContainerInfo, type ContainerSpec, type LaunchOptions } from './driver.js';
-import { DockerDriver, type PullPolicy } from './docker.js';
+import type { PullPolicy } from './docker.js';
 import { OciDriver, MESOS_ID_PREFIX } from './oci/oci.js';
 import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
 import { CommandShell } from './oci/command-shell.js';
@@ -125,6 +125,8 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
   const drivers = new Map<ContainerizerName, ContainerDriver>();
   for (const name of flags.containerizers) {
     if (name === 'docker') {
+      // Loaded only by an agent that runs Docker: dockerode is about 100 ms of a process's start.
+      const { DockerDriver } = await import('./docker.js');
       const driver = new DockerDriver({ ...flags.docker, logRotation: flags.logRotation });
       await driver.docker.ping().catch((err: Error) => {
         throw new Error(`no Docker engine answers at ${flags.docker.socketPath} (${err.message}); run scripts/setup.sh to start one, or run --containerizers=mesos`);

@@ -5,16 +5,15 @@
 //
 // Events are framed in RecordIO as Mesos's docs/recordio.md defines it:
 // the record's length in decimal, a line feed, the record's bytes.
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { packageDefinition, protoRoot, type Call, type CallIn, type EventIn, type EventOut } from '../../proto/index.js';
+import { messageCodec, protoRoot, type Call, type CallIn, type EventIn, type EventOut } from '../../proto/index.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { jsonBodyToProtobuf, toMesosJson } from './proto-json.js';
 import type { Encoding } from './media-types.js';
 
 const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const EVENT = protoRoot.lookupType('mesos.v1.scheduler.Event');
-const grpcCall = packageDefinition['mesos.v1.scheduler.Call'] as MessageTypeDefinition<CallIn, Call>;
-const grpcEvent = packageDefinition['mesos.v1.scheduler.Event'] as MessageTypeDefinition<EventIn, EventOut>;
+const grpcCall = messageCodec<CallIn, Call>('mesos.v1.scheduler.Call');
+const grpcEvent = messageCodec<EventIn, EventOut>('mesos.v1.scheduler.Event');
 
 /** A request body as a Call; InvalidArgument (400) with Mesos's wording when it cannot be read. */
 export function decodeCall(body: Buffer, encoding: Encoding): Call {

@@ -11,8 +11,7 @@
 //   ─> SUBSCRIBE: 200 and a RecordIO stream of mesos.v1.master.Events until either side ends it
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { packageDefinition, protoRoot, type OperatorCall, type OperatorCallIn } from '../../proto/index.js';
+import { messageCodec, protoRoot, type OperatorCall, type OperatorCallIn } from '../../proto/index.js';
 import { InvalidArgument, errorMessage } from '../../common/errors.js';
 import { leaderOrRedirect, reply, type HttpHandler } from '../http.js';
 import { MEDIA_TYPE, encodingOf, mediaTypeOf, negotiate, type Encoding } from '../http-api/media-types.js';
@@ -29,7 +28,7 @@ const REDIRECT_PATHS: ReadonlySet<string> = new Set(['/redirect', '/master/redir
 const MAX_BODY_BYTES = 64 * 1024;
 
 const CALL = protoRoot.lookupType('mesos.v1.master.Call');
-const GRPC_CALL = packageDefinition['mesos.v1.master.Call'] as MessageTypeDefinition<OperatorCallIn, OperatorCall>;
+const GRPC_CALL = messageCodec<OperatorCallIn, OperatorCall>('mesos.v1.master.Call');
 const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
 const EVENT = protoRoot.lookupType('mesos.v1.master.Event');
 

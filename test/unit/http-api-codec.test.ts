@@ -2,8 +2,7 @@
 // without a server: JSON read and written as Mesos does, the same objects
 // and bytes as the gRPC path, RecordIO framing.
 import { describe, expect, it } from 'vitest';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { packageDefinition, protoRoot, type EventIn } from '../../proto/index.js';
+import { grpcObject, protoRoot, type EventIn } from '../../proto/index.js';
 import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../common/errors.js';
 import { fromMesosJson, toMesosJson } from '../../master/http-api/proto-json.js';
 import { decodeCall, encodeEvent, recordIo } from '../../master/http-api/scheduler-codec.js';
@@ -13,8 +12,10 @@ import { RecordIoReader, leaderOf } from '../harness/mesos-http-client.js';
 
 const CALL = protoRoot.lookupType('mesos.v1.scheduler.Call');
 const EVENT = protoRoot.lookupType('mesos.v1.scheduler.Event');
-const grpcCall = packageDefinition['mesos.v1.scheduler.Call'] as MessageTypeDefinition<object, object>;
-const grpcEvent = packageDefinition['mesos.v1.scheduler.Event'] as MessageTypeDefinition<object, object>;
+// The gRPC service's own (de)serializers: what the gRPC adapter hands the master, and writes.
+const SUBSCRIBE = grpcObject.mesos_ts.Scheduler.service.Subscribe;
+const grpcCall = { deserialize: (bytes: Buffer) => SUBSCRIBE.requestDeserialize(bytes) as object };
+const grpcEvent = { serialize: (event: object) => SUBSCRIBE.responseSerialize(event as never) };
 const UUID = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
