@@ -39,18 +39,22 @@ const SERVICES = ['mesos_ts.Scheduler', 'mesos_ts.internal.AgentLink', 'mesos_ts
 
 const require = createRequire(import.meta.url);
 
-function loadRoot(protobuf: typeof import('protobufjs')): Root {
-  const root = new protobuf.Root();
+/** The files read by the protobufjs that @grpc/proto-loader uses (7): what gRPC and protobuf bodies are read and written with. */
+const wireRoot: Root = (() => {
+  const protobuf7 = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs') as typeof import('protobufjs');
+  const root = new protobuf7.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);
   root.loadSync(PROTO_FILES, { keepCase: true });
   root.resolveAll();
   return root;
-}
+})();
 
-/** The protobufjs root of every message, for encoding outside gRPC (checkpoints, the HTTP APIs' JSON). */
-export const protoRoot: Root = loadRoot(require('protobufjs') as typeof import('protobufjs'));
-/** The same files read by the protobufjs that @grpc/proto-loader uses: what gRPC and protobuf bodies are read and written with. */
-const wireRoot: Root = loadRoot(createRequire(require.resolve('@grpc/proto-loader'))('protobufjs') as typeof import('protobufjs'));
+/** The same schema in protobufjs 8, for encoding outside gRPC (checkpoints, the HTTP APIs' JSON); from the wire root's JSON, not parsed again. */
+export const protoRoot: Root = (() => {
+  const root = (require('protobufjs') as typeof import('protobufjs')).Root.fromJSON(wireRoot.toJSON());
+  root.resolveAll();
+  return root;
+})();
 
 /** One message type to bytes and back, as gRPC and the HTTP APIs carry it. */
 export interface MessageCodec<In, Out> {
