@@ -10,10 +10,12 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
-# The mesos containerizer: an OCI runtime, and umoci/skopeo for its image store.
+# The mesos containerizer: an OCI runtime, and umoci/skopeo for its image store
+# (zstd to read zstd-compressed layers before umoci unpacks them).
 command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
 command -v umoci >/dev/null 2>&1 || need_pkgs+=(umoci)
 command -v skopeo >/dev/null 2>&1 || need_pkgs+=(skopeo)
+command -v zstd >/dev/null 2>&1 || need_pkgs+=(zstd)
 # ZooKeeper (for the high-availability tests and `--zk`); Java comes with it.
 [ -f /usr/share/java/zookeeper.jar ] || need_pkgs+=(zookeeper)
 # docker-compose v1, for the compose cluster and its test.

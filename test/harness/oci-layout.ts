@@ -1,6 +1,7 @@
 // Image layouts written byte by byte, for tests of the mesos containerizer's
 // image store against hostile images: ustar layers from a list of entries and
 // an OCI layout (index, manifest, config) holding them.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +38,30 @@ export function tar(entries: readonly Entry[]): Buffer {
   return Buffer.concat(blocks);
 }
 
-/** An OCI image layout at <registry>/<repo>:<tag> with these layers. */
+/** A layer's compression, from its first bytes: gzip, zstd, or none. */
+function compression(layer: Buffer): '+gzip' | '+zstd' | '' {
+  if (layer[0] === 0x1f && layer[1] === 0x8b) return '+gzip';
+  return layer.length >= 4 && layer.readUInt32LE(0) === 0xfd2fb528 ? '+zstd' : '';
+}
+
+/** The layer's tar (its diff_id is the digest of that), decompressed as its compression says. */
+function uncompressed(layer: Buffer): Buffer {
+  const kind = compression(layer);
+  if (kind === '+gzip') return gunzipSync(layer);
+  if (kind !== '+zstd') return layer;
+  try {
+    return execFileSync('zstd', ['-dcq'], { input: layer, maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'ignore'] });
+  } catch {
+    return layer; // A stream cut short on purpose: its diff_id is never reached.
+  }
+}
+
+/** A layer compressed by the zstd command, as a registry would store a +zstd layer. */
+export function zstd(layer: Buffer): Buffer {
+  return execFileSync('zstd', ['-cq'], { input: layer, maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** An OCI image layout at <registry>/<repo>:<tag> with these layers (plain, gzip or zstd). */
 export function layout(registry: string, repo: string, tag: string, layers: readonly Buffer[]): void {
   const root = join(registry, `${repo}:${tag}`);
   mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
@@ -46,9 +70,9 @@ export function layout(registry: string, repo: string, tag: string, layers: read
     writeFileSync(join(root, 'blobs', 'sha256', hex), bytes);
     return { digest: `sha256:${hex}`, size: bytes.length };
   };
-  const layerDescs = layers.map((l) => ({ mediaType: `application/vnd.oci.image.layer.v1.tar${l[0] === 0x1f && l[1] === 0x8b ? '+gzip' : ''}`, ...blob(l) }));
+  const layerDescs = layers.map((l) => ({ mediaType: `application/vnd.oci.image.layer.v1.tar${compression(l)}`, ...blob(l) }));
   const config = blob(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${createHash('sha256').update(l[0] === 0x1f && l[1] === 0x8b ? gunzipSync(l) : l).digest('hex')}`) },
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${createHash('sha256').update(uncompressed(l)).digest('hex')}`) },
   })));
   const manifest = blob(Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',

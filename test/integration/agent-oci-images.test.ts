@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../agent/driver/oci/image-store.js';
-import { layout, tar } from '../harness/oci-layout.js';
+import { layout, tar, zstd } from '../harness/oci-layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-oci-images-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +58,24 @@ describe('the image store against hostile layers', () => {
     const provisioned = await new ImageStore(registry, join(dir, 'store-fine')).provision('fine/img:latest');
     expect(readFileSync(join(provisioned.rootfs, 'data', 'file'), 'utf8')).toBe('ok\n');
     expect(readlinkSync(join(provisioned.rootfs, 'bin', 'sh'))).toBe('/bin/busybox');
+  });
+
+  it('reads zstd layers through the zstd command: refuses an escaping entry in one, and one cut short', async () => {
+    await refused('evil/zdots', [zstd(tar([{ name: 'ok', type: 'file', data: 'fine\n' }, { name: '../../escaped', type: 'file', data: 'pwn\n' }]))],
+      "image evil/zdots:latest: layer 1 of 1: entry '../../escaped' climbs out of the root");
+    const whole = zstd(tar(Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, type: 'file' as const, data: `${i}\n`.repeat(200) }))));
+    await refused('evil/zcut', [whole.subarray(0, Math.floor(whole.length / 2))], 'image evil/zcut:latest: layer 1 of 1 is not a valid zstd stream');
+  });
+
+  it('unpacks zstd layers over a gzip one', async () => {
+    const registry = join(dir, 'registry-zstd');
+    layout(registry, 'z/img', 'latest', [
+      gzipSync(tar([{ name: 'etc/', type: 'dir' }, { name: 'etc/base', type: 'file', data: 'gzip\n' }])),
+      zstd(tar([{ name: 'etc/top', type: 'file', data: 'zstd\n' }, { name: 'etc/.wh.base', type: 'file' }])),
+    ]);
+    const provisioned = await new ImageStore(registry, join(dir, 'store-zstd')).provision('z/img:latest');
+    expect(readFileSync(join(provisioned.rootfs, 'etc', 'top'), 'utf8')).toBe('zstd\n');
+    expect(existsSync(join(provisioned.rootfs, 'etc', 'base'))).toBe(false);
   });
 
   it('unpacks a well-formed layout once and shares it', async () => {

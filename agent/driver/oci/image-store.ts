@@ -11,7 +11,9 @@
 // Layers are unpacked by umoci, not by hand: it applies whiteouts and opaque
 // directories and keeps every path inside the root (securejoin). Before that,
 // layer-check.ts reads each layer and refuses an image with an entry that
-// would leave the root (umoci would clamp it inside without a word). Each container's root is an overlayfs
+// would leave the root (umoci would clamp it inside without a word); zstd
+// layers, which this umoci refuses, are handed to it decompressed
+// (zstd-layers.ts). Each container's root is an overlayfs
 // over the cached rootfs (no copy); where the kernel refuses overlay it is a copy.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImageConfig } from './bundle.js';
 import { checkLayers, LayerRefused } from './layer-check.js';
+import { unpackableLayout } from './zstd-layers.js';
 import type { RootPool } from './root-pool.js';
 import { CommandShell } from './command-shell.js';
 
@@ -107,8 +110,12 @@ export class ImageStore {
     try {
       await mkdir(temp, { recursive: true });
       await checkLayers(layerBlobs(layout, digest), image);
+      // zstd layers are given to umoci decompressed, from a layout of their own (zstd-layers.ts).
+      const scratch = join(temp, 'plain-layers');
+      const source = await unpackableLayout(layout, digest, tag, scratch, blobPath);
       // Run from inside the layout: umoci splits --image at the first ':', which layout paths hold (<repo>:<tag>/).
-      await run('umoci', ['raw', 'unpack', '--image', `.:${tag}`, join(temp, 'rootfs')], { cwd: layout });
+      await run('umoci', ['raw', 'unpack', '--image', `.:${source.tag}`, join(temp, 'rootfs')], { cwd: source.layout });
+      await rm(scratch, { recursive: true, force: true });
       await writeFile(join(temp, 'image-config.json'), JSON.stringify(imageConfig(layout, digest)));
       await rename(temp, dir).catch(async (err) => {
         // Another agent sharing the store unpacked it meanwhile.

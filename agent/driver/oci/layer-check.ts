@@ -7,13 +7,15 @@
 //   - an entry written through a symlink of an earlier entry or layer (a tar
 //     made from a real filesystem never holds one: the symlink would be
 //     stored, not followed), whether the link is absolute or relative;
-//   - a layer that is not a tar (bad header checksum), or a compression this
-//     Node cannot read.
-// The layers are streamed (gzip or plain), headers parsed and contents
-// skipped: one pass over bytes that umoci reads anyway.
+//   - a layer that is not a tar (bad header checksum), or not a valid stream
+//     of its compression.
+// The layers are streamed (plain, gzip, or zstd through the zstd command:
+// Node 20's zlib has no zstd), headers parsed and contents skipped: one pass
+// over bytes that umoci reads anyway.
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
 export class LayerRefused extends Error {
   override readonly name = 'LayerRefused';
@@ -37,8 +39,33 @@ async function layerStream(path: string, where: string): Promise<Readable> {
     createReadStream(path, { start: 0, end: 3 }).on('data', (c) => chunks.push(c as Buffer)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
   });
   if (head[0] === 0x1f && head[1] === 0x8b) return createReadStream(path).pipe(createGunzip());
-  if (head.readUInt32LE(0) === 0xfd2fb528) throw new LayerRefused(`${where} is zstd-compressed, which this agent cannot check before unpacking; re-export the image with gzip layers`);
+  if (head.length === 4 && head.readUInt32LE(0) === ZSTD_MAGIC) return unzstd(path, where);
   return createReadStream(path);
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * A zstd layer as the zstd command decompresses it: its output, ended only
+ * once zstd exits 0 (a stream that stops early is refused, not read as the
+ * tar's end); destroying it (the check is over) stops zstd.
+ */
+function unzstd(path: string, where: string): Readable {
+  const out = new PassThrough();
+  const child = spawn('zstd', ['-dcq', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (err) => out.destroy(new LayerRefused(`${where} is zstd-compressed and the zstd command cannot run (${err.message}); install Debian's zstd package (scripts/setup.sh does)`)));
+  child.on('close', (code, signal) => {
+    if (out.destroyed) return;
+    if (code === 0) out.end();
+    else out.destroy(new LayerRefused(`${where} is not a valid zstd stream: ${stderr.trim() || `zstd ended with ${code ?? signal}`}`));
+  });
+  out.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return out;
 }
 
 /** Reads exact byte counts from a stream, for the 512-byte blocks of a tar. */
