@@ -137,7 +137,7 @@ function checkContainer(task: TaskInfoOut, policy: IsolationPolicy): string | nu
       return `${field}.host_path '${v.host_path}' may not be mounted: this agent allows ${allowed}`;
     }
   }
-  const mesosProblem = checkMesosContainer(task);
+  const mesosProblem = checkMesosContainer(task) ?? checkSeccomp(task.container);
   if (mesosProblem !== null) return mesosProblem;
   const docker = task.container?.docker;
   if (!docker) return null;
@@ -165,6 +165,26 @@ function checkMesosContainer(task: TaskInfoOut): string | null {
   if (image.type !== 'DOCKER') return `TaskInfo.container.mesos.image.type must be DOCKER (images from the agent's local store), got ${String(image.type ?? 'none')}`;
   if (!image.docker?.name) return 'TaskInfo.container.mesos.image.docker.name is required';
   return null;
+}
+
+/** LinuxInfo.seccomp, as Mesos shapes it: exactly one of profile_name and unconfined; a MESOS container's only. */
+function checkSeccomp(container: TaskInfoOut['container']): string | null {
+  const seccomp = container?.linux_info?.seccomp;
+  if (!seccomp) return null;
+  const field = 'TaskInfo.container.linux_info.seccomp';
+  if (container.type !== 'MESOS') return `${field} applies to the mesos containerizer (ContainerInfo.type MESOS); a ${String(container.type ?? 'untyped')} container runs with its engine's own profile`;
+  const name = seccomp.profile_name ?? '';
+  if (seccomp.unconfined === true) return name ? `${field}: profile_name ('${name}') must not be set when unconfined is true` : null;
+  if (!name) return `${field} needs a profile_name (a file of the agent's --seccomp_config_dir) unless unconfined is true`;
+  if (name.includes('/') || name === '.' || name === '..') return `${field}.profile_name must be a file name in the agent's --seccomp_config_dir, got '${name}'`;
+  return null;
+}
+
+/** The task's own seccomp choice for ContainerSpec (checked by checkSeccomp). */
+function taskSeccomp(task: TaskInfoOut): Pick<ContainerSpec, 'seccomp'> {
+  const seccomp = task.container?.linux_info?.seccomp;
+  if (!seccomp) return {};
+  return { seccomp: seccomp.unconfined === true ? { unconfined: true } : { profileName: seccomp.profile_name ?? '' } };
 }
 
 /** A MESOS container naming the network 'none', or a DOCKER one with DockerInfo.network NONE, has only its own lo; any other, the host's. */
@@ -240,6 +260,7 @@ export function containerSpec(ctx: SpecContext, framework: FrameworkInfoOut, tas
     capabilities: isolation.capabilities,
     readOnlyRootfs: readOnlyRootfs(task),
     network: containerNetwork(task),
+    ...taskSeccomp(task),
     mounts: (task.container?.volumes ?? []).map((v) => ({ hostPath: normalize(v.host_path), containerPath: v.container_path, readOnly: v.mode !== 'RW' })),
     stdoutPath: join(sandbox, 'stdout'),
     stderrPath: join(sandbox, 'stderr'),

@@ -143,6 +143,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime'), shell), stateDir,
         images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log), shell), hostname: flags.hostname,
         logRotation: flags.logRotation, seccomp,
+        seccompNamed: (name) => seccompProfile(name, flags.oci.seccompConfigDir, flags.oci.capabilities, 'TaskInfo.container.linux_info.seccomp.profile_name'),
       }));
     }
   }

@@ -37,6 +37,11 @@ export interface ContainerSpec {
   readonly readOnlyRootfs: boolean;
   /** 'host' (the agent's network) or 'none' (its own network namespace with only lo: Docker's NetworkMode none). Default: host. */
   readonly network?: 'host' | 'none';
+  /**
+   * The task's own seccomp filter (ContainerInfo.linux_info.seccomp), instead of the agent's: none, or a
+   * profile of --seccomp_config_dir by name. The mesos containerizer only (a Docker task cannot ask: task-spec.ts).
+   */
+  readonly seccomp?: { readonly unconfined: true } | { readonly profileName: string };
   /** Host paths the agent allowed (--allowed_host_paths); read-only unless the task asked for RW. */
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
   /** Files the container's stdout and stderr are appended to. */

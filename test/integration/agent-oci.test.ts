@@ -117,6 +117,30 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(readFileSync(join(filed.runner.sandbox, 'stderr'), 'utf8')).toContain('Permission denied');
   });
 
+  it("takes a task's own seccomp choice (LinuxInfo.seccomp) over the agent's: none, or a profile of --seccomp_config_dir; a missing one fails the task, naming it", async () => {
+    const profiles = join(workDir, 'seccomp-own');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(join(profiles, 'no-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    // The agent's own profile is the default one (unshare refused); its config dir holds no-mkdir.
+    const d = ociDriverFor(workDir, () => {}, { seccompNamed: (name) => seccompProfile(name, profiles, [], 'TaskInfo.container.linux_info.seccomp.profile_name') });
+    const probe = 'mkdir /tmp/d; echo "mkdir $?"; unshare -U true; echo "unshare $?"';
+    const withSeccomp = (id: string, seccomp: object) => task(id, probe, 'cpus:0.5;mem:64', {
+      container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: IMAGE } } }, volumes: [], linux_info: { seccomp } },
+    } as unknown as Partial<TaskInfoOut>);
+    const agents = start(task('seccomp-agent', probe), 64, d);
+    const open = start(withSeccomp('seccomp-none', { unconfined: true }), 64, d);
+    const named = start(withSeccomp('seccomp-named', { profile_name: 'no-mkdir' }), 64, d);
+    const missing = start(withSeccomp('seccomp-missing', { profile_name: 'absent' }), 64, d);
+    await Promise.all([agents.done, open.done, named.done, missing.done]);
+    expect(readFileSync(join(agents.runner.sandbox, 'stdout'), 'utf8')).toBe('mkdir 0\nunshare 1\n');
+    expect(readFileSync(join(open.runner.sandbox, 'stdout'), 'utf8')).toBe('mkdir 0\nunshare 0\n');
+    expect(readFileSync(join(named.runner.sandbox, 'stdout'), 'utf8')).toBe('mkdir 1\nunshare 0\n');
+    const failed = missing.updates.at(-1)!;
+    expect(failed.state).toBe('TASK_FAILED');
+    expect(failed.reason).toBe('REASON_CONTAINER_LAUNCH_FAILED');
+    expect(failed.message).toContain("TaskInfo.container.linux_info.seccomp.profile_name 'absent': no file");
+  });
+
   it('kills a task: SIGTERM reaches it, TASK_KILLED', async () => {
     const { runner: r, updates, done } = start(task('kill', "trap 'echo term; exit 0' TERM; while true; do sleep 0.1; done"));
     await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');

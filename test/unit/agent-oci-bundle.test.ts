@@ -77,7 +77,7 @@ describe('OCI config from a task', () => {
     expect(withFilter.linux.seccomp.syscalls[1]).toMatchObject({ names: ['personality'], action: 'SCMP_ACT_ERRNO' });
     expect('seccomp' in (config().linux as object)).toBe(false);
     expect(seccompProfile('unconfined')).toBeNull();
-    expect(() => seccompProfile('strict')).toThrow("--seccomp_profile_name: unknown profile 'strict' (known: default, unconfined; or a file of --seccomp_config_dir)");
+    expect(() => seccompProfile('strict')).toThrow("--seccomp_profile_name: unknown profile 'strict' (known: default, unconfined; or a file of --seccomp_config_dir, which this agent was not given)");
   });
 
   it('masks and write-protects what runc masks by default', () => {

@@ -77,6 +77,27 @@ describe('MESOS containers', () => {
   });
 });
 
+describe("a task's own seccomp filter (LinuxInfo.seccomp)", () => {
+  const withSeccomp = (seccomp: unknown, type = 'MESOS') => task({ container: { type, volumes: [], linux_info: { seccomp } } });
+  const spec = (t: TaskInfoOut) => containerSpec(ctx, framework, t, Resources.parse('cpus:0.5;mem:64'));
+  it('reaches the container spec as none, or a profile by name; without one the spec names none', () => {
+    expect(problem(withSeccomp({ unconfined: true, profile_name: '' }))).toBeNull();
+    expect(spec(withSeccomp({ unconfined: true, profile_name: '' })).seccomp).toEqual({ unconfined: true });
+    expect(problem(withSeccomp({ unconfined: false, profile_name: 'strict.json' }))).toBeNull();
+    expect(spec(withSeccomp({ unconfined: false, profile_name: 'strict.json' })).seccomp).toEqual({ profileName: 'strict.json' });
+    expect(spec(task({ container: { type: 'MESOS', volumes: [] } }))).not.toHaveProperty('seccomp');
+  });
+  it.each([
+    ['both fields', withSeccomp({ unconfined: true, profile_name: 'x' }), "profile_name ('x') must not be set when unconfined is true"],
+    ['neither', withSeccomp({ unconfined: false, profile_name: '' }), 'needs a profile_name'],
+    ['a path for a name', withSeccomp({ profile_name: '../../etc/passwd' }), "must be a file name in the agent's --seccomp_config_dir, got '../../etc/passwd'"],
+    ['a DOCKER container', withSeccomp({ unconfined: true }, 'DOCKER'), 'applies to the mesos containerizer'],
+  ])('refuses %s, naming the field', (_what, t, message) => {
+    expect(problem(t)).toContain(`TaskInfo.container.linux_info.seccomp`);
+    expect(problem(t)).toContain(message);
+  });
+});
+
 describe('containerCommand (Mesos semantics)', () => {
   it('runs a shell command through /bin/sh -c', () => {
     expect(containerCommand(task())).toEqual({ entrypoint: ['/bin/sh', '-c', 'echo hi'] });

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from '../driver.js';
 import { cgroupStats } from '../cgroup-stats.js';
 import { ociConfig, resolveUser } from './bundle.js';
-import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
+import { defaultSeccomp, seccompProfile, type SeccompProfile } from './seccomp.js';
 import { ImageMissing, type ImageStore, type RootfsMaker } from './image-store.js';
 import { EXIT_FILE, PID_FILE, RUNTIME_LOG, SUPERVISOR_NAME, SUPERVISOR_PID_FILE, runtimeError, type OciRuntime } from './runtime.js';
 import type { Rotation } from '../../../common/rotating-file.js';
@@ -57,6 +57,8 @@ export interface OciDriverOptions {
   readonly logRotation?: Rotation;
   /** Every task's seccomp filter (seccomp.ts; --seccomp_profile_name). Default: the default profile; null: none. */
   readonly seccomp?: SeccompProfile | null;
+  /** The profile a task names (LinuxInfo.seccomp.profile_name), with the agent's --seccomp_config_dir; throws InvalidArgument. Default: the built-in names only. */
+  readonly seccompNamed?: (name: string) => SeccompProfile | null;
 }
 
 interface Meta {
@@ -118,7 +120,7 @@ export class OciDriver implements ContainerDriver {
       chownSync(dirname(spec.stdoutPath), user.uid, user.gid);
       const config = ociConfig(spec, image.config, {
         ...user, sandbox: dirname(spec.stdoutPath), cgroupsPath: `/${CGROUP_PARENT}/${id}`, swapLimit: this.swapLimit, network: spec.network ?? 'host', hostname: this.options.hostname,
-        seccomp: this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp,
+        seccomp: this.seccompOf(spec),
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       options.trace?.('oci: bundle written');
@@ -140,6 +142,21 @@ export class OciDriver implements ContainerDriver {
   }
 
   /** The image's /etc/passwd and /etc/group (null when absent), read once per image: its root never changes. */
+  /** The task's own filter when it names one, else the agent's (--seccomp_profile_name). */
+  private seccompOf(spec: ContainerSpec): SeccompProfile | null {
+    const own = spec.seccomp;
+    if (own && 'unconfined' in own) return null;
+    if (own) {
+      const field = 'TaskInfo.container.linux_info.seccomp.profile_name';
+      try {
+        return (this.options.seccompNamed ?? ((name) => seccompProfile(name, undefined, [], field)))(own.profileName);
+      } catch (err) {
+        throw new LaunchError((err as Error).message);
+      }
+    }
+    return this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp;
+  }
+
   private accounts(rootfs: string): { passwd: string | null; group: string | null } {
     let found = this.accountsOf.get(rootfs);
     if (!found) {

@@ -18,14 +18,14 @@ type Json = Record<string, unknown>;
 /** An OCI `linux.seccomp`. */
 export type SeccompProfile = Readonly<Record<string, unknown>>;
 
-/** The file `name` (or `name`.json) in `dir`; throws InvalidArgument naming the flag, the file and the field. */
-export function readSeccompProfile(dir: string, name: string, capabilities: readonly string[]): SeccompProfile | null {
+/** The file `name` (or `name`.json) in `dir`; throws InvalidArgument naming `what` chose it (the flag, or a task's field), the file and the field. */
+export function readSeccompProfile(dir: string, name: string, capabilities: readonly string[], what = '--seccomp_profile_name'): SeccompProfile | null {
   if (isAbsolute(name) || normalize(name).split('/').includes('..')) {
-    throw new InvalidArgument(`--seccomp_profile_name '${name}' must name a file inside --seccomp_config_dir ${dir}`);
+    throw new InvalidArgument(`${what} '${name}' must name a file inside --seccomp_config_dir ${dir}`);
   }
   if (!isDirectory(dir)) throw new InvalidArgument(`--seccomp_config_dir ${dir} is not a directory`);
   const path = [join(dir, name), join(dir, `${name}.json`)].find((p) => readable(p));
-  if (!path) throw new InvalidArgument(`--seccomp_profile_name '${name}': no file ${join(dir, name)} (nor ${name}.json) in --seccomp_config_dir`);
+  if (!path) throw new InvalidArgument(`${what} '${name}': no file ${join(dir, name)} (nor ${name}.json) in --seccomp_config_dir`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

@@ -54,13 +54,13 @@ export const SECCOMP_PROFILE_NAMES = ['default', 'unconfined'] as const;
  * With a config dir the name is a file in it (NAME or NAME.json, Docker's profile format; seccomp-file.ts);
  * 'default' is the built-in profile unless that dir holds a default(.json), and 'unconfined' is none.
  */
-export function seccompProfile(name: string, configDir?: string, capabilities: readonly string[] = []): SeccompProfile | null {
+export function seccompProfile(name: string, configDir?: string, capabilities: readonly string[] = [], what = '--seccomp_profile_name'): SeccompProfile | null {
   if (name === 'unconfined') return null;
   if (configDir !== undefined) {
     if (!isDirectory(configDir)) throw new InvalidArgument(`--seccomp_config_dir ${configDir} is not a directory`);
     const ownDefault = [join(configDir, 'default'), join(configDir, 'default.json')].some((p) => readable(p));
-    if (name !== 'default' || ownDefault) return readSeccompProfile(configDir, name, capabilities);
+    if (name !== 'default' || ownDefault) return readSeccompProfile(configDir, name, capabilities, what);
   }
   if (name === 'default') return defaultSeccomp();
-  throw new InvalidArgument(`--seccomp_profile_name: unknown profile '${name}' (known: ${SECCOMP_PROFILE_NAMES.join(', ')}; or a file of --seccomp_config_dir)`);
+  throw new InvalidArgument(`${what}: unknown profile '${name}' (known: ${SECCOMP_PROFILE_NAMES.join(', ')}; or a file of --seccomp_config_dir${configDir === undefined ? ', which this agent was not given' : ''})`);
 }
