@@ -44,7 +44,7 @@ import { makeOffers, rescindOffer } from './operations/offers.js';
 import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
-import { Outbox } from './outbox.js';
+import { DRAIN_BUDGET, Outbox } from './outbox.js';
 import { PassBudget } from './pass-budget.js';
 import type { Overflow } from './event-backlog.js';
 import type { Logger } from '../common/log/logger.js';
@@ -188,7 +188,7 @@ export class Master {
     this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers, this.monotonic);
     this.passBudget = new PassBudget((options.allocationPassBudget ?? 0) * 1000, this.elapsedMs);
-    this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
+    this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err), { ...DRAIN_BUDGET, elapsedMs: this.elapsedMs });
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
       agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,
