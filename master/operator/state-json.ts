@@ -6,14 +6,19 @@
 // change between two requests, so each task's JSON (as UTF-8) is kept until its
 // state or status changes (as v0/writers.ts's TaskJsonCache does for
 // /master/state) and the answer is spliced from those texts. Frameworks and
-// agents change with every allocation: their views are built each time, but
-// a view's encoding is reused while the view is the same. The text is exactly what
-// encodeMessage writes for the same answer (test/unit/state-json.test.ts).
+// agents change with every allocation: a framework's view is built each
+// time, and its encoding reused while the view is the same. An agent's text
+// is kept until the agent, its tasks' resources or its offers change
+// (../state/kept-by-inputs.ts): building and keying every agent's view took
+// most of a build at N=1,000 (round 8 in docs/scale/README.md). The text is
+// exactly what encodeMessage writes for the same answer (test/unit/state-json.test.ts).
 import type { Type } from 'protobufjs';
 import { protoRoot } from '../../proto/index.js';
 import type { Master } from '../master.js';
-import type { TaskRecord } from '../state/records.js';
-import { getAgents, getFrameworks, taskView } from './views.js';
+import type { Resources } from '../../common/resources.js';
+import type { AgentRecord, TaskRecord } from '../state/records.js';
+import { agentInputs, KeptByInputs } from '../state/kept-by-inputs.js';
+import { agentViewOf, getFrameworks, taskView } from './views.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -40,9 +45,9 @@ function lists(type: Type, byName: Readonly<Record<string, readonly Buffer[]>>):
 }
 
 /**
- * Agents and frameworks change with every allocation, so their views are
- * built each time; only protobufjs's encoding of a view (the costly part)
- * is kept, keyed by the view's plain JSON: the same view, the same text.
+ * Frameworks change with every allocation, so their views are built each
+ * time; only protobufjs's encoding of a view (the costly part) is kept,
+ * keyed by the view's plain JSON: the same view, the same text.
  */
 class EncodedViews {
   private kept = new Map<string, Buffer>();
@@ -65,11 +70,20 @@ class EncodedViews {
 }
 
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
+const AGENT = elementType(GET_AGENTS, 'agents');
+const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
+const NONE: readonly Resources[] = [];
+
+const push = <V>(map: Map<string, V[]>, key: string, v: V) => {
+  const list = map.get(key);
+  if (list) list.push(v);
+  else map.set(key, [v]);
+};
 
 export class GetStateJson {
   private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();
-  private readonly agents = new EncodedViews(elementType(GET_AGENTS, 'agents'));
-  private readonly recoveredAgents = new EncodedViews(elementType(GET_AGENTS, 'recovered_agents'));
+  private readonly agents = new KeptByInputs<AgentRecord, Buffer>();
+  private readonly recoveredAgents = new KeptByInputs<AgentRecord, Buffer>();
   private readonly frameworks = new EncodedViews(elementType(GET_FRAMEWORKS, 'frameworks'));
 
   constructor(private readonly master: Master) {}
@@ -83,15 +97,33 @@ export class GetStateJson {
     const tasks = { tasks: running, unreachable_tasks: unreachable, completed_tasks: master.tasks.completedTasks().map((t) => this.task(t)) };
     const fw = getFrameworks(master);
     const frameworks = { frameworks: (fw.frameworks ?? []).map((f) => this.frameworks.get(f)), completed_frameworks: (fw.completed_frameworks ?? []).map((f) => this.frameworks.get(f)) };
-    const ag = getAgents(master);
-    const agents = { agents: (ag.agents ?? []).map((a) => this.agents.get(a)), recovered_agents: (ag.recovered_agents ?? []).map((a) => this.recoveredAgents.get(a)) };
-    for (const kept of [this.agents, this.recoveredAgents, this.frameworks]) kept.turn();
+    const agents = this.agentTexts();
+    this.frameworks.turn();
     // Copied once into the answer: joining the texts as strings and encoding the result cost more than the rest together.
     return Buffer.concat([
       text('{"type":"GET_STATE","get_state":{"get_tasks":'), ...lists(GET_TASKS, tasks),
       text(',"get_frameworks":'), ...lists(GET_FRAMEWORKS, frameworks),
       text(',"get_agents":'), ...lists(GET_AGENTS, agents), text('}}'),
     ]);
+  }
+
+  /** As getAgents lists them: registered agents (reachable, back since a failover), then those not yet back (their AgentInfo). */
+  private agentTexts(): { agents: Buffer[]; recovered_agents: Buffer[] } {
+    const master = this.master;
+    const used = new Map<string, Resources[]>();
+    for (const t of master.tasks.all()) if (!t.recovered) push(used, t.agentId, t.resources);
+    const offered = new Map<string, Resources[]>();
+    for (const o of master.offers.view().values()) push(offered, o.agentId, o.resources);
+    const agents: Buffer[] = [];
+    const recovered: Buffer[] = [];
+    for (const a of master.agents.values()) {
+      if (a.recovered) recovered.push(this.recoveredAgents.get(a, [a.info], () => encode(RECOVERED_AGENT, a.info)));
+      if (a.recovered || a.unreachableSince !== null) continue;
+      const u = used.get(a.id) ?? NONE;
+      const o = offered.get(a.id) ?? NONE;
+      agents.push(this.agents.get(a, agentInputs(a, u, o), () => encode(AGENT, agentViewOf(a, u, o))));
+    }
+    return { agents, recovered_agents: recovered };
   }
 
   private task(t: TaskRecord): Buffer {

@@ -113,6 +113,11 @@ export function agentView(agent: AgentRecord, used: Resources, offered: Resource
   };
 }
 
+/** An agent's view from the resources of its tasks and of its offers, one value each (summed here). */
+export function agentViewOf(agent: AgentRecord, used: readonly Resources[], offered: readonly Resources[]): AgentView {
+  return agentView(agent, sum(used), sum(offered));
+}
+
 /** One agent, as AGENT_ADDED carries it. */
 export function oneAgentView(master: Master, agent: AgentRecord): AgentView {
   const used = sum(master.tasks.ofAgent(agent.id).filter((t) => !t.recovered).map((t) => t.resources));
