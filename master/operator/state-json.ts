@@ -5,20 +5,22 @@
 // it cost 130 ms on the loop. Tasks are nearly all of the answer and few
 // change between two requests, so each task's JSON (as UTF-8) is kept until its
 // state or status changes (as v0/writers.ts's TaskJsonCache does for
-// /master/state) and the answer is spliced from those texts. Frameworks and
-// agents change with every allocation: a framework's view is built each
-// time, and its encoding reused while the view is the same. An agent's text
-// is kept until the agent, its tasks' resources or its offers change
-// (../state/kept-by-inputs.ts): building and keying every agent's view took
-// most of a build at N=1,000 (round 8 in docs/scale/README.md). The text is
+// /master/state) and the answer is spliced from those texts. An agent's text
+// is kept until the agent, its tasks' resources or its offers change, and an
+// offer's until its agent changes (../state/kept-by-inputs.ts): building and
+// keying every agent's view, and every framework's with its offers in it,
+// took most of a build at N=1,000 (round 8 in docs/scale/README.md). A
+// framework's view is built each time, without its offers' messages, and its
+// encoding reused while that view is the same; its offers' texts are spliced
+// in at the place protobufjs writes them. The text is
 // exactly what encodeMessage writes for the same answer (test/unit/state-json.test.ts).
 import type { Type } from 'protobufjs';
 import { protoRoot } from '../../proto/index.js';
 import type { Master } from '../master.js';
 import type { Resources } from '../../common/resources.js';
-import type { AgentRecord, TaskRecord } from '../state/records.js';
-import { agentInputs, KeptByInputs } from '../state/kept-by-inputs.js';
-import { agentViewOf, getFrameworks, taskView } from './views.js';
+import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
+import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
+import { agentViewOf, frameworkViewWithoutOffers, sumResources, taskView } from './views.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -71,8 +73,25 @@ class EncodedViews {
 
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
 const AGENT = elementType(GET_AGENTS, 'agents');
+const FRAMEWORK = elementType(GET_FRAMEWORKS, 'frameworks');
+const OFFER = elementType(FRAMEWORK, 'offers');
+const OFFERS_FIELD = FRAMEWORK.fields.offers!.id;
+const OPEN = text('{');
+const CLOSE = text('}');
+const CLOSE_LIST = text(']');
+/** An encoded object's fields without its braces. */
+const inner = (json: Buffer) => json.subarray(1, json.length - 1);
 const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
 const NONE: readonly Resources[] = [];
+const NO_OFFERS: readonly OfferRecord[] = [];
+
+/** What the tasks use and the offers hold, by agent and by framework: one pass over each. */
+interface Holdings {
+  readonly usedByAgent: Map<string, Resources[]>;
+  readonly usedByFramework: Map<string, Resources[]>;
+  readonly offeredByAgent: Map<string, Resources[]>;
+  readonly offersByFramework: Map<string, OfferRecord[]>;
+}
 
 const push = <V>(map: Map<string, V[]>, key: string, v: V) => {
   const list = map.get(key);
@@ -84,7 +103,10 @@ export class GetStateJson {
   private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();
   private readonly agents = new KeptByInputs<AgentRecord, Buffer>();
   private readonly recoveredAgents = new KeptByInputs<AgentRecord, Buffer>();
-  private readonly frameworks = new EncodedViews(elementType(GET_FRAMEWORKS, 'frameworks'));
+  /** A framework view's fields before its offers and after them, encoded apart: the offers' kept texts go between. */
+  private readonly frameworkHeads = new EncodedViews(FRAMEWORK);
+  private readonly frameworkTails = new EncodedViews(FRAMEWORK);
+  private readonly offers = new KeptByInputs<OfferRecord, Buffer>();
 
   constructor(private readonly master: Master) {}
 
@@ -95,10 +117,14 @@ export class GetStateJson {
     const unreachable: Buffer[] = [];
     for (const t of master.tasks.all()) (t.state === 'TASK_UNREACHABLE' ? unreachable : running).push(this.task(t));
     const tasks = { tasks: running, unreachable_tasks: unreachable, completed_tasks: master.tasks.completedTasks().map((t) => this.task(t)) };
-    const fw = getFrameworks(master);
-    const frameworks = { frameworks: (fw.frameworks ?? []).map((f) => this.frameworks.get(f)), completed_frameworks: (fw.completed_frameworks ?? []).map((f) => this.frameworks.get(f)) };
-    const agents = this.agentTexts();
-    this.frameworks.turn();
+    const held = holdings(master);
+    const frameworks = {
+      frameworks: [...master.frameworks.values()].map((f) => this.frameworkText(f, held.usedByFramework.get(f.id) ?? NONE, held.offersByFramework.get(f.id) ?? NO_OFFERS)),
+      completed_frameworks: master.completedFrameworkList().map((f) => this.frameworkText(f, NONE, NO_OFFERS)),
+    };
+    const agents = this.agentTexts(held);
+    this.frameworkHeads.turn();
+    this.frameworkTails.turn();
     // Copied once into the answer: joining the texts as strings and encoding the result cost more than the rest together.
     return Buffer.concat([
       text('{"type":"GET_STATE","get_state":{"get_tasks":'), ...lists(GET_TASKS, tasks),
@@ -108,12 +134,8 @@ export class GetStateJson {
   }
 
   /** As getAgents lists them: registered agents (reachable, back since a failover), then those not yet back (their AgentInfo). */
-  private agentTexts(): { agents: Buffer[]; recovered_agents: Buffer[] } {
+  private agentTexts({ usedByAgent: used, offeredByAgent: offered }: Holdings): { agents: Buffer[]; recovered_agents: Buffer[] } {
     const master = this.master;
-    const used = new Map<string, Resources[]>();
-    for (const t of master.tasks.all()) if (!t.recovered) push(used, t.agentId, t.resources);
-    const offered = new Map<string, Resources[]>();
-    for (const o of master.offers.view().values()) push(offered, o.agentId, o.resources);
     const agents: Buffer[] = [];
     const recovered: Buffer[] = [];
     for (const a of master.agents.values()) {
@@ -126,6 +148,34 @@ export class GetStateJson {
     return { agents, recovered_agents: recovered };
   }
 
+  /**
+   * As frameworkView encodes: protobufjs writes fields in the order of their
+   * numbers, so the fields numbered below `offers` come first, then the
+   * offers (left out when there are none), then the rest.
+   */
+  private frameworkText(fw: FrameworkRecord, used: readonly Resources[], offers: readonly OfferRecord[]): Buffer {
+    const view = frameworkViewWithoutOffers(this.master, fw, sumResources(used), offers) as Record<string, unknown>;
+    const [before, after] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
+    for (const [key, value] of Object.entries(view)) (FRAMEWORK.fields[key]!.id < OFFERS_FIELD ? before : after)[key] = value;
+    const head = inner(this.frameworkHeads.get(before));
+    const tail = inner(this.frameworkTails.get(after));
+    const parts = [OPEN, head];
+    if (offers.length > 0) {
+      parts.push(text(`${head.length > 0 ? ',' : ''}"offers":[`));
+      offers.forEach((o, i) => (i > 0 ? parts.push(COMMA, this.offerText(o)) : parts.push(this.offerText(o))));
+      parts.push(CLOSE_LIST);
+    }
+    if (tail.length > 0 && (head.length > 0 || offers.length > 0)) parts.push(COMMA);
+    parts.push(tail, CLOSE);
+    return Buffer.concat(parts);
+  }
+
+  /** An offer's message changes only with its agent's: kept until then. */
+  private offerText(offer: OfferRecord): Buffer {
+    const agent = this.master.agents.get(offer.agentId);
+    return this.offers.get(offer, offerInputs(agent), () => encode(OFFER, this.master.offerMessage(offer)));
+  }
+
   private task(t: TaskRecord): Buffer {
     const hit = this.tasks.get(t);
     if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
@@ -133,4 +183,18 @@ export class GetStateJson {
     this.tasks.set(t, { state: t.state, status: t.status, json });
     return json;
   }
+}
+
+function holdings(master: Master): Holdings {
+  const h: Holdings = { usedByAgent: new Map(), usedByFramework: new Map(), offeredByAgent: new Map(), offersByFramework: new Map() };
+  for (const t of master.tasks.all()) {
+    if (t.recovered) continue;
+    push(h.usedByAgent, t.agentId, t.resources);
+    push(h.usedByFramework, t.frameworkId, t.resources);
+  }
+  for (const o of master.offers.view().values()) {
+    push(h.offeredByAgent, o.agentId, o.resources);
+    push(h.offersByFramework, o.frameworkId, o);
+  }
+  return h;
 }

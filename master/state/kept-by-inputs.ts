@@ -40,3 +40,8 @@ export function agentInputs(agent: AgentRecord, used: readonly Resources[], offe
     agent.registeredTime, agent.reregisteredTime, agent.version, used.length, ...used, ...offered,
   ];
 }
+
+/** What an offer's message (rpc/wire.ts's offerWire) reads of its agent; the offer record itself never changes. */
+export function offerInputs(agent: AgentRecord | undefined): unknown[] {
+  return [agent, agent?.info, agent?.ip, agent?.unavailability, agent?.dynamicReservations];
+}

@@ -1,7 +1,7 @@
 // Agents' JSON kept between state builds (master/state/kept-by-inputs.ts):
 // after each change of a field an agent's JSON is made from, in v0
 // (/master/state) and in v1 (GET_STATE), the kept answer is the one a build
-// from nothing writes. A field missing from agentInputs fails here.
+// from nothing writes. A field missing from agentInputs (or offerInputs) fails here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { GetStateJson } from '../../master/operator/state-json.js';
@@ -78,6 +78,14 @@ describe('agent JSON kept between builds', () => {
     master.runAllocation();
     expect(master.offers.view().size).toBeGreaterThan(0);
     check('offered');
+    // Offers' texts (GET_STATE) are kept too, until their agent changes.
+    const offeredAgent = agents[2]!;
+    offeredAgent.unavailability = { start: master.now() + 100, duration: 3600 };
+    check('maintenance scheduled while offered');
+    offeredAgent.ip = '127.0.0.3';
+    check('new ip while offered');
+    offeredAgent.info = info(2, 'renamed-2') as never;
+    check('new AgentInfo while offered');
     for (const offer of [...master.offers.view().values()]) master.rescindOffer(offer.id, 'test');
     check('offers rescinded');
     a.recovered = true;
