@@ -20,6 +20,7 @@ import type { Master } from '../master.js';
 import type { Resources } from '../../common/resources.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
+import { pushTo as push } from '../state/grouped.js';
 import { agentViewOf, frameworkViewWithoutOffers, sumResources, taskView } from './views.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
@@ -92,12 +93,6 @@ interface Holdings {
   readonly offeredByAgent: Map<string, Resources[]>;
   readonly offersByFramework: Map<string, OfferRecord[]>;
 }
-
-const push = <V>(map: Map<string, V[]>, key: string, v: V) => {
-  const list = map.get(key);
-  if (list) list.push(v);
-  else map.set(key, [v]);
-};
 
 export class GetStateJson {
   private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();

@@ -12,6 +12,7 @@ import type { FrameworkRecord } from '../state/records.js';
 import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
 import { AgentJsonCache, agentInfoJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
 import { JsonTexts } from './json-text.js';
+import { pushTo as push } from '../state/grouped.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,11 +54,6 @@ export interface V0Model {
 
 /** Resources gathered by key, summed only as they are written (adding each to a running total costs a copy per add). */
 const add = <K>(map: Map<K, Resources[]>, key: K, r: Resources) => push(map, key, r);
-const push = <K, V>(map: Map<K, V[]>, key: K, v: V) => {
-  const list = map.get(key);
-  if (list) list.push(v);
-  else map.set(key, [v]);
-};
 
 /** What the tasks and offers hold, by agent, framework and role; each framework's tasks and offers as JSON. */
 interface Holdings {
