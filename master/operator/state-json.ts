@@ -74,6 +74,7 @@ class EncodedViews {
 
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
 const AGENT = elementType(GET_AGENTS, 'agents');
+const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
 const FRAMEWORK = elementType(GET_FRAMEWORKS, 'frameworks');
 const OFFER = elementType(FRAMEWORK, 'offers');
 const OFFERS_FIELD = FRAMEWORK.fields.offers!.id;
@@ -82,7 +83,6 @@ const CLOSE = text('}');
 const CLOSE_LIST = text(']');
 /** An encoded object's fields without its braces. */
 const inner = (json: Buffer) => json.subarray(1, json.length - 1);
-const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
 const NONE: readonly Resources[] = [];
 const NO_OFFERS: readonly OfferRecord[] = [];
 
