@@ -4,7 +4,7 @@
 // discards what the master sends (no agent processes), frameworks through
 // Master.subscribe, and tasks are added to the master's task book directly:
 // what is measured is building and serving the snapshot, not launching.
-// Printed: the time to build the snapshot, GET_STATE's JSON encoded whole
+// Printed: the time (wall and CPU) to build the snapshot's bytes, GET_STATE's JSON encoded whole
 // and spliced from kept task texts (master/operator/state-json.ts), GET /state right after a change
 // (the snapshot is rebuilt at most once per 20 build-times: see
 // master/v0/snapshot.ts) and unchanged, the response size, and one
@@ -13,8 +13,7 @@
 // (bench/state-load.ts).
 //   npx tsx bench/state.ts [--agents 1000] [--tasks 10000] [--samples 20] [--load]
 import { startMaster } from '../master/main.js';
-import { buildModel } from '../master/v0/model.js';
-import { TaskJsonCache } from '../master/v0/writers.js';
+import { StateSnapshot } from '../master/v0/snapshot.js';
 import { buildInfo } from '../master/v0/build-info.js';
 import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { loadPhase, type TaskRef } from './state-load.js';
@@ -39,6 +38,36 @@ const FLAGS = {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+interface Timing {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+function timed(fn: () => unknown): Timing {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const ms = performance.now() - t0;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** Wall and CPU ms of one build, p50 and max. */
+class Timings {
+  private readonly wall: number[] = [];
+  private readonly cpu: number[] = [];
+
+  add(t: Timing): void {
+    this.wall.push(t.ms);
+    this.cpu.push(t.cpuMs);
+  }
+
+  toString(): string {
+    const f = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(1)} max ${Math.max(...xs).toFixed(1)}`;
+    return `wall ${f(this.wall)} ms; CPU ${f(this.cpu)} ms`;
+  }
+}
 
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
@@ -93,35 +122,23 @@ async function main(): Promise<void> {
       warmCpu.push(w.cpuMs);
     }
     const context = { flags: {}, electedTime: () => master.startTime, build: buildInfo() };
-    // As the snapshot builds: task JSON kept between builds (each sample marks one task changed); the first build writes them all.
-    const tasks = new TaskJsonCache();
-    let t0 = performance.now();
-    JSON.stringify(buildModel(master, context, tasks).state);
-    const first = performance.now() - t0;
-    const builds: number[] = [];
-    for (let i = 0; i < flags.samples; i++) {
-      const changed = master.tasks.get(frameworkIds[i % frameworkIds.length]!, `task-${i}`);
-      if (changed) changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() }; // A new status: its JSON is written again.
-      t0 = performance.now();
-      JSON.stringify(buildModel(master, context, tasks).state);
-      builds.push(performance.now() - t0);
-    }
-    // GET_STATE's JSON, each sample after one task's new status: encoded whole (as before) and spliced from kept task texts (state-json.ts).
+    // Both builds as the master makes them, each after one task's new status: /master/state's bytes from a
+    // StateSnapshot (rebuilt on every change here: no staleness bound), GET_STATE's JSON encoded whole (the
+    // views through protobufjs, as before round 3) and as GetStateJson splices it. Wall and CPU time of
+    // this process per build (CPU, robust to a busy machine, also counts the GC's and compiler's threads).
+    const snapshot = new StateSnapshot(master, context, { slowBuildMs: Infinity, staleFactor: 0 });
     const RESPONSE = protoRoot.lookupType('mesos.v1.master.Response');
     const views = new OperatorViews(master);
     const spliced = new GetStateJson(master);
-    spliced.encode(); // Its first build writes every task's text.
-    const whole: number[] = [];
-    const incremental: number[] = [];
+    const builds = { state: new Timings(), whole: new Timings(), spliced: new Timings() };
+    const first = { state: timed(() => snapshot.encoded('state', (m) => m.state)), spliced: timed(() => spliced.encode()) }; // Every task's and agent's JSON written.
     for (let i = 0; i < flags.samples; i++) {
       const changed = master.tasks.get(frameworkIds[i % frameworkIds.length]!, `task-${i}`);
-      if (changed) changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() };
-      t0 = performance.now();
-      encodeMessage(RESPONSE, { type: 'GET_STATE', get_state: views.getState(true) }, 'json');
-      whole.push(performance.now() - t0);
-      t0 = performance.now();
-      spliced.encode();
-      incremental.push(performance.now() - t0);
+      if (changed) changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() }; // A new status: its JSON is written again.
+      master.version++;
+      builds.state.add(timed(() => snapshot.encoded('state', (m) => m.state)));
+      builds.whole.add(timed(() => encodeMessage(RESPONSE, { type: 'GET_STATE', get_state: views.getState(true) }, 'json')));
+      builds.spliced.add(timed(() => spliced.encode()));
     }
     const passes: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -132,10 +149,12 @@ async function main(): Promise<void> {
       for (const offer of [...master.offers.view().values()]) master.rescindOffer(offer.id, 'bench');
     }
     say(`GET /state (${(bytes / 1024 / 1024).toFixed(1)} MiB of JSON), ${flags.samples} requests each:`);
-    say(`  building the snapshot (on the loop)  first ${first.toFixed(1)} ms, then p50 ${pct(builds, 0.5).toFixed(1)} ms   p95 ${pct(builds, 0.95).toFixed(1)} ms`);
+    say(`  building the snapshot's bytes (one turn)  first ${first.state.ms.toFixed(1)} ms, then ${builds.state}`);
     say(`  after a change (rebuilt at most once per 20 build-times)  p50 ${pct(cold, 0.5).toFixed(1)} ms   p95 ${pct(cold, 0.95).toFixed(1)} ms`);
     say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms; CPU p50 ${pct(warmCpu, 0.5).toFixed(1)} ms`);
-    say(`GET_STATE's JSON (on the loop), one task changed before each: encoded whole p50 ${pct(whole, 0.5).toFixed(1)} ms  max ${Math.max(...whole).toFixed(1)} ms;  spliced (state-json.ts) p50 ${pct(incremental, 0.5).toFixed(1)} ms  max ${Math.max(...incremental).toFixed(1)} ms`);
+    say(`GET_STATE's JSON (one turn), one task changed before each:`);
+    say(`  encoded whole                        ${builds.whole}`);
+    say(`  spliced (state-json.ts)              first ${first.spliced.ms.toFixed(1)} ms, then ${builds.spliced}`);
     say(`  one allocation pass at this size     p50 ${pct(passes, 0.5).toFixed(1)} ms`);
     if (flags.load) {
       const refs = [...master.tasks.all()].map((t): TaskRef => [t.agentId, t.frameworkId, t.taskId]);

@@ -44,7 +44,7 @@ import { makeOffers, rescindOffer } from './operations/offers.js';
 import { agentWire, frameworkWire, offerWire } from './rpc/wire.js';
 import { recoverFromRegistry } from './operations/recovery.js';
 import { reportQuotaFit } from './allocator/quota-fit.js';
-import { Outbox } from './outbox.js';
+import { DRAIN_BUDGET, Outbox, type DrainBudget } from './outbox.js';
 import { PassBudget } from './pass-budget.js';
 import type { Overflow } from './event-backlog.js';
 import type { Logger } from '../common/log/logger.js';
@@ -111,6 +111,11 @@ export interface MasterOptions {
   readonly newSecret?: () => string;
   /** Runs `fn` soon, once the current work is done (setImmediate by default): coalesced allocation passes. */
   readonly defer?: (fn: () => void) => void;
+  /**
+   * How much of a turn the effects released by a registry write may take (10 ms by default, on a clock of
+   * its own: the timers read `elapsedMs`, and tests count those readings).
+   */
+  readonly drainBudget?: DrainBudget;
   /** Role weights and quotas the master starts with (--weights, --quota); the registry's, once an operator set them, win. */
   readonly weights?: ReadonlyMap<string, number>;
   readonly quotas?: ReadonlyMap<string, { readonly guarantee?: import('../common/resources.js').Resources; readonly limit?: import('../common/resources.js').Resources }>;
@@ -188,7 +193,7 @@ export class Master {
     this.newSecret = options.newSecret ?? (() => randomBytes(24).toString('base64url'));
     this.deadlines = new Deadlines(options.clock, options.timers ?? realTimers, this.monotonic);
     this.passBudget = new PassBudget((options.allocationPassBudget ?? 0) * 1000, this.elapsedMs);
-    this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err));
+    this.outbox = new Outbox((effects) => this.carryOut(effects), (err) => this.internalError(err), options.drainBudget ?? DRAIN_BUDGET);
     this.config = {
       info: options.info, offerTimeout: options.offerTimeout, heartbeatInterval: options.heartbeatInterval,
       agentReregisterTimeout: options.agentReregisterTimeout, agentPingInterval: options.agentPingInterval,

@@ -7,10 +7,33 @@
 // effects run at once. After a failed write nothing more runs. runNow() is
 // the one way past the queue, for effects the caller knows depend on
 // nothing in it (an allocation pass's offers, Master.offer).
+//
+// A drain spends at most `budgetMs` of one turn of the event loop: one write
+// can release effects for hundreds of operations (a DECLINE of hundreds of
+// offers gives each back to the allocator), which took up to 71-174 ms in one
+// turn at N=1,000 (round 7 in docs/scale/README.md). What is left, from the
+// very effect where the budget ran out, runs on the next turn (`defer`), in
+// order: the entry stays at the head of the queue, so later operations still
+// queue behind it.
 import type { Effect } from './operations/effects.js';
+
+/** How much of a turn a drain may take, and how it asks for the next one. */
+export interface DrainBudget {
+  /** Milliseconds of one turn; 0: no bound. */
+  readonly budgetMs: number;
+  /** Milliseconds on a monotonic clock. */
+  readonly elapsedMs: () => number;
+  /** Runs `fn` on a later turn. */
+  readonly defer: (fn: () => void) => void;
+}
+
+/** 10 ms a turn: a fifth of the 50 ms loop-delay target (issue 15). */
+export const DRAIN_BUDGET: DrainBudget = { budgetMs: 10, elapsedMs: () => performance.now(), defer: (fn) => void setImmediate(fn) };
 
 interface Entry {
   readonly effects: readonly Effect[];
+  /** How many of `effects` ran (a drain out of budget stops inside an entry). */
+  done: number;
   ready: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
@@ -22,12 +45,15 @@ export class Outbox {
   private readonly laggingAgents = new Map<string, number>();
   private readonly laggingFrameworks = new Map<string, number>();
   private draining = false;
+  /** A drain is asked for on a later turn. */
+  private deferred = false;
   private stopped: Error | null = null;
 
   constructor(
     private readonly run: (effects: readonly Effect[]) => void,
     /** A bug in `run`: reported, and the queue goes on. */
     private readonly onError: (err: unknown) => void,
+    private readonly budget: DrainBudget = DRAIN_BUDGET,
   ) {}
 
   /** Queues `effects` behind `stored`; settles once they ran (rejects if a write failed or the master stopped). */
@@ -47,7 +73,7 @@ export class Outbox {
     let reject!: (err: Error) => void;
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     done.catch(() => {}); // Callers that do not wait must not see an unhandled rejection.
-    const entry: Entry = { effects, ready: stored === null, resolve, reject };
+    const entry: Entry = { effects, done: 0, ready: stored === null, resolve, reject };
     this.queue.push(entry);
     this.countLagging(effects, 1);
     stored?.then(
@@ -65,10 +91,11 @@ export class Outbox {
    * Runs `effects` now, ahead of what waits for the registry: for effects
    * that depend on nothing waiting (the caller's judgement: offers made from
    * facts the allocator already acted on). False, running nothing, when the
-   * outbox stopped or is running effects right now (the caller then pushes).
+   * outbox stopped, is running effects right now or has effects a write
+   * released still to run on a later turn (the caller then pushes).
    */
   runNow(effects: readonly Effect[]): boolean {
-    if (this.stopped || this.draining) return false;
+    if (this.stopped || this.draining || this.deferred) return false;
     this.draining = true;
     try {
       this.run(effects);
@@ -112,23 +139,48 @@ export class Outbox {
     }
   }
 
+  /** Runs the ready head of the queue, in order, until it is empty, waits for a write, or this turn's budget is spent. */
   private drain(): void {
-    if (this.draining) return;
+    if (this.draining || this.deferred) return;
     this.draining = true;
+    const started = this.budget.elapsedMs();
+    let ran = false;
     try {
-      while (!this.stopped && this.queue[0]?.ready) {
-        const entry = this.queue.shift()!;
-        this.countLagging(entry.effects, -1);
-        try {
-          this.run(entry.effects);
-        } catch (err) {
-          this.onError(err);
+      for (let head = this.queue[0]; !this.stopped && head?.ready; head = this.queue[0]) {
+        if (head.done < head.effects.length) {
+          if (ran && this.outOfTime(started)) return this.later();
+          this.runOne(head.effects[head.done++]!);
+          ran = true;
+          continue;
         }
-        entry.resolve();
+        this.queue.shift();
+        this.countLagging(head.effects, -1);
+        head.resolve();
       }
     } finally {
       this.draining = false;
     }
+  }
+
+  private runOne(effect: Effect): void {
+    try {
+      this.run([effect]);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private outOfTime(started: number): boolean {
+    return this.budget.budgetMs > 0 && this.budget.elapsedMs() - started >= this.budget.budgetMs;
+  }
+
+  /** The rest on a later turn: nothing else runs from the queue meanwhile, and runNow() refuses (its effects then queue behind). */
+  private later(): void {
+    this.deferred = true;
+    this.budget.defer(() => {
+      this.deferred = false;
+      this.drain();
+    });
   }
 }
 

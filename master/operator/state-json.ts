@@ -5,15 +5,23 @@
 // it cost 130 ms on the loop. Tasks are nearly all of the answer and few
 // change between two requests, so each task's JSON (as UTF-8) is kept until its
 // state or status changes (as v0/writers.ts's TaskJsonCache does for
-// /master/state) and the answer is spliced from those texts. Frameworks and
-// agents change with every allocation: their views are built each time, but
-// a view's encoding is reused while the view is the same. The text is exactly what
-// encodeMessage writes for the same answer (test/unit/state-json.test.ts).
+// /master/state) and the answer is spliced from those texts. An agent's text
+// is kept until the agent, its tasks' resources or its offers change, and an
+// offer's until its agent changes (../state/kept-by-inputs.ts): building and
+// keying every agent's view, and every framework's with its offers in it,
+// took most of a build at N=1,000 (round 8 in docs/scale/README.md). A
+// framework's view is built each time, without its offers' messages, and its
+// encoding reused while that view is the same; its offers' texts are spliced
+// in at the place protobufjs writes them. The text is
+// exactly what encodeMessage writes for the same answer (test/unit/state-json.test.ts).
 import type { Type } from 'protobufjs';
 import { protoRoot } from '../../proto/index.js';
 import type { Master } from '../master.js';
-import type { TaskRecord } from '../state/records.js';
-import { getAgents, getFrameworks, taskView } from './views.js';
+import type { Resources } from '../../common/resources.js';
+import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
+import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
+import { pushTo as push } from '../state/grouped.js';
+import { agentViewOf, frameworkViewWithoutOffers, sumResources, taskView } from './views.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -40,9 +48,9 @@ function lists(type: Type, byName: Readonly<Record<string, readonly Buffer[]>>):
 }
 
 /**
- * Agents and frameworks change with every allocation, so their views are
- * built each time; only protobufjs's encoding of a view (the costly part)
- * is kept, keyed by the view's plain JSON: the same view, the same text.
+ * Frameworks change with every allocation, so their views are built each
+ * time; only protobufjs's encoding of a view (the costly part) is kept,
+ * keyed by the view's plain JSON: the same view, the same text.
  */
 class EncodedViews {
   private kept = new Map<string, Buffer>();
@@ -65,12 +73,35 @@ class EncodedViews {
 }
 
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
+const AGENT = elementType(GET_AGENTS, 'agents');
+const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
+const FRAMEWORK = elementType(GET_FRAMEWORKS, 'frameworks');
+const OFFER = elementType(FRAMEWORK, 'offers');
+const OFFERS_FIELD = FRAMEWORK.fields.offers!.id;
+const OPEN = text('{');
+const CLOSE = text('}');
+const CLOSE_LIST = text(']');
+/** An encoded object's fields without its braces. */
+const inner = (json: Buffer) => json.subarray(1, json.length - 1);
+const NONE: readonly Resources[] = [];
+const NO_OFFERS: readonly OfferRecord[] = [];
+
+/** What the tasks use and the offers hold, by agent and by framework: one pass over each. */
+interface Holdings {
+  readonly usedByAgent: Map<string, Resources[]>;
+  readonly usedByFramework: Map<string, Resources[]>;
+  readonly offeredByAgent: Map<string, Resources[]>;
+  readonly offersByFramework: Map<string, OfferRecord[]>;
+}
 
 export class GetStateJson {
   private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();
-  private readonly agents = new EncodedViews(elementType(GET_AGENTS, 'agents'));
-  private readonly recoveredAgents = new EncodedViews(elementType(GET_AGENTS, 'recovered_agents'));
-  private readonly frameworks = new EncodedViews(elementType(GET_FRAMEWORKS, 'frameworks'));
+  private readonly agents = new KeptByInputs<AgentRecord, Buffer>();
+  private readonly recoveredAgents = new KeptByInputs<AgentRecord, Buffer>();
+  /** A framework view's fields before its offers and after them, encoded apart: the offers' kept texts go between. */
+  private readonly frameworkHeads = new EncodedViews(FRAMEWORK);
+  private readonly frameworkTails = new EncodedViews(FRAMEWORK);
+  private readonly offers = new KeptByInputs<OfferRecord, Buffer>();
 
   constructor(private readonly master: Master) {}
 
@@ -81,17 +112,63 @@ export class GetStateJson {
     const unreachable: Buffer[] = [];
     for (const t of master.tasks.all()) (t.state === 'TASK_UNREACHABLE' ? unreachable : running).push(this.task(t));
     const tasks = { tasks: running, unreachable_tasks: unreachable, completed_tasks: master.tasks.completedTasks().map((t) => this.task(t)) };
-    const fw = getFrameworks(master);
-    const frameworks = { frameworks: (fw.frameworks ?? []).map((f) => this.frameworks.get(f)), completed_frameworks: (fw.completed_frameworks ?? []).map((f) => this.frameworks.get(f)) };
-    const ag = getAgents(master);
-    const agents = { agents: (ag.agents ?? []).map((a) => this.agents.get(a)), recovered_agents: (ag.recovered_agents ?? []).map((a) => this.recoveredAgents.get(a)) };
-    for (const kept of [this.agents, this.recoveredAgents, this.frameworks]) kept.turn();
+    const held = holdings(master);
+    const frameworks = {
+      frameworks: [...master.frameworks.values()].map((f) => this.frameworkText(f, held.usedByFramework.get(f.id) ?? NONE, held.offersByFramework.get(f.id) ?? NO_OFFERS)),
+      completed_frameworks: master.completedFrameworkList().map((f) => this.frameworkText(f, NONE, NO_OFFERS)),
+    };
+    const agents = this.agentTexts(held);
+    this.frameworkHeads.turn();
+    this.frameworkTails.turn();
     // Copied once into the answer: joining the texts as strings and encoding the result cost more than the rest together.
     return Buffer.concat([
       text('{"type":"GET_STATE","get_state":{"get_tasks":'), ...lists(GET_TASKS, tasks),
       text(',"get_frameworks":'), ...lists(GET_FRAMEWORKS, frameworks),
       text(',"get_agents":'), ...lists(GET_AGENTS, agents), text('}}'),
     ]);
+  }
+
+  /** As getAgents lists them: registered agents (reachable, back since a failover), then those not yet back (their AgentInfo). */
+  private agentTexts({ usedByAgent: used, offeredByAgent: offered }: Holdings): { agents: Buffer[]; recovered_agents: Buffer[] } {
+    const master = this.master;
+    const agents: Buffer[] = [];
+    const recovered: Buffer[] = [];
+    for (const a of master.agents.values()) {
+      if (a.recovered) recovered.push(this.recoveredAgents.get(a, [a.info], () => encode(RECOVERED_AGENT, a.info)));
+      if (a.recovered || a.unreachableSince !== null) continue;
+      const u = used.get(a.id) ?? NONE;
+      const o = offered.get(a.id) ?? NONE;
+      agents.push(this.agents.get(a, agentInputs(a, u, o), () => encode(AGENT, agentViewOf(a, u, o))));
+    }
+    return { agents, recovered_agents: recovered };
+  }
+
+  /**
+   * As frameworkView encodes: protobufjs writes fields in the order of their
+   * numbers, so the fields numbered below `offers` come first, then the
+   * offers (left out when there are none), then the rest.
+   */
+  private frameworkText(fw: FrameworkRecord, used: readonly Resources[], offers: readonly OfferRecord[]): Buffer {
+    const view = frameworkViewWithoutOffers(this.master, fw, sumResources(used), offers) as Record<string, unknown>;
+    const [before, after] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
+    for (const [key, value] of Object.entries(view)) (FRAMEWORK.fields[key]!.id < OFFERS_FIELD ? before : after)[key] = value;
+    const head = inner(this.frameworkHeads.get(before));
+    const tail = inner(this.frameworkTails.get(after));
+    const parts = [OPEN, head];
+    if (offers.length > 0) {
+      parts.push(text(`${head.length > 0 ? ',' : ''}"offers":[`));
+      offers.forEach((o, i) => (i > 0 ? parts.push(COMMA, this.offerText(o)) : parts.push(this.offerText(o))));
+      parts.push(CLOSE_LIST);
+    }
+    if (tail.length > 0 && (head.length > 0 || offers.length > 0)) parts.push(COMMA);
+    parts.push(tail, CLOSE);
+    return Buffer.concat(parts);
+  }
+
+  /** An offer's message changes only with its agent's: kept until then. */
+  private offerText(offer: OfferRecord): Buffer {
+    const agent = this.master.agents.get(offer.agentId);
+    return this.offers.get(offer, offerInputs(agent), () => encode(OFFER, this.master.offerMessage(offer)));
   }
 
   private task(t: TaskRecord): Buffer {
@@ -101,4 +178,18 @@ export class GetStateJson {
     this.tasks.set(t, { state: t.state, status: t.status, json });
     return json;
   }
+}
+
+function holdings(master: Master): Holdings {
+  const h: Holdings = { usedByAgent: new Map(), usedByFramework: new Map(), offeredByAgent: new Map(), offersByFramework: new Map() };
+  for (const t of master.tasks.all()) {
+    if (t.recovered) continue;
+    push(h.usedByAgent, t.agentId, t.resources);
+    push(h.usedByFramework, t.frameworkId, t.resources);
+  }
+  for (const o of master.offers.view().values()) {
+    push(h.offeredByAgent, o.agentId, o.resources);
+    push(h.offersByFramework, o.frameworkId, o);
+  }
+  return h;
 }

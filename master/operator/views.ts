@@ -113,6 +113,11 @@ export function agentView(agent: AgentRecord, used: Resources, offered: Resource
   };
 }
 
+/** An agent's view from the resources of its tasks and of its offers, one value each (summed here). */
+export function agentViewOf(agent: AgentRecord, used: readonly Resources[], offered: readonly Resources[]): AgentView {
+  return agentView(agent, sumResources(used), sumResources(offered));
+}
+
 /** One agent, as AGENT_ADDED carries it. */
 export function oneAgentView(master: Master, agent: AgentRecord): AgentView {
   const used = sum(master.tasks.ofAgent(agent.id).filter((t) => !t.recovered).map((t) => t.resources));
@@ -133,6 +138,15 @@ export function getAgents(master: Master): GetAgents {
 }
 
 export function frameworkView(master: Master, fw: FrameworkRecord, used: Resources, offers: readonly OfferRecord[]): FrameworkView {
+  const { allocated_resources, offered_resources, ...head } = frameworkViewWithoutOffers(master, fw, used, offers);
+  return { ...head, offers: offers.map((o) => master.offerMessage(o)), allocated_resources, offered_resources };
+}
+
+/**
+ * A framework's view without its offers' messages (`offered_resources` still
+ * sums them): GET_STATE's JSON splices in the offers' kept texts (state-json.ts).
+ */
+export function frameworkViewWithoutOffers(master: Master, fw: FrameworkRecord, used: Resources, offers: readonly OfferRecord[]): Omit<FrameworkView, 'offers'> {
   const connected = fw.connected;
   return {
     framework_info: fw.info,
@@ -143,10 +157,14 @@ export function frameworkView(master: Master, fw: FrameworkRecord, used: Resourc
     registered_time: timeInfo(fw.registeredTime),
     ...(fw.reregisteredTime !== null ? { reregistered_time: timeInfo(fw.reregisteredTime) } : {}),
     ...(fw.unregisteredTime !== null ? { unregistered_time: timeInfo(fw.unregisteredTime) } : {}),
-    offers: offers.map((o) => master.offerMessage(o)),
     allocated_resources: used.toProto(),
     offered_resources: sum(offers.map((o) => o.resources)).toProto(),
   };
+}
+
+/** The resources of a framework's (or agent's) tasks, summed as getFrameworks and getAgents sum them. */
+export function sumResources(list: readonly Resources[]): Resources {
+  return sum(list);
 }
 
 /** One framework, as FRAMEWORK_ADDED / FRAMEWORK_UPDATED carry it. */

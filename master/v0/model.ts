@@ -10,7 +10,9 @@ import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../state/records.js';
 import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
-import { agentInfoJson, agentJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
+import { AgentJsonCache, agentInfoJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
+import { JsonTexts } from './json-text.js';
+import { pushTo as push } from '../state/grouped.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,11 +54,6 @@ export interface V0Model {
 
 /** Resources gathered by key, summed only as they are written (adding each to a running total costs a copy per add). */
 const add = <K>(map: Map<K, Resources[]>, key: K, r: Resources) => push(map, key, r);
-const push = <K, V>(map: Map<K, V[]>, key: K, v: V) => {
-  const list = map.get(key);
-  if (list) list.push(v);
-  else map.set(key, [v]);
-};
 
 /** What the tasks and offers hold, by agent, framework and role; each framework's tasks and offers as JSON. */
 interface Holdings {
@@ -68,8 +65,19 @@ interface Holdings {
   readonly offers: Map<string, Json[]>;
 }
 
+/**
+ * What one build keeps for the next: each task's and agent's JSON, written
+ * again only when it changed, and their texts (json-text.ts), so a build
+ * at N=1,000 writes what changed rather than every agent and task.
+ */
+export class KeptJson {
+  readonly texts = new JsonTexts();
+  readonly tasks = new TaskJsonCache(this.texts);
+  readonly agents = new AgentJsonCache(this.texts);
+}
+
 /** One pass over tasks and one over offers. Terminal tasks stay among `live` until their last update is acknowledged, as in Mesos. */
-function holdings(master: Master, tasks: TaskJsonCache): Holdings {
+function holdings(master: Master, { tasks, texts }: KeptJson): Holdings {
   const frameworks = master.frameworks;
   const h: Holdings = {
     used: { agent: new Map(), framework: new Map(), role: new Map() },
@@ -90,22 +98,22 @@ function holdings(master: Master, tasks: TaskJsonCache): Holdings {
     add(h.offered.agent, o.agentId, o.resources);
     add(h.offered.framework, o.frameworkId, o.resources);
     add(h.offered.role, o.role, o.resources);
-    push(h.offers, o.frameworkId, offerJson(o));
+    push(h.offers, o.frameworkId, texts.keep(offerJson(o)));
   }
   return h;
 }
 
 const none: Json[] = [];
 
-/** `tasks` keeps task JSON between builds (StateSnapshot passes its own); a fresh one writes every task. */
-export function buildModel(master: Master, context: V0Context, tasks = new TaskJsonCache()): V0Model {
-  const h = holdings(master, tasks);
+/** `kept`: JSON kept between builds (StateSnapshot passes its own); a fresh one writes every task and agent. */
+export function buildModel(master: Master, context: V0Context, kept = new KeptJson()): V0Model {
+  const h = holdings(master, kept);
   const all = [...master.agents.values()];
   const agentResources = new Map<string, AgentResources>();
   const slaves = all.filter((a) => !a.recovered && a.unreachableSince === null).map((a) => {
     const held = { total: a.total, used: h.used.agent.get(a.id) ?? [], offered: h.offered.agent.get(a.id) ?? [] };
     agentResources.set(a.id, held);
-    return agentJson(a, held);
+    return kept.agents.get(a, held);
   });
   const recovered = (fw: FrameworkRecord) => !fw.connected && fw.reregisteredTime === null && fw.unregisteredTime === null && fw.registeredTime < master.startTime;
   const frameworks = [...master.frameworks.values()].map((f) =>
@@ -125,7 +133,7 @@ export function buildModel(master: Master, context: V0Context, tasks = new TaskJ
     ...leaderJson(master),
     flags: context.flags,
     slaves,
-    recovered_slaves: all.filter((a) => a.recovered).map(agentInfoJson),
+    recovered_slaves: all.filter((a) => a.recovered).map((a) => kept.texts.keep(agentInfoJson(a))),
     frameworks,
     completed_frameworks: completedFrameworks,
     orphan_tasks: none,

@@ -7,16 +7,19 @@
 // the cluster changes, they take at most 1/20 of the loop from allocation
 // (the snapshot is then up to that much behind). Each endpoint's JSON, as
 // bytes, is made from the model once per build, on its first request.
+// Tasks', agents' and offers' JSON and their texts are kept between builds
+// and written again only when they changed (model.ts's KeptJson), so a
+// build after one change is one turn of a few ms, not tens (round 8 in
+// docs/scale/README.md).
 import type { Master } from '../master.js';
-import { buildModel, type V0Context, type V0Model } from './model.js';
-import { TaskJsonCache } from './writers.js';
+import { buildModel, KeptJson, type V0Context, type V0Model } from './model.js';
 import { BoundedStaleness, STATE_BOUNDS, type StalenessBounds } from '../bounded-staleness.js';
 
 export class StateSnapshot {
   private current: V0Model | null = null;
   private bytes = new Map<string, Buffer>();
   private derived = new Map<string, unknown>();
-  private readonly tasks = new TaskJsonCache();
+  private readonly kept = new KeptJson();
   private readonly cache: BoundedStaleness<V0Model>;
 
   constructor(
@@ -29,7 +32,7 @@ export class StateSnapshot {
 
   /** The model, rebuilt when the master changed (and the rate bound allows). */
   model(): V0Model {
-    const model = this.cache.get(() => buildModel(this.master, this.context, this.tasks));
+    const model = this.cache.get(() => buildModel(this.master, this.context, this.kept));
     if (model !== this.current) {
       this.current = model;
       this.bytes = new Map();
@@ -51,7 +54,7 @@ export class StateSnapshot {
   encoded(key: string, make: (model: V0Model) => unknown): Buffer {
     const model = this.model();
     let bytes = this.bytes.get(key);
-    if (bytes === undefined) this.bytes.set(key, (bytes = Buffer.from(JSON.stringify(make(model)))));
+    if (bytes === undefined) this.bytes.set(key, (bytes = this.kept.texts.encode(make(model) as object)));
     return bytes;
   }
 

@@ -11,6 +11,8 @@ import { toMesosJson } from '../http-api/proto-json.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentPid } from '../rpc/wire.js';
 import { reservedJson, resourcesJson, resourcesJsonOf, type ResourcesJson } from './resources-json.js';
+import { agentInputs, KeptByInputs } from '../state/kept-by-inputs.js';
+import type { JsonTexts } from './json-text.js';
 
 type Json = Record<string, unknown>;
 
@@ -92,21 +94,29 @@ export function taskJson(task: TaskRecord, framework: FrameworkRecord | undefine
 export class TaskJsonCache {
   private readonly entries = new WeakMap<TaskRecord, { state: unknown; status: unknown; role: string | undefined; json: Json }>();
 
+  /** `texts`: where the JSON made here is kept as text too (json-text.ts). */
+  constructor(private readonly texts?: JsonTexts) {}
+
   get(task: TaskRecord, framework: FrameworkRecord | undefined): Json {
     const role = framework?.roles[0];
     const hit = this.entries.get(task);
     if (hit && hit.state === task.state && hit.status === task.status && hit.role === role) return hit.json;
     const json = taskJson(task, framework);
+    this.texts?.keep(json);
     this.entries.set(task, { state: task.state, status: task.status, role, json });
     return json;
   }
 }
 
-/** json(Offer). */
+/** json(Offer), kept per offer (an offer record never changes). */
+const offers = new WeakMap<OfferRecord, Json>();
 export function offerJson(offer: OfferRecord): Json {
-  return {
-    id: offer.id, framework_id: offer.frameworkId, allocation_info: { role: offer.role }, slave_id: offer.agentId, resources: resourcesJson(offer.resources),
-  };
+  let json = offers.get(offer);
+  if (!json) {
+    json = { id: offer.id, framework_id: offer.frameworkId, allocation_info: { role: offer.role }, slave_id: offer.agentId, resources: resourcesJson(offer.resources) };
+    offers.set(offer, json);
+  }
+  return json;
 }
 
 /** What the snapshot has summed for a framework. */
@@ -207,7 +217,27 @@ function totalJson(total: Resources): Json {
   return json;
 }
 
-/** SlaveWriter. A draining agent is deactivated, as Mesos deactivates one it drains. */
+/**
+ * Agent JSON kept between builds: written again only when something it is
+ * made from changed (../state/kept-by-inputs.ts's agentInputs, which lists
+ * every field agentJson reads), not with every allocation elsewhere.
+ */
+export class AgentJsonCache {
+  private readonly kept = new KeptByInputs<AgentRecord, Json>();
+
+  /** `texts`: where the JSON made here is kept as text too (json-text.ts). */
+  constructor(private readonly texts?: JsonTexts) {}
+
+  get(agent: AgentRecord, held: AgentTotals): Json {
+    return this.kept.get(agent, agentInputs(agent, held.used, held.offered), () => {
+      const json = agentJson(agent, held);
+      this.texts?.keep(json);
+      return json;
+    });
+  }
+}
+
+/** SlaveWriter. A draining agent is deactivated, as Mesos deactivates one it drains. Reads only what agentInputs lists. */
 export function agentJson(agent: AgentRecord, held: AgentTotals): Json {
   const total = totalJson(agent.total);
   const out: Json = {
