@@ -45,7 +45,7 @@ export const AGENT_FLAGS = {
   },
   oci_launch_parallelism: {
     type: 'number',
-    help: "mesos containerizer: containers the runtime starts at once; the other tasks of a burst wait, STARTING, in order (a kill takes one out unstarted). Default: twice the machine's cpus",
+    help: "mesos containerizer: containers the runtime starts at once; the other tasks of a burst wait, STARTING, in order (a kill takes one out unstarted). Default: eight per cpu",
   },
   docker_registry: {
     type: 'string', default: '/var/lib/mesos-ts/images',
