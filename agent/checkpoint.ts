@@ -68,6 +68,8 @@ interface TaskWrites {
   failure: Error | null;
   /** The updates file, opened for synchronous appends (O_SYNC: a record is on disk when its write returns). */
   updates: FileHandle | null;
+  /** Its size after the last whole record: where a record the disk took only part of is cut off. */
+  updatesSize: number;
   /** The last task.json write (what a launch waits for: not the update records queued after it). */
   task?: Promise<void>;
 }
@@ -110,18 +112,27 @@ export class Checkpointer {
     return this.queue(frameworkId, taskId, async (writes) => {
       if (!writes.updates) {
         await mkdir(this.taskDir(frameworkId, taskId), { recursive: true });
-        writes.updates = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
+        const opened = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
+        // Once per file (a recovered task's has records): then counted here, not asked of the disk before every record.
+        try {
+          writes.updatesSize = (await opened.stat()).size;
+        } catch (err) {
+          await opened.close().catch(() => {});
+          throw err;
+        }
+        writes.updates = opened;
       }
       const handle = writes.updates;
-      const size = (await handle.stat()).size;
+      const bytes = Buffer.from(text);
       try {
-        await handle.writeFile(text);
+        await handle.writeFile(bytes);
       } catch (err) {
         // A full disk can take part of the record: cut it off, so that the next record starts on a line
         // of its own and recovery never meets a torn record before the last line.
-        await handle.truncate(size).catch(() => {});
+        await handle.truncate(writes.updatesSize).catch(() => {});
         throw err;
       }
+      writes.updatesSize += bytes.length;
     });
   }
 
@@ -261,7 +272,7 @@ export class Checkpointer {
   private queue(frameworkId: string, taskId: string, write: (writes: TaskWrites) => Promise<void>): Promise<void> {
     const key = taskKey(frameworkId, taskId);
     let writes = this.writes.get(key);
-    if (!writes) this.writes.set(key, (writes = { tail: Promise.resolve(), failure: null, updates: null }));
+    if (!writes) this.writes.set(key, (writes = { tail: Promise.resolve(), failure: null, updates: null, updatesSize: 0 }));
     const w = writes;
     const done = w.tail.then(() => write(w));
     w.tail = done.catch((err: unknown) => {
