@@ -116,9 +116,9 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
-  process.stdout.write(`${'way'.padEnd(18)}${'median ms'.padStart(11)}${'p90'.padStart(9)}${'cgroup cpu ms'.padStart(15)}\n`);
+  process.stdout.write(`${'way'.padEnd(34)}${'median ms'.padStart(11)}${'p90'.padStart(9)}${'cgroup cpu ms'.padStart(15)}\n`);
   for (const way of WAYS) {
-    process.stdout.write(`${way.padEnd(18)}${med(times.get(way)!).toFixed(1).padStart(11)}${percentile([...times.get(way)!].sort((a, b) => a - b), 0.9).toFixed(1).padStart(9)}${med(cpu.get(way)!).toFixed(1).padStart(15)}\n`);
+    process.stdout.write(`${way.padEnd(34)}${med(times.get(way)!).toFixed(1).padStart(11)}${percentile([...times.get(way)!].sort((a, b) => a - b), 0.9).toFixed(1).padStart(9)}${med(cpu.get(way)!).toFixed(1).padStart(15)}\n`);
   }
   process.stdout.write(`${flags.launches} launches each way, interleaved; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }
