@@ -20,7 +20,7 @@
 // that does not parse stops the agent with an error naming the file, so a
 // running task is never silently forgotten.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameworkInfoOut, TaskInfoOut, TaskStatusIn, TaskStatusOut } from '../proto/index.js';
 import { LOADER_OPTIONS, protoRoot } from '../proto/index.js';
@@ -68,6 +68,8 @@ interface TaskWrites {
   failure: Error | null;
   /** The updates file, opened for synchronous appends (O_SYNC: a record is on disk when its write returns). */
   updates: FileHandle | null;
+  /** Its size after the last whole record: where a record the disk took only part of is cut off. */
+  updatesSize: number;
   /** The last task.json write (what a launch waits for: not the update records queued after it). */
   task?: Promise<void>;
 }
@@ -91,9 +93,12 @@ export class Checkpointer {
     const taskId = task.task_id?.value ?? '';
     const file = join(this.taskDir(frameworkId, taskId), 'task.json');
     const doc = { framework: encode('mesos.v1.FrameworkInfo', framework), task: encode('mesos.v1.TaskInfo', task), container_id: containerId };
-    // Written synchronously (in its turn among the task's writes): six small file calls, each a thread-pool
-    // round trip when asynchronous, held up every launch by tens of ms on a loaded host (bench:launch).
-    const done = this.queue(frameworkId, taskId, async () => this.writeJson(file, doc));
+    // Before the start, written synchronously (in its turn among the task's writes): six small file calls, each a
+    // thread-pool round trip when asynchronous, held up every launch by tens of ms on a loaded host (bench:launch).
+    // With the container id (after TASK_RUNNING) no launch waits for it, while a synchronous fsync would stop the
+    // event loop (5 to 15 ms on this host under load) just as TASK_RUNNING goes out: written in the thread pool.
+    const write = containerId === null ? async () => this.writeJson(file, doc) : () => this.writeJsonInPool(file, doc);
+    const done = this.queue(frameworkId, taskId, write);
     this.writes.get(taskKey(frameworkId, taskId))!.task = done;
     return done;
   }
@@ -107,18 +112,27 @@ export class Checkpointer {
     return this.queue(frameworkId, taskId, async (writes) => {
       if (!writes.updates) {
         await mkdir(this.taskDir(frameworkId, taskId), { recursive: true });
-        writes.updates = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
+        const opened = await open(join(this.taskDir(frameworkId, taskId), 'updates'), 'as');
+        // Once per file (a recovered task's has records): then counted here, not asked of the disk before every record.
+        try {
+          writes.updatesSize = (await opened.stat()).size;
+        } catch (err) {
+          await opened.close().catch(() => {});
+          throw err;
+        }
+        writes.updates = opened;
       }
       const handle = writes.updates;
-      const size = (await handle.stat()).size;
+      const bytes = Buffer.from(text);
       try {
-        await handle.writeFile(text);
+        await handle.writeFile(bytes);
       } catch (err) {
         // A full disk can take part of the record: cut it off, so that the next record starts on a line
         // of its own and recovery never meets a torn record before the last line.
-        await handle.truncate(size).catch(() => {});
+        await handle.truncate(writes.updatesSize).catch(() => {});
         throw err;
       }
+      writes.updatesSize += bytes.length;
     });
   }
 
@@ -258,7 +272,7 @@ export class Checkpointer {
   private queue(frameworkId: string, taskId: string, write: (writes: TaskWrites) => Promise<void>): Promise<void> {
     const key = taskKey(frameworkId, taskId);
     let writes = this.writes.get(key);
-    if (!writes) this.writes.set(key, (writes = { tail: Promise.resolve(), failure: null, updates: null }));
+    if (!writes) this.writes.set(key, (writes = { tail: Promise.resolve(), failure: null, updates: null, updatesSize: 0 }));
     const w = writes;
     const done = w.tail.then(() => write(w));
     w.tail = done.catch((err: unknown) => {
@@ -284,6 +298,22 @@ export class Checkpointer {
     }
     closeSync(fd);
     renameSync(tmp, file);
+  }
+
+  /** writeJson's steps through the thread pool: the event loop never waits for the disk. */
+  private async writeJsonInPool(file: string, value: object): Promise<void> {
+    const tmp = `${file}.tmp`;
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(value) + '\n');
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    await rename(tmp, file);
   }
 
   private readJson(file: string): Record<string, unknown> {

@@ -43,6 +43,10 @@ export const AGENT_FLAGS = {
     type: 'number', default: 4,
     help: 'mesos containerizer: container roots (overlay mounts) kept ready per image a task used, so that no mount runs on a launch; refilled in the background, removed when the agent stops (0: none)',
   },
+  oci_launch_parallelism: {
+    type: 'number',
+    help: "mesos containerizer: containers the runtime starts at once; the other tasks of a burst wait, STARTING, in order (a kill takes one out unstarted). Default: eight per cpu",
+  },
   docker_registry: {
     type: 'string', default: '/var/lib/mesos-ts/images',
     help: "mesos containerizer: the local directory images come from (Mesos's flag, local form only): <repo>:<tag>/ OCI layouts or <repo>[:<tag>].tar docker archives; nothing is pulled",

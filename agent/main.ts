@@ -83,6 +83,9 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   if (!Number.isInteger(flags.sandbox_log_rotations) || flags.sandbox_log_rotations < 0) {
     throw new InvalidArgument(`--sandbox_log_rotations must be a whole number >= 0, got ${flags.sandbox_log_rotations}`);
   }
+  if (flags.oci_launch_parallelism !== undefined && (!Number.isInteger(flags.oci_launch_parallelism) || flags.oci_launch_parallelism < 1)) {
+    throw new InvalidArgument(`--oci_launch_parallelism must be a positive integer, got ${flags.oci_launch_parallelism}`);
+  }
   if (!(flags.gc_delay >= 0)) throw new InvalidArgument(`--gc_delay must not be negative, got ${flags.gc_delay}`);
   const allowedHostPaths = flags.allowed_host_paths.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const relative = allowedHostPaths.find((p) => !isAbsolute(p));
@@ -155,6 +158,7 @@ export async function startAgent(options: string[] | AgentStartOptions): Promise
     logRotation: { maxBytes: config.logMaxBytes, keep: flags.sandbox_log_rotations },
     docker: { socketPath: flags.docker_socket, pull: flags.docker_pull as PullPolicy, pullTimeoutSeconds: flags.docker_pull_timeout },
     oci: { runtime: flags.oci_runtime, registry: resolve(flags.docker_registry), storeDir: resolve(flags.docker_store_dir ?? `${config.workDir}/store/docker`), rootPool: flags.oci_root_pool, seccompProfile: flags.seccomp_profile_name,
+      ...(flags.oci_launch_parallelism !== undefined ? { launchParallelism: flags.oci_launch_parallelism } : {}),
       ...(flags.seccomp_config_dir !== undefined ? { seccompConfigDir: resolve(flags.seccomp_config_dir) } : {}), capabilities: config.isolation.capabilities },
   });
   messageSizeOptions(flags.max_grpc_message_size); // Refuses a bad --max_grpc_message_size before anything starts.

@@ -18,6 +18,7 @@ import { ImageStore, RootfsMaker } from '../agent/driver/oci/image-store.js';
 import { CommandRuntime } from '../agent/driver/oci/runtime.js';
 import { CommandShell } from '../agent/driver/oci/command-shell.js';
 import { OCI_REGISTRY } from '../test/harness/oci.js';
+import { Limiter } from '../common/limiter.js';
 
 export const BENCH_IMAGE = 'mesos-ts/busybox:latest';
 
@@ -39,8 +40,11 @@ export interface PlainLaunches {
   dockerode(): Promise<number>;
   /** ms of `runc run -d` (its bundle and overlay root made beforehand); with `confinement`, its seccomp filter and capabilities. */
   runc(confinement?: Confinement): Promise<number>;
-  /** `count` bundles started by `runc run -d` all at once: ms until each returned. */
-  runcBurst(count: number): Promise<number[]>;
+  /**
+   * `count` bundles started by `runc run -d`, at most `atOnce` at a time (default: all at once, as the
+   * mesos containerizer's --oci_launch_parallelism bounds its own): ms from the first start until each returned.
+   */
+  runcBurst(count: number, atOnce?: number): Promise<number[]>;
   /** No more launches (each then rejects); once the one in flight is over, removes every container of these ways left. */
   close(): Promise<{ readonly runc: number; readonly docker: number }>;
 }
@@ -124,12 +128,13 @@ export function plainLaunches(dir: string, limits: Limits): PlainLaunches {
       await destroy(b);
       return took;
     }),
-    runcBurst: (count) => guarded(async () => {
+    runcBurst: (count, atOnce = count) => guarded(async () => {
       const bundles = [];
       try {
         for (let i = 0; i < count && !closed; i++) bundles.push(await prepare());
+        const limiter = new Limiter(atOnce);
         const t0 = performance.now();
-        return await Promise.all(bundles.map((b) => start(b, t0)));
+        return await Promise.all(bundles.map((b) => limiter.run(() => start(b, t0))));
       } finally {
         for (const b of bundles) await destroy(b);
       }

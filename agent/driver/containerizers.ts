@@ -112,8 +112,11 @@ export interface ContainerizerFlags {
   /** The sandbox's stdout/stderr rotation (--sandbox_log_max_size, --sandbox_log_rotations), on either path. */
   readonly logRotation: Rotation;
   readonly docker: { readonly socketPath: string; readonly pull: PullPolicy; readonly pullTimeoutSeconds: number };
-  /** rootPool: container roots mounted ahead of launches, per image (0: none). */
-  readonly oci: { readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number; readonly seccompProfile: string; readonly seccompConfigDir?: string; readonly capabilities: readonly string[] };
+  /** rootPool: container roots mounted ahead of launches, per image (0: none); launchParallelism: runtime starts at once (default: OciDriver's). */
+  readonly oci: {
+    readonly runtime: string; readonly registry: string; readonly storeDir: string; readonly rootPool: number; readonly seccompProfile: string; readonly seccompConfigDir?: string;
+    readonly capabilities: readonly string[]; readonly launchParallelism?: number;
+  };
   readonly log: (line: string) => void;
 }
 
@@ -142,7 +145,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
       drivers.set(name, new OciDriver({
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime'), shell), stateDir,
         images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log), shell), hostname: flags.hostname,
-        logRotation: flags.logRotation, seccomp,
+        logRotation: flags.logRotation, seccomp, ...(flags.oci.launchParallelism !== undefined ? { launchParallelism: flags.oci.launchParallelism } : {}),
         seccompNamed: (name) => seccompProfile(name, flags.oci.seccompConfigDir, flags.oci.capabilities, 'TaskInfo.container.linux_info.seccomp.profile_name'),
       }));
     }

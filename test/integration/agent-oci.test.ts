@@ -23,6 +23,7 @@ import { testFramework } from '../harness/docker-runner.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { OCI_REGISTRY, ociDriverFor } from '../harness/oci.js';
 import { seccompProfile } from '../../agent/driver/oci/seccomp.js';
+import { onLaunchHop } from '../../common/launch-trace.js';
 const IMAGE = 'mesos-ts/busybox:latest';
 
 const workDir = mkdtempSync(join(tmpdir(), 'mesos-ts-agent-oci-'));
@@ -242,6 +243,35 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(second.updates.at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
     expect(second.updates.at(-1)?.message).toMatch(/could not start the container: .*mount/);
     expect(readdirSync(join(stateDir, 'containers'))).toEqual([]);
+  });
+
+  it('starts at most --oci_launch_parallelism containers at once; a task killed while waiting is KILLED and never started', async () => {
+    const own = ociDriverFor(workDir, () => {}, { launchParallelism: 1 });
+    const starting = new Set<string>();
+    const stopTracing = onLaunchHop(({ taskId, hop }) => hop === 'oci: starting' && starting.add(taskId));
+    try {
+      const tasks = ['queue-0', 'queue-1', 'queue-2', 'queue-3', 'queue-4'].map((id) => start(task(id, 'sleep 30', 'cpus:0.1;mem:32'), 64, own));
+      // One start at a time: the others of the five wait in the queue, STARTING.
+      await waitUntil(() => own.launchesWaiting >= 2, 20_000, 'two launches waiting for their turn');
+      const waiting = tasks.filter((t) => !starting.has(t.runner.taskId));
+      expect(waiting.length).toBeGreaterThanOrEqual(2);
+      for (const t of waiting) t.runner.kill();
+      // Out of the queue at the kill, not when their turn would have come.
+      expect(own.launchesWaiting).toBe(0);
+      await Promise.all(waiting.map((t) => t.done));
+      for (const t of waiting) {
+        expect(t.states()).toEqual(['TASK_STARTING', 'TASK_KILLED']);
+        expect(t.updates.at(-1)?.reason).toBe('REASON_TASK_KILLED_DURING_LAUNCH');
+        expect(starting.has(t.runner.taskId)).toBe(false);
+      }
+      const started = tasks.filter((t) => !waiting.includes(t));
+      await waitUntil(() => started.every((t) => t.runner.state === 'TASK_RUNNING'), 20_000, 'the started tasks RUNNING');
+      // Only the started tasks have a bundle: the killed ones' were removed before the runtime saw them.
+      expect(readdirSync(join(stateDir, 'containers')).sort()).toEqual(started.map((t) => t.runner.containerId!).sort());
+      expect((await own.list({})).length).toBe(started.length);
+    } finally {
+      stopTracing();
+    }
   });
 
   it('leaves no mount, cgroup, bundle or process of any of those tasks behind', async () => {

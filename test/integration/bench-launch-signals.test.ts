@@ -3,7 +3,9 @@
 // process (a short run: --tasks 2 --rounds 1, no burst), is signalled once
 // its agent runs a Docker task (SIGTERM) or a mesos task with its root pool
 // mounted (SIGINT), and must leave no container with its labels, no mount
-// and no process under its directory.
+// and no process under its directory. The same when the run fails with an
+// exception while a mesos task runs (--fail_after 1: the warm-up's first
+// task; --no-docker, so this one needs no Docker engine; the bench exits 1).
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -58,16 +60,40 @@ describe('bench/launch.ts stopped by a signal', () => {
 
       expect(stderr).toMatch(new RegExp(`${signal}: stopping the run`));
       expect(stderr).toMatch(/clean-up after SIGINT|clean-up after SIGTERM|clean-up after a signal/);
-      expect(stderr).not.toContain('LEFT');
-      // What it said it removed includes the mounts there were at the signal.
-      expect(Number(/removed .*?(\d+) mounts? \(/.exec(stderr)?.[1] ?? 0)).toBeGreaterThanOrEqual(mountsBefore);
-      expect(await containersLabelled(`${LABEL.workDir}=${join(base, 'agent')}`)).toEqual([]);
-      expect(await containersLabelled(`${PLAIN_LABEL}=${join(base, 'plain')}`)).toEqual([]);
-      expect(mountsUnder(base)).toEqual([]);
-      expect(processesUnder(base)).toEqual([]);
-      expect(existsSync(base)).toBe(false);
+      await expectNothingLeft(base, stderr, mountsBefore);
     } finally {
       if (!ended) child.kill('SIGKILL');
     }
   }, 180_000);
+
+  it('fails with an exception while a mesos task runs: exits 1, having removed its containers, mounts and processes', async () => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, 'bench/launch.ts', '--tasks', '2', '--rounds', '1', '--burst', '0', '--no-docker', '--fail_after', '1'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    try {
+      expect(await exited, stderr).toBe(1);
+      const base = /the run's files are under (\S+)/.exec(stderr)?.[1];
+      if (!base) throw new Error(`the bench did not name its directory: ${stderr}`);
+      expect(stderr).toContain('--fail_after 1: failing on purpose with 1 task(s) running');
+      // The failure came with the mesos task running and the root pool mounted: both were there to remove.
+      expect(stderr).toMatch(/clean-up after an error: removed .*1 mesos container \(mesos-/);
+      await expectNothingLeft(base, stderr, 1, { docker: false });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 180_000);
 });
+
+/** What the run said it removed includes at least `mountsBefore` mounts, and nothing of it is left (Docker asked only if the run used it). */
+async function expectNothingLeft(base: string, stderr: string, mountsBefore: number, { docker = true } = {}): Promise<void> {
+  expect(stderr).not.toContain('LEFT');
+  expect(Number(/removed .*?(\d+) mounts? \(/.exec(stderr)?.[1] ?? 0)).toBeGreaterThanOrEqual(mountsBefore);
+  if (docker) {
+    expect(await containersLabelled(`${LABEL.workDir}=${join(base, 'agent')}`)).toEqual([]);
+    expect(await containersLabelled(`${PLAIN_LABEL}=${join(base, 'plain')}`)).toEqual([]);
+  }
+  expect(mountsUnder(base)).toEqual([]);
+  expect(processesUnder(base)).toEqual([]);
+  expect(existsSync(base)).toBe(false);
+}

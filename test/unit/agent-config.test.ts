@@ -66,6 +66,8 @@ describe('agent flags', () => {
     [['--docker_pull=always'], "--docker_pull must be 'missing' or 'never', got 'always'"],
     [['--port=70000'], '--port must be 0..65535'],
     [['--pids_limit=0'], '--pids_limit must be a positive integer'],
+    [['--oci_launch_parallelism=0'], '--oci_launch_parallelism must be a positive integer, got 0'],
+    [['--oci_launch_parallelism=2.5'], '--oci_launch_parallelism must be a positive integer, got 2.5'],
     [['--attributes=rack'], "invalid attribute key:value pair 'rack'"],
   ])('refuses %j', (argv, message) => {
     expect(() => config('--resources=cpus:1;mem:64;disk:1;ports:[1-2]', ...argv)).toThrow(message);
