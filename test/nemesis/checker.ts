@@ -13,6 +13,8 @@
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
 //   engine-stops-reported   every task whose container an engine stop (without live-restore) ended got a terminal update
 //   live-restore-keeps-tasks no task whose container ran on an engine stopped with live-restore is reported lost for it
+//   full-disk-recovers      a task ended while its agent's disk was full gets its terminal update, the agent's other
+//                           tasks are not reported lost, and its checkpoints read back whole and in order
 //   running-has-container   every task RUNNING at the end has a running container on an engine
 import { canTransition, isTerminal, type TaskState } from '../../common/task-state.js';
 import { overlaps, type LeaderInterval } from '../harness/leader-intervals.js';
@@ -263,29 +265,69 @@ const LOSS_STATES = new Set(['TASK_LOST', 'TASK_GONE', 'TASK_FAILED', 'TASK_ERRO
 export const LIVE_RESTORE_GRACE_MS = 20_000;
 
 /**
+ * Per fault of `kind` (injected), the updates of `tasks(f)` that report a loss between the fault before it (nothing
+ * else was injected since) and the next fault, or LIVE_RESTORE_GRACE_MS after its heal: those tasks should have kept
+ * running. Returns how many tasks were watched and the counter-examples.
+ */
+function lossesOver(events: readonly HistoryEvent[], kind: string, tasksOf: (f: FaultEvent) => readonly string[], why: (f: FaultEvent) => string): { checked: number; bad: string[] } {
+  const bad: string[] = [];
+  let checked = 0;
+  const faults = events.filter((e): e is FaultEvent => e.type === 'fault');
+  for (const [i, f] of faults.entries()) {
+    if (f.kind !== kind || f.phase !== 'inject') continue;
+    const from = faults[i - 1]?.t ?? -Infinity;
+    const heal = faults.slice(i + 1).find((h) => h.kind === f.kind && h.target === f.target && h.phase === 'heal');
+    const next = faults.slice(i + 1).find((n) => n.phase === 'inject');
+    const until = Math.min(heal ? heal.t + LIVE_RESTORE_GRACE_MS : Infinity, next?.t ?? Infinity);
+    const tasks = new Set(tasksOf(f));
+    checked += tasks.size;
+    for (const e of events) {
+      if (e.type !== 'update' || !tasks.has(e.taskId) || e.t <= from || e.t > until || !LOSS_STATES.has(e.state)) continue;
+      bad.push(`${e.taskId}: ${stateOf(e)} at ${at(e)}, ${why(f)}`);
+      tasks.delete(e.taskId);
+    }
+  }
+  return { checked, bad };
+}
+
+/**
  * An engine stopped with live-restore leaves its containers running and the agent takes them back: from the fault
  * before it (nothing else was injected since) until the next fault, or LIVE_RESTORE_GRACE_MS after the engine is back,
  * none of its tasks may be reported lost, failed or gone.
  */
 export function checkLiveRestoreKeepsTasks(events: readonly HistoryEvent[]): Verdict {
+  const { checked, bad } = lossesOver(events, 'restart-engine-live-restore', (f) => f.tasks ?? [],
+    (f) => `its container on ${f.target}'s engine (stopped with live-restore at ${at(f)}) should have kept running`);
+  return verdict('live-restore-keeps-tasks', 'tasks keep running over an engine restart with live-restore', checked, bad);
+}
+
+/**
+ * An agent's disk filled while it had writes to make: the task whose container the fault ended gets its terminal
+ * update once space returns; the agent's other tasks are not reported lost for it; its checkpoints, read back after
+ * the space returned, are whole and each task's updates in lifecycle order.
+ */
+export function checkFullDiskRecovers(events: readonly HistoryEvent[]): Verdict {
+  const ended = new Set(events.flatMap((e) => (e.type === 'update' && terminal(e.state) ? [e.taskId] : [])));
+  const fills = faultsOf(events, 'fill-disk', 'inject');
   const bad: string[] = [];
   let checked = 0;
-  const faults = events.filter((e): e is FaultEvent => e.type === 'fault');
-  for (const [i, f] of faults.entries()) {
-    if (f.kind !== 'restart-engine-live-restore' || f.phase !== 'inject') continue;
-    const from = faults[i - 1]?.t ?? -Infinity;
-    const heal = faults.slice(i + 1).find((h) => h.kind === f.kind && h.target === f.target && h.phase === 'heal');
-    const next = faults.slice(i + 1).find((n) => n.phase === 'inject');
-    const until = Math.min(heal ? heal.t + LIVE_RESTORE_GRACE_MS : Infinity, next?.t ?? Infinity);
-    const tasks = new Set(f.tasks ?? []);
-    checked += tasks.size;
-    for (const e of events) {
-      if (e.type !== 'update' || !tasks.has(e.taskId) || e.t <= from || e.t > until || !LOSS_STATES.has(e.state)) continue;
-      bad.push(`${e.taskId}: ${stateOf(e)} at ${at(e)}, its container on ${f.target}'s engine (stopped with live-restore at ${at(f)}) should have kept running`);
-      tasks.delete(e.taskId);
+  for (const f of fills) {
+    for (const taskId of f.ended ?? []) {
+      checked++;
+      if (!ended.has(taskId)) bad.push(`${taskId}: its container was ended while ${f.target}'s disk was full (${at(f)}), and no terminal update was ever received`);
     }
   }
-  return verdict('live-restore-keeps-tasks', 'tasks keep running over an engine restart with live-restore', checked, bad);
+  const kept = lossesOver(events, 'fill-disk', (f) => (f.tasks ?? []).filter((t) => !(f.ended ?? []).includes(t)),
+    (f) => `it ran on ${f.target}, whose disk was full from ${at(f)}, and should have kept running`);
+  checked += kept.checked;
+  bad.push(...kept.bad);
+  for (const e of events) {
+    if (e.type !== 'checkpoints') continue;
+    checked++;
+    if (e.error) bad.push(`${e.agent}'s checkpoints, read back after its disk was freed (${at(e)}): ${e.error}`);
+    for (const o of e.outOfOrder) bad.push(`${e.agent}'s checkpoint at ${at(e)} holds updates out of order: ${o}`);
+  }
+  return verdict('full-disk-recovers', 'a full disk loses no update and corrupts no checkpoint', checked, bad);
 }
 
 /** The leader's RUNNING tasks at the end each have a running container on one of the run's engines. */
@@ -306,6 +348,7 @@ export function checkHistory(events: readonly HistoryEvent[], snapshot: EndSnaps
     checkOffersWithinTotal(events, snapshot),
     checkEngineStopsReported(events),
     checkLiveRestoreKeepsTasks(events),
+    checkFullDiskRecovers(events),
     checkRunningHasContainer(snapshot),
   ];
 }

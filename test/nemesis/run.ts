@@ -17,6 +17,7 @@ import { loopbackInjectors, type Injector } from './injectors.js';
 import { hostInjectors } from './host-injectors.js';
 import { FAKETIME_LIB } from './machines.js';
 import { refusedFaults } from './fault-names.js';
+import { DISK_FULL_LINE } from './disk-injector.js';
 import { describeSchedule, planSchedule, playSchedule, type ScheduleOptions } from './nemesis.js';
 import { Observer, endSnapshot, operatorCall, type GetState } from './observer.js';
 
@@ -206,7 +207,7 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
-      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => l.includes('ENOSPC')).length, 0),
+      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => DISK_FULL_LINE.test(l)).length, 0),
     };
     log(formatReport(report));
     return report;

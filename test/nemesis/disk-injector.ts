@@ -1,0 +1,111 @@
+// A full disk that proves something: an agent's work_dir tmpfs filled to the
+// last byte at a moment when the agent must write. Right after the fill the
+// injector ends one of the agent's task containers (SIGKILL through the
+// agent's engine, as a crash of the task would), so the agent has a terminal
+// update to write down while nothing fits; the load frameworks' launches onto
+// the agent meanwhile must write task.json too. The heal waits (15 s at most)
+// until the agent has said a write failed, frees the space, and reads a copy
+// of the agent's checkpoints with the agent's own recovery code: every file
+// must read back whole, and every task's updates be in lifecycle order. The
+// checker (full-disk-recovers) then holds the history to it: the ended task
+// gets its terminal update once space returns, the others are never reported
+// lost for the fill.
+import { cpSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Checkpointer } from '../../agent/checkpoint.js';
+import { canTransition, type TaskState } from '../../common/task-state.js';
+import { waitUntil } from '../harness/wait-until.js';
+import type { NemesisCluster } from './cluster.js';
+import { HistoryWriter, type HistoryEntry } from './history.js';
+import { pick, type Injector } from './injectors.js';
+
+const FILLER = 'nemesis-filler';
+/** How long a heal waits for the agent to report a failed write before freeing the space anyway. */
+export const WRITE_FAILURE_WAIT_MS = 15_000;
+/** An agent log line saying a write failed for want of space. */
+export const DISK_FULL_LINE = /ENOSPC|no space left/i;
+
+/** Fills the file system of `dir` to the last byte with a file `dir/<FILLER>`; returns the bytes written. */
+export function fillDisk(dir: string): number {
+  const { bavail, bsize } = statfsSync(dir);
+  const bytes = Number(bavail) * Number(bsize);
+  try {
+    writeFileSync(join(dir, FILLER), Buffer.alloc(bytes));
+  } catch {
+    // ENOSPC on the last blocks (the file's own metadata): full either way.
+  }
+  return bytes;
+}
+
+/** An agent as the fill sees it: the tasks whose containers run on its engine. */
+export interface FillChoice {
+  readonly slot: string;
+  readonly running: readonly string[];
+}
+
+/** An agent with running tasks when there is one (its updates are what must be written), any agent otherwise; and the task to end. */
+export function chooseFill(agents: readonly FillChoice[], random: () => number): { slot: string; end: string | undefined } | undefined {
+  const busy = agents.filter((a) => a.running.length > 0);
+  const agent = pick(busy.length > 0 ? busy : agents, random);
+  return agent && { slot: agent.slot, end: pick(agent.running, random) };
+}
+
+/** What a copy of an agent's checkpoints reads back as: the history's `checkpoints` entry. */
+export function readCheckpointsCopy(workDir: string, agent: string): Extract<HistoryEntry, { type: 'checkpoints' }> {
+  const copy = mkdtempSync(join(tmpdir(), 'mesos-ts-checkpoints-'));
+  try {
+    // A copy: recovery removes the directory of a task not yet written down, which the live agent may be writing.
+    cpSync(join(workDir, 'meta'), join(copy, 'meta'), { recursive: true });
+    const recovered = new Checkpointer(copy).recover();
+    const outOfOrder: string[] = [];
+    for (const t of recovered.tasks) {
+      const states = t.updates.map((u) => u.state as TaskState);
+      const bad = states.findIndex((s, i) => i > 0 && s !== states[i - 1] && !canTransition(states[i - 1]!, s));
+      if (bad > 0) outOfOrder.push(`${t.task.task_id?.value}: ${states.join(' -> ')}`);
+    }
+    return { type: 'checkpoints', agent, tasks: recovered.tasks.length, updates: recovered.tasks.reduce((n, t) => n + t.updates.length, 0), outOfOrder };
+  } catch (err) {
+    return { type: 'checkpoints', agent, tasks: 0, updates: 0, outOfOrder: [], error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** An agent's work_dir tmpfs filled to the last byte while it has a task's end to write down; heal frees it and reads its checkpoints. */
+export function fillDiskInjector(cluster: NemesisCluster): Injector {
+  let filled: { slot: string; dir: string; fromLine: number; ended: boolean } | null = null;
+  return {
+    name: 'fill-disk',
+    async inject(random) {
+      const running = new Map(await Promise.all([...cluster.agents.keys()].map(async (slot) => [slot, await cluster.runningTasksOn(slot)] as const)));
+      const choice = chooseFill([...running].map(([slot, tasks]) => ({ slot, running: [...tasks.keys()] })), random);
+      if (!choice) return null;
+      const agent = cluster.agents.get(choice.slot)!;
+      const dir = join(cluster.group.dir, choice.slot);
+      const bytes = fillDisk(dir);
+      const tasks = [...running.get(choice.slot)!.keys()];
+      // The task's crash leaves the agent an update to write on the full disk.
+      const container = choice.end && running.get(choice.slot)!.get(choice.end)!;
+      const ended = container ? await cluster.machines.engines.get(choice.slot)!.engine.docker.getContainer(container).kill().then(() => true, () => false) : false;
+      filled = { slot: choice.slot, dir, fromLine: agent.lines.length, ended };
+      const what = ended ? `, and SIGKILL the container of ${choice.end} so that its end must be written down there` : ' (no task container runs there to end)';
+      return {
+        kind: 'fill-disk', target: choice.slot, tasks, ...(ended ? { ended: [choice.end!] } : {}),
+        description: `fill ${choice.slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
+      };
+    },
+    async heal() {
+      const f = filled;
+      filled = null;
+      if (!f) return;
+      const failedWrite = () => (cluster.agents.get(f.slot)?.lines ?? []).slice(f.fromLine).some((l) => DISK_FULL_LINE.test(l));
+      if (f.ended) await waitUntil(failedWrite, WRITE_FAILURE_WAIT_MS, `${f.slot} to report a failed write`).catch(() => {});
+      rmSync(join(f.dir, FILLER), { force: true });
+      const history = new HistoryWriter(cluster.historyPath, 'nemesis');
+      history.record(readCheckpointsCopy(f.dir, f.slot));
+      history.close();
+    },
+    holding: () => new Set(),
+  };
+}
