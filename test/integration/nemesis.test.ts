@@ -39,7 +39,7 @@ it(`seeded faults on hosts (seed ${SEED}: ${FAULTS.join(', ')}) break no invaria
   let report: RunReport;
   try {
     report = await runNemesis({
-      seconds: 150, seed: SEED, out, agents: 2, frameworks: 2, hosts: true, faults: FAULTS, inOrder: true, log: (line) => lines.push(line),
+      seconds: 300, seed: SEED, out, agents: 2, frameworks: 2, hosts: true, faults: FAULTS, inOrder: true, log: (line) => lines.push(line),
       timing: { minGapMs: 1000, maxGapMs: 3000, minHoldMs: 2000, maxHoldMs: 5000 }, started: (c) => (cluster = c),
     });
     finished = true;
@@ -59,4 +59,4 @@ it(`seeded faults on hosts (seed ${SEED}: ${FAULTS.join(', ')}) break no invaria
   expect(report.diskErrorsLogged, `no write failed on the full disk\n${why}`).toBeGreaterThan(0);
   for (const v of report.verdicts) expect(v.checked, `${v.invariant} checked nothing\n${why}`).toBeGreaterThan(0);
   passed = true;
-}, 600_000);
+}, 900_000);

@@ -2,9 +2,11 @@
 // last byte at a moment when the agent must write. Right after the fill the
 // injector ends one of the agent's task containers (SIGKILL through the
 // agent's engine, as a crash of the task would), so the agent has a terminal
-// update to write down while nothing fits; the load frameworks' launches onto
-// the agent meanwhile must write task.json too. The heal waits (15 s at most)
-// until the agent has said a write failed, frees the space, and reads a copy
+// update to write down while nothing fits (tmpfs allocates by page: a small
+// append may still fit in a page its file holds), and the resources freed
+// bring the load frameworks' next launch there, whose task.json cannot be
+// written. The heal waits (30 s at most) until the agent has said a write
+// failed, frees the space, and reads a copy
 // of the agent's checkpoints with the agent's own recovery code: every file
 // must read back whole, and every task's updates be in lifecycle order. The
 // checker (full-disk-recovers) then holds the history to it: the ended task
@@ -21,8 +23,8 @@ import { HistoryWriter, type HistoryEntry } from './history.js';
 import { pick, type Injector } from './injectors.js';
 
 const FILLER = 'nemesis-filler';
-/** How long a heal waits for the agent to report a failed write before freeing the space anyway. */
-export const WRITE_FAILURE_WAIT_MS = 15_000;
+/** How long a heal waits for the agent to report a failed write before freeing the space anyway (a launch there can take that long under load). */
+export const WRITE_FAILURE_WAIT_MS = 30_000;
 /** An agent log line saying a write failed for want of space. */
 export const DISK_FULL_LINE = /ENOSPC|no space left/i;
 
@@ -44,11 +46,18 @@ export interface FillChoice {
   readonly running: readonly string[];
 }
 
-/** An agent with running tasks when there is one (its updates are what must be written), any agent otherwise; and the task to end. */
-export function chooseFill(agents: readonly FillChoice[], random: () => number): { slot: string; end: string | undefined } | undefined {
+/**
+ * An agent with running tasks when there is one (its updates are what must be written), any agent otherwise; and its
+ * running tasks in the order to try ending them (a short task may end by itself first).
+ */
+export function chooseFill(agents: readonly FillChoice[], random: () => number): { slot: string; end: string[] } | undefined {
   const busy = agents.filter((a) => a.running.length > 0);
   const agent = pick(busy.length > 0 ? busy : agents, random);
-  return agent && { slot: agent.slot, end: pick(agent.running, random) };
+  if (!agent) return undefined;
+  const left = [...agent.running];
+  const end: string[] = [];
+  while (left.length > 0) end.push(left.splice(Math.floor(random() * left.length), 1)[0]!);
+  return { slot: agent.slot, end };
 }
 
 /** What a copy of an agent's checkpoints reads back as: the history's `checkpoints` entry. */
@@ -72,9 +81,16 @@ export function readCheckpointsCopy(workDir: string, agent: string): Extract<His
   }
 }
 
+/** SIGKILLs the container of the first of `candidates` that is still there to kill; its TaskID, or null. */
+async function endOne(cluster: NemesisCluster, slot: string, candidates: readonly (readonly [string, string])[]): Promise<string | null> {
+  const { docker } = cluster.machines.engines.get(slot)!.engine;
+  for (const [taskId, container] of candidates) if (await docker.getContainer(container).kill().then(() => true, () => false)) return taskId;
+  return null;
+}
+
 /** An agent's work_dir tmpfs filled to the last byte while it has a task's end to write down; heal frees it and reads its checkpoints. */
 export function fillDiskInjector(cluster: NemesisCluster): Injector {
-  let filled: { slot: string; dir: string; fromLine: number; ended: boolean } | null = null;
+  let filled: { slot: string; dir: string; fromLine: number } | null = null;
   return {
     name: 'fill-disk',
     async inject(random) {
@@ -84,14 +100,12 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
       const agent = cluster.agents.get(choice.slot)!;
       const dir = join(cluster.group.dir, choice.slot);
       const bytes = fillDisk(dir);
-      const tasks = [...running.get(choice.slot)!.keys()];
-      // The task's crash leaves the agent an update to write on the full disk.
-      const container = choice.end && running.get(choice.slot)!.get(choice.end)!;
-      const ended = container ? await cluster.machines.engines.get(choice.slot)!.engine.docker.getContainer(container).kill().then(() => true, () => false) : false;
-      filled = { slot: choice.slot, dir, fromLine: agent.lines.length, ended };
-      const what = ended ? `, and SIGKILL the container of ${choice.end} so that its end must be written down there` : ' (no task container runs there to end)';
+      const containers = running.get(choice.slot)!;
+      const ended = await endOne(cluster, choice.slot, choice.end.map((taskId) => [taskId, containers.get(taskId)!]));
+      filled = { slot: choice.slot, dir, fromLine: agent.lines.length };
+      const what = ended ? `, and SIGKILL the container of ${ended} so that its end must be written down there` : ' (no task container runs there to end)';
       return {
-        kind: 'fill-disk', target: choice.slot, tasks, ...(ended ? { ended: [choice.end!] } : {}),
+        kind: 'fill-disk', target: choice.slot, tasks: [...containers.keys()], ...(ended ? { ended: [ended] } : {}),
         description: `fill ${choice.slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
       };
     },
@@ -100,7 +114,7 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
       filled = null;
       if (!f) return;
       const failedWrite = () => (cluster.agents.get(f.slot)?.lines ?? []).slice(f.fromLine).some((l) => DISK_FULL_LINE.test(l));
-      if (f.ended) await waitUntil(failedWrite, WRITE_FAILURE_WAIT_MS, `${f.slot} to report a failed write`).catch(() => {});
+      await waitUntil(failedWrite, WRITE_FAILURE_WAIT_MS, `${f.slot} to report a failed write`).catch(() => {});
       rmSync(join(f.dir, FILLER), { force: true });
       const history = new HistoryWriter(cluster.historyPath, 'nemesis');
       history.record(readCheckpointsCopy(f.dir, f.slot));
