@@ -9,7 +9,8 @@
 //                       (the reliable stream and the reconciliation answers among it)
 //   changes-survive     acknowledged launches, kills and subscriptions are in the final state
 //   one-leader          at most one master leads (accepts calls) at any instant: from the masters'
-//                       own logs of accepted calls, the leader polls and the leadership lines
+//                       own logs of accepted calls, the leader polls and the leadership lines (those
+//                       of a master frozen or cut from ZooKeeper come late: its accepted calls decide)
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
 //   engine-stops-reported   every task whose container an engine stop (without live-restore) ended got a terminal update
 //   live-restore-keeps-tasks no task whose container ran on an engine stopped with live-restore is reported lost for it
@@ -174,18 +175,35 @@ function overlappingTerms(events: readonly HistoryEvent[]): { terms: number; bad
   return { terms: intervals.length, bad };
 }
 
+/**
+ * The masters a fault keeps from ZooKeeper (frozen, or their host cut from a member), by the fault's kind: such a master
+ * stops acting silently once its session is not fresh (two thirds of the timeout) and logs its step-down only when the
+ * session is over (a whole timeout, later than a successor may be elected), so its log says nothing in time; whether it
+ * acted meanwhile is what its own accepted calls say (the terms above).
+ */
+function mastersKeptFromZooKeeper(f: FaultEvent): string[] {
+  if (f.kind === 'pause-master') return [f.target];
+  if (f.kind === 'isolate-host' || f.kind === 'leader-from-zookeeper') return f.target.startsWith('master-') ? [f.target] : [];
+  if (f.kind === 'partition-pair' || f.kind === 'partition-one-way') {
+    const ends = f.target.split(/[|>]/);
+    return ends.some((h) => h.startsWith('zk-')) ? ends.filter((h) => h.startsWith('master-')) : [];
+  }
+  return [];
+}
+
 export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
   const { terms, bad } = overlappingTerms(events);
   const leadingSince = new Map<string, HistoryEvent>();
-  const frozen = new Set<string>();
+  const kept = new Map<string, string[]>(); // By fault kind: one fault of a kind at a time.
+  const unheard = (master: string) => [...kept.values()].some((masters) => masters.includes(master));
   let checked = terms;
   for (const e of events) {
     if (e.type === 'leaders') {
       checked++;
       if (e.leaders.length > 1) bad.push(`${e.leaders.join(' and ')} all answered as leader in one poll at ${at(e)}`);
-    } else if (e.type === 'fault' && e.kind === 'pause-master') {
-      if (e.phase === 'inject') frozen.add(e.target);
-      else frozen.delete(e.target);
+    } else if (e.type === 'fault' && mastersKeptFromZooKeeper(e).length > 0) {
+      if (e.phase === 'inject') kept.set(e.kind, mastersKeptFromZooKeeper(e));
+      else kept.delete(e.kind);
     } else if (e.type === 'fault' && e.kind === 'kill-master' && e.phase === 'inject') {
       leadingSince.delete(e.target);
     } else if (e.type === 'master-log') {
@@ -194,9 +212,10 @@ export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
         leadingSince.delete(e.master);
         continue;
       }
-      // A frozen master accepts nothing; once resumed it must step down before acting.
+      // A frozen master accepts nothing, and one cut from ZooKeeper stops acting unannounced; either must step down
+      // before acting again (the terms above).
       for (const [other, since] of leadingSince) {
-        if (other !== e.master && !frozen.has(other)) bad.push(`${e.master} began leading at ${at(e)} while ${other}, leading since ${at(since)}, had not stepped down`);
+        if (other !== e.master && !unheard(other)) bad.push(`${e.master} began leading at ${at(e)} while ${other}, leading since ${at(since)}, had not stepped down`);
       }
       leadingSince.set(e.master, e);
     }

@@ -160,15 +160,20 @@ describe('the fault run checker', () => {
     ]);
   });
 
-  it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen', () => {
+  it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen or cut from ZooKeeper', () => {
     const tail = (entries: HistoryEntry[]) => history(...entries).map((e) => ({ ...e, t: 1000 + e.t }));
+    const hit = (kind: string, target: string, phase: 'inject' | 'heal' = 'inject'): HistoryEntry => ({ type: 'fault', phase, kind, target, description: '' });
+    const successor: HistoryEntry = { type: 'master-log', master: 'master-2', event: 'leading' };
     for (const before of [
       [{ type: 'master-log', master: 'master-1', event: 'stepped-down' }],
-      [{ type: 'fault', phase: 'inject', kind: 'kill-master', target: 'master-1', description: '' }],
-      [{ type: 'fault', phase: 'inject', kind: 'pause-master', target: 'master-1', description: '' }],
+      [hit('kill-master', 'master-1')], [hit('pause-master', 'master-1')], [hit('isolate-host', 'master-1')],
+      [hit('leader-from-zookeeper', 'master-1')], [hit('partition-pair', 'zk-2|master-1')], [hit('partition-one-way', 'master-1>zk-3')],
     ] as HistoryEntry[][]) {
-      const h = [...clean(), ...tail([...before, { type: 'master-log', master: 'master-2', event: 'leading' }])];
-      expect(failed(checkHistory(h, end()))).toEqual([]);
+      expect(failed(checkHistory([...clean(), ...tail([...before, successor])], end()))).toEqual([]);
+    }
+    // Healed before the successor leads, or a cut that leaves it ZooKeeper: its log must have said it stepped down.
+    for (const before of [[hit('isolate-host', 'master-1'), hit('isolate-host', 'master-1', 'heal')], [hit('isolate-host', 'agent-1')], [hit('partition-pair', 'master-1|agent-2')]]) {
+      expect(failed(checkHistory([...clean(), ...tail([...before, successor])], end()))).toEqual(['one-leader']);
     }
   });
 
