@@ -81,11 +81,16 @@ export function readCheckpointsCopy(workDir: string, agent: string): Extract<His
   }
 }
 
-/** SIGKILLs the container of the first of `candidates` that is still there to kill; its TaskID, or null. */
-async function endOne(cluster: NemesisCluster, slot: string, candidates: readonly (readonly [string, string])[]): Promise<string | null> {
+/** SIGKILLs the container of the first of `candidates` that is still there to kill: its TaskID, or why none could be ended. */
+async function endOne(cluster: NemesisCluster, slot: string, candidates: readonly (readonly [string, string])[]): Promise<{ taskId: string } | { why: string }> {
   const { docker } = cluster.machines.engines.get(slot)!.engine;
-  for (const [taskId, container] of candidates) if (await docker.getContainer(container).kill().then(() => true, () => false)) return taskId;
-  return null;
+  const errors: string[] = [];
+  for (const [taskId, container] of candidates) {
+    const failed = await docker.getContainer(container).kill({ signal: 'SIGKILL' }).then(() => null, (err: unknown) => String(err).split('\n')[0]!);
+    if (failed === null) return { taskId };
+    errors.push(`${taskId}: ${failed}`);
+  }
+  return { why: errors.length > 0 ? `could not end a task container: ${errors.join('; ')}` : 'no task container runs there to end' };
 }
 
 /** An agent's work_dir tmpfs filled to the last byte while it has a task's end to write down; heal frees it and reads its checkpoints. */
@@ -101,11 +106,11 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
       const dir = join(cluster.group.dir, choice.slot);
       const bytes = fillDisk(dir);
       const containers = running.get(choice.slot)!;
-      const ended = await endOne(cluster, choice.slot, choice.end.map((taskId) => [taskId, containers.get(taskId)!]));
+      const end = await endOne(cluster, choice.slot, choice.end.map((taskId) => [taskId, containers.get(taskId)!]));
       filled = { slot: choice.slot, dir, fromLine: agent.lines.length };
-      const what = ended ? `, and SIGKILL the container of ${ended} so that its end must be written down there` : ' (no task container runs there to end)';
+      const what = 'taskId' in end ? `, and SIGKILL the container of ${end.taskId} so that its end must be written down there` : ` (${end.why})`;
       return {
-        kind: 'fill-disk', target: choice.slot, tasks: [...containers.keys()], ...(ended ? { ended: [ended] } : {}),
+        kind: 'fill-disk', target: choice.slot, tasks: [...containers.keys()], ...('taskId' in end ? { ended: [end.taskId] } : {}),
         description: `fill ${choice.slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
       };
     },

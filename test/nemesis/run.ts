@@ -67,7 +67,8 @@ export interface RunReport {
   readonly historyPath: string;
 }
 
-const SETTLE_TIMEOUT_MS = 90_000;
+// Minutes: at a load average of 60 a master restarted after the faults took more than 90 s to answer as leader.
+const SETTLE_TIMEOUT_MS = 180_000;
 
 /** From the history so far: tasks whose LAUNCH or KILL a master acknowledged and whose end no framework heard of. */
 function outstanding(historyPath: string): { launched: Set<string>; killed: Set<string> } {
