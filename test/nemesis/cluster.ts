@@ -150,12 +150,13 @@ export class NemesisCluster {
       .map((c) => ({ taskId: c.Labels['mesos-ts.task_id'] ?? '?', running: c.State === 'running' }));
   }
 
-  /** On hosts: the task containers running on an agent's engine, TaskID to container id (none while the engine is down). */
+  /** On hosts: the task containers running on an agent's engine, TaskID to container id, oldest first (none while the engine is down). */
   async runningTasksOn(agent: string): Promise<Map<string, string>> {
     const engine = this.coordination.machines?.engines.get(agent)?.engine;
     if (!engine?.running()) return new Map();
     const all = await engine.containers('mesos-ts.task_id').catch(() => []);
-    return new Map(all.filter((c) => c.State === 'running').map((c) => [c.Labels['mesos-ts.task_id']!, c.Id]));
+    const running = all.filter((c) => c.State === 'running').sort((a, b) => a.Created - b.Created);
+    return new Map(running.map((c) => [c.Labels['mesos-ts.task_id']!, c.Id]));
   }
 
   /** The simulated host of a slot (master-1, agent-2, zk-3), when the cluster runs on hosts. */

@@ -1,6 +1,7 @@
 // A full disk that proves something: an agent's work_dir tmpfs filled to the
-// last byte at a moment when the agent must write. Right after the fill the
-// injector ends one of the agent's task containers (SIGKILL through the
+// last byte at a moment when the agent must write (it waits up to 10 s for a
+// task to run there). Right after the fill the injector ends the agent's
+// oldest task container (SIGKILL through the
 // agent's engine, as a crash of the task would), so the agent has a terminal
 // update to write down while nothing fits (tmpfs allocates by page: a small
 // append may still fit in a page its file holds), and the resources freed
@@ -23,6 +24,8 @@ import { HistoryWriter, type HistoryEntry } from './history.js';
 import { pick, type Injector } from './injectors.js';
 
 const FILLER = 'nemesis-filler';
+/** How long a fill waits for a task container to run on the agent it chose before it fills the disk anyway. */
+const TASK_WAIT_MS = 10_000;
 /** How long a heal waits for the agent to report a failed write before freeing the space anyway (a launch there can take that long under load). */
 export const WRITE_FAILURE_WAIT_MS = 30_000;
 /** An agent log line saying a write failed for want of space. */
@@ -46,18 +49,10 @@ export interface FillChoice {
   readonly running: readonly string[];
 }
 
-/**
- * An agent with running tasks when there is one (its updates are what must be written), any agent otherwise; and its
- * running tasks in the order to try ending them (a short task may end by itself first).
- */
-export function chooseFill(agents: readonly FillChoice[], random: () => number): { slot: string; end: string[] } | undefined {
+/** An agent with running tasks when there is one (its updates are what must be written), any agent otherwise. */
+export function chooseFill(agents: readonly FillChoice[], random: () => number): string | undefined {
   const busy = agents.filter((a) => a.running.length > 0);
-  const agent = pick(busy.length > 0 ? busy : agents, random);
-  if (!agent) return undefined;
-  const left = [...agent.running];
-  const end: string[] = [];
-  while (left.length > 0) end.push(left.splice(Math.floor(random() * left.length), 1)[0]!);
-  return { slot: agent.slot, end };
+  return pick(busy.length > 0 ? busy : agents, random)?.slot;
 }
 
 /** What a copy of an agent's checkpoints reads back as: the history's `checkpoints` entry. */
@@ -81,11 +76,15 @@ export function readCheckpointsCopy(workDir: string, agent: string): Extract<His
   }
 }
 
-/** SIGKILLs the container of the first of `candidates` that is still there to kill: its TaskID, or why none could be ended. */
-async function endOne(cluster: NemesisCluster, slot: string, candidates: readonly (readonly [string, string])[]): Promise<{ taskId: string } | { why: string }> {
+/**
+ * SIGKILLs the oldest task container running on the agent's engine now (the oldest is the likeliest to be a long
+ * task: a short one may end by itself, and the agent remove its container, before the kill lands), trying the next on
+ * failure: its TaskID, or why none could be ended.
+ */
+async function endOne(cluster: NemesisCluster, slot: string): Promise<{ taskId: string } | { why: string }> {
   const { docker } = cluster.machines.engines.get(slot)!.engine;
   const errors: string[] = [];
-  for (const [taskId, container] of candidates) {
+  for (const [taskId, container] of await cluster.runningTasksOn(slot)) {
     const failed = await docker.getContainer(container).kill({ signal: 'SIGKILL' }).then(() => null, (err: unknown) => String(err).split('\n')[0]!);
     if (failed === null) return { taskId };
     errors.push(`${taskId}: ${failed}`);
@@ -100,18 +99,20 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
     name: 'fill-disk',
     async inject(random) {
       const running = new Map(await Promise.all([...cluster.agents.keys()].map(async (slot) => [slot, await cluster.runningTasksOn(slot)] as const)));
-      const choice = chooseFill([...running].map(([slot, tasks]) => ({ slot, running: [...tasks.keys()] })), random);
-      if (!choice) return null;
-      const agent = cluster.agents.get(choice.slot)!;
-      const dir = join(cluster.group.dir, choice.slot);
+      const slot = chooseFill([...running].map(([a, tasks]) => ({ slot: a, running: [...tasks.keys()] })), random);
+      if (!slot) return null;
+      // A fill that ends no task proves little: wait a little for one to run there (the load keeps launching).
+      let tasks = [...running.get(slot)!.keys()];
+      await waitUntil(async () => (tasks = [...(await cluster.runningTasksOn(slot)).keys()]).length > 0, TASK_WAIT_MS, 'a task on the agent').catch(() => {});
+      const dir = join(cluster.group.dir, slot);
+      const fromLine = cluster.agents.get(slot)!.lines.length;
       const bytes = fillDisk(dir);
-      const containers = running.get(choice.slot)!;
-      const end = await endOne(cluster, choice.slot, choice.end.map((taskId) => [taskId, containers.get(taskId)!]));
-      filled = { slot: choice.slot, dir, fromLine: agent.lines.length };
+      const end = await endOne(cluster, slot);
+      filled = { slot, dir, fromLine };
       const what = 'taskId' in end ? `, and SIGKILL the container of ${end.taskId} so that its end must be written down there` : ` (${end.why})`;
       return {
-        kind: 'fill-disk', target: choice.slot, tasks: [...containers.keys()], ...('taskId' in end ? { ended: [end.taskId] } : {}),
-        description: `fill ${choice.slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
+        kind: 'fill-disk', target: slot, tasks, ...('taskId' in end ? { ended: [end.taskId] } : {}),
+        description: `fill ${slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
       };
     },
     async heal() {

@@ -11,17 +11,12 @@ import { seededRandom } from '../../master/allocator/seeded-random.js';
 import { chooseFill, readCheckpointsCopy } from '../../test/nemesis/disk-injector.js';
 
 describe('the full-disk fault', () => {
-  it('fills an agent that runs tasks, with its tasks in a drawn order to try ending; an idle agent only when none runs any', () => {
-    const agents = [{ slot: 'agent-1', running: [] }, { slot: 'agent-2', running: ['t1', 't2'] }];
+  it('fills an agent that runs tasks; an idle agent only when none runs any', () => {
+    const agents = [{ slot: 'agent-1', running: [] }, { slot: 'agent-2', running: ['t1', 't2'] }, { slot: 'agent-3', running: ['t3'] }];
     const random = seededRandom(3);
-    for (let i = 0; i < 20; i++) {
-      const c = chooseFill(agents, random)!;
-      expect(c.slot).toBe('agent-2');
-      expect([...c.end].sort()).toEqual(['t1', 't2']);
-    }
-    const orders = new Set(Array.from({ length: 20 }, () => chooseFill(agents, random)!.end.join()));
-    expect(orders).toEqual(new Set(['t1,t2', 't2,t1']));
-    expect(chooseFill([{ slot: 'agent-1', running: [] }], random)).toEqual({ slot: 'agent-1', end: [] });
+    const chosen = new Set(Array.from({ length: 30 }, () => chooseFill(agents, random)));
+    expect(chosen).toEqual(new Set(['agent-2', 'agent-3']));
+    expect(chooseFill([{ slot: 'agent-1', running: [] }], random)).toBe('agent-1');
     expect(chooseFill([], random)).toBeUndefined();
   });
 
