@@ -1,18 +1,18 @@
 // A full disk that proves something: an agent's work_dir tmpfs filled to the
 // last byte at a moment when the agent must write (it waits up to 10 s for a
-// task to run there). Right after the fill the injector ends the agent's
-// oldest task container (SIGKILL through the
-// agent's engine, as a crash of the task would), so the agent has a terminal
-// update to write down while nothing fits (tmpfs allocates by page: a small
+// task to run there). Right after the fill the injector ends every task
+// container running there but the oldest (SIGKILL through the agent's
+// engine, as a crash of the task would), so the agent has terminal updates
+// to write down while nothing fits (tmpfs allocates by page: a small
 // append may still fit in a page its file holds), and the resources freed
 // bring the load frameworks' next launch there, whose task.json cannot be
 // written. The heal waits (30 s at most) until the agent has said a write
 // failed, frees the space, and reads a copy
 // of the agent's checkpoints with the agent's own recovery code: every file
 // must read back whole, and every task's updates be in lifecycle order. The
-// checker (full-disk-recovers) then holds the history to it: the ended task
-// gets its terminal update once space returns, the others are never reported
-// lost for the fill.
+// checker (full-disk-recovers) then holds the history to it: the ended tasks
+// get their terminal updates once space returns, the others are never
+// reported lost for the fill.
 import { cpSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,19 +77,22 @@ export function readCheckpointsCopy(workDir: string, agent: string): Extract<His
 }
 
 /**
- * SIGKILLs the oldest task container running on the agent's engine now (the oldest is the likeliest to be a long
- * task: a short one may end by itself, and the agent remove its container, before the kill lands), trying the next on
- * failure: its TaskID, or why none could be ended.
+ * SIGKILLs every task container running on the agent's engine now but the oldest (kept, the likeliest to be a long
+ * task, to show a task survives the fill), or the only one: each ended task is a terminal update to write down, and
+ * the resources freed bring the frameworks' launches there. The TaskIDs ended, and why some could not be.
  */
-async function endOne(cluster: NemesisCluster, slot: string): Promise<{ taskId: string } | { why: string }> {
+async function endAllButOldest(cluster: NemesisCluster, slot: string): Promise<{ ended: string[]; errors: string[] }> {
   const { docker } = cluster.machines.engines.get(slot)!.engine;
+  const running = [...(await cluster.runningTasksOn(slot))];
+  const ended: string[] = [];
   const errors: string[] = [];
-  for (const [taskId, container] of await cluster.runningTasksOn(slot)) {
+  // A short task may have ended, and its container been removed, since the listing: 'no such container'.
+  for (const [taskId, container] of running.length > 1 ? running.slice(1) : running) {
     const failed = await docker.getContainer(container).kill({ signal: 'SIGKILL' }).then(() => null, (err: unknown) => String(err).split('\n')[0]!);
-    if (failed === null) return { taskId };
-    errors.push(`${taskId}: ${failed}`);
+    if (failed === null) ended.push(taskId);
+    else errors.push(`${taskId}: ${failed}`);
   }
-  return { why: errors.length > 0 ? `could not end a task container: ${errors.join('; ')}` : 'no task container runs there to end' };
+  return { ended, errors };
 }
 
 /** An agent's work_dir tmpfs filled to the last byte while it has a task's end to write down; heal frees it and reads its checkpoints. */
@@ -107,11 +110,14 @@ export function fillDiskInjector(cluster: NemesisCluster): Injector {
       const dir = join(cluster.group.dir, slot);
       const fromLine = cluster.agents.get(slot)!.lines.length;
       const bytes = fillDisk(dir);
-      const end = await endOne(cluster, slot);
+      const { ended, errors } = await endAllButOldest(cluster, slot);
       filled = { slot, dir, fromLine };
-      const what = 'taskId' in end ? `, and SIGKILL the container of ${end.taskId} so that its end must be written down there` : ` (${end.why})`;
+      const what = [
+        ended.length > 0 ? `, and SIGKILL the containers of ${ended.join(', ')} so that their ends must be written down there` : ', ending no task there',
+        errors.length > 0 ? ` (could not end ${errors.join('; ')})` : '',
+      ].join('');
       return {
-        kind: 'fill-disk', target: slot, tasks, ...('taskId' in end ? { ended: [end.taskId] } : {}),
+        kind: 'fill-disk', target: slot, tasks: [...new Set([...tasks, ...ended])], ...(ended.length > 0 ? { ended } : {}),
         description: `fill ${slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte${what}`,
       };
     },

@@ -61,6 +61,8 @@ export interface RunReport {
   readonly updates: number;
   /** Agent log lines that say a write failed for want of space (ENOSPC): a full disk must fail loudly. */
   readonly diskErrorsLogged: number;
+  /** Tasks whose containers a fill-disk fault ended: ends the agent had to write down on its full disk. */
+  readonly diskFillEnded: number;
   readonly verdicts: readonly Verdict[];
   readonly violations: number;
   readonly settled: boolean;
@@ -208,6 +210,7 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
+      diskFillEnded: result.faults.reduce((n, f) => n + (f.kind === 'fill-disk' ? f.ended?.length ?? 0 : 0), 0),
       diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => DISK_FULL_LINE.test(l)).length, 0),
     };
     log(formatReport(report));
@@ -225,7 +228,7 @@ export function formatReport(r: RunReport): string {
   return [
     `[nemesis] seed ${r.seed}${r.hosts ? ' on hosts' : ''}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
     `  faults injected: ${kv(r.faultsByKind)} (${r.concurrency} allowed at once, ${r.maxConcurrent} at most)`,
-    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
+    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; tasks ended on a full disk: ${r.diskFillEnded}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
     formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
     `  violations: ${r.violations}`,
   ].join('\n');
