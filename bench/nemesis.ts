@@ -9,11 +9,14 @@
 // up to N faults hold at once. Prints the seed and each fault as it goes;
 // the same seed replays the same schedule. Exits 1 on any violation, 2 on a
 // run that could not finish.
-//   npm run nemesis -- [--seconds 300] [--seed S] [--hosts] [--concurrency 1] [--faults a,b] [--out DIR] [--agents 3] [--frameworks 2]
+// A run that cannot be made as asked (an unknown fault, a partition on
+// loopback, a clock jump without libfaketime) is refused with exit 2 before
+// anything starts.
+//   npm run nemesis -- [--seconds 300] [--seed S] [--hosts] [--concurrency 1] [--faults a,b [--in_order]] [--out DIR] [--agents 3] [--frameworks 2]
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, usage, type FlagSpecs } from '../common/flags.js';
-import { runNemesis } from '../test/nemesis/run.js';
+import { refusedOptions, runNemesis, type RunOptions } from '../test/nemesis/run.js';
 import type { NemesisCluster } from '../test/nemesis/cluster.js';
 
 const FLAGS = {
@@ -25,6 +28,7 @@ const FLAGS = {
   hosts: { type: 'boolean', default: false, help: 'each master, agent and ZooKeeper member (3) on a simulated host, with partitions among the faults (root)' },
   concurrency: { type: 'number', default: 1, help: 'faults that may hold at once' },
   faults: { type: 'string', help: 'only these faults, comma-separated (e.g. restart-engine,fill-disk,jump-clock; default: every one)' },
+  in_order: { type: 'boolean', default: false, help: 'play --faults once each, in their order (gaps and holds still seeded), then end' },
 } as const satisfies FlagSpecs;
 
 async function main(): Promise<number> {
@@ -34,6 +38,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const asked = {
+    seconds: flags.seconds, agents: flags.agents, frameworks: flags.frameworks, hosts: flags.hosts, concurrency: flags.concurrency, inOrder: flags.in_order,
+    faults: flags.faults?.split(',').map((f) => f.trim()).filter((f) => f !== ''),
+  } satisfies Partial<RunOptions>;
+  const refused = refusedOptions(asked);
+  if (refused.length > 0) {
+    for (const reason of refused) console.error(`npm run nemesis: ${reason}`);
+    return 2;
+  }
   let cluster: NemesisCluster | null = null;
   let interrupted = false;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -44,9 +57,7 @@ async function main(): Promise<number> {
     });
   }
   const report = await runNemesis({
-    seconds: flags.seconds, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${flags.hosts ? 'hosts-' : ''}${seed}`), agents: flags.agents, frameworks: flags.frameworks,
-    hosts: flags.hosts, concurrency: flags.concurrency, faults: flags.faults?.split(',').map((f) => f.trim()).filter((f) => f !== ''),
-    aborted: () => interrupted, started: (c) => (cluster = c),
+    ...asked, seed, out: flags.out ?? join(tmpdir(), `mesos-ts-nemesis-${flags.hosts ? 'hosts-' : ''}${seed}`), aborted: () => interrupted, started: (c) => (cluster = c),
   });
   return report.violations > 0 ? 1 : 0;
 }

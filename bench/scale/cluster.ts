@@ -29,6 +29,8 @@ export interface MasterOptions {
   readonly repo?: string;
   /** More node flags for the master. */
   readonly nodeArgs?: readonly string[];
+  /** Aborted (a signal to the harness): no master is spawned any more. */
+  readonly signal?: AbortSignal;
 }
 
 export class MasterProc {
@@ -44,6 +46,8 @@ export class MasterProc {
 
   static async start(name: string, o: MasterOptions): Promise<MasterProc> {
     const [http, grpc] = [await freePort(), await freePort()];
+    // Checked right before the spawn: a signal that came while the ports were found must not leave a master unrecorded.
+    o.signal?.throwIfAborted();
     const log = openSync(join(o.logDir, `${name}.log`), 'a');
     const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
     const traceFile = o.trace ? join(o.logDir, `${name}.trace`) : null;
@@ -133,10 +137,11 @@ export interface Cluster {
   readonly dir: string;
 }
 
-export async function startZooKeeperFor(dir: string): Promise<Pick<Cluster, 'zk' | 'zkUrl'>> {
+/** `signal`: aborted while ZooKeeper starts, its JVM is killed at once and this rejects (nothing is left running). */
+export async function startZooKeeperFor(dir: string, signal?: AbortSignal): Promise<Pick<Cluster, 'zk' | 'zkUrl'>> {
   mkdirSync(dir, { recursive: true });
   // Ticks of 500 ms: sessions of 1 to 10 s.
-  const zk = await startLocalZooKeeper({ tickTimeMs: 500 });
+  const zk = await startLocalZooKeeper({ tickTimeMs: 500, signal });
   return { zk, zkUrl: `zk://${zk.connectString}${ZK_PATH}` };
 }
 

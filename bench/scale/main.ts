@@ -59,29 +59,42 @@ const log = (line: string) => process.stdout.write(`[scale ${new Date().toISOStr
 const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : (ms / 1000).toFixed(2));
 
 let current: Cluster | null = null;
+/**
+ * Aborted by SIGINT/SIGTERM: a ZooKeeper still starting is killed in the abort itself (it is not in `current` yet),
+ * and no process is started after it; `starting` settles once that start has given up.
+ */
+const shutdown = new AbortController();
+let starting: Promise<unknown> | null = null;
 
 async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<RunResult, 'command' | 'at'>> {
   const workers = flags.workers || Math.min(4, Math.max(1, Math.ceil(n / 500)));
   const schedulerProcesses = flags.scheduler_processes || Math.min(4, flags.frameworks);
   const profileDir = flags.profile ? resolve(flags.profile, `n${n}`) : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const zk = await startZooKeeperFor(logs);
+  const zkStart = startZooKeeperFor(logs, shutdown.signal);
+  starting = zkStart.finally(() => (starting = null));
+  const zk = await zkStart;
   const cluster: Cluster = { ...zk, masters: [], agentWorkers: [], schedulerWorkers: [], dir: logs };
   current = cluster;
+  // Every later start first checks that no signal came: the handler stops what `current` holds at that moment.
+  const start = <T>(make: () => T): T => {
+    shutdown.signal.throwIfAborted();
+    return make();
+  };
   const masterOptions = { zkUrl: zk.zkUrl, logDir: logs, sessionTimeoutS: flags.session_timeout, allocationIntervalS: flags.allocation_interval, allocationPassBudgetS: flags.allocation_pass_budget, profileDir, trace: flags.master_trace,
-    repo: flags.master_repo ? resolve(flags.master_repo) : REPO, nodeArgs: flags.master_node_args.split(' ').filter(Boolean) };
+    repo: flags.master_repo ? resolve(flags.master_repo) : REPO, nodeArgs: flags.master_node_args.split(' ').filter(Boolean), signal: shutdown.signal };
   try {
-    cluster.masters.push(await MasterProc.start(`master-n${n}-a`, masterOptions));
+    cluster.masters.push(await start(() => MasterProc.start(`master-n${n}-a`, masterOptions)));
     const leader = await until(() => leaderOf(cluster.masters), 30_000);
     if (!leader) throw new Error(`no master leads 30 s after start (logs in ${logs})`);
     if (flags.failover) {
-      const standby = await MasterProc.start(`master-n${n}-b`, masterOptions);
+      const standby = await start(() => MasterProc.start(`master-n${n}-b`, masterOptions));
       cluster.masters.push(standby);
       if (!(await until(() => standby.metrics(), 30_000))) throw new Error(`the standby master does not answer (logs in ${logs})`);
     }
     // Without --failover agents and frameworks dial the leader's gRPC address; with it, they follow ZooKeeper.
     const master = flags.failover ? zk.zkUrl : leader.grpc;
-    await forkWorkers(cluster, workers, schedulerProcesses, profileDir);
+    await start(() => forkWorkers(cluster, workers, schedulerProcesses, profileDir));
     log(`N=${n}: ZooKeeper on ${zk.zk.connectString}, leader pid ${leader.pid}${flags.failover ? ' with a standby' : ''}; starting ${n} agents in ${workers} worker(s)`);
     const reg = await registration(cluster, leader, master, {
       agents: n, resources: flags.resources, racks: flags.racks, finishAfterMs: flags.task_seconds * 1000, timeoutMs: flags.registration_timeout * 1000, ownConnections: flags.own_connections,
@@ -131,7 +144,11 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       log(`${sig}: stopping every process started`);
-      void (current ? stopCluster(current) : Promise.resolve()).finally(() => process.exit(130));
+      shutdown.abort(new Error(`${sig} received`));
+      void (async () => {
+        await starting?.catch(() => {});
+        if (current) await stopCluster(current).catch(() => {});
+      })().finally(() => process.exit(130));
     });
   }
   const startedAt = new Date().toISOString();
@@ -166,6 +183,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   async (err) => {
+    if (shutdown.signal.aborted) return; // A run given up for a signal: its handler stops what was started, and exits 130.
     console.error(err instanceof Error ? err.stack : errorMessage(err));
     if (current) await stopCluster(current).catch(() => {});
     process.exit(1);

@@ -49,6 +49,11 @@ export interface LocalZooKeeperOptions {
    * 127.0.0.1 on a free port, in this namespace.
    */
   readonly host?: { readonly address: string; readonly prefix: readonly string[] };
+  /**
+   * Aborted while the server starts (Ctrl-C, SIGTERM): the server, already a process, is killed at once and the
+   * start rejects, so that a caller that ends right after leaves nothing running.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** ZooKeeper's usual client port, taken on a simulated host (where every port is free). */
@@ -94,6 +99,8 @@ export interface ServerLaunch {
   /** A command prefix, e.g. `nsenter --net=...` to run it in another network namespace. */
   readonly prefix?: readonly string[];
   readonly heapMb?: number;
+  /** Aborted before the server answers: it is SIGKILLed at once (in the abort itself) and the launch rejects. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -104,13 +111,27 @@ export async function launchZooKeeper(l: ServerLaunch): Promise<ChildProcess> {
   const { dir, address, port } = l;
   const java = ['java', `-Xmx${l.heapMb ?? 256}m`, '-Dzookeeper.log.dir=' + dir, '-cp', CLASSPATH, l.mainClass ?? 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')];
   const [command, ...args] = [...(l.prefix ?? []), ...java];
+  l.signal?.throwIfAborted();
   const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: l.ownProcessGroup ?? false });
+  // Synchronously in the abort: a caller that exits right after it must not leave the JVM behind.
+  const onAbort = () => child.kill('SIGKILL');
+  l.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await untilAnswering(child, address, port, l.signal);
+  } finally {
+    l.signal?.removeEventListener('abort', onAbort);
+  }
+  return child;
+}
+
+async function untilAnswering(child: ChildProcess, address: string, port: number, signal?: AbortSignal): Promise<void> {
   let stderr = '';
   let spawnError: Error | null = null;
   child.once('error', (err) => (spawnError = err));
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while ((await fourLetter(address, port, 'ruok')) !== 'imok') {
+    if (signal?.aborted) throw signal.reason;
     if (spawnError || child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = spawnError ? `cannot run java: ${(spawnError as Error).message}` : stderr.trim() || 'no output';
@@ -120,7 +141,6 @@ export async function launchZooKeeper(l: ServerLaunch): Promise<ChildProcess> {
     }
     await sleep(100);
   }
-  return child;
 }
 
 /** SIGKILL, resolving once it has exited. */
@@ -136,7 +156,7 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
   mkdirSync(dir, { recursive: true });
   const address = opts.host?.address ?? '127.0.0.1';
   const port = opts.host ? HOST_PORT : await freePort();
-  const launch = { dir, address, port, ownProcessGroup: opts.ownProcessGroup ?? false, ...(opts.host ? { prefix: opts.host.prefix } : {}) };
+  const launch = { dir, address, port, ownProcessGroup: opts.ownProcessGroup ?? false, ...(opts.host ? { prefix: opts.host.prefix } : {}), signal: opts.signal };
   const tick = opts.tickTimeMs ?? 200;
   writeFileSync(
     join(dir, 'zoo.cfg'),

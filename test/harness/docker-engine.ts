@@ -32,7 +32,13 @@ let savedImage: Promise<string> | undefined;
 
 /** The test image saved from the shared engine, once per process (another run's file is reused unless the image is newer). */
 async function saveTestImage(): Promise<string> {
-  const created = Date.parse((await new Docker().getImage(TEST_IMAGE).inspect()).Created);
+  const inspected = await new Docker().getImage(TEST_IMAGE).inspect().catch((err: unknown) => {
+    // The shared engine down: another run's saved image still does; without one there is nothing to load.
+    if (existsSync(IMAGE_CACHE)) return null;
+    throw err;
+  });
+  if (!inspected) return IMAGE_CACHE;
+  const created = Date.parse(inspected.Created);
   if (!existsSync(IMAGE_CACHE) || statSync(IMAGE_CACHE).mtimeMs < created) {
     const tmp = `${IMAGE_CACHE}.${process.pid}.${Date.now()}`;
     await saveImages([TEST_IMAGE], tmp);

@@ -288,7 +288,8 @@ async function twoFreePorts(): Promise<[number, number]> {
 /** Task containers carry their agent's work_dir as a label; those under `base` are ours. */
 async function removeContainersUnder(base: string): Promise<void> {
   const docker = new Docker();
-  const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } });
+  // A shared engine that does not answer holds nothing we could remove (agents on hosts have engines of their own).
+  const all = await docker.listContainers({ all: true, filters: { label: ['mesos-ts.work_dir'] } }).catch(() => [] as Docker.ContainerInfo[]);
   const ours = all.filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(base));
   await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
 }

@@ -9,10 +9,13 @@
 //                       (the reliable stream and the reconciliation answers among it)
 //   changes-survive     acknowledged launches, kills and subscriptions are in the final state
 //   one-leader          at most one master leads (accepts calls) at any instant: from the masters'
-//                       own logs of accepted calls, the leader polls and the leadership lines
+//                       own logs of accepted calls, the leader polls and the leadership lines (those
+//                       of a master frozen or cut from ZooKeeper come late: its accepted calls decide)
 //   offers-within-total the outstanding offers of a master never exceed an agent's total
 //   engine-stops-reported   every task whose container an engine stop (without live-restore) ended got a terminal update
 //   live-restore-keeps-tasks no task whose container ran on an engine stopped with live-restore is reported lost for it
+//   full-disk-recovers      a task ended while its agent's disk was full gets its terminal update, the agent's other
+//                           tasks are not reported lost, and its checkpoints read back whole and in order
 //   running-has-container   every task RUNNING at the end has a running container on an engine
 import { canTransition, isTerminal, type TaskState } from '../../common/task-state.js';
 import { overlaps, type LeaderInterval } from '../harness/leader-intervals.js';
@@ -172,18 +175,35 @@ function overlappingTerms(events: readonly HistoryEvent[]): { terms: number; bad
   return { terms: intervals.length, bad };
 }
 
+/**
+ * The masters a fault keeps from ZooKeeper (frozen, or their host cut from a member), by the fault's kind: such a master
+ * stops acting silently once its session is not fresh (two thirds of the timeout) and logs its step-down only when the
+ * session is over (a whole timeout, later than a successor may be elected), so its log says nothing in time; whether it
+ * acted meanwhile is what its own accepted calls say (the terms above).
+ */
+function mastersKeptFromZooKeeper(f: FaultEvent): string[] {
+  if (f.kind === 'pause-master') return [f.target];
+  if (f.kind === 'isolate-host' || f.kind === 'leader-from-zookeeper') return f.target.startsWith('master-') ? [f.target] : [];
+  if (f.kind === 'partition-pair' || f.kind === 'partition-one-way') {
+    const ends = f.target.split(/[|>]/);
+    return ends.some((h) => h.startsWith('zk-')) ? ends.filter((h) => h.startsWith('master-')) : [];
+  }
+  return [];
+}
+
 export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
   const { terms, bad } = overlappingTerms(events);
   const leadingSince = new Map<string, HistoryEvent>();
-  const frozen = new Set<string>();
+  const kept = new Map<string, string[]>(); // By fault kind: one fault of a kind at a time.
+  const unheard = (master: string) => [...kept.values()].some((masters) => masters.includes(master));
   let checked = terms;
   for (const e of events) {
     if (e.type === 'leaders') {
       checked++;
       if (e.leaders.length > 1) bad.push(`${e.leaders.join(' and ')} all answered as leader in one poll at ${at(e)}`);
-    } else if (e.type === 'fault' && e.kind === 'pause-master') {
-      if (e.phase === 'inject') frozen.add(e.target);
-      else frozen.delete(e.target);
+    } else if (e.type === 'fault' && mastersKeptFromZooKeeper(e).length > 0) {
+      if (e.phase === 'inject') kept.set(e.kind, mastersKeptFromZooKeeper(e));
+      else kept.delete(e.kind);
     } else if (e.type === 'fault' && e.kind === 'kill-master' && e.phase === 'inject') {
       leadingSince.delete(e.target);
     } else if (e.type === 'master-log') {
@@ -192,9 +212,10 @@ export function checkOneLeader(events: readonly HistoryEvent[]): Verdict {
         leadingSince.delete(e.master);
         continue;
       }
-      // A frozen master accepts nothing; once resumed it must step down before acting.
+      // A frozen master accepts nothing, and one cut from ZooKeeper stops acting unannounced; either must step down
+      // before acting again (the terms above).
       for (const [other, since] of leadingSince) {
-        if (other !== e.master && !frozen.has(other)) bad.push(`${e.master} began leading at ${at(e)} while ${other}, leading since ${at(since)}, had not stepped down`);
+        if (other !== e.master && !unheard(other)) bad.push(`${e.master} began leading at ${at(e)} while ${other}, leading since ${at(since)}, had not stepped down`);
       }
       leadingSince.set(e.master, e);
     }
@@ -263,35 +284,80 @@ const LOSS_STATES = new Set(['TASK_LOST', 'TASK_GONE', 'TASK_FAILED', 'TASK_ERRO
 export const LIVE_RESTORE_GRACE_MS = 20_000;
 
 /**
+ * Per fault of `kind` (injected), the updates of `tasks(f)` that report a loss between the fault before it (nothing
+ * else was injected since) and the next fault, or LIVE_RESTORE_GRACE_MS after its heal: those tasks should have kept
+ * running. Returns how many tasks were watched and the counter-examples.
+ */
+function lossesOver(events: readonly HistoryEvent[], kind: string, tasksOf: (f: FaultEvent) => readonly string[], why: (f: FaultEvent) => string): { checked: number; bad: string[] } {
+  const bad: string[] = [];
+  let checked = 0;
+  const faults = events.filter((e): e is FaultEvent => e.type === 'fault');
+  for (const [i, f] of faults.entries()) {
+    if (f.kind !== kind || f.phase !== 'inject') continue;
+    const from = faults[i - 1]?.t ?? -Infinity;
+    const heal = faults.slice(i + 1).find((h) => h.kind === f.kind && h.target === f.target && h.phase === 'heal');
+    const next = faults.slice(i + 1).find((n) => n.phase === 'inject');
+    const until = Math.min(heal ? heal.t + LIVE_RESTORE_GRACE_MS : Infinity, next?.t ?? Infinity);
+    const tasks = new Set(tasksOf(f));
+    checked += tasks.size;
+    for (const e of events) {
+      if (e.type !== 'update' || !tasks.has(e.taskId) || e.t <= from || e.t > until || !LOSS_STATES.has(e.state)) continue;
+      bad.push(`${e.taskId}: ${stateOf(e)} at ${at(e)}, ${why(f)}`);
+      tasks.delete(e.taskId);
+    }
+  }
+  return { checked, bad };
+}
+
+/**
  * An engine stopped with live-restore leaves its containers running and the agent takes them back: from the fault
  * before it (nothing else was injected since) until the next fault, or LIVE_RESTORE_GRACE_MS after the engine is back,
  * none of its tasks may be reported lost, failed or gone.
  */
 export function checkLiveRestoreKeepsTasks(events: readonly HistoryEvent[]): Verdict {
-  const bad: string[] = [];
-  let checked = 0;
-  const faults = events.filter((e): e is FaultEvent => e.type === 'fault');
-  for (const [i, f] of faults.entries()) {
-    if (f.kind !== 'restart-engine-live-restore' || f.phase !== 'inject') continue;
-    const from = faults[i - 1]?.t ?? -Infinity;
-    const heal = faults.slice(i + 1).find((h) => h.kind === f.kind && h.target === f.target && h.phase === 'heal');
-    const next = faults.slice(i + 1).find((n) => n.phase === 'inject');
-    const until = Math.min(heal ? heal.t + LIVE_RESTORE_GRACE_MS : Infinity, next?.t ?? Infinity);
-    const tasks = new Set(f.tasks ?? []);
-    checked += tasks.size;
-    for (const e of events) {
-      if (e.type !== 'update' || !tasks.has(e.taskId) || e.t <= from || e.t > until || !LOSS_STATES.has(e.state)) continue;
-      bad.push(`${e.taskId}: ${stateOf(e)} at ${at(e)}, its container on ${f.target}'s engine (stopped with live-restore at ${at(f)}) should have kept running`);
-      tasks.delete(e.taskId);
-    }
-  }
+  const { checked, bad } = lossesOver(events, 'restart-engine-live-restore', (f) => f.tasks ?? [],
+    (f) => `its container on ${f.target}'s engine (stopped with live-restore at ${at(f)}) should have kept running`);
   return verdict('live-restore-keeps-tasks', 'tasks keep running over an engine restart with live-restore', checked, bad);
 }
 
-/** The leader's RUNNING tasks at the end each have a running container on one of the run's engines. */
-export function checkRunningHasContainer(snapshot: EndSnapshot): Verdict {
+/**
+ * An agent's disk filled while it had writes to make: the task whose container the fault ended gets its terminal
+ * update once space returns; the agent's other tasks are not reported lost for it; its checkpoints, read back after
+ * the space returned, are whole and each task's updates in lifecycle order.
+ */
+export function checkFullDiskRecovers(events: readonly HistoryEvent[]): Verdict {
+  const ended = new Set(events.flatMap((e) => (e.type === 'update' && terminal(e.state) ? [e.taskId] : [])));
+  const fills = faultsOf(events, 'fill-disk', 'inject');
+  const bad: string[] = [];
+  let checked = 0;
+  for (const f of fills) {
+    for (const taskId of f.ended ?? []) {
+      checked++;
+      if (!ended.has(taskId)) bad.push(`${taskId}: its container was ended while ${f.target}'s disk was full (${at(f)}), and no terminal update was ever received`);
+    }
+  }
+  const kept = lossesOver(events, 'fill-disk', (f) => (f.tasks ?? []).filter((t) => !(f.ended ?? []).includes(t)),
+    (f) => `it ran on ${f.target}, whose disk was full from ${at(f)}, and should have kept running`);
+  checked += kept.checked;
+  bad.push(...kept.bad);
+  for (const e of events) {
+    if (e.type !== 'checkpoints') continue;
+    checked++;
+    if (e.error) bad.push(`${e.agent}'s checkpoints, read back after its disk was freed (${at(e)}): ${e.error}`);
+    for (const o of e.outOfOrder) bad.push(`${e.agent}'s checkpoint at ${at(e)} holds updates out of order: ${o}`);
+  }
+  return verdict('full-disk-recovers', 'a full disk loses no update and corrupts no checkpoint', checked, bad);
+}
+
+/**
+ * The leader's RUNNING tasks at the end each have a running container on one of the run's engines, unless the task's
+ * end reached its framework meanwhile: the containers are listed after the leader's state is taken, and a short task
+ * launched just before the frameworks stopped can end in between (the history is read after both).
+ */
+export function checkRunningHasContainer(events: readonly HistoryEvent[], snapshot: EndSnapshot): Verdict {
   const running = new Set(snapshot.containers.filter((c) => c.running).map((c) => c.taskId));
-  const tasks = snapshot.tasks.filter((t) => t.state === 'TASK_RUNNING');
+  const ended = new Set(events.flatMap((e) => (e.type === 'update' && terminal(e.state) ? [key(e.frameworkId, e.taskId)] : [])));
+  const tasks = snapshot.tasks.filter((t) => t.state === 'TASK_RUNNING' && !ended.has(key(t.frameworkId, t.taskId)));
   const bad = tasks.filter((t) => !running.has(t.taskId)).map((t) => `${key(t.frameworkId, t.taskId)}: TASK_RUNNING at the end, with no running container on any engine`);
   return verdict('running-has-container', 'no task is reported running without a running container', tasks.length, bad);
 }
@@ -306,7 +372,8 @@ export function checkHistory(events: readonly HistoryEvent[], snapshot: EndSnaps
     checkOffersWithinTotal(events, snapshot),
     checkEngineStopsReported(events),
     checkLiveRestoreKeepsTasks(events),
-    checkRunningHasContainer(snapshot),
+    checkFullDiskRecovers(events),
+    checkRunningHasContainer(events, snapshot),
   ];
 }
 

@@ -138,15 +138,25 @@ export class NemesisCluster {
     return (await retried(() => machines.startEngine(agent, this.hostOf(agent)!))).engine.socketPath;
   }
 
-  /** The run's task containers (labelled with a work_dir of this run) on the shared engine and on every agent's engine that answers. */
+  /** The run's task containers (labelled with a work_dir of this run): on the shared engine on loopback, on every agent's engine that answers on hosts. */
   async taskContainers(): Promise<TaskContainer[]> {
-    const engines = [...(this.coordination.machines?.engines.values() ?? [])].filter((e) => e.engine.running());
+    const machines = this.coordination.machines;
+    const engines = [...(machines?.engines.values() ?? [])].filter((e) => e.engine.running());
     const lists = await Promise.all([
-      containersUnder(this.group.dir),
+      ...(machines ? [] : [containersUnder(this.group.dir)]),
       ...engines.map((e) => e.engine.containers('mesos-ts.work_dir').catch(() => [])),
     ]);
     return lists.flat().filter((c) => (c.Labels['mesos-ts.work_dir'] ?? '').startsWith(this.group.dir))
       .map((c) => ({ taskId: c.Labels['mesos-ts.task_id'] ?? '?', running: c.State === 'running' }));
+  }
+
+  /** On hosts: the task containers running on an agent's engine, TaskID to container id, oldest first (none while the engine is down). */
+  async runningTasksOn(agent: string): Promise<Map<string, string>> {
+    const engine = this.coordination.machines?.engines.get(agent)?.engine;
+    if (!engine?.running()) return new Map();
+    const all = await engine.containers('mesos-ts.task_id').catch(() => []);
+    const running = all.filter((c) => c.State === 'running').sort((a, b) => a.Created - b.Created);
+    return new Map(running.map((c) => [c.Labels['mesos-ts.task_id']!, c.Id]));
   }
 
   /** The simulated host of a slot (master-1, agent-2, zk-3), when the cluster runs on hosts. */

@@ -32,8 +32,13 @@ export type HistoryEntry =
   | { readonly type: 'containers'; readonly running: Readonly<Record<string, number>> }
   /** One master process's term as leader, from its own `accepted call` lines (wall-clock ms), recorded at the end of the run. */
   | { readonly type: 'leader-term'; readonly master: string; readonly term: number; readonly firstMs: number; readonly lastMs: number; readonly calls: number }
-  /** `tasks`: on an engine stop, the tasks whose containers ran on it. */
-  | { readonly type: 'fault'; readonly phase: 'inject' | 'heal'; readonly kind: string; readonly target: string; readonly description: string; readonly tasks?: readonly string[] };
+  /**
+   * `tasks`: on an engine stop or a full disk, the tasks whose containers ran there; `ended`: those of them whose
+   * containers the fault itself ended (a full disk's crashed task, whose end the agent must write down).
+   */
+  | { readonly type: 'fault'; readonly phase: 'inject' | 'heal'; readonly kind: string; readonly target: string; readonly description: string; readonly tasks?: readonly string[]; readonly ended?: readonly string[] }
+  /** An agent's checkpoints read back (a copy, by the agent's own recovery) after its full disk was freed. */
+  | { readonly type: 'checkpoints'; readonly agent: string; readonly tasks: number; readonly updates: number; readonly outOfOrder: readonly string[]; readonly error?: string };
 
 /** A line of the file: an entry, when (monotonic ms) and who saw it. */
 export type HistoryEvent = HistoryEntry & { readonly t: number; readonly proc: string };

@@ -15,8 +15,10 @@ export interface Fault {
   /** The process (slot) it hit: master-2, agent-1, fw-1, zookeeper. */
   readonly target: string;
   readonly description: string;
-  /** The tasks whose containers ran where the fault struck (an engine stopped), for the checker. */
+  /** The tasks whose containers ran where the fault struck (an engine stopped, a disk filled), for the checker. */
   readonly tasks?: readonly string[];
+  /** Those of `tasks` whose containers the fault itself ended. */
+  readonly ended?: readonly string[];
 }
 
 export interface Injector {

@@ -2,14 +2,15 @@
 // agent's Docker engine stopped and started again, with live-restore (its
 // containers keep running; the agent must take them back) or without (the
 // engine stops them; each task must get a terminal update), an agent's
-// work_dir tmpfs filled to the last byte, and a master's or agent's wall
+// work_dir tmpfs filled to the last byte while it has writes to make
+// (disk-injector.ts), and a master's or agent's wall
 // clock jumped minutes forward or back. The choices are pure functions of
 // the injector's random draws (unit-tested); the plumbing acts on the cluster.
-import { rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { NemesisCluster } from './cluster.js';
 import { pick, type Injector } from './injectors.js';
 import { engineSlot } from './machines.js';
+import { fillDiskInjector } from './disk-injector.js';
+import { waitUntil } from '../harness/wait-until.js';
 
 /** An agent's engine as the choice sees it. */
 export interface EngineChoice {
@@ -38,6 +39,9 @@ export function chooseClockTarget(live: readonly string[], leader: string | null
   return wantLeader && leader !== null ? leader : pick(live, random);
 }
 
+/** How long an engine stop waits for a task container to run on the engine before it stops it anyway. */
+const TASK_WAIT_MS = 10_000;
+
 const describeJump = (slot: string, seconds: number) => `jump ${slot}'s wall clock ${Math.floor(Math.abs(seconds) / 60)} min ${Math.abs(seconds) % 60} s ${seconds > 0 ? 'forward' : 'back'}`;
 
 /**
@@ -55,8 +59,9 @@ export function engineRestartInjector(cluster: NemesisCluster, liveRestore: bool
       const slot = chooseEngine(engines, liveRestore, random);
       if (!slot) return null;
       const { engine } = cluster.machines.engines.get(slot)!;
-      const containers = await engine.containers('mesos-ts.task_id');
-      const tasks = containers.filter((c) => c.State === 'running').map((c) => c.Labels['mesos-ts.task_id']!);
+      // A stop that ends no task proves nothing: wait a little for one to run there (the load keeps launching).
+      let tasks: string[] = [];
+      await waitUntil(async () => (tasks = [...(await cluster.runningTasksOn(slot)).keys()]).length > 0, TASK_WAIT_MS, 'a task on the engine').catch(() => {});
       stopped = slot;
       await engine.terminate();
       const mode = liveRestore ? 'with live-restore: its containers keep running' : 'without live-restore: it stops its containers';
@@ -68,41 +73,6 @@ export function engineRestartInjector(cluster: NemesisCluster, liveRestore: bool
       if (slot !== null) await cluster.machines.restartEngine(slot);
     },
     holding: () => new Set(stopped === null ? [] : [engineSlot(stopped)]),
-  };
-}
-
-const FILLER = 'nemesis-filler';
-
-/** Fills the file system of `dir` to the last byte with a file `dir/<FILLER>`; returns the bytes written. */
-export function fillDisk(dir: string): number {
-  const { bavail, bsize } = statfsSync(dir);
-  const bytes = Number(bavail) * Number(bsize);
-  try {
-    writeFileSync(join(dir, FILLER), Buffer.alloc(bytes));
-  } catch {
-    // ENOSPC on the last blocks (the file's own metadata): full either way.
-  }
-  return bytes;
-}
-
-/** An agent's work_dir tmpfs filled to the last byte; heal removes the filler. */
-export function fillDiskInjector(cluster: NemesisCluster): Injector {
-  let filled: string | null = null;
-  return {
-    name: 'fill-disk',
-    async inject(random) {
-      const slot = pick([...cluster.agents.keys()], random);
-      if (!slot) return null;
-      const dir = join(cluster.group.dir, slot);
-      const bytes = fillDisk(dir);
-      filled = dir;
-      return { kind: 'fill-disk', target: slot, description: `fill ${slot}'s work_dir (${(bytes / 2 ** 20).toFixed(1)} MiB free) to the last byte` };
-    },
-    async heal() {
-      if (filled !== null) rmSync(join(filled, FILLER), { force: true });
-      filled = null;
-    },
-    holding: () => new Set(),
   };
 }
 

@@ -32,17 +32,25 @@ export interface ScheduleOptions {
   readonly maxHoldMs?: number;
   /** Faults that may hold at once (default 1): the schedule then has steps for that many in parallel. */
   readonly concurrency?: number;
+  /**
+   * Each of `injectors` once, in their order, instead of random draws filling `seconds` (gaps, holds and choices
+   * are still drawn from the seed): a short run sure to hold the faults it names.
+   */
+  readonly inOrder?: boolean;
 }
 
-/** Enough steps to fill `seconds` of nominal time (with faults `concurrency` at a time); pure. */
+/** Enough steps to fill `seconds` of nominal time (with faults `concurrency` at a time), or each injector once in order; pure. */
 export function planSchedule(o: ScheduleOptions): Step[] {
   const random = seededRandom(o.seed);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
   const steps: Step[] = [];
-  for (let elapsed = 0; elapsed < o.seconds * 1000;) {
+  const more = (elapsed: number) => (o.inOrder ? steps.length < o.injectors.length : elapsed < o.seconds * 1000);
+  for (let elapsed = 0; more(elapsed);) {
+    const gapMs = between(o.minGapMs ?? 2000, o.maxGapMs ?? 6000);
+    const drawn = Math.floor(random() * o.injectors.length); // Drawn in order too: a seed's gaps, holds and choices stay the same.
     const step: Step = {
-      gapMs: between(o.minGapMs ?? 2000, o.maxGapMs ?? 6000),
-      injector: o.injectors[Math.floor(random() * o.injectors.length)]!,
+      gapMs,
+      injector: o.injectors[o.inOrder ? steps.length : drawn]!,
       choiceSeed: Math.floor(random() * 2 ** 31),
       holdMs: between(o.minHoldMs ?? 1000, o.maxHoldMs ?? 7000),
     };

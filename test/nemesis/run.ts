@@ -16,6 +16,8 @@ import { NemesisCluster } from './cluster.js';
 import { loopbackInjectors, type Injector } from './injectors.js';
 import { hostInjectors } from './host-injectors.js';
 import { FAKETIME_LIB } from './machines.js';
+import { refusedFaults } from './fault-names.js';
+import { DISK_FULL_LINE } from './disk-injector.js';
 import { describeSchedule, planSchedule, playSchedule, type ScheduleOptions } from './nemesis.js';
 import { Observer, endSnapshot, operatorCall, type GetState } from './observer.js';
 
@@ -38,8 +40,8 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Only the injectors of these names (all by default); an unknown name is an error that names the known ones. */
   readonly faults?: readonly string[];
-  /** More injectors (partitions, ensembles, engines...) beside the loopback ones. */
-  readonly extraInjectors?: (cluster: NemesisCluster) => Injector[];
+  /** `faults` once each, in their order (see ScheduleOptions.inOrder); `seconds` still ends the run if they take longer. */
+  readonly inOrder?: boolean;
   /** Checked between faults: true ends the run early (Ctrl-C). */
   readonly aborted?: () => boolean;
   /** Called with the cluster once it runs, so a caller can stop it on Ctrl-C. */
@@ -59,13 +61,16 @@ export interface RunReport {
   readonly updates: number;
   /** Agent log lines that say a write failed for want of space (ENOSPC): a full disk must fail loudly. */
   readonly diskErrorsLogged: number;
+  /** Tasks whose containers a fill-disk fault ended: ends the agent had to write down on its full disk. */
+  readonly diskFillEnded: number;
   readonly verdicts: readonly Verdict[];
   readonly violations: number;
   readonly settled: boolean;
   readonly historyPath: string;
 }
 
-const SETTLE_TIMEOUT_MS = 90_000;
+// Minutes: at a load average of 60 a master restarted after the faults took more than 90 s to answer as leader.
+const SETTLE_TIMEOUT_MS = 180_000;
 
 /** From the history so far: tasks whose LAUNCH or KILL a master acknowledged and whose end no framework heard of. */
 function outstanding(historyPath: string): { launched: Set<string>; killed: Set<string> } {
@@ -104,13 +109,33 @@ async function settle(cluster: NemesisCluster, agents: number, frameworks: numbe
   return { state: last, settled };
 }
 
-/** The injectors named in `names` (every one when absent); throws on a name no injector has. */
+/** The injectors named in `names`, in that order (every one when absent); throws on a name no injector has. */
 export function onlyNamed(injectors: readonly Injector[], names?: readonly string[]): Injector[] {
   if (!names) return [...injectors];
   const known = injectors.map((i) => i.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0 || names.length === 0) throw new Error(`unknown fault ${unknown.join(', ') || '(none given)'}; this cluster's faults: ${known.join(', ')}`);
-  return injectors.filter((i) => names.includes(i.name));
+  return [...new Set(names)].map((n) => injectors.find((i) => i.name === n)!);
+}
+
+/** A run refused before it started anything: what it was asked for cannot be done. */
+export class RunRefused extends Error {
+  override readonly name = 'RunRefused';
+}
+
+/** Why these options cannot make a run (empty when they can): checked before anything starts. */
+export function refusedOptions(o: Pick<RunOptions, 'seconds' | 'concurrency' | 'hosts' | 'faults' | 'inOrder' | 'agents' | 'frameworks'>): string[] {
+  const reasons: string[] = [];
+  const whole = (name: string, v: number | undefined, min: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) reasons.push(`${name} must be a whole number of at least ${min}, got ${v}`);
+  };
+  if (!(o.seconds > 0)) reasons.push(`seconds must be more than 0, got ${o.seconds}`);
+  whole('concurrency', o.concurrency, 1);
+  whole('agents', o.agents, 1);
+  whole('frameworks', o.frameworks, 1);
+  if (o.inOrder && !o.faults) reasons.push('in order needs the faults to play (--faults)');
+  if (o.faults) reasons.push(...refusedFaults(o.faults, { hosts: o.hosts ?? false, clockJumps: FAKETIME_LIB !== null }));
+  return reasons;
 }
 
 function count<T>(items: readonly T[], keyOf: (x: T) => string | null): Record<string, number> {
@@ -128,7 +153,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
   const frameworks = options.frameworks ?? 2;
   const hosts = options.hosts ?? false;
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a whole number of at least 1, got ${concurrency}`);
+  const refused = refusedOptions(options);
+  if (refused.length > 0) throw new RunRefused(refused.join('; '));
   mkdirSync(options.out, { recursive: true });
   log(`[nemesis] seed ${options.seed}, ${options.seconds} s of faults (${concurrency} at most at once) ${hosts ? 'on simulated hosts' : 'on loopback'}; history in ${options.out}/history.jsonl`);
   const cluster = await NemesisCluster.start({ masters: 3, agents, frameworks, seed: options.seed, out: options.out, hosts });
@@ -141,8 +167,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
     // takes 10 s and more to take over before the frameworks can subscribe.
     await waitUntil(() => [...cluster.frameworks.keys()].every((name) => cluster.frameworkId(name) !== undefined), 180_000, 'every load framework to subscribe');
     if (hosts && !FAKETIME_LIB) log('[nemesis] no libfaketime (Debian package faketime): no clock jumps in this run');
-    const injectors = onlyNamed([...(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster)), ...(options.extraInjectors?.(cluster) ?? [])], options.faults);
-    const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), concurrency, ...options.timing });
+    const injectors = onlyNamed(hosts ? hostInjectors(cluster) : loopbackInjectors(cluster), options.faults);
+    const steps = planSchedule({ seed: options.seed, seconds: options.seconds, injectors: injectors.map((i) => i.name), concurrency, inOrder: options.inOrder, ...options.timing });
     const zk = hosts ? 'a 3-member ZooKeeper ensemble, each process on a host of its own' : 'ZooKeeper';
     log(`[nemesis] cluster up (${agents} agents, ${frameworks} frameworks, 3 masters, ${zk}); schedule:\n${describeSchedule(steps, concurrency)}`);
     const started = Date.now();
@@ -184,7 +210,8 @@ export async function runNemesis(options: RunOptions): Promise<RunReport> {
       faultsByKind: count(result.faults, (f) => f.kind), maxConcurrent: result.maxConcurrent,
       operations: count(events, (e) => (e.type === 'answer' && e.result === 'ok' ? calls.get(e.id) ?? e.op : null)),
       updates: events.filter((e) => e.type === 'update').length,
-      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => l.includes('ENOSPC')).length, 0),
+      diskFillEnded: result.faults.reduce((n, f) => n + (f.kind === 'fill-disk' ? f.ended?.length ?? 0 : 0), 0),
+      diskErrorsLogged: cluster.group.processes().filter((p) => 'workDir' in p).reduce((n, p) => n + p.lines.filter((l) => DISK_FULL_LINE.test(l)).length, 0),
     };
     log(formatReport(report));
     return report;
@@ -201,7 +228,7 @@ export function formatReport(r: RunReport): string {
   return [
     `[nemesis] seed ${r.seed}${r.hosts ? ' on hosts' : ''}: ${r.seconds.toFixed(0)} s of faults; ${r.settled ? 'settled' : 'did NOT settle'} afterwards`,
     `  faults injected: ${kv(r.faultsByKind)} (${r.concurrency} allowed at once, ${r.maxConcurrent} at most)`,
-    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
+    `  operations acknowledged: ${kv(r.operations)}; status updates received: ${r.updates}; tasks ended on a full disk: ${r.diskFillEnded}; agent log lines on a full disk (ENOSPC): ${r.diskErrorsLogged}`,
     formatVerdicts(r.verdicts).split('\n').map((l) => `  ${l}`).join('\n'),
     `  violations: ${r.violations}`,
   ].join('\n');

@@ -20,7 +20,8 @@ const launch = (id: string, taskId: string, offerId = 'm1-O0'): HistoryEntry[] =
 const update = (taskId: string, state: string): HistoryEntry => ({ type: 'update', frameworkId: FW, taskId, state, agentId: AGENT });
 const offer = (offerId: string, cpus: number, frameworkId = FW): HistoryEntry => ({ type: 'offer', frameworkId, offerId, agentId: AGENT, resources: { cpus, mem: 100 } });
 
-const fault = (phase: 'inject' | 'heal', kind: string, tasks?: string[]): HistoryEntry => ({ type: 'fault', phase, kind, target: 'agent-1', description: '', ...(tasks && { tasks }) });
+const fault = (phase: 'inject' | 'heal', kind: string, tasks?: string[], ended?: string[]): HistoryEntry => ({ type: 'fault', phase, kind, target: 'agent-1', description: '', ...(tasks && { tasks }), ...(ended && { ended }) });
+const checkpoints = (over: Partial<Extract<HistoryEntry, { type: 'checkpoints' }>> = {}): HistoryEntry => ({ type: 'checkpoints', agent: 'agent-1', tasks: 2, updates: 5, outOfOrder: [], ...over });
 
 /**
  * A run where one task ran and finished and another is running at the end, an engine stop without live-restore
@@ -48,6 +49,11 @@ const clean = (): HistoryEvent[] => history(
   fault('heal', 'restart-engine-live-restore'),
 );
 
+/** clean(), then agent-1's disk filled (from t=5010 ms) while b ran and c's container was ended (c had ended already: TASK_GONE), its checkpoints read back whole. */
+const withFill = (...after: HistoryEntry[]): HistoryEvent[] => [
+  ...clean(), ...history(fault('inject', 'fill-disk', ['b', 'c'], ['c']), fault('heal', 'fill-disk'), checkpoints(), ...after).map((e) => ({ ...e, t: 5000 + e.t })),
+];
+
 const end = (over: Partial<EndSnapshot> = {}): EndSnapshot => ({
   tasks: [{ frameworkId: FW, taskId: 'b', state: 'TASK_RUNNING' }],
   frameworks: [FW],
@@ -61,12 +67,13 @@ const examples = (verdicts: Verdict[], invariant: string) => verdicts.find((v) =
 
 describe('the fault run checker', () => {
   it('passes a clean history on every invariant, each having checked something', () => {
-    const verdicts = checkHistory(clean(), end());
+    const verdicts = checkHistory(withFill(), end());
     expect(failed(verdicts)).toEqual([]);
     expect(verdicts.map((v) => v.invariant)).toEqual([
       'launches-end', 'no-task-twice', 'updates-in-order', 'changes-survive', 'one-leader', 'offers-within-total',
-      'engine-stops-reported', 'live-restore-keeps-tasks', 'running-has-container',
+      'engine-stops-reported', 'live-restore-keeps-tasks', 'full-disk-recovers', 'running-has-container',
     ]);
+    expect(verdicts.find((v) => v.invariant === 'full-disk-recovers')!.checked).toBe(3); // c's end, b kept, one read-back.
     for (const v of verdicts) expect(v.checked).toBeGreaterThan(0);
     expect(formatVerdicts(verdicts)).toMatch(/^PASS launches-end \(3 checked\)/);
   });
@@ -153,15 +160,20 @@ describe('the fault run checker', () => {
     ]);
   });
 
-  it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen', () => {
+  it('one-leader: a successor is fine once the old leader stepped down, was killed, or while it is frozen or cut from ZooKeeper', () => {
     const tail = (entries: HistoryEntry[]) => history(...entries).map((e) => ({ ...e, t: 1000 + e.t }));
+    const hit = (kind: string, target: string, phase: 'inject' | 'heal' = 'inject'): HistoryEntry => ({ type: 'fault', phase, kind, target, description: '' });
+    const successor: HistoryEntry = { type: 'master-log', master: 'master-2', event: 'leading' };
     for (const before of [
       [{ type: 'master-log', master: 'master-1', event: 'stepped-down' }],
-      [{ type: 'fault', phase: 'inject', kind: 'kill-master', target: 'master-1', description: '' }],
-      [{ type: 'fault', phase: 'inject', kind: 'pause-master', target: 'master-1', description: '' }],
+      [hit('kill-master', 'master-1')], [hit('pause-master', 'master-1')], [hit('isolate-host', 'master-1')],
+      [hit('leader-from-zookeeper', 'master-1')], [hit('partition-pair', 'zk-2|master-1')], [hit('partition-one-way', 'master-1>zk-3')],
     ] as HistoryEntry[][]) {
-      const h = [...clean(), ...tail([...before, { type: 'master-log', master: 'master-2', event: 'leading' }])];
-      expect(failed(checkHistory(h, end()))).toEqual([]);
+      expect(failed(checkHistory([...clean(), ...tail([...before, successor])], end()))).toEqual([]);
+    }
+    // Healed before the successor leads, or a cut that leaves it ZooKeeper: its log must have said it stepped down.
+    for (const before of [[hit('isolate-host', 'master-1'), hit('isolate-host', 'master-1', 'heal')], [hit('isolate-host', 'agent-1')], [hit('partition-pair', 'master-1|agent-2')]]) {
+      expect(failed(checkHistory([...clean(), ...tail([...before, successor])], end()))).toEqual(['one-leader']);
     }
   });
 
@@ -206,9 +218,27 @@ describe('the fault run checker', () => {
     expect(failed(checkHistory(withUpdate('TASK_LOST', 250 + LIVE_RESTORE_GRACE_MS + 1), end({ tasks: [] })))).toEqual([]);
   });
 
+  it('full-disk-recovers: the ended task never reported ended, another task lost for the fill, checkpoints unreadable or out of order', () => {
+    const endedB = [...clean(), ...history(fault('inject', 'fill-disk', ['b'], ['b']), fault('heal', 'fill-disk')).map((e) => ({ ...e, t: 5000 + e.t }))];
+    expect(examples(checkHistory(endedB, end()), 'full-disk-recovers')).toEqual([
+      "b: its container was ended while agent-1's disk was full (t=5010ms), and no terminal update was ever received",
+    ]);
+    const lost = checkHistory(withFill(update('b', 'TASK_LOST')), end({ tasks: [] }));
+    expect(failed(lost)).toEqual(['full-disk-recovers']);
+    expect(examples(lost, 'full-disk-recovers')).toEqual(["b: TASK_LOST at t=5040ms, it ran on agent-1, whose disk was full from t=5010ms, and should have kept running"]);
+    const corrupt = [...withFill(), { ...checkpoints({ error: 'cannot read task.json: Unexpected end of JSON input', outOfOrder: ['b: TASK_RUNNING -> TASK_STAGING'] }), t: 9000, proc: 'nemesis' } as HistoryEvent];
+    expect(examples(checkHistory(corrupt, end()), 'full-disk-recovers')).toEqual([
+      "agent-1's checkpoints, read back after its disk was freed (t=9000ms): cannot read task.json: Unexpected end of JSON input",
+      "agent-1's checkpoint at t=9000ms holds updates out of order: b: TASK_RUNNING -> TASK_STAGING",
+    ]);
+  });
+
   it('running-has-container: a task RUNNING at the end with no running container on any engine', () => {
     const verdicts = checkHistory(clean(), end({ containers: [{ taskId: 'b', running: false }] }));
     expect(failed(verdicts)).toEqual(['running-has-container']);
     expect(examples(verdicts, 'running-has-container')).toEqual(['m1-0000/b: TASK_RUNNING at the end, with no running container on any engine']);
+    // Its end reached the framework after the leader's state was taken, before the containers were listed: no ghost.
+    const endedSince = checkHistory([...clean(), { ...update('b', 'TASK_FINISHED'), t: 9000, proc: 'fw-1' } as HistoryEvent], end({ containers: [{ taskId: 'b', running: false }] }));
+    expect(failed(endedSince)).toEqual([]);
   });
 });

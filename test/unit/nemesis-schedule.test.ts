@@ -33,6 +33,13 @@ describe('the fault schedule', () => {
     }
     expect(new Set(steps.map((s) => s.injector))).toEqual(new Set(INJECTORS));
   });
+
+  it('in order: each injector once, in the order given, with the gaps, holds and choices the seed draws', () => {
+    const steps = planSchedule({ seed: 42, seconds: 5, injectors: INJECTORS, inOrder: true });
+    expect(steps.map((s) => s.injector)).toEqual(INJECTORS); // Not cut short by 5 s: the list is played whole.
+    const drawn = planSchedule({ seed: 42, seconds: 300, injectors: INJECTORS }).slice(0, INJECTORS.length);
+    expect(steps.map(({ gapMs, holdMs, choiceSeed }) => ({ gapMs, holdMs, choiceSeed }))).toEqual(drawn.map(({ gapMs, holdMs, choiceSeed }) => ({ gapMs, holdMs, choiceSeed })));
+  });
 });
 
 /** Injectors that hold nothing real: each notes how many faults hold at once, across all of them. */
