@@ -191,11 +191,18 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       await sleep(Math.max(0, t + 1000 - wallNow()));
     }
   })();
+  let masterLostAtS: number | null = null;
   let last = start;
   while (wallNow() < end) {
     await sleep(Math.min(1000, Math.max(0, end - wallNow())));
     const m = await leader.metrics();
-    if (m && m['master/elected'] !== 1) progress('  the master no longer leads (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void');
+    if (masterLostAtS === null) {
+      const why = lostLeader(leader, m);
+      if (why) {
+        masterLostAtS = (wallNow() - start.t) / 1000;
+        progress(`  ${why} (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void`);
+      }
+    }
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
       eventsWaiting.push(m['master/framework_event_queue_messages'] ?? 0);
@@ -244,12 +251,21 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     hopsMs: hops,
     allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
+    masterLostAtS,
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {
       master: cpu.master.total() - cpu0.master, agents: cpu.agents.total() - cpu0.agents,
       schedulers: cpu.schedulers.total() - cpu0.schedulers, zookeeper: cpu.zk.total() - cpu0.zk,
     },
   };
+}
+
+/** Why `leader` is no longer the leader it was (it says so, or it exited: a deposed master ends with code 1), or null. */
+function lostLeader(leader: MasterProc, m: Record<string, number> | null): string | null {
+  if (m && m['master/elected'] !== 1) return 'the master no longer leads';
+  const { exitCode, signalCode } = leader.child;
+  if (exitCode !== null || signalCode !== null) return `the master exited (${signalCode ?? `code ${exitCode}`})`;
+  return null;
 }
 
 /**
