@@ -2,6 +2,7 @@
 import { hostname as osHostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { grpcObject } from '../proto/index.js';
+import { warmUpMasterCodecs } from '../proto/warm-up.js';
 import { parseFlags, type Flags } from '../common/flags.js';
 import { errorMessage, InvalidArgument, Unavailable } from '../common/errors.js';
 import { connectElection, type Election } from './election/election.js';
@@ -113,6 +114,8 @@ export async function startMaster(
   if (!(Number.isInteger(flags.max_framework_event_queue_bytes) && flags.max_framework_event_queue_bytes > 0)) {
     throw new InvalidArgument(`--max_framework_event_queue_bytes must be a positive integer, got ${flags.max_framework_event_queue_bytes}`);
   }
+  // Before any scheduler can subscribe: the first OFFERS encode would otherwise generate its code (proto/warm-up.ts).
+  warmUpMasterCodecs();
   const server = new grpc.Server({ ...messageSizeOptions(flags.max_grpc_message_size), ...keepalive });
   const grpcListener = await bindGrpc(server, grpcIp, flags.grpc_port, tls, logger.child({ component: 'grpc' }));
   const grpcPort = grpcListener.port;

@@ -142,11 +142,17 @@ export function timerOf(m: Record<string, number>, name: string): Distribution {
   return { n, p50: n > 0 ? m[`${name}/p50`] ?? null : null, p99: n > 0 ? m[`${name}/p99`] ?? null : null, max: n > 0 ? m[`${name}/max`] ?? null : null };
 }
 
+/**
+ * How long one request took, body read; null when it failed. A body still
+ * being read when the 10 s bound runs out counts as the time until then (a
+ * floor), not as a failure: a starved master at N=5,000 sends /master/state
+ * that slowly, and the abort, unawaited, had ended the harness.
+ */
 async function timed(url: string, init?: RequestInit): Promise<number | null> {
   const t = wallNow();
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) }).catch(() => null);
   if (!res || res.status !== 200) return void (await res?.body?.cancel().catch(() => {})), null;
-  await res.arrayBuffer();
+  await res.arrayBuffer().catch(() => {});
   return wallNow() - t;
 }
 
@@ -191,11 +197,18 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       await sleep(Math.max(0, t + 1000 - wallNow()));
     }
   })();
+  let masterLostAtS: number | null = null;
   let last = start;
   while (wallNow() < end) {
     await sleep(Math.min(1000, Math.max(0, end - wallNow())));
     const m = await leader.metrics();
-    if (m && m['master/elected'] !== 1) progress('  the master no longer leads (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void');
+    if (masterLostAtS === null) {
+      const why = lostLeader(leader, m);
+      if (why) {
+        masterLostAtS = (wallNow() - start.t) / 1000;
+        progress(`  ${why} (see its log: a stalled loop outlives its ZooKeeper session); figures from here on are void`);
+      }
+    }
     if (m) {
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
       eventsWaiting.push(m['master/framework_event_queue_messages'] ?? 0);
@@ -244,12 +257,21 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     hopsMs: hops,
     allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
+    masterLostAtS,
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {
       master: cpu.master.total() - cpu0.master, agents: cpu.agents.total() - cpu0.agents,
       schedulers: cpu.schedulers.total() - cpu0.schedulers, zookeeper: cpu.zk.total() - cpu0.zk,
     },
   };
+}
+
+/** Why `leader` is no longer the leader it was (it says so, or it exited: a deposed master ends with code 1), or null. */
+function lostLeader(leader: MasterProc, m: Record<string, number> | null): string | null {
+  if (m && m['master/elected'] !== 1) return 'the master no longer leads';
+  const { exitCode, signalCode } = leader.child;
+  if (exitCode !== null || signalCode !== null) return `the master exited (${signalCode ?? `code ${exitCode}`})`;
+  return null;
 }
 
 /**

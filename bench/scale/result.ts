@@ -76,6 +76,8 @@ export interface ThroughputFigures {
   readonly masterRssMbMax: number;
   /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
   readonly masterRunQueueSeconds: number;
+  /** Seconds into the window when the master stopped leading or exited (its log says why); null: it led throughout. The figures after it are void. */
+  readonly masterLostAtS?: number | null;
   /** CPU seconds each group of processes took during the window. */
   readonly cpuSeconds: { readonly master: number; readonly agents: number; readonly schedulers: number; readonly zookeeper: number };
 }
@@ -137,6 +139,7 @@ export function table(result: HarnessResult): string {
     ['  master: SUBSCRIBED -> first OFFERS sent p50 / p99', (r) => dist(r.offers.masterSubscribedToFirstOfferMs)],
     ['  SUBSCRIBED -> first offer at scheduler p50 / p99', (r) => dist(r.offers.subscribedToOfferMs)],
     ['  the same, in order of SUBSCRIBED (ms)', (r) => r.offers.subscribedToOfferInOrderMs?.map((x) => x.toFixed(0)).join(' ') ?? '—'],
+    ['master led the whole window', (r) => (r.throughput.masterLostAtS == null ? 'yes' : `no: lost at ${r.throughput.masterLostAtS.toFixed(0)} s, later figures void`)],
     ['allocation pass p50 / max (ms)', (r) => `${num(r.throughput.allocationRunMs.p50, 1)} / ${num(r.throughput.allocationRunMs.max, 1)}`],
     ['tasks RUNNING+acked per second', (r) => num(r.throughput.tasksRunningPerSecond)],
     ['status updates acked per second', (r) => num(r.throughput.updatesAckedPerSecond)],

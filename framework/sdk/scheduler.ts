@@ -33,6 +33,7 @@ import { Watchdog } from '../../common/watchdog.js';
 import { traceLaunch } from '../../common/launch-trace.js';
 import { createLogger } from '../../common/log/logger.js';
 import { decodeSchedulerEvent } from '../../proto/status-presence.js';
+import { warmUpSchedulerCodecs } from '../../proto/warm-up.js';
 import { fromWireEvent, needsAcknowledgement, type SchedulerEvent, type SchedulerEventMap } from './events.js';
 import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
@@ -198,6 +199,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.channelOptions = { ...keepaliveOptions(options.keepalive, 'keepalive'), ...messageSizeOptions(options.maxMessageSize, 'maxMessageSize') };
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
+    // Once per process, before anything is on the wire: the first events' decode would otherwise generate its code (proto/warm-up.ts).
+    warmUpSchedulerCodecs();
     this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
     this.id = options.framework.id ?? null;
   }

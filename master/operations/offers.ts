@@ -6,6 +6,15 @@ import type { ClusterState } from '../state/cluster.js';
 import type { AgentId, AgentRecord, FrameworkId, FrameworkRecord, OfferRecord } from '../state/records.js';
 import type { Effects, OpContext } from './effects.js';
 
+/**
+ * Offers per OFFERS event at most: a pass's offers to one framework go out in
+ * events of this many. Each offer costs a scheduler about 0.1 ms of CPU to
+ * decode (the SDK), and a first subscriber on an idle cluster is offered every
+ * agent a pass reaches (hundreds): in one event, it acts on none until it has
+ * decoded all (round 8b in docs/scale/README.md). 64 offers are about 17 KiB.
+ */
+export const OFFERS_PER_EVENT = 64;
+
 /** Turns an allocation pass's decisions into offers; decisions for a framework or agent that went away go back. */
 export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, decisions: readonly AllocationDecision[]): void {
   const byFramework = new Map<string, AllocationDecision[]>();
@@ -30,7 +39,7 @@ export function makeOffers(state: ClusterState, fx: Effects, ctx: OpContext, dec
       if (ctx.config.offerTimeout > 0) fx.arm({ kind: 'offer-timeout', offerId: offer.id }, ctx.now + ctx.config.offerTimeout);
       offers.push({ offer, agent });
     }
-    if (fw && offers.length > 0) fx.toFramework(fw.id, { kind: 'offers', offers });
+    for (let i = 0; fw && i < offers.length; i += OFFERS_PER_EVENT) fx.toFramework(fw.id, { kind: 'offers', offers: offers.slice(i, i + OFFERS_PER_EVENT) });
   }
 }
 

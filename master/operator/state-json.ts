@@ -9,7 +9,7 @@
 // is kept until the agent, its tasks' resources or its offers change, and an
 // offer's until its agent changes (../state/kept-by-inputs.ts): building and
 // keying every agent's view, and every framework's with its offers in it,
-// took most of a build at N=1,000 (round 8 in docs/scale/README.md). A
+// took most of a build at N=1,000 (round 8a in docs/scale/README.md). A
 // framework's view is built each time, without its offers' messages, and its
 // encoding reused while that view is the same; its offers' texts are spliced
 // in at the place protobufjs writes them. The text is

@@ -1,7 +1,7 @@
 // A value made from a record, kept while what it was made from stays the
 // same: the state endpoints write each agent's JSON again only when the
 // agent, its tasks' resources or its offers changed, not on every build
-// (round 8 in docs/scale/README.md). The inputs are compared one by one
+// (round 8a in docs/scale/README.md). The inputs are compared one by one
 // (===): records' fields that change, and the Resources values (kept
 // objects, never changed in place) of the tasks and offers it holds.
 import type { Resources } from '../../common/resources.js';

@@ -9,7 +9,7 @@
 // bytes, is made from the model once per build, on its first request.
 // Tasks', agents' and offers' JSON and their texts are kept between builds
 // and written again only when they changed (model.ts's KeptJson), so a
-// build after one change is one turn of a few ms, not tens (round 8 in
+// build after one change is one turn of a few ms, not tens (round 8a in
 // docs/scale/README.md).
 import type { Master } from '../master.js';
 import { buildModel, KeptJson, type V0Context, type V0Model } from './model.js';
