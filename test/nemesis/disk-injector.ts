@@ -21,11 +21,9 @@ import { canTransition, type TaskState } from '../../common/task-state.js';
 import { waitUntil } from '../harness/wait-until.js';
 import type { NemesisCluster } from './cluster.js';
 import { HistoryWriter, type HistoryEntry } from './history.js';
-import { pick, type Injector } from './injectors.js';
+import { pick, TASK_WAIT_MS, type Injector } from './injectors.js';
 
 const FILLER = 'nemesis-filler';
-/** How long a fill waits for a task container to run on the agent it chose before it fills the disk anyway. */
-const TASK_WAIT_MS = 10_000;
 /** How long a heal waits for the agent to report a failed write before freeing the space anyway (a launch there can take that long under load). */
 export const WRITE_FAILURE_WAIT_MS = 30_000;
 /** An agent log line saying a write failed for want of space. */

@@ -8,6 +8,14 @@
 // cluster's single ZooKeeper server.
 import type { NemesisCluster } from './cluster.js';
 
+/**
+ * How long a machine fault (an engine stop, a full disk) waits for a task container to run where it strikes before it
+ * strikes anyway: a fault that ends no task proves nothing. Long enough for a take-over (a killed leader's session to
+ * expire, a new one elected, the frameworks offered again) under a loaded machine's delays: a CI run's engine stop
+ * right after kill-master waited 10 s and found none.
+ */
+export const TASK_WAIT_MS = 30_000;
+
 /** What an injector did, for the history and the report. */
 export interface Fault {
   /** kill-master, pause-agent, kill-zookeeper, ... */

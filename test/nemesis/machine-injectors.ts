@@ -7,7 +7,7 @@
 // clock jumped minutes forward or back. The choices are pure functions of
 // the injector's random draws (unit-tested); the plumbing acts on the cluster.
 import type { NemesisCluster } from './cluster.js';
-import { pick, type Injector } from './injectors.js';
+import { pick, TASK_WAIT_MS, type Injector } from './injectors.js';
 import { engineSlot } from './machines.js';
 import { fillDiskInjector } from './disk-injector.js';
 import { waitUntil } from '../harness/wait-until.js';
@@ -39,8 +39,6 @@ export function chooseClockTarget(live: readonly string[], leader: string | null
   return wantLeader && leader !== null ? leader : pick(live, random);
 }
 
-/** How long an engine stop waits for a task container to run on the engine before it stops it anyway. */
-const TASK_WAIT_MS = 10_000;
 
 const describeJump = (slot: string, seconds: number) => `jump ${slot}'s wall clock ${Math.floor(Math.abs(seconds) / 60)} min ${Math.abs(seconds) % 60} s ${seconds > 0 ? 'forward' : 'back'}`;
 
