@@ -11,7 +11,7 @@ import { CommandRuntime, runtimeProblem } from './oci/runtime.js';
 import { CommandShell } from './oci/command-shell.js';
 import { ImageStore, RootfsMaker } from './oci/image-store.js';
 import { RootPool } from './oci/root-pool.js';
-import { seccompProfile } from './oci/seccomp.js';
+import { seccompProfile, taskSeccompProfile } from './oci/seccomp.js';
 import type { Rotation } from '../../common/rotating-file.js';
 import { InvalidArgument } from '../../common/errors.js';
 
@@ -146,7 +146,7 @@ export async function createContainerizers(flags: ContainerizerFlags): Promise<C
         runtime: new CommandRuntime(flags.oci.runtime, join(stateDir, 'runtime'), shell), stateDir,
         images: new ImageStore(flags.oci.registry, flags.oci.storeDir), rootfs: new RootfsMaker(flags.log, new RootPool(join(stateDir, 'pool'), flags.oci.rootPool, flags.log), shell), hostname: flags.hostname,
         logRotation: flags.logRotation, seccomp, ...(flags.oci.launchParallelism !== undefined ? { launchParallelism: flags.oci.launchParallelism } : {}),
-        seccompNamed: (name) => seccompProfile(name, flags.oci.seccompConfigDir, flags.oci.capabilities, 'TaskInfo.container.linux_info.seccomp.profile_name'),
+        seccompNamed: (name) => taskSeccompProfile(name, flags.oci.seccompConfigDir, flags.oci.capabilities),
       }));
     }
   }

@@ -17,11 +17,11 @@
 import type { Type } from 'protobufjs';
 import { protoRoot } from '../../proto/index.js';
 import type { Master } from '../master.js';
-import type { Resources } from '../../common/resources.js';
+import { Resources } from '../../common/resources.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
 import { pushTo as push } from '../state/grouped.js';
-import { agentViewOf, frameworkViewWithoutOffers, sumResources, taskView } from './views.js';
+import { agentViewOf, frameworkViewWithoutOffers, taskView } from './views.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -149,7 +149,7 @@ export class GetStateJson {
    * offers (left out when there are none), then the rest.
    */
   private frameworkText(fw: FrameworkRecord, used: readonly Resources[], offers: readonly OfferRecord[]): Buffer {
-    const view = frameworkViewWithoutOffers(this.master, fw, sumResources(used), offers) as Record<string, unknown>;
+    const view = frameworkViewWithoutOffers(this.master, fw, Resources.sum(used), offers) as Record<string, unknown>;
     const [before, after] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
     for (const [key, value] of Object.entries(view)) (FRAMEWORK.fields[key]!.id < OFFERS_FIELD ? before : after)[key] = value;
     const head = inner(this.frameworkHeads.get(before));

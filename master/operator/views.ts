@@ -62,12 +62,6 @@ export function statusOf(task: TaskRecord, state: TaskState, stored: TaskStatusI
   return stored ?? { task_id: { value: task.taskId }, agent_id: { value: task.agentId }, state, source: 'SOURCE_MASTER', timestamp: now };
 }
 
-const sum = (list: Iterable<Resources>) => {
-  let total = Resources.EMPTY;
-  for (const r of list) total = total.add(r);
-  return total;
-};
-
 /** Resources held by the tasks of each agent (or framework): tasks whose resources went back are not counted. */
 function usedBy(master: Master, key: (t: TaskRecord) => string): Map<string, Resources> {
   const used = new Map<string, Resources>();
@@ -115,13 +109,13 @@ export function agentView(agent: AgentRecord, used: Resources, offered: Resource
 
 /** An agent's view from the resources of its tasks and of its offers, one value each (summed here). */
 export function agentViewOf(agent: AgentRecord, used: readonly Resources[], offered: readonly Resources[]): AgentView {
-  return agentView(agent, sumResources(used), sumResources(offered));
+  return agentView(agent, Resources.sum(used), Resources.sum(offered));
 }
 
 /** One agent, as AGENT_ADDED carries it. */
 export function oneAgentView(master: Master, agent: AgentRecord): AgentView {
-  const used = sum(master.tasks.ofAgent(agent.id).filter((t) => !t.recovered).map((t) => t.resources));
-  return agentView(agent, used, sum(master.offers.ofAgent(agent.id).map((o) => o.resources)));
+  const used = Resources.sum(master.tasks.ofAgent(agent.id).filter((t) => !t.recovered).map((t) => t.resources));
+  return agentView(agent, used, Resources.sum(master.offers.ofAgent(agent.id).map((o) => o.resources)));
 }
 
 /** Registered agents (reachable, re-registered since a failover); those not yet back are `recovered_agents`. */
@@ -132,7 +126,7 @@ export function getAgents(master: Master): GetAgents {
   return {
     agents: all
       .filter((a) => !a.recovered && a.unreachableSince === null)
-      .map((a) => agentView(a, used.get(a.id) ?? Resources.EMPTY, sum((offers.get(a.id) ?? []).map((o) => o.resources)))),
+      .map((a) => agentView(a, used.get(a.id) ?? Resources.EMPTY, Resources.sum((offers.get(a.id) ?? []).map((o) => o.resources)))),
     recovered_agents: all.filter((a) => a.recovered).map((a) => a.info),
   };
 }
@@ -158,18 +152,13 @@ export function frameworkViewWithoutOffers(master: Master, fw: FrameworkRecord, 
     ...(fw.reregisteredTime !== null ? { reregistered_time: timeInfo(fw.reregisteredTime) } : {}),
     ...(fw.unregisteredTime !== null ? { unregistered_time: timeInfo(fw.unregisteredTime) } : {}),
     allocated_resources: used.toProto(),
-    offered_resources: sum(offers.map((o) => o.resources)).toProto(),
+    offered_resources: Resources.sum(offers.map((o) => o.resources)).toProto(),
   };
-}
-
-/** The resources of a framework's (or agent's) tasks, summed as getFrameworks and getAgents sum them. */
-export function sumResources(list: readonly Resources[]): Resources {
-  return sum(list);
 }
 
 /** One framework, as FRAMEWORK_ADDED / FRAMEWORK_UPDATED carry it. */
 export function oneFrameworkView(master: Master, fw: FrameworkRecord): FrameworkView {
-  const used = sum(master.tasks.ofFramework(fw.id).filter((t) => !t.recovered).map((t) => t.resources));
+  const used = Resources.sum(master.tasks.ofFramework(fw.id).filter((t) => !t.recovered).map((t) => t.resources));
   return frameworkView(master, fw, used, master.offers.ofFramework(fw.id));
 }
 

@@ -22,7 +22,7 @@ import type { TaskInfoOut, TaskStatusIn } from '../../proto/index.js';
 import { testFramework } from '../harness/docker-runner.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { OCI_REGISTRY, ociDriverFor } from '../harness/oci.js';
-import { seccompProfile } from '../../agent/driver/oci/seccomp.js';
+import { seccompProfile, taskSeccompProfile } from '../../agent/driver/oci/seccomp.js';
 import { onLaunchHop } from '../../common/launch-trace.js';
 const IMAGE = 'mesos-ts/busybox:latest';
 
@@ -123,7 +123,7 @@ describe('task runner on the mesos containerizer (runc)', () => {
     mkdirSync(profiles, { recursive: true });
     writeFileSync(join(profiles, 'no-mkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
     // The agent's own profile is the default one (unshare refused); its config dir holds no-mkdir.
-    const d = ociDriverFor(workDir, () => {}, { seccompNamed: (name) => seccompProfile(name, profiles, [], 'TaskInfo.container.linux_info.seccomp.profile_name') });
+    const d = ociDriverFor(workDir, () => {}, { seccompNamed: (name) => taskSeccompProfile(name, profiles) });
     const probe = 'mkdir /tmp/d; echo "mkdir $?"; unshare -U true; echo "unshare $?"';
     const withSeccomp = (id: string, seccomp: object) => task(id, probe, 'cpus:0.5;mem:64', {
       container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: IMAGE } } }, volumes: [], linux_info: { seccomp } },

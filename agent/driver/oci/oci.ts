@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError, PrepareError, type ContainerDriver, type ContainerExit, type ContainerInfo, type ContainerSpec, type ContainerStats, type ExecCommand, type ExecResult, type LaunchOptions } from '../driver.js';
 import { cgroupStats } from '../cgroup-stats.js';
 import { ociConfig, resolveUser } from './bundle.js';
-import { defaultSeccomp, seccompProfile, type SeccompProfile } from './seccomp.js';
+import { defaultSeccomp, taskSeccompProfile, type SeccompProfile } from './seccomp.js';
 import { ImageMissing, type ImageStore, type RootfsMaker } from './image-store.js';
 import { EXIT_FILE, PID_FILE, RUNTIME_LOG, SUPERVISOR_NAME, SUPERVISOR_PID_FILE, runtimeError, type OciRuntime } from './runtime.js';
 import type { Rotation } from '../../../common/rotating-file.js';
@@ -150,15 +150,13 @@ export class OciDriver implements ContainerDriver {
     }
   }
 
-  /** The image's /etc/passwd and /etc/group (null when absent), read once per image: its root never changes. */
   /** The task's own filter when it names one, else the agent's (--seccomp_profile_name). */
   private seccompOf(spec: ContainerSpec): SeccompProfile | null {
     const own = spec.seccomp;
     if (own && 'unconfined' in own) return null;
     if (own) {
-      const field = 'TaskInfo.container.linux_info.seccomp.profile_name';
       try {
-        return (this.options.seccompNamed ?? ((name) => seccompProfile(name, undefined, [], field)))(own.profileName);
+        return (this.options.seccompNamed ?? taskSeccompProfile)(own.profileName);
       } catch (err) {
         throw new LaunchError((err as Error).message);
       }
@@ -166,6 +164,7 @@ export class OciDriver implements ContainerDriver {
     return this.options.seccomp === undefined ? defaultSeccomp() : this.options.seccomp;
   }
 
+  /** The image's /etc/passwd and /etc/group (null when absent), read once per image: its root never changes. */
   private accounts(rootfs: string): { passwd: string | null; group: string | null } {
     let found = this.accountsOf.get(rootfs);
     if (!found) {

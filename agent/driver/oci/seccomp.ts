@@ -49,6 +49,11 @@ export function defaultSeccomp(): SeccompProfile {
 
 export const SECCOMP_PROFILE_NAMES = ['default', 'unconfined'] as const;
 
+/** A task's own profile by name (ContainerInfo.linux_info.seccomp.profile_name): seccompProfile, with errors naming that field. */
+export function taskSeccompProfile(name: string, configDir?: string, capabilities: readonly string[] = []): SeccompProfile | null {
+  return seccompProfile(name, configDir, capabilities, 'TaskInfo.container.linux_info.seccomp.profile_name');
+}
+
 /**
  * --seccomp_profile_name (with --seccomp_config_dir, Mesos's pair) checked: the profile, or null for none.
  * With a config dir the name is a file in it (NAME or NAME.json, Docker's profile format; seccomp-file.ts);
