@@ -358,6 +358,11 @@ export class Master {
   }
 
   /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
+  /** Operations whose effects wait in the outbox for the registry (Mesos's registrar/queued_operations). */
+  get queuedOperations(): number {
+    return this.outbox.waiting;
+  }
+
   queuedFrameworkEvents(): number {
     let sum = 0;
     for (const { sink } of this.sinks.values()) sum += sink.queued;

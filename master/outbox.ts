@@ -16,6 +16,7 @@
 // order: the entry stays at the head of the queue, so later operations still
 // queue behind it.
 import type { Effect } from './operations/effects.js';
+import { Fifo } from '../common/fifo.js';
 
 /** How much of a turn a drain may take, and how it asks for the next one. */
 export interface DrainBudget {
@@ -40,7 +41,8 @@ interface Entry {
 }
 
 export class Outbox {
-  private readonly queue: Entry[] = [];
+  /** A Fifo, not an array: tens of thousands of entries wait here under load, and Array.shift would copy them all. */
+  private readonly queue = new Fifo<Entry>();
   /** Agents and frameworks an allocator fact waiting here adds or removes, with how many such facts. */
   private readonly laggingAgents = new Map<string, number>();
   private readonly laggingFrameworks = new Map<string, number>();
@@ -111,7 +113,7 @@ export class Outbox {
   /** Drops everything waiting: the master no longer acts. */
   stop(why: Error): void {
     if (!this.stopped) this.stopped = why;
-    for (const entry of this.queue.splice(0)) entry.reject(this.stopped);
+    for (const entry of this.queue.drain()) entry.reject(this.stopped);
     this.laggingAgents.clear();
     this.laggingFrameworks.clear();
   }
@@ -146,7 +148,7 @@ export class Outbox {
     const started = this.budget.elapsedMs();
     let ran = false;
     try {
-      for (let head = this.queue[0]; !this.stopped && head?.ready; head = this.queue[0]) {
+      for (let head = this.queue.peek(); !this.stopped && head?.ready; head = this.queue.peek()) {
         if (head.done < head.effects.length) {
           if (ran && this.outOfTime(started)) return this.later();
           this.runOne(head.effects[head.done++]!);

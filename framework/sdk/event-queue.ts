@@ -2,6 +2,7 @@
 // pushes; the consumer pulls. The producer watches `size` to pause its
 // source when a consumer falls behind, and hears `onDrain` when the consumer
 // has caught up — that is how backpressure reaches the gRPC stream.
+import { Fifo } from '../../common/fifo.js';
 
 export interface EventQueueHooks {
   /** The consumer took an item and the buffer is at or below the low-water mark. */
@@ -11,7 +12,7 @@ export interface EventQueueHooks {
 }
 
 export class EventQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
+  private readonly items = new Fifo<T>();
   private waiter: ((result: IteratorResult<T>) => void) | null = null;
   private closed = false;
 
@@ -48,7 +49,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
 
   /** Stop now, dropping what is buffered (the consumer's signal fired). */
   abort(): void {
-    this.items = [];
+    this.items.drain();
     this.end();
   }
 
