@@ -357,12 +357,12 @@ export class Master {
     return this.options.maxFrameworkEventQueueBytes ?? DEFAULT_MAX_FRAMEWORK_EVENT_QUEUE_BYTES;
   }
 
-  /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
   /** Operations whose effects wait in the outbox for the registry (Mesos's registrar/queued_operations). */
   get queuedOperations(): number {
     return this.outbox.waiting;
   }
 
+  /** Events waiting, over all attached scheduler streams, for their schedulers to read. */
   queuedFrameworkEvents(): number {
     let sum = 0;
     for (const { sink } of this.sinks.values()) sum += sink.queued;

@@ -20,8 +20,21 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/\b([\w-]*(?:secret|password|passwd|token|api[_-]?key)[\w-]*)(["']?\s*[:=]\s*["']?)(?!\[REDACTED\])[^\s"',;&}]+/gi, `$1$2${REDACTED}`],
 ];
 
+/**
+ * What every pattern above needs somewhere in the text (case aside): one
+ * scan that most strings fail, instead of four replaces each. Every log line
+ * passes here, each of its strings: at 5,000 agents disconnecting the four
+ * replaces were about half of the master's logging time.
+ */
+const MAY_HOLD_SECRET = /@|secret|passw|credential|token|api[_-]?key|bearer|basic/i;
+
 /** `text` with credentials in URLs, flags, headers and key=value pairs replaced by [REDACTED]; the one redaction of logs, errors and /flags. */
 export function redactText(text: string): string {
+  return MAY_HOLD_SECRET.test(text) ? redactAll(text) : text;
+}
+
+/** redactText without the first scan (exported for the test that holds the two equal). */
+export function redactAll(text: string): string {
   let out = text.replace(USERINFO, (_m, scheme: string, user: string | undefined) => `${scheme}${user !== undefined ? `${user}:` : ''}${REDACTED}@`);
   for (const [re, to] of PATTERNS) out = out.replace(re, to);
   return out;
