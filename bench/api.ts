@@ -27,6 +27,7 @@ import type { TaskInfoIn } from '../proto/index.js';
 import { LinkAgent } from '../test/harness/link-agent.js';
 import { RawScheduler } from '../test/harness/grpc-scheduler.js';
 import { MesosHttpClient, type JsonOffer } from '../test/harness/mesos-http-client.js';
+import { Scheduler, silentLogger } from '../framework/sdk/index.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 2000, help: 'tasks launched per run; each sends 2 updates' },
@@ -59,8 +60,9 @@ const serverFlags = (security: Security) => security.tls
 /** With authentication: the one credential every client presents, and the master's file of them. */
 const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
 
-type Api = 'gRPC' | 'HTTP JSON' | 'HTTP protobuf';
-const APIS: readonly Api[] = ['gRPC', 'HTTP JSON', 'HTTP protobuf'];
+type Api = 'gRPC' | 'SDK unary' | 'SDK stream' | 'HTTP JSON' | 'HTTP protobuf';
+/** gRPC: a bare client, one unary ACKNOWLEDGE per update; SDK: the framework SDK, its calls unary or on the Calls stream. */
+const APIS: readonly Api[] = ['gRPC', 'SDK unary', 'SDK stream', 'HTTP JSON', 'HTTP protobuf'];
 const SCRIPT = ['TASK_RUNNING', 'TASK_FINISHED'] as const;
 const TIMEOUT_MS = 30_000;
 
@@ -95,6 +97,22 @@ function grpcScheduler(master: RunningMaster, security: Security): BenchSchedule
   };
 }
 
+/** The SDK's Scheduler, acknowledging on its own; `callStream` false sends each call as its own unary request. */
+function sdkScheduler(master: RunningMaster, security: Security, callStream: boolean): BenchScheduler {
+  const s = new Scheduler({
+    master: master.grpcAddress, framework: { name: 'bench-api-sdk', user: 'bench' }, logger: silentLogger, callStream, tls: clientTls(security),
+    ...(security.authenticate ? { credential: CREDENTIAL } : {}),
+  });
+  const offer = new Promise<{ offerId: string; agentId: string }>((resolve) => s.once('offers', (e) => resolve({ offerId: e.offers[0]!.id!.value, agentId: e.offers[0]!.agent_id!.value })));
+  return {
+    subscribe: async () => void (await s.start()),
+    firstOffer: () => offer,
+    launch: (offerId, tasks) => s.launch(offerId, tasks, { refuseSeconds: 0 }),
+    firstUpdate: () => new Promise((resolve) => s.once('update', () => resolve(performance.now()))),
+    close: () => void s.close(),
+  };
+}
+
 function httpScheduler(master: RunningMaster, encoding: 'json' | 'protobuf', connections: number, security: Security): BenchScheduler {
   const c = new MesosHttpClient({
     master: master.httpAddress, encoding, autoAcknowledge: true, callConnections: connections, tls: clientTls(security),
@@ -126,7 +144,9 @@ async function measure(api: Api, tasks: number, connections: number, security: S
     master: master.grpcAddress, resources: `cpus:${tasks * 0.01 + 1};mem:${tasks + 64}`, script: SCRIPT, retrySeconds: 60, tls: clientTls(security),
     ...(security.authenticate ? { credential: CREDENTIAL } : {}),
   });
-  const scheduler = api === 'gRPC' ? grpcScheduler(master, security) : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections, security);
+  const scheduler = api === 'gRPC' ? grpcScheduler(master, security)
+    : api.startsWith('SDK') ? sdkScheduler(master, security, api === 'SDK stream')
+      : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections, security);
   try {
     await agent.start();
     await scheduler.subscribe();

@@ -10,8 +10,10 @@
 // listeners (`scheduler.on('offers', ...)`) and `for await` iterators from
 // `events()`. An iterator that falls `highWaterMark` events behind pauses
 // the gRPC stream until it catches up, so a slow consumer slows the master's
-// sender down instead of filling memory. Calls are unary gRPC methods
-// carrying the framework id and the `mesos-stream-id` of the live stream.
+// sender down instead of filling memory. Calls carry the framework id and
+// the `mesos-stream-id` of the live stream; once subscribed they go on one
+// Calls stream (call-stream.ts), those of one turn in one message, or as
+// unary gRPC methods to a master without Calls.
 import type { Credential } from '../../common/credentials.js';
 import { channelCredentials, withCredential } from '../../common/grpc-credentials.js';
 import { tlsFromEnv, tlsHint, type Tls } from '../../common/tls.js';
@@ -39,6 +41,7 @@ import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
 import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
+import { CallStream, type PendingCall } from './call-stream.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
 /** The Subscribe method's path and request encoder, from the loaded service definition. */
@@ -106,6 +109,12 @@ export interface SchedulerOptions {
    * interval + timeout, and the client subscribes again. Default 15 s + 20 s.
    */
   readonly keepalive?: Keepalive;
+  /**
+   * Send calls on one Calls stream (those made in the same turn of the event
+   * loop in one message) rather than a unary request each. A master without
+   * the Calls method gets unary requests anyway. Default true.
+   */
+  readonly callStream?: boolean;
 }
 
 /** Where the client is: `idle` until start(), `subscribing` until the first SUBSCRIBED, `reconnecting` while the stream is down, `closed` for good. */
@@ -128,6 +137,7 @@ const METHODS: Readonly<Record<string, UnaryMethod>> = {
 const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
 interface Session {
+  readonly address: string;
   readonly client: SchedulerClient;
   readonly frameworkId: string;
   readonly streamId: string;
@@ -177,6 +187,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private id: string | null;
   private everSubscribed = false;
   private session: Session | null = null;
+  /** The live session's Calls stream, opened by its first call. */
+  private calls: CallStream | null = null;
+  /** Masters found without the Calls method: calls to them are unary. */
+  private readonly unaryOnly = new Set<string>();
   private stream: grpc.ClientReadableStream<EventOut> | null = null;
   private paused = false;
   private tearingDown = false;
@@ -341,19 +355,47 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       return Promise.reject(why);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const full: CallIn = { ...call, framework_id: { value: session.frameworkId } };
+    const stream = this.callStreamOf(session);
+    return stream ? stream.send(full, signal) : this.sendUnary(session, full, method, signal);
+  }
+
+  private sendUnary(session: Session, call: CallIn, method: UnaryMethod, signal: AbortSignal | undefined): Promise<void> {
     const metadata = new grpc.Metadata();
     metadata.set(STREAM_ID_KEY, session.streamId);
     const fn = (session.client as unknown as Record<UnaryMethod, UnaryFn>)[method];
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => pending.cancel();
-      const pending = fn.call(session.client, { ...call, framework_id: { value: session.frameworkId } }, metadata,
-        { deadline: Date.now() + this.retry.callTimeoutMs }, (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (!err) resolve();
-          else reject(signal?.aborted ? signal.reason : fromServiceError(err));
-        });
+      const pending = fn.call(session.client, call, metadata, { deadline: Date.now() + this.retry.callTimeoutMs }, (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!err) resolve();
+        else reject(signal?.aborted ? signal.reason : fromServiceError(err));
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** The session's Calls stream (opened now if it has none, or it ended); null when calls go unary. */
+  private callStreamOf(session: Session): CallStream | null {
+    if (this.options.callStream === false || this.unaryOnly.has(session.address)) return null;
+    if (this.calls?.usable) return this.calls;
+    this.calls = new CallStream(session.client as unknown as grpc.Client, session.streamId, {
+      callTimeoutMs: this.retry.callTimeoutMs,
+      onUnimplemented: (pending) => this.fallBackToUnary(session, pending),
+    });
+    return this.calls;
+  }
+
+  /** A master from before the Calls method refused the stream (nothing was applied): these calls, and later ones, go unary. */
+  private fallBackToUnary(session: Session, pending: readonly PendingCall[]): void {
+    if (!this.unaryOnly.has(session.address)) {
+      this.unaryOnly.add(session.address);
+      this.log.warn(`the master at ${session.address} has no Scheduler/Calls method (an older master): each call goes as a unary request`);
+    }
+    for (const p of pending) {
+      if (p.signal?.aborted) continue; // already rejected with the abort's reason
+      this.sendUnary(session, p.call, METHODS[String(p.call.type)]!, p.signal).then(p.resolve, p.reject);
+    }
   }
 
   // ---- connection ----------------------------------------------------------
@@ -412,6 +454,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         settled = true;
         this.watchdog.stop();
         this.session = null;
+        this.endCalls();
         if (this.stream === stream) this.stream = null;
         this.paused = false;
         stream.removeAllListeners('data');
@@ -441,7 +484,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
             return;
           }
           subscribed = true;
-          this.onSubscribed({ client, frameworkId, streamId }, event, () => finish(this.heartbeatsMissed(event), false));
+          this.onSubscribed({ address, client, frameworkId, streamId }, event, () => finish(this.heartbeatsMissed(event), false));
         } else if (subscribed) {
           const converted = fromWireEvent(event);
           if (converted) this.dispatch(converted);
@@ -471,6 +514,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return new Unavailable(`no event from the master for ${heartbeat * this.retry.missedHeartbeats} s (${this.retry.missedHeartbeats} heartbeats missed)`);
   }
 
+  /** The session is over: what was batched is sent, what was sent is still answered unless the connection went too. */
+  private endCalls(): void {
+    this.calls?.end();
+    this.calls = null;
+  }
+
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
@@ -490,6 +539,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.closing.abort();
     this.watchdog.stop();
     this.session = null;
+    this.endCalls();
     this.stream?.cancel();
     this.stream = null;
     this.first.reject(reason ?? new FailedPrecondition('the scheduler was closed before it subscribed'));
