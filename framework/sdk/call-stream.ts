@@ -135,6 +135,8 @@ export class CallStream {
     this.waiting.delete(id);
     const error = new Unavailable(`no answer from the master within ${this.options.callTimeoutMs} ms (the call may still have been applied)`);
     for (const p of waiting.calls) p.reject(error);
+    // Ended and nothing left to wait for: a master that does not answer keeps the stream (and the process) no longer.
+    if (this.ended && this.waiting.size === 0) this.stream.cancel();
   }
 
   private onEnd(err: grpc.ServiceError | null): void {

@@ -41,7 +41,7 @@ import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
 import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
-import { CallStream, type PendingCall } from './call-stream.js';
+import { CallSender, sendable, type CallSession } from './call-sender.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
 /** The Subscribe method's path and request encoder, from the loaded service definition. */
@@ -122,23 +122,11 @@ export type SchedulerState = 'idle' | 'subscribing' | 'subscribed' | 'reconnecti
 /** What start() resolves with: the framework id, the heartbeat interval and the master's info. */
 export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
 
-type UnaryMethod =
-  | 'Teardown' | 'Accept' | 'Decline' | 'Revive' | 'Kill' | 'Shutdown' | 'Acknowledge' | 'Reconcile' | 'Message' | 'Request' | 'Suppress' | 'UpdateFramework'
-  | 'AcceptInverseOffers' | 'DeclineInverseOffers';
-type UnaryFn = (call: CallIn, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
-
-const METHODS: Readonly<Record<string, UnaryMethod>> = {
-  TEARDOWN: 'Teardown', ACCEPT: 'Accept', DECLINE: 'Decline', REVIVE: 'Revive', KILL: 'Kill', SHUTDOWN: 'Shutdown',
-  ACKNOWLEDGE: 'Acknowledge', RECONCILE: 'Reconcile', MESSAGE: 'Message', REQUEST: 'Request', SUPPRESS: 'Suppress',
-  UPDATE_FRAMEWORK: 'UpdateFramework', ACCEPT_INVERSE_OFFERS: 'AcceptInverseOffers', DECLINE_INVERSE_OFFERS: 'DeclineInverseOffers',
-};
-
 /** Errors after which subscribing again cannot help: a refused call, wrong or missing credentials. */
 const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
-interface Session {
-  readonly address: string;
-  readonly client: SchedulerClient;
+interface Session extends CallSession {
+  readonly client: SchedulerClient & grpc.Client;
   readonly frameworkId: string;
   readonly streamId: string;
 }
@@ -187,10 +175,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private id: string | null;
   private everSubscribed = false;
   private session: Session | null = null;
-  /** The live session's Calls stream, opened by its first call. */
-  private calls: CallStream | null = null;
-  /** Masters found without the Calls method: calls to them are unary. */
-  private readonly unaryOnly = new Set<string>();
+  private readonly calls: CallSender;
   private stream: grpc.ClientReadableStream<EventOut> | null = null;
   private paused = false;
   private tearingDown = false;
@@ -213,6 +198,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.channelOptions = { ...keepaliveOptions(options.keepalive, 'keepalive'), ...messageSizeOptions(options.maxMessageSize, 'maxMessageSize') };
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
+    this.calls = new CallSender({ useStream: options.callStream ?? true, callTimeoutMs: this.retry.callTimeoutMs, warn: (line) => this.log.warn(line) });
     // Once per process, before anything is on the wire: the first events' decode would otherwise generate its code (proto/warm-up.ts).
     warmUpSchedulerCodecs();
     this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
@@ -346,8 +332,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Sends any Call but SUBSCRIBE on the live subscription; framework_id is filled in. */
   send(call: CallIn, options: CallOptions = {}): Promise<void> {
     const { signal } = options;
-    const method = METHODS[String(call.type)];
-    if (!method) return Promise.reject(new InvalidArgument(`cannot send a ${String(call.type)} call`));
+    if (!sendable(call.type)) return Promise.reject(new InvalidArgument(`cannot send a ${String(call.type)} call`));
     const session = this.session;
     if (!session) {
       const why = this.currentState === 'reconnecting' ? new Unavailable(`cannot ${call.type}: disconnected from the master, reconnecting`)
@@ -355,47 +340,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       return Promise.reject(why);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const full: CallIn = { ...call, framework_id: { value: session.frameworkId } };
-    const stream = this.callStreamOf(session);
-    return stream ? stream.send(full, signal) : this.sendUnary(session, full, method, signal);
-  }
-
-  private sendUnary(session: Session, call: CallIn, method: UnaryMethod, signal: AbortSignal | undefined): Promise<void> {
-    const metadata = new grpc.Metadata();
-    metadata.set(STREAM_ID_KEY, session.streamId);
-    const fn = (session.client as unknown as Record<UnaryMethod, UnaryFn>)[method];
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => pending.cancel();
-      const pending = fn.call(session.client, call, metadata, { deadline: Date.now() + this.retry.callTimeoutMs }, (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (!err) resolve();
-        else reject(signal?.aborted ? signal.reason : fromServiceError(err));
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** The session's Calls stream (opened now if it has none, or it ended); null when calls go unary. */
-  private callStreamOf(session: Session): CallStream | null {
-    if (this.options.callStream === false || this.unaryOnly.has(session.address)) return null;
-    if (this.calls?.usable) return this.calls;
-    this.calls = new CallStream(session.client as unknown as grpc.Client, session.streamId, {
-      callTimeoutMs: this.retry.callTimeoutMs,
-      onUnimplemented: (pending) => this.fallBackToUnary(session, pending),
-    });
-    return this.calls;
-  }
-
-  /** A master from before the Calls method refused the stream (nothing was applied): these calls, and later ones, go unary. */
-  private fallBackToUnary(session: Session, pending: readonly PendingCall[]): void {
-    if (!this.unaryOnly.has(session.address)) {
-      this.unaryOnly.add(session.address);
-      this.log.warn(`the master at ${session.address} has no Scheduler/Calls method (an older master): each call goes as a unary request`);
-    }
-    for (const p of pending) {
-      if (p.signal?.aborted) continue; // already rejected with the abort's reason
-      this.sendUnary(session, p.call, METHODS[String(p.call.type)]!, p.signal).then(p.resolve, p.reject);
-    }
+    return this.calls.send(session, { ...call, framework_id: { value: session.frameworkId } }, signal);
   }
 
   // ---- connection ----------------------------------------------------------
@@ -454,7 +399,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         settled = true;
         this.watchdog.stop();
         this.session = null;
-        this.endCalls();
+        this.calls.endSession();
         if (this.stream === stream) this.stream = null;
         this.paused = false;
         stream.removeAllListeners('data');
@@ -514,12 +459,6 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return new Unavailable(`no event from the master for ${heartbeat * this.retry.missedHeartbeats} s (${this.retry.missedHeartbeats} heartbeats missed)`);
   }
 
-  /** The session is over: what was batched is sent, what was sent is still answered unless the connection went too. */
-  private endCalls(): void {
-    this.calls?.end();
-    this.calls = null;
-  }
-
   private clientFor(address: string): SchedulerClient {
     let client = this.clients.get(address);
     if (!client) {
@@ -539,7 +478,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.closing.abort();
     this.watchdog.stop();
     this.session = null;
-    this.endCalls();
+    this.calls.endSession();
     this.stream?.cancel();
     this.stream = null;
     this.first.reject(reason ?? new FailedPrecondition('the scheduler was closed before it subscribed'));
