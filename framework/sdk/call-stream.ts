@@ -1,8 +1,8 @@
 // A subscription's calls on one Scheduler/Calls stream instead of a unary
-// request each: every call sent in the same turn of the event loop (the
-// acknowledgements of the updates just read, most often) goes in one
+// request each: the calls sent in the same turn of the event loop (the
+// acknowledgements of the updates just read, most often) go in one
 // CallRequest, and the master answers each call of it as its unary method
-// would.
+// would. Requests are written, and applied, in the order of the calls.
 //
 //   send() ──> batch ──(setImmediate)──> CallRequest{id, calls} ──> waiting[id]
 //   CallReply{id, outcomes} ──> each call resolves, or rejects with the unary error
@@ -17,6 +17,13 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 const CALLS = (grpcObject.mesos_ts.Scheduler.service as unknown as Record<string, grpc.MethodDefinition<CallRequestIn, CallReply>>).Calls!;
 /** Ids wrap below 2^32 (the field is a uint32); far fewer requests than that are ever waiting. */
 const MAX_ID = 0xffff_ffff;
+/**
+ * Calls that can be as large as the message limit allows (tasks, data, task
+ * lists) each go in a request of their own, at once: no request is then larger
+ * than the unary request it replaces. The small ones batch, this many at most.
+ */
+const ALONE: ReadonlySet<string> = new Set(['ACCEPT', 'MESSAGE', 'RECONCILE', 'UPDATE_FRAMEWORK']);
+const MAX_BATCH = 1000;
 
 /** One call waiting for its outcome. */
 export interface PendingCall {
@@ -95,8 +102,10 @@ export class CallStream {
         call, signal, resolve: done(resolve), reject: (reason) => done(() => reject(reason))(),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (ALONE.has(String(call.type))) this.flush(); // what came before goes first
       this.batch.push(pending);
-      this.flushing ??= setImmediate(() => this.flush());
+      if (ALONE.has(String(call.type)) || this.batch.length >= MAX_BATCH) this.flush();
+      else this.flushing ??= setImmediate(() => this.flush());
     });
   }
 

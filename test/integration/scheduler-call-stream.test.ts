@@ -6,6 +6,7 @@
 // against a master that serves the Scheduler service without Calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
+import fc from 'fast-check';
 import { startMaster, type RunningMaster } from '../../master/main.js';
 import { grpcObject, protoRoot, type CallIn, type CallReply, type CallRequestIn } from '../../proto/index.js';
 import { schedulerService } from '../../master/rpc/scheduler-service.js';
@@ -158,6 +159,21 @@ describe('Scheduler/Calls with authentication on', () => {
     expect(reached).toEqual(['SUPPRESS', 'REVIVE']);
     expect(stream.status).toBeNull();
   });
+
+  it('answers random bytes with one reply each, never accepting or failing inside, and keeps serving', async () => {
+    const stream = new RawCallStream(master.grpcAddress, alice.streamId, ALICE);
+    const refusals = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION]);
+    let sent = 0;
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
+      stream.send(Buffer.from(bytes));
+      sent++;
+      await waitUntil(() => stream.replies.length === sent || stream.status !== null, 10_000, `reply ${sent}`);
+      const reply = stream.replies[sent - 1]!;
+      for (const o of reply.outcomes) expect(refusals.has(o.error?.code ?? -1), JSON.stringify(o)).toBe(true);
+    }), { numRuns: 150 });
+    expect(stream.status).toBeNull();
+    expect(await stream.outcome(1_000_000, { framework_id: { value: alice.frameworkId }, type: 'REVIVE' })).toEqual({ code: grpc.status.OK, details: '' });
+  });
 });
 
 /**
@@ -237,6 +253,24 @@ describe('the SDK on Scheduler/Calls', () => {
     expect(invoked.get('Accept')).toBe(1);
     expect(invoked.get('Suppress')).toBe(1);
     expect(lines.filter((l) => l.includes('Scheduler/Calls'))).toEqual([`the master at ${address} has no Scheduler/Calls method (an older master): each call goes as a unary request`]);
+  });
+
+  it('applies calls in the order they were made, and never sends one aborted before its request went', async () => {
+    const { address } = await serveScheduler(master, true);
+    const scheduler = new Scheduler({ master: address, framework: { name: 'order' }, logger: log });
+    cleanups.push(() => scheduler.close());
+    const { frameworkId } = await scheduler.start();
+    const seen: string[] = [];
+    cleanups.push(master.master.events.listen((e) => void (e.type === 'SCHEDULER_CALL' && e.call.framework_id?.value === frameworkId && seen.push(String(e.call.type)))));
+    const aborting = new AbortController();
+    // RECONCILE goes in a request of its own, after the batch before it.
+    const calls = [scheduler.suppress(), scheduler.revive([], { signal: aborting.signal })];
+    aborting.abort(new Error('changed my mind'));
+    calls.push(scheduler.revive(), scheduler.reconcile(), scheduler.suppress());
+    const results = await Promise.allSettled(calls);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('changed my mind'));
+    expect(seen).toEqual(['SUPPRESS', 'REVIVE', 'RECONCILE', 'SUPPRESS']);
   });
 
   it('fails the calls still pending when the stream ends', async () => {
