@@ -126,7 +126,7 @@ export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
 const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
 interface Session extends CallSession {
-  readonly client: SchedulerClient & grpc.Client;
+  readonly client: SchedulerClient;
   readonly frameworkId: string;
   readonly streamId: string;
 }
