@@ -9,7 +9,9 @@
 // first UPDATE reaching the scheduler to the last acknowledgement reaching
 // the agent: update -> master -> scheduler -> ACKNOWLEDGE -> master -> agent.
 // Each API gets a fresh master and agent per round; rounds alternate the
-// APIs; the table shows the median round.
+// APIs; the table shows the median round. CPU µs/upd is this process's CPU
+// (master, agent and scheduler all run in it) per update over the same span,
+// the median over rounds: steadier than the rate on a machine others share.
 // With --authenticate the masters authenticate frameworks and agents and every
 // client presents its credential; with --tls every connection is mutual TLS
 // (certificates from scripts/make-certs.sh). --security runs each API plain,
@@ -27,6 +29,7 @@ import type { TaskInfoIn } from '../proto/index.js';
 import { LinkAgent } from '../test/harness/link-agent.js';
 import { RawScheduler } from '../test/harness/grpc-scheduler.js';
 import { MesosHttpClient, type JsonOffer } from '../test/harness/mesos-http-client.js';
+import { Scheduler, silentLogger } from '../framework/sdk/index.js';
 
 const FLAGS = {
   tasks: { type: 'number', default: 2000, help: 'tasks launched per run; each sends 2 updates' },
@@ -59,14 +62,17 @@ const serverFlags = (security: Security) => security.tls
 /** With authentication: the one credential every client presents, and the master's file of them. */
 const CREDENTIAL = { principal: 'bench', secret: 'bench-secret' };
 
-type Api = 'gRPC' | 'HTTP JSON' | 'HTTP protobuf';
-const APIS: readonly Api[] = ['gRPC', 'HTTP JSON', 'HTTP protobuf'];
+type Api = 'gRPC' | 'SDK unary' | 'SDK stream' | 'HTTP JSON' | 'HTTP protobuf';
+/** gRPC: a bare client, one unary ACKNOWLEDGE per update; SDK: the framework SDK, its calls unary or on the Calls stream. */
+const APIS: readonly Api[] = ['gRPC', 'SDK unary', 'SDK stream', 'HTTP JSON', 'HTTP protobuf'];
 const SCRIPT = ['TASK_RUNNING', 'TASK_FINISHED'] as const;
 const TIMEOUT_MS = 30_000;
 
 interface Run {
   readonly updates: number;
   readonly seconds: number;
+  /** CPU of this process (master, agent and scheduler alike) from the ACCEPT to the last acknowledgement: steadier than seconds on a busy machine. */
+  readonly cpuSeconds: number;
 }
 
 /** What the scheduler side needs: subscribe, the first offer, ACCEPT, a hook on each UPDATE; it acknowledges on its own. */
@@ -92,6 +98,22 @@ function grpcScheduler(master: RunningMaster, security: Security): BenchSchedule
     }),
     firstUpdate: async () => (await s.next((e) => e.type === 'UPDATE', TIMEOUT_MS), performance.now()),
     close: () => s.close(),
+  };
+}
+
+/** The SDK's Scheduler, acknowledging on its own; `callStream` false sends each call as its own unary request. */
+function sdkScheduler(master: RunningMaster, security: Security, callStream: boolean): BenchScheduler {
+  const s = new Scheduler({
+    master: master.grpcAddress, framework: { name: 'bench-api-sdk', user: 'bench' }, logger: silentLogger, callStream, tls: clientTls(security),
+    ...(security.authenticate ? { credential: CREDENTIAL } : {}),
+  });
+  const offer = new Promise<{ offerId: string; agentId: string }>((resolve) => s.once('offers', (e) => resolve({ offerId: e.offers[0]!.id!.value, agentId: e.offers[0]!.agent_id!.value })));
+  return {
+    subscribe: async () => void (await s.start()),
+    firstOffer: () => offer,
+    launch: (offerId, tasks) => s.launch(offerId, tasks, { refuseSeconds: 0 }),
+    firstUpdate: () => new Promise((resolve) => s.once('update', () => resolve(performance.now()))),
+    close: () => void s.close(),
   };
 }
 
@@ -126,17 +148,22 @@ async function measure(api: Api, tasks: number, connections: number, security: S
     master: master.grpcAddress, resources: `cpus:${tasks * 0.01 + 1};mem:${tasks + 64}`, script: SCRIPT, retrySeconds: 60, tls: clientTls(security),
     ...(security.authenticate ? { credential: CREDENTIAL } : {}),
   });
-  const scheduler = api === 'gRPC' ? grpcScheduler(master, security) : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections, security);
+  const scheduler = api === 'gRPC' ? grpcScheduler(master, security)
+    : api.startsWith('SDK') ? sdkScheduler(master, security, api === 'SDK stream')
+      : httpScheduler(master, api === 'HTTP JSON' ? 'json' : 'protobuf', connections, security);
   try {
     await agent.start();
     await scheduler.subscribe();
     const { offerId, agentId } = await scheduler.firstOffer();
     const total = tasks * SCRIPT.length;
+    let cpu0 = process.cpuUsage();
+    let cpu = cpu0;
     const done = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${api}: ${agent.acknowledged} of ${total} updates acknowledged after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       agent.onAcknowledged = () => {
         if (agent.acknowledged < total) return;
         clearTimeout(timer);
+        cpu = process.cpuUsage(cpu0);
         resolve(performance.now());
       };
     });
@@ -145,9 +172,10 @@ async function measure(api: Api, tasks: number, connections: number, security: S
       name: `t${i}`, task_id: { value: `t${i}` }, agent_id: { value: agentId }, resources: demand, command: { value: 'true' },
     }));
     const first = scheduler.firstUpdate();
+    cpu0 = process.cpuUsage();
     await scheduler.launch(offerId, taskInfos);
     const [t0, t1] = await Promise.all([first, done]);
-    return { updates: total, seconds: (t1 - t0) / 1000 };
+    return { updates: total, seconds: (t1 - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     scheduler.close();
     agent.stop();
@@ -169,7 +197,7 @@ async function main(): Promise<void> {
         for (const security of securities) {
           const run = await measure(api, flags.tasks, flags.connections, security);
           runs.set(key(api, security), [...(runs.get(key(api, security)) ?? []), run]);
-          process.stderr.write(`round ${round + 1} ${api} ${security.name}: ${Math.round(run.updates / run.seconds)} updates/s\n`);
+          process.stderr.write(`round ${round + 1} ${api} ${security.name}: ${Math.round(run.updates / run.seconds)} updates/s, ${Math.round((run.cpuSeconds * 1e6) / run.updates)} CPU µs/update\n`);
         }
       }
     }
@@ -179,7 +207,9 @@ async function main(): Promise<void> {
   const rate = (r: Run) => r.updates / r.seconds;
   const median = (k: string) => [...runs.get(k)!].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.get(k)!.length / 2)]!;
   const grpc = rate(median(key('gRPC', securities[0]!)));
-  const head = `${'scheduler API'.padEnd(16)}${flags.security ? 'security'.padEnd(12) : ''}${'updates'.padStart(9)}${'seconds'.padStart(10)}${'acked/s'.padStart(10)}${'µs/update'.padStart(11)}`;
+  /** The median over rounds of CPU per update, on its own (the round with the median rate need not have the median CPU). */
+  const cpuPerUpdate = (k: string) => runs.get(k)!.map((r) => (r.cpuSeconds * 1e6) / r.updates).sort((a, b) => a - b)[Math.floor(runs.get(k)!.length / 2)]!;
+  const head = `${'scheduler API'.padEnd(16)}${flags.security ? 'security'.padEnd(12) : ''}${'updates'.padStart(9)}${'seconds'.padStart(10)}${'acked/s'.padStart(10)}${'µs/update'.padStart(11)}${'CPU µs/upd'.padStart(12)}`;
   console.log(`\n${head}${flags.security ? `${'vs plain'.padStart(10)}${'+µs/update'.padStart(12)}` : 'vs gRPC'.padStart(10)}`);
   for (const api of APIS) {
     const plain = median(key(api, securities[0]!));
@@ -187,7 +217,7 @@ async function main(): Promise<void> {
       const m = median(key(api, security));
       const perUpdate = (r: Run) => (r.seconds * 1e6) / r.updates;
       const cells = `${api.padEnd(16)}${flags.security ? security.name.padEnd(12) : ''}${String(m.updates).padStart(9)}${m.seconds.toFixed(2).padStart(10)}` +
-        `${Math.round(rate(m)).toString().padStart(10)}${perUpdate(m).toFixed(0).padStart(11)}`;
+        `${Math.round(rate(m)).toString().padStart(10)}${perUpdate(m).toFixed(0).padStart(11)}${cpuPerUpdate(key(api, security)).toFixed(0).padStart(12)}`;
       const tail = flags.security
         ? `${(rate(m) / rate(plain)).toFixed(2).padStart(10)}${(perUpdate(m) - perUpdate(plain)).toFixed(0).padStart(12)}`
         : (rate(m) / grpc).toFixed(2).padStart(10);

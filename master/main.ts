@@ -17,6 +17,7 @@ import { parseMinAllocatable, parseQuota, parseWeights } from './allocator/flags
 import { Master } from './master.js';
 import { MASTER_FLAGS, MASTER_PARSE } from './flags.js';
 import { schedulerService } from './rpc/scheduler-service.js';
+import { withCallRequestDecoding } from './rpc/call-stream.js';
 import { agentLinkService } from './rpc/agent-link-service.js';
 import { withEncodedResponses, withSafeDecoding } from './rpc/safe-service.js';
 import { decodeAgentMessage } from './rpc/status-presence.js';
@@ -191,7 +192,7 @@ export async function startMaster(
   const ready = async () => {
     if (takingOver) await takingOver;
   };
-  server.addService(withEncodedResponses(withSafeDecoding(grpcObject.mesos_ts.Scheduler.service)), authn.guard(schedulerService(leader, ready), 'Scheduler', authn.policy.frameworks));
+  server.addService(withEncodedResponses(withSafeDecoding(withCallRequestDecoding(grpcObject.mesos_ts.Scheduler.service))), authn.guard(schedulerService(leader, ready), 'Scheduler', authn.policy.frameworks));
   // Metrics on every master (a standby says master/elected 0); the operator API from the leader only.
   const leads = () => (!election || election.leading()) && master.acting;
   const metrics = new MasterMetrics(master, { leading: leads, subscribers: () => operator.subscribers });

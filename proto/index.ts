@@ -121,6 +121,9 @@ export type { AgentMessage as AgentMessageIn, AgentMessage__Output as AgentMessa
 export type { MasterMessage as MasterMessageIn, MasterMessage__Output as MasterMessageOut } from './gen/mesos_ts/internal/MasterMessage.js';
 export type { AgentLinkClient } from './gen/mesos_ts/internal/AgentLink.js';
 export type { SchedulerClient } from './gen/mesos_ts/Scheduler.js';
+export type { CallRequest as CallRequestIn, CallRequest__Output as CallRequest } from './gen/mesos_ts/CallRequest.js';
+export type { CallReply as CallReplyIn, CallReply__Output as CallReply } from './gen/mesos_ts/CallReply.js';
+export type { CallOutcome as CallOutcomeIn, CallOutcome__Output as CallOutcome } from './gen/mesos_ts/CallOutcome.js';
 export type { Call as OperatorCallIn, Call__Output as OperatorCall } from './gen/mesos/v1/master/Call.js';
 export type { Response as OperatorResponse } from './gen/mesos/v1/master/Response.js';
 export type { Event as OperatorEvent, Event__Output as OperatorEventOut } from './gen/mesos/v1/master/Event.js';

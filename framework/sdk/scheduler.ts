@@ -10,8 +10,10 @@
 // listeners (`scheduler.on('offers', ...)`) and `for await` iterators from
 // `events()`. An iterator that falls `highWaterMark` events behind pauses
 // the gRPC stream until it catches up, so a slow consumer slows the master's
-// sender down instead of filling memory. Calls are unary gRPC methods
-// carrying the framework id and the `mesos-stream-id` of the live stream.
+// sender down instead of filling memory. Calls carry the framework id and
+// the `mesos-stream-id` of the live stream; once subscribed they go on one
+// Calls stream (call-stream.ts), those of one turn in one message, or as
+// unary gRPC methods to a master without Calls.
 import type { Credential } from '../../common/credentials.js';
 import { channelCredentials, withCredential } from '../../common/grpc-credentials.js';
 import { tlsFromEnv, tlsHint, type Tls } from '../../common/tls.js';
@@ -39,6 +41,7 @@ import * as calls from './calls.js';
 import { keepaliveOptions, type Keepalive } from '../../common/grpc-keepalive.js';
 import { messageSizeOptions } from '../../common/grpc-limits.js';
 import type { FrameworkOptions, OfferRef, OperationIn, ReconcileTask } from './calls.js';
+import { CallSender, sendable, type CallSession } from './call-sender.js';
 
 const DEFAULT_HIGH_WATER_MARK = 256;
 /** The Subscribe method's path and request encoder, from the loaded service definition. */
@@ -106,6 +109,12 @@ export interface SchedulerOptions {
    * interval + timeout, and the client subscribes again. Default 15 s + 20 s.
    */
   readonly keepalive?: Keepalive;
+  /**
+   * Send calls on one Calls stream (those made in the same turn of the event
+   * loop in one message) rather than a unary request each. A master without
+   * the Calls method gets unary requests anyway. Default true.
+   */
+  readonly callStream?: boolean;
 }
 
 /** Where the client is: `idle` until start(), `subscribing` until the first SUBSCRIBED, `reconnecting` while the stream is down, `closed` for good. */
@@ -113,21 +122,10 @@ export type SchedulerState = 'idle' | 'subscribing' | 'subscribed' | 'reconnecti
 /** What start() resolves with: the framework id, the heartbeat interval and the master's info. */
 export type SubscribedEvent = Extract<SchedulerEvent, { type: 'subscribed' }>;
 
-type UnaryMethod =
-  | 'Teardown' | 'Accept' | 'Decline' | 'Revive' | 'Kill' | 'Shutdown' | 'Acknowledge' | 'Reconcile' | 'Message' | 'Request' | 'Suppress' | 'UpdateFramework'
-  | 'AcceptInverseOffers' | 'DeclineInverseOffers';
-type UnaryFn = (call: CallIn, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
-
-const METHODS: Readonly<Record<string, UnaryMethod>> = {
-  TEARDOWN: 'Teardown', ACCEPT: 'Accept', DECLINE: 'Decline', REVIVE: 'Revive', KILL: 'Kill', SHUTDOWN: 'Shutdown',
-  ACKNOWLEDGE: 'Acknowledge', RECONCILE: 'Reconcile', MESSAGE: 'Message', REQUEST: 'Request', SUPPRESS: 'Suppress',
-  UPDATE_FRAMEWORK: 'UpdateFramework', ACCEPT_INVERSE_OFFERS: 'AcceptInverseOffers', DECLINE_INVERSE_OFFERS: 'DeclineInverseOffers',
-};
-
 /** Errors after which subscribing again cannot help: a refused call, wrong or missing credentials. */
 const FATAL_CODES = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
-interface Session {
+interface Session extends CallSession {
   readonly client: SchedulerClient;
   readonly frameworkId: string;
   readonly streamId: string;
@@ -177,6 +175,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private id: string | null;
   private everSubscribed = false;
   private session: Session | null = null;
+  private readonly calls: CallSender;
   private stream: grpc.ClientReadableStream<EventOut> | null = null;
   private paused = false;
   private tearingDown = false;
@@ -199,6 +198,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.channelOptions = { ...keepaliveOptions(options.keepalive, 'keepalive'), ...messageSizeOptions(options.maxMessageSize, 'maxMessageSize') };
     this.log = options.logger ?? warningsLogger;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
+    this.calls = new CallSender({ useStream: options.callStream ?? true, callTimeoutMs: this.retry.callTimeoutMs, warn: (line) => this.log.warn(line) });
     // Once per process, before anything is on the wire: the first events' decode would otherwise generate its code (proto/warm-up.ts).
     warmUpSchedulerCodecs();
     this.highWaterMark = Math.max(1, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
@@ -332,8 +332,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Sends any Call but SUBSCRIBE on the live subscription; framework_id is filled in. */
   send(call: CallIn, options: CallOptions = {}): Promise<void> {
     const { signal } = options;
-    const method = METHODS[String(call.type)];
-    if (!method) return Promise.reject(new InvalidArgument(`cannot send a ${String(call.type)} call`));
+    if (!sendable(call.type)) return Promise.reject(new InvalidArgument(`cannot send a ${String(call.type)} call`));
     const session = this.session;
     if (!session) {
       const why = this.currentState === 'reconnecting' ? new Unavailable(`cannot ${call.type}: disconnected from the master, reconnecting`)
@@ -341,19 +340,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       return Promise.reject(why);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const metadata = new grpc.Metadata();
-    metadata.set(STREAM_ID_KEY, session.streamId);
-    const fn = (session.client as unknown as Record<UnaryMethod, UnaryFn>)[method];
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => pending.cancel();
-      const pending = fn.call(session.client, { ...call, framework_id: { value: session.frameworkId } }, metadata,
-        { deadline: Date.now() + this.retry.callTimeoutMs }, (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (!err) resolve();
-          else reject(signal?.aborted ? signal.reason : fromServiceError(err));
-        });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.calls.send(session, { ...call, framework_id: { value: session.frameworkId } }, signal);
   }
 
   // ---- connection ----------------------------------------------------------
@@ -412,6 +399,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         settled = true;
         this.watchdog.stop();
         this.session = null;
+        this.calls.endSession();
         if (this.stream === stream) this.stream = null;
         this.paused = false;
         stream.removeAllListeners('data');
@@ -441,7 +429,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
             return;
           }
           subscribed = true;
-          this.onSubscribed({ client, frameworkId, streamId }, event, () => finish(this.heartbeatsMissed(event), false));
+          this.onSubscribed({ address, client, frameworkId, streamId }, event, () => finish(this.heartbeatsMissed(event), false));
         } else if (subscribed) {
           const converted = fromWireEvent(event);
           if (converted) this.dispatch(converted);
@@ -490,6 +478,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.closing.abort();
     this.watchdog.stop();
     this.session = null;
+    this.calls.endSession();
     this.stream?.cancel();
     this.stream = null;
     this.first.reject(reason ?? new FailedPrecondition('the scheduler was closed before it subscribed'));

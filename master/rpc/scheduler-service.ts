@@ -11,13 +11,15 @@ import { toServiceError } from '../../common/grpc-status.js';
 import { Unavailable } from '../../common/errors.js';
 import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
+import { applyFrameworkCall } from './framework-call.js';
+import { callStream } from './call-stream.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
 import { writeWaitingTogether } from './batched-writes.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
 import { eventBytes } from '../http-api/scheduler-codec.js';
-import { authenticatedPrincipal, checkCallPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
+import { authenticatedPrincipal, withAuthenticatedPrincipal } from '../authentication.js';
 
 const UNARY: Record<string, Call['type']> = {
   Teardown: 'TEARDOWN', Accept: 'ACCEPT', Decline: 'DECLINE', AcceptInverseOffers: 'ACCEPT_INVERSE_OFFERS',
@@ -48,20 +50,13 @@ export function schedulerService(leader: () => Master, ready: () => Promise<void
       stream.once('cancelled', () => (gone = true));
       void ready().then(() => (gone ? undefined : subscribe(leader, call, stream as ServerWritableStream<Call, EventIn>)));
     },
+    Calls: callStream(leader),
   };
   for (const [method, type] of Object.entries(UNARY)) {
     impl[method] = (call: ServerUnaryCall<Call | MalformedMessage, SchedulerResponse>, callback: sendUnaryData<SchedulerResponse>) => {
       try {
         if (call.request instanceof MalformedMessage) return callback({ code: GrpcStatus.INVALID_ARGUMENT, details: call.request.reason });
-        const streamId = call.metadata.get(STREAM_ID_KEY)[0]?.toString();
-        const launched = type === 'ACCEPT' && tracingLaunches() ? launchedTaskIds(call.request) : [];
-        for (const id of launched) traceLaunch(id, 'master: ACCEPT received');
-        if (type === 'ACKNOWLEDGE') traceLaunch(call.request.acknowledge?.task_id?.value, 'master: ACKNOWLEDGE received');
-        const master = leader();
-        const principal = authenticatedPrincipal(call);
-        if (principal !== null) checkCallPrincipal(master.frameworks.get(call.request.framework_id?.value ?? '')?.info.principal, principal);
-        master.call(call.request, streamId, type);
-        for (const id of launched) traceLaunch(id, 'master: ACCEPT handled');
+        applyFrameworkCall(leader, call.request, call.metadata.get(STREAM_ID_KEY)[0]?.toString(), authenticatedPrincipal(call), type);
         callback(null, {});
       } catch (err) {
         callback(toServiceError(err));
@@ -115,11 +110,6 @@ function subscribe(leader: () => Master, call: Call, stream: ServerWritableStrea
 function tooSlowDetails(master: Master, waiting: Overflow): string {
   const bound = waiting.bound === 'events' ? `${master.maxFrameworkEventQueue} events` : `${master.maxFrameworkEventQueueBytes} bytes of events`;
   return `the scheduler left more than ${bound} unread; subscribe again`;
-}
-
-/** The ids of the tasks an ACCEPT launches (for the launch trace). */
-function launchedTaskIds(call: Call): string[] {
-  return (call.accept?.operations ?? []).flatMap((op) => op.launch?.task_infos ?? []).map((t) => t.task_id?.value ?? '');
 }
 
 /** Ends a server stream with a status (grpc-js sends an emitted error as the call's status). */
