@@ -9,7 +9,7 @@ import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../state/records.js';
-import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
+import { quantitiesJson, quantitiesJsonOfBoth } from './resources-json.js';
 import { AgentJsonCache, agentInfoJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
 import { JsonTexts } from './json-text.js';
 import { pushTo as push } from '../state/grouped.js';
@@ -178,6 +178,7 @@ function rolesJson(master: Master, used: ReadonlyMap<string, readonly Resources[
     const offer = offered.get(name) ?? [];
     // What the role's tasks use (Mesos's `allocated`), apart from what it is offered.
     const allocated = used.get(name) ?? [];
+    const sums = quantitiesJsonOfBoth(allocated, offer);
     return {
       name,
       weight: s?.weight ?? 1,
@@ -187,9 +188,9 @@ function rolesJson(master: Master, used: ReadonlyMap<string, readonly Resources[
         limit: quantitiesJson(s?.quota?.limit ?? Resources.EMPTY),
         consumed: quantitiesJson(s?.consumed ?? Resources.EMPTY),
       },
-      resources: quantitiesJsonOf([...allocated, ...offer]),
-      allocated: quantitiesJsonOf(allocated),
-      offered: quantitiesJsonOf(offer),
+      resources: sums.both,
+      allocated: sums.first,
+      offered: sums.then,
       reserved: quantitiesJson(s?.reserved ?? Resources.EMPTY),
       frameworks: frameworks.get(name) ?? [],
     };

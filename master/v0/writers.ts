@@ -10,7 +10,7 @@ import { Resources, UNRESERVED } from '../../common/resources.js';
 import { toMesosJson } from '../http-api/proto-json.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentPid } from '../rpc/wire.js';
-import { reservedJson, resourcesJson, resourcesJsonOf, type ResourcesJson } from './resources-json.js';
+import { reservedJson, resourcesJson, resourcesJsonOf, resourcesJsonOfBoth, type ResourcesJson } from './resources-json.js';
 import { agentInputs, KeptByInputs } from '../state/kept-by-inputs.js';
 import type { JsonTexts } from './json-text.js';
 
@@ -129,14 +129,14 @@ export interface FrameworkTotals {
 }
 
 /** json(Summary<Framework>): the part /master/state-summary shares with /master/state. */
-export function frameworkSummaryJson(fw: FrameworkRecord, totals: FrameworkTotals): Json {
+export function frameworkSummaryJson(fw: FrameworkRecord, totals: FrameworkTotals, sums = resourcesJsonOfBoth(totals.used, totals.offered)): Json {
   const info = fw.info;
   // HTTP and gRPC frameworks have no libprocess pid: Mesos leaves `pid` out.
   return {
     id: fw.id,
     name: info.name ?? '',
-    used_resources: resourcesJsonOf(totals.used),
-    offered_resources: resourcesJsonOf(totals.offered),
+    used_resources: sums.first,
+    offered_resources: sums.then,
     capabilities: (info.capabilities ?? []).map((c) => String(c.type)),
     hostname: info.hostname ?? '',
     webui_url: info.webui_url ?? '',
@@ -157,8 +157,9 @@ export interface FrameworkTasks {
 export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, tasks: FrameworkTasks): Json {
   const info = fw.info;
   const multiRole = (info.capabilities ?? []).some((c) => String(c.type) === 'MULTI_ROLE');
+  const sums = resourcesJsonOfBoth(totals.used, totals.offered);
   const out: Json = {
-    ...frameworkSummaryJson(fw, totals),
+    ...frameworkSummaryJson(fw, totals, sums),
     user: info.user ?? '',
     failover_timeout: info.failover_timeout ?? 0,
     checkpoint: info.checkpoint ?? false,
@@ -166,7 +167,7 @@ export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, task
     unregistered_time: fw.unregisteredTime ?? 0,
   };
   if (info.principal) out.principal = info.principal;
-  out.resources = resourcesJsonOf([...totals.used, ...totals.offered]);
+  out.resources = sums.both;
   if (fw.reregisteredTime !== null && fw.reregisteredTime !== fw.registeredTime) out.reregistered_time = fw.reregisteredTime;
   if (multiRole) out.roles = info.roles ?? fw.roles;
   else out.role = info.role || fw.roles[0] || UNRESERVED;
