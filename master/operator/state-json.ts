@@ -78,11 +78,42 @@ const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
 const FRAMEWORK = elementType(GET_FRAMEWORKS, 'frameworks');
 const OFFER = elementType(FRAMEWORK, 'offers');
 const OFFERS_FIELD = FRAMEWORK.fields.offers!.id;
+const ALLOCATED_FIELD = AGENT.fields.allocated_resources!.id;
+const OFFERED_FIELD = AGENT.fields.offered_resources!.id;
+/** An offer's fields read from its agent (attributes, url, unavailability; domain), around its own allocation_info. */
+const OFFER_AGENT_FIELDS = ['attributes', 'url', 'unavailability'].map((f) => OFFER.fields[f]!.id);
+const OFFER_ROLE_FIELD = OFFER.fields.allocation_info!.id;
+const OFFER_DOMAIN_FIELD = OFFER.fields.domain!.id;
 const OPEN = text('{');
 const CLOSE = text('}');
 const CLOSE_LIST = text(']');
 /** An encoded object's fields without its braces. */
 const inner = (json: Buffer) => json.subarray(1, json.length - 1);
+
+/** The fields of `view` whose numbers pass `take`, encoded as `type` and without braces ('' when none is written). */
+function fieldsText(type: Type, view: Readonly<Record<string, unknown>>, take: (id: number) => boolean): Buffer {
+  const part: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(view)) if (take(type.fields[key]!.id)) part[key] = value;
+  return inner(encode(type, part));
+}
+
+/**
+ * An object's text from the texts of its groups of fields, in the order of
+ * their numbers (the order protobufjs writes), empty groups left out: the
+ * parts of an agent or an offer that did not change are kept apart from those
+ * that did, and an agent whose offers changed costs its offered resources'
+ * encoding, not its AgentInfo's again.
+ */
+function joinFields(parts: readonly Buffer[]): Buffer {
+  const out: Buffer[] = [OPEN];
+  for (const part of parts) {
+    if (part.length === 0) continue;
+    if (out.length > 1) out.push(COMMA);
+    out.push(part);
+  }
+  out.push(CLOSE);
+  return Buffer.concat(out);
+}
 const NONE: readonly Resources[] = [];
 const NO_OFFERS: readonly OfferRecord[] = [];
 
@@ -102,6 +133,13 @@ export class GetStateJson {
   private readonly frameworkHeads = new EncodedViews(FRAMEWORK);
   private readonly frameworkTails = new EncodedViews(FRAMEWORK);
   private readonly offers = new KeptByInputs<OfferRecord, Buffer>();
+  /** Parts of an agent's text: its fields other than its tasks' and offers' resources, and those two. */
+  private readonly agentOuter = new KeptByInputs<AgentRecord, { readonly head: Buffer; readonly tail: Buffer }>();
+  private readonly agentUsed = new KeptByInputs<AgentRecord, Buffer>();
+  private readonly agentOffered = new KeptByInputs<AgentRecord, Buffer>();
+  /** What each offer reads of its agent, encoded once per agent (until offerInputs change), and each role's allocation_info. */
+  private readonly offerAgentParts = new KeptByInputs<AgentRecord, { readonly middle: Buffer; readonly domain: Buffer }>();
+  private readonly offerRoles = new Map<string, Buffer>();
 
   constructor(private readonly master: Master) {}
 
@@ -138,7 +176,7 @@ export class GetStateJson {
       if (a.recovered || a.unreachableSince !== null) continue;
       const u = used.get(a.id) ?? NONE;
       const o = offered.get(a.id) ?? NONE;
-      agents.push(this.agents.get(a, agentInputs(a, u, o), () => encode(AGENT, agentViewOf(a, u, o))));
+      agents.push(this.agents.get(a, agentInputs(a, u, o), () => this.agentText(a, u, o)));
     }
     return { agents, recovered_agents: recovered };
   }
@@ -165,10 +203,38 @@ export class GetStateJson {
     return Buffer.concat(parts);
   }
 
+  /**
+   * agentViewOf's encoding, from parts kept apart: its fields numbered below
+   * allocated_resources and above offered_resources change with the agent
+   * (agentInputs without resources), those two with its tasks and its offers.
+   * agentView writes them as the sums' toProto().
+   */
+  private agentText(a: AgentRecord, used: readonly Resources[], offered: readonly Resources[]): Buffer {
+    const outer = this.agentOuter.get(a, agentInputs(a, NONE, NONE), () => {
+      const view = agentViewOf(a, NONE, NONE) as Record<string, unknown>;
+      return { head: fieldsText(AGENT, view, (id) => id < ALLOCATED_FIELD), tail: fieldsText(AGENT, view, (id) => id > OFFERED_FIELD) };
+    });
+    const usedText = this.agentUsed.get(a, [used.length, ...used], () => inner(encode(AGENT, { allocated_resources: Resources.sum(used).toProto() })));
+    const offeredText = this.agentOffered.get(a, [offered.length, ...offered], () => inner(encode(AGENT, { offered_resources: Resources.sum(offered).toProto() })));
+    return joinFields([outer.head, usedText, offeredText, outer.tail]);
+  }
+
   /** An offer's message changes only with its agent's: kept until then. */
   private offerText(offer: OfferRecord): Buffer {
     const agent = this.master.agents.get(offer.agentId);
-    return this.offers.get(offer, offerInputs(agent), () => encode(OFFER, this.master.offerMessage(offer)));
+    return this.offers.get(offer, offerInputs(agent), () => {
+      const view = this.master.offerMessage(offer) as Record<string, unknown>;
+      if (!agent) return encode(OFFER, view);
+      // The same for every offer of the agent: written once per agent, not once per offer.
+      const fromAgent = this.offerAgentParts.get(agent, offerInputs(agent), () => ({
+        middle: fieldsText(OFFER, view, (id) => OFFER_AGENT_FIELDS.includes(id)),
+        domain: fieldsText(OFFER, view, (id) => id === OFFER_DOMAIN_FIELD),
+      }));
+      let role = this.offerRoles.get(offer.role);
+      if (role === undefined) this.offerRoles.set(offer.role, (role = fieldsText(OFFER, view, (id) => id === OFFER_ROLE_FIELD)));
+      const own = fieldsText(OFFER, view, (id) => id < OFFER_ROLE_FIELD && !OFFER_AGENT_FIELDS.includes(id));
+      return joinFields([own, fromAgent.middle, role, fromAgent.domain]);
+    });
   }
 
   private task(t: TaskRecord): Buffer {
