@@ -84,6 +84,9 @@ const OFFERED_FIELD = AGENT.fields.offered_resources!.id;
 const OFFER_AGENT_FIELDS = ['attributes', 'url', 'unavailability'].map((f) => OFFER.fields[f]!.id);
 const OFFER_ROLE_FIELD = OFFER.fields.allocation_info!.id;
 const OFFER_DOMAIN_FIELD = OFFER.fields.domain!.id;
+const TASK_STATE_FIELD = TASK.fields.state!.id;
+const TASK_RESOURCES_FIELD = TASK.fields.resources!.id;
+const TASK_UPDATE_UUID_FIELD = TASK.fields.status_update_uuid!.id;
 const OPEN = text('{');
 const CLOSE = text('}');
 const CLOSE_LIST = text(']');
@@ -140,6 +143,9 @@ export class GetStateJson {
   /** What each offer reads of its agent, encoded once per agent (until offerInputs change), and each role's allocation_info. */
   private readonly offerAgentParts = new KeptByInputs<AgentRecord, { readonly middle: Buffer; readonly domain: Buffer }>();
   private readonly offerRoles = new Map<string, Buffer>();
+  /** A task's fields other than its state and latest status, and each state's field. */
+  private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
+  private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
 
   constructor(private readonly master: Master) {}
 
@@ -237,10 +243,24 @@ export class GetStateJson {
     });
   }
 
+  /**
+   * taskView's encoding. A task changes by its state and its latest status
+   * (fields 6 and 8 to 10): its other fields, from its TaskInfo and its
+   * resources, are encoded once per task, each state's field once.
+   */
   private task(t: TaskRecord): Buffer {
     const hit = this.tasks.get(t);
     if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
-    const json = encode(TASK, taskView(t));
+    const view = taskView(t) as Record<string, unknown>;
+    const fixed = this.taskFixed.get(t, [t.info, t.resources, t.agentId], () => ({
+      head: fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD),
+      resources: fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD),
+      tail: fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD),
+    }));
+    let state = this.taskStates.get(t.state);
+    if (state === undefined) this.taskStates.set(t.state, (state = fieldsText(TASK, view, (id) => id === TASK_STATE_FIELD)));
+    const latest = fieldsText(TASK, view, (id) => id > TASK_RESOURCES_FIELD && id <= TASK_UPDATE_UUID_FIELD);
+    const json = joinFields([fixed.head, state, fixed.resources, latest, fixed.tail]);
     this.tasks.set(t, { state: t.state, status: t.status, json });
     return json;
   }
