@@ -22,6 +22,7 @@ import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../s
 import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
 import { pushTo as push } from '../state/grouped.js';
 import { agentViewOf, frameworkViewWithoutOffers, taskView } from './views.js';
+import { offerIdsWire } from '../rpc/wire.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -72,6 +73,36 @@ class EncodedViews {
   }
 }
 
+/** Texts by key, forgotten all at once when `max` are held (keys from values that come and go, such as offered amounts). */
+class BoundedTexts {
+  private readonly texts = new Map<string, Buffer>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): Buffer | undefined {
+    return this.texts.get(key);
+  }
+
+  set(key: string, text: Buffer): void {
+    if (this.texts.size >= this.max) this.texts.clear();
+    this.texts.set(key, text);
+  }
+}
+
+/**
+ * What a list of resources is written from (toProto(), in entry order), and
+ * `context`: the field it is written as, or the role an offer's are allocated
+ * to (offerWire). Equal keys, equal texts.
+ */
+function resourcesKey(context: string, resources: Resources): string {
+  const entries: unknown[] = [context];
+  for (const e of resources.each()) {
+    const v = e.value;
+    entries.push(e.name, e.role, v.kind === 'scalar' ? v.value : v.kind === 'ranges' ? v.ranges : [...v.items]);
+  }
+  return JSON.stringify(entries);
+}
+
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
 const AGENT = elementType(GET_AGENTS, 'agents');
 const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
@@ -84,6 +115,7 @@ const OFFERED_FIELD = AGENT.fields.offered_resources!.id;
 const OFFER_AGENT_FIELDS = ['attributes', 'url', 'unavailability'].map((f) => OFFER.fields[f]!.id);
 const OFFER_ROLE_FIELD = OFFER.fields.allocation_info!.id;
 const OFFER_DOMAIN_FIELD = OFFER.fields.domain!.id;
+const OFFER_RESOURCES_FIELD = OFFER.fields.resources!.id;
 const TASK_STATE_FIELD = TASK.fields.state!.id;
 const TASK_RESOURCES_FIELD = TASK.fields.resources!.id;
 const TASK_UPDATE_UUID_FIELD = TASK.fields.status_update_uuid!.id;
@@ -143,6 +175,8 @@ export class GetStateJson {
   /** What each offer reads of its agent, encoded once per agent (until offerInputs change), and each role's allocation_info. */
   private readonly offerAgentParts = new KeptByInputs<AgentRecord, { readonly middle: Buffer; readonly domain: Buffer }>();
   private readonly offerRoles = new Map<string, Buffer>();
+  private readonly offerResources = new BoundedTexts(4096);
+  private readonly resourceLists = new BoundedTexts(4096);
   /** A task's fields other than its state and latest status, and each state's field. */
   private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
   private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
@@ -220,26 +254,43 @@ export class GetStateJson {
       const view = agentViewOf(a, NONE, NONE) as Record<string, unknown>;
       return { head: fieldsText(AGENT, view, (id) => id < ALLOCATED_FIELD), tail: fieldsText(AGENT, view, (id) => id > OFFERED_FIELD) };
     });
-    const usedText = this.agentUsed.get(a, [used.length, ...used], () => inner(encode(AGENT, { allocated_resources: Resources.sum(used).toProto() })));
-    const offeredText = this.agentOffered.get(a, [offered.length, ...offered], () => inner(encode(AGENT, { offered_resources: Resources.sum(offered).toProto() })));
+    const usedText = this.agentUsed.get(a, [used.length, ...used], () => this.agentResources('allocated_resources', Resources.sum(used)));
+    const offeredText = this.agentOffered.get(a, [offered.length, ...offered], () => this.agentResources('offered_resources', Resources.sum(offered)));
     return joinFields([outer.head, usedText, offeredText, outer.tail]);
+  }
+
+  /** One of an agent's resource lists, written once per value: agents alike hold and offer the same amounts. */
+  private agentResources(field: 'allocated_resources' | 'offered_resources', sum: Resources): Buffer {
+    const key = resourcesKey(field, sum);
+    let text = this.resourceLists.get(key);
+    if (text === undefined) this.resourceLists.set(key, (text = inner(encode(AGENT, { [field]: sum.toProto() }))));
+    return text;
   }
 
   /** An offer's message changes only with its agent's: kept until then. */
   private offerText(offer: OfferRecord): Buffer {
     const agent = this.master.agents.get(offer.agentId);
     return this.offers.get(offer, offerInputs(agent), () => {
-      const view = this.master.offerMessage(offer) as Record<string, unknown>;
-      if (!agent) return encode(OFFER, view);
+      let message: Record<string, unknown> | undefined;
+      const view = () => (message ??= this.master.offerMessage(offer) as Record<string, unknown>);
+      if (!agent) return encode(OFFER, view());
       // The same for every offer of the agent: written once per agent, not once per offer.
       const fromAgent = this.offerAgentParts.get(agent, offerInputs(agent), () => ({
-        middle: fieldsText(OFFER, view, (id) => OFFER_AGENT_FIELDS.includes(id)),
-        domain: fieldsText(OFFER, view, (id) => id === OFFER_DOMAIN_FIELD),
+        middle: fieldsText(OFFER, view(), (id) => OFFER_AGENT_FIELDS.includes(id)),
+        domain: fieldsText(OFFER, view(), (id) => id === OFFER_DOMAIN_FIELD),
       }));
       let role = this.offerRoles.get(offer.role);
-      if (role === undefined) this.offerRoles.set(offer.role, (role = fieldsText(OFFER, view, (id) => id === OFFER_ROLE_FIELD)));
-      const own = fieldsText(OFFER, view, (id) => id < OFFER_ROLE_FIELD && !OFFER_AGENT_FIELDS.includes(id));
-      return joinFields([own, fromAgent.middle, role, fromAgent.domain]);
+      if (role === undefined) this.offerRoles.set(offer.role, (role = fieldsText(OFFER, view(), (id) => id === OFFER_ROLE_FIELD)));
+      const ids = inner(encode(OFFER, offerIdsWire(offer, agent)));
+      // Agents with the same free resources offer them to a role in the same words: written once per value.
+      const plain = agent.dynamicReservations === undefined || agent.dynamicReservations.isEmpty();
+      const key = plain ? resourcesKey(offer.role, offer.resources) : null;
+      let resources = key === null ? undefined : this.offerResources.get(key);
+      if (resources === undefined) {
+        resources = fieldsText(OFFER, view(), (id) => id === OFFER_RESOURCES_FIELD);
+        if (key !== null) this.offerResources.set(key, resources);
+      }
+      return joinFields([ids, resources, fromAgent.middle, role, fromAgent.domain]);
     });
   }
 
