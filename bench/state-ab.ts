@@ -14,6 +14,7 @@ import { parseFlags, type FlagSpecs } from '../common/flags.js';
 
 const FLAGS = {
   baseline: { type: 'string', help: 'a checkout whose dist/ (npm run build) is the baseline' },
+  candidate: { type: 'string', help: "the checkout compared with it (default: this one); its dist/ is what runs" },
   agents: { type: 'number', default: 1000, help: 'agents registered' },
   tasks: { type: 'number', default: 2500, help: 'running tasks' },
   frameworks: { type: 'number', default: 10, help: 'frameworks' },
@@ -105,7 +106,7 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 async function main(): Promise<void> {
   const flags = parseFlags(FLAGS, process.argv.slice(2));
   if (!flags.baseline) throw new Error('--baseline: a checkout with a built dist/ is required');
-  const sides = [await side('baseline', resolve(flags.baseline, 'dist'), flags), await side('this', resolve(import.meta.dirname, '..', 'dist'), flags)];
+  const sides = [await side('baseline', resolve(flags.baseline, 'dist'), flags), await side('this', resolve(flags.candidate ?? resolve(import.meta.dirname, '..'), 'dist'), flags)];
   const times = new Map(sides.map((s) => [s.name, new Map(KINDS.map((k) => [k, [] as number[]]))]));
   try {
     for (const s of sides) for (const kind of KINDS) s.builds[kind](); // First builds write everything: not timed.
