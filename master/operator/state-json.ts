@@ -177,6 +177,8 @@ export class GetStateJson {
   private readonly offerRoles = new Map<string, Buffer>();
   private readonly offerResources = new BoundedTexts(4096);
   private readonly resourceLists = new BoundedTexts(4096);
+  /** A framework's tasks' resources summed, again only when they changed (a status update leaves them as they were). */
+  private readonly frameworkUsed = new KeptByInputs<FrameworkRecord, Resources>();
   /** A task's fields other than its state and latest status, and each state's field. */
   private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
   private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
@@ -227,7 +229,7 @@ export class GetStateJson {
    * offers (left out when there are none), then the rest.
    */
   private frameworkText(fw: FrameworkRecord, used: readonly Resources[], offers: readonly OfferRecord[]): Buffer {
-    const view = frameworkViewWithoutOffers(this.master, fw, Resources.sum(used), offers) as Record<string, unknown>;
+    const view = frameworkViewWithoutOffers(this.master, fw, this.frameworkUsed.get(fw, [used.length, ...used], () => Resources.sum(used)), offers) as Record<string, unknown>;
     const [before, after] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
     for (const [key, value] of Object.entries(view)) (FRAMEWORK.fields[key]!.id < OFFERS_FIELD ? before : after)[key] = value;
     const head = inner(this.frameworkHeads.get(before));

@@ -154,10 +154,9 @@ export interface FrameworkTasks {
 }
 
 /** FullFrameworkWriter: the summary, then the FrameworkInfo fields, resources, tasks and offers. */
-export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, tasks: FrameworkTasks): Json {
+export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, tasks: FrameworkTasks, sums = resourcesJsonOfBoth(totals.used, totals.offered)): Json {
   const info = fw.info;
   const multiRole = (info.capabilities ?? []).some((c) => String(c.type) === 'MULTI_ROLE');
-  const sums = resourcesJsonOfBoth(totals.used, totals.offered);
   const out: Json = {
     ...frameworkSummaryJson(fw, totals, sums),
     user: info.user ?? '',
