@@ -19,10 +19,11 @@ import { parseFlags, type FlagSpecs } from '../common/flags.js';
 import { loadPhase, type TaskRef } from './state-load.js';
 import { GetStateJson } from '../master/operator/state-json.js';
 import { OperatorViews } from '../master/operator/views.js';
+import { buildStateGauges } from '../master/metrics.js';
 import { encodeMessage } from '../master/http-api/proto-json.js';
 import { protoRoot } from '../proto/index.js';
 import { Resources } from '../common/resources.js';
-import type { AgentConnection, EventSink } from '../master/master.js';
+import type { AgentConnection, EventSink, Master } from '../master/master.js';
 import type { Call } from '../proto/index.js';
 import type { AgentId, FrameworkId, TaskId } from '../common/ids.js';
 
@@ -34,6 +35,8 @@ const FLAGS = {
   load: { type: 'boolean', default: false, help: 'also measure status updates applied per second alone and while /master/state and GET_STATE are polled (bench/state-load.ts)' },
   load_seconds: { type: 'number', default: 10, help: 'length of each --load phase' },
   sample_ms: { type: 'number', default: 250, help: '--load: one state request every this many ms, /master/state and GET_STATE in turn' },
+  churn_tasks: { type: 'number', default: 1, help: 'tasks given a new status before each timed build' },
+  churn_offers: { type: 'number', default: 0, help: 'offers rescinded and made again (one allocation pass) before each timed build, as under bench:scale\'s launches' },
 } as const satisfies FlagSpecs;
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -132,13 +135,26 @@ async function main(): Promise<void> {
     const spliced = new GetStateJson(master);
     const builds = { state: new Timings(), whole: new Timings(), spliced: new Timings() };
     const first = { state: timed(() => snapshot.encoded('state', (m) => m.state)), spliced: timed(() => spliced.encode()) }; // Every task's and agent's JSON written.
+    const taskList = [...master.tasks.all()];
+    let next = 0;
     for (let i = 0; i < flags.samples; i++) {
-      const changed = master.tasks.get(frameworkIds[i % frameworkIds.length]!, `task-${i}`);
-      if (changed) changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() }; // A new status: its JSON is written again.
+      for (let k = 0; k < flags.churn_tasks; k++) {
+        const changed = taskList[next++ % taskList.length]!;
+        changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() }; // A new status: its JSON is written again.
+      }
+      churnOffers(master, flags.churn_offers);
       master.version++;
       builds.state.add(timed(() => snapshot.encoded('state', (m) => m.state)));
       builds.whole.add(timed(() => encodeMessage(RESPONSE, { type: 'GET_STATE', get_state: views.getState(true) }, 'json')));
       builds.spliced.add(timed(() => spliced.encode()));
+    }
+    // The metrics gauges (/metrics/snapshot) read the same records: rebuilt once per change, whoever scrapes.
+    const gauges = new Timings();
+    for (let i = 0; i < flags.samples; i++) {
+      const changed = taskList[next++ % taskList.length]!;
+      changed.status = { task_id: { value: changed.taskId }, state: 'TASK_RUNNING', timestamp: master.now() };
+      master.version++;
+      gauges.add(timed(() => buildStateGauges(master)));
     }
     const passes: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -152,10 +168,11 @@ async function main(): Promise<void> {
     say(`  building the snapshot's bytes (one turn)  first ${first.state.ms.toFixed(1)} ms, then ${builds.state}`);
     say(`  after a change (rebuilt at most once per 20 build-times)  p50 ${pct(cold, 0.5).toFixed(1)} ms   p95 ${pct(cold, 0.95).toFixed(1)} ms`);
     say(`  unchanged (cached snapshot)          p50 ${pct(warm, 0.5).toFixed(1)} ms   p95 ${pct(warm, 0.95).toFixed(1)} ms; CPU p50 ${pct(warmCpu, 0.5).toFixed(1)} ms`);
-    say(`GET_STATE's JSON (one turn), one task changed before each:`);
+    say(`GET_STATE's JSON (one turn), ${flags.churn_tasks} task(s) and ${flags.churn_offers} offer(s) changed before each:`);
     say(`  encoded whole                        ${builds.whole}`);
     say(`  spliced (state-json.ts)              first ${first.spliced.ms.toFixed(1)} ms, then ${builds.spliced}`);
     say(`  one allocation pass at this size     p50 ${pct(passes, 0.5).toFixed(1)} ms`);
+    say(`metrics gauges (buildStateGauges)     ${gauges}`);
     if (flags.load) {
       const refs = [...master.tasks.all()].map((t): TaskRef => [t.agentId, t.frameworkId, t.taskId]);
       const options = { seconds: flags.load_seconds, sampleMs: flags.sample_ms, batch: 20 };
@@ -171,6 +188,14 @@ async function main(): Promise<void> {
   } finally {
     await running.stop();
   }
+}
+
+/** Rescinds up to `count` outstanding offers and runs one allocation pass, which offers their agents again (new offer records). */
+function churnOffers(master: Master, count: number): void {
+  if (count <= 0) return;
+  for (const offer of [...master.offers.view().values()].slice(0, count)) master.rescindOffer(offer.id, 'bench');
+  for (const f of master.frameworks.keys()) master.allocator.revive(f);
+  master.runAllocation();
 }
 
 main().catch((err) => {

@@ -136,14 +136,25 @@ export class Resources {
 
   /** The sum of many, in one pass (adding them one by one copies the running total each time). */
   static sum(list: Iterable<Resources>): Resources {
-    const map = new Map<string, ResourceEntry>();
+    // One running total per name and role, each entry made once at the end: spreading a new entry at
+    // every step made most of a sum's cost (the state endpoints sum every task's resources per build).
+    const running = new Map<string, RunningEntry>();
     for (const r of list) {
       for (const [key, e] of r.entries) {
-        const prev = map.get(key);
-        map.set(key, prev ? { ...prev, value: addValues(prev.value, e.value, e.name) } : e);
+        const run = running.get(key);
+        if (run) run.add(e);
+        else running.set(key, new RunningEntry(e));
       }
     }
-    return map.size === 0 ? Resources.EMPTY : new Resources(dropEmpty(map));
+    if (running.size === 0) return Resources.EMPTY;
+    const map = new Map<string, ResourceEntry>();
+    for (const [key, run] of running) map.set(key, run.entry());
+    return new Resources(dropEmpty(map));
+  }
+
+  /** The entries, without copying them (list() copies). */
+  each(): IterableIterator<ResourceEntry> {
+    return this.entries.values();
   }
 
   /** this + other: scalars add, ranges and sets merge, per name and role. */
@@ -270,6 +281,44 @@ function addValues(a: ResourceValue, b: ResourceValue, name: string): ResourceVa
   throw new InvalidArgument(`resource '${name}' is given both as ${a.kind} and as ${b.kind}`);
 }
 
+/**
+ * A sum of entries of one name and role, added in place: the same values as
+ * adding them one by one with addValues (scalars rounded at each step,
+ * ranges merged, set items in the order first seen), with no object per step.
+ */
+class RunningEntry {
+  private added = false;
+  private scalar = 0;
+  private ranges: readonly Range[] = [];
+  private items: Set<string> | null = null;
+
+  constructor(private readonly first: ResourceEntry) {}
+
+  add(e: ResourceEntry): void {
+    const a = this.first.value;
+    const b = e.value;
+    if (a.kind !== b.kind) throw new InvalidArgument(`resource '${e.name}' is given both as ${a.kind} and as ${b.kind}`);
+    if (!this.added) {
+      this.added = true;
+      if (a.kind === 'scalar') this.scalar = a.value;
+      else if (a.kind === 'ranges') this.ranges = a.ranges;
+      else this.items = new Set(a.items);
+    }
+    if (b.kind === 'scalar') this.scalar = roundScalar(this.scalar + b.value);
+    else if (b.kind === 'ranges') this.ranges = unionRanges(this.ranges, b.ranges);
+    else for (const item of b.items) this.items!.add(item);
+  }
+
+  /** The first entry itself when nothing was added to it. */
+  entry(): ResourceEntry {
+    if (!this.added) return this.first;
+    const kind = this.first.value.kind;
+    const value: ResourceValue =
+      kind === 'scalar' ? { kind, value: this.scalar } : kind === 'ranges' ? { kind, ranges: this.ranges } : { kind, items: this.items! };
+    return { ...this.first, value };
+  }
+}
+
 function subtractValues(a: ResourceValue, b: ResourceValue): ResourceValue {
   if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', value: roundScalar(a.value - b.value) };
   if (a.kind === 'ranges' && b.kind === 'ranges') return { kind: 'ranges', ranges: subtractRanges(a.ranges, b.ranges) };
@@ -393,13 +442,24 @@ function entryToProto(e: ResourceEntry): ResourceIn {
  */
 export class ScalarTotals {
   private readonly sums: number[];
+  /** One value's scalars by name (over its roles), reused from one add to the next. */
+  private readonly part: number[];
 
   constructor(private readonly names: readonly string[]) {
     this.sums = names.map(() => 0);
+    this.part = names.map(() => 0);
   }
 
+  /** Adds what scalar(name) gives for each name, reading the entries once rather than once per name. */
   add(resources: Resources): this {
-    for (let i = 0; i < this.names.length; i++) this.sums[i]! += resources.scalar(this.names[i]!);
+    const part = this.part;
+    part.fill(0);
+    for (const e of resources.each()) {
+      if (e.value.kind !== 'scalar') continue;
+      const i = this.names.indexOf(e.name);
+      if (i >= 0) part[i]! += e.value.value;
+    }
+    for (let i = 0; i < part.length; i++) this.sums[i]! += roundScalar(part[i]!);
     return this;
   }
 

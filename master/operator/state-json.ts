@@ -22,6 +22,7 @@ import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../s
 import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.js';
 import { pushTo as push } from '../state/grouped.js';
 import { agentViewOf, frameworkViewWithoutOffers, taskView } from './views.js';
+import { offerIdsWire } from '../rpc/wire.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -72,17 +73,82 @@ class EncodedViews {
   }
 }
 
+/** Texts by key, forgotten all at once when `max` are held (keys from values that come and go, such as offered amounts). */
+class BoundedTexts {
+  private readonly texts = new Map<string, Buffer>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): Buffer | undefined {
+    return this.texts.get(key);
+  }
+
+  set(key: string, text: Buffer): void {
+    if (this.texts.size >= this.max) this.texts.clear();
+    this.texts.set(key, text);
+  }
+}
+
+/**
+ * What a list of resources is written from (toProto(), in entry order), and
+ * `context`: the field it is written as, or the role an offer's are allocated
+ * to (offerWire). Equal keys, equal texts.
+ */
+function resourcesKey(context: string, resources: Resources): string {
+  const entries: unknown[] = [context];
+  for (const e of resources.each()) {
+    const v = e.value;
+    entries.push(e.name, e.role, v.kind === 'scalar' ? v.value : v.kind === 'ranges' ? v.ranges : [...v.items]);
+  }
+  return JSON.stringify(entries);
+}
+
 const elementType = (type: Type, field: string) => type.fields[field]!.resolve().resolvedType as Type;
 const AGENT = elementType(GET_AGENTS, 'agents');
 const RECOVERED_AGENT = elementType(GET_AGENTS, 'recovered_agents');
 const FRAMEWORK = elementType(GET_FRAMEWORKS, 'frameworks');
 const OFFER = elementType(FRAMEWORK, 'offers');
 const OFFERS_FIELD = FRAMEWORK.fields.offers!.id;
+const ALLOCATED_FIELD = AGENT.fields.allocated_resources!.id;
+const OFFERED_FIELD = AGENT.fields.offered_resources!.id;
+/** An offer's fields read from its agent (attributes, url, unavailability; domain), around its own allocation_info. */
+const OFFER_AGENT_FIELDS = ['attributes', 'url', 'unavailability'].map((f) => OFFER.fields[f]!.id);
+const OFFER_ROLE_FIELD = OFFER.fields.allocation_info!.id;
+const OFFER_DOMAIN_FIELD = OFFER.fields.domain!.id;
+const OFFER_RESOURCES_FIELD = OFFER.fields.resources!.id;
+const TASK_STATE_FIELD = TASK.fields.state!.id;
+const TASK_RESOURCES_FIELD = TASK.fields.resources!.id;
+const TASK_UPDATE_UUID_FIELD = TASK.fields.status_update_uuid!.id;
 const OPEN = text('{');
 const CLOSE = text('}');
 const CLOSE_LIST = text(']');
 /** An encoded object's fields without its braces. */
 const inner = (json: Buffer) => json.subarray(1, json.length - 1);
+
+/** The fields of `view` whose numbers pass `take`, encoded as `type` and without braces ('' when none is written). */
+function fieldsText(type: Type, view: Readonly<Record<string, unknown>>, take: (id: number) => boolean): Buffer {
+  const part: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(view)) if (take(type.fields[key]!.id)) part[key] = value;
+  return inner(encode(type, part));
+}
+
+/**
+ * An object's text from the texts of its groups of fields, in the order of
+ * their numbers (the order protobufjs writes), empty groups left out: the
+ * parts of an agent or an offer that did not change are kept apart from those
+ * that did, and an agent whose offers changed costs its offered resources'
+ * encoding, not its AgentInfo's again.
+ */
+function joinFields(parts: readonly Buffer[]): Buffer {
+  const out: Buffer[] = [OPEN];
+  for (const part of parts) {
+    if (part.length === 0) continue;
+    if (out.length > 1) out.push(COMMA);
+    out.push(part);
+  }
+  out.push(CLOSE);
+  return Buffer.concat(out);
+}
 const NONE: readonly Resources[] = [];
 const NO_OFFERS: readonly OfferRecord[] = [];
 
@@ -102,6 +168,20 @@ export class GetStateJson {
   private readonly frameworkHeads = new EncodedViews(FRAMEWORK);
   private readonly frameworkTails = new EncodedViews(FRAMEWORK);
   private readonly offers = new KeptByInputs<OfferRecord, Buffer>();
+  /** Parts of an agent's text: its fields other than its tasks' and offers' resources, and those two. */
+  private readonly agentOuter = new KeptByInputs<AgentRecord, { readonly head: Buffer; readonly tail: Buffer }>();
+  private readonly agentUsed = new KeptByInputs<AgentRecord, Buffer>();
+  private readonly agentOffered = new KeptByInputs<AgentRecord, Buffer>();
+  /** What each offer reads of its agent, encoded once per agent (until offerInputs change), and each role's allocation_info. */
+  private readonly offerAgentParts = new KeptByInputs<AgentRecord, { readonly middle: Buffer; readonly domain: Buffer }>();
+  private readonly offerRoles = new Map<string, Buffer>();
+  private readonly offerResources = new BoundedTexts(4096);
+  private readonly resourceLists = new BoundedTexts(4096);
+  /** A framework's tasks' resources summed, again only when they changed (a status update leaves them as they were). */
+  private readonly frameworkUsed = new KeptByInputs<FrameworkRecord, Resources>();
+  /** A task's fields other than its state and latest status, and each state's field. */
+  private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
+  private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
 
   constructor(private readonly master: Master) {}
 
@@ -138,7 +218,7 @@ export class GetStateJson {
       if (a.recovered || a.unreachableSince !== null) continue;
       const u = used.get(a.id) ?? NONE;
       const o = offered.get(a.id) ?? NONE;
-      agents.push(this.agents.get(a, agentInputs(a, u, o), () => encode(AGENT, agentViewOf(a, u, o))));
+      agents.push(this.agents.get(a, agentInputs(a, u, o), () => this.agentText(a, u, o)));
     }
     return { agents, recovered_agents: recovered };
   }
@@ -149,7 +229,7 @@ export class GetStateJson {
    * offers (left out when there are none), then the rest.
    */
   private frameworkText(fw: FrameworkRecord, used: readonly Resources[], offers: readonly OfferRecord[]): Buffer {
-    const view = frameworkViewWithoutOffers(this.master, fw, Resources.sum(used), offers) as Record<string, unknown>;
+    const view = frameworkViewWithoutOffers(this.master, fw, this.frameworkUsed.get(fw, [used.length, ...used], () => Resources.sum(used)), offers) as Record<string, unknown>;
     const [before, after] = [{} as Record<string, unknown>, {} as Record<string, unknown>];
     for (const [key, value] of Object.entries(view)) (FRAMEWORK.fields[key]!.id < OFFERS_FIELD ? before : after)[key] = value;
     const head = inner(this.frameworkHeads.get(before));
@@ -165,16 +245,75 @@ export class GetStateJson {
     return Buffer.concat(parts);
   }
 
+  /**
+   * agentViewOf's encoding, from parts kept apart: its fields numbered below
+   * allocated_resources and above offered_resources change with the agent
+   * (agentInputs without resources), those two with its tasks and its offers.
+   * agentView writes them as the sums' toProto().
+   */
+  private agentText(a: AgentRecord, used: readonly Resources[], offered: readonly Resources[]): Buffer {
+    const outer = this.agentOuter.get(a, agentInputs(a, NONE, NONE), () => {
+      const view = agentViewOf(a, NONE, NONE) as Record<string, unknown>;
+      return { head: fieldsText(AGENT, view, (id) => id < ALLOCATED_FIELD), tail: fieldsText(AGENT, view, (id) => id > OFFERED_FIELD) };
+    });
+    const usedText = this.agentUsed.get(a, [used.length, ...used], () => this.agentResources('allocated_resources', Resources.sum(used)));
+    const offeredText = this.agentOffered.get(a, [offered.length, ...offered], () => this.agentResources('offered_resources', Resources.sum(offered)));
+    return joinFields([outer.head, usedText, offeredText, outer.tail]);
+  }
+
+  /** One of an agent's resource lists, written once per value: agents alike hold and offer the same amounts. */
+  private agentResources(field: 'allocated_resources' | 'offered_resources', sum: Resources): Buffer {
+    const key = resourcesKey(field, sum);
+    let text = this.resourceLists.get(key);
+    if (text === undefined) this.resourceLists.set(key, (text = inner(encode(AGENT, { [field]: sum.toProto() }))));
+    return text;
+  }
+
   /** An offer's message changes only with its agent's: kept until then. */
   private offerText(offer: OfferRecord): Buffer {
     const agent = this.master.agents.get(offer.agentId);
-    return this.offers.get(offer, offerInputs(agent), () => encode(OFFER, this.master.offerMessage(offer)));
+    return this.offers.get(offer, offerInputs(agent), () => {
+      let message: Record<string, unknown> | undefined;
+      const view = () => (message ??= this.master.offerMessage(offer) as Record<string, unknown>);
+      if (!agent) return encode(OFFER, view());
+      // The same for every offer of the agent: written once per agent, not once per offer.
+      const fromAgent = this.offerAgentParts.get(agent, offerInputs(agent), () => ({
+        middle: fieldsText(OFFER, view(), (id) => OFFER_AGENT_FIELDS.includes(id)),
+        domain: fieldsText(OFFER, view(), (id) => id === OFFER_DOMAIN_FIELD),
+      }));
+      let role = this.offerRoles.get(offer.role);
+      if (role === undefined) this.offerRoles.set(offer.role, (role = fieldsText(OFFER, view(), (id) => id === OFFER_ROLE_FIELD)));
+      const ids = inner(encode(OFFER, offerIdsWire(offer, agent)));
+      // Agents with the same free resources offer them to a role in the same words: written once per value.
+      const plain = agent.dynamicReservations === undefined || agent.dynamicReservations.isEmpty();
+      const key = plain ? resourcesKey(offer.role, offer.resources) : null;
+      let resources = key === null ? undefined : this.offerResources.get(key);
+      if (resources === undefined) {
+        resources = fieldsText(OFFER, view(), (id) => id === OFFER_RESOURCES_FIELD);
+        if (key !== null) this.offerResources.set(key, resources);
+      }
+      return joinFields([ids, resources, fromAgent.middle, role, fromAgent.domain]);
+    });
   }
 
+  /**
+   * taskView's encoding. A task changes by its state and its latest status
+   * (fields 6 and 8 to 10): its other fields, from its TaskInfo and its
+   * resources, are encoded once per task, each state's field once.
+   */
   private task(t: TaskRecord): Buffer {
     const hit = this.tasks.get(t);
     if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
-    const json = encode(TASK, taskView(t));
+    const view = taskView(t) as Record<string, unknown>;
+    const fixed = this.taskFixed.get(t, [t.info, t.resources, t.agentId], () => ({
+      head: fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD),
+      resources: fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD),
+      tail: fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD),
+    }));
+    let state = this.taskStates.get(t.state);
+    if (state === undefined) this.taskStates.set(t.state, (state = fieldsText(TASK, view, (id) => id === TASK_STATE_FIELD)));
+    const latest = fieldsText(TASK, view, (id) => id > TASK_RESOURCES_FIELD && id <= TASK_UPDATE_UUID_FIELD);
+    const json = joinFields([fixed.head, state, fixed.resources, latest, fixed.tail]);
     this.tasks.set(t, { state: t.state, status: t.status, json });
     return json;
   }

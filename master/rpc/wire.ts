@@ -80,13 +80,15 @@ export function agentPid(agent: AgentRecord): string {
   return `slave(1)@${agent.ip || agent.info.hostname}:${agent.info.port}`;
 }
 
+/** An offer's ids and hostname, the fields of its Offer message before its resources. */
+export function offerIdsWire(offer: OfferRecord, agent: AgentRecord | undefined) {
+  return { id: { value: offer.id }, framework_id: { value: offer.frameworkId }, agent_id: { value: offer.agentId }, hostname: agent?.info.hostname ?? '' };
+}
+
 /** An offer as Mesos's Offer message. */
 export function offerWire(offer: OfferRecord, agent: AgentRecord | undefined, scheme: 'http' | 'https'): OfferIn {
   return {
-    id: { value: offer.id },
-    framework_id: { value: offer.frameworkId },
-    agent_id: { value: offer.agentId },
-    hostname: agent?.info.hostname ?? '',
+    ...offerIdsWire(offer, agent),
     // Where the agent's HTTP endpoint is, as Mesos sets it on every offer (clients read it to reach the agent).
     ...(agent ? { url: agentUrl(agent, scheme) } : {}),
     ...(agent?.unavailability ? { unavailability: unavailabilityWire(agent.unavailability) } : {}),

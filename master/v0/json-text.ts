@@ -32,13 +32,22 @@ class Parts {
   }
 }
 
+/** How a kept object's text is made when it is first needed (JSON.stringify's, byte for byte). */
+type TextOf = () => string;
+
 export class JsonTexts {
-  /** Kept objects: their JSON as UTF-8, or null until first written. */
-  private readonly texts = new WeakMap<object, Buffer | null>();
+  /** Kept objects: their JSON as UTF-8, or null (or how to write it) until first written. */
+  private readonly texts = new WeakMap<object, Buffer | TextOf | null>();
 
   /** `value` will not change from now on: its text may be kept. */
   keep<T extends object>(value: T): T {
     if (!this.texts.has(value)) this.texts.set(value, null);
+    return value;
+  }
+
+  /** As keep(), with its text made by `text` (from parts the caller kept) rather than JSON.stringify of the whole. */
+  keepWritten<T extends object>(value: T, text: TextOf): T {
+    if (!this.texts.has(value)) this.texts.set(value, text);
     return value;
   }
 
@@ -59,7 +68,7 @@ export class JsonTexts {
     }
     const kept = this.texts.get(value);
     if (kept !== undefined) {
-      parts.bytes(kept ?? this.written(value));
+      parts.bytes(kept === null || typeof kept === 'function' ? this.written(value, kept) : kept);
       return true;
     }
     if (Array.isArray(value)) {
@@ -83,8 +92,8 @@ export class JsonTexts {
     return true;
   }
 
-  private written(value: object): Buffer {
-    const bytes = Buffer.from(JSON.stringify(value));
+  private written(value: object, text: TextOf | null): Buffer {
+    const bytes = Buffer.from(text ? text() : JSON.stringify(value));
     this.texts.set(value, bytes);
     return bytes;
   }

@@ -9,7 +9,8 @@ import { Resources } from '../../common/resources.js';
 import { isTerminal } from '../../common/task-state.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../state/records.js';
-import { quantitiesJson, quantitiesJsonOf } from './resources-json.js';
+import { quantitiesJson, quantitiesJsonOfBoth, resourcesJsonOfBoth } from './resources-json.js';
+import { KeptByInputs } from '../state/kept-by-inputs.js';
 import { AgentJsonCache, agentInfoJson, frameworkJson, offerJson, TaskJsonCache } from './writers.js';
 import { JsonTexts } from './json-text.js';
 import { pushTo as push } from '../state/grouped.js';
@@ -74,6 +75,8 @@ export class KeptJson {
   readonly texts = new JsonTexts();
   readonly tasks = new TaskJsonCache(this.texts);
   readonly agents = new AgentJsonCache(this.texts);
+  /** A framework's used, offered and total resources, summed again only when its tasks' or offers' resources changed. */
+  readonly frameworkSums = new KeptByInputs<FrameworkRecord, ReturnType<typeof resourcesJsonOfBoth>>();
 }
 
 /** One pass over tasks and one over offers. Terminal tasks stay among `live` until their last update is acknowledged, as in Mesos. */
@@ -116,12 +119,15 @@ export function buildModel(master: Master, context: V0Context, kept = new KeptJs
     return kept.agents.get(a, held);
   });
   const recovered = (fw: FrameworkRecord) => !fw.connected && fw.reregisteredTime === null && fw.unregisteredTime === null && fw.registeredTime < master.startTime;
-  const frameworks = [...master.frameworks.values()].map((f) =>
-    frameworkJson(
-      f, { used: h.used.framework.get(f.id) ?? [], offered: h.offered.framework.get(f.id) ?? [], recovered: recovered(f) },
+  const frameworks = [...master.frameworks.values()].map((f) => {
+    const used = h.used.framework.get(f.id) ?? [];
+    const offered = h.offered.framework.get(f.id) ?? [];
+    return frameworkJson(
+      f, { used, offered, recovered: recovered(f) },
       { tasks: h.live.get(f.id) ?? none, unreachable: h.unreachable.get(f.id) ?? none, completed: h.completed.get(f.id) ?? none, offers: h.offers.get(f.id) ?? none },
-    ),
-  );
+      kept.frameworkSums.get(f, [used.length, ...used, ...offered], () => resourcesJsonOfBoth(used, offered)),
+    );
+  });
   const completedFrameworks = master.completedFrameworkList().map((f) =>
     frameworkJson(f, { used: [], offered: [], recovered: false }, { tasks: none, unreachable: none, completed: h.completed.get(f.id) ?? none, offers: none }),
   );
@@ -178,6 +184,7 @@ function rolesJson(master: Master, used: ReadonlyMap<string, readonly Resources[
     const offer = offered.get(name) ?? [];
     // What the role's tasks use (Mesos's `allocated`), apart from what it is offered.
     const allocated = used.get(name) ?? [];
+    const sums = quantitiesJsonOfBoth(allocated, offer);
     return {
       name,
       weight: s?.weight ?? 1,
@@ -187,9 +194,9 @@ function rolesJson(master: Master, used: ReadonlyMap<string, readonly Resources[
         limit: quantitiesJson(s?.quota?.limit ?? Resources.EMPTY),
         consumed: quantitiesJson(s?.consumed ?? Resources.EMPTY),
       },
-      resources: quantitiesJsonOf([...allocated, ...offer]),
-      allocated: quantitiesJsonOf(allocated),
-      offered: quantitiesJsonOf(offer),
+      resources: sums.both,
+      allocated: sums.first,
+      offered: sums.then,
       reserved: quantitiesJson(s?.reserved ?? Resources.EMPTY),
       frameworks: frameworks.get(name) ?? [],
     };

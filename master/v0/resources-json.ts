@@ -6,7 +6,7 @@
 //            sets as Mesos's stringify writes them ("[b-e, b-e]", "{a, b}")
 //   full:    [ { "name", "type", "scalar" | "ranges" | "set", "role", "reservations"? } ]
 //            one Resource message per (name, role), as convertResourceFormat(ENDPOINT) leaves it
-import { UNRESERVED, unionRanges, type Range, type ResourceEntry, type Resources } from '../../common/resources.js';
+import { rangesContain, UNRESERVED, unionRanges, type Range, type ResourceEntry, type Resources } from '../../common/resources.js';
 
 export type ResourcesJson = Record<string, number | string>;
 
@@ -30,22 +30,53 @@ export function resourcesJson(resources: Resources): ResourcesJson {
 
 /** json(Resources) of the sum of `list`, summed as it is written (no Resources value is made for the sum). */
 export function resourcesJsonOf(list: readonly Resources[]): ResourcesJson {
-  const scalars = new Map<string, number>([['cpus', 0], ['gpus', 0], ['mem', 0], ['disk', 0]]);
-  const ranges = new Map<string, Range[]>();
-  const sets = new Map<string, Set<string>>();
-  for (const resources of list) {
-    for (const e of resources.list()) {
-      const v = e.value;
-      if (v.kind === 'scalar') scalars.set(e.name, (scalars.get(e.name) ?? 0) + v.value);
-      else if (v.kind === 'ranges') ranges.set(e.name, unionRanges(ranges.get(e.name) ?? [], v.ranges));
-      else sets.set(e.name, new Set([...(sets.get(e.name) ?? []), ...v.items]));
+  return new ResourcesJsonSum().add(list).json();
+}
+
+/**
+ * json(Resources) of `first`, of `then`, and of both in a row (what
+ * resourcesJsonOf([...first, ...then]) writes), each list read once: a
+ * framework's used, offered and total resources (/master/state sums them
+ * for every framework on every build).
+ */
+export function resourcesJsonOfBoth(first: readonly Resources[], then: readonly Resources[]): { first: ResourcesJson; then: ResourcesJson; both: ResourcesJson } {
+  const sum = new ResourcesJsonSum().add(first);
+  const json = sum.json();
+  return { first: json, then: resourcesJsonOf(then), both: sum.add(then).json() };
+}
+
+/** A running json(Resources) sum: scalars added unrounded and rounded when written, ranges merged, set items in the order first seen. */
+class ResourcesJsonSum {
+  private readonly scalars = new Map<string, number>([['cpus', 0], ['gpus', 0], ['mem', 0], ['disk', 0]]);
+  private readonly ranges = new Map<string, Range[]>();
+  private readonly sets = new Map<string, Set<string>>();
+
+  add(list: readonly Resources[]): this {
+    for (const resources of list) {
+      for (const e of resources.each()) {
+        const v = e.value;
+        if (v.kind === 'scalar') this.scalars.set(e.name, (this.scalars.get(e.name) ?? 0) + v.value);
+        else if (v.kind === 'ranges') this.addRanges(e.name, v.ranges);
+        else this.sets.set(e.name, new Set([...(this.sets.get(e.name) ?? []), ...v.items]));
+      }
     }
+    return this;
   }
-  const out: ResourcesJson = {};
-  for (const [name, value] of scalars) out[name] = round(value);
-  for (const [name, value] of ranges) out[name] = rangesText(value);
-  for (const [name, value] of sets) out[name] = setText(value);
-  return out;
+
+  /** Ranges already held are skipped: agents offer the same ports, and merging them again cost most of a sum over offers. */
+  private addRanges(name: string, ranges: readonly Range[]): void {
+    const held = this.ranges.get(name);
+    // `held` came out of unionRanges (sorted and merged), so what it contains would leave it as it is.
+    if (held === undefined || !rangesContain(held, ranges)) this.ranges.set(name, unionRanges(held ?? [], ranges));
+  }
+
+  json(): ResourcesJson {
+    const out: ResourcesJson = {};
+    for (const [name, value] of this.scalars) out[name] = round(value);
+    for (const [name, value] of this.ranges) out[name] = rangesText(value);
+    for (const [name, value] of this.sets) out[name] = setText(value);
+    return out;
+  }
 }
 
 /** Reserved resources by role (`reserved_resources`), each as json(Resources). */
@@ -92,9 +123,19 @@ export function quantitiesJson(resources: Resources): Record<string, number> {
 
 /** ResourceQuantities of the sum of `list`. */
 export function quantitiesJsonOf(list: readonly Resources[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  return addQuantities({}, list);
+}
+
+/** ResourceQuantities of `first`, of `then`, and of both in a row (quantitiesJsonOf([...first, ...then])), each list read once. */
+export function quantitiesJsonOfBoth(first: readonly Resources[], then: readonly Resources[]): { first: Record<string, number>; then: Record<string, number>; both: Record<string, number> } {
+  const json = quantitiesJsonOf(first);
+  return { first: json, then: quantitiesJsonOf(then), both: addQuantities({ ...json }, then) };
+}
+
+/** Adds to `out` in place, rounding at each step as Mesos's ResourceQuantities does. */
+function addQuantities(out: Record<string, number>, list: readonly Resources[]): Record<string, number> {
   for (const resources of list) {
-    for (const e of resources.list()) {
+    for (const e of resources.each()) {
       const v = e.value;
       const amount = v.kind === 'scalar' ? v.value : v.kind === 'ranges' ? v.ranges.reduce((n, [b, en]) => n + en - b + 1, 0) : v.items.size;
       out[e.name] = round((out[e.name] ?? 0) + amount);

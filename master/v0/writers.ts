@@ -10,7 +10,7 @@ import { Resources, UNRESERVED } from '../../common/resources.js';
 import { toMesosJson } from '../http-api/proto-json.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../state/records.js';
 import { agentPid } from '../rpc/wire.js';
-import { reservedJson, resourcesJson, resourcesJsonOf, type ResourcesJson } from './resources-json.js';
+import { reservedJson, resourcesJson, resourcesJsonOf, resourcesJsonOfBoth, type ResourcesJson } from './resources-json.js';
 import { agentInputs, KeptByInputs } from '../state/kept-by-inputs.js';
 import type { JsonTexts } from './json-text.js';
 
@@ -129,14 +129,14 @@ export interface FrameworkTotals {
 }
 
 /** json(Summary<Framework>): the part /master/state-summary shares with /master/state. */
-export function frameworkSummaryJson(fw: FrameworkRecord, totals: FrameworkTotals): Json {
+export function frameworkSummaryJson(fw: FrameworkRecord, totals: FrameworkTotals, sums = resourcesJsonOfBoth(totals.used, totals.offered)): Json {
   const info = fw.info;
   // HTTP and gRPC frameworks have no libprocess pid: Mesos leaves `pid` out.
   return {
     id: fw.id,
     name: info.name ?? '',
-    used_resources: resourcesJsonOf(totals.used),
-    offered_resources: resourcesJsonOf(totals.offered),
+    used_resources: sums.first,
+    offered_resources: sums.then,
     capabilities: (info.capabilities ?? []).map((c) => String(c.type)),
     hostname: info.hostname ?? '',
     webui_url: info.webui_url ?? '',
@@ -154,11 +154,11 @@ export interface FrameworkTasks {
 }
 
 /** FullFrameworkWriter: the summary, then the FrameworkInfo fields, resources, tasks and offers. */
-export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, tasks: FrameworkTasks): Json {
+export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, tasks: FrameworkTasks, sums = resourcesJsonOfBoth(totals.used, totals.offered)): Json {
   const info = fw.info;
   const multiRole = (info.capabilities ?? []).some((c) => String(c.type) === 'MULTI_ROLE');
   const out: Json = {
-    ...frameworkSummaryJson(fw, totals),
+    ...frameworkSummaryJson(fw, totals, sums),
     user: info.user ?? '',
     failover_timeout: info.failover_timeout ?? 0,
     checkpoint: info.checkpoint ?? false,
@@ -166,7 +166,7 @@ export function frameworkJson(fw: FrameworkRecord, totals: FrameworkTotals, task
     unregistered_time: fw.unregisteredTime ?? 0,
   };
   if (info.principal) out.principal = info.principal;
-  out.resources = resourcesJsonOf([...totals.used, ...totals.offered]);
+  out.resources = sums.both;
   if (fw.reregisteredTime !== null && fw.reregisteredTime !== fw.registeredTime) out.reregistered_time = fw.reregisteredTime;
   if (multiRole) out.roles = info.roles ?? fw.roles;
   else out.role = info.role || fw.roles[0] || UNRESERVED;
@@ -224,17 +224,41 @@ function totalJson(total: Resources): Json {
  */
 export class AgentJsonCache {
   private readonly kept = new KeptByInputs<AgentRecord, Json>();
+  /** The agent's JSON with no resources held, and its text before used_resources and after offered_resources. */
+  private readonly outer = new KeptByInputs<AgentRecord, { readonly json: Json; readonly head: string; readonly tail: string }>();
 
   /** `texts`: where the JSON made here is kept as text too (json-text.ts). */
   constructor(private readonly texts?: JsonTexts) {}
 
+  /**
+   * Under churn an agent's JSON is made again mostly because its tasks or its
+   * offers changed: only used_resources and offered_resources are written then,
+   * the rest (AgentInfo, totals, ...) copied from what was kept for the agent.
+   */
   get(agent: AgentRecord, held: AgentTotals): Json {
     return this.kept.get(agent, agentInputs(agent, held.used, held.offered), () => {
-      const json = agentJson(agent, held);
-      this.texts?.keep(json);
+      const outer = this.outer.get(agent, agentInputs(agent, NONE, NONE), () => outerJson(agent));
+      // The keys are outer.json's, in its order: the two replaced keep their places.
+      const json: Json = { ...outer.json, used_resources: resourcesJsonOf(held.used), offered_resources: resourcesJsonOf(held.offered) };
+      this.texts?.keepWritten(json, () =>
+        `{${outer.head}"used_resources":${JSON.stringify(json.used_resources)},"offered_resources":${JSON.stringify(json.offered_resources)}${outer.tail}}`);
       return json;
     });
   }
+}
+
+const NONE: readonly Resources[] = [];
+
+/** agentJson with nothing held, and its text split around used_resources and offered_resources (with their commas). */
+function outerJson(agent: AgentRecord): { json: Json; head: string; tail: string } {
+  const json = agentJson(agent, { used: NONE, offered: NONE });
+  const keys = Object.keys(json);
+  const used = keys.indexOf('used_resources');
+  if (keys[used + 1] !== 'offered_resources') throw new Error('agentJson writes offered_resources right after used_resources');
+  const text = (from: number, to: number) => JSON.stringify(Object.fromEntries(keys.slice(from, to).map((k) => [k, json[k]]))).slice(1, -1);
+  const head = text(0, used);
+  const tail = text(used + 2, keys.length);
+  return { json, head: head === '' ? '' : `${head},`, tail: tail === '' ? '' : `,${tail}` };
 }
 
 /** SlaveWriter. A draining agent is deactivated, as Mesos deactivates one it drains. Reads only what agentInputs lists. */

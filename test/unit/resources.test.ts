@@ -92,6 +92,24 @@ describe('Resources.sum', () => {
     expect(Resources.sum(list).toString()).toBe('cpus:0.3;disks:{x};mem(a):5;ports:[1-4]');
     expect(Resources.sum([]).isEmpty()).toBe(true);
   });
+
+  it('equals adding one by one over many values: every kind, several roles, the same key many times, entries in order', () => {
+    const texts = ['cpus:0.1;mem:32', 'cpus:0.7;ports:[5-9,1-2]', 'cpus(a):1.333;disks:{y,x}', 'disks:{x,z};mem:0.001', 'ports:[3-4];cpus:0.2', 'gpus:1;disks(a):{q}'];
+    const list = Array.from({ length: 60 }, (_, i) => Resources.parse(texts[(i * 7) % texts.length]!));
+    const one = list.reduce((a, b) => a.add(b), Resources.EMPTY);
+    const sum = Resources.sum(list);
+    expect(sum.list()).toEqual(one.list());
+    expect(sum.toString()).toBe(one.toString());
+    expect([...sum.each()]).toEqual(sum.list());
+    const single = Resources.parse('cpus:2');
+    expect(Resources.sum([single]).list()[0]).toBe(single.list()[0]); // Nothing added: the entry itself.
+  });
+
+  it('refuses a name given as two kinds, as add does', () => {
+    const list = [Resources.parse('x:1'), Resources.parse('x:[1-2]')];
+    expect(() => list[0]!.add(list[1]!)).toThrow("resource 'x' is given both as scalar and as ranges");
+    expect(() => Resources.sum(list)).toThrow("resource 'x' is given both as scalar and as ranges");
+  });
 });
 
 describe('ScalarTotals', () => {

@@ -78,9 +78,19 @@ describe('GetStateJson', () => {
     expect(after).toContain('"message":"healthy"');
     expect(after).toContain('"completed_tasks":[');
 
-    // Offers outstanding: the framework's view carries them, and changes with each allocation.
+    // Offers outstanding: the framework's view carries them, and changes with each allocation. A second
+    // framework of another role gets some: the same resources offered to two roles are two texts.
+    const other = { type: 'SUBSCRIBE', subscribe: { framework_info: { name: 'fw2', user: 'u', roles: ['batch'], capabilities: [{ type: 'MULTI_ROLE' }], failover_timeout: 60 }, suppressed_roles: [] } };
+    await master.subscribe(other as unknown as Call, () => sink);
+    for (let i = 3; i < 8; i++) {
+      await master.registerAgent({
+        agent_info: { hostname: `host-${i}`, port: 5051, resources: Resources.parse('cpus:8;mem:4096;ports:[31000-31010]').toProto(), attributes: [] },
+        tasks: [], frameworks: [], version: 'test',
+      } as never, conn);
+    }
     master.runAllocation();
     expect(master.offers.view().size).toBeGreaterThan(0);
+    expect(new Set([...master.offers.view().values()].map((o) => o.role))).toEqual(new Set(['web', 'batch']));
     master.version++;
     const offered = json.encode().toString('utf8');
     expect(offered).toBe(reference());

@@ -5,7 +5,7 @@
 // task JSON kept between builds.
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../common/resources.js';
-import { quantitiesJson, rangesText, reservedJson, resourcesFullJson, resourcesJson, setText } from '../../master/v0/resources-json.js';
+import { quantitiesJson, quantitiesJsonOf, quantitiesJsonOfBoth, rangesText, reservedJson, resourcesFullJson, resourcesJson, resourcesJsonOf, resourcesJsonOfBoth, setText } from '../../master/v0/resources-json.js';
 import { durationText, flagsJson } from '../../master/v0/flags-json.js';
 import { orderTasks, readTaskQuery, stateSummary, tasks, TASK_LIMIT } from '../../master/v0/views.js';
 import type { V0Model } from '../../master/v0/model.js';
@@ -38,6 +38,23 @@ describe('resources as v0 JSON', () => {
   it('counts quantities as ResourceQuantities does: ranges and sets by their number of values', () => {
     expect(quantitiesJson(Resources.parse('cpus:1;cpus(a):1;ports:[1-10,20-20];disks:{a,b}'))).toEqual({ cpus: 2, ports: 11, disks: 2 });
     expect(quantitiesJson(Resources.EMPTY)).toEqual({});
+  });
+
+  it('writes two lists and both in a row as one sum over each would, byte for byte', () => {
+    const texts = ['cpus:0.1;mem:32;ports:[31000-31010]', 'cpus(web):0.7;ports:[31005-31020,5-9]', 'disks:{y,x};mem:0.001', 'ports:[31000-31001]', 'cpus:0.2;disks:{z,x}', 'gpus:1'];
+    const list = (n: number, k: number) => Array.from({ length: n }, (_, i) => Resources.parse(texts[(i * k) % texts.length]!));
+    for (const [first, then] of [[list(40, 5), list(30, 7)], [[], list(3, 1)], [list(3, 1), []], [[], []]] as const) {
+      const json = resourcesJsonOfBoth(first, then);
+      expect(JSON.stringify(json.first)).toBe(JSON.stringify(resourcesJsonOf(first)));
+      expect(JSON.stringify(json.then)).toBe(JSON.stringify(resourcesJsonOf(then)));
+      expect(JSON.stringify(json.both)).toBe(JSON.stringify(resourcesJsonOf([...first, ...then])));
+      const quantities = quantitiesJsonOfBoth(first, then);
+      expect(JSON.stringify(quantities.first)).toBe(JSON.stringify(quantitiesJsonOf(first)));
+      expect(JSON.stringify(quantities.then)).toBe(JSON.stringify(quantitiesJsonOf(then)));
+      expect(JSON.stringify(quantities.both)).toBe(JSON.stringify(quantitiesJsonOf([...first, ...then])));
+    }
+    // Ranges already held are skipped, the rest merged as unionRanges merges them.
+    expect(resourcesJsonOf(list(12, 1)).ports).toBe('[5-9, 31000-31020]');
   });
 });
 
