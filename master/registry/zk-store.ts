@@ -36,6 +36,8 @@ export class ZkRegistryStore implements RegistryStore {
   /** Where the next log entry goes; null until the log was listed (by load(), or by the first write). */
   private log: LogWriter | null = null;
   private follower: RegistryFollower | null = null;
+  /** Why the leader's changes cannot be followed (it keeps no log); null: they can. */
+  private withoutLog: string | null = null;
 
   private readonly sessionOf: () => ZkSession;
 
@@ -58,12 +60,14 @@ export class ZkRegistryStore implements RegistryStore {
    */
   follow(options: { pollMs?: number; step?: (kind: string) => Promise<void> | void } = {}): RegistryFollower {
     this.follower ??= new RegistryFollower(this.sessionOf, this.base, this.logger, options);
+    this.follower.untrusted(this.withoutLog);
     this.follower.start();
     return this.follower;
   }
 
   /** The leader keeps no log (null: it does): a standby's copy cannot be trusted meanwhile. */
   leaderWithoutLog(why: string | null): void {
+    this.withoutLog = why;
     this.follower?.untrusted(why);
   }
 
@@ -73,7 +77,8 @@ export class ZkRegistryStore implements RegistryStore {
   }
 
   async load(): Promise<Map<RegistryKey, Record<string, unknown>>> {
-    const warm = await this.follower?.takeOver();
+    // A copy that cannot be caught up (its session failed) is dropped: the full read says what is wrong, if anything.
+    const warm = await this.follower?.takeOver().catch(() => null);
     this.follower = null;
     const copy = warm?.copy ?? (await readAll(this.sessionOf, this.base, this.logger));
     this.logRead(copy, warm?.caught ?? null);

@@ -207,6 +207,30 @@ describe('a standby master follows the registry log', () => {
     expect(lines.some((l) => l.includes('cold read'))).toBe(true);
   }, 60_000);
 
+  it('real masters: a standby behind a leader of an earlier version (no registry_log, no log) reads every znode once elected', async () => {
+    const path = '/old-leader';
+    // The earlier version's leader: its MasterInfo without registry_log, its writes without log entries.
+    const old = await session();
+    await old.mkdirp(`${path}/registry/agents`);
+    const info = { id: 'old-master', hostname: 'localhost', address: { ip: '127.0.0.1', port: 1 }, grpc_address: '127.0.0.1:1' };
+    await old.createEphemeralSequential(`${path}/json.info_`, Buffer.from(JSON.stringify(info)));
+    const agentDoc = (id: string) => Buffer.from(JSON.stringify({ info: agentInfo(id), ip: '127.0.0.1', registered_time: 1, tasks: [], reservations: [] }));
+    await old.commit([{ op: 'create', path: `${path}/registry/agents/before`, data: agentDoc('before') }]);
+    const lines: string[] = [];
+    const group = new MasterGroup(`zk://${zk.connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, (l) => (lines.push(l), quiet(l)));
+    try {
+      const standby = await group.add();
+      expect(lines.some((l) => l.includes('keeps no registry log'))).toBe(true);
+      await old.commit([{ op: 'create', path: `${path}/registry/agents/after`, data: agentDoc('after') }]);
+      old.close();
+      await waitUntil(() => standby.leading(), 15_000, 'the standby to lead');
+      expect([...standby.master.registry.agents.keys()].sort()).toEqual(['after', 'before']);
+      expect(lines.some((l) => l.includes('cold read'))).toBe(true);
+    } finally {
+      await group.stopAll();
+    }
+  }, 60_000);
+
   it('real masters: the standby that takes over reads warm and knows what its predecessor admitted', async () => {
     const path = '/masters';
     const lines: string[] = [];
