@@ -11,9 +11,10 @@
 // applying entries S+1, S+2, ... (re-reading the keys each lists; a missing
 // znode is a delete) brings the copy to what a full read would return,
 // whichever of the change's values the first read happened to see: each
-// key is read again after the entry naming it was listed. The data are kept
-// as ZooKeeper returned them and parsed once, at election (zk-store.ts), so
-// that following a busy leader costs reads, not JSON parsing.
+// key is read again after the entry naming it was listed. Documents are
+// parsed as they are read, so that once elected the standby parses only
+// what the last entries changed (parsing 5,000 agents' documents at election
+// would cost about as much CPU as a busy leader's poll, at the worst time).
 import type { ZkSession } from '../../common/zk/session.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 import { errorMessage } from '../../common/errors.js';
@@ -28,13 +29,25 @@ const FOLLOW_CONCURRENCY = 8;
 /** How often a standby polls the log; a longer wait costs reads at election, not correctness. */
 export const FOLLOW_POLL_MS = 500;
 
-/** The registry's znodes as read: data by key, and the last log entry they reflect. */
+/** The registry's znodes as read: each document by key (an Error for one that does not parse), and the last log entry they reflect. */
 export interface RegistryCopy {
-  readonly raw: Map<RegistryKey, Buffer>;
+  readonly docs: Map<RegistryKey, RegistryDoc>;
   /** Every entry up to this one is reflected (0: the log was empty). */
   applied: number;
   /** The log as last listed, ascending: where the leader's counter and trimming continue. */
   listed: number[];
+}
+
+export type RegistryDoc = Record<string, unknown> | Error;
+
+/** A znode's document; an Error (the znode exists, the registry skips it with a warning) when it is not a JSON object. */
+export function parseDoc(data: Buffer): RegistryDoc {
+  try {
+    const doc = JSON.parse(data.toString('utf8')) as unknown;
+    return doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : new Error('not a JSON object');
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 export interface Caught {
@@ -62,7 +75,7 @@ export async function readAll(
   session: () => ZkSession, base: string, logger: Logger, step: (kind: string) => Promise<void> | void = () => {},
 ): Promise<RegistryCopy> {
   const listed = await listLog(session(), `${base}/log`);
-  const raw = new Map<RegistryKey, Buffer>();
+  const docs = new Map<RegistryKey, RegistryDoc>();
   for (const kind of REGISTRY_KINDS) {
     const dir = `${base}/${kind}`;
     await session().mkdirp(dir);
@@ -74,11 +87,11 @@ export async function readAll(
         return logger.warn({ znode: `${dir}/${name}` }, `registry: skipping ${dir}/${name}: not a URI-encoded id`);
       }
       const data = await session().data(`${dir}/${name}`);
-      if (data) raw.set(key, data);
+      if (data) docs.set(key, parseDoc(data));
     });
     await step(kind);
   }
-  return { raw, applied: listed.at(-1) ?? 0, listed };
+  return { docs, applied: listed.at(-1) ?? 0, listed };
 }
 
 /**
@@ -104,8 +117,8 @@ export async function catchUp(session: () => ZkSession, base: string, copy: Regi
   if (missing) return 'gap';
   await inParallel([...keys], concurrency, async (key) => {
     const data = await session().data(znodeOf(base, key));
-    if (data) copy.raw.set(key, data);
-    else copy.raw.delete(key);
+    if (data) copy.docs.set(key, parseDoc(data));
+    else copy.docs.delete(key);
   });
   copy.applied = last;
   return { entries: fresh.length, keys: keys.size };
@@ -186,12 +199,13 @@ export class RegistryFollower {
     if (!this.copy) {
       const copy = await readAll(this.session, this.base, this.logger, this.options.step);
       if (!this.distrust) this.copy = copy;
-      this.logger.info({ keys: copy.raw.size, entry: copy.applied }, `registry: standby read ${copy.raw.size} registry entries; following the log from entry ${copy.applied}`);
+      this.logger.info({ keys: copy.docs.size, entry: copy.applied }, `registry: standby read ${copy.docs.size} registry entries; following the log from entry ${copy.applied}`);
       return;
     }
     const caught = await catchUp(this.session, this.base, this.copy, FOLLOW_CONCURRENCY);
     if (caught !== 'gap') return;
-    this.logger.info(`registry: the log moved past entry ${this.copy.applied + 1} before this standby read it; reading the registry again`);
+    // A standby that cannot keep up reads everything again, and again: worth an operator's eye.
+    this.logger.warn(`registry: the log moved past entry ${this.copy.applied + 1} before this standby read it; reading the registry again`);
     this.copy = null;
   }
 

@@ -84,16 +84,11 @@ export class ZkRegistryStore implements RegistryStore {
     this.logRead(copy, warm?.caught ?? null);
     this.log = LogWriter.after(`${this.base}/log`, copy.listed);
     const docs = new Map<RegistryKey, Record<string, unknown>>();
-    for (const [key, data] of copy.raw) {
+    for (const [key, doc] of copy.docs) {
       const path = znodeOf(this.base, key);
       this.existing.add(path);
-      try {
-        const doc = JSON.parse(data.toString('utf8')) as unknown;
-        if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
-        docs.set(key, doc as Record<string, unknown>);
-      } catch (err) {
-        this.logger.warn({ znode: path }, `registry: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      if (doc instanceof Error) this.logger.warn({ znode: path }, `registry: skipping ${path}: ${doc.message}`);
+      else docs.set(key, doc);
     }
     return docs;
   }
@@ -101,9 +96,9 @@ export class ZkRegistryStore implements RegistryStore {
   private logRead(copy: RegistryCopy, caught: Caught | null): void {
     if (caught) {
       this.logger.info({ read: 'warm', entries: caught.entries, keys: caught.keys, log_entry: copy.applied },
-        `registry: warm read: the standby's copy of ${copy.raw.size} entries, ${caught.entries} log entries applied (${caught.keys} keys read)`);
+        `registry: warm read: the standby's copy of ${copy.docs.size} entries, ${caught.entries} log entries applied (${caught.keys} keys read)`);
     } else {
-      this.logger.info({ read: 'cold', keys: copy.raw.size, log_entry: copy.applied }, `registry: cold read: every znode read (${copy.raw.size} entries)`);
+      this.logger.info({ read: 'cold', keys: copy.docs.size, log_entry: copy.applied }, `registry: cold read: every znode read (${copy.docs.size} entries)`);
     }
   }
 
