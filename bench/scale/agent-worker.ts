@@ -46,7 +46,9 @@ async function start(m: AgentWorkerStart): Promise<void> {
   if (m.master.startsWith('zk://')) {
     const { servers, path } = parseZkUrl(m.master);
     const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
-    const detector = new LeaderDetector(session, path);
+    // A worker whose detector fails follows no leader again: its agents never find a successor. Say so.
+    const detector = new LeaderDetector(session, path, (line) => console.error(`[agent worker ${process.pid}] leader detection: ${line}`));
+    session.onEnd((why) => why !== 'session closed' && console.error(`[agent worker ${process.pid}] ZooKeeper session ended (${why}): its agents follow no leader`));
     await detector.start();
     detector.onChange(() => agents.forEach((a) => a.leaderChanged()));
     follow = { session, detector };

@@ -61,13 +61,22 @@ export function znodeOf(base: string, key: RegistryKey): string {
   return `${base}/${key.slice(0, slash)}/${encodeURIComponent(key.slice(slash + 1))}`;
 }
 
-/** Runs `fn` on every item, `limit` at a time. */
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** Runs `fn` on every item, at most `limit()` at a time (read again as each finishes: a standby elected mid-poll speeds up). */
+function inParallel<T>(items: readonly T[], limit: () => number, fn: (item: T) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let running = 0;
+    let failed = false;
+    const pump = () => {
+      if (failed) return;
+      if (next >= items.length && running === 0) return resolve();
+      while (running < limit() && next < items.length) {
+        running++;
+        fn(items[next++]!).then(() => (running--, pump()), (err: unknown) => ((failed = true), reject(err)));
+      }
+    };
+    pump();
+  });
 }
 
 /** Every znode of the registry, after listing the log (see the header). `step` is told each folder read (tests interleave writes there). */
@@ -79,7 +88,7 @@ export async function readAll(
   for (const kind of REGISTRY_KINDS) {
     const dir = `${base}/${kind}`;
     await session().mkdirp(dir);
-    await inParallel(await session().children(dir), READ_CONCURRENCY, async (name) => {
+    await inParallel(await session().children(dir), () => READ_CONCURRENCY, async (name) => {
       let key: RegistryKey;
       try {
         key = `${kind}/${decodeURIComponent(name)}` as RegistryKey;
@@ -100,7 +109,9 @@ export async function readAll(
  * the next entry is gone (trimmed, or the log was cleared): only a full
  * read can tell what changed.
  */
-export async function catchUp(session: () => ZkSession, base: string, copy: RegistryCopy, concurrency = READ_CONCURRENCY): Promise<Caught | 'gap'> {
+export async function catchUp(
+  session: () => ZkSession, base: string, copy: RegistryCopy, concurrency: () => number = () => READ_CONCURRENCY,
+): Promise<Caught | 'gap'> {
   const listed = await listLog(session(), `${base}/log`);
   const fresh = listed.filter((n) => n > copy.applied);
   const last = listed.at(-1) ?? 0;
@@ -202,7 +213,7 @@ export class RegistryFollower {
       this.logger.info({ keys: copy.docs.size, entry: copy.applied }, `registry: standby read ${copy.docs.size} registry entries; following the log from entry ${copy.applied}`);
       return;
     }
-    const caught = await catchUp(this.session, this.base, this.copy, FOLLOW_CONCURRENCY);
+    const caught = await catchUp(this.session, this.base, this.copy, () => (this.stopped ? READ_CONCURRENCY : FOLLOW_CONCURRENCY));
     if (caught !== 'gap') return;
     // A standby that cannot keep up reads everything again, and again: worth an operator's eye.
     this.logger.warn(`registry: the log moved past entry ${this.copy.applied + 1} before this standby read it; reading the registry again`);
