@@ -144,7 +144,10 @@ export class RegistryFollower {
   private copy: RegistryCopy | null = null;
   private loop: Promise<void> | null = null;
   private stopped = false;
-  private wake = new AbortController();
+  /** Ends the current wait between two polls, if any. */
+  private wake: (() => void) | null = null;
+  /** Moves on whenever the leader's log cannot be trusted: a read begun before then is not kept. */
+  private epoch = 0;
   /** Why the copy cannot be trusted at present (a leader that keeps no log); null: it can. */
   private distrust: string | null = null;
 
@@ -168,13 +171,16 @@ export class RegistryFollower {
   untrusted(why: string | null): void {
     if (why && !this.distrust) this.logger.info(`registry: not following the registry while ${why}`);
     this.distrust = why;
-    if (why) this.copy = null;
+    if (why) {
+      this.copy = null;
+      this.epoch++;
+    }
   }
 
   /** Stops following; the copy brought up to the log's end, or null (cold: never read, or a gap). */
   async takeOver(): Promise<{ copy: RegistryCopy; caught: Caught } | null> {
     this.stopped = true;
-    this.wake.abort();
+    this.wake?.();
     await this.loop;
     const copy = this.copy;
     this.copy = null;
@@ -186,7 +192,7 @@ export class RegistryFollower {
   /** Stops following and forgets the copy. */
   stop(): void {
     this.stopped = true;
-    this.wake.abort();
+    this.wake?.();
     this.copy = null;
   }
 
@@ -207,25 +213,31 @@ export class RegistryFollower {
 
   private async step(): Promise<void> {
     if (this.distrust || !this.session().active) return;
+    const epoch = this.epoch;
     if (!this.copy) {
       const copy = await readAll(this.session, this.base, this.logger, this.options.step);
-      if (!this.distrust) this.copy = copy;
+      if (epoch === this.epoch) this.copy = copy;
       this.logger.info({ keys: copy.docs.size, entry: copy.applied }, `registry: standby read ${copy.docs.size} registry entries; following the log from entry ${copy.applied}`);
       return;
     }
-    const caught = await catchUp(this.session, this.base, this.copy, () => (this.stopped ? READ_CONCURRENCY : FOLLOW_CONCURRENCY));
-    if (caught !== 'gap') return;
+    const copy = this.copy;
+    const caught = await catchUp(this.session, this.base, copy, () => (this.stopped ? READ_CONCURRENCY : FOLLOW_CONCURRENCY));
+    if (caught !== 'gap' || epoch !== this.epoch) return;
     // A standby that cannot keep up reads everything again, and again: worth an operator's eye.
-    this.logger.warn(`registry: the log moved past entry ${this.copy.applied + 1} before this standby read it; reading the registry again`);
+    this.logger.warn(`registry: the log moved past entry ${copy.applied + 1} before this standby read it; reading the registry again`);
     this.copy = null;
   }
 
   private sleep(ms: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
       timer.unref();
-      this.wake.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
     });
   }
 }
