@@ -83,7 +83,7 @@ function inParallel<T>(items: readonly T[], limit: () => number, fn: (item: T) =
 export async function readAll(
   session: () => ZkSession, base: string, logger: Logger, step: (kind: string) => Promise<void> | void = () => {},
 ): Promise<RegistryCopy> {
-  const listed = await listLog(session(), `${base}/log`);
+  const listed = await listLog(session(), `${base}/log`, true);
   const docs = new Map<RegistryKey, RegistryDoc>();
   for (const kind of REGISTRY_KINDS) {
     const dir = `${base}/${kind}`;
@@ -112,6 +112,7 @@ export async function readAll(
 export async function catchUp(
   session: () => ZkSession, base: string, copy: RegistryCopy, concurrency: () => number = () => READ_CONCURRENCY,
 ): Promise<Caught | 'gap'> {
+  // The folder exists: readAll made it. A registry cleared since fails the listing, and the caller reads everything.
   const listed = await listLog(session(), `${base}/log`);
   const fresh = listed.filter((n) => n > copy.applied);
   const last = listed.at(-1) ?? 0;

@@ -30,8 +30,9 @@ export function entryNumbers(names: readonly string[]): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-export async function listLog(session: ZkSession, dir: string): Promise<number[]> {
-  await session.mkdirp(dir);
+/** The log's entries; `create` makes its folder first (a round trip per level: not on every poll). */
+export async function listLog(session: ZkSession, dir: string, create = false): Promise<number[]> {
+  if (create) await session.mkdirp(dir);
   return entryNumbers(await session.children(dir));
 }
 

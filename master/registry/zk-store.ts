@@ -105,7 +105,7 @@ export class ZkRegistryStore implements RegistryStore {
   async write(changes: readonly RegistryChange[]): Promise<void> {
     const fence = this.fence();
     if (!fence) throw new Error('this master holds no candidacy in ZooKeeper');
-    this.log ??= LogWriter.after(`${this.base}/log`, await listLog(this.sessionOf(), `${this.base}/log`));
+    this.log ??= LogWriter.after(`${this.base}/log`, await listLog(this.sessionOf(), `${this.base}/log`, true));
     const log = this.log;
     let ops: ZkOp[] = [];
     let keys: RegistryKey[] = [];
