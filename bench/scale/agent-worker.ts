@@ -10,6 +10,12 @@ import { SimAgent } from './sim-agent.js';
 import { TRACE_MAX, loopDelaySampler, traced, wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
+
+// tsx maps every stack trace through the source maps. While a leader is dead, each of the worker's agents
+// fails a Connect every 0.2-5 s and grpc-js formats a stack for each failure: a failover profile (N=5000,
+// load ~30) showed a worker spending 2.5 s of 7 in source-mapped stacks and hearing of the new leader 3 s
+// late, which the failover figures then counted against the master.
+process.setSourceMapsEnabled(false);
 const send = (m: FromWorker) => process.send?.(m);
 const loopDelay = loopDelaySampler();
 
