@@ -141,7 +141,8 @@ export async function startMaster(
     ...(domain ? { domain } : {}),
   };
   const grpcAddress = `${grpcIp}:${grpcPort}`;
-  const candidate = { ...info, grpc_address: `${flags.advertise_ip ?? grpcIp}:${grpcPort}` };
+  // registry_log: this master logs its registry changes, so a standby may follow them (master/registry/zk-log.ts).
+  const candidate = { ...info, grpc_address: `${flags.advertise_ip ?? grpcIp}:${grpcPort}`, registry_log: true };
   if (flags.zk) {
     election = await connectElection(flags.zk, flags.zk_session_timeout, candidate, logger.child({ component: 'election' })).catch(async (err: unknown) => {
       server.forceShutdown();
@@ -162,7 +163,8 @@ export async function startMaster(
     onDeposed?.(why);
   };
   const registryLogger = logger.child({ component: 'registry' });
-  const store = election ? election.registryStore(registryLogger) : flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore();
+  const zkStore = election?.registryStore(registryLogger) ?? null;
+  const store = zkStore ?? (flags.work_dir ? new FileRegistryStore(join(flags.work_dir, 'registry.json')) : new InMemoryStore());
   const registry = new Registry(store, (err) => stopActing(err.message), registryLogger);
   const v0Flags = flagsJson(MASTER_FLAGS, flags);
   const master = new Master({
@@ -247,7 +249,11 @@ export async function startMaster(
       },
       deposed: stopActing,
     });
-    if (!election.leading()) logger.info({ master_id: id }, `standing by; ${election.notLeading()}; ${where}`);
+    if (!election.leading()) {
+      logger.info({ master_id: id }, `standing by; ${election.notLeading()}; ${where}`);
+      // Once elected, it reads only what changed since (issue 15: a full read of 5,000 agents took 4.4 s).
+      zkStore?.follow();
+    }
   } else {
     await takeOver();
   }
@@ -259,6 +265,7 @@ export async function startMaster(
     leading: () => (!election || election.leading()) && master.acting,
     async stop() {
       over = true; // A take-over still reading the registry does not start this master once it is stopped.
+      zkStore?.stopFollowing();
       election?.withdraw();
       master.stop();
       metrics.close();

@@ -10,6 +10,12 @@ import { SimAgent } from './sim-agent.js';
 import { TRACE_MAX, loopDelaySampler, traced, wallNow, type AgentWorkerStart, type AgentWorkerProgress, type FromWorker, type ToWorker } from './ipc.js';
 
 const REPORT_MS = 250;
+
+// tsx maps every stack trace through the source maps. While a leader is dead, each of the worker's agents
+// fails a Connect every 0.2-5 s and grpc-js formats a stack for each failure: a failover profile (N=5000,
+// load ~30) showed a worker spending 2.5 s of 7 in source-mapped stacks and hearing of the new leader 3 s
+// late, which the failover figures then counted against the master.
+process.setSourceMapsEnabled(false);
 const send = (m: FromWorker) => process.send?.(m);
 const loopDelay = loopDelaySampler();
 
@@ -46,7 +52,9 @@ async function start(m: AgentWorkerStart): Promise<void> {
   if (m.master.startsWith('zk://')) {
     const { servers, path } = parseZkUrl(m.master);
     const session = await ZkSession.connect({ servers, sessionTimeoutMs: 10_000 });
-    const detector = new LeaderDetector(session, path);
+    // A worker whose detector fails follows no leader again: its agents never find a successor. Say so.
+    const detector = new LeaderDetector(session, path, (line) => console.error(`[agent worker ${process.pid}] leader detection: ${line}`));
+    session.onEnd((why) => why !== 'session closed' && console.error(`[agent worker ${process.pid}] ZooKeeper session ended (${why}): its agents follow no leader`));
     await detector.start();
     detector.onChange(() => agents.forEach((a) => a.leaderChanged()));
     follow = { session, detector };

@@ -17,6 +17,8 @@ export interface LeaderInfo {
   readonly http: string;
   /** gRPC address schedulers and agents dial. */
   readonly grpc: string;
+  /** The master logs its registry changes (`registry_log` in its info), so a standby may follow them (master/registry/zk-log.ts). */
+  readonly registryLog: boolean;
 }
 
 /** Parses a leader znode's JSON; null (and a reason) when it is not a usable MasterInfo. */
@@ -33,7 +35,7 @@ export function parseLeaderInfo(znode: string, data: Buffer): { info: LeaderInfo
     return { error: 'missing id, address.port or grpc_address' };
   }
   const host = typeof address.ip === 'string' ? address.ip : String(address.hostname ?? '');
-  return { info: { znode, id: json.id, hostname: String(json.hostname ?? host), http: `${host}:${address.port}`, grpc } };
+  return { info: { znode, id: json.id, hostname: String(json.hostname ?? host), http: `${host}:${address.port}`, grpc, registryLog: json.registry_log === true } };
 }
 
 const sequenceOf = (name: string) => Number(name.slice(LEADER_PREFIX.length));

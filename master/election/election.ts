@@ -22,7 +22,7 @@ export interface Election {
   /** Why this master does not act, naming the leader when known. */
   notLeading(): string;
   withdraw(): void;
-  /** The registry's home: the same session and path, fenced by this candidacy's znode. */
+  /** The registry's home: the same session and path, fenced by this candidacy's znode; told whether the leader keeps the registry log. */
   registryStore(logger: Logger): ZkRegistryStore;
 }
 
@@ -51,10 +51,13 @@ export async function connectElection(
   let over: string | null = null;
   let withdrawn = false;
   let on: { elected: () => void; deposed: (why: string) => void } = { elected: () => {}, deposed: () => {} };
+  let store: ZkRegistryStore | null = null;
 
   /** Follows `c`, the current candidacy: a later one replaces it and its changes no longer count. */
   const follow = (c: MasterContender) => c.onChange((l) => {
     if (over || c !== contender) return;
+    // A standby's copy of the registry holds only while every leader logs its changes (a master of an earlier version does not).
+    if (!l.leading && l.leader) store?.leaderWithoutLog(l.leader.registryLog ? null : `the leading master ${l.leader.id} keeps no registry log`);
     if (l.leading) {
       everLed = true;
       return on.elected();
@@ -137,6 +140,6 @@ export async function connectElection(
       contender.withdraw();
     },
     // The session of the candidacy in place when the registry is used: only a leader writes, and a leader's never changes.
-    registryStore: (storeLogger) => new ZkRegistryStore(() => session, path, () => contender.candidacy, storeLogger),
+    registryStore: (storeLogger) => (store = new ZkRegistryStore(() => session, path, () => contender.candidacy, storeLogger)),
   };
 }
