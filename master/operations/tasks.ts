@@ -35,7 +35,10 @@ export function applyStatusUpdate(state: ClusterState, fx: Effects, ctx: OpConte
   if (task) {
     const result = moveTask(state, fx, task, status.state);
     if (result === 'illegal') {
-      ctx.logger.warn({ agent_id: agentId, framework_id: task.frameworkId, task_id: task.taskId }, `agent ${agentId}: ignoring ${status.state} for task ${task.taskId} in ${task.state} (illegal transition)`);
+      // Routine after a failover: an agent redelivers the updates it had not had acknowledged, behind the state it
+      // reported when it re-registered. One line each, at INFO: thousands of them at once are no warning.
+      ctx.logger.info({ agent_id: agentId, framework_id: task.frameworkId, task_id: task.taskId },
+        `agent ${agentId}: task ${task.taskId} stays ${task.state} (${status.state} cannot follow it); the update is forwarded to its framework for acknowledgement`);
     } else {
       setStatus(task, status);
       if (isTerminal(task.state)) recoverTask(state, fx, task);

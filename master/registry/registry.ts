@@ -229,6 +229,11 @@ export class Registry {
   /** Admits an agent, or records its new info; a returning unreachable agent becomes reachable. */
   admitAgent(id: string, info: AgentInfoOut, now: number, ip = '', secretHash?: string): Promise<void> {
     const existing = this.agents.get(id);
+    // An agent re-registering as the registry already holds it (after a failover, a restart, a new link) changes
+    // nothing: no write, as Mesos's master re-admits a recovered agent without a registrar operation. It still
+    // waits for a write in flight, which may be the one that admitted it.
+    if (existing && existing.unreachable_time === null && existing.ip === ip && (secretHash === undefined || secretHash === existing.secret_hash)
+      && JSON.stringify(existing.info) === JSON.stringify(info)) return this.settled();
     if (existing) {
       existing.info = info;
       existing.ip = ip;

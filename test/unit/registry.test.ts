@@ -40,6 +40,33 @@ describe('Registry', () => {
     expect(store.batches).toHaveLength(1);
   });
 
+  it('re-admits an agent it holds unchanged without a write, and writes one whose info, address or reachability changed', async () => {
+    const store = new CountingStore();
+    const registry = new Registry(store);
+    await registry.admitAgent('a1', agentInfo('h1'), 1, '127.0.0.1', 'hash');
+    expect(store.batches).toHaveLength(1);
+    await registry.admitAgent('a1', agentInfo('h1'), 2, '127.0.0.1'); // A failover's re-registration: the same info, no new secret.
+    await registry.admitAgent('a1', agentInfo('h1'), 3, '127.0.0.1', 'hash');
+    expect(store.batches).toHaveLength(1);
+    await registry.admitAgent('a1', agentInfo('h1'), 4, '127.0.0.2');
+    await registry.admitAgent('a1', agentInfo('h2'), 5, '127.0.0.2');
+    await registry.markAgentUnreachable('a1', 6);
+    await registry.admitAgent('a1', agentInfo('h2'), 7, '127.0.0.2');
+    await registry.admitAgent('a1', agentInfo('h2'), 8, '127.0.0.2', 'new-hash');
+    expect(store.batches).toHaveLength(6); // The first, then the address, the info, unreachable, reachable again, the secret.
+    expect(store.batches.at(-1)![0]!.value).toMatchObject({ ip: '127.0.0.2', unreachable_time: null, secret_hash: 'new-hash', info: { hostname: 'h2' } });
+  });
+
+  it('re-admits an unchanged agent only after the write in flight that admitted it', async () => {
+    const store = new CountingStore();
+    const registry = new Registry(store);
+    const order: string[] = [];
+    void registry.admitAgent('a1', agentInfo('h1'), 1).then(() => order.push('admitted'));
+    await registry.admitAgent('a1', agentInfo('h1'), 2).then(() => order.push('re-admitted'));
+    expect(order).toEqual(['admitted', 're-admitted']);
+    expect(store.batches).toHaveLength(1);
+  });
+
   it('recovers what another registry wrote, marking unreachable and gone agents and removed frameworks', async () => {
     const store = new InMemoryStore();
     const writer = new Registry(store);
