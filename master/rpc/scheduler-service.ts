@@ -13,7 +13,7 @@ import { STREAM_ID_KEY } from '../../common/stream-id.js';
 import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-import { writeWaitingTogether } from './batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
 import { eventBytes } from '../http-api/scheduler-codec.js';
