@@ -10,6 +10,7 @@ import { grpcObject, type AgentLinkClient, type AgentMessageIn, type MasterMessa
 import type { RegisterAgent } from '../proto/gen/mesos_ts/internal/RegisterAgent.js';
 import type { Credential } from '../common/credentials.js';
 import { channelCredentials, withCredential } from '../common/grpc-credentials.js';
+import { writeWaitingTogether } from '../common/grpc-batched-writes.js';
 import { tlsHint, type Tls } from '../common/tls.js';
 import { errorMessage } from '../common/errors.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffOptions } from '../common/backoff.js';
@@ -78,6 +79,8 @@ export class MasterLink {
     const address = this.options.leader ? this.options.leader() : this.options.master;
     if (!address) return this.scheduleReconnect('no leading master is known yet');
     const stream = this.clientFor(address).Connect();
+    // A burst's status updates go out together, not one per turn of the event loop (common/grpc-batched-writes.ts).
+    writeWaitingTogether(stream);
     this.stream = stream;
     this.registeredOnStream = false;
     let ended = false;
@@ -143,7 +146,10 @@ export class MasterLink {
     if (this.client && this.clientAddress === address) return this.client;
     this.client?.close();
     this.clientAddress = address;
-    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential({ ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize), ...this.options.channelOptions }, this.options.credential)) as unknown as AgentLinkClient;
+    // No retries: the link reconnects by itself, and grpc-js's retrying call would send the stream's messages one
+    // per completed socket write whatever writeWaitingTogether() does (common/grpc-batched-writes.ts).
+    const options = { ...keepaliveOptions(), ...messageSizeOptions(this.options.maxMessageSize), 'grpc.enable_retries': 0, ...this.options.channelOptions };
+    this.client = new grpcObject.mesos_ts.internal.AgentLink(address, channelCredentials(this.options.tls ?? null), withCredential(options, this.options.credential)) as unknown as AgentLinkClient;
     return this.client;
   }
 

@@ -12,6 +12,8 @@ export interface Results {
   readonly times: Map<Way, number[]>;
   readonly bursts: { way: string; times: number[] }[];
   readonly traced: Record<Containerizer, Hops>;
+  /** The hops of each containerizer's burst (empty without bursts). */
+  readonly tracedBurst: Record<Containerizer, Hops>;
 }
 
 /** Nearest-rank percentile (p in 0..100) of unsorted times. */
@@ -20,7 +22,7 @@ const say = (line = '') => process.stdout.write(line + '\n');
 
 export function report(
   flags: { tasks: number; rounds: number; tls: boolean; authenticate: boolean; root_pool: number; launch_parallelism: number },
-  { times, bursts, traced }: Results,
+  { times, bursts, traced, tracedBurst }: Results,
 ): void {
   const m = (way: Way) => percentile(times.get(way) ?? [], 50);
   const ratio = (a: Way, b: Way, line: string) => times.has(a) && times.has(b) && say(line.replace('X', `${(m(a) / m(b)).toFixed(2)}x`));
@@ -37,6 +39,7 @@ export function report(
     for (const b of bursts) say(`${b.way.padEnd(56)}${percentile(b.times, 50).toFixed(0).padStart(10)}${Math.max(...b.times).toFixed(0).padStart(13)}`);
   }
   for (const containerizer of ['docker', 'mesos'] as const) printHops(containerizer, traced[containerizer]);
+  for (const containerizer of ['docker', 'mesos'] as const) printHops(containerizer, tracedBurst[containerizer], 'burst');
   printOwnTime(traced, times);
 }
 
@@ -71,11 +74,13 @@ function printOwnTime(traced: Record<Containerizer, Hops>, times: Map<Way, numbe
 }
 
 /**
- * The launch trace of one containerizer's single launches: hops in the order of their median time since
- * ACCEPT. A hop's step is the time since the hop its task passed just before it, so along one task the
- * steps add up to its launch time.
+ * The launch trace of one containerizer's single launches (or of its burst): hops in the order of their
+ * median time since ACCEPT. A hop's step is the time since the hop its task passed just before it, so along
+ * one task the steps add up to its launch time. A burst's table adds the time since ACCEPT by which 95 % of
+ * its tasks had passed each hop: where the last of a burst wait.
  */
-function printHops(containerizer: Containerizer, hops: Hops): void {
+function printHops(containerizer: Containerizer, hops: Hops, kind: 'single' | 'burst' = 'single'): void {
+  const burst = kind === 'burst';
   if (hops.size === 0) return;
   const at = new Map<string, number[]>();
   const steps = new Map<string, number[]>();
@@ -90,8 +95,10 @@ function printHops(containerizer: Containerizer, hops: Hops): void {
   }
   const order = [...at].map(([hop, ts]) => ({ hop, at: percentile(ts, 50), n: ts.length })).sort((a, b) => a.at - b.at);
   const n = Math.max(0, ...order.map((o) => o.n));
-  say(`\n${`launch trace, mesos-ts ${containerizer} (ms, median)`.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}`);
+  const title = burst ? `launch trace, burst of ${hops.size}, ${containerizer} (ms)` : `launch trace, mesos-ts ${containerizer} (ms, median)`;
+  say(`\n${title.padEnd(42)}${'since ACCEPT'.padStart(13)}${'step'.padStart(8)}${burst ? 'p95 since'.padStart(11) : ''}`);
   for (const { hop, at: t, n: seen } of order) {
-    say(`  ${hop.padEnd(40)}${t.toFixed(1).padStart(13)}${percentile(steps.get(hop)!, 50).toFixed(1).padStart(8)}${seen < n ? `   (${seen} of ${n} launches)` : ''}`);
+    const p95 = burst ? percentile(at.get(hop)!, 95).toFixed(1).padStart(11) : '';
+    say(`  ${hop.padEnd(40)}${t.toFixed(1).padStart(13)}${percentile(steps.get(hop)!, 50).toFixed(1).padStart(8)}${p95}${seen < n ? `   (${seen} of ${n} launches)` : ''}`);
   }
 }

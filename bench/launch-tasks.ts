@@ -35,6 +35,8 @@ export interface BenchTasksOptions {
 export class BenchTasks {
   /** Single launches' hops, per containerizer; cleared after the warm-up. */
   readonly traced: Record<Containerizer, Hops> = { docker: new Map(), mesos: new Map() };
+  /** The hops of the last burst's tasks (a launch of more than one task), per containerizer. */
+  readonly tracedBurst: Record<Containerizer, Hops> = { docker: new Map(), mesos: new Map() };
   /** The seccomp filter and capabilities of the agent's first mesos task (plain runc compares with it). */
   confinement: Confinement | null = null;
   // By offer id: an offer the SDK hands over again (after a re-subscription) is held once, never accepted twice.
@@ -118,9 +120,10 @@ export class BenchTasks {
       throw new Error('the master refused some tasks of one ACCEPT for its offers and launched others');
     }
     const took = outcomes.map((o) => o.at - t0);
+    if (ids.length > 1) this.tracedBurst[containerizer].clear();
     ids.forEach((id, i) => {
       this.hops.get(id)!.set(RUNNING_SEEN, took[i]!);
-      if (ids.length === 1) this.traced[containerizer].set(id, this.hops.get(id)!);
+      (ids.length === 1 ? this.traced : this.tracedBurst)[containerizer].set(id, this.hops.get(id)!);
       this.hops.delete(id);
     });
     return took;

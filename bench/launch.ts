@@ -140,7 +140,7 @@ async function measure(flags: BenchFlags, run: Run): Promise<Results> {
   await warmUp(ways, tasks, plain);
   const times = await singleLaunches(flags, ways, tasks, plain);
   const bursts = flags.burst > 0 ? await burstLaunches(flags, tasks, plain) : [];
-  return { times, bursts, traced: tasks.traced };
+  return { times, bursts, traced: tasks.traced, tracedBurst: tasks.tracedBurst };
 }
 
 const DOCKER_WAYS: ReadonlySet<Way> = new Set(['mesos-ts docker', 'dockerode create+start']);

@@ -2,7 +2,7 @@
 // how much CPU a burst of K scheduler events takes to cross one grpc-js
 // server stream, with the master's EventBacklog in front of it as on a
 // scheduler's stream, with and without writeWaitingTogether
-// (master/rpc/batched-writes.ts). Server and client share this process and
+// (common/grpc-batched-writes.ts). Server and client share this process and
 // loopback, so the turn count does not depend on what else runs on the
 // machine; the wall time does. The events are real UPDATE events, encoded
 // as the master sends them. Rounds alternate between the two ways.
@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { parseFlags, usage, type FlagSpecs } from '../../common/flags.js';
 import { EventBacklog } from '../../master/event-backlog.js';
-import { writeWaitingTogether } from '../../master/rpc/batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 import { eventBytes } from '../../master/http-api/scheduler-codec.js';
 
 const FLAGS = {

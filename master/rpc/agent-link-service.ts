@@ -10,7 +10,7 @@ import { traceLaunch, tracingLaunches } from '../../common/launch-trace.js';
 import type { Master } from '../master.js';
 import type { AgentConnection } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-import { writeWaitingTogether } from './batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 import { AgentGone } from '../operations/agents.js';
 
 type Stream = ServerDuplexStream<AgentMessageOut | MalformedMessage, MasterMessageIn>;

@@ -22,7 +22,7 @@ import type { Master } from '../master.js';
 import { authenticatedPrincipal } from '../authentication.js';
 import { applyFrameworkCall } from './framework-call.js';
 import { MalformedMessage } from './safe-service.js';
-import { writeWaitingTogether } from './batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 
 const PATH = '/mesos_ts.Scheduler/Calls';
 const CALL = messageCodec<CallIn, Call>('mesos.v1.scheduler.Call');

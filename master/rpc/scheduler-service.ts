@@ -15,7 +15,7 @@ import { applyFrameworkCall } from './framework-call.js';
 import { callStream } from './call-stream.js';
 import type { Master } from '../master.js';
 import { MalformedMessage } from './safe-service.js';
-import { writeWaitingTogether } from './batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 import { SubscriberStream } from '../subscriber-stream.js';
 import type { Overflow } from '../event-backlog.js';
 import { eventBytes } from '../http-api/scheduler-codec.js';

@@ -12,6 +12,16 @@ const dir = mkdtempSync(join(tmpdir(), 'mesos-ts-seccomp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const profile = (name: string, body: unknown) => writeFileSync(join(dir, name), typeof body === 'string' ? body : JSON.stringify(body));
 
+describe('the default seccomp profile', () => {
+  it("lists the architectures of the host's kernel only, as Docker's archMap does, and every one on a machine it does not know", () => {
+    expect(defaultSeccomp('x86_64').architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    expect(defaultSeccomp('aarch64').architectures).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    expect(defaultSeccomp('riscv64').architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    // The rules themselves do not depend on the machine.
+    expect(defaultSeccomp('x86_64').syscalls).toEqual(defaultSeccomp('riscv64').syscalls);
+  });
+});
+
 describe('seccomp profiles from --seccomp_config_dir', () => {
   it("reads Docker's format: archMap, names, errnoRet, args, and settles includes/excludes against the capabilities and this host", () => {
     profile('strict.json', {

@@ -54,6 +54,16 @@ export class RootPool {
     }
   }
 
+  /**
+   * Mounts a root over `lower` in `bundle` (created here) by the pool's mounting shell: for a launch that found
+   * none ready, while it waits its turn to be started, rather than by its supervisor once started. Rejects
+   * with the mount's error.
+   */
+  async mountInto(lower: string, bundle: string): Promise<void> {
+    const answer = await this.ask(`${lower}\t${bundle}\n`);
+    if (answer !== 'ok') throw new Error(`cannot mount the container's root over ${lower}: ${answer}`);
+  }
+
   /** Keeps `size` roots over `lower` ready, in the background. */
   fill(lower: string): void {
     if (this.closed || this.size <= 0 || this.filling.has(lower)) return;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { writeWaitingTogether } from '../../master/rpc/batched-writes.js';
+import { writeWaitingTogether } from '../../common/grpc-batched-writes.js';
 
 /** An object-mode Writable like grpc-js's server streams: each write completes a turn later. */
 function slowSink(fail?: number) {

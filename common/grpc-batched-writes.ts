@@ -5,6 +5,13 @@
 // most one event per turn however many waited, and 16 RunTasks to one agent
 // took 16 turns. With `_writev`, what waited behind a write goes to HTTP/2
 // at once, in order, and Node writes it to the socket together.
+//
+// A client stream (the agent's link to the master) is the same once the
+// channel runs without retries: grpc-js's retrying call keeps the messages
+// itself and hands its HTTP/2 stream the next one only when the one before
+// it was written, whatever the Writable does. In a burst of 100 launches
+// an agent's TASK_STARTING and TASK_RUNNING reached the master 0.4 to 1.4 s
+// after the agent sent them (bench/launch.ts's burst trace).
 import type { Writable } from 'node:stream';
 
 type WriteCallback = (error?: Error | null) => void;
