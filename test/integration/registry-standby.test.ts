@@ -5,8 +5,8 @@
 // into shards and back, frameworks, settings, writes landing while the
 // standby was reading, and a log trimmed past the standby (a full read
 // then).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { describe, expect, it } from 'vitest';
+import { zooKeeperForFile } from '../harness/zookeeper.js';
 import { MasterGroup } from '../harness/master-group.js';
 import { waitUntil } from '../harness/wait-until.js';
 import { ZkSession } from '../../common/zk/session.js';
@@ -17,23 +17,7 @@ import { entryNumbers, LOG_KEEP } from '../../master/registry/zk-log.js';
 import type { AgentInfoOut, FrameworkInfoOut } from '../../proto/index.js';
 
 const quiet = (line: string) => { if (process.env.DEBUG_TEST) console.error(line); };
-let zk: TestZooKeeper;
-const sessions: ZkSession[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-
-afterAll(async () => {
-  for (const s of sessions) s.close();
-  await zk?.stop();
-});
-
-async function session(): Promise<ZkSession> {
-  const s = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 10_000 });
-  sessions.push(s);
-  return s;
-}
+const { server: zk, session } = zooKeeperForFile(10_000);
 
 /** A session with a candidacy of its own under `path`, as a master's. */
 async function candidate(path: string): Promise<{ s: ZkSession; fence: string }> {
@@ -217,7 +201,7 @@ describe('a standby master follows the registry log', () => {
     const agentDoc = (id: string) => Buffer.from(JSON.stringify({ info: agentInfo(id), ip: '127.0.0.1', registered_time: 1, tasks: [], reservations: [] }));
     await old.commit([{ op: 'create', path: `${path}/registry/agents/before`, data: agentDoc('before') }]);
     const lines: string[] = [];
-    const group = new MasterGroup(`zk://${zk.connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, (l) => (lines.push(l), quiet(l)));
+    const group = new MasterGroup(`zk://${zk().connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, (l) => (lines.push(l), quiet(l)));
     try {
       const standby = await group.add();
       expect(lines.some((l) => l.includes('keeps no registry log'))).toBe(true);
@@ -234,7 +218,7 @@ describe('a standby master follows the registry log', () => {
   it('real masters: the standby that takes over reads warm and knows what its predecessor admitted', async () => {
     const path = '/masters';
     const lines: string[] = [];
-    const group = new MasterGroup(`zk://${zk.connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, (l) => (lines.push(l), quiet(l)));
+    const group = new MasterGroup(`zk://${zk().connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, (l) => (lines.push(l), quiet(l)));
     try {
       const first = await group.add();
       await group.leader();

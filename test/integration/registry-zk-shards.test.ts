@@ -3,9 +3,9 @@
 // session, as a new leader reads them; one agent whose index alone would
 // pass the limit; a registry written before sharding taken over by real
 // masters, split by the first and read by its successor after a failover.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { zooKeeperForFile } from '../harness/zookeeper.js';
 import { MasterGroup } from '../harness/master-group.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { Registry, type RegistryTask } from '../../master/registry/registry.js';
@@ -15,23 +15,7 @@ import type { AgentInfoOut, FrameworkInfoOut } from '../../proto/index.js';
 const quiet = (line: string) => { if (process.env.DEBUG_TEST) console.error(line); };
 const report = (line: string) => console.log(`[registry-zk-shards] ${line}`);
 const MB = 1024 * 1024;
-let zk: TestZooKeeper;
-const sessions: ZkSession[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-
-afterAll(async () => {
-  for (const s of sessions) s.close();
-  await zk?.stop();
-});
-
-async function session(): Promise<ZkSession> {
-  const s = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 10_000 });
-  sessions.push(s);
-  return s;
-}
+const { server: zk, session } = zooKeeperForFile(10_000);
 
 /** A registry writing under `path`, fenced by a candidacy of its own, as a leader's is. */
 async function writer(path: string): Promise<Registry> {
@@ -133,7 +117,7 @@ describe('the registry in a real ZooKeeper', () => {
     ]);
     expect((await s.data(`${path}/registry/agents/old-agent`))!.length).toBeGreaterThan(MB / 2);
 
-    const group = new MasterGroup(`zk://${zk.connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, quiet);
+    const group = new MasterGroup(`zk://${zk().connectString}${path}`, { zk_session_timeout: 2, agent_reregister_timeout: 600 }, quiet);
     try {
       await group.add();
       const first = await group.leader();

@@ -1,6 +1,6 @@
 // Leader election and detection against a real ZooKeeper server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startZooKeeper, type TestZooKeeper } from '../harness/zookeeper.js';
+import { describe, expect, it } from 'vitest';
+import { zooKeeperForFile } from '../harness/zookeeper.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { LeaderDetector } from '../../common/zk/detector.js';
 import { MasterContender } from '../../master/election/contender.js';
@@ -8,22 +8,7 @@ import { connectElection } from '../../master/election/election.js';
 import { createLogger } from '../../common/log/logger.js';
 import { waitUntil } from '../harness/wait-until.js';
 
-let zk: TestZooKeeper;
-const sessions: ZkSession[] = [];
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-afterAll(async () => {
-  for (const s of sessions) if (s.active) s.close();
-  await zk?.stop();
-});
-
-async function session(): Promise<ZkSession> {
-  const s = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 2000 });
-  sessions.push(s);
-  return s;
-}
+const { server: zk, session } = zooKeeperForFile(2000);
 
 const masterInfo = (n: number) => ({
   id: `master-${n}`, hostname: '127.0.0.1', ip: 16777343, port: 5050 + n, pid: `master@127.0.0.1:${5050 + n}`, version: '0.1.0',
@@ -73,9 +58,9 @@ describe('leader election in ZooKeeper', () => {
   it("a master's first candidacy whose ZooKeeper session ends half-way (ZooKeeper stopped) contends again on a new session and leads", async () => {
     const path = '/mesos-first-candidacy';
     const lines: string[] = [];
-    const election = await connectElection(`zk://${zk.connectString}${path}`, 2, masterInfo(8), createLogger({ component: 'master', sink: (l) => lines.push(l) }));
+    const election = await connectElection(`zk://${zk().connectString}${path}`, 2, masterInfo(8), createLogger({ component: 'master', sink: (l) => lines.push(l) }));
     const events: string[] = [];
-    const pid = zk.pid()!;
+    const pid = zk().pid()!;
     process.kill(pid, 'SIGSTOP');
     let stopped = true;
     try {
@@ -106,13 +91,13 @@ describe('leader election in ZooKeeper', () => {
     const leader = new MasterContender(await session(), path, masterInfo(1));
     expect((await leader.contend()).leading).toBe(true);
     const lines: string[] = [];
-    const election = await connectElection(`zk://${zk.connectString}${path}`, 2, masterInfo(2), createLogger({ component: 'master', sink: (l) => lines.push(l) }));
+    const election = await connectElection(`zk://${zk().connectString}${path}`, 2, masterInfo(2), createLogger({ component: 'master', sink: (l) => lines.push(l) }));
     const events: string[] = [];
     await election.contend({ elected: () => events.push('elected'), deposed: (why) => events.push(`deposed: ${why}`) });
     expect(election.leading()).toBe(false);
     const firstTerm = election.term();
     // ZooKeeper stopped past the session timeout: the standby's session ends (the leader's too, on its side).
-    const pid = zk.pid()!;
+    const pid = zk().pid()!;
     process.kill(pid, 'SIGSTOP');
     try {
       await new Promise((resolve) => setTimeout(resolve, 5000));
