@@ -47,12 +47,18 @@ async function currentLeader(exclude: MasterProc[] = []): Promise<MasterProc> {
 
 /** The leader lists both agents as active and the framework as connected, with every task RUNNING. */
 async function settledOn(m: MasterProc): Promise<void> {
+  let seen = 'no answer to /state yet';
   await waitUntil(async () => {
-    const s = await state(m).catch(() => null);
+    const s = await state(m).catch((err: unknown) => ((seen = `/state failed: ${String(err)}`), null));
     if (!s) return false;
     const fw = s.frameworks.find((f) => f.id === scheduler.frameworkId);
-    return s.slaves.filter((a) => a.active).length === 2 && fw?.active === true && fw.tasks.filter((t) => t.state === 'TASK_RUNNING').length === TASKS;
-  }, 30_000, `${m.name} to have both agents, the framework and its ${TASKS} running tasks`);
+    const running = fw?.tasks.filter((t) => t.state === 'TASK_RUNNING').length ?? 0;
+    seen = `${s.slaves.filter((a) => a.active).length} agents active, framework ${fw ? (fw.active ? 'active' : 'inactive') : 'absent'}, ${running} tasks RUNNING`;
+    return s.slaves.filter((a) => a.active).length === 2 && fw?.active === true && running === TASKS;
+  }, 30_000, `${m.name} to have both agents, the framework and its ${TASKS} running tasks`).catch((err: unknown) => {
+    // Which of the three it lacked, and the end of its log: a failure here is otherwise hard to read back.
+    throw new Error(`${String(err)} (last seen: ${seen}); ${m.name}'s last lines:\n${m.lines.slice(-25).join('\n')}`);
+  });
   // The master counts the framework connected once SUBSCRIBED is on its way; the scheduler, once it arrived.
   await waitUntil(() => scheduler.state === 'subscribed', 10_000, 'the scheduler to have its SUBSCRIBED');
 }
