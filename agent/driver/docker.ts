@@ -44,6 +44,13 @@ const SIGNALLED = new Set([128 + 15, 128 + 9]);
  */
 const ENGINE_SHUTDOWN_WINDOW_MS = 5000;
 const ENGINE_PING_MS = 250;
+/**
+ * dockerd handles a container's OOM event apart from its exit event, and may record the exit first:
+ * an OOM-killed container then inspects as OOMKilled false, exit 137, for a moment. A SIGKILLed
+ * container the agent did not stop is inspected again after this long (a fresh-clone CI run saw
+ * a 32 MB memory hog reported as "exited with status 137").
+ */
+const OOM_EVENT_GRACE_MS = 300;
 
 export class DockerDriver implements ContainerDriver {
   readonly docker: Docker;
@@ -242,6 +249,10 @@ export class DockerDriver implements ContainerDriver {
     try {
       const info = await container.inspect();
       const exit = { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
+      if (exit.exitCode === 128 + 9 && !exit.oomKilled && !this.stopping.has(container.id)) {
+        await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_GRACE_MS));
+        exit.oomKilled = (await container.inspect()).State.OOMKilled === true;
+      }
       if (!this.endedByOthersSignal(container.id, exit) || !(await this.engineGoesAway())) return exit;
       // The engine stopped it on its way down (no live-restore): its status is not the task's.
       return this.exits.has(container.id) ? this.afterEngineReturns(container, brokeAt, output) : exit;
