@@ -14,8 +14,10 @@ import { Resources } from '../../common/resources.js';
 import type { TaskStatusOut } from '../../proto/index.js';
 
 // Long enough that ZooKeeper's brief restart (a JVM starting again, slow while
-// another test file runs beside this one) stays well inside every session.
-const SESSION_TIMEOUT_S = 10;
+// another test file runs beside this one) stays well inside every session: a
+// fresh-clone CI run saw the restart outlast a 10 s session, and the leader
+// rightly stepped down ("no contact with ZooKeeper for 10000 ms").
+const SESSION_TIMEOUT_S = 20;
 const TASKS = 4;
 let zk: TestZooKeeper;
 let group: ProcessGroup;
@@ -41,7 +43,7 @@ async function currentLeader(exclude: MasterProc[] = []): Promise<MasterProc> {
   await waitUntil(async () => {
     found = await leaderOf(masters.filter((m) => !exclude.includes(m)));
     return found !== null;
-  }, 30_000, 'a leading master');
+  }, (SESSION_TIMEOUT_S + 20) * 1000, 'a leading master'); // A successor waits out its predecessor's session.
   return found!;
 }
 
