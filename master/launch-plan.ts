@@ -30,7 +30,8 @@ export interface PlanContext {
   /** Outstanding offers by id. */
   readonly offers: ReadonlyMap<string, OfferView>;
   /** Task ids of this framework that are not terminal. */
-  readonly activeTaskIds: ReadonlySet<string>;
+  /** The framework's task ids still in use (not terminal): asked per task id, never listed. */
+  readonly activeTaskIds: { has(taskId: string): boolean };
   /** What is dynamically reserved on an agent: UNRESERVE releases only that (none when omitted). */
   readonly dynamicReservations?: (agentId: string) => Resources;
   /** False when the allocator cannot apply RESERVE/UNRESERVE: they are dropped. */

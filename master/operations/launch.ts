@@ -27,7 +27,8 @@ export function refuseSeconds(filters: { refuse_seconds: number } | null): numbe
 
 export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw: FrameworkRecord, accept: NonNullable<Call['accept']>): void {
   const now = ctx.now;
-  const activeTaskIds = new Set(state.tasks.ofFramework(fw.id).filter((t) => !isTerminal(t.state)).map((t) => t.taskId as string));
+  // Asked per task id of the ACCEPT: listing the framework's tasks made every ACCEPT cost as much as its tasks.
+  const activeTaskIds = { has: (taskId: string) => { const t = state.tasks.get(fw.id, taskId); return t !== undefined && !isTerminal(t.state); } };
   const plan = planAccept(accept, {
     frameworkId: fw.id, partitionAware: fw.partitionAware, offers: state.offers.view(), activeTaskIds,
     dynamicReservations: (agentId) => state.agent(agentId)?.dynamicReservations ?? Resources.EMPTY,

@@ -110,7 +110,7 @@ export class ZkRegistryStore implements RegistryStore {
     let ops: ZkOp[] = [];
     let keys: RegistryKey[] = [];
     let bytes = 0;
-    let created: string[] = [];
+    let created = new Set<string>();
     let removed: string[] = [];
     const commit = async () => {
       if (ops.length === 0) return;
@@ -122,7 +122,7 @@ export class ZkRegistryStore implements RegistryStore {
       ops = [];
       keys = [];
       bytes = 0;
-      created = [];
+      created = new Set();
       removed = [];
     };
     for (const change of changes) {
@@ -132,10 +132,10 @@ export class ZkRegistryStore implements RegistryStore {
       const cost = (data?.length ?? 0) + 2 * path.length;
       if (bytes + cost > MAX_MULTI_BYTES) await commit();
       if (data) {
-        if (this.existing.has(path) || created.includes(path)) ops.push({ op: 'set', path, data });
+        if (this.existing.has(path) || created.has(path)) ops.push({ op: 'set', path, data });
         else {
           ops.push({ op: 'create', path, data, access: 'private' });
-          created.push(path);
+          created.add(path);
         }
       } else if (this.existing.has(path)) {
         ops.push({ op: 'remove', path });
