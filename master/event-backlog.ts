@@ -10,6 +10,8 @@
 // measured: an event the transport takes at once costs no `measure` call.
 // `measure` may hand back the event in another form the transport also
 // takes (its encoded bytes), so that what waits is encoded once, not twice.
+import { Fifo } from '../common/fifo.js';
+
 export interface EventTransport<T> {
   /** False when the transport's buffer is full (the event is still taken). */
   write(event: T): boolean;
@@ -33,9 +35,7 @@ export interface Overflow {
 }
 
 export class EventBacklog<T> {
-  private waiting: T[] = [];
-  private sizes: number[] = [];
-  private head = 0;
+  private readonly waiting = new Fifo<{ readonly event: T; readonly bytes: number }>();
   private waitingBytes = 0;
   private blocked = false;
   private overflowed = false;
@@ -48,7 +48,7 @@ export class EventBacklog<T> {
 
   /** Events waiting for the transport. */
   get length(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.length;
   }
 
   /** Bytes of the events waiting for the transport. */
@@ -64,8 +64,7 @@ export class EventBacklog<T> {
       return;
     }
     const measured = this.limit.measure(event);
-    this.waiting.push(measured.event);
-    this.sizes.push(measured.bytes);
+    this.waiting.push(measured);
     this.waitingBytes += measured.bytes;
     const bound = this.length > this.limit.events ? 'events' : this.waitingBytes > this.limit.bytes ? 'bytes' : null;
     if (bound !== null) {
@@ -90,16 +89,13 @@ export class EventBacklog<T> {
   }
 
   private shift(): T {
-    const event = this.waiting[this.head]!;
-    this.waitingBytes -= this.sizes[this.head]!;
-    this.waiting[this.head++] = undefined as T; // Let it be collected.
+    const { event, bytes } = this.waiting.shift()!;
+    this.waitingBytes -= bytes;
     return event;
   }
 
   private clear(): void {
-    this.waiting = [];
-    this.sizes = [];
-    this.head = 0;
+    this.waiting.drain();
     this.waitingBytes = 0;
   }
 }
