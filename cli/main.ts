@@ -77,6 +77,25 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** How long a command that has ended may still keep the process alive before it is ended with its exit code. */
+const HELD_AFTER_END_MS = 10_000;
+
+/**
+ * A command that returned its exit code is done (the long-running ones, master and agent, return
+ * nothing). If a socket or a timer its clean-up missed still holds the event loop, the process
+ * would never exit: a user waits at a prompt that does not come back. Say what holds it (the kinds
+ * of handle Node lists), and exit.
+ */
+export function exitIfHeld(name: string, code: number, afterMs = HELD_AFTER_END_MS): void {
+  setTimeout(() => {
+    const counts = new Map<string, number>();
+    for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const held = [...counts].map(([kind, n]) => (n > 1 ? `${kind} x${n}` : kind)).join(', ');
+    process.stderr.write(`mesos-ts ${name}: still running ${afterMs / 1000} s after it ended, held by ${held}; exiting\n`);
+    process.exit(code);
+  }, afterMs).unref();
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
@@ -96,7 +115,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   try {
     const code = await command.run(rest);
-    if (typeof code === 'number') process.exitCode = code;
+    if (typeof code === 'number') {
+      process.exitCode = code;
+      exitIfHeld(name!, code);
+    }
   } catch (err) {
     // Redacted as log lines are: an error may quote a flag's value (a zk:// URL with credentials).
     process.stderr.write(`mesos-ts ${name}: ${redactText(errorMessage(err))}\n`);

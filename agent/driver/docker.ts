@@ -82,8 +82,9 @@ export class DockerDriver implements ContainerDriver {
   async launch(spec: ContainerSpec, options: LaunchOptions = {}): Promise<string> {
     const container = await this.create(spec, options.signal, options.trace);
     options.trace?.('docker: created');
+    let attached: NodeJS.ReadableStream | null = null;
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const stream = (attached = await container.attach({ stream: true, stdout: true, stderr: true }));
       const files = this.outputFiles(spec.stdoutPath, spec.stderrPath);
       this.docker.modem.demuxStream(stream, files[0], files[1]);
       const drained = new Promise<void>((resolve) => {
@@ -108,6 +109,8 @@ export class DockerDriver implements ContainerDriver {
       this.exits.set(container.id, this.exitOf(container, waited, drained, files, spec));
       return container.id;
     } catch (err) {
+      // The attach connection is closed by this side too: one the engine failed to end would hold the agent's process for ever.
+      (attached as { destroy?: () => void } | null)?.destroy?.();
       await container.remove({ force: true }).catch(() => {});
       if (options.signal?.aborted || err instanceof LaunchError) throw err;
       const message = dockerMessage(err);
