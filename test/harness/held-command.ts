@@ -6,7 +6,7 @@
 // that hopes to land there: the held call is recorded with its pid, so the
 // test knows when the agent is in that step and can end the call by its pid.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitUntil } from './wait-until.js';
 
@@ -24,8 +24,7 @@ export class HeldCommand {
   /** `real`: the command's name on this process's PATH (resolved now) or its path. */
   constructor(parent: string, real: string, private readonly when: 'before' | 'after') {
     const name = real.split('/').at(-1)!;
-    this.dir = join(parent, `held-${name}`);
-    mkdirSync(this.dir, { recursive: true });
+    this.dir = mkdtempSync(join(parent, `held-${name}-`));
     const realPath = real.includes('/') ? real : execFileSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
     this.path = join(this.dir, name);
     execFileSync('mkfifo', [join(this.dir, 'release')]);

@@ -8,9 +8,12 @@
 // call of a command it runs (test/harness/held-command.ts: `mount` held once
 // it mounted, the runtime held before it runs), never by a sleep. Checked:
 // the task is reported as the recovery rules say, and no mount, cgroup,
-// bundle or process of its container is left.
+// bundle or process of its container is left. And a task killed (not the
+// agent) while it waits for its slot: its root, mounted from the pool, goes
+// with its bundle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { LABEL } from '../../agent/task-spec.js';
 import { basename, dirname, join } from 'node:path';
 import { mountsUnder } from '../../common/hosts/engine-leftovers.js';
 import { HeldCommand } from '../harness/held-command.js';
@@ -104,12 +107,49 @@ describe('an agent SIGKILLed in the middle of a launch on the mesos containerize
     const [runningTask, waitingTask] = taskOf(starting) === 'slot-0' ? ['slot-0', 'slot-1'] : ['slot-1', 'slot-0'];
     await s.next(isUpdate(runningTask, 'TASK_RUNNING'), 20_000);
     const failed = await s.next(isUpdate(waitingTask, 'TASK_FAILED'), 20_000);
-    expect(failed.update!.status!.reason).toBe('REASON_EXECUTOR_TERMINATED');
+    expect(failed.update!.status).toMatchObject({ reason: 'REASON_EXECUTOR_TERMINATED', message: 'its container is gone (never started, or removed while the agent was down)' });
     // Bundles are counted all: the started container keeps its own.
     await settles(() => leftovers(first.workDir, [waiting], [second.pid]), { ...NOTHING, bundles: [starting] });
     await s.call('Kill', { type: 'KILL', kill: { task_id: { value: runningTask }, agent_id: { value: agentId } } });
     await s.next(isUpdate(runningTask, 'TASK_KILLED'), 30_000);
     await settles(() => leftovers(first.workDir, [starting, waiting], [second.pid]), NOTHING);
+    s.close();
+  });
+
+  it('unmounts the root of a task killed while it waits for its start slot (a pooled or pool-mounted root), as it reports TASK_KILLED', async () => {
+    const runc = new HeldCommand(cluster.group.dir, 'runc', 'before');
+    held.push(runc);
+    const agent = await cluster.startAgent('oci-killed-waiting', ['--oci_launch_parallelism=1', `--oci_runtime=${runc.path}`]);
+    const agentId = await cluster.agentId(agent);
+    const s = await cluster.subscribe('oci-killed-waiting');
+    // A first task, so that the next roots come from the pool (or its shell), as in a burst.
+    const offer = await cluster.offerOn(s, agentId);
+    await s.launch(offer, [mesosTask('warm', offer, 'true')]);
+    await s.next(isUpdate('warm', 'TASK_FINISHED'), 30_000);
+    const containers = join(agent.workDir, 'oci', 'containers');
+    // Its container is removed after its TASK_FINISHED: gone before the bundles below are looked for.
+    await waitUntil(() => readdirSync(containers).length === 0, 15_000, "the first task's container to be removed");
+    runc.arm(' run --keep ');
+    const next = await cluster.offerOn(s, agentId);
+    await s.launch(next, [mesosTask('holder', next, 'sleep 3600'), mesosTask('waiter', next, 'sleep 3600')]);
+    const call = await runc.held(30_000, 'the holder start');
+    const holding = call.args.split(' ').at(-1)!;
+    let waiting = '';
+    await waitUntil(() => (waiting = readdirSync(containers).find((c) => c !== holding && existsSync(join(containers, c, 'config.json'))) ?? '') !== '',
+      30_000, 'the second bundle to be written');
+    expect(mountsUnder(join(containers, waiting))).toEqual([join(containers, waiting, 'rootfs')]);
+    // The waiting bundle names its task (either may have taken the slot first).
+    const waiter = JSON.parse(readFileSync(join(containers, waiting, 'meta.json'), 'utf8')).labels[LABEL.taskId] as string;
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: waiter }, agent_id: { value: agentId } } });
+    const killed = await s.next(isUpdate(waiter, 'TASK_KILLED'), 30_000);
+    expect(killed.update!.status!.reason).toBe('REASON_TASK_KILLED_DURING_LAUNCH');
+    await settles(() => ({ ...leftovers(agent.workDir, [waiting], [agent.pid]), pooled: [] }), { ...NOTHING, bundles: [holding] });
+    expect(runc.release()).toBe(true);
+    const holder = waiter === 'holder' ? 'waiter' : 'holder';
+    await s.next(isUpdate(holder, 'TASK_RUNNING'), 30_000);
+    await s.call('Kill', { type: 'KILL', kill: { task_id: { value: holder }, agent_id: { value: agentId } } });
+    await s.next(isUpdate(holder, 'TASK_KILLED'), 30_000);
+    await settles(() => ({ ...leftovers(agent.workDir, [holding, waiting], [agent.pid]), pooled: [] }), NOTHING);
     s.close();
   });
 });
