@@ -164,7 +164,8 @@ export class TaskRunner {
         })
       : null;
     if (!info) {
-      const message = containerId ? 'its container is gone (removed while the agent was down)' : 'the agent stopped while launching it';
+      // A container found but never started (the agent stopped while it waited for its turn) is removed by reattach too.
+      const message = containerId ? 'its container is gone (never started, or removed while the agent was down)' : 'the agent stopped while launching it';
       return this.report('TASK_FAILED', { reason: containerId ? 'REASON_EXECUTOR_TERMINATED' : 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' });
     }
     this.containerId = info.id;
