@@ -1,6 +1,8 @@
 // A small promise-based face of node-zookeeper-client: one session, the
 // handful of operations election and detection need, and a signal for the
 // session's end (expiry or close), after which the owner must stop acting.
+// Every request settles: one made on an ended session fails at once, and
+// one in flight when the session ends fails then, both with the reason.
 import zookeeper from 'node-zookeeper-client';
 import { Unavailable } from '../errors.js';
 
@@ -76,7 +78,16 @@ export type ZkOp =
 interface ConnectionManager {
   socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
   pendingBuffer: Buffer | null;
+  /** Requests not yet written to any connection (queued while disconnected, or behind a full socket). */
+  packetQueue: { shift(): unknown };
   onSocketData(this: ConnectionManager, buffer: Buffer): void;
+}
+
+/** What a request on a session that ended fails with: `why` is what its end listeners were told. */
+export class SessionEnded extends Unavailable {
+  constructor(readonly why: string) {
+    super(`the ZooKeeper session ended (${why})`);
+  }
 }
 
 const connectionOf = (client: zookeeper.Client) => (client as unknown as { connectionManager?: ConnectionManager }).connectionManager;
@@ -105,8 +116,11 @@ function hardenConnection(client: zookeeper.Client, heard: () => void): void {
 
 export class ZkSession {
   private readonly client: zookeeper.Client;
-  private ended = false;
+  /** Why the session ended, as an error for every request on it; null while it lasts. */
+  private endError: SessionEnded | null = null;
   private readonly endListeners: ((why: string) => void)[] = [];
+  /** How to fail each request not yet answered (see request()). */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
   private disconnectedTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -265,31 +279,51 @@ export class ZkSession {
   }
 
   get active(): boolean {
-    return !this.ended;
+    return this.endError === null;
+  }
+
+  private get ended(): boolean {
+    return this.endError !== null;
   }
 
   onEnd(listener: (why: string) => void): void {
-    if (this.ended) listener('session already ended');
+    if (this.endError) listener(this.endError.why);
     else this.endListeners.push(listener);
+  }
+
+  /**
+   * One request of the client library, settled even if the library never answers: it drops, without a word,
+   * the requests it queued while disconnected (and its retries of those a dropped connection failed) once the
+   * session is closed. A request in flight when the session ends fails then; one made after, at once.
+   */
+  private request<T>(send: (resolve: (value: T) => void, reject: (err: unknown) => void) => void): Promise<T> {
+    if (this.endError) return Promise.reject(this.endError);
+    let fail!: (err: Error) => void;
+    const answer = new Promise<T>((resolve, reject) => {
+      fail = reject;
+      send(resolve, reject); // A throw (a malformed path) rejects.
+    });
+    this.inFlight.add(fail);
+    return answer.finally(() => this.inFlight.delete(fail));
   }
 
   /** Creates the folders of `path` that are missing (readable by all). */
   mkdirp(path: string): Promise<void> {
-    return new Promise((resolve, reject) =>
+    return this.request((resolve, reject) =>
       this.client.mkdirp(path, this.acls.public, zookeeper.CreateMode.PERSISTENT, (err) => (err ? reject(err) : resolve())),
     );
   }
 
   /** Creates an ephemeral sequential node `prefix<10 digits>` (readable by all); returns its full path. */
   createEphemeralSequential(prefix: string, data: Buffer): Promise<string> {
-    return new Promise((resolve, reject) =>
+    return this.request((resolve, reject) =>
       this.client.create(prefix, data, this.acls.public, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, path) => (err ? reject(err) : resolve(path))),
     );
   }
 
-  /** Children of `path`; `watch` fires once on the next change. */
+  /** Children of `path`; `watch` fires once on the next change (never, once the session ended: see onEnd). */
   children(path: string, watch?: () => void): Promise<string[]> {
-    return new Promise((resolve, reject) => {
+    return this.request((resolve, reject) => {
       const done = (err: Error | zookeeper.Exception | null, children: string[]) => (err ? reject(err) : resolve(children));
       if (watch) this.client.getChildren(path, () => watch(), done);
       else this.client.getChildren(path, done);
@@ -298,7 +332,7 @@ export class ZkSession {
 
   /** The node's data, or null if it is gone. */
   data(path: string): Promise<Buffer | null> {
-    return new Promise((resolve, reject) =>
+    return this.request((resolve, reject) =>
       this.client.getData(path, (err, data) => {
         if (err && 'getCode' in err && err.getCode() === zookeeper.Exception.NO_NODE) return resolve(null);
         if (err) return reject(err);
@@ -309,14 +343,16 @@ export class ZkSession {
 
   /** Runs `ops` atomically (a ZooKeeper multi): all apply or none does. */
   commit(ops: readonly ZkOp[]): Promise<void> {
-    const tx = this.client.transaction();
-    for (const op of ops) {
-      if (op.op === 'create') tx.create(op.path, op.data, this.acls[op.access ?? 'public'], zookeeper.CreateMode.PERSISTENT);
-      else if (op.op === 'set') tx.setData(op.path, op.data, -1);
-      else if (op.op === 'remove') tx.remove(op.path, -1);
-      else tx.check(op.path, -1);
-    }
-    return new Promise((resolve, reject) => tx.commit((err) => (err ? reject(err) : resolve())));
+    return this.request((resolve, reject) => {
+      const tx = this.client.transaction();
+      for (const op of ops) {
+        if (op.op === 'create') tx.create(op.path, op.data, this.acls[op.access ?? 'public'], zookeeper.CreateMode.PERSISTENT);
+        else if (op.op === 'set') tx.setData(op.path, op.data, -1);
+        else if (op.op === 'remove') tx.remove(op.path, -1);
+        else tx.check(op.path, -1);
+      }
+      tx.commit((err) => (err ? reject(err) : resolve()));
+    });
   }
 
   close(): void {
@@ -328,9 +364,18 @@ export class ZkSession {
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
     if (this.probeTimer) clearInterval(this.probeTimer);
-    if (this.ended) return;
-    this.ended = true;
+    if (this.endError) return;
+    const error = new SessionEnded(why);
+    this.endError = error;
+    // Requests not yet written are failed below: none may reach the server later, should the client connect
+    // again once closing (a member that was frozen answers); only the close itself is sent.
+    const unsent = connectionOf(this.client)?.packetQueue;
+    while (unsent?.shift() !== undefined);
     this.client.close();
+    // The owners hear of the end first (listeners run now, rejections in a later microtask): a registry write
+    // that fails with it finds its master already deposed, with the true reason.
+    for (const fail of this.inFlight) fail(error);
+    this.inFlight.clear();
     for (const l of this.endListeners.splice(0)) l(why);
   }
 }

@@ -3,12 +3,12 @@
 // answer calls with the leader's address, and contend again when their
 // candidacy is lost.
 import { parseZkUrl } from '../../common/zk/url.js';
-import { ZkSession } from '../../common/zk/session.js';
+import { SessionEnded, ZkSession } from '../../common/zk/session.js';
 import { MasterContender } from './contender.js';
 import { ZkRegistryStore } from '../registry/zk-store.js';
 import type { Logger } from '../../common/log/logger.js';
 import { backoffDelay } from '../../common/backoff.js';
-import { errorMessage, Unavailable } from '../../common/errors.js';
+import { errorMessage } from '../../common/errors.js';
 
 export interface Election {
   /** Enters the contest; `elected` may be called before this resolves. */
@@ -74,8 +74,8 @@ export async function connectElection(
   const contendOnce = async () => {
     const [c, s] = [contender, session];
     follow(c);
-    // Requests queued on a session that ends are never answered: its end is the answer.
-    const ended = new Promise<never>((_, reject) => s.onEnd((why) => reject(new Unavailable(`the ZooKeeper session ended (${why})`))));
+    // A session that ends half-way fails this candidacy, even where contend() would finish (a detector's listing that fails is only warned of).
+    const ended = new Promise<never>((_, reject) => s.onEnd((why) => reject(new SessionEnded(why))));
     ended.catch(() => {});
     const first = await Promise.race([c.contend(), ended]);
     if (c === contender && first.leading && !everLed && !over) {

@@ -28,12 +28,6 @@ const READ_CONCURRENCY = 64;
 const FOLLOW_CONCURRENCY = 8;
 /** How often a standby polls the log; a longer wait costs reads at election, not correctness. */
 export const FOLLOW_POLL_MS = 500;
-/**
- * How long an elected standby waits for its follower's step under way before reading cold. A step
- * can hang for good: a read sent on a session that ended with ZooKeeper's quorum never answers,
- * and a test that lost two of three members saw the elected master wait on one for ever.
- */
-const TAKEOVER_WAIT_MS = 1000;
 
 /** The registry's znodes as read: each document by key (an Error for one that does not parse), and the last log entry they reflect. */
 export interface RegistryCopy {
@@ -188,17 +182,9 @@ export class RegistryFollower {
   async takeOver(): Promise<{ copy: RegistryCopy; caught: Caught } | null> {
     this.stopped = true;
     this.wake?.();
-    let timer: NodeJS.Timeout | undefined;
-    const stepDone = await Promise.race([
-      (this.loop ?? Promise.resolve()).then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), TAKEOVER_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!stepDone) {
-      this.logger.warn(`registry: the standby's last read did not finish within ${TAKEOVER_WAIT_MS} ms of the election; reading the registry cold`);
-      this.copy = null;
-      return null;
-    }
+    // The step under way finishes, or fails: a read on a session that ended fails with it (ZkSession), the loop
+    // drops the copy and stops. Waiting for a step on a live session costs less than reading everything again.
+    await this.loop;
     const copy = this.copy;
     this.copy = null;
     if (!copy || this.distrust) return null;

@@ -22,8 +22,10 @@ export class TcpProxy {
         s.on('close', () => proxy.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      // Once frozen, a close does not pass either: a dead path carries no FIN (a ZooKeeper server closing a
+      // connection that never sent its handshake would otherwise tell the client, which a partition never does).
+      client.on('close', () => proxy.frozen || upstream.destroy());
+      upstream.on('close', () => proxy.frozen || client.destroy());
       proxy.forward(client, upstream);
       proxy.forward(upstream, client);
     });
@@ -35,7 +37,7 @@ export class TcpProxy {
     return proxy;
   }
 
-  /** From now on nothing passes either way; the sockets stay open. */
+  /** From now on nothing passes either way, not even a close; the sockets stay open until close(). */
   freeze(): void {
     this.frozen = true;
   }

@@ -100,7 +100,7 @@ describe('gRPC keepalive on long-lived streams', () => {
     await waitUntil(() => seen.some((e) => e.type === 'disconnected'), 15_000, 'the SDK to notice the silent master');
     const disconnected = seen.find((e) => e.type === 'disconnected') as Extract<SchedulerEvent, { type: 'disconnected' }>;
     expect(disconnected.reason.code).toBe('UNAVAILABLE');
-    // (The SDK closing its socket makes the proxy close the master's side, so the master disconnects the framework meanwhile.)
+    // (The frozen proxy passes no close: the master still holds the old stream when the SDK subscribes again, straight to it.)
 
     await waitUntil(() => seen.some((e) => e.type === 'reconnected'), 20_000, 'the SDK to subscribe again');
     expect(scheduler.state).toBe('subscribed');

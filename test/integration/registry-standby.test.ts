@@ -4,11 +4,12 @@
 // leader did meanwhile: agents admitted and removed, task indexes split
 // into shards and back, frameworks, settings, writes landing while the
 // standby was reading, and a log trimmed past the standby (a full read
-// then).
+// then), and a standby whose session ended while it read.
 import { describe, expect, it } from 'vitest';
 import { zooKeeperForFile } from '../harness/zookeeper.js';
 import { MasterGroup } from '../harness/master-group.js';
 import { waitUntil } from '../harness/wait-until.js';
+import { TcpProxy } from '../harness/tcp-proxy.js';
 import { ZkSession } from '../../common/zk/session.js';
 import { createLogger } from '../../common/log/logger.js';
 import { Registry, type RegistryTask } from '../../master/registry/registry.js';
@@ -177,6 +178,53 @@ describe('a standby master follows the registry log', () => {
     expect(read.has('frameworks/g1009')).toBe(true);
     expect(read.has('agents/a4')).toBe(false);
   }, 120_000);
+
+  it('a standby whose session ends mid-read (ZooKeeper silent) reads every znode once elected on a new session', async () => {
+    const path = '/ended-mid-read';
+    const { registry, s: leaderSession } = await leader(path);
+    await populate(registry, 5);
+    // The standby reaches ZooKeeper through a proxy that goes silent, with a short session: only its session ends.
+    const proxy = await TcpProxy.start(zk().connectString);
+    const old = await ZkSession.connect({ servers: proxy.address, sessionTimeoutMs: 2000 });
+    try {
+      await old.mkdirp(path);
+      const oldFence = await old.createEphemeralSequential(`${path}/json.info_`, Buffer.from('{}'));
+      const ended = new Promise<string>((resolve) => old.onEnd(resolve));
+      let current = old;
+      let fence = oldFence;
+      const lines: string[] = [];
+      const store = new ZkRegistryStore(() => current, path, () => fence, createLogger({ component: 'registry', sink: (l) => (lines.push(l), quiet(l)) }));
+      let cut = false;
+      store.follow({
+        pollMs: 600_000, // Polls only at its start: the read cut below is its only one.
+        // Between the agents (read) and the frameworks, ZooKeeper falls silent for the standby (a partition, a
+        // member frozen): its connection is dropped, and its next reads wait in the client's queue.
+        step: async (kind) => {
+          if (kind !== 'agents' || cut) return;
+          cut = true;
+          proxy.freeze();
+          await waitUntil(() => old.server === null, 10_000, "the standby's silent connection to be dropped");
+        },
+      });
+      expect(await ended).toBe('no contact with ZooKeeper for 2000 ms');
+      // As election.ts does: a candidacy on a new session, elected once the leader (which wrote meanwhile) goes.
+      await registry.admitAgent('late', agentInfo('late'), 2, '127.0.0.1');
+      const next = await candidate(path);
+      [current, fence] = [next.s, next.fence];
+      leaderSession.close();
+
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the elected standby never read the registry')), 20_000)));
+      const read = await Promise.race([store.load(), hung]).finally(() => clearTimeout(timer));
+      expect(lines.filter((l) => l.includes('following the registry failed (the ZooKeeper session ended (no contact with ZooKeeper for 2000 ms))'))).toHaveLength(1);
+      expect(lines.some((l) => l.includes('cold read'))).toBe(true);
+      expect(read).toEqual(await fullRead(path));
+      expect(read.has('agents/late')).toBe(true);
+    } finally {
+      old.close();
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('a standby told the leader keeps no log (an earlier version) reads every znode once elected', async () => {
     const path = '/no-log';
