@@ -18,6 +18,7 @@ import type { Method, Root, Service, Type } from 'protobufjs';
 import type { ProtoGrpcType as SchedulerServiceProto } from './gen/scheduler_service.js';
 import type { ProtoGrpcType as AgentServiceProto } from './gen/agent_service.js';
 import type { ProtoGrpcType as OperatorServiceProto } from './gen/operator_service.js';
+import { plainEncoder, type ProtobufRuntime } from './plain-encoder.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -39,9 +40,11 @@ const SERVICES = ['mesos_ts.Scheduler', 'mesos_ts.internal.AgentLink', 'mesos_ts
 
 const require = createRequire(import.meta.url);
 
+/** The protobufjs that @grpc/proto-loader uses (7). */
+const protobuf7 = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs') as typeof import('protobufjs');
+
 /** The files read by the protobufjs that @grpc/proto-loader uses (7): what gRPC and protobuf bodies are read and written with. */
 const wireRoot: Root = (() => {
-  const protobuf7 = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs') as typeof import('protobufjs');
   const root = new protobuf7.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);
   root.loadSync(PROTO_FILES, { keepCase: true });
@@ -67,11 +70,28 @@ export function messageCodec<In, Out>(typeName: string): MessageCodec<In, Out> {
   return codecOf(wireRoot.lookupType(typeName));
 }
 
-function codecOf<In, Out>(t: Type): MessageCodec<In, Out> {
+/** The wire root's type named `typeName` (full name): what gRPC encodes with. */
+export function wireType(typeName: string): Type {
+  return wireRoot.lookupType(typeName);
+}
+
+/** `value` as protobufjs 7 writes it, by way of a message instance: what serialize gives, and does when the plain encoder refuses `value`. */
+export function serializeViaFromObject(t: Type, value: unknown): Buffer {
+  return t.encode(t.fromObject(value as Record<string, unknown>)).finish() as Buffer;
+}
+
+/** The codec of `t`, a type of the wire root or of another protobufjs 7 root. */
+export function codecOf<In, Out>(t: Type): MessageCodec<In, Out> {
+  const encodePlain = plainEncoder(protobuf7 as unknown as ProtobufRuntime, t);
   return {
     serialize(value) {
       if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${t.name} structure, got array instead`);
-      return t.encode(t.fromObject(value as Record<string, unknown>)).finish() as Buffer;
+      try {
+        return encodePlain(value) as Buffer;
+      } catch {
+        // Bad input: fromObject + encode throw their own error, as before (or write their bytes, were the plain encoder wrong to refuse).
+        return serializeViaFromObject(t, value);
+      }
     },
     deserialize: (bytes) => t.toObject(t.decode(bytes), LOADER_OPTIONS as never) as Out,
   };
