@@ -203,6 +203,28 @@ describe('task runner on the mesos containerizer (runc)', () => {
     expect(await driver.inspect(r.containerId!)).toBeNull();
   });
 
+  it('removes a container once when two remove it at once (its runner and the agent): both wait for that one removal', async () => {
+    const { runner: r } = start(task('removed-twice', 'sleep 30'));
+    await waitUntil(() => r.state === 'TASK_RUNNING', 20_000, 'TASK_RUNNING');
+    const id = r.containerId!;
+    const root = join(stateDir, 'containers', id, 'rootfs');
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(root);
+    const first = driver.remove(id);
+    const second = driver.remove(id);
+    expect(second).toBe(first); // The same removal: neither returns while the other's unmount still runs.
+    await Promise.all([first, second]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(root);
+    const umounts = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id);
+      } catch {
+        return false;
+      }
+    });
+    expect(umounts).toEqual([]);
+    expect(existsSync(join(stateDir, 'containers', id))).toBe(false);
+  });
+
   it('removes, on reattach, a bundle the agent wrote but never started (it stopped in between)', async () => {
     const id = 'mesos-never-started';
     mkdirSync(join(stateDir, 'containers', id), { recursive: true });

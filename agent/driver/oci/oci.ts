@@ -272,7 +272,23 @@ export class OciDriver implements ContainerDriver {
     await this.options.rootfs.close();
   }
 
-  async remove(id: string): Promise<void> {
+  /**
+   * One removal per container at a time: the task runner removes its container when it sees it exit, and the
+   * agent (or a caller that killed it) may remove it meanwhile. Each caller then waits for the same removal,
+   * so none returns while another's unmount still runs.
+   */
+  remove(id: string): Promise<void> {
+    let removal = this.removals.get(id);
+    if (!removal) {
+      removal = this.removeNow(id).finally(() => this.removals.delete(id));
+      this.removals.set(id, removal);
+    }
+    return removal;
+  }
+
+  private readonly removals = new Map<string, Promise<void>>();
+
+  private async removeNow(id: string): Promise<void> {
     this.exits.delete(id);
     const bundle = this.bundle(id);
     // delete --force kills a container still running (one runtime call, not two).
