@@ -23,6 +23,7 @@ import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.
 import { pushTo as push } from '../state/grouped.js';
 import { agentViewOf, frameworkViewWithoutOffers, taskView } from './views.js';
 import { offerIdsWire } from '../rpc/wire.js';
+import { KeptBytes } from '../../common/kept-bytes.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -139,7 +140,7 @@ function fieldsText(type: Type, view: Readonly<Record<string, unknown>>, take: (
  * that did, and an agent whose offers changed costs its offered resources'
  * encoding, not its AgentInfo's again.
  */
-function joinFields(parts: readonly Buffer[]): Buffer {
+function joinFields(parts: readonly Buffer[], keep?: KeptBytes): Buffer {
   const out: Buffer[] = [OPEN];
   for (const part of parts) {
     if (part.length === 0) continue;
@@ -147,7 +148,7 @@ function joinFields(parts: readonly Buffer[]): Buffer {
     out.push(part);
   }
   out.push(CLOSE);
-  return Buffer.concat(out);
+  return keep ? keep.concat(out) : Buffer.concat(out);
 }
 const NONE: readonly Resources[] = [];
 const NO_OFFERS: readonly OfferRecord[] = [];
@@ -182,6 +183,8 @@ export class GetStateJson {
   /** A task's fields other than its state and latest status, and each state's field. */
   private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
   private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
+  /** Where each task's kept texts are copied: made in pool slabs, they kept the slabs alive (common/kept-bytes.ts). */
+  private readonly taskBytes = new KeptBytes();
 
   constructor(private readonly master: Master) {}
 
@@ -306,14 +309,14 @@ export class GetStateJson {
     if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
     const view = taskView(t) as Record<string, unknown>;
     const fixed = this.taskFixed.get(t, [t.info, t.resources, t.agentId], () => ({
-      head: fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD),
-      resources: fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD),
-      tail: fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD),
+      head: this.taskBytes.copy(fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD)),
+      resources: this.taskBytes.copy(fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD)),
+      tail: this.taskBytes.copy(fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD)),
     }));
     let state = this.taskStates.get(t.state);
     if (state === undefined) this.taskStates.set(t.state, (state = fieldsText(TASK, view, (id) => id === TASK_STATE_FIELD)));
     const latest = fieldsText(TASK, view, (id) => id > TASK_RESOURCES_FIELD && id <= TASK_UPDATE_UUID_FIELD);
-    const json = joinFields([fixed.head, state, fixed.resources, latest, fixed.tail]);
+    const json = joinFields([fixed.head, state, fixed.resources, latest, fixed.tail], this.taskBytes);
     this.tasks.set(t, { state: t.state, status: t.status, json });
     return json;
   }
