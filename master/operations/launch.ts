@@ -4,6 +4,7 @@
 // run once the registry holds the index, sends it.
 import type { Call, TaskInfoIn } from '../../proto/index.js';
 import { EMPTY } from '../../common/kept-bytes.js';
+import { sharedAgentId, sharedResources } from '../state/shared-parts.js';
 import { isTerminal } from '../../common/task-state.js';
 import { Resources } from '../../common/resources.js';
 import { planAccept } from '../launch-plan.js';
@@ -46,7 +47,7 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
     fx.status(fw.id, masterStatus({ taskId, state: r.state, now, agentId: r.task.agent_id?.value, reason: r.reason, message: r.message }));
   }
   const records: TaskRecord[] = plan.launches.map(({ task, resources }) => ({
-    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, info: withSharedEmptyData(task), resources, state: 'TASK_STAGING' as const,
+    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, info: compactTaskInfo(task), resources, state: 'TASK_STAGING' as const,
     status: null, statusUuid: null, recovered: false, createdAt: now,
   }));
   for (const record of records) {
@@ -105,8 +106,14 @@ export function dispatchLaunch(state: ClusterState, fx: Effects, ctx: OpContext,
   }
 }
 
-/** A TaskInfo without data reads `data` as an empty Buffer (the loader's default) with an ArrayBuffer of its own, about 180 bytes a task: one shared instead. */
-function withSharedEmptyData(task: TaskInfoIn): TaskInfoIn {
+/**
+ * The TaskInfo as kept: its parts that tasks carry alike shared
+ * (state/shared-parts.ts), and its data, when empty, one shared Buffer (the
+ * loader's default gives each an ArrayBuffer of its own, about 180 bytes).
+ */
+function compactTaskInfo(task: TaskInfoIn): TaskInfoIn {
   if (task.data !== undefined && task.data !== null && task.data.length === 0 && typeof task.data !== 'string') task.data = EMPTY;
+  if (task.resources) task.resources = sharedResources(task.resources);
+  if (task.agent_id) task.agent_id = sharedAgentId(task.agent_id);
   return task;
 }

@@ -8,6 +8,7 @@
 // compactStatus): the master keeps two per running task.
 import { Reader } from 'protobufjs';
 import { KeptBytes } from '../../common/kept-bytes.js';
+import { sharedAgentId } from '../state/shared-parts.js';
 import { decodeWithRaw, stripAbsentStatusFields, type RawMessage } from '../../proto/status-presence.js';
 import { protoRoot } from '../../proto/index.js';
 import type { AgentMessageOut } from '../../proto/index.js';
@@ -41,11 +42,14 @@ const statusBytes = new KeptBytes();
  * are copies. The deletes above leave the loader's object in dictionary
  * mode, about 830 bytes against some 150 for the object made here; its uuid
  * (and data) are views of the message received, which keep the buffer it
- * was read into alive (common/kept-bytes.ts).
+ * was read into alive (common/kept-bytes.ts); its AgentID is the one shared
+ * for that agent (state/shared-parts.ts).
  */
 function compactStatus<S extends object>(status: S): S {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(status)) out[key] = Buffer.isBuffer(value) ? statusBytes.copy(value) : value;
+  for (const [key, value] of Object.entries(status)) {
+    out[key] = Buffer.isBuffer(value) ? statusBytes.copy(value) : key === 'agent_id' && value ? sharedAgentId(value as { value?: string }) : value;
+  }
   return out as S;
 }
 
