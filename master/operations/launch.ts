@@ -47,7 +47,7 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
     fx.status(fw.id, masterStatus({ taskId, state: r.state, now, agentId: r.task.agent_id?.value, reason: r.reason, message: r.message }));
   }
   const records: TaskRecord[] = plan.launches.map(({ task, resources }) => ({
-    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, info: compactTaskInfo(task), resources, state: 'TASK_STAGING' as const,
+    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, ...compactTaskInfo(task, resources), state: 'TASK_STAGING' as const,
     status: null, statusUuid: null, recovered: false, createdAt: now,
   }));
   for (const record of records) {
@@ -107,13 +107,17 @@ export function dispatchLaunch(state: ClusterState, fx: Effects, ctx: OpContext,
 }
 
 /**
- * The TaskInfo as kept: its parts that tasks carry alike shared
- * (state/shared-parts.ts), and its data, when empty, one shared Buffer (the
- * loader's default gives each an ArrayBuffer of its own, about 180 bytes).
+ * The TaskInfo as kept, and its resources: the parts that tasks carry alike
+ * shared (state/shared-parts.ts; `resources` is parsed from the TaskInfo's
+ * list alone, so equal lists give equal values), and its data, when empty,
+ * one shared Buffer (the loader's default gives each an ArrayBuffer of its
+ * own, about 180 bytes).
  */
-function compactTaskInfo(task: TaskInfoIn): TaskInfoIn {
+function compactTaskInfo(task: TaskInfoIn, resources: Resources): { info: TaskInfoIn; resources: Resources } {
   if (task.data !== undefined && task.data !== null && task.data.length === 0 && typeof task.data !== 'string') task.data = EMPTY;
-  if (task.resources) task.resources = sharedResources(task.resources);
   if (task.agent_id) task.agent_id = sharedAgentId(task.agent_id);
-  return task;
+  if (!task.resources) return { info: task, resources };
+  const shared = sharedResources(task.resources, resources);
+  task.resources = shared.list;
+  return { info: task, resources: shared.parsed };
 }

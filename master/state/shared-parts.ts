@@ -1,6 +1,7 @@
 // Parts of the messages the master keeps that many tasks carry alike, kept
-// once: a TaskInfo's resources (every task of a framework often asks the
-// same) and the AgentID in each TaskInfo and TaskStatus. Decoded with every
+// once: a TaskInfo's resources and their parsed value (every task of a
+// framework often asks the same) and the AgentID in each TaskInfo and
+// TaskStatus. Decoded with every
 // default field filled in, a TaskInfo's two resources retained 616 bytes and
 // an AgentID 120 (a heap snapshot at 50,000 tasks, docs/scale/README.md,
 // "Memory per task"). The master never changes these objects in place, so
@@ -23,11 +24,18 @@ class Interned<T> {
 }
 
 const resourceLists = new Interned<unknown>();
+const parsedLists = new Interned<unknown>();
 const agentIds = new Interned<{ value: string }>();
 
-/** One list for equal lists of resources (equal as JSON: the same fields, in the same order, with the same values). */
-export function sharedResources<T>(list: T): T {
-  return resourceLists.get(JSON.stringify(list), list) as T;
+/**
+ * One list for equal lists of resources (equal as JSON: the same fields, in
+ * the same order, with the same values), and one parsed value for them:
+ * `parsed` must be made from `list` alone (a Resources value is never
+ * changed; 513 B for cpus and mem).
+ */
+export function sharedResources<L, P>(list: L, parsed: P): { list: L; parsed: P } {
+  const key = JSON.stringify(list);
+  return { list: resourceLists.get(key, list) as L, parsed: parsedLists.get(key, parsed) as P };
 }
 
 /** One AgentID for each agent id that has nothing but its value. */
