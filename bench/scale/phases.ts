@@ -173,6 +173,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const loopP99: number[] = [];
   const eventsWaiting: number[] = [];
   const rss: number[] = [];
+  const rssByTasks: [number, number | null, number | null][] = [];
   const perSecond: [number, number][] = [];
   // One request per tick, /master/state and GET_STATE in turn; a tick starts `sampleMs` after the previous one started, or when it ended if it took longer.
   const sampler = (async () => {
@@ -213,12 +214,14 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
       loopP99.push(m['master/event_loop_delay_p99_ms'] ?? 0);
       eventsWaiting.push(m['master/framework_event_queue_messages'] ?? 0);
     }
-    rss.push(procSample(leader.pid)?.rssMb ?? 0);
+    const rssMb = procSample(leader.pid)?.rssMb ?? null;
+    rss.push(rssMb ?? 0);
+    rssByTasks.push([(wallNow() - start.t) / 1000, m?.['master/tasks_running'] ?? null, rssMb]);
     const now = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
     const rate = ((now.running - last.running) * 1000) / (now.t - last.t);
     perSecond.push([(now.t - start.t) / 1000, rate]);
     progress(`  ${((now.t - start.t) / 1000).toFixed(0).padStart(3)} s: ${Math.round(rate)} tasks RUNNING/s, ${now.running - start.running} in the window, ` +
-      `loop p99 ${(m?.['master/event_loop_delay_p99_ms'] ?? 0).toFixed(0)} ms, tasks running ${m?.['master/tasks_running'] ?? '?'}, ` +
+      `loop p99 ${(m?.['master/event_loop_delay_p99_ms'] ?? 0).toFixed(0)} ms, tasks running ${m?.['master/tasks_running'] ?? '?'}, RSS ${rssMb?.toFixed(0) ?? '?'} MB, ` +
       `events waiting in the master ${m?.['master/framework_event_queue_messages'] ?? '?'}, worker loop p99 ${workerLoops(c)}`);
     last = now;
   }
@@ -257,6 +260,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     hopsMs: hops,
     allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
+    masterRssByTasks: rssByTasks,
     masterLostAtS,
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,
     cpuSeconds: {

@@ -74,6 +74,8 @@ export interface ThroughputFigures {
   /** The master's allocation passes: its allocator/mesos/allocation_run_ms timer at the window's end (the last 1,000 passes; n is every pass timed). */
   readonly allocationRunMs: Distribution;
   readonly masterRssMbMax: number;
+  /** Once a second: [seconds into the window, master/tasks_running, master RSS in MB]; null where a read failed. */
+  readonly masterRssByTasks?: readonly (readonly [number, number | null, number | null])[];
   /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
   readonly masterRunQueueSeconds: number;
   /** Seconds into the window when the master stopped leading or exited (its log says why); null: it led throughout. The figures after it are void. */
@@ -123,6 +125,11 @@ export interface HarnessResult {
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 const num = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toFixed(digits));
 
+/** The first once-a-second RSS sample taken with at least `tasks` tasks running; null if none was. */
+export function rssAtTasks(t: ThroughputFigures, tasks: number): number | null {
+  return t.masterRssByTasks?.find(([, running, rss]) => running !== null && running >= tasks && rss !== null)?.[2] ?? null;
+}
+
 const dist = (d: Distribution | undefined) => (d ? `${ms(d.p50)} / ${ms(d.p99)}` : '—');
 
 /** One column per N, one row per figure. */
@@ -153,6 +160,7 @@ export function table(result: HarnessResult): string {
     ['worker loop delay p99 (250 ms): agents / scheds p50', (r) => (r.throughput.workerLoopP99Ms ? `${ms(r.throughput.workerLoopP99Ms.agents.p50)} / ${ms(r.throughput.workerLoopP99Ms.schedulers.p50)}` : '—')],
     ['ZooKeeper write (probe) p50 / p99', (r) => (r.throughput.zkWriteMs ? `${ms(r.throughput.zkWriteMs.p50)} / ${ms(r.throughput.zkWriteMs.p99)}` : '—')],
     ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
+    ['master RSS at 50,000 tasks running (MB)', (r) => num(rssAtTasks(r.throughput, 50_000))],
     ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
     ['CPU cores: master / agents / scheds / zk', (r) => {
       const c = r.throughput.cpuSeconds;

@@ -2,7 +2,9 @@
 // it. A task is indexed in the registry before its agent hears of it, so a
 // successor can report on it if the agent never returns: dispatchLaunch,
 // run once the registry holds the index, sends it.
-import type { Call } from '../../proto/index.js';
+import type { Call, TaskInfoIn } from '../../proto/index.js';
+import { EMPTY } from '../../common/kept-bytes.js';
+import { sharedAgentId, sharedResources } from '../state/shared-parts.js';
 import { isTerminal } from '../../common/task-state.js';
 import { Resources } from '../../common/resources.js';
 import { planAccept } from '../launch-plan.js';
@@ -45,7 +47,7 @@ export function launchTasks(state: ClusterState, fx: Effects, ctx: OpContext, fw
     fx.status(fw.id, masterStatus({ taskId, state: r.state, now, agentId: r.task.agent_id?.value, reason: r.reason, message: r.message }));
   }
   const records: TaskRecord[] = plan.launches.map(({ task, resources }) => ({
-    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, info: task, resources, state: 'TASK_STAGING' as const,
+    frameworkId: fw.id, agentId: agentId!, taskId: task.task_id!.value as TaskId, ...compactTaskInfo(task, resources), state: 'TASK_STAGING' as const,
     status: null, statusUuid: null, recovered: false, createdAt: now,
   }));
   for (const record of records) {
@@ -102,4 +104,20 @@ export function dispatchLaunch(state: ClusterState, fx: Effects, ctx: OpContext,
       masterUpdate(state, fx, ctx, task, fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_DISCONNECTED', why);
     }
   }
+}
+
+/**
+ * The TaskInfo as kept, and its resources: the parts that tasks carry alike
+ * shared (state/shared-parts.ts; `resources` is parsed from the TaskInfo's
+ * list alone, so equal lists give equal values), and its data, when empty,
+ * one shared Buffer (the loader's default gives each an ArrayBuffer of its
+ * own, about 180 bytes).
+ */
+function compactTaskInfo(task: TaskInfoIn, resources: Resources): { info: TaskInfoIn; resources: Resources } {
+  if (task.data !== undefined && task.data !== null && task.data.length === 0 && typeof task.data !== 'string') task.data = EMPTY;
+  if (task.agent_id) task.agent_id = sharedAgentId(task.agent_id);
+  if (!task.resources) return { info: task, resources };
+  const shared = sharedResources(task.resources, resources);
+  task.resources = shared.list;
+  return { info: task, resources: shared.parsed };
 }

@@ -23,6 +23,7 @@ import { agentInputs, KeptByInputs, offerInputs } from '../state/kept-by-inputs.
 import { pushTo as push } from '../state/grouped.js';
 import { agentViewOf, frameworkViewWithoutOffers, taskView } from './views.js';
 import { offerIdsWire } from '../rpc/wire.js';
+import { KeptBytes } from '../../common/kept-bytes.js';
 
 const TASK = protoRoot.lookupType('mesos.v1.Task');
 const GET_TASKS = protoRoot.lookupType('mesos.v1.master.Response.GetTasks');
@@ -139,7 +140,7 @@ function fieldsText(type: Type, view: Readonly<Record<string, unknown>>, take: (
  * that did, and an agent whose offers changed costs its offered resources'
  * encoding, not its AgentInfo's again.
  */
-function joinFields(parts: readonly Buffer[]): Buffer {
+function joinFields(parts: readonly Buffer[], keep?: KeptBytes): Buffer {
   const out: Buffer[] = [OPEN];
   for (const part of parts) {
     if (part.length === 0) continue;
@@ -147,7 +148,7 @@ function joinFields(parts: readonly Buffer[]): Buffer {
     out.push(part);
   }
   out.push(CLOSE);
-  return Buffer.concat(out);
+  return keep ? keep.concat(out) : Buffer.concat(out);
 }
 const NONE: readonly Resources[] = [];
 const NO_OFFERS: readonly OfferRecord[] = [];
@@ -161,7 +162,7 @@ interface Holdings {
 }
 
 export class GetStateJson {
-  private readonly tasks = new WeakMap<TaskRecord, { state: unknown; status: unknown; json: Buffer }>();
+  private readonly tasks = new WeakMap<TaskRecord, TaskText>();
   private readonly agents = new KeptByInputs<AgentRecord, Buffer>();
   private readonly recoveredAgents = new KeptByInputs<AgentRecord, Buffer>();
   /** A framework view's fields before its offers and after them, encoded apart: the offers' kept texts go between. */
@@ -179,9 +180,10 @@ export class GetStateJson {
   private readonly resourceLists = new BoundedTexts(4096);
   /** A framework's tasks' resources summed, again only when they changed (a status update leaves them as they were). */
   private readonly frameworkUsed = new KeptByInputs<FrameworkRecord, Resources>();
-  /** A task's fields other than its state and latest status, and each state's field. */
-  private readonly taskFixed = new KeptByInputs<TaskRecord, { readonly head: Buffer; readonly resources: Buffer; readonly tail: Buffer }>();
+  /** Each state's field. */
   private readonly taskStates = new Map<TaskRecord['state'], Buffer>();
+  /** Where each task's kept texts are copied: made in pool slabs, they kept the slabs alive (common/kept-bytes.ts). */
+  private readonly taskBytes = new KeptBytes();
 
   constructor(private readonly master: Master) {}
 
@@ -298,25 +300,68 @@ export class GetStateJson {
 
   /**
    * taskView's encoding. A task changes by its state and its latest status
-   * (fields 6 and 8 to 10): its other fields, from its TaskInfo and its
-   * resources, are encoded once per task, each state's field once.
+   * (fields 6 and 8 to 10): its other fields, from its TaskInfo, resources
+   * and agent (a record's are readonly), are encoded once per task and taken
+   * from its kept text afterwards; each state's field is encoded once.
    */
   private task(t: TaskRecord): Buffer {
     const hit = this.tasks.get(t);
     if (hit && hit.state === t.state && hit.status === t.status) return hit.json;
     const view = taskView(t) as Record<string, unknown>;
-    const fixed = this.taskFixed.get(t, [t.info, t.resources, t.agentId], () => ({
-      head: fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD),
-      resources: fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD),
-      tail: fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD),
-    }));
+    const [head, resources, tail] = hit ? fixedParts(hit) : [
+      fieldsText(TASK, view, (id) => id < TASK_STATE_FIELD),
+      fieldsText(TASK, view, (id) => id === TASK_RESOURCES_FIELD),
+      fieldsText(TASK, view, (id) => id > TASK_UPDATE_UUID_FIELD),
+    ];
     let state = this.taskStates.get(t.state);
     if (state === undefined) this.taskStates.set(t.state, (state = fieldsText(TASK, view, (id) => id === TASK_STATE_FIELD)));
     const latest = fieldsText(TASK, view, (id) => id > TASK_RESOURCES_FIELD && id <= TASK_UPDATE_UUID_FIELD);
-    const json = joinFields([fixed.head, state, fixed.resources, latest, fixed.tail]);
-    this.tasks.set(t, { state: t.state, status: t.status, json });
+    const json = joinFields([head, state, resources, latest, tail], this.taskBytes);
+    const at = offsetsIn([head, state, resources, latest, tail]);
+    this.tasks.set(t, {
+      state: t.state, status: t.status, json,
+      headAt: at[0]!, headLength: head.length, resourcesAt: at[2]!, resourcesLength: resources.length, tailAt: at[4]!, tailLength: tail.length,
+    });
     return json;
   }
+}
+
+/**
+ * A task's text and where its fixed parts are in it: one Buffer per task,
+ * where keeping the parts apart as well took three more and a copy of most
+ * of the text (about 500 bytes a task; docs/scale/README.md, "Memory per task").
+ */
+interface TaskText {
+  readonly state: unknown;
+  readonly status: unknown;
+  readonly json: Buffer;
+  readonly headAt: number;
+  readonly headLength: number;
+  readonly resourcesAt: number;
+  readonly resourcesLength: number;
+  readonly tailAt: number;
+  readonly tailLength: number;
+}
+
+function fixedParts(t: TaskText): [Buffer, Buffer, Buffer] {
+  return [
+    t.json.subarray(t.headAt, t.headAt + t.headLength),
+    t.json.subarray(t.resourcesAt, t.resourcesAt + t.resourcesLength),
+    t.json.subarray(t.tailAt, t.tailAt + t.tailLength),
+  ];
+}
+
+/** Where joinFields(parts) writes each part (an empty one is not written: its length says so). */
+function offsetsIn(parts: readonly Buffer[]): number[] {
+  const at: number[] = [];
+  let offset = OPEN.length;
+  let written = 0;
+  for (const part of parts) {
+    if (part.length > 0 && written++ > 0) offset += COMMA.length;
+    at.push(offset);
+    offset += part.length;
+  }
+  return at;
 }
 
 function holdings(master: Master): Holdings {

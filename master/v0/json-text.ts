@@ -8,6 +8,8 @@
 // JSON.stringify of the whole took (as state-json.ts found for GET_STATE).
 // The result is JSON.stringify's, byte for byte (test/unit/json-text.test.ts).
 
+import { KeptBytes } from '../../common/kept-bytes.js';
+
 const COMMA = Buffer.from(',');
 
 /** Bytes gathered in order: short texts run together, kept bytes as they are. */
@@ -38,6 +40,8 @@ type TextOf = () => string;
 export class JsonTexts {
   /** Kept objects: their JSON as UTF-8, or null (or how to write it) until first written. */
   private readonly texts = new WeakMap<object, Buffer | TextOf | null>();
+  /** Where the texts are written: made in pool slabs, they kept the slabs alive (common/kept-bytes.ts). */
+  private readonly bytes = new KeptBytes();
 
   /** `value` will not change from now on: its text may be kept. */
   keep<T extends object>(value: T): T {
@@ -93,7 +97,7 @@ export class JsonTexts {
   }
 
   private written(value: object, text: TextOf | null): Buffer {
-    const bytes = Buffer.from(text ? text() : JSON.stringify(value));
+    const bytes = this.bytes.text(text ? text() : JSON.stringify(value));
     this.texts.set(value, bytes);
     return bytes;
   }
