@@ -34,6 +34,12 @@ export interface LocalZooKeeper {
 export interface LocalZooKeeperOptions {
   /** Default 200 ms: sessions may be as short as two ticks and at most twenty. */
   readonly tickTimeMs?: number;
+  /**
+   * The JVM's heap (-Xmx), default 256 MiB. ZooKeeper keeps its last 500 committed proposals in
+   * memory (commitLogCount), so a heap must hold 500 of the largest writes (a registry multi is at
+   * most 512 KiB) besides the data.
+   */
+  readonly heapMb?: number;
   /** Where to keep zoo.cfg and the data (created; removed by stop()). Default: a new dir under the system's tmpdir. */
   readonly dir?: string;
   /**
@@ -156,7 +162,10 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions = {}): Pro
   mkdirSync(dir, { recursive: true });
   const address = opts.host?.address ?? '127.0.0.1';
   const port = opts.host ? HOST_PORT : await freePort();
-  const launch = { dir, address, port, ownProcessGroup: opts.ownProcessGroup ?? false, ...(opts.host ? { prefix: opts.host.prefix } : {}), signal: opts.signal };
+  const launch = {
+    dir, address, port, ownProcessGroup: opts.ownProcessGroup ?? false, ...(opts.host ? { prefix: opts.host.prefix } : {}),
+    ...(opts.heapMb !== undefined ? { heapMb: opts.heapMb } : {}), signal: opts.signal,
+  };
   const tick = opts.tickTimeMs ?? 200;
   writeFileSync(
     join(dir, 'zoo.cfg'),
