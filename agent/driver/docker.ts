@@ -46,11 +46,14 @@ const ENGINE_SHUTDOWN_WINDOW_MS = 5000;
 const ENGINE_PING_MS = 250;
 /**
  * dockerd handles a container's OOM event apart from its exit event, and may record the exit first:
- * an OOM-killed container then inspects as OOMKilled false, exit 137, for a moment. A SIGKILLed
- * container the agent did not stop is inspected again after this long (a fresh-clone CI run saw
- * a 32 MB memory hog reported as "exited with status 137").
+ * an OOM-killed container then inspects as OOMKilled false, exit 137, for a while. A SIGKILLed
+ * container the agent did not stop is inspected again every OOM_EVENT_POLL_MS until it reads
+ * OOM-killed or OOM_EVENT_GRACE_MS have passed. Two fresh-clone CI runs saw a 32 MB memory hog
+ * reported as "exited with status 137": the first with no second look, the second with one look
+ * 300 ms later, on a machine loaded by the whole suite.
  */
-const OOM_EVENT_GRACE_MS = 300;
+const OOM_EVENT_GRACE_MS = 3000;
+const OOM_EVENT_POLL_MS = 250;
 
 export class DockerDriver implements ContainerDriver {
   readonly docker: Docker;
@@ -252,10 +255,7 @@ export class DockerDriver implements ContainerDriver {
     try {
       const info = await container.inspect();
       const exit = { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
-      if (exit.exitCode === 128 + 9 && !exit.oomKilled && !this.stopping.has(container.id)) {
-        await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_GRACE_MS));
-        exit.oomKilled = (await container.inspect()).State.OOMKilled === true;
-      }
+      if (exit.exitCode === 128 + 9 && !exit.oomKilled && !this.stopping.has(container.id)) exit.oomKilled = await oomKilledLate(container);
       if (!this.endedByOthersSignal(container.id, exit) || !(await this.engineGoesAway())) return exit;
       // The engine stopped it on its way down (no live-restore): its status is not the task's.
       return this.exits.has(container.id) ? this.afterEngineReturns(container, brokeAt, output) : exit;
@@ -461,4 +461,13 @@ function isEngineGone(err: unknown): boolean {
 function dockerMessage(err: unknown): string {
   const e = err as { json?: { message?: string }; message?: string } | null;
   return (e?.json?.message ?? e?.message ?? String(err)).trim();
+}
+
+/** Whether the engine records the OOM kill of a SIGKILLed container within OOM_EVENT_GRACE_MS (see there). */
+async function oomKilledLate(container: Docker.Container): Promise<boolean> {
+  for (let waited = 0; waited < OOM_EVENT_GRACE_MS; waited += OOM_EVENT_POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, OOM_EVENT_POLL_MS));
+    if ((await container.inspect()).State.OOMKilled === true) return true;
+  }
+  return false;
 }
