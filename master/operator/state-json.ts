@@ -140,12 +140,18 @@ function fieldsText(type: Type, view: Readonly<Record<string, unknown>>, take: (
  * that did, and an agent whose offers changed costs its offered resources'
  * encoding, not its AgentInfo's again.
  */
-function joinFields(parts: readonly Buffer[], keep?: KeptBytes): Buffer {
+function joinFields(parts: readonly Buffer[], keep?: KeptBytes, at?: number[]): Buffer {
   const out: Buffer[] = [OPEN];
+  let offset = OPEN.length;
   for (const part of parts) {
+    if (part.length > 0 && out.length > 1) {
+      out.push(COMMA);
+      offset += COMMA.length;
+    }
+    at?.push(offset); // Where the part is written (an empty one is not: its length says so).
     if (part.length === 0) continue;
-    if (out.length > 1) out.push(COMMA);
     out.push(part);
+    offset += part.length;
   }
   out.push(CLOSE);
   return keep ? keep.concat(out) : Buffer.concat(out);
@@ -316,8 +322,8 @@ export class GetStateJson {
     let state = this.taskStates.get(t.state);
     if (state === undefined) this.taskStates.set(t.state, (state = fieldsText(TASK, view, (id) => id === TASK_STATE_FIELD)));
     const latest = fieldsText(TASK, view, (id) => id > TASK_RESOURCES_FIELD && id <= TASK_UPDATE_UUID_FIELD);
-    const json = joinFields([head, state, resources, latest, tail], this.taskBytes);
-    const at = offsetsIn([head, state, resources, latest, tail]);
+    const at: number[] = [];
+    const json = joinFields([head, state, resources, latest, tail], this.taskBytes, at);
     this.tasks.set(t, {
       state: t.state, status: t.status, json,
       headAt: at[0]!, headLength: head.length, resourcesAt: at[2]!, resourcesLength: resources.length, tailAt: at[4]!, tailLength: tail.length,
@@ -349,19 +355,6 @@ function fixedParts(t: TaskText): [Buffer, Buffer, Buffer] {
     t.json.subarray(t.resourcesAt, t.resourcesAt + t.resourcesLength),
     t.json.subarray(t.tailAt, t.tailAt + t.tailLength),
   ];
-}
-
-/** Where joinFields(parts) writes each part (an empty one is not written: its length says so). */
-function offsetsIn(parts: readonly Buffer[]): number[] {
-  const at: number[] = [];
-  let offset = OPEN.length;
-  let written = 0;
-  for (const part of parts) {
-    if (part.length > 0 && written++ > 0) offset += COMMA.length;
-    at.push(offset);
-    offset += part.length;
-  }
-  return at;
 }
 
 function holdings(master: Master): Holdings {
