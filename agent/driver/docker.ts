@@ -255,7 +255,7 @@ export class DockerDriver implements ContainerDriver {
     try {
       const info = await container.inspect();
       const exit = { exitCode: info.State.ExitCode ?? exitCode, oomKilled: info.State.OOMKilled === true };
-      if (exit.exitCode === 128 + 9 && !exit.oomKilled && !this.stopping.has(container.id)) exit.oomKilled = await oomKilledLate(container);
+      if (exit.exitCode === 128 + 9 && this.endedByOthersSignal(container.id, exit)) exit.oomKilled = await oomKilledLate(container);
       if (!this.endedByOthersSignal(container.id, exit) || !(await this.engineGoesAway())) return exit;
       // The engine stopped it on its way down (no live-restore): its status is not the task's.
       return this.exits.has(container.id) ? this.afterEngineReturns(container, brokeAt, output) : exit;
