@@ -191,11 +191,12 @@ function fieldCode(scope: Scope, field: Field): string {
       `if(x!==undefined||k==="__proto__"){${write}}}}`,
     ].join('\n');
   }
+  // One value with its tag: a nested message delimited, anything else as its wire type (an element of a repeated field too, unless packed).
+  const tagged = () => (wire === undefined ? `w.uint32(${tag(field.id, 2)}).fork();E[${scope.encoder(field)}].encode(x,w,q+1);w.ldelim()`
+    : `w.uint32(${tag(field.id, wire)}).${kind}(x)`);
   if (field.repeated) {
     const packed = field.packed && scope.runtime.types.packed[kind] !== undefined;
-    const write = packed ? `w.${kind}(x)`
-      : wire === undefined ? `w.uint32(${tag(field.id, 2)}).fork();E[${scope.encoder(field)}].encode(x,w,q+1);w.ldelim()`
-        : `w.uint32(${tag(field.id, wire)}).${kind}(x)`;
+    const write = packed ? `w.${kind}(x)` : tagged();
     return [
       `a=${prop}`,
       `if(a){if(!Array.isArray(a))${typeError('array')}`,
@@ -207,8 +208,7 @@ function fieldCode(scope: Scope, field: Field): string {
       `${packed ? 'w.ldelim()' : ''}}}`,
     ].join('\n');
   }
-  const write = wire === undefined ? `w.uint32(${tag(field.id, 2)}).fork();E[${scope.encoder(field)}].encode(x,w,q+1);w.ldelim()`
-    : `w.uint32(${tag(field.id, wire)}).${kind}(x)`;
+  const write = tagged();
   // fromObject reads an enum through its switch whatever the value; anything else only when not null/undefined.
   const guard = isEnum ? '' : 'if(x!=null)';
   return `x=${prop}\n${guard}{${convert(scope, field, false)}\nif(x!==undefined){${write}}}`;
