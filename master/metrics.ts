@@ -78,6 +78,7 @@ export const MASTER_METRICS: readonly MetricSpec[] = [
   ...timerSpecs('allocator/mesos/allocation_run_ms', 'allocation pass'),
   ...timerSpecs('registrar/state_store_ms', 'registry write (to stored)'),
   { name: 'registrar/state_fetch_ms', kind: 'gauge', help: 'How long the registry read took when this master took over, in ms' },
+  { name: 'registrar/bytes_written', kind: 'counter', help: 'Bytes of registry documents and their paths written to ZooKeeper by this master (0 without --zk)' },
   { name: 'registrar/queued_operations', kind: 'gauge', help: 'Operations whose effects wait for their registry write (or for an earlier one) before they are carried out' },
   ...timerSpecs('master/subscribe_to_subscribed_ms', 'SUBSCRIBE received to SUBSCRIBED sent (the registry holds the framework)'),
   ...timerSpecs('master/subscribed_to_first_offer_ms', "SUBSCRIBED sent to the framework's first OFFERS sent"),
@@ -153,6 +154,7 @@ export class MasterMetrics {
     Object.assign(out, this.master.registry.storeTimes.snapshot('registrar/state_store_ms'));
     out['registrar/state_fetch_ms'] = this.master.registry.fetchMs ?? 0;
     out['registrar/queued_operations'] = this.master.queuedOperations;
+    out['registrar/bytes_written'] = this.master.registry.store.bytesWritten ?? 0;
     return {
       ...out,
       ...this.stateGauges(),

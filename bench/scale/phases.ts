@@ -173,6 +173,8 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
   const loopP99: number[] = [];
   const eventsWaiting: number[] = [];
   const rss: number[] = [];
+  const zkRss: number[] = [];
+  const bytes0 = (await leader.metrics())?.['registrar/bytes_written'] ?? 0;
   const rssByTasks: [number, number | null, number | null][] = [];
   const perSecond: [number, number][] = [];
   // One request per tick, /master/state and GET_STATE in turn; a tick starts `sampleMs` after the previous one started, or when it ended if it took longer.
@@ -216,6 +218,7 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     }
     const rssMb = procSample(leader.pid)?.rssMb ?? null;
     rss.push(rssMb ?? 0);
+    zkRss.push(procSample(c.zk.pid() ?? 0)?.rssMb ?? 0);
     rssByTasks.push([(wallNow() - start.t) / 1000, m?.['master/tasks_running'] ?? null, rssMb]);
     const now = { t: wallNow(), running: acked(c, 'TASK_RUNNING'), all: acked(c), launched: launched() };
     const rate = ((now.running - last.running) * 1000) / (now.t - last.t);
@@ -260,6 +263,8 @@ export async function throughput(c: Cluster, leader: MasterProc, seconds: number
     hopsMs: hops,
     allocationRunMs: timerOf(m, 'allocator/mesos/allocation_run_ms'),
     masterRssMbMax: Math.max(0, ...rss),
+    zkRssMbMax: Math.max(0, ...zkRss),
+    registryBytesWritten: (m['registrar/bytes_written'] ?? bytes0) - bytes0,
     masterRssByTasks: rssByTasks,
     masterLostAtS,
     masterRunQueueSeconds: (procSample(leader.pid)?.runQueueSeconds ?? queued0) - queued0,

@@ -74,6 +74,10 @@ export interface ThroughputFigures {
   /** The master's allocation passes: its allocator/mesos/allocation_run_ms timer at the window's end (the last 1,000 passes; n is every pass timed). */
   readonly allocationRunMs: Distribution;
   readonly masterRssMbMax: number;
+  /** ZooKeeper's RSS, once a second: the registry's writes are what it keeps in memory (its last 500 proposals). */
+  readonly zkRssMbMax?: number;
+  /** The leader's registrar/bytes_written over the window: documents and paths its registry sent to ZooKeeper. */
+  readonly registryBytesWritten?: number;
   /** Once a second: [seconds into the window, master/tasks_running, master RSS in MB]; null where a read failed. */
   readonly masterRssByTasks?: readonly (readonly [number, number | null, number | null])[];
   /** Seconds of the window the master's main thread was runnable but waiting for a CPU (the machine's other load). */
@@ -160,6 +164,13 @@ export function table(result: HarnessResult): string {
     ['worker loop delay p99 (250 ms): agents / scheds p50', (r) => (r.throughput.workerLoopP99Ms ? `${ms(r.throughput.workerLoopP99Ms.agents.p50)} / ${ms(r.throughput.workerLoopP99Ms.schedulers.p50)}` : '—')],
     ['ZooKeeper write (probe) p50 / p99', (r) => (r.throughput.zkWriteMs ? `${ms(r.throughput.zkWriteMs.p50)} / ${ms(r.throughput.zkWriteMs.p99)}` : '—')],
     ['master RSS max in window (MB)', (r) => num(r.throughput.masterRssMbMax)],
+    ['ZooKeeper RSS max in window (MB)', (r) => (r.throughput.zkRssMbMax !== undefined ? num(r.throughput.zkRssMbMax) : '—')],
+    ['registry bytes to ZooKeeper: MB/s / KB per task RUNNING', (r) => {
+      const b = r.throughput.registryBytesWritten;
+      if (b === undefined) return '—';
+      const perTask = r.throughput.runningAcked > 0 ? (b / 1024 / r.throughput.runningAcked).toFixed(1) : '—';
+      return `${(b / 1024 / 1024 / r.throughput.seconds).toFixed(1)} / ${perTask}`;
+    }],
     ['master RSS at 50,000 tasks running (MB)', (r) => num(rssAtTasks(r.throughput, 50_000))],
     ['master waiting for a CPU (% of window)', (r) => `${((100 * r.throughput.masterRunQueueSeconds) / r.throughput.seconds).toFixed(0)}%`],
     ['CPU cores: master / agents / scheds / zk', (r) => {

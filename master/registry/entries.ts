@@ -23,7 +23,7 @@ export interface RegistryAgent {
   gone_time: number | null;
   /** The agent's tasks, by `framework_id/task_id`. */
   tasks: Map<string, RegistryTask>;
-  /** How many `tasks/<id>/<k>` entries hold the tasks; 0: they are inline in the agent's entry (task-shards.ts). */
+  /** How many `tasks/<id>/<k>of<n>` entries hold the tasks; 0: they are inline in the agent's entry (task-shards.ts). */
   task_shards: number;
   /** Dynamic reservations made on the agent (RESERVE), applied again when it re-registers. */
   reservations: ResourceIn[];

@@ -8,7 +8,9 @@
 // Every change is applied to the in-memory model at once and returns a
 // promise that settles when the store holds it. Changes made while a write
 // is in flight are grouped into the next one, so a burst of registrations
-// costs one round trip to ZooKeeper, not one each. The master acts on a
+// costs one round trip to ZooKeeper, not one each; a write carries the
+// tasks that started or ended as a small journal entry rather than the
+// agents' whole task indexes (task-journal.ts). The master acts on a
 // change (admits an agent, answers SUBSCRIBED, sends a task) only after its
 // promise resolves. A failed write is fatal to the leadership: the store
 // can no longer be trusted to match what the master did, so the master
@@ -18,6 +20,7 @@ import { deferred, type Deferred } from '../../common/deferred.js';
 import { TimerWindow } from '../../common/timer-window.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 import { parseShardId, shardKey, shardOf, shardsFor, taskBytes } from './task-shards.js';
+import { applyChanges, journalDocs, journalFromDoc, shouldCompact, type JournalDoc } from './task-journal.js';
 import { agentFromDoc, frameworkFromDoc, settingsDoc, settingsFromDoc, taskKeyOf, tasksFromDoc } from './documents.js';
 import type { RegistryAgent, RegistryDrain, RegistryFramework, RegistrySettings, RegistryTask, RegistryWindow } from './entries.js';
 
@@ -26,8 +29,8 @@ export type { RegistryAgent, RegistryDrain, RegistryFramework, RegistrySettings,
 /** Removed frameworks the registry remembers (the oldest are forgotten). */
 export const MAX_REMOVED_FRAMEWORKS = 1000;
 
-/** One entry as the store keeps it: a JSON document per agent, task shard or framework, and one per kind of setting. */
-export type RegistryKey = `agents/${string}` | `tasks/${string}` | `frameworks/${string}` | `settings/${SettingsKey}`;
+/** One entry as the store keeps it: a JSON document per agent, task shard, journal entry (task-journal.ts) or framework, and one per kind of setting. */
+export type RegistryKey = `agents/${string}` | `tasks/${string}` | `journal/${string}` | `frameworks/${string}` | `settings/${SettingsKey}`;
 type SettingsKey = 'weights' | 'quota' | 'maintenance';
 
 export interface RegistryChange {
@@ -42,6 +45,8 @@ export interface RegistryStore {
   load(): Promise<Map<RegistryKey, Record<string, unknown>>>;
   /** Applies every change atomically. */
   write(changes: readonly RegistryChange[]): Promise<void>;
+  /** Bytes of documents (and their paths) sent to the store so far, where the store counts them. */
+  readonly bytesWritten?: number;
 }
 
 export class InMemoryStore implements RegistryStore {
@@ -98,6 +103,16 @@ export class Registry {
   private readonly dirty = new Set<RegistryKey>();
   /** Each agent's task index, about as many bytes as its JSON takes (task-shards.ts). */
   private readonly indexBytes = new Map<string, number>();
+  /** Task keys changed since the last write, by agent: the next write journals them (task-journal.ts). */
+  private readonly changedTasks = new Map<string, Set<string>>();
+  /** Agent entries and shards whose stored document the journal has overtaken, with about their size: compaction rewrites them. */
+  private readonly stale = new Map<RegistryKey, number>();
+  private staleBytes = 0;
+  /** The journal entries in the store: their number and about how many bytes each holds. */
+  private readonly journal = new Map<number, number>();
+  private journalBytes = 0;
+  /** The last journal entry numbered; every entry and every base's `through` is at most this. */
+  private journalSeq = 0;
   private next: Deferred | null = null;
   private writing = false;
   private failure: Error | null = null;
@@ -122,7 +137,9 @@ export class Registry {
     const docs = await this.store.load();
     this.fetchMs = this.elapsedMs() - started;
     const shards: [RegistryKey, Record<string, unknown>][] = [];
+    const journal: [number, JournalDoc][] = [];
     const mixed = new Set<string>(); // Agents whose entry holds tasks although it says they are in shards.
+    const through = new Map<RegistryKey, number>(); // Each base's last journal entry.
     for (const [key, doc] of docs) {
       const [kind, id] = splitKey(key);
       try {
@@ -130,49 +147,104 @@ export class Registry {
           const agent = agentFromDoc(doc);
           this.agents.set(id, agent);
           if (agent.task_shards > 0 && agent.tasks.size > 0) mixed.add(id);
+          through.set(key, throughOf(doc));
         }
         else if (kind === 'tasks') shards.push([key, doc]);
+        else if (kind === 'journal') {
+          const seq = Number(id);
+          if (!Number.isSafeInteger(seq) || seq <= 0 || String(seq) !== id) throw new Error('not a journal entry number');
+          const { doc: entry, bytes } = journalFromDoc(doc);
+          journal.push([seq, entry]);
+          this.journal.set(seq, bytes);
+          this.journalBytes += bytes;
+        }
         else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
         else settingsFromDoc(this.settings, id, doc);
       } catch (err) {
         this.logger.warn({ key }, `registry: skipping ${key} in ${this.store.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (this.takeShards(shards, mixed)) await this.settled();
+    for (const [key, doc] of shards) through.set(key, throughOf(doc));
+    this.journalSeq = Math.max(0, ...this.journal.keys(), ...through.values());
+    const layouts = this.takeShards(shards, mixed);
+    this.replay(journal.sort(([a], [b]) => a - b), through, layouts);
+    const write = this.checkLayouts(layouts);
+    for (const key of this.stale.keys()) this.stale.set(key, this.baseBytes(key)); // Sized now that each index is.
+    this.staleBytes = [...this.stale.values()].reduce((a, b) => a + b, 0);
+    if (write) await this.settled();
   }
 
   /**
-   * Adds the shards' tasks to their agents and checks each agent's layout.
-   * An agent whose index is split otherwise than its entry says (a write cut
-   * short between two ZooKeeper multis), or an inline index too large for
-   * one node (a registry written before sharding), is written again in the
-   * layout it needs; entries of unknown agents are removed. True if anything
-   * is to be written.
+   * Adds the shards' tasks to their agents and says, per agent, whether its
+   * tasks are where its entry says (consistent) and which shards it has.
+   * A consistent agent takes the shards of the layout its entry names, and
+   * shards of another layout (left by a write cut short while splitting
+   * anew) are removed. Otherwise (shards missing, tasks both inline and in
+   * shards, shards written before layouts were in their keys) it takes every
+   * shard it has, and checkLayouts writes its index again. Shards of unknown
+   * agents are removed.
    */
-  private takeShards(shards: readonly [RegistryKey, Record<string, unknown>][], mixed: ReadonlySet<string>): boolean {
-    const found = new Map<string, number[]>();
+  private takeShards(shards: readonly [RegistryKey, Record<string, unknown>][], mixed: ReadonlySet<string>): Map<string, Layout> {
+    const byAgent = new Map<string, { key: RegistryKey; shard: number; of: number | null; doc: Record<string, unknown> }[]>();
     for (const [key, doc] of shards) {
       const parsed = parseShardId(splitKey(key)[1]);
-      const agent = parsed && this.agents.get(parsed.agentId);
-      if (!parsed || !agent) {
+      if (!parsed || !this.agents.has(parsed.agentId)) {
         this.dirty.add(key);
         continue;
       }
-      for (const t of tasksFromDoc(doc)) agent.tasks.set(taskKeyOf(t.framework_id, t.task_id), t);
-      found.set(parsed.agentId, [...(found.get(parsed.agentId) ?? []), parsed.shard]);
+      byAgent.set(parsed.agentId, [...(byAgent.get(parsed.agentId) ?? []), { key, ...parsed, doc }]);
     }
+    const layouts = new Map<string, Layout>();
+    for (const [id, agent] of this.agents) {
+      const found = byAgent.get(id) ?? [];
+      const n = agent.task_shards;
+      const own = found.filter((f) => f.of !== null && f.of === n);
+      const consistent = !mixed.has(id) && !found.some((f) => f.of === null) && (n === 0 || new Set(own.map((f) => f.shard)).size === n);
+      const taken = consistent ? own : found;
+      for (const f of taken) for (const t of tasksFromDoc(f.doc)) agent.tasks.set(taskKeyOf(t.framework_id, t.task_id), t);
+      if (consistent) for (const f of found) if (!own.includes(f)) this.dirty.add(f.key);
+      layouts.set(id, { consistent, shards: taken.map((f) => f.key) });
+    }
+    return layouts;
+  }
+
+  /**
+   * Applies the journal's entries, in order, to the tasks whose base is
+   * older than each (task-journal.ts); the bases it changed are stale. An
+   * agent whose layout is not consistent took every base it has together
+   * (checkLayouts writes them again): as old as the oldest of them.
+   */
+  private replay(journal: readonly [number, JournalDoc][], through: ReadonlyMap<RegistryKey, number>, layouts: ReadonlyMap<string, Layout>): void {
+    for (const [seq, entry] of journal) {
+      for (const [agentId, changes] of Object.entries(entry.agents)) {
+        const agent = this.agents.get(agentId);
+        const layout = layouts.get(agentId);
+        if (!agent || !layout) continue;
+        const base = (key: string) => this.baseOf(agentId, agent, key);
+        const oldest = Math.min(through.get(`agents/${agentId}`) ?? 0, ...layout.shards.map((k) => through.get(k) ?? 0));
+        const newer = layout.consistent ? (key: string) => seq > (through.get(base(key)) ?? 0) : () => seq > oldest;
+        for (const key of applyChanges(agent.tasks, changes, newer)) this.markStale(base(key));
+      }
+    }
+  }
+
+  /**
+   * Writes again, in the layout it needs, each agent whose layout is not
+   * consistent (a write cut short between two ZooKeeper multis), and each
+   * whose inline index is too large for one node (a registry written before
+   * sharding). True if anything is to be written.
+   */
+  private checkLayouts(layouts: ReadonlyMap<string, Layout>): boolean {
     for (const [id, agent] of this.agents) {
       let bytes = 0;
       for (const t of agent.tasks.values()) bytes += taskBytes(t);
       this.indexBytes.set(id, bytes);
-      const present = found.get(id) ?? [];
-      const consistent = agent.task_shards === 0 ? present.length === 0 : present.every((k) => k < agent.task_shards) && !mixed.has(id);
+      const layout = layouts.get(id)!;
       const wanted = shardsFor(bytes, agent.task_shards);
-      if (consistent && wanted === agent.task_shards) continue;
-      this.logger.info({ agentId: id }, `registry: writing the ${agent.tasks.size} tasks of agent ${id} in ${wanted || 'no'} shards (found ${present.length}, entry said ${agent.task_shards})`);
-      for (const k of present) this.dirty.add(shardKey(id, k));
-      agent.task_shards = wanted;
-      this.touchAllShards(id, agent);
+      if (layout.consistent && wanted === agent.task_shards) continue;
+      this.logger.info({ agentId: id }, `registry: writing the ${agent.tasks.size} tasks of agent ${id} in ${wanted || 'no'} shards (found ${layout.shards.length}, entry said ${agent.task_shards})`);
+      for (const key of layout.shards) this.dirty.add(key);
+      this.relayout(id, agent, wanted);
     }
     return this.dirty.size > 0;
   }
@@ -297,28 +369,32 @@ export class Registry {
     return this.touchTasks(agentId, agent, [key]);
   }
 
-  /** Marks the entries that hold these tasks; an index grown past its shards is split anew (task-shards.ts). */
+  /** Journals these tasks' changes (task-journal.ts); an index grown past its shards is split anew (task-shards.ts). */
   private touchTasks(agentId: string, agent: RegistryAgent, keys: readonly string[]): Promise<void> {
     const wanted = shardsFor(this.indexBytes.get(agentId) ?? 0, agent.task_shards);
-    if (wanted !== agent.task_shards) {
-      agent.task_shards = wanted;
-      this.touchAllShards(agentId, agent);
-    } else if (agent.task_shards === 0) {
-      this.dirty.add(`agents/${agentId}`);
-    } else {
-      for (const key of keys) this.dirty.add(shardKey(agentId, shardOf(key, agent.task_shards)));
-    }
+    if (wanted !== agent.task_shards) this.relayout(agentId, agent, wanted);
+    let changed = this.changedTasks.get(agentId);
+    if (!changed) this.changedTasks.set(agentId, (changed = new Set()));
+    for (const key of keys) changed.add(key);
     return this.settled();
   }
 
-  private touchAllShards(agentId: string, agent: RegistryAgent): void {
-    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k));
+  /** The entry that holds the task `key` of an agent: its own, or a shard. */
+  private baseOf(agentId: string, agent: RegistryAgent, key: string): RegistryKey {
+    return agent.task_shards === 0 ? `agents/${agentId}` : shardKey(agentId, shardOf(key, agent.task_shards), agent.task_shards);
+  }
+
+  /** Splits an agent's index `n` ways (0: inline): the new shards and its entry are written, the old shards removed. */
+  private relayout(agentId: string, agent: RegistryAgent, n: number): void {
+    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k, agent.task_shards));
+    agent.task_shards = n;
+    for (let k = 0; k < n; k++) this.dirty.add(shardKey(agentId, k, n));
     this.dirty.add(`agents/${agentId}`);
   }
 
   /** Forgets an agent's tasks; its shards, if any, are removed with the next write. */
   private dropIndex(agentId: string, agent: RegistryAgent): void {
-    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k));
+    for (let k = 0; k < agent.task_shards; k++) this.dirty.add(shardKey(agentId, k, agent.task_shards));
     agent.tasks.clear();
     agent.task_shards = 0;
     this.indexBytes.delete(agentId);
@@ -360,7 +436,7 @@ export class Registry {
   /** Settles when everything changed so far is stored. */
   private settled(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.dirty.size === 0 && !this.writing) return Promise.resolve();
+    if (this.dirty.size === 0 && this.changedTasks.size === 0 && !this.writing) return Promise.resolve();
     if (!this.next) {
       this.next = deferred();
       if (!this.writing) queueMicrotask(() => void this.flush());
@@ -373,7 +449,6 @@ export class Registry {
     const batch = this.next;
     this.next = null;
     const changes = this.changes();
-    this.dirty.clear();
     this.writing = true;
     try {
       const started = this.elapsedMs();
@@ -394,11 +469,50 @@ export class Registry {
   }
 
   /**
-   * What the dirty entries hold now. Task shards come first: a batch cut
-   * into several ZooKeeper multis then never leaves an agent's entry
-   * pointing at shards not yet written (recover() mends the other way round).
+   * What the next write holds, and the registry as it will be once it is
+   * stored: the task changes since the last write as journal entries, or,
+   * when it is time to compact, the stale bases instead (task-journal.ts);
+   * then the dirty entries as they are now. Task shards come before agent
+   * entries, so a batch cut into several ZooKeeper multis never leaves an
+   * agent's entry pointing at shards not yet written (recover() mends the
+   * other way round), and journal entries are removed last.
    */
   private changes(): RegistryChange[] {
+    const journaled: [string, string, RegistryTask | null][] = [];
+    let journaledBytes = 0;
+    for (const [agentId, keys] of this.changedTasks) {
+      const agent = this.agents.get(agentId);
+      if (!agent) continue; // Forgotten: its entry and shards are removed.
+      for (const key of keys) {
+        const base = this.baseOf(agentId, agent, key);
+        if (this.dirty.has(base)) continue; // Written whole by this write.
+        this.markStale(base);
+        const task = agent.tasks.get(key) ?? null;
+        journaled.push([agentId, key, task]);
+        journaledBytes += task ? taskBytes(task) : key.length;
+      }
+    }
+    this.changedTasks.clear();
+    for (const key of this.dirty) this.unstale(key);
+    const compact = shouldCompact({ bytes: this.journalBytes + journaledBytes, entries: this.journal.size + (journaled.length > 0 ? 1 : 0) }, this.staleBytes);
+    const ends: RegistryChange[] = [];
+    if (compact) {
+      for (const key of this.stale.keys()) this.dirty.add(key);
+      this.stale.clear();
+      this.staleBytes = 0;
+      for (const seq of this.journal.keys()) ends.push({ key: `journal/${seq}`, value: null });
+      this.journal.clear();
+      this.journalBytes = 0;
+    }
+    const starts: RegistryChange[] = [];
+    if (!compact) {
+      for (const { doc, bytes } of journalDocs(journaled)) {
+        const seq = ++this.journalSeq;
+        starts.push({ key: `journal/${seq}`, value: doc });
+        this.journal.set(seq, bytes);
+        this.journalBytes += bytes;
+      }
+    }
     const split = new Map<string, RegistryTask[][]>(); // One pass over an agent's tasks for all its dirty shards.
     const shardChanges: RegistryChange[] = [];
     const others: RegistryChange[] = [];
@@ -409,8 +523,8 @@ export class Registry {
       }
       const parsed = parseShardId(splitKey(key)[1]);
       const agent = parsed && this.agents.get(parsed.agentId);
-      if (!parsed || !agent || parsed.shard >= agent.task_shards) {
-        shardChanges.push({ key, value: null });
+      if (!parsed || !agent || parsed.of !== agent.task_shards) {
+        ends.push({ key, value: null }); // Removed after the entries that no longer name it.
         continue;
       }
       let shards = split.get(parsed.agentId);
@@ -419,16 +533,40 @@ export class Registry {
         for (const [taskKey, t] of agent.tasks) shards[shardOf(taskKey, agent.task_shards)]!.push(t);
         split.set(parsed.agentId, shards);
       }
-      shardChanges.push({ key, value: { tasks: shards[parsed.shard] } });
+      shardChanges.push({ key, value: { tasks: shards[parsed.shard], through: this.journalSeq } });
     }
-    return [...shardChanges, ...others];
+    this.dirty.clear();
+    return [...starts, ...shardChanges, ...others, ...ends];
+  }
+
+  /** Marks a base as overtaken by the journal, with about the bytes rewriting it would take (its share of the index now). */
+  private markStale(key: RegistryKey): void {
+    if (this.stale.has(key)) return;
+    const bytes = this.baseBytes(key);
+    this.stale.set(key, bytes);
+    this.staleBytes += bytes;
+  }
+
+  private baseBytes(key: RegistryKey): number {
+    const [kind, id] = splitKey(key);
+    if (kind === 'agents') return this.indexBytes.get(id) ?? 0;
+    const parsed = parseShardId(id);
+    const agent = parsed && this.agents.get(parsed.agentId);
+    return parsed && agent && agent.task_shards > 0 && parsed.of === agent.task_shards ? (this.indexBytes.get(parsed.agentId) ?? 0) / agent.task_shards : 0;
+  }
+
+  private unstale(key: RegistryKey): void {
+    const bytes = this.stale.get(key);
+    if (bytes === undefined) return;
+    this.stale.delete(key);
+    this.staleBytes -= bytes;
   }
 
   private change(key: RegistryKey): RegistryChange {
     const [kind, id] = splitKey(key);
     if (kind === 'agents') {
       const a = this.agents.get(id);
-      return { key, value: a ? { ...a, tasks: a.task_shards === 0 ? [...a.tasks.values()] : [] } : null };
+      return { key, value: a ? { ...a, tasks: a.task_shards === 0 ? [...a.tasks.values()] : [], through: this.journalSeq } : null };
     }
     if (kind === 'settings') return { key, value: settingsDoc(this.settings, id) };
     const f = this.frameworks.get(id);
@@ -436,7 +574,24 @@ export class Registry {
   }
 }
 
-function splitKey(key: RegistryKey): ['agents' | 'tasks' | 'frameworks' | 'settings', string] {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash) as 'agents' | 'tasks' | 'frameworks' | 'settings', key.slice(slash + 1)];
+type Kind = 'agents' | 'tasks' | 'journal' | 'frameworks' | 'settings';
+
+/** An agent's shards as recovery found them (Registry.takeShards). */
+interface Layout {
+  /** Its tasks are where its entry says, in shards of the layout the entry names (or inline). */
+  readonly consistent: boolean;
+  /** The shards its tasks were taken from. */
+  readonly shards: readonly RegistryKey[];
 }
+
+function splitKey(key: RegistryKey): [Kind, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash) as Kind, key.slice(slash + 1)];
+}
+
+/** The last journal entry a base (an agent entry or a shard) holds; 0 for one written before the journal. */
+function throughOf(doc: Record<string, unknown>): number {
+  return typeof doc.through === 'number' && Number.isSafeInteger(doc.through) && doc.through > 0 ? doc.through : 0;
+}
+
+

@@ -21,7 +21,7 @@ import { errorMessage } from '../../common/errors.js';
 import type { RegistryKey } from './registry.js';
 import { decodeEntry, entryName, listLog } from './zk-log.js';
 
-export const REGISTRY_KINDS = ['agents', 'tasks', 'frameworks', 'settings'] as const;
+export const REGISTRY_KINDS = ['agents', 'tasks', 'journal', 'frameworks', 'settings'] as const;
 /** Reads in flight for a full read: one at a time, 10,000 agents cost 10,000 round trips end to end. */
 const READ_CONCURRENCY = 64;
 /** Reads in flight while following: the standby shares the machine with the leader it follows. */

@@ -43,7 +43,7 @@ export function encodeEntry(keys: Iterable<RegistryKey>): Buffer {
 /** The keys an entry lists; throws when its data is not an entry this store wrote. */
 export function decodeEntry(data: Buffer): RegistryKey[] {
   const doc = JSON.parse(data.toString('utf8')) as { keys?: unknown };
-  if (!Array.isArray(doc?.keys) || !doc.keys.every((k) => typeof k === 'string' && /^(agents|tasks|frameworks|settings)\/./.test(k))) {
+  if (!Array.isArray(doc?.keys) || !doc.keys.every((k) => typeof k === 'string' && /^(agents|tasks|journal|frameworks|settings)\/./.test(k))) {
     throw new Error('a log entry without "keys" (registry keys)');
   }
   return doc.keys as RegistryKey[];

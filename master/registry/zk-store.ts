@@ -2,9 +2,11 @@
 //
 //   <path>/json.info_<seq>            candidacies (election)
 //   <path>/registry/agents/<id>       one JSON document per admitted agent
-//   <path>/registry/tasks/<id>%2F<k>  shard k of an agent's task index, for
-//                                     agents with too many tasks to keep
-//                                     them inline (task-shards.ts)
+//   <path>/registry/tasks/<id>%2F<k>of<n>  shard k of an agent's task index
+//                                     split n ways, for agents with too many
+//                                     tasks to keep them inline (task-shards.ts)
+//   <path>/registry/journal/<seq>     task changes not yet in their agent's
+//                                     entry or shard (task-journal.ts)
 //   <path>/registry/frameworks/<id>   one JSON document per framework
 //   <path>/registry/settings/<name>   weights, quota, maintenance (set by operators)
 //   <path>/registry/log/<12 digits>   the keys each multi changed, the newest
@@ -40,6 +42,8 @@ export class ZkRegistryStore implements RegistryStore {
   private withoutLog: string | null = null;
 
   private readonly sessionOf: () => ZkSession;
+  /** Bytes of documents and paths in the multis committed so far (registrar/bytes_written). */
+  bytesWritten = 0;
 
   constructor(
     /** The session, or how to find the current one (a standby's changes when it contends again). */
@@ -117,6 +121,7 @@ export class ZkRegistryStore implements RegistryStore {
       const entry = log.ops(keys);
       await this.sessionOf().commit([{ op: 'check', path: fence }, ...ops, ...entry.ops]);
       entry.commit();
+      this.bytesWritten += bytes;
       for (const p of created) this.existing.add(p);
       for (const p of removed) this.existing.delete(p);
       ops = [];
