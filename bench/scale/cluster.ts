@@ -138,12 +138,12 @@ export interface Cluster {
 }
 
 /** `signal`: aborted while ZooKeeper starts, its JVM is killed at once and this rejects (nothing is left running). */
-export async function startZooKeeperFor(dir: string, signal?: AbortSignal): Promise<Pick<Cluster, 'zk' | 'zkUrl'>> {
+export async function startZooKeeperFor(dir: string, heapMb: number, signal?: AbortSignal): Promise<Pick<Cluster, 'zk' | 'zkUrl'>> {
   mkdirSync(dir, { recursive: true });
-  // Ticks of 500 ms: sessions of 1 to 10 s. A heap of 1 GiB: ZooKeeper keeps its last 500 committed
-  // proposals in memory (commitLogCount), each registry multi up to 512 KiB; with the default 256 MiB it
-  // ran out of memory and died 20 s into a window at N=100 (docs/scale/README.md, round 10).
-  const zk = await startLocalZooKeeper({ tickTimeMs: 500, heapMb: 1024, signal });
+  // Ticks of 500 ms: sessions of 1 to 10 s. ZooKeeper keeps its last 500 committed proposals in memory
+  // (commitLogCount): before the registry's task journal a heap of 256 MiB ran out 20 s into a window at
+  // N=100 (docs/scale/README.md, round 10); with it, 256 MiB is the default again (round 11).
+  const zk = await startLocalZooKeeper({ tickTimeMs: 500, heapMb, signal });
   return { zk, zkUrl: `zk://${zk.connectString}${ZK_PATH}` };
 }
 

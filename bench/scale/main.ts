@@ -46,6 +46,7 @@ const FLAGS = {
   allocation_pass_budget: { type: 'duration', help: "the master's --allocation_pass_budget (default: the master's own, 50 ms; 0 for passes without bound)" },
   failover: { type: 'boolean', default: false, help: 'run a standby master and SIGKILL the leader after the throughput window' },
   session_timeout: { type: 'duration', default: 5, help: "the masters' --zk_session_timeout (1 to 10 s with the harness's ZooKeeper); a master whose loop stalls longer stops leading, and after a SIGKILL the election waits this long" },
+  zk_heap_mb: { type: 'number', default: 256, help: "ZooKeeper's JVM heap (-Xmx) in MiB: what its last 500 committed proposals (the registry's writes) must fit in" },
   registration_timeout: { type: 'duration', default: 120, help: 'give up waiting for all agents after this' },
   master_trace: { type: 'boolean', default: false, help: "start the masters with bench/scale/master-trace.mjs: the master's own hops of every tenth task join the stage table (off: those stages are joined with their neighbours and the master pays nothing)" },
   profile: { type: 'string', help: 'start the masters (and the agent and scheduler workers, into agent-workers/ and scheduler-workers/) with node --cpu-prof into this directory; print the master\'s top self-time functions' },
@@ -71,7 +72,7 @@ async function run(n: number, flags: HarnessFlags, logs: string): Promise<Omit<R
   const schedulerProcesses = flags.scheduler_processes || Math.min(4, flags.frameworks);
   const profileDir = flags.profile ? resolve(flags.profile, `n${n}`) : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const zkStart = startZooKeeperFor(logs, shutdown.signal);
+  const zkStart = startZooKeeperFor(logs, flags.zk_heap_mb, shutdown.signal);
   starting = zkStart.finally(() => (starting = null));
   const zk = await zkStart;
   const cluster: Cluster = { ...zk, masters: [], agentWorkers: [], schedulerWorkers: [], dir: logs };

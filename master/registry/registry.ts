@@ -20,7 +20,7 @@ import { deferred, type Deferred } from '../../common/deferred.js';
 import { TimerWindow } from '../../common/timer-window.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 import { parseShardId, shardKey, shardOf, shardsFor, taskBytes } from './task-shards.js';
-import { applyChanges, journalDocs, journalFromDoc, shouldCompact, type JournalDoc } from './task-journal.js';
+import { AGENT_ENTRY_BYTES, applyChanges, COMPACTION_BYTES_PER_WRITE, journalDocs, journalFromDoc, shouldCompact, type JournalDoc } from './task-journal.js';
 import { agentFromDoc, frameworkFromDoc, settingsDoc, settingsFromDoc, taskKeyOf, tasksFromDoc } from './documents.js';
 import type { RegistryAgent, RegistryDrain, RegistryFramework, RegistrySettings, RegistryTask, RegistryWindow } from './entries.js';
 
@@ -105,8 +105,13 @@ export class Registry {
   private readonly indexBytes = new Map<string, number>();
   /** Task keys changed since the last write, by agent: the next write journals them (task-journal.ts). */
   private readonly changedTasks = new Map<string, Set<string>>();
-  /** Agent entries and shards whose stored document the journal has overtaken, with about their size: compaction rewrites them. */
-  private readonly stale = new Map<RegistryKey, number>();
+  /**
+   * Agent entries and shards whose stored document the journal has
+   * overtaken: about their size, and the first journal entry holding a
+   * change they lack. Kept in that entry's order: compaction rewrites the
+   * oldest first, and an entry older than every stale base is removed.
+   */
+  private readonly stale = new Map<RegistryKey, { bytes: number; since: number }>();
   private staleBytes = 0;
   /** The journal entries in the store: their number and about how many bytes each holds. */
   private readonly journal = new Map<number, number>();
@@ -137,7 +142,7 @@ export class Registry {
     const docs = await this.store.load();
     this.fetchMs = this.elapsedMs() - started;
     const shards: [RegistryKey, Record<string, unknown>][] = [];
-    const journal: [number, JournalDoc][] = [];
+    const journal: [number, { doc: JournalDoc; bytes: number }][] = [];
     const mixed = new Set<string>(); // Agents whose entry holds tasks although it says they are in shards.
     const through = new Map<RegistryKey, number>(); // Each base's last journal entry.
     for (const [key, doc] of docs) {
@@ -153,10 +158,7 @@ export class Registry {
         else if (kind === 'journal') {
           const seq = Number(id);
           if (!Number.isSafeInteger(seq) || seq <= 0 || String(seq) !== id) throw new Error('not a journal entry number');
-          const { doc: entry, bytes } = journalFromDoc(doc);
-          journal.push([seq, entry]);
-          this.journal.set(seq, bytes);
-          this.journalBytes += bytes;
+          journal.push([seq, journalFromDoc(doc)]);
         }
         else if (kind === 'frameworks') this.frameworks.set(id, frameworkFromDoc(doc));
         else settingsFromDoc(this.settings, id, doc);
@@ -165,12 +167,20 @@ export class Registry {
       }
     }
     for (const [key, doc] of shards) through.set(key, throughOf(doc));
+    journal.sort(([a], [b]) => a - b);
+    for (const [seq, { bytes }] of journal) { // In order: the oldest are removed first.
+      this.journal.set(seq, bytes);
+      this.journalBytes += bytes;
+    }
     this.journalSeq = Math.max(0, ...this.journal.keys(), ...through.values());
     const layouts = this.takeShards(shards, mixed);
-    this.replay(journal.sort(([a], [b]) => a - b), through, layouts);
+    this.replay(journal.map(([seq, { doc }]) => [seq, doc]), through, layouts);
     const write = this.checkLayouts(layouts);
-    for (const key of this.stale.keys()) this.stale.set(key, this.baseBytes(key)); // Sized now that each index is.
-    this.staleBytes = [...this.stale.values()].reduce((a, b) => a + b, 0);
+    this.staleBytes = 0;
+    for (const [key, stale] of this.stale) { // Sized now that each index is.
+      stale.bytes = this.baseBytes(key);
+      this.staleBytes += stale.bytes;
+    }
     if (write) await this.settled();
   }
 
@@ -223,7 +233,7 @@ export class Registry {
         const base = (key: string) => this.baseOf(agentId, agent, key);
         const oldest = Math.min(through.get(`agents/${agentId}`) ?? 0, ...layout.shards.map((k) => through.get(k) ?? 0));
         const newer = layout.consistent ? (key: string) => seq > (through.get(base(key)) ?? 0) : () => seq > oldest;
-        for (const key of applyChanges(agent.tasks, changes, newer)) this.markStale(base(key));
+        for (const key of applyChanges(agent.tasks, changes, newer)) this.markStale(base(key), seq);
       }
     }
   }
@@ -470,48 +480,54 @@ export class Registry {
 
   /**
    * What the next write holds, and the registry as it will be once it is
-   * stored: the task changes since the last write as journal entries, or,
-   * when it is time to compact, the stale bases instead (task-journal.ts);
-   * then the dirty entries as they are now. Task shards come before agent
+   * stored: the task changes since the last write as journal entries (for
+   * tasks whose entry or shard this write does not rewrite anyway), then
+   * the dirty entries as they are now, with, when it is time to compact, the
+   * oldest stale ones (task-journal.ts). Task shards come before agent
    * entries, so a batch cut into several ZooKeeper multis never leaves an
    * agent's entry pointing at shards not yet written (recover() mends the
-   * other way round), and journal entries are removed last.
+   * other way round); removals come last: shards of an old layout, and
+   * journal entries older than every stale base.
    */
   private changes(): RegistryChange[] {
     const journaled: [string, string, RegistryTask | null][] = [];
-    let journaledBytes = 0;
+    const first = this.journalSeq + 1; // The entry this write's changes go to.
     for (const [agentId, keys] of this.changedTasks) {
       const agent = this.agents.get(agentId);
       if (!agent) continue; // Forgotten: its entry and shards are removed.
       for (const key of keys) {
         const base = this.baseOf(agentId, agent, key);
         if (this.dirty.has(base)) continue; // Written whole by this write.
-        this.markStale(base);
-        const task = agent.tasks.get(key) ?? null;
-        journaled.push([agentId, key, task]);
-        journaledBytes += task ? taskBytes(task) : key.length;
+        this.markStale(base, first);
+        journaled.push([agentId, key, agent.tasks.get(key) ?? null]);
       }
     }
     this.changedTasks.clear();
-    for (const key of this.dirty) this.unstale(key);
-    const compact = shouldCompact({ bytes: this.journalBytes + journaledBytes, entries: this.journal.size + (journaled.length > 0 ? 1 : 0) }, this.staleBytes);
-    const ends: RegistryChange[] = [];
-    if (compact) {
-      for (const key of this.stale.keys()) this.dirty.add(key);
-      this.stale.clear();
-      this.staleBytes = 0;
-      for (const seq of this.journal.keys()) ends.push({ key: `journal/${seq}`, value: null });
-      this.journal.clear();
-      this.journalBytes = 0;
-    }
     const starts: RegistryChange[] = [];
-    if (!compact) {
-      for (const { doc, bytes } of journalDocs(journaled)) {
-        const seq = ++this.journalSeq;
-        starts.push({ key: `journal/${seq}`, value: doc });
-        this.journal.set(seq, bytes);
-        this.journalBytes += bytes;
+    for (const { doc, bytes } of journalDocs(journaled)) {
+      const seq = ++this.journalSeq;
+      starts.push({ key: `journal/${seq}`, value: doc });
+      this.journal.set(seq, bytes);
+      this.journalBytes += bytes;
+    }
+    for (const key of this.dirty) this.unstale(key);
+    if (shouldCompact({ bytes: this.journalBytes, entries: this.journal.size }, this.staleBytes)) {
+      let budget = COMPACTION_BYTES_PER_WRITE;
+      for (const [key, { bytes }] of this.stale) {
+        if (budget <= 0) break;
+        budget -= bytes;
+        this.dirty.add(key);
+        this.unstale(key);
       }
+    }
+    const ends: RegistryChange[] = [];
+    // Entries older than every stale base hold nothing the bases lack; never one this write creates.
+    const keep = Math.min(first, this.stale.values().next().value?.since ?? Infinity);
+    for (const [seq, bytes] of this.journal) {
+      if (seq >= keep) break;
+      ends.push({ key: `journal/${seq}`, value: null });
+      this.journal.delete(seq);
+      this.journalBytes -= bytes;
     }
     const split = new Map<string, RegistryTask[][]>(); // One pass over an agent's tasks for all its dirty shards.
     const shardChanges: RegistryChange[] = [];
@@ -539,27 +555,27 @@ export class Registry {
     return [...starts, ...shardChanges, ...others, ...ends];
   }
 
-  /** Marks a base as overtaken by the journal, with about the bytes rewriting it would take (its share of the index now). */
-  private markStale(key: RegistryKey): void {
+  /** Marks a base as overtaken by the journal from entry `since` on, with about the bytes rewriting it would take (its share of the index now). */
+  private markStale(key: RegistryKey, since: number): void {
     if (this.stale.has(key)) return;
     const bytes = this.baseBytes(key);
-    this.stale.set(key, bytes);
+    this.stale.set(key, { bytes, since });
     this.staleBytes += bytes;
   }
 
   private baseBytes(key: RegistryKey): number {
     const [kind, id] = splitKey(key);
-    if (kind === 'agents') return this.indexBytes.get(id) ?? 0;
+    if (kind === 'agents') return AGENT_ENTRY_BYTES + (this.indexBytes.get(id) ?? 0);
     const parsed = parseShardId(id);
     const agent = parsed && this.agents.get(parsed.agentId);
     return parsed && agent && agent.task_shards > 0 && parsed.of === agent.task_shards ? (this.indexBytes.get(parsed.agentId) ?? 0) / agent.task_shards : 0;
   }
 
   private unstale(key: RegistryKey): void {
-    const bytes = this.stale.get(key);
-    if (bytes === undefined) return;
+    const stale = this.stale.get(key);
+    if (stale === undefined) return;
     this.stale.delete(key);
-    this.staleBytes -= bytes;
+    this.staleBytes -= stale.bytes;
   }
 
   private change(key: RegistryKey): RegistryChange {

@@ -16,13 +16,14 @@
 // whose changes it already holds. A new leader reads the bases, then
 // applies each journal entry to the tasks whose base is older than it.
 //
-// Bases the journal has overtaken are rewritten together (compaction) once
-// the journal holds as many bytes as they do, or more than
-// JOURNAL_MAX_ENTRIES entries; the same write removes the journal entries,
-// after the bases (a write cut into several ZooKeeper multis leaves them
-// behind, and `through` makes a successor skip them). A task change then
-// costs its own bytes in the journal and, at most, as many again at
-// compaction.
+// Bases the journal has overtaken are rewritten (compaction), the oldest
+// first, while the journal holds as many bytes as they do or more than
+// JOURNAL_MAX_ENTRIES entries, up to COMPACTION_BYTES_PER_WRITE per write
+// so that no write grows large. A journal entry older than every base
+// still overtaken holds nothing the bases lack, and is removed, after the
+// bases (a write cut into several ZooKeeper multis leaves it behind, and
+// `through` makes a successor skip it). A task change then costs its own
+// bytes in the journal and about as many again at compaction.
 import type { RegistryTask } from './entries.js';
 import { taskBytes } from './task-shards.js';
 import { taskKeyOf } from './documents.js';
@@ -31,6 +32,14 @@ import { taskKeyOf } from './documents.js';
 export const JOURNAL_ENTRY_BYTES = 256 * 1024;
 /** Compaction happens at the latest when the journal holds this many entries: a cold read reads each. */
 export const JOURNAL_MAX_ENTRIES = 2000;
+/**
+ * What compaction adds to one write, at most (and one base more): rewriting
+ * 5,000 agents' entries in one write would hold every launch behind it for
+ * the many multis it takes.
+ */
+export const COMPACTION_BYTES_PER_WRITE = 128 * 1024;
+/** About what an agent's entry takes besides its tasks (its info, resources and attributes). */
+export const AGENT_ENTRY_BYTES = 1024;
 
 /** One agent's changes in an entry. */
 export interface AgentChanges {

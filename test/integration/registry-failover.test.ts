@@ -97,6 +97,18 @@ async function registryNode(path: string): Promise<Record<string, unknown> | nul
   }
 }
 
+/** An agent's task ids as a successor reads them: its entry, and the journal's entries (master/registry/task-journal.ts). */
+async function registeredTasks(agentId: string): Promise<string[]> {
+  const session = await ZkSession.connect({ servers: zk.connectString, sessionTimeoutMs: 4000 });
+  try {
+    const reader = new Registry(new ZkRegistryStore(session, ZK_PATH, () => null));
+    await reader.recover();
+    return [...(reader.agents.get(agentId)?.tasks.values() ?? [])].map((t) => t.task_id).sort();
+  } finally {
+    session.close();
+  }
+}
+
 describe('the registry across a change of leader', () => {
   it('holds admitted agents, frameworks and tasks; the next leader takes them over without losing or duplicating a task', async () => {
     const m0 = await leader();
@@ -107,7 +119,7 @@ describe('the registry across a change of leader', () => {
 
     const agentDoc = await registryNode(`agents/${a.agentId()}`);
     expect((agentDoc!.info as { hostname: string }).hostname).toBeTruthy();
-    expect((agentDoc!.tasks as { task_id: string }[]).map((t) => t.task_id).sort()).toEqual(tasks);
+    expect(await registeredTasks(a.agentId()!)).toEqual(tasks);
     const fwDoc = await registryNode(`frameworks/${frameworkId}`);
     expect((fwDoc!.info as { failover_timeout: number }).failover_timeout).toBe(60);
 

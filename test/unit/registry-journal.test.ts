@@ -6,7 +6,7 @@
 // multis can be, and checks no change a write acknowledged is lost.
 import { describe, expect, it } from 'vitest';
 import { InMemoryStore, Registry, type RegistryChange, type RegistryTask } from '../../master/registry/registry.js';
-import { JOURNAL_ENTRY_BYTES, JOURNAL_MAX_ENTRIES, journalDocs, shouldCompact } from '../../master/registry/task-journal.js';
+import { COMPACTION_BYTES_PER_WRITE, JOURNAL_ENTRY_BYTES, JOURNAL_MAX_ENTRIES, journalDocs, shouldCompact } from '../../master/registry/task-journal.js';
 import { shardOf } from '../../master/registry/task-shards.js';
 import { createLogger } from '../../common/log/logger.js';
 import type { AgentInfoOut } from '../../proto/index.js';
@@ -62,7 +62,7 @@ describe('Registry task journal', () => {
     store.batches.length = 0;
     await registry.addTasks('a1', [task(1000)]);
     await registry.removeTask('a1', 'fw-0001', task(7).task_id);
-    expect(store.batches.map(keysOf)).toEqual([['journal/1'], ['journal/2']]);
+    expect(store.batches.map(keysOf)).toEqual([['journal/2'], ['journal/3']]); // journal/1: the 400.
     expect(bytesOf(store.batches[0]!)).toBeLessThan(300); // The whole inline index would be about 45 KB.
     expect(store.batches[1]![0]!.value).toEqual({ agents: { a1: { put: [], drop: [`fw-0001/${task(7).task_id}`] } } });
 
@@ -71,27 +71,54 @@ describe('Registry task journal', () => {
     expect(successor.agents.get('a1')!.tasks.has(`fw-0001/${task(1000).task_id}`)).toBe(true);
   });
 
-  it('rewrites the overtaken bases once the journal is as large, then removes the journal, last', async () => {
+  it('rewrites the overtaken bases once the journal is as large, then removes the journal entries before, last', async () => {
     const store = new CountingStore();
     const registry = new Registry(store);
     await Promise.all(['a1', 'a2'].map((id) => registry.admitAgent(id, info, 1)));
-    await Promise.all(['a1', 'a2'].map((id) => registry.addTasks(id, Array.from({ length: 200 }, (_, i) => task(i)))));
     store.batches.length = 0;
-    // Each write journals a task for a1: a1's base (about 22 KB) is overtaken, a2's is not.
+    await Promise.all(['a1', 'a2'].map((id) => registry.addTasks(id, Array.from({ length: 200 }, (_, i) => task(i)))));
+    // Each write journals a task for a1, until the journal outweighs the bases it overtook.
     let i = 0;
     while (store.batches.every((b) => b.every((c) => c.key.startsWith('journal/'))) && i < 1000) await registry.addTasks('a1', [task(1000 + i++)]);
     const compaction = store.batches.at(-1)!;
-    const journaled = store.batches.length - 1;
-    expect(journaled).toBeGreaterThan(50); // About 110 bytes a task: 22 KB of journal before compaction.
-    expect(keysOf(compaction)).toEqual(['agents/a1', ...Array.from({ length: journaled }, (_, k) => `journal/${k + 1}`)]);
-    expect(compaction.slice(1).every((c) => c.value === null)).toBe(true);
-    expect(compaction[0]!.value).toMatchObject({ through: journaled });
-    expect([...(await store.load()).keys()].filter((k) => k.startsWith('journal/'))).toEqual([]);
+    const before = store.batches.length - 1; // One journal entry each.
+    expect(i).toBeGreaterThan(5);
+    // Its own change journaled first, both agents' entries rewritten through it, then every earlier entry removed.
+    const own = `journal/${before + 1}`;
+    expect(keysOf(compaction).slice(0, 3).sort()).toEqual(['agents/a1', 'agents/a2', own].sort());
+    expect(keysOf(compaction)[0]).toBe(own);
+    expect(keysOf(compaction).slice(3)).toEqual(Array.from({ length: before }, (_, k) => `journal/${k + 1}`));
+    expect(compaction.slice(3).every((c) => c.value === null)).toBe(true);
+    for (const c of compaction.slice(1, 3)) expect(c.value).toMatchObject({ through: before + 1 });
+    expect([...(await store.load()).keys()].filter((k) => k.startsWith('journal/'))).toEqual([own]);
 
-    // The next change starts the journal again after the entries removed.
+    // The next change goes on with the journal, and removes the entry left over: no base is older than it.
     store.batches.length = 0;
     await registry.removeTask('a1', 'fw-0001', task(3).task_id);
-    expect(store.batches.map(keysOf)).toEqual([[`journal/${journaled + 1}`]]);
+    expect(store.batches.map(keysOf)).toEqual([[`journal/${before + 2}`, own]]);
+    expect(tasksOf(await successorOf(store))).toEqual(tasksOf(registry));
+  });
+
+  it('compacts at most COMPACTION_BYTES_PER_WRITE a write, the oldest first, and removes only entries older than every stale base', async () => {
+    const store = new CountingStore();
+    const registry = new Registry(store);
+    const ids = Array.from({ length: 400 }, (_, k) => `agent-${k}`);
+    await Promise.all(ids.map((id) => registry.admitAgent(id, info, 1)));
+    await Promise.all(ids.map((id, k) => registry.addTasks(id, [task(k)]))); // 400 stale entries of about 1.1 KB.
+    store.batches.length = 0;
+    const firstRemoved = () => store.batches.some((b) => b.some((c) => c.key === 'journal/1' && c.value === null));
+    for (let k = 0; k < 5000 && !firstRemoved(); k++) {
+      await registry.addTasks(ids[k % 7]!, [task(10_000 + k)]);
+    }
+    const compactions = store.batches.filter((b) => b.some((c) => c.key.startsWith('agents/')));
+    expect(compactions.length).toBeGreaterThanOrEqual(3); // Spread over several writes, each bounded.
+    for (const b of compactions) expect(b.filter((c) => c.key.startsWith('agents/')).length).toBeLessThanOrEqual(Math.ceil(COMPACTION_BYTES_PER_WRITE / 1024) + 1);
+    // The first compaction writes the oldest stale entries; entry 1 (all 400 agents' first task) stays until the last of them is rewritten.
+    expect(compactions[0]!.some((c) => c.key === 'journal/1')).toBe(false);
+    const removedAt = store.batches.findIndex((b) => b.some((c) => c.key === 'journal/1' && c.value === null));
+    const agentsRewritten = new Set(store.batches.slice(0, removedAt + 1).flatMap((b) => b.filter((c) => c.key.startsWith('agents/')).map((c) => c.key)));
+    expect(removedAt).toBeGreaterThan(0);
+    expect(agentsRewritten.size).toBe(ids.length);
     expect(tasksOf(await successorOf(store))).toEqual(tasksOf(registry));
   });
 

@@ -24,9 +24,11 @@ describe('Registry', () => {
     await Promise.resolve(); // The first write is under way.
     const second = [registry.addTasks('a1', [task('f1', 't1'), task('f1', 't2')]), registry.addTasks('a2', [task('f1', 't3')])];
     await Promise.all([...first, ...second]);
-    expect(store.batches.map((b) => b.map((c) => c.key).sort())).toEqual([['agents/a1', 'agents/a2', 'frameworks/f1'], ['agents/a1', 'agents/a2']]);
-    const a1 = store.batches[1]!.find((c) => c.key === 'agents/a1')!.value!;
-    expect((a1.tasks as { task_id: string }[]).map((t) => t.task_id)).toEqual(['t1', 't2']);
+    // The tasks go to one journal entry (task-journal.ts), not to their agents' entries.
+    expect(store.batches.map((b) => b.map((c) => c.key).sort())).toEqual([['agents/a1', 'agents/a2', 'frameworks/f1'], ['journal/1']]);
+    const entry = store.batches[1]![0]!.value as { agents: Record<string, { put: { task_id: string }[] }> };
+    expect(entry.agents.a1!.put.map((t) => t.task_id)).toEqual(['t1', 't2']);
+    expect(entry.agents.a2!.put.map((t) => t.task_id)).toEqual(['t3']);
   });
 
   it('writes nothing for a change that changes nothing, yet waits for the write in flight', async () => {
