@@ -172,7 +172,8 @@ export class Registry {
       this.journal.set(seq, bytes);
       this.journalBytes += bytes;
     }
-    this.journalSeq = Math.max(0, ...this.journal.keys(), ...through.values());
+    this.journalSeq = journal.at(-1)?.[0] ?? 0;
+    for (const seq of through.values()) this.journalSeq = Math.max(this.journalSeq, seq); // A loop: 10,000s of bases.
     const layouts = this.takeShards(shards, mixed);
     this.replay(journal.map(([seq, { doc }]) => [seq, doc]), through, layouts);
     const write = this.checkLayouts(layouts);

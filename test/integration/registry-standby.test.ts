@@ -83,6 +83,9 @@ describe('a standby master follows the registry log', () => {
     expect(registry.agents.get('a0')!.task_shards).toBeGreaterThan(shardsBefore);
     await registry.addTasks('a1', tasks('f2', 0, 2_000)); // a1's index moves to shards, then a1 is forgotten: its shards go.
     await Promise.all(['a1', 'a2', 'a3'].map((id) => registry.apply({ op: 'removeAgent', id })));
+    // Single task changes go to the journal (master/registry/task-journal.ts), and reach the standby as entries.
+    for (let i = 0; i < 5; i++) await registry.addTasks('b0', tasks('f0', 100 + i, 1));
+    await registry.removeTask('a0', 'f0', tasks('f0', 7, 1)[0]!.task_id);
     await registry.removeFramework('f2', 3);
     await registry.apply({ op: 'setQuota', role: 'web', quota: null });
     await registry.apply({ op: 'setMaintenance', windows: [{ machines: [{ hostname: 'b1.example.com', ip: '' }], start: 10, duration: 60 }], down: [] });
@@ -101,7 +104,9 @@ describe('a standby master follows the registry log', () => {
     // The standby, now leading, continues the log where its predecessor stopped.
     const next = new Registry(store);
     await next.recover();
-    expect(next.agents.get('a0')!.tasks.size).toBe(4_000);
+    expect([...warm.keys()].some((k) => k.startsWith('journal/'))).toBe(true);
+    expect(next.agents.get('a0')!.tasks.size).toBe(3_999);
+    expect(next.agents.get('b0')!.tasks.size).toBe(5);
     await next.admitAgent('c0', agentInfo('c0'), 4, '127.0.0.1');
     expect((await logEntries(path)).at(-1)).toBe(last + 1);
   }, 60_000);
