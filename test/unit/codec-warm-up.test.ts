@@ -13,6 +13,8 @@ import { Resources } from '../../common/resources.js';
 import { parseAttributes } from '../../agent/attributes.js';
 import { acknowledgeCall, declineCall, launchCall } from '../../framework/sdk/calls.js';
 import type { AgentId, AgentRecord, FrameworkId, OfferRecord } from '../../master/state/records.js';
+import { decodeAgentMessage } from '../../master/rpc/status-presence.js';
+import type { AgentMessageIn, MasterMessageIn } from '../../proto/index.js';
 
 interface Util { codegen: (...args: unknown[]) => unknown }
 const require = createRequire(import.meta.url);
@@ -83,6 +85,39 @@ describe('codec warm-up', () => {
       for (const b of bytes) service.Accept!.requestDeserialize(b);
     })).toBe(0);
     expect(generations(warmUpMasterCodecs)).toBe(0); // once per process
+  });
+
+  it("the master's agent links: after it, re-registrations with tasks and status updates decode, and its answers encode, without generating code", () => {
+    warmUpMasterCodecs(); // Done by the test above; here in case this one runs alone.
+    const link = grpcObject.mesos_ts.internal.AgentLink.service as unknown as Record<string, {
+      requestSerialize(m: AgentMessageIn): Buffer; responseSerialize(m: MasterMessageIn): Buffer;
+    }>;
+    const resources = Resources.parse('cpus:0.5;mem:64;ports:[31000-31001]').toProto();
+    const status = { task_id: { value: 'web-1' }, agent_id: { value: 'M-S7' }, state: 'TASK_RUNNING' as const, source: 'SOURCE_EXECUTOR' as const, timestamp: 7.5, uuid: Buffer.from('v'), healthy: true };
+    const agentSide = [ // What agent/agent.ts sends (not counted: the agent's side).
+      {
+        register: {
+          agent_info: { id: { value: 'M-S7' }, hostname: 'agent-7', port: 5051, resources: Resources.parse('cpus:8;mem:1024;ports:[31000-31999]').toProto(), attributes: parseAttributes('rack:r3;index:7;slots:[1-4]') },
+          tasks: Array.from({ length: 20 }, (_, i) => ({
+            name: `web-${i}`, task_id: { value: `web-${i}` }, framework_id: { value: 'M-0001' }, agent_id: { value: 'M-S7' }, executor_id: { value: `web-${i}` },
+            state: 'TASK_RUNNING' as const, resources, statuses: [status], status_update_state: 'TASK_RUNNING' as const, status_update_uuid: Buffer.from('v'),
+            labels: { labels: [{ key: 'app', value: 'web' }] },
+          })),
+          frameworks: [{ id: { value: 'M-0001' }, name: 'web', user: 'root', failover_timeout: 60, roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' as const }] }],
+          version: '1', ip: '127.0.0.1', secret: 'secret',
+        },
+      },
+      { status_update: { framework_id: { value: 'M-0001' }, status: { ...status, state: 'TASK_FINISHED' as const, message: 'done' } } },
+    ].map((m) => link.Connect!.requestSerialize(m));
+    let decoded: ReturnType<typeof decodeAgentMessage>[] = [];
+    expect(generations(() => {
+      decoded = agentSide.map(decodeAgentMessage);
+      link.Connect!.responseSerialize({ registered: { agent_id: { value: 'M-S7' }, master_info: { id: 'M', ip: 1, port: 5050, hostname: 'm', version: '1' }, ping_interval_seconds: 15 } });
+      link.Connect!.responseSerialize({ acknowledgement: { agent_id: { value: 'M-S7' }, framework_id: { value: 'M-0001' }, task_id: { value: 'web-1' }, uuid: Buffer.from('v') } });
+      link.Connect!.responseSerialize({ ping: { seq: 3 } });
+    })).toBe(0);
+    expect(decoded[0]!.register!.tasks).toHaveLength(20);
+    expect(decoded[1]!.status_update!.status!.state).toBe('TASK_FINISHED');
   });
 
   it("a scheduler's side: after it, offers and updates decode and calls encode without generating code", () => {
