@@ -55,6 +55,7 @@ export function adoptReportedTasks(
 ): void {
   const reported = new Set<string>();
   const adopted: RegistryTask[] = [];
+  const indexed = ctx.registry.agents.get(agent.id)?.tasks;
   for (const t of registration.tasks) {
     const { frameworkId, taskId } = t;
     reported.add(taskKeyOf(frameworkId, taskId));
@@ -106,7 +107,10 @@ export function adoptReportedTasks(
       frameworkId, agentId: agent.id, taskId, resources: t.resources, state: t.state, info: { ...t.info, agent_id: { value: agent.id } },
       status: t.latest, statusUuid: t.inFlight?.uuid ?? null, statusUpdateState: t.inFlight?.state ?? null, recovered: false, createdAt: ctx.now,
     });
-    if (!isTerminal(t.state)) adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources.toString() });
+    // The registry's index has most of them already (a re-registration after a failover): their text is not made again.
+    if (!isTerminal(t.state) && !indexed?.has(taskKeyOf(frameworkId, taskId))) {
+      adopted.push({ framework_id: frameworkId, task_id: taskId, name: t.name, resources: t.resources.toString() });
+    }
   }
   if (adopted.length > 0) fx.write({ op: 'addTasks', agentId: agent.id, tasks: adopted });
   // What a predecessor sent this agent is known from the registry index.

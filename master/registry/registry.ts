@@ -18,6 +18,7 @@
 import type { AgentInfoOut, FrameworkInfoOut, ResourceIn } from '../../proto/index.js';
 import { deferred, type Deferred } from '../../common/deferred.js';
 import { TimerWindow } from '../../common/timer-window.js';
+import { jsonEqual } from '../../common/json-equal.js';
 import { silentLogger, type Logger } from '../../common/log/logger.js';
 import { parseShardId, shardKey, shardOf, shardsFor, taskBytes } from './task-shards.js';
 import { AGENT_ENTRY_BYTES, applyChanges, COMPACTION_BYTES_PER_WRITE, journalDocs, journalFromDoc, shouldCompact, type JournalDoc } from './task-journal.js';
@@ -316,7 +317,7 @@ export class Registry {
     // nothing: no write, as Mesos's master re-admits a recovered agent without a registrar operation. It still
     // waits for a write in flight, which may be the one that admitted it.
     if (existing && existing.unreachable_time === null && existing.ip === ip && (secretHash === undefined || secretHash === existing.secret_hash)
-      && JSON.stringify(existing.info) === JSON.stringify(info)) return this.settled();
+      && jsonEqual(existing.info, info)) return this.settled();
     if (existing) {
       existing.info = info;
       existing.ip = ip;
