@@ -6,18 +6,11 @@
 // multis can be, and checks no change a write acknowledged is lost.
 import { describe, expect, it } from 'vitest';
 import { InMemoryStore, Registry, type RegistryChange, type RegistryTask } from '../../master/registry/registry.js';
+import { CountingStore } from '../harness/counting-store.js';
 import { COMPACTION_BYTES_PER_WRITE, JOURNAL_ENTRY_BYTES, JOURNAL_MAX_ENTRIES, journalDocs, shouldCompact } from '../../master/registry/task-journal.js';
 import { shardOf } from '../../master/registry/task-shards.js';
 import { createLogger } from '../../common/log/logger.js';
 import type { AgentInfoOut } from '../../proto/index.js';
-
-class CountingStore extends InMemoryStore {
-  readonly batches: RegistryChange[][] = [];
-  override async write(changes: readonly RegistryChange[]): Promise<void> {
-    this.batches.push([...changes]);
-    await super.write(changes);
-  }
-}
 
 const info = { hostname: 'h', resources: [], attributes: [] } as unknown as AgentInfoOut;
 const task = (i: number, fw = 'fw-0001'): RegistryTask => ({ framework_id: fw, task_id: `task-${String(i).padStart(6, '0')}`, name: 'a task', resources: 'cpus:0.1;mem:32' });

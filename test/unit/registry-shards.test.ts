@@ -3,17 +3,10 @@
 // and how a registry written before sharding, or cut short mid-write, is
 // put in order when a new leader recovers it.
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, Registry, type RegistryChange, type RegistryKey, type RegistryTask } from '../../master/registry/registry.js';
+import { InMemoryStore, Registry, type RegistryKey, type RegistryTask } from '../../master/registry/registry.js';
+import { CountingStore } from '../harness/counting-store.js';
 import { INLINE_MAX_BYTES, SHARD_TARGET_BYTES, shardOf, shardsFor } from '../../master/registry/task-shards.js';
 import type { AgentInfoOut } from '../../proto/index.js';
-
-class CountingStore extends InMemoryStore {
-  readonly batches: RegistryChange[][] = [];
-  override async write(changes: readonly RegistryChange[]): Promise<void> {
-    this.batches.push([...changes]);
-    await super.write(changes);
-  }
-}
 
 const info = { hostname: 'h', resources: [], attributes: [] } as unknown as AgentInfoOut;
 /** About 100 bytes of JSON each. */

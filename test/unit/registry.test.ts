@@ -1,16 +1,9 @@
 // The registry's model and its write batching, over the in-memory store.
 import { describe, expect, it } from 'vitest';
-import { InMemoryStore, MAX_REMOVED_FRAMEWORKS, Registry, type RegistryChange } from '../../master/registry/registry.js';
+import { InMemoryStore, MAX_REMOVED_FRAMEWORKS, Registry } from '../../master/registry/registry.js';
+import { CountingStore } from '../harness/counting-store.js';
 import type { AgentInfoOut, FrameworkInfoOut } from '../../proto/index.js';
 import { createLogger } from '../../common/log/logger.js';
-
-class CountingStore extends InMemoryStore {
-  readonly batches: RegistryChange[][] = [];
-  override async write(changes: readonly RegistryChange[]): Promise<void> {
-    this.batches.push([...changes]);
-    await super.write(changes);
-  }
-}
 
 const agentInfo = (host: string) => ({ hostname: host, resources: [], attributes: [] }) as unknown as AgentInfoOut;
 const frameworkInfo = (name: string) => ({ name, user: 'u', failover_timeout: 5, capabilities: [], roles: [] }) as unknown as FrameworkInfoOut;
