@@ -3,10 +3,11 @@
 //
 // An agent's tasks live in its entry (inline) or in its shards
 // (task-shards.ts): a base, which may hold 128 KB. Rewriting the base for
-// every task that starts or ends made the registry write about 10 KB per
-// task to ZooKeeper (a busy agent's whole inline index), and ZooKeeper keeps
-// its last 500 proposals in memory: at 1,300 tasks/s its heap passed
-// 800 MB. Instead, each write puts the task changes of its batch in one
+// every task that starts or ends made the registry send ZooKeeper about
+// 5 KB per task at 100 agents (each change rewrote a busy agent's whole
+// inline index), and ZooKeeper keeps its last 500 proposals in memory: at
+// about 1,300 tasks/s its RSS reached 612-759 MB (docs/scale/README.md,
+// round 11). Instead, each write puts the task changes of its batch in one
 // small entry, `journal/<seq>`:
 //
 //   {"agents": {"<agent id>": {"put": [task, ...], "drop": ["<fw>/<task>", ...]}}}
