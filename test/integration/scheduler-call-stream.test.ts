@@ -203,7 +203,7 @@ async function serveScheduler(master: RunningMaster, calls: boolean): Promise<{ 
 async function runTasks(master: RunningMaster, address: string, n: number, log: Logger): Promise<{ scheduler: Scheduler; acks: Map<string, number>; agent: LinkAgent }> {
   const agent = new LinkAgent({ master: master.grpcAddress, resources: `cpus:${n};mem:${n * 32}`, script: ['TASK_RUNNING', 'TASK_FINISHED'], retrySeconds: 60 });
   cleanups.push(() => agent.stop());
-  await agent.start();
+  const agentId = await agent.start();
   const acks = new Map<string, number>();
   cleanups.push(master.master.events.listen((e) => {
     if (e.type !== 'SCHEDULER_CALL' || e.call.type !== 'ACKNOWLEDGE') return;
@@ -212,7 +212,11 @@ async function runTasks(master: RunningMaster, address: string, n: number, log: 
   }));
   const scheduler = new Scheduler({ master: address, framework: { name: 'acks' }, logger: log });
   cleanups.push(() => scheduler.close());
-  const offers = new Promise<{ id: { value: string }; agent_id: { value: string } }>((resolve) => scheduler.once('offers', (e) => resolve(e.offers[0] as never)));
+  // An offer on this agent: an earlier test's agent, idle now, may be offered too (or first).
+  const offers = new Promise<{ id: { value: string }; agent_id: { value: string } }>((resolve) => scheduler.on('offers', (e) => {
+    const mine = e.offers.find((o) => o.agent_id?.value === agentId);
+    if (mine) resolve(mine as never);
+  }));
   await scheduler.start();
   const offer = await offers;
   const tasks = Array.from({ length: n }, (_, i) => ({ name: `t${i}`, task_id: { value: `t${i}` }, resources: Resources.parse('cpus:0.5;mem:8').toProto(), command: { value: 'true' } }));
