@@ -1,8 +1,9 @@
 // Whether two values are the same JSON document, without writing either out.
 // The registry asks it of every re-registering agent (is its AgentInfo the
-// one it holds?): comparing two JSON.stringify results cost a new leader
-// 150 ms of CPU when 5,000 agents came back at once (round 11 in
-// docs/scale/README.md). It follows JSON's rules: properties whose value is
+// one it holds?): admitting 5,000 returning agents took 153 ms of a new
+// leader's CPU (round 11 in docs/scale/README.md), and on a sample AgentInfo
+// 5,000 comparisons take about 60 ms with this against 115 ms with two
+// JSON.stringify calls each. It follows JSON's rules: properties whose value is
 // undefined or a function are absent, toJSON (Buffer, Date) is used, array
 // holes and undefined items are null; unlike comparing two strings, the
 // order of an object's keys does not matter.
