@@ -204,7 +204,9 @@ export class Registry {
         this.dirty.add(key);
         continue;
       }
-      byAgent.set(parsed.agentId, [...(byAgent.get(parsed.agentId) ?? []), { key, ...parsed, doc }]);
+      let found = byAgent.get(parsed.agentId);
+      if (!found) byAgent.set(parsed.agentId, (found = []));
+      found.push({ key, ...parsed, doc });
     }
     const layouts = new Map<string, Layout>();
     for (const [id, agent] of this.agents) {
@@ -233,8 +235,12 @@ export class Registry {
         const layout = layouts.get(agentId);
         if (!agent || !layout) continue;
         const base = (key: string) => this.baseOf(agentId, agent, key);
-        const oldest = Math.min(through.get(`agents/${agentId}`) ?? 0, ...layout.shards.map((k) => through.get(k) ?? 0));
-        const newer = layout.consistent ? (key: string) => seq > (through.get(base(key)) ?? 0) : () => seq > oldest;
+        let newer: (key: string) => boolean;
+        if (layout.consistent) newer = (key) => seq > (through.get(base(key)) ?? 0);
+        else {
+          const oldest = Math.min(through.get(`agents/${agentId}`) ?? 0, ...layout.shards.map((k) => through.get(k) ?? 0));
+          newer = () => seq > oldest;
+        }
         for (const key of applyChanges(agent.tasks, changes, newer)) this.markStale(base(key), seq);
       }
     }
